@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""Run the Carethread local stack on moto.
+
+    start  --port P --state-dir D               start moto_server on 127.0.0.1:P (idempotent)
+    stop   --state-dir D                         stop the moto_server started by `start`
+    create --port P --prefix NAME --env-file F  create the table, key, bucket and topic that
+                                                 template.yaml declares, and write F
+
+The resources are derived from template.yaml (next to this directory) so that the local
+stack and the deployed stack cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+import yaml
+from botocore.exceptions import ClientError
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+REGION = "us-east-1"
+CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+
+
+def fail(message: str) -> None:
+    sys.exit(f"local_stack: {message}")
+
+
+# --------------------------------------------------------------------------- template
+
+
+class Tagged:
+    """Placeholder for a CloudFormation intrinsic (!Ref, !Sub, !GetAtt, ...)."""
+
+    def __init__(self, tag: str, value):
+        self.tag, self.value = tag, value
+
+    def __repr__(self) -> str:
+        return f"{self.tag} {self.value!r}"
+
+
+class CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_tagged(loader, tag_suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return Tagged("!" + tag_suffix, value)
+
+
+CfnLoader.add_multi_constructor("!", _construct_tagged)
+
+
+def load_template(path: Path = TEMPLATE) -> dict:
+    with open(path) as f:
+        return yaml.load(f, Loader=CfnLoader)
+
+
+def only_resource(template: dict, rtype: str) -> tuple[str, dict]:
+    """The one resource of type `rtype`; fail if there are none or several."""
+    found = [(name, r) for name, r in template.get("Resources", {}).items() if r.get("Type") == rtype]
+    if len(found) != 1:
+        names = ", ".join(n for n, _ in found) or "none"
+        fail(f"template.yaml must declare exactly one {rtype}, found {len(found)} ({names}); "
+             "update infra/local_stack.py together with the template")
+    name, resource = found[0]
+    return name, resource.get("Properties", {})
+
+
+def warn_unhandled(kind: str, props: dict, handled: set[str]) -> None:
+    for key in sorted(set(props) - handled):
+        print(f"local_stack: note: {kind} property {key} is not applied locally", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- moto process
+
+
+def moto_answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=2) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start(port: int, state_dir: Path) -> None:
+    if moto_answers(port):
+        print(f"moto already answers on 127.0.0.1:{port}")
+        return
+    if port_open(port):
+        fail(f"port {port} is in use by something that is not moto")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    moto_server = Path(sys.executable).parent / "moto_server"
+    if not moto_server.exists():
+        fail(f"{moto_server} not found (pip install 'moto[server]')")
+    log = open(state_dir / "moto.log", "ab")
+    proc = subprocess.Popen(
+        [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    (state_dir / "moto.pid").write_text(f"{proc.pid}\n")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if moto_answers(port):
+            print(f"moto started on 127.0.0.1:{port} (pid {proc.pid}, log {state_dir / 'moto.log'})")
+            return
+        if proc.poll() is not None:
+            fail(f"moto_server exited with {proc.returncode}; see {state_dir / 'moto.log'}")
+        time.sleep(0.25)
+    proc.terminate()
+    fail(f"moto_server did not answer on port {port} within 60 s; see {state_dir / 'moto.log'}")
+
+
+def is_moto(pid: int) -> bool:
+    try:
+        return b"moto_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: trust the pid file
+        return True
+
+
+def stop(state_dir: Path) -> None:
+    pid_file = state_dir / "moto.pid"
+    if not pid_file.exists():
+        print("no moto.pid: nothing to stop")
+        return
+    pid = int(pid_file.read_text().strip())
+    if is_moto(pid):
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(40):
+            if not is_moto(pid):
+                break
+            time.sleep(0.25)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        print(f"moto (pid {pid}) stopped")
+    else:
+        print(f"moto (pid {pid}) is not running")
+    pid_file.unlink()
+
+
+# --------------------------------------------------------------------------- resources
+
+
+def create_table(session, endpoint: str, name: str, props: dict) -> dict:
+    ddb = session.client("dynamodb", endpoint_url=endpoint)
+    warn_unhandled("AWS::DynamoDB::Table", props, {
+        "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode",
+        "StreamSpecification", "TimeToLiveSpecification",
+        # Not emulated locally: backups and encryption at rest are AWS-side settings.
+        "PointInTimeRecoverySpecification", "SSESpecification",
+    })
+    try:
+        table = ddb.describe_table(TableName=name)["Table"]
+        want = sorted(g["IndexName"] for g in props.get("GlobalSecondaryIndexes", []))
+        have = sorted(g["IndexName"] for g in table.get("GlobalSecondaryIndexes", []))
+        if want != have or table["KeySchema"] != props["KeySchema"]:
+            fail(f"table {name} exists with other keys or indexes ({have}, template: {want}); "
+                 "restart moto to recreate it")
+        print(f"table {name} exists")
+    except ddb.exceptions.ResourceNotFoundException:
+        args = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        ddb.create_table(**args)
+        ddb.get_waiter("table_exists").wait(TableName=name)
+        print(f"table {name} created")
+        table = ddb.describe_table(TableName=name)["Table"]
+
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        current = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        if current.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                "AttributeName": ttl["AttributeName"], "Enabled": True})
+    return table
+
+
+def create_key(session, endpoint: str, alias: str, props: dict) -> str:
+    kms = session.client("kms", endpoint_url=endpoint)
+    warn_unhandled("AWS::KMS::Key", props, {
+        "KeySpec", "KeyUsage", "Description", "EnableKeyRotation", "KeyPolicy"})
+    try:
+        arn = kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
+        print(f"key {alias} exists")
+        return arn
+    except kms.exceptions.NotFoundException:
+        pass
+    description = props.get("Description")
+    key = kms.create_key(
+        KeySpec=props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+        KeyUsage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+        Description=description if isinstance(description, str) else f"local {alias}",
+    )["KeyMetadata"]
+    if props.get("EnableKeyRotation"):
+        kms.enable_key_rotation(KeyId=key["KeyId"])
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    print(f"key {alias} created")
+    return key["Arn"]
+
+
+def s3_lifecycle_rule(rule: dict) -> dict:
+    """A CloudFormation LifecycleConfiguration rule in the shape of the S3 API."""
+    known = {"Id", "Status", "Prefix", "ExpirationInDays", "AbortIncompleteMultipartUpload",
+             "NoncurrentVersionExpiration"}
+    unknown = set(rule) - known
+    if unknown:
+        fail(f"lifecycle rule {rule.get('Id')}: cannot map {sorted(unknown)} to the S3 API yet")
+    out = {"Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "Id" in rule:
+        out["ID"] = rule["Id"]
+    if "ExpirationInDays" in rule:
+        out["Expiration"] = {"Days": rule["ExpirationInDays"]}
+    if "AbortIncompleteMultipartUpload" in rule:
+        out["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    if "NoncurrentVersionExpiration" in rule:
+        out["NoncurrentVersionExpiration"] = rule["NoncurrentVersionExpiration"]
+    return out
+
+
+def s3_cors_rule(rule: dict) -> dict:
+    """A CloudFormation CorsRule in the shape of the S3 API."""
+    renames = {"Id": "ID", "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
+    return {renames.get(k, k): v for k, v in rule.items()}
+
+
+def create_bucket(session, endpoint: str, name: str, props: dict, key_arn: str) -> None:
+    s3 = session.client("s3", endpoint_url=endpoint)
+    warn_unhandled("AWS::S3::Bucket", props, {
+        "BucketEncryption", "PublicAccessBlockConfiguration", "OwnershipControls",
+        "CorsConfiguration", "LifecycleConfiguration"})
+    try:
+        s3.head_bucket(Bucket=name)
+        print(f"bucket {name} exists")
+    except ClientError:
+        s3.create_bucket(Bucket=name)
+        print(f"bucket {name} created")
+
+    # Settings are re-applied on every run: each put replaces the previous value.
+    if "PublicAccessBlockConfiguration" in props:
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+    if "OwnershipControls" in props:
+        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=props["OwnershipControls"])
+    if "BucketEncryption" in props:
+        rules = []
+        for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]:
+            default = dict(rule["ServerSideEncryptionByDefault"])
+            if "KMSMasterKeyID" in default:
+                default["KMSMasterKeyID"] = key_arn  # the template's !GetAtt MessageKey.Arn
+            out = {"ApplyServerSideEncryptionByDefault": default}
+            if "BucketKeyEnabled" in rule:
+                out["BucketKeyEnabled"] = rule["BucketKeyEnabled"]
+            rules.append(out)
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    if "CorsConfiguration" in props:
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={
+            "CORSRules": [s3_cors_rule(r) for r in props["CorsConfiguration"]["CorsRules"]]})
+    if "LifecycleConfiguration" in props:
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={
+            "Rules": [s3_lifecycle_rule(r) for r in props["LifecycleConfiguration"]["Rules"]]})
+
+
+def create_topic(session, endpoint: str, name: str, props: dict) -> str:
+    sns = session.client("sns", endpoint_url=endpoint)
+    warn_unhandled("AWS::SNS::Topic", props, {"KmsMasterKeyId"})
+    attributes = {}
+    if isinstance(props.get("KmsMasterKeyId"), str):
+        attributes["KmsMasterKeyId"] = props["KmsMasterKeyId"]
+    arn = sns.create_topic(Name=name, Attributes=attributes)["TopicArn"]  # idempotent
+    print(f"topic {name} ready")
+    return arn
+
+
+def create(port: int, prefix: str, env_file: Path) -> None:
+    endpoint = f"http://127.0.0.1:{port}"
+    if not moto_answers(port):
+        fail(f"nothing answers on {endpoint}; run `start --port {port}` first")
+    template = load_template()
+    # Look all four up first, so a template change fails before anything is created.
+    _, table_props = only_resource(template, "AWS::DynamoDB::Table")
+    _, key_props = only_resource(template, "AWS::KMS::Key")
+    _, bucket_props = only_resource(template, "AWS::S3::Bucket")
+    _, topic_props = only_resource(template, "AWS::SNS::Topic")
+
+    session = boto3.session.Session(region_name=REGION, **CREDENTIALS)
+    table_name, bucket_name = f"{prefix}-table", f"{prefix}-attachments"
+    table = create_table(session, endpoint, table_name, table_props)
+    key_arn = create_key(session, endpoint, f"alias/{prefix}", key_props)
+    create_bucket(session, endpoint, bucket_name, bucket_props, key_arn)
+    topic_arn = create_topic(session, endpoint, f"{prefix}-notifications", topic_props)
+
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+        "TABLE_NAME": table_name,
+        "BUCKET_NAME": bucket_name,
+        "KMS_KEY_ID": key_arn,
+        "TOPIC_ARN": topic_arn,
+        "TABLE_STREAM_ARN": table.get("LatestStreamArn", ""),
+    }
+    env_file.parent.mkdir(parents=True, exist_ok=True)
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    print(f"wrote {env_file}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("start", help="start moto_server in the background")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--state-dir", type=Path, required=True)
+
+    p = commands.add_parser("stop", help="stop the moto_server started by `start`")
+    p.add_argument("--state-dir", type=Path, required=True)
+
+    p = commands.add_parser("create", help="create the resources template.yaml declares")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--prefix", required=True)
+    p.add_argument("--env-file", type=Path, required=True)
+
+    args = parser.parse_args()
+    if args.command == "start":
+        start(args.port, args.state_dir)
+    elif args.command == "stop":
+        stop(args.state_dir)
+    else:
+        create(args.port, args.prefix, args.env_file)
+
+
+if __name__ == "__main__":
+    main()

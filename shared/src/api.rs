@@ -1,0 +1,171 @@
+//! The HTTP edge shared by every function: identity from the verified JWT claims that API
+//! Gateway's authorizer puts in the request context (SEC-4: never from a header or the body),
+//! JSON bodies with limits, `Idempotency-Key`, and the one mapping of errors to
+//! `application/problem+json`.
+
+use crate::app::{sha256_hex, IdempotencyKey, RequestCtx};
+use crate::domain::{parse_id, Caller, Role, PATIENT_ID, PRACTICE_ID};
+use crate::error::{Error, Result};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+
+/// Bodies above this are refused before parsing (413).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub const CLAIM_SUB: &str = "sub";
+pub const CLAIM_PRACTICE: &str = "custom:practice_id";
+pub const CLAIM_ROLE: &str = "custom:role";
+pub const CLAIM_PATIENT: &str = "custom:patient_id";
+
+/// The route key API Gateway matched (`POST /staff`), for functions serving several routes.
+pub fn route_key(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+pub fn request_id(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// The caller, from the JWT authorizer's claims. Missing or malformed claims are 401.
+pub fn caller(req: &Request) -> Result<Caller> {
+    let claims = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|j| &j.claims),
+        _ => None,
+    }
+    .ok_or(Error::Unauthenticated)?;
+    let claim = |name: &str| claims.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let sub = claim(CLAIM_SUB).ok_or(Error::Unauthenticated)?;
+    let practice_id = parse_id("practice", PRACTICE_ID, claim(CLAIM_PRACTICE).ok_or(Error::Unauthenticated)?).map_err(|_| Error::Unauthenticated)?;
+    let role = Role::parse(claim(CLAIM_ROLE).ok_or(Error::Unauthenticated)?).map_err(|_| Error::Unauthenticated)?;
+    let user_id = if role == Role::Patient {
+        parse_id("patient", PATIENT_ID, claim(CLAIM_PATIENT).ok_or(Error::Unauthenticated)?).map_err(|_| Error::Unauthenticated)?
+    } else {
+        parse_id("sub", crate::domain::STAFF_ID, sub).map_err(|_| Error::Unauthenticated)?
+    };
+    Ok(Caller { practice_id, user_id, role })
+}
+
+/// The raw body bytes, refused when too large.
+pub fn body_bytes(req: &Request) -> Result<&[u8]> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Error::TooLarge { detail: format!("request body is larger than {MAX_BODY_BYTES} bytes"), field: None });
+    }
+    Ok(bytes)
+}
+
+/// A JSON body of the expected shape. Unknown fields are refused by name, so a body can
+/// never set what the server decides (practice, sender, status, timestamps).
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
+    let content_type = req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime != "application/json" {
+        return Err(Error::BadRequest { detail: "the body must be application/json".into(), field: None });
+    }
+    let bytes = body_bytes(req)?;
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::bad_request("the body is not valid UTF-8"))?;
+    serde_json::from_str(text).map_err(|e| {
+        let msg = e.to_string();
+        let field = msg.split('`').nth(1).map(str::to_string);
+        // serde's message names the field or the position, never the value.
+        Error::BadRequest { detail: format!("malformed JSON body: {msg}"), field }
+    })
+}
+
+/// The `Idempotency-Key` of a creating POST, scoped to the caller and bound to the request.
+pub fn idempotency(req: &Request) -> Result<Option<IdempotencyKey>> {
+    let Some(value) = req.headers().get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)));
+    let key = key.ok_or_else(|| Error::BadRequest { detail: "Idempotency-Key must be 1 to 255 visible ASCII characters".into(), field: Some("Idempotency-Key".into()) })?;
+    let route = route_key(req);
+    let path = req.uri().path().to_string();
+    let body = body_bytes(req)?;
+    Ok(Some(IdempotencyKey {
+        key_hash: sha256_hex(&[key.as_bytes()]),
+        request_hash: sha256_hex(&[route.as_bytes(), path.as_bytes(), body]),
+    }))
+}
+
+pub fn path_param(req: &Request, name: &str) -> String {
+    req.path_parameters_ref().and_then(|p| p.first(name)).unwrap_or("").to_string()
+}
+
+pub fn query_params(req: &Request) -> Vec<(String, String)> {
+    req.query_string_parameters_ref()
+        .map(|q| q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        .unwrap_or_default()
+}
+
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref().and_then(|q| q.first(name).map(str::to_string))
+}
+
+/// Builds the request context a core operation receives.
+pub fn context(req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
+    Ok(RequestCtx {
+        caller: caller(req)?,
+        request_id: request_id(req),
+        idempotency: if with_idempotency { idempotency(req)? } else { None },
+    })
+}
+
+pub fn json_response(status: u16, body: &serde_json::Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::CACHE_CONTROL, "no-store")
+        .body(Body::Text(body.to_string()))
+        .expect("static response parts")
+}
+
+/// The only place an error becomes a response. Server faults are logged with their cause
+/// chain (SDK errors name operations and codes, never item contents); bodies carry only the
+/// problem type and the request id.
+pub fn problem(err: &Error, request_id: &str) -> Response<Body> {
+    let problem = err.to_problem(request_id);
+    if problem.status >= 500 {
+        let mut chain = String::new();
+        let mut source = std::error::Error::source(err);
+        while let Some(s) = source {
+            chain.push_str(" <- ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        tracing::error!(request_id, status = problem.status, cause = %chain, "request failed");
+    } else {
+        tracing::info!(request_id, status = problem.status, kind = %problem.kind, "request refused");
+    }
+    let mut response = Response::builder()
+        .status(problem.status)
+        .header(http::header::CONTENT_TYPE, "application/problem+json")
+        .header(http::header::CACHE_CONTROL, "no-store");
+    if problem.status == 401 {
+        response = response.header(http::header::WWW_AUTHENTICATE, "Bearer");
+    }
+    response.body(Body::Text(serde_json::to_string(&problem).expect("problem serializes"))).expect("static response parts")
+}
+
+/// Shapes an operation's outcome: `Ok(status, body)` or a problem. Expected failures are
+/// responses, so a handler's `Err` is left for real bugs.
+pub fn respond(request_id: &str, outcome: Result<(u16, serde_json::Value)>) -> Response<Body> {
+    match outcome {
+        Ok((status, body)) => json_response(status, &body),
+        Err(e) => problem(&e, request_id),
+    }
+}
+
+pub fn not_found_route() -> Error {
+    Error::NotFound("route")
+}

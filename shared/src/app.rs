@@ -1,0 +1,92 @@
+//! The state a function keeps for its whole life: clients and configuration, made once per
+//! cold start in `main` and lent to every request (never made per request).
+
+use crate::blobs::Blobs;
+use crate::calls::CallCounter;
+use crate::crypto::{Envelope, KeyCachePolicy};
+use crate::domain::Caller;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+pub struct App {
+    pub store: Store,
+    pub envelope: Envelope,
+    pub blobs: Blobs,
+    pub sns: aws_sdk_sns::Client,
+    pub topic_arn: String,
+    pub calls: CallCounter,
+}
+
+/// The configuration a function reads from its environment (declared in template.yaml).
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub table_name: String,
+    pub bucket_name: String,
+    pub kms_key_id: String,
+    pub topic_arn: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config> {
+        let var = |name: &str| std::env::var(name).map_err(|_| Error::internal_msg(&format!("environment variable {name} is not set")));
+        Ok(Config {
+            table_name: var("TABLE_NAME")?,
+            bucket_name: var("BUCKET_NAME")?,
+            kms_key_id: var("KMS_KEY_ID")?,
+            topic_arn: var("TOPIC_ARN").unwrap_or_default(),
+        })
+    }
+}
+
+impl App {
+    /// One `SdkConfig` (credentials, region, endpoint: `AWS_ENDPOINT_URL` points it at the
+    /// local stack), then the four clients made from it, each with the call counter.
+    pub async fn from_env() -> Result<App> {
+        let config = Config::from_env()?;
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Ok(App::new(&sdk, config))
+    }
+
+    pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> App {
+        let calls = CallCounter::default();
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(calls.clone()).build(),
+        );
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).interceptor(calls.clone()).build());
+        let kms = aws_sdk_kms::Client::from_conf(aws_sdk_kms::config::Builder::from(sdk).interceptor(calls.clone()).build());
+        let sns = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(sdk).interceptor(calls.clone()).build());
+        App {
+            store: Store::new(dynamodb, config.table_name),
+            envelope: Envelope::new(kms, config.kms_key_id, KeyCachePolicy::default()),
+            blobs: Blobs::new(s3, config.bucket_name),
+            sns,
+            topic_arn: config.topic_arn,
+            calls,
+        }
+    }
+}
+
+/// One request as the core sees it: who is calling (from the verified token), the gateway's
+/// request id (for audit and errors), and the idempotency key of a creating POST.
+#[derive(Clone, Debug)]
+pub struct RequestCtx {
+    pub caller: Caller,
+    pub request_id: String,
+    pub idempotency: Option<IdempotencyKey>,
+}
+
+/// An `Idempotency-Key` as stored: hashes of the key and of the request it came with.
+#[derive(Clone, Debug)]
+pub struct IdempotencyKey {
+    pub key_hash: String,
+    pub request_hash: String,
+}
+
+pub fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    for p in parts {
+        ctx.update(&(p.len() as u64).to_be_bytes());
+        ctx.update(p);
+    }
+    ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,87 @@
+//! The S3 adapter for attachments: presigned uploads and downloads (ATT-1, ATT-3) and the
+//! server-side check of what was uploaded (ATT-2). Presigning is local: no S3 call.
+
+use crate::error::{Error, Result};
+use aws_sdk_s3::presigning::PresigningConfig;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub struct Blobs {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+pub struct PresignedRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+pub const UPLOAD_TTL: Duration = Duration::from_secs(10 * 60);
+pub const DOWNLOAD_TTL: Duration = Duration::from_secs(5 * 60);
+
+fn presign_config(ttl: Duration) -> Result<PresigningConfig> {
+    PresigningConfig::expires_in(ttl).map_err(Error::internal)
+}
+
+impl Blobs {
+    pub fn new(client: aws_sdk_s3::Client, bucket: String) -> Self {
+        Blobs { client, bucket }
+    }
+
+    /// A PUT whose signature covers the content type and length, so the client cannot
+    /// upload something else under this URL.
+    pub async fn presign_upload(&self, key: &str, content_type: &str, size: u64) -> Result<PresignedRequest> {
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(size as i64)
+            .presigned(presign_config(UPLOAD_TTL)?)
+            .await
+            .map_err(Error::internal)?;
+        Ok(PresignedRequest {
+            method: req.method().to_string(),
+            url: req.uri().to_string(),
+            headers: req.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        })
+    }
+
+    /// A short-lived GET that names the file for the browser (ATT-3).
+    pub async fn presign_download(&self, key: &str, file_name: &str, content_type: &str) -> Result<PresignedRequest> {
+        let safe: String = file_name.chars().map(|c| if c == '"' || c == '\\' || c.is_control() { '_' } else { c }).collect();
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .response_content_disposition(format!("attachment; filename=\"{safe}\""))
+            .response_content_type(content_type)
+            .presigned(presign_config(DOWNLOAD_TTL)?)
+            .await
+            .map_err(Error::internal)?;
+        Ok(PresignedRequest { method: "GET".into(), url: req.uri().to_string(), headers: BTreeMap::new() })
+    }
+
+    /// The stored object's size, or None when nothing was uploaded.
+    pub async fn stored_size(&self, key: &str) -> Result<Option<u64>> {
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => Ok(Some(out.content_length.unwrap_or(0).max(0) as u64)),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(None),
+            Err(e) => Err(Error::Unavailable(Box::new(e))),
+        }
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::Unavailable(Box::new(e)))
+    }
+}

@@ -1,0 +1,52 @@
+//! Counts AWS calls by service and operation, through an SDK interceptor on every client.
+//! It costs one short lock per call; tests and the benchmark read it to prove what a request
+//! costs (INBOX-5, "no KMS call for an invisible target") where times are too noisy.
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_types::config_bag::ConfigBag;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Debug, Default)]
+pub struct CallCounter {
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+}
+
+impl CallCounter {
+    /// A copy of the counts so far, keyed `Service.Operation` (e.g. `DynamoDB.Query`).
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.counts.lock().expect("counter lock").clone()
+    }
+
+    /// Calls made since `before` was taken, by `Service.Operation`, without zero rows.
+    pub fn since(&self, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+        self.snapshot()
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let d = v - before.get(&k).copied().unwrap_or(0);
+                (d > 0).then_some((k, d))
+            })
+            .collect()
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(meta) = cfg.load::<Metadata>() {
+            let key = format!("{}.{}", meta.service(), meta.name());
+            *self.counts.lock().expect("counter lock").entry(key).or_default() += 1;
+        }
+        Ok(())
+    }
+}

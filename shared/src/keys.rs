@@ -1,0 +1,91 @@
+//! The key design of the single table (docs/data-model.md lists each access pattern).
+//! Every key of a practice's data begins with `PRAC#<practice>`, so a caller's practice,
+//! which comes from its token, is part of every key it can reach (ROLE-3 by construction).
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1PK: &str = "gsi1pk";
+pub const GSI1SK: &str = "gsi1sk";
+pub const GSI2: &str = "gsi2";
+pub const GSI2PK: &str = "gsi2pk";
+pub const GSI2SK: &str = "gsi2sk";
+pub const EXPIRES_AT: &str = "expiresAt";
+
+/// Practice profile, staff and workgroups share one partition: one Query loads the directory.
+pub fn practice(p: &str) -> String {
+    format!("PRAC#{p}")
+}
+pub const PRACTICE_SK: &str = "PRACTICE";
+pub fn staff_sk(u: &str) -> String {
+    format!("STAFF#{u}")
+}
+pub fn workgroup_sk(w: &str) -> String {
+    format!("WG#{w}")
+}
+
+/// A patient has a partition of its own: patients grow with the practice, staff do not.
+pub fn patient(p: &str, pat: &str) -> String {
+    format!("PRAC#{p}#PAT#{pat}")
+}
+pub const PATIENT_SK: &str = "PATIENT";
+/// GSI2: every patient of a practice, by id.
+pub fn patients_index(p: &str) -> String {
+    format!("PRAC#{p}#PATIENTS")
+}
+/// Blind-index items for the patient finder: one per name-prefix token.
+pub fn patient_token(p: &str, token: &str) -> String {
+    format!("PRAC#{p}#PTOK#{token}")
+}
+pub fn patient_token_sk(pat: &str) -> String {
+    format!("PAT#{pat}")
+}
+
+/// A conversation's partition: its summary (`META`) and its messages, oldest first.
+pub fn conversation(p: &str, c: &str) -> String {
+    format!("PRAC#{p}#CONV#{c}")
+}
+pub const CONVERSATION_SK: &str = "META";
+pub const MESSAGE_SK_PREFIX: &str = "MSG#";
+pub fn message_sk(created_at: &str, m: &str) -> String {
+    format!("MSG#{created_at}#{m}")
+}
+
+/// A user's (staff or patient) partition: one inbox entry per conversation it can see.
+pub fn user(p: &str, u: &str) -> String {
+    format!("PRAC#{p}#USER#{u}")
+}
+pub fn entry_sk(c: &str) -> String {
+    format!("CONV#{c}")
+}
+/// GSI1 for inbox entries: a user's active (not archived) or archived entries, newest first.
+pub fn inbox(p: &str, u: &str, archived: bool) -> String {
+    format!("PRAC#{p}#INBOX#{u}#{}", if archived { "ARCHIVED" } else { "ACTIVE" })
+}
+pub fn inbox_sort(last_message_at: &str, c: &str) -> String {
+    format!("{last_message_at}#{c}")
+}
+
+/// Audit events: a partition per record (conversation, patient, staff user...), so no write
+/// of the practice funnels through one hot key; GSI1 lists them per patient.
+pub fn audit(p: &str, record: &str) -> String {
+    format!("PRAC#{p}#AUDIT#{record}")
+}
+pub fn audit_by_patient(p: &str, pat: &str) -> String {
+    format!("PRAC#{p}#AUDITPAT#{pat}")
+}
+
+pub fn attachment(p: &str, a: &str) -> String {
+    format!("PRAC#{p}#ATT#{a}")
+}
+pub const ATTACHMENT_SK: &str = "META";
+
+pub fn outbox(m: &str) -> String {
+    format!("OUTBOX#{m}")
+}
+pub const OUTBOX_SK: &str = "OUTBOX";
+
+pub fn idempotency(p: &str, caller: &str, key_hash: &str) -> String {
+    format!("PRAC#{p}#IDEM#{caller}#{key_hash}")
+}
+pub const IDEMPOTENCY_SK: &str = "IDEM";

@@ -1,0 +1,34 @@
+//! Carethread core: the domain, its rules and the AWS adapters that every Lambda function
+//! shares. A function crate parses its request with `api`, calls one operation in `ops`,
+//! and shapes the response with `api` again.
+//!
+//! - `domain`: parsed values (roles, ids, subject, body, priority...), no I/O.
+//! - `policy`: who may see and do what (ROLE-2..6, COMPOSE-3) as pure functions.
+//! - `crypto`: envelope encryption under KMS data keys and blind indexes (SEC-1).
+//! - `keys`, `records`, `store`: the single-table design and its DynamoDB adapter.
+//! - `blobs`: S3 presigned uploads and downloads.
+//! - `audit`: the audit events written with every PHI read and write (SEC-2).
+//! - `views`: the response shapes of API.md, rendered from records.
+//! - `ops`: the operations, one per route.
+//! - `api`: identity from JWT claims, JSON bodies, problem+json.
+//! - `app`: the clients and configuration made once per cold start.
+
+pub mod api;
+pub mod app;
+pub mod audit;
+pub mod blobs;
+pub mod calls;
+pub mod crypto;
+pub mod domain;
+pub mod error;
+pub mod ids;
+pub mod keys;
+pub mod ops;
+pub mod policy;
+pub mod records;
+pub mod routes;
+pub mod store;
+pub mod views;
+
+pub use app::{App, RequestCtx};
+pub use error::{Error, Result};

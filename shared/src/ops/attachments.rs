@@ -1,0 +1,194 @@
+//! POST /attachments and GET /attachments/{id} (ATT-1, ATT-2, ATT-3, ATT-5). The upload goes
+//! straight to S3 through a presigned PUT bound to the declared type and size; the object is
+//! checked before it may be attached; a download URL is issued only to who may see it.
+
+use super::{claim_idempotency, commit_created, visible_conversation};
+use crate::app::{App, RequestCtx};
+use crate::audit::{self, AuditRecord};
+use crate::blobs;
+use crate::crypto::Binding;
+use crate::domain::*;
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::keys;
+use crate::policy;
+use crate::records::{AttachmentItem, Sealed};
+use crate::store::Tx;
+use crate::views::Renderer;
+use serde::Deserialize;
+use serde_json::json;
+
+/// ATT-1: the content types a practice may receive.
+pub const ALLOWED_CONTENT_TYPES: &[&str] = &[
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/heic",
+    "image/webp",
+    "text/plain",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PresignRequest {
+    pub file_name: Option<String>,
+    pub content_type: Option<String>,
+    pub size: Option<u64>,
+    pub conversation_id: Option<String>,
+}
+
+/// A file name as shown to people: no path, no control characters, at most 255 characters.
+pub fn parse_file_name(raw: Option<&str>) -> Result<String> {
+    let s = raw.map(str::trim).unwrap_or("");
+    let bad = s.is_empty()
+        || s.chars().count() > 255
+        || s.chars().any(|c| c.is_control() || c == '/' || c == '\\')
+        || s == "."
+        || s == "..";
+    if bad {
+        return Err(Error::invalid("fileName", "fileName must be a plain file name of 1 to 255 characters"));
+    }
+    Ok(s.to_string())
+}
+
+/// POST /attachments.
+pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let file_name = parse_file_name(req.file_name.as_deref())?;
+    let content_type = req.content_type.as_deref().map(str::trim).unwrap_or("").to_ascii_lowercase();
+    if !ALLOWED_CONTENT_TYPES.contains(&content_type.as_str()) {
+        return Err(Error::invalid("contentType", "this content type is not accepted (PDF, images, plain text, DOCX, XLSX)"));
+    }
+    let size = req.size.ok_or_else(|| Error::invalid("size", "size is required"))?;
+    let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
+    if size == 0 {
+        return Err(Error::invalid("size", "the file is empty"));
+    }
+    if size > practice.settings.attachment_max_bytes {
+        return Err(Error::TooLarge {
+            detail: format!("files may be at most {} bytes", practice.settings.attachment_max_bytes),
+            field: Some("size".into()),
+        });
+    }
+    let conversation_id = match req.conversation_id.as_deref() {
+        Some(raw) => {
+            let id = parse_id("conversationId", CONVERSATION_ID, raw).map_err(|_| Error::NotFound("conversation"))?;
+            let c = visible_conversation(app, caller, &id).await?;
+            if !caller.is_staff() && !c.summary.allow_attachments {
+                return Err(Error::Forbidden("this conversation does not accept attachments from patients".into()));
+            }
+            Some(id)
+        }
+        None => None,
+    };
+    let id = ids::new_id(ATTACHMENT_ID);
+    let object_key = match &conversation_id {
+        Some(c) => format!("{p}/{c}/{id}"),
+        None => format!("unattached/{p}/{id}"),
+    };
+    let sealed_name = Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "fileName" }, &file_name).await?);
+    let item = AttachmentItem {
+        pk: keys::attachment(p, &id),
+        sk: keys::ATTACHMENT_SK.into(),
+        id: id.clone(),
+        practice_id: p.to_string(),
+        conversation_id,
+        uploader_id: caller.user_id.clone(),
+        file_name: sealed_name,
+        content_type: content_type.clone(),
+        size,
+        status: "pending".into(),
+        internal: false,
+        object_key: object_key.clone(),
+        created_at: ids::now(),
+    };
+    let upload = app.blobs.presign_upload(&object_key, &content_type, size).await?;
+    let expires_at = ids::format_time(time::OffsetDateTime::now_utc() + blobs::UPLOAD_TTL);
+
+    let mut tx = Tx::new();
+    if caller.is_staff() {
+        tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
+    } else {
+        tx.check_patient_exists(&app.store, p, &caller.user_id)?;
+    }
+    tx.put_new(&app.store, "attachment", &item)?;
+    tx.put(&app.store, "audit", &audit::event(ctx, "attachment.create", AuditRecord { record_type: "attachment", record_id: &id, patient_id: None }, "success"))?;
+    let view = Renderer::new(app, caller).attachment(&item).await?;
+    let response = json!({
+        "attachment": view,
+        "upload": { "method": upload.method, "url": upload.url, "headers": upload.headers, "fields": {}, "expiresAt": expires_at },
+    });
+    claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
+    commit_created(app, ctx, tx, response, |_| Error::Conflict("the attachment could not be created, retry".into())).await
+}
+
+/// ATT-2: a pending upload becomes `ready` once the stored object is there with the declared
+/// size; one of another size is rejected and deleted.
+pub async fn ensure_checked(app: &App, mut a: AttachmentItem) -> Result<AttachmentItem> {
+    match a.status.as_str() {
+        "ready" => return Ok(a),
+        "rejected" => return Err(Error::invalid("attachmentIds", "this attachment was rejected by its check")),
+        _ => {}
+    }
+    match app.blobs.stored_size(&a.object_key).await? {
+        None => Err(Error::Conflict("the file has not been uploaded yet".into())),
+        Some(size) if size == a.size => {
+            app.store.update_attachment_status(&a.practice_id, &a.id, "pending", "ready").await?;
+            a.status = "ready".into();
+            Ok(a)
+        }
+        Some(_) => {
+            app.store.update_attachment_status(&a.practice_id, &a.id, "pending", "rejected").await?;
+            app.blobs.delete(&a.object_key).await?;
+            Err(Error::invalid("attachmentIds", "the uploaded file does not match its declared size"))
+        }
+    }
+}
+
+/// GET /attachments/{id}: metadata and a download URL of at most five minutes, audited.
+pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let id = parse_id("id", ATTACHMENT_ID, attachment_id).map_err(|_| Error::NotFound("attachment"))?;
+    let a = app.store.attachment(p, &id).await?.ok_or(Error::NotFound("attachment"))?;
+    // Visible to its uploader, and to whoever may see the conversation it belongs to
+    // (attachments of internal notes: staff only).
+    let visible = if a.uploader_id == caller.user_id {
+        true
+    } else if let Some(c) = &a.conversation_id {
+        match visible_conversation(app, caller, c).await {
+            Ok(_) => !a.internal || policy::can_see_internal(caller),
+            Err(Error::NotFound(_)) => false,
+            Err(e) => return Err(e),
+        }
+    } else {
+        false
+    };
+    if !visible {
+        return Err(Error::NotFound("attachment"));
+    }
+    let a = ensure_checked(app, a).await.map_err(|e| match e {
+        Error::Invalid { detail, .. } => Error::Conflict(detail),
+        other => other,
+    })?;
+    let renderer = Renderer::new(app, caller);
+    let view = renderer.attachment(&a).await?;
+    let download = app.blobs.presign_download(&a.object_key, &view.file_name, &a.content_type).await?;
+    let expires_at = ids::format_time(time::OffsetDateTime::now_utc() + blobs::DOWNLOAD_TTL);
+
+    let mut tx = Tx::new();
+    if caller.is_staff() {
+        tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
+    } else {
+        tx.check_patient_exists(&app.store, p, &caller.user_id)?;
+    }
+    tx.put(&app.store, "audit", &audit::event(ctx, "attachment.download", AuditRecord { record_type: "attachment", record_id: &id, patient_id: None }, "success"))?;
+    if app.store.commit(tx).await?.is_err() {
+        return Err(Error::Unauthenticated);
+    }
+    Ok(json!({ "attachment": view, "download": { "url": download.url, "expiresAt": expires_at } }))
+}

@@ -1,0 +1,146 @@
+//! GET /inbox and GET /inbox/stats (INBOX-1, INBOX-4, INBOX-5). A page is one Query on the
+//! caller's own inbox index plus one transaction (the actor check and the audit event):
+//! its cost does not depend on the size of the practice.
+
+use crate::app::{App, RequestCtx};
+use crate::audit::{self, AuditRecord};
+use crate::crypto::Binding;
+use crate::error::{Error, Result};
+use crate::store::{InboxPosition, Tx};
+use crate::views::Renderer;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub const DEFAULT_LIMIT: usize = 25;
+pub const MAX_LIMIT: usize = 100;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tab {
+    All,
+    Archived,
+}
+
+#[derive(Clone, Debug)]
+pub struct InboxQuery {
+    pub tab: Tab,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+impl InboxQuery {
+    /// Parses the query string of GET /inbox.
+    pub fn parse(params: &[(String, String)]) -> Result<InboxQuery> {
+        let mut q = InboxQuery { tab: Tab::All, limit: DEFAULT_LIMIT, cursor: None };
+        for (k, v) in params {
+            match k.as_str() {
+                "tab" => {
+                    q.tab = match v.as_str() {
+                        "all" => Tab::All,
+                        "archived" => Tab::Archived,
+                        "patient" | "team" | "broadcasts" | "starred" => {
+                            return Err(Error::invalid("tab", "this tab is not available yet; use `all` or `archived`"))
+                        }
+                        _ => return Err(Error::invalid("tab", "tab must be one of all, patient, team, broadcasts, starred, archived")),
+                    }
+                }
+                "limit" => {
+                    q.limit = v
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=MAX_LIMIT).contains(n))
+                        .ok_or_else(|| Error::invalid("limit", format!("limit must be a number from 1 to {MAX_LIMIT}")))?
+                }
+                "cursor" => q.cursor = Some(v.clone()),
+                other => return Err(Error::BadRequest { detail: format!("unknown query parameter `{other}`"), field: Some(other.to_string()) }),
+            }
+        }
+        Ok(q)
+    }
+}
+
+/// What a cursor holds. It travels sealed (AES-GCM bound to the caller and the tab), so a
+/// client can neither read it nor edit it into another user's or practice's keys.
+#[derive(Serialize, Deserialize)]
+struct CursorPayload {
+    tab: Tab,
+    sort: String,
+    conversation: String,
+}
+
+fn cursor_record(user_id: &str) -> String {
+    format!("cursor/{user_id}")
+}
+
+async fn seal_cursor(app: &App, ctx: &RequestCtx, tab: Tab, pos: &InboxPosition) -> Result<String> {
+    let payload = serde_json::to_vec(&CursorPayload { tab, sort: pos.sort.clone(), conversation: pos.conversation_id.clone() }).map_err(Error::internal)?;
+    let record = cursor_record(&ctx.caller.user_id);
+    let sealed = app.envelope.seal(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "inbox" }, &payload).await?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed))
+}
+
+async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, cursor: &str) -> Result<InboxPosition> {
+    let bad = || Error::BadRequest { detail: "cursor is not valid for this list".into(), field: Some("cursor".into()) };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let record = cursor_record(&ctx.caller.user_id);
+    let plain = app
+        .envelope
+        .open(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "inbox" }, &raw)
+        .await
+        .map_err(|e| match e {
+            Error::Unavailable(_) => e,
+            _ => bad(),
+        })?;
+    let payload: CursorPayload = serde_json::from_slice(&plain).map_err(|_| bad())?;
+    if payload.tab != tab {
+        return Err(bad());
+    }
+    Ok(InboxPosition { sort: payload.sort, conversation_id: payload.conversation })
+}
+
+/// GET /inbox.
+pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let after = match &q.cursor {
+        Some(c) => Some(open_cursor(app, ctx, q.tab, c).await?),
+        None => None,
+    };
+    let (entries, next) = app.store.inbox_page(p, &caller.user_id, q.tab == Tab::Archived, q.limit, after.as_ref()).await?;
+
+    let mut tx = Tx::new();
+    if caller.is_staff() {
+        tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
+    } else {
+        tx.check_patient_exists(&app.store, p, &caller.user_id)?;
+    }
+    tx.put(&app.store, "audit", &audit::event(ctx, "inbox.list", AuditRecord { record_type: "inbox", record_id: &caller.user_id, patient_id: None }, "success"))?;
+    if let Err(_label) = app.store.commit(tx).await? {
+        return Err(Error::Unauthenticated);
+    }
+
+    let renderer = Renderer::new(app, caller);
+    let mut items = Vec::with_capacity(entries.len());
+    for e in &entries {
+        items.push(renderer.inbox_item(e).await?);
+    }
+    let mut body = json!({ "items": items });
+    if let Some(pos) = next {
+        body["nextCursor"] = json!(seal_cursor(app, ctx, q.tab, &pos).await?);
+    }
+    Ok(body)
+}
+
+/// GET /inbox/stats (INBOX-4).
+pub async fn stats(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let s = app.store.inbox_stats(&caller.practice_id, &caller.user_id).await?;
+    Ok(json!({
+        "totalConversations": s.conversations,
+        "unreadMessages": s.unread_messages,
+        "uniquePatients": s.unique_patients,
+        "totalMessages": s.messages,
+        "unreadConversations": s.unread_conversations,
+    }))
+}

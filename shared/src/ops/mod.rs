@@ -1,0 +1,106 @@
+//! The operations of the API, one function per route: each checks who may do it, builds
+//! its records and commits them in one transaction with their audit event.
+
+pub mod attachments;
+pub mod conversations;
+pub mod directory;
+pub mod inbox;
+
+use crate::app::{App, RequestCtx};
+use crate::crypto::Binding;
+use crate::domain::{Caller, ConversationKind};
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::policy::{ConversationFacts, StaffMember};
+use crate::records::{ConversationItem, IdempotencyItem, Sealed};
+use crate::store::{Directory, Tx};
+use crate::keys;
+
+/// How long an `Idempotency-Key` is remembered (API.md: 24 hours).
+const IDEMPOTENCY_TTL_SECONDS: i64 = 24 * 3600;
+
+pub fn facts(c: &ConversationItem) -> ConversationFacts<'_> {
+    ConversationFacts {
+        practice_id: &c.practice_id,
+        kind: ConversationKind::parse(&c.summary.kind).unwrap_or(ConversationKind::Team),
+        patient_id: c.summary.patient.as_ref().map(|p| p.id.as_str()),
+        participants: &c.participants,
+        assignees: &c.assignee_ids,
+        care_team: &c.care_team,
+    }
+}
+
+pub fn staff_members(dir: &Directory) -> Vec<StaffMember> {
+    dir.staff
+        .iter()
+        .filter_map(|s| crate::domain::Role::parse(&s.role).ok().map(|role| StaffMember { id: s.id.clone(), role, active: s.active }))
+        .collect()
+}
+
+/// The active staff user behind a staff caller, or 401: a valid token of a user who has
+/// since been deactivated (or removed) no longer acts.
+pub fn active_staff<'a>(dir: &'a Directory, caller: &Caller) -> Result<&'a crate::records::StaffItem> {
+    dir.staff_member(&caller.user_id).filter(|s| s.active).ok_or(Error::Unauthenticated)
+}
+
+/// A conversation the caller may see, or 404 exactly as if it did not exist (ROLE-3).
+pub async fn visible_conversation(app: &App, caller: &Caller, conversation_id: &str) -> Result<ConversationItem> {
+    let conversation = app
+        .store
+        .conversation(&caller.practice_id, conversation_id)
+        .await?
+        .ok_or(Error::NotFound("conversation"))?;
+    if !crate::policy::can_see(caller, &facts(&conversation)) {
+        return Err(Error::NotFound("conversation"));
+    }
+    Ok(conversation)
+}
+
+/// Adds the idempotency claim (with the response it will replay) to a creating write.
+pub async fn claim_idempotency(app: &App, ctx: &RequestCtx, tx: &mut Tx, response: &serde_json::Value, resource_id: &str) -> Result<()> {
+    let Some(key) = &ctx.idempotency else { return Ok(()) };
+    let p = &ctx.caller.practice_id;
+    let record = format!("idem/{}/{}", ctx.caller.user_id, key.key_hash);
+    let body = serde_json::to_vec(response).map_err(Error::internal)?;
+    let sealed = app.envelope.seal(Binding { practice_id: p, record: &record, field: "response" }, &body).await?;
+    let now = ids::epoch_seconds();
+    let item = IdempotencyItem {
+        pk: keys::idempotency(p, &ctx.caller.user_id, &key.key_hash),
+        sk: keys::IDEMPOTENCY_SK.into(),
+        request_hash: key.request_hash.clone(),
+        conversation_id: resource_id.to_string(),
+        message_id: None,
+        response: Some(Sealed(sealed)),
+        expires_at: now + IDEMPOTENCY_TTL_SECONDS,
+    };
+    tx.claim_idempotency_key(&app.store, &item, now)
+}
+
+/// The first answer to a replayed `Idempotency-Key`, or 422 when the key came with
+/// another request.
+pub async fn replay(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
+    let key = ctx.idempotency.as_ref().ok_or_else(|| Error::internal_msg("replay without a key"))?;
+    let p = &ctx.caller.practice_id;
+    let item = app
+        .store
+        .idempotency(p, &ctx.caller.user_id, &key.key_hash)
+        .await?
+        .ok_or_else(|| Error::Conflict("a request with this Idempotency-Key is still in progress".into()))?;
+    if item.request_hash != key.request_hash {
+        return Err(Error::invalid("Idempotency-Key", "this Idempotency-Key was used with a different request"));
+    }
+    let sealed = item.response.ok_or_else(|| Error::internal_msg("idempotency record without a response"))?;
+    let record = format!("idem/{}/{}", ctx.caller.user_id, key.key_hash);
+    let body = app.envelope.open(Binding { practice_id: p, record: &record, field: "response" }, &sealed.0).await?;
+    serde_json::from_slice(&body).map_err(Error::internal)
+}
+
+/// Commits a creating write; a replayed key answers with the first response.
+pub async fn commit_created(app: &App, ctx: &RequestCtx, tx: Tx, response: serde_json::Value, on_condition: impl Fn(&str) -> Error) -> Result<serde_json::Value> {
+    match app.store.commit(tx).await? {
+        Ok(()) => Ok(response),
+        Err("idempotency") => replay(app, ctx).await,
+        Err("actor") => Err(Error::Unauthenticated),
+        Err(label) => Err(on_condition(label)),
+    }
+}

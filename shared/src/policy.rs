@@ -1,0 +1,279 @@
+//! Who may see and do what: pure functions, no I/O (ROLE-2, ROLE-3, ROLE-4, ROLE-5,
+//! COMPOSE-3). The storage layer materialises `viewers` as inbox entries; `can_see` is the
+//! authority every request checks, and a test proves the two agree.
+
+use crate::domain::{Caller, ConversationKind, Role, RoleClass};
+
+/// The facts about a conversation that visibility depends on.
+#[derive(Clone, Debug)]
+pub struct ConversationFacts<'a> {
+    pub practice_id: &'a str,
+    pub kind: ConversationKind,
+    pub patient_id: Option<&'a str>,
+    /// Staff who take part (senders, recipients, members of recipient workgroups).
+    pub participants: &'a [String],
+    /// Staff the conversation is assigned to (workgroups expanded to members).
+    pub assignees: &'a [String],
+    /// Staff assigned to the patient (the patient's care team) when the conversation began.
+    pub care_team: &'a [String],
+}
+
+/// How a staff caller relates to a conversation, in the order that decides visibility.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    Participant,
+    Assignee,
+    PatientAssignedToMe,
+    None,
+}
+
+pub fn relation(user_id: &str, c: &ConversationFacts<'_>) -> Relation {
+    let has = |list: &[String]| list.iter().any(|u| u == user_id);
+    if has(c.participants) {
+        Relation::Participant
+    } else if has(c.assignees) {
+        Relation::Assignee
+    } else if c.kind.is_patient_facing() && has(c.care_team) {
+        Relation::PatientAssignedToMe
+    } else {
+        Relation::None
+    }
+}
+
+/// ROLE-2 and ROLE-3: may this caller see this conversation at all?
+pub fn can_see(caller: &Caller, c: &ConversationFacts<'_>) -> bool {
+    if caller.practice_id != c.practice_id {
+        return false;
+    }
+    let patient_facing = c.kind.is_patient_facing();
+    match caller.class() {
+        RoleClass::Admin => true,
+        RoleClass::Provider => patient_facing || relation(&caller.user_id, c) != Relation::None,
+        RoleClass::Staff => relation(&caller.user_id, c) != Relation::None,
+        RoleClass::Patient => patient_facing && c.patient_id == Some(caller.user_id.as_str()),
+    }
+}
+
+/// A patient never sees internal notes (ROLE-2, CONV-5).
+pub fn can_see_internal(caller: &Caller) -> bool {
+    caller.is_staff()
+}
+
+/// ROLE-4: only admin and provider class may assign or reassign.
+pub fn can_assign(caller: &Caller) -> bool {
+    matches!(caller.class(), RoleClass::Admin | RoleClass::Provider)
+}
+
+/// The directory as far as routing and fan-out need it.
+#[derive(Clone, Debug)]
+pub struct StaffMember {
+    pub id: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+/// Everyone (staff ids, and the patient id) who can see a conversation: the set whose inbox
+/// holds an entry for it. Inactive staff keep no entries; visibility is re-checked on read.
+pub fn viewers(c: &ConversationFacts<'_>, staff: &[StaffMember]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in staff.iter().filter(|s| s.active) {
+        let caller = Caller { practice_id: c.practice_id.to_string(), user_id: s.id.clone(), role: s.role.clone() };
+        if can_see(&caller, c) {
+            out.push(s.id.clone());
+        }
+    }
+    if c.kind.is_patient_facing() {
+        if let Some(p) = c.patient_id {
+            out.push(p.to_string());
+        }
+    }
+    out
+}
+
+/// COMPOSE-3 / ASSIGN-4: a portal message goes to the patient's primary provider when that
+/// provider is active; otherwise to every active provider and admin of the practice.
+pub fn route_portal_message(primary_provider_id: Option<&str>, staff: &[StaffMember]) -> Vec<String> {
+    let primary = primary_provider_id.and_then(|id| {
+        staff.iter().find(|s| s.id == id && s.active && s.role.class() == RoleClass::Provider)
+    });
+    match primary {
+        Some(p) => vec![p.id.clone()],
+        None => staff
+            .iter()
+            .filter(|s| s.active && matches!(s.role.class(), RoleClass::Provider | RoleClass::Admin))
+            .map(|s| s.id.clone())
+            .collect(),
+    }
+}
+
+/// ROLE-5: an inactive patient may still write to the billing and front-office workgroups.
+pub fn inactive_patient_may_write_to(workgroup_name: &str) -> bool {
+    let name: String = workgroup_name.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    name == "billing" || name == "frontoffice" || name == "frontdesk"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PRACTICE: &str = "prc_a";
+    const OTHER: &str = "prc_b";
+
+    fn caller(practice: &str, role: &str, id: &str) -> Caller {
+        Caller { practice_id: practice.into(), user_id: id.into(), role: Role::parse(role).unwrap() }
+    }
+
+    /// ROLE-2 and ROLE-3: every role class × conversation kind × relation × practice.
+    #[test]
+    fn role_2_role_3_visibility_table() {
+        let me = "usr_me".to_string();
+        let mine = vec![me.clone()];
+        let none: Vec<String> = vec![];
+        let relations: [(&str, &[String], &[String], &[String]); 4] = [
+            ("participant", &mine, &none, &none),
+            ("assignee", &none, &mine, &none),
+            ("patient-assigned-to-me", &none, &none, &mine),
+            ("none", &none, &none, &none),
+        ];
+        // (role, kind, relation) -> visible in the same practice
+        let expected = |class: &str, kind: ConversationKind, rel: &str| -> bool {
+            let patient_facing = kind != ConversationKind::Team;
+            match class {
+                "admin" => true,
+                "provider" => patient_facing || rel == "participant" || rel == "assignee",
+                "staff" => match rel {
+                    "participant" | "assignee" => true,
+                    "patient-assigned-to-me" => patient_facing,
+                    _ => false,
+                },
+                _ => unreachable!(),
+            }
+        };
+        let mut cases = 0;
+        for (role, class) in [
+            ("admin", "admin"),
+            ("practice_manager", "admin"),
+            ("physician", "provider"),
+            ("nurse_practitioner", "provider"),
+            ("physician_assistant", "provider"),
+            ("nurse", "staff"),
+            ("front_desk", "staff"),
+            ("biller", "staff"),
+        ] {
+            for kind in [ConversationKind::Patient, ConversationKind::Team, ConversationKind::Broadcast, ConversationKind::Sms] {
+                for (rel, participants, assignees, care_team) in relations {
+                    let facts = ConversationFacts {
+                        practice_id: PRACTICE,
+                        kind,
+                        patient_id: if kind == ConversationKind::Team { None } else { Some("pat_1") },
+                        participants,
+                        assignees,
+                        care_team,
+                    };
+                    let same = can_see(&caller(PRACTICE, role, &me), &facts);
+                    assert_eq!(same, expected(class, kind, rel), "{role} {kind:?} {rel}");
+                    let other = can_see(&caller(OTHER, role, &me), &facts);
+                    assert!(!other, "ROLE-3: {role} of another practice sees {kind:?} {rel}");
+                    cases += 2;
+                }
+            }
+        }
+        // Patients: own patient-facing conversations only; never team; never another's.
+        for kind in [ConversationKind::Patient, ConversationKind::Team, ConversationKind::Broadcast, ConversationKind::Sms] {
+            let facts = ConversationFacts {
+                practice_id: PRACTICE,
+                kind,
+                patient_id: Some("pat_1"),
+                participants: &none,
+                assignees: &none,
+                care_team: &none,
+            };
+            assert_eq!(can_see(&caller(PRACTICE, "patient", "pat_1"), &facts), kind != ConversationKind::Team);
+            assert!(!can_see(&caller(PRACTICE, "patient", "pat_2"), &facts));
+            assert!(!can_see(&caller(OTHER, "patient", "pat_1"), &facts));
+            cases += 3;
+        }
+        assert!(cases >= 200);
+    }
+
+    #[test]
+    fn role_2_patients_never_see_internal_notes() {
+        assert!(!can_see_internal(&caller(PRACTICE, "patient", "pat_1")));
+        assert!(can_see_internal(&caller(PRACTICE, "front_desk", "usr_1")));
+    }
+
+    #[test]
+    fn role_4_only_admin_and_provider_class_assign() {
+        for (role, allowed) in [
+            ("admin", true),
+            ("practice_manager", true),
+            ("physician", true),
+            ("nurse_practitioner", true),
+            ("physician_assistant", true),
+            ("nurse", false),
+            ("front_desk", false),
+            ("biller", false),
+            ("patient", false),
+        ] {
+            assert_eq!(can_assign(&caller(PRACTICE, role, "x")), allowed, "{role}");
+        }
+    }
+
+    fn staff() -> Vec<StaffMember> {
+        let m = |id: &str, role: &str, active: bool| StaffMember { id: id.into(), role: Role::parse(role).unwrap(), active };
+        vec![
+            m("usr_admin", "admin", true),
+            m("usr_pm", "practice_manager", true),
+            m("usr_doc1", "physician", true),
+            m("usr_doc2", "physician", true),
+            m("usr_gone", "physician", false),
+            m("usr_nurse", "nurse", true),
+            m("usr_desk", "front_desk", true),
+        ]
+    }
+
+    #[test]
+    fn role_5_inactive_patients_reach_billing_and_front_office_only() {
+        assert!(inactive_patient_may_write_to("Billing"));
+        assert!(inactive_patient_may_write_to("Front Office"));
+        assert!(!inactive_patient_may_write_to("Nursing"));
+    }
+
+    #[test]
+    fn compose_3_portal_message_goes_to_primary_provider() {
+        assert_eq!(route_portal_message(Some("usr_doc2"), &staff()), vec!["usr_doc2"]);
+    }
+
+    #[test]
+    fn assign_4_without_active_primary_goes_to_every_active_provider_and_admin() {
+        let expected = vec!["usr_admin", "usr_pm", "usr_doc1", "usr_doc2"];
+        assert_eq!(route_portal_message(None, &staff()), expected);
+        assert_eq!(route_portal_message(Some("usr_gone"), &staff()), expected, "inactive primary");
+        assert_eq!(route_portal_message(Some("usr_nurse"), &staff()), expected, "primary must be a provider");
+    }
+
+    /// The fan-out set is exactly the set `can_see` admits, so inbox entries and the
+    /// authorization check never disagree.
+    #[test]
+    fn role_2_viewers_match_can_see() {
+        let participants = vec!["usr_desk".to_string()];
+        let care = vec!["usr_nurse".to_string()];
+        let none: Vec<String> = vec![];
+        for kind in [ConversationKind::Patient, ConversationKind::Team] {
+            let facts = ConversationFacts {
+                practice_id: PRACTICE,
+                kind,
+                patient_id: if kind == ConversationKind::Team { None } else { Some("pat_1") },
+                participants: &participants,
+                assignees: &none,
+                care_team: &care,
+            };
+            let v = viewers(&facts, &staff());
+            for s in staff() {
+                let sees = s.active && can_see(&caller(PRACTICE, s.role.as_str(), &s.id), &facts);
+                assert_eq!(v.contains(&s.id), sees, "{kind:?} {}", s.id);
+            }
+            assert_eq!(v.contains(&"pat_1".to_string()), kind == ConversationKind::Patient);
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! The shapes stored in the table. PHI fields are ciphertexts (`Sealed`), never text. Key
+//! attributes are set by the constructors in `store`, from `keys`.
+
+use crate::domain::{Priority, Recipient};
+use serde::{Deserialize, Serialize};
+
+/// An envelope-encrypted value (see `crypto`), stored as a DynamoDB binary attribute.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sealed(#[serde(with = "serde_bytes")] pub Vec<u8>);
+
+/// Practice settings (SET-1). Defaults are the SPEC's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    pub body_min_chars: usize,
+    pub body_max_chars: usize,
+    pub attachment_max_bytes: u64,
+    pub patient_banner: String,
+    pub urgent_phone: String,
+    pub time_zone: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            body_min_chars: 1,
+            body_max_chars: 20_000,
+            attachment_max_bytes: 10 * 1024 * 1024,
+            patient_banner: "For emergencies call 911. Messages are answered within one business day.".into(),
+            urgent_phone: String::new(),
+            time_zone: "UTC".into(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn body_limits(&self) -> crate::domain::BodyLimits {
+        crate::domain::BodyLimits { min_chars: self.body_min_chars, max_chars: self.body_max_chars }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PracticeItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub name: String,
+    pub settings: Settings,
+    /// The practice's blind-index key, wrapped by KMS.
+    pub search_key: Sealed,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StaffItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: String,
+    pub email: String,
+    pub phone: String,
+    pub active: bool,
+    /// ROLE-5: a switched-off user cannot send to patients.
+    pub portal_messaging: bool,
+    pub created_at: String,
+}
+
+impl StaffItem {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkgroupItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub name: String,
+    pub member_ids: Vec<String>,
+    pub created_at: String,
+}
+
+/// A patient; names and phone are sealed to the patient record.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi2pk: String,
+    pub gsi2sk: String,
+    pub id: String,
+    pub first_name: Sealed,
+    pub last_name: Sealed,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Sealed>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_provider_id: Option<String>,
+    #[serde(default)]
+    pub assigned_staff_ids: Vec<String>,
+    pub portal_access: bool,
+    pub active: bool,
+    pub created_at: String,
+}
+
+/// A blind-index entry of the patient finder: the token and a copy of the sealed names, so a
+/// lookup is one Query.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientTokenItem {
+    pub pk: String,
+    pub sk: String,
+    pub patient_id: String,
+    pub first_name: Sealed,
+    pub last_name: Sealed,
+    pub active: bool,
+}
+
+/// The patient on a conversation, with names sealed to the patient record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientRef {
+    pub id: String,
+    pub first_name: Sealed,
+    pub last_name: Sealed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextRef {
+    pub kind: String,
+    pub id: String,
+    pub label: Sealed,
+}
+
+/// Who sent a message. Staff names are not patient PHI; a patient sender's name is read
+/// from the conversation's sealed patient names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SenderRef {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub masked: bool,
+}
+
+/// The part of a conversation every inbox row shows that changes only when the
+/// conversation itself changes (assignment, status); per-message fields live beside it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub kind: String,
+    pub subject: Sealed,
+    #[serde(default)]
+    pub patient: Option<PatientRef>,
+    #[serde(default)]
+    pub assignees: Vec<Recipient>,
+    #[serde(default)]
+    pub context: Option<ContextRef>,
+    pub status: String,
+    pub created_at: String,
+    pub allow_response: bool,
+    #[serde(default)]
+    pub allow_attachments: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub practice_id: String,
+    pub summary: Summary,
+    pub created_by: String,
+    /// Staff taking part: senders, recipients, members of recipient workgroups.
+    pub participants: Vec<String>,
+    /// Recipient refs as addressed (staff and workgroups), for display.
+    #[serde(default)]
+    pub recipients: Vec<Recipient>,
+    /// Assignees expanded to staff ids.
+    #[serde(default)]
+    pub assignee_ids: Vec<String>,
+    /// The patient's assigned staff when the conversation began (ROLE-2 staff visibility).
+    #[serde(default)]
+    pub care_team: Vec<String>,
+    /// Everyone holding an inbox entry for it (see `policy::viewers`).
+    pub viewers: Vec<String>,
+    pub last_message_at: String,
+    pub message_count: u64,
+    /// Messages a patient can see (internal notes excluded).
+    pub patient_message_count: u64,
+    /// Who assigned whom, with the staff-only comment (ASSIGN-1).
+    #[serde(default)]
+    pub assignments: Vec<AssignmentRecord>,
+    /// Bumped by writes that rewrite the summary (assign, close), for optimistic locking.
+    pub version: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentRecord {
+    pub by: String,
+    pub assignees: Vec<Recipient>,
+    #[serde(default)]
+    pub comment: Option<Sealed>,
+    pub at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentRef {
+    pub id: String,
+    pub file_name: Sealed,
+    pub content_type: String,
+    pub size: u64,
+    pub attached_at: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub conversation_id: String,
+    pub sender: SenderRef,
+    pub body: Sealed,
+    pub priority: Priority,
+    pub internal: bool,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRef>,
+    pub created_at: String,
+}
+
+/// One user's inbox row for one conversation: a copy of the summary, the latest message it
+/// may see, and its own state (unread, starred, archived).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    pub conversation_id: String,
+    pub summary: Summary,
+    pub last_message_at: String,
+    pub preview: Sealed,
+    pub last_sender: SenderRef,
+    #[serde(default)]
+    pub urgent: bool,
+    #[serde(default)]
+    pub message_count: u64,
+    #[serde(default)]
+    pub unread: u64,
+    #[serde(default)]
+    pub starred: bool,
+    #[serde(default)]
+    pub archived: bool,
+}
+
+/// An append-only audit event (SEC-2). It names records, never their content.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+    pub id: String,
+    pub practice_id: String,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub action: String,
+    pub record_type: String,
+    pub record_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<String>,
+    pub outcome: String,
+    pub at: String,
+    pub request_id: String,
+}
+
+/// A message's notifications, written with the message and sent by the notifier (NOTIFY-3).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxItem {
+    pub pk: String,
+    pub sk: String,
+    pub practice_id: String,
+    pub conversation_id: String,
+    pub message_id: String,
+    pub recipient_ids: Vec<String>,
+    pub urgent: bool,
+    pub created_at: String,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub practice_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+    pub uploader_id: String,
+    pub file_name: Sealed,
+    pub content_type: String,
+    pub size: u64,
+    pub status: String,
+    /// Set when attached to a message: an attachment of an internal note is staff-only.
+    #[serde(default)]
+    pub internal: bool,
+    pub object_key: String,
+    pub created_at: String,
+}
+
+/// The first answer to an `Idempotency-Key`: which request it was, and what it made.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyItem {
+    pub pk: String,
+    pub sk: String,
+    pub request_hash: String,
+    pub conversation_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// The first response, sealed (it holds PHI), replayed as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Sealed>,
+    pub expires_at: i64,
+}

@@ -1,0 +1,77 @@
+//! The route table: every HTTP route and the function that serves it. template.yaml declares
+//! the same routes (a test compares them), and the local gateway serves exactly these.
+
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub function: &'static str,
+}
+
+pub const ROUTES: &[Route] = &[
+    Route { method: "POST", path: "/conversations", function: "compose" },
+    Route { method: "POST", path: "/conversations/{id}/messages", function: "reply" },
+    Route { method: "GET", path: "/inbox", function: "list-inbox" },
+    Route { method: "GET", path: "/inbox/stats", function: "list-inbox" },
+    Route { method: "GET", path: "/conversations/{id}", function: "get-conversation" },
+    Route { method: "POST", path: "/conversations/{id}/assign", function: "assign" },
+    Route { method: "POST", path: "/attachments", function: "attachment-presign" },
+    Route { method: "GET", path: "/attachments/{id}", function: "attachment-presign" },
+    Route { method: "POST", path: "/staff", function: "directory" },
+    Route { method: "POST", path: "/patients", function: "directory" },
+    Route { method: "POST", path: "/workgroups", function: "directory" },
+    Route { method: "GET", path: "/patients", function: "directory" },
+];
+
+/// Matches a concrete path against a route template, returning the path parameters.
+pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let t: Vec<&str> = template.trim_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (ts, ps) in t.iter().zip(&p) {
+        if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            if ps.is_empty() {
+                return None;
+            }
+            params.push((name.to_string(), ps.to_string()));
+        } else if ts != ps {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+/// The route for a method and path: `Ok(route, params)`, or `Err(true)` when the path exists
+/// under another method (405), `Err(false)` when it does not exist (404).
+pub fn find(method: &str, path: &str) -> Result<(&'static Route, Vec<(String, String)>), bool> {
+    let mut path_exists = false;
+    // Literal segments win over parameters (`/inbox/stats` before `/inbox/{x}`): the
+    // table lists no overlapping templates, so the first match is the only one.
+    for r in ROUTES {
+        if let Some(params) = match_path(r.path, path) {
+            if r.method == method {
+                return Ok((r, params));
+            }
+            path_exists = true;
+        }
+    }
+    Err(path_exists)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_with_parameters() {
+        let (r, params) = find("POST", "/conversations/cnv_1/messages").unwrap();
+        assert_eq!(r.function, "reply");
+        assert_eq!(params, vec![("id".to_string(), "cnv_1".to_string())]);
+        assert_eq!(find("GET", "/inbox/stats").unwrap().0.path, "/inbox/stats");
+        assert_eq!(find("DELETE", "/inbox").err(), Some(true));
+        assert_eq!(find("GET", "/nope").err(), Some(false));
+        assert!(find("GET", "/conversations//").is_err());
+    }
+}

@@ -1,0 +1,700 @@
+//! The DynamoDB adapter: the only module that knows item shapes on the wire
+//! (`AttributeValue` never leaves it). Reads are GetItem/Query/BatchGetItem on keys; there is
+//! no Scan. Writes that belong together go through one `Tx` (TransactWriteItems).
+
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::records::*;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::time::Duration;
+
+type Item = HashMap<String, AttributeValue>;
+
+pub struct Store {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+/// The practice, its staff and its workgroups: what routing and fan-out need.
+#[derive(Clone, Debug)]
+pub struct Directory {
+    pub practice: PracticeItem,
+    pub staff: Vec<StaffItem>,
+    pub workgroups: Vec<WorkgroupItem>,
+}
+
+impl Directory {
+    pub fn staff_member(&self, id: &str) -> Option<&StaffItem> {
+        self.staff.iter().find(|s| s.id == id)
+    }
+    pub fn workgroup(&self, id: &str) -> Option<&WorkgroupItem> {
+        self.workgroups.iter().find(|w| w.id == id)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InboxStats {
+    pub conversations: u64,
+    pub unread_messages: u64,
+    pub unread_conversations: u64,
+    pub unique_patients: u64,
+    pub messages: u64,
+}
+
+/// A page position in the inbox: the last entry's sort key (GSI1) and its conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxPosition {
+    pub sort: String,
+    pub conversation_id: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn to_item<T: Serialize>(value: &T) -> Result<Item> {
+    serde_dynamo::to_item(value).map_err(Error::internal)
+}
+fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue> {
+    serde_dynamo::to_attribute_value(value).map_err(Error::internal)
+}
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T> {
+    serde_dynamo::from_item(item).map_err(Error::internal)
+}
+
+/// Maps an SDK error by meaning: throttling, timeouts and server faults may pass with a
+/// retry (503); anything else is our bug (500). The cause goes to the log, not the body.
+fn sdk_error<E, R>(e: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let retryable = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(se) => matches!(
+            se.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "ThrottlingException"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "TransactionInProgressException"
+            )
+        ),
+        _ => false,
+    };
+    if retryable {
+        Error::Unavailable(Box::new(e))
+    } else {
+        Error::internal(e)
+    }
+}
+
+impl Store {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
+        Store { client, table }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// All items of one partition (optionally under a sort-key prefix), following pages.
+    async fn query_partition(&self, pk: String, sk_prefix: Option<&str>) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_values(":pk", s(&pk))
+                .set_exclusive_start_key(start.take());
+            q = match sk_prefix {
+                Some(prefix) => q
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":prefix", s(prefix)),
+                None => q.key_condition_expression("pk = :pk"),
+            };
+            let out = q.send().await.map_err(sdk_error)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    pub async fn practice(&self, practice_id: &str) -> Result<Option<PracticeItem>> {
+        self.get(keys::practice(practice_id), keys::PRACTICE_SK).await
+    }
+
+    pub async fn directory(&self, practice_id: &str) -> Result<Option<Directory>> {
+        let items = self.query_partition(keys::practice(practice_id), None).await?;
+        let mut practice = None;
+        let mut staff = Vec::new();
+        let mut workgroups = Vec::new();
+        for item in items {
+            let sk = match item.get(keys::SK) {
+                Some(AttributeValue::S(sk)) => sk.clone(),
+                _ => continue,
+            };
+            if sk == keys::PRACTICE_SK {
+                practice = Some(from_item(item)?);
+            } else if sk.starts_with("STAFF#") {
+                staff.push(from_item(item)?);
+            } else if sk.starts_with("WG#") {
+                workgroups.push(from_item(item)?);
+            }
+        }
+        Ok(practice.map(|practice| Directory { practice, staff, workgroups }))
+    }
+
+    pub async fn staff(&self, practice_id: &str, user_id: &str) -> Result<Option<StaffItem>> {
+        self.get(keys::practice(practice_id), &keys::staff_sk(user_id)).await
+    }
+
+    pub async fn patient(&self, practice_id: &str, patient_id: &str) -> Result<Option<PatientItem>> {
+        self.get(keys::patient(practice_id, patient_id), keys::PATIENT_SK).await
+    }
+
+    /// The patient finder: the blind-index entries under one token (a name prefix).
+    pub async fn patients_by_token(&self, practice_id: &str, token: &str, limit: i32) -> Result<Vec<PatientTokenItem>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(keys::patient_token(practice_id, token)))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+
+    pub async fn conversation(&self, practice_id: &str, conversation_id: &str) -> Result<Option<ConversationItem>> {
+        self.get(keys::conversation(practice_id, conversation_id), keys::CONVERSATION_SK).await
+    }
+
+    /// A conversation and its messages, oldest first, in one Query of its partition.
+    pub async fn thread(&self, practice_id: &str, conversation_id: &str) -> Result<Option<(ConversationItem, Vec<MessageItem>)>> {
+        let items = self.query_partition(keys::conversation(practice_id, conversation_id), None).await?;
+        let mut meta = None;
+        let mut messages = Vec::new();
+        for item in items {
+            match item.get(keys::SK) {
+                Some(AttributeValue::S(sk)) if sk == keys::CONVERSATION_SK => meta = Some(from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk.starts_with(keys::MESSAGE_SK_PREFIX) => messages.push(from_item(item)?),
+                _ => {}
+            }
+        }
+        Ok(meta.map(|m| (m, messages)))
+    }
+
+    pub async fn entry(&self, practice_id: &str, user_id: &str, conversation_id: &str) -> Result<Option<EntryItem>> {
+        self.get(keys::user(practice_id, user_id), &keys::entry_sk(conversation_id)).await
+    }
+
+    /// One page of a user's inbox, newest activity first: a single Query on GSI1.
+    pub async fn inbox_page(
+        &self,
+        practice_id: &str,
+        user_id: &str,
+        archived: bool,
+        limit: usize,
+        after: Option<&InboxPosition>,
+    ) -> Result<(Vec<EntryItem>, Option<InboxPosition>)> {
+        let index_pk = keys::inbox(practice_id, user_id, archived);
+        let start = after.map(|a| {
+            HashMap::from([
+                (keys::PK.to_string(), s(keys::user(practice_id, user_id))),
+                (keys::SK.to_string(), s(keys::entry_sk(&a.conversation_id))),
+                (keys::GSI1PK.to_string(), s(&index_pk)),
+                (keys::GSI1SK.to_string(), s(&a.sort)),
+            ])
+        });
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(&index_pk))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let entries: Vec<EntryItem> = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_>>()?;
+        let next = match out.last_evaluated_key {
+            Some(k) if !k.is_empty() && entries.len() == limit => entries
+                .last()
+                .map(|e| InboxPosition { sort: e.gsi1sk.clone(), conversation_id: e.conversation_id.clone() }),
+            _ => None,
+        };
+        Ok((entries, next))
+    }
+
+    /// The caller's inbox counts (INBOX-4), summed over its entries with a projection.
+    /// Interim: it reads every entry of the user; issue 3 keeps these as counters.
+    pub async fn inbox_stats(&self, practice_id: &str, user_id: &str) -> Result<InboxStats> {
+        let mut stats = InboxStats::default();
+        let mut patients = std::collections::HashSet::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(keys::user(practice_id, user_id)))
+                .expression_attribute_values(":prefix", s("CONV#"))
+                .projection_expression("unread, messageCount, summary.patient.id, gsi1pk")
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in out.items.unwrap_or_default() {
+                if !item.contains_key(keys::GSI1PK) {
+                    continue;
+                }
+                let num = |k: &str| match item.get(k) {
+                    Some(AttributeValue::N(v)) => v.parse::<u64>().unwrap_or(0),
+                    _ => 0,
+                };
+                stats.conversations += 1;
+                stats.messages += num("messageCount");
+                let unread = num("unread");
+                stats.unread_messages += unread;
+                stats.unread_conversations += u64::from(unread > 0);
+                if let Some(AttributeValue::M(summary)) = item.get("summary") {
+                    if let Some(AttributeValue::M(patient)) = summary.get("patient") {
+                        if let Some(AttributeValue::S(id)) = patient.get("id") {
+                            patients.insert(id.clone());
+                        }
+                    }
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        stats.unique_patients = patients.len() as u64;
+        Ok(stats)
+    }
+
+    pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
+        self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
+    }
+
+    pub async fn attachments(&self, practice_id: &str, ids: &[String]) -> Result<Vec<AttachmentItem>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys_and_attributes = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .set_keys(Some(
+                ids.iter()
+                    .map(|id| {
+                        HashMap::from([
+                            (keys::PK.to_string(), s(keys::attachment(practice_id, id))),
+                            (keys::SK.to_string(), s(keys::ATTACHMENT_SK)),
+                        ])
+                    })
+                    .collect(),
+            ))
+            .build()
+            .map_err(Error::internal)?;
+        let mut request = HashMap::from([(self.table.clone(), keys_and_attributes)]);
+        let mut found = Vec::new();
+        // BatchGetItem may hand back unprocessed keys under load; ask again for those.
+        for attempt in 0..5 {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(request))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            if let Some(mut responses) = out.responses {
+                for item in responses.remove(&self.table).unwrap_or_default() {
+                    found.push(from_item(item)?);
+                }
+            }
+            match out.unprocessed_keys {
+                Some(rest) if !rest.is_empty() => {
+                    request = rest;
+                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                }
+                _ => return Ok(found),
+            }
+        }
+        Err(Error::Unavailable("unprocessed keys after retries".into()))
+    }
+
+    pub async fn idempotency(&self, practice_id: &str, caller: &str, key_hash: &str) -> Result<Option<IdempotencyItem>> {
+        self.get(keys::idempotency(practice_id, caller, key_hash), keys::IDEMPOTENCY_SK).await
+    }
+
+    /// Commits a transaction. A failed condition comes back as `Ok(Err(label))`, naming the
+    /// write whose condition failed, so the caller can answer by meaning (a replayed
+    /// idempotency key, a closed thread, a deactivated user). Conflicts with concurrent
+    /// transactions are retried here with backoff.
+    pub async fn commit(&self, tx: Tx) -> Result<std::result::Result<(), &'static str>> {
+        if tx.items.is_empty() {
+            return Ok(Ok(()));
+        }
+        if tx.items.len() > 100 {
+            return Err(Error::Conflict("this change touches more than 100 records at once".into()));
+        }
+        let mut attempt: u32 = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(tx.items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(Ok(())),
+                Err(e) => e,
+            };
+            let reasons: Vec<Option<String>> = match err.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => {
+                    c.cancellation_reasons().iter().map(|r| r.code().map(str::to_string)).collect()
+                }
+                _ => return Err(sdk_error(err)),
+            };
+            if let Some(i) = reasons.iter().position(|r| r.as_deref() == Some("ConditionalCheckFailed")) {
+                return Ok(Err(tx.labels.get(i).copied().unwrap_or("unknown")));
+            }
+            let conflict = reasons.iter().any(|r| matches!(r.as_deref(), Some("TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded")));
+            if !conflict || attempt >= 8 {
+                return Err(sdk_error(err));
+            }
+            attempt += 1;
+            let jitter = u64::from(aws_lc_rs_jitter()) % (10 << attempt.min(5));
+            tokio::time::sleep(Duration::from_millis(5 + jitter)).await;
+        }
+    }
+
+    /// A conditional single write, for records that stand alone (an attachment's status).
+    pub async fn update_attachment_status(&self, practice_id: &str, attachment_id: &str, from: &str, to: &str) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
+            .key(keys::SK, s(keys::ATTACHMENT_SK))
+            .update_expression("SET #status = :to")
+            .condition_expression("#status = :from")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":to", s(to))
+            .expression_attribute_values(":from", s(from))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+}
+
+fn aws_lc_rs_jitter() -> u16 {
+    let mut b = [0u8; 2];
+    let _ = aws_lc_rs::rand::fill(&mut b);
+    u16::from_be_bytes(b)
+}
+
+/// The writes of one operation, committed together or not at all.
+#[derive(Default)]
+pub struct Tx {
+    items: Vec<TransactWriteItem>,
+    labels: Vec<&'static str>,
+}
+
+impl Tx {
+    pub fn new() -> Self {
+        Tx::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn push_put(&mut self, label: &'static str, item: Item, condition: Option<(&str, Vec<(&str, AttributeValue)>)>, table: &str) -> Result<()> {
+        let mut put = Put::builder().table_name(table).set_item(Some(item));
+        if let Some((expr, values)) = condition {
+            put = put.condition_expression(expr);
+            for (k, v) in values {
+                put = put.expression_attribute_values(k, v);
+            }
+        }
+        self.items.push(TransactWriteItem::builder().put(put.build().map_err(Error::internal)?).build());
+        self.labels.push(label);
+        Ok(())
+    }
+
+    /// Writes a record that must not exist yet.
+    pub fn put_new<T: Serialize>(&mut self, store: &Store, label: &'static str, record: &T) -> Result<()> {
+        self.push_put(label, to_item(record)?, Some(("attribute_not_exists(pk)", vec![])), &store.table)
+    }
+
+    /// Writes (or replaces) a record.
+    pub fn put<T: Serialize>(&mut self, store: &Store, label: &'static str, record: &T) -> Result<()> {
+        self.push_put(label, to_item(record)?, None, &store.table)
+    }
+
+    /// Claims an idempotency key: absent, or expired (TTL deletion can lag by a day or two).
+    pub fn claim_idempotency_key(&mut self, store: &Store, record: &IdempotencyItem, now_epoch: i64) -> Result<()> {
+        self.push_put(
+            "idempotency",
+            to_item(record)?,
+            Some(("attribute_not_exists(pk) OR expiresAt < :now", vec![(":now", AttributeValue::N(now_epoch.to_string()))])),
+            &store.table,
+        )?;
+        // First, so that a replay is recognised before any other condition of the retry.
+        let item = self.items.pop().expect("just pushed");
+        let label = self.labels.pop().expect("just pushed");
+        self.items.insert(0, item);
+        self.labels.insert(0, label);
+        Ok(())
+    }
+
+    /// Removes a former viewer's inbox entry (reassignment took its visibility away).
+    pub fn entry_delete(&mut self, store: &Store, practice_id: &str, user_id: &str, conversation_id: &str) -> Result<()> {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, s(keys::entry_sk(conversation_id)))
+            .build()
+            .map_err(Error::internal)?;
+        self.items.push(TransactWriteItem::builder().delete(delete).build());
+        self.labels.push("entry");
+        Ok(())
+    }
+
+    /// Attaches a checked upload to a message, once (a concurrent second attach fails).
+    pub fn attachment_attach(&mut self, store: &Store, a: &AttachmentItem, conversation_id: &str, internal: bool) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(&a.pk))
+            .key(keys::SK, s(&a.sk))
+            .update_expression("SET conversationId = :c, internal = :internal, attached = :t")
+            .condition_expression("#status = :ready AND attribute_not_exists(attached)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":c", s(conversation_id))
+            .expression_attribute_values(":internal", AttributeValue::Bool(internal))
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":ready", s("ready"));
+        self.push_update("attachment", update)
+    }
+
+    fn push_update(&mut self, label: &'static str, update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> Result<()> {
+        self.items.push(TransactWriteItem::builder().update(update.build().map_err(Error::internal)?).build());
+        self.labels.push(label);
+        Ok(())
+    }
+
+    fn push_check(&mut self, label: &'static str, check: aws_sdk_dynamodb::types::builders::ConditionCheckBuilder) -> Result<()> {
+        self.items.push(TransactWriteItem::builder().condition_check(check.build().map_err(Error::internal)?).build());
+        self.labels.push(label);
+        Ok(())
+    }
+
+    /// The acting staff user still exists and is active (and, when it writes to a patient,
+    /// still has portal messaging on: ROLE-5), checked atomically with the write.
+    pub fn check_staff_active(&mut self, store: &Store, practice_id: &str, user_id: &str, to_patient: bool) -> Result<()> {
+        let expr = if to_patient { "active = :t AND portalMessaging = :t" } else { "active = :t" };
+        self.push_check(
+            "actor",
+            ConditionCheck::builder()
+                .table_name(&store.table)
+                .key(keys::PK, s(keys::practice(practice_id)))
+                .key(keys::SK, s(keys::staff_sk(user_id)))
+                .condition_expression(expr)
+                .expression_attribute_values(":t", AttributeValue::Bool(true)),
+        )
+    }
+
+    /// The acting patient still exists in this practice.
+    pub fn check_patient_exists(&mut self, store: &Store, practice_id: &str, patient_id: &str) -> Result<()> {
+        self.push_check(
+            "actor",
+            ConditionCheck::builder()
+                .table_name(&store.table)
+                .key(keys::PK, s(keys::patient(practice_id, patient_id)))
+                .key(keys::SK, s(keys::PATIENT_SK))
+                .condition_expression("attribute_exists(pk)"),
+        )
+    }
+
+    /// Counts a new message on its conversation. A patient may write only into an open
+    /// conversation that allows responses; the condition makes that atomic with the write.
+    pub fn conversation_add_message(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        conversation_id: &str,
+        at: &str,
+        patient_visible: bool,
+        by_patient: bool,
+    ) -> Result<()> {
+        let mut condition = String::from("attribute_exists(pk)");
+        if by_patient {
+            condition.push_str(" AND summary.#status = :open AND summary.allowResponse = :t");
+        }
+        let mut update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
+            .key(keys::SK, s(keys::CONVERSATION_SK))
+            .update_expression("SET lastMessageAt = :at ADD messageCount :one, patientMessageCount :pv")
+            .condition_expression(condition)
+            .expression_attribute_values(":at", s(at))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":pv", n(u64::from(patient_visible)));
+        if by_patient {
+            update = update
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":open", s("open"))
+                .expression_attribute_values(":t", AttributeValue::Bool(true));
+        }
+        self.push_update("conversation", update)
+    }
+
+    /// Brings one viewer's inbox entry up to a new message: latest activity, preview, sender,
+    /// counts. The summary is written only where the entry is new, so this never races
+    /// with a concurrent assignment's summary; the sender's own unread count is zero.
+    #[allow(clippy::too_many_arguments)]
+    pub fn entry_add_message(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        user_id: &str,
+        conversation_id: &str,
+        summary: &Summary,
+        at: &str,
+        preview: &Sealed,
+        sender: &SenderRef,
+        urgent: bool,
+        is_sender: bool,
+    ) -> Result<()> {
+        let unread = if is_sender { "unread = :zero" } else { "unread = if_not_exists(unread, :zero) + :one" };
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, s(keys::entry_sk(conversation_id)))
+            .update_expression(format!(
+                "SET summary = if_not_exists(summary, :summary), conversationId = :c, lastMessageAt = :at, \
+                 gsi1pk = :inbox, gsi1sk = :sort, preview = :preview, lastSender = :sender, urgent = :urgent, \
+                 archived = :f, {unread} ADD messageCount :one"
+            ))
+            .expression_attribute_values(":summary", to_value(summary)?)
+            .expression_attribute_values(":c", s(conversation_id))
+            .expression_attribute_values(":at", s(at))
+            .expression_attribute_values(":inbox", s(keys::inbox(practice_id, user_id, false)))
+            .expression_attribute_values(":sort", s(keys::inbox_sort(at, conversation_id)))
+            .expression_attribute_values(":preview", to_value(preview)?)
+            .expression_attribute_values(":sender", to_value(sender)?)
+            .expression_attribute_values(":urgent", AttributeValue::Bool(urgent))
+            .expression_attribute_values(":f", AttributeValue::Bool(false))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1));
+        self.push_update("entry", update)
+    }
+
+    /// CONV-2: opening a conversation clears the caller's own unread count, nobody else's.
+    pub fn entry_mark_read(&mut self, store: &Store, practice_id: &str, user_id: &str, conversation_id: &str, at: &str) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, s(keys::entry_sk(conversation_id)))
+            .update_expression("SET unread = :zero, lastReadAt = :at")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":at", s(at));
+        self.push_update("entry", update)
+    }
+
+    /// Rewrites a conversation's summary and membership (assignment), guarded by its version
+    /// so two concurrent assignments cannot interleave.
+    pub fn conversation_replace_membership(&mut self, store: &Store, conversation: &ConversationItem, expected_version: u64) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(&conversation.pk))
+            .key(keys::SK, s(&conversation.sk))
+            .update_expression(
+                "SET summary = :summary, participants = :participants, assigneeIds = :assignees, viewers = :viewers, \
+                 assignments = :assignments, version = :next",
+            )
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":summary", to_value(&conversation.summary)?)
+            .expression_attribute_values(":participants", to_value(&conversation.participants)?)
+            .expression_attribute_values(":assignees", to_value(&conversation.assignee_ids)?)
+            .expression_attribute_values(":viewers", to_value(&conversation.viewers)?)
+            .expression_attribute_values(":assignments", to_value(&conversation.assignments)?)
+            .expression_attribute_values(":next", n(expected_version + 1))
+            .expression_attribute_values(":expected", n(expected_version));
+        self.push_update("conversation", update)
+    }
+
+    /// Writes the current summary into a viewer's entry; a new viewer's entry is created
+    /// with the conversation's latest activity so it sorts where it belongs.
+    #[allow(clippy::too_many_arguments)]
+    pub fn entry_set_summary(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        user_id: &str,
+        conversation: &ConversationItem,
+        preview: &Sealed,
+        last_sender: &SenderRef,
+        visible_count: u64,
+    ) -> Result<()> {
+        let c = &conversation.id;
+        let at = &conversation.last_message_at;
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, s(keys::entry_sk(c)))
+            .update_expression(
+                "SET summary = :summary, conversationId = :c, lastMessageAt = if_not_exists(lastMessageAt, :at), \
+                 gsi1pk = if_not_exists(gsi1pk, :inbox), gsi1sk = if_not_exists(gsi1sk, :sort), \
+                 preview = if_not_exists(preview, :preview), lastSender = if_not_exists(lastSender, :sender), \
+                 messageCount = if_not_exists(messageCount, :count), unread = if_not_exists(unread, :count)",
+            )
+            .expression_attribute_values(":summary", to_value(&conversation.summary)?)
+            .expression_attribute_values(":c", s(c))
+            .expression_attribute_values(":at", s(at))
+            .expression_attribute_values(":inbox", s(keys::inbox(practice_id, user_id, false)))
+            .expression_attribute_values(":sort", s(keys::inbox_sort(at, c)))
+            .expression_attribute_values(":preview", to_value(preview)?)
+            .expression_attribute_values(":sender", to_value(last_sender)?)
+            .expression_attribute_values(":count", n(visible_count));
+        self.push_update("entry", update)
+    }
+}

@@ -1,0 +1,237 @@
+//! The response shapes of API.md, and their rendering from stored records (decrypting the
+//! sealed fields the caller may see). Patients never receive staff-only fields.
+
+use crate::crypto::Binding;
+use crate::domain::{Caller, Priority, Recipient};
+use crate::error::Result;
+use crate::records::*;
+use crate::App;
+use serde::Serialize;
+
+pub const MASKED_NAME: &str = "Clinic Staff";
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientView {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextView {
+    pub kind: String,
+    pub id: String,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonView {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationView {
+    pub id: String,
+    pub kind: String,
+    pub subject: String,
+    pub patient: Option<PatientView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participants: Option<Vec<PersonView>>,
+    pub assignees: Vec<Recipient>,
+    pub context: Option<ContextView>,
+    pub status: String,
+    pub created_at: String,
+    pub last_message_at: String,
+    pub message_count: u64,
+    pub allow_response: bool,
+    pub allow_attachments: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentView {
+    pub id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub status: String,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    pub id: String,
+    pub conversation_id: String,
+    pub sender: PersonView,
+    pub body: String,
+    pub priority: Priority,
+    pub internal: bool,
+    pub attachments: Vec<AttachmentView>,
+    pub created_at: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxItemView {
+    pub conversation: ConversationView,
+    pub preview: String,
+    pub last_sender: PersonView,
+    pub unread_count: u64,
+    pub starred: bool,
+    pub archived: bool,
+    pub urgent: bool,
+}
+
+/// Decrypts what a caller may see. Holds the practice the caller belongs to: every binding
+/// names it, so a record of another practice could not be opened even by mistake.
+pub struct Renderer<'a> {
+    pub app: &'a App,
+    pub caller: &'a Caller,
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(app: &'a App, caller: &'a Caller) -> Self {
+        Renderer { app, caller }
+    }
+
+    pub async fn open(&self, record: &str, field: &str, sealed: &Sealed) -> Result<String> {
+        let binding = Binding { practice_id: &self.caller.practice_id, record, field };
+        self.app.envelope.open_string(binding, &sealed.0).await
+    }
+
+    pub async fn patient(&self, p: &PatientRef) -> Result<PatientView> {
+        Ok(PatientView {
+            id: p.id.clone(),
+            first_name: self.open(&p.id, "firstName", &p.first_name).await?,
+            last_name: self.open(&p.id, "lastName", &p.last_name).await?,
+        })
+    }
+
+    async fn context(&self, conversation_id: &str, c: &ContextRef) -> Result<ContextView> {
+        Ok(ContextView { kind: c.kind.clone(), id: c.id.clone(), label: self.open(conversation_id, "context", &c.label).await? })
+    }
+
+    /// The sender as this caller may know it: "Clinic Staff" to a patient where masked.
+    pub fn sender(&self, sender: &SenderRef, patient: Option<&PatientView>) -> PersonView {
+        let display_name = if sender.kind == "patient" {
+            patient.map(|p| format!("{} {}", p.first_name, p.last_name)).unwrap_or_default()
+        } else if sender.masked && !self.caller.is_staff() {
+            MASKED_NAME.to_string()
+        } else {
+            sender.name.clone().unwrap_or_else(|| MASKED_NAME.to_string())
+        };
+        let id = if sender.masked && !self.caller.is_staff() { String::new() } else { sender.id.clone() };
+        PersonView { kind: sender.kind.clone(), id, display_name }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn summary(
+        &self,
+        id: &str,
+        s: &Summary,
+        last_message_at: &str,
+        message_count: u64,
+        participants: Option<Vec<PersonView>>,
+    ) -> Result<(ConversationView, Option<PatientView>)> {
+        let patient = match &s.patient {
+            Some(p) => Some(self.patient(p).await?),
+            None => None,
+        };
+        let context = match &s.context {
+            Some(c) => Some(self.context(id, c).await?),
+            None => None,
+        };
+        let staff = self.caller.is_staff();
+        let view = ConversationView {
+            id: id.to_string(),
+            kind: s.kind.clone(),
+            subject: self.open(id, "subject", &s.subject).await?,
+            patient: patient.clone(),
+            participants: if staff { participants } else { None },
+            assignees: if staff { s.assignees.clone() } else { Vec::new() },
+            context,
+            status: s.status.clone(),
+            created_at: s.created_at.clone(),
+            last_message_at: last_message_at.to_string(),
+            message_count,
+            allow_response: s.allow_response,
+            allow_attachments: s.allow_attachments,
+        };
+        Ok((view, patient))
+    }
+
+    pub async fn conversation(&self, c: &ConversationItem, staff_names: &dyn Fn(&str) -> Option<String>) -> Result<(ConversationView, Option<PatientView>)> {
+        let count = if self.caller.is_staff() { c.message_count } else { c.patient_message_count };
+        let participants = c
+            .participants
+            .iter()
+            .map(|id| PersonView { kind: "staff".into(), id: id.clone(), display_name: staff_names(id).unwrap_or_default() })
+            .collect();
+        self.summary(&c.id, &c.summary, &c.last_message_at, count, Some(participants)).await
+    }
+
+    pub async fn attachment_ref(&self, a: &AttachmentRef) -> Result<AttachmentView> {
+        Ok(AttachmentView {
+            id: a.id.clone(),
+            file_name: self.open(&a.id, "fileName", &a.file_name).await?,
+            content_type: a.content_type.clone(),
+            size: a.size,
+            status: "ready".into(),
+            created_at: a.attached_at.clone(),
+        })
+    }
+
+    pub async fn attachment(&self, a: &AttachmentItem) -> Result<AttachmentView> {
+        Ok(AttachmentView {
+            id: a.id.clone(),
+            file_name: self.open(&a.id, "fileName", &a.file_name).await?,
+            content_type: a.content_type.clone(),
+            size: a.size,
+            status: a.status.clone(),
+            created_at: a.created_at.clone(),
+        })
+    }
+
+    pub async fn message(&self, m: &MessageItem, patient: Option<&PatientView>, status: &str) -> Result<MessageView> {
+        let record = format!("{}/{}", m.conversation_id, m.id);
+        let mut attachments = Vec::with_capacity(m.attachments.len());
+        for a in &m.attachments {
+            attachments.push(self.attachment_ref(a).await?);
+        }
+        Ok(MessageView {
+            id: m.id.clone(),
+            conversation_id: m.conversation_id.clone(),
+            sender: self.sender(&m.sender, patient),
+            body: self.open(&record, "body", &m.body).await?,
+            priority: m.priority,
+            internal: m.internal,
+            attachments,
+            created_at: m.created_at.clone(),
+            status: status.to_string(),
+        })
+    }
+
+    pub async fn inbox_item(&self, e: &EntryItem) -> Result<InboxItemView> {
+        let (conversation, patient) = self
+            .summary(&e.conversation_id, &e.summary, &e.last_message_at, e.message_count, None)
+            .await?;
+        Ok(InboxItemView {
+            preview: self.open(&e.conversation_id, "preview", &e.preview).await?,
+            last_sender: self.sender(&e.last_sender, patient.as_ref()),
+            unread_count: e.unread,
+            starred: e.starred,
+            archived: e.archived,
+            urgent: e.urgent,
+            conversation,
+        })
+    }
+}
