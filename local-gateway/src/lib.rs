@@ -1,1 +1,293 @@
+//! The local gateway: plays API Gateway (HTTP API, payload 2.0) on 127.0.0.1 for
+//! development and the black-box tests. It serves exactly the routes of
+//! `carethread_core::routes::ROUTES` (template.yaml declares the same; a test compares),
+//! verifies locally signed development tokens as the JWT authorizer would, builds the very
+//! event API Gateway sends, and calls the function handlers in-process. Never deployed.
 
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use carethread_core::api;
+use carethread_core::routes;
+use carethread_core::{App, Error};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+
+pub const ISSUER: &str = "carethread-local";
+pub const AUDIENCE: &str = "carethread";
+
+/// The claims of a development token: the Cognito names API.md lists.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    #[serde(rename = "custom:practice_id")]
+    pub practice_id: String,
+    #[serde(rename = "custom:role")]
+    pub role: String,
+    #[serde(rename = "custom:patient_id", default, skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<String>,
+    pub iss: String,
+    pub aud: String,
+    pub exp: u64,
+    pub iat: u64,
+}
+
+pub struct Gateway {
+    pub app: App,
+    secret: Vec<u8>,
+}
+
+pub type Shared = Arc<Gateway>;
+
+impl Gateway {
+    pub fn new(app: App, secret: Vec<u8>) -> Shared {
+        Arc::new(Gateway { app, secret })
+    }
+
+    /// Signs a development token (HS256 under the local secret).
+    pub fn mint(&self, sub: &str, practice_id: &str, role: &str, patient_id: Option<&str>, ttl_seconds: i64) -> String {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: sub.to_string(),
+            practice_id: practice_id.to_string(),
+            role: role.to_string(),
+            patient_id: patient_id.map(str::to_string),
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            exp: (now as i64 + ttl_seconds).max(0) as u64,
+            iat: now,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.secret)).expect("HS256 signing")
+    }
+
+    fn verify(&self, headers: &HeaderMap) -> Option<Claims> {
+        let value = headers.get("authorization")?.to_str().ok()?;
+        let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.leeway = 0;
+        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&self.secret), &validation).ok().map(|d| d.claims)
+    }
+}
+
+pub fn router(gateway: Shared) -> Router {
+    Router::new().fallback(dispatch).with_state(gateway)
+}
+
+/// Serves until the listener closes (or the task is dropped).
+pub async fn serve(listener: tokio::net::TcpListener, gateway: Shared) -> std::io::Result<()> {
+    axum::serve(listener, router(gateway)).await
+}
+
+fn problem(err: Error) -> Response {
+    to_axum(api::problem(&err, &carethread_core::ids::new_id("req_")))
+}
+
+fn to_axum(res: lambda_http::Response<lambda_http::Body>) -> Response {
+    let (parts, body) = res.into_parts();
+    let bytes: Vec<u8> = match body {
+        lambda_http::Body::Empty => Vec::new(),
+        lambda_http::Body::Text(t) => t.into_bytes(),
+        lambda_http::Body::Binary(b) => b,
+        _ => Vec::new(),
+    };
+    let mut out = (parts.status, bytes).into_response();
+    for (k, v) in parts.headers.iter() {
+        out.headers_mut().insert(k.clone(), v.clone());
+    }
+    out
+}
+
+async fn dispatch(State(gw): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let path = uri.path().to_string();
+    if let Some(local) = path.strip_prefix("/_local/") {
+        return local_route(&gw, &method, local, &body).await;
+    }
+    let (route, params) = match routes::find(method.as_str(), &path) {
+        Ok(found) => found,
+        Err(true) => return problem_status(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route"),
+        Err(false) => return problem(Error::NotFound("route")),
+    };
+    // The JWT authorizer answers 401 before any function runs.
+    let Some(claims) = gw.verify(&headers) else {
+        return problem(Error::Unauthenticated);
+    };
+    let event = api_gateway_event(route, &params, &method, &uri, &headers, &body, &claims);
+    let request = match lambda_http::request::from_str(&event.to_string()) {
+        Ok(r) => r,
+        Err(_) => return problem(Error::bad_request("the request could not be represented as an API Gateway event")),
+    };
+    let app = &gw.app;
+    let result = match route.function {
+        "compose" => compose::handle(app, request).await,
+        "reply" => reply::handle(app, request).await,
+        "list-inbox" => list_inbox::handle(app, request).await,
+        "get-conversation" => get_conversation::handle(app, request).await,
+        "assign" => assign::handle(app, request).await,
+        "attachment-presign" => attachment_presign::handle(app, request).await,
+        "directory" => directory::handle(app, request).await,
+        other => return problem(Error::internal_msg(&format!("no handler for function {other}"))),
+    };
+    match result {
+        Ok(res) => to_axum(res),
+        // A handler's Err is a bug; API Gateway would answer 500 here too.
+        Err(e) => {
+            tracing::error!(error = %e, "handler failed");
+            problem(Error::internal_msg("handler failed"))
+        }
+    }
+}
+
+fn problem_status(status: StatusCode, detail: &str) -> Response {
+    let body = json!({ "type": "about:blank", "title": status.canonical_reason(), "status": status.as_u16(), "detail": detail });
+    (status, [("content-type", "application/problem+json")], body.to_string()).into_response()
+}
+
+/// The payload-2.0 event API Gateway would send for this request.
+fn api_gateway_event(
+    route: &routes::Route,
+    params: &[(String, String)],
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+    claims: &Claims,
+) -> serde_json::Value {
+    let mut header_map = serde_json::Map::new();
+    for (k, v) in headers {
+        let v = v.to_str().unwrap_or("");
+        let key = k.as_str().to_ascii_lowercase();
+        let joined = match header_map.get(&key).and_then(|x| x.as_str()) {
+            Some(prev) => format!("{prev},{v}"),
+            None => v.to_string(),
+        };
+        header_map.insert(key, json!(joined));
+    }
+    let raw_query = uri.query().unwrap_or("");
+    let mut query = serde_json::Map::new();
+    for (k, v) in form_urlencoded::parse(raw_query.as_bytes()) {
+        let joined = match query.get(k.as_ref()).and_then(|x| x.as_str()) {
+            Some(prev) => format!("{prev},{v}"),
+            None => v.to_string(),
+        };
+        query.insert(k.to_string(), json!(joined));
+    }
+    let path_params: serde_json::Map<String, serde_json::Value> = params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let mut jwt_claims = json!({
+        "sub": claims.sub, "custom:practice_id": claims.practice_id, "custom:role": claims.role,
+        "iss": claims.iss, "aud": claims.aud, "exp": claims.exp.to_string(), "iat": claims.iat.to_string(),
+    });
+    if let Some(p) = &claims.patient_id {
+        jwt_claims["custom:patient_id"] = json!(p);
+    }
+    let route_key = format!("{} {}", route.method, route.path);
+    let now = time::OffsetDateTime::now_utc();
+    let (body_text, is_base64) = match std::str::from_utf8(body) {
+        Ok(t) => (t.to_string(), false),
+        Err(_) => {
+            use base64_engine::Engine;
+            (base64_engine::STANDARD.encode(body), true)
+        }
+    };
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": uri.path(),
+        "rawQueryString": raw_query,
+        "headers": header_map,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": "127.0.0.1",
+            "domainPrefix": "127",
+            "http": { "method": method.as_str(), "path": uri.path(), "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": header_map_get(headers, "user-agent") },
+            "requestId": carethread_core::ids::new_id("req_"),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": carethread_core::ids::format_time(now),
+            "timeEpoch": (now.unix_timestamp_nanos() / 1_000_000) as i64,
+            "authorizer": { "jwt": { "claims": jwt_claims, "scopes": null } },
+        },
+        "isBase64Encoded": is_base64,
+    });
+    if !query.is_empty() {
+        event["queryStringParameters"] = json!(query);
+    }
+    if !path_params.is_empty() {
+        event["pathParameters"] = json!(path_params);
+    }
+    if !body.is_empty() {
+        event["body"] = json!(body_text);
+    }
+    event
+}
+
+fn header_map_get(headers: &HeaderMap, name: &str) -> String {
+    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+}
+
+mod base64_engine {
+    pub use base64::engine::general_purpose::STANDARD;
+    pub use base64::Engine;
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TokenRequest {
+    sub: String,
+    practice_id: String,
+    role: String,
+    patient_id: Option<String>,
+    ttl_seconds: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PracticeRequest {
+    name: String,
+    admin_first_name: Option<String>,
+    admin_last_name: Option<String>,
+    admin_email: Option<String>,
+}
+
+/// Development-only routes (API.md "Local development only").
+async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -> Response {
+    match (method.as_str(), route) {
+        ("GET", "health") => (StatusCode::OK, [("content-type", "application/json")], r#"{"status":"ok"}"#).into_response(),
+        ("POST", "token") => match serde_json::from_slice::<TokenRequest>(body) {
+            Ok(t) => {
+                let token = gw.mint(&t.sub, &t.practice_id, &t.role, t.patient_id.as_deref(), t.ttl_seconds.unwrap_or(12 * 3600));
+                (StatusCode::OK, [("content-type", "application/json")], json!({ "token": token }).to_string()).into_response()
+            }
+            Err(e) => problem(Error::bad_request(format!("malformed token request: {e}"))),
+        },
+        ("POST", "practices") => match serde_json::from_slice::<PracticeRequest>(body) {
+            Ok(p) => {
+                let result = carethread_core::ops::directory::create_practice(
+                    &gw.app,
+                    &p.name,
+                    p.admin_first_name.as_deref().unwrap_or("Practice"),
+                    p.admin_last_name.as_deref().unwrap_or("Admin"),
+                    p.admin_email.as_deref().unwrap_or("admin@example.test"),
+                )
+                .await;
+                match result {
+                    Ok((practice_id, admin_id)) => (
+                        StatusCode::CREATED,
+                        [("content-type", "application/json")],
+                        json!({ "practiceId": practice_id, "adminId": admin_id }).to_string(),
+                    )
+                        .into_response(),
+                    Err(e) => problem(e),
+                }
+            }
+            Err(e) => problem(Error::bad_request(format!("malformed practice request: {e}"))),
+        },
+        _ => problem(Error::NotFound("route")),
+    }
+}

@@ -169,7 +169,7 @@ impl<'a> Renderer<'a> {
         Ok((view, patient))
     }
 
-    pub async fn conversation(&self, c: &ConversationItem, staff_names: &dyn Fn(&str) -> Option<String>) -> Result<(ConversationView, Option<PatientView>)> {
+    pub async fn conversation(&self, c: &ConversationItem, staff_names: &(dyn Fn(&str) -> Option<String> + Sync)) -> Result<(ConversationView, Option<PatientView>)> {
         let count = if self.caller.is_staff() { c.message_count } else { c.patient_message_count };
         let participants = c
             .participants

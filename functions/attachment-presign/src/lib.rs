@@ -1,1 +1,26 @@
+//! `attachment-presign`: POST /attachments (ATT-1) and GET /attachments/{id} (ATT-3).
 
+use carethread_core::api;
+use carethread_core::ops::attachments::{self, PresignRequest};
+use carethread_core::App;
+use lambda_http::{Body, Error, Request, Response};
+
+#[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    let outcome = async {
+        match api::route_key(&req).as_str() {
+            "POST /attachments" => {
+                let ctx = api::context(&req, true)?;
+                let body: PresignRequest = api::json_body(&req)?;
+                attachments::create(app, &ctx, body).await.map(|b| (201, b))
+            }
+            "GET /attachments/{id}" => {
+                let ctx = api::context(&req, false)?;
+                attachments::get(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (200, b))
+            }
+            _ => Err(api::not_found_route()),
+        }
+    }
+    .await;
+    Ok(api::respond(&api::request_id(&req), outcome))
+}

@@ -1,1 +1,42 @@
+//! `directory`: POST /staff, POST /patients, POST /workgroups (admin class) and
+//! GET /patients?q= (staff) (ROLE-1, ROLE-5, ROLE-6).
 
+use carethread_core::api;
+use carethread_core::ops::directory;
+use carethread_core::App;
+use lambda_http::{Body, Error, Request, Response};
+
+#[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    let outcome = async {
+        match api::route_key(&req).as_str() {
+            "POST /staff" => {
+                let ctx = api::context(&req, true)?;
+                directory::add_staff(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b))
+            }
+            "POST /patients" => {
+                let ctx = api::context(&req, true)?;
+                directory::add_patient(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b))
+            }
+            "POST /workgroups" => {
+                let ctx = api::context(&req, true)?;
+                directory::add_workgroup(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b))
+            }
+            "GET /patients" => {
+                let ctx = api::context(&req, false)?;
+                let limit = match api::query_param(&req, "limit") {
+                    Some(l) => l
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=100).contains(n))
+                        .ok_or_else(|| carethread_core::Error::invalid("limit", "limit must be a number from 1 to 100"))?,
+                    None => 25,
+                };
+                directory::find_patients(app, &ctx, api::query_param(&req, "q").as_deref(), limit).await.map(|b| (200, b))
+            }
+            _ => Err(api::not_found_route()),
+        }
+    }
+    .await;
+    Ok(api::respond(&api::request_id(&req), outcome))
+}

@@ -1,1 +1,23 @@
+//! `list-inbox`: GET /inbox (INBOX-1, INBOX-5) and GET /inbox/stats (INBOX-4).
 
+use carethread_core::api;
+use carethread_core::ops::inbox::{self, InboxQuery};
+use carethread_core::App;
+use lambda_http::{Body, Error, Request, Response};
+
+#[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    let outcome = async {
+        let ctx = api::context(&req, false)?;
+        match api::route_key(&req).as_str() {
+            "GET /inbox/stats" => inbox::stats(app, &ctx).await.map(|b| (200, b)),
+            "GET /inbox" => {
+                let query = InboxQuery::parse(&api::query_params(&req))?;
+                inbox::list(app, &ctx, query).await.map(|b| (200, b))
+            }
+            _ => Err(api::not_found_route()),
+        }
+    }
+    .await;
+    Ok(api::respond(&api::request_id(&req), outcome))
+}

@@ -1,1 +1,17 @@
+//! `reply`: POST /conversations/{id}/messages (REPLY-1, CONV-5).
 
+use carethread_core::api;
+use carethread_core::ops::conversations::{self, ReplyRequest};
+use carethread_core::App;
+use lambda_http::{Body, Error, Request, Response};
+
+#[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    let outcome = async {
+        let ctx = api::context(&req, true)?;
+        let body: ReplyRequest = api::json_body(&req)?;
+        conversations::reply(app, &ctx, &api::path_param(&req, "id"), body).await.map(|b| (201, b))
+    }
+    .await;
+    Ok(api::respond(&api::request_id(&req), outcome))
+}
