@@ -1,0 +1,28 @@
+# The two commands: `make dev` (the API locally, seeded) and `make test` (every test).
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: dev test token lint clean
+
+$(VENV)/.installed: infra/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r infra/requirements.txt
+	touch $@
+
+dev: $(VENV)/.installed
+	$(PY) infra/dev.py
+
+test: $(VENV)/.installed
+	bash infra/test.sh
+
+# The token of a seeded demo user: make token WHO=physician [PRACTICE=maple]
+token:
+	@$(PY) infra/demo_token.py $(WHO) $(PRACTICE)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+	cargo clippy --workspace --all-targets -- -D warnings
+
+clean:
+	rm -rf .local target

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make test`: every test, against a fresh local AWS stack of its own.
+#  1. cfn-lint on template.yaml;
+#  2. moto on a free loopback port, with the resources template.yaml declares (fresh names);
+#  3. cargo test for the whole workspace: unit tests, and the black-box tests that drive the
+#     local gateway over HTTP against that stack;
+#  4. the `make dev` path: the gateway binary, seeded with the demo practice by infra/seed.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+state=.local/test
+mkdir -p "$state"
+
+echo "== cfn-lint template.yaml"
+.venv/bin/cfn-lint template.yaml
+echo "cfn-lint: clean"
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+moto_port=$(free_port)
+cleanup() {
+  [ -n "${gateway_pid:-}" ] && kill "$gateway_pid" 2>/dev/null || true
+  "$PY" infra/local_stack.py stop --state-dir "$state" >/dev/null || true
+}
+trap cleanup EXIT
+
+echo "== local AWS stack on 127.0.0.1:$moto_port"
+"$PY" infra/local_stack.py start --port "$moto_port" --state-dir "$state"
+"$PY" infra/local_stack.py create --port "$moto_port" --prefix "carethread-test-$$" --env-file "$state/env"
+set -a
+# shellcheck disable=SC1091
+. "$state/env"
+set +a
+export LOCAL_JWT_SECRET
+LOCAL_JWT_SECRET=$("$PY" -c 'import secrets; print(secrets.token_hex(32))')
+export RUST_LOG=${RUST_LOG:-warn}
+
+echo "== cargo test"
+cargo test --workspace --locked 2>&1 | tee "$state/cargo-test.log"
+
+echo "== make dev path: local gateway binary + demo seed"
+cargo build -p local-gateway --locked
+gateway_port=$(free_port)
+GATEWAY_ADDR="127.0.0.1:$gateway_port" "${CARGO_TARGET_DIR:-target}/debug/local-gateway" >"$state/gateway.log" 2>&1 &
+gateway_pid=$!
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$gateway_port/_local/health" >/dev/null && break
+  sleep 0.2
+done
+"$PY" infra/seed.py --base-url "http://127.0.0.1:$gateway_port" --out "$state/seed.json"
+"$PY" infra/smoke.py --base-url "http://127.0.0.1:$gateway_port" --seed "$state/seed.json"
