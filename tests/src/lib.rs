@@ -1,1 +1,275 @@
+//! Black-box test support: `TestApp::spawn()` starts a local gateway in-process on a free
+//! loopback port against the local AWS stack that `make test` started (its settings come
+//! from the environment), and `DemoPractice` seeds a practice through the public API. Each
+//! test makes its own practice, so tests never see each other's data.
 
+use carethread_core::app::Config;
+use carethread_core::App;
+use local_gateway::{Gateway, Shared};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub gateway: Shared,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub table: String,
+    pub bucket: String,
+}
+
+/// A response: status, headers and the JSON body (Null when empty or not JSON).
+pub struct Answer {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        // Logs go through the test harness, so a failing test shows its server-side cause.
+        let _ = lambda_http::tracing::subscriber::fmt()
+            .with_env_filter(lambda_http::tracing::subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("run through `make test`: AWS_ENDPOINT_URL is not set");
+        assert!(endpoint.starts_with("http://127.0.0.1:"), "tests talk only to 127.0.0.1");
+        let sdk = aws_config_for_tests().await;
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+        let mut config = Config::from_env().expect("config from env");
+        config.table_name = clone_table(&dynamodb, &config.table_name).await;
+        let app = App::new(&sdk, config.clone());
+        let secret = std::env::var("LOCAL_JWT_SECRET").unwrap_or_else(|_| "test-secret".into());
+        let gateway = Gateway::new(app, secret.into_bytes());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let served = gateway.clone();
+        tokio::spawn(async move {
+            let _ = local_gateway::serve(listener, served).await;
+        });
+        TestApp {
+            base,
+            http: reqwest::Client::new(),
+            gateway,
+            dynamodb,
+            s3: aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).build()),
+            table: config.table_name,
+            bucket: std::env::var("BUCKET_NAME").unwrap(),
+        }
+    }
+
+    pub fn app(&self) -> &App {
+        &self.gateway.app
+    }
+
+    pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>, headers: &[(&str, &str)]) -> Answer {
+        let mut req = self.http.request(method.parse().unwrap(), format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let text = res.text().await.unwrap_or_default();
+        Answer { status, content_type, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Answer {
+        self.send("GET", path, Some(token), None, &[]).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Answer {
+        self.send("POST", path, Some(token), Some(&body), &[]).await
+    }
+
+    /// A new practice with its first admin, through the local-only route.
+    pub async fn new_practice(&self, name: &str) -> (String, User) {
+        let res = self.http.post(format!("{}/_local/practices", self.base)).json(&json!({ "name": name })).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let v: Value = res.json().await.unwrap();
+        let pid = v["practiceId"].as_str().unwrap().to_string();
+        let admin_id = v["adminId"].as_str().unwrap().to_string();
+        let token = self.gateway.mint(&admin_id, &pid, "admin", None, 3600);
+        (pid, User { id: admin_id, token, role: "admin".into() })
+    }
+
+    pub async fn add_staff(&self, pid: &str, admin: &User, first: &str, role: &str, extra: Value) -> User {
+        let mut body = json!({ "firstName": first, "lastName": "Tester", "role": role, "email": format!("{}@example.test", first.to_lowercase()) });
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let res = self.post(&admin.token, "/staff", body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        let id = res.body["staff"]["id"].as_str().unwrap().to_string();
+        User { token: self.gateway.mint(&id, pid, role, None, 3600), id, role: role.into() }
+    }
+
+    pub async fn add_patient(&self, pid: &str, admin: &User, first: &str, last: &str, extra: Value) -> User {
+        let mut body = json!({ "firstName": first, "lastName": last, "phone": "+15550109999" });
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let res = self.post(&admin.token, "/patients", body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        let id = res.body["patient"]["id"].as_str().unwrap().to_string();
+        User { token: self.gateway.mint(&id, pid, "patient", Some(&id), 3600), id, role: "patient".into() }
+    }
+
+    /// The demo practice of issue 2, made through the API.
+    pub async fn demo_practice(&self) -> DemoPractice {
+        let (id, admin) = self.new_practice("Test Practice").await;
+        let manager = self.add_staff(&id, &admin, "Priya", "practice_manager", json!({})).await;
+        let doctor = self.add_staff(&id, &admin, "Maria", "physician", json!({})).await;
+        let doctor2 = self.add_staff(&id, &admin, "David", "physician", json!({})).await;
+        let nurse = self.add_staff(&id, &admin, "Sam", "nurse", json!({})).await;
+        let front_desk = self.add_staff(&id, &admin, "Alex", "front_desk", json!({})).await;
+        let biller = self.add_staff(&id, &admin, "Jordan", "biller", json!({})).await;
+        let billing = self.post(&admin.token, "/workgroups", json!({ "name": "Billing", "memberIds": [biller.id] })).await;
+        assert_eq!(billing.status, StatusCode::CREATED);
+        let front_office = self.post(&admin.token, "/workgroups", json!({ "name": "Front Office", "memberIds": [front_desk.id] })).await;
+        let jane = self
+            .add_patient(&id, &admin, "Jane", "Smith", json!({ "primaryProviderId": doctor.id, "assignedStaffIds": [nurse.id] }))
+            .await;
+        let john = self.add_patient(&id, &admin, "John", "Doe", json!({ "primaryProviderId": doctor2.id })).await;
+        DemoPractice {
+            id,
+            admin,
+            manager,
+            doctor,
+            doctor2,
+            nurse,
+            front_desk,
+            biller,
+            billing_id: billing.body["workgroup"]["id"].as_str().unwrap().to_string(),
+            front_office_id: front_office.body["workgroup"]["id"].as_str().unwrap().to_string(),
+            jane,
+            john,
+        }
+    }
+
+    /// Ids of the conversations in a user's inbox (first page of 100).
+    pub async fn inbox_ids(&self, user: &User) -> Vec<String> {
+        let res = self.get(&user.token, "/inbox?limit=100").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        res.body["items"].as_array().unwrap().iter().map(|i| i["conversation"]["id"].as_str().unwrap().to_string()).collect()
+    }
+
+    /// Every raw item of a partition, straight from the table.
+    pub async fn raw_partition(&self, pk: &str) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let out = self
+            .dynamodb
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.into()))
+            .send()
+            .await
+            .unwrap();
+        out.items.unwrap_or_default()
+    }
+}
+
+/// A table of its own for each test, with the definition (keys, indexes, stream) of the one
+/// `make test` created from template.yaml. moto copies a whole table on every transaction
+/// item, so small tables keep the suite fast; each is deleted when its test ends.
+async fn clone_table(client: &aws_sdk_dynamodb::Client, template_table: &str) -> String {
+    use aws_sdk_dynamodb::types::{GlobalSecondaryIndex, KeySchemaElement, Projection};
+    let desc = client.describe_table().table_name(template_table).send().await.expect("describe the template table");
+    let t = desc.table.expect("table description");
+    let name = format!("{template_table}-{}", carethread_core::ids::new_id(""));
+    let gsis: Vec<GlobalSecondaryIndex> = t
+        .global_secondary_indexes()
+        .iter()
+        .map(|g| {
+            GlobalSecondaryIndex::builder()
+                .index_name(g.index_name().unwrap())
+                .set_key_schema(Some(g.key_schema().iter().map(|k| KeySchemaElement::builder().attribute_name(k.attribute_name()).key_type(k.key_type().clone()).build().unwrap()).collect()))
+                .projection(Projection::builder().set_projection_type(g.projection().and_then(|p| p.projection_type().cloned())).build())
+                .build()
+                .unwrap()
+        })
+        .collect();
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(t.attribute_definitions().to_vec()))
+        .set_key_schema(Some(t.key_schema().to_vec()))
+        .set_global_secondary_indexes(Some(gsis))
+        .set_stream_specification(t.stream_specification().cloned())
+        .send()
+        .await
+        .expect("create the test table");
+    name
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let table = self.table.clone();
+        // Drop cannot await; a short-lived runtime on its own thread deletes the table.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let sdk = aws_config_for_tests().await;
+                let _ = aws_sdk_dynamodb::Client::new(&sdk).delete_table().table_name(table).send().await;
+            });
+        })
+        .join();
+    }
+}
+
+async fn aws_config_for_tests() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub token: String,
+    pub role: String,
+}
+
+pub struct DemoPractice {
+    pub id: String,
+    pub admin: User,
+    pub manager: User,
+    pub doctor: User,
+    pub doctor2: User,
+    pub nurse: User,
+    pub front_desk: User,
+    pub biller: User,
+    pub billing_id: String,
+    pub front_office_id: String,
+    /// Primary provider: doctor; assigned staff: nurse.
+    pub jane: User,
+    /// Primary provider: doctor2.
+    pub john: User,
+}
+
+/// Every text (S, and B read as UTF-8 lossily) anywhere in an item, nested included.
+pub fn item_texts(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> Vec<String> {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    fn walk(v: &A, out: &mut Vec<String>) {
+        match v {
+            A::S(s) => out.push(s.clone()),
+            A::B(b) => out.push(String::from_utf8_lossy(b.as_ref()).into_owned()),
+            A::L(l) => l.iter().for_each(|x| walk(x, out)),
+            A::M(m) => m.values().for_each(|x| walk(x, out)),
+            A::Ss(s) => out.extend(s.iter().cloned()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in item {
+        out.push(k.clone());
+        walk(v, &mut out);
+    }
+    out
+}

@@ -1,0 +1,39 @@
+//! template.yaml declares exactly the routes the local gateway serves, each on the function
+//! (binary) that serves it locally.
+
+use std::collections::BTreeSet;
+
+#[test]
+fn template_routes_equal_the_gateway_route_table() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    let template: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut declared = BTreeSet::new();
+    for (_, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("every function names its binary").to_string();
+        assert_eq!(resource["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"));
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else { continue };
+        for (_, event) in events {
+            if event["Type"].as_str() == Some("HttpApi") {
+                let props = &event["Properties"];
+                declared.insert((props["Method"].as_str().unwrap().to_string(), props["Path"].as_str().unwrap().to_string(), binary.clone()));
+            }
+        }
+    }
+    let served: BTreeSet<_> = carethread_core::routes::ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string(), r.function.to_string()))
+        .collect();
+    assert_eq!(declared, served);
+}
+
+#[test]
+fn every_function_crate_has_a_sample_event() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for r in carethread_core::routes::ROUTES {
+        assert!(root.join(format!("events/{}.json", r.function)).exists(), "events/{}.json", r.function);
+        assert!(root.join(format!("functions/{}/Cargo.toml", r.function)).exists());
+    }
+}
