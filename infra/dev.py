@@ -91,18 +91,18 @@ def main() -> None:
     seeded = json.loads(seed_file.read_text())
 
     print(f"\nCarethread API: {base}   (AWS emulator: http://127.0.0.1:{moto_port})")
-    print(f"Demo users and tokens (also in {seed_file.relative_to(ROOT)}):")
+    print(f"Demo users, ready to paste (also in {seed_file.relative_to(ROOT)}; `make token WHO=nurse`):")
     for practice, data in seeded["practices"].items():
-        print(f"\n  {practice} ({data['id']})")
+        print(f"\n# {practice} ({data['id']})")
         for key, user in data["users"].items():
-            print(f"    {key:<22} {user['role']:<18} {user['id']}")
-    doc = seeded["practices"]["maple"]["users"]["physician"]
+            var = f"{practice}_{key}".upper()
+            print(f"# {user['name']}, {user['role']}, {user['id']}")
+            print(f"export {var}={user['token']}")
     jane = seeded["practices"]["maple"]["users"]["patient_jane"]
-    print("\nTry it (tokens are printed by `make token WHO=physician`):")
-    print(f"  TOKEN={doc['token']}")
-    print(f"  curl -s -X POST {base}/conversations -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\")
+    print("\nTry it:")
+    print(f"  curl -s -X POST {base}/conversations -H \"Authorization: Bearer $MAPLE_PHYSICIAN\" -H 'content-type: application/json' \\")
     print(f"    -d '{{\"kind\":\"patient\",\"patientId\":\"{jane['id']}\",\"subject\":\"Hello\",\"body\":\"How are you feeling?\"}}'")
-    print(f"  curl -s {base}/inbox -H \"Authorization: Bearer $TOKEN\"")
+    print(f"  curl -s {base}/inbox -H \"Authorization: Bearer $MAPLE_PATIENT_JANE\"")
     print("\nCtrl-C stops the gateway" + (" and the emulator." if started_moto else "."), flush=True)
     gateway.wait()
     stop()

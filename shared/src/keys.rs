@@ -60,7 +60,10 @@ pub fn entry_sk(c: &str) -> String {
 }
 /// GSI1 for inbox entries: a user's active (not archived) or archived entries, newest first.
 pub fn inbox(p: &str, u: &str, archived: bool) -> String {
-    format!("PRAC#{p}#INBOX#{u}#{}", if archived { "ARCHIVED" } else { "ACTIVE" })
+    format!(
+        "PRAC#{p}#INBOX#{u}#{}",
+        if archived { "ARCHIVED" } else { "ACTIVE" }
+    )
 }
 pub fn inbox_sort(last_message_at: &str, c: &str) -> String {
     format!("{last_message_at}#{c}")

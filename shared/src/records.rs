@@ -27,7 +27,8 @@ impl Default for Settings {
             body_min_chars: 1,
             body_max_chars: 20_000,
             attachment_max_bytes: 10 * 1024 * 1024,
-            patient_banner: "For emergencies call 911. Messages are answered within one business day.".into(),
+            patient_banner:
+                "For emergencies call 911. Messages are answered within one business day.".into(),
             urgent_phone: String::new(),
             time_zone: "UTC".into(),
         }
@@ -36,7 +37,10 @@ impl Default for Settings {
 
 impl Settings {
     pub fn body_limits(&self) -> crate::domain::BodyLimits {
-        crate::domain::BodyLimits { min_chars: self.body_min_chars, max_chars: self.body_max_chars }
+        crate::domain::BodyLimits {
+            min_chars: self.body_min_chars,
+            max_chars: self.body_max_chars,
+        }
     }
 }
 

@@ -77,7 +77,9 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let retryable = match &e {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
         SdkError::ServiceError(se) => matches!(
             se.err().code(),
             Some(
@@ -143,11 +145,14 @@ impl Store {
     }
 
     pub async fn practice(&self, practice_id: &str) -> Result<Option<PracticeItem>> {
-        self.get(keys::practice(practice_id), keys::PRACTICE_SK).await
+        self.get(keys::practice(practice_id), keys::PRACTICE_SK)
+            .await
     }
 
     pub async fn directory(&self, practice_id: &str) -> Result<Option<Directory>> {
-        let items = self.query_partition(keys::practice(practice_id), None).await?;
+        let items = self
+            .query_partition(keys::practice(practice_id), None)
+            .await?;
         let mut practice = None;
         let mut staff = Vec::new();
         let mut workgroups = Vec::new();
@@ -164,19 +169,34 @@ impl Store {
                 workgroups.push(from_item(item)?);
             }
         }
-        Ok(practice.map(|practice| Directory { practice, staff, workgroups }))
+        Ok(practice.map(|practice| Directory {
+            practice,
+            staff,
+            workgroups,
+        }))
     }
 
     pub async fn staff(&self, practice_id: &str, user_id: &str) -> Result<Option<StaffItem>> {
-        self.get(keys::practice(practice_id), &keys::staff_sk(user_id)).await
+        self.get(keys::practice(practice_id), &keys::staff_sk(user_id))
+            .await
     }
 
-    pub async fn patient(&self, practice_id: &str, patient_id: &str) -> Result<Option<PatientItem>> {
-        self.get(keys::patient(practice_id, patient_id), keys::PATIENT_SK).await
+    pub async fn patient(
+        &self,
+        practice_id: &str,
+        patient_id: &str,
+    ) -> Result<Option<PatientItem>> {
+        self.get(keys::patient(practice_id, patient_id), keys::PATIENT_SK)
+            .await
     }
 
     /// The patient finder: the blind-index entries under one token (a name prefix).
-    pub async fn patients_by_token(&self, practice_id: &str, token: &str, limit: i32) -> Result<Vec<PatientTokenItem>> {
+    pub async fn patients_by_token(
+        &self,
+        practice_id: &str,
+        token: &str,
+        limit: i32,
+    ) -> Result<Vec<PatientTokenItem>> {
         let out = self
             .client
             .query()
@@ -187,30 +207,61 @@ impl Store {
             .send()
             .await
             .map_err(sdk_error)?;
-        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
-    pub async fn conversation(&self, practice_id: &str, conversation_id: &str) -> Result<Option<ConversationItem>> {
-        self.get(keys::conversation(practice_id, conversation_id), keys::CONVERSATION_SK).await
+    pub async fn conversation(
+        &self,
+        practice_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationItem>> {
+        self.get(
+            keys::conversation(practice_id, conversation_id),
+            keys::CONVERSATION_SK,
+        )
+        .await
     }
 
     /// A conversation and its messages, oldest first, in one Query of its partition.
-    pub async fn thread(&self, practice_id: &str, conversation_id: &str) -> Result<Option<(ConversationItem, Vec<MessageItem>)>> {
-        let items = self.query_partition(keys::conversation(practice_id, conversation_id), None).await?;
+    pub async fn thread(
+        &self,
+        practice_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<(ConversationItem, Vec<MessageItem>)>> {
+        let items = self
+            .query_partition(keys::conversation(practice_id, conversation_id), None)
+            .await?;
         let mut meta = None;
         let mut messages = Vec::new();
         for item in items {
             match item.get(keys::SK) {
-                Some(AttributeValue::S(sk)) if sk == keys::CONVERSATION_SK => meta = Some(from_item(item)?),
-                Some(AttributeValue::S(sk)) if sk.starts_with(keys::MESSAGE_SK_PREFIX) => messages.push(from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk == keys::CONVERSATION_SK => {
+                    meta = Some(from_item(item)?)
+                }
+                Some(AttributeValue::S(sk)) if sk.starts_with(keys::MESSAGE_SK_PREFIX) => {
+                    messages.push(from_item(item)?)
+                }
                 _ => {}
             }
         }
         Ok(meta.map(|m| (m, messages)))
     }
 
-    pub async fn entry(&self, practice_id: &str, user_id: &str, conversation_id: &str) -> Result<Option<EntryItem>> {
-        self.get(keys::user(practice_id, user_id), &keys::entry_sk(conversation_id)).await
+    pub async fn entry(
+        &self,
+        practice_id: &str,
+        user_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<EntryItem>> {
+        self.get(
+            keys::user(practice_id, user_id),
+            &keys::entry_sk(conversation_id),
+        )
+        .await
     }
 
     /// One page of a user's inbox, newest activity first: a single Query on GSI1.
@@ -244,11 +295,19 @@ impl Store {
             .send()
             .await
             .map_err(sdk_error)?;
-        let entries: Vec<EntryItem> = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_>>()?;
+        let entries: Vec<EntryItem> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_>>()?;
         let next = match out.last_evaluated_key {
-            Some(k) if !k.is_empty() && entries.len() == limit => entries
-                .last()
-                .map(|e| InboxPosition { sort: e.gsi1sk.clone(), conversation_id: e.conversation_id.clone() }),
+            Some(k) if !k.is_empty() && entries.len() == limit => {
+                entries.last().map(|e| InboxPosition {
+                    sort: e.gsi1sk.clone(),
+                    conversation_id: e.conversation_id.clone(),
+                })
+            }
             _ => None,
         };
         Ok((entries, next))
@@ -303,11 +362,23 @@ impl Store {
         Ok(stats)
     }
 
-    pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
-        self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
+    pub async fn attachment(
+        &self,
+        practice_id: &str,
+        attachment_id: &str,
+    ) -> Result<Option<AttachmentItem>> {
+        self.get(
+            keys::attachment(practice_id, attachment_id),
+            keys::ATTACHMENT_SK,
+        )
+        .await
     }
 
-    pub async fn attachments(&self, practice_id: &str, ids: &[String]) -> Result<Vec<AttachmentItem>> {
+    pub async fn attachments(
+        &self,
+        practice_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<AttachmentItem>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -351,8 +422,17 @@ impl Store {
         Err(Error::Unavailable("unprocessed keys after retries".into()))
     }
 
-    pub async fn idempotency(&self, practice_id: &str, caller: &str, key_hash: &str) -> Result<Option<IdempotencyItem>> {
-        self.get(keys::idempotency(practice_id, caller, key_hash), keys::IDEMPOTENCY_SK).await
+    pub async fn idempotency(
+        &self,
+        practice_id: &str,
+        caller: &str,
+        key_hash: &str,
+    ) -> Result<Option<IdempotencyItem>> {
+        self.get(
+            keys::idempotency(practice_id, caller, key_hash),
+            keys::IDEMPOTENCY_SK,
+        )
+        .await
     }
 
     /// Commits a transaction. A failed condition comes back as `Ok(Err(label))`, naming the
@@ -364,7 +444,9 @@ impl Store {
             return Ok(Ok(()));
         }
         if tx.items.len() > 100 {
-            return Err(Error::Conflict("this change touches more than 100 records at once".into()));
+            return Err(Error::Conflict(
+                "this change touches more than 100 records at once".into(),
+            ));
         }
         let mut attempt: u32 = 0;
         loop {
@@ -384,10 +466,20 @@ impl Store {
                 }
                 _ => return Err(sdk_error(err)),
             };
-            if let Some(i) = reasons.iter().position(|r| r.as_deref() == Some("ConditionalCheckFailed")) {
+            if let Some(i) = reasons
+                .iter()
+                .position(|r| r.as_deref() == Some("ConditionalCheckFailed"))
+            {
                 return Ok(Err(tx.labels.get(i).copied().unwrap_or("unknown")));
             }
-            let conflict = reasons.iter().any(|r| matches!(r.as_deref(), Some("TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded")));
+            let conflict = reasons.iter().any(|r| {
+                matches!(
+                    r.as_deref(),
+                    Some(
+                        "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
+                    )
+                )
+            });
             if !conflict || attempt >= 8 {
                 return Err(sdk_error(err));
             }
@@ -398,7 +490,13 @@ impl Store {
     }
 
     /// A conditional single write, for records that stand alone (an attachment's status).
-    pub async fn update_attachment_status(&self, practice_id: &str, attachment_id: &str, from: &str, to: &str) -> Result<bool> {
+    pub async fn update_attachment_status(
+        &self,
+        practice_id: &str,
+        attachment_id: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<bool> {
         let result = self
             .client
             .update_item()
@@ -414,7 +512,12 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(sdk_error(e)),
         }
     }
@@ -446,7 +549,13 @@ impl Tx {
         self.items.is_empty()
     }
 
-    fn push_put(&mut self, label: &'static str, item: Item, condition: Option<(&str, Vec<(&str, AttributeValue)>)>, table: &str) -> Result<()> {
+    fn push_put(
+        &mut self,
+        label: &'static str,
+        item: Item,
+        condition: Option<(&str, Vec<(&str, AttributeValue)>)>,
+        table: &str,
+    ) -> Result<()> {
         let mut put = Put::builder().table_name(table).set_item(Some(item));
         if let Some((expr, values)) = condition {
             put = put.condition_expression(expr);
@@ -454,27 +563,54 @@ impl Tx {
                 put = put.expression_attribute_values(k, v);
             }
         }
-        self.items.push(TransactWriteItem::builder().put(put.build().map_err(Error::internal)?).build());
+        self.items.push(
+            TransactWriteItem::builder()
+                .put(put.build().map_err(Error::internal)?)
+                .build(),
+        );
         self.labels.push(label);
         Ok(())
     }
 
     /// Writes a record that must not exist yet.
-    pub fn put_new<T: Serialize>(&mut self, store: &Store, label: &'static str, record: &T) -> Result<()> {
-        self.push_put(label, to_item(record)?, Some(("attribute_not_exists(pk)", vec![])), &store.table)
+    pub fn put_new<T: Serialize>(
+        &mut self,
+        store: &Store,
+        label: &'static str,
+        record: &T,
+    ) -> Result<()> {
+        self.push_put(
+            label,
+            to_item(record)?,
+            Some(("attribute_not_exists(pk)", vec![])),
+            &store.table,
+        )
     }
 
     /// Writes (or replaces) a record.
-    pub fn put<T: Serialize>(&mut self, store: &Store, label: &'static str, record: &T) -> Result<()> {
+    pub fn put<T: Serialize>(
+        &mut self,
+        store: &Store,
+        label: &'static str,
+        record: &T,
+    ) -> Result<()> {
         self.push_put(label, to_item(record)?, None, &store.table)
     }
 
     /// Claims an idempotency key: absent, or expired (TTL deletion can lag by a day or two).
-    pub fn claim_idempotency_key(&mut self, store: &Store, record: &IdempotencyItem, now_epoch: i64) -> Result<()> {
+    pub fn claim_idempotency_key(
+        &mut self,
+        store: &Store,
+        record: &IdempotencyItem,
+        now_epoch: i64,
+    ) -> Result<()> {
         self.push_put(
             "idempotency",
             to_item(record)?,
-            Some(("attribute_not_exists(pk) OR expiresAt < :now", vec![(":now", AttributeValue::N(now_epoch.to_string()))])),
+            Some((
+                "attribute_not_exists(pk) OR expiresAt < :now",
+                vec![(":now", AttributeValue::N(now_epoch.to_string()))],
+            )),
             &store.table,
         )?;
         // First, so that a replay is recognised before any other condition of the retry.
@@ -486,20 +622,33 @@ impl Tx {
     }
 
     /// Removes a former viewer's inbox entry (reassignment took its visibility away).
-    pub fn entry_delete(&mut self, store: &Store, practice_id: &str, user_id: &str, conversation_id: &str) -> Result<()> {
+    pub fn entry_delete(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        user_id: &str,
+        conversation_id: &str,
+    ) -> Result<()> {
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
             .build()
             .map_err(Error::internal)?;
-        self.items.push(TransactWriteItem::builder().delete(delete).build());
+        self.items
+            .push(TransactWriteItem::builder().delete(delete).build());
         self.labels.push("entry");
         Ok(())
     }
 
     /// Attaches a checked upload to a message, once (a concurrent second attach fails).
-    pub fn attachment_attach(&mut self, store: &Store, a: &AttachmentItem, conversation_id: &str, internal: bool) -> Result<()> {
+    pub fn attachment_attach(
+        &mut self,
+        store: &Store,
+        a: &AttachmentItem,
+        conversation_id: &str,
+        internal: bool,
+    ) -> Result<()> {
         let update = Update::builder()
             .table_name(&store.table)
             .key(keys::PK, s(&a.pk))
@@ -514,22 +663,48 @@ impl Tx {
         self.push_update("attachment", update)
     }
 
-    fn push_update(&mut self, label: &'static str, update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> Result<()> {
-        self.items.push(TransactWriteItem::builder().update(update.build().map_err(Error::internal)?).build());
+    fn push_update(
+        &mut self,
+        label: &'static str,
+        update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    ) -> Result<()> {
+        self.items.push(
+            TransactWriteItem::builder()
+                .update(update.build().map_err(Error::internal)?)
+                .build(),
+        );
         self.labels.push(label);
         Ok(())
     }
 
-    fn push_check(&mut self, label: &'static str, check: aws_sdk_dynamodb::types::builders::ConditionCheckBuilder) -> Result<()> {
-        self.items.push(TransactWriteItem::builder().condition_check(check.build().map_err(Error::internal)?).build());
+    fn push_check(
+        &mut self,
+        label: &'static str,
+        check: aws_sdk_dynamodb::types::builders::ConditionCheckBuilder,
+    ) -> Result<()> {
+        self.items.push(
+            TransactWriteItem::builder()
+                .condition_check(check.build().map_err(Error::internal)?)
+                .build(),
+        );
         self.labels.push(label);
         Ok(())
     }
 
     /// The acting staff user still exists and is active (and, when it writes to a patient,
     /// still has portal messaging on: ROLE-5), checked atomically with the write.
-    pub fn check_staff_active(&mut self, store: &Store, practice_id: &str, user_id: &str, to_patient: bool) -> Result<()> {
-        let expr = if to_patient { "active = :t AND portalMessaging = :t" } else { "active = :t" };
+    pub fn check_staff_active(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        user_id: &str,
+        to_patient: bool,
+    ) -> Result<()> {
+        let expr = if to_patient {
+            "active = :t AND portalMessaging = :t"
+        } else {
+            "active = :t"
+        };
         self.push_check(
             "actor",
             ConditionCheck::builder()
@@ -542,7 +717,12 @@ impl Tx {
     }
 
     /// The acting patient still exists in this practice.
-    pub fn check_patient_exists(&mut self, store: &Store, practice_id: &str, patient_id: &str) -> Result<()> {
+    pub fn check_patient_exists(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        patient_id: &str,
+    ) -> Result<()> {
         self.push_check(
             "actor",
             ConditionCheck::builder()
@@ -570,9 +750,14 @@ impl Tx {
         }
         let mut update = Update::builder()
             .table_name(&store.table)
-            .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
+            .key(
+                keys::PK,
+                s(keys::conversation(practice_id, conversation_id)),
+            )
             .key(keys::SK, s(keys::CONVERSATION_SK))
-            .update_expression("SET lastMessageAt = :at ADD messageCount :one, patientMessageCount :pv")
+            .update_expression(
+                "SET lastMessageAt = :at ADD messageCount :one, patientMessageCount :pv",
+            )
             .condition_expression(condition)
             .expression_attribute_values(":at", s(at))
             .expression_attribute_values(":one", n(1))
@@ -603,7 +788,11 @@ impl Tx {
         urgent: bool,
         is_sender: bool,
     ) -> Result<()> {
-        let unread = if is_sender { "unread = :zero" } else { "unread = if_not_exists(unread, :zero) + :one" };
+        let unread = if is_sender {
+            "unread = :zero"
+        } else {
+            "unread = if_not_exists(unread, :zero) + :one"
+        };
         let update = Update::builder()
             .table_name(&store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
@@ -628,7 +817,14 @@ impl Tx {
     }
 
     /// CONV-2: opening a conversation clears the caller's own unread count, nobody else's.
-    pub fn entry_mark_read(&mut self, store: &Store, practice_id: &str, user_id: &str, conversation_id: &str, at: &str) -> Result<()> {
+    pub fn entry_mark_read(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        user_id: &str,
+        conversation_id: &str,
+        at: &str,
+    ) -> Result<()> {
         let update = Update::builder()
             .table_name(&store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
@@ -642,7 +838,12 @@ impl Tx {
 
     /// Rewrites a conversation's summary and membership (assignment), guarded by its version
     /// so two concurrent assignments cannot interleave.
-    pub fn conversation_replace_membership(&mut self, store: &Store, conversation: &ConversationItem, expected_version: u64) -> Result<()> {
+    pub fn conversation_replace_membership(
+        &mut self,
+        store: &Store,
+        conversation: &ConversationItem,
+        expected_version: u64,
+    ) -> Result<()> {
         let update = Update::builder()
             .table_name(&store.table)
             .key(keys::PK, s(&conversation.pk))

@@ -104,7 +104,11 @@ impl<'a> Renderer<'a> {
     }
 
     pub async fn open(&self, record: &str, field: &str, sealed: &Sealed) -> Result<String> {
-        let binding = Binding { practice_id: &self.caller.practice_id, record, field };
+        let binding = Binding {
+            practice_id: &self.caller.practice_id,
+            record,
+            field,
+        };
         self.app.envelope.open_string(binding, &sealed.0).await
     }
 
@@ -117,20 +121,37 @@ impl<'a> Renderer<'a> {
     }
 
     async fn context(&self, conversation_id: &str, c: &ContextRef) -> Result<ContextView> {
-        Ok(ContextView { kind: c.kind.clone(), id: c.id.clone(), label: self.open(conversation_id, "context", &c.label).await? })
+        Ok(ContextView {
+            kind: c.kind.clone(),
+            id: c.id.clone(),
+            label: self.open(conversation_id, "context", &c.label).await?,
+        })
     }
 
     /// The sender as this caller may know it: "Clinic Staff" to a patient where masked.
     pub fn sender(&self, sender: &SenderRef, patient: Option<&PatientView>) -> PersonView {
         let display_name = if sender.kind == "patient" {
-            patient.map(|p| format!("{} {}", p.first_name, p.last_name)).unwrap_or_default()
+            patient
+                .map(|p| format!("{} {}", p.first_name, p.last_name))
+                .unwrap_or_default()
         } else if sender.masked && !self.caller.is_staff() {
             MASKED_NAME.to_string()
         } else {
-            sender.name.clone().unwrap_or_else(|| MASKED_NAME.to_string())
+            sender
+                .name
+                .clone()
+                .unwrap_or_else(|| MASKED_NAME.to_string())
         };
-        let id = if sender.masked && !self.caller.is_staff() { String::new() } else { sender.id.clone() };
-        PersonView { kind: sender.kind.clone(), id, display_name }
+        let id = if sender.masked && !self.caller.is_staff() {
+            String::new()
+        } else {
+            sender.id.clone()
+        };
+        PersonView {
+            kind: sender.kind.clone(),
+            id,
+            display_name,
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -157,7 +178,11 @@ impl<'a> Renderer<'a> {
             subject: self.open(id, "subject", &s.subject).await?,
             patient: patient.clone(),
             participants: if staff { participants } else { None },
-            assignees: if staff { s.assignees.clone() } else { Vec::new() },
+            assignees: if staff {
+                s.assignees.clone()
+            } else {
+                Vec::new()
+            },
             context,
             status: s.status.clone(),
             created_at: s.created_at.clone(),
@@ -169,14 +194,33 @@ impl<'a> Renderer<'a> {
         Ok((view, patient))
     }
 
-    pub async fn conversation(&self, c: &ConversationItem, staff_names: &(dyn Fn(&str) -> Option<String> + Sync)) -> Result<(ConversationView, Option<PatientView>)> {
-        let count = if self.caller.is_staff() { c.message_count } else { c.patient_message_count };
+    pub async fn conversation(
+        &self,
+        c: &ConversationItem,
+        staff_names: &(dyn Fn(&str) -> Option<String> + Sync),
+    ) -> Result<(ConversationView, Option<PatientView>)> {
+        let count = if self.caller.is_staff() {
+            c.message_count
+        } else {
+            c.patient_message_count
+        };
         let participants = c
             .participants
             .iter()
-            .map(|id| PersonView { kind: "staff".into(), id: id.clone(), display_name: staff_names(id).unwrap_or_default() })
+            .map(|id| PersonView {
+                kind: "staff".into(),
+                id: id.clone(),
+                display_name: staff_names(id).unwrap_or_default(),
+            })
             .collect();
-        self.summary(&c.id, &c.summary, &c.last_message_at, count, Some(participants)).await
+        self.summary(
+            &c.id,
+            &c.summary,
+            &c.last_message_at,
+            count,
+            Some(participants),
+        )
+        .await
     }
 
     pub async fn attachment_ref(&self, a: &AttachmentRef) -> Result<AttachmentView> {
@@ -201,7 +245,12 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    pub async fn message(&self, m: &MessageItem, patient: Option<&PatientView>, status: &str) -> Result<MessageView> {
+    pub async fn message(
+        &self,
+        m: &MessageItem,
+        patient: Option<&PatientView>,
+        status: &str,
+    ) -> Result<MessageView> {
         let record = format!("{}/{}", m.conversation_id, m.id);
         let mut attachments = Vec::with_capacity(m.attachments.len());
         for a in &m.attachments {
@@ -222,7 +271,13 @@ impl<'a> Renderer<'a> {
 
     pub async fn inbox_item(&self, e: &EntryItem) -> Result<InboxItemView> {
         let (conversation, patient) = self
-            .summary(&e.conversation_id, &e.summary, &e.last_message_at, e.message_count, None)
+            .summary(
+                &e.conversation_id,
+                &e.summary,
+                &e.last_message_at,
+                e.message_count,
+                None,
+            )
             .await?;
         Ok(InboxItemView {
             preview: self.open(&e.conversation_id, "preview", &e.preview).await?,

@@ -54,13 +54,21 @@ fn require_admin(caller: &Caller) -> Result<()> {
     if caller.class() == RoleClass::Admin {
         Ok(())
     } else {
-        Err(Error::Forbidden("only admin roles may change the practice directory".into()))
+        Err(Error::Forbidden(
+            "only admin roles may change the practice directory".into(),
+        ))
     }
 }
 
 /// An operator's action (and `POST /_local/practices` locally): a new practice with its
 /// first admin. Not an API route in AWS.
-pub async fn create_practice(app: &App, name: &str, admin_first: &str, admin_last: &str, admin_email: &str) -> Result<(String, String)> {
+pub async fn create_practice(
+    app: &App,
+    name: &str,
+    admin_first: &str,
+    admin_last: &str,
+    admin_email: &str,
+) -> Result<(String, String)> {
     let name = parse_name("name", Some(name))?;
     let practice_id = ids::new_id(PRACTICE_ID);
     let admin_id = ids::new_id(STAFF_ID);
@@ -89,14 +97,31 @@ pub async fn create_practice(app: &App, name: &str, admin_first: &str, admin_las
         created_at: at,
     };
     let ctx = RequestCtx {
-        caller: Caller { practice_id: practice_id.clone(), user_id: "operator".into(), role: Role::Admin },
+        caller: Caller {
+            practice_id: practice_id.clone(),
+            user_id: "operator".into(),
+            role: Role::Admin,
+        },
         request_id: ids::new_id("op_"),
         idempotency: None,
     };
     let mut tx = Tx::new();
     tx.put_new(&app.store, "practice", &practice)?;
     tx.put_new(&app.store, "staff", &admin)?;
-    tx.put(&app.store, "audit", &audit::event(&ctx, "practice.create", AuditRecord { record_type: "practice", record_id: &practice_id, patient_id: None }, "success"))?;
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            &ctx,
+            "practice.create",
+            AuditRecord {
+                record_type: "practice",
+                record_id: &practice_id,
+                patient_id: None,
+            },
+            "success",
+        ),
+    )?;
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::Conflict("practice id collision, retry".into()));
     }
@@ -104,13 +129,20 @@ pub async fn create_practice(app: &App, name: &str, admin_first: &str, admin_las
 }
 
 /// POST /staff (admin class).
-pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result<serde_json::Value> {
+pub async fn add_staff(
+    app: &App,
+    ctx: &RequestCtx,
+    req: StaffRequest,
+) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     require_admin(caller)?;
     let p = caller.practice_id.as_str();
     let role = Role::parse(req.role.as_deref().unwrap_or(""))?;
     if role == Role::Patient {
-        return Err(Error::invalid("role", "patients are added through POST /patients"));
+        return Err(Error::invalid(
+            "role",
+            "patients are added through POST /patients",
+        ));
     }
     let id = ids::new_id(STAFF_ID);
     let staff = StaffItem {
@@ -132,64 +164,139 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
     tx.put_new(&app.store, "staff", &staff)?;
-    tx.put(&app.store, "audit", &audit::event(ctx, "staff.create", AuditRecord { record_type: "staff", record_id: &id, patient_id: None }, "success"))?;
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "staff.create",
+            AuditRecord {
+                record_type: "staff",
+                record_id: &id,
+                patient_id: None,
+            },
+            "success",
+        ),
+    )?;
     let response = json!({ "staff": {
         "id": staff.id, "firstName": staff.first_name, "lastName": staff.last_name, "role": staff.role,
         "email": staff.email, "phone": staff.phone, "active": staff.active, "portalMessaging": staff.portal_messaging,
     }});
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    commit_created(app, ctx, tx, response, |_| Error::Conflict("staff id collision, retry".into())).await
+    commit_created(app, ctx, tx, response, |_| {
+        Error::Conflict("staff id collision, retry".into())
+    })
+    .await
 }
 
 /// POST /workgroups (admin class, ROLE-6).
-pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -> Result<serde_json::Value> {
+pub async fn add_workgroup(
+    app: &App,
+    ctx: &RequestCtx,
+    req: WorkgroupRequest,
+) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     require_admin(caller)?;
     let p = caller.practice_id.as_str();
     let name = parse_name("name", req.name.as_deref())?;
-    let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
+    let dir = app
+        .store
+        .directory(p)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
     active_staff(&dir, caller)?;
-    if dir.workgroups.iter().any(|w| w.name.eq_ignore_ascii_case(&name)) {
+    if dir
+        .workgroups
+        .iter()
+        .any(|w| w.name.eq_ignore_ascii_case(&name))
+    {
         return Err(Error::Conflict("a workgroup with this name exists".into()));
     }
     let mut members: Vec<String> = Vec::new();
     for raw in &req.member_ids {
         let id = parse_id("memberIds", STAFF_ID, raw)?;
         if dir.staff_member(&id).is_none() {
-            return Err(Error::invalid("memberIds", "no staff user with this id in the practice"));
+            return Err(Error::invalid(
+                "memberIds",
+                "no staff user with this id in the practice",
+            ));
         }
         if !members.contains(&id) {
             members.push(id);
         }
     }
     let id = ids::new_id(WORKGROUP_ID);
-    let wg = WorkgroupItem { pk: keys::practice(p), sk: keys::workgroup_sk(&id), id: id.clone(), name, member_ids: members, created_at: ids::now() };
+    let wg = WorkgroupItem {
+        pk: keys::practice(p),
+        sk: keys::workgroup_sk(&id),
+        id: id.clone(),
+        name,
+        member_ids: members,
+        created_at: ids::now(),
+    };
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
     tx.put_new(&app.store, "workgroup", &wg)?;
-    tx.put(&app.store, "audit", &audit::event(ctx, "workgroup.create", AuditRecord { record_type: "workgroup", record_id: &id, patient_id: None }, "success"))?;
-    let response = json!({ "workgroup": { "id": wg.id, "name": wg.name, "memberIds": wg.member_ids } });
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "workgroup.create",
+            AuditRecord {
+                record_type: "workgroup",
+                record_id: &id,
+                patient_id: None,
+            },
+            "success",
+        ),
+    )?;
+    let response =
+        json!({ "workgroup": { "id": wg.id, "name": wg.name, "memberIds": wg.member_ids } });
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    commit_created(app, ctx, tx, response, |_| Error::Conflict("workgroup id collision, retry".into())).await
+    commit_created(app, ctx, tx, response, |_| {
+        Error::Conflict("workgroup id collision, retry".into())
+    })
+    .await
 }
 
 /// POST /patients (admin class). Names and phone are sealed to the patient record; the
 /// finder gets one blind-index item per name prefix.
-pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Result<serde_json::Value> {
+pub async fn add_patient(
+    app: &App,
+    ctx: &RequestCtx,
+    req: PatientRequest,
+) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     require_admin(caller)?;
     let p = caller.practice_id.as_str();
     let first = parse_name("firstName", req.first_name.as_deref())?;
     let last = parse_name("lastName", req.last_name.as_deref())?;
-    let phone = req.phone.as_deref().map(|ph| parse_phone("phone", ph)).transpose()?;
-    let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
+    let phone = req
+        .phone
+        .as_deref()
+        .map(|ph| parse_phone("phone", ph))
+        .transpose()?;
+    let dir = app
+        .store
+        .directory(p)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
     active_staff(&dir, caller)?;
     let primary = match req.primary_provider_id.as_deref() {
         Some(raw) => {
             let id = parse_id("primaryProviderId", STAFF_ID, raw)?;
-            let s = dir.staff_member(&id).ok_or_else(|| Error::invalid("primaryProviderId", "no staff user with this id in the practice"))?;
+            let s = dir.staff_member(&id).ok_or_else(|| {
+                Error::invalid(
+                    "primaryProviderId",
+                    "no staff user with this id in the practice",
+                )
+            })?;
             if Role::parse(&s.role).map(|r| r.class()).ok() != Some(RoleClass::Provider) {
-                return Err(Error::invalid("primaryProviderId", "the primary provider must have a provider role"));
+                return Err(Error::invalid(
+                    "primaryProviderId",
+                    "the primary provider must have a provider role",
+                ));
             }
             Some(id)
         }
@@ -199,7 +306,10 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
     for raw in &req.assigned_staff_ids {
         let id = parse_id("assignedStaffIds", STAFF_ID, raw)?;
         if dir.staff_member(&id).is_none() {
-            return Err(Error::invalid("assignedStaffIds", "no staff user with this id in the practice"));
+            return Err(Error::invalid(
+                "assignedStaffIds",
+                "no staff user with this id in the practice",
+            ));
         }
         if !assigned.contains(&id) {
             assigned.push(id);
@@ -209,7 +319,18 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
     let env = &app.envelope;
     let seal = |field: &'static str, text: String| {
         let id = id.clone();
-        async move { env.seal_str(Binding { practice_id: p, record: &id, field }, &text).await.map(Sealed) }
+        async move {
+            env.seal_str(
+                Binding {
+                    practice_id: p,
+                    record: &id,
+                    field,
+                },
+                &text,
+            )
+            .await
+            .map(Sealed)
+        }
     };
     let first_sealed = seal("firstName", first.clone()).await?;
     let last_sealed = seal("lastName", last.clone()).await?;
@@ -251,19 +372,40 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         };
         tx.put(&app.store, "token", &item)?;
     }
-    tx.put(&app.store, "audit", &audit::event(ctx, "patient.create", AuditRecord { record_type: "patient", record_id: &id, patient_id: Some(&id) }, "success"))?;
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "patient.create",
+            AuditRecord {
+                record_type: "patient",
+                record_id: &id,
+                patient_id: Some(&id),
+            },
+            "success",
+        ),
+    )?;
     let response = json!({ "patient": {
         "id": id, "firstName": first, "lastName": last, "phone": phone,
         "primaryProviderId": patient.primary_provider_id, "assignedStaffIds": patient.assigned_staff_ids,
         "portalAccess": patient.portal_access, "active": patient.active,
     }});
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    commit_created(app, ctx, tx, response, |_| Error::Conflict("patient id collision, retry".into())).await
+    commit_created(app, ctx, tx, response, |_| {
+        Error::Conflict("patient id collision, retry".into())
+    })
+    .await
 }
 
 /// GET /patients?q= (staff): patients whose first or last name begins with what was typed.
 /// A token hit is confirmed against the decrypted names (a truncated token can collide).
-pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: usize) -> Result<serde_json::Value> {
+pub async fn find_patients(
+    app: &App,
+    ctx: &RequestCtx,
+    q: Option<&str>,
+    limit: usize,
+) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     if !caller.is_staff() {
         return Err(Error::Forbidden("the patient finder is for staff".into()));
@@ -279,22 +421,48 @@ pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: 
     }
     let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
     let index = app.envelope.blind_index(p, &practice.search_key.0).await?;
-    let token = index.query_token(NAME_SCOPE, first_word).ok_or_else(|| Error::invalid("q", "type at least 2 letters of a name"))?;
-    let hits = app.store.patients_by_token(p, &token, (limit * 2) as i32).await?;
+    let token = index
+        .query_token(NAME_SCOPE, first_word)
+        .ok_or_else(|| Error::invalid("q", "type at least 2 letters of a name"))?;
+    let hits = app
+        .store
+        .patients_by_token(p, &token, (limit * 2) as i32)
+        .await?;
 
     let renderer = Renderer::new(app, caller);
     let mut items: Vec<PatientView> = Vec::new();
     for h in hits {
-        let view = renderer.patient(&PatientRef { id: h.patient_id.clone(), first_name: h.first_name, last_name: h.last_name }).await?;
+        let view = renderer
+            .patient(&PatientRef {
+                id: h.patient_id.clone(),
+                first_name: h.first_name,
+                last_name: h.last_name,
+            })
+            .await?;
         let names = normalize_words(&format!("{} {}", view.first_name, view.last_name));
-        let all_match = words.iter().all(|w| names.iter().any(|n| n.starts_with(w.as_str())));
+        let all_match = words
+            .iter()
+            .all(|w| names.iter().any(|n| n.starts_with(w.as_str())));
         if all_match && items.len() < limit {
             items.push(view);
         }
     }
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    tx.put(&app.store, "audit", &audit::event(ctx, "patient.search", AuditRecord { record_type: "directory", record_id: "patients", patient_id: None }, "success"))?;
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "patient.search",
+            AuditRecord {
+                record_type: "directory",
+                record_id: "patients",
+                patient_id: None,
+            },
+            "success",
+        ),
+    )?;
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::Unauthenticated);
     }

@@ -32,7 +32,11 @@ pub struct InboxQuery {
 impl InboxQuery {
     /// Parses the query string of GET /inbox.
     pub fn parse(params: &[(String, String)]) -> Result<InboxQuery> {
-        let mut q = InboxQuery { tab: Tab::All, limit: DEFAULT_LIMIT, cursor: None };
+        let mut q = InboxQuery {
+            tab: Tab::All,
+            limit: DEFAULT_LIMIT,
+            cursor: None,
+        };
         for (k, v) in params {
             match k.as_str() {
                 "tab" => {
@@ -40,9 +44,15 @@ impl InboxQuery {
                         "all" => Tab::All,
                         "archived" => Tab::Archived,
                         "patient" | "team" | "broadcasts" | "starred" => {
-                            return Err(Error::invalid("tab", "this tab is not available yet; use `all` or `archived`"))
+                            return Err(Error::invalid(
+                                "tab",
+                                "this tab is not available yet; use `all` or `archived`",
+                            ))
                         }
-                        _ => return Err(Error::invalid("tab", "tab must be one of all, patient, team, broadcasts, starred, archived")),
+                        _ => return Err(Error::invalid(
+                            "tab",
+                            "tab must be one of all, patient, team, broadcasts, starred, archived",
+                        )),
                     }
                 }
                 "limit" => {
@@ -50,10 +60,20 @@ impl InboxQuery {
                         .parse::<usize>()
                         .ok()
                         .filter(|n| (1..=MAX_LIMIT).contains(n))
-                        .ok_or_else(|| Error::invalid("limit", format!("limit must be a number from 1 to {MAX_LIMIT}")))?
+                        .ok_or_else(|| {
+                            Error::invalid(
+                                "limit",
+                                format!("limit must be a number from 1 to {MAX_LIMIT}"),
+                            )
+                        })?
                 }
                 "cursor" => q.cursor = Some(v.clone()),
-                other => return Err(Error::BadRequest { detail: format!("unknown query parameter `{other}`"), field: Some(other.to_string()) }),
+                other => {
+                    return Err(Error::BadRequest {
+                        detail: format!("unknown query parameter `{other}`"),
+                        field: Some(other.to_string()),
+                    })
+                }
             }
         }
         Ok(q)
@@ -74,19 +94,46 @@ fn cursor_record(user_id: &str) -> String {
 }
 
 async fn seal_cursor(app: &App, ctx: &RequestCtx, tab: Tab, pos: &InboxPosition) -> Result<String> {
-    let payload = serde_json::to_vec(&CursorPayload { tab, sort: pos.sort.clone(), conversation: pos.conversation_id.clone() }).map_err(Error::internal)?;
+    let payload = serde_json::to_vec(&CursorPayload {
+        tab,
+        sort: pos.sort.clone(),
+        conversation: pos.conversation_id.clone(),
+    })
+    .map_err(Error::internal)?;
     let record = cursor_record(&ctx.caller.user_id);
-    let sealed = app.envelope.seal(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "inbox" }, &payload).await?;
+    let sealed = app
+        .envelope
+        .seal(
+            Binding {
+                practice_id: &ctx.caller.practice_id,
+                record: &record,
+                field: "inbox",
+            },
+            &payload,
+        )
+        .await?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed))
 }
 
 async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, cursor: &str) -> Result<InboxPosition> {
-    let bad = || Error::BadRequest { detail: "cursor is not valid for this list".into(), field: Some("cursor".into()) };
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let bad = || Error::BadRequest {
+        detail: "cursor is not valid for this list".into(),
+        field: Some("cursor".into()),
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| bad())?;
     let record = cursor_record(&ctx.caller.user_id);
     let plain = app
         .envelope
-        .open(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "inbox" }, &raw)
+        .open(
+            Binding {
+                practice_id: &ctx.caller.practice_id,
+                record: &record,
+                field: "inbox",
+            },
+            &raw,
+        )
         .await
         .map_err(|e| match e {
             Error::Unavailable(_) => e,
@@ -96,7 +143,10 @@ async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, cursor: &str) -> Res
     if payload.tab != tab {
         return Err(bad());
     }
-    Ok(InboxPosition { sort: payload.sort, conversation_id: payload.conversation })
+    Ok(InboxPosition {
+        sort: payload.sort,
+        conversation_id: payload.conversation,
+    })
 }
 
 /// GET /inbox.
@@ -107,7 +157,16 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
         Some(c) => Some(open_cursor(app, ctx, q.tab, c).await?),
         None => None,
     };
-    let (entries, next) = app.store.inbox_page(p, &caller.user_id, q.tab == Tab::Archived, q.limit, after.as_ref()).await?;
+    let (entries, next) = app
+        .store
+        .inbox_page(
+            p,
+            &caller.user_id,
+            q.tab == Tab::Archived,
+            q.limit,
+            after.as_ref(),
+        )
+        .await?;
 
     let mut tx = Tx::new();
     if caller.is_staff() {
@@ -115,7 +174,20 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
     } else {
         tx.check_patient_exists(&app.store, p, &caller.user_id)?;
     }
-    tx.put(&app.store, "audit", &audit::event(ctx, "inbox.list", AuditRecord { record_type: "inbox", record_id: &caller.user_id, patient_id: None }, "success"))?;
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "inbox.list",
+            AuditRecord {
+                record_type: "inbox",
+                record_id: &caller.user_id,
+                patient_id: None,
+            },
+            "success",
+        ),
+    )?;
     if let Err(_label) = app.store.commit(tx).await? {
         return Err(Error::Unauthenticated);
     }
@@ -135,7 +207,10 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
 /// GET /inbox/stats (INBOX-4).
 pub async fn stats(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let s = app.store.inbox_stats(&caller.practice_id, &caller.user_id).await?;
+    let s = app
+        .store
+        .inbox_stats(&caller.practice_id, &caller.user_id)
+        .await?;
     Ok(json!({
         "totalConversations": s.conversations,
         "unreadMessages": s.unread_messages,
