@@ -28,11 +28,7 @@ pub struct Claims {
     pub practice_id: String,
     #[serde(rename = "custom:role")]
     pub role: String,
-    #[serde(
-        rename = "custom:patient_id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "custom:patient_id", default, skip_serializing_if = "Option::is_none")]
     pub patient_id: Option<String>,
     pub iss: String,
     pub aud: String,
@@ -53,14 +49,7 @@ impl Gateway {
     }
 
     /// Signs a development token (HS256 under the local secret).
-    pub fn mint(
-        &self,
-        sub: &str,
-        practice_id: &str,
-        role: &str,
-        patient_id: Option<&str>,
-        ttl_seconds: i64,
-    ) -> String {
+    pub fn mint(&self, sub: &str, practice_id: &str, role: &str, patient_id: Option<&str>, ttl_seconds: i64) -> String {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: sub.to_string(),
@@ -72,19 +61,13 @@ impl Gateway {
             exp: (now as i64 + ttl_seconds).max(0) as u64,
             iat: now,
         };
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(&self.secret),
-        )
-        .expect("HS256 signing")
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.secret))
+            .expect("HS256 signing")
     }
 
     fn verify(&self, headers: &HeaderMap) -> Option<Claims> {
         let value = headers.get("authorization")?.to_str().ok()?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))?;
+        let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
@@ -123,25 +106,14 @@ fn to_axum(res: lambda_http::Response<lambda_http::Body>) -> Response {
     out
 }
 
-async fn dispatch(
-    State(gw): State<Shared>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn dispatch(State(gw): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = uri.path().to_string();
     if let Some(local) = path.strip_prefix("/_local/") {
         return local_route(&gw, &method, local, &body).await;
     }
     let (route, params) = match routes::find(method.as_str(), &path) {
         Ok(found) => found,
-        Err(true) => {
-            return problem_status(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method not allowed on this route",
-            )
-        }
+        Err(true) => return problem_status(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route"),
         Err(false) => return problem(Error::NotFound("route")),
     };
     // The JWT authorizer answers 401 before any function runs.
@@ -151,11 +123,7 @@ async fn dispatch(
     let event = api_gateway_event(route, &params, &method, &uri, &headers, &body, &claims);
     let request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(r) => r,
-        Err(_) => {
-            return problem(Error::bad_request(
-                "the request could not be represented as an API Gateway event",
-            ))
-        }
+        Err(_) => return problem(Error::bad_request("the request could not be represented as an API Gateway event")),
     };
     let app = &gw.app;
     let result = match route.function {
@@ -166,11 +134,8 @@ async fn dispatch(
         "assign" => assign::handle(app, request).await,
         "attachment-presign" => attachment_presign::handle(app, request).await,
         "directory" => directory::handle(app, request).await,
-        other => {
-            return problem(Error::internal_msg(&format!(
-                "no handler for function {other}"
-            )))
-        }
+        "conversation-state" => conversation_state::handle(app, request).await,
+        other => return problem(Error::internal_msg(&format!("no handler for function {other}"))),
     };
     match result {
         Ok(res) => to_axum(res),
@@ -184,12 +149,7 @@ async fn dispatch(
 
 fn problem_status(status: StatusCode, detail: &str) -> Response {
     let body = json!({ "type": "about:blank", "title": status.canonical_reason(), "status": status.as_u16(), "detail": detail });
-    (
-        status,
-        [("content-type", "application/problem+json")],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [("content-type", "application/problem+json")], body.to_string()).into_response()
 }
 
 /// The payload-2.0 event API Gateway would send for this request.
@@ -273,11 +233,7 @@ fn api_gateway_event(
 }
 
 fn header_map_get(headers: &HeaderMap, name: &str) -> String {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
+    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
 }
 
 mod base64_engine {
@@ -307,12 +263,9 @@ struct PracticeRequest {
 /// Development-only routes (API.md "Local development only").
 async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -> Response {
     match (method.as_str(), route) {
-        ("GET", "health") => (
-            StatusCode::OK,
-            [("content-type", "application/json")],
-            r#"{"status":"ok"}"#,
-        )
-            .into_response(),
+        ("GET", "health") => {
+            (StatusCode::OK, [("content-type", "application/json")], r#"{"status":"ok"}"#).into_response()
+        }
         ("POST", "token") => match serde_json::from_slice::<TokenRequest>(body) {
             Ok(t) => {
                 let token = gw.mint(
@@ -322,11 +275,7 @@ async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -
                     t.patient_id.as_deref(),
                     t.ttl_seconds.unwrap_or(12 * 3600),
                 );
-                (
-                    StatusCode::OK,
-                    [("content-type", "application/json")],
-                    json!({ "token": token }).to_string(),
-                )
+                (StatusCode::OK, [("content-type", "application/json")], json!({ "token": token }).to_string())
                     .into_response()
             }
             Err(e) => problem(Error::bad_request(format!("malformed token request: {e}"))),
@@ -351,9 +300,7 @@ async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -
                     Err(e) => problem(e),
                 }
             }
-            Err(e) => problem(Error::bad_request(format!(
-                "malformed practice request: {e}"
-            ))),
+            Err(e) => problem(Error::bad_request(format!("malformed practice request: {e}"))),
         },
         _ => problem(Error::NotFound("route")),
     }

@@ -36,44 +36,24 @@ pub fn request_id(req: &Request) -> String {
 /// The caller, from the JWT authorizer's claims. Missing or malformed claims are 401.
 pub fn caller(req: &Request) -> Result<Caller> {
     let claims = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.jwt.as_ref())
-            .map(|j| &j.claims),
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|j| &j.claims)
+        }
         _ => None,
     }
     .ok_or(Error::Unauthenticated)?;
-    let claim = |name: &str| {
-        claims
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    };
+    let claim = |name: &str| claims.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let sub = claim(CLAIM_SUB).ok_or(Error::Unauthenticated)?;
-    let practice_id = parse_id(
-        "practice",
-        PRACTICE_ID,
-        claim(CLAIM_PRACTICE).ok_or(Error::Unauthenticated)?,
-    )
-    .map_err(|_| Error::Unauthenticated)?;
-    let role = Role::parse(claim(CLAIM_ROLE).ok_or(Error::Unauthenticated)?)
+    let practice_id = parse_id("practice", PRACTICE_ID, claim(CLAIM_PRACTICE).ok_or(Error::Unauthenticated)?)
         .map_err(|_| Error::Unauthenticated)?;
+    let role = Role::parse(claim(CLAIM_ROLE).ok_or(Error::Unauthenticated)?).map_err(|_| Error::Unauthenticated)?;
     let user_id = if role == Role::Patient {
-        parse_id(
-            "patient",
-            PATIENT_ID,
-            claim(CLAIM_PATIENT).ok_or(Error::Unauthenticated)?,
-        )
-        .map_err(|_| Error::Unauthenticated)?
+        parse_id("patient", PATIENT_ID, claim(CLAIM_PATIENT).ok_or(Error::Unauthenticated)?)
+            .map_err(|_| Error::Unauthenticated)?
     } else {
         parse_id("sub", crate::domain::STAFF_ID, sub).map_err(|_| Error::Unauthenticated)?
     };
-    Ok(Caller {
-        practice_id,
-        user_id,
-        role,
-    })
+    Ok(Caller { practice_id, user_id, role })
 }
 
 /// The raw body bytes, refused when too large.
@@ -96,33 +76,17 @@ pub fn body_bytes(req: &Request) -> Result<&[u8]> {
 /// A JSON body of the expected shape. Unknown fields are refused by name, so a body can
 /// never set what the server decides (practice, sender, status, timestamps).
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
-    let content_type = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let content_type = req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if mime != "application/json" {
-        return Err(Error::BadRequest {
-            detail: "the body must be application/json".into(),
-            field: None,
-        });
+        return Err(Error::BadRequest { detail: "the body must be application/json".into(), field: None });
     }
     let bytes = body_bytes(req)?;
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| Error::bad_request("the body is not valid UTF-8"))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::bad_request("the body is not valid UTF-8"))?;
     serde_json::from_str(text).map_err(|e| {
         let msg = without_quoted_values(&e.to_string());
         let field = msg.split('`').nth(1).map(str::to_string);
-        Error::BadRequest {
-            detail: format!("malformed JSON body: {msg}"),
-            field,
-        }
+        Error::BadRequest { detail: format!("malformed JSON body: {msg}"), field }
     })
 }
 
@@ -163,9 +127,8 @@ pub fn idempotency(req: &Request) -> Result<Option<IdempotencyKey>> {
     let Some(value) = req.headers().get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value.to_str().ok().filter(|k| {
-        !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b))
-    });
+    let key =
+        value.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)));
     let key = key.ok_or_else(|| Error::BadRequest {
         detail: "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
         field: Some("Idempotency-Key".into()),
@@ -180,25 +143,17 @@ pub fn idempotency(req: &Request) -> Result<Option<IdempotencyKey>> {
 }
 
 pub fn path_param(req: &Request, name: &str) -> String {
-    req.path_parameters_ref()
-        .and_then(|p| p.first(name))
-        .unwrap_or("")
-        .to_string()
+    req.path_parameters_ref().and_then(|p| p.first(name)).unwrap_or("").to_string()
 }
 
 pub fn query_params(req: &Request) -> Vec<(String, String)> {
     req.query_string_parameters_ref()
-        .map(|q| {
-            q.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        })
+        .map(|q| q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
         .unwrap_or_default()
 }
 
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref()
-        .and_then(|q| q.first(name).map(str::to_string))
+    req.query_string_parameters_ref().and_then(|q| q.first(name).map(str::to_string))
 }
 
 /// Builds the request context a core operation receives.
@@ -206,11 +161,7 @@ pub fn context(req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
     Ok(RequestCtx {
         caller: caller(req)?,
         request_id: request_id(req),
-        idempotency: if with_idempotency {
-            idempotency(req)?
-        } else {
-            None
-        },
+        idempotency: if with_idempotency { idempotency(req)? } else { None },
     })
 }
 
@@ -248,9 +199,7 @@ pub fn problem(err: &Error, request_id: &str) -> Response<Body> {
         response = response.header(http::header::WWW_AUTHENTICATE, "Bearer");
     }
     response
-        .body(Body::Text(
-            serde_json::to_string(&problem).expect("problem serializes"),
-        ))
+        .body(Body::Text(serde_json::to_string(&problem).expect("problem serializes")))
         .expect("static response parts")
 }
 

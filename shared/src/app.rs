@@ -29,9 +29,7 @@ pub struct Config {
 impl Config {
     pub fn from_env() -> Result<Config> {
         let var = |name: &str| {
-            std::env::var(name).map_err(|_| {
-                Error::internal_msg(&format!("environment variable {name} is not set"))
-            })
+            std::env::var(name).map_err(|_| Error::internal_msg(&format!("environment variable {name} is not set")))
         };
         Ok(Config {
             table_name: var("TABLE_NAME")?,
@@ -54,25 +52,14 @@ impl App {
     pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> App {
         let calls = CallCounter::default();
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(sdk)
-                .interceptor(calls.clone())
-                .build(),
+            aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(calls.clone()).build(),
         );
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(sdk)
-                .interceptor(calls.clone())
-                .build(),
-        );
-        let kms = aws_sdk_kms::Client::from_conf(
-            aws_sdk_kms::config::Builder::from(sdk)
-                .interceptor(calls.clone())
-                .build(),
-        );
-        let sns = aws_sdk_sns::Client::from_conf(
-            aws_sdk_sns::config::Builder::from(sdk)
-                .interceptor(calls.clone())
-                .build(),
-        );
+        let s3 =
+            aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).interceptor(calls.clone()).build());
+        let kms =
+            aws_sdk_kms::Client::from_conf(aws_sdk_kms::config::Builder::from(sdk).interceptor(calls.clone()).build());
+        let sns =
+            aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(sdk).interceptor(calls.clone()).build());
         App {
             store: Store::new(dynamodb, config.table_name),
             envelope: Envelope::new(kms, config.kms_key_id, KeyCachePolicy::default()),
@@ -106,9 +93,5 @@ pub fn sha256_hex(parts: &[&[u8]]) -> String {
         ctx.update(&(p.len() as u64).to_be_bytes());
         ctx.update(p);
     }
-    ctx.finish()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -31,12 +31,7 @@ impl Blobs {
 
     /// A PUT whose signature covers the content type and length, so the client cannot
     /// upload something else under this URL.
-    pub async fn presign_upload(
-        &self,
-        key: &str,
-        content_type: &str,
-        size: u64,
-    ) -> Result<PresignedRequest> {
+    pub async fn presign_upload(&self, key: &str, content_type: &str, size: u64) -> Result<PresignedRequest> {
         let req = self
             .client
             .put_object()
@@ -50,30 +45,14 @@ impl Blobs {
         Ok(PresignedRequest {
             method: req.method().to_string(),
             url: req.uri().to_string(),
-            headers: req
-                .headers()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            headers: req.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         })
     }
 
     /// A short-lived GET that names the file for the browser (ATT-3).
-    pub async fn presign_download(
-        &self,
-        key: &str,
-        file_name: &str,
-        content_type: &str,
-    ) -> Result<PresignedRequest> {
-        let safe: String = file_name
-            .chars()
-            .map(|c| {
-                if c == '"' || c == '\\' || c.is_control() {
-                    '_'
-                } else {
-                    c
-                }
-            })
-            .collect();
+    pub async fn presign_download(&self, key: &str, file_name: &str, content_type: &str) -> Result<PresignedRequest> {
+        let safe: String =
+            file_name.chars().map(|c| if c == '"' || c == '\\' || c.is_control() { '_' } else { c }).collect();
         let req = self
             .client
             .get_object()
@@ -84,23 +63,12 @@ impl Blobs {
             .presigned(presign_config(DOWNLOAD_TTL)?)
             .await
             .map_err(Error::internal)?;
-        Ok(PresignedRequest {
-            method: "GET".into(),
-            url: req.uri().to_string(),
-            headers: BTreeMap::new(),
-        })
+        Ok(PresignedRequest { method: "GET".into(), url: req.uri().to_string(), headers: BTreeMap::new() })
     }
 
     /// The stored object's size, or None when nothing was uploaded.
     pub async fn stored_size(&self, key: &str) -> Result<Option<u64>> {
-        match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(out) => Ok(Some(out.content_length.unwrap_or(0).max(0) as u64)),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(None),
             Err(e) => Err(Error::Unavailable(Box::new(e))),

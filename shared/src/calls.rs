@@ -45,12 +45,7 @@ impl Intercept for CallCounter {
     ) -> Result<(), BoxError> {
         if let Some(meta) = cfg.load::<Metadata>() {
             let key = format!("{}.{}", meta.service(), meta.name());
-            *self
-                .counts
-                .lock()
-                .expect("counter lock")
-                .entry(key)
-                .or_default() += 1;
+            *self.counts.lock().expect("counter lock").entry(key).or_default() += 1;
         }
         Ok(())
     }

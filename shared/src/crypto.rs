@@ -31,11 +31,7 @@ pub struct KeyCachePolicy {
 
 impl Default for KeyCachePolicy {
     fn default() -> Self {
-        KeyCachePolicy {
-            max_age: Duration::from_secs(300),
-            max_uses: 10_000,
-            max_cached_unwrapped: 1_000,
-        }
+        KeyCachePolicy { max_age: Duration::from_secs(300), max_uses: 10_000, max_cached_unwrapped: 1_000 }
     }
 }
 
@@ -49,11 +45,7 @@ pub struct Binding<'a> {
 
 impl Binding<'_> {
     fn aad(&self) -> Vec<u8> {
-        format!(
-            "carethread/v1|{}|{}|{}",
-            self.practice_id, self.record, self.field
-        )
-        .into_bytes()
+        format!("carethread/v1|{}|{}|{}", self.practice_id, self.record, self.field).into_bytes()
     }
 }
 
@@ -87,30 +79,19 @@ pub struct Envelope {
 
 impl Envelope {
     pub fn new(kms: aws_sdk_kms::Client, key_id: String, policy: KeyCachePolicy) -> Self {
-        Envelope {
-            kms,
-            key_id,
-            policy,
-            cache: Mutex::new(Cache::default()),
-        }
+        Envelope { kms, key_id, policy, cache: Mutex::new(Cache::default()) }
     }
 
     /// Encrypts `plaintext` bound to `binding`.
     pub async fn seal(&self, binding: Binding<'_>, plaintext: &[u8]) -> Result<Vec<u8>> {
         let (key, wrapped) = self.data_key_for(binding.practice_id).await?;
         let mut nonce = [0u8; NONCE_LEN];
-        aws_lc_rs::rand::fill(&mut nonce)
-            .map_err(|_| Error::internal_msg("random source failed"))?;
-        let sealing = LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, &key).map_err(|_| Error::internal_msg("bad data key"))?,
-        );
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| Error::internal_msg("random source failed"))?;
+        let sealing =
+            LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).map_err(|_| Error::internal_msg("bad data key"))?);
         let mut buf = plaintext.to_vec();
         sealing
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(binding.aad()),
-                &mut buf,
-            )
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(binding.aad()), &mut buf)
             .map_err(|_| Error::internal_msg("encryption failed"))?;
         let mut out = Vec::with_capacity(3 + wrapped.len() + NONCE_LEN + buf.len());
         out.push(FORMAT_V1);
@@ -128,14 +109,10 @@ impl Envelope {
     /// Decrypts a value sealed for exactly this binding; any other binding fails.
     pub async fn open(&self, binding: Binding<'_>, sealed: &[u8]) -> Result<Vec<u8>> {
         let (wrapped, nonce, ct) = split(sealed)?;
-        let key = self
-            .unwrap_key(binding.practice_id, wrapped, "field")
-            .await?;
-        let opening = LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, &key).map_err(|_| Error::internal_msg("bad data key"))?,
-        );
-        let nonce = Nonce::try_assume_unique_for_key(nonce)
-            .map_err(|_| Error::internal_msg("bad nonce"))?;
+        let key = self.unwrap_key(binding.practice_id, wrapped, "field").await?;
+        let opening =
+            LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).map_err(|_| Error::internal_msg("bad data key"))?);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| Error::internal_msg("bad nonce"))?;
         let mut buf = ct.to_vec();
         let plain = opening
             .open_in_place(nonce, Aad::from(binding.aad()), &mut buf)
@@ -155,17 +132,9 @@ impl Envelope {
     }
 
     /// The blind-index function of a practice: HMAC-SHA256 under its unwrapped search key.
-    pub async fn blind_index(
-        &self,
-        practice_id: &str,
-        wrapped_search_key: &[u8],
-    ) -> Result<BlindIndex> {
-        let key = self
-            .unwrap_key(practice_id, wrapped_search_key, "search")
-            .await?;
-        Ok(BlindIndex {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &key),
-        })
+    pub async fn blind_index(&self, practice_id: &str, wrapped_search_key: &[u8]) -> Result<BlindIndex> {
+        let key = self.unwrap_key(practice_id, wrapped_search_key, "search").await?;
+        Ok(BlindIndex { key: hmac::Key::new(hmac::HMAC_SHA256, &key) })
     }
 
     async fn data_key_for(&self, practice_id: &str) -> Result<([u8; 32], Vec<u8>)> {
@@ -182,12 +151,7 @@ impl Envelope {
         let mut cache = self.cache.lock().expect("key cache lock");
         cache.active.insert(
             practice_id.to_string(),
-            ActiveKey {
-                key,
-                wrapped: wrapped.clone(),
-                created: Instant::now(),
-                uses: 1,
-            },
+            ActiveKey { key, wrapped: wrapped.clone(), created: Instant::now(), uses: 1 },
         );
         // Our own fresh key decrypts without a KMS round trip too.
         self.remember(&mut cache, cache_key(practice_id, &wrapped), key);
@@ -205,25 +169,14 @@ impl Envelope {
             .send()
             .await
             .map_err(|e| Error::Unavailable(Box::new(e)))?;
-        let plain = out
-            .plaintext
-            .ok_or_else(|| Error::internal_msg("KMS returned no plaintext key"))?;
-        let wrapped = out
-            .ciphertext_blob
-            .ok_or_else(|| Error::internal_msg("KMS returned no wrapped key"))?;
-        let key: [u8; 32] = plain
-            .as_ref()
-            .try_into()
-            .map_err(|_| Error::internal_msg("KMS data key is not 32 bytes"))?;
+        let plain = out.plaintext.ok_or_else(|| Error::internal_msg("KMS returned no plaintext key"))?;
+        let wrapped = out.ciphertext_blob.ok_or_else(|| Error::internal_msg("KMS returned no wrapped key"))?;
+        let key: [u8; 32] =
+            plain.as_ref().try_into().map_err(|_| Error::internal_msg("KMS data key is not 32 bytes"))?;
         Ok((key, wrapped.into_inner()))
     }
 
-    async fn unwrap_key(
-        &self,
-        practice_id: &str,
-        wrapped: &[u8],
-        purpose: &str,
-    ) -> Result<[u8; 32]> {
+    async fn unwrap_key(&self, practice_id: &str, wrapped: &[u8], purpose: &str) -> Result<[u8; 32]> {
         {
             let cache = self.cache.lock().expect("key cache lock");
             if let Some(k) = cache.unwrapped.get(&cache_key(practice_id, wrapped)) {
@@ -251,13 +204,8 @@ impl Envelope {
                     _ => Error::Unavailable(Box::new(e)),
                 }
             })?;
-        let plain = out
-            .plaintext
-            .ok_or_else(|| Error::internal_msg("KMS returned no plaintext"))?;
-        let key: [u8; 32] = plain
-            .as_ref()
-            .try_into()
-            .map_err(|_| Error::internal_msg("data key is not 32 bytes"))?;
+        let plain = out.plaintext.ok_or_else(|| Error::internal_msg("KMS returned no plaintext"))?;
+        let key: [u8; 32] = plain.as_ref().try_into().map_err(|_| Error::internal_msg("data key is not 32 bytes"))?;
         let mut cache = self.cache.lock().expect("key cache lock");
         self.remember(&mut cache, cache_key(practice_id, wrapped), key);
         Ok(key)
@@ -271,13 +219,7 @@ impl Envelope {
                 cache.unwrapped.clear();
             }
         }
-        cache.unwrapped.insert(
-            wrapped,
-            UnwrappedKey {
-                key,
-                created: Instant::now(),
-            },
-        );
+        cache.unwrapped.insert(wrapped, UnwrappedKey { key, created: Instant::now() });
     }
 }
 
@@ -322,10 +264,7 @@ pub const MAX_PREFIX: usize = 12;
 impl BlindIndex {
     pub fn token(&self, scope: &str, normalized: &str) -> String {
         let tag = hmac::sign(&self.key, format!("{scope}\u{1f}{normalized}").as_bytes());
-        tag.as_ref()[..TOKEN_BYTES]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        tag.as_ref()[..TOKEN_BYTES].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Tokens for every prefix (from `MIN_PREFIX` to `MAX_PREFIX` characters) of every word.
@@ -355,12 +294,7 @@ impl BlindIndex {
 pub fn normalize_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| {
-            w.chars()
-                .flat_map(char::to_lowercase)
-                .map(fold_accent)
-                .collect()
-        })
+        .map(|w| w.chars().flat_map(char::to_lowercase).map(fold_accent).collect())
         .collect()
 }
 
@@ -384,10 +318,7 @@ mod tests {
 
     #[test]
     fn words_are_lowercased_and_accent_folded() {
-        assert_eq!(
-            normalize_words("José  O'Neil-Smith"),
-            vec!["jose", "o", "neil", "smith"]
-        );
+        assert_eq!(normalize_words("José  O'Neil-Smith"), vec!["jose", "o", "neil", "smith"]);
     }
 
     #[test]
@@ -399,12 +330,8 @@ mod tests {
 
     #[test]
     fn blind_tokens_cover_prefixes_and_depend_on_the_key() {
-        let a = BlindIndex {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &[1u8; 32]),
-        };
-        let b = BlindIndex {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &[2u8; 32]),
-        };
+        let a = BlindIndex { key: hmac::Key::new(hmac::HMAC_SHA256, &[1u8; 32]) };
+        let b = BlindIndex { key: hmac::Key::new(hmac::HMAC_SHA256, &[2u8; 32]) };
         let tokens = a.prefix_tokens("name", "Jane");
         assert_eq!(tokens.len(), 3); // ja, jan, jane
         assert_eq!(a.query_token("name", "JA"), Some(tokens[0].clone()));

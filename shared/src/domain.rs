@@ -29,14 +29,9 @@ pub enum RoleClass {
 
 impl Role {
     pub fn parse(s: &str) -> Result<Role> {
-        let valid = !s.is_empty()
-            && s.len() <= 40
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        let valid = !s.is_empty() && s.len() <= 40 && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
         if !valid {
-            return Err(Error::invalid(
-                "role",
-                "role must be a lower-case role name such as `nurse`",
-            ));
+            return Err(Error::invalid("role", "role must be a lower-case role name such as `nurse`"));
         }
         Ok(match s {
             "admin" => Role::Admin,
@@ -64,9 +59,7 @@ impl Role {
     pub fn class(&self) -> RoleClass {
         match self {
             Role::Admin | Role::PracticeManager => RoleClass::Admin,
-            Role::Physician | Role::NursePractitioner | Role::PhysicianAssistant => {
-                RoleClass::Provider
-            }
+            Role::Physician | Role::NursePractitioner | Role::PhysicianAssistant => RoleClass::Provider,
             Role::Patient => RoleClass::Patient,
             Role::Staff(_) => RoleClass::Staff,
         }
@@ -103,16 +96,11 @@ pub fn parse_id(field: &str, prefix: &str, raw: &str) -> Result<String> {
     let rest = raw.strip_prefix(prefix).unwrap_or("");
     let ok = !rest.is_empty()
         && raw.len() <= 64
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(raw.to_string())
     } else {
-        Err(Error::invalid(
-            field,
-            format!("`{field}` is not a valid id"),
-        ))
+        Err(Error::invalid(field, format!("`{field}` is not a valid id")))
     }
 }
 
@@ -139,10 +127,7 @@ impl Priority {
             "low" => Ok(Priority::Low),
             "normal" => Ok(Priority::Normal),
             "urgent" => Ok(Priority::Urgent),
-            _ => Err(Error::invalid(
-                "priority",
-                "priority must be one of low, normal, urgent",
-            )),
+            _ => Err(Error::invalid("priority", "priority must be one of low, normal, urgent")),
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -200,16 +185,10 @@ impl Subject {
             return Err(Error::invalid("subject", "subject is required"));
         }
         if s.chars().count() > Self::MAX_CHARS {
-            return Err(Error::invalid(
-                "subject",
-                format!("subject is longer than {} characters", Self::MAX_CHARS),
-            ));
+            return Err(Error::invalid("subject", format!("subject is longer than {} characters", Self::MAX_CHARS)));
         }
         if s.chars().any(|c| c.is_control()) {
-            return Err(Error::invalid(
-                "subject",
-                "subject may not contain control characters",
-            ));
+            return Err(Error::invalid("subject", "subject may not contain control characters"));
         }
         Ok(Subject(s.to_string()))
     }
@@ -233,10 +212,7 @@ pub struct BodyLimits {
 
 impl Default for BodyLimits {
     fn default() -> Self {
-        BodyLimits {
-            min_chars: 1,
-            max_chars: 20_000,
-        }
+        BodyLimits { min_chars: 1, max_chars: 20_000 }
     }
 }
 
@@ -251,18 +227,12 @@ impl Body {
         if n < limits.min_chars.max(1) {
             return Err(Error::invalid(
                 "body",
-                format!(
-                    "body must have at least {} characters",
-                    limits.min_chars.max(1)
-                ),
+                format!("body must have at least {} characters", limits.min_chars.max(1)),
             ));
         }
         if s.chars().count() > limits.max_chars {
             return Err(Error::TooLarge {
-                detail: format!(
-                    "body is longer than the practice's limit of {} characters",
-                    limits.max_chars
-                ),
+                detail: format!("body is longer than the practice's limit of {} characters", limits.max_chars),
                 field: Some("body".into()),
             });
         }
@@ -303,18 +273,9 @@ pub enum RecipientKind {
 impl Recipient {
     pub fn parse(field: &str, kind: &str, id: &str) -> Result<Recipient> {
         match kind {
-            "staff" => Ok(Recipient {
-                kind: RecipientKind::Staff,
-                id: parse_id(field, STAFF_ID, id)?,
-            }),
-            "workgroup" => Ok(Recipient {
-                kind: RecipientKind::Workgroup,
-                id: parse_id(field, WORKGROUP_ID, id)?,
-            }),
-            _ => Err(Error::invalid(
-                field,
-                "recipient type must be `staff` or `workgroup`",
-            )),
+            "staff" => Ok(Recipient { kind: RecipientKind::Staff, id: parse_id(field, STAFF_ID, id)? }),
+            "workgroup" => Ok(Recipient { kind: RecipientKind::Workgroup, id: parse_id(field, WORKGROUP_ID, id)? }),
+            _ => Err(Error::invalid(field, "recipient type must be `staff` or `workgroup`")),
         }
     }
 }
@@ -336,31 +297,18 @@ impl fmt::Debug for ContextLink {
 impl ContextLink {
     pub fn parse(kind: &str, id: &str, label: &str) -> Result<ContextLink> {
         if !matches!(kind, "visit" | "invoice" | "document") {
-            return Err(Error::invalid(
-                "context.kind",
-                "context kind must be visit, invoice or document",
-            ));
+            return Err(Error::invalid("context.kind", "context kind must be visit, invoice or document"));
         }
-        let id_ok = !id.is_empty()
-            && id.len() <= 64
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let id_ok =
+            !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !id_ok {
             return Err(Error::invalid("context.id", "context id is not a valid id"));
         }
         let label = label.trim();
         if label.is_empty() || label.chars().count() > 200 {
-            return Err(Error::invalid(
-                "context.label",
-                "context label must have 1 to 200 characters",
-            ));
+            return Err(Error::invalid("context.label", "context label must have 1 to 200 characters"));
         }
-        Ok(ContextLink {
-            kind: kind.into(),
-            id: id.into(),
-            label: label.into(),
-        })
+        Ok(ContextLink { kind: kind.into(), id: id.into(), label: label.into() })
     }
 }
 
@@ -368,10 +316,7 @@ impl ContextLink {
 pub fn parse_name(field: &str, raw: Option<&str>) -> Result<String> {
     let s = raw.map(str::trim).unwrap_or("");
     if s.is_empty() || s.chars().count() > 80 || s.chars().any(|c| c.is_control()) {
-        return Err(Error::invalid(
-            field,
-            format!("`{field}` must have 1 to 80 characters"),
-        ));
+        return Err(Error::invalid(field, format!("`{field}` must have 1 to 80 characters")));
     }
     Ok(s.to_string())
 }
@@ -382,26 +327,18 @@ pub fn parse_phone(field: &str, raw: &str) -> Result<String> {
     if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(raw.to_string())
     } else {
-        Err(Error::invalid(
-            field,
-            format!("`{field}` must be an E.164 phone number such as +15551234567"),
-        ))
+        Err(Error::invalid(field, format!("`{field}` must be an E.164 phone number such as +15551234567")))
     }
 }
 
 pub fn parse_email(field: &str, raw: &str) -> Result<String> {
     let s = raw.trim();
     let ok = s.len() <= 254
-        && s.split_once('@').is_some_and(|(a, d)| {
-            !a.is_empty() && d.contains('.') && !s.contains(char::is_whitespace)
-        });
+        && s.split_once('@').is_some_and(|(a, d)| !a.is_empty() && d.contains('.') && !s.contains(char::is_whitespace));
     if ok {
         Ok(s.to_string())
     } else {
-        Err(Error::invalid(
-            field,
-            format!("`{field}` must be an email address"),
-        ))
+        Err(Error::invalid(field, format!("`{field}` must be an email address")))
     }
 }
 
@@ -443,26 +380,14 @@ mod tests {
     fn compose_7_subject_is_required_and_named() {
         let e = Subject::parse(Some("   ")).unwrap_err();
         assert!(matches!(e, Error::Invalid { ref field, .. } if field == "subject"));
-        assert_eq!(
-            Subject::parse(Some(" Lab results ")).unwrap().as_str(),
-            "Lab results"
-        );
+        assert_eq!(Subject::parse(Some(" Lab results ")).unwrap().as_str(), "Lab results");
     }
 
     #[test]
     fn compose_7_body_limits_apply() {
-        let limits = BodyLimits {
-            min_chars: 2,
-            max_chars: 5,
-        };
-        assert!(matches!(
-            Body::parse(Some("a"), limits),
-            Err(Error::Invalid { .. })
-        ));
-        assert!(matches!(
-            Body::parse(Some("abcdef"), limits),
-            Err(Error::TooLarge { .. })
-        ));
+        let limits = BodyLimits { min_chars: 2, max_chars: 5 };
+        assert!(matches!(Body::parse(Some("a"), limits), Err(Error::Invalid { .. })));
+        assert!(matches!(Body::parse(Some("abcdef"), limits), Err(Error::TooLarge { .. })));
         assert!(Body::parse(Some("abc"), limits).is_ok());
     }
 

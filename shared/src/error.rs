@@ -11,10 +11,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The request cannot be read at all (bad JSON, bad cursor, bad query parameter).
     #[error("{detail}")]
-    BadRequest {
-        detail: String,
-        field: Option<String>,
-    },
+    BadRequest { detail: String, field: Option<String> },
     /// No token, or a token without the claims we need.
     #[error("authentication required")]
     Unauthenticated,
@@ -27,10 +24,7 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
     #[error("{detail}")]
-    TooLarge {
-        detail: String,
-        field: Option<String>,
-    },
+    TooLarge { detail: String, field: Option<String> },
     /// A well-formed request with a field that breaks a rule.
     #[error("{detail}")]
     Invalid { field: String, detail: String },
@@ -45,16 +39,10 @@ pub enum Error {
 
 impl Error {
     pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
-        Error::Invalid {
-            field: field.to_string(),
-            detail: detail.into(),
-        }
+        Error::Invalid { field: field.to_string(), detail: detail.into() }
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Error::BadRequest {
-            detail: detail.into(),
-            field: None,
-        }
+        Error::BadRequest { detail: detail.into(), field: None }
     }
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Error::Internal(Box::new(e))

@@ -42,9 +42,8 @@ pub fn format_time(t: OffsetDateTime) -> String {
 }
 
 pub fn parse_time(field: &str, s: &str) -> crate::Result<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
-        crate::Error::invalid(field, format!("`{field}` must be an RFC 3339 timestamp"))
-    })
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map_err(|_| crate::Error::invalid(field, format!("`{field}` must be an RFC 3339 timestamp")))
 }
 
 pub fn epoch_seconds() -> i64 {

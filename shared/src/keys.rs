@@ -10,6 +10,9 @@ pub const GSI1SK: &str = "gsi1sk";
 pub const GSI2: &str = "gsi2";
 pub const GSI2PK: &str = "gsi2pk";
 pub const GSI2SK: &str = "gsi2sk";
+pub const GSI3: &str = "gsi3";
+pub const GSI3PK: &str = "gsi3pk";
+pub const GSI3SK: &str = "gsi3sk";
 pub const EXPIRES_AT: &str = "expiresAt";
 
 /// Practice profile, staff and workgroups share one partition: one Query loads the directory.
@@ -60,10 +63,17 @@ pub fn entry_sk(c: &str) -> String {
 }
 /// GSI1 for inbox entries: a user's active (not archived) or archived entries, newest first.
 pub fn inbox(p: &str, u: &str, archived: bool) -> String {
-    format!(
-        "PRAC#{p}#INBOX#{u}#{}",
-        if archived { "ARCHIVED" } else { "ACTIVE" }
-    )
+    format!("PRAC#{p}#INBOX#{u}#{}", if archived { "ARCHIVED" } else { "ACTIVE" })
+}
+/// GSI2 for inbox entries: a user's tab of one kind (patient, team, broadcast). Archived
+/// entries move to a partition no tab reads, so the key is always present and a summary
+/// rewrite can keep it with `if_not_exists`.
+pub fn inbox_tab(p: &str, u: &str, kind: &str, archived: bool) -> String {
+    format!("PRAC#{p}#INBOX#{u}#{}#{kind}", if archived { "ARCHIVEDTAB" } else { "TAB" })
+}
+/// GSI3 for inbox entries: sparse, present only while the user has starred the entry.
+pub fn inbox_starred(p: &str, u: &str) -> String {
+    format!("PRAC#{p}#INBOX#{u}#STARRED")
 }
 pub fn inbox_sort(last_message_at: &str, c: &str) -> String {
     format!("{last_message_at}#{c}")

@@ -77,11 +77,7 @@ pub struct StaffMember {
 pub fn viewers(c: &ConversationFacts<'_>, staff: &[StaffMember]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in staff.iter().filter(|s| s.active) {
-        let caller = Caller {
-            practice_id: c.practice_id.to_string(),
-            user_id: s.id.clone(),
-            role: s.role.clone(),
-        };
+        let caller = Caller { practice_id: c.practice_id.to_string(), user_id: s.id.clone(), role: s.role.clone() };
         if can_see(&caller, c) {
             out.push(s.id.clone());
         }
@@ -96,22 +92,14 @@ pub fn viewers(c: &ConversationFacts<'_>, staff: &[StaffMember]) -> Vec<String> 
 
 /// COMPOSE-3 / ASSIGN-4: a portal message goes to the patient's primary provider when that
 /// provider is active; otherwise to every active provider and admin of the practice.
-pub fn route_portal_message(
-    primary_provider_id: Option<&str>,
-    staff: &[StaffMember],
-) -> Vec<String> {
-    let primary = primary_provider_id.and_then(|id| {
-        staff
-            .iter()
-            .find(|s| s.id == id && s.active && s.role.class() == RoleClass::Provider)
-    });
+pub fn route_portal_message(primary_provider_id: Option<&str>, staff: &[StaffMember]) -> Vec<String> {
+    let primary = primary_provider_id
+        .and_then(|id| staff.iter().find(|s| s.id == id && s.active && s.role.class() == RoleClass::Provider));
     match primary {
         Some(p) => vec![p.id.clone()],
         None => staff
             .iter()
-            .filter(|s| {
-                s.active && matches!(s.role.class(), RoleClass::Provider | RoleClass::Admin)
-            })
+            .filter(|s| s.active && matches!(s.role.class(), RoleClass::Provider | RoleClass::Admin))
             .map(|s| s.id.clone())
             .collect(),
     }
@@ -119,11 +107,7 @@ pub fn route_portal_message(
 
 /// ROLE-5: an inactive patient may still write to the billing and front-office workgroups.
 pub fn inactive_patient_may_write_to(workgroup_name: &str) -> bool {
-    let name: String = workgroup_name
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect::<String>()
-        .to_lowercase();
+    let name: String = workgroup_name.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
     name == "billing" || name == "frontoffice" || name == "frontdesk"
 }
 
@@ -135,11 +119,7 @@ mod tests {
     const OTHER: &str = "prc_b";
 
     fn caller(practice: &str, role: &str, id: &str) -> Caller {
-        Caller {
-            practice_id: practice.into(),
-            user_id: id.into(),
-            role: Role::parse(role).unwrap(),
-        }
+        Caller { practice_id: practice.into(), user_id: id.into(), role: Role::parse(role).unwrap() }
     }
 
     /// ROLE-2 and ROLE-3: every role class × conversation kind × relation × practice.
@@ -179,21 +159,14 @@ mod tests {
             ("front_desk", "staff"),
             ("biller", "staff"),
         ] {
-            for kind in [
-                ConversationKind::Patient,
-                ConversationKind::Team,
-                ConversationKind::Broadcast,
-                ConversationKind::Sms,
-            ] {
+            for kind in
+                [ConversationKind::Patient, ConversationKind::Team, ConversationKind::Broadcast, ConversationKind::Sms]
+            {
                 for (rel, participants, assignees, care_team) in relations {
                     let facts = ConversationFacts {
                         practice_id: PRACTICE,
                         kind,
-                        patient_id: if kind == ConversationKind::Team {
-                            None
-                        } else {
-                            Some("pat_1")
-                        },
+                        patient_id: if kind == ConversationKind::Team { None } else { Some("pat_1") },
                         participants,
                         assignees,
                         care_team,
@@ -201,21 +174,15 @@ mod tests {
                     let same = can_see(&caller(PRACTICE, role, &me), &facts);
                     assert_eq!(same, expected(class, kind, rel), "{role} {kind:?} {rel}");
                     let other = can_see(&caller(OTHER, role, &me), &facts);
-                    assert!(
-                        !other,
-                        "ROLE-3: {role} of another practice sees {kind:?} {rel}"
-                    );
+                    assert!(!other, "ROLE-3: {role} of another practice sees {kind:?} {rel}");
                     cases += 2;
                 }
             }
         }
         // Patients: own patient-facing conversations only; never team; never another's.
-        for kind in [
-            ConversationKind::Patient,
-            ConversationKind::Team,
-            ConversationKind::Broadcast,
-            ConversationKind::Sms,
-        ] {
+        for kind in
+            [ConversationKind::Patient, ConversationKind::Team, ConversationKind::Broadcast, ConversationKind::Sms]
+        {
             let facts = ConversationFacts {
                 practice_id: PRACTICE,
                 kind,
@@ -224,10 +191,7 @@ mod tests {
                 assignees: &none,
                 care_team: &none,
             };
-            assert_eq!(
-                can_see(&caller(PRACTICE, "patient", "pat_1"), &facts),
-                kind != ConversationKind::Team
-            );
+            assert_eq!(can_see(&caller(PRACTICE, "patient", "pat_1"), &facts), kind != ConversationKind::Team);
             assert!(!can_see(&caller(PRACTICE, "patient", "pat_2"), &facts));
             assert!(!can_see(&caller(OTHER, "patient", "pat_1"), &facts));
             cases += 3;
@@ -284,26 +248,15 @@ mod tests {
 
     #[test]
     fn compose_3_portal_message_goes_to_primary_provider() {
-        assert_eq!(
-            route_portal_message(Some("usr_doc2"), &staff()),
-            vec!["usr_doc2"]
-        );
+        assert_eq!(route_portal_message(Some("usr_doc2"), &staff()), vec!["usr_doc2"]);
     }
 
     #[test]
     fn assign_4_without_active_primary_goes_to_every_active_provider_and_admin() {
         let expected = vec!["usr_admin", "usr_pm", "usr_doc1", "usr_doc2"];
         assert_eq!(route_portal_message(None, &staff()), expected);
-        assert_eq!(
-            route_portal_message(Some("usr_gone"), &staff()),
-            expected,
-            "inactive primary"
-        );
-        assert_eq!(
-            route_portal_message(Some("usr_nurse"), &staff()),
-            expected,
-            "primary must be a provider"
-        );
+        assert_eq!(route_portal_message(Some("usr_gone"), &staff()), expected, "inactive primary");
+        assert_eq!(route_portal_message(Some("usr_nurse"), &staff()), expected, "primary must be a provider");
     }
 
     /// The fan-out set is exactly the set `can_see` admits, so inbox entries and the
@@ -317,11 +270,7 @@ mod tests {
             let facts = ConversationFacts {
                 practice_id: PRACTICE,
                 kind,
-                patient_id: if kind == ConversationKind::Team {
-                    None
-                } else {
-                    Some("pat_1")
-                },
+                patient_id: if kind == ConversationKind::Team { None } else { Some("pat_1") },
                 participants: &participants,
                 assignees: &none,
                 care_team: &care,
@@ -331,10 +280,7 @@ mod tests {
                 let sees = s.active && can_see(&caller(PRACTICE, s.role.as_str(), &s.id), &facts);
                 assert_eq!(v.contains(&s.id), sees, "{kind:?} {}", s.id);
             }
-            assert_eq!(
-                v.contains(&"pat_1".to_string()),
-                kind == ConversationKind::Patient
-            );
+            assert_eq!(v.contains(&"pat_1".to_string()), kind == ConversationKind::Patient);
         }
     }
 }

@@ -27,8 +27,7 @@ impl Default for Settings {
             body_min_chars: 1,
             body_max_chars: 20_000,
             attachment_max_bytes: 10 * 1024 * 1024,
-            patient_banner:
-                "For emergencies call 911. Messages are answered within one business day.".into(),
+            patient_banner: "For emergencies call 911. Messages are answered within one business day.".into(),
             urgent_phone: String::new(),
             time_zone: "UTC".into(),
         }
@@ -37,10 +36,7 @@ impl Default for Settings {
 
 impl Settings {
     pub fn body_limits(&self) -> crate::domain::BodyLimits {
-        crate::domain::BodyLimits {
-            min_chars: self.body_min_chars,
-            max_chars: self.body_max_chars,
-        }
+        crate::domain::BodyLimits { min_chars: self.body_min_chars, max_chars: self.body_max_chars }
     }
 }
 
@@ -168,6 +164,9 @@ pub struct Summary {
     pub patient: Option<PatientRef>,
     #[serde(default)]
     pub assignees: Vec<Recipient>,
+    /// The assignees expanded to staff ids, for the "assigned to me / to others" filters.
+    #[serde(default)]
+    pub assignee_ids: Vec<String>,
     #[serde(default)]
     pub context: Option<ContextRef>,
     pub status: String,
@@ -203,6 +202,10 @@ pub struct ConversationItem {
     pub message_count: u64,
     /// Messages a patient can see (internal notes excluded).
     pub patient_message_count: u64,
+    /// Messages the patient sent: staff may mark a thread unread only where there is one
+    /// (CONV-3).
+    #[serde(default)]
+    pub from_patient_count: u64,
     /// Who assigned whom, with the staff-only comment (ASSIGN-1).
     #[serde(default)]
     pub assignments: Vec<AssignmentRecord>,
@@ -255,6 +258,10 @@ pub struct EntryItem {
     pub sk: String,
     pub gsi1pk: String,
     pub gsi1sk: String,
+    #[serde(default)]
+    pub gsi2pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3pk: Option<String>,
     pub conversation_id: String,
     pub summary: Summary,
     pub last_message_at: String,
@@ -262,6 +269,8 @@ pub struct EntryItem {
     pub last_sender: SenderRef,
     #[serde(default)]
     pub urgent: bool,
+    #[serde(default)]
+    pub last_priority: Option<Priority>,
     #[serde(default)]
     pub message_count: u64,
     #[serde(default)]

@@ -8,66 +8,19 @@ pub struct Route {
 }
 
 pub const ROUTES: &[Route] = &[
-    Route {
-        method: "POST",
-        path: "/conversations",
-        function: "compose",
-    },
-    Route {
-        method: "POST",
-        path: "/conversations/{id}/messages",
-        function: "reply",
-    },
-    Route {
-        method: "GET",
-        path: "/inbox",
-        function: "list-inbox",
-    },
-    Route {
-        method: "GET",
-        path: "/inbox/stats",
-        function: "list-inbox",
-    },
-    Route {
-        method: "GET",
-        path: "/conversations/{id}",
-        function: "get-conversation",
-    },
-    Route {
-        method: "POST",
-        path: "/conversations/{id}/assign",
-        function: "assign",
-    },
-    Route {
-        method: "POST",
-        path: "/attachments",
-        function: "attachment-presign",
-    },
-    Route {
-        method: "GET",
-        path: "/attachments/{id}",
-        function: "attachment-presign",
-    },
-    Route {
-        method: "POST",
-        path: "/staff",
-        function: "directory",
-    },
-    Route {
-        method: "POST",
-        path: "/patients",
-        function: "directory",
-    },
-    Route {
-        method: "POST",
-        path: "/workgroups",
-        function: "directory",
-    },
-    Route {
-        method: "GET",
-        path: "/patients",
-        function: "directory",
-    },
+    Route { method: "POST", path: "/conversations", function: "compose" },
+    Route { method: "POST", path: "/conversations/{id}/messages", function: "reply" },
+    Route { method: "GET", path: "/inbox", function: "list-inbox" },
+    Route { method: "GET", path: "/inbox/stats", function: "list-inbox" },
+    Route { method: "GET", path: "/conversations/{id}", function: "get-conversation" },
+    Route { method: "POST", path: "/conversations/{id}/assign", function: "assign" },
+    Route { method: "PUT", path: "/conversations/{id}/state", function: "conversation-state" },
+    Route { method: "POST", path: "/attachments", function: "attachment-presign" },
+    Route { method: "GET", path: "/attachments/{id}", function: "attachment-presign" },
+    Route { method: "POST", path: "/staff", function: "directory" },
+    Route { method: "POST", path: "/patients", function: "directory" },
+    Route { method: "POST", path: "/workgroups", function: "directory" },
+    Route { method: "GET", path: "/patients", function: "directory" },
 ];
 
 /// Matches a concrete path against a route template, returning the path parameters.

@@ -45,6 +45,42 @@ pub struct InboxStats {
     pub messages: u64,
 }
 
+/// Which index partition an inbox page reads (INBOX-2 tabs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InboxTab {
+    /// Everything not archived (the All tab).
+    Active,
+    Archived,
+    /// One kind of conversation: `patient`, `team` or `broadcast`.
+    Kind(&'static str),
+    Starred,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssignedFilter {
+    Me,
+    Others,
+}
+
+/// A tab with its filters (INBOX-2). Dates are RFC 3339 bounds on the latest activity.
+#[derive(Clone, Debug)]
+pub struct InboxView {
+    pub tab: InboxTab,
+    pub unread: Option<bool>,
+    pub assigned: Option<AssignedFilter>,
+    pub priority: Option<crate::domain::Priority>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// The caller's own flags to change (PUT /conversations/{id}/state).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StateChange {
+    pub starred: Option<bool>,
+    pub archived: Option<bool>,
+    pub unread: Option<bool>,
+}
+
 /// A page position in the inbox: the last entry's sort key (GSI1) and its conversation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InboxPosition {
@@ -77,9 +113,7 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let retryable = match &e {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
         SdkError::ServiceError(se) => matches!(
             se.err().code(),
             Some(
@@ -145,14 +179,11 @@ impl Store {
     }
 
     pub async fn practice(&self, practice_id: &str) -> Result<Option<PracticeItem>> {
-        self.get(keys::practice(practice_id), keys::PRACTICE_SK)
-            .await
+        self.get(keys::practice(practice_id), keys::PRACTICE_SK).await
     }
 
     pub async fn directory(&self, practice_id: &str) -> Result<Option<Directory>> {
-        let items = self
-            .query_partition(keys::practice(practice_id), None)
-            .await?;
+        let items = self.query_partition(keys::practice(practice_id), None).await?;
         let mut practice = None;
         let mut staff = Vec::new();
         let mut workgroups = Vec::new();
@@ -169,34 +200,19 @@ impl Store {
                 workgroups.push(from_item(item)?);
             }
         }
-        Ok(practice.map(|practice| Directory {
-            practice,
-            staff,
-            workgroups,
-        }))
+        Ok(practice.map(|practice| Directory { practice, staff, workgroups }))
     }
 
     pub async fn staff(&self, practice_id: &str, user_id: &str) -> Result<Option<StaffItem>> {
-        self.get(keys::practice(practice_id), &keys::staff_sk(user_id))
-            .await
+        self.get(keys::practice(practice_id), &keys::staff_sk(user_id)).await
     }
 
-    pub async fn patient(
-        &self,
-        practice_id: &str,
-        patient_id: &str,
-    ) -> Result<Option<PatientItem>> {
-        self.get(keys::patient(practice_id, patient_id), keys::PATIENT_SK)
-            .await
+    pub async fn patient(&self, practice_id: &str, patient_id: &str) -> Result<Option<PatientItem>> {
+        self.get(keys::patient(practice_id, patient_id), keys::PATIENT_SK).await
     }
 
     /// The patient finder: the blind-index entries under one token (a name prefix).
-    pub async fn patients_by_token(
-        &self,
-        practice_id: &str,
-        token: &str,
-        limit: i32,
-    ) -> Result<Vec<PatientTokenItem>> {
+    pub async fn patients_by_token(&self, practice_id: &str, token: &str, limit: i32) -> Result<Vec<PatientTokenItem>> {
         let out = self
             .client
             .query()
@@ -207,23 +223,11 @@ impl Store {
             .send()
             .await
             .map_err(sdk_error)?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect()
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
     }
 
-    pub async fn conversation(
-        &self,
-        practice_id: &str,
-        conversation_id: &str,
-    ) -> Result<Option<ConversationItem>> {
-        self.get(
-            keys::conversation(practice_id, conversation_id),
-            keys::CONVERSATION_SK,
-        )
-        .await
+    pub async fn conversation(&self, practice_id: &str, conversation_id: &str) -> Result<Option<ConversationItem>> {
+        self.get(keys::conversation(practice_id, conversation_id), keys::CONVERSATION_SK).await
     }
 
     /// A conversation and its messages, oldest first, in one Query of its partition.
@@ -232,16 +236,12 @@ impl Store {
         practice_id: &str,
         conversation_id: &str,
     ) -> Result<Option<(ConversationItem, Vec<MessageItem>)>> {
-        let items = self
-            .query_partition(keys::conversation(practice_id, conversation_id), None)
-            .await?;
+        let items = self.query_partition(keys::conversation(practice_id, conversation_id), None).await?;
         let mut meta = None;
         let mut messages = Vec::new();
         for item in items {
             match item.get(keys::SK) {
-                Some(AttributeValue::S(sk)) if sk == keys::CONVERSATION_SK => {
-                    meta = Some(from_item(item)?)
-                }
+                Some(AttributeValue::S(sk)) if sk == keys::CONVERSATION_SK => meta = Some(from_item(item)?),
                 Some(AttributeValue::S(sk)) if sk.starts_with(keys::MESSAGE_SK_PREFIX) => {
                     messages.push(from_item(item)?)
                 }
@@ -251,66 +251,169 @@ impl Store {
         Ok(meta.map(|m| (m, messages)))
     }
 
-    pub async fn entry(
-        &self,
-        practice_id: &str,
-        user_id: &str,
-        conversation_id: &str,
-    ) -> Result<Option<EntryItem>> {
-        self.get(
-            keys::user(practice_id, user_id),
-            &keys::entry_sk(conversation_id),
-        )
-        .await
+    pub async fn entry(&self, practice_id: &str, user_id: &str, conversation_id: &str) -> Result<Option<EntryItem>> {
+        self.get(keys::user(practice_id, user_id), &keys::entry_sk(conversation_id)).await
     }
 
-    /// One page of a user's inbox, newest activity first: a single Query on GSI1.
+    /// One page of a user's inbox, newest activity first: a single Query on the index of the
+    /// view (tab), bounded by the date range in the key condition. Filters narrow the page
+    /// after the read (DynamoDB applies `Limit` first), so a filtered page may be short and
+    /// still carry a position to go on from.
     pub async fn inbox_page(
         &self,
         practice_id: &str,
         user_id: &str,
-        archived: bool,
+        view: &InboxView,
         limit: usize,
         after: Option<&InboxPosition>,
     ) -> Result<(Vec<EntryItem>, Option<InboxPosition>)> {
-        let index_pk = keys::inbox(practice_id, user_id, archived);
+        let (index, pk_attr, sk_attr, partition) = match view.tab {
+            InboxTab::Active => (keys::GSI1, keys::GSI1PK, keys::GSI1SK, keys::inbox(practice_id, user_id, false)),
+            InboxTab::Archived => (keys::GSI1, keys::GSI1PK, keys::GSI1SK, keys::inbox(practice_id, user_id, true)),
+            InboxTab::Kind(kind) => {
+                (keys::GSI2, keys::GSI2PK, keys::GSI2SK, keys::inbox_tab(practice_id, user_id, kind, false))
+            }
+            InboxTab::Starred => (keys::GSI3, keys::GSI3PK, keys::GSI3SK, keys::inbox_starred(practice_id, user_id)),
+        };
         let start = after.map(|a| {
             HashMap::from([
                 (keys::PK.to_string(), s(keys::user(practice_id, user_id))),
                 (keys::SK.to_string(), s(keys::entry_sk(&a.conversation_id))),
-                (keys::GSI1PK.to_string(), s(&index_pk)),
-                (keys::GSI1SK.to_string(), s(&a.sort)),
+                (pk_attr.to_string(), s(&partition)),
+                (sk_attr.to_string(), s(&a.sort)),
             ])
         });
-        let out = self
+        let mut key_condition = format!("{pk_attr} = :pk");
+        let mut q = self
             .client
             .query()
             .table_name(&self.table)
-            .index_name(keys::GSI1)
-            .key_condition_expression("gsi1pk = :pk")
-            .expression_attribute_values(":pk", s(&index_pk))
+            .index_name(index)
+            .expression_attribute_values(":pk", s(&partition))
             .scan_index_forward(false)
             .limit(limit as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let entries: Vec<EntryItem> = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_>>()?;
-        let next = match out.last_evaluated_key {
-            Some(k) if !k.is_empty() && entries.len() == limit => {
-                entries.last().map(|e| InboxPosition {
-                    sort: e.gsi1sk.clone(),
-                    conversation_id: e.conversation_id.clone(),
-                })
+            .set_exclusive_start_key(start);
+        // Sort keys are `<lastMessageAt>#<conversation>`: a date range is a key range.
+        match (&view.from, &view.to) {
+            (Some(from), Some(to)) => {
+                key_condition.push_str(&format!(" AND {sk_attr} BETWEEN :from AND :to"));
+                q = q
+                    .expression_attribute_values(":from", s(from.as_str()))
+                    .expression_attribute_values(":to", s(format!("{to}~")));
             }
+            (Some(from), None) => {
+                key_condition.push_str(&format!(" AND {sk_attr} >= :from"));
+                q = q.expression_attribute_values(":from", s(from.as_str()));
+            }
+            (None, Some(to)) => {
+                key_condition.push_str(&format!(" AND {sk_attr} <= :to"));
+                q = q.expression_attribute_values(":to", s(format!("{to}~")));
+            }
+            (None, None) => {}
+        }
+        let mut filters: Vec<&str> = Vec::new();
+        match view.unread {
+            Some(true) => filters.push("unread > :zero"),
+            Some(false) => filters.push("(attribute_not_exists(unread) OR unread = :zero)"),
+            None => {}
+        }
+        if view.unread.is_some() {
+            q = q.expression_attribute_values(":zero", n(0));
+        }
+        match view.assigned {
+            Some(AssignedFilter::Me) => filters.push("contains(summary.assigneeIds, :me)"),
+            Some(AssignedFilter::Others) => {
+                filters.push("size(summary.assigneeIds) > :zero2 AND NOT contains(summary.assigneeIds, :me)")
+            }
+            None => {}
+        }
+        if let Some(a) = view.assigned {
+            q = q.expression_attribute_values(":me", s(user_id));
+            if a == AssignedFilter::Others {
+                q = q.expression_attribute_values(":zero2", n(0));
+            }
+        }
+        if let Some(p) = view.priority {
+            filters.push("lastPriority = :priority");
+            q = q.expression_attribute_values(":priority", s(p.as_str()));
+        }
+        if !filters.is_empty() {
+            q = q.filter_expression(filters.join(" AND "));
+        }
+        let out = q.key_condition_expression(key_condition).send().await.map_err(sdk_error)?;
+        let entries: Vec<EntryItem> =
+            out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_>>()?;
+        let next = match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => match (k.get(sk_attr), k.get(keys::SK)) {
+                (Some(AttributeValue::S(sort)), Some(AttributeValue::S(sk))) => sk
+                    .strip_prefix("CONV#")
+                    .map(|c| InboxPosition { sort: sort.clone(), conversation_id: c.to_string() }),
+                _ => None,
+            },
             _ => None,
         };
         Ok((entries, next))
+    }
+
+    /// A user's own flags on one entry (CONV-3, CONV-4), moving it between the index
+    /// partitions of its views. Answers the updated entry, or None when there is none.
+    pub async fn set_entry_state(
+        &self,
+        practice_id: &str,
+        user_id: &str,
+        entry: &EntryItem,
+        change: &StateChange,
+    ) -> Result<Option<EntryItem>> {
+        let kind = entry.summary.kind.clone();
+        let mut sets: Vec<String> = Vec::new();
+        let mut removes: Vec<&str> = Vec::new();
+        let mut u = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, s(keys::entry_sk(&entry.conversation_id)))
+            .condition_expression("attribute_exists(pk)")
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        if let Some(starred) = change.starred {
+            sets.push("starred = :starred".into());
+            u = u.expression_attribute_values(":starred", AttributeValue::Bool(starred));
+            if starred {
+                sets.push("gsi3pk = :star, gsi3sk = :sort".into());
+                u = u
+                    .expression_attribute_values(":star", s(keys::inbox_starred(practice_id, user_id)))
+                    .expression_attribute_values(":sort", s(&entry.gsi1sk));
+            } else {
+                removes.push("gsi3pk");
+            }
+        }
+        if let Some(archived) = change.archived {
+            sets.push("archived = :archived, gsi1pk = :inbox, gsi2pk = :tab".into());
+            u = u
+                .expression_attribute_values(":archived", AttributeValue::Bool(archived))
+                .expression_attribute_values(":inbox", s(keys::inbox(practice_id, user_id, archived)))
+                .expression_attribute_values(":tab", s(keys::inbox_tab(practice_id, user_id, &kind, archived)));
+        }
+        if let Some(unread) = change.unread {
+            // Marked unread shows at least one unread message; a higher count stays.
+            let count = if unread { entry.unread.max(1) } else { 0 };
+            sets.push("unread = :unread".into());
+            u = u.expression_attribute_values(":unread", n(count));
+        }
+        let mut expr = String::new();
+        if !sets.is_empty() {
+            expr.push_str("SET ");
+            expr.push_str(&sets.join(", "));
+        }
+        if !removes.is_empty() {
+            expr.push_str(" REMOVE ");
+            expr.push_str(&removes.join(", "));
+        }
+        match u.update_expression(expr).send().await {
+            Ok(out) => out.attributes.map(from_item).transpose(),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e) => Err(sdk_error(e)),
+        }
     }
 
     /// The caller's inbox counts (INBOX-4), summed over its entries with a projection.
@@ -362,23 +465,11 @@ impl Store {
         Ok(stats)
     }
 
-    pub async fn attachment(
-        &self,
-        practice_id: &str,
-        attachment_id: &str,
-    ) -> Result<Option<AttachmentItem>> {
-        self.get(
-            keys::attachment(practice_id, attachment_id),
-            keys::ATTACHMENT_SK,
-        )
-        .await
+    pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
+        self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
     }
 
-    pub async fn attachments(
-        &self,
-        practice_id: &str,
-        ids: &[String],
-    ) -> Result<Vec<AttachmentItem>> {
+    pub async fn attachments(&self, practice_id: &str, ids: &[String]) -> Result<Vec<AttachmentItem>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -399,13 +490,7 @@ impl Store {
         let mut found = Vec::new();
         // BatchGetItem may hand back unprocessed keys under load; ask again for those.
         for attempt in 0..5 {
-            let out = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request))
-                .send()
-                .await
-                .map_err(sdk_error)?;
+            let out = self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(sdk_error)?;
             if let Some(mut responses) = out.responses {
                 for item in responses.remove(&self.table).unwrap_or_default() {
                     found.push(from_item(item)?);
@@ -428,11 +513,7 @@ impl Store {
         caller: &str,
         key_hash: &str,
     ) -> Result<Option<IdempotencyItem>> {
-        self.get(
-            keys::idempotency(practice_id, caller, key_hash),
-            keys::IDEMPOTENCY_SK,
-        )
-        .await
+        self.get(keys::idempotency(practice_id, caller, key_hash), keys::IDEMPOTENCY_SK).await
     }
 
     /// Commits a transaction. A failed condition comes back as `Ok(Err(label))`, naming the
@@ -444,18 +525,11 @@ impl Store {
             return Ok(Ok(()));
         }
         if tx.items.len() > 100 {
-            return Err(Error::Conflict(
-                "this change touches more than 100 records at once".into(),
-            ));
+            return Err(Error::Conflict("this change touches more than 100 records at once".into()));
         }
         let mut attempt: u32 = 0;
         loop {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(tx.items.clone()))
-                .send()
-                .await;
+            let result = self.client.transact_write_items().set_transact_items(Some(tx.items.clone())).send().await;
             let err = match result {
                 Ok(_) => return Ok(Ok(())),
                 Err(e) => e,
@@ -466,18 +540,13 @@ impl Store {
                 }
                 _ => return Err(sdk_error(err)),
             };
-            if let Some(i) = reasons
-                .iter()
-                .position(|r| r.as_deref() == Some("ConditionalCheckFailed"))
-            {
+            if let Some(i) = reasons.iter().position(|r| r.as_deref() == Some("ConditionalCheckFailed")) {
                 return Ok(Err(tx.labels.get(i).copied().unwrap_or("unknown")));
             }
             let conflict = reasons.iter().any(|r| {
                 matches!(
                     r.as_deref(),
-                    Some(
-                        "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
-                    )
+                    Some("TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded")
                 )
             });
             if !conflict || attempt >= 8 {
@@ -512,12 +581,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(sdk_error(e)),
         }
     }
@@ -563,47 +627,23 @@ impl Tx {
                 put = put.expression_attribute_values(k, v);
             }
         }
-        self.items.push(
-            TransactWriteItem::builder()
-                .put(put.build().map_err(Error::internal)?)
-                .build(),
-        );
+        self.items.push(TransactWriteItem::builder().put(put.build().map_err(Error::internal)?).build());
         self.labels.push(label);
         Ok(())
     }
 
     /// Writes a record that must not exist yet.
-    pub fn put_new<T: Serialize>(
-        &mut self,
-        store: &Store,
-        label: &'static str,
-        record: &T,
-    ) -> Result<()> {
-        self.push_put(
-            label,
-            to_item(record)?,
-            Some(("attribute_not_exists(pk)", vec![])),
-            &store.table,
-        )
+    pub fn put_new<T: Serialize>(&mut self, store: &Store, label: &'static str, record: &T) -> Result<()> {
+        self.push_put(label, to_item(record)?, Some(("attribute_not_exists(pk)", vec![])), &store.table)
     }
 
     /// Writes (or replaces) a record.
-    pub fn put<T: Serialize>(
-        &mut self,
-        store: &Store,
-        label: &'static str,
-        record: &T,
-    ) -> Result<()> {
+    pub fn put<T: Serialize>(&mut self, store: &Store, label: &'static str, record: &T) -> Result<()> {
         self.push_put(label, to_item(record)?, None, &store.table)
     }
 
     /// Claims an idempotency key: absent, or expired (TTL deletion can lag by a day or two).
-    pub fn claim_idempotency_key(
-        &mut self,
-        store: &Store,
-        record: &IdempotencyItem,
-        now_epoch: i64,
-    ) -> Result<()> {
+    pub fn claim_idempotency_key(&mut self, store: &Store, record: &IdempotencyItem, now_epoch: i64) -> Result<()> {
         self.push_put(
             "idempotency",
             to_item(record)?,
@@ -635,8 +675,7 @@ impl Tx {
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
             .build()
             .map_err(Error::internal)?;
-        self.items
-            .push(TransactWriteItem::builder().delete(delete).build());
+        self.items.push(TransactWriteItem::builder().delete(delete).build());
         self.labels.push("entry");
         Ok(())
     }
@@ -668,11 +707,7 @@ impl Tx {
         label: &'static str,
         update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
     ) -> Result<()> {
-        self.items.push(
-            TransactWriteItem::builder()
-                .update(update.build().map_err(Error::internal)?)
-                .build(),
-        );
+        self.items.push(TransactWriteItem::builder().update(update.build().map_err(Error::internal)?).build());
         self.labels.push(label);
         Ok(())
     }
@@ -682,11 +717,7 @@ impl Tx {
         label: &'static str,
         check: aws_sdk_dynamodb::types::builders::ConditionCheckBuilder,
     ) -> Result<()> {
-        self.items.push(
-            TransactWriteItem::builder()
-                .condition_check(check.build().map_err(Error::internal)?)
-                .build(),
-        );
+        self.items.push(TransactWriteItem::builder().condition_check(check.build().map_err(Error::internal)?).build());
         self.labels.push(label);
         Ok(())
     }
@@ -700,11 +731,7 @@ impl Tx {
         user_id: &str,
         to_patient: bool,
     ) -> Result<()> {
-        let expr = if to_patient {
-            "active = :t AND portalMessaging = :t"
-        } else {
-            "active = :t"
-        };
+        let expr = if to_patient { "active = :t AND portalMessaging = :t" } else { "active = :t" };
         self.push_check(
             "actor",
             ConditionCheck::builder()
@@ -717,12 +744,7 @@ impl Tx {
     }
 
     /// The acting patient still exists in this practice.
-    pub fn check_patient_exists(
-        &mut self,
-        store: &Store,
-        practice_id: &str,
-        patient_id: &str,
-    ) -> Result<()> {
+    pub fn check_patient_exists(&mut self, store: &Store, practice_id: &str, patient_id: &str) -> Result<()> {
         self.push_check(
             "actor",
             ConditionCheck::builder()
@@ -750,18 +772,16 @@ impl Tx {
         }
         let mut update = Update::builder()
             .table_name(&store.table)
-            .key(
-                keys::PK,
-                s(keys::conversation(practice_id, conversation_id)),
-            )
+            .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
             .key(keys::SK, s(keys::CONVERSATION_SK))
             .update_expression(
-                "SET lastMessageAt = :at ADD messageCount :one, patientMessageCount :pv",
+                "SET lastMessageAt = :at ADD messageCount :one, patientMessageCount :pv, fromPatientCount :fp",
             )
             .condition_expression(condition)
             .expression_attribute_values(":at", s(at))
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":pv", n(u64::from(patient_visible)));
+            .expression_attribute_values(":pv", n(u64::from(patient_visible)))
+            .expression_attribute_values(":fp", n(u64::from(by_patient)));
         if by_patient {
             update = update
                 .expression_attribute_names("#status", "status")
@@ -785,31 +805,31 @@ impl Tx {
         at: &str,
         preview: &Sealed,
         sender: &SenderRef,
-        urgent: bool,
+        priority: crate::domain::Priority,
         is_sender: bool,
     ) -> Result<()> {
-        let unread = if is_sender {
-            "unread = :zero"
-        } else {
-            "unread = if_not_exists(unread, :zero) + :one"
-        };
+        let unread = if is_sender { "unread = :zero" } else { "unread = if_not_exists(unread, :zero) + :one" };
+        let urgent = priority == crate::domain::Priority::Urgent;
         let update = Update::builder()
             .table_name(&store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
             .update_expression(format!(
                 "SET summary = if_not_exists(summary, :summary), conversationId = :c, lastMessageAt = :at, \
-                 gsi1pk = :inbox, gsi1sk = :sort, preview = :preview, lastSender = :sender, urgent = :urgent, \
+                 gsi1pk = :inbox, gsi1sk = :sort, gsi2pk = :tab, gsi2sk = :sort, gsi3sk = :sort, \
+                 preview = :preview, lastSender = :sender, urgent = :urgent, lastPriority = :priority, \
                  archived = :f, {unread} ADD messageCount :one"
             ))
             .expression_attribute_values(":summary", to_value(summary)?)
             .expression_attribute_values(":c", s(conversation_id))
             .expression_attribute_values(":at", s(at))
             .expression_attribute_values(":inbox", s(keys::inbox(practice_id, user_id, false)))
+            .expression_attribute_values(":tab", s(keys::inbox_tab(practice_id, user_id, &summary.kind, false)))
             .expression_attribute_values(":sort", s(keys::inbox_sort(at, conversation_id)))
             .expression_attribute_values(":preview", to_value(preview)?)
             .expression_attribute_values(":sender", to_value(sender)?)
             .expression_attribute_values(":urgent", AttributeValue::Bool(urgent))
+            .expression_attribute_values(":priority", s(priority.as_str()))
             .expression_attribute_values(":f", AttributeValue::Bool(false))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1));
@@ -885,6 +905,8 @@ impl Tx {
             .update_expression(
                 "SET summary = :summary, conversationId = :c, lastMessageAt = if_not_exists(lastMessageAt, :at), \
                  gsi1pk = if_not_exists(gsi1pk, :inbox), gsi1sk = if_not_exists(gsi1sk, :sort), \
+                 gsi2pk = if_not_exists(gsi2pk, :tab), gsi2sk = if_not_exists(gsi2sk, :sort), \
+                 gsi3sk = if_not_exists(gsi3sk, :sort), \
                  preview = if_not_exists(preview, :preview), lastSender = if_not_exists(lastSender, :sender), \
                  messageCount = if_not_exists(messageCount, :count), unread = if_not_exists(unread, :count)",
             )
@@ -892,6 +914,10 @@ impl Tx {
             .expression_attribute_values(":c", s(c))
             .expression_attribute_values(":at", s(at))
             .expression_attribute_values(":inbox", s(keys::inbox(practice_id, user_id, false)))
+            .expression_attribute_values(
+                ":tab",
+                s(keys::inbox_tab(practice_id, user_id, &conversation.summary.kind, false)),
+            )
             .expression_attribute_values(":sort", s(keys::inbox_sort(at, c)))
             .expression_attribute_values(":preview", to_value(preview)?)
             .expression_attribute_values(":sender", to_value(last_sender)?)

@@ -104,11 +104,7 @@ impl<'a> Renderer<'a> {
     }
 
     pub async fn open(&self, record: &str, field: &str, sealed: &Sealed) -> Result<String> {
-        let binding = Binding {
-            practice_id: &self.caller.practice_id,
-            record,
-            field,
-        };
+        let binding = Binding { practice_id: &self.caller.practice_id, record, field };
         self.app.envelope.open_string(binding, &sealed.0).await
     }
 
@@ -131,27 +127,14 @@ impl<'a> Renderer<'a> {
     /// The sender as this caller may know it: "Clinic Staff" to a patient where masked.
     pub fn sender(&self, sender: &SenderRef, patient: Option<&PatientView>) -> PersonView {
         let display_name = if sender.kind == "patient" {
-            patient
-                .map(|p| format!("{} {}", p.first_name, p.last_name))
-                .unwrap_or_default()
+            patient.map(|p| format!("{} {}", p.first_name, p.last_name)).unwrap_or_default()
         } else if sender.masked && !self.caller.is_staff() {
             MASKED_NAME.to_string()
         } else {
-            sender
-                .name
-                .clone()
-                .unwrap_or_else(|| MASKED_NAME.to_string())
+            sender.name.clone().unwrap_or_else(|| MASKED_NAME.to_string())
         };
-        let id = if sender.masked && !self.caller.is_staff() {
-            String::new()
-        } else {
-            sender.id.clone()
-        };
-        PersonView {
-            kind: sender.kind.clone(),
-            id,
-            display_name,
-        }
+        let id = if sender.masked && !self.caller.is_staff() { String::new() } else { sender.id.clone() };
+        PersonView { kind: sender.kind.clone(), id, display_name }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -178,11 +161,7 @@ impl<'a> Renderer<'a> {
             subject: self.open(id, "subject", &s.subject).await?,
             patient: patient.clone(),
             participants: if staff { participants } else { None },
-            assignees: if staff {
-                s.assignees.clone()
-            } else {
-                Vec::new()
-            },
+            assignees: if staff { s.assignees.clone() } else { Vec::new() },
             context,
             status: s.status.clone(),
             created_at: s.created_at.clone(),
@@ -199,11 +178,7 @@ impl<'a> Renderer<'a> {
         c: &ConversationItem,
         staff_names: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<(ConversationView, Option<PatientView>)> {
-        let count = if self.caller.is_staff() {
-            c.message_count
-        } else {
-            c.patient_message_count
-        };
+        let count = if self.caller.is_staff() { c.message_count } else { c.patient_message_count };
         let participants = c
             .participants
             .iter()
@@ -213,14 +188,7 @@ impl<'a> Renderer<'a> {
                 display_name: staff_names(id).unwrap_or_default(),
             })
             .collect();
-        self.summary(
-            &c.id,
-            &c.summary,
-            &c.last_message_at,
-            count,
-            Some(participants),
-        )
-        .await
+        self.summary(&c.id, &c.summary, &c.last_message_at, count, Some(participants)).await
     }
 
     pub async fn attachment_ref(&self, a: &AttachmentRef) -> Result<AttachmentView> {
@@ -245,12 +213,7 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    pub async fn message(
-        &self,
-        m: &MessageItem,
-        patient: Option<&PatientView>,
-        status: &str,
-    ) -> Result<MessageView> {
+    pub async fn message(&self, m: &MessageItem, patient: Option<&PatientView>, status: &str) -> Result<MessageView> {
         let record = format!("{}/{}", m.conversation_id, m.id);
         let mut attachments = Vec::with_capacity(m.attachments.len());
         for a in &m.attachments {
@@ -270,15 +233,8 @@ impl<'a> Renderer<'a> {
     }
 
     pub async fn inbox_item(&self, e: &EntryItem) -> Result<InboxItemView> {
-        let (conversation, patient) = self
-            .summary(
-                &e.conversation_id,
-                &e.summary,
-                &e.last_message_at,
-                e.message_count,
-                None,
-            )
-            .await?;
+        let (conversation, patient) =
+            self.summary(&e.conversation_id, &e.summary, &e.last_message_at, e.message_count, None).await?;
         Ok(InboxItemView {
             preview: self.open(&e.conversation_id, "preview", &e.preview).await?,
             last_sender: self.sender(&e.last_sender, patient.as_ref()),

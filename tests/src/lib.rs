@@ -33,12 +33,8 @@ impl TestApp {
             .with_env_filter(lambda_http::tracing::subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
-        let endpoint = std::env::var("AWS_ENDPOINT_URL")
-            .expect("run through `make test`: AWS_ENDPOINT_URL is not set");
-        assert!(
-            endpoint.starts_with("http://127.0.0.1:"),
-            "tests talk only to 127.0.0.1"
-        );
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("run through `make test`: AWS_ENDPOINT_URL is not set");
+        assert!(endpoint.starts_with("http://127.0.0.1:"), "tests talk only to 127.0.0.1");
         let sdk = aws_config_for_tests().await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let mut config = Config::from_env().expect("config from env");
@@ -46,9 +42,7 @@ impl TestApp {
         let app = App::new(&sdk, config.clone());
         let secret = std::env::var("LOCAL_JWT_SECRET").unwrap_or_else(|_| "test-secret".into());
         let gateway = Gateway::new(app, secret.into_bytes());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let served = gateway.clone();
         tokio::spawn(async move {
@@ -77,34 +71,21 @@ impl TestApp {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Answer {
-        let mut req = self
-            .http
-            .request(method.parse().unwrap(), format!("{}{}", self.base, path));
+        let mut req = self.http.request(method.parse().unwrap(), format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
         if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
+            req = req.header("content-type", "application/json").body(b.to_string());
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
         let res = req.send().await.expect("request");
         let status = res.status();
-        let content_type = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let text = res.text().await.unwrap_or_default();
-        Answer {
-            status,
-            content_type,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        }
+        Answer { status, content_type, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Answer {
@@ -129,24 +110,10 @@ impl TestApp {
         let pid = v["practiceId"].as_str().unwrap().to_string();
         let admin_id = v["adminId"].as_str().unwrap().to_string();
         let token = self.gateway.mint(&admin_id, &pid, "admin", None, 3600);
-        (
-            pid,
-            User {
-                id: admin_id,
-                token,
-                role: "admin".into(),
-            },
-        )
+        (pid, User { id: admin_id, token, role: "admin".into() })
     }
 
-    pub async fn add_staff(
-        &self,
-        pid: &str,
-        admin: &User,
-        first: &str,
-        role: &str,
-        extra: Value,
-    ) -> User {
+    pub async fn add_staff(&self, pid: &str, admin: &User, first: &str, role: &str, extra: Value) -> User {
         let mut body = json!({ "firstName": first, "lastName": "Tester", "role": role, "email": format!("{}@example.test", first.to_lowercase()) });
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());
@@ -154,21 +121,10 @@ impl TestApp {
         let res = self.post(&admin.token, "/staff", body).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
         let id = res.body["staff"]["id"].as_str().unwrap().to_string();
-        User {
-            token: self.gateway.mint(&id, pid, role, None, 3600),
-            id,
-            role: role.into(),
-        }
+        User { token: self.gateway.mint(&id, pid, role, None, 3600), id, role: role.into() }
     }
 
-    pub async fn add_patient(
-        &self,
-        pid: &str,
-        admin: &User,
-        first: &str,
-        last: &str,
-        extra: Value,
-    ) -> User {
+    pub async fn add_patient(&self, pid: &str, admin: &User, first: &str, last: &str, extra: Value) -> User {
         let mut body = json!({ "firstName": first, "lastName": last, "phone": "+15550109999" });
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());
@@ -176,46 +132,23 @@ impl TestApp {
         let res = self.post(&admin.token, "/patients", body).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
         let id = res.body["patient"]["id"].as_str().unwrap().to_string();
-        User {
-            token: self.gateway.mint(&id, pid, "patient", Some(&id), 3600),
-            id,
-            role: "patient".into(),
-        }
+        User { token: self.gateway.mint(&id, pid, "patient", Some(&id), 3600), id, role: "patient".into() }
     }
 
     /// The demo practice of issue 2, made through the API.
     pub async fn demo_practice(&self) -> DemoPractice {
         let (id, admin) = self.new_practice("Test Practice").await;
-        let manager = self
-            .add_staff(&id, &admin, "Priya", "practice_manager", json!({}))
-            .await;
-        let doctor = self
-            .add_staff(&id, &admin, "Maria", "physician", json!({}))
-            .await;
-        let doctor2 = self
-            .add_staff(&id, &admin, "David", "physician", json!({}))
-            .await;
+        let manager = self.add_staff(&id, &admin, "Priya", "practice_manager", json!({})).await;
+        let doctor = self.add_staff(&id, &admin, "Maria", "physician", json!({})).await;
+        let doctor2 = self.add_staff(&id, &admin, "David", "physician", json!({})).await;
         let nurse = self.add_staff(&id, &admin, "Sam", "nurse", json!({})).await;
-        let front_desk = self
-            .add_staff(&id, &admin, "Alex", "front_desk", json!({}))
-            .await;
-        let biller = self
-            .add_staff(&id, &admin, "Jordan", "biller", json!({}))
-            .await;
-        let billing = self
-            .post(
-                &admin.token,
-                "/workgroups",
-                json!({ "name": "Billing", "memberIds": [biller.id] }),
-            )
-            .await;
+        let front_desk = self.add_staff(&id, &admin, "Alex", "front_desk", json!({})).await;
+        let biller = self.add_staff(&id, &admin, "Jordan", "biller", json!({})).await;
+        let billing =
+            self.post(&admin.token, "/workgroups", json!({ "name": "Billing", "memberIds": [biller.id] })).await;
         assert_eq!(billing.status, StatusCode::CREATED);
         let front_office = self
-            .post(
-                &admin.token,
-                "/workgroups",
-                json!({ "name": "Front Office", "memberIds": [front_desk.id] }),
-            )
+            .post(&admin.token, "/workgroups", json!({ "name": "Front Office", "memberIds": [front_desk.id] }))
             .await;
         let jane = self
             .add_patient(
@@ -226,15 +159,7 @@ impl TestApp {
                 json!({ "primaryProviderId": doctor.id, "assignedStaffIds": [nurse.id] }),
             )
             .await;
-        let john = self
-            .add_patient(
-                &id,
-                &admin,
-                "John",
-                "Doe",
-                json!({ "primaryProviderId": doctor2.id }),
-            )
-            .await;
+        let john = self.add_patient(&id, &admin, "John", "Doe", json!({ "primaryProviderId": doctor2.id })).await;
         DemoPractice {
             id,
             admin,
@@ -244,14 +169,8 @@ impl TestApp {
             nurse,
             front_desk,
             biller,
-            billing_id: billing.body["workgroup"]["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-            front_office_id: front_office.body["workgroup"]["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
+            billing_id: billing.body["workgroup"]["id"].as_str().unwrap().to_string(),
+            front_office_id: front_office.body["workgroup"]["id"].as_str().unwrap().to_string(),
             jane,
             john,
         }
@@ -279,10 +198,7 @@ impl TestApp {
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk")
-            .expression_attribute_values(
-                ":pk",
-                aws_sdk_dynamodb::types::AttributeValue::S(pk.into()),
-            )
+            .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.into()))
             .send()
             .await
             .unwrap();
@@ -295,12 +211,7 @@ impl TestApp {
 /// item, so small tables keep the suite fast; each is deleted when its test ends.
 async fn clone_table(client: &aws_sdk_dynamodb::Client, template_table: &str) -> String {
     use aws_sdk_dynamodb::types::{GlobalSecondaryIndex, KeySchemaElement, Projection};
-    let desc = client
-        .describe_table()
-        .table_name(template_table)
-        .send()
-        .await
-        .expect("describe the template table");
+    let desc = client.describe_table().table_name(template_table).send().await.expect("describe the template table");
     let t = desc.table.expect("table description");
     let name = format!("{template_table}-{}", carethread_core::ids::new_id(""));
     let gsis: Vec<GlobalSecondaryIndex> = t
@@ -323,9 +234,7 @@ async fn clone_table(client: &aws_sdk_dynamodb::Client, template_table: &str) ->
                 ))
                 .projection(
                     Projection::builder()
-                        .set_projection_type(
-                            g.projection().and_then(|p| p.projection_type().cloned()),
-                        )
+                        .set_projection_type(g.projection().and_then(|p| p.projection_type().cloned()))
                         .build(),
                 )
                 .build()
@@ -351,17 +260,10 @@ impl Drop for TestApp {
         let table = self.table.clone();
         // Drop cannot await; a short-lived runtime on its own thread deletes the table.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 let sdk = aws_config_for_tests().await;
-                let _ = aws_sdk_dynamodb::Client::new(&sdk)
-                    .delete_table()
-                    .table_name(table)
-                    .send()
-                    .await;
+                let _ = aws_sdk_dynamodb::Client::new(&sdk).delete_table().table_name(table).send().await;
             });
         })
         .join();
@@ -397,9 +299,7 @@ pub struct DemoPractice {
 }
 
 /// Every text (S, and B read as UTF-8 lossily) anywhere in an item, nested included.
-pub fn item_texts(
-    item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
-) -> Vec<String> {
+pub fn item_texts(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> Vec<String> {
     use aws_sdk_dynamodb::types::AttributeValue as A;
     fn walk(v: &A, out: &mut Vec<String>) {
         match v {

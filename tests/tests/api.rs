@@ -11,13 +11,7 @@ async fn setup() -> (TestApp, DemoPractice) {
     (app, practice)
 }
 
-async fn compose_to(
-    app: &TestApp,
-    from: &User,
-    patient: &User,
-    subject: &str,
-    body: &str,
-) -> Value {
+async fn compose_to(app: &TestApp, from: &User, patient: &User, subject: &str, body: &str) -> Value {
     let res = app
         .post(
             &from.token,
@@ -30,35 +24,21 @@ async fn compose_to(
 }
 
 fn id_of(v: &Value) -> String {
-    v["conversation"]["id"]
-        .as_str()
-        .expect("conversation id")
-        .to_string()
+    v["conversation"]["id"].as_str().expect("conversation id").to_string()
 }
 
 fn assert_problem(res: &Answer, status: StatusCode) {
     assert_eq!(res.status, status, "{}", res.body);
     assert_eq!(res.content_type, "application/problem+json");
     assert_eq!(res.body["status"], json!(status.as_u16()));
-    assert!(
-        res.body["type"].is_string()
-            && res.body["title"].is_string()
-            && res.body["detail"].is_string()
-    );
+    assert!(res.body["type"].is_string() && res.body["title"].is_string() && res.body["detail"].is_string());
 }
 
 #[tokio::test]
 async fn compose_1_role_2_role_3_patient_message_reaches_exactly_those_who_may_see_it() {
     let (app, p) = setup().await;
     let (_, other_admin) = app.new_practice("Other Practice").await;
-    let created = compose_to(
-        &app,
-        &p.doctor,
-        &p.jane,
-        "Lab results",
-        "Your results are in.",
-    )
-    .await;
+    let created = compose_to(&app, &p.doctor, &p.jane, "Lab results", "Your results are in.").await;
     let cid = id_of(&created);
     assert_eq!(created["conversation"]["subject"], "Lab results");
     assert_eq!(created["conversation"]["kind"], "patient");
@@ -75,10 +55,7 @@ async fn compose_1_role_2_role_3_patient_message_reaches_exactly_those_who_may_s
         ("provider", &p.doctor2),
         ("care team nurse", &p.nurse),
     ] {
-        assert!(
-            app.inbox_ids(user).await.contains(&cid),
-            "{who} should see it"
-        );
+        assert!(app.inbox_ids(user).await.contains(&cid), "{who} should see it");
     }
     for (who, user) in [
         ("front desk", &p.front_desk),
@@ -86,18 +63,10 @@ async fn compose_1_role_2_role_3_patient_message_reaches_exactly_those_who_may_s
         ("another patient", &p.john),
         ("other practice", &other_admin),
     ] {
-        assert!(
-            !app.inbox_ids(user).await.contains(&cid),
-            "{who} must not see it"
-        );
+        assert!(!app.inbox_ids(user).await.contains(&cid), "{who} must not see it");
     }
     // ROLE-3: not visible answers exactly like a conversation that does not exist.
-    let missing = app
-        .get(
-            &p.front_desk.token,
-            "/conversations/cnv_00000000000000000000000000",
-        )
-        .await;
+    let missing = app.get(&p.front_desk.token, "/conversations/cnv_00000000000000000000000000").await;
     assert_problem(&missing, StatusCode::NOT_FOUND);
     for user in [&p.front_desk, &p.john, &other_admin] {
         let res = app.get(&user.token, &format!("/conversations/{cid}")).await;
@@ -106,13 +75,7 @@ async fn compose_1_role_2_role_3_patient_message_reaches_exactly_those_who_may_s
         assert_eq!(res.body["type"], missing.body["type"]);
     }
     // Nor can they write to it.
-    let res = app
-        .post(
-            &p.john.token,
-            &format!("/conversations/{cid}/messages"),
-            json!({ "body": "hi" }),
-        )
-        .await;
+    let res = app.post(&p.john.token, &format!("/conversations/{cid}/messages"), json!({ "body": "hi" })).await;
     assert_problem(&res, StatusCode::NOT_FOUND);
 }
 
@@ -131,32 +94,16 @@ async fn compose_2_team_message_reaches_recipients_and_workgroups_never_patients
     let cid = id_of(&res.body);
     assert_eq!(res.body["conversation"]["patient"], Value::Null);
     for user in [&p.nurse, &p.doctor2, &p.biller, &p.admin, &p.manager] {
-        assert!(
-            app.inbox_ids(user).await.contains(&cid),
-            "{} should see it",
-            user.id
-        );
+        assert!(app.inbox_ids(user).await.contains(&cid), "{} should see it", user.id);
     }
     // A provider sees team conversations only where it takes part (ROLE-2).
     for user in [&p.doctor, &p.front_desk, &p.jane, &p.john] {
-        assert!(
-            !app.inbox_ids(user).await.contains(&cid),
-            "{} must not see it",
-            user.id
-        );
+        assert!(!app.inbox_ids(user).await.contains(&cid), "{} must not see it", user.id);
     }
-    let res = app
-        .get(&p.jane.token, &format!("/conversations/{cid}"))
-        .await;
+    let res = app.get(&p.jane.token, &format!("/conversations/{cid}")).await;
     assert_problem(&res, StatusCode::NOT_FOUND);
     // A team message needs recipients, and they must exist in the practice.
-    let res = app
-        .post(
-            &p.nurse.token,
-            "/conversations",
-            json!({ "kind": "team", "subject": "x", "body": "y" }),
-        )
-        .await;
+    let res = app.post(&p.nurse.token, "/conversations", json!({ "kind": "team", "subject": "x", "body": "y" })).await;
     assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.body["field"], "recipients");
     let res = app
@@ -169,29 +116,18 @@ async fn compose_2_team_message_reaches_recipients_and_workgroups_never_patients
 async fn compose_3_portal_message_goes_to_the_primary_provider() {
     let (app, p) = setup().await;
     let res = app
-        .post(
-            &p.jane.token,
-            "/conversations",
-            json!({ "subject": "Refill", "body": "Could I get a refill?" }),
-        )
+        .post(&p.jane.token, "/conversations", json!({ "subject": "Refill", "body": "Could I get a refill?" }))
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let cid = id_of(&res.body);
     assert_eq!(res.body["message"]["sender"]["type"], "patient");
     assert_eq!(res.body["message"]["sender"]["displayName"], "Jane Smith");
     let inbox = app.get(&p.doctor.token, "/inbox").await;
-    let row = inbox.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["conversation"]["id"] == json!(cid))
-        .unwrap()
-        .clone();
+    let row =
+        inbox.body["items"].as_array().unwrap().iter().find(|i| i["conversation"]["id"] == json!(cid)).unwrap().clone();
     assert_eq!(row["unreadCount"], 1);
     assert_eq!(row["preview"], "Could I get a refill?");
-    let thread = app
-        .get(&p.doctor.token, &format!("/conversations/{cid}"))
-        .await;
+    let thread = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
     let participants: Vec<&str> = thread.body["conversation"]["participants"]
         .as_array()
         .unwrap()
@@ -200,45 +136,20 @@ async fn compose_3_portal_message_goes_to_the_primary_provider() {
         .collect();
     assert_eq!(participants, vec![p.doctor.id.as_str()]);
     // A patient cannot address another patient or a team conversation.
-    let res = app
-        .post(
-            &p.jane.token,
-            "/conversations",
-            json!({ "kind": "team", "subject": "x", "body": "y" }),
-        )
-        .await;
+    let res = app.post(&p.jane.token, "/conversations", json!({ "kind": "team", "subject": "x", "body": "y" })).await;
     assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
-    let res = app
-        .post(
-            &p.jane.token,
-            "/conversations",
-            json!({ "patientId": p.john.id, "subject": "x", "body": "y" }),
-        )
-        .await;
+    let res =
+        app.post(&p.jane.token, "/conversations", json!({ "patientId": p.john.id, "subject": "x", "body": "y" })).await;
     assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
-async fn assign_4_portal_message_without_primary_provider_goes_to_every_active_provider_and_admin()
-{
+async fn assign_4_portal_message_without_primary_provider_goes_to_every_active_provider_and_admin() {
     let (app, p) = setup().await;
-    let orphan = app
-        .add_patient(&p.id, &p.admin, "Olga", "Nobody", json!({}))
-        .await;
-    let res = app
-        .post(
-            &orphan.token,
-            "/conversations",
-            json!({ "subject": "Question", "body": "Hello?" }),
-        )
-        .await;
+    let orphan = app.add_patient(&p.id, &p.admin, "Olga", "Nobody", json!({})).await;
+    let res = app.post(&orphan.token, "/conversations", json!({ "subject": "Question", "body": "Hello?" })).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-    let thread = app
-        .get(
-            &p.admin.token,
-            &format!("/conversations/{}", id_of(&res.body)),
-        )
-        .await;
+    let thread = app.get(&p.admin.token, &format!("/conversations/{}", id_of(&res.body))).await;
     let mut participants: Vec<String> = thread.body["conversation"]["participants"]
         .as_array()
         .unwrap()
@@ -246,12 +157,7 @@ async fn assign_4_portal_message_without_primary_provider_goes_to_every_active_p
         .map(|x| x["id"].as_str().unwrap().to_string())
         .collect();
     participants.sort();
-    let mut expected = vec![
-        p.admin.id.clone(),
-        p.manager.id.clone(),
-        p.doctor.id.clone(),
-        p.doctor2.id.clone(),
-    ];
+    let mut expected = vec![p.admin.id.clone(), p.manager.id.clone(), p.doctor.id.clone(), p.doctor2.id.clone()];
     expected.sort();
     assert_eq!(participants, expected);
 }
@@ -260,24 +166,18 @@ async fn assign_4_portal_message_without_primary_provider_goes_to_every_active_p
 async fn role_5_inactive_patient_writes_only_to_billing_or_front_office() {
     let (app, p) = setup().await;
     let inactive = app
-        .add_patient(
-            &p.id,
-            &p.admin,
-            "Ruth",
-            "Ellis",
-            json!({ "primaryProviderId": p.doctor.id, "active": false }),
-        )
+        .add_patient(&p.id, &p.admin, "Ruth", "Ellis", json!({ "primaryProviderId": p.doctor.id, "active": false }))
         .await;
+    let res = app
+        .post(&inactive.token, "/conversations", json!({ "subject": "Appointment", "body": "Can I come in?" }))
+        .await;
+    assert_problem(&res, StatusCode::FORBIDDEN);
     let res = app
         .post(
             &inactive.token,
             "/conversations",
-            json!({ "subject": "Appointment", "body": "Can I come in?" }),
+            json!({ "subject": "Bill", "body": "About my bill", "recipients": [{"type": "staff", "id": p.doctor.id}] }),
         )
-        .await;
-    assert_problem(&res, StatusCode::FORBIDDEN);
-    let res = app
-        .post(&inactive.token, "/conversations", json!({ "subject": "Bill", "body": "About my bill", "recipients": [{"type": "staff", "id": p.doctor.id}] }))
         .await;
     assert_problem(&res, StatusCode::FORBIDDEN);
     let res = app
@@ -294,15 +194,7 @@ async fn role_5_inactive_patient_writes_only_to_billing_or_front_office() {
 #[tokio::test]
 async fn role_5_staff_with_portal_messaging_off_cannot_write_to_patients() {
     let (app, p) = setup().await;
-    let muted = app
-        .add_staff(
-            &p.id,
-            &p.admin,
-            "Muted",
-            "medical_assistant",
-            json!({ "portalMessaging": false }),
-        )
-        .await;
+    let muted = app.add_staff(&p.id, &p.admin, "Muted", "medical_assistant", json!({ "portalMessaging": false })).await;
     let res = app
         .post(
             &muted.token,
@@ -330,24 +222,13 @@ async fn compose_4_context_link_is_kept_and_defaults_the_subject() {
         )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-    assert_eq!(
-        res.body["conversation"]["subject"],
-        "Re: Follow Up (03/15/2026)"
-    );
+    assert_eq!(res.body["conversation"]["subject"], "Re: Follow Up (03/15/2026)");
     assert_eq!(
         res.body["conversation"]["context"],
         json!({"kind": "visit", "id": "vis_9", "label": "Follow Up (03/15/2026)"})
     );
-    let thread = app
-        .get(
-            &p.jane.token,
-            &format!("/conversations/{}", id_of(&res.body)),
-        )
-        .await;
-    assert_eq!(
-        thread.body["conversation"]["context"]["label"],
-        "Follow Up (03/15/2026)"
-    );
+    let thread = app.get(&p.jane.token, &format!("/conversations/{}", id_of(&res.body))).await;
+    assert_eq!(thread.body["conversation"]["context"]["label"], "Follow Up (03/15/2026)");
 }
 
 #[tokio::test]
@@ -374,11 +255,7 @@ async fn compose_7_invalid_fields_are_named_and_nothing_is_stored() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "priority",
         ),
-        (
-            json!({ "kind": "letter", "subject": "s", "body": "b" }),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "kind",
-        ),
+        (json!({ "kind": "letter", "subject": "s", "body": "b" }), StatusCode::UNPROCESSABLE_ENTITY, "kind"),
         (
             json!({ "kind": "patient", "patientId": "pat_x#y", "subject": "s", "body": "b" }),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -395,33 +272,21 @@ async fn compose_7_invalid_fields_are_named_and_nothing_is_stored() {
         assert_problem(&res, status);
         assert_eq!(res.body["field"], json!(field), "{}", res.body);
     }
-    let res = app.post(&p.doctor.token, "/conversations", json!({ "kind": "patient", "patientId": "pat_doesnotexist", "subject": "s", "body": "b" })).await;
+    let res = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": "pat_doesnotexist", "subject": "s", "body": "b" }),
+        )
+        .await;
     assert_problem(&res, StatusCode::NOT_FOUND);
     // Not JSON, wrong content type.
-    let res = app
-        .send(
-            "POST",
-            "/conversations",
-            Some(&p.doctor.token),
-            None,
-            &[("content-type", "application/json")],
-        )
-        .await;
+    let res =
+        app.send("POST", "/conversations", Some(&p.doctor.token), None, &[("content-type", "application/json")]).await;
     assert_problem(&res, StatusCode::BAD_REQUEST);
-    let res = app
-        .send(
-            "POST",
-            "/conversations",
-            Some(&p.doctor.token),
-            None,
-            &[("content-type", "text/plain")],
-        )
-        .await;
+    let res = app.send("POST", "/conversations", Some(&p.doctor.token), None, &[("content-type", "text/plain")]).await;
     assert_problem(&res, StatusCode::BAD_REQUEST);
-    assert!(
-        app.inbox_ids(&p.doctor).await.is_empty(),
-        "a refused request stores nothing"
-    );
+    assert!(app.inbox_ids(&p.doctor).await.is_empty(), "a refused request stores nothing");
     assert!(app.inbox_ids(&p.jane).await.is_empty());
 }
 
@@ -430,89 +295,40 @@ async fn reply_1_conv_5_replies_append_and_internal_notes_stay_with_staff() {
     let (app, p) = setup().await;
     let cid = id_of(&compose_to(&app, &p.doctor, &p.jane, "Follow-up", "How is the knee?").await);
     let path = format!("/conversations/{cid}/messages");
-    let res = app
-        .post(
-            &p.jane.token,
-            &path,
-            json!({ "body": "Much better, thanks." }),
-        )
-        .await;
+    let res = app.post(&p.jane.token, &path, json!({ "body": "Much better, thanks." })).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     assert_eq!(res.body["message"]["sender"]["type"], "patient");
-    let res = app
-        .post(
-            &p.doctor.token,
-            &path,
-            json!({ "body": "Patient improving; stop PT.", "internal": true }),
-        )
-        .await;
+    let res =
+        app.post(&p.doctor.token, &path, json!({ "body": "Patient improving; stop PT.", "internal": true })).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     assert_eq!(res.body["message"]["internal"], true);
-    let res = app
-        .post(
-            &p.doctor.token,
-            &path,
-            json!({ "body": "Come in Monday.", "priority": "urgent" }),
-        )
-        .await;
+    let res = app.post(&p.doctor.token, &path, json!({ "body": "Come in Monday.", "priority": "urgent" })).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     assert_eq!(res.body["message"]["priority"], "urgent");
 
-    let staff_view = app
-        .get(&p.nurse.token, &format!("/conversations/{cid}"))
-        .await;
-    let bodies: Vec<&str> = staff_view.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["body"].as_str().unwrap())
-        .collect();
+    let staff_view = app.get(&p.nurse.token, &format!("/conversations/{cid}")).await;
+    let bodies: Vec<&str> =
+        staff_view.body["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
     assert_eq!(
         bodies,
-        vec![
-            "How is the knee?",
-            "Much better, thanks.",
-            "Patient improving; stop PT.",
-            "Come in Monday."
-        ]
+        vec!["How is the knee?", "Much better, thanks.", "Patient improving; stop PT.", "Come in Monday."]
     );
     assert_eq!(staff_view.body["conversation"]["messageCount"], 4);
 
-    let patient_view = app
-        .get(&p.jane.token, &format!("/conversations/{cid}"))
-        .await;
-    let bodies: Vec<&str> = patient_view.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["body"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        bodies,
-        vec![
-            "How is the knee?",
-            "Much better, thanks.",
-            "Come in Monday."
-        ]
-    );
+    let patient_view = app.get(&p.jane.token, &format!("/conversations/{cid}")).await;
+    let bodies: Vec<&str> =
+        patient_view.body["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, vec!["How is the knee?", "Much better, thanks.", "Come in Monday."]);
     assert_eq!(patient_view.body["conversation"]["messageCount"], 3);
     assert!(patient_view.body.get("assignments").is_none());
-    assert!(patient_view.body["conversation"]
-        .get("participants")
-        .is_none());
+    assert!(patient_view.body["conversation"].get("participants").is_none());
 
     // The patient's inbox row never previews the note; the urgent flag shows.
     let inbox = app.get(&p.jane.token, "/inbox").await;
     assert_eq!(inbox.body["items"][0]["preview"], "Come in Monday.");
     assert_eq!(inbox.body["items"][0]["urgent"], true);
     // A patient cannot write an internal note.
-    let res = app
-        .post(
-            &p.jane.token,
-            &path,
-            json!({ "body": "secret", "internal": true }),
-        )
-        .await;
+    let res = app.post(&p.jane.token, &path, json!({ "body": "secret", "internal": true })).await;
     assert_problem(&res, StatusCode::FORBIDDEN);
 }
 
@@ -524,11 +340,7 @@ async fn inbox_1_conv_2_newest_first_and_reading_clears_only_the_callers_unread(
     let inbox = app.get(&p.jane.token, "/inbox").await;
     let items = inbox.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
-    assert_eq!(
-        items[0]["conversation"]["id"],
-        json!(second),
-        "newest first"
-    );
+    assert_eq!(items[0]["conversation"]["id"], json!(second), "newest first");
     assert_eq!(items[1]["conversation"]["id"], json!(first));
     assert_eq!(items[0]["unreadCount"], 1);
     assert_eq!(items[0]["lastSender"]["displayName"], "Maria Tester");
@@ -536,51 +348,25 @@ async fn inbox_1_conv_2_newest_first_and_reading_clears_only_the_callers_unread(
     assert_eq!(items[0]["starred"], false);
     // The sender has nothing unread in its own message.
     let doctor_rows = app.get(&p.doctor.token, "/inbox").await;
-    assert!(doctor_rows.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|i| i["unreadCount"] == 0));
+    assert!(doctor_rows.body["items"].as_array().unwrap().iter().all(|i| i["unreadCount"] == 0));
 
     // A reply moves the older conversation to the top.
-    let res = app
-        .post(
-            &p.doctor.token,
-            &format!("/conversations/{first}/messages"),
-            json!({ "body": "three" }),
-        )
-        .await;
+    let res = app.post(&p.doctor.token, &format!("/conversations/{first}/messages"), json!({ "body": "three" })).await;
     assert_eq!(res.status, StatusCode::CREATED);
     let inbox = app.get(&p.jane.token, "/inbox").await;
     assert_eq!(inbox.body["items"][0]["conversation"]["id"], json!(first));
     assert_eq!(inbox.body["items"][0]["unreadCount"], 2);
 
     // CONV-2: Jane opens it; her count clears, the nurse's does not.
-    let res = app
-        .get(&p.jane.token, &format!("/conversations/{first}"))
-        .await;
+    let res = app.get(&p.jane.token, &format!("/conversations/{first}")).await;
     assert_eq!(res.status, StatusCode::OK);
     let unread = |body: &Value, cid: &str| {
-        body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["conversation"]["id"] == json!(cid))
-            .unwrap()["unreadCount"]
+        body["items"].as_array().unwrap().iter().find(|i| i["conversation"]["id"] == json!(cid)).unwrap()["unreadCount"]
             .clone()
     };
-    assert_eq!(
-        unread(&app.get(&p.jane.token, "/inbox").await.body, &first),
-        0
-    );
-    assert_eq!(
-        unread(&app.get(&p.nurse.token, "/inbox").await.body, &first),
-        2
-    );
-    assert_eq!(
-        unread(&app.get(&p.jane.token, "/inbox").await.body, &second),
-        1
-    );
+    assert_eq!(unread(&app.get(&p.jane.token, "/inbox").await.body, &first), 0);
+    assert_eq!(unread(&app.get(&p.nurse.token, "/inbox").await.body, &first), 2);
+    assert_eq!(unread(&app.get(&p.jane.token, "/inbox").await.body, &second), 1);
 
     let stats = app.get(&p.jane.token, "/inbox/stats").await;
     assert_eq!(stats.status, StatusCode::OK);
@@ -624,114 +410,53 @@ async fn inbox_5_cursor_pages_cannot_be_edited_or_reused_by_another_user() {
     let mid = edited.len() / 2;
     edited[mid] = if edited[mid] == b'A' { b'B' } else { b'A' };
     let edited = String::from_utf8(edited).unwrap();
-    assert_problem(
-        &app.get(&p.jane.token, &format!("/inbox?limit=2&cursor={edited}"))
-            .await,
-        StatusCode::BAD_REQUEST,
-    );
-    assert_problem(
-        &app.get(&p.john.token, &format!("/inbox?limit=2&cursor={c}"))
-            .await,
-        StatusCode::BAD_REQUEST,
-    );
-    assert_problem(
-        &app.get(&p.jane.token, "/inbox?limit=2&cursor=not-a-cursor")
-            .await,
-        StatusCode::BAD_REQUEST,
-    );
-    assert_problem(
-        &app.get(&p.jane.token, "/inbox?limit=0").await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    );
-    assert_problem(
-        &app.get(&p.jane.token, "/inbox?limit=101").await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    );
-    assert_problem(
-        &app.get(&p.jane.token, "/inbox?tab=bogus").await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    );
+    assert_problem(&app.get(&p.jane.token, &format!("/inbox?limit=2&cursor={edited}")).await, StatusCode::BAD_REQUEST);
+    assert_problem(&app.get(&p.john.token, &format!("/inbox?limit=2&cursor={c}")).await, StatusCode::BAD_REQUEST);
+    assert_problem(&app.get(&p.jane.token, "/inbox?limit=2&cursor=not-a-cursor").await, StatusCode::BAD_REQUEST);
+    assert_problem(&app.get(&p.jane.token, "/inbox?limit=0").await, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_problem(&app.get(&p.jane.token, "/inbox?limit=101").await, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_problem(&app.get(&p.jane.token, "/inbox?tab=bogus").await, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
 async fn assign_1_role_4_only_admin_and_provider_class_assign_and_assignees_join() {
     let (app, p) = setup().await;
-    let cid = id_of(
-        &compose_to(
-            &app,
-            &p.doctor,
-            &p.jane,
-            "Billing question",
-            "About my invoice",
-        )
-        .await,
-    );
+    let cid = id_of(&compose_to(&app, &p.doctor, &p.jane, "Billing question", "About my invoice").await);
     let path = format!("/conversations/{cid}/assign");
     let body = json!({ "assignees": [{"type": "staff", "id": p.front_desk.id}], "comment": "Can you take this?" });
     // The nurse sees it (care team) but may not assign: 403. The patient: 403. Front desk
     // cannot see it at all: 404.
-    assert_problem(
-        &app.post(&p.nurse.token, &path, body.clone()).await,
-        StatusCode::FORBIDDEN,
-    );
-    assert_problem(
-        &app.post(&p.jane.token, &path, body.clone()).await,
-        StatusCode::FORBIDDEN,
-    );
-    assert_problem(
-        &app.post(&p.front_desk.token, &path, body.clone()).await,
-        StatusCode::NOT_FOUND,
-    );
+    assert_problem(&app.post(&p.nurse.token, &path, body.clone()).await, StatusCode::FORBIDDEN);
+    assert_problem(&app.post(&p.jane.token, &path, body.clone()).await, StatusCode::FORBIDDEN);
+    assert_problem(&app.post(&p.front_desk.token, &path, body.clone()).await, StatusCode::NOT_FOUND);
     assert!(!app.inbox_ids(&p.front_desk).await.contains(&cid));
 
     let res = app.post(&p.doctor2.token, &path, body).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert_eq!(
-        res.body["conversation"]["assignees"],
-        json!([{"type": "staff", "id": p.front_desk.id}])
-    );
-    assert!(
-        app.inbox_ids(&p.front_desk).await.contains(&cid),
-        "the assignee sees it"
-    );
-    let thread = app
-        .get(&p.front_desk.token, &format!("/conversations/{cid}"))
-        .await;
+    assert_eq!(res.body["conversation"]["assignees"], json!([{"type": "staff", "id": p.front_desk.id}]));
+    assert!(app.inbox_ids(&p.front_desk).await.contains(&cid), "the assignee sees it");
+    let thread = app.get(&p.front_desk.token, &format!("/conversations/{cid}")).await;
     assert_eq!(thread.status, StatusCode::OK);
-    assert_eq!(
-        thread.body["assignments"][0]["comment"],
-        "Can you take this?"
-    );
+    assert_eq!(thread.body["assignments"][0]["comment"], "Can you take this?");
     let participants: Vec<&str> = thread.body["conversation"]["participants"]
         .as_array()
         .unwrap()
         .iter()
         .map(|x| x["id"].as_str().unwrap())
         .collect();
-    assert!(
-        participants.contains(&p.front_desk.id.as_str()),
-        "assignees become participants"
-    );
+    assert!(participants.contains(&p.front_desk.id.as_str()), "assignees become participants");
     // The patient never sees the assignment or its comment.
-    let patient_view = app
-        .get(&p.jane.token, &format!("/conversations/{cid}"))
-        .await;
+    let patient_view = app.get(&p.jane.token, &format!("/conversations/{cid}")).await;
     assert!(!patient_view.body.to_string().contains("Can you take this?"));
     assert_eq!(patient_view.body["conversation"]["assignees"], json!([]));
 
     // Workgroups are assignees too (ROLE-6).
-    let res = app
-        .post(
-            &p.admin.token,
-            &path,
-            json!({ "assignees": [{"type": "workgroup", "id": p.billing_id}] }),
-        )
-        .await;
+    let res =
+        app.post(&p.admin.token, &path, json!({ "assignees": [{"type": "workgroup", "id": p.billing_id}] })).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert!(app.inbox_ids(&p.biller).await.contains(&cid));
     assert_problem(
-        &app.post(&p.admin.token, &path, json!({ "assignees": [] }))
-            .await,
+        &app.post(&p.admin.token, &path, json!({ "assignees": [] })).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     );
 }
@@ -757,11 +482,7 @@ async fn att_1_att_3_upload_and_download_through_presigned_urls() {
         put = put.header(k.as_str(), v.as_str().unwrap());
     }
     let put = put.send().await.unwrap();
-    assert!(
-        put.status().is_success(),
-        "upload answered {}",
-        put.status()
-    );
+    assert!(put.status().is_success(), "upload answered {}", put.status());
 
     let res = app
         .post(
@@ -771,10 +492,7 @@ async fn att_1_att_3_upload_and_download_through_presigned_urls() {
         )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-    assert_eq!(
-        res.body["message"]["attachments"][0]["fileName"],
-        "knee scan.pdf"
-    );
+    assert_eq!(res.body["message"]["attachments"][0]["fileName"], "knee scan.pdf");
     assert_eq!(res.body["message"]["attachments"][0]["size"], bytes.len());
     // Attached once only.
     let again = app
@@ -786,47 +504,32 @@ async fn att_1_att_3_upload_and_download_through_presigned_urls() {
         .await;
     assert_problem(&again, StatusCode::CONFLICT);
 
-    let res = app
-        .get(&p.jane.token, &format!("/attachments/{att_id}"))
-        .await;
+    let res = app.get(&p.jane.token, &format!("/attachments/{att_id}")).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.body["attachment"]["status"], "ready");
-    let download = app
-        .http
-        .get(res.body["download"]["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let download = app.http.get(res.body["download"]["url"].as_str().unwrap()).send().await.unwrap();
     assert!(download.status().is_success());
-    let disposition = download
-        .headers()
-        .get("content-disposition")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
+    let disposition =
+        download.headers().get("content-disposition").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     assert!(disposition.contains("knee scan.pdf"), "{disposition}");
     assert_eq!(download.bytes().await.unwrap().to_vec(), bytes);
 
     // Whoever may not see the conversation gets 404, as for a missing attachment.
-    assert_problem(
-        &app.get(&p.john.token, &format!("/attachments/{att_id}"))
-            .await,
-        StatusCode::NOT_FOUND,
-    );
-    assert_problem(
-        &app.get(&p.front_desk.token, &format!("/attachments/{att_id}"))
-            .await,
-        StatusCode::NOT_FOUND,
-    );
-    assert_problem(
-        &app.get(&p.jane.token, "/attachments/att_missing").await,
-        StatusCode::NOT_FOUND,
-    );
+    assert_problem(&app.get(&p.john.token, &format!("/attachments/{att_id}")).await, StatusCode::NOT_FOUND);
+    assert_problem(&app.get(&p.front_desk.token, &format!("/attachments/{att_id}")).await, StatusCode::NOT_FOUND);
+    assert_problem(&app.get(&p.jane.token, "/attachments/att_missing").await, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn att_1_uploads_are_limited_by_size_and_type() {
     let (app, p) = setup().await;
-    let res = app.post(&p.doctor.token, "/attachments", json!({ "fileName": "big.pdf", "contentType": "application/pdf", "size": 10 * 1024 * 1024 + 1 })).await;
+    let res = app
+        .post(
+            &p.doctor.token,
+            "/attachments",
+            json!({ "fileName": "big.pdf", "contentType": "application/pdf", "size": 10 * 1024 * 1024 + 1 }),
+        )
+        .await;
     assert_problem(&res, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(res.body["field"], "size");
     let res = app
@@ -849,11 +552,7 @@ async fn att_1_uploads_are_limited_by_size_and_type() {
     assert_eq!(res.body["field"], "fileName");
     // ATT-2 (size part): a file that is not the declared size is rejected when attached.
     let res = app
-        .post(
-            &p.doctor.token,
-            "/attachments",
-            json!({ "fileName": "a.txt", "contentType": "text/plain", "size": 5 }),
-        )
+        .post(&p.doctor.token, "/attachments", json!({ "fileName": "a.txt", "contentType": "text/plain", "size": 5 }))
         .await;
     let att_id = res.body["attachment"]["id"].as_str().unwrap().to_string();
     let key = format!("unattached/{}/{}", p.id, att_id);
@@ -868,13 +567,7 @@ async fn att_1_uploads_are_limited_by_size_and_type() {
     let res = app.post(&p.doctor.token, "/conversations", json!({ "kind": "patient", "patientId": p.jane.id, "subject": "s", "body": "b", "attachmentIds": [att_id] })).await;
     assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        app.s3
-            .head_object()
-            .bucket(&app.bucket)
-            .key(&key)
-            .send()
-            .await
-            .is_err(),
+        app.s3.head_object().bucket(&app.bucket).key(&key).send().await.is_err(),
         "the mismatching object is deleted"
     );
     assert!(app.inbox_ids(&p.jane).await.is_empty());
@@ -900,9 +593,7 @@ async fn sec_1_no_plaintext_phi_is_stored() {
     let cid = id_of(&res.body);
     let res = app.post(&p.doctor.token, "/attachments", json!({ "fileName": "Ultramarinefile.pdf", "contentType": "application/pdf", "size": 10, "conversationId": cid })).await;
     let att = res.body["attachment"]["id"].as_str().unwrap().to_string();
-    let _ = app
-        .get(&patient.token, &format!("/conversations/{cid}"))
-        .await;
+    let _ = app.get(&patient.token, &format!("/conversations/{cid}")).await;
 
     let partitions = [
         format!("PRAC#{}#CONV#{cid}", p.id),
@@ -913,16 +604,8 @@ async fn sec_1_no_plaintext_phi_is_stored() {
         format!("PRAC#{}#ATT#{att}", p.id),
         format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id),
     ];
-    let secrets = [
-        "zebraquartz",
-        "xylophonic",
-        "hemoglobin",
-        "quillonia",
-        "zephyrine",
-        "7654321",
-        "mauvewood",
-        "ultramarine",
-    ];
+    let secrets =
+        ["zebraquartz", "xylophonic", "hemoglobin", "quillonia", "zephyrine", "7654321", "mauvewood", "ultramarine"];
     let mut items = 0;
     for pk in &partitions {
         for item in app.raw_partition(pk).await {
@@ -951,35 +634,20 @@ async fn sec_1_a_body_copied_onto_another_conversation_does_not_decrypt() {
             app.raw_partition(&pk)
                 .await
                 .into_iter()
-                .find(
-                    |i| matches!(i.get("sk"), Some(AttributeValue::S(s)) if s.starts_with("MSG#")),
-                )
+                .find(|i| matches!(i.get("sk"), Some(AttributeValue::S(s)) if s.starts_with("MSG#")))
                 .unwrap()
         }
     };
     let from_a = msg(a.clone()).await;
     let mut into_b = msg(b.clone()).await;
     into_b.insert("body".into(), from_a["body"].clone());
-    app.dynamodb
-        .put_item()
-        .table_name(&app.table)
-        .set_item(Some(into_b))
-        .send()
-        .await
-        .unwrap();
+    app.dynamodb.put_item().table_name(&app.table).set_item(Some(into_b)).send().await.unwrap();
 
-    let res = app
-        .get(&p.doctor.token, &format!("/conversations/{b}"))
-        .await;
+    let res = app.get(&p.doctor.token, &format!("/conversations/{b}")).await;
     assert_problem(&res, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!res.body.to_string().contains("Body of A"));
     assert_eq!(res.body["detail"], "internal error", "no cause in the body");
-    assert_eq!(
-        app.get(&p.doctor.token, &format!("/conversations/{a}"))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get(&p.doctor.token, &format!("/conversations/{a}")).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -987,29 +655,13 @@ async fn sec_1_sealed_values_are_bound_to_practice_record_and_field() {
     use carethread_core::crypto::Binding;
     let app = TestApp::spawn().await;
     let env = &app.app().envelope;
-    let here = Binding {
-        practice_id: "prc_a",
-        record: "cnv_1",
-        field: "body",
-    };
+    let here = Binding { practice_id: "prc_a", record: "cnv_1", field: "body" };
     let sealed = env.seal_str(here, "secret text").await.unwrap();
     assert_eq!(env.open_string(here, &sealed).await.unwrap(), "secret text");
     for other in [
-        Binding {
-            practice_id: "prc_b",
-            record: "cnv_1",
-            field: "body",
-        },
-        Binding {
-            practice_id: "prc_a",
-            record: "cnv_2",
-            field: "body",
-        },
-        Binding {
-            practice_id: "prc_a",
-            record: "cnv_1",
-            field: "subject",
-        },
+        Binding { practice_id: "prc_b", record: "cnv_1", field: "body" },
+        Binding { practice_id: "prc_a", record: "cnv_2", field: "body" },
+        Binding { practice_id: "prc_a", record: "cnv_1", field: "subject" },
     ] {
         assert!(env.open(other, &sealed).await.is_err(), "{other:?}");
     }
@@ -1023,14 +675,7 @@ async fn sec_1_sealed_values_are_bound_to_practice_record_and_field() {
         let s = env.seal_str(here, &format!("m{i}")).await.unwrap();
         env.open_string(here, &s).await.unwrap();
     }
-    let kms: u64 = app
-        .app()
-        .calls
-        .since(&before)
-        .iter()
-        .filter(|(k, _)| k.starts_with("KMS."))
-        .map(|(_, v)| v)
-        .sum();
+    let kms: u64 = app.app().calls.since(&before).iter().filter(|(k, _)| k.starts_with("KMS.")).map(|(_, v)| v).sum();
     assert_eq!(kms, 0, "50 messages sealed and opened without a KMS call");
 }
 
@@ -1039,31 +684,15 @@ async fn sec_2_phi_reads_and_writes_are_audited_in_their_own_transaction() {
     use aws_sdk_dynamodb::types::AttributeValue;
     let (app, p) = setup().await;
     let cid = id_of(&compose_to(&app, &p.doctor, &p.jane, "Audit me", "Private words").await);
-    assert_eq!(
-        app.get(&p.jane.token, &format!("/conversations/{cid}"))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let res = app
-        .post(
-            &p.jane.token,
-            &format!("/conversations/{cid}/messages"),
-            json!({ "body": "reply" }),
-        )
-        .await;
+    assert_eq!(app.get(&p.jane.token, &format!("/conversations/{cid}")).await.status, StatusCode::OK);
+    let res = app.post(&p.jane.token, &format!("/conversations/{cid}/messages"), json!({ "body": "reply" })).await;
     assert_eq!(res.status, StatusCode::CREATED);
-    let events = app
-        .raw_partition(&format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id))
-        .await;
+    let events = app.raw_partition(&format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id)).await;
     let field = |i: &std::collections::HashMap<String, AttributeValue>, k: &str| match i.get(k) {
         Some(AttributeValue::S(s)) => s.clone(),
         _ => String::new(),
     };
-    let actions: Vec<(String, String)> = events
-        .iter()
-        .map(|e| (field(e, "action"), field(e, "actorId")))
-        .collect();
+    let actions: Vec<(String, String)> = events.iter().map(|e| (field(e, "action"), field(e, "actorId"))).collect();
     assert_eq!(
         actions,
         vec![
@@ -1076,9 +705,7 @@ async fn sec_2_phi_reads_and_writes_are_audited_in_their_own_transaction() {
         assert_eq!(field(e, "outcome"), "success");
         assert!(field(e, "requestId").starts_with("req_"));
         assert_eq!(field(e, "patientId"), p.jane.id);
-        assert!(!item_texts(e)
-            .iter()
-            .any(|t| t.contains("Private words") || t.contains("Audit me")));
+        assert!(!item_texts(e).iter().any(|t| t.contains("Private words") || t.contains("Audit me")));
     }
     // The patient's chart view of the audit log (GSI1) holds the same events.
     let by_patient = app
@@ -1087,10 +714,7 @@ async fn sec_2_phi_reads_and_writes_are_audited_in_their_own_transaction() {
         .table_name(&app.table)
         .index_name("gsi1")
         .key_condition_expression("gsi1pk = :pk")
-        .expression_attribute_values(
-            ":pk",
-            AttributeValue::S(format!("PRAC#{}#AUDITPAT#{}", p.id, p.jane.id)),
-        )
+        .expression_attribute_values(":pk", AttributeValue::S(format!("PRAC#{}#AUDITPAT#{}", p.id, p.jane.id)))
         .send()
         .await
         .unwrap();
@@ -1100,47 +724,23 @@ async fn sec_2_phi_reads_and_writes_are_audited_in_their_own_transaction() {
 #[tokio::test]
 async fn sec_4_identity_comes_only_from_a_verified_token() {
     let (app, p) = setup().await;
-    assert_problem(
-        &app.send("GET", "/inbox", None, None, &[]).await,
-        StatusCode::UNAUTHORIZED,
-    );
+    assert_problem(&app.send("GET", "/inbox", None, None, &[]).await, StatusCode::UNAUTHORIZED);
     let mut forged = p.doctor.token.clone();
     forged.pop();
-    forged.push(if p.doctor.token.ends_with('A') {
-        'B'
-    } else {
-        'A'
-    });
+    forged.push(if p.doctor.token.ends_with('A') { 'B' } else { 'A' });
     assert_problem(&app.get(&forged, "/inbox").await, StatusCode::UNAUTHORIZED);
-    let expired = app
-        .gateway
-        .mint(&p.doctor.id, &p.id, "physician", None, -60);
+    let expired = app.gateway.mint(&p.doctor.id, &p.id, "physician", None, -60);
     assert_problem(&app.get(&expired, "/inbox").await, StatusCode::UNAUTHORIZED);
     // Headers cannot claim an identity.
-    let res = app
-        .send(
-            "GET",
-            "/inbox",
-            None,
-            None,
-            &[("x-user-id", &p.admin.id), ("x-practice-id", &p.id)],
-        )
-        .await;
+    let res = app.send("GET", "/inbox", None, None, &[("x-user-id", &p.admin.id), ("x-practice-id", &p.id)]).await;
     assert_problem(&res, StatusCode::UNAUTHORIZED);
     // A deactivated user's still-valid token no longer acts.
-    let gone = app
-        .add_staff(&p.id, &p.admin, "Gone", "nurse", json!({ "active": false }))
-        .await;
-    assert_problem(
-        &app.get(&gone.token, "/inbox").await,
-        StatusCode::UNAUTHORIZED,
-    );
+    let gone = app.add_staff(&p.id, &p.admin, "Gone", "nurse", json!({ "active": false })).await;
+    assert_problem(&app.get(&gone.token, "/inbox").await, StatusCode::UNAUTHORIZED);
     // A token for a patient id of another practice finds nothing.
     let (_, other_admin) = app.new_practice("Elsewhere").await;
     let _ = other_admin;
-    let stray = app
-        .gateway
-        .mint(&p.jane.id, "prc_elsewhere", "patient", Some(&p.jane.id), 60);
+    let stray = app.gateway.mint(&p.jane.id, "prc_elsewhere", "patient", Some(&p.jane.id), 60);
     assert_problem(&app.get(&stray, "/inbox").await, StatusCode::UNAUTHORIZED);
 }
 
@@ -1149,118 +749,58 @@ async fn idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     let (app, p) = setup().await;
     let body = json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Once", "body": "Only once" });
     let key = [("idempotency-key", "compose-1")];
-    let first = app
-        .send(
-            "POST",
-            "/conversations",
-            Some(&p.doctor.token),
-            Some(&body),
-            &key,
-        )
-        .await;
+    let first = app.send("POST", "/conversations", Some(&p.doctor.token), Some(&body), &key).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
-    let again = app
-        .send(
-            "POST",
-            "/conversations",
-            Some(&p.doctor.token),
-            Some(&body),
-            &key,
-        )
-        .await;
+    let again = app.send("POST", "/conversations", Some(&p.doctor.token), Some(&body), &key).await;
     assert_eq!(again.status, StatusCode::CREATED);
     assert_eq!(again.body, first.body, "the first answer, as it was");
     assert_eq!(app.inbox_ids(&p.jane).await.len(), 1, "one conversation");
     let other = json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Twice", "body": "Different" });
-    let res = app
-        .send(
-            "POST",
-            "/conversations",
-            Some(&p.doctor.token),
-            Some(&other),
-            &key,
-        )
-        .await;
+    let res = app.send("POST", "/conversations", Some(&p.doctor.token), Some(&other), &key).await;
     assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
     // Keys are scoped to the caller: another user may use the same key.
-    let res = app
-        .send(
-            "POST",
-            "/conversations",
-            Some(&p.doctor2.token),
-            Some(&other),
-            &key,
-        )
-        .await;
+    let res = app.send("POST", "/conversations", Some(&p.doctor2.token), Some(&other), &key).await;
     assert_eq!(res.status, StatusCode::CREATED);
 }
 
 #[tokio::test]
 async fn directory_patient_finder_matches_name_prefixes_without_plaintext() {
     let (app, p) = setup().await;
-    let jose = app
-        .add_patient(&p.id, &p.admin, "José", "Álvarez", json!({}))
-        .await;
+    let jose = app.add_patient(&p.id, &p.admin, "José", "Álvarez", json!({})).await;
     let (other_pid, other_admin) = app.new_practice("Elsewhere").await;
-    app.add_patient(&other_pid, &other_admin, "Josephine", "Other", json!({}))
-        .await;
+    app.add_patient(&other_pid, &other_admin, "Josephine", "Other", json!({})).await;
     for q in ["JOS", "jose", "alv", "Álvarez", "jose alv"] {
-        let res = app
-            .get(
-                &p.front_desk.token,
-                &format!("/patients?q={}", urlencode(q)),
-            )
-            .await;
+        let res = app.get(&p.front_desk.token, &format!("/patients?q={}", urlencode(q))).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-        let ids: Vec<&str> = res.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["id"].as_str().unwrap())
-            .collect();
+        let ids: Vec<&str> = res.body["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
         assert!(ids.contains(&jose.id.as_str()), "{q}");
         assert_eq!(ids.len(), 1, "{q}: only this practice's José ({ids:?})");
     }
     let res = app.get(&p.front_desk.token, "/patients?q=jo").await;
-    assert_eq!(
-        res.body["items"].as_array().unwrap().len(),
-        2,
-        "José and John"
-    );
+    assert_eq!(res.body["items"].as_array().unwrap().len(), 2, "José and John");
     let res = app.get(&p.front_desk.token, "/patients?q=ja").await;
     assert_eq!(res.body["items"][0]["firstName"], "Jane");
-    assert_problem(
-        &app.get(&p.front_desk.token, "/patients?q=j").await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    );
-    assert_problem(
-        &app.get(&p.jane.token, "/patients?q=jo").await,
-        StatusCode::FORBIDDEN,
-    );
+    assert_problem(&app.get(&p.front_desk.token, "/patients?q=j").await, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_problem(&app.get(&p.jane.token, "/patients?q=jo").await, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn role_1_directory_changes_are_for_admin_roles() {
     let (app, p) = setup().await;
     let staff = json!({ "firstName": "New", "lastName": "Person", "role": "nurse", "email": "new@example.test" });
+    assert_problem(&app.post(&p.nurse.token, "/staff", staff.clone()).await, StatusCode::FORBIDDEN);
     assert_problem(
-        &app.post(&p.nurse.token, "/staff", staff.clone()).await,
+        &app.post(&p.doctor.token, "/patients", json!({ "firstName": "A", "lastName": "B" })).await,
         StatusCode::FORBIDDEN,
     );
-    assert_problem(
-        &app.post(
-            &p.doctor.token,
-            "/patients",
-            json!({ "firstName": "A", "lastName": "B" }),
+    assert_eq!(app.post(&p.manager.token, "/staff", staff).await.status, StatusCode::CREATED);
+    let res = app
+        .post(
+            &p.admin.token,
+            "/staff",
+            json!({ "firstName": "P", "lastName": "Q", "role": "patient", "email": "p@example.test" }),
         )
-        .await,
-        StatusCode::FORBIDDEN,
-    );
-    assert_eq!(
-        app.post(&p.manager.token, "/staff", staff).await.status,
-        StatusCode::CREATED
-    );
-    let res = app.post(&p.admin.token, "/staff", json!({ "firstName": "P", "lastName": "Q", "role": "patient", "email": "p@example.test" })).await;
+        .await;
     assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
     let res = app
         .post(
@@ -1276,29 +816,12 @@ async fn role_1_directory_changes_are_for_admin_roles() {
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_problems() {
     let (app, p) = setup().await;
-    assert_problem(
-        &app.get(&p.doctor.token, "/nothing-here").await,
-        StatusCode::NOT_FOUND,
-    );
-    let res = app
-        .send("DELETE", "/inbox", Some(&p.doctor.token), None, &[])
-        .await;
+    assert_problem(&app.get(&p.doctor.token, "/nothing-here").await, StatusCode::NOT_FOUND);
+    let res = app.send("DELETE", "/inbox", Some(&p.doctor.token), None, &[]).await;
     assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_problem(
-        &app.get(&p.doctor.token, "/conversations/..%2F..%2Fetc")
-            .await,
-        StatusCode::NOT_FOUND,
-    );
+    assert_problem(&app.get(&p.doctor.token, "/conversations/..%2F..%2Fetc").await, StatusCode::NOT_FOUND);
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

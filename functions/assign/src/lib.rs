@@ -10,9 +10,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
         let ctx = api::context(&req, false)?;
         let body: AssignRequest = api::json_body(&req)?;
-        conversations::assign(app, &ctx, &api::path_param(&req, "id"), body)
-            .await
-            .map(|b| (200, b))
+        conversations::assign(app, &ctx, &api::path_param(&req, "id"), body).await.map(|b| (200, b))
     }
     .await;
     Ok(api::respond(&api::request_id(&req), outcome))

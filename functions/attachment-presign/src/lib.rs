@@ -16,9 +16,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
             }
             "GET /attachments/{id}" => {
                 let ctx = api::context(&req, false)?;
-                attachments::get(app, &ctx, &api::path_param(&req, "id"))
-                    .await
-                    .map(|b| (200, b))
+                attachments::get(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (200, b))
             }
             _ => Err(api::not_found_route()),
         }

@@ -4,8 +4,5 @@
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let app = carethread_core::App::from_env().await?;
-    lambda_http::run(lambda_http::service_fn(|req| {
-        attachment_presign::handle(&app, req)
-    }))
-    .await
+    lambda_http::run(lambda_http::service_fn(|req| attachment_presign::handle(&app, req))).await
 }

@@ -12,35 +12,22 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         match api::route_key(&req).as_str() {
             "POST /staff" => {
                 let ctx = api::context(&req, true)?;
-                directory::add_staff(app, &ctx, api::json_body(&req)?)
-                    .await
-                    .map(|b| (201, b))
+                directory::add_staff(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b))
             }
             "POST /patients" => {
                 let ctx = api::context(&req, true)?;
-                directory::add_patient(app, &ctx, api::json_body(&req)?)
-                    .await
-                    .map(|b| (201, b))
+                directory::add_patient(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b))
             }
             "POST /workgroups" => {
                 let ctx = api::context(&req, true)?;
-                directory::add_workgroup(app, &ctx, api::json_body(&req)?)
-                    .await
-                    .map(|b| (201, b))
+                directory::add_workgroup(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b))
             }
             "GET /patients" => {
                 let ctx = api::context(&req, false)?;
                 let limit = match api::query_param(&req, "limit") {
-                    Some(l) => l
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|n| (1..=100).contains(n))
-                        .ok_or_else(|| {
-                            carethread_core::Error::invalid(
-                                "limit",
-                                "limit must be a number from 1 to 100",
-                            )
-                        })?,
+                    Some(l) => l.parse::<usize>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+                        carethread_core::Error::invalid("limit", "limit must be a number from 1 to 100")
+                    })?,
                     None => 25,
                 };
                 directory::find_patients(app, &ctx, api::query_param(&req, "q").as_deref(), limit)

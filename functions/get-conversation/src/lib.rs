@@ -9,9 +9,7 @@ use lambda_http::{Body, Error, Request, Response};
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
         let ctx = api::context(&req, false)?;
-        conversations::get_conversation(app, &ctx, &api::path_param(&req, "id"))
-            .await
-            .map(|b| (200, b))
+        conversations::get_conversation(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (200, b))
     }
     .await;
     Ok(api::respond(&api::request_id(&req), outcome))

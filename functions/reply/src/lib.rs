@@ -10,9 +10,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
         let ctx = api::context(&req, true)?;
         let body: ReplyRequest = api::json_body(&req)?;
-        conversations::reply(app, &ctx, &api::path_param(&req, "id"), body)
-            .await
-            .map(|b| (201, b))
+        conversations::reply(app, &ctx, &api::path_param(&req, "id"), body).await.map(|b| (201, b))
     }
     .await;
     Ok(api::respond(&api::request_id(&req), outcome))

@@ -49,10 +49,7 @@ pub fn parse_file_name(raw: Option<&str>) -> Result<String> {
         || s == "."
         || s == "..";
     if bad {
-        return Err(Error::invalid(
-            "fileName",
-            "fileName must be a plain file name of 1 to 255 characters",
-        ));
+        return Err(Error::invalid("fileName", "fileName must be a plain file name of 1 to 255 characters"));
     }
     Ok(s.to_string())
 }
@@ -62,43 +59,30 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
     let file_name = parse_file_name(req.file_name.as_deref())?;
-    let content_type = req
-        .content_type
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = req.content_type.as_deref().map(str::trim).unwrap_or("").to_ascii_lowercase();
     if !ALLOWED_CONTENT_TYPES.contains(&content_type.as_str()) {
         return Err(Error::invalid(
             "contentType",
             "this content type is not accepted (PDF, images, plain text, DOCX, XLSX)",
         ));
     }
-    let size = req
-        .size
-        .ok_or_else(|| Error::invalid("size", "size is required"))?;
+    let size = req.size.ok_or_else(|| Error::invalid("size", "size is required"))?;
     let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
     if size == 0 {
         return Err(Error::invalid("size", "the file is empty"));
     }
     if size > practice.settings.attachment_max_bytes {
         return Err(Error::TooLarge {
-            detail: format!(
-                "files may be at most {} bytes",
-                practice.settings.attachment_max_bytes
-            ),
+            detail: format!("files may be at most {} bytes", practice.settings.attachment_max_bytes),
             field: Some("size".into()),
         });
     }
     let conversation_id = match req.conversation_id.as_deref() {
         Some(raw) => {
-            let id = parse_id("conversationId", CONVERSATION_ID, raw)
-                .map_err(|_| Error::NotFound("conversation"))?;
+            let id = parse_id("conversationId", CONVERSATION_ID, raw).map_err(|_| Error::NotFound("conversation"))?;
             let c = visible_conversation(app, caller, &id).await?;
             if !caller.is_staff() && !c.summary.allow_attachments {
-                return Err(Error::Forbidden(
-                    "this conversation does not accept attachments from patients".into(),
-                ));
+                return Err(Error::Forbidden("this conversation does not accept attachments from patients".into()));
             }
             Some(id)
         }
@@ -109,18 +93,8 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         Some(c) => format!("{p}/{c}/{id}"),
         None => format!("unattached/{p}/{id}"),
     };
-    let sealed_name = Sealed(
-        app.envelope
-            .seal_str(
-                Binding {
-                    practice_id: p,
-                    record: &id,
-                    field: "fileName",
-                },
-                &file_name,
-            )
-            .await?,
-    );
+    let sealed_name =
+        Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "fileName" }, &file_name).await?);
     let item = AttachmentItem {
         pk: keys::attachment(p, &id),
         sk: keys::ATTACHMENT_SK.into(),
@@ -136,10 +110,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         object_key: object_key.clone(),
         created_at: ids::now(),
     };
-    let upload = app
-        .blobs
-        .presign_upload(&object_key, &content_type, size)
-        .await?;
+    let upload = app.blobs.presign_upload(&object_key, &content_type, size).await?;
     let expires_at = ids::format_time(time::OffsetDateTime::now_utc() + blobs::UPLOAD_TTL);
 
     let mut tx = Tx::new();
@@ -155,11 +126,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         &audit::event(
             ctx,
             "attachment.create",
-            AuditRecord {
-                record_type: "attachment",
-                record_id: &id,
-                patient_id: None,
-            },
+            AuditRecord { record_type: "attachment", record_id: &id, patient_id: None },
             "success",
         ),
     )?;
@@ -169,10 +136,8 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         "upload": { "method": upload.method, "url": upload.url, "headers": upload.headers, "fields": {}, "expiresAt": expires_at },
     });
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    commit_created(app, ctx, tx, response, |_| {
-        Error::Conflict("the attachment could not be created, retry".into())
-    })
-    .await
+    commit_created(app, ctx, tx, response, |_| Error::Conflict("the attachment could not be created, retry".into()))
+        .await
 }
 
 /// ATT-2: a pending upload becomes `ready` once the stored object is there with the declared
@@ -180,32 +145,20 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
 pub async fn ensure_checked(app: &App, mut a: AttachmentItem) -> Result<AttachmentItem> {
     match a.status.as_str() {
         "ready" => return Ok(a),
-        "rejected" => {
-            return Err(Error::invalid(
-                "attachmentIds",
-                "this attachment was rejected by its check",
-            ))
-        }
+        "rejected" => return Err(Error::invalid("attachmentIds", "this attachment was rejected by its check")),
         _ => {}
     }
     match app.blobs.stored_size(&a.object_key).await? {
         None => Err(Error::Conflict("the file has not been uploaded yet".into())),
         Some(size) if size == a.size => {
-            app.store
-                .update_attachment_status(&a.practice_id, &a.id, "pending", "ready")
-                .await?;
+            app.store.update_attachment_status(&a.practice_id, &a.id, "pending", "ready").await?;
             a.status = "ready".into();
             Ok(a)
         }
         Some(_) => {
-            app.store
-                .update_attachment_status(&a.practice_id, &a.id, "pending", "rejected")
-                .await?;
+            app.store.update_attachment_status(&a.practice_id, &a.id, "pending", "rejected").await?;
             app.blobs.delete(&a.object_key).await?;
-            Err(Error::invalid(
-                "attachmentIds",
-                "the uploaded file does not match its declared size",
-            ))
+            Err(Error::invalid("attachmentIds", "the uploaded file does not match its declared size"))
         }
     }
 }
@@ -214,13 +167,8 @@ pub async fn ensure_checked(app: &App, mut a: AttachmentItem) -> Result<Attachme
 pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let id =
-        parse_id("id", ATTACHMENT_ID, attachment_id).map_err(|_| Error::NotFound("attachment"))?;
-    let a = app
-        .store
-        .attachment(p, &id)
-        .await?
-        .ok_or(Error::NotFound("attachment"))?;
+    let id = parse_id("id", ATTACHMENT_ID, attachment_id).map_err(|_| Error::NotFound("attachment"))?;
+    let a = app.store.attachment(p, &id).await?.ok_or(Error::NotFound("attachment"))?;
     // Visible to its uploader, and to whoever may see the conversation it belongs to
     // (attachments of internal notes: staff only).
     let visible = if a.uploader_id == caller.user_id {
@@ -243,10 +191,7 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
     })?;
     let renderer = Renderer::new(app, caller);
     let view = renderer.attachment(&a).await?;
-    let download = app
-        .blobs
-        .presign_download(&a.object_key, &view.file_name, &a.content_type)
-        .await?;
+    let download = app.blobs.presign_download(&a.object_key, &view.file_name, &a.content_type).await?;
     let expires_at = ids::format_time(time::OffsetDateTime::now_utc() + blobs::DOWNLOAD_TTL);
 
     let mut tx = Tx::new();
@@ -261,11 +206,7 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
         &audit::event(
             ctx,
             "attachment.download",
-            AuditRecord {
-                record_type: "attachment",
-                record_id: &id,
-                patient_id: None,
-            },
+            AuditRecord { record_type: "attachment", record_id: &id, patient_id: None },
             "success",
         ),
     )?;

@@ -1,9 +1,7 @@
 //! Compose (COMPOSE-1..4), reply (REPLY-1, CONV-5), read a thread (CONV-1, CONV-2) and
 //! assign (ASSIGN-1, ASSIGN-2, ROLE-4).
 
-use super::{
-    active_staff, claim_idempotency, commit_created, facts, staff_members, visible_conversation,
-};
+use super::{active_staff, claim_idempotency, commit_created, facts, staff_members, visible_conversation};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
@@ -81,9 +79,7 @@ pub struct AssignRequest {
 }
 
 fn parse_priority(raw: Option<&str>) -> Result<Priority> {
-    raw.map(Priority::parse)
-        .transpose()
-        .map(Option::unwrap_or_default)
+    raw.map(Priority::parse).transpose().map(Option::unwrap_or_default)
 }
 
 fn parse_recipients(field: &str, inputs: &[RecipientInput]) -> Result<Vec<Recipient>> {
@@ -99,11 +95,7 @@ fn parse_recipients(field: &str, inputs: &[RecipientInput]) -> Result<Vec<Recipi
 
 /// Staff ids behind recipients (workgroups expanded to their active members). Unknown or
 /// inactive recipients are refused by name of the field.
-fn expand_recipients(
-    field: &str,
-    dir: &Directory,
-    recipients: &[Recipient],
-) -> Result<Vec<String>> {
+fn expand_recipients(field: &str, dir: &Directory, recipients: &[Recipient]) -> Result<Vec<String>> {
     let mut ids: Vec<String> = Vec::new();
     let mut push = |id: &str| {
         if !ids.iter().any(|x| x == id) {
@@ -116,15 +108,13 @@ fn expand_recipients(
                 let s = dir
                     .staff_member(&r.id)
                     .filter(|s| s.active)
-                    .ok_or_else(|| {
-                        Error::invalid(field, "no active staff user with this id in the practice")
-                    })?;
+                    .ok_or_else(|| Error::invalid(field, "no active staff user with this id in the practice"))?;
                 push(&s.id);
             }
             RecipientKind::Workgroup => {
-                let w = dir.workgroup(&r.id).ok_or_else(|| {
-                    Error::invalid(field, "no workgroup with this id in the practice")
-                })?;
+                let w = dir
+                    .workgroup(&r.id)
+                    .ok_or_else(|| Error::invalid(field, "no workgroup with this id in the practice"))?;
                 for m in &w.member_ids {
                     if dir.staff_member(m).is_some_and(|s| s.active) {
                         push(m);
@@ -137,11 +127,7 @@ fn expand_recipients(
 }
 
 /// Attachments named in a message: uploaded by this caller, checked, not yet attached.
-async fn attachments_for(
-    app: &App,
-    caller: &Caller,
-    ids_in: &[String],
-) -> Result<Vec<AttachmentItem>> {
+async fn attachments_for(app: &App, caller: &Caller, ids_in: &[String]) -> Result<Vec<AttachmentItem>> {
     let mut wanted: Vec<String> = Vec::new();
     for raw in ids_in {
         let id = parse_id("attachmentIds", ATTACHMENT_ID, raw)?;
@@ -150,10 +136,7 @@ async fn attachments_for(
         }
     }
     if wanted.len() > 20 {
-        return Err(Error::invalid(
-            "attachmentIds",
-            "at most 20 attachments per message",
-        ));
+        return Err(Error::invalid("attachmentIds", "at most 20 attachments per message"));
     }
     let found = app.store.attachments(&caller.practice_id, &wanted).await?;
     let mut out = Vec::with_capacity(wanted.len());
@@ -161,9 +144,7 @@ async fn attachments_for(
         let a = found
             .iter()
             .find(|a| &a.id == id && a.uploader_id == caller.user_id)
-            .ok_or_else(|| {
-                Error::invalid("attachmentIds", "no such uploaded attachment of yours")
-            })?;
+            .ok_or_else(|| Error::invalid("attachmentIds", "no such uploaded attachment of yours"))?;
         let a = super::attachments::ensure_checked(app, a.clone()).await?;
         out.push(a);
     }
@@ -186,23 +167,11 @@ struct NewThread<'a> {
 }
 
 /// POST /conversations (COMPOSE-1, COMPOSE-2, COMPOSE-3, COMPOSE-4).
-pub async fn compose(
-    app: &App,
-    ctx: &RequestCtx,
-    req: ComposeRequest,
-) -> Result<serde_json::Value> {
+pub async fn compose(app: &App, ctx: &RequestCtx, req: ComposeRequest) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let dir = app
-        .store
-        .directory(&caller.practice_id)
-        .await?
-        .ok_or(Error::Unauthenticated)?;
+    let dir = app.store.directory(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
     let limits = dir.practice.settings.body_limits();
-    let context = req
-        .context
-        .as_ref()
-        .map(|c| ContextLink::parse(&c.kind, &c.id, &c.label))
-        .transpose()?;
+    let context = req.context.as_ref().map(|c| ContextLink::parse(&c.kind, &c.id, &c.label)).transpose()?;
     // COMPOSE-4: a conversation started from a record defaults its subject to `Re: <label>`.
     let subject = match (&req.subject, &context) {
         (None, Some(c)) => Subject::parse(Some(&format!("Re: {}", c.label)))?,
@@ -220,11 +189,7 @@ pub async fn compose(
                 "a patient writes only its own patient messages; omit `kind` and `patientId`",
             ));
         }
-        let patient = app
-            .store
-            .patient(&caller.practice_id, &caller.user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
+        let patient = app.store.patient(&caller.practice_id, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
         let recipients = parse_recipients("recipients", &req.recipients)?;
         let participants = route_portal(&dir, &patient, &recipients)?;
         let thread = NewThread {
@@ -236,12 +201,7 @@ pub async fn compose(
             participants,
             recipients,
             context,
-            sender: SenderRef {
-                kind: "patient".into(),
-                id: patient.id.clone(),
-                name: None,
-                masked: false,
-            },
+            sender: SenderRef { kind: "patient".into(), id: patient.id.clone(), name: None, masked: false },
             allow_response: true,
             allow_attachments: true,
             attachments,
@@ -257,26 +217,20 @@ pub async fn compose(
         masked: options.mask_name.unwrap_or(false),
     };
     let kind = ConversationKind::parse(
-        req.kind
-            .as_deref()
-            .ok_or_else(|| Error::invalid("kind", "kind is required: `patient` or `team`"))?,
+        req.kind.as_deref().ok_or_else(|| Error::invalid("kind", "kind is required: `patient` or `team`"))?,
     )?;
     match kind {
         ConversationKind::Patient => {
             if !me.portal_messaging {
-                return Err(Error::Forbidden(
-                    "portal messaging is switched off for this user".into(),
-                ));
+                return Err(Error::Forbidden("portal messaging is switched off for this user".into()));
             }
-            let raw = req.patient_id.as_deref().ok_or_else(|| {
-                Error::invalid("patientId", "patientId is required for a patient message")
-            })?;
+            let raw = req
+                .patient_id
+                .as_deref()
+                .ok_or_else(|| Error::invalid("patientId", "patientId is required for a patient message"))?;
             let patient_id = parse_id("patientId", PATIENT_ID, raw)?;
-            let patient = app
-                .store
-                .patient(&caller.practice_id, &patient_id)
-                .await?
-                .ok_or(Error::NotFound("patient"))?;
+            let patient =
+                app.store.patient(&caller.practice_id, &patient_id).await?.ok_or(Error::NotFound("patient"))?;
             let recipients = parse_recipients("recipients", &req.recipients)?;
             let mut participants = vec![me.id.clone()];
             for id in expand_recipients("recipients", &dir, &recipients)? {
@@ -302,17 +256,11 @@ pub async fn compose(
         }
         ConversationKind::Team => {
             if req.patient_id.is_some() {
-                return Err(Error::invalid(
-                    "patientId",
-                    "a team message has no patient; use kind `patient`",
-                ));
+                return Err(Error::invalid("patientId", "a team message has no patient; use kind `patient`"));
             }
             let recipients = parse_recipients("recipients", &req.recipients)?;
             if recipients.is_empty() {
-                return Err(Error::invalid(
-                    "recipients",
-                    "a team message needs at least one staff user or workgroup",
-                ));
+                return Err(Error::invalid("recipients", "a team message needs at least one staff user or workgroup"));
             }
             let mut participants = vec![me.id.clone()];
             for id in expand_recipients("recipients", &dir, &recipients)? {
@@ -342,16 +290,9 @@ pub async fn compose(
 
 /// COMPOSE-3 with ROLE-5: who a portal message goes to. A patient may name one workgroup or
 /// one provider; an inactive patient may write only to Billing or Front Office.
-fn route_portal(
-    dir: &Directory,
-    patient: &PatientItem,
-    recipients: &[Recipient],
-) -> Result<Vec<String>> {
+fn route_portal(dir: &Directory, patient: &PatientItem, recipients: &[Recipient]) -> Result<Vec<String>> {
     if recipients.len() > 1 {
-        return Err(Error::invalid(
-            "recipients",
-            "a patient may name one workgroup or one provider",
-        ));
+        return Err(Error::invalid("recipients", "a patient may name one workgroup or one provider"));
     }
     if let Some(r) = recipients.first() {
         if r.kind == RecipientKind::Staff {
@@ -359,24 +300,16 @@ fn route_portal(
                 .staff_member(&r.id)
                 .filter(|s| s.active)
                 .ok_or_else(|| Error::invalid("recipients", "no such provider"))?;
-            let is_provider = Role::parse(&s.role)
-                .map(|r| r.class() == RoleClass::Provider)
-                .unwrap_or(false);
+            let is_provider = Role::parse(&s.role).map(|r| r.class() == RoleClass::Provider).unwrap_or(false);
             if !is_provider {
-                return Err(Error::invalid(
-                    "recipients",
-                    "a patient may write to a provider or a workgroup",
-                ));
+                return Err(Error::invalid("recipients", "a patient may write to a provider or a workgroup"));
             }
         }
         if r.kind == RecipientKind::Workgroup {
-            let w = dir
-                .workgroup(&r.id)
-                .ok_or_else(|| Error::invalid("recipients", "no such workgroup"))?;
+            let w = dir.workgroup(&r.id).ok_or_else(|| Error::invalid("recipients", "no such workgroup"))?;
             if !patient.active && !policy::inactive_patient_may_write_to(&w.name) {
                 return Err(Error::Forbidden(
-                    "inactive patients can message the Billing and Front Office workgroups only"
-                        .into(),
+                    "inactive patients can message the Billing and Front Office workgroups only".into(),
                 ));
             }
         } else if !patient.active {
@@ -386,10 +319,7 @@ fn route_portal(
         }
         let ids = expand_recipients("recipients", dir, recipients)?;
         if ids.is_empty() {
-            return Err(Error::invalid(
-                "recipients",
-                "that workgroup has no active members",
-            ));
+            return Err(Error::invalid("recipients", "that workgroup has no active members"));
         }
         return Ok(ids);
     }
@@ -398,26 +328,14 @@ fn route_portal(
             "inactive patients can message the Billing and Front Office workgroups only".into(),
         ));
     }
-    Ok(policy::route_portal_message(
-        patient.primary_provider_id.as_deref(),
-        &staff_members(dir),
-    ))
+    Ok(policy::route_portal_message(patient.primary_provider_id.as_deref(), &staff_members(dir)))
 }
 
 fn patient_ref(p: &PatientItem) -> PatientRef {
-    PatientRef {
-        id: p.id.clone(),
-        first_name: p.first_name.clone(),
-        last_name: p.last_name.clone(),
-    }
+    PatientRef { id: p.id.clone(), first_name: p.first_name.clone(), last_name: p.last_name.clone() }
 }
 
-async fn start_thread(
-    app: &App,
-    ctx: &RequestCtx,
-    dir: &Directory,
-    t: NewThread<'_>,
-) -> Result<serde_json::Value> {
+async fn start_thread(app: &App, ctx: &RequestCtx, dir: &Directory, t: NewThread<'_>) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
     let conversation_id = ids::new_id(CONVERSATION_ID);
@@ -425,66 +343,33 @@ async fn start_thread(
     let at = ids::now();
     let env = &app.envelope;
     let subject = Sealed(
-        env.seal_str(
-            Binding {
-                practice_id: p,
-                record: &conversation_id,
-                field: "subject",
-            },
-            t.subject.as_str(),
-        )
-        .await?,
+        env.seal_str(Binding { practice_id: p, record: &conversation_id, field: "subject" }, t.subject.as_str())
+            .await?,
     );
     let preview = Sealed(
-        env.seal_str(
-            Binding {
-                practice_id: p,
-                record: &conversation_id,
-                field: "preview",
-            },
-            &t.body.preview(),
-        )
-        .await?,
+        env.seal_str(Binding { practice_id: p, record: &conversation_id, field: "preview" }, &t.body.preview()).await?,
     );
     let message_record = format!("{conversation_id}/{message_id}");
     let body = Sealed(
-        env.seal_str(
-            Binding {
-                practice_id: p,
-                record: &message_record,
-                field: "body",
-            },
-            t.body.as_str(),
-        )
-        .await?,
+        env.seal_str(Binding { practice_id: p, record: &message_record, field: "body" }, t.body.as_str()).await?,
     );
     let context = match &t.context {
         Some(c) => Some(ContextRef {
             kind: c.kind.clone(),
             id: c.id.clone(),
             label: Sealed(
-                env.seal_str(
-                    Binding {
-                        practice_id: p,
-                        record: &conversation_id,
-                        field: "context",
-                    },
-                    &c.label,
-                )
-                .await?,
+                env.seal_str(Binding { practice_id: p, record: &conversation_id, field: "context" }, &c.label).await?,
             ),
         }),
         None => None,
     };
-    let care_team = t
-        .patient
-        .map(|p| p.assigned_staff_ids.clone())
-        .unwrap_or_default();
+    let care_team = t.patient.map(|p| p.assigned_staff_ids.clone()).unwrap_or_default();
     let summary = Summary {
         kind: t.kind.as_str().into(),
         subject,
         patient: t.patient.map(patient_ref),
         assignees: Vec::new(),
+        assignee_ids: Vec::new(),
         context,
         status: "open".into(),
         created_at: at.clone(),
@@ -507,6 +392,7 @@ async fn start_thread(
         last_message_at: at.clone(),
         message_count: 1,
         patient_message_count: u64::from(t.kind.is_patient_facing()),
+        from_patient_count: u64::from(t.sender.kind == "patient"),
         version: 0,
     };
     conversation.viewers = policy::viewers(&facts(&conversation), &staff_members(dir));
@@ -519,11 +405,7 @@ async fn start_thread(
         body,
         priority: t.priority,
         internal: false,
-        attachments: t
-            .attachments
-            .iter()
-            .map(|a| attachment_ref(a, &at))
-            .collect(),
+        attachments: t.attachments.iter().map(|a| attachment_ref(a, &at)).collect(),
         created_at: at.clone(),
     };
 
@@ -547,7 +429,7 @@ async fn start_thread(
             &at,
             &preview,
             &t.sender,
-            urgent,
+            t.priority,
             is_sender,
         )?;
     }
@@ -561,27 +443,11 @@ async fn start_thread(
         &audit::event(
             ctx,
             "conversation.create",
-            AuditRecord {
-                record_type: "conversation",
-                record_id: &conversation_id,
-                patient_id,
-            },
+            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
             "success",
         ),
     )?;
-    tx.put(
-        &app.store,
-        "outbox",
-        &outbox(
-            p,
-            &conversation,
-            &message_id,
-            &caller.user_id,
-            urgent,
-            &at,
-            false,
-        ),
-    )?;
+    tx.put(&app.store, "outbox", &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, false))?;
 
     let renderer = Renderer::new(app, caller);
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
@@ -590,9 +456,7 @@ async fn start_thread(
     let response = json!({ "conversation": view, "message": message_view });
     claim_idempotency(app, ctx, &mut tx, &response, &conversation_id).await?;
     commit_created(app, ctx, tx, response, |label| match label {
-        "attachment" => {
-            Error::Conflict("an attachment is already attached or not yet checked".into())
-        }
+        "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
         _ => Error::Conflict("the conversation could not be created, retry".into()),
     })
     .await
@@ -623,11 +487,7 @@ fn outbox(
         .viewers
         .iter()
         .filter(|v| v.as_str() != sender && !(internal && Some(v.as_str()) == patient_id))
-        .filter(|v| {
-            c.participants.contains(v)
-                || c.assignee_ids.contains(v)
-                || Some(v.as_str()) == patient_id
-        })
+        .filter(|v| c.participants.contains(v) || c.assignee_ids.contains(v) || Some(v.as_str()) == patient_id)
         .cloned()
         .collect();
     OutboxItem {
@@ -644,20 +504,13 @@ fn outbox(
 }
 
 /// POST /conversations/{id}/messages (REPLY-1, CONV-5).
-pub async fn reply(
-    app: &App,
-    ctx: &RequestCtx,
-    conversation_id: &str,
-    req: ReplyRequest,
-) -> Result<serde_json::Value> {
+pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: ReplyRequest) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id = parse_id("id", CONVERSATION_ID, conversation_id)
-        .map_err(|_| Error::NotFound("conversation"))?;
-    let (conversation, practice) = tokio::try_join!(
-        visible_conversation(app, caller, &conversation_id),
-        app.store.practice(p)
-    )?;
+    let conversation_id =
+        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let (conversation, practice) =
+        tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.practice(p))?;
     let practice = practice.ok_or(Error::Unauthenticated)?;
     let body = Body::parse(req.body.as_deref(), practice.settings.body_limits())?;
     let priority = parse_priority(req.priority.as_deref())?;
@@ -666,25 +519,16 @@ pub async fn reply(
     let by_patient = !caller.is_staff();
     if by_patient {
         if req.internal {
-            return Err(Error::Forbidden(
-                "patients cannot write internal notes".into(),
-            ));
+            return Err(Error::Forbidden("patients cannot write internal notes".into()));
         }
-        if options.allow_response.is_some()
-            || options.allow_attachments.is_some()
-            || options.mask_name.is_some()
-        {
+        if options.allow_response.is_some() || options.allow_attachments.is_some() || options.mask_name.is_some() {
             return Err(Error::Forbidden("thread options are for staff".into()));
         }
         if conversation.summary.status != "open" || !conversation.summary.allow_response {
-            return Err(Error::Conflict(
-                "this conversation does not accept replies".into(),
-            ));
+            return Err(Error::Conflict("this conversation does not accept replies".into()));
         }
         if !req.attachment_ids.is_empty() && !conversation.summary.allow_attachments {
-            return Err(Error::Forbidden(
-                "this conversation does not accept attachments from patients".into(),
-            ));
+            return Err(Error::Forbidden("this conversation does not accept attachments from patients".into()));
         }
     }
     if req.internal && !kind.is_patient_facing() {
@@ -696,23 +540,11 @@ pub async fn reply(
     let attachments = attachments_for(app, caller, &req.attachment_ids).await?;
 
     let sender = if by_patient {
-        SenderRef {
-            kind: "patient".into(),
-            id: caller.user_id.clone(),
-            name: None,
-            masked: false,
-        }
+        SenderRef { kind: "patient".into(), id: caller.user_id.clone(), name: None, masked: false }
     } else {
-        let me = app
-            .store
-            .staff(p, &caller.user_id)
-            .await?
-            .filter(|s| s.active)
-            .ok_or(Error::Unauthenticated)?;
+        let me = app.store.staff(p, &caller.user_id).await?.filter(|s| s.active).ok_or(Error::Unauthenticated)?;
         if kind.is_patient_facing() && !req.internal && !me.portal_messaging {
-            return Err(Error::Forbidden(
-                "portal messaging is switched off for this user".into(),
-            ));
+            return Err(Error::Forbidden("portal messaging is switched off for this user".into()));
         }
         SenderRef {
             kind: "staff".into(),
@@ -726,27 +558,10 @@ pub async fn reply(
     let at = ids::now();
     let env = &app.envelope;
     let message_record = format!("{conversation_id}/{message_id}");
-    let sealed_body = Sealed(
-        env.seal_str(
-            Binding {
-                practice_id: p,
-                record: &message_record,
-                field: "body",
-            },
-            body.as_str(),
-        )
-        .await?,
-    );
+    let sealed_body =
+        Sealed(env.seal_str(Binding { practice_id: p, record: &message_record, field: "body" }, body.as_str()).await?);
     let preview = Sealed(
-        env.seal_str(
-            Binding {
-                practice_id: p,
-                record: &conversation_id,
-                field: "preview",
-            },
-            &body.preview(),
-        )
-        .await?,
+        env.seal_str(Binding { practice_id: p, record: &conversation_id, field: "preview" }, &body.preview()).await?,
     );
     let message = MessageItem {
         pk: conversation.pk.clone(),
@@ -766,12 +581,7 @@ pub async fn reply(
     if by_patient {
         tx.check_patient_exists(&app.store, p, &caller.user_id)?;
     } else {
-        tx.check_staff_active(
-            &app.store,
-            p,
-            &caller.user_id,
-            kind.is_patient_facing() && !req.internal,
-        )?;
+        tx.check_staff_active(&app.store, p, &caller.user_id, kind.is_patient_facing() && !req.internal)?;
     }
     tx.conversation_add_message(
         &app.store,
@@ -797,59 +607,36 @@ pub async fn reply(
             &at,
             &preview,
             &sender,
-            urgent,
+            priority,
             is_sender,
         )?;
     }
     for a in &attachments {
         tx.attachment_attach(&app.store, a, &conversation_id, req.internal)?;
     }
-    let action = if req.internal {
-        "note.create"
-    } else {
-        "message.create"
-    };
+    let action = if req.internal { "note.create" } else { "message.create" };
     tx.put(
         &app.store,
         "audit",
         &audit::event(
             ctx,
             action,
-            AuditRecord {
-                record_type: "conversation",
-                record_id: &conversation_id,
-                patient_id: patient_id.as_deref(),
-            },
+            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
             "success",
         ),
     )?;
-    tx.put(
-        &app.store,
-        "outbox",
-        &outbox(
-            p,
-            &conversation,
-            &message_id,
-            &caller.user_id,
-            urgent,
-            &at,
-            req.internal,
-        ),
-    )?;
+    tx.put(&app.store, "outbox", &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, req.internal))?;
 
     let renderer = Renderer::new(app, caller);
     let patient_view = match &conversation.summary.patient {
         Some(pr) => Some(renderer.patient(pr).await?),
         None => None,
     };
-    let response =
-        json!({ "message": renderer.message(&message, patient_view.as_ref(), "sent").await? });
+    let response = json!({ "message": renderer.message(&message, patient_view.as_ref(), "sent").await? });
     claim_idempotency(app, ctx, &mut tx, &response, &message_id).await?;
     commit_created(app, ctx, tx, response, |label| match label {
         "conversation" => Error::Conflict("this conversation does not accept replies".into()),
-        "attachment" => {
-            Error::Conflict("an attachment is already attached or not yet checked".into())
-        }
+        "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
         _ => Error::Conflict("the message could not be stored, retry".into()),
     })
     .await
@@ -857,20 +644,13 @@ pub async fn reply(
 
 /// GET /conversations/{id} (CONV-1, CONV-2): the thread, oldest first; marks it read for the
 /// caller alone. Patients never receive internal notes.
-pub async fn get_conversation(
-    app: &App,
-    ctx: &RequestCtx,
-    conversation_id: &str,
-) -> Result<serde_json::Value> {
+pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id = parse_id("id", CONVERSATION_ID, conversation_id)
-        .map_err(|_| Error::NotFound("conversation"))?;
-    let (conversation, messages) = app
-        .store
-        .thread(p, &conversation_id)
-        .await?
-        .ok_or(Error::NotFound("conversation"))?;
+    let conversation_id =
+        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let (conversation, messages) =
+        app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
     if !policy::can_see(caller, &facts(&conversation)) {
         return Err(Error::NotFound("conversation"));
     }
@@ -880,13 +660,7 @@ pub async fn get_conversation(
     } else {
         tx.check_patient_exists(&app.store, p, &caller.user_id)?;
     }
-    tx.entry_mark_read(
-        &app.store,
-        p,
-        &caller.user_id,
-        &conversation_id,
-        &ids::now(),
-    )?;
+    tx.entry_mark_read(&app.store, p, &caller.user_id, &conversation_id, &ids::now())?;
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
     tx.put(
         &app.store,
@@ -894,11 +668,7 @@ pub async fn get_conversation(
         &audit::event(
             ctx,
             "conversation.read",
-            AuditRecord {
-                record_type: "conversation",
-                record_id: &conversation_id,
-                patient_id,
-            },
+            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
             "success",
         ),
     )?;
@@ -909,22 +679,11 @@ pub async fn get_conversation(
     }
 
     let renderer = Renderer::new(app, caller);
-    let staff_names = if caller.is_staff() {
-        app.store.directory(p).await?.map(|d| d.staff)
-    } else {
-        None
-    };
-    let names = |id: &str| {
-        staff_names
-            .as_ref()
-            .and_then(|s| s.iter().find(|x| x.id == id).map(|x| x.display_name()))
-    };
+    let staff_names = if caller.is_staff() { app.store.directory(p).await?.map(|d| d.staff) } else { None };
+    let names = |id: &str| staff_names.as_ref().and_then(|s| s.iter().find(|x| x.id == id).map(|x| x.display_name()));
     let (view, patient) = renderer.conversation(&conversation, &names).await?;
     let mut out = Vec::with_capacity(messages.len());
-    for m in messages
-        .iter()
-        .filter(|m| !m.internal || policy::can_see_internal(caller))
-    {
+    for m in messages.iter().filter(|m| !m.internal || policy::can_see_internal(caller)) {
         out.push(renderer.message(m, patient.as_ref(), "sent").await?);
     }
     let mut body = json!({ "conversation": view, "messages": out });
@@ -932,16 +691,10 @@ pub async fn get_conversation(
         let mut assignments = Vec::new();
         for (i, a) in conversation.assignments.iter().enumerate() {
             let comment = match &a.comment {
-                Some(c) => Some(
-                    renderer
-                        .open(&conversation_id, &format!("assignment/{i}"), c)
-                        .await?,
-                ),
+                Some(c) => Some(renderer.open(&conversation_id, &format!("assignment/{i}"), c).await?),
                 None => None,
             };
-            assignments.push(
-                json!({ "by": a.by, "assignees": a.assignees, "comment": comment, "at": a.at }),
-            );
+            assignments.push(json!({ "by": a.by, "assignees": a.assignees, "comment": comment, "at": a.at }));
         }
         body["assignments"] = json!(assignments);
     }
@@ -959,52 +712,28 @@ pub async fn assign(
 ) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id = parse_id("id", CONVERSATION_ID, conversation_id)
-        .map_err(|_| Error::NotFound("conversation"))?;
-    let (mut conversation, dir) = tokio::try_join!(
-        visible_conversation(app, caller, &conversation_id),
-        app.store.directory(p)
-    )?;
+    let conversation_id =
+        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let (mut conversation, dir) =
+        tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.directory(p))?;
     let dir = dir.ok_or(Error::Unauthenticated)?;
     if !policy::can_assign(caller) {
-        return Err(Error::Forbidden(
-            "only admin and provider roles may assign conversations".into(),
-        ));
+        return Err(Error::Forbidden("only admin and provider roles may assign conversations".into()));
     }
     active_staff(&dir, caller)?;
     let assignees = parse_recipients("assignees", &req.assignees)?;
     if assignees.is_empty() {
-        return Err(Error::invalid(
-            "assignees",
-            "name at least one staff user or workgroup",
-        ));
+        return Err(Error::invalid("assignees", "name at least one staff user or workgroup"));
     }
     let assignee_ids = expand_recipients("assignees", &dir, &assignees)?;
-    let comment = match req
-        .comment
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
+    let comment = match req.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) if c.chars().count() > 2_000 => {
-            return Err(Error::invalid(
-                "comment",
-                "comment is longer than 2000 characters",
-            ))
+            return Err(Error::invalid("comment", "comment is longer than 2000 characters"))
         }
         Some(c) => {
             let field = format!("assignment/{}", conversation.assignments.len());
             Some(Sealed(
-                app.envelope
-                    .seal_str(
-                        Binding {
-                            practice_id: p,
-                            record: &conversation_id,
-                            field: &field,
-                        },
-                        c,
-                    )
-                    .await?,
+                app.envelope.seal_str(Binding { practice_id: p, record: &conversation_id, field: &field }, c).await?,
             ))
         }
         None => None,
@@ -1017,14 +746,10 @@ pub async fn assign(
             conversation.participants.push(id.clone());
         }
     }
+    conversation.summary.assignee_ids = assignee_ids.clone();
     conversation.assignee_ids = assignee_ids;
     conversation.summary.assignees = assignees.clone();
-    conversation.assignments.push(AssignmentRecord {
-        by: caller.user_id.clone(),
-        assignees,
-        comment,
-        at: ids::now(),
-    });
+    conversation.assignments.push(AssignmentRecord { by: caller.user_id.clone(), assignees, comment, at: ids::now() });
     conversation.viewers = policy::viewers(&facts(&conversation), &staff_members(&dir));
     conversation.version += 1;
 
@@ -1033,28 +758,12 @@ pub async fn assign(
     tx.conversation_replace_membership(&app.store, &conversation, expected_version)?;
     // Existing entries keep their preview and counts; new viewers get the latest activity.
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
-    let (latest_preview, latest_sender, visible) =
-        latest_for_new_viewers(app, &conversation).await?;
+    let (latest_preview, latest_sender, visible) = latest_for_new_viewers(app, &conversation).await?;
     for v in &conversation.viewers {
-        let count = if Some(v) == patient_id.as_ref() {
-            conversation.patient_message_count
-        } else {
-            visible
-        };
-        tx.entry_set_summary(
-            &app.store,
-            p,
-            v,
-            &conversation,
-            &latest_preview,
-            &latest_sender,
-            count,
-        )?;
+        let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
+        tx.entry_set_summary(&app.store, p, v, &conversation, &latest_preview, &latest_sender, count)?;
     }
-    for gone in old_viewers
-        .iter()
-        .filter(|v| !conversation.viewers.contains(v))
-    {
+    for gone in old_viewers.iter().filter(|v| !conversation.viewers.contains(v)) {
         tx.entry_delete(&app.store, p, gone, &conversation_id)?;
     }
     tx.put(
@@ -1063,22 +772,14 @@ pub async fn assign(
         &audit::event(
             ctx,
             "conversation.assign",
-            AuditRecord {
-                record_type: "conversation",
-                record_id: &conversation_id,
-                patient_id: patient_id.as_deref(),
-            },
+            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
             "success",
         ),
     )?;
     match app.store.commit(tx).await? {
         Ok(()) => {}
         Err("actor") => return Err(Error::Unauthenticated),
-        Err(_) => {
-            return Err(Error::Conflict(
-                "the conversation was changed by someone else; reload and retry".into(),
-            ))
-        }
+        Err(_) => return Err(Error::Conflict("the conversation was changed by someone else; reload and retry".into())),
     }
     let renderer = Renderer::new(app, caller);
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
@@ -1088,49 +789,92 @@ pub async fn assign(
 
 /// The preview and sender a brand-new viewer's entry starts with: the latest message any
 /// staff member may see. Costs one Query of the thread, only on assignment.
-async fn latest_for_new_viewers(
-    app: &App,
-    c: &ConversationItem,
-) -> Result<(Sealed, SenderRef, u64)> {
-    let (_, messages) = app
-        .store
-        .thread(&c.practice_id, &c.id)
-        .await?
-        .ok_or(Error::NotFound("conversation"))?;
-    let last = messages
-        .last()
-        .ok_or_else(|| Error::internal_msg("conversation without messages"))?;
+async fn latest_for_new_viewers(app: &App, c: &ConversationItem) -> Result<(Sealed, SenderRef, u64)> {
+    let (_, messages) = app.store.thread(&c.practice_id, &c.id).await?.ok_or(Error::NotFound("conversation"))?;
+    let last = messages.last().ok_or_else(|| Error::internal_msg("conversation without messages"))?;
     let body = app
         .envelope
         .open_string(
-            Binding {
-                practice_id: &c.practice_id,
-                record: &format!("{}/{}", c.id, last.id),
-                field: "body",
-            },
+            Binding { practice_id: &c.practice_id, record: &format!("{}/{}", c.id, last.id), field: "body" },
             &last.body.0,
         )
         .await?;
-    let preview_text = Body::parse(
-        Some(&body),
-        BodyLimits {
-            min_chars: 0,
-            max_chars: usize::MAX,
-        },
-    )
-    .map(|b| b.preview())
-    .unwrap_or_default();
+    let preview_text = Body::parse(Some(&body), BodyLimits { min_chars: 0, max_chars: usize::MAX })
+        .map(|b| b.preview())
+        .unwrap_or_default();
     let preview = Sealed(
         app.envelope
-            .seal_str(
-                Binding {
-                    practice_id: &c.practice_id,
-                    record: &c.id,
-                    field: "preview",
-                },
-                &preview_text,
-            )
+            .seal_str(Binding { practice_id: &c.practice_id, record: &c.id, field: "preview" }, &preview_text)
             .await?,
     );
     Ok((preview, last.sender.clone(), messages.len() as u64))
+}
+
+/// PUT /conversations/{id}/state.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StateRequest {
+    pub starred: Option<bool>,
+    pub archived: Option<bool>,
+    pub unread: Option<bool>,
+}
+
+/// PUT /conversations/{id}/state (CONV-3, CONV-4): the caller's own flags, any subset;
+/// nobody else's view changes. Answers the caller's InboxItem.
+pub async fn set_state(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation_id: &str,
+    req: StateRequest,
+) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id =
+        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    if req.starred.is_none() && req.archived.is_none() && req.unread.is_none() {
+        return Err(Error::invalid("starred", "name at least one of starred, archived, unread"));
+    }
+    let (conversation, entry) = tokio::try_join!(
+        visible_conversation(app, caller, &conversation_id),
+        app.store.entry(p, &caller.user_id, &conversation_id)
+    )?;
+    let entry = entry.ok_or(Error::NotFound("conversation"))?;
+    if req.unread == Some(true) {
+        // CONV-3: "incoming" is a message from the other side of the thread.
+        let incoming = if caller.is_staff() {
+            conversation.from_patient_count > 0
+        } else {
+            conversation.patient_message_count > conversation.from_patient_count
+        };
+        if !incoming {
+            return Err(Error::Forbidden(
+                "a conversation can be marked unread only where it holds an incoming message".into(),
+            ));
+        }
+    }
+    let mut tx = Tx::new();
+    if caller.is_staff() {
+        tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
+    } else {
+        tx.check_patient_exists(&app.store, p, &caller.user_id)?;
+    }
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "conversation.state",
+            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
+            "success",
+        ),
+    )?;
+    if app.store.commit(tx).await?.is_err() {
+        return Err(Error::Unauthenticated);
+    }
+    let change = crate::store::StateChange { starred: req.starred, archived: req.archived, unread: req.unread };
+    let updated =
+        app.store.set_entry_state(p, &caller.user_id, &entry, &change).await?.ok_or(Error::NotFound("conversation"))?;
+    let item = Renderer::new(app, caller).inbox_item(&updated).await?;
+    serde_json::to_value(item).map_err(Error::internal)
 }

@@ -54,9 +54,7 @@ fn require_admin(caller: &Caller) -> Result<()> {
     if caller.class() == RoleClass::Admin {
         Ok(())
     } else {
-        Err(Error::Forbidden(
-            "only admin roles may change the practice directory".into(),
-        ))
+        Err(Error::Forbidden("only admin roles may change the practice directory".into()))
     }
 }
 
@@ -97,11 +95,7 @@ pub async fn create_practice(
         created_at: at,
     };
     let ctx = RequestCtx {
-        caller: Caller {
-            practice_id: practice_id.clone(),
-            user_id: "operator".into(),
-            role: Role::Admin,
-        },
+        caller: Caller { practice_id: practice_id.clone(), user_id: "operator".into(), role: Role::Admin },
         request_id: ids::new_id("op_"),
         idempotency: None,
     };
@@ -114,11 +108,7 @@ pub async fn create_practice(
         &audit::event(
             &ctx,
             "practice.create",
-            AuditRecord {
-                record_type: "practice",
-                record_id: &practice_id,
-                patient_id: None,
-            },
+            AuditRecord { record_type: "practice", record_id: &practice_id, patient_id: None },
             "success",
         ),
     )?;
@@ -129,20 +119,13 @@ pub async fn create_practice(
 }
 
 /// POST /staff (admin class).
-pub async fn add_staff(
-    app: &App,
-    ctx: &RequestCtx,
-    req: StaffRequest,
-) -> Result<serde_json::Value> {
+pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     require_admin(caller)?;
     let p = caller.practice_id.as_str();
     let role = Role::parse(req.role.as_deref().unwrap_or(""))?;
     if role == Role::Patient {
-        return Err(Error::invalid(
-            "role",
-            "patients are added through POST /patients",
-        ));
+        return Err(Error::invalid("role", "patients are added through POST /patients"));
     }
     let id = ids::new_id(STAFF_ID);
     let staff = StaffItem {
@@ -170,11 +153,7 @@ pub async fn add_staff(
         &audit::event(
             ctx,
             "staff.create",
-            AuditRecord {
-                record_type: "staff",
-                record_id: &id,
-                patient_id: None,
-            },
+            AuditRecord { record_type: "staff", record_id: &id, patient_id: None },
             "success",
         ),
     )?;
@@ -183,43 +162,25 @@ pub async fn add_staff(
         "email": staff.email, "phone": staff.phone, "active": staff.active, "portalMessaging": staff.portal_messaging,
     }});
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    commit_created(app, ctx, tx, response, |_| {
-        Error::Conflict("staff id collision, retry".into())
-    })
-    .await
+    commit_created(app, ctx, tx, response, |_| Error::Conflict("staff id collision, retry".into())).await
 }
 
 /// POST /workgroups (admin class, ROLE-6).
-pub async fn add_workgroup(
-    app: &App,
-    ctx: &RequestCtx,
-    req: WorkgroupRequest,
-) -> Result<serde_json::Value> {
+pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     require_admin(caller)?;
     let p = caller.practice_id.as_str();
     let name = parse_name("name", req.name.as_deref())?;
-    let dir = app
-        .store
-        .directory(p)
-        .await?
-        .ok_or(Error::Unauthenticated)?;
+    let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     active_staff(&dir, caller)?;
-    if dir
-        .workgroups
-        .iter()
-        .any(|w| w.name.eq_ignore_ascii_case(&name))
-    {
+    if dir.workgroups.iter().any(|w| w.name.eq_ignore_ascii_case(&name)) {
         return Err(Error::Conflict("a workgroup with this name exists".into()));
     }
     let mut members: Vec<String> = Vec::new();
     for raw in &req.member_ids {
         let id = parse_id("memberIds", STAFF_ID, raw)?;
         if dir.staff_member(&id).is_none() {
-            return Err(Error::invalid(
-                "memberIds",
-                "no staff user with this id in the practice",
-            ));
+            return Err(Error::invalid("memberIds", "no staff user with this id in the practice"));
         }
         if !members.contains(&id) {
             members.push(id);
@@ -243,60 +204,34 @@ pub async fn add_workgroup(
         &audit::event(
             ctx,
             "workgroup.create",
-            AuditRecord {
-                record_type: "workgroup",
-                record_id: &id,
-                patient_id: None,
-            },
+            AuditRecord { record_type: "workgroup", record_id: &id, patient_id: None },
             "success",
         ),
     )?;
-    let response =
-        json!({ "workgroup": { "id": wg.id, "name": wg.name, "memberIds": wg.member_ids } });
+    let response = json!({ "workgroup": { "id": wg.id, "name": wg.name, "memberIds": wg.member_ids } });
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    commit_created(app, ctx, tx, response, |_| {
-        Error::Conflict("workgroup id collision, retry".into())
-    })
-    .await
+    commit_created(app, ctx, tx, response, |_| Error::Conflict("workgroup id collision, retry".into())).await
 }
 
 /// POST /patients (admin class). Names and phone are sealed to the patient record; the
 /// finder gets one blind-index item per name prefix.
-pub async fn add_patient(
-    app: &App,
-    ctx: &RequestCtx,
-    req: PatientRequest,
-) -> Result<serde_json::Value> {
+pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     require_admin(caller)?;
     let p = caller.practice_id.as_str();
     let first = parse_name("firstName", req.first_name.as_deref())?;
     let last = parse_name("lastName", req.last_name.as_deref())?;
-    let phone = req
-        .phone
-        .as_deref()
-        .map(|ph| parse_phone("phone", ph))
-        .transpose()?;
-    let dir = app
-        .store
-        .directory(p)
-        .await?
-        .ok_or(Error::Unauthenticated)?;
+    let phone = req.phone.as_deref().map(|ph| parse_phone("phone", ph)).transpose()?;
+    let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     active_staff(&dir, caller)?;
     let primary = match req.primary_provider_id.as_deref() {
         Some(raw) => {
             let id = parse_id("primaryProviderId", STAFF_ID, raw)?;
-            let s = dir.staff_member(&id).ok_or_else(|| {
-                Error::invalid(
-                    "primaryProviderId",
-                    "no staff user with this id in the practice",
-                )
-            })?;
+            let s = dir
+                .staff_member(&id)
+                .ok_or_else(|| Error::invalid("primaryProviderId", "no staff user with this id in the practice"))?;
             if Role::parse(&s.role).map(|r| r.class()).ok() != Some(RoleClass::Provider) {
-                return Err(Error::invalid(
-                    "primaryProviderId",
-                    "the primary provider must have a provider role",
-                ));
+                return Err(Error::invalid("primaryProviderId", "the primary provider must have a provider role"));
             }
             Some(id)
         }
@@ -306,10 +241,7 @@ pub async fn add_patient(
     for raw in &req.assigned_staff_ids {
         let id = parse_id("assignedStaffIds", STAFF_ID, raw)?;
         if dir.staff_member(&id).is_none() {
-            return Err(Error::invalid(
-                "assignedStaffIds",
-                "no staff user with this id in the practice",
-            ));
+            return Err(Error::invalid("assignedStaffIds", "no staff user with this id in the practice"));
         }
         if !assigned.contains(&id) {
             assigned.push(id);
@@ -319,18 +251,7 @@ pub async fn add_patient(
     let env = &app.envelope;
     let seal = |field: &'static str, text: String| {
         let id = id.clone();
-        async move {
-            env.seal_str(
-                Binding {
-                    practice_id: p,
-                    record: &id,
-                    field,
-                },
-                &text,
-            )
-            .await
-            .map(Sealed)
-        }
+        async move { env.seal_str(Binding { practice_id: p, record: &id, field }, &text).await.map(Sealed) }
     };
     let first_sealed = seal("firstName", first.clone()).await?;
     let last_sealed = seal("lastName", last.clone()).await?;
@@ -378,11 +299,7 @@ pub async fn add_patient(
         &audit::event(
             ctx,
             "patient.create",
-            AuditRecord {
-                record_type: "patient",
-                record_id: &id,
-                patient_id: Some(&id),
-            },
+            AuditRecord { record_type: "patient", record_id: &id, patient_id: Some(&id) },
             "success",
         ),
     )?;
@@ -392,20 +309,12 @@ pub async fn add_patient(
         "portalAccess": patient.portal_access, "active": patient.active,
     }});
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    commit_created(app, ctx, tx, response, |_| {
-        Error::Conflict("patient id collision, retry".into())
-    })
-    .await
+    commit_created(app, ctx, tx, response, |_| Error::Conflict("patient id collision, retry".into())).await
 }
 
 /// GET /patients?q= (staff): patients whose first or last name begins with what was typed.
 /// A token hit is confirmed against the decrypted names (a truncated token can collide).
-pub async fn find_patients(
-    app: &App,
-    ctx: &RequestCtx,
-    q: Option<&str>,
-    limit: usize,
-) -> Result<serde_json::Value> {
+pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: usize) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     if !caller.is_staff() {
         return Err(Error::Forbidden("the patient finder is for staff".into()));
@@ -424,25 +333,16 @@ pub async fn find_patients(
     let token = index
         .query_token(NAME_SCOPE, first_word)
         .ok_or_else(|| Error::invalid("q", "type at least 2 letters of a name"))?;
-    let hits = app
-        .store
-        .patients_by_token(p, &token, (limit * 2) as i32)
-        .await?;
+    let hits = app.store.patients_by_token(p, &token, (limit * 2) as i32).await?;
 
     let renderer = Renderer::new(app, caller);
     let mut items: Vec<PatientView> = Vec::new();
     for h in hits {
         let view = renderer
-            .patient(&PatientRef {
-                id: h.patient_id.clone(),
-                first_name: h.first_name,
-                last_name: h.last_name,
-            })
+            .patient(&PatientRef { id: h.patient_id.clone(), first_name: h.first_name, last_name: h.last_name })
             .await?;
         let names = normalize_words(&format!("{} {}", view.first_name, view.last_name));
-        let all_match = words
-            .iter()
-            .all(|w| names.iter().any(|n| n.starts_with(w.as_str())));
+        let all_match = words.iter().all(|w| names.iter().any(|n| n.starts_with(w.as_str())));
         if all_match && items.len() < limit {
             items.push(view);
         }
@@ -455,11 +355,7 @@ pub async fn find_patients(
         &audit::event(
             ctx,
             "patient.search",
-            AuditRecord {
-                record_type: "directory",
-                record_id: "patients",
-                patient_id: None,
-            },
+            AuditRecord { record_type: "directory", record_id: "patients", patient_id: None },
             "success",
         ),
     )?;

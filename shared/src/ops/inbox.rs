@@ -5,8 +5,10 @@
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
+use crate::domain::Priority;
 use crate::error::{Error, Result};
-use crate::store::{InboxPosition, Tx};
+use crate::ids;
+use crate::store::{AssignedFilter, InboxPosition, InboxTab, InboxView, Tx};
 use crate::views::Renderer;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -15,59 +17,93 @@ use serde_json::json;
 pub const DEFAULT_LIMIT: usize = 25;
 pub const MAX_LIMIT: usize = 100;
 
+/// The tabs of INBOX-2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tab {
     All,
+    Patient,
+    Team,
+    Broadcasts,
+    Starred,
     Archived,
+}
+
+impl Tab {
+    fn parse(s: &str) -> Result<Tab> {
+        Ok(match s {
+            "all" => Tab::All,
+            "patient" => Tab::Patient,
+            "team" => Tab::Team,
+            "broadcasts" => Tab::Broadcasts,
+            "starred" => Tab::Starred,
+            "archived" => Tab::Archived,
+            _ => {
+                return Err(Error::invalid(
+                    "tab",
+                    "tab must be one of all, patient, team, broadcasts, starred, archived",
+                ))
+            }
+        })
+    }
+
+    fn index(self) -> InboxTab {
+        match self {
+            Tab::All => InboxTab::Active,
+            Tab::Patient => InboxTab::Kind("patient"),
+            Tab::Team => InboxTab::Kind("team"),
+            Tab::Broadcasts => InboxTab::Kind("broadcast"),
+            Tab::Starred => InboxTab::Starred,
+            Tab::Archived => InboxTab::Archived,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct InboxQuery {
     pub tab: Tab,
+    pub view: InboxView,
     pub limit: usize,
     pub cursor: Option<String>,
 }
 
+fn parse_bool(field: &str, v: &str) -> Result<bool> {
+    match v {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(Error::invalid(field, format!("`{field}` must be true or false"))),
+    }
+}
+
 impl InboxQuery {
-    /// Parses the query string of GET /inbox.
+    /// Parses the query string of GET /inbox (API.md).
     pub fn parse(params: &[(String, String)]) -> Result<InboxQuery> {
-        let mut q = InboxQuery {
-            tab: Tab::All,
-            limit: DEFAULT_LIMIT,
-            cursor: None,
-        };
+        let mut tab = Tab::All;
+        let mut view =
+            InboxView { tab: InboxTab::Active, unread: None, assigned: None, priority: None, from: None, to: None };
+        let mut limit = DEFAULT_LIMIT;
+        let mut cursor = None;
         for (k, v) in params {
             match k.as_str() {
-                "tab" => {
-                    q.tab = match v.as_str() {
-                        "all" => Tab::All,
-                        "archived" => Tab::Archived,
-                        "patient" | "team" | "broadcasts" | "starred" => {
-                            return Err(Error::invalid(
-                                "tab",
-                                "this tab is not available yet; use `all` or `archived`",
-                            ))
-                        }
-                        _ => return Err(Error::invalid(
-                            "tab",
-                            "tab must be one of all, patient, team, broadcasts, starred, archived",
-                        )),
-                    }
+                "tab" => tab = Tab::parse(v)?,
+                "unread" => view.unread = Some(parse_bool("unread", v)?),
+                "assigned" => {
+                    view.assigned = Some(match v.as_str() {
+                        "me" => AssignedFilter::Me,
+                        "others" => AssignedFilter::Others,
+                        _ => return Err(Error::invalid("assigned", "assigned must be `me` or `others`")),
+                    })
                 }
+                "priority" => view.priority = Some(Priority::parse(v)?),
+                "from" => view.from = Some(ids::format_time(ids::parse_time("from", v)?)),
+                "to" => view.to = Some(ids::format_time(ids::parse_time("to", v)?)),
+                "q" => return Err(Error::invalid("q", "search is not available yet")),
                 "limit" => {
-                    q.limit = v
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|n| (1..=MAX_LIMIT).contains(n))
-                        .ok_or_else(|| {
-                            Error::invalid(
-                                "limit",
-                                format!("limit must be a number from 1 to {MAX_LIMIT}"),
-                            )
-                        })?
+                    limit = v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+                        Error::invalid("limit", format!("limit must be a number from 1 to {MAX_LIMIT}"))
+                    })?
                 }
-                "cursor" => q.cursor = Some(v.clone()),
+                "cursor" => cursor = Some(v.clone()),
                 other => {
                     return Err(Error::BadRequest {
                         detail: format!("unknown query parameter `{other}`"),
@@ -76,7 +112,13 @@ impl InboxQuery {
                 }
             }
         }
-        Ok(q)
+        if let (Some(f), Some(t)) = (&view.from, &view.to) {
+            if f > t {
+                return Err(Error::invalid("from", "`from` is after `to`"));
+            }
+        }
+        view.tab = tab.index();
+        Ok(InboxQuery { tab, view, limit, cursor })
     }
 }
 
@@ -94,46 +136,24 @@ fn cursor_record(user_id: &str) -> String {
 }
 
 async fn seal_cursor(app: &App, ctx: &RequestCtx, tab: Tab, pos: &InboxPosition) -> Result<String> {
-    let payload = serde_json::to_vec(&CursorPayload {
-        tab,
-        sort: pos.sort.clone(),
-        conversation: pos.conversation_id.clone(),
-    })
-    .map_err(Error::internal)?;
+    let payload =
+        serde_json::to_vec(&CursorPayload { tab, sort: pos.sort.clone(), conversation: pos.conversation_id.clone() })
+            .map_err(Error::internal)?;
     let record = cursor_record(&ctx.caller.user_id);
     let sealed = app
         .envelope
-        .seal(
-            Binding {
-                practice_id: &ctx.caller.practice_id,
-                record: &record,
-                field: "inbox",
-            },
-            &payload,
-        )
+        .seal(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "inbox" }, &payload)
         .await?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed))
 }
 
 async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, cursor: &str) -> Result<InboxPosition> {
-    let bad = || Error::BadRequest {
-        detail: "cursor is not valid for this list".into(),
-        field: Some("cursor".into()),
-    };
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| bad())?;
+    let bad = || Error::BadRequest { detail: "cursor is not valid for this list".into(), field: Some("cursor".into()) };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let record = cursor_record(&ctx.caller.user_id);
     let plain = app
         .envelope
-        .open(
-            Binding {
-                practice_id: &ctx.caller.practice_id,
-                record: &record,
-                field: "inbox",
-            },
-            &raw,
-        )
+        .open(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "inbox" }, &raw)
         .await
         .map_err(|e| match e {
             Error::Unavailable(_) => e,
@@ -143,10 +163,7 @@ async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, cursor: &str) -> Res
     if payload.tab != tab {
         return Err(bad());
     }
-    Ok(InboxPosition {
-        sort: payload.sort,
-        conversation_id: payload.conversation,
-    })
+    Ok(InboxPosition { sort: payload.sort, conversation_id: payload.conversation })
 }
 
 /// GET /inbox.
@@ -157,16 +174,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
         Some(c) => Some(open_cursor(app, ctx, q.tab, c).await?),
         None => None,
     };
-    let (entries, next) = app
-        .store
-        .inbox_page(
-            p,
-            &caller.user_id,
-            q.tab == Tab::Archived,
-            q.limit,
-            after.as_ref(),
-        )
-        .await?;
+    let (entries, next) = app.store.inbox_page(p, &caller.user_id, &q.view, q.limit, after.as_ref()).await?;
 
     let mut tx = Tx::new();
     if caller.is_staff() {
@@ -180,11 +188,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
         &audit::event(
             ctx,
             "inbox.list",
-            AuditRecord {
-                record_type: "inbox",
-                record_id: &caller.user_id,
-                patient_id: None,
-            },
+            AuditRecord { record_type: "inbox", record_id: &caller.user_id, patient_id: None },
             "success",
         ),
     )?;
@@ -207,10 +211,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
 /// GET /inbox/stats (INBOX-4).
 pub async fn stats(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let s = app
-        .store
-        .inbox_stats(&caller.practice_id, &caller.user_id)
-        .await?;
+    let s = app.store.inbox_stats(&caller.practice_id, &caller.user_id).await?;
     Ok(json!({
         "totalConversations": s.conversations,
         "unreadMessages": s.unread_messages,

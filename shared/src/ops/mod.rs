@@ -34,39 +34,25 @@ pub fn staff_members(dir: &Directory) -> Vec<StaffMember> {
     dir.staff
         .iter()
         .filter_map(|s| {
-            crate::domain::Role::parse(&s.role)
-                .ok()
-                .map(|role| StaffMember {
-                    id: s.id.clone(),
-                    role,
-                    active: s.active,
-                })
+            crate::domain::Role::parse(&s.role).ok().map(|role| StaffMember {
+                id: s.id.clone(),
+                role,
+                active: s.active,
+            })
         })
         .collect()
 }
 
 /// The active staff user behind a staff caller, or 401: a valid token of a user who has
 /// since been deactivated (or removed) no longer acts.
-pub fn active_staff<'a>(
-    dir: &'a Directory,
-    caller: &Caller,
-) -> Result<&'a crate::records::StaffItem> {
-    dir.staff_member(&caller.user_id)
-        .filter(|s| s.active)
-        .ok_or(Error::Unauthenticated)
+pub fn active_staff<'a>(dir: &'a Directory, caller: &Caller) -> Result<&'a crate::records::StaffItem> {
+    dir.staff_member(&caller.user_id).filter(|s| s.active).ok_or(Error::Unauthenticated)
 }
 
 /// A conversation the caller may see, or 404 exactly as if it did not exist (ROLE-3).
-pub async fn visible_conversation(
-    app: &App,
-    caller: &Caller,
-    conversation_id: &str,
-) -> Result<ConversationItem> {
-    let conversation = app
-        .store
-        .conversation(&caller.practice_id, conversation_id)
-        .await?
-        .ok_or(Error::NotFound("conversation"))?;
+pub async fn visible_conversation(app: &App, caller: &Caller, conversation_id: &str) -> Result<ConversationItem> {
+    let conversation =
+        app.store.conversation(&caller.practice_id, conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
     if !crate::policy::can_see(caller, &facts(&conversation)) {
         return Err(Error::NotFound("conversation"));
     }
@@ -87,17 +73,7 @@ pub async fn claim_idempotency(
     let p = &ctx.caller.practice_id;
     let record = format!("idem/{}/{}", ctx.caller.user_id, key.key_hash);
     let body = serde_json::to_vec(response).map_err(Error::internal)?;
-    let sealed = app
-        .envelope
-        .seal(
-            Binding {
-                practice_id: p,
-                record: &record,
-                field: "response",
-            },
-            &body,
-        )
-        .await?;
+    let sealed = app.envelope.seal(Binding { practice_id: p, record: &record, field: "response" }, &body).await?;
     let now = ids::epoch_seconds();
     let item = IdempotencyItem {
         pk: keys::idempotency(p, &ctx.caller.user_id, &key.key_hash),
@@ -114,39 +90,19 @@ pub async fn claim_idempotency(
 /// The first answer to a replayed `Idempotency-Key`, or 422 when the key came with
 /// another request.
 pub async fn replay(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
-    let key = ctx
-        .idempotency
-        .as_ref()
-        .ok_or_else(|| Error::internal_msg("replay without a key"))?;
+    let key = ctx.idempotency.as_ref().ok_or_else(|| Error::internal_msg("replay without a key"))?;
     let p = &ctx.caller.practice_id;
     let item = app
         .store
         .idempotency(p, &ctx.caller.user_id, &key.key_hash)
         .await?
-        .ok_or_else(|| {
-            Error::Conflict("a request with this Idempotency-Key is still in progress".into())
-        })?;
+        .ok_or_else(|| Error::Conflict("a request with this Idempotency-Key is still in progress".into()))?;
     if item.request_hash != key.request_hash {
-        return Err(Error::invalid(
-            "Idempotency-Key",
-            "this Idempotency-Key was used with a different request",
-        ));
+        return Err(Error::invalid("Idempotency-Key", "this Idempotency-Key was used with a different request"));
     }
-    let sealed = item
-        .response
-        .ok_or_else(|| Error::internal_msg("idempotency record without a response"))?;
+    let sealed = item.response.ok_or_else(|| Error::internal_msg("idempotency record without a response"))?;
     let record = format!("idem/{}/{}", ctx.caller.user_id, key.key_hash);
-    let body = app
-        .envelope
-        .open(
-            Binding {
-                practice_id: p,
-                record: &record,
-                field: "response",
-            },
-            &sealed.0,
-        )
-        .await?;
+    let body = app.envelope.open(Binding { practice_id: p, record: &record, field: "response" }, &sealed.0).await?;
     serde_json::from_slice(&body).map_err(Error::internal)
 }
 

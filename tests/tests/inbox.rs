@@ -1,0 +1,145 @@
+//! The inbox (issue 3): tabs and filters (INBOX-2), personal state (CONV-3, CONV-4), and
+//! reassignment seen from both sides (ASSIGN-2), through the local gateway.
+
+use carethread_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn setup() -> (TestApp, DemoPractice) {
+    let app = TestApp::spawn().await;
+    let practice = app.demo_practice().await;
+    (app, practice)
+}
+
+async fn create(app: &TestApp, from: &User, body: Value) -> String {
+    let res = app.post(&from.token, "/conversations", body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    res.body["conversation"]["id"].as_str().unwrap().to_string()
+}
+
+async fn ids(app: &TestApp, user: &User, query: &str) -> Vec<String> {
+    let res = app.get(&user.token, &format!("/inbox?{query}")).await;
+    assert_eq!(res.status, StatusCode::OK, "{query}: {}", res.body);
+    res.body["items"].as_array().unwrap().iter().map(|i| i["conversation"]["id"].as_str().unwrap().to_string()).collect()
+}
+
+async fn set_state(app: &TestApp, user: &User, cid: &str, body: Value) -> Answer {
+    app.send("PUT", &format!("/conversations/{cid}/state"), Some(&user.token), Some(&body), &[]).await
+}
+
+#[tokio::test]
+async fn inbox_2_conv_4_tabs_follow_kind_archive_and_star_for_each_user_alone() {
+    let (app, p) = setup().await;
+    let patient = create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "In." })).await;
+    let team = create(
+        &app,
+        &p.doctor,
+        json!({ "kind": "team", "subject": "Huddle", "body": "9am", "recipients": [{"type": "staff", "id": p.nurse.id}] }),
+    )
+    .await;
+    assert_eq!(ids(&app, &p.doctor, "tab=all").await, vec![team.clone(), patient.clone()]);
+    assert_eq!(ids(&app, &p.doctor, "tab=patient").await, vec![patient.clone()]);
+    assert_eq!(ids(&app, &p.doctor, "tab=team").await, vec![team.clone()]);
+    assert!(ids(&app, &p.doctor, "tab=broadcasts").await.is_empty());
+    assert!(ids(&app, &p.doctor, "tab=starred").await.is_empty());
+
+    // Archive: out of All and its kind tab, into Archived, for the doctor only.
+    let res = set_state(&app, &p.doctor, &patient, json!({ "archived": true })).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["archived"], true);
+    assert_eq!(res.body["conversation"]["id"], json!(patient));
+    assert_eq!(ids(&app, &p.doctor, "tab=all").await, vec![team.clone()]);
+    assert!(ids(&app, &p.doctor, "tab=patient").await.is_empty());
+    assert_eq!(ids(&app, &p.doctor, "tab=archived").await, vec![patient.clone()]);
+    assert_eq!(ids(&app, &p.nurse, "tab=all").await, vec![team.clone(), patient.clone()], "the nurse's inbox is hers");
+
+    // Star: the Starred tab, personal too.
+    let res = set_state(&app, &p.doctor, &team, json!({ "starred": true })).await;
+    assert_eq!(res.body["starred"], true);
+    assert_eq!(ids(&app, &p.doctor, "tab=starred").await, vec![team.clone()]);
+    assert!(ids(&app, &p.nurse, "tab=starred").await.is_empty());
+    let res = set_state(&app, &p.doctor, &team, json!({ "starred": false })).await;
+    assert_eq!(res.body["starred"], false);
+    assert!(ids(&app, &p.doctor, "tab=starred").await.is_empty());
+
+    // Restore; and a new message brings an archived conversation back by itself.
+    let res = set_state(&app, &p.doctor, &patient, json!({ "archived": false })).await;
+    assert_eq!(res.body["archived"], false);
+    assert_eq!(ids(&app, &p.doctor, "tab=patient").await, vec![patient.clone()]);
+    set_state(&app, &p.doctor, &patient, json!({ "archived": true })).await;
+    let res = app.post(&p.jane.token, &format!("/conversations/{patient}/messages"), json!({ "body": "Thanks!" })).await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(ids(&app, &p.doctor, "tab=all").await, vec![patient.clone(), team.clone()]);
+    assert!(ids(&app, &p.doctor, "tab=archived").await.is_empty());
+
+    // The patient never has a Team tab entry.
+    assert!(ids(&app, &p.jane, "tab=team").await.is_empty());
+    assert_eq!(ids(&app, &p.jane, "tab=patient").await, vec![patient.clone()]);
+}
+
+#[tokio::test]
+async fn conv_3_mark_unread_only_where_the_thread_holds_an_incoming_patient_message() {
+    let (app, p) = setup().await;
+    let cid = create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Hi", "body": "Hello" })).await;
+    let res = set_state(&app, &p.doctor, &cid, json!({ "unread": true })).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    let res = app.post(&p.jane.token, &format!("/conversations/{cid}/messages"), json!({ "body": "A question" })).await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
+    let res = set_state(&app, &p.doctor, &cid, json!({ "unread": true })).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["unreadCount"], 1);
+    let res = set_state(&app, &p.doctor, &cid, json!({ "unread": false })).await;
+    assert_eq!(res.body["unreadCount"], 0);
+    // Nobody else's count moved: the nurse still has both messages unread.
+    let nurse = app.get(&p.nurse.token, "/inbox").await;
+    assert_eq!(nurse.body["items"][0]["unreadCount"], 2);
+    // Invisible: 404; empty or unknown fields: refused.
+    assert_eq!(set_state(&app, &p.front_desk, &cid, json!({ "starred": true })).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(set_state(&app, &p.doctor, &cid, json!({})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(set_state(&app, &p.doctor, &cid, json!({ "unreadCount": 5 })).await.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn inbox_2_assign_2_filters_unread_read_assigned_priority_and_dates() {
+    let (app, p) = setup().await;
+    let a = create(
+        &app,
+        &p.doctor,
+        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "A", "body": "urgent one", "priority": "urgent" }),
+    )
+    .await;
+    let b = create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "B", "body": "two" })).await;
+    let c = create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.john.id, "subject": "C", "body": "three" })).await;
+
+    assert_eq!(ids(&app, &p.jane, "unread=true").await, vec![b.clone(), a.clone()]);
+    app.get(&p.jane.token, &format!("/conversations/{a}")).await;
+    assert_eq!(ids(&app, &p.jane, "unread=true").await, vec![b.clone()]);
+    assert_eq!(ids(&app, &p.jane, "unread=false").await, vec![a.clone()]);
+    assert_eq!(ids(&app, &p.jane, "priority=urgent").await, vec![a.clone()]);
+    assert_eq!(ids(&app, &p.admin, "priority=normal").await, vec![c.clone(), b.clone()]);
+
+    let res = app.post(&p.admin.token, &format!("/conversations/{b}/assign"), json!({ "assignees": [{"type": "staff", "id": p.doctor2.id}] })).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(ids(&app, &p.doctor2, "assigned=me").await, vec![b.clone()]);
+    assert!(ids(&app, &p.doctor2, "assigned=others").await.is_empty());
+    assert_eq!(ids(&app, &p.admin, "assigned=others").await, vec![b.clone()]);
+    assert!(ids(&app, &p.admin, "assigned=me").await.is_empty());
+
+    // ASSIGN-2: doctor2 hands it to the nurse: it leaves his "assigned to me", enters hers.
+    let res = app.post(&p.doctor2.token, &format!("/conversations/{b}/assign"), json!({ "assignees": [{"type": "staff", "id": p.nurse.id}] })).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(ids(&app, &p.doctor2, "assigned=me").await.is_empty());
+    assert_eq!(ids(&app, &p.doctor2, "assigned=others").await, vec![b.clone()]);
+    assert_eq!(ids(&app, &p.nurse, "assigned=me").await, vec![b.clone()]);
+
+    // Date range on the latest activity.
+    assert!(ids(&app, &p.admin, "from=2999-01-01T00:00:00Z").await.is_empty());
+    assert!(ids(&app, &p.admin, "to=2000-01-01T00:00:00Z").await.is_empty());
+    assert_eq!(ids(&app, &p.admin, "from=2000-01-01T00:00:00Z&to=2999-01-01T00:00:00Z").await.len(), 3);
+    let res = app.get(&p.admin.token, "/inbox?from=yesterday").await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "from");
+    let res = app.get(&p.admin.token, "/inbox?assigned=everyone").await;
+    assert_eq!(res.body["field"], "assigned");
+}
