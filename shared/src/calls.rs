@@ -6,6 +6,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -38,15 +39,19 @@ impl Intercept for CallCounter {
         "CallCounter"
     }
 
-    fn read_before_execution(
+    // Not `read_before_execution`: client interceptors run that before the operation's own
+    // configuration (which names it) is in the bag.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(meta) = cfg.load::<Metadata>() {
-            let key = format!("{}.{}", meta.service(), meta.name());
-            *self.counts.lock().expect("counter lock").entry(key).or_default() += 1;
-        }
+        let key = match cfg.load::<Metadata>() {
+            Some(meta) => format!("{}.{}", meta.service(), meta.name()),
+            None => "unnamed".to_string(),
+        };
+        *self.counts.lock().expect("counter lock").entry(key).or_default() += 1;
         Ok(())
     }
 }

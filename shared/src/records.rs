@@ -261,7 +261,11 @@ pub struct EntryItem {
     #[serde(default)]
     pub gsi2pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi2sk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi3pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3sk: Option<String>,
     pub conversation_id: String,
     pub summary: Summary,
     pub last_message_at: String,

@@ -516,6 +516,36 @@ impl Store {
         self.get(keys::idempotency(practice_id, caller, key_hash), keys::IDEMPOTENCY_SK).await
     }
 
+    /// Writes many independent records in batches of 25 (BatchWriteItem), resubmitting what
+    /// DynamoDB leaves unprocessed. For bulk loads (seeding, migrations), never for writes
+    /// that must happen together.
+    pub async fn put_batch<T: Serialize>(&self, records: &[T]) -> Result<()> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        for chunk in records.chunks(25) {
+            let mut requests = Vec::with_capacity(chunk.len());
+            for r in chunk {
+                let put = PutRequest::builder().set_item(Some(to_item(r)?)).build().map_err(Error::internal)?;
+                requests.push(WriteRequest::builder().put_request(put).build());
+            }
+            let mut pending = HashMap::from([(self.table.clone(), requests)]);
+            for attempt in 0.. {
+                let out =
+                    self.client.batch_write_item().set_request_items(Some(pending)).send().await.map_err(sdk_error)?;
+                match out.unprocessed_items {
+                    Some(rest) if !rest.is_empty() && attempt < 8 => {
+                        pending = rest;
+                        tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                    }
+                    Some(rest) if !rest.is_empty() => {
+                        return Err(Error::Unavailable("unprocessed items after retries".into()))
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Commits a transaction. A failed condition comes back as `Ok(Err(label))`, naming the
     /// write whose condition failed, so the caller can answer by meaning (a replayed
     /// idempotency key, a closed thread, a deactivated user). Conflicts with concurrent

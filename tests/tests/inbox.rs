@@ -20,7 +20,12 @@ async fn create(app: &TestApp, from: &User, body: Value) -> String {
 async fn ids(app: &TestApp, user: &User, query: &str) -> Vec<String> {
     let res = app.get(&user.token, &format!("/inbox?{query}")).await;
     assert_eq!(res.status, StatusCode::OK, "{query}: {}", res.body);
-    res.body["items"].as_array().unwrap().iter().map(|i| i["conversation"]["id"].as_str().unwrap().to_string()).collect()
+    res.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["conversation"]["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 async fn set_state(app: &TestApp, user: &User, cid: &str, body: Value) -> Answer {
@@ -30,7 +35,12 @@ async fn set_state(app: &TestApp, user: &User, cid: &str, body: Value) -> Answer
 #[tokio::test]
 async fn inbox_2_conv_4_tabs_follow_kind_archive_and_star_for_each_user_alone() {
     let (app, p) = setup().await;
-    let patient = create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "In." })).await;
+    let patient = create(
+        &app,
+        &p.doctor,
+        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "In." }),
+    )
+    .await;
     let team = create(
         &app,
         &p.doctor,
@@ -67,7 +77,8 @@ async fn inbox_2_conv_4_tabs_follow_kind_archive_and_star_for_each_user_alone() 
     assert_eq!(res.body["archived"], false);
     assert_eq!(ids(&app, &p.doctor, "tab=patient").await, vec![patient.clone()]);
     set_state(&app, &p.doctor, &patient, json!({ "archived": true })).await;
-    let res = app.post(&p.jane.token, &format!("/conversations/{patient}/messages"), json!({ "body": "Thanks!" })).await;
+    let res =
+        app.post(&p.jane.token, &format!("/conversations/{patient}/messages"), json!({ "body": "Thanks!" })).await;
     assert_eq!(res.status, StatusCode::CREATED);
     assert_eq!(ids(&app, &p.doctor, "tab=all").await, vec![patient.clone(), team.clone()]);
     assert!(ids(&app, &p.doctor, "tab=archived").await.is_empty());
@@ -80,7 +91,9 @@ async fn inbox_2_conv_4_tabs_follow_kind_archive_and_star_for_each_user_alone() 
 #[tokio::test]
 async fn conv_3_mark_unread_only_where_the_thread_holds_an_incoming_patient_message() {
     let (app, p) = setup().await;
-    let cid = create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Hi", "body": "Hello" })).await;
+    let cid =
+        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Hi", "body": "Hello" }))
+            .await;
     let res = set_state(&app, &p.doctor, &cid, json!({ "unread": true })).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
     let res = app.post(&p.jane.token, &format!("/conversations/{cid}/messages"), json!({ "body": "A question" })).await;
@@ -109,8 +122,12 @@ async fn inbox_2_assign_2_filters_unread_read_assigned_priority_and_dates() {
         json!({ "kind": "patient", "patientId": p.jane.id, "subject": "A", "body": "urgent one", "priority": "urgent" }),
     )
     .await;
-    let b = create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "B", "body": "two" })).await;
-    let c = create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.john.id, "subject": "C", "body": "three" })).await;
+    let b =
+        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "B", "body": "two" }))
+            .await;
+    let c =
+        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.john.id, "subject": "C", "body": "three" }))
+            .await;
 
     assert_eq!(ids(&app, &p.jane, "unread=true").await, vec![b.clone(), a.clone()]);
     app.get(&p.jane.token, &format!("/conversations/{a}")).await;
@@ -119,7 +136,13 @@ async fn inbox_2_assign_2_filters_unread_read_assigned_priority_and_dates() {
     assert_eq!(ids(&app, &p.jane, "priority=urgent").await, vec![a.clone()]);
     assert_eq!(ids(&app, &p.admin, "priority=normal").await, vec![c.clone(), b.clone()]);
 
-    let res = app.post(&p.admin.token, &format!("/conversations/{b}/assign"), json!({ "assignees": [{"type": "staff", "id": p.doctor2.id}] })).await;
+    let res = app
+        .post(
+            &p.admin.token,
+            &format!("/conversations/{b}/assign"),
+            json!({ "assignees": [{"type": "staff", "id": p.doctor2.id}] }),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(ids(&app, &p.doctor2, "assigned=me").await, vec![b.clone()]);
     assert!(ids(&app, &p.doctor2, "assigned=others").await.is_empty());
@@ -127,7 +150,13 @@ async fn inbox_2_assign_2_filters_unread_read_assigned_priority_and_dates() {
     assert!(ids(&app, &p.admin, "assigned=me").await.is_empty());
 
     // ASSIGN-2: doctor2 hands it to the nurse: it leaves his "assigned to me", enters hers.
-    let res = app.post(&p.doctor2.token, &format!("/conversations/{b}/assign"), json!({ "assignees": [{"type": "staff", "id": p.nurse.id}] })).await;
+    let res = app
+        .post(
+            &p.doctor2.token,
+            &format!("/conversations/{b}/assign"),
+            json!({ "assignees": [{"type": "staff", "id": p.nurse.id}] }),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert!(ids(&app, &p.doctor2, "assigned=me").await.is_empty());
     assert_eq!(ids(&app, &p.doctor2, "assigned=others").await, vec![b.clone()]);

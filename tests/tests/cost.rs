@@ -1,0 +1,139 @@
+//! INBOX-5 and issue 3 point 7: a page costs the same however large the practice is. With
+//! 2,000 conversations in one user's inbox, the first page and a page 40 pages deep make the
+//! same AWS calls, for every tab: one Query and one transaction (the actor check and the
+//! audit event), and no KMS call on a warm function. Counted by the SDK interceptor.
+
+use carethread_core::crypto::Binding;
+use carethread_core::keys;
+use carethread_core::records::{EntryItem, PatientRef, Sealed, SenderRef, Summary};
+use carethread_tests::*;
+use reqwest::StatusCode;
+use std::collections::BTreeMap;
+
+const PAGE: usize = 10;
+const DEPTH: usize = 40;
+
+/// Seeds `n` inbox entries for one user straight into the table (in batches), as the write
+/// path would have left them, with sealed fields.
+async fn seed_entries(app: &TestApp, practice: &str, user: &str, n: usize) {
+    let env = &app.app().envelope;
+    let patient_id = "pat_seeded";
+    let first = Sealed(
+        env.seal_str(Binding { practice_id: practice, record: patient_id, field: "firstName" }, "Seeded")
+            .await
+            .unwrap(),
+    );
+    let last = Sealed(
+        env.seal_str(Binding { practice_id: practice, record: patient_id, field: "lastName" }, "Patient")
+            .await
+            .unwrap(),
+    );
+    let mut entries = Vec::with_capacity(n);
+    for i in 0..n {
+        let c = format!("cnv_seed{i:05}");
+        let kind = ["patient", "team", "patient", "broadcast", "team"][i % 5];
+        let archived = i % 5 == 4; // 400 archived team conversations
+        let starred = i % 4 == 0;
+        let at = format!("2026-01-01T00:00:00.{:06}Z", i);
+        let sort = keys::inbox_sort(&at, &c);
+        let summary = Summary {
+            kind: kind.into(),
+            subject: Sealed(
+                env.seal_str(Binding { practice_id: practice, record: &c, field: "subject" }, &format!("Subject {i}"))
+                    .await
+                    .unwrap(),
+            ),
+            patient: (kind != "team").then(|| PatientRef {
+                id: patient_id.into(),
+                first_name: first.clone(),
+                last_name: last.clone(),
+            }),
+            assignees: vec![],
+            assignee_ids: vec![],
+            context: None,
+            status: "open".into(),
+            created_at: at.clone(),
+            allow_response: true,
+            allow_attachments: false,
+        };
+        entries.push(EntryItem {
+            pk: keys::user(practice, user),
+            sk: keys::entry_sk(&c),
+            gsi1pk: keys::inbox(practice, user, archived),
+            gsi1sk: sort.clone(),
+            gsi2pk: Some(keys::inbox_tab(practice, user, kind, archived)),
+            gsi2sk: Some(sort.clone()),
+            gsi3pk: starred.then(|| keys::inbox_starred(practice, user)),
+            gsi3sk: Some(sort.clone()),
+            conversation_id: c.clone(),
+            summary,
+            last_message_at: at.clone(),
+            preview: Sealed(
+                env.seal_str(Binding { practice_id: practice, record: &c, field: "preview" }, "preview text")
+                    .await
+                    .unwrap(),
+            ),
+            last_sender: SenderRef {
+                kind: "staff".into(),
+                id: "usr_x".into(),
+                name: Some("Seeder".into()),
+                masked: false,
+            },
+            urgent: false,
+            last_priority: None,
+            message_count: 1,
+            unread: (i % 3) as u64,
+            starred,
+            archived,
+        });
+    }
+    app.app().store.put_batch(&entries).await.unwrap();
+}
+
+fn by_service(calls: &BTreeMap<String, u64>, prefix: &str) -> u64 {
+    calls.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, v)| v).sum()
+}
+
+#[tokio::test]
+async fn inbox_5_a_page_costs_the_same_at_the_top_and_forty_pages_deep_for_every_tab() {
+    let app = TestApp::spawn().await;
+    let (pid, admin) = app.new_practice("Big Practice").await;
+    seed_entries(&app, &pid, &admin.id, 2_000).await;
+    // Warm the function: the first request of a cold start may unwrap a data key.
+    assert_eq!(app.get(&admin.token, "/inbox?limit=1").await.status, StatusCode::OK);
+
+    let mut report = Vec::new();
+    for tab in ["all", "patient", "team", "broadcasts", "starred", "archived"] {
+        let page = |cursor: Option<String>, limit: usize| {
+            let path = match cursor {
+                Some(c) => format!("/inbox?tab={tab}&limit={limit}&cursor={c}"),
+                None => format!("/inbox?tab={tab}&limit={limit}"),
+            };
+            let app = &app;
+            let token = admin.token.clone();
+            async move {
+                let before = app.app().calls.snapshot();
+                let res = app.get(&token, &path).await;
+                let calls = app.app().calls.since(&before);
+                assert_eq!(res.status, StatusCode::OK, "{tab}: {}", res.body);
+                assert_eq!(res.body["items"].as_array().unwrap().len(), limit, "{tab}: a full page");
+                (res.body["nextCursor"].as_str().map(str::to_string), calls)
+            }
+        };
+        let (_, top) = page(None, PAGE).await;
+        // Walk to the start of page 40 in big steps (a cursor is bound to the tab, not the
+        // page size), then read page 40 itself.
+        let mut cursor = None;
+        for step in [100, 100, 100, PAGE * (DEPTH - 1) - 300] {
+            cursor = page(cursor, step).await.0;
+            assert!(cursor.is_some(), "{tab} goes on");
+        }
+        let (_, deep) = page(cursor, PAGE).await;
+        assert_eq!(top, deep, "{tab}: page 1 and page {DEPTH} make the same calls");
+        assert!(by_service(&deep, "DynamoDB.") <= 2, "{tab}: {deep:?}");
+        assert_eq!(deep.get("DynamoDB.Query"), Some(&1), "{tab}: one Query in {deep:?}");
+        assert_eq!(by_service(&deep, "KMS."), 0, "{tab}: no KMS call on a warm function");
+        report.push(format!("{tab:<10} page 1: {top:?}  page {DEPTH}: {deep:?}"));
+    }
+    println!("inbox page cost with 2,000 conversations ({PAGE} per page):\n{}", report.join("\n"));
+}
