@@ -15,6 +15,9 @@ pub struct App {
     pub sns: aws_sdk_sns::Client,
     pub topic_arn: String,
     pub calls: CallCounter,
+    /// Each practice's wrapped search key, which never changes: kept for the life of the
+    /// function so a search costs no read of the practice record.
+    pub search_keys: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
 }
 
 /// The configuration a function reads from its environment (declared in template.yaml).
@@ -67,6 +70,7 @@ impl App {
             sns,
             topic_arn: config.topic_arn,
             calls,
+            search_keys: Default::default(),
         }
     }
 }

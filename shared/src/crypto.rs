@@ -269,10 +269,15 @@ impl BlindIndex {
 
     /// Tokens for every prefix (from `MIN_PREFIX` to `MAX_PREFIX` characters) of every word.
     pub fn prefix_tokens(&self, scope: &str, text: &str) -> Vec<String> {
+        self.prefix_tokens_upto(scope, text, MAX_PREFIX)
+    }
+
+    /// Tokens for the prefixes of every word from `MIN_PREFIX` to `max` characters.
+    pub fn prefix_tokens_upto(&self, scope: &str, text: &str, max: usize) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for word in normalize_words(text) {
             let chars: Vec<char> = word.chars().collect();
-            for n in MIN_PREFIX..=chars.len().min(MAX_PREFIX) {
+            for n in MIN_PREFIX..=chars.len().min(max) {
                 let t = self.token(scope, &chars[..n].iter().collect::<String>());
                 if !out.contains(&t) {
                     out.push(t);
@@ -284,8 +289,12 @@ impl BlindIndex {
 
     /// The token to look up for what a user typed: its first word's prefix, capped.
     pub fn query_token(&self, scope: &str, typed: &str) -> Option<String> {
+        self.query_token_upto(scope, typed, MAX_PREFIX)
+    }
+
+    pub fn query_token_upto(&self, scope: &str, typed: &str, max: usize) -> Option<String> {
         let word = normalize_words(typed).into_iter().next()?;
-        let chars: Vec<char> = word.chars().take(MAX_PREFIX).collect();
+        let chars: Vec<char> = word.chars().take(max).collect();
         (chars.len() >= MIN_PREFIX).then(|| self.token(scope, &chars.iter().collect::<String>()))
     }
 }

@@ -79,6 +79,13 @@ pub fn inbox_sort(last_message_at: &str, c: &str) -> String {
     format!("{last_message_at}#{c}")
 }
 
+/// Inbox search (INBOX-3): one item per blind-index token of a conversation, newest
+/// conversation first (ids sort by creation time). Visibility is applied by reading the
+/// caller's own entries for the hits.
+pub fn search_token(p: &str, token: &str) -> String {
+    format!("PRAC#{p}#STOK#{token}")
+}
+
 /// Audit events: a partition per record (conversation, patient, staff user...), so no write
 /// of the practice funnels through one hot key; GSI1 lists them per patient.
 pub fn audit(p: &str, record: &str) -> String {

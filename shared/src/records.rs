@@ -285,6 +285,15 @@ pub struct EntryItem {
     pub archived: bool,
 }
 
+/// A blind-index token of a conversation (INBOX-3): the HMAC of a normalized word prefix of
+/// its subject, patient names or id, or a patient-visible message preview.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchTokenItem {
+    pub pk: String,
+    pub sk: String,
+}
+
 /// An append-only audit event (SEC-2). It names records, never their content.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -465,6 +465,96 @@ impl Store {
         Ok(stats)
     }
 
+    /// Conversations under one search token, newest first, one page (INBOX-3).
+    pub async fn search_hits(
+        &self,
+        practice_id: &str,
+        token: &str,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>)> {
+        let pk = keys::search_token(practice_id, token);
+        let start = after.map(|c| HashMap::from([(keys::PK.to_string(), s(&pk)), (keys::SK.to_string(), s(c))]));
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(&pk))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let hits: Vec<String> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|i| match i.get(keys::SK) {
+                Some(AttributeValue::S(c)) => Some(c.clone()),
+                _ => None,
+            })
+            .collect();
+        let next = match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => hits.last().cloned(),
+            _ => None,
+        };
+        Ok((hits, next))
+    }
+
+    /// A user's entries for some conversations (one BatchGetItem); absent ones are the
+    /// conversations the user may not see.
+    pub async fn entries(
+        &self,
+        practice_id: &str,
+        user_id: &str,
+        conversation_ids: &[String],
+    ) -> Result<Vec<EntryItem>> {
+        if conversation_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys_and_attributes = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .set_keys(Some(
+                conversation_ids
+                    .iter()
+                    .map(|c| {
+                        HashMap::from([
+                            (keys::PK.to_string(), s(keys::user(practice_id, user_id))),
+                            (keys::SK.to_string(), s(keys::entry_sk(c))),
+                        ])
+                    })
+                    .collect(),
+            ))
+            .build()
+            .map_err(Error::internal)?;
+        self.batch_get(HashMap::from([(self.table.clone(), keys_and_attributes)])).await
+    }
+
+    async fn batch_get<T: DeserializeOwned>(
+        &self,
+        mut request: HashMap<String, aws_sdk_dynamodb::types::KeysAndAttributes>,
+    ) -> Result<Vec<T>> {
+        let mut found = Vec::new();
+        // BatchGetItem may hand back unprocessed keys under load; ask again for those.
+        for attempt in 0..5 {
+            let out = self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(sdk_error)?;
+            if let Some(mut responses) = out.responses {
+                for item in responses.remove(&self.table).unwrap_or_default() {
+                    found.push(from_item(item)?);
+                }
+            }
+            match out.unprocessed_keys {
+                Some(rest) if !rest.is_empty() => {
+                    request = rest;
+                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                }
+                _ => return Ok(found),
+            }
+        }
+        Err(Error::Unavailable("unprocessed keys after retries".into()))
+    }
+
     pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
         self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
     }
@@ -486,25 +576,7 @@ impl Store {
             ))
             .build()
             .map_err(Error::internal)?;
-        let mut request = HashMap::from([(self.table.clone(), keys_and_attributes)]);
-        let mut found = Vec::new();
-        // BatchGetItem may hand back unprocessed keys under load; ask again for those.
-        for attempt in 0..5 {
-            let out = self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(sdk_error)?;
-            if let Some(mut responses) = out.responses {
-                for item in responses.remove(&self.table).unwrap_or_default() {
-                    found.push(from_item(item)?);
-                }
-            }
-            match out.unprocessed_keys {
-                Some(rest) if !rest.is_empty() => {
-                    request = rest;
-                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-                }
-                _ => return Ok(found),
-            }
-        }
-        Err(Error::Unavailable("unprocessed keys after retries".into()))
+        self.batch_get(HashMap::from([(self.table.clone(), keys_and_attributes)])).await
     }
 
     pub async fn idempotency(

@@ -172,3 +172,69 @@ async fn inbox_2_assign_2_filters_unread_read_assigned_priority_and_dates() {
     let res = app.get(&p.admin.token, "/inbox?assigned=everyone").await;
     assert_eq!(res.body["field"], "assigned");
 }
+
+#[tokio::test]
+async fn inbox_3_search_by_subject_names_id_and_preview_over_what_the_caller_may_see() {
+    let (app, p) = setup().await;
+    let jose = app.add_patient(&p.id, &p.admin, "José", "Álvarez", json!({ "primaryProviderId": p.doctor.id })).await;
+    let for_jose = create(
+        &app,
+        &p.doctor,
+        json!({ "kind": "patient", "patientId": jose.id, "subject": "Thyroid panel", "body": "Levels look stable" }),
+    )
+    .await;
+    let for_jane = create(
+        &app,
+        &p.doctor,
+        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Thyroid follow-up", "body": "Please book a visit" }),
+    )
+    .await;
+    let search = |user: &User, q: &str| {
+        let app = &app;
+        let token = user.token.clone();
+        let q = q.to_string();
+        async move {
+            let res = app.get(&token, &format!("/inbox?q={q}")).await;
+            assert_eq!(res.status, StatusCode::OK, "{q}: {}", res.body);
+            res.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["conversation"]["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    // The admin sees the whole practice; the nurse only Jane's (her care team); the front
+    // desk neither: a strict subset, from the same token partition.
+    assert_eq!(search(&p.admin, "thy").await, vec![for_jane.clone(), for_jose.clone()]);
+    assert_eq!(search(&p.nurse, "thy").await, vec![for_jane.clone()]);
+    assert!(search(&p.front_desk, "thy").await.is_empty());
+    assert_eq!(search(&p.jane, "THYROID").await, vec![for_jane.clone()], "a patient finds only its own");
+    // Patient names, case- and accent-insensitive; the patient id; the preview text.
+    assert_eq!(search(&p.doctor, "jos").await, vec![for_jose.clone()]);
+    assert_eq!(search(&p.doctor, "ALVA").await, vec![for_jose.clone()]);
+    assert_eq!(search(&p.doctor, "%C3%81lvarez").await, vec![for_jose.clone()]);
+    assert_eq!(search(&p.doctor, &jose.id).await, vec![for_jose.clone()], "by patient id");
+    assert_eq!(search(&p.doctor, &jose.id.to_uppercase()).await, vec![for_jose.clone()]);
+    assert_eq!(search(&p.doctor, "stab").await, vec![for_jose.clone()]);
+    // Later messages are searchable; internal notes never are.
+    let res = app
+        .post(&p.jane.token, &format!("/conversations/{for_jane}/messages"), json!({ "body": "Allergic reaction?" }))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let res = app
+        .post(
+            &p.doctor.token,
+            &format!("/conversations/{for_jane}/messages"),
+            json!({ "body": "Zanzibarite note", "internal": true }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(search(&p.doctor, "allerg").await, vec![for_jane.clone()]);
+    assert!(search(&p.jane, "zanzib").await.is_empty());
+    // Search combines with a tab.
+    assert_eq!(search(&p.admin, "thy&tab=team").await, Vec::<String>::new());
+    let res = app.get(&p.doctor.token, "/inbox?q=t").await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "q");
+}

@@ -1,7 +1,9 @@
 //! Compose (COMPOSE-1..4), reply (REPLY-1, CONV-5), read a thread (CONV-1, CONV-2) and
 //! assign (ASSIGN-1, ASSIGN-2, ROLE-4).
 
-use super::{active_staff, claim_idempotency, commit_created, facts, staff_members, visible_conversation};
+use super::{
+    active_staff, claim_idempotency, commit_created_fresh, facts, search, staff_members, visible_conversation,
+};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
@@ -453,13 +455,22 @@ async fn start_thread(app: &App, ctx: &RequestCtx, dir: &Directory, t: NewThread
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
     let (view, patient) = renderer.conversation(&conversation, &names).await?;
     let message_view = renderer.message(&message, patient.as_ref(), "sent").await?;
+    let mut searchable: Vec<String> = vec![t.subject.as_str().to_string(), t.body.preview()];
+    if let Some(pv) = &patient {
+        searchable.extend([pv.first_name.clone(), pv.last_name.clone()]);
+    }
     let response = json!({ "conversation": view, "message": message_view });
     claim_idempotency(app, ctx, &mut tx, &response, &conversation_id).await?;
-    commit_created(app, ctx, tx, response, |label| match label {
+    let (body, fresh) = commit_created_fresh(app, ctx, tx, response, |label| match label {
         "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
         _ => Error::Conflict("the conversation could not be created, retry".into()),
     })
-    .await
+    .await?;
+    if fresh {
+        let texts: Vec<&str> = searchable.iter().map(String::as_str).collect();
+        search::index_conversation(app, p, &conversation_id, &texts, patient.as_ref().map(|pv| pv.id.as_str())).await;
+    }
+    Ok(body)
 }
 
 fn attachment_ref(a: &AttachmentItem, at: &str) -> AttachmentRef {
@@ -634,12 +645,17 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     };
     let response = json!({ "message": renderer.message(&message, patient_view.as_ref(), "sent").await? });
     claim_idempotency(app, ctx, &mut tx, &response, &message_id).await?;
-    commit_created(app, ctx, tx, response, |label| match label {
+    let (body_json, fresh) = commit_created_fresh(app, ctx, tx, response, |label| match label {
         "conversation" => Error::Conflict("this conversation does not accept replies".into()),
         "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
         _ => Error::Conflict("the message could not be stored, retry".into()),
     })
-    .await
+    .await?;
+    // Internal notes are never indexed (see ops::search).
+    if fresh && !req.internal {
+        search::index_conversation(app, p, &conversation_id, &[&body.preview()], None).await;
+    }
+    Ok(body_json)
 }
 
 /// GET /conversations/{id} (CONV-1, CONV-2): the thread, oldest first; marks it read for the

@@ -328,8 +328,7 @@ pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: 
     if first_word.chars().count() < crate::crypto::MIN_PREFIX {
         return Err(Error::invalid("q", "type at least 2 letters of a name"));
     }
-    let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
-    let index = app.envelope.blind_index(p, &practice.search_key.0).await?;
+    let index = super::search::practice_index(app, p).await?;
     let token = index
         .query_token(NAME_SCOPE, first_word)
         .ok_or_else(|| Error::invalid("q", "type at least 2 letters of a name"))?;

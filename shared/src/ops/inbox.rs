@@ -8,6 +8,8 @@ use crate::crypto::Binding;
 use crate::domain::Priority;
 use crate::error::{Error, Result};
 use crate::ids;
+use crate::ops::search;
+use crate::records::EntryItem;
 use crate::store::{AssignedFilter, InboxPosition, InboxTab, InboxView, Tx};
 use crate::views::Renderer;
 use base64::Engine;
@@ -63,6 +65,8 @@ impl Tab {
 pub struct InboxQuery {
     pub tab: Tab,
     pub view: InboxView,
+    /// INBOX-3: what the user typed, searched by prefix over what the caller may see.
+    pub search: Option<String>,
     pub limit: usize,
     pub cursor: Option<String>,
 }
@@ -83,6 +87,7 @@ impl InboxQuery {
             InboxView { tab: InboxTab::Active, unread: None, assigned: None, priority: None, from: None, to: None };
         let mut limit = DEFAULT_LIMIT;
         let mut cursor = None;
+        let mut search = None;
         for (k, v) in params {
             match k.as_str() {
                 "tab" => tab = Tab::parse(v)?,
@@ -97,7 +102,7 @@ impl InboxQuery {
                 "priority" => view.priority = Some(Priority::parse(v)?),
                 "from" => view.from = Some(ids::format_time(ids::parse_time("from", v)?)),
                 "to" => view.to = Some(ids::format_time(ids::parse_time("to", v)?)),
-                "q" => return Err(Error::invalid("q", "search is not available yet")),
+                "q" => search = Some(v.clone()),
                 "limit" => {
                     limit = v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
                         Error::invalid("limit", format!("limit must be a number from 1 to {MAX_LIMIT}"))
@@ -118,7 +123,7 @@ impl InboxQuery {
             }
         }
         view.tab = tab.index();
-        Ok(InboxQuery { tab, view, limit, cursor })
+        Ok(InboxQuery { tab, view, search, limit, cursor })
     }
 }
 
@@ -174,7 +179,10 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
         Some(c) => Some(open_cursor(app, ctx, q.tab, c).await?),
         None => None,
     };
-    let (entries, next) = app.store.inbox_page(p, &caller.user_id, &q.view, q.limit, after.as_ref()).await?;
+    let (entries, next) = match &q.search {
+        Some(typed) => search_page(app, ctx, typed, &q, after.as_ref()).await?,
+        None => app.store.inbox_page(p, &caller.user_id, &q.view, q.limit, after.as_ref()).await?,
+    };
 
     let mut tx = Tx::new();
     if caller.is_staff() {
@@ -206,6 +214,55 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
         body["nextCursor"] = json!(seal_cursor(app, ctx, q.tab, &pos).await?);
     }
     Ok(body)
+}
+
+/// A page of search results: one Query of the token's partition, then one BatchGetItem of
+/// the caller's own entries for the hits, which keeps only what the caller may see (an
+/// entry exists exactly where `policy::can_see` admits the caller). Tab and filters apply to
+/// the entries found.
+async fn search_page(
+    app: &App,
+    ctx: &RequestCtx,
+    typed: &str,
+    q: &InboxQuery,
+    after: Option<&InboxPosition>,
+) -> Result<(Vec<EntryItem>, Option<InboxPosition>)> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let index = search::practice_index(app, p).await?;
+    let token = search::query_token(&index, typed)?;
+    let (hits, next) = app.store.search_hits(p, &token, q.limit, after.map(|a| a.conversation_id.as_str())).await?;
+    let found = app.store.entries(p, &caller.user_id, &hits).await?;
+    let entries = hits
+        .iter()
+        .filter_map(|c| found.iter().find(|e| &e.conversation_id == c))
+        .filter(|e| in_view(e, &q.view, &caller.user_id))
+        .cloned()
+        .collect();
+    Ok((entries, next.map(|c| InboxPosition { sort: "search".into(), conversation_id: c })))
+}
+
+/// Whether an entry belongs to a tab and passes its filters (for search results, which do
+/// not come from a tab's index).
+fn in_view(e: &EntryItem, view: &InboxView, user_id: &str) -> bool {
+    let tab = match view.tab {
+        InboxTab::Active => !e.archived,
+        InboxTab::Archived => e.archived,
+        InboxTab::Kind(kind) => e.summary.kind == kind && !e.archived,
+        InboxTab::Starred => e.starred,
+    };
+    let unread = view.unread.is_none_or(|u| u == (e.unread > 0));
+    let assigned = match view.assigned {
+        None => true,
+        Some(AssignedFilter::Me) => e.summary.assignee_ids.iter().any(|a| a == user_id),
+        Some(AssignedFilter::Others) => {
+            !e.summary.assignee_ids.is_empty() && !e.summary.assignee_ids.iter().any(|a| a == user_id)
+        }
+    };
+    let priority = view.priority.is_none_or(|p| e.last_priority.unwrap_or_default() == p);
+    let from = view.from.as_ref().is_none_or(|f| e.last_message_at.as_str() >= f.as_str());
+    let to = view.to.as_ref().is_none_or(|t| e.last_message_at.as_str() <= t.as_str());
+    tab && unread && assigned && priority && from && to
 }
 
 /// GET /inbox/stats (INBOX-4).

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod conversations;
 pub mod directory;
 pub mod inbox;
+pub mod search;
 
 use crate::app::{App, RequestCtx};
 use crate::crypto::Binding;
@@ -114,9 +115,21 @@ pub async fn commit_created(
     response: serde_json::Value,
     on_condition: impl Fn(&str) -> Error,
 ) -> Result<serde_json::Value> {
+    commit_created_fresh(app, ctx, tx, response, on_condition).await.map(|(body, _)| body)
+}
+
+/// As `commit_created`, also telling whether this request created the thing (`true`) or
+/// replayed an earlier answer (`false`), for work that must follow only a real creation.
+pub async fn commit_created_fresh(
+    app: &App,
+    ctx: &RequestCtx,
+    tx: Tx,
+    response: serde_json::Value,
+    on_condition: impl Fn(&str) -> Error,
+) -> Result<(serde_json::Value, bool)> {
     match app.store.commit(tx).await? {
-        Ok(()) => Ok(response),
-        Err("idempotency") => replay(app, ctx).await,
+        Ok(()) => Ok((response, true)),
+        Err("idempotency") => replay(app, ctx).await.map(|body| (body, false)),
         Err("actor") => Err(Error::Unauthenticated),
         Err(label) => Err(on_condition(label)),
     }

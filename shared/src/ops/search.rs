@@ -1,0 +1,85 @@
+//! Inbox search over ciphertext (INBOX-3): keyed blind indexes. A conversation's tokens are
+//! HMACs (under the practice's search key) of the normalized prefixes of the words of its
+//! subject, its patient's names and id, and its patient-visible message previews. A search
+//! reads one token partition and then the caller's own entries for the hits, so results hold
+//! only what the caller may see. Internal notes are never indexed: a patient's search could
+//! otherwise learn that a word appears in one.
+
+use crate::app::App;
+use crate::crypto::BlindIndex;
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::records::SearchTokenItem;
+
+const SCOPE: &str = "conversation";
+/// Prefixes from 2 to 8 characters are indexed; a longer typed word is looked up by its
+/// first 8 characters.
+pub const MAX_SEARCH_PREFIX: usize = 8;
+
+/// The practice's blind index, its wrapped key read once per warm function.
+pub async fn practice_index(app: &App, practice_id: &str) -> Result<BlindIndex> {
+    let cached = app.search_keys.lock().expect("search key cache").get(practice_id).cloned();
+    let wrapped = match cached {
+        Some(w) => w,
+        None => {
+            let practice = app.store.practice(practice_id).await?.ok_or(Error::Unauthenticated)?;
+            let w = practice.search_key.0;
+            app.search_keys.lock().expect("search key cache").insert(practice_id.to_string(), w.clone());
+            w
+        }
+    };
+    app.envelope.blind_index(practice_id, &wrapped).await
+}
+
+const ID_SCOPE: &str = "patient-id";
+
+/// The exact token of a patient id. Ids begin with their creation time, so their prefixes
+/// would match every patient created about then: an id is found whole (as pasted).
+pub fn patient_id_token(index: &BlindIndex, id: &str) -> String {
+    index.token(ID_SCOPE, &id.trim().to_ascii_lowercase())
+}
+
+/// The token of what a user typed, or 422 below two characters.
+pub fn query_token(index: &BlindIndex, typed: &str) -> Result<String> {
+    let typed = typed.trim();
+    if typed.len() > crate::domain::PATIENT_ID.len()
+        && typed[..crate::domain::PATIENT_ID.len()].eq_ignore_ascii_case(crate::domain::PATIENT_ID)
+    {
+        return Ok(patient_id_token(index, typed));
+    }
+    index
+        .query_token_upto(SCOPE, typed, MAX_SEARCH_PREFIX)
+        .ok_or_else(|| Error::invalid("q", "type at least 2 letters or digits to search"))
+}
+
+/// Adds the tokens of these texts to a conversation's index. Token items are independent and
+/// idempotent, so they are written after the message commits; a failure is logged and only
+/// costs a search miss, never a message.
+pub async fn index_conversation(
+    app: &App,
+    practice_id: &str,
+    conversation_id: &str,
+    texts: &[&str],
+    patient_id: Option<&str>,
+) {
+    let result = async {
+        let index = practice_index(app, practice_id).await?;
+        let mut tokens: Vec<String> = patient_id.map(|id| patient_id_token(&index, id)).into_iter().collect();
+        for text in texts {
+            for t in index.prefix_tokens_upto(SCOPE, text, MAX_SEARCH_PREFIX) {
+                if !tokens.contains(&t) {
+                    tokens.push(t);
+                }
+            }
+        }
+        let items: Vec<SearchTokenItem> = tokens
+            .iter()
+            .map(|t| SearchTokenItem { pk: keys::search_token(practice_id, t), sk: conversation_id.to_string() })
+            .collect();
+        app.store.put_batch(&items).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "search index update failed; the conversation stays findable by its other tokens");
+    }
+}
