@@ -135,6 +135,7 @@ async fn dispatch(State(gw): State<Shared>, method: Method, uri: Uri, headers: H
         "attachment-presign" => attachment_presign::handle(app, request).await,
         "directory" => directory::handle(app, request).await,
         "conversation-state" => conversation_state::handle(app, request).await,
+        "drafts" => drafts::handle(app, request).await,
         other => return problem(Error::internal_msg(&format!("no handler for function {other}"))),
     };
     match result {

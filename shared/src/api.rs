@@ -207,6 +207,7 @@ pub fn problem(err: &Error, request_id: &str) -> Response<Body> {
 /// responses, so a handler's `Err` is left for real bugs.
 pub fn respond(request_id: &str, outcome: Result<(u16, serde_json::Value)>) -> Response<Body> {
     match outcome {
+        Ok((204, _)) => Response::builder().status(204).body(Body::Empty).expect("static response parts"),
         Ok((status, body)) => json_response(status, &body),
         Err(e) => problem(&e, request_id),
     }

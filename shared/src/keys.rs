@@ -61,6 +61,12 @@ pub fn user(p: &str, u: &str) -> String {
 pub fn entry_sk(c: &str) -> String {
     format!("CONV#{c}")
 }
+/// A user's drafts live in its own partition: private to their author by key (COMPOSE-5).
+pub fn draft_sk(d: &str) -> String {
+    format!("DRAFT#{d}")
+}
+pub const DRAFT_SK_PREFIX: &str = "DRAFT#";
+
 /// GSI1 for inbox entries: a user's active (not archived) or archived entries, newest first.
 pub fn inbox(p: &str, u: &str, archived: bool) -> String {
     format!("PRAC#{p}#INBOX#{u}#{}", if archived { "ARCHIVED" } else { "ACTIVE" })

@@ -354,6 +354,18 @@ pub struct AttachmentItem {
     pub created_at: String,
 }
 
+/// A draft (COMPOSE-5): the compose request as its author left it, sealed whole.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub content: Sealed,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
 /// The first answer to an `Idempotency-Key`: which request it was, and what it made.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -21,6 +21,12 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/patients", function: "directory" },
     Route { method: "POST", path: "/workgroups", function: "directory" },
     Route { method: "GET", path: "/patients", function: "directory" },
+    Route { method: "POST", path: "/drafts", function: "drafts" },
+    Route { method: "GET", path: "/drafts", function: "drafts" },
+    Route { method: "GET", path: "/drafts/{id}", function: "drafts" },
+    Route { method: "PUT", path: "/drafts/{id}", function: "drafts" },
+    Route { method: "DELETE", path: "/drafts/{id}", function: "drafts" },
+    Route { method: "POST", path: "/drafts/{id}/send", function: "drafts" },
 ];
 
 /// Matches a concrete path against a route template, returning the path parameters.

@@ -555,6 +555,42 @@ impl Store {
         Err(Error::Unavailable("unprocessed keys after retries".into()))
     }
 
+    pub async fn draft(&self, practice_id: &str, user_id: &str, draft_id: &str) -> Result<Option<DraftItem>> {
+        self.get(keys::user(practice_id, user_id), &keys::draft_sk(draft_id)).await
+    }
+
+    /// A page of a user's drafts, newest first.
+    pub async fn drafts(
+        &self,
+        practice_id: &str,
+        user_id: &str,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<DraftItem>, Option<String>)> {
+        let pk = keys::user(practice_id, user_id);
+        let start = after
+            .map(|d| HashMap::from([(keys::PK.to_string(), s(&pk)), (keys::SK.to_string(), s(keys::draft_sk(d)))]));
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(keys::DRAFT_SK_PREFIX))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let drafts: Vec<DraftItem> = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_>>()?;
+        let next = match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => drafts.last().map(|d| d.id.clone()),
+            _ => None,
+        };
+        Ok((drafts, next))
+    }
+
     pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
         self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
     }
@@ -760,6 +796,20 @@ impl Tx {
         let label = self.labels.pop().expect("just pushed");
         self.items.insert(0, item);
         self.labels.insert(0, label);
+        Ok(())
+    }
+
+    /// Deletes a record that must exist (a draft being sent or deleted).
+    pub fn delete_existing(&mut self, store: &Store, label: &'static str, pk: String, sk: String) -> Result<()> {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(Error::internal)?;
+        self.items.push(TransactWriteItem::builder().delete(delete).build());
+        self.labels.push(label);
         Ok(())
     }
 

@@ -238,3 +238,71 @@ async fn inbox_3_search_by_subject_names_id_and_preview_over_what_the_caller_may
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.body["field"], "q");
 }
+
+#[tokio::test]
+async fn compose_5_drafts_are_saved_edited_listed_sent_once_and_private() {
+    let (app, p) = setup().await;
+    let res = app
+        .post(&p.doctor.token, "/drafts", json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Draft" }))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let id = res.body["draft"]["id"].as_str().unwrap().to_string();
+    assert_eq!(res.body["draft"]["subject"], "Draft");
+    let res = app
+        .send(
+            "PUT",
+            &format!("/drafts/{id}"),
+            Some(&p.doctor.token),
+            Some(
+                &json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Lab results", "body": "All normal." }),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["draft"]["body"], "All normal.");
+    let second = app.post(&p.doctor.token, "/drafts", json!({ "subject": "Another" })).await;
+    assert_eq!(second.status, StatusCode::CREATED);
+    let second_id = second.body["draft"]["id"].as_str().unwrap().to_string();
+
+    let list = app.get(&p.doctor.token, "/drafts?limit=1").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert_eq!(list.body["items"][0]["id"], json!(second_id), "newest first");
+    let next = list.body["nextCursor"].as_str().unwrap();
+    let list = app.get(&p.doctor.token, &format!("/drafts?limit=1&cursor={next}")).await;
+    assert_eq!(list.body["items"][0]["id"], json!(id));
+
+    // Private to the author: another user, even an admin, gets 404 and an empty list.
+    assert_eq!(app.get(&p.admin.token, &format!("/drafts/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&p.admin.token, "/drafts").await.body["items"], json!([]));
+    assert_eq!(app.post(&p.admin.token, &format!("/drafts/{id}/send"), json!({})).await.status, StatusCode::NOT_FOUND);
+    // A draft is not in anyone's inbox.
+    assert!(app.inbox_ids(&p.jane).await.is_empty());
+
+    // Send: the conversation exists, the draft is gone, and a second send finds nothing.
+    let sent = app.send("POST", &format!("/drafts/{id}/send"), Some(&p.doctor.token), None, &[]).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    assert_eq!(sent.body["conversation"]["subject"], "Lab results");
+    assert_eq!(app.inbox_ids(&p.jane).await, vec![sent.body["conversation"]["id"].as_str().unwrap().to_string()]);
+    assert_eq!(app.get(&p.doctor.token, &format!("/drafts/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.send("POST", &format!("/drafts/{id}/send"), Some(&p.doctor.token), None, &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // An incomplete draft can be saved but not sent; deleting removes it.
+    let res = app.send("POST", &format!("/drafts/{second_id}/send"), Some(&p.doctor.token), None, &[]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    let res = app.send("DELETE", &format!("/drafts/{second_id}"), Some(&p.doctor.token), None, &[]).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&p.doctor.token, "/drafts").await.body["items"], json!([]));
+    assert_eq!(
+        app.send("DELETE", &format!("/drafts/{second_id}"), Some(&p.doctor.token), None, &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Drafts take the compose fields only.
+    assert_eq!(
+        app.post(&p.doctor.token, "/drafts", json!({ "sender": "usr_x" })).await.status,
+        StatusCode::BAD_REQUEST
+    );
+}

@@ -170,6 +170,17 @@ struct NewThread<'a> {
 
 /// POST /conversations (COMPOSE-1, COMPOSE-2, COMPOSE-3, COMPOSE-4).
 pub async fn compose(app: &App, ctx: &RequestCtx, req: ComposeRequest) -> Result<serde_json::Value> {
+    compose_from_draft(app, ctx, req, None).await
+}
+
+/// Compose, consuming a draft in the same transaction when one is named (COMPOSE-5): a
+/// draft is sent at most once.
+pub async fn compose_from_draft(
+    app: &App,
+    ctx: &RequestCtx,
+    req: ComposeRequest,
+    draft: Option<&str>,
+) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let dir = app.store.directory(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
     let limits = dir.practice.settings.body_limits();
@@ -208,7 +219,7 @@ pub async fn compose(app: &App, ctx: &RequestCtx, req: ComposeRequest) -> Result
             allow_attachments: true,
             attachments,
         };
-        return start_thread(app, ctx, &dir, thread).await;
+        return start_thread(app, ctx, &dir, thread, draft).await;
     }
 
     let me = active_staff(&dir, caller)?;
@@ -254,7 +265,7 @@ pub async fn compose(app: &App, ctx: &RequestCtx, req: ComposeRequest) -> Result
                 allow_attachments: options.allow_attachments.unwrap_or(false),
                 attachments,
             };
-            start_thread(app, ctx, &dir, thread).await
+            start_thread(app, ctx, &dir, thread, draft).await
         }
         ConversationKind::Team => {
             if req.patient_id.is_some() {
@@ -284,7 +295,7 @@ pub async fn compose(app: &App, ctx: &RequestCtx, req: ComposeRequest) -> Result
                 allow_attachments: true,
                 attachments,
             };
-            start_thread(app, ctx, &dir, thread).await
+            start_thread(app, ctx, &dir, thread, draft).await
         }
         _ => Err(Error::invalid("kind", "kind must be `patient` or `team`")),
     }
@@ -337,7 +348,13 @@ fn patient_ref(p: &PatientItem) -> PatientRef {
     PatientRef { id: p.id.clone(), first_name: p.first_name.clone(), last_name: p.last_name.clone() }
 }
 
-async fn start_thread(app: &App, ctx: &RequestCtx, dir: &Directory, t: NewThread<'_>) -> Result<serde_json::Value> {
+async fn start_thread(
+    app: &App,
+    ctx: &RequestCtx,
+    dir: &Directory,
+    t: NewThread<'_>,
+    draft: Option<&str>,
+) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
     let conversation_id = ids::new_id(CONVERSATION_ID);
@@ -450,6 +467,9 @@ async fn start_thread(app: &App, ctx: &RequestCtx, dir: &Directory, t: NewThread
         ),
     )?;
     tx.put(&app.store, "outbox", &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, false))?;
+    if let Some(d) = draft {
+        tx.delete_existing(&app.store, "draft", keys::user(p, &caller.user_id), keys::draft_sk(d))?;
+    }
 
     let renderer = Renderer::new(app, caller);
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
@@ -463,6 +483,7 @@ async fn start_thread(app: &App, ctx: &RequestCtx, dir: &Directory, t: NewThread
     claim_idempotency(app, ctx, &mut tx, &response, &conversation_id).await?;
     let (body, fresh) = commit_created_fresh(app, ctx, tx, response, |label| match label {
         "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
+        "draft" => Error::NotFound("draft"),
         _ => Error::Conflict("the conversation could not be created, retry".into()),
     })
     .await?;

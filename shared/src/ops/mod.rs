@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod conversations;
 pub mod directory;
+pub mod drafts;
 pub mod inbox;
 pub mod search;
 

@@ -1,0 +1,43 @@
+//! `drafts`: save, list, read, edit, delete and send drafts (COMPOSE-5).
+
+use carethread_core::api;
+use carethread_core::ops::drafts;
+use carethread_core::{App, Error as CoreError};
+use lambda_http::{Body, Error, Request, Response};
+
+#[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    let outcome = async {
+        let id = api::path_param(&req, "id");
+        match api::route_key(&req).as_str() {
+            "POST /drafts" => {
+                let ctx = api::context(&req, true)?;
+                drafts::save(app, &ctx, &api::json_body(&req)?).await.map(|b| (201, b))
+            }
+            "GET /drafts" => {
+                let ctx = api::context(&req, false)?;
+                let limit = match api::query_param(&req, "limit") {
+                    Some(l) => l
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=100).contains(n))
+                        .ok_or_else(|| CoreError::invalid("limit", "limit must be a number from 1 to 100"))?,
+                    None => 25,
+                };
+                drafts::list(app, &ctx, limit, api::query_param(&req, "cursor").as_deref()).await.map(|b| (200, b))
+            }
+            "GET /drafts/{id}" => drafts::get(app, &api::context(&req, false)?, &id).await.map(|b| (200, b)),
+            "PUT /drafts/{id}" => {
+                let ctx = api::context(&req, false)?;
+                drafts::update(app, &ctx, &id, &api::json_body(&req)?).await.map(|b| (200, b))
+            }
+            "DELETE /drafts/{id}" => {
+                drafts::delete(app, &api::context(&req, false)?, &id).await.map(|()| (204, serde_json::Value::Null))
+            }
+            "POST /drafts/{id}/send" => drafts::send(app, &api::context(&req, true)?, &id).await.map(|b| (201, b)),
+            _ => Err(api::not_found_route()),
+        }
+    }
+    .await;
+    Ok(api::respond(&api::request_id(&req), outcome))
+}

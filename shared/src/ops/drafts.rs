@@ -1,0 +1,197 @@
+//! Drafts (COMPOSE-5): save, edit, list, delete and send. A draft is the body of
+//! POST /conversations as its author left it (it may be incomplete), sealed whole, in the
+//! author's own partition: no one else can reach it, whatever id they send.
+
+use super::conversations::{compose_from_draft, ComposeRequest};
+use crate::app::{App, RequestCtx};
+use crate::audit::{self, AuditRecord};
+use crate::crypto::Binding;
+use crate::domain::parse_id;
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::keys;
+use crate::records::{DraftItem, Sealed};
+use crate::store::Tx;
+use base64::Engine;
+use serde_json::{json, Value};
+
+pub const DRAFT_ID: &str = "drf_";
+
+fn parse_draft_id(raw: &str) -> Result<String> {
+    parse_id("id", DRAFT_ID, raw).map_err(|_| Error::NotFound("draft"))
+}
+
+/// Checks a draft's shape (the compose body, fields optional) and returns it as stored.
+fn draft_content(body: &Value) -> Result<Value> {
+    if !body.is_object() {
+        return Err(Error::bad_request("a draft is a JSON object with the fields of POST /conversations"));
+    }
+    serde_json::from_value::<ComposeRequest>(body.clone())
+        .map_err(|e| Error::BadRequest { detail: format!("malformed draft: {e}"), field: None })?;
+    Ok(body.clone())
+}
+
+async fn seal(app: &App, ctx: &RequestCtx, id: &str, content: &Value) -> Result<Sealed> {
+    let bytes = serde_json::to_vec(content).map_err(Error::internal)?;
+    let record = format!("draft/{}/{id}", ctx.caller.user_id);
+    Ok(Sealed(
+        app.envelope
+            .seal(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "content" }, &bytes)
+            .await?,
+    ))
+}
+
+async fn open(app: &App, ctx: &RequestCtx, d: &DraftItem) -> Result<Value> {
+    let record = format!("draft/{}/{}", ctx.caller.user_id, d.id);
+    let bytes = app
+        .envelope
+        .open(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "content" }, &d.content.0)
+        .await?;
+    serde_json::from_slice(&bytes).map_err(Error::internal)
+}
+
+fn view(d: &DraftItem, content: Value) -> Value {
+    let mut v = content;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("id".into(), json!(d.id));
+        o.insert("createdAt".into(), json!(d.created_at));
+        o.insert("updatedAt".into(), json!(d.updated_at));
+    }
+    v
+}
+
+fn actor_check(app: &App, ctx: &RequestCtx, tx: &mut Tx) -> Result<()> {
+    let c = &ctx.caller;
+    if c.is_staff() {
+        tx.check_staff_active(&app.store, &c.practice_id, &c.user_id, false)
+    } else {
+        tx.check_patient_exists(&app.store, &c.practice_id, &c.user_id)
+    }
+}
+
+fn event(ctx: &RequestCtx, action: &str, id: &str) -> crate::records::AuditItem {
+    audit::event(ctx, action, AuditRecord { record_type: "draft", record_id: id, patient_id: None }, "success")
+}
+
+/// POST /drafts.
+pub async fn save(app: &App, ctx: &RequestCtx, body: &Value) -> Result<Value> {
+    let content = draft_content(body)?;
+    let id = ids::new_id(DRAFT_ID);
+    let now = ids::now();
+    let p = &ctx.caller.practice_id;
+    let item = DraftItem {
+        pk: keys::user(p, &ctx.caller.user_id),
+        sk: keys::draft_sk(&id),
+        id: id.clone(),
+        content: seal(app, ctx, &id, &content).await?,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let mut tx = Tx::new();
+    actor_check(app, ctx, &mut tx)?;
+    tx.put_new(&app.store, "draft", &item)?;
+    tx.put(&app.store, "audit", &event(ctx, "draft.create", &id))?;
+    let response = json!({ "draft": view(&item, content) });
+    super::claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
+    super::commit_created(app, ctx, tx, response, |_| Error::Conflict("draft id collision, retry".into())).await
+}
+
+/// PUT /drafts/{id}: replaces the draft's content.
+pub async fn update(app: &App, ctx: &RequestCtx, raw_id: &str, body: &Value) -> Result<Value> {
+    let id = parse_draft_id(raw_id)?;
+    let content = draft_content(body)?;
+    let p = &ctx.caller.practice_id;
+    let mut item = app.store.draft(p, &ctx.caller.user_id, &id).await?.ok_or(Error::NotFound("draft"))?;
+    item.content = seal(app, ctx, &id, &content).await?;
+    item.updated_at = ids::now();
+    let mut tx = Tx::new();
+    actor_check(app, ctx, &mut tx)?;
+    tx.put(&app.store, "draft", &item)?;
+    tx.put(&app.store, "audit", &event(ctx, "draft.update", &id))?;
+    match app.store.commit(tx).await? {
+        Ok(()) => Ok(json!({ "draft": view(&item, content) })),
+        Err(_) => Err(Error::Unauthenticated),
+    }
+}
+
+/// GET /drafts/{id}.
+pub async fn get(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Value> {
+    let id = parse_draft_id(raw_id)?;
+    let item =
+        app.store.draft(&ctx.caller.practice_id, &ctx.caller.user_id, &id).await?.ok_or(Error::NotFound("draft"))?;
+    let mut tx = Tx::new();
+    actor_check(app, ctx, &mut tx)?;
+    tx.put(&app.store, "audit", &event(ctx, "draft.read", &id))?;
+    if app.store.commit(tx).await?.is_err() {
+        return Err(Error::Unauthenticated);
+    }
+    let content = open(app, ctx, &item).await?;
+    Ok(json!({ "draft": view(&item, content) }))
+}
+
+/// GET /drafts: the caller's drafts, newest first, paged.
+pub async fn list(app: &App, ctx: &RequestCtx, limit: usize, cursor: Option<&str>) -> Result<Value> {
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let after = match cursor {
+        Some(c) => {
+            let bad = || Error::BadRequest {
+                detail: "cursor is not valid for this list".into(),
+                field: Some("cursor".into()),
+            };
+            let raw = String::from_utf8(engine.decode(c).map_err(|_| bad())?).map_err(|_| bad())?;
+            Some(parse_id("cursor", DRAFT_ID, &raw).map_err(|_| bad())?)
+        }
+        None => None,
+    };
+    // The cursor names a draft in the caller's own partition (from its token), so editing it
+    // can never reach another user's drafts.
+    let (drafts, next) =
+        app.store.drafts(&ctx.caller.practice_id, &ctx.caller.user_id, limit, after.as_deref()).await?;
+    let mut tx = Tx::new();
+    actor_check(app, ctx, &mut tx)?;
+    tx.put(&app.store, "audit", &event(ctx, "draft.list", &ctx.caller.user_id))?;
+    if app.store.commit(tx).await?.is_err() {
+        return Err(Error::Unauthenticated);
+    }
+    let mut items = Vec::with_capacity(drafts.len());
+    for d in &drafts {
+        items.push(view(d, open(app, ctx, d).await?));
+    }
+    let mut body = json!({ "items": items });
+    if let Some(n) = next {
+        body["nextCursor"] = json!(engine.encode(n));
+    }
+    Ok(body)
+}
+
+/// DELETE /drafts/{id}.
+pub async fn delete(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<()> {
+    let id = parse_draft_id(raw_id)?;
+    let p = &ctx.caller.practice_id;
+    let mut tx = Tx::new();
+    actor_check(app, ctx, &mut tx)?;
+    tx.delete_existing(&app.store, "draft", keys::user(p, &ctx.caller.user_id), keys::draft_sk(&id))?;
+    tx.put(&app.store, "audit", &event(ctx, "draft.delete", &id))?;
+    match app.store.commit(tx).await? {
+        Ok(()) => Ok(()),
+        Err("draft") => Err(Error::NotFound("draft")),
+        Err(_) => Err(Error::Unauthenticated),
+    }
+}
+
+/// POST /drafts/{id}/send: composes from the draft and deletes it in the same transaction.
+pub async fn send(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Value> {
+    let id = parse_draft_id(raw_id)?;
+    let item = app.store.draft(&ctx.caller.practice_id, &ctx.caller.user_id, &id).await?;
+    let item = match item {
+        Some(i) => i,
+        // Already sent: a retry with the same Idempotency-Key gets the first answer.
+        None if ctx.idempotency.is_some() => {
+            return super::replay(app, ctx).await.map_err(|_| Error::NotFound("draft"))
+        }
+        None => return Err(Error::NotFound("draft")),
+    };
+    let content = open(app, ctx, &item).await?;
+    let request: ComposeRequest = serde_json::from_value(content).map_err(Error::internal)?;
+    compose_from_draft(app, ctx, request, Some(&id)).await
+}
