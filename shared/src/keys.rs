@@ -67,6 +67,9 @@ pub fn draft_sk(d: &str) -> String {
 }
 pub const DRAFT_SK_PREFIX: &str = "DRAFT#";
 
+/// A user's presence: when its inbox last reached it (delivery receipts, CONV-2).
+pub const PRESENCE_SK: &str = "PRESENCE";
+
 /// GSI1 for inbox entries: a user's active (not archived) or archived entries, newest first.
 pub fn inbox(p: &str, u: &str, archived: bool) -> String {
     format!("PRAC#{p}#INBOX#{u}#{}", if archived { "ARCHIVED" } else { "ACTIVE" })

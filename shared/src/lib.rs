@@ -25,6 +25,7 @@ pub mod ids;
 pub mod keys;
 pub mod ops;
 pub mod policy;
+pub mod receipts;
 pub mod records;
 pub mod routes;
 pub mod store;

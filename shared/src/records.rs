@@ -283,6 +283,9 @@ pub struct EntryItem {
     pub starred: bool,
     #[serde(default)]
     pub archived: bool,
+    /// When the user last opened the conversation (read receipts, CONV-2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_read_at: Option<String>,
 }
 
 /// A blind-index token of a conversation (INBOX-3): the HMAC of a normalized word prefix of

@@ -533,16 +533,21 @@ impl Store {
 
     async fn batch_get<T: DeserializeOwned>(
         &self,
-        mut request: HashMap<String, aws_sdk_dynamodb::types::KeysAndAttributes>,
+        request: HashMap<String, aws_sdk_dynamodb::types::KeysAndAttributes>,
     ) -> Result<Vec<T>> {
+        self.batch_get_raw(request).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn batch_get_raw(
+        &self,
+        mut request: HashMap<String, aws_sdk_dynamodb::types::KeysAndAttributes>,
+    ) -> Result<Vec<Item>> {
         let mut found = Vec::new();
         // BatchGetItem may hand back unprocessed keys under load; ask again for those.
         for attempt in 0..5 {
             let out = self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(sdk_error)?;
             if let Some(mut responses) = out.responses {
-                for item in responses.remove(&self.table).unwrap_or_default() {
-                    found.push(from_item(item)?);
-                }
+                found.extend(responses.remove(&self.table).unwrap_or_default());
             }
             match out.unprocessed_keys {
                 Some(rest) if !rest.is_empty() => {
@@ -589,6 +594,54 @@ impl Store {
             _ => None,
         };
         Ok((drafts, next))
+    }
+
+    /// For each user: when it last read this conversation and when its inbox last reached it
+    /// (one BatchGetItem of entries and presence items), for read receipts.
+    pub async fn receipt_marks(
+        &self,
+        practice_id: &str,
+        users: &[String],
+        conversation_id: &str,
+    ) -> Result<HashMap<String, (Option<String>, Option<String>)>> {
+        let mut keys_list = Vec::with_capacity(users.len() * 2);
+        for u in users.iter().take(50) {
+            for sk in [keys::entry_sk(conversation_id), keys::PRESENCE_SK.to_string()] {
+                keys_list.push(HashMap::from([
+                    (keys::PK.to_string(), s(keys::user(practice_id, u))),
+                    (keys::SK.to_string(), s(sk)),
+                ]));
+            }
+        }
+        let mut marks: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
+        if keys_list.is_empty() {
+            return Ok(marks);
+        }
+        let ka = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .set_keys(Some(keys_list))
+            .build()
+            .map_err(Error::internal)?;
+        let items: Vec<HashMap<String, AttributeValue>> =
+            self.batch_get_raw(HashMap::from([(self.table.clone(), ka)])).await?;
+        let prefix = keys::user(practice_id, "");
+        for item in items {
+            let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (item.get(keys::PK), item.get(keys::SK))
+            else {
+                continue;
+            };
+            let Some(user) = pk.strip_prefix(&prefix) else { continue };
+            let slot = marks.entry(user.to_string()).or_default();
+            let text = |k: &str| match item.get(k) {
+                Some(AttributeValue::S(v)) => Some(v.clone()),
+                _ => None,
+            };
+            if sk == keys::PRESENCE_SK {
+                slot.1 = text("inboxSeenAt");
+            } else {
+                slot.0 = text("lastReadAt");
+            }
+        }
+        Ok(marks)
     }
 
     pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
@@ -1006,6 +1059,18 @@ impl Tx {
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":at", s(at));
         self.push_update("entry", update)
+    }
+
+    /// Records that a user's inbox (or a thread) reached it now: messages before are
+    /// delivered to it.
+    pub fn presence_seen(&mut self, store: &Store, practice_id: &str, user_id: &str, at: &str) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, s(keys::PRESENCE_SK))
+            .update_expression("SET inboxSeenAt = :at")
+            .expression_attribute_values(":at", s(at));
+        self.push_update("presence", update)
     }
 
     /// Rewrites a conversation's summary and membership (assignment), guarded by its version

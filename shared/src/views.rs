@@ -77,6 +77,18 @@ pub struct MessageView {
     pub attachments: Vec<AttachmentView>,
     pub created_at: String,
     pub status: String,
+    /// Per-recipient status (staff only, CONV-2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipts: Option<Vec<ReceiptView>>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptView {
+    pub recipient_id: String,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -229,6 +241,7 @@ impl<'a> Renderer<'a> {
             attachments,
             created_at: m.created_at.clone(),
             status: status.to_string(),
+            receipts: None,
         })
     }
 

@@ -85,6 +85,7 @@ async fn seed_entries(app: &TestApp, practice: &str, user: &str, n: usize) {
             unread: (i % 3) as u64,
             starred,
             archived,
+            last_read_at: None,
         });
     }
     app.app().store.put_batch(&entries).await.unwrap();

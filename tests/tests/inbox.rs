@@ -306,3 +306,36 @@ async fn compose_5_drafts_are_saved_edited_listed_sent_once_and_private() {
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test]
+async fn conv_2_read_receipts_show_sent_delivered_read_to_staff_only() {
+    let (app, p) = setup().await;
+    let cid =
+        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Hi", "body": "Hello" }))
+            .await;
+    let receipts = |user: &User| {
+        let app = &app;
+        let token = user.token.clone();
+        let cid = cid.clone();
+        async move {
+            let res = app.get(&token, &format!("/conversations/{cid}")).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            res.body["messages"][0].clone()
+        }
+    };
+    let jane_status = |m: &Value, who: &str| {
+        m["receipts"].as_array().unwrap().iter().find(|r| r["recipientId"] == json!(who)).unwrap()["status"].clone()
+    };
+    let m = receipts(&p.doctor).await;
+    assert_eq!(jane_status(&m, &p.jane.id), "sent");
+    assert_eq!(m["status"], "sent");
+    // Jane's inbox reaches her: delivered.
+    app.get(&p.jane.token, "/inbox").await;
+    assert_eq!(jane_status(&receipts(&p.doctor).await, &p.jane.id), "delivered");
+    // She opens it: read. The patient's own view carries no receipts.
+    let her_view = receipts(&p.jane).await;
+    assert!(her_view.get("receipts").is_none());
+    let m = receipts(&p.doctor).await;
+    assert_eq!(jane_status(&m, &p.jane.id), "read");
+    assert_eq!(m["status"], "read", "every recipient has read it");
+}

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
 use crate::policy;
+use crate::receipts;
 use crate::records::*;
 use crate::store::{Directory, Tx};
 use crate::views::Renderer;
@@ -697,7 +698,13 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
     } else {
         tx.check_patient_exists(&app.store, p, &caller.user_id)?;
     }
-    tx.entry_mark_read(&app.store, p, &caller.user_id, &conversation_id, &ids::now())?;
+    let now = ids::now();
+    // Viewers hold an entry; anyone else who may see the thread (a role granted later) has
+    // nothing to mark yet.
+    if conversation.viewers.contains(&caller.user_id) {
+        tx.entry_mark_read(&app.store, p, &caller.user_id, &conversation_id, &now)?;
+    }
+    tx.presence_seen(&app.store, p, &caller.user_id, &now)?;
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
     tx.put(
         &app.store,
@@ -719,9 +726,24 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
     let staff_names = if caller.is_staff() { app.store.directory(p).await?.map(|d| d.staff) } else { None };
     let names = |id: &str| staff_names.as_ref().and_then(|s| s.iter().find(|x| x.id == id).map(|x| x.display_name()));
     let (view, patient) = renderer.conversation(&conversation, &names).await?;
-    let mut out = Vec::with_capacity(messages.len());
-    for m in messages.iter().filter(|m| !m.internal || policy::can_see_internal(caller)) {
-        out.push(renderer.message(m, patient.as_ref(), "sent").await?);
+    let visible: Vec<&MessageItem> =
+        messages.iter().filter(|m| !m.internal || policy::can_see_internal(caller)).collect();
+    let mut out = Vec::with_capacity(visible.len());
+    if caller.is_staff() {
+        // CONV-2: read receipts per recipient, for staff.
+        let audience = receipts::audience(&conversation);
+        let marks = app.store.receipt_marks(p, &audience, &conversation_id).await?;
+        for m in visible {
+            let per_recipient = receipts::for_message(m, &audience, patient_id, &marks);
+            let mut view = renderer.message(m, patient.as_ref(), receipts::overall(&per_recipient)).await?;
+            view.receipts = Some(per_recipient);
+            out.push(view);
+        }
+    } else {
+        for m in visible {
+            let status = if m.sender.id == caller.user_id { "sent" } else { "read" };
+            out.push(renderer.message(m, patient.as_ref(), status).await?);
+        }
     }
     let mut body = json!({ "conversation": view, "messages": out });
     if caller.is_staff() {

@@ -200,6 +200,8 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
             "success",
         ),
     )?;
+    // The inbox reached its user: what was sent before now is delivered (CONV-2).
+    tx.presence_seen(&app.store, p, &caller.user_id, &ids::now())?;
     if let Err(_label) = app.store.commit(tx).await? {
         return Err(Error::Unauthenticated);
     }

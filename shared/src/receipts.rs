@@ -1,0 +1,106 @@
+//! Message status and read receipts (CONV-2), derived rather than stored per message: a
+//! message is read by a recipient once its entry's `lastReadAt` is at or after the message,
+//! delivered once the recipient's inbox (or the thread) reached it after the message, and
+//! otherwise sent. No write per message per recipient.
+
+use crate::records::{ConversationItem, MessageItem};
+use crate::views::ReceiptView;
+use std::collections::HashMap;
+
+/// Who a conversation's messages are addressed to: its participants, assignees and patient.
+pub fn audience(c: &ConversationItem) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let patient = c.summary.patient.as_ref().map(|p| p.id.clone());
+    for id in c.participants.iter().chain(c.assignee_ids.iter()).cloned().chain(patient) {
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// Each recipient's status for one message (not its sender; not the patient for a note).
+pub fn for_message(
+    m: &MessageItem,
+    audience: &[String],
+    patient_id: Option<&str>,
+    marks: &HashMap<String, (Option<String>, Option<String>)>,
+) -> Vec<ReceiptView> {
+    audience
+        .iter()
+        .filter(|r| r.as_str() != m.sender.id && !(m.internal && Some(r.as_str()) == patient_id))
+        .map(|r| {
+            let (read, seen) = marks.get(r).cloned().unwrap_or_default();
+            let after = |t: &Option<String>| t.as_deref().filter(|t| *t >= m.created_at.as_str()).map(str::to_string);
+            match (after(&read), after(&seen)) {
+                (Some(at), _) => ReceiptView { recipient_id: r.clone(), status: "read", at: Some(at) },
+                (None, Some(at)) => ReceiptView { recipient_id: r.clone(), status: "delivered", at: Some(at) },
+                (None, None) => ReceiptView { recipient_id: r.clone(), status: "sent", at: None },
+            }
+        })
+        .collect()
+}
+
+/// A message's overall status: read once every recipient read it, delivered once it reached
+/// every recipient, else sent.
+pub fn overall(receipts: &[ReceiptView]) -> &'static str {
+    if receipts.is_empty() {
+        "sent"
+    } else if receipts.iter().all(|r| r.status == "read") {
+        "read"
+    } else if receipts.iter().all(|r| r.status != "sent") {
+        "delivered"
+    } else {
+        "sent"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Priority;
+    use crate::records::{Sealed, SenderRef};
+
+    fn message(sender: &str, at: &str, internal: bool) -> MessageItem {
+        MessageItem {
+            pk: String::new(),
+            sk: String::new(),
+            id: "msg_1".into(),
+            conversation_id: "cnv_1".into(),
+            sender: SenderRef { kind: "staff".into(), id: sender.into(), name: None, masked: false },
+            body: Sealed::default(),
+            priority: Priority::Normal,
+            internal,
+            attachments: vec![],
+            created_at: at.into(),
+        }
+    }
+
+    #[test]
+    fn conv_2_status_moves_sent_delivered_read_per_recipient() {
+        let audience = vec!["usr_doc".to_string(), "pat_1".to_string(), "usr_nurse".to_string()];
+        let m = message("usr_doc", "2026-01-01T10:00:00.000000Z", false);
+        let mut marks = HashMap::new();
+        let r = for_message(&m, &audience, Some("pat_1"), &marks);
+        assert_eq!(r.iter().map(|x| x.status).collect::<Vec<_>>(), vec!["sent", "sent"], "the sender is no recipient");
+        assert_eq!(overall(&r), "sent");
+        marks.insert("pat_1".to_string(), (None, Some("2026-01-01T10:05:00.000000Z".to_string())));
+        marks.insert(
+            "usr_nurse".to_string(),
+            (Some("2026-01-01T09:00:00.000000Z".to_string()), Some("2026-01-01T11:00:00.000000Z".to_string())),
+        );
+        let r = for_message(&m, &audience, Some("pat_1"), &marks);
+        assert_eq!(
+            r.iter().map(|x| x.status).collect::<Vec<_>>(),
+            vec!["delivered", "delivered"],
+            "a read before the message is no read"
+        );
+        assert_eq!(overall(&r), "delivered");
+        marks.insert("pat_1".to_string(), (Some("2026-01-01T10:06:00.000000Z".to_string()), None));
+        marks.insert("usr_nurse".to_string(), (Some("2026-01-01T10:07:00.000000Z".to_string()), None));
+        assert_eq!(overall(&for_message(&m, &audience, Some("pat_1"), &marks)), "read");
+        // A note is never addressed to the patient.
+        let note = message("usr_doc", "2026-01-01T10:00:00.000000Z", true);
+        assert_eq!(for_message(&note, &audience, Some("pat_1"), &marks).len(), 1);
+    }
+}
