@@ -67,6 +67,13 @@ pub fn draft_sk(d: &str) -> String {
 }
 pub const DRAFT_SK_PREFIX: &str = "DRAFT#";
 
+/// A user's inbox counters (INBOX-4), and per patient how many of its conversations are
+/// about that patient (so the count of unique patients moves exactly).
+pub const STATS_SK: &str = "STATS";
+pub fn patient_marker_sk(pat: &str) -> String {
+    format!("PATIENT#{pat}")
+}
+
 /// A user's presence: when its inbox last reached it (delivery receipts, CONV-2).
 pub const PRESENCE_SK: &str = "PRESENCE";
 

@@ -40,7 +40,6 @@ impl Directory {
 pub struct InboxStats {
     pub conversations: u64,
     pub unread_messages: u64,
-    pub unread_conversations: u64,
     pub unique_patients: u64,
     pub messages: u64,
 }
@@ -79,6 +78,23 @@ pub struct StateChange {
     pub starred: Option<bool>,
     pub archived: Option<bool>,
     pub unread: Option<bool>,
+}
+
+impl StateChange {
+    /// The unread count this change leaves, if it changes it: marked unread shows at least
+    /// one unread message, and a higher count stays.
+    pub fn unread_count(&self, current: u64) -> Option<u64> {
+        self.unread.map(|u| if u { current.max(1) } else { 0 })
+    }
+}
+
+/// A change to a user's inbox counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatsDelta {
+    pub conversations: i64,
+    pub messages: i64,
+    pub unread: i64,
+    pub patients: i64,
 }
 
 /// A page position in the inbox: the last entry's sort key (GSI1) and its conversation.
@@ -355,70 +371,97 @@ impl Store {
         Ok((entries, next))
     }
 
-    /// A user's own flags on one entry (CONV-3, CONV-4), moving it between the index
-    /// partitions of its views. Answers the updated entry, or None when there is none.
-    pub async fn set_entry_state(
-        &self,
-        practice_id: &str,
-        user_id: &str,
-        entry: &EntryItem,
-        change: &StateChange,
-    ) -> Result<Option<EntryItem>> {
-        let kind = entry.summary.kind.clone();
-        let mut sets: Vec<String> = Vec::new();
-        let mut removes: Vec<&str> = Vec::new();
-        let mut u = self
+    /// A user's inbox counters (INBOX-4): one GetItem, whatever the size of its inbox.
+    pub async fn stats(&self, practice_id: &str, user_id: &str) -> Result<InboxStats> {
+        let out = self
             .client
-            .update_item()
+            .get_item()
             .table_name(&self.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
-            .key(keys::SK, s(keys::entry_sk(&entry.conversation_id)))
-            .condition_expression("attribute_exists(pk)")
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
-        if let Some(starred) = change.starred {
-            sets.push("starred = :starred".into());
-            u = u.expression_attribute_values(":starred", AttributeValue::Bool(starred));
-            if starred {
-                sets.push("gsi3pk = :star, gsi3sk = :sort".into());
-                u = u
-                    .expression_attribute_values(":star", s(keys::inbox_starred(practice_id, user_id)))
-                    .expression_attribute_values(":sort", s(&entry.gsi1sk));
-            } else {
-                removes.push("gsi3pk");
-            }
-        }
-        if let Some(archived) = change.archived {
-            sets.push("archived = :archived, gsi1pk = :inbox, gsi2pk = :tab".into());
-            u = u
-                .expression_attribute_values(":archived", AttributeValue::Bool(archived))
-                .expression_attribute_values(":inbox", s(keys::inbox(practice_id, user_id, archived)))
-                .expression_attribute_values(":tab", s(keys::inbox_tab(practice_id, user_id, &kind, archived)));
-        }
-        if let Some(unread) = change.unread {
-            // Marked unread shows at least one unread message; a higher count stays.
-            let count = if unread { entry.unread.max(1) } else { 0 };
-            sets.push("unread = :unread".into());
-            u = u.expression_attribute_values(":unread", n(count));
-        }
-        let mut expr = String::new();
-        if !sets.is_empty() {
-            expr.push_str("SET ");
-            expr.push_str(&sets.join(", "));
-        }
-        if !removes.is_empty() {
-            expr.push_str(" REMOVE ");
-            expr.push_str(&removes.join(", "));
-        }
-        match u.update_expression(expr).send().await {
-            Ok(out) => out.attributes.map(from_item).transpose(),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(None),
-            Err(e) => Err(sdk_error(e)),
-        }
+            .key(keys::SK, s(keys::STATS_SK))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let item = out.item.unwrap_or_default();
+        let num = |k: &str| match item.get(k) {
+            Some(AttributeValue::N(v)) => v.parse::<i64>().unwrap_or(0).max(0) as u64,
+            _ => 0,
+        };
+        Ok(InboxStats {
+            conversations: num("conversations"),
+            messages: num("messages"),
+            unread_messages: num("unreadMessages"),
+            unique_patients: num("uniquePatients"),
+        })
     }
 
-    /// The caller's inbox counts (INBOX-4), summed over its entries with a projection.
-    /// Interim: it reads every entry of the user; issue 3 keeps these as counters.
-    pub async fn inbox_stats(&self, practice_id: &str, user_id: &str) -> Result<InboxStats> {
+    /// Some users' entries for one conversation (one BatchGetItem), by user.
+    pub async fn entries_of(
+        &self,
+        practice_id: &str,
+        users: &[String],
+        conversation_id: &str,
+    ) -> Result<Vec<(String, EntryItem)>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys_list = users
+            .iter()
+            .map(|u| {
+                HashMap::from([
+                    (keys::PK.to_string(), s(keys::user(practice_id, u))),
+                    (keys::SK.to_string(), s(keys::entry_sk(conversation_id))),
+                ])
+            })
+            .collect();
+        let ka = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .set_keys(Some(keys_list))
+            .build()
+            .map_err(Error::internal)?;
+        let entries: Vec<EntryItem> = self.batch_get(HashMap::from([(self.table.clone(), ka)])).await?;
+        let prefix = keys::user(practice_id, "");
+        Ok(entries.into_iter().filter_map(|e| e.pk.strip_prefix(&prefix).map(str::to_string).map(|u| (u, e))).collect())
+    }
+
+    /// How many of each user's conversations are about this patient (0 where none).
+    pub async fn patient_markers(
+        &self,
+        practice_id: &str,
+        users: &[String],
+        patient_id: &str,
+    ) -> Result<HashMap<String, u64>> {
+        let mut out: HashMap<String, u64> = users.iter().map(|u| (u.clone(), 0)).collect();
+        for chunk in users.chunks(100) {
+            let keys_list = chunk
+                .iter()
+                .map(|u| {
+                    HashMap::from([
+                        (keys::PK.to_string(), s(keys::user(practice_id, u))),
+                        (keys::SK.to_string(), s(keys::patient_marker_sk(patient_id))),
+                    ])
+                })
+                .collect();
+            let ka = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .set_keys(Some(keys_list))
+                .build()
+                .map_err(Error::internal)?;
+            let prefix = keys::user(practice_id, "");
+            for item in self.batch_get_raw(HashMap::from([(self.table.clone(), ka)])).await? {
+                if let (Some(AttributeValue::S(pk)), Some(AttributeValue::N(c))) =
+                    (item.get(keys::PK), item.get("conversations"))
+                {
+                    if let Some(u) = pk.strip_prefix(&prefix) {
+                        out.insert(u.to_string(), c.parse().unwrap_or(0));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The counters recomputed from a user's entries (a full read of its inbox): what the
+    /// counters must equal. For verification and repair, never for a request.
+    pub async fn recount_stats(&self, practice_id: &str, user_id: &str) -> Result<InboxStats> {
         let mut stats = InboxStats::default();
         let mut patients = std::collections::HashSet::new();
         let mut start: Option<Item> = None;
@@ -430,7 +473,7 @@ impl Store {
                 .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
                 .expression_attribute_values(":pk", s(keys::user(practice_id, user_id)))
                 .expression_attribute_values(":prefix", s("CONV#"))
-                .projection_expression("unread, messageCount, summary.patient.id, gsi1pk")
+                .projection_expression("unread, messageCount, summary, gsi1pk")
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -447,7 +490,6 @@ impl Store {
                 stats.messages += num("messageCount");
                 let unread = num("unread");
                 stats.unread_messages += unread;
-                stats.unread_conversations += u64::from(unread > 0);
                 if let Some(AttributeValue::M(summary)) = item.get("summary") {
                     if let Some(AttributeValue::M(patient)) = summary.get("patient") {
                         if let Some(AttributeValue::S(id)) = patient.get("id") {
@@ -866,18 +908,144 @@ impl Tx {
         Ok(())
     }
 
-    /// Removes a former viewer's inbox entry (reassignment took its visibility away).
+    /// A user's own flags on one entry (CONV-3, CONV-4), moving it between the index
+    /// partitions of its views; guarded by the unread count it was read with, so the stats
+    /// delta written beside it stays exact.
+    pub fn entry_set_state(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        user_id: &str,
+        entry: &EntryItem,
+        change: &StateChange,
+    ) -> Result<()> {
+        let mut sets: Vec<&str> = Vec::new();
+        let mut removes: Vec<&str> = Vec::new();
+        let mut u = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, s(keys::entry_sk(&entry.conversation_id)))
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(unread) OR unread = :old)")
+            .expression_attribute_values(":old", n(entry.unread));
+        if let Some(starred) = change.starred {
+            sets.push("starred = :starred");
+            u = u.expression_attribute_values(":starred", AttributeValue::Bool(starred));
+            if starred {
+                sets.push("gsi3pk = :star, gsi3sk = :sort");
+                u = u
+                    .expression_attribute_values(":star", s(keys::inbox_starred(practice_id, user_id)))
+                    .expression_attribute_values(":sort", s(&entry.gsi1sk));
+            } else {
+                removes.push("gsi3pk");
+            }
+        }
+        if let Some(archived) = change.archived {
+            sets.push("archived = :archived, gsi1pk = :inbox, gsi2pk = :tab");
+            u = u
+                .expression_attribute_values(":archived", AttributeValue::Bool(archived))
+                .expression_attribute_values(":inbox", s(keys::inbox(practice_id, user_id, archived)))
+                .expression_attribute_values(
+                    ":tab",
+                    s(keys::inbox_tab(practice_id, user_id, &entry.summary.kind, archived)),
+                );
+        }
+        if let Some(unread) = change.unread_count(entry.unread) {
+            sets.push("unread = :unread");
+            u = u.expression_attribute_values(":unread", n(unread));
+        }
+        let mut expr = String::new();
+        if !sets.is_empty() {
+            expr.push_str("SET ");
+            expr.push_str(&sets.join(", "));
+        }
+        if !removes.is_empty() {
+            expr.push_str(" REMOVE ");
+            expr.push_str(&removes.join(", "));
+        }
+        self.push_update("entry", u.update_expression(expr))
+    }
+
+    /// Adds to a user's inbox counters (INBOX-4); negative numbers subtract.
+    pub fn stats_add(&mut self, store: &Store, practice_id: &str, user_id: &str, d: StatsDelta) -> Result<()> {
+        if d == StatsDelta::default() {
+            return Ok(());
+        }
+        let signed = |v: i64| AttributeValue::N(v.to_string());
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, s(keys::STATS_SK))
+            .update_expression("ADD conversations :c, messages :m, unreadMessages :u, uniquePatients :p")
+            .expression_attribute_values(":c", signed(d.conversations))
+            .expression_attribute_values(":m", signed(d.messages))
+            .expression_attribute_values(":u", signed(d.unread))
+            .expression_attribute_values(":p", signed(d.patients));
+        self.push_update("stats", update)
+    }
+
+    /// Counts one more (or one fewer) of a user's conversations about a patient. `known` is
+    /// the count read before: the write is conditional on it, and the first conversation
+    /// creates the marker, the last removes it (so `uniquePatients` moves exactly then).
+    pub fn patient_marker(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        user_id: &str,
+        patient_id: &str,
+        known: u64,
+        delta: i64,
+    ) -> Result<()> {
+        let pk = keys::user(practice_id, user_id);
+        let sk = keys::patient_marker_sk(patient_id);
+        let after = known as i64 + delta;
+        if known == 0 && delta > 0 {
+            let item = HashMap::from([
+                (keys::PK.to_string(), s(&pk)),
+                (keys::SK.to_string(), s(&sk)),
+                ("conversations".to_string(), n(delta as u64)),
+            ]);
+            return self.push_put("marker", item, Some(("attribute_not_exists(pk)", vec![])), &store.table);
+        }
+        if after <= 0 {
+            let delete = aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&store.table)
+                .key(keys::PK, s(pk))
+                .key(keys::SK, s(sk))
+                .condition_expression("conversations = :known")
+                .expression_attribute_values(":known", n(known))
+                .build()
+                .map_err(Error::internal)?;
+            self.items.push(TransactWriteItem::builder().delete(delete).build());
+            self.labels.push("marker");
+            return Ok(());
+        }
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .update_expression("SET conversations = :after")
+            .condition_expression("conversations = :known")
+            .expression_attribute_values(":after", n(after as u64))
+            .expression_attribute_values(":known", n(known));
+        self.push_update("marker", update)
+    }
+
+    /// Removes a former viewer's inbox entry (reassignment took its visibility away),
+    /// guarded by the unread count its counters are corrected by.
     pub fn entry_delete(
         &mut self,
         store: &Store,
         practice_id: &str,
         user_id: &str,
         conversation_id: &str,
+        expected_unread: u64,
     ) -> Result<()> {
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
+            .condition_expression("attribute_not_exists(unread) OR unread = :old")
+            .expression_attribute_values(":old", n(expected_unread))
             .build()
             .map_err(Error::internal)?;
         self.items.push(TransactWriteItem::builder().delete(delete).build());
@@ -1013,7 +1181,12 @@ impl Tx {
         priority: crate::domain::Priority,
         is_sender: bool,
     ) -> Result<()> {
-        let unread = if is_sender { "unread = :zero" } else { "unread = if_not_exists(unread, :zero) + :one" };
+        // A sender's own message adds nothing unread; what it had not read stays unread.
+        let unread = if is_sender {
+            "unread = if_not_exists(unread, :zero)"
+        } else {
+            "unread = if_not_exists(unread, :zero) + :one"
+        };
         let urgent = priority == crate::domain::Priority::Urgent;
         let update = Update::builder()
             .table_name(&store.table)
@@ -1049,13 +1222,15 @@ impl Tx {
         user_id: &str,
         conversation_id: &str,
         at: &str,
+        expected_unread: u64,
     ) -> Result<()> {
         let update = Update::builder()
             .table_name(&store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
             .update_expression("SET unread = :zero, lastReadAt = :at")
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(unread) OR unread = :old)")
+            .expression_attribute_values(":old", n(expected_unread))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":at", s(at));
         self.push_update("entry", update)

@@ -339,3 +339,70 @@ async fn conv_2_read_receipts_show_sent_delivered_read_to_staff_only() {
     assert_eq!(jane_status(&m, &p.jane.id), "read");
     assert_eq!(m["status"], "read", "every recipient has read it");
 }
+
+#[tokio::test]
+async fn inbox_4_stats_are_counters_that_match_a_full_recount_for_every_user() {
+    let (app, p) = setup().await;
+    let a =
+        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "A", "body": "one" }))
+            .await;
+    let b =
+        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "B", "body": "two" }))
+            .await;
+    let c =
+        create(&app, &p.doctor2, json!({ "kind": "patient", "patientId": p.john.id, "subject": "C", "body": "three" }))
+            .await;
+    create(&app, &p.nurse, json!({ "kind": "team", "subject": "T", "body": "team", "recipients": [{"type": "workgroup", "id": p.billing_id}] }))
+        .await;
+    assert_eq!(
+        app.post(&p.jane.token, &format!("/conversations/{a}/messages"), json!({ "body": "reply" })).await.status,
+        StatusCode::CREATED
+    );
+    let note = json!({ "body": "note", "internal": true });
+    assert_eq!(
+        app.post(&p.doctor.token, &format!("/conversations/{a}/messages"), note).await.status,
+        StatusCode::CREATED
+    );
+    app.get(&p.jane.token, &format!("/conversations/{b}")).await;
+    app.get(&p.doctor.token, &format!("/conversations/{a}")).await;
+    assert_eq!(
+        set_state(&app, &p.doctor, &a, json!({ "unread": true, "archived": true })).await.status,
+        StatusCode::OK
+    );
+    // A new viewer joins (front desk), then the conversation moves on to the biller, and the
+    // front desk keeps it as a participant.
+    let assign = |to: &str| json!({ "assignees": [{"type": "staff", "id": to}] });
+    assert_eq!(
+        app.post(&p.admin.token, &format!("/conversations/{c}/assign"), assign(&p.front_desk.id)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.post(&p.admin.token, &format!("/conversations/{c}/assign"), assign(&p.biller.id)).await.status,
+        StatusCode::OK
+    );
+
+    let mut checked = 0;
+    for user in [&p.admin, &p.manager, &p.doctor, &p.doctor2, &p.nurse, &p.front_desk, &p.biller, &p.jane, &p.john] {
+        let res = app.get(&user.token, "/inbox/stats").await;
+        assert_eq!(res.status, StatusCode::OK);
+        let truth = app.app().store.recount_stats(&p.id, &user.id).await.unwrap();
+        assert_eq!(res.body["totalConversations"], json!(truth.conversations), "{}: {}", user.role, res.body);
+        assert_eq!(res.body["totalMessages"], json!(truth.messages), "{}: {}", user.role, res.body);
+        assert_eq!(res.body["unreadMessages"], json!(truth.unread_messages), "{}: {}", user.role, res.body);
+        assert_eq!(res.body["uniquePatients"], json!(truth.unique_patients), "{}: {}", user.role, res.body);
+        checked += 1;
+    }
+    assert_eq!(checked, 9);
+    // Spot values: the admin sees all four conversations, about two patients.
+    let admin = app.get(&p.admin.token, "/inbox/stats").await.body;
+    assert_eq!((admin["totalConversations"].clone(), admin["uniquePatients"].clone()), (json!(4), json!(2)));
+    let jane = app.get(&p.jane.token, "/inbox/stats").await.body;
+    assert_eq!(jane, json!({ "totalConversations": 2, "totalMessages": 3, "unreadMessages": 1, "uniquePatients": 1 }));
+    // The stats cost one read, however large the inbox.
+    let before = app.app().calls.snapshot();
+    app.get(&p.admin.token, "/inbox/stats").await;
+    assert_eq!(
+        app.app().calls.since(&before).into_iter().collect::<Vec<_>>(),
+        vec![("DynamoDB.GetItem".to_string(), 1)]
+    );
+}

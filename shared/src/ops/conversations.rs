@@ -14,7 +14,7 @@ use crate::keys;
 use crate::policy;
 use crate::receipts;
 use crate::records::*;
-use crate::store::{Directory, Tx};
+use crate::store::{Directory, StatsDelta, Tx};
 use crate::views::Renderer;
 use serde::Deserialize;
 use serde_json::json;
@@ -438,6 +438,10 @@ async fn start_thread(
     tx.put_new(&app.store, "conversation", &conversation)?;
     tx.put_new(&app.store, "message", &message)?;
     let urgent = t.priority == Priority::Urgent;
+    let markers = match t.patient {
+        Some(pat) => app.store.patient_markers(p, &conversation.viewers, &pat.id).await?,
+        None => Default::default(),
+    };
     for viewer in &conversation.viewers {
         let is_sender = viewer == &caller.user_id;
         tx.entry_add_message(
@@ -452,6 +456,18 @@ async fn start_thread(
             t.priority,
             is_sender,
         )?;
+        let known = markers.get(viewer).copied().unwrap_or(0);
+        let new_patient = t.patient.is_some() && known == 0;
+        let delta = StatsDelta {
+            conversations: 1,
+            messages: 1,
+            unread: i64::from(!is_sender),
+            patients: i64::from(new_patient),
+        };
+        tx.stats_add(&app.store, p, viewer, delta)?;
+        if let Some(pat) = t.patient {
+            tx.patient_marker(&app.store, p, viewer, &pat.id, known, 1)?;
+        }
     }
     for a in &t.attachments {
         tx.attachment_attach(&app.store, a, &conversation_id, false)?;
@@ -485,6 +501,7 @@ async fn start_thread(
     let (body, fresh) = commit_created_fresh(app, ctx, tx, response, |label| match label {
         "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
         "draft" => Error::NotFound("draft"),
+        "marker" => Error::Unavailable("a concurrent conversation about this patient; retry".into()),
         _ => Error::Conflict("the conversation could not be created, retry".into()),
     })
     .await?;
@@ -643,6 +660,12 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
             priority,
             is_sender,
         )?;
+        tx.stats_add(
+            &app.store,
+            p,
+            viewer,
+            StatsDelta { messages: 1, unread: i64::from(!is_sender), ..Default::default() },
+        )?;
     }
     for a in &attachments {
         tx.attachment_attach(&app.store, a, &conversation_id, req.internal)?;
@@ -692,34 +715,50 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
     if !policy::can_see(caller, &facts(&conversation)) {
         return Err(Error::NotFound("conversation"));
     }
-    let mut tx = Tx::new();
-    if caller.is_staff() {
-        tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    } else {
-        tx.check_patient_exists(&app.store, p, &caller.user_id)?;
-    }
-    let now = ids::now();
-    // Viewers hold an entry; anyone else who may see the thread (a role granted later) has
-    // nothing to mark yet.
-    if conversation.viewers.contains(&caller.user_id) {
-        tx.entry_mark_read(&app.store, p, &caller.user_id, &conversation_id, &now)?;
-    }
-    tx.presence_seen(&app.store, p, &caller.user_id, &now)?;
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
-    tx.put(
-        &app.store,
-        "audit",
-        &audit::event(
-            ctx,
-            "conversation.read",
-            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
-            "success",
-        ),
-    )?;
-    match app.store.commit(tx).await? {
-        Ok(()) => {}
-        Err("actor") => return Err(Error::Unauthenticated),
-        Err(_) => return Err(Error::Conflict("the conversation changed, retry".into())),
+    // Marking read is guarded by the unread count it clears (so the counters stay exact);
+    // a message arriving in between makes it read the entry again.
+    let mut attempt = 0;
+    loop {
+        let entry = if conversation.viewers.contains(&caller.user_id) {
+            app.store.entry(p, &caller.user_id, &conversation_id).await?
+        } else {
+            // Anyone else who may see the thread (a role granted later) has nothing to mark.
+            None
+        };
+        let mut tx = Tx::new();
+        if caller.is_staff() {
+            tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
+        } else {
+            tx.check_patient_exists(&app.store, p, &caller.user_id)?;
+        }
+        let now = ids::now();
+        if let Some(e) = &entry {
+            tx.entry_mark_read(&app.store, p, &caller.user_id, &conversation_id, &now, e.unread)?;
+            tx.stats_add(
+                &app.store,
+                p,
+                &caller.user_id,
+                StatsDelta { unread: -(e.unread as i64), ..Default::default() },
+            )?;
+        }
+        tx.presence_seen(&app.store, p, &caller.user_id, &now)?;
+        tx.put(
+            &app.store,
+            "audit",
+            &audit::event(
+                ctx,
+                "conversation.read",
+                AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
+                "success",
+            ),
+        )?;
+        match app.store.commit(tx).await? {
+            Ok(()) => break,
+            Err("actor") => return Err(Error::Unauthenticated),
+            Err("entry") if attempt < 5 => attempt += 1,
+            Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
+        }
     }
 
     let renderer = Renderer::new(app, caller);
@@ -818,12 +857,43 @@ pub async fn assign(
     // Existing entries keep their preview and counts; new viewers get the latest activity.
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
     let (latest_preview, latest_sender, visible) = latest_for_new_viewers(app, &conversation).await?;
+    let gone: Vec<String> = old_viewers.iter().filter(|v| !conversation.viewers.contains(v)).cloned().collect();
+    let joined: Vec<String> = conversation.viewers.iter().filter(|v| !old_viewers.contains(v)).cloned().collect();
+    let gone_entries = app.store.entries_of(p, &gone, &conversation_id).await?;
+    let changed: Vec<String> = joined.iter().chain(gone.iter()).cloned().collect();
+    let markers = match &patient_id {
+        Some(pat) => app.store.patient_markers(p, &changed, pat).await?,
+        None => Default::default(),
+    };
     for v in &conversation.viewers {
         let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
         tx.entry_set_summary(&app.store, p, v, &conversation, &latest_preview, &latest_sender, count)?;
+        if joined.contains(v) {
+            // A new viewer starts with every message it may see unread.
+            let known = markers.get(v).copied().unwrap_or(0);
+            let new_patient = i64::from(patient_id.is_some() && known == 0);
+            let delta =
+                StatsDelta { conversations: 1, messages: count as i64, unread: count as i64, patients: new_patient };
+            tx.stats_add(&app.store, p, v, delta)?;
+            if let Some(pat) = &patient_id {
+                tx.patient_marker(&app.store, p, v, pat, known, 1)?;
+            }
+        }
     }
-    for gone in old_viewers.iter().filter(|v| !conversation.viewers.contains(v)) {
-        tx.entry_delete(&app.store, p, gone, &conversation_id)?;
+    for (user, entry) in &gone_entries {
+        tx.entry_delete(&app.store, p, user, &conversation_id, entry.unread)?;
+        let known = markers.get(user).copied().unwrap_or(0);
+        let last_for_patient = i64::from(patient_id.is_some() && known == 1);
+        let delta = StatsDelta {
+            conversations: -1,
+            messages: -(entry.message_count as i64),
+            unread: -(entry.unread as i64),
+            patients: -last_for_patient,
+        };
+        tx.stats_add(&app.store, p, user, delta)?;
+        if let Some(pat) = &patient_id {
+            tx.patient_marker(&app.store, p, user, pat, known, -1)?;
+        }
     }
     tx.put(
         &app.store,
@@ -893,11 +963,7 @@ pub async fn set_state(
     if req.starred.is_none() && req.archived.is_none() && req.unread.is_none() {
         return Err(Error::invalid("starred", "name at least one of starred, archived, unread"));
     }
-    let (conversation, entry) = tokio::try_join!(
-        visible_conversation(app, caller, &conversation_id),
-        app.store.entry(p, &caller.user_id, &conversation_id)
-    )?;
-    let entry = entry.ok_or(Error::NotFound("conversation"))?;
+    let conversation = visible_conversation(app, caller, &conversation_id).await?;
     if req.unread == Some(true) {
         // CONV-3: "incoming" is a message from the other side of the thread.
         let incoming = if caller.is_staff() {
@@ -911,29 +977,47 @@ pub async fn set_state(
             ));
         }
     }
-    let mut tx = Tx::new();
-    if caller.is_staff() {
-        tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    } else {
-        tx.check_patient_exists(&app.store, p, &caller.user_id)?;
-    }
-    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
-    tx.put(
-        &app.store,
-        "audit",
-        &audit::event(
-            ctx,
-            "conversation.state",
-            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
-            "success",
-        ),
-    )?;
-    if app.store.commit(tx).await?.is_err() {
-        return Err(Error::Unauthenticated);
-    }
     let change = crate::store::StateChange { starred: req.starred, archived: req.archived, unread: req.unread };
-    let updated =
-        app.store.set_entry_state(p, &caller.user_id, &entry, &change).await?.ok_or(Error::NotFound("conversation"))?;
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
+    // Guarded by the unread count it read, so the counters move exactly; a message arriving
+    // in between makes it read the entry again.
+    let mut attempt = 0;
+    let updated = loop {
+        let mut entry =
+            app.store.entry(p, &caller.user_id, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
+        let mut tx = Tx::new();
+        if caller.is_staff() {
+            tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
+        } else {
+            tx.check_patient_exists(&app.store, p, &caller.user_id)?;
+        }
+        tx.entry_set_state(&app.store, p, &caller.user_id, &entry, &change)?;
+        if let Some(unread) = change.unread_count(entry.unread) {
+            let delta = StatsDelta { unread: unread as i64 - entry.unread as i64, ..Default::default() };
+            tx.stats_add(&app.store, p, &caller.user_id, delta)?;
+            entry.unread = unread;
+        }
+        tx.put(
+            &app.store,
+            "audit",
+            &audit::event(
+                ctx,
+                "conversation.state",
+                AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
+                "success",
+            ),
+        )?;
+        match app.store.commit(tx).await? {
+            Ok(()) => {
+                entry.starred = change.starred.unwrap_or(entry.starred);
+                entry.archived = change.archived.unwrap_or(entry.archived);
+                break entry;
+            }
+            Err("actor") => return Err(Error::Unauthenticated),
+            Err("entry") if attempt < 5 => attempt += 1,
+            Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
+        }
+    };
     let item = Renderer::new(app, caller).inbox_item(&updated).await?;
     serde_json::to_value(item).map_err(Error::internal)
 }

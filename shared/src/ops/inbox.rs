@@ -270,12 +270,11 @@ fn in_view(e: &EntryItem, view: &InboxView, user_id: &str) -> bool {
 /// GET /inbox/stats (INBOX-4).
 pub async fn stats(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let s = app.store.inbox_stats(&caller.practice_id, &caller.user_id).await?;
+    let s = app.store.stats(&caller.practice_id, &caller.user_id).await?;
     Ok(json!({
         "totalConversations": s.conversations,
         "unreadMessages": s.unread_messages,
         "uniquePatients": s.unique_patients,
         "totalMessages": s.messages,
-        "unreadConversations": s.unread_conversations,
     }))
 }
