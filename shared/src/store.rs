@@ -395,70 +395,6 @@ impl Store {
         })
     }
 
-    /// Some users' entries for one conversation (one BatchGetItem), by user.
-    pub async fn entries_of(
-        &self,
-        practice_id: &str,
-        users: &[String],
-        conversation_id: &str,
-    ) -> Result<Vec<(String, EntryItem)>> {
-        if users.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys_list = users
-            .iter()
-            .map(|u| {
-                HashMap::from([
-                    (keys::PK.to_string(), s(keys::user(practice_id, u))),
-                    (keys::SK.to_string(), s(keys::entry_sk(conversation_id))),
-                ])
-            })
-            .collect();
-        let ka = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
-            .set_keys(Some(keys_list))
-            .build()
-            .map_err(Error::internal)?;
-        let entries: Vec<EntryItem> = self.batch_get(HashMap::from([(self.table.clone(), ka)])).await?;
-        let prefix = keys::user(practice_id, "");
-        Ok(entries.into_iter().filter_map(|e| e.pk.strip_prefix(&prefix).map(str::to_string).map(|u| (u, e))).collect())
-    }
-
-    /// How many of each user's conversations are about this patient (0 where none).
-    pub async fn patient_markers(
-        &self,
-        practice_id: &str,
-        users: &[String],
-        patient_id: &str,
-    ) -> Result<HashMap<String, u64>> {
-        let mut out: HashMap<String, u64> = users.iter().map(|u| (u.clone(), 0)).collect();
-        for chunk in users.chunks(100) {
-            let keys_list = chunk
-                .iter()
-                .map(|u| {
-                    HashMap::from([
-                        (keys::PK.to_string(), s(keys::user(practice_id, u))),
-                        (keys::SK.to_string(), s(keys::patient_marker_sk(patient_id))),
-                    ])
-                })
-                .collect();
-            let ka = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
-                .set_keys(Some(keys_list))
-                .build()
-                .map_err(Error::internal)?;
-            let prefix = keys::user(practice_id, "");
-            for item in self.batch_get_raw(HashMap::from([(self.table.clone(), ka)])).await? {
-                if let (Some(AttributeValue::S(pk)), Some(AttributeValue::N(c))) =
-                    (item.get(keys::PK), item.get("conversations"))
-                {
-                    if let Some(u) = pk.strip_prefix(&prefix) {
-                        out.insert(u.to_string(), c.parse().unwrap_or(0));
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
     /// The counters recomputed from a user's entries (a full read of its inbox): what the
     /// counters must equal. For verification and repair, never for a request.
     pub async fn recount_stats(&self, practice_id: &str, user_id: &str) -> Result<InboxStats> {
@@ -545,63 +481,6 @@ impl Store {
         Ok((hits, next))
     }
 
-    /// A user's entries for some conversations (one BatchGetItem); absent ones are the
-    /// conversations the user may not see.
-    pub async fn entries(
-        &self,
-        practice_id: &str,
-        user_id: &str,
-        conversation_ids: &[String],
-    ) -> Result<Vec<EntryItem>> {
-        if conversation_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys_and_attributes = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
-            .set_keys(Some(
-                conversation_ids
-                    .iter()
-                    .map(|c| {
-                        HashMap::from([
-                            (keys::PK.to_string(), s(keys::user(practice_id, user_id))),
-                            (keys::SK.to_string(), s(keys::entry_sk(c))),
-                        ])
-                    })
-                    .collect(),
-            ))
-            .build()
-            .map_err(Error::internal)?;
-        self.batch_get(HashMap::from([(self.table.clone(), keys_and_attributes)])).await
-    }
-
-    async fn batch_get<T: DeserializeOwned>(
-        &self,
-        request: HashMap<String, aws_sdk_dynamodb::types::KeysAndAttributes>,
-    ) -> Result<Vec<T>> {
-        self.batch_get_raw(request).await?.into_iter().map(from_item).collect()
-    }
-
-    async fn batch_get_raw(
-        &self,
-        mut request: HashMap<String, aws_sdk_dynamodb::types::KeysAndAttributes>,
-    ) -> Result<Vec<Item>> {
-        let mut found = Vec::new();
-        // BatchGetItem may hand back unprocessed keys under load; ask again for those.
-        for attempt in 0..5 {
-            let out = self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(sdk_error)?;
-            if let Some(mut responses) = out.responses {
-                found.extend(responses.remove(&self.table).unwrap_or_default());
-            }
-            match out.unprocessed_keys {
-                Some(rest) if !rest.is_empty() => {
-                    request = rest;
-                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-                }
-                _ => return Ok(found),
-            }
-        }
-        Err(Error::Unavailable("unprocessed keys after retries".into()))
-    }
-
     pub async fn draft(&self, practice_id: &str, user_id: &str, draft_id: &str) -> Result<Option<DraftItem>> {
         self.get(keys::user(practice_id, user_id), &keys::draft_sk(draft_id)).await
     }
@@ -638,46 +517,127 @@ impl Store {
         Ok((drafts, next))
     }
 
+    pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
+        self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
+    }
+
+    /// Reads records by key, 100 keys a BatchGetItem, resubmitting what DynamoDB leaves
+    /// unprocessed. Absent keys are simply absent from the answer.
+    async fn get_many(&self, keys_wanted: Vec<(String, String)>) -> Result<Vec<Item>> {
+        let mut found = Vec::new();
+        for chunk in keys_wanted.chunks(100) {
+            let list = chunk
+                .iter()
+                .map(|(pk, sk)| HashMap::from([(keys::PK.to_string(), s(pk)), (keys::SK.to_string(), s(sk))]))
+                .collect();
+            let keys_and_attributes = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .set_keys(Some(list))
+                .build()
+                .map_err(Error::internal)?;
+            let mut request = HashMap::from([(self.table.clone(), keys_and_attributes)]);
+            let mut attempt = 0;
+            loop {
+                let out =
+                    self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(sdk_error)?;
+                found.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+                match out.unprocessed_keys {
+                    Some(rest) if !rest.is_empty() && attempt < 5 => {
+                        request = rest;
+                        tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                        attempt += 1;
+                    }
+                    Some(rest) if !rest.is_empty() => {
+                        return Err(Error::Unavailable("unprocessed keys after retries".into()))
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The user whose partition an item is in.
+    fn user_of(practice_id: &str, item: &Item) -> Option<String> {
+        match item.get(keys::PK) {
+            Some(AttributeValue::S(pk)) => pk.strip_prefix(&keys::user(practice_id, "")).map(str::to_string),
+            _ => None,
+        }
+    }
+
+    /// A user's entries for some conversations; absent ones are the conversations the user
+    /// may not see.
+    pub async fn entries(
+        &self,
+        practice_id: &str,
+        user_id: &str,
+        conversation_ids: &[String],
+    ) -> Result<Vec<EntryItem>> {
+        let wanted = conversation_ids.iter().map(|c| (keys::user(practice_id, user_id), keys::entry_sk(c))).collect();
+        self.get_many(wanted).await?.into_iter().map(from_item).collect()
+    }
+
+    /// Some users' entries for one conversation, by user.
+    pub async fn entries_of(
+        &self,
+        practice_id: &str,
+        users: &[String],
+        conversation_id: &str,
+    ) -> Result<Vec<(String, EntryItem)>> {
+        let wanted = users.iter().map(|u| (keys::user(practice_id, u), keys::entry_sk(conversation_id))).collect();
+        let mut out = Vec::new();
+        for item in self.get_many(wanted).await? {
+            if let Some(u) = Self::user_of(practice_id, &item) {
+                out.push((u, from_item(item)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many of each user's conversations are about this patient (0 where none).
+    pub async fn patient_markers(
+        &self,
+        practice_id: &str,
+        users: &[String],
+        patient_id: &str,
+    ) -> Result<HashMap<String, u64>> {
+        let mut out: HashMap<String, u64> = users.iter().map(|u| (u.clone(), 0)).collect();
+        let wanted = users.iter().map(|u| (keys::user(practice_id, u), keys::patient_marker_sk(patient_id))).collect();
+        for item in self.get_many(wanted).await? {
+            if let (Some(u), Some(AttributeValue::N(c))) =
+                (Self::user_of(practice_id, &item), item.get("conversations"))
+            {
+                out.insert(u, c.parse().unwrap_or(0));
+            }
+        }
+        Ok(out)
+    }
+
     /// For each user: when it last read this conversation and when its inbox last reached it
-    /// (one BatchGetItem of entries and presence items), for read receipts.
+    /// (entries and presence items in one read), for read receipts.
     pub async fn receipt_marks(
         &self,
         practice_id: &str,
         users: &[String],
         conversation_id: &str,
     ) -> Result<HashMap<String, (Option<String>, Option<String>)>> {
-        let mut keys_list = Vec::with_capacity(users.len() * 2);
-        for u in users.iter().take(50) {
-            for sk in [keys::entry_sk(conversation_id), keys::PRESENCE_SK.to_string()] {
-                keys_list.push(HashMap::from([
-                    (keys::PK.to_string(), s(keys::user(practice_id, u))),
-                    (keys::SK.to_string(), s(sk)),
-                ]));
-            }
-        }
+        let wanted = users
+            .iter()
+            .flat_map(|u| {
+                [
+                    (keys::user(practice_id, u), keys::entry_sk(conversation_id)),
+                    (keys::user(practice_id, u), keys::PRESENCE_SK.to_string()),
+                ]
+            })
+            .collect();
         let mut marks: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
-        if keys_list.is_empty() {
-            return Ok(marks);
-        }
-        let ka = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
-            .set_keys(Some(keys_list))
-            .build()
-            .map_err(Error::internal)?;
-        let items: Vec<HashMap<String, AttributeValue>> =
-            self.batch_get_raw(HashMap::from([(self.table.clone(), ka)])).await?;
-        let prefix = keys::user(practice_id, "");
-        for item in items {
-            let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (item.get(keys::PK), item.get(keys::SK))
-            else {
-                continue;
-            };
-            let Some(user) = pk.strip_prefix(&prefix) else { continue };
-            let slot = marks.entry(user.to_string()).or_default();
+        for item in self.get_many(wanted).await? {
+            let Some(user) = Self::user_of(practice_id, &item) else { continue };
             let text = |k: &str| match item.get(k) {
                 Some(AttributeValue::S(v)) => Some(v.clone()),
                 _ => None,
             };
-            if sk == keys::PRESENCE_SK {
+            let slot = marks.entry(user).or_default();
+            if item.get(keys::SK) == Some(&s(keys::PRESENCE_SK)) {
                 slot.1 = text("inboxSeenAt");
             } else {
                 slot.0 = text("lastReadAt");
@@ -686,28 +646,10 @@ impl Store {
         Ok(marks)
     }
 
-    pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
-        self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
-    }
-
     pub async fn attachments(&self, practice_id: &str, ids: &[String]) -> Result<Vec<AttachmentItem>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys_and_attributes = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
-            .set_keys(Some(
-                ids.iter()
-                    .map(|id| {
-                        HashMap::from([
-                            (keys::PK.to_string(), s(keys::attachment(practice_id, id))),
-                            (keys::SK.to_string(), s(keys::ATTACHMENT_SK)),
-                        ])
-                    })
-                    .collect(),
-            ))
-            .build()
-            .map_err(Error::internal)?;
-        self.batch_get(HashMap::from([(self.table.clone(), keys_and_attributes)])).await
+        let wanted =
+            ids.iter().map(|id| (keys::attachment(practice_id, id), keys::ATTACHMENT_SK.to_string())).collect();
+        self.get_many(wanted).await?.into_iter().map(from_item).collect()
     }
 
     pub async fn idempotency(
@@ -1114,6 +1056,15 @@ impl Tx {
                 .condition_expression(expr)
                 .expression_attribute_values(":t", AttributeValue::Bool(true)),
         )
+    }
+
+    /// The caller still acts: an active staff user, or a patient still on record.
+    pub fn check_caller(&mut self, store: &Store, caller: &crate::domain::Caller) -> Result<()> {
+        if caller.is_staff() {
+            self.check_staff_active(store, &caller.practice_id, &caller.user_id, false)
+        } else {
+            self.check_patient_exists(store, &caller.practice_id, &caller.user_id)
+        }
     }
 
     /// The acting patient still exists in this practice.

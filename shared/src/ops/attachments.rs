@@ -114,11 +114,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
     let expires_at = ids::format_time(time::OffsetDateTime::now_utc() + blobs::UPLOAD_TTL);
 
     let mut tx = Tx::new();
-    if caller.is_staff() {
-        tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    } else {
-        tx.check_patient_exists(&app.store, p, &caller.user_id)?;
-    }
+    tx.check_caller(&app.store, caller)?;
     tx.put_new(&app.store, "attachment", &item)?;
     tx.put(
         &app.store,
@@ -195,11 +191,7 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
     let expires_at = ids::format_time(time::OffsetDateTime::now_utc() + blobs::DOWNLOAD_TTL);
 
     let mut tx = Tx::new();
-    if caller.is_staff() {
-        tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    } else {
-        tx.check_patient_exists(&app.store, p, &caller.user_id)?;
-    }
+    tx.check_caller(&app.store, caller)?;
     tx.put(
         &app.store,
         "audit",

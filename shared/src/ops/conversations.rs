@@ -727,11 +727,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
             None
         };
         let mut tx = Tx::new();
-        if caller.is_staff() {
-            tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-        } else {
-            tx.check_patient_exists(&app.store, p, &caller.user_id)?;
-        }
+        tx.check_caller(&app.store, caller)?;
         let now = ids::now();
         if let Some(e) = &entry {
             tx.entry_mark_read(&app.store, p, &caller.user_id, &conversation_id, &now, e.unread)?;
@@ -986,11 +982,7 @@ pub async fn set_state(
         let mut entry =
             app.store.entry(p, &caller.user_id, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
         let mut tx = Tx::new();
-        if caller.is_staff() {
-            tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-        } else {
-            tx.check_patient_exists(&app.store, p, &caller.user_id)?;
-        }
+        tx.check_caller(&app.store, caller)?;
         tx.entry_set_state(&app.store, p, &caller.user_id, &entry, &change)?;
         if let Some(unread) = change.unread_count(entry.unread) {
             let delta = StatsDelta { unread: unread as i64 - entry.unread as i64, ..Default::default() };

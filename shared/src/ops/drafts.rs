@@ -60,15 +60,6 @@ fn view(d: &DraftItem, content: Value) -> Value {
     v
 }
 
-fn actor_check(app: &App, ctx: &RequestCtx, tx: &mut Tx) -> Result<()> {
-    let c = &ctx.caller;
-    if c.is_staff() {
-        tx.check_staff_active(&app.store, &c.practice_id, &c.user_id, false)
-    } else {
-        tx.check_patient_exists(&app.store, &c.practice_id, &c.user_id)
-    }
-}
-
 fn event(ctx: &RequestCtx, action: &str, id: &str) -> crate::records::AuditItem {
     audit::event(ctx, action, AuditRecord { record_type: "draft", record_id: id, patient_id: None }, "success")
 }
@@ -88,7 +79,7 @@ pub async fn save(app: &App, ctx: &RequestCtx, body: &Value) -> Result<Value> {
         updated_at: now,
     };
     let mut tx = Tx::new();
-    actor_check(app, ctx, &mut tx)?;
+    tx.check_caller(&app.store, &ctx.caller)?;
     tx.put_new(&app.store, "draft", &item)?;
     tx.put(&app.store, "audit", &event(ctx, "draft.create", &id))?;
     let response = json!({ "draft": view(&item, content) });
@@ -105,7 +96,7 @@ pub async fn update(app: &App, ctx: &RequestCtx, raw_id: &str, body: &Value) -> 
     item.content = seal(app, ctx, &id, &content).await?;
     item.updated_at = ids::now();
     let mut tx = Tx::new();
-    actor_check(app, ctx, &mut tx)?;
+    tx.check_caller(&app.store, &ctx.caller)?;
     tx.put(&app.store, "draft", &item)?;
     tx.put(&app.store, "audit", &event(ctx, "draft.update", &id))?;
     match app.store.commit(tx).await? {
@@ -120,7 +111,7 @@ pub async fn get(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Value> {
     let item =
         app.store.draft(&ctx.caller.practice_id, &ctx.caller.user_id, &id).await?.ok_or(Error::NotFound("draft"))?;
     let mut tx = Tx::new();
-    actor_check(app, ctx, &mut tx)?;
+    tx.check_caller(&app.store, &ctx.caller)?;
     tx.put(&app.store, "audit", &event(ctx, "draft.read", &id))?;
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::Unauthenticated);
@@ -148,7 +139,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, limit: usize, cursor: Option<&str
     let (drafts, next) =
         app.store.drafts(&ctx.caller.practice_id, &ctx.caller.user_id, limit, after.as_deref()).await?;
     let mut tx = Tx::new();
-    actor_check(app, ctx, &mut tx)?;
+    tx.check_caller(&app.store, &ctx.caller)?;
     tx.put(&app.store, "audit", &event(ctx, "draft.list", &ctx.caller.user_id))?;
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::Unauthenticated);
@@ -169,7 +160,7 @@ pub async fn delete(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<()> {
     let id = parse_draft_id(raw_id)?;
     let p = &ctx.caller.practice_id;
     let mut tx = Tx::new();
-    actor_check(app, ctx, &mut tx)?;
+    tx.check_caller(&app.store, &ctx.caller)?;
     tx.delete_existing(&app.store, "draft", keys::user(p, &ctx.caller.user_id), keys::draft_sk(&id))?;
     tx.put(&app.store, "audit", &event(ctx, "draft.delete", &id))?;
     match app.store.commit(tx).await? {

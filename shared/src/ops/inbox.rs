@@ -185,11 +185,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
     };
 
     let mut tx = Tx::new();
-    if caller.is_staff() {
-        tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    } else {
-        tx.check_patient_exists(&app.store, p, &caller.user_id)?;
-    }
+    tx.check_caller(&app.store, caller)?;
     tx.put(
         &app.store,
         "audit",
