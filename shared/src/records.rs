@@ -19,6 +19,9 @@ pub struct Settings {
     pub patient_banner: String,
     pub urgent_phone: String,
     pub time_zone: String,
+    /// REPLY-4: how many messages a patient may send a day, and how long one may be.
+    pub patient_messages_per_day: u32,
+    pub patient_body_max_chars: usize,
 }
 
 impl Default for Settings {
@@ -30,6 +33,8 @@ impl Default for Settings {
             patient_banner: "For emergencies call 911. Messages are answered within one business day.".into(),
             urgent_phone: String::new(),
             time_zone: "UTC".into(),
+            patient_messages_per_day: 10,
+            patient_body_max_chars: 5_000,
         }
     }
 }
@@ -68,6 +73,17 @@ pub struct StaffItem {
     /// ROLE-5: a switched-off user cannot send to patients.
     pub portal_messaging: bool,
     pub created_at: String,
+    /// REPLY-5: an out-of-office period and its auto-reply text, set by the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_office: Option<OutOfOffice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutOfOffice {
+    pub from: String,
+    pub to: String,
+    pub text: String,
 }
 
 impl StaffItem {

@@ -27,6 +27,12 @@ pub const ROUTES: &[Route] = &[
     Route { method: "PUT", path: "/drafts/{id}", function: "drafts" },
     Route { method: "DELETE", path: "/drafts/{id}", function: "drafts" },
     Route { method: "POST", path: "/drafts/{id}/send", function: "drafts" },
+    Route { method: "POST", path: "/conversations/{id}/close", function: "conversation-state" },
+    Route { method: "POST", path: "/conversations/{id}/reopen", function: "conversation-state" },
+    Route { method: "GET", path: "/settings", function: "settings" },
+    Route { method: "PUT", path: "/settings", function: "settings" },
+    Route { method: "PUT", path: "/me/out-of-office", function: "settings" },
+    Route { method: "GET", path: "/portal/banner", function: "settings" },
 ];
 
 /// Matches a concrete path against a route template, returning the path parameters.

@@ -972,6 +972,63 @@ impl Tx {
         self.push_update("marker", update)
     }
 
+    /// Replaces a practice's settings (SET-1).
+    pub fn practice_settings(&mut self, store: &Store, practice_id: &str, settings: &Settings) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::practice(practice_id)))
+            .key(keys::SK, s(keys::PRACTICE_SK))
+            .update_expression("SET settings = :s")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":s", to_value(settings)?);
+        self.push_update("practice", update)
+    }
+
+    /// Sets or clears a staff user's out-of-office (REPLY-5); only while the user is active.
+    pub fn staff_out_of_office(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        user_id: &str,
+        ooo: Option<&OutOfOffice>,
+    ) -> Result<()> {
+        let mut update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::practice(practice_id)))
+            .key(keys::SK, s(keys::staff_sk(user_id)))
+            .condition_expression("active = :t")
+            .expression_attribute_values(":t", AttributeValue::Bool(true));
+        update = match ooo {
+            Some(o) => update.update_expression("SET outOfOffice = :o").expression_attribute_values(":o", to_value(o)?),
+            None => update.update_expression("REMOVE outOfOffice"),
+        };
+        self.push_update("actor", update)
+    }
+
+    /// Counts one message of a patient's day (REPLY-4), refused at the practice's limit.
+    pub fn patient_daily_count(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        patient_id: &str,
+        day: &str,
+        limit: u32,
+    ) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::patient(practice_id, patient_id)))
+            .key(keys::SK, s(format!("DAY#{day}")))
+            .update_expression("ADD messages :one SET expiresAt = :expires")
+            .condition_expression("attribute_not_exists(messages) OR messages < :limit")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(u64::from(limit)))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N((crate::ids::epoch_seconds() + 3 * 86_400).to_string()),
+            );
+        self.push_update("limit", update)
+    }
+
     /// Removes a former viewer's inbox entry (reassignment took its visibility away),
     /// guarded by the unread count its counters are corrected by.
     pub fn entry_delete(

@@ -1,4 +1,6 @@
-//! `conversation-state`: PUT /conversations/{id}/state, the caller's own flags (CONV-3, CONV-4).
+//! `conversation-state`: the caller's own flags (PUT /conversations/{id}/state, CONV-3,
+//! CONV-4) and the thread's open/closed status (POST /conversations/{id}/close and /reopen,
+//! REPLY-3).
 
 use carethread_core::api;
 use carethread_core::ops::conversations::{self, StateRequest};
@@ -9,8 +11,20 @@ use lambda_http::{Body, Error, Request, Response};
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
         let ctx = api::context(&req, false)?;
-        let body: StateRequest = api::json_body(&req)?;
-        conversations::set_state(app, &ctx, &api::path_param(&req, "id"), body).await.map(|b| (200, b))
+        let id = api::path_param(&req, "id");
+        match api::route_key(&req).as_str() {
+            "PUT /conversations/{id}/state" => {
+                let body: StateRequest = api::json_body(&req)?;
+                conversations::set_state(app, &ctx, &id, body).await.map(|b| (200, b))
+            }
+            "POST /conversations/{id}/close" => {
+                conversations::set_status(app, &ctx, &id, false).await.map(|b| (200, b))
+            }
+            "POST /conversations/{id}/reopen" => {
+                conversations::set_status(app, &ctx, &id, true).await.map(|b| (200, b))
+            }
+            _ => Err(api::not_found_route()),
+        }
     }
     .await;
     Ok(api::respond(&api::request_id(&req), outcome))

@@ -41,6 +41,8 @@ pub struct MessageOptions {
     pub allow_response: Option<bool>,
     pub allow_attachments: Option<bool>,
     pub mask_name: Option<bool>,
+    /// REPLY-3: send, then close the conversation (staff replies only).
+    pub send_and_close: Option<bool>,
 }
 
 /// POST /conversations.
@@ -191,9 +193,16 @@ pub async fn compose_from_draft(
         (None, Some(c)) => Subject::parse(Some(&format!("Re: {}", c.label)))?,
         (s, _) => Subject::parse(s.as_deref())?,
     };
-    let body = Body::parse(req.body.as_deref(), limits)?;
+    let body = if caller.is_staff() {
+        Body::parse(req.body.as_deref(), limits)?
+    } else {
+        super::patient_body(req.body.as_deref(), &dir.practice.settings)?
+    };
     let priority = parse_priority(req.priority.as_deref())?;
     let options = req.options.unwrap_or_default();
+    if options.send_and_close.is_some() {
+        return Err(Error::invalid("options.sendAndClose", "sendAndClose applies to replies"));
+    }
     let attachments = attachments_for(app, caller, &req.attachment_ids).await?;
 
     if !caller.is_staff() {
@@ -430,10 +439,18 @@ async fn start_thread(
     };
 
     let mut tx = Tx::new();
+    let settings = &dir.practice.settings;
     if caller.is_staff() {
         tx.check_staff_active(&app.store, p, &caller.user_id, t.kind.is_patient_facing())?;
     } else {
         tx.check_patient_exists(&app.store, p, &caller.user_id)?;
+        tx.patient_daily_count(
+            &app.store,
+            p,
+            &caller.user_id,
+            &super::message_day(),
+            settings.patient_messages_per_day,
+        )?;
     }
     tx.put_new(&app.store, "conversation", &conversation)?;
     tx.put_new(&app.store, "message", &message)?;
@@ -502,6 +519,7 @@ async fn start_thread(
         "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
         "draft" => Error::NotFound("draft"),
         "marker" => Error::Unavailable("a concurrent conversation about this patient; retry".into()),
+        "limit" => super::daily_limit_reached(settings),
         _ => Error::Conflict("the conversation could not be created, retry".into()),
     })
     .await?;
@@ -562,16 +580,25 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     let (conversation, practice) =
         tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.practice(p))?;
     let practice = practice.ok_or(Error::Unauthenticated)?;
-    let body = Body::parse(req.body.as_deref(), practice.settings.body_limits())?;
+    let by_patient = !caller.is_staff();
+    let body = if by_patient {
+        super::patient_body(req.body.as_deref(), &practice.settings)?
+    } else {
+        Body::parse(req.body.as_deref(), practice.settings.body_limits())?
+    };
     let priority = parse_priority(req.priority.as_deref())?;
     let options = req.options.unwrap_or_default();
+    let send_and_close = options.send_and_close.unwrap_or(false);
     let kind = ConversationKind::parse(&conversation.summary.kind)?;
-    let by_patient = !caller.is_staff();
     if by_patient {
         if req.internal {
             return Err(Error::Forbidden("patients cannot write internal notes".into()));
         }
-        if options.allow_response.is_some() || options.allow_attachments.is_some() || options.mask_name.is_some() {
+        if options.allow_response.is_some()
+            || options.allow_attachments.is_some()
+            || options.mask_name.is_some()
+            || options.send_and_close.is_some()
+        {
             return Err(Error::Forbidden("thread options are for staff".into()));
         }
         if conversation.summary.status != "open" || !conversation.summary.allow_response {
@@ -630,6 +657,8 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     let mut tx = Tx::new();
     if by_patient {
         tx.check_patient_exists(&app.store, p, &caller.user_id)?;
+        let limit = practice.settings.patient_messages_per_day;
+        tx.patient_daily_count(&app.store, p, &caller.user_id, &super::message_day(), limit)?;
     } else {
         tx.check_staff_active(&app.store, p, &caller.user_id, kind.is_patient_facing() && !req.internal)?;
     }
@@ -693,12 +722,23 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     let (body_json, fresh) = commit_created_fresh(app, ctx, tx, response, |label| match label {
         "conversation" => Error::Conflict("this conversation does not accept replies".into()),
         "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
+        "limit" => super::daily_limit_reached(&practice.settings),
         _ => Error::Conflict("the message could not be stored, retry".into()),
     })
     .await?;
     // Internal notes are never indexed (see ops::search).
     if fresh && !req.internal {
         search::index_conversation(app, p, &conversation_id, &[&body.preview()], None).await;
+    }
+    // REPLY-2, REPLY-3: the message is stored first; a failed control change leaves it sent
+    // with the thread as it was, and the change can be repeated.
+    let controls = Controls {
+        open: send_and_close.then_some(false),
+        allow_response: options.allow_response,
+        allow_attachments: options.allow_attachments,
+    };
+    if fresh && (controls.open.is_some() || controls.allow_response.is_some() || controls.allow_attachments.is_some()) {
+        set_controls(app, ctx, &conversation_id, controls).await?;
     }
     Ok(body_json)
 }
@@ -1012,4 +1052,86 @@ pub async fn set_state(
     };
     let item = Renderer::new(app, caller).inbox_item(&updated).await?;
     serde_json::to_value(item).map_err(Error::internal)
+}
+
+/// Thread controls a staff member may change (REPLY-2, REPLY-3).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Controls {
+    pub open: Option<bool>,
+    pub allow_response: Option<bool>,
+    pub allow_attachments: Option<bool>,
+}
+
+/// POST /conversations/{id}/close and /reopen (REPLY-3): staff only. A closed conversation
+/// takes no patient replies; staff can reopen it. Every viewer's row shows the new status.
+pub async fn set_status(app: &App, ctx: &RequestCtx, conversation_id: &str, open: bool) -> Result<serde_json::Value> {
+    set_controls(app, ctx, conversation_id, Controls { open: Some(open), ..Default::default() }).await
+}
+
+/// Changes a conversation's thread controls and every viewer's copy of them.
+pub async fn set_controls(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation_id: &str,
+    change: Controls,
+) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id =
+        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let (mut conversation, dir) =
+        tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.directory(p))?;
+    let dir = dir.ok_or(Error::Unauthenticated)?;
+    if !caller.is_staff() {
+        return Err(Error::Forbidden("only staff may close or reopen a conversation".into()));
+    }
+    let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
+    let renderer = Renderer::new(app, caller);
+    let before = conversation.summary.clone();
+    if let Some(open) = change.open {
+        conversation.summary.status = if open { "open" } else { "closed" }.to_string();
+    }
+    conversation.summary.allow_response = change.allow_response.unwrap_or(before.allow_response);
+    conversation.summary.allow_attachments = change.allow_attachments.unwrap_or(before.allow_attachments);
+    if conversation.summary != before {
+        let expected_version = conversation.version;
+        conversation.version += 1;
+        let (preview, sender, visible) = latest_for_new_viewers(app, &conversation).await?;
+        let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
+        let mut tx = Tx::new();
+        tx.check_caller(&app.store, caller)?;
+        tx.conversation_replace_membership(&app.store, &conversation, expected_version)?;
+        for v in &conversation.viewers {
+            let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
+            tx.entry_set_summary(&app.store, p, v, &conversation, &preview, &sender, count)?;
+        }
+        let action = match change.open {
+            Some(true) => "conversation.reopen",
+            Some(false) => "conversation.close",
+            None => "conversation.controls",
+        };
+        tx.put(
+            &app.store,
+            "audit",
+            &audit::event(
+                ctx,
+                action,
+                AuditRecord {
+                    record_type: "conversation",
+                    record_id: &conversation_id,
+                    patient_id: patient_id.as_deref(),
+                },
+                "success",
+            ),
+        )?;
+        match app.store.commit(tx).await? {
+            Ok(()) => {}
+            Err("actor") => return Err(Error::Unauthenticated),
+            Err(_) => {
+                return Err(Error::Conflict("the conversation was changed by someone else; reload and retry".into()))
+            }
+        }
+    }
+    let (view, _) = renderer.conversation(&conversation, &names).await?;
+    Ok(json!({ "conversation": view }))
 }

@@ -93,6 +93,7 @@ pub async fn create_practice(
         active: true,
         portal_messaging: true,
         created_at: at,
+        out_of_office: None,
     };
     let ctx = RequestCtx {
         caller: Caller { practice_id: practice_id.clone(), user_id: "operator".into(), role: Role::Admin },
@@ -143,6 +144,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
         active: req.active.unwrap_or(true),
         portal_messaging: req.portal_messaging.unwrap_or(true),
         created_at: ids::now(),
+        out_of_office: None,
     };
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;

@@ -7,6 +7,7 @@ pub mod directory;
 pub mod drafts;
 pub mod inbox;
 pub mod search;
+pub mod settings;
 
 use crate::app::{App, RequestCtx};
 use crate::crypto::Binding;
@@ -134,4 +135,43 @@ pub async fn commit_created_fresh(
         Err("actor") => Err(Error::Unauthenticated),
         Err(label) => Err(on_condition(label)),
     }
+}
+
+/// REPLY-4: where a patient should turn when a message cannot be taken.
+fn urgent_path(settings: &crate::records::Settings) -> String {
+    if settings.urgent_phone.is_empty() {
+        "For anything urgent, call the practice.".to_string()
+    } else {
+        format!("For anything urgent, call {}.", settings.urgent_phone)
+    }
+}
+
+/// A patient's message body under the practice's patient limit (REPLY-4): too long is 413,
+/// with the urgent path.
+pub fn patient_body(raw: Option<&str>, settings: &crate::records::Settings) -> Result<crate::domain::Body> {
+    let limits = crate::domain::BodyLimits {
+        min_chars: settings.body_min_chars,
+        max_chars: settings.body_max_chars.min(settings.patient_body_max_chars),
+    };
+    crate::domain::Body::parse(raw, limits).map_err(|e| match e {
+        Error::TooLarge { field, .. } => Error::TooLarge {
+            detail: format!("Messages may have at most {} characters. {}", limits.max_chars, urgent_path(settings)),
+            field,
+        },
+        other => other,
+    })
+}
+
+/// REPLY-4: the daily limit was reached; nothing was stored.
+pub fn daily_limit_reached(settings: &crate::records::Settings) -> Error {
+    Error::TooMany(format!(
+        "You have sent the {} messages a day this practice accepts. {}",
+        settings.patient_messages_per_day,
+        urgent_path(settings)
+    ))
+}
+
+/// The day a patient's message counts against (UTC).
+pub fn message_day() -> String {
+    ids::now()[..10].to_string()
 }

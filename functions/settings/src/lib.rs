@@ -1,0 +1,29 @@
+//! `settings`: practice settings (SET-1), the caller's out-of-office (REPLY-5) and the
+//! patient banner (COMPOSE-3).
+
+use carethread_core::api;
+use carethread_core::ops::settings::{self, OutOfOfficeRequest, SettingsPatch};
+use carethread_core::App;
+use lambda_http::{Body, Error, Request, Response};
+
+#[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    let outcome = async {
+        let ctx = api::context(&req, false)?;
+        match api::route_key(&req).as_str() {
+            "GET /settings" => settings::get(app, &ctx).await.map(|b| (200, b)),
+            "PUT /settings" => {
+                let patch: SettingsPatch = api::json_body(&req)?;
+                settings::put(app, &ctx, patch).await.map(|b| (200, b))
+            }
+            "PUT /me/out-of-office" => {
+                let body: Option<OutOfOfficeRequest> = api::json_body(&req)?;
+                settings::put_out_of_office(app, &ctx, body).await.map(|b| (200, b))
+            }
+            "GET /portal/banner" => settings::banner(app, &ctx).await.map(|b| (200, b)),
+            _ => Err(api::not_found_route()),
+        }
+    }
+    .await;
+    Ok(api::respond(&api::request_id(&req), outcome))
+}

@@ -1,0 +1,182 @@
+//! Practice settings (SET-1), a staff user's out-of-office (REPLY-5) and the patient banner
+//! (COMPOSE-3).
+
+use super::active_staff;
+use crate::app::{App, RequestCtx};
+use crate::audit::{self, AuditRecord};
+use crate::domain::RoleClass;
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::records::{OutOfOffice, Settings};
+use crate::store::Tx;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// PUT /settings: any subset of the settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SettingsPatch {
+    pub body_min_chars: Option<usize>,
+    pub body_max_chars: Option<usize>,
+    pub attachment_max_bytes: Option<u64>,
+    pub patient_banner: Option<String>,
+    pub urgent_phone: Option<String>,
+    pub time_zone: Option<String>,
+    pub patient_messages_per_day: Option<u32>,
+    pub patient_body_max_chars: Option<usize>,
+}
+
+/// PUT /me/out-of-office.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OutOfOfficeRequest {
+    pub from: String,
+    pub to: String,
+    pub text: String,
+}
+
+impl SettingsPatch {
+    /// The settings after this patch, or 422 naming the first field that breaks a rule.
+    pub fn apply(self, mut s: Settings) -> Result<Settings> {
+        if let Some(v) = self.body_min_chars {
+            s.body_min_chars = v;
+        }
+        if let Some(v) = self.body_max_chars {
+            if !(1..=20_000).contains(&v) {
+                return Err(Error::invalid("bodyMaxChars", "bodyMaxChars must be from 1 to 20000"));
+            }
+            s.body_max_chars = v;
+        }
+        if s.body_min_chars < 1 || s.body_min_chars > s.body_max_chars {
+            return Err(Error::invalid("bodyMinChars", "bodyMinChars must be from 1 to bodyMaxChars"));
+        }
+        if let Some(v) = self.attachment_max_bytes {
+            if !(1..=10 * 1024 * 1024).contains(&v) {
+                return Err(Error::invalid("attachmentMaxBytes", "attachmentMaxBytes must be from 1 to 10485760"));
+            }
+            s.attachment_max_bytes = v;
+        }
+        if let Some(v) = self.patient_banner {
+            if v.chars().count() > 2_000 {
+                return Err(Error::invalid("patientBanner", "patientBanner is longer than 2000 characters"));
+            }
+            s.patient_banner = v;
+        }
+        if let Some(v) = self.urgent_phone {
+            s.urgent_phone = if v.is_empty() { v } else { crate::domain::parse_phone("urgentPhone", &v)? };
+        }
+        if let Some(v) = self.time_zone {
+            let ok =
+                !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
+            if !ok {
+                return Err(Error::invalid(
+                    "timeZone",
+                    "timeZone must be an IANA time zone name such as America/Chicago",
+                ));
+            }
+            s.time_zone = v;
+        }
+        if let Some(v) = self.patient_messages_per_day {
+            if !(1..=1_000).contains(&v) {
+                return Err(Error::invalid("patientMessagesPerDay", "patientMessagesPerDay must be from 1 to 1000"));
+            }
+            s.patient_messages_per_day = v;
+        }
+        if let Some(v) = self.patient_body_max_chars {
+            if !(1..=20_000).contains(&v) {
+                return Err(Error::invalid("patientBodyMaxChars", "patientBodyMaxChars must be from 1 to 20000"));
+            }
+            s.patient_body_max_chars = v;
+        }
+        Ok(s)
+    }
+}
+
+/// GET /settings (staff).
+pub async fn get(app: &App, ctx: &RequestCtx) -> Result<Value> {
+    if !ctx.caller.is_staff() {
+        return Err(Error::Forbidden("practice settings are for staff".into()));
+    }
+    let practice = app.store.practice(&ctx.caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
+    Ok(json!({ "settings": practice.settings }))
+}
+
+/// PUT /settings (admin class).
+pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Value> {
+    let caller = &ctx.caller;
+    if caller.class() != RoleClass::Admin {
+        return Err(Error::Forbidden("only admin roles may change practice settings".into()));
+    }
+    let p = caller.practice_id.as_str();
+    let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
+    let settings = patch.apply(practice.settings)?;
+    let mut tx = Tx::new();
+    tx.check_caller(&app.store, caller)?;
+    tx.practice_settings(&app.store, p, &settings)?;
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "settings.update",
+            AuditRecord { record_type: "practice", record_id: p, patient_id: None },
+            "success",
+        ),
+    )?;
+    match app.store.commit(tx).await? {
+        Ok(()) => Ok(json!({ "settings": settings })),
+        Err(_) => Err(Error::Unauthenticated),
+    }
+}
+
+/// PUT /me/out-of-office: the caller's own period and text, or `null` to clear it.
+pub async fn put_out_of_office(app: &App, ctx: &RequestCtx, req: Option<OutOfOfficeRequest>) -> Result<Value> {
+    let caller = &ctx.caller;
+    if !caller.is_staff() {
+        return Err(Error::Forbidden("out-of-office is for staff".into()));
+    }
+    let p = caller.practice_id.as_str();
+    let ooo = match req {
+        Some(r) => {
+            let from = ids::parse_time("from", &r.from)?;
+            let to = ids::parse_time("to", &r.to)?;
+            if to <= from {
+                return Err(Error::invalid("to", "`to` must be after `from`"));
+            }
+            let text = r.text.trim();
+            if text.is_empty() || text.chars().count() > 2_000 {
+                return Err(Error::invalid("text", "text must have 1 to 2000 characters"));
+            }
+            Some(OutOfOffice { from: ids::format_time(from), to: ids::format_time(to), text: text.to_string() })
+        }
+        None => None,
+    };
+    let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
+    active_staff(&dir, caller)?;
+    let mut tx = Tx::new();
+    tx.staff_out_of_office(&app.store, p, &caller.user_id, ooo.as_ref())?;
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "staff.out_of_office",
+            AuditRecord { record_type: "staff", record_id: &caller.user_id, patient_id: None },
+            "success",
+        ),
+    )?;
+    match app.store.commit(tx).await? {
+        Ok(()) => Ok(json!({ "outOfOffice": ooo })),
+        Err(_) => Err(Error::Unauthenticated),
+    }
+}
+
+/// GET /portal/banner: the text a patient sees before writing (COMPOSE-3).
+pub async fn banner(app: &App, ctx: &RequestCtx) -> Result<Value> {
+    let practice = app.store.practice(&ctx.caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
+    Ok(json!({
+        "banner": practice.settings.patient_banner,
+        "practiceName": practice.name,
+        "urgentPhone": practice.settings.urgent_phone,
+    }))
+}

@@ -1,0 +1,186 @@
+//! Care-team workflows (issue 4, in part): settings (SET-1), patient limits (REPLY-4), thread
+//! controls (REPLY-2, REPLY-3), out-of-office (REPLY-5 settings), through the local gateway.
+
+use carethread_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn setup() -> (TestApp, DemoPractice) {
+    let app = TestApp::spawn().await;
+    let practice = app.demo_practice().await;
+    (app, practice)
+}
+
+async fn put(app: &TestApp, user: &User, path: &str, body: Value) -> Answer {
+    app.send("PUT", path, Some(&user.token), Some(&body), &[]).await
+}
+
+async fn create(app: &TestApp, from: &User, body: Value) -> String {
+    let res = app.post(&from.token, "/conversations", body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    res.body["conversation"]["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn set_1_compose_7_settings_are_admin_only_validated_and_applied() {
+    let (app, p) = setup().await;
+    let res = app.get(&p.nurse.token, "/settings").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["settings"]["bodyMaxChars"], 20_000, "SPEC defaults");
+    assert_eq!(res.body["settings"]["attachmentMaxBytes"], 10 * 1024 * 1024);
+    assert_eq!(put(&app, &p.nurse, "/settings", json!({ "bodyMaxChars": 50 })).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&p.jane.token, "/settings").await.status, StatusCode::FORBIDDEN);
+    let res = put(&app, &p.admin, "/settings", json!({ "bodyMaxChars": 0 })).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "bodyMaxChars");
+    let res = put(&app, &p.admin, "/settings", json!({ "urgentPhone": "call us" })).await;
+    assert_eq!(res.body["field"], "urgentPhone");
+    assert_eq!(put(&app, &p.admin, "/settings", json!({ "retention": 3 })).await.status, StatusCode::BAD_REQUEST);
+    let res =
+        put(&app, &p.manager, "/settings", json!({ "bodyMaxChars": 50, "patientBanner": "We answer within a day." }))
+            .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["settings"]["bodyMaxChars"], 50);
+
+    // COMPOSE-7: the practice's maximum applies, and the error names the field.
+    let res = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "s", "body": "x".repeat(51) }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(res.body["field"], "body");
+    // COMPOSE-3: the banner is there for the patient before writing.
+    let res = app.get(&p.jane.token, "/portal/banner").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.body["banner"], "We answer within a day.");
+}
+
+#[tokio::test]
+async fn reply_4_patient_limits_answer_429_or_413_with_the_urgent_phone_and_store_nothing() {
+    let (app, p) = setup().await;
+    let res = put(
+        &app,
+        &p.admin,
+        "/settings",
+        json!({ "patientMessagesPerDay": 2, "patientBodyMaxChars": 20, "urgentPhone": "+15550001111" }),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let cid = create(&app, &p.jane, json!({ "subject": "Question", "body": "First one" })).await;
+    let path = format!("/conversations/{cid}/messages");
+    assert_eq!(app.post(&p.jane.token, &path, json!({ "body": "Second one" })).await.status, StatusCode::CREATED);
+    let res = app.post(&p.jane.token, &path, json!({ "body": "Third one" })).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.body);
+    assert!(res.body["detail"].as_str().unwrap().contains("+15550001111"), "{}", res.body);
+    let res = app.post(&p.jane.token, "/conversations", json!({ "subject": "Another", "body": "Fourth" })).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    // Too long: 413, with the urgent path too.
+    let res = app.post(&p.john.token, "/conversations", json!({ "subject": "Long", "body": "x".repeat(21) })).await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(res.body["detail"].as_str().unwrap().contains("+15550001111"));
+    // Nothing was stored: two messages, one conversation; staff are not limited.
+    let thread = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(thread.body["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(app.inbox_ids(&p.jane).await.len(), 1);
+    assert!(app.inbox_ids(&p.john).await.is_empty());
+    assert_eq!(
+        app.post(&p.doctor.token, &path, json!({ "body": "Staff are not limited by the patient cap." })).await.status,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn reply_3_send_and_close_then_reopen() {
+    let (app, p) = setup().await;
+    let cid = create(
+        &app,
+        &p.doctor,
+        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "In." }),
+    )
+    .await;
+    let path = format!("/conversations/{cid}/messages");
+    let res = app
+        .post(&p.doctor.token, &path, json!({ "body": "All done, closing.", "options": { "sendAndClose": true } }))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let thread = app.get(&p.jane.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(thread.body["conversation"]["status"], "closed");
+    assert_eq!(app.get(&p.jane.token, "/inbox").await.body["items"][0]["conversation"]["status"], "closed");
+    assert_eq!(app.post(&p.jane.token, &path, json!({ "body": "One more thing" })).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        app.post(&p.jane.token, &format!("/conversations/{cid}/reopen"), json!({})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(&p.front_desk.token, &format!("/conversations/{cid}/reopen"), json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let res = app.post(&p.nurse.token, &format!("/conversations/{cid}/reopen"), json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["conversation"]["status"], "open");
+    assert_eq!(app.post(&p.jane.token, &path, json!({ "body": "One more thing" })).await.status, StatusCode::CREATED);
+    let res = app.post(&p.doctor.token, &format!("/conversations/{cid}/close"), json!({})).await;
+    assert_eq!(res.body["conversation"]["status"], "closed");
+}
+
+#[tokio::test]
+async fn reply_2_allow_response_attachments_and_mask_name() {
+    let (app, p) = setup().await;
+    let cid =
+        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "FYI", "body": "Note" }))
+            .await;
+    let path = format!("/conversations/{cid}/messages");
+    // Mask name: the patient sees "Clinic Staff"; staff still see who.
+    let res =
+        app.post(&p.doctor.token, &path, json!({ "body": "From the team", "options": { "maskName": true } })).await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let patient_view = app.get(&p.jane.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(patient_view.body["messages"][1]["sender"]["displayName"], "Clinic Staff");
+    assert!(!patient_view.body["messages"][1].to_string().contains(&p.doctor.id), "no id behind the mask");
+    let staff_view = app.get(&p.nurse.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(staff_view.body["messages"][1]["sender"]["displayName"], "Maria Tester");
+    // Allow response off: the thread is closed to patient replies; back on, open again.
+    let res = app
+        .post(&p.doctor.token, &path, json!({ "body": "No reply needed", "options": { "allowResponse": false } }))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(app.get(&p.jane.token, "/inbox").await.body["items"][0]["conversation"]["allowResponse"], false);
+    assert_eq!(app.post(&p.jane.token, &path, json!({ "body": "But..." })).await.status, StatusCode::CONFLICT);
+    let res = app
+        .post(
+            &p.doctor.token,
+            &path,
+            json!({ "body": "Go ahead", "options": { "allowResponse": true, "allowAttachments": true } }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(app.post(&p.jane.token, &path, json!({ "body": "Thanks" })).await.status, StatusCode::CREATED);
+    // Patients cannot set thread options.
+    let res = app.post(&p.jane.token, &path, json!({ "body": "x", "options": { "allowResponse": true } })).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn reply_5_out_of_office_is_set_by_each_staff_user_for_themselves() {
+    let (app, p) = setup().await;
+    let ooo = json!({ "from": "2026-12-20T00:00:00Z", "to": "2027-01-02T00:00:00Z", "text": "Away until January 2." });
+    let res = put(&app, &p.doctor, "/me/out-of-office", ooo.clone()).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["outOfOffice"]["text"], "Away until January 2.");
+    assert_eq!(put(&app, &p.jane, "/me/out-of-office", ooo).await.status, StatusCode::FORBIDDEN);
+    let res = put(
+        &app,
+        &p.doctor,
+        "/me/out-of-office",
+        json!({ "from": "2027-01-02T00:00:00Z", "to": "2026-12-20T00:00:00Z", "text": "x" }),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "to");
+    let res = put(&app, &p.doctor, "/me/out-of-office", Value::Null).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.body["outOfOffice"], Value::Null);
+}
