@@ -174,6 +174,16 @@ pub fn json_response(status: u16, body: &serde_json::Value) -> Response<Body> {
         .expect("static response parts")
 }
 
+/// A 200 with a body of another type (a transcript: text or FHIR JSON).
+pub fn document_response(content_type: &str, body: String) -> Response<Body> {
+    Response::builder()
+        .status(200)
+        .header(http::header::CONTENT_TYPE, content_type)
+        .header(http::header::CACHE_CONTROL, "no-store")
+        .body(Body::Text(body))
+        .expect("static response parts")
+}
+
 /// The only place an error becomes a response. Server faults are logged with their cause
 /// chain (SDK errors name operations and codes, never item contents); bodies carry only the
 /// problem type and the request id.

@@ -33,6 +33,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "PUT", path: "/settings", function: "settings" },
     Route { method: "PUT", path: "/me/out-of-office", function: "settings" },
     Route { method: "GET", path: "/portal/banner", function: "settings" },
+    Route { method: "GET", path: "/conversations/{id}/export", function: "get-conversation" },
 ];
 
 /// Matches a concrete path against a route template, returning the path parameters.

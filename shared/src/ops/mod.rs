@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod conversations;
 pub mod directory;
 pub mod drafts;
+pub mod export;
 pub mod inbox;
 pub mod search;
 pub mod settings;
