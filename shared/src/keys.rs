@@ -111,6 +111,19 @@ pub fn audit_by_patient(p: &str, pat: &str) -> String {
     format!("PRAC#{p}#AUDITPAT#{pat}")
 }
 
+/// A task linked to a message (CONV-7); GSI1 lists an assignee's tasks, open ones first, by
+/// due date.
+pub fn task(p: &str, t: &str) -> String {
+    format!("PRAC#{p}#TASK#{t}")
+}
+pub const TASK_SK: &str = "TASK";
+pub fn tasks_of(p: &str, assignee: &str) -> String {
+    format!("PRAC#{p}#TASKS#{assignee}")
+}
+pub fn task_sort(done: bool, due: &str, t: &str) -> String {
+    format!("{}#{due}#{t}", if done { "1" } else { "0" })
+}
+
 pub fn attachment(p: &str, a: &str) -> String {
     format!("PRAC#{p}#ATT#{a}")
 }

@@ -385,6 +385,25 @@ pub struct DraftItem {
     pub updated_at: String,
 }
 
+/// A task linked to a message (CONV-7); the title is sealed to the task.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    pub id: String,
+    pub conversation_id: String,
+    pub message_id: String,
+    pub title: Sealed,
+    pub assignee_id: String,
+    pub due_date: String,
+    pub done: bool,
+    pub created_by: String,
+    pub created_at: String,
+}
+
 /// The first answer to an `Idempotency-Key`: which request it was, and what it made.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -34,6 +34,9 @@ pub const ROUTES: &[Route] = &[
     Route { method: "PUT", path: "/me/out-of-office", function: "settings" },
     Route { method: "GET", path: "/portal/banner", function: "settings" },
     Route { method: "GET", path: "/conversations/{id}/export", function: "get-conversation" },
+    Route { method: "POST", path: "/conversations/{id}/messages/{messageId}/tasks", function: "tasks" },
+    Route { method: "GET", path: "/tasks", function: "tasks" },
+    Route { method: "PATCH", path: "/tasks/{id}", function: "tasks" },
 ];
 
 /// Matches a concrete path against a route template, returning the path parameters.

@@ -517,6 +517,26 @@ impl Store {
         Ok((drafts, next))
     }
 
+    pub async fn task(&self, practice_id: &str, task_id: &str) -> Result<Option<TaskItem>> {
+        self.get(keys::task(practice_id, task_id), keys::TASK_SK).await
+    }
+
+    /// An assignee's tasks, open ones first by due date (one Query on GSI1).
+    pub async fn tasks_of(&self, practice_id: &str, assignee: &str, limit: usize) -> Result<Vec<TaskItem>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(keys::tasks_of(practice_id, assignee)))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+
     pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
         self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
     }

@@ -279,3 +279,68 @@ async fn conv_8_transcript_exports_as_text_and_as_fhir_r4_communications() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
+
+#[tokio::test]
+async fn conv_7_tasks_link_to_a_message_and_are_listed_per_assignee() {
+    let (app, p) = setup().await;
+    let res = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Refill", "body": "Need a refill" }),
+        )
+        .await;
+    let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
+    let mid = res.body["message"]["id"].as_str().unwrap().to_string();
+    let path = format!("/conversations/{cid}/messages/{mid}/tasks");
+    let task = |title: &str, who: &str, due: &str| json!({ "title": title, "assigneeId": who, "dueDate": due });
+    let res = app.post(&p.doctor.token, &path, task("Call pharmacy", &p.nurse.id, "2026-12-02")).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(res.body["task"]["title"], "Call pharmacy");
+    let first = res.body["task"]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.post(&p.doctor.token, &path, task("Check labs", &p.nurse.id, "2026-12-01")).await.status,
+        StatusCode::CREATED
+    );
+    // The front desk cannot see the conversation, so cannot be given a task on it.
+    let res = app.post(&p.doctor.token, &path, task("x", &p.front_desk.id, "2026-12-01")).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "assigneeId");
+    assert_eq!(app.post(&p.doctor.token, &path, task("x", &p.nurse.id, "tomorrow")).await.body["field"], "dueDate");
+    assert_eq!(
+        app.post(&p.jane.token, &path, task("x", &p.nurse.id, "2026-12-01")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(&p.front_desk.token, &path, task("x", &p.nurse.id, "2026-12-01")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let other = format!("/conversations/{cid}/messages/msg_nothere/tasks");
+    assert_eq!(
+        app.post(&p.doctor.token, &other, task("x", &p.nurse.id, "2026-12-01")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let titles = |v: &Value| {
+        v["items"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let mine = app.get(&p.nurse.token, "/tasks?assignee=me").await;
+    assert_eq!(titles(&mine.body), vec!["Check labs", "Call pharmacy"], "open tasks by due date");
+    let res =
+        app.send("PATCH", &format!("/tasks/{first}"), Some(&p.nurse.token), Some(&json!({ "done": true })), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["task"]["done"], true);
+    let mine = app.get(&p.nurse.token, "/tasks").await;
+    assert_eq!(titles(&mine.body), vec!["Check labs", "Call pharmacy"]);
+    assert_eq!(mine.body["items"][1]["done"], true, "done tasks after open ones");
+    assert!(app.get(&p.biller.token, "/tasks").await.body["items"].as_array().unwrap().is_empty());
+    assert_eq!(
+        app.get(&p.biller.token, &format!("/tasks?assignee={}", p.nurse.id)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(titles(&app.get(&p.doctor.token, &format!("/tasks?assignee={}", p.nurse.id)).await.body).len(), 2);
+    let res = app
+        .send("PATCH", &format!("/tasks/{first}"), Some(&p.biller.token), Some(&json!({ "done": false })), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+}

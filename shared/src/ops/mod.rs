@@ -9,6 +9,7 @@ pub mod export;
 pub mod inbox;
 pub mod search;
 pub mod settings;
+pub mod tasks;
 
 use crate::app::{App, RequestCtx};
 use crate::crypto::Binding;

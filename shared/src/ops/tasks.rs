@@ -1,0 +1,207 @@
+//! Tasks linked to a message (CONV-7): title, assignee, due date, done; listed per assignee.
+//! Staff only. A task is visible to its assignee, its creator and the admin class.
+
+use super::{active_staff, claim_idempotency, commit_created, facts};
+use crate::app::{App, RequestCtx};
+use crate::audit::{self, AuditRecord};
+use crate::crypto::Binding;
+use crate::domain::{parse_id, Caller, Role, RoleClass, CONVERSATION_ID, MESSAGE_ID, STAFF_ID};
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::keys;
+use crate::policy;
+use crate::records::{Sealed, TaskItem};
+use crate::store::Tx;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub const TASK_ID: &str = "tsk_";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaskRequest {
+    pub title: Option<String>,
+    pub assignee_id: Option<String>,
+    pub due_date: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaskPatch {
+    pub done: bool,
+}
+
+fn require_staff(caller: &Caller) -> Result<()> {
+    if caller.is_staff() {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("tasks are for staff".into()))
+    }
+}
+
+/// A due date `YYYY-MM-DD`.
+fn parse_due(raw: Option<&str>) -> Result<String> {
+    let s = raw.unwrap_or("");
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, format).map_err(|_| Error::invalid("dueDate", "dueDate must be a date such as 2026-12-01"))?;
+    Ok(s.to_string())
+}
+
+async fn view(app: &App, caller: &Caller, t: &TaskItem) -> Result<Value> {
+    let title = app
+        .envelope
+        .open_string(Binding { practice_id: &caller.practice_id, record: &t.id, field: "title" }, &t.title.0)
+        .await?;
+    Ok(json!({
+        "id": t.id, "conversationId": t.conversation_id, "messageId": t.message_id, "title": title,
+        "assigneeId": t.assignee_id, "dueDate": t.due_date, "done": t.done, "createdBy": t.created_by, "createdAt": t.created_at,
+    }))
+}
+
+/// POST /conversations/{id}/messages/{messageId}/tasks.
+pub async fn create(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation_id: &str,
+    message_id: &str,
+    req: TaskRequest,
+) -> Result<Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id =
+        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let message_id = parse_id("messageId", MESSAGE_ID, message_id).map_err(|_| Error::NotFound("message"))?;
+    let (conversation, messages) =
+        app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
+    if !policy::can_see(caller, &facts(&conversation)) {
+        return Err(Error::NotFound("conversation"));
+    }
+    require_staff(caller)?;
+    if !messages.iter().any(|m| m.id == message_id) {
+        return Err(Error::NotFound("message"));
+    }
+    let title = req.title.as_deref().map(str::trim).unwrap_or("");
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(Error::invalid("title", "title must have 1 to 200 characters"));
+    }
+    let due_date = parse_due(req.due_date.as_deref())?;
+    let assignee_id = parse_id("assigneeId", STAFF_ID, req.assignee_id.as_deref().unwrap_or(""))?;
+    let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
+    active_staff(&dir, caller)?;
+    let assignee = dir
+        .staff_member(&assignee_id)
+        .filter(|s| s.active)
+        .ok_or_else(|| Error::invalid("assigneeId", "no active staff user with this id in the practice"))?;
+    let assignee_caller =
+        Caller { practice_id: p.to_string(), user_id: assignee.id.clone(), role: Role::parse(&assignee.role)? };
+    if !policy::can_see(&assignee_caller, &facts(&conversation)) {
+        return Err(Error::invalid(
+            "assigneeId",
+            "the assignee cannot see this conversation; assign the conversation first",
+        ));
+    }
+    let id = ids::new_id(TASK_ID);
+    let sealed = Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "title" }, title).await?);
+    let task = TaskItem {
+        pk: keys::task(p, &id),
+        sk: keys::TASK_SK.into(),
+        gsi1pk: keys::tasks_of(p, &assignee_id),
+        gsi1sk: keys::task_sort(false, &due_date, &id),
+        id: id.clone(),
+        conversation_id: conversation_id.clone(),
+        message_id,
+        title: sealed,
+        assignee_id,
+        due_date,
+        done: false,
+        created_by: caller.user_id.clone(),
+        created_at: ids::now(),
+    };
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
+    let mut tx = Tx::new();
+    tx.check_caller(&app.store, caller)?;
+    tx.put_new(&app.store, "task", &task)?;
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "task.create",
+            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
+            "success",
+        ),
+    )?;
+    let response = json!({ "task": view(app, caller, &task).await? });
+    claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
+    commit_created(app, ctx, tx, response, |_| Error::Conflict("task id collision, retry".into())).await
+}
+
+/// GET /tasks?assignee=me (or a staff id, for admin and provider roles).
+pub async fn list(app: &App, ctx: &RequestCtx, assignee: Option<&str>) -> Result<Value> {
+    let caller = &ctx.caller;
+    require_staff(caller)?;
+    let assignee = match assignee.unwrap_or("me") {
+        "me" => caller.user_id.clone(),
+        other => {
+            let id = parse_id("assignee", STAFF_ID, other)?;
+            if id != caller.user_id && !matches!(caller.class(), RoleClass::Admin | RoleClass::Provider) {
+                return Err(Error::Forbidden("only admin and provider roles may list another user's tasks".into()));
+            }
+            id
+        }
+    };
+    let tasks = app.store.tasks_of(&caller.practice_id, &assignee, 100).await?;
+    let mut tx = Tx::new();
+    tx.check_caller(&app.store, caller)?;
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "task.list",
+            AuditRecord { record_type: "tasks", record_id: &assignee, patient_id: None },
+            "success",
+        ),
+    )?;
+    if app.store.commit(tx).await?.is_err() {
+        return Err(Error::Unauthenticated);
+    }
+    let mut items = Vec::with_capacity(tasks.len());
+    for t in &tasks {
+        items.push(view(app, caller, t).await?);
+    }
+    Ok(json!({ "items": items }))
+}
+
+/// PATCH /tasks/{id}: `{done}`; by its assignee, its creator or the admin class.
+pub async fn patch(app: &App, ctx: &RequestCtx, task_id: &str, req: TaskPatch) -> Result<Value> {
+    let caller = &ctx.caller;
+    require_staff(caller)?;
+    let p = caller.practice_id.as_str();
+    let id = parse_id("id", TASK_ID, task_id).map_err(|_| Error::NotFound("task"))?;
+    let mut task = app.store.task(p, &id).await?.ok_or(Error::NotFound("task"))?;
+    let mine =
+        task.assignee_id == caller.user_id || task.created_by == caller.user_id || caller.class() == RoleClass::Admin;
+    if !mine {
+        return Err(Error::NotFound("task"));
+    }
+    task.done = req.done;
+    task.gsi1sk = keys::task_sort(task.done, &task.due_date, &task.id);
+    let mut tx = Tx::new();
+    tx.check_caller(&app.store, caller)?;
+    tx.put(&app.store, "task", &task)?;
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "task.update",
+            AuditRecord { record_type: "task", record_id: &id, patient_id: None },
+            "success",
+        ),
+    )?;
+    if app.store.commit(tx).await?.is_err() {
+        return Err(Error::Unauthenticated);
+    }
+    Ok(json!({ "task": view(app, caller, &task).await? }))
+}
