@@ -138,6 +138,7 @@ async fn dispatch(State(gw): State<Shared>, method: Method, uri: Uri, headers: H
         "drafts" => drafts::handle(app, request).await,
         "settings" => settings::handle(app, request).await,
         "tasks" => tasks::handle(app, request).await,
+        "saved-replies" => saved_replies::handle(app, request).await,
         other => return problem(Error::internal_msg(&format!("no handler for function {other}"))),
     };
     match result {

@@ -124,6 +124,15 @@ pub fn task_sort(done: bool, due: &str, t: &str) -> String {
     format!("{}#{due}#{t}", if done { "1" } else { "0" })
 }
 
+/// Saved replies (REPLY-6): practice-wide ones in a practice partition, personal ones in
+/// the user's own.
+pub fn saved_replies(p: &str) -> String {
+    format!("PRAC#{p}#SAVED")
+}
+pub fn saved_reply_sk(r: &str) -> String {
+    format!("REPLY#{r}")
+}
+
 pub fn attachment(p: &str, a: &str) -> String {
     format!("PRAC#{p}#ATT#{a}")
 }

@@ -404,6 +404,20 @@ pub struct TaskItem {
     pub created_at: String,
 }
 
+/// A saved reply (REPLY-6); its template is sealed like a message body.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedReplyItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub title: String,
+    pub body: Sealed,
+    pub scope: String,
+    pub created_by: String,
+    pub created_at: String,
+}
+
 /// The first answer to an `Idempotency-Key`: which request it was, and what it made.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

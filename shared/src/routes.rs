@@ -37,6 +37,9 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/conversations/{id}/messages/{messageId}/tasks", function: "tasks" },
     Route { method: "GET", path: "/tasks", function: "tasks" },
     Route { method: "PATCH", path: "/tasks/{id}", function: "tasks" },
+    Route { method: "GET", path: "/saved-replies", function: "saved-replies" },
+    Route { method: "POST", path: "/saved-replies", function: "saved-replies" },
+    Route { method: "POST", path: "/saved-replies/{id}/render", function: "saved-replies" },
 ];
 
 /// Matches a concrete path against a route template, returning the path parameters.

@@ -537,6 +537,31 @@ impl Store {
         out.items.unwrap_or_default().into_iter().map(from_item).collect()
     }
 
+    /// The practice's saved replies and the user's own (two Queries).
+    pub async fn saved_replies(&self, practice_id: &str, user_id: &str) -> Result<Vec<SavedReplyItem>> {
+        let mut out = Vec::new();
+        for pk in [keys::saved_replies(practice_id), keys::user(practice_id, user_id)] {
+            for item in self.query_partition(pk, Some("REPLY#")).await? {
+                out.push(from_item(item)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One saved reply the user may use: the practice's, or its own.
+    pub async fn saved_reply(
+        &self,
+        practice_id: &str,
+        user_id: &str,
+        reply_id: &str,
+    ) -> Result<Option<SavedReplyItem>> {
+        let wanted = vec![
+            (keys::saved_replies(practice_id), keys::saved_reply_sk(reply_id)),
+            (keys::user(practice_id, user_id), keys::saved_reply_sk(reply_id)),
+        ];
+        self.get_many(wanted).await?.into_iter().next().map(from_item).transpose()
+    }
+
     pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
         self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
     }
