@@ -75,6 +75,19 @@ impl Blobs {
         }
     }
 
+    /// A server-side copy (forwarding copies attachments: ASSIGN-3).
+    pub async fn copy(&self, from: &str, to: &str) -> Result<()> {
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{}", self.bucket, from))
+            .key(to)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::Unavailable(Box::new(e)))
+    }
+
     pub async fn delete(&self, key: &str) -> Result<()> {
         self.client
             .delete_object()

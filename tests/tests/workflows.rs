@@ -399,3 +399,74 @@ async fn reply_6_saved_replies_practice_wide_and_personal_with_variables() {
     );
     assert_eq!(app.get(&p.jane.token, "/saved-replies").await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn assign_3_forward_copies_chosen_messages_and_attachments_to_a_new_team_conversation() {
+    let (app, p) = setup().await;
+    let cid = create(
+        &app,
+        &p.doctor,
+        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Billing", "body": "About your invoice", "options": { "allowAttachments": true } }),
+    )
+    .await;
+    let bytes = b"invoice scan bytes".to_vec();
+    let res = app
+        .post(
+            &p.jane.token,
+            "/attachments",
+            json!({ "fileName": "invoice.pdf", "contentType": "application/pdf", "size": bytes.len() }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let att = res.body["attachment"]["id"].as_str().unwrap().to_string();
+    let mut put = app.http.put(res.body["upload"]["url"].as_str().unwrap()).body(bytes.clone());
+    for (k, v) in res.body["upload"]["headers"].as_object().unwrap() {
+        put = put.header(k.as_str(), v.as_str().unwrap());
+    }
+    assert!(put.send().await.unwrap().status().is_success());
+    let res = app
+        .post(
+            &p.jane.token,
+            &format!("/conversations/{cid}/messages"),
+            json!({ "body": "I was charged twice", "attachmentIds": [att] }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let jane_msg = res.body["message"]["id"].as_str().unwrap().to_string();
+
+    let fwd = json!({ "messageIds": [jane_msg], "recipients": [{"type": "workgroup", "id": p.billing_id}], "comment": "Can billing check this?" });
+    assert_eq!(
+        app.post(&p.jane.token, &format!("/conversations/{cid}/forward"), fwd.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(&p.front_desk.token, &format!("/conversations/{cid}/forward"), fwd.clone()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let res = app.post(&p.doctor.token, &format!("/conversations/{cid}/forward"), fwd).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let new_id = res.body["conversation"]["id"].as_str().unwrap().to_string();
+    assert_eq!(res.body["conversation"]["kind"], "team");
+    assert_eq!(res.body["conversation"]["subject"], "Fwd: Billing");
+    let body = res.body["message"]["body"].as_str().unwrap();
+    assert!(
+        body.starts_with("Can billing check this?")
+            && body.contains("I was charged twice")
+            && body.contains("From: Jane Smith")
+    );
+    let copy = res.body["message"]["attachments"][0].clone();
+    assert_eq!(copy["fileName"], "invoice.pdf");
+    assert_ne!(copy["id"], json!(att), "a copy, not the original");
+
+    // The biller sees the forward and can download the copy; the patient never sees it.
+    assert!(app.inbox_ids(&p.biller).await.contains(&new_id));
+    assert!(!app.inbox_ids(&p.jane).await.contains(&new_id));
+    let res = app.get(&p.biller.token, &format!("/attachments/{}", copy["id"].as_str().unwrap())).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let got = app.http.get(res.body["download"]["url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(got.to_vec(), bytes);
+    // The original is unchanged.
+    let original = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(original.body["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(original.body["messages"][1]["attachments"][0]["id"], json!(att));
+}

@@ -1,16 +1,27 @@
-//! `assign`: POST /conversations/{id}/assign (ASSIGN-1, ASSIGN-2, ROLE-4).
+//! `assign`: POST /conversations/{id}/assign (ASSIGN-1, ASSIGN-2, ROLE-4) and
+//! POST /conversations/{id}/forward (ASSIGN-3).
 
 use carethread_core::api;
-use carethread_core::ops::conversations::{self, AssignRequest};
+use carethread_core::ops::conversations::{self, AssignRequest, ForwardRequest};
 use carethread_core::App;
 use lambda_http::{Body, Error, Request, Response};
 
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
-        let ctx = api::context(&req, false)?;
-        let body: AssignRequest = api::json_body(&req)?;
-        conversations::assign(app, &ctx, &api::path_param(&req, "id"), body).await.map(|b| (200, b))
+        let id = api::path_param(&req, "id");
+        match api::route_key(&req).as_str() {
+            "POST /conversations/{id}/forward" => {
+                let ctx = api::context(&req, true)?;
+                let body: ForwardRequest = api::json_body(&req)?;
+                conversations::forward(app, &ctx, &id, body).await.map(|b| (201, b))
+            }
+            _ => {
+                let ctx = api::context(&req, false)?;
+                let body: AssignRequest = api::json_body(&req)?;
+                conversations::assign(app, &ctx, &id, body).await.map(|b| (200, b))
+            }
+        }
     }
     .await;
     Ok(api::respond(&api::request_id(&req), outcome))
