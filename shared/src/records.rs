@@ -22,6 +22,8 @@ pub struct Settings {
     /// REPLY-4: how many messages a patient may send a day, and how long one may be.
     pub patient_messages_per_day: u32,
     pub patient_body_max_chars: usize,
+    /// COMPOSE-6: the most patients one broadcast may reach.
+    pub broadcast_max_recipients: u32,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             time_zone: "UTC".into(),
             patient_messages_per_day: 10,
             patient_body_max_chars: 5_000,
+            broadcast_max_recipients: 500,
         }
     }
 }

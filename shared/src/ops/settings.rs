@@ -24,6 +24,7 @@ pub struct SettingsPatch {
     pub time_zone: Option<String>,
     pub patient_messages_per_day: Option<u32>,
     pub patient_body_max_chars: Option<usize>,
+    pub broadcast_max_recipients: Option<u32>,
 }
 
 /// PUT /me/out-of-office.
@@ -87,6 +88,12 @@ impl SettingsPatch {
                 return Err(Error::invalid("patientBodyMaxChars", "patientBodyMaxChars must be from 1 to 20000"));
             }
             s.patient_body_max_chars = v;
+        }
+        if let Some(v) = self.broadcast_max_recipients {
+            if !(1..=5_000).contains(&v) {
+                return Err(Error::invalid("broadcastMaxRecipients", "broadcastMaxRecipients must be from 1 to 5000"));
+            }
+            s.broadcast_max_recipients = v;
         }
         Ok(s)
     }
