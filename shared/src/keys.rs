@@ -133,6 +133,11 @@ pub fn saved_reply_sk(r: &str) -> String {
     format!("REPLY#{r}")
 }
 
+/// Billable replies (REPLY-2) by month (`YYYY-MM`), sorted by time.
+pub fn billing_month(p: &str, month: &str) -> String {
+    format!("PRAC#{p}#BILLING#{month}")
+}
+
 pub fn attachment(p: &str, a: &str) -> String {
     format!("PRAC#{p}#ATT#{a}")
 }

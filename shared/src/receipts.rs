@@ -73,6 +73,8 @@ mod tests {
             internal,
             attachments: vec![],
             created_at: at.into(),
+            fee_code: None,
+            notify_if_unread_hours: None,
         }
     }
 

@@ -266,6 +266,26 @@ pub struct MessageItem {
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
     pub created_at: String,
+    /// REPLY-2: a billable reply's fee code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_code: Option<String>,
+    /// REPLY-2 / NOTIFY-5: remind the sender if the patient has not read it in this many hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_if_unread_hours: Option<u32>,
+}
+
+/// A billable reply (REPLY-2), kept per month for the billing report.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingItem {
+    pub pk: String,
+    pub sk: String,
+    pub message_id: String,
+    pub conversation_id: String,
+    pub patient_id: String,
+    pub staff_id: String,
+    pub fee_code: String,
+    pub at: String,
 }
 
 /// One user's inbox row for one conversation: a copy of the summary, the latest message it

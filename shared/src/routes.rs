@@ -42,6 +42,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/saved-replies/{id}/render", function: "saved-replies" },
     Route { method: "POST", path: "/conversations/{id}/forward", function: "assign" },
     Route { method: "POST", path: "/broadcasts", function: "broadcasts" },
+    Route { method: "GET", path: "/reports/billing", function: "reports" },
 ];
 
 /// Matches a concrete path against a route template, returning the path parameters.

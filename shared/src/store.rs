@@ -562,6 +562,39 @@ impl Store {
         self.get_many(wanted).await?.into_iter().next().map(from_item).transpose()
     }
 
+    /// Billable messages of one month between two times (REPLY-2 report).
+    pub async fn billing_month(
+        &self,
+        practice_id: &str,
+        month: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<BillingItem>> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(keys::billing_month(practice_id, month)))
+                .expression_attribute_values(":from", s(from))
+                .expression_attribute_values(":to", s(format!("{to}~")))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in out.items.unwrap_or_default() {
+                items.push(from_item(item)?);
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+
     pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
         self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
     }

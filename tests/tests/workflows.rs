@@ -549,3 +549,54 @@ async fn compose_6_broadcast_gives_each_patient_a_private_copy_where_replies_lan
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.body["field"], "patientIds");
 }
+
+#[tokio::test]
+async fn reply_2_billable_replies_feed_the_billing_report() {
+    let (app, p) = setup().await;
+    let cid = create(
+        &app,
+        &p.doctor,
+        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Consult", "body": "Let's talk." }),
+    )
+    .await;
+    let path = format!("/conversations/{cid}/messages");
+    let billable = json!({ "body": "Here is my advice.", "options": { "billable": { "feeCode": "99421" }, "notifyIfUnreadHours": 24 } });
+    let res = app.post(&p.doctor.token, &path, billable).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let day = res.body["message"]["createdAt"].as_str().unwrap()[..10].to_string();
+    assert_eq!(app.post(&p.doctor.token, &path, json!({ "body": "Not billed" })).await.status, StatusCode::CREATED);
+    let res = app
+        .post(&p.doctor.token, &path, json!({ "body": "x", "options": { "billable": { "feeCode": "99 421!" } } }))
+        .await;
+    assert_eq!(res.body["field"], "options.billable.feeCode");
+    let res = app
+        .post(
+            &p.doctor.token,
+            &path,
+            json!({ "body": "x", "internal": true, "options": { "billable": { "feeCode": "99421" } } }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "a note is not billable");
+    assert_eq!(
+        app.post(&p.jane.token, &path, json!({ "body": "x", "options": { "notifyIfUnreadHours": 2 } })).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let res = app.get(&p.admin.token, "/reports/billing?from=2020-01-01&to=2030-12-31").await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "at most two years");
+    let res = app.get(&p.admin.token, &format!("/reports/billing?from={day}&to={day}")).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let items = res.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["feeCode"], "99421");
+    assert_eq!(items[0]["patientId"], json!(p.jane.id));
+    assert_eq!(items[0]["staffId"], json!(p.doctor.id));
+    assert_eq!(
+        app.get(&p.doctor.token, &format!("/reports/billing?from={day}&to={day}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(app.get(&p.admin.token, "/reports/billing?from=2020-01-01&to=2020-12-31").await.body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

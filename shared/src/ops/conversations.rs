@@ -43,6 +43,57 @@ pub struct MessageOptions {
     pub mask_name: Option<bool>,
     /// REPLY-3: send, then close the conversation (staff replies only).
     pub send_and_close: Option<bool>,
+    /// REPLY-2: a billable message, with its fee code.
+    pub billable: Option<Billable>,
+    /// REPLY-2: remind the sender if the patient has not read it in this many hours.
+    pub notify_if_unread_hours: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Billable {
+    pub fee_code: String,
+}
+
+/// REPLY-2's billing and reminder options: staff messages to a patient only.
+fn staff_extras(
+    options: &MessageOptions,
+    caller: &Caller,
+    kind: ConversationKind,
+    internal: bool,
+) -> Result<(Option<String>, Option<u32>)> {
+    let wanted = options.billable.is_some() || options.notify_if_unread_hours.is_some();
+    if !wanted {
+        return Ok((None, None));
+    }
+    if !caller.is_staff() {
+        return Err(Error::Forbidden("thread options are for staff".into()));
+    }
+    if !kind.is_patient_facing() || internal {
+        return Err(Error::invalid("options", "billing and unread reminders apply to messages to a patient"));
+    }
+    let fee_code = match &options.billable {
+        Some(b) => {
+            let ok = (1..=16).contains(&b.fee_code.len())
+                && b.fee_code.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-');
+            if !ok {
+                return Err(Error::invalid(
+                    "options.billable.feeCode",
+                    "feeCode must be 1 to 16 letters, digits, `.` or `-`",
+                ));
+            }
+            Some(b.fee_code.clone())
+        }
+        None => None,
+    };
+    let hours = match options.notify_if_unread_hours {
+        Some(h) if (1..=168).contains(&h) => Some(h),
+        Some(_) => {
+            return Err(Error::invalid("options.notifyIfUnreadHours", "notifyIfUnreadHours must be from 1 to 168"))
+        }
+        None => None,
+    };
+    Ok((fee_code, hours))
 }
 
 /// POST /conversations.
@@ -169,6 +220,8 @@ struct NewThread<'a> {
     allow_response: bool,
     allow_attachments: bool,
     attachments: Vec<AttachmentItem>,
+    fee_code: Option<String>,
+    notify_if_unread_hours: Option<u32>,
 }
 
 /// POST /conversations (COMPOSE-1, COMPOSE-2, COMPOSE-3, COMPOSE-4).
@@ -228,6 +281,8 @@ pub async fn compose_from_draft(
             allow_response: true,
             allow_attachments: true,
             attachments,
+            fee_code: None,
+            notify_if_unread_hours: None,
         };
         return start_thread(app, ctx, &dir, thread, draft).await;
     }
@@ -242,6 +297,7 @@ pub async fn compose_from_draft(
     let kind = ConversationKind::parse(
         req.kind.as_deref().ok_or_else(|| Error::invalid("kind", "kind is required: `patient` or `team`"))?,
     )?;
+    let extras = staff_extras(&options, caller, kind, false)?;
     match kind {
         ConversationKind::Patient => {
             if !me.portal_messaging {
@@ -274,6 +330,8 @@ pub async fn compose_from_draft(
                 allow_response: options.allow_response.unwrap_or(true),
                 allow_attachments: options.allow_attachments.unwrap_or(false),
                 attachments,
+                fee_code: extras.0.clone(),
+                notify_if_unread_hours: extras.1,
             };
             start_thread(app, ctx, &dir, thread, draft).await
         }
@@ -304,6 +362,8 @@ pub async fn compose_from_draft(
                 allow_response: true,
                 allow_attachments: true,
                 attachments,
+                fee_code: extras.0.clone(),
+                notify_if_unread_hours: extras.1,
             };
             start_thread(app, ctx, &dir, thread, draft).await
         }
@@ -436,6 +496,8 @@ async fn start_thread(
         internal: false,
         attachments: t.attachments.iter().map(|a| attachment_ref(a, &at)).collect(),
         created_at: at.clone(),
+        fee_code: t.fee_code.clone(),
+        notify_if_unread_hours: t.notify_if_unread_hours,
     };
 
     let mut tx = Tx::new();
@@ -501,6 +563,9 @@ async fn start_thread(
         ),
     )?;
     tx.put(&app.store, "outbox", &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, false))?;
+    if let Some(b) = billing(p, &conversation, &message) {
+        tx.put(&app.store, "billing", &b)?;
+    }
     if let Some(d) = draft {
         tx.delete_existing(&app.store, "draft", keys::user(p, &caller.user_id), keys::draft_sk(d))?;
     }
@@ -528,6 +593,21 @@ async fn start_thread(
         search::index_conversation(app, p, &conversation_id, &texts, patient.as_ref().map(|pv| pv.id.as_str())).await;
     }
     Ok(body)
+}
+
+/// The billing report's record of a billable message (REPLY-2).
+fn billing(p: &str, c: &ConversationItem, m: &MessageItem) -> Option<BillingItem> {
+    let fee_code = m.fee_code.clone()?;
+    Some(BillingItem {
+        pk: keys::billing_month(p, &m.created_at[..7]),
+        sk: format!("{}#{}", m.created_at, m.id),
+        message_id: m.id.clone(),
+        conversation_id: c.id.clone(),
+        patient_id: c.summary.patient.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
+        staff_id: m.sender.id.clone(),
+        fee_code,
+        at: m.created_at.clone(),
+    })
 }
 
 fn attachment_ref(a: &AttachmentItem, at: &str) -> AttachmentRef {
@@ -615,6 +695,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         ));
     }
     let attachments = attachments_for(app, caller, &req.attachment_ids).await?;
+    let extras = staff_extras(&options, caller, kind, req.internal)?;
 
     let sender = if by_patient {
         SenderRef { kind: "patient".into(), id: caller.user_id.clone(), name: None, masked: false }
@@ -651,6 +732,8 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         internal: req.internal,
         attachments: attachments.iter().map(|a| attachment_ref(a, &at)).collect(),
         created_at: at.clone(),
+        fee_code: extras.0.clone(),
+        notify_if_unread_hours: extras.1,
     };
 
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
@@ -711,6 +794,9 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         ),
     )?;
     tx.put(&app.store, "outbox", &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, req.internal))?;
+    if let Some(b) = billing(p, &conversation, &message) {
+        tx.put(&app.store, "billing", &b)?;
+    }
 
     let renderer = Renderer::new(app, caller);
     let patient_view = match &conversation.summary.patient {
@@ -1255,6 +1341,8 @@ pub async fn forward(
         allow_response: true,
         allow_attachments: true,
         attachments,
+        fee_code: None,
+        notify_if_unread_hours: None,
     };
     let created = start_thread(app, ctx, &dir, thread, None).await?;
     Ok(json!({ "conversation": created["conversation"], "message": created["message"] }))
@@ -1335,6 +1423,8 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
             allow_response: req.allow_response.unwrap_or(true),
             allow_attachments: false,
             attachments: Vec::new(),
+            fee_code: None,
+            notify_if_unread_hours: None,
         };
         start_thread(app, &copy_ctx, &dir, thread, None).await?;
         sent += 1;
