@@ -769,6 +769,40 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes records by key in batches of 25, resubmitting what is left unprocessed.
+    pub async fn delete_batch(&self, keys_to_delete: &[(String, String)]) -> Result<()> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+        for chunk in keys_to_delete.chunks(25) {
+            let requests = chunk
+                .iter()
+                .map(|(pk, sk)| {
+                    let d = DeleteRequest::builder()
+                        .key(keys::PK, s(pk))
+                        .key(keys::SK, s(sk))
+                        .build()
+                        .map_err(Error::internal)?;
+                    Ok(WriteRequest::builder().delete_request(d).build())
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut pending = HashMap::from([(self.table.clone(), requests)]);
+            for attempt in 0.. {
+                let out =
+                    self.client.batch_write_item().set_request_items(Some(pending)).send().await.map_err(sdk_error)?;
+                match out.unprocessed_items {
+                    Some(rest) if !rest.is_empty() && attempt < 8 => {
+                        pending = rest;
+                        tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                    }
+                    Some(rest) if !rest.is_empty() => {
+                        return Err(Error::Unavailable("unprocessed deletes after retries".into()))
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Commits a transaction. A failed condition comes back as `Ok(Err(label))`, naming the
     /// write whose condition failed, so the caller can answer by meaning (a replayed
     /// idempotency key, a closed thread, a deactivated user). Conflicts with concurrent
@@ -1105,6 +1139,56 @@ impl Tx {
                 AttributeValue::N((crate::ids::epoch_seconds() + 3 * 86_400).to_string()),
             );
         self.push_update("limit", update)
+    }
+
+    /// Uncounts a deleted message on its conversation (CONV-6).
+    pub fn conversation_remove_message(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        conversation_id: &str,
+        patient_visible: bool,
+    ) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
+            .key(keys::SK, s(keys::CONVERSATION_SK))
+            .update_expression("ADD messageCount :minus, patientMessageCount :pv")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":minus", AttributeValue::N("-1".into()))
+            .expression_attribute_values(":pv", AttributeValue::N(if patient_visible { "-1" } else { "0" }.into()));
+        self.push_update("conversation", update)
+    }
+
+    /// Uncounts a deleted message on one viewer's entry, and where it was the latest, puts
+    /// back the one before it (CONV-6). Guarded by the unread count it was read with.
+    #[allow(clippy::too_many_arguments)]
+    pub fn entry_remove_message(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        user_id: &str,
+        conversation_id: &str,
+        expected_unread: u64,
+        was_unread: bool,
+        replacement: Option<&(Sealed, SenderRef)>,
+    ) -> Result<()> {
+        let mut expr = String::from("SET messageCount = messageCount - :one, unread = :unread");
+        let mut update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, s(keys::entry_sk(conversation_id)))
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(unread) OR unread = :old)")
+            .expression_attribute_values(":old", n(expected_unread))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":unread", n(expected_unread.saturating_sub(u64::from(was_unread))));
+        if let Some((preview, sender)) = replacement {
+            expr.push_str(", preview = :preview, lastSender = :sender");
+            update = update
+                .expression_attribute_values(":preview", to_value(preview)?)
+                .expression_attribute_values(":sender", to_value(sender)?);
+        }
+        self.push_update("entry", update.update_expression(expr))
     }
 
     /// Removes a former viewer's inbox entry (reassignment took its visibility away),

@@ -600,3 +600,71 @@ async fn reply_2_billable_replies_feed_the_billing_report() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn conv_6_authors_delete_messages_and_starters_delete_threads_for_good_and_the_audit_stays() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let (app, p) = setup().await;
+    let cid = create(
+        &app,
+        &p.doctor,
+        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "First" }),
+    )
+    .await;
+    let path = format!("/conversations/{cid}/messages");
+    assert_eq!(app.post(&p.jane.token, &path, json!({ "body": "Patient question" })).await.status, StatusCode::CREATED);
+    let res = app.post(&p.doctor.token, &path, json!({ "body": "Wrong patient info, oops" })).await;
+    let wrong = res.body["message"]["id"].as_str().unwrap().to_string();
+    let first = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await.body["messages"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let del = |user: &User, path: String| {
+        let app = &app;
+        let token = user.token.clone();
+        async move { app.send("DELETE", &path, Some(&token), None, &[]).await }
+    };
+    let msg_path = |m: &str| format!("/conversations/{cid}/messages/{m}");
+    // Not its author: 403; cannot see it: 404; the first message goes with the thread: 409.
+    assert_eq!(del(&p.doctor2, msg_path(&wrong)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(del(&p.jane, msg_path(&wrong)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(del(&p.front_desk, msg_path(&wrong)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(del(&p.doctor, msg_path(&first)).await.status, StatusCode::CONFLICT);
+
+    assert_eq!(del(&p.doctor, msg_path(&wrong)).await.status, StatusCode::NO_CONTENT);
+    let thread = app.get(&p.nurse.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(thread.body["messages"].as_array().unwrap().len(), 2);
+    assert!(!thread.body.to_string().contains("oops"));
+    let jane_row = &app.get(&p.jane.token, "/inbox").await.body["items"][0];
+    assert_eq!(jane_row["preview"], "Patient question", "the preview moves back");
+    assert_eq!(jane_row["conversation"]["messageCount"], 2);
+    assert_eq!(del(&p.doctor, msg_path(&wrong)).await.status, StatusCode::NOT_FOUND);
+    // Counters stay exact.
+    for user in [&p.doctor, &p.nurse, &p.jane, &p.admin] {
+        let stats = app.get(&user.token, "/inbox/stats").await.body;
+        let truth = app.app().store.recount_stats(&p.id, &user.id).await.unwrap();
+        assert_eq!(stats["unreadMessages"], json!(truth.unread_messages), "{}", user.role);
+        assert_eq!(stats["totalMessages"], json!(truth.messages), "{}", user.role);
+    }
+
+    // The whole thread: only its starter may; afterwards nothing of it is left but the audit.
+    assert_eq!(del(&p.admin, format!("/conversations/{cid}")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(del(&p.doctor, format!("/conversations/{cid}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&p.doctor.token, &format!("/conversations/{cid}")).await.status, StatusCode::NOT_FOUND);
+    assert!(app.inbox_ids(&p.jane).await.is_empty());
+    assert!(app.raw_partition(&format!("PRAC#{}#CONV#{cid}", p.id)).await.is_empty(), "no message left");
+    let stats = app.get(&p.jane.token, "/inbox/stats").await.body;
+    assert_eq!(stats, json!({ "totalConversations": 0, "totalMessages": 0, "unreadMessages": 0, "uniquePatients": 0 }));
+    let audit = app.raw_partition(&format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id)).await;
+    let actions: Vec<String> = audit
+        .iter()
+        .filter_map(|e| match e.get("action") {
+            Some(AttributeValue::S(a)) => Some(a.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        actions.contains(&"message.delete".to_string()) && actions.contains(&"conversation.delete".to_string()),
+        "{actions:?}"
+    );
+}

@@ -1431,3 +1431,191 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
     }
     Ok(json!({ "broadcast": { "id": broadcast_id, "recipientCount": sent } }))
 }
+
+/// DELETE /conversations/{id}/messages/{messageId} (CONV-6): its staff author deletes a
+/// message for good. Every count it was part of, and every preview that showed it, moves
+/// back; the audit log keeps that it happened. The message that started the thread goes only
+/// with the thread.
+pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, message_id: &str) -> Result<()> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id =
+        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let message_id = parse_id("messageId", MESSAGE_ID, message_id).map_err(|_| Error::NotFound("message"))?;
+    let (conversation, messages) =
+        app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
+    if !policy::can_see(caller, &facts(&conversation)) {
+        return Err(Error::NotFound("conversation"));
+    }
+    let visible_to_caller = |m: &&MessageItem| !m.internal || policy::can_see_internal(caller);
+    let message =
+        messages.iter().filter(visible_to_caller).find(|m| m.id == message_id).ok_or(Error::NotFound("message"))?;
+    if !caller.is_staff() || message.sender.id != caller.user_id {
+        return Err(Error::Forbidden("only its staff author may delete a message".into()));
+    }
+    if messages.first().is_some_and(|m| m.id == message.id) {
+        return Err(Error::Conflict("the first message goes with its conversation: delete the conversation".into()));
+    }
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
+    let patient_visible = !message.internal && conversation.summary.patient.is_some();
+    // The previews that replace this one where it was the latest: the message before it that
+    // each side may see.
+    let remaining: Vec<&MessageItem> = messages.iter().filter(|m| m.id != message.id).collect();
+    let staff_latest = remaining.last().copied();
+    let patient_latest = remaining.iter().rev().find(|m| !m.internal).copied();
+    let preview_of = |m: &MessageItem| {
+        let m = m.clone();
+        async move {
+            let body = app
+                .envelope
+                .open_string(
+                    Binding { practice_id: p, record: &format!("{}/{}", m.conversation_id, m.id), field: "body" },
+                    &m.body.0,
+                )
+                .await?;
+            let text = Body::parse(Some(&body), BodyLimits { min_chars: 0, max_chars: usize::MAX })
+                .map(|b| b.preview())
+                .unwrap_or_default();
+            let sealed = app
+                .envelope
+                .seal_str(Binding { practice_id: p, record: &m.conversation_id, field: "preview" }, &text)
+                .await?;
+            Ok::<_, Error>((Sealed(sealed), m.sender.clone()))
+        }
+    };
+    let staff_preview = match staff_latest {
+        Some(m) => Some(preview_of(m).await?),
+        None => None,
+    };
+    let patient_preview = match patient_latest {
+        Some(m) => Some(preview_of(m).await?),
+        None => None,
+    };
+
+    let entries = app.store.entries_of(p, &conversation.viewers, &conversation_id).await?;
+    let mut tx = Tx::new();
+    tx.check_caller(&app.store, caller)?;
+    tx.delete_existing(&app.store, "message", message.pk.clone(), message.sk.clone())?;
+    tx.conversation_remove_message(&app.store, p, &conversation_id, patient_visible)?;
+    for (user, entry) in &entries {
+        let is_patient = Some(user) == patient_id.as_ref();
+        if is_patient && !patient_visible {
+            continue;
+        }
+        // It was unread for everyone but its author who had not opened the thread since.
+        let was_unread = user != &message.sender.id
+            && entry.unread > 0
+            && entry.last_read_at.as_deref().is_none_or(|r| r < message.created_at.as_str());
+        let latest = entry.last_message_at == message.created_at;
+        let replacement = if !latest {
+            None
+        } else if is_patient {
+            patient_preview.as_ref()
+        } else {
+            staff_preview.as_ref()
+        };
+        tx.entry_remove_message(&app.store, p, user, &conversation_id, entry.unread, was_unread, replacement)?;
+        tx.stats_add(
+            &app.store,
+            p,
+            user,
+            StatsDelta { messages: -1, unread: -i64::from(was_unread), ..Default::default() },
+        )?;
+    }
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "message.delete",
+            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
+            "success",
+        ),
+    )?;
+    match app.store.commit(tx).await? {
+        Ok(()) => {}
+        Err("actor") => return Err(Error::Unauthenticated),
+        Err("message") => return Err(Error::NotFound("message")),
+        Err(_) => return Err(Error::Unavailable("the conversation changed while deleting; retry".into())),
+    }
+    delete_objects(app, p, &message.attachments).await;
+    Ok(())
+}
+
+/// DELETE /conversations/{id} (CONV-6): the staff member who started a thread deletes it for
+/// good: its summary, every viewer's entry and counts, then its messages and files. The
+/// audit log keeps that it happened.
+pub async fn delete_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<()> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id =
+        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let (conversation, messages) =
+        app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
+    if !policy::can_see(caller, &facts(&conversation)) {
+        return Err(Error::NotFound("conversation"));
+    }
+    if !caller.is_staff() || conversation.created_by != caller.user_id {
+        return Err(Error::Forbidden("only the staff member who started a conversation may delete it".into()));
+    }
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
+    let entries = app.store.entries_of(p, &conversation.viewers, &conversation_id).await?;
+    let users: Vec<String> = entries.iter().map(|(u, _)| u.clone()).collect();
+    let markers = match &patient_id {
+        Some(pat) => app.store.patient_markers(p, &users, pat).await?,
+        None => Default::default(),
+    };
+    let mut tx = Tx::new();
+    tx.check_caller(&app.store, caller)?;
+    tx.delete_existing(&app.store, "conversation", conversation.pk.clone(), conversation.sk.clone())?;
+    for (user, entry) in &entries {
+        tx.entry_delete(&app.store, p, user, &conversation_id, entry.unread)?;
+        let known = markers.get(user).copied().unwrap_or(0);
+        let delta = StatsDelta {
+            conversations: -1,
+            messages: -(entry.message_count as i64),
+            unread: -(entry.unread as i64),
+            patients: -i64::from(patient_id.is_some() && known == 1),
+        };
+        tx.stats_add(&app.store, p, user, delta)?;
+        if let Some(pat) = &patient_id {
+            tx.patient_marker(&app.store, p, user, pat, known, -1)?;
+        }
+    }
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "conversation.delete",
+            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
+            "success",
+        ),
+    )?;
+    match app.store.commit(tx).await? {
+        Ok(()) => {}
+        Err("actor") => return Err(Error::Unauthenticated),
+        Err("conversation") => return Err(Error::NotFound("conversation")),
+        Err(_) => return Err(Error::Unavailable("the conversation changed while deleting; retry".into())),
+    }
+    // The summary is gone, so nothing reaches the messages any more; they and their files go
+    // next (idempotent batches).
+    let keys: Vec<(String, String)> = messages.iter().map(|m| (m.pk.clone(), m.sk.clone())).collect();
+    app.store.delete_batch(&keys).await?;
+    for m in &messages {
+        delete_objects(app, p, &m.attachments).await;
+    }
+    Ok(())
+}
+
+/// Deletes the stored files of attachments (best effort: a leftover object is swept by the
+/// retention job, and no record points to it any more).
+async fn delete_objects(app: &App, practice_id: &str, attachments: &[AttachmentRef]) {
+    for a in attachments {
+        if let Ok(Some(item)) = app.store.attachment(practice_id, &a.id).await {
+            if let Err(e) = app.blobs.delete(&item.object_key).await {
+                tracing::warn!(error = %e, "attachment object not deleted; the sweeper will retry");
+            }
+        }
+    }
+}
