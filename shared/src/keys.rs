@@ -49,6 +49,12 @@ pub fn conversation(p: &str, c: &str) -> String {
     format!("PRAC#{p}#CONV#{c}")
 }
 pub const CONVERSATION_SK: &str = "META";
+/// GSI2 for conversation summaries: a practice's conversations by latest activity.
+pub fn practice_conversations(p: &str) -> String {
+    format!("PRAC#{p}#CONVS")
+}
+/// The registry of practices (one item each), for jobs that visit every practice.
+pub const PRACTICES: &str = "PRACTICES";
 pub const MESSAGE_SK_PREFIX: &str = "MSG#";
 pub fn message_sk(created_at: &str, m: &str) -> String {
     format!("MSG#{created_at}#{m}")

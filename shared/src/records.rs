@@ -19,6 +19,9 @@ pub struct Settings {
     pub patient_banner: String,
     pub urgent_phone: String,
     pub time_zone: String,
+    /// SEC-5: conversations whose last activity is older are purged; none while unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
     /// REPLY-4: how many messages a patient may send a day, and how long one may be.
     pub patient_messages_per_day: u32,
     pub patient_body_max_chars: usize,
@@ -35,6 +38,7 @@ impl Default for Settings {
             patient_banner: "For emergencies call 911. Messages are answered within one business day.".into(),
             urgent_phone: String::new(),
             time_zone: "UTC".into(),
+            retention_days: None,
             patient_messages_per_day: 10,
             patient_body_max_chars: 5_000,
             broadcast_max_recipients: 500,
@@ -59,6 +63,13 @@ pub struct PracticeItem {
     /// The practice's blind-index key, wrapped by KMS.
     pub search_key: Sealed,
     pub created_at: String,
+}
+
+/// A practice's entry in the registry of practices.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PracticeRegistryItem {
+    pub pk: String,
+    pub sk: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -200,6 +211,11 @@ pub struct Summary {
 pub struct ConversationItem {
     pub pk: String,
     pub sk: String,
+    /// GSI2: every conversation of the practice by latest activity (retention, SEC-5).
+    #[serde(default)]
+    pub gsi2pk: String,
+    #[serde(default)]
+    pub gsi2sk: String,
     pub id: String,
     pub practice_id: String,
     pub summary: Summary,

@@ -595,6 +595,45 @@ impl Store {
         }
     }
 
+    /// Every practice's id (the registry; a job's walk, never a request's).
+    pub async fn practice_ids(&self) -> Result<Vec<String>> {
+        Ok(self
+            .query_partition(keys::PRACTICES.to_string(), None)
+            .await?
+            .into_iter()
+            .filter_map(|i| match i.get(keys::SK) {
+                Some(AttributeValue::S(id)) => Some(id.clone()),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Conversations of a practice whose latest activity is before `cutoff` (GSI2), up to
+    /// `limit`, oldest first.
+    pub async fn conversations_idle_since(&self, practice_id: &str, cutoff: &str, limit: usize) -> Result<Vec<String>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI2)
+            .key_condition_expression("gsi2pk = :pk AND gsi2sk < :cutoff")
+            .expression_attribute_values(":pk", s(keys::practice_conversations(practice_id)))
+            .expression_attribute_values(":cutoff", s(cutoff))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|i| match i.get("id") {
+                Some(AttributeValue::S(id)) => Some(id.clone()),
+                _ => None,
+            })
+            .collect())
+    }
+
     pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
         self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
     }
@@ -1318,13 +1357,14 @@ impl Tx {
             .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
             .key(keys::SK, s(keys::CONVERSATION_SK))
             .update_expression(
-                "SET lastMessageAt = :at ADD messageCount :one, patientMessageCount :pv, fromPatientCount :fp",
+                "SET lastMessageAt = :at, gsi2sk = :sort ADD messageCount :one, patientMessageCount :pv, fromPatientCount :fp",
             )
             .condition_expression(condition)
             .expression_attribute_values(":at", s(at))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":pv", n(u64::from(patient_visible)))
-            .expression_attribute_values(":fp", n(u64::from(by_patient)));
+            .expression_attribute_values(":fp", n(u64::from(by_patient)))
+            .expression_attribute_values(":sort", s(keys::inbox_sort(at, conversation_id)));
         if by_patient {
             update = update
                 .expression_attribute_names("#status", "status")

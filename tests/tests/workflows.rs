@@ -668,3 +668,64 @@ async fn conv_6_authors_delete_messages_and_starters_delete_threads_for_good_and
         "{actions:?}"
     );
 }
+
+#[tokio::test]
+async fn sec_5_retention_purges_idle_conversations_with_their_files_and_audits_it() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use carethread_core::ops::conversations::purge_expired;
+    let (app, p) = setup().await;
+    let (other_pid, other_admin) = app.new_practice("Keeps Everything").await;
+    let other_patient = app.add_patient(&other_pid, &other_admin, "Kim", "Keep", json!({})).await;
+    assert_eq!(put(&app, &p.admin, "/settings", json!({ "retentionDays": 30 })).await.status, StatusCode::OK);
+
+    let cid = create(
+        &app,
+        &p.doctor,
+        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Old", "body": "Old news", "options": { "allowAttachments": true } }),
+    )
+    .await;
+    let res = app
+        .post(
+            &p.doctor.token,
+            "/attachments",
+            json!({ "fileName": "old.txt", "contentType": "text/plain", "size": 3, "conversationId": cid }),
+        )
+        .await;
+    let att = res.body["attachment"]["id"].as_str().unwrap().to_string();
+    let key = format!("{}/{cid}/{att}", p.id);
+    app.s3.put_object().bucket(&app.bucket).key(&key).body(b"old".to_vec().into()).send().await.unwrap();
+    assert_eq!(
+        app.post(
+            &p.doctor.token,
+            &format!("/conversations/{cid}/messages"),
+            json!({ "body": "file", "attachmentIds": [att] })
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let kept = create(
+        &app,
+        &other_admin,
+        json!({ "kind": "patient", "patientId": other_patient.id, "subject": "Kept", "body": "Stays" }),
+    )
+    .await;
+
+    let now = time::OffsetDateTime::now_utc();
+    let early = purge_expired(app.app(), now + time::Duration::days(29), 10).await.unwrap();
+    assert_eq!(early.conversations, 0, "not yet 30 days idle");
+    let report = purge_expired(app.app(), now + time::Duration::days(31), 10).await.unwrap();
+    assert_eq!((report.practices, report.conversations), (1, 1));
+
+    assert_eq!(app.get(&p.doctor.token, &format!("/conversations/{cid}")).await.status, StatusCode::NOT_FOUND);
+    assert!(app.inbox_ids(&p.jane).await.is_empty());
+    assert!(app.s3.head_object().bucket(&app.bucket).key(&key).send().await.is_err(), "its files are deleted too");
+    assert_eq!(
+        app.get(&other_admin.token, &format!("/conversations/{kept}")).await.status,
+        StatusCode::OK,
+        "no retention, no purge"
+    );
+    let audit = app.raw_partition(&format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id)).await;
+    let purged = audit.iter().any(|e| e.get("action") == Some(&AttributeValue::S("conversation.purge".into())));
+    assert!(purged, "the audit log keeps that the purge happened");
+}

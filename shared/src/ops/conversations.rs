@@ -468,6 +468,8 @@ async fn start_thread(
     let mut conversation = ConversationItem {
         pk: keys::conversation(p, &conversation_id),
         sk: keys::CONVERSATION_SK.into(),
+        gsi2pk: keys::practice_conversations(p),
+        gsi2sk: keys::inbox_sort(&at, &conversation_id),
         id: conversation_id.clone(),
         practice_id: p.to_string(),
         summary,
@@ -1558,6 +1560,22 @@ pub async fn delete_conversation(app: &App, ctx: &RequestCtx, conversation_id: &
     if !caller.is_staff() || conversation.created_by != caller.user_id {
         return Err(Error::Forbidden("only the staff member who started a conversation may delete it".into()));
     }
+    erase_conversation(app, ctx, &conversation, &messages, "conversation.delete", true).await
+}
+
+/// Deletes a conversation and all of it (summary, every viewer's entry and counts, messages,
+/// files), recording `action` in the audit log, which keeps that it happened (CONV-6, SEC-5).
+async fn erase_conversation(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation: &ConversationItem,
+    messages: &[MessageItem],
+    action: &str,
+    check_actor: bool,
+) -> Result<()> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id = conversation.id.clone();
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
     let entries = app.store.entries_of(p, &conversation.viewers, &conversation_id).await?;
     let users: Vec<String> = entries.iter().map(|(u, _)| u.clone()).collect();
@@ -1566,7 +1584,9 @@ pub async fn delete_conversation(app: &App, ctx: &RequestCtx, conversation_id: &
         None => Default::default(),
     };
     let mut tx = Tx::new();
-    tx.check_caller(&app.store, caller)?;
+    if check_actor {
+        tx.check_caller(&app.store, caller)?;
+    }
     tx.delete_existing(&app.store, "conversation", conversation.pk.clone(), conversation.sk.clone())?;
     for (user, entry) in &entries {
         tx.entry_delete(&app.store, p, user, &conversation_id, entry.unread)?;
@@ -1587,7 +1607,7 @@ pub async fn delete_conversation(app: &App, ctx: &RequestCtx, conversation_id: &
         "audit",
         &audit::event(
             ctx,
-            "conversation.delete",
+            action,
             AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
             "success",
         ),
@@ -1602,7 +1622,7 @@ pub async fn delete_conversation(app: &App, ctx: &RequestCtx, conversation_id: &
     // next (idempotent batches).
     let keys: Vec<(String, String)> = messages.iter().map(|m| (m.pk.clone(), m.sk.clone())).collect();
     app.store.delete_batch(&keys).await?;
-    for m in &messages {
+    for m in messages {
         delete_objects(app, p, &m.attachments).await;
     }
     Ok(())
@@ -1618,4 +1638,44 @@ async fn delete_objects(app: &App, practice_id: &str, attachments: &[AttachmentR
             }
         }
     }
+}
+
+/// What a retention run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurgeReport {
+    pub practices: u64,
+    pub conversations: u64,
+}
+
+/// SEC-5: deletes, in every practice with a retention period, the conversations whose last
+/// activity is older than the period at `now` (with their files); the audit log keeps each
+/// purge. Run daily by the `retention-purge` function; `now` is a parameter so a test can
+/// run it with a fixed clock.
+pub async fn purge_expired(app: &App, now: time::OffsetDateTime, batch: usize) -> Result<PurgeReport> {
+    let mut report = PurgeReport::default();
+    for practice_id in app.store.practice_ids().await? {
+        let Some(practice) = app.store.practice(&practice_id).await? else { continue };
+        let Some(days) = practice.settings.retention_days else { continue };
+        report.practices += 1;
+        let cutoff = ids::format_time(now - time::Duration::days(i64::from(days)));
+        let ctx = RequestCtx {
+            caller: Caller { practice_id: practice_id.clone(), user_id: "retention".into(), role: Role::Admin },
+            request_id: ids::new_id("purge_"),
+            idempotency: None,
+        };
+        loop {
+            let ids = app.store.conversations_idle_since(&practice_id, &cutoff, batch).await?;
+            if ids.is_empty() {
+                break;
+            }
+            for id in ids {
+                if let Some((conversation, messages)) = app.store.thread(&practice_id, &id).await? {
+                    erase_conversation(app, &ctx, &conversation, &messages, "conversation.purge", false).await?;
+                    report.conversations += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
 }

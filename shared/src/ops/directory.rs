@@ -102,6 +102,7 @@ pub async fn create_practice(
     };
     let mut tx = Tx::new();
     tx.put_new(&app.store, "practice", &practice)?;
+    tx.put(&app.store, "registry", &PracticeRegistryItem { pk: keys::PRACTICES.into(), sk: practice_id.clone() })?;
     tx.put_new(&app.store, "staff", &admin)?;
     tx.put(
         &app.store,

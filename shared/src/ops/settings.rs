@@ -25,6 +25,8 @@ pub struct SettingsPatch {
     pub patient_messages_per_day: Option<u32>,
     pub patient_body_max_chars: Option<usize>,
     pub broadcast_max_recipients: Option<u32>,
+    /// `0` turns retention off.
+    pub retention_days: Option<u32>,
 }
 
 /// PUT /me/out-of-office.
@@ -88,6 +90,13 @@ impl SettingsPatch {
                 return Err(Error::invalid("patientBodyMaxChars", "patientBodyMaxChars must be from 1 to 20000"));
             }
             s.patient_body_max_chars = v;
+        }
+        if let Some(v) = self.retention_days {
+            s.retention_days = match v {
+                0 => None,
+                1..=36_500 => Some(v),
+                _ => return Err(Error::invalid("retentionDays", "retentionDays must be from 0 (off) to 36500")),
+            };
         }
         if let Some(v) = self.broadcast_max_recipients {
             if !(1..=5_000).contains(&v) {

@@ -1,0 +1,12 @@
+//! `retention-purge`: the daily retention job (SEC-5), run by an EventBridge schedule.
+
+use carethread_core::ops::conversations::{purge_expired, PurgeReport};
+use carethread_core::App;
+use lambda_http::lambda_runtime::{Error, LambdaEvent};
+
+/// Purges what every practice's retention period has passed, as of now.
+pub async fn handle(app: &App, _event: LambdaEvent<serde_json::Value>) -> Result<PurgeReport, Error> {
+    let report = purge_expired(app, time::OffsetDateTime::now_utc(), 25).await?;
+    tracing::info!(practices = report.practices, conversations = report.conversations, "retention purge done");
+    Ok(report)
+}
