@@ -21,6 +21,7 @@ pub mod calls;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod hours;
 pub mod ids;
 pub mod keys;
 pub mod ops;

@@ -27,6 +27,10 @@ pub struct Settings {
     pub patient_body_max_chars: usize,
     /// COMPOSE-6: the most patients one broadcast may reach.
     pub broadcast_max_recipients: u32,
+    /// REPLY-5: opening hours (in `time_zone`) and the auto-reply sent outside them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<crate::hours::BusinessHours>,
+    pub after_hours_text: String,
 }
 
 impl Default for Settings {
@@ -42,6 +46,8 @@ impl Default for Settings {
             patient_messages_per_day: 10,
             patient_body_max_chars: 5_000,
             broadcast_max_recipients: 500,
+            business_hours: None,
+            after_hours_text: String::new(),
         }
     }
 }
@@ -63,6 +69,15 @@ pub struct PracticeItem {
     /// The practice's blind-index key, wrapped by KMS.
     pub search_key: Sealed,
     pub created_at: String,
+}
+
+/// Marks that an auto-reply was sent in a conversation for one period (REPLY-5).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoReplyItem {
+    pub pk: String,
+    pub sk: String,
+    pub expires_at: i64,
 }
 
 /// A practice's entry in the registry of practices.

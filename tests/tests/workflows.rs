@@ -729,3 +729,59 @@ async fn sec_5_retention_purges_idle_conversations_with_their_files_and_audits_i
     let purged = audit.iter().any(|e| e.get("action") == Some(&AttributeValue::S("conversation.purge".into())));
     assert!(purged, "the audit log keeps that the purge happened");
 }
+
+#[tokio::test]
+async fn reply_5_out_of_office_and_after_hours_auto_replies_once_per_conversation_per_period() {
+    let (app, p) = setup().await;
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let ooo = json!({ "from": fmt(now - time::Duration::hours(1)), "to": fmt(now + time::Duration::days(1)), "text": "Dr. Tester is away until tomorrow." });
+    assert_eq!(put(&app, &p.doctor, "/me/out-of-office", ooo).await.status, StatusCode::OK);
+    // Jane writes to her primary provider, who is away: one auto-reply, once.
+    let cid = create(&app, &p.jane, json!({ "subject": "Question", "body": "Is my refill ready?" })).await;
+    let thread = app.get(&p.jane.token, &format!("/conversations/{cid}")).await;
+    let messages = thread.body["messages"].as_array().unwrap().clone();
+    assert_eq!(messages.len(), 2, "{}", thread.body);
+    assert_eq!(messages[1]["body"], "Dr. Tester is away until tomorrow.");
+    assert_eq!(messages[1]["sender"]["type"], "system");
+    assert_eq!(messages[1]["sender"]["displayName"], "Maria Tester (auto-reply)");
+    assert_eq!(
+        app.post(&p.jane.token, &format!("/conversations/{cid}/messages"), json!({ "body": "Thanks" })).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.get(&p.jane.token, &format!("/conversations/{cid}")).await.body["messages"].as_array().unwrap().len(),
+        3
+    );
+    // Staff messages get no auto-reply.
+    assert_eq!(
+        app.post(&p.nurse.token, &format!("/conversations/{cid}/messages"), json!({ "body": "On it" })).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.get(&p.jane.token, &format!("/conversations/{cid}")).await.body["messages"].as_array().unwrap().len(),
+        4
+    );
+
+    // After hours, in the practice's time zone: a practice closed every day answers once per
+    // conversation per day.
+    let hours = json!({ "timeZone": "America/Chicago", "businessHours": { "days": [], "open": "09:00", "close": "17:00" }, "afterHoursText": "We are closed; we answer tomorrow." });
+    let res = put(&app, &p.admin, "/settings", hours).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(put(&app, &p.admin, "/settings", json!({ "timeZone": "Mars/Olympus" })).await.body["field"], "timeZone");
+    let first = create(&app, &p.john, json!({ "subject": "Late", "body": "Writing late" })).await;
+    let path = format!("/conversations/{first}/messages");
+    assert_eq!(app.post(&p.john.token, &path, json!({ "body": "Again" })).await.status, StatusCode::CREATED);
+    let bodies: Vec<String> = app.get(&p.john.token, &format!("/conversations/{first}")).await.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(bodies, vec!["Writing late", "We are closed; we answer tomorrow.", "Again"]);
+    let second = create(&app, &p.john, json!({ "subject": "Other", "body": "Another topic" })).await;
+    assert_eq!(
+        app.get(&p.john.token, &format!("/conversations/{second}")).await.body["messages"].as_array().unwrap().len(),
+        2
+    );
+}

@@ -284,7 +284,11 @@ pub async fn compose_from_draft(
             fee_code: None,
             notify_if_unread_hours: None,
         };
-        return start_thread(app, ctx, &dir, thread, draft).await;
+        let created = start_thread(app, ctx, &dir, thread, draft).await?;
+        if let Some(cid) = created["conversation"]["id"].as_str() {
+            auto_replies(app, ctx, cid).await;
+        }
+        return Ok(created);
     }
 
     let me = active_staff(&dir, caller)?;
@@ -817,6 +821,9 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     // Internal notes are never indexed (see ops::search).
     if fresh && !req.internal {
         search::index_conversation(app, p, &conversation_id, &[&body.preview()], None).await;
+    }
+    if fresh && by_patient {
+        auto_replies(app, ctx, &conversation_id).await;
     }
     // REPLY-2, REPLY-3: the message is stored first; a failed control change leaves it sent
     // with the thread as it was, and the change can be repeated.
@@ -1678,4 +1685,141 @@ pub async fn purge_expired(app: &App, now: time::OffsetDateTime, batch: usize) -
         }
     }
     Ok(report)
+}
+
+/// REPLY-5: the automatic answers to a patient's message: each staff participant or assignee
+/// who is out of office answers with their text, and outside the practice's hours (in its
+/// time zone) the practice answers with its after-hours text; each at most once per
+/// conversation per period (the out-of-office period; the local day). Best effort: the
+/// patient's message is stored already, so a failure here is logged, not returned.
+async fn auto_replies(app: &App, ctx: &RequestCtx, conversation_id: &str) {
+    if let Err(e) = try_auto_replies(app, ctx, conversation_id).await {
+        tracing::warn!(error = %e, "auto-reply not sent");
+    }
+}
+
+async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<()> {
+    let p = ctx.caller.practice_id.as_str();
+    let (conversation, dir) = tokio::try_join!(app.store.conversation(p, conversation_id), app.store.directory(p))?;
+    let (Some(conversation), Some(dir)) = (conversation, dir) else { return Ok(()) };
+    let settings = &dir.practice.settings;
+    let now = ids::now();
+    let mut replies: Vec<(String, String, SenderRef, i64)> = Vec::new();
+    let mut staff: Vec<&String> = conversation.participants.iter().collect();
+    staff.extend(conversation.assignee_ids.iter().filter(|a| !conversation.participants.contains(a)));
+    for id in staff {
+        let Some(member) = dir.staff_member(id) else { continue };
+        let Some(ooo) = &member.out_of_office else { continue };
+        if ooo.from.as_str() <= now.as_str() && now.as_str() < ooo.to.as_str() {
+            let expires = ids::parse_time("to", &ooo.to)?.unix_timestamp() + 86_400;
+            let sender = SenderRef {
+                kind: "system".into(),
+                id: "auto-reply".into(),
+                name: Some(format!("{} (auto-reply)", member.display_name())),
+                masked: false,
+            };
+            replies.push((format!("OOO#{}#{}", member.id, ooo.from), ooo.text.clone(), sender, expires));
+        }
+    }
+    if let (Some(hours), false) = (&settings.business_hours, settings.after_hours_text.trim().is_empty()) {
+        let tz = crate::hours::time_zone(&settings.time_zone)?;
+        let (after, day) = crate::hours::after_hours(hours, &tz, jiff::Timestamp::now())?;
+        if after {
+            let sender = SenderRef {
+                kind: "system".into(),
+                id: "auto-reply".into(),
+                name: Some(dir.practice.name.clone()),
+                masked: false,
+            };
+            replies.push((
+                format!("AFTER#{day}"),
+                settings.after_hours_text.clone(),
+                sender,
+                ids::epoch_seconds() + 3 * 86_400,
+            ));
+        }
+    }
+    for (key, text, sender, expires) in replies {
+        post_system_message(app, ctx, &conversation, &key, &text, sender, expires).await?;
+    }
+    Ok(())
+}
+
+/// Posts an automatic message into a conversation, once per dedupe key.
+async fn post_system_message(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation: &ConversationItem,
+    dedupe_key: &str,
+    text: &str,
+    sender: SenderRef,
+    expires: i64,
+) -> Result<()> {
+    let p = conversation.practice_id.as_str();
+    let cid = conversation.id.as_str();
+    let message_id = ids::new_id(MESSAGE_ID);
+    let at = ids::now();
+    let body = Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?;
+    let env = &app.envelope;
+    let message = MessageItem {
+        pk: conversation.pk.clone(),
+        sk: keys::message_sk(&at, &message_id),
+        id: message_id.clone(),
+        conversation_id: cid.to_string(),
+        sender: sender.clone(),
+        body: Sealed(
+            env.seal_str(
+                Binding { practice_id: p, record: &format!("{cid}/{message_id}"), field: "body" },
+                body.as_str(),
+            )
+            .await?,
+        ),
+        priority: Priority::Normal,
+        internal: false,
+        attachments: Vec::new(),
+        created_at: at.clone(),
+        fee_code: None,
+        notify_if_unread_hours: None,
+    };
+    let preview =
+        Sealed(env.seal_str(Binding { practice_id: p, record: cid, field: "preview" }, &body.preview()).await?);
+    let mut tx = Tx::new();
+    tx.put_new(
+        &app.store,
+        "auto",
+        &AutoReplyItem { pk: conversation.pk.clone(), sk: format!("AUTO#{dedupe_key}"), expires_at: expires },
+    )?;
+    tx.conversation_add_message(&app.store, p, cid, &at, true, false)?;
+    tx.put_new(&app.store, "message", &message)?;
+    for viewer in &conversation.viewers {
+        tx.entry_add_message(
+            &app.store,
+            p,
+            viewer,
+            cid,
+            &conversation.summary,
+            &at,
+            &preview,
+            &sender,
+            Priority::Normal,
+            false,
+        )?;
+        tx.stats_add(&app.store, p, viewer, StatsDelta { messages: 1, unread: 1, ..Default::default() })?;
+    }
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "message.auto_reply",
+            AuditRecord { record_type: "conversation", record_id: cid, patient_id },
+            "success",
+        ),
+    )?;
+    tx.put(&app.store, "outbox", &outbox(p, conversation, &message_id, "auto-reply", false, &at, false))?;
+    match app.store.commit(tx).await? {
+        Ok(()) | Err("auto") => Ok(()),
+        Err(label) => Err(Error::Conflict(format!("auto-reply not stored ({label})"))),
+    }
 }

@@ -27,6 +27,8 @@ pub struct SettingsPatch {
     pub broadcast_max_recipients: Option<u32>,
     /// `0` turns retention off.
     pub retention_days: Option<u32>,
+    pub business_hours: Option<crate::hours::BusinessHours>,
+    pub after_hours_text: Option<String>,
 }
 
 /// PUT /me/out-of-office.
@@ -69,15 +71,18 @@ impl SettingsPatch {
             s.urgent_phone = if v.is_empty() { v } else { crate::domain::parse_phone("urgentPhone", &v)? };
         }
         if let Some(v) = self.time_zone {
-            let ok =
-                !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
-            if !ok {
-                return Err(Error::invalid(
-                    "timeZone",
-                    "timeZone must be an IANA time zone name such as America/Chicago",
-                ));
-            }
+            crate::hours::time_zone(&v)?;
             s.time_zone = v;
+        }
+        if let Some(v) = self.business_hours {
+            v.validate()?;
+            s.business_hours = Some(v);
+        }
+        if let Some(v) = self.after_hours_text {
+            if v.chars().count() > 2_000 {
+                return Err(Error::invalid("afterHoursText", "afterHoursText is longer than 2000 characters"));
+            }
+            s.after_hours_text = v;
         }
         if let Some(v) = self.patient_messages_per_day {
             if !(1..=1_000).contains(&v) {
