@@ -80,6 +80,10 @@ pub struct AutoReplyItem {
     pub expires_at: i64,
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// A practice's entry in the registry of practices.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PracticeRegistryItem {
@@ -256,6 +260,10 @@ pub struct ConversationItem {
     /// (CONV-3).
     #[serde(default)]
     pub from_patient_count: u64,
+    /// ROLE-5: whether the patient had portal access when the conversation began; a patient
+    /// without it is never notified (the notifier checks the current record again).
+    #[serde(default = "yes")]
+    pub patient_portal_access: bool,
     /// Who assigned whom, with the staff-only comment (ASSIGN-1).
     #[serde(default)]
     pub assignments: Vec<AssignmentRecord>,

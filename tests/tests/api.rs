@@ -80,7 +80,7 @@ async fn compose_1_role_2_role_3_patient_message_reaches_exactly_those_who_may_s
 }
 
 #[tokio::test]
-async fn compose_2_team_message_reaches_recipients_and_workgroups_never_patients() {
+async fn compose_2_role_6_team_message_reaches_recipients_and_workgroups_never_patients() {
     let (app, p) = setup().await;
     let res = app
         .post(

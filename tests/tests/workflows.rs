@@ -785,3 +785,37 @@ async fn reply_5_out_of_office_and_after_hours_auto_replies_once_per_conversatio
         2
     );
 }
+
+#[tokio::test]
+async fn role_5_a_patient_without_portal_access_is_not_notified() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let (app, p) = setup().await;
+    let offline = app
+        .add_patient(
+            &p.id,
+            &p.admin,
+            "Noor",
+            "Haddad",
+            json!({ "portalAccess": false, "primaryProviderId": p.doctor.id }),
+        )
+        .await;
+    let recipients = |body: Value| {
+        let app = &app;
+        let p = &p;
+        async move {
+            let res = app.post(&p.doctor.token, "/conversations", body).await;
+            assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+            let message = res.body["message"]["id"].as_str().unwrap().to_string();
+            let outbox = app.raw_partition(&format!("OUTBOX#{message}")).await;
+            match outbox[0].get("recipientIds") {
+                Some(AttributeValue::L(l)) => l.iter().filter_map(|v| v.as_s().ok().cloned()).collect::<Vec<_>>(),
+                _ => vec![],
+            }
+        }
+    };
+    let to_offline =
+        recipients(json!({ "kind": "patient", "patientId": offline.id, "subject": "s", "body": "b" })).await;
+    assert!(!to_offline.contains(&offline.id), "{to_offline:?}");
+    let to_jane = recipients(json!({ "kind": "patient", "patientId": p.jane.id, "subject": "s", "body": "b" })).await;
+    assert!(to_jane.contains(&p.jane.id), "{to_jane:?}");
+}

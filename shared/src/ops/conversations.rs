@@ -483,6 +483,7 @@ async fn start_thread(
         assignee_ids: Vec::new(),
         care_team,
         viewers: Vec::new(),
+        patient_portal_access: t.patient.is_none_or(|p| p.portal_access),
         assignments: Vec::new(),
         last_message_at: at.clone(),
         message_count: 1,
@@ -642,6 +643,8 @@ fn outbox(
         .iter()
         .filter(|v| v.as_str() != sender && !(internal && Some(v.as_str()) == patient_id))
         .filter(|v| c.participants.contains(v) || c.assignee_ids.contains(v) || Some(v.as_str()) == patient_id)
+        // ROLE-5: a patient without portal access is not notified.
+        .filter(|v| c.patient_portal_access || Some(v.as_str()) != patient_id)
         .cloned()
         .collect();
     OutboxItem {
