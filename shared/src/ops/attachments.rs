@@ -190,20 +190,12 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
     let download = app.blobs.presign_download(&a.object_key, &view.file_name, &a.content_type).await?;
     let expires_at = ids::format_time(time::OffsetDateTime::now_utc() + blobs::DOWNLOAD_TTL);
 
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, caller)?;
-    tx.put(
-        &app.store,
-        "audit",
-        &audit::event(
-            ctx,
-            "attachment.download",
-            AuditRecord { record_type: "attachment", record_id: &id, patient_id: None },
-            "success",
-        ),
-    )?;
-    if app.store.commit(tx).await?.is_err() {
-        return Err(Error::Unauthenticated);
-    }
+    crate::ops::audit_read(
+        app,
+        ctx,
+        "attachment.download",
+        AuditRecord { record_type: "attachment", record_id: &id, patient_id: None },
+    )
+    .await?;
     Ok(json!({ "attachment": view, "download": { "url": download.url, "expiresAt": expires_at } }))
 }

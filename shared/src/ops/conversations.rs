@@ -664,8 +664,7 @@ fn outbox(
 pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: ReplyRequest) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id =
-        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (conversation, practice) =
         tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.practice(p))?;
     let practice = practice.ok_or(Error::Unauthenticated)?;
@@ -846,8 +845,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
 pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id =
-        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (conversation, messages) =
         app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
     if !policy::can_see(caller, &facts(&conversation)) {
@@ -944,8 +942,7 @@ pub async fn assign(
 ) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id =
-        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (mut conversation, dir) =
         tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.directory(p))?;
     let dir = dir.ok_or(Error::Unauthenticated)?;
@@ -1092,8 +1089,7 @@ pub async fn set_state(
 ) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id =
-        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
     if req.starred.is_none() && req.archived.is_none() && req.unread.is_none() {
         return Err(Error::invalid("starred", "name at least one of starred, archived, unread"));
     }
@@ -1175,8 +1171,7 @@ pub async fn set_controls(
 ) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id =
-        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (mut conversation, dir) =
         tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.directory(p))?;
     let dir = dir.ok_or(Error::Unauthenticated)?;
@@ -1254,8 +1249,7 @@ pub async fn forward(
 ) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id =
-        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (original, messages) = app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
     if !policy::can_see(caller, &facts(&original)) {
         return Err(Error::NotFound("conversation"));
@@ -1451,8 +1445,7 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
 pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, message_id: &str) -> Result<()> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id =
-        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let message_id = parse_id("messageId", MESSAGE_ID, message_id).map_err(|_| Error::NotFound("message"))?;
     let (conversation, messages) =
         app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
@@ -1560,8 +1553,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
 pub async fn delete_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<()> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id =
-        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (conversation, messages) =
         app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
     if !policy::can_see(caller, &facts(&conversation)) {

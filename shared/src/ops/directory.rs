@@ -349,20 +349,7 @@ pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: 
             items.push(view);
         }
     }
-    let mut tx = Tx::new();
-    tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    tx.put(
-        &app.store,
-        "audit",
-        &audit::event(
-            ctx,
-            "patient.search",
-            AuditRecord { record_type: "directory", record_id: "patients", patient_id: None },
-            "success",
-        ),
-    )?;
-    if app.store.commit(tx).await?.is_err() {
-        return Err(Error::Unauthenticated);
-    }
+    let record = AuditRecord { record_type: "directory", record_id: "patients", patient_id: None };
+    super::audit_read(app, ctx, "patient.search", record).await?;
     Ok(json!({ "items": items }))
 }

@@ -110,12 +110,8 @@ pub async fn get(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Value> {
     let id = parse_draft_id(raw_id)?;
     let item =
         app.store.draft(&ctx.caller.practice_id, &ctx.caller.user_id, &id).await?.ok_or(Error::NotFound("draft"))?;
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, &ctx.caller)?;
-    tx.put(&app.store, "audit", &event(ctx, "draft.read", &id))?;
-    if app.store.commit(tx).await?.is_err() {
-        return Err(Error::Unauthenticated);
-    }
+    super::audit_read(app, ctx, "draft.read", AuditRecord { record_type: "draft", record_id: &id, patient_id: None })
+        .await?;
     let content = open(app, ctx, &item).await?;
     Ok(json!({ "draft": view(&item, content) }))
 }
@@ -138,12 +134,8 @@ pub async fn list(app: &App, ctx: &RequestCtx, limit: usize, cursor: Option<&str
     // can never reach another user's drafts.
     let (drafts, next) =
         app.store.drafts(&ctx.caller.practice_id, &ctx.caller.user_id, limit, after.as_deref()).await?;
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, &ctx.caller)?;
-    tx.put(&app.store, "audit", &event(ctx, "draft.list", &ctx.caller.user_id))?;
-    if app.store.commit(tx).await?.is_err() {
-        return Err(Error::Unauthenticated);
-    }
+    let record = AuditRecord { record_type: "draft", record_id: &ctx.caller.user_id, patient_id: None };
+    super::audit_read(app, ctx, "draft.list", record).await?;
     let mut items = Vec::with_capacity(drafts.len());
     for d in &drafts {
         items.push(view(d, open(app, ctx, d).await?));

@@ -4,12 +4,11 @@
 
 use super::facts;
 use crate::app::{App, RequestCtx};
-use crate::audit::{self, AuditRecord};
-use crate::domain::{parse_id, Priority, CONVERSATION_ID};
+use crate::audit::AuditRecord;
+use crate::domain::Priority;
 use crate::error::{Error, Result};
 use crate::policy;
 use crate::receipts;
-use crate::store::Tx;
 use crate::views::{MessageView, PatientView, Renderer};
 use serde_json::{json, Value};
 
@@ -39,8 +38,7 @@ impl Format {
 pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: Format) -> Result<String> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id =
-        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (conversation, messages) =
         app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
     if !policy::can_see(caller, &facts(&conversation)) {
@@ -50,21 +48,13 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
         return Err(Error::Forbidden("transcripts are exported by staff".into()));
     }
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, caller)?;
-    tx.put(
-        &app.store,
-        "audit",
-        &audit::event(
-            ctx,
-            "conversation.export",
-            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
-            "success",
-        ),
-    )?;
-    if app.store.commit(tx).await?.is_err() {
-        return Err(Error::Unauthenticated);
-    }
+    crate::ops::audit_read(
+        app,
+        ctx,
+        "conversation.export",
+        AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
+    )
+    .await?;
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
     let renderer = Renderer::new(app, caller);

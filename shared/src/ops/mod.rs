@@ -179,3 +179,25 @@ pub fn daily_limit_reached(settings: &crate::records::Settings) -> Error {
 pub fn message_day() -> String {
     ids::now()[..10].to_string()
 }
+
+/// A conversation id from a path; a malformed one is just a conversation that is not there.
+pub fn conversation_id(raw: &str) -> Result<String> {
+    crate::domain::parse_id("id", crate::domain::CONVERSATION_ID, raw).map_err(|_| Error::NotFound("conversation"))
+}
+
+/// Records a read of PHI (SEC-2) in its own transaction with the check that the caller
+/// still acts; a caller who no longer does gets 401 and reads nothing.
+pub async fn audit_read(
+    app: &App,
+    ctx: &RequestCtx,
+    action: &str,
+    record: crate::audit::AuditRecord<'_>,
+) -> Result<()> {
+    let mut tx = Tx::new();
+    tx.check_caller(&app.store, &ctx.caller)?;
+    tx.put(&app.store, "audit", &crate::audit::event(ctx, action, record, "success"))?;
+    match app.store.commit(tx).await? {
+        Ok(()) => Ok(()),
+        Err(_) => Err(Error::Unauthenticated),
+    }
+}

@@ -2,10 +2,9 @@
 //! Admin class.
 
 use crate::app::{App, RequestCtx};
-use crate::audit::{self, AuditRecord};
+use crate::audit::AuditRecord;
 use crate::domain::RoleClass;
 use crate::error::{Error, Result};
-use crate::store::Tx;
 use serde_json::{json, Value};
 use time::macros::format_description;
 use time::Date;
@@ -54,21 +53,13 @@ pub async fn billing(app: &App, ctx: &RequestCtx, from: Option<&str>, to: Option
             }));
         }
     }
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, caller)?;
-    tx.put(
-        &app.store,
-        "audit",
-        &audit::event(
-            ctx,
-            "report.billing",
-            AuditRecord { record_type: "report", record_id: "billing", patient_id: None },
-            "success",
-        ),
-    )?;
-    if app.store.commit(tx).await?.is_err() {
-        return Err(Error::Unauthenticated);
-    }
+    crate::ops::audit_read(
+        app,
+        ctx,
+        "report.billing",
+        AuditRecord { record_type: "report", record_id: "billing", patient_id: None },
+    )
+    .await?;
     Ok(json!({ "from": from.to_string(), "to": to.to_string(), "items": items }))
 }
 

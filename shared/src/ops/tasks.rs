@@ -5,7 +5,7 @@ use super::{active_staff, claim_idempotency, commit_created, facts};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
-use crate::domain::{parse_id, Caller, Role, RoleClass, CONVERSATION_ID, MESSAGE_ID, STAFF_ID};
+use crate::domain::{parse_id, Caller, Role, RoleClass, MESSAGE_ID, STAFF_ID};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
@@ -68,8 +68,7 @@ pub async fn create(
 ) -> Result<Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let conversation_id =
-        parse_id("id", CONVERSATION_ID, conversation_id).map_err(|_| Error::NotFound("conversation"))?;
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let message_id = parse_id("messageId", MESSAGE_ID, message_id).map_err(|_| Error::NotFound("message"))?;
     let (conversation, messages) =
         app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
@@ -151,21 +150,13 @@ pub async fn list(app: &App, ctx: &RequestCtx, assignee: Option<&str>) -> Result
         }
     };
     let tasks = app.store.tasks_of(&caller.practice_id, &assignee, 100).await?;
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, caller)?;
-    tx.put(
-        &app.store,
-        "audit",
-        &audit::event(
-            ctx,
-            "task.list",
-            AuditRecord { record_type: "tasks", record_id: &assignee, patient_id: None },
-            "success",
-        ),
-    )?;
-    if app.store.commit(tx).await?.is_err() {
-        return Err(Error::Unauthenticated);
-    }
+    crate::ops::audit_read(
+        app,
+        ctx,
+        "task.list",
+        AuditRecord { record_type: "tasks", record_id: &assignee, patient_id: None },
+    )
+    .await?;
     let mut items = Vec::with_capacity(tasks.len());
     for t in &tasks {
         items.push(view(app, caller, t).await?);
