@@ -31,6 +31,8 @@ pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub business_hours: Option<crate::hours::BusinessHours>,
     pub after_hours_text: String,
+    /// ATT-2: the bucket scans uploads (S3 Malware Protection); downloads wait for a clean tag.
+    pub malware_scanning: bool,
 }
 
 impl Default for Settings {
@@ -48,6 +50,7 @@ impl Default for Settings {
             broadcast_max_recipients: 500,
             business_hours: None,
             after_hours_text: String::new(),
+            malware_scanning: false,
         }
     }
 }

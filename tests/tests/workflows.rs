@@ -409,7 +409,7 @@ async fn assign_3_forward_copies_chosen_messages_and_attachments_to_a_new_team_c
         json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Billing", "body": "About your invoice", "options": { "allowAttachments": true } }),
     )
     .await;
-    let bytes = b"invoice scan bytes".to_vec();
+    let bytes = b"%PDF-1.4 invoice scan bytes".to_vec();
     let res = app
         .post(
             &p.jane.token,

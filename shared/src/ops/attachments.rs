@@ -147,6 +147,13 @@ pub async fn ensure_checked(app: &App, mut a: AttachmentItem) -> Result<Attachme
     match app.blobs.stored_size(&a.object_key).await? {
         None => Err(Error::Conflict("the file has not been uploaded yet".into())),
         Some(size) if size == a.size => {
+            // The real type, from the first bytes (a ranged GET), must be the declared one.
+            let head = app.blobs.head_bytes(&a.object_key, size.min(512)).await?;
+            if !blobs::content_matches(&a.content_type, &head) {
+                app.store.update_attachment_status(&a.practice_id, &a.id, "pending", "rejected").await?;
+                app.blobs.delete(&a.object_key).await?;
+                return Err(Error::invalid("attachmentIds", "the uploaded file is not of its declared type"));
+            }
             app.store.update_attachment_status(&a.practice_id, &a.id, "pending", "ready").await?;
             a.status = "ready".into();
             Ok(a)
@@ -185,6 +192,19 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
         Error::Invalid { detail, .. } => Error::Conflict(detail),
         other => other,
     })?;
+    // Where the practice scans uploads, no link until the scan said the file is clean.
+    let scanning = app.store.practice(p).await?.is_some_and(|pr| pr.settings.malware_scanning);
+    if scanning {
+        match app.blobs.scan_status(&a.object_key).await?.as_deref() {
+            Some("NO_THREATS_FOUND") => {}
+            Some("THREATS_FOUND") => {
+                app.store.update_attachment_status(p, &a.id, "ready", "rejected").await?;
+                app.blobs.delete(&a.object_key).await?;
+                return Err(Error::Conflict("the file did not pass the malware scan and was removed".into()));
+            }
+            _ => return Err(Error::Conflict("the file's malware scan has not finished; try again shortly".into())),
+        }
+    }
     let renderer = Renderer::new(app, caller);
     let view = renderer.attachment(&a).await?;
     let download = app.blobs.presign_download(&a.object_key, &view.file_name, &a.content_type).await?;

@@ -29,6 +29,7 @@ pub struct SettingsPatch {
     pub retention_days: Option<u32>,
     pub business_hours: Option<crate::hours::BusinessHours>,
     pub after_hours_text: Option<String>,
+    pub malware_scanning: Option<bool>,
 }
 
 /// PUT /me/out-of-office.
@@ -95,6 +96,9 @@ impl SettingsPatch {
                 return Err(Error::invalid("patientBodyMaxChars", "patientBodyMaxChars must be from 1 to 20000"));
             }
             s.patient_body_max_chars = v;
+        }
+        if let Some(v) = self.malware_scanning {
+            s.malware_scanning = v;
         }
         if let Some(v) = self.retention_days {
             s.retention_days = match v {
