@@ -308,6 +308,9 @@ pub struct MessageItem {
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
     pub created_at: String,
+    /// ATT-4: documents of the patient's record linked by reference (labels sealed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<ContextRef>,
     /// REPLY-2: a billable reply's fee code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_code: Option<String>,

@@ -75,6 +75,8 @@ pub struct MessageView {
     pub priority: Priority,
     pub internal: bool,
     pub attachments: Vec<AttachmentView>,
+    /// ATT-4: documents of the patient's record, by reference.
+    pub documents: Vec<ContextView>,
     pub created_at: String,
     pub status: String,
     /// Per-recipient status (staff only, CONV-2).
@@ -231,7 +233,13 @@ impl<'a> Renderer<'a> {
         for a in &m.attachments {
             attachments.push(self.attachment_ref(a).await?);
         }
+        let mut documents = Vec::with_capacity(m.documents.len());
+        for (i, d) in m.documents.iter().enumerate() {
+            let label = self.open(&record, &format!("document/{i}"), &d.label).await?;
+            documents.push(ContextView { kind: d.kind.clone(), id: d.id.clone(), label });
+        }
         Ok(MessageView {
+            documents,
             id: m.id.clone(),
             conversation_id: m.conversation_id.clone(),
             sender: self.sender(&m.sender, patient),

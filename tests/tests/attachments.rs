@@ -110,3 +110,39 @@ async fn att_2_with_malware_scanning_no_link_until_the_scan_says_clean() {
     assert_eq!(res["status"], 409);
     assert!(app.s3.head_object().bucket(&app.bucket).key(&key).send().await.is_err(), "the infected object is removed");
 }
+
+#[tokio::test]
+async fn att_4_messages_link_documents_of_the_record_without_copying_them() {
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    let cid = conversation(&app, &p).await;
+    let doc = json!({ "kind": "document", "id": "doc_441", "label": "MRI report 2026-10-02" });
+    let res = app
+        .post(
+            &p.doctor.token,
+            &format!("/conversations/{cid}/messages"),
+            json!({ "body": "See the report.", "documents": [doc] }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(
+        res.body["message"]["documents"][0],
+        json!({ "kind": "document", "id": "doc_441", "label": "MRI report 2026-10-02" })
+    );
+    let thread = app.get(&p.jane.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(thread.body["messages"][1]["documents"][0]["id"], "doc_441");
+    assert!(thread.body["messages"][1]["attachments"].as_array().unwrap().is_empty(), "a link, not a copy");
+    // The label is sealed like any PHI.
+    let raw = app.raw_partition(&format!("PRAC#{}#CONV#{cid}", p.id)).await;
+    assert!(raw.iter().all(|i| item_texts(i).iter().all(|t| !t.contains("MRI report"))));
+    let bad = json!({ "body": "x", "documents": [{ "kind": "spreadsheet", "id": "x", "label": "y" }] });
+    assert_eq!(
+        app.post(&p.doctor.token, &format!("/conversations/{cid}/messages"), bad).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let by_patient = json!({ "body": "x", "documents": [doc] });
+    assert_eq!(
+        app.post(&p.jane.token, &format!("/conversations/{cid}/messages"), by_patient).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -110,6 +110,9 @@ pub struct ComposeRequest {
     pub context: Option<ContextInput>,
     #[serde(default)]
     pub attachment_ids: Vec<String>,
+    /// ATT-4: documents of the patient's record, linked by reference.
+    #[serde(default)]
+    pub documents: Vec<ContextInput>,
     pub options: Option<MessageOptions>,
 }
 
@@ -123,6 +126,9 @@ pub struct ReplyRequest {
     pub internal: bool,
     #[serde(default)]
     pub attachment_ids: Vec<String>,
+    /// ATT-4: documents of the patient's record, linked by reference.
+    #[serde(default)]
+    pub documents: Vec<ContextInput>,
     pub options: Option<MessageOptions>,
 }
 
@@ -222,6 +228,7 @@ struct NewThread<'a> {
     attachments: Vec<AttachmentItem>,
     fee_code: Option<String>,
     notify_if_unread_hours: Option<u32>,
+    documents: Vec<ContextLink>,
 }
 
 /// POST /conversations (COMPOSE-1, COMPOSE-2, COMPOSE-3, COMPOSE-4).
@@ -256,6 +263,9 @@ pub async fn compose_from_draft(
     if options.send_and_close.is_some() {
         return Err(Error::invalid("options.sendAndClose", "sendAndClose applies to replies"));
     }
+    if !caller.is_staff() {
+        parse_documents(caller, &req.documents)?;
+    }
     let attachments = attachments_for(app, caller, &req.attachment_ids).await?;
 
     if !caller.is_staff() {
@@ -283,6 +293,7 @@ pub async fn compose_from_draft(
             attachments,
             fee_code: None,
             notify_if_unread_hours: None,
+            documents: Vec::new(),
         };
         let created = start_thread(app, ctx, &dir, thread, draft).await?;
         if let Some(cid) = created["conversation"]["id"].as_str() {
@@ -302,6 +313,7 @@ pub async fn compose_from_draft(
         req.kind.as_deref().ok_or_else(|| Error::invalid("kind", "kind is required: `patient` or `team`"))?,
     )?;
     let extras = staff_extras(&options, caller, kind, false)?;
+    let documents = parse_documents(caller, &req.documents)?;
     match kind {
         ConversationKind::Patient => {
             if !me.portal_messaging {
@@ -336,6 +348,7 @@ pub async fn compose_from_draft(
                 attachments,
                 fee_code: extras.0.clone(),
                 notify_if_unread_hours: extras.1,
+                documents: documents.clone(),
             };
             start_thread(app, ctx, &dir, thread, draft).await
         }
@@ -368,6 +381,7 @@ pub async fn compose_from_draft(
                 attachments,
                 fee_code: extras.0.clone(),
                 notify_if_unread_hours: extras.1,
+                documents: documents.clone(),
             };
             start_thread(app, ctx, &dir, thread, draft).await
         }
@@ -505,6 +519,7 @@ async fn start_thread(
         created_at: at.clone(),
         fee_code: t.fee_code.clone(),
         notify_if_unread_hours: t.notify_if_unread_hours,
+        documents: sealed_documents(app, p, &conversation_id, &message_id, &t.documents).await?,
     };
 
     let mut tx = Tx::new();
@@ -600,6 +615,33 @@ async fn start_thread(
         search::index_conversation(app, p, &conversation_id, &texts, patient.as_ref().map(|pv| pv.id.as_str())).await;
     }
     Ok(body)
+}
+
+/// ATT-4: links to documents of the patient's record (kind, id, label), at most 10, by staff.
+fn parse_documents(caller: &Caller, inputs: &[ContextInput]) -> Result<Vec<ContextLink>> {
+    if inputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !caller.is_staff() {
+        return Err(Error::Forbidden("documents of the record are linked by staff".into()));
+    }
+    if inputs.len() > 10 {
+        return Err(Error::invalid("documents", "at most 10 documents per message"));
+    }
+    inputs.iter().map(|d| ContextLink::parse(&d.kind, &d.id, &d.label)).collect()
+}
+
+/// Document links with their labels sealed to the message.
+async fn sealed_documents(app: &App, p: &str, cid: &str, mid: &str, docs: &[ContextLink]) -> Result<Vec<ContextRef>> {
+    let record = format!("{cid}/{mid}");
+    let mut out = Vec::with_capacity(docs.len());
+    for (i, d) in docs.iter().enumerate() {
+        let field = format!("document/{i}");
+        let label =
+            Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &record, field: &field }, &d.label).await?);
+        out.push(ContextRef { kind: d.kind.clone(), id: d.id.clone(), label });
+    }
+    Ok(out)
 }
 
 /// The billing report's record of a billable message (REPLY-2).
@@ -704,6 +746,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     }
     let attachments = attachments_for(app, caller, &req.attachment_ids).await?;
     let extras = staff_extras(&options, caller, kind, req.internal)?;
+    let documents = parse_documents(caller, &req.documents)?;
 
     let sender = if by_patient {
         SenderRef { kind: "patient".into(), id: caller.user_id.clone(), name: None, masked: false }
@@ -742,6 +785,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         created_at: at.clone(),
         fee_code: extras.0.clone(),
         notify_if_unread_hours: extras.1,
+        documents: sealed_documents(app, p, &conversation_id, &message_id, &documents).await?,
     };
 
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
@@ -1349,6 +1393,7 @@ pub async fn forward(
         attachments,
         fee_code: None,
         notify_if_unread_hours: None,
+        documents: Vec::new(),
     };
     let created = start_thread(app, ctx, &dir, thread, None).await?;
     Ok(json!({ "conversation": created["conversation"], "message": created["message"] }))
@@ -1431,6 +1476,7 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
             attachments: Vec::new(),
             fee_code: None,
             notify_if_unread_hours: None,
+            documents: Vec::new(),
         };
         start_thread(app, &copy_ctx, &dir, thread, None).await?;
         sent += 1;
@@ -1775,6 +1821,7 @@ async fn post_system_message(
         created_at: at.clone(),
         fee_code: None,
         notify_if_unread_hours: None,
+        documents: Vec::new(),
     };
     let preview =
         Sealed(env.seal_str(Binding { practice_id: p, record: cid, field: "preview" }, &body.preview()).await?);
