@@ -1265,10 +1265,11 @@ impl Tx {
             .table_name(&store.table)
             .key(keys::PK, s(&a.pk))
             .key(keys::SK, s(&a.sk))
-            .update_expression("SET conversationId = :c, internal = :internal, attached = :t")
+            .update_expression("SET conversationId = :c, internal = :internal, attached = :t, objectKey = :key")
             .condition_expression("#status = :ready AND attribute_not_exists(attached)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":c", s(conversation_id))
+            .expression_attribute_values(":key", s(&a.object_key))
             .expression_attribute_values(":internal", AttributeValue::Bool(internal))
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .expression_attribute_values(":ready", s("ready"));

@@ -146,3 +146,28 @@ async fn att_4_messages_link_documents_of_the_record_without_copying_them() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn att_1_keys_keep_practices_and_conversations_apart_once_attached() {
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    // Uploaded before the conversation exists, then attached when composing.
+    let att = upload(&app, &p.doctor, "plan.txt", "text/plain", b"care plan", None).await;
+    let res = app
+        .post(&p.doctor.token, "/conversations", json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Plan", "body": "Attached.", "attachmentIds": [att] }))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let cid = res.body["conversation"]["id"].as_str().unwrap();
+    let key = format!("{}/{cid}/{att}", p.id);
+    assert!(app.s3.head_object().bucket(&app.bucket).key(&key).send().await.is_ok(), "moved under its conversation");
+    let old = format!("unattached/{}/{att}", p.id);
+    assert!(app.s3.head_object().bucket(&app.bucket).key(&old).send().await.is_err(), "the upload area is emptied");
+    let res = app.get(&p.jane.token, &format!("/attachments/{att}")).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let got = app.http.get(res.body["download"]["url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(&got[..], b"care plan");
+    // The download link names the file and expires within five minutes (ATT-3).
+    let url = res.body["download"]["url"].as_str().unwrap();
+    let expires: u64 = url.split("X-Amz-Expires=").nth(1).unwrap().split('&').next().unwrap().parse().unwrap();
+    assert!(expires <= 300, "{expires}");
+}

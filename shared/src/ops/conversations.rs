@@ -522,6 +522,7 @@ async fn start_thread(
         documents: sealed_documents(app, p, &conversation_id, &message_id, &t.documents).await?,
     };
 
+    let (attachments, moved) = relocate(app, p, &conversation_id, t.attachments).await?;
     let mut tx = Tx::new();
     let settings = &dir.practice.settings;
     if caller.is_staff() {
@@ -570,7 +571,7 @@ async fn start_thread(
             tx.patient_marker(&app.store, p, viewer, &pat.id, known, 1)?;
         }
     }
-    for a in &t.attachments {
+    for a in &attachments {
         tx.attachment_attach(&app.store, a, &conversation_id, false)?;
     }
     let patient_id = t.patient.map(|p| p.id.as_str());
@@ -611,10 +612,43 @@ async fn start_thread(
     })
     .await?;
     if fresh {
+        forget_objects(app, &moved).await;
         let texts: Vec<&str> = searchable.iter().map(String::as_str).collect();
         search::index_conversation(app, p, &conversation_id, &texts, patient.as_ref().map(|pv| pv.id.as_str())).await;
     }
     Ok(body)
+}
+
+/// Files uploaded before their conversation existed move under it on attach, so the key
+/// layout keeps practices and conversations apart (`<practice>/<conversation>/<attachment>`).
+/// The copy is made before the write; the old object goes after it (see `forget_objects`).
+async fn relocate(
+    app: &App,
+    p: &str,
+    cid: &str,
+    attachments: Vec<AttachmentItem>,
+) -> Result<(Vec<AttachmentItem>, Vec<String>)> {
+    let mut moved = Vec::new();
+    let mut out = Vec::with_capacity(attachments.len());
+    for mut a in attachments {
+        let wanted = format!("{p}/{cid}/{}", a.id);
+        if a.object_key != wanted {
+            app.blobs.copy(&a.object_key, &wanted).await?;
+            moved.push(std::mem::replace(&mut a.object_key, wanted));
+        }
+        out.push(a);
+    }
+    Ok((out, moved))
+}
+
+/// Deletes objects no record points to any more (best effort; the lifecycle rule on
+/// `unattached/` is the backstop).
+async fn forget_objects(app: &App, keys: &[String]) {
+    for k in keys {
+        if let Err(e) = app.blobs.delete(k).await {
+            tracing::warn!(error = %e, "a moved upload's old object was not deleted");
+        }
+    }
 }
 
 /// ATT-4: links to documents of the patient's record (kind, id, label), at most 10, by staff.
@@ -789,6 +823,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     };
 
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
+    let (attachments, moved) = relocate(app, p, &conversation_id, attachments).await?;
     let mut tx = Tx::new();
     if by_patient {
         tx.check_patient_exists(&app.store, p, &caller.user_id)?;
@@ -867,6 +902,9 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     // Internal notes are never indexed (see ops::search).
     if fresh && !req.internal {
         search::index_conversation(app, p, &conversation_id, &[&body.preview()], None).await;
+    }
+    if fresh {
+        forget_objects(app, &moved).await;
     }
     if fresh && by_patient {
         auto_replies(app, ctx, &conversation_id).await;
