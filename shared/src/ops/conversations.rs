@@ -928,11 +928,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
-    let (conversation, messages) =
-        app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
-    if !policy::can_see(caller, &facts(&conversation)) {
-        return Err(Error::NotFound("conversation"));
-    }
+    let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
     // Marking read is guarded by the unread count it clears (so the counters stay exact);
     // a message arriving in between makes it read the entry again.
@@ -1332,10 +1328,7 @@ pub async fn forward(
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
-    let (original, messages) = app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
-    if !policy::can_see(caller, &facts(&original)) {
-        return Err(Error::NotFound("conversation"));
-    }
+    let (original, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
     if !caller.is_staff() {
         return Err(Error::Forbidden("only staff may forward messages".into()));
     }
@@ -1531,11 +1524,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
     let p = caller.practice_id.as_str();
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let message_id = parse_id("messageId", MESSAGE_ID, message_id).map_err(|_| Error::NotFound("message"))?;
-    let (conversation, messages) =
-        app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
-    if !policy::can_see(caller, &facts(&conversation)) {
-        return Err(Error::NotFound("conversation"));
-    }
+    let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
     let visible_to_caller = |m: &&MessageItem| !m.internal || policy::can_see_internal(caller);
     let message =
         messages.iter().filter(visible_to_caller).find(|m| m.id == message_id).ok_or(Error::NotFound("message"))?;
@@ -1636,13 +1625,8 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
 /// audit log keeps that it happened.
 pub async fn delete_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<()> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
-    let (conversation, messages) =
-        app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
-    if !policy::can_see(caller, &facts(&conversation)) {
-        return Err(Error::NotFound("conversation"));
-    }
+    let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
     if !caller.is_staff() || conversation.created_by != caller.user_id {
         return Err(Error::Forbidden("only the staff member who started a conversation may delete it".into()));
     }

@@ -2,12 +2,10 @@
 //! `Communication` resources. Staff only; internal notes are staff talk, not part of the
 //! patient's transcript, and are left out.
 
-use super::facts;
 use crate::app::{App, RequestCtx};
 use crate::audit::AuditRecord;
 use crate::domain::Priority;
 use crate::error::{Error, Result};
-use crate::policy;
 use crate::receipts;
 use crate::views::{MessageView, PatientView, Renderer};
 use serde_json::{json, Value};
@@ -39,11 +37,7 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
-    let (conversation, messages) =
-        app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
-    if !policy::can_see(caller, &facts(&conversation)) {
-        return Err(Error::NotFound("conversation"));
-    }
+    let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
     if !caller.is_staff() {
         return Err(Error::Forbidden("transcripts are exported by staff".into()));
     }

@@ -201,3 +201,18 @@ pub async fn audit_read(
         Err(_) => Err(Error::Unauthenticated),
     }
 }
+
+/// A thread (summary and messages) the caller may see, or 404 exactly as if it did not exist
+/// (ROLE-3).
+pub async fn visible_thread(
+    app: &App,
+    caller: &Caller,
+    conversation_id: &str,
+) -> Result<(ConversationItem, Vec<crate::records::MessageItem>)> {
+    let (conversation, messages) =
+        app.store.thread(&caller.practice_id, conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
+    if !crate::policy::can_see(caller, &facts(&conversation)) {
+        return Err(Error::NotFound("conversation"));
+    }
+    Ok((conversation, messages))
+}

@@ -70,11 +70,7 @@ pub async fn create(
     let p = caller.practice_id.as_str();
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let message_id = parse_id("messageId", MESSAGE_ID, message_id).map_err(|_| Error::NotFound("message"))?;
-    let (conversation, messages) =
-        app.store.thread(p, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
-    if !policy::can_see(caller, &facts(&conversation)) {
-        return Err(Error::NotFound("conversation"));
-    }
+    let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
     require_staff(caller)?;
     if !messages.iter().any(|m| m.id == message_id) {
         return Err(Error::NotFound("message"));
