@@ -23,6 +23,9 @@ pub enum Error {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// It existed and the caller may see it, but it is gone for good (retention, ATT-6).
+    #[error("{0}")]
+    Gone(String),
     #[error("{detail}")]
     TooLarge { detail: String, field: Option<String> },
     /// A well-formed request with a field that breaks a rule.
@@ -60,6 +63,7 @@ impl Error {
             Error::TooLarge { .. } => 413,
             Error::Invalid { .. } => 422,
             Error::TooMany(_) => 429,
+            Error::Gone(_) => 410,
             Error::Unavailable(_) => 503,
             Error::Internal(_) => 500,
         }
@@ -74,6 +78,7 @@ impl Error {
             Error::TooLarge { .. } => "too-large",
             Error::Invalid { .. } => "invalid-field",
             Error::TooMany(_) => "rate-limited",
+            Error::Gone(_) => "gone",
             Error::Unavailable(_) => "unavailable",
             Error::Internal(_) => "internal",
         }
@@ -88,6 +93,7 @@ impl Error {
             Error::TooLarge { .. } => "Too large",
             Error::Invalid { .. } => "Invalid field",
             Error::TooMany(_) => "Too many requests",
+            Error::Gone(_) => "Gone",
             Error::Unavailable(_) => "Service unavailable",
             Error::Internal(_) => "Internal error",
         }

@@ -148,6 +148,13 @@ pub fn attachment(p: &str, a: &str) -> String {
     format!("PRAC#{p}#ATT#{a}")
 }
 pub const ATTACHMENT_SK: &str = "META";
+/// GSI3 queues of the attachment sweeper: uploads not yet attached, and files due to expire.
+pub fn attachments_pending(p: &str) -> String {
+    format!("PRAC#{p}#ATTPENDING")
+}
+pub fn attachments_due(p: &str) -> String {
+    format!("PRAC#{p}#ATTDUE")
+}
 
 pub fn outbox(m: &str) -> String {
     format!("OUTBOX#{m}")

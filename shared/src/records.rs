@@ -33,6 +33,12 @@ pub struct Settings {
     pub after_hours_text: String,
     /// ATT-2: the bucket scans uploads (S3 Malware Protection); downloads wait for a clean tag.
     pub malware_scanning: bool,
+    /// ATT-6: attachments expire this many days after the patient first downloads them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment_retention_days: Option<u32>,
+    /// ATT-1: the practice may narrow the accepted content types; empty = every allowed type.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachment_content_types: Vec<String>,
 }
 
 impl Default for Settings {
@@ -51,6 +57,8 @@ impl Default for Settings {
             business_hours: None,
             after_hours_text: String::new(),
             malware_scanning: false,
+            attachment_retention_days: None,
+            attachment_content_types: Vec::new(),
         }
     }
 }
@@ -439,6 +447,14 @@ pub struct AttachmentItem {
     pub internal: bool,
     pub object_key: String,
     pub created_at: String,
+    /// GSI3 while it waits for the sweeper: unattached (`ATTPENDING`), or due to expire after
+    /// the patient downloaded it (`ATTDUE`, ATT-6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3sk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_patient_download_at: Option<String>,
 }
 
 /// A draft (COMPOSE-5): the compose request as its author left it, sealed whole.

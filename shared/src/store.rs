@@ -634,6 +634,67 @@ impl Store {
             .collect())
     }
 
+    /// ATT-6: the first download by the patient starts the file's retention clock (once).
+    pub async fn attachment_first_patient_download(
+        &self,
+        practice_id: &str,
+        attachment_id: &str,
+        at: &str,
+        due: &str,
+    ) -> Result<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
+            .key(keys::SK, s(keys::ATTACHMENT_SK))
+            .update_expression("SET firstPatientDownloadAt = :at, gsi3pk = :due_pk, gsi3sk = :due_sk")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(firstPatientDownloadAt)")
+            .expression_attribute_values(":at", s(at))
+            .expression_attribute_values(":due_pk", s(keys::attachments_due(practice_id)))
+            .expression_attribute_values(":due_sk", s(format!("{due}#{attachment_id}")))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    /// Attachments in one of the sweeper's queues whose time is before `before`.
+    pub async fn attachments_queued(&self, queue_pk: &str, before: &str, limit: usize) -> Result<Vec<AttachmentItem>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI3)
+            .key_condition_expression("gsi3pk = :pk AND gsi3sk < :before")
+            .expression_attribute_values(":pk", s(queue_pk))
+            .expression_attribute_values(":before", s(before))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+
+    /// Marks an attachment expired (its file is deleted) and takes it off the queues.
+    pub async fn attachment_expired(&self, practice_id: &str, attachment_id: &str) -> Result<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
+            .key(keys::SK, s(keys::ATTACHMENT_SK))
+            .update_expression("SET #status = :expired REMOVE gsi3pk, gsi3sk")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":expired", s("expired"))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(sdk_error)
+    }
+
     pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
         self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
     }
@@ -1265,7 +1326,9 @@ impl Tx {
             .table_name(&store.table)
             .key(keys::PK, s(&a.pk))
             .key(keys::SK, s(&a.sk))
-            .update_expression("SET conversationId = :c, internal = :internal, attached = :t, objectKey = :key")
+            .update_expression(
+                "SET conversationId = :c, internal = :internal, attached = :t, objectKey = :key REMOVE gsi3pk, gsi3sk",
+            )
             .condition_expression("#status = :ready AND attribute_not_exists(attached)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":c", s(conversation_id))

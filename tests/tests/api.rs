@@ -477,6 +477,9 @@ async fn att_1_att_3_upload_and_download_through_presigned_urls() {
     let url = upload["url"].as_str().unwrap();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     assert!(url.contains("X-Amz-Expires="));
+    // ATT-1: the signature binds the declared size and type; S3 refuses a PUT that differs.
+    let signed = url.split("X-Amz-SignedHeaders=").nth(1).unwrap().split('&').next().unwrap();
+    assert!(signed.contains("content-length") && signed.contains("content-type"), "{signed}");
     let mut put = app.http.put(url).body(bytes.clone());
     for (k, v) in upload["headers"].as_object().unwrap() {
         put = put.header(k.as_str(), v.as_str().unwrap());

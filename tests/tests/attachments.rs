@@ -171,3 +171,192 @@ async fn att_1_keys_keep_practices_and_conversations_apart_once_attached() {
     let expires: u64 = url.split("X-Amz-Expires=").nth(1).unwrap().split('&').next().unwrap().parse().unwrap();
     assert!(expires <= 300, "{expires}");
 }
+
+async fn settings(app: &TestApp, p: &DemoPractice, body: Value) {
+    let res = app.send("PUT", "/settings", Some(&p.admin.token), Some(&body), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+}
+
+async fn reply(app: &TestApp, user: &User, cid: &str, body: Value) -> Answer {
+    app.post(&user.token, &format!("/conversations/{cid}/messages"), body).await
+}
+
+#[tokio::test]
+async fn att_1_any_number_of_files_per_message_and_settings_narrow_the_types() {
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    let cid = conversation(&app, &p).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(upload(&app, &p.doctor, &format!("page {i}.txt"), "text/plain", b"page", Some(&cid)).await);
+    }
+    ids.push(upload(&app, &p.doctor, "photo.png", "image/png", b"\x89PNG\r\n\x1a\n....", Some(&cid)).await);
+    let res = reply(&app, &p.doctor, &cid, json!({ "body": "Four files", "attachmentIds": ids })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(res.body["message"]["attachments"].as_array().unwrap().len(), 4);
+
+    // The practice accepts only PDFs from now on; other allowed types are refused up front.
+    settings(&app, &p, json!({ "attachmentContentTypes": ["application/pdf"] })).await;
+    let ask = |name: &'static str, content_type: &'static str| {
+        app.post(&p.doctor.token, "/attachments", json!({ "fileName": name, "contentType": content_type, "size": 4 }))
+    };
+    let res = ask("photo.png", "image/png").await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert_eq!(res.body["field"], "contentType");
+    assert_eq!(ask("letter.pdf", "application/pdf").await.status, StatusCode::CREATED);
+    // Settings can only narrow the allow-list, never widen it.
+    let res = app
+        .send(
+            "PUT",
+            "/settings",
+            Some(&p.admin.token),
+            Some(&json!({ "attachmentContentTypes": ["application/x-msdownload"] })),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert_eq!(res.body["field"], "attachmentContentTypes");
+    settings(&app, &p, json!({ "attachmentContentTypes": [] })).await;
+    assert_eq!(ask("photo.png", "image/png").await.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn att_3_download_urls_expire_within_five_minutes_and_each_is_audited() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    let cid = conversation(&app, &p).await;
+    let att = upload(&app, &p.doctor, "x-ray.png", "image/png", b"\x89PNG\r\n\x1a\nxray", Some(&cid)).await;
+    assert_eq!(
+        reply(&app, &p.doctor, &cid, json!({ "body": "X-ray", "attachmentIds": [att] })).await.status,
+        StatusCode::CREATED
+    );
+    for _ in 0..2 {
+        let res = app.get(&p.jane.token, &format!("/attachments/{att}")).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let url = res.body["download"]["url"].as_str().unwrap();
+        let param = |name: &str| url.split(&format!("{name}=")).nth(1).unwrap().split('&').next().unwrap().to_string();
+        let expires: i64 = param("X-Amz-Expires").parse().unwrap();
+        assert!((1..=300).contains(&expires), "{expires}");
+        let signed_at = time::PrimitiveDateTime::parse(
+            &param("X-Amz-Date"),
+            time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
+        )
+        .unwrap()
+        .assume_utc();
+        let expires_at = time::OffsetDateTime::parse(
+            res.body["download"]["expiresAt"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        assert!((expires_at - (signed_at + time::Duration::seconds(expires))).abs() <= time::Duration::seconds(2));
+        assert!(url.contains("response-content-disposition="), "{url}");
+    }
+    let audit = app.raw_partition(&format!("PRAC#{}#AUDIT#ATTACHMENT#{att}", p.id)).await;
+    let downloads = audit.iter().filter(|e| e.get("action") == Some(&AttributeValue::S("attachment.download".into())));
+    assert_eq!(downloads.count(), 2, "one audit event per download URL issued");
+}
+
+#[tokio::test]
+async fn att_5_patients_upload_only_where_the_thread_allows_attachments() {
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    let cid = conversation(&app, &p).await;
+    let ask = || {
+        app.post(
+            &p.jane.token,
+            "/attachments",
+            json!({ "fileName": "rash.jpg", "contentType": "image/jpeg", "size": 8, "conversationId": cid }),
+        )
+    };
+    let res = ask().await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    // An upload made outside the thread cannot be slipped into it either.
+    let loose = upload(&app, &p.jane, "rash.jpg", "image/jpeg", b"\xff\xd8\xff\xe0jpeg", None).await;
+    let res = reply(&app, &p.jane, &cid, json!({ "body": "Photo", "attachmentIds": [loose] })).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    // The care team opens the thread to attachments: now the patient may send files.
+    let res =
+        reply(&app, &p.doctor, &cid, json!({ "body": "Send a photo", "options": { "allowAttachments": true } })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let att = upload(&app, &p.jane, "rash.jpg", "image/jpeg", b"\xff\xd8\xff\xe0jpeg", Some(&cid)).await;
+    let res = reply(&app, &p.jane, &cid, json!({ "body": "Photo", "attachmentIds": [att] })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    // Another patient cannot even learn the thread exists.
+    let res = app
+        .post(
+            &p.john.token,
+            "/attachments",
+            json!({ "fileName": "a.jpg", "contentType": "image/jpeg", "size": 8, "conversationId": cid }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.body);
+}
+
+#[tokio::test]
+async fn att_6_files_expire_days_after_the_patients_first_download_by_the_sweeper() {
+    use carethread_core::ops::attachments::sweep;
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    settings(&app, &p, json!({ "attachmentRetentionDays": 7 })).await;
+    let cid = conversation(&app, &p).await;
+    let seen = upload(&app, &p.doctor, "results.pdf", "application/pdf", b"%PDF-1.7 results", Some(&cid)).await;
+    let unseen = upload(&app, &p.doctor, "later.pdf", "application/pdf", b"%PDF-1.7 later", Some(&cid)).await;
+    let res = reply(&app, &p.doctor, &cid, json!({ "body": "Results", "attachmentIds": [seen, unseen] })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    // Staff downloads do not start the clock; the patient's first one does (and later ones do not move it).
+    assert_eq!(app.get(&p.nurse.token, &format!("/attachments/{unseen}")).await.status, StatusCode::OK);
+    let downloaded_at = time::OffsetDateTime::now_utc();
+    assert_eq!(app.get(&p.jane.token, &format!("/attachments/{seen}")).await.status, StatusCode::OK);
+    assert_eq!(app.get(&p.jane.token, &format!("/attachments/{seen}")).await.status, StatusCode::OK);
+
+    let early = sweep(app.app(), downloaded_at + time::Duration::days(6), 10).await.unwrap();
+    assert_eq!(early.expired, 0, "six days after the first download it is still there");
+    let report =
+        sweep(app.app(), downloaded_at + time::Duration::days(7) + time::Duration::minutes(5), 10).await.unwrap();
+    assert_eq!(report.expired, 1);
+    let gone = format!("{}/{cid}/{seen}", p.id);
+    assert!(app.s3.head_object().bucket(&app.bucket).key(&gone).send().await.is_err(), "the file is deleted");
+    let res = app.get(&p.jane.token, &format!("/attachments/{seen}")).await;
+    assert_eq!(res.status, StatusCode::GONE, "{}", res.body);
+    let kept = format!("{}/{cid}/{unseen}", p.id);
+    assert!(
+        app.s3.head_object().bucket(&app.bucket).key(&kept).send().await.is_ok(),
+        "never downloaded by the patient"
+    );
+    assert_eq!(
+        app.get(&p.doctor.token, &format!("/conversations/{cid}")).await.status,
+        StatusCode::OK,
+        "the thread stays"
+    );
+    let again = sweep(app.app(), downloaded_at + time::Duration::days(30), 10).await.unwrap();
+    assert_eq!(again.expired, 0, "expired once");
+}
+
+#[tokio::test]
+async fn att_6_orphan_uploads_never_attached_are_swept_after_24_hours() {
+    use carethread_core::ops::attachments::sweep;
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    let cid = conversation(&app, &p).await;
+    let uploaded_at = time::OffsetDateTime::now_utc();
+    let loose = upload(&app, &p.doctor, "draft.txt", "text/plain", b"never sent", None).await;
+    let in_thread = upload(&app, &p.doctor, "also.txt", "text/plain", b"never sent either", Some(&cid)).await;
+    let used = upload(&app, &p.doctor, "sent.txt", "text/plain", b"sent", Some(&cid)).await;
+    assert_eq!(
+        reply(&app, &p.doctor, &cid, json!({ "body": "Sent", "attachmentIds": [used] })).await.status,
+        StatusCode::CREATED
+    );
+
+    let early = sweep(app.app(), uploaded_at + time::Duration::hours(23), 1).await.unwrap();
+    assert_eq!(early.orphans, 0);
+    // A batch of one still gets through the whole queue.
+    let report = sweep(app.app(), uploaded_at + time::Duration::hours(25), 1).await.unwrap();
+    assert_eq!(report.orphans, 2, "{report:?}");
+    for key in [format!("unattached/{}/{loose}", p.id), format!("{}/{cid}/{in_thread}", p.id)] {
+        assert!(app.s3.head_object().bucket(&app.bucket).key(&key).send().await.is_err(), "{key} deleted");
+    }
+    assert_eq!(app.get(&p.doctor.token, &format!("/attachments/{loose}")).await.status, StatusCode::NOT_FOUND);
+    let sent = app.get(&p.jane.token, &format!("/attachments/{used}")).await;
+    assert_eq!(sent.status, StatusCode::OK, "attached files are not orphans: {}", sent.body);
+}

@@ -60,14 +60,14 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
     let p = caller.practice_id.as_str();
     let file_name = parse_file_name(req.file_name.as_deref())?;
     let content_type = req.content_type.as_deref().map(str::trim).unwrap_or("").to_ascii_lowercase();
-    if !ALLOWED_CONTENT_TYPES.contains(&content_type.as_str()) {
-        return Err(Error::invalid(
-            "contentType",
-            "this content type is not accepted (PDF, images, plain text, DOCX, XLSX)",
-        ));
-    }
     let size = req.size.ok_or_else(|| Error::invalid("size", "size is required"))?;
     let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
+    let narrowed = &practice.settings.attachment_content_types;
+    if !ALLOWED_CONTENT_TYPES.contains(&content_type.as_str())
+        || !(narrowed.is_empty() || narrowed.contains(&content_type))
+    {
+        return Err(Error::invalid("contentType", "this practice does not accept files of this content type"));
+    }
     if size == 0 {
         return Err(Error::invalid("size", "the file is empty"));
     }
@@ -89,6 +89,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         None => None,
     };
     let id = ids::new_id(ATTACHMENT_ID);
+    let created_at = ids::now();
     let object_key = match &conversation_id {
         Some(c) => format!("{p}/{c}/{id}"),
         None => format!("unattached/{p}/{id}"),
@@ -108,7 +109,11 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         status: "pending".into(),
         internal: false,
         object_key: object_key.clone(),
-        created_at: ids::now(),
+        created_at: created_at.clone(),
+        // Queued for the sweeper until attached (orphans go after 24 hours).
+        gsi3pk: Some(keys::attachments_pending(p)),
+        gsi3sk: Some(format!("{created_at}#{id}")),
+        first_patient_download_at: None,
     };
     let upload = app.blobs.presign_upload(&object_key, &content_type, size).await?;
     let expires_at = ids::format_time(time::OffsetDateTime::now_utc() + blobs::UPLOAD_TTL);
@@ -188,12 +193,16 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
     if !visible {
         return Err(Error::NotFound("attachment"));
     }
+    if a.status == "expired" {
+        return Err(Error::Gone("this file was deleted under the practice's attachment retention policy".into()));
+    }
     let a = ensure_checked(app, a).await.map_err(|e| match e {
         Error::Invalid { detail, .. } => Error::Conflict(detail),
         other => other,
     })?;
     // Where the practice scans uploads, no link until the scan said the file is clean.
-    let scanning = app.store.practice(p).await?.is_some_and(|pr| pr.settings.malware_scanning);
+    let settings = app.store.practice(p).await?.map(|pr| pr.settings).unwrap_or_default();
+    let scanning = settings.malware_scanning;
     if scanning {
         match app.blobs.scan_status(&a.object_key).await?.as_deref() {
             Some("NO_THREATS_FOUND") => {}
@@ -204,6 +213,14 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
             }
             _ => return Err(Error::Conflict("the file's malware scan has not finished; try again shortly".into())),
         }
+    }
+    // ATT-6: the patient's first download starts the file's retention clock.
+    if let (false, Some(days), None) =
+        (caller.is_staff(), settings.attachment_retention_days, &a.first_patient_download_at)
+    {
+        let now = time::OffsetDateTime::now_utc();
+        let due = ids::format_time(now + time::Duration::days(i64::from(days)));
+        app.store.attachment_first_patient_download(p, &a.id, &ids::format_time(now), &due).await?;
     }
     let renderer = Renderer::new(app, caller);
     let view = renderer.attachment(&a).await?;
@@ -218,4 +235,49 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
     )
     .await?;
     Ok(json!({ "attachment": view, "download": { "url": download.url, "expiresAt": expires_at } }))
+}
+
+/// What a sweep did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepReport {
+    pub expired: u64,
+    pub orphans: u64,
+}
+
+/// The attachment sweeper (ATT-6 and orphans), run by the `attachment-sweeper` schedule with
+/// the clock passed in: files past their retention after the patient's first download are
+/// deleted (the record stays, `expired`); uploads never attached within 24 hours are deleted
+/// with their records.
+pub async fn sweep(app: &App, now: time::OffsetDateTime, batch: usize) -> Result<SweepReport> {
+    let mut report = SweepReport::default();
+    let now_text = ids::format_time(now);
+    let orphan_cutoff = ids::format_time(now - time::Duration::hours(24));
+    for p in app.store.practice_ids().await? {
+        loop {
+            let due = app.store.attachments_queued(&keys::attachments_due(&p), &now_text, batch).await?;
+            if due.is_empty() {
+                break;
+            }
+            for a in due {
+                app.blobs.delete(&a.object_key).await?;
+                app.store.attachment_expired(&p, &a.id).await?;
+                report.expired += 1;
+            }
+        }
+        loop {
+            let orphans = app.store.attachments_queued(&keys::attachments_pending(&p), &orphan_cutoff, batch).await?;
+            if orphans.is_empty() {
+                break;
+            }
+            let mut keys_to_delete = Vec::new();
+            for a in &orphans {
+                app.blobs.delete(&a.object_key).await?;
+                keys_to_delete.push((a.pk.clone(), a.sk.clone()));
+            }
+            app.store.delete_batch(&keys_to_delete).await?;
+            report.orphans += orphans.len() as u64;
+        }
+    }
+    Ok(report)
 }

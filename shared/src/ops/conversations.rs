@@ -1405,6 +1405,9 @@ pub async fn forward(
             internal: false,
             object_key,
             created_at: ids::now(),
+            gsi3pk: None,
+            gsi3sk: None,
+            first_patient_download_at: None,
         });
     }
     app.store.put_batch(&attachments).await?;

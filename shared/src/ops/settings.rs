@@ -30,6 +30,10 @@ pub struct SettingsPatch {
     pub business_hours: Option<crate::hours::BusinessHours>,
     pub after_hours_text: Option<String>,
     pub malware_scanning: Option<bool>,
+    /// `0` turns it off.
+    pub attachment_retention_days: Option<u32>,
+    /// A subset of the allowed types; `[]` accepts them all again.
+    pub attachment_content_types: Option<Vec<String>>,
 }
 
 /// PUT /me/out-of-office.
@@ -96,6 +100,30 @@ impl SettingsPatch {
                 return Err(Error::invalid("patientBodyMaxChars", "patientBodyMaxChars must be from 1 to 20000"));
             }
             s.patient_body_max_chars = v;
+        }
+        if let Some(v) = self.attachment_retention_days {
+            s.attachment_retention_days = match v {
+                0 => None,
+                1..=3_650 => Some(v),
+                _ => {
+                    return Err(Error::invalid(
+                        "attachmentRetentionDays",
+                        "attachmentRetentionDays must be from 0 (off) to 3650",
+                    ))
+                }
+            };
+        }
+        if let Some(v) = self.attachment_content_types {
+            let mut types: Vec<String> = v.iter().map(|t| t.trim().to_ascii_lowercase()).collect();
+            if types.iter().any(|t| !crate::ops::attachments::ALLOWED_CONTENT_TYPES.contains(&t.as_str())) {
+                return Err(Error::invalid(
+                    "attachmentContentTypes",
+                    "attachmentContentTypes may only narrow the accepted types (PDF, images, plain text, DOCX, XLSX)",
+                ));
+            }
+            types.sort();
+            types.dedup();
+            s.attachment_content_types = types;
         }
         if let Some(v) = self.malware_scanning {
             s.malware_scanning = v;

@@ -1,0 +1,13 @@
+//! `attachment-sweeper`: the hourly attachment sweep (ATT-6 and orphans), run by an
+//! EventBridge schedule.
+
+use carethread_core::ops::attachments::{sweep, SweepReport};
+use carethread_core::App;
+use lambda_http::lambda_runtime::{Error, LambdaEvent};
+
+/// Deletes the files whose retention ran out and the uploads never attached, as of now.
+pub async fn handle(app: &App, _event: LambdaEvent<serde_json::Value>) -> Result<SweepReport, Error> {
+    let report = sweep(app, time::OffsetDateTime::now_utc(), 25).await?;
+    tracing::info!(expired = report.expired, orphans = report.orphans, "attachment sweep done");
+    Ok(report)
+}
