@@ -112,12 +112,13 @@ def start(port: int, state_dir: Path) -> None:
     if port_open(port):
         fail(f"port {port} is in use by something that is not moto")
     state_dir.mkdir(parents=True, exist_ok=True)
-    moto_server = Path(sys.executable).parent / "moto_server"
-    if not moto_server.exists():
-        fail(f"{moto_server} not found (pip install 'moto[server]')")
+    if not (Path(sys.executable).parent / "moto_server").exists():
+        fail("moto_server not found (pip install 'moto[server]')")
+    # moto_server itself, minus the dashboard's unbounded memory (see moto_server.py).
+    moto_server = Path(__file__).with_name("moto_server.py")
     log = open(state_dir / "moto.log", "ab")
     proc = subprocess.Popen(
-        [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     (state_dir / "moto.pid").write_text(f"{proc.pid}\n")

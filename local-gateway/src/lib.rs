@@ -4,6 +4,8 @@
 //! verifies locally signed development tokens as the JWT authorizer would, builds the very
 //! event API Gateway sends, and calls the function handlers in-process. Never deployed.
 
+pub mod stream;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};

@@ -321,6 +321,27 @@ pub fn parse_name(field: &str, raw: Option<&str>) -> Result<String> {
     Ok(s.to_string())
 }
 
+/// How a user hears of new messages (NOTIFY-1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyChannel {
+    Email,
+    Sms,
+    /// Not notified at all (the portal still shows the messages).
+    None,
+}
+
+impl NotifyChannel {
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "email" => Ok(Self::Email),
+            "sms" => Ok(Self::Sms),
+            "none" => Ok(Self::None),
+            _ => Err(Error::invalid("channel", "channel must be `email`, `sms` or `none`")),
+        }
+    }
+}
+
 /// A phone number in E.164 form (`+` and 8 to 15 digits).
 pub fn parse_phone(field: &str, raw: &str) -> Result<String> {
     let digits = raw.strip_prefix('+').unwrap_or("");

@@ -24,6 +24,7 @@ pub mod error;
 pub mod hours;
 pub mod ids;
 pub mod keys;
+pub mod notify;
 pub mod ops;
 pub mod policy;
 pub mod receipts;

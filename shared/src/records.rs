@@ -1,7 +1,7 @@
 //! The shapes stored in the table. PHI fields are ciphertexts (`Sealed`), never text. Key
 //! attributes are set by the constructors in `store`, from `keys`.
 
-use crate::domain::{Priority, Recipient};
+use crate::domain::{NotifyChannel, Priority, Recipient};
 use serde::{Deserialize, Serialize};
 
 /// An envelope-encrypted value (see `crypto`), stored as a DynamoDB binary attribute.
@@ -39,6 +39,11 @@ pub struct Settings {
     /// ATT-1: the practice may narrow the accepted content types; empty = every allowed type.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachment_content_types: Vec<String>,
+    /// NOTIFY-1: the portal address put in every notification ("" = none).
+    pub portal_url: String,
+    /// NOTIFY-4: the practice's two-way SMS number (E.164): outbound SMS come from it and
+    /// inbound SMS to it belong to this practice ("" = no SMS number).
+    pub sms_number: String,
 }
 
 impl Default for Settings {
@@ -59,6 +64,8 @@ impl Default for Settings {
             malware_scanning: false,
             attachment_retention_days: None,
             attachment_content_types: Vec::new(),
+            portal_url: String::new(),
+            sms_number: String::new(),
         }
     }
 }
@@ -120,6 +127,20 @@ pub struct StaffItem {
     /// REPLY-5: an out-of-office period and its auto-reply text, set by the user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_of_office: Option<OutOfOffice>,
+    /// NOTIFY-1: unset = email to `email`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyPrefs>,
+}
+
+/// How a user wants to hear of new messages (NOTIFY-1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotifyPrefs {
+    pub channel: NotifyChannel,
+    /// An email address or E.164 number sealed to the user's record (field `notifyDestination`);
+    /// unset = the address or phone number the practice has on file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<Sealed>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +181,11 @@ pub struct PatientItem {
     pub last_name: Sealed,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<Sealed>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Sealed>,
+    /// NOTIFY-1: unset = email if the practice has an address, else SMS if it has a phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyPrefs>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_provider_id: Option<String>,
     #[serde(default)]
@@ -261,6 +287,13 @@ pub struct ConversationItem {
     /// The patient's assigned staff when the conversation began (ROLE-2 staff visibility).
     #[serde(default)]
     pub care_team: Vec<String>,
+    /// The patient's primary provider when the conversation began: told of urgent messages
+    /// with the care team (NOTIFY-2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_provider_id: Option<String>,
+    /// NOTIFY-4: an SMS conversation's phone number, sealed (field `smsPeer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_peer: Option<Sealed>,
     /// Everyone holding an inbox entry for it (see `policy::viewers`).
     pub viewers: Vec<String>,
     pub last_message_at: String,
@@ -426,6 +459,25 @@ pub struct OutboxItem {
     pub urgent: bool,
     pub created_at: String,
     pub expires_at: i64,
+    #[serde(default)]
+    pub notice: Notice,
+    /// NOTIFY-4: a staff reply in an SMS conversation: the message itself also goes to the
+    /// conversation's number as an SMS.
+    #[serde(default)]
+    pub sms_reply: bool,
+    /// Recipients already notified: a retry skips them (the dedup of NOTIFY-3).
+    #[serde(default)]
+    pub sent: Vec<String>,
+}
+
+/// What a notification says; never anything about the message itself (SEC-3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Notice {
+    #[default]
+    NewMessage,
+    /// NOTIFY-5: to the sender, the patient has not read it yet.
+    UnreadReminder,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -595,6 +595,37 @@ impl Store {
         }
     }
 
+    /// An outbox item, read consistently: the notifier must see the marks of an earlier try.
+    pub async fn outbox(&self, pk: &str) -> Result<Option<OutboxItem>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(keys::OUTBOX_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// Records that a recipient of an outbox item has been notified (NOTIFY-3).
+    pub async fn outbox_mark_sent(&self, pk: &str, recipient: &str) -> Result<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(keys::OUTBOX_SK))
+            .update_expression("SET sent = list_append(if_not_exists(sent, :none), :r)")
+            .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":r", AttributeValue::L(vec![s(recipient)]))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(sdk_error)
+    }
+
     /// Every practice's id (the registry; a job's walk, never a request's).
     pub async fn practice_ids(&self) -> Result<Vec<String>> {
         Ok(self
@@ -1214,6 +1245,29 @@ impl Tx {
             Some(o) => update.update_expression("SET outOfOffice = :o").expression_attribute_values(":o", to_value(o)?),
             None => update.update_expression("REMOVE outOfOffice"),
         };
+        self.push_update("actor", update)
+    }
+
+    /// A user's notification preference (NOTIFY-1): on the staff record (active only) or on
+    /// the patient's record.
+    pub fn user_notify(&mut self, store: &Store, caller: &crate::domain::Caller, prefs: &NotifyPrefs) -> Result<()> {
+        let p = caller.practice_id.as_str();
+        let update = if caller.is_staff() {
+            Update::builder()
+                .key(keys::PK, s(keys::practice(p)))
+                .key(keys::SK, s(keys::staff_sk(&caller.user_id)))
+                .condition_expression("active = :t")
+                .expression_attribute_values(":t", AttributeValue::Bool(true))
+        } else {
+            Update::builder()
+                .key(keys::PK, s(keys::patient(p, &caller.user_id)))
+                .key(keys::SK, s(keys::PATIENT_SK))
+                .condition_expression("attribute_exists(pk)")
+        };
+        let update = update
+            .table_name(&store.table)
+            .update_expression("SET notify = :n")
+            .expression_attribute_values(":n", to_value(prefs)?);
         self.push_update("actor", update)
     }
 

@@ -10,6 +10,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 pub struct TestApp {
+    /// The notifier's stream trigger, where the test asked for notifications.
+    pub pump: Option<local_gateway::stream::StreamPump>,
+    pub topic_arn: String,
+    pub endpoint: String,
     pub base: String,
     pub http: reqwest::Client,
     pub gateway: Shared,
@@ -28,6 +32,10 @@ pub struct Answer {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
         // Logs go through the test harness, so a failing test shows its server-side cause.
         let _ = lambda_http::tracing::subscriber::fmt()
             .with_env_filter(lambda_http::tracing::subscriber::EnvFilter::from_default_env())
@@ -38,8 +46,28 @@ impl TestApp {
         let sdk = aws_config_for_tests().await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let mut config = Config::from_env().expect("config from env");
-        config.table_name = clone_table(&dynamodb, &config.table_name).await;
-        let app = App::new(&sdk, config.clone());
+        config.table_name = clone_table(&dynamodb, &config.table_name, options.notifications).await;
+        if options.notifications {
+            // A topic of its own, so what the test reads back was published by this test.
+            let sns = aws_sdk_sns::Client::new(&sdk);
+            let topic = sns.create_topic().name(format!("{}-notifications", config.table_name)).send().await;
+            config.topic_arn = topic.expect("create the test topic").topic_arn.expect("topic arn");
+        }
+        let mut app = App::new(&sdk, config.clone());
+        if let Some(faults) = &options.sns_faults {
+            app.sns = aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::config::Builder::from(&sdk)
+                    .interceptor(app.calls.clone())
+                    .interceptor(faults.clone())
+                    .build(),
+            );
+        }
+        let pump = match options.notifications {
+            true => {
+                Some(local_gateway::stream::StreamPump::for_table(&sdk, &config.table_name).await.expect("stream pump"))
+            }
+            false => None,
+        };
         let secret = std::env::var("LOCAL_JWT_SECRET").unwrap_or_else(|_| "test-secret".into());
         let gateway = Gateway::new(app, secret.into_bytes());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -49,6 +77,9 @@ impl TestApp {
             let _ = local_gateway::serve(listener, served).await;
         });
         TestApp {
+            pump,
+            topic_arn: config.topic_arn,
+            endpoint,
             base,
             http: reqwest::Client::new(),
             gateway,
@@ -57,6 +88,45 @@ impl TestApp {
             table: config.table_name,
             bucket: std::env::var("BUCKET_NAME").unwrap(),
         }
+    }
+
+    /// One round of the notifier's stream trigger.
+    pub async fn pump(&self) -> local_gateway::stream::PumpReport {
+        self.pump.as_ref().expect("spawned without notifications").pump(self.app()).await.expect("stream pump")
+    }
+
+    /// Everything SNS was asked to deliver for this test: SMS (moto's SMS log) and the
+    /// messages published to this test's topic.
+    pub async fn published(&self) -> Published {
+        let data: Value = self
+            .http
+            .get(format!("{}/moto-api/data.json", self.endpoint))
+            .send()
+            .await
+            .expect("moto dashboard data")
+            .json()
+            .await
+            .expect("moto dashboard json");
+        let sms = data["sns"]["SMS"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| Sms {
+                phone: m["phone_number"].as_str().unwrap_or_default().to_string(),
+                message: m["message"].as_str().unwrap_or_default().to_string(),
+            })
+            .collect();
+        let mut topic = Vec::new();
+        for t in data["sns"]["Topic"].as_array().into_iter().flatten().filter(|t| t["arn"] == self.topic_arn.as_str()) {
+            for n in t["sent_notifications"].as_array().into_iter().flatten() {
+                topic.push(TopicMessage {
+                    message: n[1].as_str().unwrap_or_default().to_string(),
+                    subject: n[2].as_str().unwrap_or_default().to_string(),
+                    attributes: n[3].clone(),
+                });
+            }
+        }
+        Published { sms, topic }
     }
 
     pub fn app(&self) -> &App {
@@ -210,7 +280,7 @@ impl TestApp {
 /// from template.yaml. moto deep-copies the whole table, stream records included, for every
 /// item of a transaction; small tables without a stream keep the suite fast and its memory
 /// bounded. Each is deleted when its test ends.
-async fn clone_table(client: &aws_sdk_dynamodb::Client, template_table: &str) -> String {
+async fn clone_table(client: &aws_sdk_dynamodb::Client, template_table: &str, with_stream: bool) -> String {
     use aws_sdk_dynamodb::types::{GlobalSecondaryIndex, KeySchemaElement, Projection};
     let desc = client.describe_table().table_name(template_table).send().await.expect("describe the template table");
     let t = desc.table.expect("table description");
@@ -249,6 +319,13 @@ async fn clone_table(client: &aws_sdk_dynamodb::Client, template_table: &str) ->
         .set_attribute_definitions(Some(t.attribute_definitions().to_vec()))
         .set_key_schema(Some(t.key_schema().to_vec()))
         .set_global_secondary_indexes(Some(gsis))
+        .set_stream_specification(with_stream.then(|| {
+            aws_sdk_dynamodb::types::StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::NewAndOldImages)
+                .build()
+                .unwrap()
+        }))
         .send()
         .await
         .expect("create the test table");
@@ -258,12 +335,16 @@ async fn clone_table(client: &aws_sdk_dynamodb::Client, template_table: &str) ->
 impl Drop for TestApp {
     fn drop(&mut self) {
         let table = self.table.clone();
+        let topic = (self.pump.is_some()).then(|| self.topic_arn.clone());
         // Drop cannot await; a short-lived runtime on its own thread deletes the table.
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 let sdk = aws_config_for_tests().await;
                 let _ = aws_sdk_dynamodb::Client::new(&sdk).delete_table().table_name(table).send().await;
+                if let Some(topic) = topic {
+                    let _ = aws_sdk_sns::Client::new(&sdk).delete_topic().topic_arn(topic).send().await;
+                }
             });
         })
         .join();
@@ -272,6 +353,71 @@ impl Drop for TestApp {
 
 async fn aws_config_for_tests() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// How a test app is made.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// A table with a stream, a topic of its own and the notifier's stream trigger.
+    pub notifications: bool,
+    /// SNS calls fail while this says so.
+    pub sns_faults: Option<SnsFaults>,
+}
+
+/// What SNS was asked to deliver.
+#[derive(Clone, Debug, Default)]
+pub struct Published {
+    pub sms: Vec<Sms>,
+    pub topic: Vec<TopicMessage>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sms {
+    pub phone: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct TopicMessage {
+    pub message: String,
+    pub subject: String,
+    pub attributes: Value,
+}
+
+/// A fault switch in the SNS client's request path (the SDK's interceptor layer): while on,
+/// every SNS call fails before it is sent, as an outage would.
+#[derive(Clone, Debug, Default)]
+pub struct SnsFaults {
+    failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    injected: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SnsFaults {
+    pub fn fail(&self, on: bool) {
+        self.failing.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+    /// How many SNS calls were failed so far.
+    pub fn injected(&self) -> usize {
+        self.injected.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for SnsFaults {
+    fn name(&self) -> &'static str {
+        "SnsFaults"
+    }
+    fn read_before_transmit(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            self.injected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return Err("injected SNS fault".into());
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -1,8 +1,8 @@
-//! `settings`: practice settings (SET-1), the caller's out-of-office (REPLY-5) and the
-//! patient banner (COMPOSE-3).
+//! `settings`: practice settings (SET-1), the caller's out-of-office (REPLY-5) and
+//! notification preferences (NOTIFY-1), and the patient banner (COMPOSE-3).
 
 use carethread_core::api;
-use carethread_core::ops::settings::{self, OutOfOfficeRequest, SettingsPatch};
+use carethread_core::ops::settings::{self, NotificationsRequest, OutOfOfficeRequest, SettingsPatch};
 use carethread_core::App;
 use lambda_http::{Body, Error, Request, Response};
 
@@ -19,6 +19,11 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
             "PUT /me/out-of-office" => {
                 let body: Option<OutOfOfficeRequest> = api::json_body(&req)?;
                 settings::put_out_of_office(app, &ctx, body).await.map(|b| (200, b))
+            }
+            "GET /me/notifications" => settings::get_notifications(app, &ctx).await.map(|b| (200, b)),
+            "PUT /me/notifications" => {
+                let body: NotificationsRequest = api::json_body(&req)?;
+                settings::put_notifications(app, &ctx, body).await.map(|b| (200, b))
             }
             "GET /portal/banner" => settings::banner(app, &ctx).await.map(|b| (200, b)),
             _ => Err(api::not_found_route()),

@@ -496,6 +496,8 @@ async fn start_thread(
         recipients: t.recipients,
         assignee_ids: Vec::new(),
         care_team,
+        primary_provider_id: t.patient.and_then(|p| p.primary_provider_id.clone()),
+        sms_peer: None,
         viewers: Vec::new(),
         patient_portal_access: t.patient.is_none_or(|p| p.portal_access),
         assignments: Vec::new(),
@@ -703,7 +705,10 @@ fn attachment_ref(a: &AttachmentItem, at: &str) -> AttachmentRef {
     }
 }
 
-/// The notifications of a message (NOTIFY-1): everyone who may see it but its sender.
+/// The notifications of a message (NOTIFY-1): everyone who takes part in it but its sender;
+/// for an urgent one also the care team: assignees, assigned staff and the patient's primary
+/// provider (NOTIFY-2). Only viewers, so nobody hears of what they may not see. A staff reply
+/// in an SMS conversation also goes to the patient's phone as an SMS (NOTIFY-4).
 fn outbox(
     p: &str,
     c: &ConversationItem,
@@ -714,15 +719,21 @@ fn outbox(
     internal: bool,
 ) -> OutboxItem {
     let patient_id = c.summary.patient.as_ref().map(|p| p.id.as_str());
+    let is_patient = |v: &str| Some(v) == patient_id;
+    let care_team = |v: &String| {
+        urgent && (c.care_team.contains(v) || c.primary_provider_id.as_ref() == Some(v) || c.assignee_ids.contains(v))
+    };
     let recipient_ids = c
         .viewers
         .iter()
-        .filter(|v| v.as_str() != sender && !(internal && Some(v.as_str()) == patient_id))
-        .filter(|v| c.participants.contains(v) || c.assignee_ids.contains(v) || Some(v.as_str()) == patient_id)
+        .filter(|v| v.as_str() != sender && !(internal && is_patient(v)))
+        .filter(|v| c.participants.contains(v) || c.assignee_ids.contains(v) || is_patient(v) || care_team(v))
         // ROLE-5: a patient without portal access is not notified.
-        .filter(|v| c.patient_portal_access || Some(v.as_str()) != patient_id)
+        .filter(|v| c.patient_portal_access || !is_patient(v))
         .cloned()
         .collect();
+    let sender_is_staff = sender.starts_with(STAFF_ID);
+    let sms_reply = c.summary.kind == "sms" && sender_is_staff && !internal;
     OutboxItem {
         pk: keys::outbox(message_id),
         sk: keys::OUTBOX_SK.into(),
@@ -733,6 +744,9 @@ fn outbox(
         urgent,
         created_at: at.to_string(),
         expires_at: ids::epoch_seconds() + 7 * 24 * 3600,
+        notice: Notice::NewMessage,
+        sms_reply,
+        sent: Vec::new(),
     }
 }
 

@@ -38,6 +38,7 @@ pub struct PatientRequest {
     #[serde(default)]
     pub assigned_staff_ids: Vec<String>,
     pub phone: Option<String>,
+    pub email: Option<String>,
     pub portal_access: Option<bool>,
     pub active: Option<bool>,
 }
@@ -94,6 +95,7 @@ pub async fn create_practice(
         portal_messaging: true,
         created_at: at,
         out_of_office: None,
+        notify: None,
     };
     let ctx = RequestCtx {
         caller: Caller { practice_id: practice_id.clone(), user_id: "operator".into(), role: Role::Admin },
@@ -146,6 +148,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
         portal_messaging: req.portal_messaging.unwrap_or(true),
         created_at: ids::now(),
         out_of_office: None,
+        notify: None,
     };
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
@@ -225,6 +228,7 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
     let first = parse_name("firstName", req.first_name.as_deref())?;
     let last = parse_name("lastName", req.last_name.as_deref())?;
     let phone = req.phone.as_deref().map(|ph| parse_phone("phone", ph)).transpose()?;
+    let email = req.email.as_deref().map(|e| parse_email("email", e)).transpose()?;
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     active_staff(&dir, caller)?;
     let primary = match req.primary_provider_id.as_deref() {
@@ -262,6 +266,10 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         Some(ph) => Some(seal("phone", ph.clone()).await?),
         None => None,
     };
+    let email_sealed = match &email {
+        Some(e) => Some(seal("email", e.clone()).await?),
+        None => None,
+    };
     let active = req.active.unwrap_or(true);
     let patient = PatientItem {
         pk: keys::patient(p, &id),
@@ -272,6 +280,8 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         first_name: first_sealed.clone(),
         last_name: last_sealed.clone(),
         phone: phone_sealed,
+        email: email_sealed,
+        notify: None,
         primary_provider_id: primary,
         assigned_staff_ids: assigned,
         portal_access: req.portal_access.unwrap_or(true),
@@ -307,7 +317,7 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         ),
     )?;
     let response = json!({ "patient": {
-        "id": id, "firstName": first, "lastName": last, "phone": phone,
+        "id": id, "firstName": first, "lastName": last, "phone": phone, "email": email,
         "primaryProviderId": patient.primary_provider_id, "assignedStaffIds": patient.assigned_staff_ids,
         "portalAccess": patient.portal_access, "active": patient.active,
     }});

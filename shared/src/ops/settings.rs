@@ -1,13 +1,14 @@
-//! Practice settings (SET-1), a staff user's out-of-office (REPLY-5) and the patient banner
-//! (COMPOSE-3).
+//! Practice settings (SET-1), a staff user's out-of-office (REPLY-5), each user's
+//! notification preferences (NOTIFY-1) and the patient banner (COMPOSE-3).
 
 use super::active_staff;
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
-use crate::domain::RoleClass;
+use crate::crypto::Binding;
+use crate::domain::{parse_email, parse_phone, NotifyChannel, RoleClass};
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::records::{OutOfOffice, Settings};
+use crate::records::{NotifyPrefs, OutOfOffice, Sealed, Settings};
 use crate::store::Tx;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -34,6 +35,17 @@ pub struct SettingsPatch {
     pub attachment_retention_days: Option<u32>,
     /// A subset of the allowed types; `[]` accepts them all again.
     pub attachment_content_types: Option<Vec<String>>,
+    pub portal_url: Option<String>,
+    pub sms_number: Option<String>,
+}
+
+/// PUT /me/notifications: how the caller hears of new messages.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NotificationsRequest {
+    pub channel: Option<String>,
+    /// An email address (channel `email`) or E.164 number (`sms`); absent = the one on file.
+    pub destination: Option<String>,
 }
 
 /// PUT /me/out-of-office.
@@ -124,6 +136,20 @@ impl SettingsPatch {
             types.sort();
             types.dedup();
             s.attachment_content_types = types;
+        }
+        if let Some(v) = self.portal_url {
+            let v = v.trim().to_string();
+            let ok = v.is_empty() || (v.starts_with("https://") && v.len() <= 500 && !v.contains(char::is_whitespace));
+            if !ok {
+                return Err(Error::invalid(
+                    "portalUrl",
+                    "portalUrl must be an https:// address of at most 500 characters",
+                ));
+            }
+            s.portal_url = v;
+        }
+        if let Some(v) = self.sms_number {
+            s.sms_number = if v.is_empty() { v } else { parse_phone("smsNumber", &v)? };
         }
         if let Some(v) = self.malware_scanning {
             s.malware_scanning = v;
@@ -232,4 +258,68 @@ pub async fn banner(app: &App, ctx: &RequestCtx) -> Result<Value> {
         "practiceName": practice.name,
         "urgentPhone": practice.settings.urgent_phone,
     }))
+}
+
+/// GET /me/notifications: the caller's preference as the notifier will apply it.
+pub async fn get_notifications(app: &App, ctx: &RequestCtx) -> Result<Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let destination = if caller.is_staff() {
+        let staff = app.store.staff(p, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
+        crate::notify::staff_destination(app, p, &staff).await?
+    } else {
+        let patient = app.store.patient(p, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
+        crate::notify::patient_destination(app, p, &patient).await?
+    };
+    Ok(notifications_view(destination.map(|d| (d.channel, d.address))))
+}
+
+fn notifications_view(destination: Option<(NotifyChannel, String)>) -> Value {
+    match destination {
+        Some((channel, address)) => json!({ "notifications": { "channel": channel, "destination": address } }),
+        None => json!({ "notifications": { "channel": NotifyChannel::None, "destination": null } }),
+    }
+}
+
+/// PUT /me/notifications (NOTIFY-1): staff and patients choose email, SMS or none, and may
+/// give a destination other than the one on file. The destination is sealed to their record.
+pub async fn put_notifications(app: &App, ctx: &RequestCtx, req: NotificationsRequest) -> Result<Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let channel = NotifyChannel::parse(req.channel.as_deref().unwrap_or(""))?;
+    let destination = match (channel, req.destination.as_deref()) {
+        (NotifyChannel::None, Some(_)) => {
+            return Err(Error::invalid("destination", "no destination with channel `none`"));
+        }
+        (_, None) => None,
+        (NotifyChannel::Email, Some(d)) => Some(parse_email("destination", d)?),
+        (NotifyChannel::Sms, Some(d)) => Some(parse_phone("destination", d)?),
+    };
+    let sealed = match &destination {
+        Some(d) => Some(Sealed(
+            app.envelope
+                .seal_str(Binding { practice_id: p, record: &caller.user_id, field: "notifyDestination" }, d)
+                .await?,
+        )),
+        None => None,
+    };
+    let prefs = NotifyPrefs { channel, destination: sealed };
+    let (record_type, patient_id) =
+        if caller.is_staff() { ("staff", None) } else { ("patient", Some(caller.user_id.as_str())) };
+    let mut tx = Tx::new();
+    tx.user_notify(&app.store, caller, &prefs)?;
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "user.notifications",
+            AuditRecord { record_type, record_id: &caller.user_id, patient_id },
+            "success",
+        ),
+    )?;
+    if app.store.commit(tx).await?.is_err() {
+        return Err(Error::Unauthenticated);
+    }
+    get_notifications(app, ctx).await
 }

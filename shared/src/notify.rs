@@ -1,0 +1,309 @@
+//! The notifier's side of the outbox (NOTIFY-1 to NOTIFY-4). Every message is written with an
+//! outbox item in the same transaction; the `notifier` function receives the table stream's
+//! inserts of those items and publishes through SNS, one notification per recipient, by each
+//! recipient's preference. The outbox item records who has been notified, so a retried stream
+//! batch (SNS failing, a timeout, a redeploy) sends nobody a second notification.
+//!
+//! The text of a notification is built from the practice's name, a fixed sentence and the
+//! portal link only: `notification_text` takes nothing else, so no PHI can reach it (SEC-3).
+
+use crate::app::App;
+use crate::crypto::Binding;
+use crate::domain::{NotifyChannel, PATIENT_ID, STAFF_ID};
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::records::{Notice, OutboxItem, PatientItem, Settings, StaffItem};
+use crate::store::Directory;
+use aws_sdk_sns::types::MessageAttributeValue;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The marker kept in `sent` once a staff reply of an SMS conversation went out as an SMS.
+const SMS_REPLY_SENT: &str = "sms-reply";
+
+/// Where one notification goes: a channel and an address (email or E.164 number).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Destination {
+    pub channel: NotifyChannel,
+    pub address: String,
+}
+
+impl std::fmt::Debug for Destination {
+    // The address is personal data: never in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Destination({:?}, <redacted>)", self.channel)
+    }
+}
+
+/// The whole text of a notification (NOTIFY-1).
+pub fn notification_text(practice_name: &str, portal_url: &str, notice: Notice, urgent: bool) -> String {
+    let sentence = match (notice, urgent) {
+        (Notice::UnreadReminder, _) => "A secure message you sent has not been read yet.",
+        (Notice::NewMessage, true) => "You have a new urgent secure message.",
+        (Notice::NewMessage, false) => "You have a new secure message.",
+    };
+    if portal_url.is_empty() {
+        format!("{practice_name}: {sentence}")
+    } else {
+        format!("{practice_name}: {sentence} Sign in to read it: {portal_url}")
+    }
+}
+
+/// A staff user's destination: their preference, else email to the address on file.
+pub async fn staff_destination(app: &App, practice_id: &str, s: &StaffItem) -> Result<Option<Destination>> {
+    if !s.active {
+        return Ok(None);
+    }
+    let (channel, sealed) = match &s.notify {
+        Some(n) => (n.channel, n.destination.as_ref()),
+        None => (NotifyChannel::Email, None),
+    };
+    let address = match (channel, sealed) {
+        (NotifyChannel::None, _) => return Ok(None),
+        (_, Some(d)) => open_destination(app, practice_id, &s.id, &d.0).await?,
+        (NotifyChannel::Email, None) => s.email.clone(),
+        (NotifyChannel::Sms, None) => s.phone.clone(),
+    };
+    Ok((!address.is_empty()).then_some(Destination { channel, address }))
+}
+
+/// A patient's destination: their preference, else email if the practice has an address,
+/// else SMS if it has a phone number. A patient without portal access is not notified (ROLE-5).
+pub async fn patient_destination(app: &App, practice_id: &str, pat: &PatientItem) -> Result<Option<Destination>> {
+    if !pat.portal_access {
+        return Ok(None);
+    }
+    let channel = match &pat.notify {
+        Some(n) => n.channel,
+        None if pat.email.is_some() => NotifyChannel::Email,
+        None if pat.phone.is_some() => NotifyChannel::Sms,
+        None => return Ok(None),
+    };
+    let (field, sealed) = match (channel, pat.notify.as_ref().and_then(|n| n.destination.as_ref())) {
+        (NotifyChannel::None, _) => return Ok(None),
+        (_, Some(d)) => ("notifyDestination", Some(d)),
+        (NotifyChannel::Email, None) => ("email", pat.email.as_ref()),
+        (NotifyChannel::Sms, None) => ("phone", pat.phone.as_ref()),
+    };
+    let Some(sealed) = sealed else { return Ok(None) };
+    let address = app.envelope.open_string(Binding { practice_id, record: &pat.id, field }, &sealed.0).await?;
+    Ok(Some(Destination { channel, address }))
+}
+
+async fn open_destination(app: &App, practice_id: &str, user_id: &str, sealed: &[u8]) -> Result<String> {
+    app.envelope.open_string(Binding { practice_id, record: user_id, field: "notifyDestination" }, sealed).await
+}
+
+async fn destination_of(app: &App, dir: &Directory, recipient_id: &str) -> Result<Option<Destination>> {
+    let p = dir.practice.id.as_str();
+    if recipient_id.starts_with(STAFF_ID) {
+        match dir.staff_member(recipient_id) {
+            Some(s) => staff_destination(app, p, s).await,
+            None => Ok(None),
+        }
+    } else if recipient_id.starts_with(PATIENT_ID) {
+        match app.store.patient(p, recipient_id).await? {
+            Some(pat) => patient_destination(app, p, &pat).await,
+            None => Ok(None),
+        }
+    } else {
+        Ok(None)
+    }
+}
+
+fn string_attribute(value: &str) -> Result<MessageAttributeValue> {
+    MessageAttributeValue::builder().data_type("String").string_value(value).build().map_err(Error::internal)
+}
+
+/// Publishes one text: SMS straight to the number (transactional, from the practice's number
+/// when it has one); email through the topic, whose mail relay subscription delivers it to
+/// the `destination` attribute. `notification_id` lets a subscriber drop a duplicate too.
+pub async fn publish(
+    app: &App,
+    settings: &Settings,
+    to: &Destination,
+    text: &str,
+    notification_id: &str,
+) -> Result<Published> {
+    let outcome = match to.channel {
+        NotifyChannel::None => return Ok(Published::Sent),
+        NotifyChannel::Sms => {
+            let mut request = app
+                .sns
+                .publish()
+                .phone_number(&to.address)
+                .message(text)
+                .message_attributes("AWS.SNS.SMS.SMSType", string_attribute("Transactional")?);
+            if !settings.sms_number.is_empty() {
+                request =
+                    request.message_attributes("AWS.MM.SMS.OriginationNumber", string_attribute(&settings.sms_number)?);
+            }
+            request.send().await
+        }
+        NotifyChannel::Email => {
+            app.sns
+                .publish()
+                .topic_arn(&app.topic_arn)
+                .subject("New secure message")
+                .message(text)
+                .message_attributes("channel", string_attribute("email")?)
+                .message_attributes("destination", string_attribute(&to.address)?)
+                .message_attributes("notificationId", string_attribute(notification_id)?)
+                .send()
+                .await
+        }
+    };
+    match outcome {
+        Ok(_) => Ok(Published::Sent),
+        // A number or address SNS refuses will never work: give up on it, do not block the rest.
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_invalid_parameter_exception()) => {
+            tracing::warn!(channel = ?to.channel, "SNS refused the destination; notification dropped");
+            Ok(Published::Undeliverable)
+        }
+        Err(e) => Err(Error::Unavailable(Box::new(e))),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Published {
+    Sent,
+    Undeliverable,
+}
+
+/// What one delivery did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryReport {
+    pub published: usize,
+    pub undeliverable: usize,
+    pub not_notified: usize,
+}
+
+/// Sends what an outbox item still owes. Stops at the first SNS failure with a retryable
+/// error; whatever was published before is marked and is not sent again.
+pub async fn deliver(app: &App, outbox_pk: &str) -> Result<DeliveryReport> {
+    let mut report = DeliveryReport::default();
+    // Consistent: the marks of a previous attempt must be seen.
+    let Some(outbox) = app.store.outbox(outbox_pk).await? else { return Ok(report) };
+    let Some(dir) = app.store.directory(&outbox.practice_id).await? else { return Ok(report) };
+    let settings = &dir.practice.settings;
+    let text = notification_text(&dir.practice.name, &settings.portal_url, outbox.notice, outbox.urgent);
+    for recipient in outbox.recipient_ids.iter().filter(|r| !outbox.sent.contains(r)) {
+        match destination_of(app, &dir, recipient).await? {
+            Some(to) => {
+                let id = format!("{}:{}:{recipient}", outbox.message_id, notice_name(outbox.notice));
+                match publish(app, settings, &to, &text, &id).await? {
+                    Published::Sent => report.published += 1,
+                    Published::Undeliverable => report.undeliverable += 1,
+                }
+            }
+            None => report.not_notified += 1,
+        }
+        app.store.outbox_mark_sent(outbox_pk, recipient).await?;
+    }
+    if outbox.sms_reply && !outbox.sent.iter().any(|s| s == SMS_REPLY_SENT) {
+        send_sms_reply(app, &dir, &outbox).await?;
+        app.store.outbox_mark_sent(outbox_pk, SMS_REPLY_SENT).await?;
+        report.published += 1;
+    }
+    Ok(report)
+}
+
+fn notice_name(n: Notice) -> &'static str {
+    match n {
+        Notice::NewMessage => "new",
+        Notice::UnreadReminder => "reminder",
+    }
+}
+
+/// NOTIFY-4: a staff reply in an SMS conversation goes to the conversation's number as an SMS,
+/// from the practice's number. The text is the message itself: the patient chose SMS.
+async fn send_sms_reply(app: &App, dir: &Directory, outbox: &OutboxItem) -> Result<()> {
+    let p = dir.practice.id.as_str();
+    let Some((conversation, messages)) = app.store.thread(p, &outbox.conversation_id).await? else { return Ok(()) };
+    let (Some(peer), Some(message)) =
+        (conversation.sms_peer.as_ref(), messages.iter().find(|m| m.id == outbox.message_id))
+    else {
+        return Ok(());
+    };
+    let number = app
+        .envelope
+        .open_string(Binding { practice_id: p, record: &conversation.id, field: "smsPeer" }, &peer.0)
+        .await?;
+    let record = format!("{}/{}", conversation.id, message.id);
+    let body =
+        app.envelope.open_string(Binding { practice_id: p, record: &record, field: "body" }, &message.body.0).await?;
+    let to = Destination { channel: NotifyChannel::Sms, address: number };
+    publish(app, &dir.practice.settings, &to, &body, &format!("{}:sms", outbox.message_id)).await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct StreamEvent {
+    #[serde(rename = "Records", default)]
+    records: Vec<StreamRecord>,
+}
+
+#[derive(Deserialize)]
+struct StreamRecord {
+    #[serde(rename = "eventName", default)]
+    event_name: String,
+    dynamodb: StreamData,
+}
+
+#[derive(Deserialize)]
+struct StreamData {
+    #[serde(rename = "Keys", default)]
+    keys: std::collections::HashMap<String, Value>,
+    #[serde(rename = "SequenceNumber", default)]
+    sequence_number: String,
+}
+
+/// The notifier: a batch of the table's stream (Lambda's DynamoDB event). Only inserted
+/// outbox items matter (template.yaml filters the rest out before Lambda is even invoked).
+/// On a failure the answer names the first failed record, so Lambda retries from there
+/// (`ReportBatchItemFailures`); records before it are done, records after it are retried and
+/// their marks make that harmless.
+pub async fn handle_stream(app: &App, event: &Value) -> Result<Value> {
+    let event: StreamEvent =
+        serde_json::from_value(event.clone()).map_err(|_| Error::bad_request("not a DynamoDB stream event"))?;
+    for record in &event.records {
+        let pk = record.dynamodb.keys.get(keys::PK).and_then(|v| v.get("S")).and_then(Value::as_str).unwrap_or("");
+        if record.event_name != "INSERT" || !pk.starts_with("OUTBOX#") {
+            continue;
+        }
+        match deliver(app, pk).await {
+            Ok(report) => tracing::info!(
+                published = report.published,
+                undeliverable = report.undeliverable,
+                not_notified = report.not_notified,
+                "outbox delivered"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox delivery failed; the batch is retried from this record");
+                return Ok(json!({ "batchItemFailures": [{ "itemIdentifier": record.dynamodb.sequence_number }] }));
+            }
+        }
+    }
+    Ok(json!({ "batchItemFailures": [] }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notify_1_the_text_says_nothing_but_practice_sentence_and_link() {
+        let text = notification_text("Maple Clinic", "https://portal.example", Notice::NewMessage, false);
+        assert_eq!(text, "Maple Clinic: You have a new secure message. Sign in to read it: https://portal.example");
+        let urgent = notification_text("Maple Clinic", "", Notice::NewMessage, true);
+        assert_eq!(urgent, "Maple Clinic: You have a new urgent secure message.");
+        let reminder = notification_text("Maple Clinic", "", Notice::UnreadReminder, false);
+        assert!(reminder.contains("has not been read"));
+    }
+
+    #[test]
+    fn destinations_never_print_their_address() {
+        let d = Destination { channel: NotifyChannel::Sms, address: "+15550001111".into() };
+        assert!(!format!("{d:?}").contains("555"));
+    }
+}
