@@ -83,6 +83,14 @@ def only_resource(template: dict, rtype: str) -> tuple[str, dict]:
     return name, resource.get("Properties", {})
 
 
+def named_resource(template: dict, name: str, rtype: str) -> tuple[str, dict]:
+    """The resource `name`, which must have type `rtype`."""
+    resource = template.get("Resources", {}).get(name)
+    if not resource or resource.get("Type") != rtype:
+        fail(f"template.yaml must declare {name} as {rtype}; update infra/local_stack.py together with the template")
+    return name, resource.get("Properties", {})
+
+
 def warn_unhandled(kind: str, props: dict, handled: set[str]) -> None:
     for key in sorted(set(props) - handled):
         print(f"local_stack: note: {kind} property {key} is not applied locally", file=sys.stderr)
@@ -312,7 +320,8 @@ def create(port: int, prefix: str, env_file: Path) -> None:
     _, table_props = only_resource(template, "AWS::DynamoDB::Table")
     _, key_props = only_resource(template, "AWS::KMS::Key")
     _, bucket_props = only_resource(template, "AWS::S3::Bucket")
-    _, topic_props = only_resource(template, "AWS::SNS::Topic")
+    # The notifications topic; the inbound-SMS topic is played by the gateway's /_local/sms.
+    _, topic_props = named_resource(template, "NotificationTopic", "AWS::SNS::Topic")
 
     session = boto3.session.Session(region_name=REGION, **CREDENTIALS)
     table_name, bucket_name = f"{prefix}-table", f"{prefix}-attachments"

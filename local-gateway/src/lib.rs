@@ -311,6 +311,19 @@ async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -
             }
             Err(e) => problem(Error::bad_request(format!("malformed practice request: {e}"))),
         },
+        // NOTIFY-4: an inbound text, as End User Messaging would publish it to the inbound
+        // topic: `{originationNumber, destinationNumber, messageBody, inboundMessageId}`.
+        ("POST", "sms") => {
+            let message = String::from_utf8_lossy(body).into_owned();
+            let event = json!({ "Records": [{ "EventSource": "aws:sns", "Sns": { "Type": "Notification", "Message": message } }] });
+            let invocation = lambda_http::lambda_runtime::LambdaEvent::new(event, Default::default());
+            match sms_inbound::handle(&gw.app, invocation).await {
+                Ok(received) => {
+                    (StatusCode::OK, [("content-type", "application/json")], received.to_string()).into_response()
+                }
+                Err(e) => problem(Error::bad_request(format!("inbound text not taken: {e}"))),
+            }
+        }
         _ => problem(Error::NotFound("route")),
     }
 }

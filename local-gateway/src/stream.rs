@@ -20,8 +20,9 @@ pub struct StreamPump {
 
 #[derive(Default)]
 struct PumpState {
-    /// Each shard's next iterator; `None` once a closed shard is drained.
-    iterators: HashMap<String, Option<String>>,
+    /// Each shard's last sequence number read. Kept instead of an iterator: iterators expire
+    /// (15 minutes in AWS), and moto replaces a table's shard object when a transaction fails.
+    positions: HashMap<String, Option<String>>,
     /// Records the notifier has not yet handled, oldest first.
     pending: Vec<Value>,
 }
@@ -82,32 +83,29 @@ impl StreamPump {
         let described = self.client.describe_stream().stream_arn(&self.stream_arn).send().await?;
         for shard in described.stream_description.map(|d| d.shards.unwrap_or_default()).unwrap_or_default() {
             let Some(id) = shard.shard_id else { continue };
-            if !state.iterators.contains_key(&id) {
-                let it = self
-                    .client
-                    .get_shard_iterator()
-                    .stream_arn(&self.stream_arn)
-                    .shard_id(&id)
-                    .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                    .send()
-                    .await?
-                    .shard_iterator;
-                state.iterators.insert(id, it);
-            }
-        }
-        let shard_ids: Vec<String> = state.iterators.keys().cloned().collect();
-        for id in shard_ids {
-            loop {
-                let Some(Some(iterator)) = state.iterators.get(&id).cloned() else { break };
-                let out = self.client.get_records().shard_iterator(iterator).limit(1000).send().await?;
+            let after = state.positions.get(&id).cloned().flatten();
+            let request = self.client.get_shard_iterator().stream_arn(&self.stream_arn).shard_id(&id);
+            let request = match &after {
+                Some(seq) => request.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(seq),
+                None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+            };
+            let mut iterator = request.send().await?.shard_iterator;
+            let mut last = after;
+            while let Some(it) = iterator {
+                let out = self.client.get_records().shard_iterator(it).limit(1000).send().await?;
                 let records = out.records.unwrap_or_default();
-                let empty = records.is_empty();
-                state.pending.extend(records.iter().filter(|r| passes_filter(r)).map(lambda_record));
-                state.iterators.insert(id.clone(), out.next_shard_iterator);
-                if empty {
+                if records.is_empty() {
                     break;
                 }
+                if let Some(seq) =
+                    records.last().and_then(|r| r.dynamodb.as_ref()).and_then(|d| d.sequence_number.clone())
+                {
+                    last = Some(seq);
+                }
+                state.pending.extend(records.iter().filter(|r| passes_filter(r)).map(lambda_record));
+                iterator = out.next_shard_iterator;
             }
+            state.positions.insert(id, last);
         }
         Ok(())
     }

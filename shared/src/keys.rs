@@ -156,6 +156,17 @@ pub fn attachments_due(p: &str) -> String {
     format!("PRAC#{p}#ATTDUE")
 }
 
+/// NOTIFY-4: a practice's two-way SMS number, claimed by one practice only.
+pub fn sms_number(number: &str) -> String {
+    format!("SMSNUMBER#{number}")
+}
+pub const SMS_NUMBER_SK: &str = "SMSNUMBER";
+/// NOTIFY-4: the latest SMS exchanged with a phone number, by the number's blind token.
+pub fn sms_peer(p: &str, token: &str) -> String {
+    format!("PRAC#{p}#SMSPEER#{token}")
+}
+pub const SMS_PEER_SK: &str = "SMSPEER";
+
 pub fn outbox(m: &str) -> String {
     format!("OUTBOX#{m}")
 }

@@ -12,7 +12,7 @@ use crate::crypto::Binding;
 use crate::domain::{NotifyChannel, PATIENT_ID, STAFF_ID};
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::records::{Notice, OutboxItem, PatientItem, Settings, StaffItem};
+use crate::records::{Notice, OutboxItem, PatientItem, Settings, SmsPeerItem, StaffItem};
 use crate::store::Directory;
 use aws_sdk_sns::types::MessageAttributeValue;
 use serde::Deserialize;
@@ -195,6 +195,10 @@ pub async fn deliver(app: &App, outbox_pk: &str) -> Result<DeliveryReport> {
                     Published::Sent => report.published += 1,
                     Published::Undeliverable => report.undeliverable += 1,
                 }
+                // A patient's answer to this SMS belongs to this conversation (NOTIFY-4).
+                if to.channel == NotifyChannel::Sms && recipient.starts_with(PATIENT_ID) {
+                    remember_sms_peer(app, &dir, &to.address, Some(recipient), &outbox.conversation_id).await?;
+                }
             }
             None => report.not_notified += 1,
         }
@@ -234,7 +238,34 @@ async fn send_sms_reply(app: &App, dir: &Directory, outbox: &OutboxItem) -> Resu
         app.envelope.open_string(Binding { practice_id: p, record: &record, field: "body" }, &message.body.0).await?;
     let to = Destination { channel: NotifyChannel::Sms, address: number };
     publish(app, &dir.practice.settings, &to, &body, &format!("{}:sms", outbox.message_id)).await?;
-    Ok(())
+    let patient_id = conversation.summary.patient.as_ref().map(|pat| pat.id.as_str());
+    remember_sms_peer(app, dir, &to.address, patient_id, &conversation.id).await
+}
+
+/// The blind token of a phone number in a practice (NOTIFY-4): the key of its SMS peer record,
+/// so the table never holds the number itself.
+pub async fn sms_peer_token(app: &App, dir: &Directory, number: &str) -> Result<String> {
+    let index = app.envelope.blind_index(&dir.practice.id, &dir.practice.search_key.0).await?;
+    Ok(index.token("sms-peer", number))
+}
+
+/// Records the latest SMS exchanged with a number: a text back from it is matched to it.
+pub async fn remember_sms_peer(
+    app: &App,
+    dir: &Directory,
+    number: &str,
+    patient_id: Option<&str>,
+    conversation_id: &str,
+) -> Result<()> {
+    let token = sms_peer_token(app, dir, number).await?;
+    let peer = SmsPeerItem {
+        pk: keys::sms_peer(&dir.practice.id, &token),
+        sk: keys::SMS_PEER_SK.into(),
+        patient_id: patient_id.map(str::to_string),
+        conversation_id: conversation_id.to_string(),
+        at: crate::ids::now(),
+    };
+    app.store.put_sms_peer(&peer).await
 }
 
 #[derive(Deserialize)]

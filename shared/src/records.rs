@@ -446,6 +446,28 @@ pub struct AuditItem {
     pub request_id: String,
 }
 
+/// NOTIFY-4: which practice a two-way SMS number belongs to.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsNumberItem {
+    pub pk: String,
+    pub sk: String,
+    pub practice_id: String,
+}
+
+/// NOTIFY-4: the latest SMS a practice exchanged with a number (keyed by its blind token):
+/// whose number it is, if known, and the conversation a text from it belongs to.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsPeerItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<String>,
+    pub conversation_id: String,
+    pub at: String,
+}
+
 /// A message's notifications, written with the message and sent by the notifier (NOTIFY-3).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

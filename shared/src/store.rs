@@ -626,6 +626,27 @@ impl Store {
             .map_err(sdk_error)
     }
 
+    /// NOTIFY-4: the practice a two-way SMS number belongs to.
+    pub async fn sms_number_owner(&self, number: &str) -> Result<Option<String>> {
+        let item: Option<SmsNumberItem> = self.get(keys::sms_number(number), keys::SMS_NUMBER_SK).await?;
+        Ok(item.map(|i| i.practice_id))
+    }
+
+    pub async fn sms_peer(&self, practice_id: &str, token: &str) -> Result<Option<SmsPeerItem>> {
+        self.get(keys::sms_peer(practice_id, token), keys::SMS_PEER_SK).await
+    }
+
+    pub async fn put_sms_peer(&self, peer: &SmsPeerItem) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(peer)?))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(sdk_error)
+    }
+
     /// Every practice's id (the registry; a job's walk, never a request's).
     pub async fn practice_ids(&self) -> Result<Vec<String>> {
         Ok(self
@@ -1058,6 +1079,21 @@ impl Tx {
     /// Writes (or replaces) a record.
     pub fn put<T: Serialize>(&mut self, store: &Store, label: &'static str, record: &T) -> Result<()> {
         self.push_put(label, to_item(record)?, None, &store.table)
+    }
+
+    /// NOTIFY-4: claims a two-way SMS number for a practice; refused if another has it.
+    pub fn claim_sms_number(&mut self, store: &Store, number: &str, practice_id: &str) -> Result<()> {
+        let item = SmsNumberItem {
+            pk: keys::sms_number(number),
+            sk: keys::SMS_NUMBER_SK.into(),
+            practice_id: practice_id.to_string(),
+        };
+        self.push_put(
+            "sms-number",
+            to_item(&item)?,
+            Some(("attribute_not_exists(pk) OR practiceId = :p", vec![(":p", s(practice_id))])),
+            &store.table,
+        )
     }
 
     /// Claims an idempotency key: absent, or expired (TTL deletion can lag by a day or two).

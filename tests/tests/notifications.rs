@@ -261,3 +261,83 @@ async fn notify_1_preferences_are_validated_and_default_sensibly() {
     let raw = app.raw_partition(&format!("PRAC#{}#PAT#{}", p.id, p.jane.id)).await;
     assert!(raw.iter().flat_map(item_texts).all(|t| !t.contains("jane.private")));
 }
+
+async fn text_in(app: &TestApp, from: &str, to: &str, body: &str, inbound_id: &str) -> Value {
+    let message = json!({ "originationNumber": from, "destinationNumber": to, "messageBody": body, "inboundMessageId": inbound_id });
+    let res = app.http.post(format!("{}/_local/sms", app.base)).body(message.to_string()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json::<Value>().await.unwrap()[0].clone()
+}
+
+#[tokio::test]
+async fn notify_4_texts_join_the_patients_conversation_unknown_numbers_go_to_triage_and_replies_go_out_as_sms() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let p = notifying_practice(&app).await;
+    let practice_number = unique_phone();
+    let res =
+        app.send("PUT", "/settings", Some(&p.admin.token), Some(&json!({ "smsNumber": practice_number })), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let jane_phone = unique_phone();
+    let doctor_email = unique_email("doctor");
+    prefer(&app, &p.jane, "sms", &jane_phone).await;
+    prefer(&app, &p.doctor, "email", &doctor_email).await;
+
+    // The practice texts Jane (a notification); her answer by SMS is matched to it.
+    let res = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Visit", "body": "Can you come Thursday?" }),
+        )
+        .await;
+    let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
+    app.pump().await;
+    assert_eq!(sms_to(&app.published().await, &jane_phone).len(), 1);
+    let got = text_in(&app, &jane_phone, &practice_number, "Yes, Thursday works.", "in-1").await;
+    assert_eq!(got, json!({ "outcome": "appended", "conversationId": cid }));
+    // SNS delivers again: nothing is stored twice.
+    assert_eq!(
+        text_in(&app, &jane_phone, &practice_number, "Yes, Thursday works.", "in-1").await["conversationId"],
+        cid
+    );
+    let thread = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
+    let messages = thread.body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{}", thread.body);
+    assert_eq!(messages[1]["body"], "Yes, Thursday works.");
+    assert_eq!(messages[1]["sender"]["id"], p.jane.id);
+    app.pump().await;
+    assert_eq!(emails_to(&app.published().await, &doctor_email).len(), 1, "staff are notified of the text");
+
+    // A number nobody knows: a triage conversation, never dropped; its next text joins it.
+    let stranger = unique_phone();
+    let first = text_in(&app, &stranger, &practice_number, "Is the clinic open Saturday?", "in-2").await;
+    assert_eq!(first["outcome"], "started");
+    assert_eq!(first["patientMatched"], false);
+    let triage = first["conversationId"].as_str().unwrap().to_string();
+    let second = text_in(&app, &stranger, &practice_number, "Hello?", "in-3").await;
+    assert_eq!(second, json!({ "outcome": "appended", "conversationId": triage }));
+    assert!(app.inbox_ids(&p.admin).await.contains(&triage), "triage reaches the admins");
+    let view = app.get(&p.doctor.token, &format!("/conversations/{triage}")).await;
+    assert_eq!(view.body["conversation"]["kind"], "sms", "{}", view.body);
+    assert!(!view.body.to_string().contains(&stranger), "the number is not shown in the thread");
+
+    // A staff reply in an SMS conversation goes out as an SMS, from the practice's number.
+    let res = app
+        .post(&p.doctor.token, &format!("/conversations/{triage}/messages"), json!({ "body": "Yes, 9 to 12." }))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(app.pump().await.pending, 0);
+    let to_stranger = sms_to(&app.published().await, &stranger).iter().map(|m| m.message.clone()).collect::<Vec<_>>();
+    assert_eq!(to_stranger, vec!["Yes, 9 to 12.".to_string()]);
+    // The stranger answers: the same triage conversation, matched by the latest outbound SMS.
+    assert_eq!(text_in(&app, &stranger, &practice_number, "Thanks!", "in-4").await["conversationId"], triage);
+
+    // A text to a number no practice owns is acknowledged and stored nowhere.
+    assert_eq!(text_in(&app, &stranger, &unique_phone(), "Wrong number", "in-5").await["outcome"], "notOurNumber");
+    // Another practice cannot claim the same number.
+    let (_, other_admin) = app.new_practice("Other Practice").await;
+    let res = app
+        .send("PUT", "/settings", Some(&other_admin.token), Some(&json!({ "smsNumber": practice_number })), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+}

@@ -229,6 +229,10 @@ struct NewThread<'a> {
     fee_code: Option<String>,
     notify_if_unread_hours: Option<u32>,
     documents: Vec<ContextLink>,
+    /// NOTIFY-4: a thread begun by a text message: the number it came from (sealed to the
+    /// conversation when stored), and no portal checks (nobody signed in; a text cannot be
+    /// refused).
+    sms_peer: Option<String>,
 }
 
 /// POST /conversations (COMPOSE-1, COMPOSE-2, COMPOSE-3, COMPOSE-4).
@@ -294,6 +298,7 @@ pub async fn compose_from_draft(
             fee_code: None,
             notify_if_unread_hours: None,
             documents: Vec::new(),
+            sms_peer: None,
         };
         let created = start_thread(app, ctx, &dir, thread, draft).await?;
         if let Some(cid) = created["conversation"]["id"].as_str() {
@@ -349,6 +354,7 @@ pub async fn compose_from_draft(
                 fee_code: extras.0.clone(),
                 notify_if_unread_hours: extras.1,
                 documents: documents.clone(),
+                sms_peer: None,
             };
             start_thread(app, ctx, &dir, thread, draft).await
         }
@@ -382,6 +388,7 @@ pub async fn compose_from_draft(
                 fee_code: extras.0.clone(),
                 notify_if_unread_hours: extras.1,
                 documents: documents.clone(),
+                sms_peer: None,
             };
             start_thread(app, ctx, &dir, thread, draft).await
         }
@@ -497,7 +504,12 @@ async fn start_thread(
         assignee_ids: Vec::new(),
         care_team,
         primary_provider_id: t.patient.and_then(|p| p.primary_provider_id.clone()),
-        sms_peer: None,
+        sms_peer: match &t.sms_peer {
+            Some(number) => Some(Sealed(
+                env.seal_str(Binding { practice_id: p, record: &conversation_id, field: "smsPeer" }, number).await?,
+            )),
+            None => None,
+        },
         viewers: Vec::new(),
         patient_portal_access: t.patient.is_none_or(|p| p.portal_access),
         assignments: Vec::new(),
@@ -529,7 +541,7 @@ async fn start_thread(
     let settings = &dir.practice.settings;
     if caller.is_staff() {
         tx.check_staff_active(&app.store, p, &caller.user_id, t.kind.is_patient_facing())?;
-    } else {
+    } else if t.sms_peer.is_none() {
         tx.check_patient_exists(&app.store, p, &caller.user_id)?;
         tx.patient_daily_count(
             &app.store,
@@ -1442,6 +1454,7 @@ pub async fn forward(
         fee_code: None,
         notify_if_unread_hours: None,
         documents: Vec::new(),
+        sms_peer: None,
     };
     let created = start_thread(app, ctx, &dir, thread, None).await?;
     Ok(json!({ "conversation": created["conversation"], "message": created["message"] }))
@@ -1525,6 +1538,7 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
             fee_code: None,
             notify_if_unread_hours: None,
             documents: Vec::new(),
+            sms_peer: None,
         };
         start_thread(app, &copy_ctx, &dir, thread, None).await?;
         sent += 1;
@@ -1820,21 +1834,75 @@ async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_id: &str) ->
         }
     }
     for (key, text, sender, expires) in replies {
-        post_system_message(app, ctx, &conversation, &key, &text, sender, expires).await?;
+        let message = AppendedMessage { dedupe_key: &key, text: &text, sender, expires, action: "message.auto_reply" };
+        append_message(app, ctx, &conversation, message).await?;
     }
     Ok(())
 }
 
-/// Posts an automatic message into a conversation, once per dedupe key.
-async fn post_system_message(
+/// NOTIFY-4: a thread begun by a text message from `number`, routed like a portal message
+/// (ASSIGN-4): to the patient's primary provider, or, for a number of nobody known, to every
+/// active provider and admin (the triage conversation). Answers the conversation's id.
+pub(crate) async fn start_sms_thread(
+    app: &App,
+    ctx: &RequestCtx,
+    dir: &Directory,
+    patient: Option<&PatientItem>,
+    number: &str,
+    text: &str,
+    sender: SenderRef,
+) -> Result<String> {
+    let primary = patient.and_then(|pat| pat.primary_provider_id.as_deref());
+    let thread = NewThread {
+        kind: ConversationKind::Sms,
+        subject: Subject::parse(Some(if patient.is_some() {
+            "Text message"
+        } else {
+            "Text message from an unknown number"
+        }))?,
+        body: Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?,
+        priority: Priority::Normal,
+        patient,
+        participants: policy::route_portal_message(primary, &staff_members(dir)),
+        recipients: Vec::new(),
+        context: None,
+        sender,
+        allow_response: true,
+        allow_attachments: false,
+        attachments: Vec::new(),
+        fee_code: None,
+        notify_if_unread_hours: None,
+        documents: Vec::new(),
+        sms_peer: Some(number.to_string()),
+    };
+    let created = start_thread(app, ctx, dir, thread, None).await?;
+    created["conversation"]["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| Error::internal_msg("a new conversation without an id"))
+}
+
+/// A message that arrives from outside a request of its sender: an auto-reply (REPLY-5) or a
+/// text message (NOTIFY-4).
+pub(crate) struct AppendedMessage<'a> {
+    /// Once per key: a second append with it is a no-op (a retried delivery).
+    pub dedupe_key: &'a str,
+    pub text: &'a str,
+    pub sender: SenderRef,
+    /// When the dedupe key may be forgotten (epoch seconds).
+    pub expires: i64,
+    pub action: &'static str,
+}
+
+/// Appends a message to a conversation, once per dedupe key, with its inbox entries,
+/// counters, audit event and outbox in one transaction.
+pub(crate) async fn append_message(
     app: &App,
     ctx: &RequestCtx,
     conversation: &ConversationItem,
-    dedupe_key: &str,
-    text: &str,
-    sender: SenderRef,
-    expires: i64,
+    m: AppendedMessage<'_>,
 ) -> Result<()> {
+    let AppendedMessage { dedupe_key, text, sender, expires, action } = m;
     let p = conversation.practice_id.as_str();
     let cid = conversation.id.as_str();
     let message_id = ids::new_id(MESSAGE_ID);
@@ -1873,6 +1941,7 @@ async fn post_system_message(
     tx.conversation_add_message(&app.store, p, cid, &at, true, false)?;
     tx.put_new(&app.store, "message", &message)?;
     for viewer in &conversation.viewers {
+        let is_sender = viewer == &sender.id;
         tx.entry_add_message(
             &app.store,
             p,
@@ -1883,24 +1952,20 @@ async fn post_system_message(
             &preview,
             &sender,
             Priority::Normal,
-            false,
+            is_sender,
         )?;
-        tx.stats_add(&app.store, p, viewer, StatsDelta { messages: 1, unread: 1, ..Default::default() })?;
+        let unread = i64::from(!is_sender);
+        tx.stats_add(&app.store, p, viewer, StatsDelta { messages: 1, unread, ..Default::default() })?;
     }
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
     tx.put(
         &app.store,
         "audit",
-        &audit::event(
-            ctx,
-            "message.auto_reply",
-            AuditRecord { record_type: "conversation", record_id: cid, patient_id },
-            "success",
-        ),
+        &audit::event(ctx, action, AuditRecord { record_type: "conversation", record_id: cid, patient_id }, "success"),
     )?;
-    tx.put(&app.store, "outbox", &outbox(p, conversation, &message_id, "auto-reply", false, &at, false))?;
+    tx.put(&app.store, "outbox", &outbox(p, conversation, &message_id, &sender.id, false, &at, false))?;
     match app.store.commit(tx).await? {
         Ok(()) | Err("auto") => Ok(()),
-        Err(label) => Err(Error::Conflict(format!("auto-reply not stored ({label})"))),
+        Err(label) => Err(Error::Conflict(format!("message not stored ({label}); retry"))),
     }
 }

@@ -11,6 +11,7 @@ pub mod reports;
 pub mod saved_replies;
 pub mod search;
 pub mod settings;
+pub mod sms;
 pub mod tasks;
 
 use crate::app::{App, RequestCtx};

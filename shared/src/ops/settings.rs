@@ -8,6 +8,7 @@ use crate::crypto::Binding;
 use crate::domain::{parse_email, parse_phone, NotifyChannel, RoleClass};
 use crate::error::{Error, Result};
 use crate::ids;
+use crate::keys;
 use crate::records::{NotifyPrefs, OutOfOffice, Sealed, Settings};
 use crate::store::Tx;
 use serde::Deserialize;
@@ -188,10 +189,24 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Va
     }
     let p = caller.practice_id.as_str();
     let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
+    let old_sms_number = practice.settings.sms_number.clone();
     let settings = patch.apply(practice.settings)?;
     let mut tx = Tx::new();
     tx.check_caller(&app.store, caller)?;
     tx.practice_settings(&app.store, p, &settings)?;
+    if settings.sms_number != old_sms_number {
+        if !settings.sms_number.is_empty() {
+            tx.claim_sms_number(&app.store, &settings.sms_number, p)?;
+        }
+        if !old_sms_number.is_empty() {
+            tx.delete_existing(
+                &app.store,
+                "old-sms-number",
+                keys::sms_number(&old_sms_number),
+                keys::SMS_NUMBER_SK.into(),
+            )?;
+        }
+    }
     tx.put(
         &app.store,
         "audit",
@@ -204,6 +219,7 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Va
     )?;
     match app.store.commit(tx).await? {
         Ok(()) => Ok(json!({ "settings": settings })),
+        Err("sms-number") => Err(Error::Conflict("this SMS number belongs to another practice".into())),
         Err(_) => Err(Error::Unauthenticated),
     }
 }

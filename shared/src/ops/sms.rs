@@ -1,0 +1,118 @@
+//! NOTIFY-4: text messages from patients. AWS End User Messaging two-way SMS publishes each
+//! inbound text to an SNS topic; `sms-inbound` receives it here. The practice is the owner of
+//! the number texted; the sender's number is matched, by its blind token, to the latest SMS
+//! that practice exchanged with it: the text joins that conversation, or starts an SMS
+//! conversation with that patient, or, from a number of nobody known, a triage conversation.
+//! Nothing is dropped, and the outbox of each message notifies the staff.
+
+use super::conversations::{append_message, start_sms_thread, AppendedMessage};
+use crate::app::{sha256_hex, App, IdempotencyKey, RequestCtx};
+use crate::domain::{parse_phone, Caller, Role};
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::notify;
+use crate::records::SenderRef;
+use serde::{Deserialize, Serialize};
+
+/// The inbound text as End User Messaging publishes it (the SNS message, JSON).
+#[derive(Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundSms {
+    pub origination_number: String,
+    pub destination_number: String,
+    #[serde(default)]
+    pub message_body: String,
+    #[serde(default)]
+    pub inbound_message_id: String,
+}
+
+impl std::fmt::Debug for InboundSms {
+    // Numbers and text are PHI: never in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "InboundSms({})", self.inbound_message_id)
+    }
+}
+
+/// Where a text went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Received {
+    /// Added to the conversation of the latest SMS with that number.
+    Appended { conversation_id: String },
+    /// A new SMS conversation (with the matched patient, or a triage one).
+    Started { conversation_id: String, patient_matched: bool },
+    /// Texted to a number no practice here owns: nobody to give it to.
+    NotOurNumber,
+}
+
+/// Takes one inbound text.
+pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
+    let number = parse_phone("originationNumber", sms.origination_number.trim())?;
+    let Some(p) = app.store.sms_number_owner(sms.destination_number.trim()).await? else {
+        tracing::warn!("a text to a number no practice owns; ignored");
+        return Ok(Received::NotOurNumber);
+    };
+    let dir = app.store.directory(&p).await?.ok_or(Error::NotFound("practice"))?;
+    let token = notify::sms_peer_token(app, &dir, &number).await?;
+    let peer = app.store.sms_peer(&p, &token).await?;
+    let patient = match peer.as_ref().and_then(|peer| peer.patient_id.as_deref()) {
+        Some(id) => app.store.patient(&p, id).await?,
+        None => None,
+    };
+    let text = match sms.message_body.trim() {
+        "" => "(an empty text message)",
+        t => t,
+    };
+    // SNS delivers at least once: the inbound id makes a second delivery a no-op.
+    let delivery = match sms.inbound_message_id.trim() {
+        "" => ids::new_id("sms_"),
+        id => id.to_string(),
+    };
+    let sender = match &patient {
+        Some(pat) => SenderRef { kind: "patient".into(), id: pat.id.clone(), name: None, masked: false },
+        None => SenderRef { kind: "sms".into(), id: "sms".into(), name: Some("Unknown number".into()), masked: false },
+    };
+    let ctx = RequestCtx {
+        caller: Caller { practice_id: p.clone(), user_id: sender.id.clone(), role: Role::Patient },
+        request_id: format!("sms-{}", sha256_hex(&[delivery.as_bytes()]).get(..16).unwrap_or_default()),
+        idempotency: Some(IdempotencyKey {
+            key_hash: sha256_hex(&[b"sms-inbound", delivery.as_bytes()]),
+            request_hash: sha256_hex(&[number.as_bytes(), text.as_bytes()]),
+        }),
+    };
+    if let Some(peer) = &peer {
+        if let Some(conversation) = app.store.conversation(&p, &peer.conversation_id).await? {
+            let appended = AppendedMessage {
+                dedupe_key: &format!(
+                    "SMS#{}",
+                    ctx.idempotency.as_ref().map(|k| k.key_hash.as_str()).unwrap_or_default()
+                ),
+                text,
+                sender,
+                expires: ids::epoch_seconds() + 7 * 86_400,
+                action: "message.sms_inbound",
+            };
+            append_message(app, &ctx, &conversation, appended).await?;
+            return Ok(Received::Appended { conversation_id: conversation.id });
+        }
+    }
+    let conversation_id = start_sms_thread(app, &ctx, &dir, patient.as_ref(), &number, text, sender).await?;
+    let patient_id = patient.as_ref().map(|pat| pat.id.as_str());
+    notify::remember_sms_peer(app, &dir, &number, patient_id, &conversation_id).await?;
+    Ok(Received::Started { conversation_id, patient_matched: patient.is_some() })
+}
+
+/// The `sms-inbound` event: SNS records whose messages are inbound texts. One failure fails the
+/// batch (SNS retries it, and what was stored is not stored twice).
+pub async fn handle_sns_event(app: &App, event: &serde_json::Value) -> Result<Vec<Received>> {
+    let records = event["Records"].as_array().ok_or_else(|| Error::bad_request("not an SNS event"))?;
+    let mut out = Vec::with_capacity(records.len());
+    for record in records {
+        let message =
+            record["Sns"]["Message"].as_str().ok_or_else(|| Error::bad_request("an SNS record without a message"))?;
+        let sms: InboundSms =
+            serde_json::from_str(message).map_err(|_| Error::bad_request("the SNS message is not an inbound SMS"))?;
+        out.push(receive(app, &sms).await?);
+    }
+    Ok(out)
+}
