@@ -167,6 +167,16 @@ pub fn sms_peer(p: &str, token: &str) -> String {
 }
 pub const SMS_PEER_SK: &str = "SMSPEER";
 
+/// NOTIFY-5: a reminder due if the patient has not read a message; GSI1 lists a practice's
+/// reminders by due time.
+pub fn reminder(p: &str, m: &str) -> String {
+    format!("PRAC#{p}#REMINDER#{m}")
+}
+pub const REMINDER_SK: &str = "REMINDER";
+pub fn reminders_due(p: &str) -> String {
+    format!("PRAC#{p}#REMINDERS")
+}
+
 pub fn outbox(m: &str) -> String {
     format!("OUTBOX#{m}")
 }

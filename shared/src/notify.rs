@@ -37,15 +37,15 @@ impl std::fmt::Debug for Destination {
 
 /// The whole text of a notification (NOTIFY-1).
 pub fn notification_text(practice_name: &str, portal_url: &str, notice: Notice, urgent: bool) -> String {
-    let sentence = match (notice, urgent) {
-        (Notice::UnreadReminder, _) => "A secure message you sent has not been read yet.",
-        (Notice::NewMessage, true) => "You have a new urgent secure message.",
-        (Notice::NewMessage, false) => "You have a new secure message.",
+    let (sentence, link) = match (notice, urgent) {
+        (Notice::UnreadReminder, _) => ("A secure message you sent has not been read yet.", "Sign in to see it"),
+        (Notice::NewMessage, true) => ("You have a new urgent secure message.", "Sign in to read it"),
+        (Notice::NewMessage, false) => ("You have a new secure message.", "Sign in to read it"),
     };
     if portal_url.is_empty() {
         format!("{practice_name}: {sentence}")
     } else {
-        format!("{practice_name}: {sentence} Sign in to read it: {portal_url}")
+        format!("{practice_name}: {sentence} {link}: {portal_url}")
     }
 }
 

@@ -446,6 +446,23 @@ pub struct AuditItem {
     pub request_id: String,
 }
 
+/// NOTIFY-5: remind the sender if the patient has not read the message by `due_at`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReminderItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    pub practice_id: String,
+    pub conversation_id: String,
+    pub message_id: String,
+    pub message_at: String,
+    pub sender_id: String,
+    pub patient_id: String,
+    pub due_at: String,
+}
+
 /// NOTIFY-4: which practice a two-way SMS number belongs to.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

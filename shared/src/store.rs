@@ -647,6 +647,23 @@ impl Store {
             .map_err(sdk_error)
     }
 
+    /// NOTIFY-5: a practice's reminders due before `before` (GSI1), oldest first.
+    pub async fn reminders_due(&self, practice_id: &str, before: &str, limit: usize) -> Result<Vec<ReminderItem>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk AND gsi1sk < :before")
+            .expression_attribute_values(":pk", s(keys::reminders_due(practice_id)))
+            .expression_attribute_values(":before", s(before))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+
     /// Every practice's id (the registry; a job's walk, never a request's).
     pub async fn practice_ids(&self) -> Result<Vec<String>> {
         Ok(self

@@ -341,3 +341,43 @@ async fn notify_4_texts_join_the_patients_conversation_unknown_numbers_go_to_tri
         .await;
     assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
 }
+
+#[tokio::test]
+async fn notify_5_a_message_left_unread_reminds_its_sender_once() {
+    use carethread_core::ops::reminders::send_due;
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let p = notifying_practice(&app).await;
+    let doctor_email = unique_email("doctor");
+    prefer(&app, &p.doctor, "email", &doctor_email).await;
+    let sent_at = time::OffsetDateTime::now_utc();
+    let mut ids = Vec::new();
+    for patient in [&p.jane, &p.john] {
+        let res = app
+            .post(
+                &p.doctor.token,
+                "/conversations",
+                json!({ "kind": "patient", "patientId": patient.id, "subject": "Lab work", "body": "Please book a blood test.", "options": { "notifyIfUnreadHours": 2 } }),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        ids.push(res.body["conversation"]["id"].as_str().unwrap().to_string());
+    }
+    // John reads his; Jane does not.
+    assert_eq!(app.get(&p.john.token, &format!("/conversations/{}", ids[1])).await.status, StatusCode::OK);
+
+    let early = send_due(app.app(), sent_at + time::Duration::hours(1), 10).await.unwrap();
+    assert_eq!((early.reminded, early.already_read), (0, 0), "not due yet");
+    let due = send_due(app.app(), sent_at + time::Duration::hours(3), 10).await.unwrap();
+    assert_eq!((due.reminded, due.already_read), (1, 1));
+    assert_eq!(app.pump().await.pending, 0);
+    let reminders =
+        emails_to(&app.published().await, &doctor_email).iter().map(|m| m.message.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        reminders,
+        vec![format!("Test Practice: A secure message you sent has not been read yet. Sign in to see it: {PORTAL}")]
+    );
+    let later = send_due(app.app(), sent_at + time::Duration::hours(30), 10).await.unwrap();
+    assert_eq!((later.reminded, later.already_read), (0, 0), "once per message");
+    app.pump().await;
+    assert_eq!(emails_to(&app.published().await, &doctor_email).len(), 1);
+}

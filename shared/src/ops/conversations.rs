@@ -603,6 +603,9 @@ async fn start_thread(
     if let Some(b) = billing(p, &conversation, &message) {
         tx.put(&app.store, "billing", &b)?;
     }
+    if let Some(r) = reminder(p, &conversation, &message) {
+        tx.put(&app.store, "reminder", &r)?;
+    }
     if let Some(d) = draft {
         tx.delete_existing(&app.store, "draft", keys::user(p, &caller.user_id), keys::draft_sk(d))?;
     }
@@ -693,6 +696,30 @@ async fn sealed_documents(app: &App, p: &str, cid: &str, mid: &str, docs: &[Cont
 }
 
 /// The billing report's record of a billable message (REPLY-2).
+/// NOTIFY-5: a staff message to a patient sent with notify-if-unread.
+fn reminder(p: &str, c: &ConversationItem, m: &MessageItem) -> Option<ReminderItem> {
+    let hours = m.notify_if_unread_hours?;
+    let patient = c.summary.patient.as_ref()?;
+    if m.internal || m.sender.kind != "staff" {
+        return None;
+    }
+    let sent = ids::parse_time("createdAt", &m.created_at).ok()?;
+    let due = ids::format_time(sent + time::Duration::hours(i64::from(hours)));
+    Some(ReminderItem {
+        pk: keys::reminder(p, &m.id),
+        sk: keys::REMINDER_SK.into(),
+        gsi1pk: keys::reminders_due(p),
+        gsi1sk: format!("{due}#{}", m.id),
+        practice_id: p.to_string(),
+        conversation_id: c.id.clone(),
+        message_id: m.id.clone(),
+        message_at: m.created_at.clone(),
+        sender_id: m.sender.id.clone(),
+        patient_id: patient.id.clone(),
+        due_at: due,
+    })
+}
+
 fn billing(p: &str, c: &ConversationItem, m: &MessageItem) -> Option<BillingItem> {
     let fee_code = m.fee_code.clone()?;
     Some(BillingItem {
@@ -909,6 +936,9 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     tx.put(&app.store, "outbox", &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, req.internal))?;
     if let Some(b) = billing(p, &conversation, &message) {
         tx.put(&app.store, "billing", &b)?;
+    }
+    if let Some(r) = reminder(p, &conversation, &message) {
+        tx.put(&app.store, "reminder", &r)?;
     }
 
     let renderer = Renderer::new(app, caller);

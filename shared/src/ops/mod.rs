@@ -7,6 +7,7 @@ pub mod directory;
 pub mod drafts;
 pub mod export;
 pub mod inbox;
+pub mod reminders;
 pub mod reports;
 pub mod saved_replies;
 pub mod search;

@@ -1,0 +1,12 @@
+//! `unread-reminders`: every 15 minutes, reminds senders of messages their patient has not
+//! read within the hours they asked for (NOTIFY-5), run by an EventBridge schedule.
+
+use carethread_core::ops::reminders::{send_due, ReminderReport};
+use carethread_core::App;
+use lambda_http::lambda_runtime::{Error, LambdaEvent};
+
+pub async fn handle(app: &App, _event: LambdaEvent<serde_json::Value>) -> Result<ReminderReport, Error> {
+    let report = send_due(app, time::OffsetDateTime::now_utc(), 25).await?;
+    tracing::info!(reminded = report.reminded, already_read = report.already_read, "unread reminders done");
+    Ok(report)
+}
