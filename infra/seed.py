@@ -90,6 +90,8 @@ def seed(api: Api) -> dict:
         users[f"patient_{key}"] = {"id": patient["id"], "role": "patient", "name": f"{first} {last}",
                                    "token": api.token(patient["id"], pid, "patient", patient["id"])}
     out["practices"]["maple"] = {"id": pid, "users": users}
+    # Notifications link to the portal; texts to the practice's number come back in (NOTIFY-4).
+    api.call("PUT", "/settings", {"portalUrl": "https://portal.maple.test", "smsNumber": "+15550100000"}, admin, 200)
 
     # A little history so the inboxes are not empty.
     doc, jane = users["physician"], users["patient_jane"]
