@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: dev test token lint clean
+.PHONY: dev test token lint clean audit-verify
 
 $(VENV)/.installed: infra/requirements.txt
 	python3 -m venv $(VENV)
@@ -19,6 +19,10 @@ test: $(VENV)/.installed
 # The token of a seeded demo user: make token WHO=physician [PRACTICE=maple]
 token:
 	@$(PY) infra/demo_token.py $(WHO) $(PRACTICE)
+
+# Recompute the audit hash chains of the `make dev` stack (SEC-2): make audit-verify [PRACTICE=prc_…]
+audit-verify:
+	@set -a && . .local/dev/env && set +a && cargo run -q -p local-gateway --bin audit-verify -- $(PRACTICE)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml

@@ -1,8 +1,9 @@
-//! The local stand-in for Lambda's DynamoDB stream trigger of the `notifier` (DESIGN.md): it
-//! reads the table's stream through the DynamoDB Streams API of the local stack, hands the
-//! records to the notifier in-process in Lambda's event shape, and keeps what the notifier
-//! reported as failed for the next round, as Lambda's retries would (ReportBatchItemFailures:
-//! the failed record and everything after it come again).
+//! The local stand-in for Lambda's DynamoDB stream triggers (DESIGN.md): it reads the table's
+//! stream through the DynamoDB Streams API of the local stack and hands each consumer the
+//! records its template.yaml filter lets through, in Lambda's event shape, in-process: the
+//! `notifier` (inserted outbox items) and `audit-chain` (inserted audit events). What a
+//! consumer reports as failed stays pending for the next round, as Lambda's retries would
+//! (ReportBatchItemFailures: the failed record and everything after it come again).
 
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use carethread_core::App;
@@ -11,6 +12,42 @@ use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The stream's consumers, each with its filter (template.yaml's FilterCriteria).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consumer {
+    Notifier,
+    AuditChain,
+}
+
+impl Consumer {
+    const ALL: [Consumer; 2] = [Consumer::Notifier, Consumer::AuditChain];
+
+    fn wants(self, r: &Record) -> bool {
+        let inserted = r.event_name.as_ref().is_some_and(|n| n.as_str() == "INSERT");
+        let data = r.dynamodb.as_ref();
+        match self {
+            // {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}}
+            Consumer::Notifier => {
+                let pk = data.and_then(|d| d.keys.as_ref()).and_then(|k| k.get("pk"));
+                inserted && matches!(pk, Some(AttributeValue::S(pk)) if pk.starts_with("OUTBOX#"))
+            }
+            // {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["audit"]}}}}
+            Consumer::AuditChain => {
+                let entity = data.and_then(|d| d.new_image.as_ref()).and_then(|i| i.get("entity"));
+                inserted && matches!(entity, Some(AttributeValue::S(e)) if e == "audit")
+            }
+        }
+    }
+
+    async fn invoke(self, app: &App, event: Value) -> Result<Value, lambda_http::lambda_runtime::Error> {
+        let event = LambdaEvent::new(event, Context::default());
+        match self {
+            Consumer::Notifier => notifier::handle(app, event).await,
+            Consumer::AuditChain => audit_chain::handle(app, event).await,
+        }
+    }
+}
 
 pub struct StreamPump {
     client: aws_sdk_dynamodbstreams::Client,
@@ -23,8 +60,8 @@ struct PumpState {
     /// Each shard's last sequence number read. Kept instead of an iterator: iterators expire
     /// (15 minutes in AWS), and moto replaces a table's shard object when a transaction fails.
     positions: HashMap<String, Option<String>>,
-    /// Records the notifier has not yet handled, oldest first.
-    pending: Vec<Value>,
+    /// Per consumer, the records it has not yet handled, oldest first.
+    pending: HashMap<&'static str, Vec<Value>>,
 }
 
 /// What one round did.
@@ -34,6 +71,17 @@ pub struct PumpReport {
     pub delivered: usize,
     /// Records left for the next round because the notifier reported a failure.
     pub pending: usize,
+    /// Audit events handed to the chainer.
+    pub audit_events: usize,
+    /// Audit events left for the next round.
+    pub audit_pending: usize,
+}
+
+fn name(c: Consumer) -> &'static str {
+    match c {
+        Consumer::Notifier => "notifier",
+        Consumer::AuditChain => "audit-chain",
+    }
 }
 
 impl StreamPump {
@@ -46,36 +94,21 @@ impl StreamPump {
         Ok(StreamPump { client: aws_sdk_dynamodbstreams::Client::new(sdk), stream_arn, state: Default::default() })
     }
 
-    /// One round: everything new on the stream, after what is still pending, in batches of
-    /// 25 (the template's BatchSize).
+    /// One round: everything new on the stream, after what is still pending, to each
+    /// consumer in batches of its template BatchSize.
     pub async fn pump(&self, app: &App) -> Result<PumpReport, BoxError> {
         let mut state = self.state.lock().await;
         self.read_new(&mut state).await?;
         let mut report = PumpReport::default();
-        while !state.pending.is_empty() {
-            let batch: Vec<Value> = state.pending.iter().take(25).cloned().collect();
-            let event = LambdaEvent::new(json!({ "Records": batch }), Context::default());
-            let failed_from = match notifier::handle(app, event).await {
-                Ok(answer) => first_failure(&answer, &batch),
-                // A function error retries the whole batch.
-                Err(e) => {
-                    tracing::warn!(error = %e, "notifier failed; the batch stays pending");
-                    Some(0)
-                }
-            };
-            match failed_from {
-                Some(i) => {
-                    report.delivered += i;
-                    state.pending.drain(..i);
-                    break;
-                }
-                None => {
-                    report.delivered += batch.len();
-                    state.pending.drain(..batch.len());
-                }
+        for consumer in Consumer::ALL {
+            let pending = state.pending.entry(name(consumer)).or_default();
+            let batch_size = if consumer == Consumer::Notifier { 25 } else { 100 };
+            let handed = feed(app, consumer, pending, batch_size).await;
+            match consumer {
+                Consumer::Notifier => (report.delivered, report.pending) = (handed, pending.len()),
+                Consumer::AuditChain => (report.audit_events, report.audit_pending) = (handed, pending.len()),
             }
         }
-        report.pending = state.pending.len();
         Ok(report)
     }
 
@@ -102,7 +135,10 @@ impl StreamPump {
                 {
                     last = Some(seq);
                 }
-                state.pending.extend(records.iter().filter(|r| passes_filter(r)).map(lambda_record));
+                for consumer in Consumer::ALL {
+                    let wanted = records.iter().filter(|r| consumer.wants(r)).map(lambda_record);
+                    state.pending.entry(name(consumer)).or_default().extend(wanted);
+                }
                 iterator = out.next_shard_iterator;
             }
             state.positions.insert(id, last);
@@ -111,15 +147,31 @@ impl StreamPump {
     }
 }
 
-/// The event source mapping's filter of template.yaml: only inserted outbox items reach the
-/// notifier (its own marks on those items are MODIFY records and never do).
-fn passes_filter(r: &Record) -> bool {
-    let inserted = r.event_name.as_ref().is_some_and(|n| n.as_str() == "INSERT");
-    let pk = r.dynamodb.as_ref().and_then(|d| d.keys.as_ref()).and_then(|k| k.get("pk"));
-    inserted && matches!(pk, Some(AttributeValue::S(pk)) if pk.starts_with("OUTBOX#"))
+/// Hands `pending` to a consumer batch by batch until it is empty or a batch fails; answers
+/// how many records were handled.
+async fn feed(app: &App, consumer: Consumer, pending: &mut Vec<Value>, batch_size: usize) -> usize {
+    let mut handled = 0;
+    while !pending.is_empty() {
+        let batch: Vec<Value> = pending.iter().take(batch_size).cloned().collect();
+        let failed_from = match consumer.invoke(app, json!({ "Records": batch })).await {
+            Ok(answer) => first_failure(&answer, &batch),
+            // A function error retries the whole batch.
+            Err(e) => {
+                tracing::warn!(error = %e, consumer = name(consumer), "stream consumer failed; the batch stays pending");
+                Some(0)
+            }
+        };
+        let done = failed_from.unwrap_or(batch.len());
+        handled += done;
+        pending.drain(..done);
+        if failed_from.is_some() {
+            break;
+        }
+    }
+    handled
 }
 
-/// The index in `batch` of the first record the notifier reported as failed.
+/// The index in `batch` of the first record the consumer reported as failed.
 fn first_failure(answer: &Value, batch: &[Value]) -> Option<usize> {
     let failed: Vec<&str> = answer["batchItemFailures"]
         .as_array()
@@ -128,7 +180,7 @@ fn first_failure(answer: &Value, batch: &[Value]) -> Option<usize> {
     batch.iter().position(|r| r["dynamodb"]["SequenceNumber"].as_str().is_some_and(|s| failed.contains(&s)))
 }
 
-/// A stream record as Lambda hands it to a function (keys only: the notifier reads the item).
+/// A stream record as Lambda hands it to a function (keys only: consumers read the item).
 fn lambda_record(r: &Record) -> Value {
     let data = r.dynamodb.as_ref();
     let mut keys = Map::new();

@@ -152,6 +152,18 @@ pub fn query_params(req: &Request) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// The `limit` of a list (API.md: default 25, at most 100).
+pub fn limit_param(req: &Request) -> Result<usize> {
+    match query_param(req, "limit") {
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| Error::invalid("limit", "limit must be a number from 1 to 100")),
+        None => Ok(25),
+    }
+}
+
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref().and_then(|q| q.first(name).map(str::to_string))
 }
@@ -220,6 +232,55 @@ pub fn respond(request_id: &str, outcome: Result<(u16, serde_json::Value)>) -> R
         Ok((204, _)) => Response::builder().status(204).body(Body::Empty).expect("static response parts"),
         Ok((status, body)) => json_response(status, &body),
         Err(e) => problem(&e, request_id),
+    }
+}
+
+/// Answers like `respond`, and records a refused attempt on a named record (SEC-2: denied
+/// attempts are audited too): a 404 or 403 to an authenticated caller on a route with an
+/// `{id}`. The event is best effort: a failure to write it is logged, never the answer.
+pub async fn respond_audited(
+    app: &crate::App,
+    req: &Request,
+    outcome: Result<(u16, serde_json::Value)>,
+) -> Response<Body> {
+    let request_id = request_id(req);
+    if let Err(e @ (Error::NotFound(_) | Error::Forbidden(_))) = &outcome {
+        if let Ok(ctx) = context(req, false) {
+            record_denied(app, &ctx, req, e).await;
+        }
+    }
+    match outcome {
+        Err(e) => problem(&e, &request_id),
+        ok => respond(&request_id, ok),
+    }
+}
+
+async fn record_denied(app: &crate::App, ctx: &RequestCtx, req: &Request, e: &Error) {
+    let route = route_key(req);
+    let raw_id = path_param(req, "id");
+    if raw_id.is_empty() {
+        return;
+    }
+    let record_type = match route.split('/').nth(1).unwrap_or("") {
+        "conversations" => "conversation",
+        "attachments" => "attachment",
+        "tasks" => "task",
+        "drafts" => "draft",
+        "saved-replies" => "saved_reply",
+        _ => "record",
+    };
+    // The id is the caller's: only a well-formed one names a chain; anything else is filed
+    // under one placeholder, so junk cannot mint audit partitions.
+    let well_formed = raw_id.len() <= 64
+        && raw_id.split_once('_').is_some_and(|(prefix, rest)| {
+            (2..=4).contains(&prefix.len()) && !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+    let record_id = if well_formed { raw_id.as_str() } else { "malformed-id" };
+    let outcome = if matches!(e, Error::NotFound(_)) { "denied-not-found" } else { "denied-forbidden" };
+    let record = crate::audit::AuditRecord { record_type, record_id, patient_id: None };
+    let event = crate::audit::event(ctx, &route, record, outcome);
+    if let Err(err) = app.store.put_audit(&event).await {
+        tracing::warn!(error = %err, "a denied attempt could not be audited");
     }
 }
 

@@ -113,6 +113,12 @@ pub fn search_token(p: &str, token: &str) -> String {
 pub fn audit(p: &str, record: &str) -> String {
     format!("PRAC#{p}#AUDIT#{record}")
 }
+/// The head of a record's audit chain, in the chain's own partition (sorts after events).
+pub const AUDIT_HEAD_SK: &str = "~HEAD";
+/// GSI2: every audit chain of a practice.
+pub fn audit_chains(p: &str) -> String {
+    format!("PRAC#{p}#AUDITCHAINS")
+}
 pub fn audit_by_patient(p: &str, pat: &str) -> String {
     format!("PRAC#{p}#AUDITPAT#{pat}")
 }

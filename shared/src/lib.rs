@@ -31,6 +31,7 @@ pub mod receipts;
 pub mod records;
 pub mod routes;
 pub mod store;
+pub mod stream;
 pub mod views;
 
 pub use app::{App, RequestCtx};

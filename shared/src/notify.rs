@@ -15,8 +15,7 @@ use crate::keys;
 use crate::records::{Notice, OutboxItem, PatientItem, Settings, SmsPeerItem, StaffItem};
 use crate::store::Directory;
 use aws_sdk_sns::types::MessageAttributeValue;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The marker kept in `sent` once a staff reply of an SMS conversation went out as an SMS.
 const SMS_REPLY_SENT: &str = "sms-reply";
@@ -268,41 +267,14 @@ pub async fn remember_sms_peer(
     app.store.put_sms_peer(&peer).await
 }
 
-#[derive(Deserialize)]
-struct StreamEvent {
-    #[serde(rename = "Records", default)]
-    records: Vec<StreamRecord>,
-}
-
-#[derive(Deserialize)]
-struct StreamRecord {
-    #[serde(rename = "eventName", default)]
-    event_name: String,
-    dynamodb: StreamData,
-}
-
-#[derive(Deserialize)]
-struct StreamData {
-    #[serde(rename = "Keys", default)]
-    keys: std::collections::HashMap<String, Value>,
-    #[serde(rename = "SequenceNumber", default)]
-    sequence_number: String,
-}
-
 /// The notifier: a batch of the table's stream (Lambda's DynamoDB event). Only inserted
 /// outbox items matter (template.yaml filters the rest out before Lambda is even invoked).
 /// On a failure the answer names the first failed record, so Lambda retries from there
 /// (`ReportBatchItemFailures`); records before it are done, records after it are retried and
 /// their marks make that harmless.
 pub async fn handle_stream(app: &App, event: &Value) -> Result<Value> {
-    let event: StreamEvent =
-        serde_json::from_value(event.clone()).map_err(|_| Error::bad_request("not a DynamoDB stream event"))?;
-    for record in &event.records {
-        let pk = record.dynamodb.keys.get(keys::PK).and_then(|v| v.get("S")).and_then(Value::as_str).unwrap_or("");
-        if record.event_name != "INSERT" || !pk.starts_with("OUTBOX#") {
-            continue;
-        }
-        match deliver(app, pk).await {
+    for item in crate::stream::inserted(event)?.iter().filter(|i| i.pk.starts_with("OUTBOX#")) {
+        match deliver(app, &item.pk).await {
             Ok(report) => tracing::info!(
                 published = report.published,
                 undeliverable = report.undeliverable,
@@ -311,11 +283,11 @@ pub async fn handle_stream(app: &App, event: &Value) -> Result<Value> {
             ),
             Err(e) => {
                 tracing::warn!(error = %e, "outbox delivery failed; the batch is retried from this record");
-                return Ok(json!({ "batchItemFailures": [{ "itemIdentifier": record.dynamodb.sequence_number }] }));
+                return Ok(crate::stream::batch_response(Some(&item.sequence_number)));
             }
         }
     }
-    Ok(json!({ "batchItemFailures": [] }))
+    Ok(crate::stream::batch_response(None))
 }
 
 #[cfg(test)]

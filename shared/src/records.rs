@@ -444,6 +444,34 @@ pub struct AuditItem {
     pub outcome: String,
     pub at: String,
     pub request_id: String,
+    /// Marks audit events for the chainer's stream filter (template.yaml).
+    #[serde(default = "audit_entity")]
+    pub entity: String,
+    /// The hash chain (SEC-2), set by the `audit-chain` function moments after the write:
+    /// position in the record's chain, the previous event's hash, and this event's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+}
+
+fn audit_entity() -> String {
+    "audit".into()
+}
+
+/// The head of one record's audit chain: its length and last hash. GSI2 lists a practice's
+/// chains, for the verify command.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditHeadItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi2pk: String,
+    pub gsi2sk: String,
+    pub seq: u64,
+    pub hash: String,
 }
 
 /// NOTIFY-5: remind the sender if the patient has not read the message by `due_at`.

@@ -45,6 +45,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/conversations/{id}/forward", function: "assign" },
     Route { method: "POST", path: "/broadcasts", function: "broadcasts" },
     Route { method: "GET", path: "/reports/billing", function: "reports" },
+    Route { method: "GET", path: "/audit", function: "reports" },
     Route { method: "DELETE", path: "/conversations/{id}", function: "delete" },
     Route { method: "DELETE", path: "/conversations/{id}/messages/{messageId}", function: "delete" },
 ];

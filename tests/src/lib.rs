@@ -90,6 +90,32 @@ impl TestApp {
         }
     }
 
+    /// Every audit event of this test's table (a test-side Scan: the table is the test's own).
+    pub async fn audit_events(
+        &self,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let mut events = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .dynamodb
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("entity = :audit")
+                .expression_attribute_values(":audit", AttributeValue::S("audit".into()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan the test table");
+            events.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return events,
+            }
+        }
+    }
+
     /// One round of the notifier's stream trigger.
     pub async fn pump(&self) -> local_gateway::stream::PumpReport {
         self.pump.as_ref().expect("spawned without notifications").pump(self.app()).await.expect("stream pump")

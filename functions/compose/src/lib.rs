@@ -13,5 +13,5 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         conversations::compose(app, &ctx, body).await.map(|b| (201, b))
     }
     .await;
-    Ok(api::respond(&api::request_id(&req), outcome))
+    Ok(api::respond_audited(app, &req, outcome).await)
 }

@@ -21,5 +21,5 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         .map(|()| (204, serde_json::Value::Null))
     }
     .await;
-    Ok(api::respond(&api::request_id(&req), outcome))
+    Ok(api::respond_audited(app, &req, outcome).await)
 }

@@ -24,12 +24,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
             }
             "GET /patients" => {
                 let ctx = api::context(&req, false)?;
-                let limit = match api::query_param(&req, "limit") {
-                    Some(l) => l.parse::<usize>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
-                        carethread_core::Error::invalid("limit", "limit must be a number from 1 to 100")
-                    })?,
-                    None => 25,
-                };
+                let limit = api::limit_param(&req)?;
                 directory::find_patients(app, &ctx, api::query_param(&req, "q").as_deref(), limit)
                     .await
                     .map(|b| (200, b))
@@ -38,5 +33,5 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         }
     }
     .await;
-    Ok(api::respond(&api::request_id(&req), outcome))
+    Ok(api::respond_audited(app, &req, outcome).await)
 }

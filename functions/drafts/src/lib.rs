@@ -2,7 +2,7 @@
 
 use carethread_core::api;
 use carethread_core::ops::drafts;
-use carethread_core::{App, Error as CoreError};
+use carethread_core::App;
 use lambda_http::{Body, Error, Request, Response};
 
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
@@ -16,14 +16,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
             }
             "GET /drafts" => {
                 let ctx = api::context(&req, false)?;
-                let limit = match api::query_param(&req, "limit") {
-                    Some(l) => l
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|n| (1..=100).contains(n))
-                        .ok_or_else(|| CoreError::invalid("limit", "limit must be a number from 1 to 100"))?,
-                    None => 25,
-                };
+                let limit = api::limit_param(&req)?;
                 drafts::list(app, &ctx, limit, api::query_param(&req, "cursor").as_deref()).await.map(|b| (200, b))
             }
             "GET /drafts/{id}" => drafts::get(app, &api::context(&req, false)?, &id).await.map(|b| (200, b)),
@@ -39,5 +32,5 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         }
     }
     .await;
-    Ok(api::respond(&api::request_id(&req), outcome))
+    Ok(api::respond_audited(app, &req, outcome).await)
 }

@@ -28,5 +28,5 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         conversations::get_conversation(app, &ctx, &id).await.map(|b| (200, b))
     }
     .await;
-    Ok(api::respond(&request_id, outcome))
+    Ok(api::respond_audited(app, &req, outcome).await)
 }

@@ -1,7 +1,7 @@
-//! `reports`: the billing report of billable replies (REPLY-2).
+//! `reports`: the billing report of billable replies (REPLY-2) and the audit log (SEC-2).
 
 use carethread_core::api;
-use carethread_core::ops::reports;
+use carethread_core::ops::reports::{self, AuditScope};
 use carethread_core::App;
 use lambda_http::{Body, Error, Request, Response};
 
@@ -9,9 +9,19 @@ use lambda_http::{Body, Error, Request, Response};
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
         let ctx = api::context(&req, false)?;
-        let (from, to) = (api::query_param(&req, "from"), api::query_param(&req, "to"));
-        reports::billing(app, &ctx, from.as_deref(), to.as_deref()).await.map(|b| (200, b))
+        match api::route_key(&req).as_str() {
+            "GET /audit" => {
+                let q = |name: &str| api::query_param(&req, name);
+                let scope = AuditScope::parse(q("conversationId").as_deref(), q("patientId").as_deref())?;
+                let limit = api::limit_param(&req)?;
+                reports::audit_log(app, &ctx, scope, limit, q("cursor").as_deref()).await.map(|b| (200, b))
+            }
+            _ => {
+                let (from, to) = (api::query_param(&req, "from"), api::query_param(&req, "to"));
+                reports::billing(app, &ctx, from.as_deref(), to.as_deref()).await.map(|b| (200, b))
+            }
+        }
     }
     .await;
-    Ok(api::respond(&api::request_id(&req), outcome))
+    Ok(api::respond_audited(app, &req, outcome).await)
 }

@@ -28,5 +28,5 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         }
     }
     .await;
-    Ok(api::respond(&api::request_id(&req), outcome))
+    Ok(api::respond_audited(app, &req, outcome).await)
 }

@@ -1,9 +1,9 @@
-//! The billing report (REPLY-2): billable messages with their fee codes over a date range.
-//! Admin class.
+//! Admin-class reports: the billing report (REPLY-2), billable messages with their fee codes
+//! over a date range, and the audit log (SEC-2) of a patient or a conversation.
 
 use crate::app::{App, RequestCtx};
 use crate::audit::AuditRecord;
-use crate::domain::RoleClass;
+use crate::domain::{parse_id, RoleClass, CONVERSATION_ID, PATIENT_ID};
 use crate::error::{Error, Result};
 use serde_json::{json, Value};
 use time::macros::format_description;
@@ -73,4 +73,78 @@ mod tests {
         assert_eq!(months(d("2026-11-15"), d("2027-02-01")), vec!["2026-11", "2026-12", "2027-01", "2027-02"]);
         assert_eq!(months(d("2026-11-15"), d("2026-11-20")), vec!["2026-11"]);
     }
+}
+
+/// Which audit events: those of a conversation (its chain), or those naming a patient.
+pub enum AuditScope {
+    Conversation(String),
+    Patient(String),
+}
+
+impl AuditScope {
+    /// Exactly one of `?conversationId=` and `?patientId=`.
+    pub fn parse(conversation_id: Option<&str>, patient_id: Option<&str>) -> Result<AuditScope> {
+        match (conversation_id, patient_id) {
+            (Some(c), None) => Ok(AuditScope::Conversation(parse_id("conversationId", CONVERSATION_ID, c)?)),
+            (None, Some(p)) => Ok(AuditScope::Patient(parse_id("patientId", PATIENT_ID, p)?)),
+            _ => Err(Error::BadRequest {
+                detail: "give exactly one of conversationId and patientId".into(),
+                field: Some("conversationId".into()),
+            }),
+        }
+    }
+}
+
+/// GET /audit (SEC-2): audit events, newest first, with their chain links.
+pub async fn audit_log(
+    app: &App,
+    ctx: &RequestCtx,
+    scope: AuditScope,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<Value> {
+    use base64::Engine;
+    let caller = &ctx.caller;
+    if caller.class() != RoleClass::Admin {
+        return Err(Error::Forbidden("the audit log is for admin roles".into()));
+    }
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let bad = || Error::BadRequest { detail: "cursor is not valid for this list".into(), field: Some("cursor".into()) };
+    let before = match cursor {
+        Some(c) => String::from_utf8(engine.decode(c).map_err(|_| bad())?).map_err(|_| bad())?,
+        // Below the chain head's sort key, above every event's.
+        None => "~".to_string(),
+    };
+    let p = caller.practice_id.as_str();
+    let (events, next) = match &scope {
+        AuditScope::Conversation(c) => {
+            app.store.audit_page(None, &crate::keys::audit(p, &format!("CONVERSATION#{c}")), &before, limit).await?
+        }
+        AuditScope::Patient(pat) => {
+            app.store
+                .audit_page(Some(crate::keys::GSI1), &crate::keys::audit_by_patient(p, pat), &before, limit)
+                .await?
+        }
+    };
+    let (record_type, record_id, patient_id) = match &scope {
+        AuditScope::Conversation(c) => ("conversation", c.as_str(), None),
+        AuditScope::Patient(pat) => ("patient", pat.as_str(), Some(pat.as_str())),
+    };
+    crate::ops::audit_read(app, ctx, "audit.read", AuditRecord { record_type, record_id, patient_id }).await?;
+    let items: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id, "at": e.at, "actorId": e.actor_id, "actorRole": e.actor_role, "action": e.action,
+                "recordType": e.record_type, "recordId": e.record_id, "patientId": e.patient_id,
+                "outcome": e.outcome, "requestId": e.request_id,
+                "chain": { "seq": e.seq, "prevHash": e.prev_hash, "hash": e.hash },
+            })
+        })
+        .collect();
+    let mut body = json!({ "items": items });
+    if let Some(n) = next {
+        body["nextCursor"] = json!(engine.encode(n));
+    }
+    Ok(body)
 }

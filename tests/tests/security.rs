@@ -1,0 +1,176 @@
+//! The security battery (issue 7): audit chain, denied attempts, idempotency, concurrency.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use carethread_core::audit::verify_practice;
+use carethread_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+fn text(item: &std::collections::HashMap<String, AttributeValue>, name: &str) -> String {
+    match item.get(name) {
+        Some(AttributeValue::S(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+async fn compose(app: &TestApp, p: &DemoPractice) -> String {
+    let res = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Follow-up", "body": "How is the knee?" }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    res.body["conversation"]["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn sec_2_audit_events_are_hash_chained_and_verify_names_the_first_broken_link() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let p = app.demo_practice().await;
+    let cid = compose(&app, &p).await;
+    let path = format!("/conversations/{cid}");
+    for _ in 0..3 {
+        assert_eq!(app.get(&p.jane.token, &path).await.status, StatusCode::OK);
+    }
+    let res = app.post(&p.jane.token, &format!("{path}/messages"), json!({ "body": "Better, thanks." })).await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let report = app.pump().await;
+    assert_eq!(report.audit_pending, 0, "{report:?}");
+
+    let verified = verify_practice(app.app(), &p.id).await.unwrap();
+    assert!(verified.broken.is_empty(), "{verified:?}");
+    assert_eq!(verified.unchained, 0);
+    assert!(verified.events >= 5, "{verified:?}");
+
+    // The admin reads the conversation's chain, newest first; others may not.
+    let log = app.get(&p.admin.token, &format!("/audit?conversationId={cid}")).await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.body);
+    let items = log.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5, "create, 3 reads, reply: {}", log.body);
+    assert_eq!(items[0]["chain"]["seq"], 5);
+    assert_eq!(items[4]["chain"]["prevHash"], "genesis");
+    assert_eq!(items[0]["chain"]["prevHash"], items[1]["chain"]["hash"]);
+    assert_eq!(app.get(&p.doctor.token, &format!("/audit?conversationId={cid}")).await.status, StatusCode::FORBIDDEN);
+    let by_patient = app.get(&p.admin.token, &format!("/audit?patientId={}", p.jane.id)).await;
+    assert!(by_patient.body["items"].as_array().unwrap().len() >= 5, "{}", by_patient.body);
+    let paged = app.get(&p.admin.token, &format!("/audit?conversationId={cid}&limit=2")).await;
+    let next = paged.body["nextCursor"].as_str().unwrap();
+    let page2 = app.get(&p.admin.token, &format!("/audit?conversationId={cid}&limit=2&cursor={next}")).await;
+    let seq = |v: &Value| v["chain"]["seq"].as_u64();
+    assert_eq!(seq(&page2.body["items"][0]), seq(&paged.body["items"][1]).map(|s| s - 1), "{}", page2.body);
+
+    // Someone edits an event in the table: verify names it.
+    let chain = format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id);
+    let events = app.raw_partition(&chain).await;
+    let third = events.iter().find(|e| e.get("seq") == Some(&AttributeValue::N("3".into()))).unwrap();
+    app.dynamodb
+        .update_item()
+        .table_name(&app.table)
+        .key("pk", AttributeValue::S(chain.clone()))
+        .key("sk", third["sk"].clone())
+        .update_expression("SET actorId = :someone")
+        .expression_attribute_values(":someone", AttributeValue::S(p.nurse.id.clone()))
+        .send()
+        .await
+        .unwrap();
+    let verified = verify_practice(app.app(), &p.id).await.unwrap();
+    assert_eq!(verified.broken.len(), 1, "{verified:?}");
+    assert_eq!((verified.broken[0].seq, verified.broken[0].problem), (3, "the event was altered after it was chained"));
+    assert_eq!(verified.broken[0].event_id, text(third, "id"));
+
+    // Or deletes one: the gap is named.
+    let second = events.iter().find(|e| e.get("seq") == Some(&AttributeValue::N("2".into()))).unwrap();
+    app.dynamodb
+        .delete_item()
+        .table_name(&app.table)
+        .key("pk", AttributeValue::S(chain))
+        .key("sk", second["sk"].clone())
+        .send()
+        .await
+        .unwrap();
+    let verified = verify_practice(app.app(), &p.id).await.unwrap();
+    assert_eq!((verified.broken[0].seq, verified.broken[0].problem), (2, "an event is missing before this one"));
+    println!(
+        "SEC-2 audit chain: {} chains, {} events verified, tampering found at the altered and at the deleted event",
+        verified.chains, verified.events
+    );
+}
+
+/// Runs `request` and answers how many audit events it wrote.
+async fn audit_delta<F: std::future::Future<Output = Answer>>(app: &TestApp, request: F) -> (Answer, Vec<Value>) {
+    let before: Vec<String> = app.audit_events().await.iter().map(|e| text(e, "id")).collect();
+    let answer = request.await;
+    let new = app
+        .audit_events()
+        .await
+        .into_iter()
+        .filter(|e| !before.contains(&text(e, "id")))
+        .map(|e| json!({ "action": text(&e, "action"), "outcome": text(&e, "outcome"), "actor": text(&e, "actorId") }))
+        .collect();
+    (answer, new)
+}
+
+#[tokio::test]
+async fn sec_2_each_phi_read_and_write_appends_exactly_one_audit_event_and_denials_are_recorded() {
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    let cid = compose(&app, &p).await;
+    let path = format!("/conversations/{cid}");
+    let cases: Vec<(&str, &User, &str, &str, Option<Value>)> = vec![
+        (
+            "compose",
+            &p.doctor,
+            "POST",
+            "/conversations",
+            Some(json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Labs", "body": "Results are in." })),
+        ),
+        ("reply", &p.doctor, "POST", "messages", Some(json!({ "body": "One more thing." }))),
+        ("internal note", &p.nurse, "POST", "messages", Some(json!({ "body": "Called her.", "internal": true }))),
+        ("read thread", &p.jane, "GET", "thread", None),
+        ("inbox page", &p.doctor, "GET", "/inbox", None),
+        ("inbox search", &p.doctor, "GET", "/inbox?q=labs", None),
+        ("export", &p.doctor, "GET", "export", None),
+        ("patient finder", &p.front_desk, "GET", "/patients?q=ja", None),
+        ("assign", &p.doctor, "POST", "assign", Some(json!({ "assignees": [{ "type": "staff", "id": p.nurse.id }] }))),
+    ];
+    let mut tried = 0;
+    for (name, user, method, target, body) in cases {
+        let url = match target {
+            "messages" => format!("{path}/messages"),
+            "thread" => path.clone(),
+            "export" => format!("{path}/export"),
+            "assign" => format!("{path}/assign"),
+            other => other.to_string(),
+        };
+        let (answer, events) = audit_delta(&app, app.send(method, &url, Some(&user.token), body.as_ref(), &[])).await;
+        assert!(answer.status.is_success(), "{name}: {} {}", answer.status, answer.body);
+        assert_eq!(events.len(), 1, "{name} wrote {events:?}");
+        assert_eq!(events[0]["outcome"], "success", "{name}");
+        assert_eq!(events[0]["actor"], user.id.as_str(), "{name}");
+        tried += 1;
+    }
+    // Denied attempts are recorded too: a patient probing another's conversation (404), and a
+    // patient trying a staff action on her own (403).
+    let other = compose(&app, &p).await;
+    let (answer, events) = audit_delta(&app, app.get(&p.john.token, &format!("/conversations/{other}"))).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        events,
+        vec![json!({ "action": "GET /conversations/{id}", "outcome": "denied-not-found", "actor": p.john.id })]
+    );
+    let (answer, events) = audit_delta(
+        &app,
+        app.post(
+            &p.jane.token,
+            &format!("{path}/assign"),
+            json!({ "assignees": [{ "type": "staff", "id": p.nurse.id }] }),
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["outcome"], "denied-forbidden");
+    println!("SEC-2 audit: {tried} PHI operations wrote exactly one event each; 2 denied attempts recorded");
+}
