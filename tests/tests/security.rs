@@ -174,3 +174,89 @@ async fn sec_2_each_phi_read_and_write_appends_exactly_one_audit_event_and_denia
     assert_eq!(events[0]["outcome"], "denied-forbidden");
     println!("SEC-2 audit: {tried} PHI operations wrote exactly one event each; 2 denied attempts recorded");
 }
+
+#[tokio::test]
+async fn idempotency_twenty_concurrent_requests_with_one_key_create_one_conversation() {
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    let body = json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Once", "body": "Only once, please." });
+    let key = format!("key-{}", carethread_core::ids::new_id(""));
+    let header = [("Idempotency-Key", key.as_str())];
+    let sends = (0..20).map(|_| app.send("POST", "/conversations", Some(&p.doctor.token), Some(&body), &header));
+    let answers = futures::future::join_all(sends).await;
+    let mut created = std::collections::BTreeSet::new();
+    for a in &answers {
+        match a.status {
+            StatusCode::CREATED => {
+                created.insert(a.body["conversation"]["id"].as_str().unwrap().to_string());
+            }
+            // Still in progress when it arrived: the client retries later with the same key.
+            StatusCode::CONFLICT => {}
+            other => panic!("unexpected {other}: {}", a.body),
+        }
+    }
+    assert_eq!(created.len(), 1, "{created:?}");
+    let again =
+        app.send("POST", "/conversations", Some(&p.doctor.token), Some(&body), &[("Idempotency-Key", &key)]).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.body["conversation"]["id"].as_str(), created.iter().next().map(String::as_str));
+    assert_eq!(app.inbox_ids(&p.jane).await.len(), 1, "one conversation was created");
+    let other_body = json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Twice", "body": "Different." });
+    let refused = app
+        .send("POST", "/conversations", Some(&p.doctor.token), Some(&other_body), &[("Idempotency-Key", &key)])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let conflicts = answers.iter().filter(|a| a.status == StatusCode::CONFLICT).count();
+    println!("idempotency: 20 concurrent requests, 1 conversation created, {conflicts} answered 409 in progress");
+}
+
+/// Sends a reply until it is stored: a 409 in progress or a 503 is retried with the same key,
+/// as a client would.
+async fn reply_until_stored(app: &TestApp, user: &User, cid: &str, n: usize) -> u32 {
+    let key = format!("reply-{}-{n}", user.id);
+    let body = json!({ "body": format!("Reply {n} from {}", user.id) });
+    for attempt in 0..20 {
+        let a = app
+            .send(
+                "POST",
+                &format!("/conversations/{cid}/messages"),
+                Some(&user.token),
+                Some(&body),
+                &[("Idempotency-Key", &key)],
+            )
+            .await;
+        match a.status {
+            StatusCode::CREATED => return attempt,
+            StatusCode::CONFLICT | StatusCode::SERVICE_UNAVAILABLE => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await
+            }
+            other => panic!("reply answered {other}: {}", a.body),
+        }
+    }
+    panic!("reply {n} of {} never stored", user.id)
+}
+
+#[tokio::test]
+async fn concurrency_fifty_replies_from_five_users_leave_exact_counts() {
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    let cid = compose(&app, &p).await;
+    let users = [&p.doctor, &p.jane, &p.nurse, &p.admin, &p.doctor2];
+    let sends =
+        users.iter().flat_map(|u| (0..10).map(move |n| (*u, n))).map(|(u, n)| reply_until_stored(&app, u, &cid, n));
+    let retries: u32 = futures::future::join_all(sends).await.into_iter().sum();
+
+    let thread = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(thread.body["messages"].as_array().map(Vec::len), Some(51), "the first message and 50 replies");
+    assert_eq!(thread.body["conversation"]["messageCount"], 51, "{}", thread.body["conversation"]);
+    let everyone = [&p.doctor, &p.jane, &p.nurse, &p.admin, &p.doctor2, &p.manager];
+    for u in everyone {
+        let kept = app.app().store.stats(&p.id, &u.id).await.unwrap();
+        let recounted = app.app().store.recount_stats(&p.id, &u.id).await.unwrap();
+        assert_eq!(kept, recounted, "{}'s counters", u.id);
+    }
+    println!(
+        "concurrency: 50 replies by 5 users, 51 messages, counters exact for {} users, {retries} client retries",
+        everyone.len()
+    );
+}
