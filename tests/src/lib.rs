@@ -54,6 +54,40 @@ impl TestApp {
             config.topic_arn = topic.expect("create the test topic").topic_arn.expect("topic arn");
         }
         let mut app = App::new(&sdk, config.clone());
+        if let Some(faults) = &options.aws_faults {
+            // The same clients, plus the fault switch; no data key is reused, so every sealed
+            // field is a KMS call that can fail too (unwrapped keys stay cached for reading).
+            let calls = app.calls.clone();
+            let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(&sdk)
+                    .interceptor(calls.clone())
+                    .interceptor(faults.clone())
+                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+                    .build(),
+            );
+            let s3 = aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&sdk)
+                    .interceptor(calls.clone())
+                    .interceptor(faults.clone())
+                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+                    .build(),
+            );
+            let kms = aws_sdk_kms::Client::from_conf(
+                aws_sdk_kms::config::Builder::from(&sdk)
+                    .interceptor(calls.clone())
+                    .interceptor(faults.clone())
+                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+                    .build(),
+            );
+            app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());
+            app.blobs = carethread_core::blobs::Blobs::new(s3, config.bucket_name.clone());
+            let no_cache = carethread_core::crypto::KeyCachePolicy {
+                max_age: std::time::Duration::ZERO,
+                max_uses: 1,
+                max_cached_unwrapped: 1_000,
+            };
+            app.envelope = carethread_core::crypto::Envelope::new(kms, config.kms_key_id.clone(), no_cache);
+        }
         if let Some(faults) = &options.sns_faults {
             app.sns = aws_sdk_sns::Client::from_conf(
                 aws_sdk_sns::config::Builder::from(&sdk)
@@ -388,6 +422,89 @@ pub struct Options {
     pub notifications: bool,
     /// SNS calls fail while this says so.
     pub sns_faults: Option<SnsFaults>,
+    /// DynamoDB, S3 and KMS calls fail where this is armed.
+    pub aws_faults: Option<AwsFaults>,
+}
+
+/// A fault at a chosen point of a request, in the request path of the DynamoDB, S3 and KMS
+/// clients (the SDK's interceptor layer): armed with `k`, the k-th AWS call from then on is
+/// sent to a closed port on 127.0.0.1, so it fails as an outage would (connection refused,
+/// after the SDK's own retries).
+#[derive(Clone, Debug, Default)]
+pub struct AwsFaults {
+    state: std::sync::Arc<std::sync::Mutex<FaultState>>,
+}
+
+#[derive(Debug, Default)]
+struct FaultState {
+    armed_at: Option<usize>,
+    calls: usize,
+    injected: usize,
+    /// The call that failed: `Service.Operation`.
+    failed: Vec<String>,
+}
+
+#[derive(Debug)]
+struct FailThisCall;
+
+impl aws_smithy_types::config_bag::Storable for FailThisCall {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+impl AwsFaults {
+    /// Fail the `k`-th call (1-based) from now; `None` counts calls without failing any.
+    pub fn arm(&self, k: Option<usize>) {
+        let mut s = self.state.lock().unwrap();
+        s.armed_at = k;
+        s.calls = 0;
+    }
+    /// Calls counted since the last `arm`.
+    pub fn calls(&self) -> usize {
+        self.state.lock().unwrap().calls
+    }
+    pub fn injected(&self) -> usize {
+        self.state.lock().unwrap().injected
+    }
+    pub fn last_failed(&self) -> Option<String> {
+        self.state.lock().unwrap().failed.last().cloned()
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for AwsFaults {
+    fn name(&self) -> &'static str {
+        "AwsFaults"
+    }
+    fn read_before_serialization(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let mut s = self.state.lock().unwrap();
+        s.calls += 1;
+        if s.armed_at == Some(s.calls) {
+            s.injected += 1;
+            let name = cfg
+                .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+                .map(|m| format!("{}.{}", m.service(), m.name()))
+                .unwrap_or_default();
+            s.failed.push(name);
+            cfg.interceptor_state().store_put(FailThisCall);
+        }
+        Ok(())
+    }
+    fn modify_before_transmit(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if cfg.load::<FailThisCall>().is_some() {
+            // The discard port: nothing listens there, every attempt is refused.
+            context.request_mut().set_uri("http://127.0.0.1:9/")?;
+        }
+        Ok(())
+    }
 }
 
 /// What SNS was asked to deliver.

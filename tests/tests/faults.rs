@@ -1,0 +1,243 @@
+//! Faults (issue 7, point 5): DynamoDB, S3 and KMS calls fail at every point of compose, reply,
+//! assign and the attachment flow in turn. After each fault the request either succeeded or
+//! answered a retryable 503 with nothing half-written, and a retry with the same
+//! Idempotency-Key completes it: every message is stored exactly once.
+
+use carethread_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+struct Flow {
+    name: &'static str,
+    /// The request under test, made fresh for each fault point (setup runs without faults).
+    prepare: for<'a> fn(
+        &'a TestApp,
+        &'a DemoPractice,
+        &'a str,
+        usize,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Request> + 'a>>,
+}
+
+struct Request {
+    method: &'static str,
+    path: String,
+    body: Value,
+    /// The conversation the request writes to (after it is done).
+    conversation: Option<String>,
+    /// Text that the request's one new message carries.
+    marker: String,
+}
+
+async fn conversation(app: &TestApp, p: &DemoPractice, subject: &str) -> String {
+    let res = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": subject, "body": "Setup message" }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    res.body["conversation"]["id"].as_str().unwrap().to_string()
+}
+
+fn flows() -> Vec<Flow> {
+    vec![
+        Flow {
+            name: "compose",
+            prepare: |_app, p, _cid, k| {
+                Box::pin(async move {
+                    let marker = format!("compose fault {k}");
+                    Request {
+                        method: "POST",
+                        path: "/conversations".into(),
+                        body: json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Fault", "body": marker }),
+                        conversation: None,
+                        marker,
+                    }
+                })
+            },
+        },
+        Flow {
+            name: "reply",
+            prepare: |_app, _p, cid, k| {
+                Box::pin(async move {
+                    let cid = cid.to_string();
+                    let marker = format!("reply fault {k}");
+                    Request {
+                        method: "POST",
+                        path: format!("/conversations/{cid}/messages"),
+                        body: json!({ "body": marker, "priority": "urgent" }),
+                        conversation: Some(cid),
+                        marker,
+                    }
+                })
+            },
+        },
+        Flow {
+            name: "assign",
+            prepare: |_app, p, cid, k| {
+                Box::pin(async move {
+                    let cid = cid.to_string();
+                    // Each point changes the assignment: the nurse and the other physician in turn.
+                    let assignee = if k % 2 == 0 { &p.nurse.id } else { &p.doctor2.id };
+                    Request {
+                        method: "POST",
+                        path: format!("/conversations/{cid}/assign"),
+                        body: json!({ "assignees": [{ "type": "staff", "id": assignee }], "comment": format!("assign fault {k}") }),
+                        conversation: Some(cid),
+                        marker: String::new(),
+                    }
+                })
+            },
+        },
+        Flow {
+            name: "attachment",
+            prepare: |app, p, cid, k| {
+                Box::pin(async move {
+                    let cid = cid.to_string();
+                    let bytes = b"%PDF-1.7 fault test".to_vec();
+                    let res = app
+                        .post(&p.doctor.token, "/attachments", json!({ "fileName": "a.pdf", "contentType": "application/pdf", "size": bytes.len(), "conversationId": cid }))
+                        .await;
+                    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+                    let mut put = app.http.put(res.body["upload"]["url"].as_str().unwrap()).body(bytes);
+                    for (h, v) in res.body["upload"]["headers"].as_object().unwrap() {
+                        put = put.header(h.as_str(), v.as_str().unwrap());
+                    }
+                    assert!(put.send().await.unwrap().status().is_success());
+                    let marker = format!("attachment fault {k}");
+                    Request {
+                        method: "POST",
+                        path: format!("/conversations/{cid}/messages"),
+                        body: json!({ "body": marker, "attachmentIds": [res.body["attachment"]["id"]] }),
+                        conversation: Some(cid),
+                        marker,
+                    }
+                })
+            },
+        },
+    ]
+}
+
+/// Nothing half-written: each conversation the request touched has as many messages as its
+/// summary says and an entry per viewer with the count that viewer can see, and every counter
+/// equals a recount (so no entry exists without its conversation either).
+async fn assert_consistent(app: &TestApp, p: &DemoPractice, touched: &[String], context: &str) {
+    let store = &app.app().store;
+    for cid in touched {
+        let cid = cid.as_str();
+        let (meta, messages) = store.thread(&p.id, &cid).await.unwrap().expect("an entry without its conversation");
+        assert_eq!(messages.len() as u64, meta.message_count, "{context}: {cid} messages vs summary");
+        for viewer in &meta.viewers {
+            let entry = store.entry(&p.id, viewer, &cid).await.unwrap();
+            let entry = entry.unwrap_or_else(|| panic!("{context}: {viewer} has no entry for {cid}"));
+            let expected = if viewer == &p.jane.id { meta.patient_message_count } else { meta.message_count };
+            assert_eq!(entry.message_count, expected, "{context}: {viewer}'s entry for {cid}");
+        }
+    }
+    for u in [&p.doctor, &p.jane, &p.nurse, &p.admin] {
+        let kept = store.stats(&p.id, &u.id).await.unwrap();
+        assert_eq!(kept, store.recount_stats(&p.id, &u.id).await.unwrap(), "{context}: {}'s counters", u.id);
+    }
+}
+
+/// How many messages carrying the request's marker exist in the conversations it touched.
+async fn copies(app: &TestApp, p: &DemoPractice, req: &Request, cids: &[String]) -> usize {
+    if req.marker.is_empty() {
+        return 1;
+    }
+    let mut n = 0;
+    for cid in cids {
+        let thread = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
+        n += thread.body["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["body"] == req.marker.as_str())
+            .count();
+    }
+    n
+}
+
+/// Every fault point of one flow, on a test app (and table) of its own.
+async fn run_flow(flow: Flow) {
+    let faults = AwsFaults::default();
+    let app = TestApp::spawn_with(Options { aws_faults: Some(faults.clone()), ..Default::default() }).await;
+    let p = app.demo_practice().await;
+    let cid = conversation(&app, &p, flow.name).await;
+    let (mut points, mut answered_503, mut lost, mut doubled) = (0, 0, 0, 0);
+    let mut failed_calls = std::collections::BTreeSet::new();
+    // How many AWS calls the request makes when nothing fails.
+    let req = (flow.prepare)(&app, &p, &cid, 0).await;
+    faults.arm(None);
+    let ok = app.send(req.method, &req.path, Some(&p.doctor.token), Some(&req.body), &[]).await;
+    assert!(ok.status.is_success(), "{}: {} {}", flow.name, ok.status, ok.body);
+    let calls = faults.calls();
+    for k in 1..=calls {
+        faults.arm(None);
+        let req = (flow.prepare)(&app, &p, &cid, k).await;
+        let before = app.inbox_ids(&p.doctor).await;
+        let key = format!("{}-{k}-{}", flow.name, carethread_core::ids::new_id(""));
+        let header = [("Idempotency-Key", key.as_str())];
+        faults.arm(Some(k));
+        let first = app.send(req.method, &req.path, Some(&p.doctor.token), Some(&req.body), &header).await;
+        faults.arm(None);
+        let context = format!("{} with call {k} of {calls} failing ({:?})", flow.name, faults.last_failed());
+        failed_calls.extend(faults.last_failed());
+        points += 1;
+        match first.status {
+            s if s.is_success() => {}
+            StatusCode::SERVICE_UNAVAILABLE => answered_503 += 1,
+            other => panic!("{context}: answered {other}, neither success nor a retryable 503: {}", first.body),
+        }
+        // What the request touched: its conversation, or any conversation that appeared.
+        let touched = |now: Vec<String>| {
+            let mut t: Vec<String> = now.into_iter().filter(|c| !before.contains(c)).collect();
+            t.extend(req.conversation.clone());
+            t
+        };
+        assert_consistent(&app, &p, &touched(app.inbox_ids(&p.doctor).await), &context).await;
+        let retry = app.send(req.method, &req.path, Some(&p.doctor.token), Some(&req.body), &header).await;
+        assert!(retry.status.is_success(), "{context}: the retry answered {} {}", retry.status, retry.body);
+        let touched = touched(app.inbox_ids(&p.doctor).await);
+        assert_consistent(&app, &p, &touched, &format!("{context}, after the retry")).await;
+        match copies(&app, &p, &req, &touched).await {
+            0 => lost += 1,
+            1 => {}
+            _ => doubled += 1,
+        }
+    }
+    println!(
+        "faults ({}): {points} fault points ({} injected) over {} distinct AWS operations {:?}, {answered_503} answered 503, \
+         messages lost {lost}, stored twice {doubled}",
+        flow.name,
+        faults.injected(),
+        failed_calls.len(),
+        failed_calls,
+    );
+    assert_eq!((lost, doubled), (0, 0));
+}
+
+fn flow(name: &str) -> Flow {
+    flows().into_iter().find(|f| f.name == name).expect("a flow of that name")
+}
+
+#[tokio::test]
+async fn faults_at_every_aws_call_of_compose_lose_nothing() {
+    run_flow(flow("compose")).await;
+}
+
+#[tokio::test]
+async fn faults_at_every_aws_call_of_reply_lose_nothing() {
+    run_flow(flow("reply")).await;
+}
+
+#[tokio::test]
+async fn faults_at_every_aws_call_of_assign_lose_nothing() {
+    run_flow(flow("assign")).await;
+}
+
+#[tokio::test]
+async fn faults_at_every_aws_call_of_the_attachment_flow_lose_nothing() {
+    run_flow(flow("attachment")).await;
+}
