@@ -169,6 +169,13 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 }
 
 /// Builds the request context a core operation receives.
+/// The request's context, once its caller is known to be an existing, active user (SEC-4).
+pub async fn authorized(app: &crate::App, req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
+    let ctx = context(req, with_idempotency)?;
+    app.ensure_active(&ctx.caller).await?;
+    Ok(ctx)
+}
+
 pub fn context(req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
     Ok(RequestCtx {
         caller: caller(req)?,

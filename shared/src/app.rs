@@ -18,7 +18,13 @@ pub struct App {
     /// Each practice's wrapped search key, which never changes: kept for the life of the
     /// function so a search costs no read of the practice record.
     pub search_keys: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
+    /// Callers found active (SEC-4), each for a minute: a deactivated user's token stops
+    /// working within a minute on a warm function, at no cost to the next requests.
+    pub active_callers: std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>>,
 }
+
+/// How long a caller found active is not looked up again.
+pub const ACTIVE_CALLER_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The configuration a function reads from its environment (declared in template.yaml).
 #[derive(Clone, Debug)]
@@ -71,7 +77,41 @@ impl App {
             topic_arn: config.topic_arn,
             calls,
             search_keys: Default::default(),
+            active_callers: Default::default(),
         }
+    }
+}
+
+impl App {
+    /// SEC-4: the token's user still exists and, for staff, is active. A JWT stays valid until
+    /// it expires, whatever happened to its user since; this is where deactivation takes hold.
+    pub async fn ensure_active(&self, caller: &Caller) -> Result<()> {
+        let key = (caller.practice_id.clone(), caller.user_id.clone());
+        {
+            let mut seen = self.active_callers.lock().expect("active callers lock");
+            match seen.get(&key) {
+                Some(at) if at.elapsed() < ACTIVE_CALLER_TTL => return Ok(()),
+                Some(_) => {
+                    seen.remove(&key);
+                }
+                None => {}
+            }
+        }
+        let active = if caller.is_staff() {
+            self.store.staff(&caller.practice_id, &caller.user_id).await?.is_some_and(|s| s.active)
+        } else {
+            // ROLE-5: an inactive patient may still write to billing and the front office.
+            self.store.patient(&caller.practice_id, &caller.user_id).await?.is_some()
+        };
+        if !active {
+            return Err(Error::Unauthenticated);
+        }
+        let mut seen = self.active_callers.lock().expect("active callers lock");
+        if seen.len() > 10_000 {
+            seen.clear();
+        }
+        seen.insert(key, std::time::Instant::now());
+        Ok(())
     }
 }
 

@@ -12,12 +12,12 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         let id = api::path_param(&req, "id");
         match api::route_key(&req).as_str() {
             "POST /conversations/{id}/forward" => {
-                let ctx = api::context(&req, true)?;
+                let ctx = api::authorized(app, &req, true).await?;
                 let body: ForwardRequest = api::json_body(&req)?;
                 conversations::forward(app, &ctx, &id, body).await.map(|b| (201, b))
             }
             _ => {
-                let ctx = api::context(&req, false)?;
+                let ctx = api::authorized(app, &req, false).await?;
                 let body: AssignRequest = api::json_body(&req)?;
                 conversations::assign(app, &ctx, &id, body).await.map(|b| (200, b))
             }

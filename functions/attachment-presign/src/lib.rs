@@ -10,12 +10,12 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
         match api::route_key(&req).as_str() {
             "POST /attachments" => {
-                let ctx = api::context(&req, true)?;
+                let ctx = api::authorized(app, &req, true).await?;
                 let body: PresignRequest = api::json_body(&req)?;
                 attachments::create(app, &ctx, body).await.map(|b| (201, b))
             }
             "GET /attachments/{id}" => {
-                let ctx = api::context(&req, false)?;
+                let ctx = api::authorized(app, &req, false).await?;
                 attachments::get(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (200, b))
             }
             _ => Err(api::not_found_route()),

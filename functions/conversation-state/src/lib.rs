@@ -10,7 +10,7 @@ use lambda_http::{Body, Error, Request, Response};
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
-        let ctx = api::context(&req, false)?;
+        let ctx = api::authorized(app, &req, false).await?;
         let id = api::path_param(&req, "id");
         match api::route_key(&req).as_str() {
             "PUT /conversations/{id}/state" => {

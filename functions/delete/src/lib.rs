@@ -9,7 +9,7 @@ use lambda_http::{Body, Error, Request, Response};
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
-        let ctx = api::context(&req, false)?;
+        let ctx = api::authorized(app, &req, false).await?;
         let id = api::path_param(&req, "id");
         match api::route_key(&req).as_str() {
             "DELETE /conversations/{id}" => conversations::delete_conversation(app, &ctx, &id).await,

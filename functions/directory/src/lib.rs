@@ -11,19 +11,19 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
         match api::route_key(&req).as_str() {
             "POST /staff" => {
-                let ctx = api::context(&req, true)?;
+                let ctx = api::authorized(app, &req, true).await?;
                 directory::add_staff(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b))
             }
             "POST /patients" => {
-                let ctx = api::context(&req, true)?;
+                let ctx = api::authorized(app, &req, true).await?;
                 directory::add_patient(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b))
             }
             "POST /workgroups" => {
-                let ctx = api::context(&req, true)?;
+                let ctx = api::authorized(app, &req, true).await?;
                 directory::add_workgroup(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b))
             }
             "GET /patients" => {
-                let ctx = api::context(&req, false)?;
+                let ctx = api::authorized(app, &req, false).await?;
                 let limit = api::limit_param(&req)?;
                 directory::find_patients(app, &ctx, api::query_param(&req, "q").as_deref(), limit)
                     .await

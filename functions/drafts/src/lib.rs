@@ -11,23 +11,27 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         let id = api::path_param(&req, "id");
         match api::route_key(&req).as_str() {
             "POST /drafts" => {
-                let ctx = api::context(&req, true)?;
+                let ctx = api::authorized(app, &req, true).await?;
                 drafts::save(app, &ctx, &api::json_body(&req)?).await.map(|b| (201, b))
             }
             "GET /drafts" => {
-                let ctx = api::context(&req, false)?;
+                let ctx = api::authorized(app, &req, false).await?;
                 let limit = api::limit_param(&req)?;
                 drafts::list(app, &ctx, limit, api::query_param(&req, "cursor").as_deref()).await.map(|b| (200, b))
             }
-            "GET /drafts/{id}" => drafts::get(app, &api::context(&req, false)?, &id).await.map(|b| (200, b)),
+            "GET /drafts/{id}" => {
+                drafts::get(app, &api::authorized(app, &req, false).await?, &id).await.map(|b| (200, b))
+            }
             "PUT /drafts/{id}" => {
-                let ctx = api::context(&req, false)?;
+                let ctx = api::authorized(app, &req, false).await?;
                 drafts::update(app, &ctx, &id, &api::json_body(&req)?).await.map(|b| (200, b))
             }
-            "DELETE /drafts/{id}" => {
-                drafts::delete(app, &api::context(&req, false)?, &id).await.map(|()| (204, serde_json::Value::Null))
+            "DELETE /drafts/{id}" => drafts::delete(app, &api::authorized(app, &req, false).await?, &id)
+                .await
+                .map(|()| (204, serde_json::Value::Null)),
+            "POST /drafts/{id}/send" => {
+                drafts::send(app, &api::authorized(app, &req, true).await?, &id).await.map(|b| (201, b))
             }
-            "POST /drafts/{id}/send" => drafts::send(app, &api::context(&req, true)?, &id).await.map(|b| (201, b)),
             _ => Err(api::not_found_route()),
         }
     }

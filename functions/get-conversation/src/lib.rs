@@ -13,7 +13,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let id = api::path_param(&req, "id");
     if api::route_key(&req) == "GET /conversations/{id}/export" {
         let outcome = async {
-            let ctx = api::context(&req, false)?;
+            let ctx = api::authorized(app, &req, false).await?;
             let format = Format::parse(api::query_param(&req, "format").as_deref())?;
             export::export(app, &ctx, &id, format).await.map(|body| (format, body))
         }
@@ -24,7 +24,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         });
     }
     let outcome = async {
-        let ctx = api::context(&req, false)?;
+        let ctx = api::authorized(app, &req, false).await?;
         conversations::get_conversation(app, &ctx, &id).await.map(|b| (200, b))
     }
     .await;

@@ -9,14 +9,16 @@ use lambda_http::{Body, Error, Request, Response};
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
         match api::route_key(&req).as_str() {
-            "GET /saved-replies" => saved_replies::list(app, &api::context(&req, false)?).await.map(|b| (200, b)),
+            "GET /saved-replies" => {
+                saved_replies::list(app, &api::authorized(app, &req, false).await?).await.map(|b| (200, b))
+            }
             "POST /saved-replies" => {
-                let ctx = api::context(&req, true)?;
+                let ctx = api::authorized(app, &req, true).await?;
                 let body: SavedReplyRequest = api::json_body(&req)?;
                 saved_replies::create(app, &ctx, body).await.map(|b| (201, b))
             }
             "POST /saved-replies/{id}/render" => {
-                let ctx = api::context(&req, false)?;
+                let ctx = api::authorized(app, &req, false).await?;
                 let body: RenderRequest = api::json_body(&req)?;
                 saved_replies::render(app, &ctx, &api::path_param(&req, "id"), body).await.map(|b| (200, b))
             }

@@ -9,7 +9,7 @@ use lambda_http::{Body, Error, Request, Response};
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
-        let ctx = api::context(&req, false)?;
+        let ctx = api::authorized(app, &req, false).await?;
         match api::route_key(&req).as_str() {
             "GET /settings" => settings::get(app, &ctx).await.map(|b| (200, b)),
             "PUT /settings" => {

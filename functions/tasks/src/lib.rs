@@ -10,17 +10,17 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let outcome = async {
         match api::route_key(&req).as_str() {
             "POST /conversations/{id}/messages/{messageId}/tasks" => {
-                let ctx = api::context(&req, true)?;
+                let ctx = api::authorized(app, &req, true).await?;
                 let body: TaskRequest = api::json_body(&req)?;
                 let (id, message) = (api::path_param(&req, "id"), api::path_param(&req, "messageId"));
                 tasks::create(app, &ctx, &id, &message, body).await.map(|b| (201, b))
             }
             "GET /tasks" => {
-                let ctx = api::context(&req, false)?;
+                let ctx = api::authorized(app, &req, false).await?;
                 tasks::list(app, &ctx, api::query_param(&req, "assignee").as_deref()).await.map(|b| (200, b))
             }
             "PATCH /tasks/{id}" => {
-                let ctx = api::context(&req, false)?;
+                let ctx = api::authorized(app, &req, false).await?;
                 let body: TaskPatch = api::json_body(&req)?;
                 tasks::patch(app, &ctx, &api::path_param(&req, "id"), body).await.map(|b| (200, b))
             }
