@@ -40,7 +40,7 @@ cargo test --workspace --locked 2>&1 | tee "$state/cargo-test.log"
 echo "== make dev path: local gateway binary + demo seed"
 cargo build -p local-gateway --locked
 gateway_port=$(free_port)
-GATEWAY_ADDR="127.0.0.1:$gateway_port" "${CARGO_TARGET_DIR:-target}/debug/local-gateway" >"$state/gateway.log" 2>&1 &
+RUST_LOG=info GATEWAY_ADDR="127.0.0.1:$gateway_port" "${CARGO_TARGET_DIR:-target}/debug/local-gateway" >"$state/gateway.log" 2>&1 &
 gateway_pid=$!
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$gateway_port/_local/health" >/dev/null && break
@@ -48,3 +48,6 @@ for _ in $(seq 1 100); do
 done
 "$PY" infra/seed.py --base-url "http://127.0.0.1:$gateway_port" --out "$state/seed.json"
 "$PY" infra/smoke.py --base-url "http://127.0.0.1:$gateway_port" --seed "$state/seed.json"
+
+echo "== SEC-3: no seeded PHI in the gateway's log (every function ran in it)"
+"$PY" infra/log_check.py "$state/gateway.log"
