@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: dev test token lint clean audit-verify
+.PHONY: dev test token lint clean audit-verify security-report
 
 $(VENV)/.installed: infra/requirements.txt
 	python3 -m venv $(VENV)
@@ -15,6 +15,10 @@ dev: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	bash infra/test.sh
+
+# The security battery (issue 7) with its figures in one table.
+security-report: $(VENV)/.installed
+	SECURITY_REPORT=1 bash infra/test.sh
 
 # The token of a seeded demo user: make token WHO=physician [PRACTICE=maple]
 token:

@@ -4,7 +4,10 @@
 #  2. moto on a free loopback port, with the resources template.yaml declares (fresh names);
 #  3. cargo test for the whole workspace: unit tests, and the black-box tests that drive the
 #     local gateway over HTTP against that stack;
-#  4. the `make dev` path: the gateway binary, seeded with the demo practice by infra/seed.py.
+#  4. the `make dev` path: the gateway binary, seeded with the demo practice by infra/seed.py,
+#     the README's smoke check, the log check (SEC-3) and schemathesis against the OpenAPI.
+# With SECURITY_REPORT=1 (`make security-report`), step 3 runs only the security battery, with
+# its printed figures, and the figures are tabulated at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -34,8 +37,14 @@ export LOCAL_JWT_SECRET
 LOCAL_JWT_SECRET=$("$PY" -c 'import secrets; print(secrets.token_hex(32))')
 export RUST_LOG=${RUST_LOG:-warn}
 
-echo "== cargo test"
-cargo test --workspace --locked 2>&1 | tee "$state/cargo-test.log"
+if [ "${SECURITY_REPORT:-}" = 1 ]; then
+  echo "== cargo test: the security battery"
+  cargo test --locked -p carethread-tests --test authz --test security --test faults --test logs \
+    --test notifications -- --nocapture 2>&1 | tee "$state/cargo-test.log"
+else
+  echo "== cargo test"
+  cargo test --workspace --locked 2>&1 | tee "$state/cargo-test.log"
+fi
 
 echo "== make dev path: local gateway binary + demo seed"
 cargo build -p local-gateway --locked
@@ -49,5 +58,12 @@ done
 "$PY" infra/seed.py --base-url "http://127.0.0.1:$gateway_port" --out "$state/seed.json"
 "$PY" infra/smoke.py --base-url "http://127.0.0.1:$gateway_port" --seed "$state/seed.json"
 
+echo "== schemathesis against docs/openapi.yaml"
+bash infra/schemathesis_run.sh "http://127.0.0.1:$gateway_port" "$state/seed.json" "$state/schemathesis.log"
+
 echo "== SEC-3: no seeded PHI in the gateway's log (every function ran in it)"
-"$PY" infra/log_check.py "$state/gateway.log"
+"$PY" infra/log_check.py "$state/gateway.log" | tee "$state/log-check.log"
+
+if [ "${SECURITY_REPORT:-}" = 1 ]; then
+  "$PY" infra/security_report.py "$state/cargo-test.log" "$state/schemathesis.log" "$state/log-check.log"
+fi

@@ -81,7 +81,9 @@ impl Gateway {
 }
 
 pub fn router(gateway: Shared) -> Router {
-    Router::new().fallback(dispatch).with_state(gateway)
+    // API Gateway's HTTP API payload limit; below it, the functions' own limit answers.
+    let limit = axum::extract::DefaultBodyLimit::max(10 * 1024 * 1024);
+    Router::new().fallback(dispatch).layer(limit).with_state(gateway)
 }
 
 /// Serves until the listener closes (or the task is dropped).

@@ -260,3 +260,42 @@ async fn concurrency_fifty_replies_from_five_users_leave_exact_counts() {
         everyone.len()
     );
 }
+
+#[tokio::test]
+async fn bad_input_oversized_deep_invalid_utf8_wrong_type_and_path_tricks_get_clear_4xx() {
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    let url = format!("{}/conversations", app.base);
+    let post = |body: Vec<u8>, content_type: &'static str| {
+        app.http.post(&url).bearer_auth(&p.doctor.token).header("content-type", content_type).body(body).send()
+    };
+    let mut cases = Vec::new();
+    let huge = format!("{{\"subject\":\"s\",\"body\":\"{}\"}}", "a".repeat(2 * 1024 * 1024));
+    cases.push(("a 2 MB body", post(huge.into_bytes(), "application/json").await.unwrap()));
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    cases.push(("JSON nested 100,000 deep", post(deep.into_bytes(), "application/json").await.unwrap()));
+    cases.push(("invalid UTF-8", post(b"{\"subject\":\"\xff\xfe\",\"body\":\"x\"}".to_vec(), "application/json").await.unwrap()));
+    cases.push(("a text/plain body", post(b"{\"subject\":\"s\",\"body\":\"b\"}".to_vec(), "text/plain").await.unwrap()));
+    cases.push(("truncated JSON", post(b"{\"subject\":".to_vec(), "application/json").await.unwrap()));
+    for (name, res) in cases {
+        let status = res.status();
+        let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        assert!(status.is_client_error(), "{name}: {status} {body}");
+        assert_eq!(content_type, "application/problem+json", "{name}");
+        assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{name}: a clear detail: {body}");
+    }
+    for path in [
+        "/conversations/..%2F..%2Fetc%2Fpasswd",
+        "/conversations/cnv_%00abc",
+        "/conversations/%2e%2e",
+        "/conversations/cnv_abc%20OR%201=1",
+        "/conversations/cnv_01234567890123456789012345678901234567890123456789012345678901234567890",
+        "/attachments/..%5C..%5Cwin.ini",
+    ] {
+        let res = app.get(&p.doctor.token, path).await;
+        assert!(res.status.is_client_error(), "{path}: {}", res.status);
+        assert_ne!(res.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    println!("bad input: 5 malformed bodies and 6 path tricks, all clear 4xx problem+json answers");
+}
