@@ -194,11 +194,14 @@ impl Envelope {
             .send()
             .await
             .map_err(|e| {
-                use aws_sdk_kms::operation::decrypt::DecryptError;
-                match e.as_service_error() {
-                    // The wrapped key belongs to another practice or purpose: a moved value.
-                    Some(DecryptError::InvalidCiphertextException(_))
-                    | Some(DecryptError::IncorrectKeyException(_)) => {
+                use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
+                match &e {
+                    // A wrapped key KMS refuses (another practice's, another purpose's, or
+                    // bytes a client made up inside a cursor): never ours, never retryable.
+                    SdkError::ServiceError(se)
+                        if se.raw().status().is_client_error()
+                            && !matches!(se.err().code(), Some("ThrottlingException" | "LimitExceededException")) =>
+                    {
                         Error::internal_msg("data key does not belong to this practice")
                     }
                     _ => Error::Unavailable(Box::new(e)),

@@ -46,17 +46,28 @@ async fn sec_3_no_phi_in_any_log_line() {
 
     // Writes and reads.
     let res = app
-        .post(&p.doctor.token, "/conversations", json!({ "kind": "patient", "patientId": patient.id, "subject": SUBJECT, "body": BODY }))
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": patient.id, "subject": SUBJECT, "body": BODY }),
+        )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
     let path = format!("/conversations/{cid}/messages");
-    assert_eq!(app.post(&patient.token, &path, json!({ "body": format!("{BODY}? Call {PHONE}") })).await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.post(&patient.token, &path, json!({ "body": format!("{BODY}? Call {PHONE}") })).await.status,
+        StatusCode::CREATED
+    );
     app.get(&patient.token, &format!("/conversations/{cid}")).await;
     app.get(&p.doctor.token, &format!("/inbox?q={FIRST}")).await;
     app.get(&p.front_desk.token, &format!("/patients?q={}", &LAST[..4])).await;
     let upload = app
-        .post(&p.doctor.token, "/attachments", json!({ "fileName": FILE, "contentType": "application/pdf", "size": 8, "conversationId": cid }))
+        .post(
+            &p.doctor.token,
+            "/attachments",
+            json!({ "fileName": FILE, "contentType": "application/pdf", "size": 8, "conversationId": cid }),
+        )
         .await;
     assert_eq!(upload.status, StatusCode::CREATED);
 
@@ -71,9 +82,23 @@ async fn sec_3_no_phi_in_any_log_line() {
         assert!(res.status.is_client_error());
         assert!(!res.body.to_string().contains(FIRST) && !res.body.to_string().contains(SUBJECT), "{}", res.body);
     }
-    let bad_phone = app.post(&p.admin.token, "/patients", json!({ "firstName": FIRST, "lastName": LAST, "phone": format!("{PHONE}x") })).await;
+    let bad_phone = app
+        .post(
+            &p.admin.token,
+            "/patients",
+            json!({ "firstName": FIRST, "lastName": LAST, "phone": format!("{PHONE}x") }),
+        )
+        .await;
     assert_eq!(bad_phone.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let raw = app.http.post(format!("{}/conversations", app.base)).bearer_auth(&p.doctor.token).header("content-type", "application/json").body(format!("{{\"subject\": \"{SUBJECT}\", ")).send().await.unwrap();
+    let raw = app
+        .http
+        .post(format!("{}/conversations", app.base))
+        .bearer_auth(&p.doctor.token)
+        .header("content-type", "application/json")
+        .body(format!("{{\"subject\": \"{SUBJECT}\", "))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(raw.status(), StatusCode::BAD_REQUEST);
     app.get(&p.john.token, &format!("/conversations/{cid}")).await;
 

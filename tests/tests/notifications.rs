@@ -164,7 +164,9 @@ async fn notify_2_urgent_messages_also_notify_the_care_team() {
 #[tokio::test]
 async fn notify_3_an_sns_outage_loses_no_notification_and_sends_none_twice() {
     let faults = SnsFaults::default();
-    let app = TestApp::spawn_with(Options { notifications: true, sns_faults: Some(faults.clone()), ..Default::default() }).await;
+    let app =
+        TestApp::spawn_with(Options { notifications: true, sns_faults: Some(faults.clone()), ..Default::default() })
+            .await;
     let p = notifying_practice(&app).await;
     let jane_phone = unique_phone();
     let doctor_email = unique_email("doctor");

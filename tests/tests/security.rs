@@ -274,8 +274,12 @@ async fn bad_input_oversized_deep_invalid_utf8_wrong_type_and_path_tricks_get_cl
     cases.push(("a 2 MB body", post(huge.into_bytes(), "application/json").await.unwrap()));
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     cases.push(("JSON nested 100,000 deep", post(deep.into_bytes(), "application/json").await.unwrap()));
-    cases.push(("invalid UTF-8", post(b"{\"subject\":\"\xff\xfe\",\"body\":\"x\"}".to_vec(), "application/json").await.unwrap()));
-    cases.push(("a text/plain body", post(b"{\"subject\":\"s\",\"body\":\"b\"}".to_vec(), "text/plain").await.unwrap()));
+    cases.push((
+        "invalid UTF-8",
+        post(b"{\"subject\":\"\xff\xfe\",\"body\":\"x\"}".to_vec(), "application/json").await.unwrap(),
+    ));
+    cases
+        .push(("a text/plain body", post(b"{\"subject\":\"s\",\"body\":\"b\"}".to_vec(), "text/plain").await.unwrap()));
     cases.push(("truncated JSON", post(b"{\"subject\":".to_vec(), "application/json").await.unwrap()));
     for (name, res) in cases {
         let status = res.status();
