@@ -16,13 +16,14 @@ token=$(.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))
 status=0
 "$ST/bin/schemathesis" run docs/openapi.yaml --url "$base_url" -H "Authorization: Bearer $token" \
   --checks not_a_server_error,response_schema_conformance --phases examples,coverage,fuzzing \
-  --max-examples "$max_examples" --workers 2 --seed 1 --no-shrink --warnings off >"$out" 2>&1 || status=$?
+  --max-examples "$max_examples" --workers 2 --seed 1 --no-shrink --warnings off --request-timeout 60 >"$out" 2>&1 || status=$?
 tail -25 "$out"
 .venv/bin/python - "$out" <<'PY'
 import re, sys
 text = open(sys.argv[1], errors="replace").read()
 num = lambda p: int(m[1]) if (m := re.search(p, text)) else 0
-print(f"SCHEMATHESIS: {num(r'(\d+) generated')} generated requests, {num(r'Server error: (\d+)')} server errors, "
-      f"{num(r'Response violates schema: (\d+)')} schema violations")
+generated, errors = num(r"(\d+) generated"), num(r"Server error: (\d+)")
+violations = num(r"Response violates schema: (\d+)")
+print(f"SCHEMATHESIS: {generated} generated requests, {errors} server errors, {violations} schema violations")
 PY
 exit "$status"
