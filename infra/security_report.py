@@ -51,6 +51,10 @@ def main() -> None:
     row("No PHI in logs (SEC-3), tests", r"SEC-3 logs: (\d+) log lines", cargo, lambda m: f"{m[1]} debug-level lines, 0 with PHI")
     row("No PHI in logs (SEC-3), make dev", r"log check: (\d+) log lines, (\d+) seeded values looked for, (\d+) found", log_check,
         lambda m: f"{m[1]} lines × {m[2]} seeded values, {m[3]} found")
+    row("Fuzzing (bodies, cursors, tokens)", r"fuzz: (\d+) bodies, (\d+) cursors, (\d+) tokens mutated and sent, (\d+) server errors", cargo,
+        lambda m: f"{int(m[1]) + int(m[2]) + int(m[3])} mutated inputs, {m[4]} server errors")
+    row("Bad input", r"bad input: (\d+) malformed bodies and (\d+) path tricks", cargo,
+        lambda m: f"{m[1]} malformed bodies, {m[2]} path tricks: all 4xx problem+json")
     st = find(schemathesis, r"SCHEMATHESIS: (\d+) generated requests, (\d+) server errors, (\d+) schema violations")
     rows.append(("Schemathesis (OpenAPI 3.1)", f"{st[1]} generated requests, {st[2]} server errors, {st[3]} schema violations" if st else "NOT RUN"))
     failed = find(cargo, r"test result: FAILED")

@@ -40,7 +40,7 @@ export RUST_LOG=${RUST_LOG:-warn}
 if [ "${SECURITY_REPORT:-}" = 1 ]; then
   echo "== cargo test: the security battery"
   cargo test --locked -p carethread-tests --test authz --test security --test faults --test logs \
-    --test notifications -- --nocapture 2>&1 | tee "$state/cargo-test.log"
+    --test notifications --test fuzz -- --nocapture 2>&1 | tee "$state/cargo-test.log"
 else
   echo "== cargo test"
   cargo test --workspace --locked 2>&1 | tee "$state/cargo-test.log"

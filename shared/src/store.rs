@@ -639,19 +639,8 @@ impl Store {
 
     /// NOTIFY-5: a practice's reminders due before `before` (GSI1), oldest first.
     pub async fn reminders_due(&self, practice_id: &str, before: &str, limit: usize) -> Result<Vec<ReminderItem>> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI1)
-            .key_condition_expression("gsi1pk = :pk AND gsi1sk < :before")
-            .expression_attribute_values(":pk", s(keys::reminders_due(practice_id)))
-            .expression_attribute_values(":before", s(before))
-            .limit(limit as i32)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+        let items = self.queue_before(keys::GSI1, &keys::reminders_due(practice_id), before, limit).await?;
+        items.into_iter().map(from_item).collect()
     }
 
     /// An audit event on its own (a denied attempt: no other write to join).
@@ -816,6 +805,26 @@ impl Store {
         Ok((events, head))
     }
 
+    /// A job's queue on an index (`<index>pk` / `<index>sk`): the items of partition `pk`
+    /// whose sort key is below `before`, up to `limit`, oldest first.
+    async fn queue_before(&self, index: &str, pk: &str, before: &str, limit: usize) -> Result<Vec<Item>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#pk = :pk AND #sk < :before")
+            .expression_attribute_names("#pk", format!("{index}pk"))
+            .expression_attribute_names("#sk", format!("{index}sk"))
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":before", s(before))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.items.unwrap_or_default())
+    }
+
     /// Every practice's id (the registry; a job's walk, never a request's).
     pub async fn practice_ids(&self) -> Result<Vec<String>> {
         Ok(self
@@ -832,21 +841,8 @@ impl Store {
     /// Conversations of a practice whose latest activity is before `cutoff` (GSI2), up to
     /// `limit`, oldest first.
     pub async fn conversations_idle_since(&self, practice_id: &str, cutoff: &str, limit: usize) -> Result<Vec<String>> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI2)
-            .key_condition_expression("gsi2pk = :pk AND gsi2sk < :cutoff")
-            .expression_attribute_values(":pk", s(keys::practice_conversations(practice_id)))
-            .expression_attribute_values(":cutoff", s(cutoff))
-            .limit(limit as i32)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(out
-            .items
-            .unwrap_or_default()
+        let items = self.queue_before(keys::GSI2, &keys::practice_conversations(practice_id), cutoff, limit).await?;
+        Ok(items
             .into_iter()
             .filter_map(|i| match i.get("id") {
                 Some(AttributeValue::S(id)) => Some(id.clone()),
@@ -885,19 +881,8 @@ impl Store {
 
     /// Attachments in one of the sweeper's queues whose time is before `before`.
     pub async fn attachments_queued(&self, queue_pk: &str, before: &str, limit: usize) -> Result<Vec<AttachmentItem>> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI3)
-            .key_condition_expression("gsi3pk = :pk AND gsi3sk < :before")
-            .expression_attribute_values(":pk", s(queue_pk))
-            .expression_attribute_values(":before", s(before))
-            .limit(limit as i32)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+        let items = self.queue_before(keys::GSI3, queue_pk, before, limit).await?;
+        items.into_iter().map(from_item).collect()
     }
 
     /// Marks an attachment expired (its file is deleted) and takes it off the queues.

@@ -1675,7 +1675,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
         Ok(()) => {}
         Err("actor") => return Err(Error::Unauthenticated),
         Err("message") => return Err(Error::NotFound("message")),
-        Err(_) => return Err(Error::Unavailable("the conversation changed while deleting; retry".into())),
+        Err(_) => return Err(Error::Conflict("the conversation changed while deleting; retry".into())),
     }
     delete_objects(app, p, &message.attachments).await;
     Ok(())
@@ -1747,7 +1747,7 @@ async fn erase_conversation(
         Ok(()) => {}
         Err("actor") => return Err(Error::Unauthenticated),
         Err("conversation") => return Err(Error::NotFound("conversation")),
-        Err(_) => return Err(Error::Unavailable("the conversation changed while deleting; retry".into())),
+        Err(_) => return Err(Error::Conflict("the conversation changed while deleting; retry".into())),
     }
     // The summary is gone, so nothing reaches the messages any more; they and their files go
     // next (idempotent batches).
