@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: dev test token lint clean audit-verify security-report
+.PHONY: dev test token lint clean audit-verify security-report bench
 
 $(VENV)/.installed: infra/requirements.txt
 	python3 -m venv $(VENV)
@@ -19,6 +19,10 @@ test: $(VENV)/.installed
 # The security battery (issue 7) with its figures in one table.
 security-report: $(VENV)/.installed
 	SECURITY_REPORT=1 bash infra/test.sh
+
+# The performance and cost benchmark (issue 8, in part): prints a report, writes bench/results.json.
+bench: $(VENV)/.installed
+	bash bench/run.sh
 
 # The token of a seeded demo user: make token WHO=physician [PRACTICE=maple]
 token:
