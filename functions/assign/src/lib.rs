@@ -17,7 +17,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
                 conversations::forward(app, &ctx, &id, body).await.map(|b| (201, b))
             }
             _ => {
-                let ctx = api::authorized(app, &req, false).await?;
+                let ctx = api::authorized(app, &req, true).await?;
                 let body: AssignRequest = api::json_body(&req)?;
                 conversations::assign(app, &ctx, &id, body).await.map(|b| (200, b))
             }

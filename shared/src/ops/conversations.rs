@@ -2,7 +2,8 @@
 //! assign (ASSIGN-1, ASSIGN-2, ROLE-4).
 
 use super::{
-    active_staff, claim_idempotency, commit_created_fresh, facts, search, staff_members, visible_conversation,
+    active_staff, claim_idempotency, commit_created, commit_created_fresh, facts, search, staff_members,
+    visible_conversation,
 };
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
@@ -1170,15 +1171,19 @@ pub async fn assign(
             "success",
         ),
     )?;
-    match app.store.commit(tx).await? {
-        Ok(()) => {}
-        Err("actor") => return Err(Error::Unauthenticated),
-        Err(_) => return Err(Error::Conflict("the conversation was changed by someone else; reload and retry".into())),
-    }
+    // The answer is made before the commit, and kept with the Idempotency-Key in the same
+    // transaction: nothing can fail after the assignment is stored, and a retry replays it
+    // instead of assigning twice.
     let renderer = Renderer::new(app, caller);
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
     let (view, _) = renderer.conversation(&conversation, &names).await?;
-    Ok(json!({ "conversation": view }))
+    let response = json!({ "conversation": view });
+    claim_idempotency(app, ctx, &mut tx, &response, &conversation_id).await?;
+    commit_created(app, ctx, tx, response, |label| match label {
+        "actor" => Error::Unauthenticated,
+        _ => Error::Conflict("the conversation was changed by someone else; reload and retry".into()),
+    })
+    .await
 }
 
 /// The preview and sender a brand-new viewer's entry starts with: the latest message any
