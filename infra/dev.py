@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "infra"))
 import local_stack  # noqa: E402
 import seed as seeder  # noqa: E402
+import web  # noqa: E402
 
 STATE = ROOT / ".local" / "dev"
 
@@ -63,8 +64,12 @@ def main() -> None:
     env.update(read_env(env_file))
     env["LOCAL_JWT_SECRET"] = secret_file.read_text().strip()
     env["GATEWAY_ADDR"] = f"127.0.0.1:{gateway_port}"
+    env["LOCAL_SEED_FILE"] = str(STATE / "seed.json")
+    env["WEB_ROOT"] = str(ROOT / "web" / "dist")
     env.setdefault("RUST_LOG", "info")
 
+    print("dev: building the web app...", flush=True)
+    web.build()
     print("dev: building the local gateway (first build takes a few minutes)...", flush=True)
     subprocess.run(["cargo", "build", "-p", "local-gateway"], cwd=ROOT, check=True)
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
@@ -90,7 +95,8 @@ def main() -> None:
         seed_file.write_text(json.dumps(seeder.seed(seeder.Api(base)), indent=2))
     seeded = json.loads(seed_file.read_text())
 
-    print(f"\nCarethread API: {base}   (AWS emulator: http://127.0.0.1:{moto_port})")
+    print(f"\nCarethread web app: {base}/   (sign in as any demo user from the picker)")
+    print(f"Carethread API: {base}   (AWS emulator: http://127.0.0.1:{moto_port})")
     print(f"Demo users, ready to paste (also in {seed_file.relative_to(ROOT)}; `make token WHO=nurse`):")
     for practice, data in seeded["practices"].items():
         print(f"\n# {practice} ({data['id']})")

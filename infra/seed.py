@@ -88,10 +88,13 @@ def seed(api: Api) -> dict:
             body["primaryProviderId"] = users[primary]["id"]
         patient = api.call("POST", "/patients", body, admin, 201)["patient"]
         users[f"patient_{key}"] = {"id": patient["id"], "role": "patient", "name": f"{first} {last}",
-                                   "token": api.token(patient["id"], pid, "patient", patient["id"])}
-    out["practices"]["maple"] = {"id": pid, "users": users}
+                                   "token": api.token(patient["id"], pid, "patient", patient["id"]),
+                                   "portalAccess": portal, "active": active}
+    out["practices"]["maple"] = {"id": pid, "name": "Maple Family Medicine", "users": users}
     # Notifications link to the portal; texts to the practice's number come back in (NOTIFY-4).
-    api.call("PUT", "/settings", {"portalUrl": "https://portal.maple.test", "smsNumber": "+15550100000"}, admin, 200)
+    api.call("PUT", "/settings", {"portalUrl": "https://portal.maple.test", "smsNumber": "+15550100000",
+                                  "patientBanner": "For emergencies call 911. We answer messages within 2 business days."},
+             admin, 200)
 
     # A little history so the inboxes are not empty.
     doc, jane = users["physician"], users["patient_jane"]
@@ -117,7 +120,7 @@ def seed(api: Api) -> dict:
     op = api.call("POST", "/patients", {"firstName": "Iris", "lastName": "Vale", "phone": "+15550300001"}, oadmin, 201)["patient"]
     ousers["patient_iris"] = {"id": op["id"], "role": "patient", "name": "Iris Vale",
                               "token": api.token(op["id"], opid, "patient", op["id"])}
-    out["practices"]["harbor"] = {"id": opid, "users": ousers}
+    out["practices"]["harbor"] = {"id": opid, "name": "Harbor Therapy", "users": ousers}
     return out
 
 

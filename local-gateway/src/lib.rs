@@ -5,6 +5,7 @@
 //! event API Gateway sends, and calls the function handlers in-process. Never deployed.
 
 pub mod stream;
+mod web;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -114,6 +115,9 @@ async fn dispatch(State(gw): State<Shared>, method: Method, uri: Uri, headers: H
     let path = uri.path().to_string();
     if let Some(local) = path.strip_prefix("/_local/") {
         return local_route(&gw, &method, local, &body).await;
+    }
+    if let Some(page) = web::serve(&method, &path).await {
+        return page;
     }
     let (route, params) = match routes::find(method.as_str(), &path) {
         Ok(found) => found,
@@ -274,6 +278,9 @@ struct PracticeRequest {
 /// Development-only routes (API.md "Local development only").
 async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -> Response {
     match (method.as_str(), route) {
+        // The sign-in picker of the web app (local only): the seeded demo users, without
+        // their tokens; the page asks `POST /_local/token` for the one picked.
+        ("GET", "demo-users") => web::demo_users(),
         ("GET", "health") => {
             (StatusCode::OK, [("content-type", "application/json")], r#"{"status":"ok"}"#).into_response()
         }

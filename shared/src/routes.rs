@@ -21,6 +21,8 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/patients", function: "directory" },
     Route { method: "POST", path: "/workgroups", function: "directory" },
     Route { method: "GET", path: "/patients", function: "directory" },
+    Route { method: "GET", path: "/staff", function: "directory" },
+    Route { method: "GET", path: "/workgroups", function: "directory" },
     Route { method: "POST", path: "/drafts", function: "drafts" },
     Route { method: "GET", path: "/drafts", function: "drafts" },
     Route { method: "GET", path: "/drafts/{id}", function: "drafts" },

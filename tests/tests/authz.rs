@@ -173,6 +173,8 @@ fn matrix() -> Vec<Route> {
         route("POST", "/patients", AdminClass, NONE),
         route("POST", "/workgroups", AdminClass, NONE),
         route("GET", "/patients", Staff, NONE),
+        route("GET", "/staff", Staff, NONE),
+        route("GET", "/workgroups", Staff, NONE),
         route("POST", "/drafts", Anyone, NONE),
         route("GET", "/drafts", Anyone, NONE),
         route("GET", "/drafts/{id}", Anyone, OWN),

@@ -1,5 +1,5 @@
 //! `directory`: POST /staff, POST /patients, POST /workgroups (admin class) and
-//! GET /patients?q= (staff) (ROLE-1, ROLE-5, ROLE-6).
+//! GET /patients?q=, GET /staff and GET /workgroups (staff) (ROLE-1, ROLE-5, ROLE-6).
 
 use carethread_core::api;
 use carethread_core::ops::directory;
@@ -28,6 +28,14 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
                 directory::find_patients(app, &ctx, api::query_param(&req, "q").as_deref(), limit)
                     .await
                     .map(|b| (200, b))
+            }
+            "GET /staff" => {
+                let ctx = api::authorized(app, &req, false).await?;
+                directory::list_staff(app, &ctx).await.map(|b| (200, b))
+            }
+            "GET /workgroups" => {
+                let ctx = api::authorized(app, &req, false).await?;
+                directory::list_workgroups(app, &ctx).await.map(|b| (200, b))
             }
             _ => Err(api::not_found_route()),
         }

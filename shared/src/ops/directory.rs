@@ -363,3 +363,36 @@ pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: 
     super::audit_read(app, ctx, "patient.search", record).await?;
     Ok(json!({ "items": items }))
 }
+
+/// GET /staff (staff): the practice's active staff, to address team messages and choose
+/// assignees. Staff names and roles are not PHI; emails and phones stay out of the list.
+pub async fn list_staff(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    if !caller.is_staff() {
+        return Err(Error::Forbidden("the staff directory is for staff".into()));
+    }
+    let dir = app.store.directory(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
+    active_staff(&dir, caller)?;
+    let mut staff: Vec<&crate::records::StaffItem> = dir.staff.iter().filter(|s| s.active).collect();
+    staff.sort_by(|a, b| (&a.last_name, &a.first_name).cmp(&(&b.last_name, &b.first_name)));
+    let items: Vec<serde_json::Value> = staff
+        .iter()
+        .map(|s| json!({ "id": s.id, "firstName": s.first_name, "lastName": s.last_name, "role": s.role }))
+        .collect();
+    Ok(json!({ "items": items }))
+}
+
+/// GET /workgroups (staff, ROLE-6): the practice's workgroups with their members.
+pub async fn list_workgroups(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    if !caller.is_staff() {
+        return Err(Error::Forbidden("the workgroup list is for staff".into()));
+    }
+    let dir = app.store.directory(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
+    active_staff(&dir, caller)?;
+    let mut groups: Vec<&WorkgroupItem> = dir.workgroups.iter().collect();
+    groups.sort_by(|a, b| a.name.cmp(&b.name));
+    let items: Vec<serde_json::Value> =
+        groups.iter().map(|w| json!({ "id": w.id, "name": w.name, "memberIds": w.member_ids })).collect();
+    Ok(json!({ "items": items }))
+}

@@ -1,0 +1,121 @@
+//! The web app (issue 9), served at `/` as CloudFront serves it from the bucket in AWS:
+//! the files of `web/dist` (WEB_ROOT), and a `config.json` that tells the app it signs in
+//! through the local token route. Only `/`, `/config.json` and files under `/assets/` are
+//! served, so no page can shadow an API route; the app routes with the URL's hash.
+
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use std::path::{Component, Path, PathBuf};
+
+fn web_root() -> PathBuf {
+    std::env::var_os("WEB_ROOT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("web/dist"))
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "json" => "application/json",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The page or asset for this request, or None when the path is not the web app's.
+pub async fn serve(method: &Method, path: &str) -> Option<Response> {
+    if method != Method::GET && method != Method::HEAD {
+        return None;
+    }
+    let relative = match path {
+        "/" | "/index.html" => "index.html",
+        "/config.json" => return Some(local_config()),
+        p if p.starts_with("/assets/") => &p[1..],
+        _ => return None,
+    };
+    // Asset names are Vite's hashed file names: no `..`, no absolute parts.
+    let relative = Path::new(relative);
+    if !relative.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Some(not_found());
+    }
+    let file = web_root().join(relative);
+    match tokio::fs::read(&file).await {
+        Ok(bytes) => {
+            // index.html names the hashed assets, so it must not be cached; the assets may.
+            let cache = if relative == Path::new("index.html") { "no-cache" } else { "public, max-age=31536000, immutable" };
+            Some(
+                (
+                    StatusCode::OK,
+                    [
+                        ("content-type", content_type(&file)),
+                        ("cache-control", cache),
+                        ("x-content-type-options", "nosniff"),
+                        ("content-security-policy", CSP),
+                    ],
+                    bytes,
+                )
+                    .into_response(),
+            )
+        }
+        Err(_) if relative == Path::new("index.html") => Some(
+            (
+                StatusCode::OK,
+                [("content-type", "text/html; charset=utf-8")],
+                "<!doctype html><title>Carethread</title><p>The web app is not built: run <code>npm --prefix web ci &amp;&amp; npm --prefix web run build</code> (make dev does).",
+            )
+                .into_response(),
+        ),
+        Err(_) => Some(not_found()),
+    }
+}
+
+/// The same policy CloudFront's response-headers policy sets in template.yaml. `blob:` and
+/// the S3 endpoint are for uploads and downloads through presigned URLs.
+const CSP: &str = "default-src 'self'; connect-src 'self' http://127.0.0.1:* http://localhost:*; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, [("content-type", "text/plain")], "not found").into_response()
+}
+
+fn local_config() -> Response {
+    let config = json!({ "auth": "local", "apiBaseUrl": "" });
+    (StatusCode::OK, [("content-type", "application/json"), ("cache-control", "no-cache")], config.to_string())
+        .into_response()
+}
+
+/// The demo users `infra/seed.py` wrote to LOCAL_SEED_FILE, without tokens:
+/// `{practices: [{key, id, name, users: [{key, id, name, role, patientId, active, portalAccess}]}]}`.
+pub fn demo_users() -> Response {
+    let seeded: Option<Value> = std::env::var_os("LOCAL_SEED_FILE")
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let mut practices = Vec::new();
+    if let Some(Value::Object(map)) = seeded.as_ref().and_then(|s| s.get("practices")) {
+        for (key, practice) in map {
+            let mut users = Vec::new();
+            if let Some(Value::Object(us)) = practice.get("users") {
+                for (ukey, u) in us {
+                    let role = u.get("role").and_then(Value::as_str).unwrap_or("");
+                    users.push(json!({
+                        "key": ukey,
+                        "id": u.get("id"),
+                        "name": u.get("name"),
+                        "role": role,
+                        "patientId": if role == "patient" { u.get("id").cloned() } else { None },
+                        "active": u.get("active").cloned().unwrap_or(Value::Bool(true)),
+                        "portalAccess": u.get("portalAccess").cloned().unwrap_or(Value::Bool(true)),
+                    }));
+                }
+            }
+            practices.push(json!({ "key": key, "id": practice.get("id"), "name": practice.get("name"), "users": users }));
+        }
+    }
+    // The demo practice (the one with the most users) first.
+    practices.sort_by_key(|p| std::cmp::Reverse(p["users"].as_array().map_or(0, Vec::len)));
+    (StatusCode::OK, [("content-type", "application/json")], json!({ "practices": practices }).to_string())
+        .into_response()
+}

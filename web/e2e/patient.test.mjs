@@ -1,0 +1,60 @@
+// The patient portal in a real browser (issue 9; COMPOSE-3): the banner before writing, a
+// message to the practice, the provider receives it, replies, and the patient sees it.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { BASE_URL, eventually, launch, newPage, shot, signIn, unique } from "./browser.mjs";
+
+let browser;
+before(async () => (browser = await launch()));
+after(async () => browser?.close());
+
+test("a patient writes to the practice and the provider receives it", async () => {
+  const patient = await newPage(browser);
+  await signIn(patient, "maple:patient_jane");
+  await patient.getByRole("heading", { name: "Your messages" }).waitFor();
+  await patient.locator("a.row", { hasText: "Lab results" }).first().waitFor();
+  await shot(patient, "portal-inbox");
+
+  await patient.getByRole("link", { name: "New message" }).first().click();
+  // The practice banner comes before the form.
+  const banner = patient.locator(".banner", { hasText: "For emergencies call 911" });
+  await banner.waitFor();
+  const bannerBox = await banner.boundingBox();
+  const subjectBox = await patient.getByLabel("Subject").boundingBox();
+  assert.ok(bannerBox.y < subjectBox.y, "the banner is above the form");
+  const subject = unique("Question about my dose");
+  await patient.getByLabel("Subject").fill(subject);
+  await patient.getByLabel("Message", { exact: true }).fill("Should I take the new pill with food?");
+  await shot(patient, "portal-compose");
+  await patient.getByRole("button", { name: "Send" }).click();
+  await patient.locator(".thread h2", { hasText: subject }).waitFor();
+  await patient.locator("a.row", { hasText: subject }).waitFor();
+
+  // Jane's primary provider is the physician: it is in her inbox, found by searching.
+  const doctor = await newPage(browser);
+  await signIn(doctor, "maple:physician");
+  await doctor.getByLabel("Search conversations").pressSequentially(subject.split(" ").slice(-1)[0], { delay: 20 });
+  const row = doctor.locator("a.row", { hasText: subject });
+  await row.waitFor();
+  await eventually(async () => (await doctor.locator("a.row").count()) === 1, "the search to narrow the list to one row");
+  assert.match(await row.textContent(), /Jane Smith/);
+  await row.click();
+  await doctor.locator(".message", { hasText: "Should I take the new pill with food?" }).waitFor();
+  await doctor.getByLabel("Reply", { exact: true }).fill("Yes, with breakfast.");
+  await doctor.getByRole("button", { name: "Send" }).click();
+  await doctor.locator(".message", { hasText: "Yes, with breakfast." }).waitFor();
+
+  // The patient sees the reply (the badge counts it until she opens the thread).
+  await patient.goto(`${BASE_URL}/#/portal`);
+  await patient.reload();
+  const mine = patient.locator("a.row", { hasText: subject });
+  await mine.waitFor();
+  await eventually(async () => (await mine.locator(".badge").count()) === 1, "the unread badge on the patient's row");
+  await mine.click();
+  await patient.locator(".message", { hasText: "Yes, with breakfast." }).waitFor();
+  await shot(patient, "portal-thread");
+  assert.deepEqual(patient.errors, []);
+  assert.deepEqual(doctor.errors, []);
+  await patient.context().close();
+  await doctor.context().close();
+});

@@ -1,0 +1,122 @@
+// The staff screens in a real browser (issue 9): the physician's seeded inbox, a thread that
+// drops the badge when opened (INBOX-3), reply, assign to the nurse (ASSIGN-1), the nurse
+// finds it; compose to a patient with an attachment and its upload progress (ATT-1).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { apiAs, badgeCount, eventually, launch, newPage, shot, signIn, unique } from "./browser.mjs";
+
+let browser;
+before(async () => (browser = await launch()));
+after(async () => browser?.close());
+
+test("physician reads, replies and assigns to the nurse; the nurse finds it", async () => {
+  // A patient writes first, so the physician has something unread (COMPOSE-3 routes it to
+  // John's primary provider, the physician).
+  const subject = unique("Refill question");
+  const john = await apiAs("maple:patient_john");
+  await john.call("POST", "/conversations", { subject, body: "Could I get a refill of my inhaler?" });
+
+  const page = await newPage(browser);
+  await signIn(page, "maple:physician");
+  // The seeded inbox: the physician's own message to Jane and John's refill request.
+  await page.locator("a.row", { hasText: "Lab results" }).first().waitFor();
+  const row = page.locator("a.row", { hasText: subject });
+  await row.waitFor();
+  assert.match(await row.getAttribute("class"), /unread/);
+  assert.equal(await row.locator(".badge").textContent(), "1");
+  assert.match(await row.textContent(), /John Doe/);
+  for (const label of ["Total conversations", "Unread messages", "Unique patients", "Total messages"]) {
+    const card = page.locator(".stat-card", { hasText: label });
+    await eventually(async () => /\d/.test(await card.locator(".stat-value").textContent()), `the ${label} card`);
+  }
+  const before = await eventually(() => badgeCount(page), "the unread badge");
+  await shot(page, "staff-inbox");
+
+  // Open the thread: the messages in order, and the badge drops without a reload.
+  await row.click();
+  await page.locator(".thread h2", { hasText: subject }).waitFor();
+  await page.locator(".message", { hasText: "Could I get a refill of my inhaler?" }).waitFor();
+  await eventually(async () => (await badgeCount(page)) < before, "the badge to drop");
+  assert.equal(await row.locator(".badge").count(), 0, "the row's unread badge is gone");
+
+  // Reply, then an internal note that only staff see.
+  await page.getByLabel("Reply", { exact: true }).fill("Yes, the refill is on its way to your pharmacy.");
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.locator(".message", { hasText: "the refill is on its way" }).waitFor();
+  await page.getByLabel("Reply", { exact: true }).fill("Check his last spirometry first.");
+  await page.getByLabel("Internal note (staff only)").check();
+  await page.getByRole("button", { name: "Send" }).click();
+  const note = page.locator(".message.note", { hasText: "spirometry" });
+  await note.waitFor();
+  assert.match(await note.textContent(), /Internal note/);
+  await shot(page, "staff-thread");
+
+  // Star it: it shows in the Starred tab.
+  await page.getByRole("button", { name: "☆ Star" }).click();
+  await page.getByRole("button", { name: "★ Starred" }).waitFor();
+  await page.locator('[data-tab="starred"]').click();
+  await page.locator("a.row", { hasText: subject }).waitFor();
+  await page.locator('[data-tab="all"]').click();
+
+  // Assign to the nurse.
+  await page.getByRole("button", { name: "Assign" }).click();
+  const dialog = page.locator("dialog[open]");
+  await dialog.getByLabel(/Sam Rivera/).check();
+  await dialog.getByLabel("Comment (optional)").fill("Can you call in the refill?");
+  await shot(page, "staff-assign");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await page.locator(".meta-assignees", { hasText: "Assigned to Sam Rivera" }).waitFor();
+  assert.deepEqual(page.errors, []);
+
+  // The nurse signs in and finds it under "Assigned to me".
+  const nurse = await newPage(browser);
+  await signIn(nurse, "maple:nurse");
+  await nurse.getByLabel("Assignment").selectOption("me");
+  const assigned = nurse.locator("a.row", { hasText: subject });
+  await assigned.waitFor();
+  await assigned.click();
+  await nurse.locator(".message", { hasText: "the refill is on its way" }).waitFor();
+  await nurse.locator(".message.note", { hasText: "spirometry" }).waitFor();
+  assert.deepEqual(nurse.errors, []);
+  await nurse.context().close();
+  await page.context().close();
+});
+
+test("compose to a patient with an attachment: progress, send, download", async () => {
+  const page = await newPage(browser);
+  await signIn(page, "maple:physician");
+  await page.getByRole("link", { name: "Compose" }).click();
+  await page.getByRole("heading", { name: "New message" }).waitFor();
+  // Patient search updates as you type.
+  await page.getByRole("searchbox", { name: "Patient" }).pressSequentially("jan", { delay: 40 });
+  await page.getByRole("button", { name: "Jane Smith" }).click();
+  await page.locator(".chosen", { hasText: "Selected: Jane Smith" }).waitFor();
+  const subject = unique("Imaging report");
+  await page.getByLabel("Subject").fill(subject);
+  await page.getByLabel("Message", { exact: true }).fill("Your imaging report is attached.");
+  await page.getByLabel("Priority").selectOption("urgent");
+  const bytes = Buffer.concat([Buffer.from("%PDF-1.4\n% Carethread test file\n"), Buffer.alloc(200_000, 0x20), Buffer.from("\n%%EOF\n")]);
+  await page.getByLabel("Attach files").setInputFiles({ name: "imaging.pdf", mimeType: "application/pdf", buffer: bytes });
+  const upload = page.locator(".upload", { hasText: "imaging.pdf" });
+  await upload.locator(".upload-state", { hasText: "Uploaded" }).waitFor();
+  assert.equal(await upload.locator("progress").evaluate((p) => p.value), 1, "the progress bar ends full");
+  await shot(page, "staff-compose");
+  await page.getByRole("button", { name: "Send" }).click();
+
+  await page.locator(".thread h2", { hasText: subject }).waitFor();
+  const message = page.locator(".message", { hasText: "Your imaging report is attached." });
+  assert.match(await message.textContent(), /Urgent/);
+  const link = message.locator("button.attachment", { hasText: "imaging.pdf" });
+  const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+  assert.equal(download.suggestedFilename(), "imaging.pdf");
+  const saved = await download.createReadStream();
+  const chunks = [];
+  for await (const c of saved) chunks.push(c);
+  assert.ok(Buffer.concat(chunks).equals(bytes), "the downloaded bytes are the uploaded ones");
+  // The new conversation is in the list, marked urgent.
+  const row = page.locator("a.row", { hasText: subject });
+  await row.waitFor();
+  assert.match(await row.getAttribute("class"), /urgent/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

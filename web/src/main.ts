@@ -1,0 +1,121 @@
+// The web inbox: staff screens (inbox, thread, compose) and the patient portal, on the
+// API of API.md. Routes live in the URL's hash so they can never shadow an API path.
+
+import { Api } from "./api";
+import { AppContext, BADGE_POLL_MS, type View } from "./app";
+import { h, replace } from "./dom";
+import { StaffInbox } from "./inbox";
+import { ComposeView } from "./compose";
+import { Portal } from "./portal";
+import {
+  type AppConfig,
+  clearSession,
+  finishCognitoSignIn,
+  isStaff,
+  loadSession,
+  roleLabel,
+  type Session,
+} from "./session";
+import { SignIn } from "./signin";
+import type { Stats } from "./types";
+
+const root = document.getElementById("app")!;
+let config: AppConfig = { auth: "local", apiBaseUrl: "" };
+let current: { kind: string; view: View } | null = null;
+let ctx: AppContext | null = null;
+let poller: number | undefined;
+
+async function boot(): Promise<void> {
+  try {
+    const response = await fetch("/config.json", { cache: "no-store" });
+    if (response.ok) config = (await response.json()) as AppConfig;
+  } catch {
+    // Without a config the app assumes the local gateway.
+  }
+  if (config.auth === "cognito") await finishCognitoSignIn(config);
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+function signOut(): void {
+  clearSession();
+  ctx = null;
+  window.clearInterval(poller);
+  location.hash = "#/signin";
+}
+
+function shell(session: Session): { main: HTMLElement; context: AppContext } {
+  const announcer = h("div", { class: "sr-only", role: "status", "aria-live": "polite", id: "announcer" });
+  const api = new Api(config.apiBaseUrl, () => session.token, signOut);
+  const context = new AppContext(api, session, config, announcer);
+  const staff = isStaff(session.user);
+  const badge = h("span", { class: "badge", hidden: true, "data-testid": "nav-unread" });
+  const inboxLink = h("a", { href: staff ? "#/inbox" : "#/portal", class: "nav-link" }, staff ? "Inbox" : "Messages", " ", badge);
+  const main = h("main", { id: "main", tabindex: "-1" });
+  const header = h(
+    "header",
+    { class: "topbar" },
+    h("a", { class: "brand", href: staff ? "#/inbox" : "#/portal" }, "Carethread"),
+    h(
+      "nav",
+      { "aria-label": "Main" },
+      inboxLink,
+      h("a", { href: staff ? "#/compose" : "#/portal/compose", class: "nav-link" }, staff ? "Compose" : "New message"),
+    ),
+    h(
+      "div",
+      { class: "who" },
+      h("span", { class: "who-name" }, session.user.name),
+      h("span", { class: "who-role" }, roleLabel(session.user.role)),
+      h("button", { type: "button", class: "secondary", onclick: signOut }, "Sign out"),
+    ),
+  );
+  context.onStats((stats: Stats) => {
+    const n = stats.unreadMessages;
+    badge.hidden = n === 0;
+    badge.textContent = String(n);
+    inboxLink.setAttribute("aria-label", n ? `${staff ? "Inbox" : "Messages"}, ${n} unread` : staff ? "Inbox" : "Messages");
+  });
+  replace(root, header, main, announcer);
+  window.clearInterval(poller);
+  poller = window.setInterval(() => void context.refreshStats(), BADGE_POLL_MS);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") void context.refreshStats();
+  });
+  void context.refreshStats();
+  return { main, context };
+}
+
+function route(): void {
+  const path = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
+  const session = loadSession();
+  if (!session || path[0] === "signin") {
+    if (session && path[0] === "signin") clearSession();
+    ctx = null;
+    current?.view.dispose();
+    current = { kind: "signin", view: new SignIn(root, config) };
+    return;
+  }
+  const staff = isStaff(session.user);
+  let kind = path[0] ?? "";
+  if (staff && !["inbox", "compose"].includes(kind)) kind = "inbox";
+  if (!staff && kind !== "portal") kind = "portal";
+  if (!ctx || ctx.session.token !== session.token) {
+    current?.view.dispose();
+    current = null;
+    const built = shell(session);
+    ctx = built.context;
+  }
+  if (current && current.kind === kind && current.view.update?.(path.slice(1))) return;
+  current?.view.dispose();
+  const main = document.getElementById("main")!;
+  const view: View =
+    kind === "compose"
+      ? new ComposeView(main, ctx)
+      : kind === "inbox"
+        ? new StaffInbox(main, ctx, path.slice(1))
+        : new Portal(main, ctx, path.slice(1));
+  current = { kind, view };
+}
+
+void boot();
