@@ -319,7 +319,8 @@ def create(port: int, prefix: str, env_file: Path) -> None:
     # Look all four up first, so a template change fails before anything is created.
     _, table_props = only_resource(template, "AWS::DynamoDB::Table")
     _, key_props = only_resource(template, "AWS::KMS::Key")
-    _, bucket_props = only_resource(template, "AWS::S3::Bucket")
+    # The web bucket (behind CloudFront) is not needed locally: the gateway serves web/dist.
+    _, bucket_props = named_resource(template, "AttachmentBucket", "AWS::S3::Bucket")
     # The notifications topic; the inbound-SMS topic is played by the gateway's /_local/sms.
     _, topic_props = named_resource(template, "NotificationTopic", "AWS::SNS::Topic")
 

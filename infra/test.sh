@@ -5,7 +5,9 @@
 #  3. cargo test for the whole workspace: unit tests, and the black-box tests that drive the
 #     local gateway over HTTP against that stack;
 #  4. the `make dev` path: the gateway binary, seeded with the demo practice by infra/seed.py,
-#     the README's smoke check, the log check (SEC-3) and schemathesis against the OpenAPI.
+#     the README's smoke check, the web app's browser tests (Playwright driving Debian's
+#     Chromium; screenshots to docs/screenshots), the log check (SEC-3) and schemathesis
+#     against the OpenAPI.
 # With SECURITY_REPORT=1 (`make security-report`), step 3 runs only the security battery, with
 # its printed figures, and the figures are tabulated at the end.
 set -euo pipefail
@@ -46,10 +48,12 @@ else
   cargo test --workspace --locked 2>&1 | tee "$state/cargo-test.log"
 fi
 
-echo "== make dev path: local gateway binary + demo seed"
+echo "== make dev path: web app, local gateway binary, demo seed"
+"$PY" infra/web.py
 cargo build -p local-gateway --locked
 gateway_port=$(free_port)
-RUST_LOG=info GATEWAY_ADDR="127.0.0.1:$gateway_port" "${CARGO_TARGET_DIR:-target}/debug/local-gateway" >"$state/gateway.log" 2>&1 &
+RUST_LOG=info GATEWAY_ADDR="127.0.0.1:$gateway_port" LOCAL_SEED_FILE="$state/seed.json" WEB_ROOT=web/dist \
+  "${CARGO_TARGET_DIR:-target}/debug/local-gateway" >"$state/gateway.log" 2>&1 &
 gateway_pid=$!
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$gateway_port/_local/health" >/dev/null && break
@@ -57,6 +61,12 @@ for _ in $(seq 1 100); do
 done
 "$PY" infra/seed.py --base-url "http://127.0.0.1:$gateway_port" --out "$state/seed.json"
 "$PY" infra/smoke.py --base-url "http://127.0.0.1:$gateway_port" --seed "$state/seed.json"
+
+if [ "${SECURITY_REPORT:-}" != 1 ]; then
+  echo "== web app in a real browser (Playwright + Chromium)"
+  bash infra/browser_deps.sh
+  BASE_URL="http://127.0.0.1:$gateway_port" npm --prefix web run --silent e2e
+fi
 
 echo "== schemathesis against docs/openapi.yaml"
 bash infra/schemathesis_run.sh "http://127.0.0.1:$gateway_port" "$state/seed.json" "$state/schemathesis.log"

@@ -1,0 +1,83 @@
+// Accessibility (issue 9): axe-core finds no serious or critical violation on any screen,
+// and the inbox works from the keyboard alone.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { BASE_URL, launch, newPage, PHONE, seriousViolations, signIn } from "./browser.mjs";
+
+let browser;
+before(async () => (browser = await launch()));
+after(async () => browser?.close());
+
+async function clean(page, screen) {
+  const violations = await seriousViolations(page);
+  assert.deepEqual(violations, [], `${screen}: ${JSON.stringify(violations, null, 2)}`);
+}
+
+test("axe-core: no serious violation on any screen, desktop and phone", async () => {
+  for (const viewport of [undefined, PHONE]) {
+    const size = viewport ? "phone" : "desktop";
+    const page = await newPage(browser, viewport);
+    await page.goto(`${BASE_URL}/#/signin`);
+    await page.locator("[data-user]").first().waitFor();
+    await clean(page, `${size} sign-in`);
+
+    await signIn(page, "maple:physician");
+    await page.locator("a.row").first().waitFor();
+    await clean(page, `${size} inbox`);
+    await page.locator("a.row").first().click();
+    await page.locator(".thread .message").first().waitFor();
+    await clean(page, `${size} thread`);
+    await page.getByRole("button", { name: "Assign" }).click();
+    await page.locator("dialog[open] input[type=checkbox]").first().waitFor();
+    await clean(page, `${size} assign dialog`);
+    await page.locator("dialog[open]").getByRole("button", { name: "Cancel" }).click();
+    await page.getByRole("button", { name: "Forward" }).click();
+    await page.locator("dialog[open] input[type=checkbox]").first().waitFor();
+    await clean(page, `${size} forward dialog`);
+    await page.keyboard.press("Escape");
+    await page.getByRole("link", { name: "Compose" }).click();
+    await page.getByRole("heading", { name: "New message" }).waitFor();
+    await page.getByLabel("Team").check();
+    await page.locator(".choices input[type=checkbox]").first().waitFor();
+    await clean(page, `${size} compose`);
+
+    await signIn(page, "maple:patient_jane");
+    await page.locator("a.row").first().waitFor();
+    await clean(page, `${size} portal`);
+    await page.locator("a.row").first().click();
+    await page.locator(".thread .message").first().waitFor();
+    await clean(page, `${size} portal thread`);
+    await page.goto(`${BASE_URL}/#/portal/compose`);
+    await page.locator(".banner p:not(.muted)").waitFor();
+    await clean(page, `${size} portal compose`);
+    await page.context().close();
+  }
+});
+
+test("keyboard: tab to a conversation, open it, reply, and Escape closes a dialog", async () => {
+  const page = await newPage(browser);
+  await signIn(page, "maple:physician");
+  await page.locator("a.row").first().waitFor();
+  await page.getByLabel("Search conversations").focus();
+  let reached = false;
+  for (let i = 0; i < 40 && !reached; i++) {
+    await page.keyboard.press("Tab");
+    reached = await page.evaluate(() => document.activeElement?.matches("a.row") ?? false);
+  }
+  assert.ok(reached, "a conversation row is reachable with Tab");
+  await page.keyboard.press("Enter");
+  await page.locator(".thread .message").first().waitFor();
+  await page.getByRole("button", { name: "Assign" }).focus();
+  await page.keyboard.press("Enter");
+  await page.locator("dialog[open]").waitFor();
+  assert.ok(await page.evaluate(() => document.activeElement?.closest("dialog") !== null), "focus moves into the dialog");
+  await page.keyboard.press("Escape");
+  await page.locator("dialog[open]").waitFor({ state: "detached" });
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Assign", "focus returns to the opener");
+  await page.getByLabel("Reply", { exact: true }).focus();
+  await page.keyboard.type("Typed with the keyboard only.");
+  await page.getByRole("button", { name: "Send" }).focus();
+  await page.keyboard.press("Enter");
+  await page.locator(".message", { hasText: "Typed with the keyboard only." }).waitFor();
+  await page.context().close();
+});
