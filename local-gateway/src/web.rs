@@ -28,6 +28,10 @@ fn content_type(path: &Path) -> &'static str {
 
 /// The page or asset for this request, or None when the path is not the web app's.
 pub async fn serve(method: &Method, path: &str) -> Option<Response> {
+    serve_from(&web_root(), method, path).await
+}
+
+async fn serve_from(root: &Path, method: &Method, path: &str) -> Option<Response> {
     if method != Method::GET && method != Method::HEAD {
         return None;
     }
@@ -42,7 +46,7 @@ pub async fn serve(method: &Method, path: &str) -> Option<Response> {
     if !relative.components().all(|c| matches!(c, Component::Normal(_))) {
         return Some(not_found());
     }
-    let file = web_root().join(relative);
+    let file = root.join(relative);
     match tokio::fs::read(&file).await {
         Ok(bytes) => {
             // index.html names the hashed assets, so it must not be cached; the assets may.
@@ -118,4 +122,44 @@ pub fn demo_users() -> Response {
     practices.sort_by_key(|p| std::cmp::Reverse(p["users"].as_array().map_or(0, Vec::len)));
     (StatusCode::OK, [("content-type", "application/json")], json!({ "practices": practices }).to_string())
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(root: &Path, method: Method, path: &str) -> Option<(StatusCode, String, Vec<u8>)> {
+        let res = serve_from(root, &method, path).await?;
+        let status = res.status();
+        let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec();
+        Some((status, ct, body))
+    }
+
+    #[tokio::test]
+    async fn serves_the_app_and_its_assets_and_nothing_else() {
+        let root = std::env::temp_dir().join(format!("carethread-web-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("assets")).unwrap();
+        std::fs::write(root.join("index.html"), "<!doctype html><title>t</title>").unwrap();
+        std::fs::write(root.join("assets/app-1.js"), "console.log(1)").unwrap();
+        std::fs::write(root.join("secret.txt"), "not served").unwrap();
+
+        let (status, ct, body) = answer(&root, Method::GET, "/").await.unwrap();
+        assert_eq!((status, ct.as_str()), (StatusCode::OK, "text/html; charset=utf-8"));
+        assert!(body.starts_with(b"<!doctype html>"));
+        let (status, ct, _) = answer(&root, Method::GET, "/assets/app-1.js").await.unwrap();
+        assert_eq!((status, ct.as_str()), (StatusCode::OK, "text/javascript; charset=utf-8"));
+        let (_, _, config) = answer(&root, Method::GET, "/config.json").await.unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&config).unwrap()["auth"], "local");
+
+        // Path tricks never leave the assets folder; other paths are the API's.
+        for trick in ["/assets/../secret.txt", "/assets/%2e%2e/secret.txt", "/assets//etc/passwd", "/assets/missing.js"] {
+            let (status, _, _) = answer(&root, Method::GET, trick).await.unwrap();
+            assert_eq!(status, StatusCode::NOT_FOUND, "{trick}");
+        }
+        assert!(answer(&root, Method::GET, "/secret.txt").await.is_none());
+        assert!(answer(&root, Method::GET, "/inbox").await.is_none());
+        assert!(answer(&root, Method::POST, "/").await.is_none());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

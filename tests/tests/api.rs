@@ -828,3 +828,36 @@ async fn unknown_routes_and_methods_answer_problems() {
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+#[tokio::test]
+async fn role_6_staff_and_workgroup_lists_name_colleagues_for_staff_only() {
+    let (app, p) = setup().await;
+    let gone = app.add_staff(&p.id, &p.admin, "Gone", "nurse", json!({ "active": false })).await;
+    let (_, other_admin) = app.new_practice("Other Practice").await;
+
+    let staff = app.get(&p.nurse.token, "/staff").await;
+    assert_eq!(staff.status, StatusCode::OK, "{}", staff.body);
+    let items = staff.body["items"].as_array().unwrap();
+    let ids: Vec<&str> = items.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    for user in [&p.admin, &p.manager, &p.doctor, &p.doctor2, &p.nurse, &p.front_desk, &p.biller] {
+        assert!(ids.contains(&user.id.as_str()), "{} is listed", user.id);
+    }
+    assert!(!ids.contains(&gone.id.as_str()), "deactivated staff are not offered");
+    assert!(!ids.contains(&other_admin.id.as_str()), "another practice's staff are not listed");
+    let nurse = items.iter().find(|s| s["id"] == json!(p.nurse.id)).unwrap();
+    assert_eq!(nurse["firstName"], "Sam");
+    assert_eq!(nurse["role"], "nurse");
+    let mut keys: Vec<&String> = nurse.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["firstName", "id", "lastName", "role"], "no emails or phones in the list");
+
+    let groups = app.get(&p.front_desk.token, "/workgroups").await;
+    assert_eq!(groups.status, StatusCode::OK, "{}", groups.body);
+    let billing = groups.body["items"].as_array().unwrap().iter().find(|g| g["name"] == "Billing").unwrap();
+    assert_eq!(billing["id"], json!(p.billing_id));
+    assert_eq!(billing["memberIds"], json!([p.biller.id]));
+
+    for path in ["/staff", "/workgroups"] {
+        assert_problem(&app.get(&p.jane.token, path).await, StatusCode::FORBIDDEN);
+    }
+}
