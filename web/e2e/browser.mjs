@@ -35,7 +35,7 @@ export async function launch() {
 export async function newPage(browser, viewport = DESKTOP) {
   const context = await browser.newContext({ viewport, acceptDownloads: true, bypassCSP: true, isMobile: viewport === PHONE, hasTouch: viewport === PHONE });
   const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000);
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => {

@@ -4,6 +4,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { BASE_URL, eventually, launch, newPage, shot, signIn, unique } from "./browser.mjs";
 
+// A 1×1 PNG: the upload check compares the declared type with the bytes (ATT-2).
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+
 let browser;
 before(async () => (browser = await launch()));
 after(async () => browser?.close());
@@ -25,6 +28,9 @@ test("a patient writes to the practice and the provider receives it", async () =
   const subject = unique("Question about my dose");
   await patient.getByLabel("Subject").fill(subject);
   await patient.getByLabel("Message", { exact: true }).fill("Should I take the new pill with food?");
+  // Patients may attach files where the thread allows it (ATT-5): a new message does.
+  await patient.getByLabel("Attach files").setInputFiles({ name: "pill.png", mimeType: "image/png", buffer: PNG });
+  await patient.locator(".upload .upload-state", { hasText: "Uploaded" }).waitFor();
   await shot(patient, "portal-compose");
   await patient.getByRole("button", { name: "Send" }).click();
   await patient.locator(".thread h2", { hasText: subject }).waitFor();
@@ -39,7 +45,8 @@ test("a patient writes to the practice and the provider receives it", async () =
   await eventually(async () => (await doctor.locator("a.row").count()) === 1, "the search to narrow the list to one row");
   assert.match(await row.textContent(), /Jane Smith/);
   await row.click();
-  await doctor.locator(".message", { hasText: "Should I take the new pill with food?" }).waitFor();
+  const first = doctor.locator(".message", { hasText: "Should I take the new pill with food?" });
+  await first.locator("button.attachment", { hasText: "pill.png" }).waitFor();
   await doctor.getByLabel("Reply", { exact: true }).fill("Yes, with breakfast.");
   await doctor.getByRole("button", { name: "Send" }).click();
   await doctor.locator(".message", { hasText: "Yes, with breakfast." }).waitFor();

@@ -120,3 +120,54 @@ test("compose to a patient with an attachment: progress, send, download", async 
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test("thread actions: archive and restore, mark unread, close and reopen, forward", async () => {
+  const subject = unique("Follow-up visit");
+  const doctor = await apiAs("maple:physician");
+  const jane = (await apiAs("maple:patient_jane")).user;
+  const created = await doctor.call("POST", "/conversations", { kind: "patient", patientId: jane.id, subject, body: "How did the new dose go?" });
+  // Her answer is an incoming message, which is what "Mark unread" can mark.
+  const patient = await apiAs("maple:patient_jane");
+  await patient.call("POST", `/conversations/${created.conversation.id}/messages`, { body: "Much better, thanks." });
+
+  const page = await newPage(browser);
+  await signIn(page, "maple:physician");
+  const row = page.locator("a.row", { hasText: subject });
+  await row.click();
+  await page.locator(".thread h2", { hasText: subject }).waitFor();
+
+  // Archive: it leaves the inbox and is in the Archived tab; Unarchive brings it back.
+  await page.getByRole("button", { name: "Archive", exact: true }).click();
+  await row.waitFor({ state: "detached" });
+  await page.locator('[data-tab="archived"]').click();
+  await row.waitFor();
+  await page.getByRole("button", { name: "Unarchive" }).click();
+  await row.waitFor({ state: "detached" });
+  await page.locator('[data-tab="all"]').click();
+  await row.waitFor();
+
+  // Mark unread: back to the list with the row's badge on.
+  const before = await badgeCount(page);
+  await page.getByRole("button", { name: "Mark unread" }).click();
+  await page.locator(".empty-thread").waitFor();
+  await row.locator(".badge").waitFor();
+  await eventually(async () => (await badgeCount(page)) > before, "the badge to count it again");
+
+  // Close and reopen (REPLY-3).
+  await row.click();
+  await page.getByRole("button", { name: "Close" }).click();
+  await page.locator(".thread-meta .pill.closed").waitFor();
+  await page.getByRole("button", { name: "Reopen" }).click();
+  await page.locator(".thread-meta .pill.closed").waitFor({ state: "detached" });
+
+  // Forward to the nurse (ASSIGN-3): a new team conversation with a copy.
+  await page.getByRole("button", { name: "Forward" }).click();
+  const dialog = page.locator("dialog[open]");
+  await dialog.getByLabel(/Sam Rivera/).check();
+  await dialog.getByLabel("Comment (optional)").fill("FYI");
+  await dialog.getByRole("button", { name: "Forward" }).click();
+  await page.locator(".thread-meta .pill", { hasText: "Team" }).waitFor();
+  await page.locator(".message", { hasText: "How did the new dose go?" }).waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

@@ -21,6 +21,8 @@ export class ThreadView {
   private messages: Message[] = [];
   private item?: InboxItem;
   private readonly staff: boolean;
+  /** Why the last action was refused: visible, and read out (role=alert). */
+  private readonly problem = h("p", { class: "error", role: "alert" });
 
   constructor(
     private readonly ctx: AppContext,
@@ -66,6 +68,7 @@ export class ThreadView {
         heading,
         this.meta(c),
         this.staff ? this.actions(c) : null,
+        this.problem,
       ),
       h("ol", { class: "messages", "aria-label": "Messages" }, this.messages.map((m) => this.messageView(m))),
       this.replyBox(c),
@@ -137,6 +140,7 @@ export class ThreadView {
   }
 
   private async setState(change: { starred?: boolean; archived?: boolean; unread?: boolean }): Promise<void> {
+    this.problem.textContent = "";
     try {
       const item = await this.ctx.api.request<InboxItem>("PUT", `/conversations/${this.conversationId}/state`, change);
       this.item = item;
@@ -150,11 +154,12 @@ export class ThreadView {
       this.ctx.announce(change.starred !== undefined ? (item.starred ? "Starred" : "Star removed") : item.archived ? "Archived" : "Moved back to the inbox");
       this.render();
     } catch (e) {
-      this.ctx.announce(errorText(e));
+      this.problem.textContent = errorText(e);
     }
   }
 
   private async transition(action: "close" | "reopen"): Promise<void> {
+    this.problem.textContent = "";
     try {
       const { conversation } = await this.ctx.api.request<{ conversation: Conversation }>("POST", `/conversations/${this.conversationId}/${action}`, {});
       this.conversation = { ...this.conversation!, ...conversation };
@@ -162,7 +167,7 @@ export class ThreadView {
       this.ctx.announce(action === "close" ? "Conversation closed" : "Conversation reopened");
       this.render();
     } catch (e) {
-      this.ctx.announce(errorText(e));
+      this.problem.textContent = errorText(e);
     }
   }
 
@@ -272,7 +277,7 @@ export class ThreadView {
     try {
       staff = await this.ctx.staff();
     } catch (e) {
-      this.ctx.announce(errorText(e));
+      this.problem.textContent = errorText(e);
       return;
     }
     const current = new Set(this.conversation!.assignees.filter((a) => a.type === "staff").map((a) => a.id));
@@ -303,7 +308,7 @@ export class ThreadView {
     try {
       staff = await this.ctx.staff();
     } catch (e) {
-      this.ctx.announce(errorText(e));
+      this.problem.textContent = errorText(e);
       return;
     }
     const me = this.ctx.session.user.id;
