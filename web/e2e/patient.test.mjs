@@ -59,7 +59,21 @@ test("a patient writes to the practice and the provider receives it", async () =
   await eventually(async () => (await mine.locator(".badge").count()) === 1, "the unread badge on the patient's row");
   await mine.click();
   await patient.locator(".message", { hasText: "Yes, with breakfast." }).waitFor();
+  // She replies in the thread; the provider's reply then closes it to answers.
+  await patient.getByLabel("Your reply").fill("Thank you!");
+  await patient.getByRole("button", { name: "Send" }).click();
+  await patient.locator(".message", { hasText: "Thank you!" }).waitFor();
   await shot(patient, "portal-thread");
+  await doctor.reload();
+  await doctor.locator(".message", { hasText: "Thank you!" }).waitFor();
+  await doctor.getByLabel("Reply", { exact: true }).fill("You're welcome. No need to answer this one.");
+  await doctor.getByLabel("Patient may respond").uncheck();
+  await doctor.getByRole("button", { name: "Send" }).click();
+  await doctor.locator(".message", { hasText: "No need to answer" }).waitFor();
+  await patient.reload();
+  await patient.locator(".message", { hasText: "No need to answer" }).waitFor();
+  await patient.locator(".notice", { hasText: "does not accept replies" }).waitFor();
+  assert.equal(await patient.getByLabel("Your reply").count(), 0, "no reply box where the thread does not allow one");
   assert.deepEqual(patient.errors, []);
   assert.deepEqual(doctor.errors, []);
   await patient.context().close();

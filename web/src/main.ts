@@ -106,6 +106,10 @@ function route(): void {
     const built = shell(session);
     ctx = built.context;
   }
+  for (const link of document.querySelectorAll<HTMLAnchorElement>("header nav a")) {
+    if (link.hash === `#/${path.join("/")}` || (link.hash === `#/${kind}` && path.length <= 2 && path[1] !== "compose")) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
   if (current && current.kind === kind && current.view.update?.(path.slice(1))) return;
   current?.view.dispose();
   const main = document.getElementById("main")!;
