@@ -51,6 +51,13 @@ fi
 echo "== make dev path: web app, local gateway binary, demo seed"
 "$PY" infra/web.py
 cargo build -p local-gateway --locked
+# Fresh resources of its own, as `make dev` has: moto copies a table on every transaction, so
+# the tables the cargo tests filled would make every write of this part slow.
+"$PY" infra/local_stack.py create --port "$moto_port" --prefix "carethread-dev-$$" --env-file "$state/env-dev"
+set -a
+# shellcheck disable=SC1091
+. "$state/env-dev"
+set +a
 gateway_port=$(free_port)
 RUST_LOG=info GATEWAY_ADDR="127.0.0.1:$gateway_port" LOCAL_SEED_FILE="$state/seed.json" WEB_ROOT=web/dist \
   "${CARGO_TARGET_DIR:-target}/debug/local-gateway" >"$state/gateway.log" 2>&1 &

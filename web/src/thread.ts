@@ -272,14 +272,19 @@ export class ThreadView {
     return form;
   }
 
-  private async assignDialog(): Promise<void> {
-    let staff: StaffMember[];
+  /** The practice's staff for a dialog, or null (and the reason shown) when unavailable. */
+  private async colleagues(): Promise<StaffMember[] | null> {
     try {
-      staff = await this.ctx.staff();
+      return await this.ctx.staff();
     } catch (e) {
       this.problem.textContent = errorText(e);
-      return;
+      return null;
     }
+  }
+
+  private async assignDialog(): Promise<void> {
+    const staff = await this.colleagues();
+    if (!staff) return;
     const current = new Set(this.conversation!.assignees.filter((a) => a.type === "staff").map((a) => a.id));
     const boxes = staff.map((s) => checkbox(`${s.firstName} ${s.lastName} (${roleName(s.role)})`, current.has(s.id), s.id));
     const comment = h("textarea", { id: uid("assign-comment"), rows: 2, maxlength: 2000 });
@@ -304,13 +309,8 @@ export class ThreadView {
   }
 
   private async forwardDialog(): Promise<void> {
-    let staff: StaffMember[];
-    try {
-      staff = await this.ctx.staff();
-    } catch (e) {
-      this.problem.textContent = errorText(e);
-      return;
-    }
+    const staff = await this.colleagues();
+    if (!staff) return;
     const me = this.ctx.session.user.id;
     const messageBoxes = this.messages.map((m) => checkbox(`${m.sender.displayName}: ${m.body.slice(0, 60)}`, true, m.id));
     const staffBoxes = staff.filter((s) => s.id !== me).map((s) => checkbox(`${s.firstName} ${s.lastName} (${roleName(s.role)})`, false, s.id));

@@ -364,15 +364,21 @@ pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: 
     Ok(json!({ "items": items }))
 }
 
-/// GET /staff (staff): the practice's active staff, to address team messages and choose
-/// assignees. Staff names and roles are not PHI; emails and phones stay out of the list.
-pub async fn list_staff(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
+/// The caller's practice directory, for an active staff caller (patients: 403).
+async fn directory_for_staff(app: &App, ctx: &RequestCtx, refusal: &str) -> Result<crate::store::Directory> {
     let caller = &ctx.caller;
     if !caller.is_staff() {
-        return Err(Error::Forbidden("the staff directory is for staff".into()));
+        return Err(Error::Forbidden(refusal.into()));
     }
     let dir = app.store.directory(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
     active_staff(&dir, caller)?;
+    Ok(dir)
+}
+
+/// GET /staff (staff): the practice's active staff, to address team messages and choose
+/// assignees. Staff names and roles are not PHI; emails and phones stay out of the list.
+pub async fn list_staff(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
+    let dir = directory_for_staff(app, ctx, "the staff directory is for staff").await?;
     let mut staff: Vec<&crate::records::StaffItem> = dir.staff.iter().filter(|s| s.active).collect();
     staff.sort_by(|a, b| (&a.last_name, &a.first_name).cmp(&(&b.last_name, &b.first_name)));
     let items: Vec<serde_json::Value> = staff
@@ -384,12 +390,7 @@ pub async fn list_staff(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value
 
 /// GET /workgroups (staff, ROLE-6): the practice's workgroups with their members.
 pub async fn list_workgroups(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
-    let caller = &ctx.caller;
-    if !caller.is_staff() {
-        return Err(Error::Forbidden("the workgroup list is for staff".into()));
-    }
-    let dir = app.store.directory(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
-    active_staff(&dir, caller)?;
+    let dir = directory_for_staff(app, ctx, "the workgroup list is for staff").await?;
     let mut groups: Vec<&WorkgroupItem> = dir.workgroups.iter().collect();
     groups.sort_by(|a, b| a.name.cmp(&b.name));
     let items: Vec<serde_json::Value> =
