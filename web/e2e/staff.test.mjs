@@ -171,3 +171,28 @@ test("thread actions: archive and restore, mark unread, close and reopen, forwar
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test("team message: the practice manager writes to the nurse, who finds it in the Team tab", async () => {
+  const page = await newPage(browser);
+  await signIn(page, "maple:practice_manager");
+  await page.getByRole("link", { name: "Compose" }).click();
+  await page.getByLabel("Team").check();
+  await page.getByLabel(/Sam Rivera/).check();
+  const subject = unique("Rota change");
+  await page.getByLabel("Subject").fill(subject);
+  await page.getByLabel("Message", { exact: true }).fill("Can you cover Thursday afternoon?");
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.locator(".thread h2", { hasText: subject }).waitFor();
+  await page.context().close();
+
+  const nurse = await newPage(browser);
+  await signIn(nurse, "maple:nurse");
+  await nurse.locator('[data-tab="team"]').click();
+  const row = nurse.locator("a.row", { hasText: subject });
+  await row.waitFor();
+  assert.match(await row.textContent(), /Team/);
+  await nurse.locator('[data-tab="patient"]').click();
+  await row.waitFor({ state: "detached" });
+  assert.deepEqual(nurse.errors, []);
+  await nurse.context().close();
+});

@@ -37,8 +37,9 @@ async function boot(): Promise<void> {
   route();
 }
 
-function signOut(): void {
+function signOut(notice?: string): void {
   clearSession();
+  if (notice) sessionStorage.setItem("carethread.notice", notice);
   ctx = null;
   window.clearInterval(poller);
   location.hash = "#/signin";
@@ -46,7 +47,9 @@ function signOut(): void {
 
 function shell(session: Session): { main: HTMLElement; context: AppContext } {
   const announcer = h("div", { class: "sr-only", role: "status", "aria-live": "polite", id: "announcer" });
-  const api = new Api(config.apiBaseUrl, () => session.token, signOut);
+  const api = new Api(config.apiBaseUrl, () => session.token, () =>
+    signOut("Your session has ended or your account is not active. Please sign in again."),
+  );
   const context = new AppContext(api, session, config, announcer);
   const staff = isStaff(session.user);
   const badge = h("span", { class: "badge", hidden: true, "data-testid": "nav-unread" });
@@ -67,7 +70,7 @@ function shell(session: Session): { main: HTMLElement; context: AppContext } {
       { class: "who" },
       h("span", { class: "who-name" }, session.user.name),
       h("span", { class: "who-role" }, roleLabel(session.user.role)),
-      h("button", { type: "button", class: "secondary", onclick: signOut }, "Sign out"),
+      h("button", { type: "button", class: "secondary", onclick: () => signOut() }, "Sign out"),
     ),
   );
   context.onStats((stats: Stats) => {

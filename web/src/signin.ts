@@ -34,10 +34,13 @@ export class SignIn implements View {
 
   private async render(): Promise<void> {
     const status = h("p", { role: "status", class: "muted" }, "Loading…");
+    const notice = sessionStorage.getItem("carethread.notice");
+    sessionStorage.removeItem("carethread.notice");
     const main = h(
       "main",
       { id: "main", class: "signin", tabindex: "-1" },
       h("h1", null, "Sign in to Carethread"),
+      notice ? h("p", { class: "notice", role: "alert" }, notice) : null,
       status,
     );
     replace(this.root, main);
