@@ -64,7 +64,14 @@ export class StaffInbox implements View {
     search.addEventListener(
       "input",
       debounce(() => {
-        this.q = search.value.trim();
+        const q = search.value.trim();
+        // The search index needs 2 characters (INBOX-3); one alone would only be refused.
+        if (q.length === 1) {
+          this.listStatus.textContent = "Type at least 2 letters to search.";
+          return;
+        }
+        if (q === this.q) return;
+        this.q = q;
         void this.load();
       }, 250),
     );
