@@ -81,7 +81,11 @@ function shell(session: Session): { main: HTMLElement; context: AppContext } {
   });
   replace(root, header, main, announcer);
   window.clearInterval(poller);
-  poller = window.setInterval(() => void context.refreshStats(), BADGE_POLL_MS);
+  // A hidden tab does not poll (it catches up when shown): the badge costs API calls only
+  // while someone can see it.
+  poller = window.setInterval(() => {
+    if (document.visibilityState === "visible") void context.refreshStats();
+  }, BADGE_POLL_MS);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") void context.refreshStats();
   });
