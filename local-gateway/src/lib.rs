@@ -116,7 +116,7 @@ async fn dispatch(State(gw): State<Shared>, method: Method, uri: Uri, headers: H
     if let Some(local) = path.strip_prefix("/_local/") {
         return local_route(&gw, &method, local, &body).await;
     }
-    if let Some(page) = web::serve(&method, &path).await {
+    if let Some(page) = web::serve(&method, &path, &headers).await {
         return page;
     }
     let (route, params) = match routes::find(method.as_str(), &path) {

@@ -1,9 +1,11 @@
 //! The web app (issue 9), served at `/` as CloudFront serves it from the bucket in AWS:
 //! the files of `web/dist` (WEB_ROOT), and a `config.json` that tells the app it signs in
 //! through the local token route. Only `/`, `/config.json` and files under `/assets/` are
-//! served, so no page can shadow an API route; the app routes with the URL's hash.
+//! served, so no page can shadow an API route; the app routes with the URL's hash. The page
+//! at `/` is for browsers (Accept: text/html): an API client there gets the API's 404, as
+//! from API Gateway, whose domain has no web app.
 
-use axum::http::{Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use std::path::{Component, Path, PathBuf};
@@ -27,16 +29,20 @@ fn content_type(path: &Path) -> &'static str {
 }
 
 /// The page or asset for this request, or None when the path is not the web app's.
-pub async fn serve(method: &Method, path: &str) -> Option<Response> {
-    serve_from(&web_root(), method, path).await
+pub async fn serve(method: &Method, path: &str, headers: &HeaderMap) -> Option<Response> {
+    let wants_page = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    serve_from(&web_root(), method, path, wants_page).await
 }
 
-async fn serve_from(root: &Path, method: &Method, path: &str) -> Option<Response> {
+async fn serve_from(root: &Path, method: &Method, path: &str, wants_page: bool) -> Option<Response> {
     if method != Method::GET && method != Method::HEAD {
         return None;
     }
     let relative = match path {
-        "/" | "/index.html" => "index.html",
+        "/" | "/index.html" if wants_page => "index.html",
         "/config.json" => return Some(local_config()),
         p if p.starts_with("/assets/") => &p[1..],
         _ => return None,
@@ -129,7 +135,7 @@ mod tests {
     use super::*;
 
     async fn answer(root: &Path, method: Method, path: &str) -> Option<(StatusCode, String, Vec<u8>)> {
-        let res = serve_from(root, &method, path).await?;
+        let res = serve_from(root, &method, path, true).await?;
         let status = res.status();
         let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
         let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec();
@@ -160,6 +166,8 @@ mod tests {
         assert!(answer(&root, Method::GET, "/secret.txt").await.is_none());
         assert!(answer(&root, Method::GET, "/inbox").await.is_none());
         assert!(answer(&root, Method::POST, "/").await.is_none());
+        // An API client (no Accept: text/html) at `/` gets the API's answer, not the page.
+        assert!(serve_from(&root, &Method::GET, "/", false).await.is_none());
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
