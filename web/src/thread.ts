@@ -90,8 +90,9 @@ export class ThreadView {
 
   private meta(c: Conversation): HTMLElement {
     const parts: Child[] = [];
-    if (c.patient) parts.push(h("span", { class: "meta-patient" }, `Patient: ${c.patient.firstName} ${c.patient.lastName}`));
-    parts.push(h("span", { class: "pill" }, kindLabel(c.kind)));
+    // A patient knows whose thread it is: the patient line and the kind are for staff.
+    if (c.patient && this.staff) parts.push(h("span", { class: "meta-patient" }, `Patient: ${c.patient.firstName} ${c.patient.lastName}`));
+    if (this.staff) parts.push(h("span", { class: "pill" }, kindLabel(c.kind)));
     if (c.status === "closed") parts.push(h("span", { class: "pill closed" }, "Closed"));
     if (c.context) parts.push(h("span", null, `About: ${c.context.label}`));
     const assigned = h("span", { class: "meta-assignees" });
