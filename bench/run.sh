@@ -1,13 +1,69 @@
 #!/usr/bin/env bash
-# `make bench`: a release build of the benchmark, against a fresh local AWS stack of its own.
-# It prints the report and writes bench/results.json; it asserts nothing about time.
+# `make bench` (issue 8): builds what it measures, then runs the benchmark against a fresh
+# local AWS stack of its own. It prints the report and writes bench/results.json; it asserts
+# nothing about time. Everything it needs it installs itself (a fresh machine has only Rust,
+# Python and what `make` put in .venv):
+#   - cargo-lambda and zig (PyPI wheels, bench/requirements.txt) into .venv;
+#   - the aarch64 standard library (rustup target add).
+# Knobs (environment): BENCH_REQUESTS (per operation, default 200), BENCH_COLD_STARTS (20),
+# BENCH_RSS_INVOCATIONS (50), BENCH_LOAD_CLIENTS (50), BENCH_LOAD_SECONDS (60, 0 skips),
+# BENCH_COLDSTART=0 (skip cold starts), BENCH_SKIP_PACKAGES=1 (reuse target/lambda),
+# BENCH_JITTER_COMPARE=1 (also build compose, list-inbox and hello world with
+# AWS_LC_SYS_NO_JITTER_ENTROPY=1 in target/bench-nojitter and compare their cold starts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 state=.local/bench
 mkdir -p "$state"
+export PATH="$PWD/.venv/bin:$PATH"
+
+"$PY" -m pip install --quiet -r bench/requirements.txt
+if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+  rustup target add aarch64-unknown-linux-gnu
+fi
+
+functions=()
+for d in functions/*/; do
+  functions+=(-p "$(basename "$d")")
+done
+
+# The packages as they are deployed: arm64, zipped (target/lambda/<function>/bootstrap.zip).
+start=$(date +%s)
+if [ "${BENCH_SKIP_PACKAGES:-0}" != 1 ]; then
+  cargo lambda build --release --arm64 --output-format zip --locked "${functions[@]}"
+fi
+arm_seconds=$(($(date +%s) - start))
+
+# The x86_64 binaries of the cold-start runs, the hello world and the benchmark itself, in one
+# cargo invocation (one dependency build; features unified with the benchmark's, which only
+# adds hyper's unused server side to the functions).
+start=$(date +%s)
+cargo build --release --locked "${functions[@]}" -p carethread-bench
+x86_seconds=$(($(date +%s) - start))
+
+if [ "${BENCH_JITTER_COMPARE:-0}" = 1 ]; then
+  AWS_LC_SYS_NO_JITTER_ENTROPY=1 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/bench-nojitter" \
+    cargo build --release --locked -p compose -p list-inbox -p carethread-bench --bin compose --bin list-inbox --bin bench-hello
+  export BENCH_NOJITTER_BIN_DIR="${CARGO_TARGET_DIR:-target}/bench-nojitter/release"
+fi
+
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 trap '"$PY" infra/local_stack.py stop --state-dir "$state" >/dev/null || true' EXIT
+# moto with the benchmark's cheaper transaction rollback (bench/moto_server.py); local_stack
+# finds it answering, and stops it by its pid file like its own.
+setsid "$PY" bench/moto_server.py -H 127.0.0.1 -p "$port" </dev/null >>"$state/moto.log" 2>&1 &
+echo $! >"$state/moto.pid"
+"$PY" -c '
+import sys, time, urllib.request
+for _ in range(240):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/moto-api/", timeout=2)
+        break
+    except OSError:
+        time.sleep(0.25)
+else:
+    sys.exit("bench: moto did not answer within 60 s; see .local/bench/moto.log")
+' "$port"
 "$PY" infra/local_stack.py start --port "$port" --state-dir "$state"
 "$PY" infra/local_stack.py create --port "$port" --prefix "carethread-bench-$$" --env-file "$state/env"
 set -a
@@ -15,5 +71,7 @@ set -a
 . "$state/env"
 set +a
 export LOCAL_JWT_SECRET=bench-secret RUST_LOG=${RUST_LOG:-error}
-cargo build --release --locked -p carethread-bench
-"${CARGO_TARGET_DIR:-target}/release/carethread-bench"
+target=${CARGO_TARGET_DIR:-target}
+export BENCH_ARM_BUILD_SECONDS=$arm_seconds BENCH_X86_BUILD_SECONDS=$x86_seconds
+export BENCH_LAMBDA_DIR=$target/lambda BENCH_BIN_DIR=$target/release
+"$target/release/carethread-bench"

@@ -1,19 +1,35 @@
-//! `make bench` (issue 8, in part): per operation, the AWS calls by service and operation (the
-//! SDK's counting interceptor), KMS calls per 1,000 messages written and per 1,000 inbox pages
-//! read on a warm function, and the CPU time of our process per request; then a monthly cost
-//! model of the reference practice from those counts. A benchmark: it prints and records, it
-//! asserts nothing. Writes `bench/results.json`.
+//! `make bench` (issue 8): one report, every figure beside its target, raw results in
+//! `bench/results.json`. A benchmark: it prints and records, it asserts nothing about time.
+//!
+//! - Package size of every function: the zips `cargo lambda build --release --arm64` made
+//!   (bench/run.sh builds them first).
+//! - Cold start and peak RSS of every function: the x86_64 release binaries against the
+//!   benchmark's own Lambda runtime API ([`coldstart`]), beside a hello-world
+//!   `lambda_runtime` binary of the same profile and a Python 3.11 function importing boto3.
+//! - Per operation: the AWS calls by service and operation (the SDK's counting interceptor),
+//!   the DynamoDB capacity units ([`capacity`]), and the CPU time of our process per request.
+//! - KMS calls per 1,000 messages written and per 1,000 inbox pages read on a warm function.
+//! - A load run ([`load`]): concurrent clients for a bounded time, errors and lost messages.
+//! - A monthly cost model of the reference practice from the counted calls and units.
 //!
 //! CPU per request: getrusage of this process (the emulator is another process) around each
 //! request, minus the median of the same measure for a request that does nothing
 //! (`/_local/health`: HTTP client and server overhead), so what remains is the function's
 //! own work: authorizer claims, event parsing, the handler, crypto and SDK (de)serialization.
 
+mod capacity;
+mod coldstart;
+mod load;
+
+use carethread_core::app::Config;
+use carethread_core::App;
 use carethread_tests::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-fn cpu_micros() -> i64 {
+pub(crate) fn cpu_micros() -> i64 {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
     let usage = unsafe {
@@ -29,11 +45,17 @@ fn median(mut v: Vec<i64>) -> i64 {
     v.get(v.len() / 2).copied().unwrap_or(0)
 }
 
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 struct Op {
     name: &'static str,
+    function: &'static str,
     method: &'static str,
     path: String,
     body: Option<Value>,
+    user: User,
     target: &'static str,
 }
 
@@ -42,15 +64,27 @@ struct OpResult {
     name: &'static str,
     requests: usize,
     calls_per_request: BTreeMap<String, f64>,
+    /// S3 requests that went out (the call counter also counts presigned operations).
+    s3_requests_sent_per_request: f64,
     cpu_us_median: i64,
+    cpu_us_p90: i64,
+    read_units_per_request: f64,
+    write_units_per_request: f64,
     target: &'static str,
 }
 
-async fn measure(app: &TestApp, token: &str, op: &Op, n: usize, baseline: i64) -> OpResult {
+/// Requests whose capacity units are measured (each updated item is read back afterwards,
+/// so this pass is separate from the timed one).
+const CAPACITY_REQUESTS: usize = 5;
+
+async fn measure(bench: &Bench, op: &Op, n: usize, baseline: i64) -> OpResult {
+    let app = &bench.app;
+    let token = op.user.token.as_str();
     for _ in 0..3 {
         app.send(op.method, &op.path, Some(token), op.body.as_ref(), &[]).await;
     }
     let before = app.app().calls.snapshot();
+    let s3_before = bench.s3_sent.0.load(std::sync::atomic::Ordering::Relaxed);
     let mut cpu = Vec::with_capacity(n);
     for _ in 0..n {
         let start = cpu_micros();
@@ -59,25 +93,97 @@ async fn measure(app: &TestApp, token: &str, op: &Op, n: usize, baseline: i64) -
         assert!(res.status.is_success(), "{}: {} {}", op.name, res.status, res.body);
     }
     let calls = app.app().calls.since(&before).into_iter().map(|(k, v)| (k, v as f64 / n as f64)).collect();
+    let s3_sent = (bench.s3_sent.0.load(std::sync::atomic::Ordering::Relaxed) - s3_before) as f64 / n as f64;
+    let (mut rru, mut wru) = (0.0, 0.0);
+    bench.probe.settle(&app.dynamodb).await;
+    for _ in 0..CAPACITY_REQUESTS {
+        bench.probe.enable(true);
+        let res = app.send(op.method, &op.path, Some(token), op.body.as_ref(), &[]).await;
+        bench.probe.enable(false);
+        assert!(res.status.is_success(), "{}: {} {}", op.name, res.status, res.body);
+        let (r, w) = bench.probe.settle(&app.dynamodb).await;
+        rru += r;
+        wru += w;
+    }
+    cpu.sort_unstable();
     OpResult {
         name: op.name,
         requests: n,
         calls_per_request: calls,
-        cpu_us_median: median(cpu).max(0),
+        s3_requests_sent_per_request: s3_sent,
+        cpu_us_median: median(cpu.clone()).max(0),
+        cpu_us_p90: cpu.get(n * 9 / 10).copied().unwrap_or(0).max(0),
+        read_units_per_request: rru / CAPACITY_REQUESTS as f64,
+        write_units_per_request: wru / CAPACITY_REQUESTS as f64,
         target: op.target,
     }
 }
 
-#[tokio::main]
+/// The local gateway in-process, as the black-box tests run it, except that its DynamoDB
+/// client also carries the capacity probe, and it uses the stack's table itself.
+struct Bench {
+    app: Arc<TestApp>,
+    probe: capacity::CapacityProbe,
+    /// S3 requests actually sent (not presigned).
+    s3_sent: capacity::SentCounter,
+    config: Config,
+}
+
+async fn spawn_bench() -> Bench {
+    // The gateway's and the handlers' logs (RUST_LOG, `error` from run.sh) go to stderr.
+    let _ = lambda_http::tracing::subscriber::fmt()
+        .with_env_filter(lambda_http::tracing::subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("run through `make bench`: AWS_ENDPOINT_URL is not set");
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "the benchmark talks only to 127.0.0.1");
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = Config::from_env().expect("config from env");
+    let mut app = App::new(&sdk, config.clone());
+    let probe = capacity::CapacityProbe::default();
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(app.calls.clone()).interceptor(probe.clone()).build(),
+    );
+    app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());
+    let s3_sent = capacity::SentCounter::default();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk).interceptor(app.calls.clone()).interceptor(s3_sent.clone()).build(),
+    );
+    app.blobs = carethread_core::blobs::Blobs::new(s3, config.bucket_name.clone());
+    let secret = std::env::var("LOCAL_JWT_SECRET").unwrap_or_else(|_| "bench-secret".into());
+    let gateway = local_gateway::Gateway::new(app, secret.into_bytes());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = gateway.clone();
+    tokio::spawn(async move {
+        let _ = local_gateway::serve(listener, served).await;
+    });
+    let app = TestApp {
+        pump: None,
+        topic_arn: config.topic_arn.clone(),
+        endpoint,
+        base,
+        http: reqwest::Client::new(),
+        gateway,
+        dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+        s3: aws_sdk_s3::Client::new(&sdk),
+        table: config.table_name.clone(),
+        bucket: config.bucket_name.clone(),
+    };
+    Bench { app: Arc::new(app), probe, s3_sent, config }
+}
+
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let n: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
-    let app = TestApp::spawn().await;
+    let n = env_usize("BENCH_REQUESTS", 200);
+    let bench = spawn_bench().await;
+    let app = bench.app.clone();
     let p = app.demo_practice().await;
-    let doc = p.doctor.token.clone();
+    let doc = p.doctor.clone();
 
     // Baseline: a request that reaches no function.
     let mut idle = Vec::new();
-    for _ in 0..n {
+    for _ in 0..n.max(100) {
         let start = cpu_micros();
         app.http.get(format!("{}/_local/health", app.base)).send().await.unwrap();
         idle.push(cpu_micros() - start);
@@ -87,14 +193,15 @@ async fn main() {
     // A conversation of 2 (the doctor and Jane) with 20 messages, and a team one of 20.
     let two = app
         .post(
-            &doc,
+            &doc.token,
             "/conversations",
             json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Bench", "body": "First" }),
         )
         .await;
     let two = two.body["conversation"]["id"].as_str().unwrap().to_string();
     for i in 0..19 {
-        app.post(&doc, &format!("/conversations/{two}/messages"), json!({ "body": format!("Message {i}") })).await;
+        app.post(&doc.token, &format!("/conversations/{two}/messages"), json!({ "body": format!("Message {i}") }))
+            .await;
     }
     let mut team = Vec::new();
     for i in 0..19 {
@@ -103,7 +210,7 @@ async fn main() {
     }
     let twenty = app
         .post(
-            &doc,
+            &doc.token,
             "/conversations",
             json!({ "kind": "team", "recipients": team, "subject": "Team of 20", "body": "Hello all" }),
         )
@@ -113,73 +220,86 @@ async fn main() {
     // Replies go to a conversation of their own, so the thread read keeps its 20 messages.
     let replies = app
         .post(
-            &doc,
+            &doc.token,
             "/conversations",
             json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Replies", "body": "First" }),
         )
         .await;
     let replies = replies.body["conversation"]["id"].as_str().unwrap().to_string();
 
-    let get = |name: &'static str, path: &str, target: &'static str| Op {
+    let get = |name: &'static str, function: &'static str, path: &str, target: &'static str| Op {
         name,
+        function,
         method: "GET",
         path: path.to_string(),
         body: None,
+        user: doc.clone(),
         target,
     };
+    let inbox_target = "1 Query + ≤1 BatchGetItem";
     let ops = vec![
         Op {
             name: "compose",
+            function: "compose",
             method: "POST",
             path: "/conversations".into(),
             body: Some(
                 json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Hello", "body": "A new message" }),
             ),
+            user: doc.clone(),
             target: "1 TransactWriteItems",
         },
         Op {
             name: "reply (2 participants)",
+            function: "reply",
             method: "POST",
             path: format!("/conversations/{replies}/messages"),
             body: Some(json!({ "body": "A reply" })),
+            user: doc.clone(),
             target: "1 TransactWriteItems",
         },
         Op {
             name: "reply (20 participants)",
+            function: "reply",
             method: "POST",
             path: format!("/conversations/{twenty}/messages"),
             body: Some(json!({ "body": "A reply to the team" })),
+            user: doc.clone(),
             target: "1 TransactWriteItems",
         },
-        get("list-inbox: all", "/inbox", "1 Query + ≤1 BatchGetItem"),
-        get("list-inbox: patient", "/inbox?tab=patient", "1 Query + ≤1 BatchGetItem"),
-        get("list-inbox: team", "/inbox?tab=team", "1 Query + ≤1 BatchGetItem"),
-        get("list-inbox: broadcasts", "/inbox?tab=broadcasts", "1 Query + ≤1 BatchGetItem"),
-        get("list-inbox: starred", "/inbox?tab=starred", "1 Query + ≤1 BatchGetItem"),
-        get("list-inbox: archived", "/inbox?tab=archived", "1 Query + ≤1 BatchGetItem"),
-        get("list-inbox: search", "/inbox?q=bench", "1 Query + ≤1 BatchGetItem"),
-        get("stats", "/inbox/stats", "-"),
-        get("get-conversation (20 messages)", &thread, "-"),
+        get("list-inbox: all", "list-inbox", "/inbox", inbox_target),
+        get("list-inbox: patient", "list-inbox", "/inbox?tab=patient", inbox_target),
+        get("list-inbox: team", "list-inbox", "/inbox?tab=team", inbox_target),
+        get("list-inbox: broadcasts", "list-inbox", "/inbox?tab=broadcasts", inbox_target),
+        get("list-inbox: starred", "list-inbox", "/inbox?tab=starred", inbox_target),
+        get("list-inbox: archived", "list-inbox", "/inbox?tab=archived", inbox_target),
+        get("list-inbox: search", "list-inbox", "/inbox?q=bench", inbox_target),
+        get("stats", "list-inbox", "/inbox/stats", "-"),
+        get("get-conversation (20 messages)", "get-conversation", &thread, "-"),
         Op {
             name: "assign",
+            function: "assign",
             method: "POST",
             path: format!("{thread}/assign"),
             body: Some(json!({ "assignees": [{ "type": "staff", "id": p.nurse.id }] })),
+            user: doc.clone(),
             target: "-",
         },
         Op {
             name: "attachment presign",
+            function: "attachment-presign",
             method: "POST",
             path: "/attachments".into(),
             body: Some(json!({ "fileName": "scan.pdf", "contentType": "application/pdf", "size": 48213 })),
+            user: doc.clone(),
             target: "0 S3 calls",
         },
-        get("directory lookup", "/patients?q=ja", "-"),
+        Op { user: p.front_desk.clone(), ..get("directory lookup", "directory", "/patients?q=ja", "-") },
     ];
     let mut results = Vec::new();
     for op in &ops {
-        let token = if op.name == "directory lookup" { &p.front_desk.token } else { &doc };
-        results.push(measure(&app, token, op, n, baseline).await);
+        eprintln!("measuring {} ({n} requests)", op.name);
+        results.push(measure(&bench, op, n, baseline).await);
     }
 
     // KMS per 1,000 messages written and per 1,000 inbox pages read, warm.
@@ -191,8 +311,41 @@ async fn main() {
     let pages: Vec<&OpResult> = results.iter().filter(|r| r.name.starts_with("list-inbox")).collect();
     let kms_per_1000_pages = pages.iter().map(|r| kms(r)).sum::<f64>() / pages.len() as f64 * 1000.0;
 
+    let packages = packages();
+
+    // Cold starts: the first request of each function is one of the operations above (or,
+    // for the functions the table does not cover, a cheap request of their own).
+    let cold = if env_usize("BENCH_COLDSTART", 1) == 1 {
+        let events = FunctionEvents { p: &p, two: &two, replies: &replies, ops: &ops };
+        Some(cold_starts(&bench, &events).await)
+    } else {
+        None
+    };
+
+    let load = if env_usize("BENCH_LOAD_SECONDS", 60) > 0 {
+        let clients = env_usize("BENCH_LOAD_CLIENTS", 50);
+        let seconds = env_usize("BENCH_LOAD_SECONDS", 60);
+        eprintln!("load run: {clients} clients for {seconds} s");
+        Some(
+            load::run(app.clone(), clients, std::time::Duration::from_secs(seconds as u64), baseline)
+            .await,
+        )
+    } else {
+        None
+    };
+
     let cost = cost_model(&results);
-    print_report(&results, baseline, kms_per_1000_messages, kms_per_1000_pages, &cost);
+    let report = Report {
+        results: &results,
+        baseline,
+        kms_msgs: kms_per_1000_messages,
+        kms_pages: kms_per_1000_pages,
+        cost: &cost,
+        packages: &packages,
+        cold: cold.as_ref(),
+        load: load.as_ref(),
+    };
+    report.print();
     let out = json!({
         "measuredAt": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap(),
         "machine": machine(),
@@ -201,9 +354,16 @@ async fn main() {
         "operations": results,
         "kmsPer1000Messages": kms_per_1000_messages,
         "kmsPer1000InboxPages": kms_per_1000_pages,
+        "packages": packages,
+        "buildSeconds": {
+            "arm64Packages": std::env::var("BENCH_ARM_BUILD_SECONDS").ok().and_then(|v| v.parse::<u64>().ok()),
+            "x86_64Binaries": std::env::var("BENCH_X86_BUILD_SECONDS").ok().and_then(|v| v.parse::<u64>().ok()),
+        },
+        "coldStarts": cold,
+        "load": load,
         "costModel": cost,
     });
-    std::fs::write("bench/results.json", serde_json::to_string_pretty(&out).unwrap()).unwrap();
+    std::fs::write("bench/results.json", serde_json::to_string_pretty(&out).unwrap() + "\n").unwrap();
     println!("\nwrote bench/results.json");
 }
 
@@ -218,6 +378,274 @@ fn machine() -> String {
         .unwrap_or_default();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     format!("{cpu}, {cores} cores")
+}
+
+/// Every function crate: functions/<name>, whose binary is <name>.
+fn function_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir("functions")
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[derive(serde::Serialize)]
+struct Package {
+    function: String,
+    zip_bytes: u64,
+    binary_bytes: u64,
+}
+
+/// The zips of `cargo lambda build --release --arm64 --output-format zip` (target/lambda).
+fn packages() -> Vec<Package> {
+    let dir = PathBuf::from(std::env::var("BENCH_LAMBDA_DIR").unwrap_or_else(|_| "target/lambda".into()));
+    function_names()
+        .into_iter()
+        .filter_map(|f| {
+            let zip = std::fs::metadata(dir.join(&f).join("bootstrap.zip")).ok()?;
+            Some(Package { binary_bytes: zip_entry_size(&dir.join(&f).join("bootstrap.zip")), zip_bytes: zip.len(), function: f })
+        })
+        .collect()
+}
+
+/// The uncompressed size of the zip's single entry, from its central directory.
+fn zip_entry_size(path: &Path) -> u64 {
+    let Ok(bytes) = std::fs::read(path) else { return 0 };
+    // End of central directory record: signature 0x06054b50, offset of the directory at +16.
+    let Some(eocd) = (0..bytes.len().saturating_sub(21)).rev().find(|&i| bytes[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])
+    else {
+        return 0;
+    };
+    let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap()) as u64;
+    let cd = u32_at(eocd + 16) as usize;
+    // Central directory file header: uncompressed size at +24.
+    if bytes.get(cd..cd + 4) != Some(&[0x50, 0x4b, 0x01, 0x02]) {
+        return 0;
+    }
+    u32_at(cd + 24)
+}
+
+struct FunctionEvents<'a> {
+    p: &'a DemoPractice,
+    two: &'a str,
+    replies: &'a str,
+    ops: &'a [Op],
+}
+
+static EVENT_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The payload-2.0 event API Gateway sends (the JWT authorizer's claims included).
+fn api_event(practice: &str, user: &User, method: &str, path_and_query: &str, body: Option<&Value>) -> Value {
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let (route, params) = carethread_core::routes::find(method, path).expect("a route of the table");
+    let route_key = format!("{} {}", route.method, route.path);
+    let mut claims = json!({
+        "sub": user.id, "custom:practice_id": practice, "custom:role": user.role,
+        "iss": local_gateway::ISSUER, "aud": local_gateway::AUDIENCE, "exp": "4102444800", "iat": "1700000000",
+    });
+    if user.role == "patient" {
+        claims["custom:patient_id"] = json!(user.id);
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let n = EVENT_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": { "content-type": "application/json", "host": "bench.execute-api.us-east-1.amazonaws.com", "user-agent": "carethread-bench" },
+        "requestContext": {
+            "accountId": "000000000000", "apiId": "bench", "domainName": "bench.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "bench",
+            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "carethread-bench" },
+            "requestId": format!("bench-{n}"),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": carethread_core::ids::format_time(now),
+            "timeEpoch": (now.unix_timestamp_nanos() / 1_000_000) as i64,
+            "authorizer": { "jwt": { "claims": claims, "scopes": null } },
+        },
+        "isBase64Encoded": false,
+    });
+    if !query.is_empty() {
+        let q: serde_json::Map<String, Value> =
+            query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), json!(v))).collect();
+        event["queryStringParameters"] = json!(q);
+    }
+    if !params.is_empty() {
+        let pp: serde_json::Map<String, Value> = params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        event["pathParameters"] = json!(pp);
+    }
+    if let Some(b) = body {
+        event["body"] = json!(b.to_string());
+    }
+    event
+}
+
+impl FunctionEvents<'_> {
+    /// The event a function is started with: an operation of the table where it has one,
+    /// else a cheap request of its own; an empty batch for the stream and SNS consumers; the
+    /// sample schedule event (events/) for the scheduled ones.
+    fn event(&self, function: &str) -> Value {
+        let p = self.p;
+        if let Some(op) = self.ops.iter().find(|o| o.function == function) {
+            return api_event(&p.id, &op.user, op.method, &op.path, op.body.as_ref());
+        }
+        let two = self.two;
+        let _ = self.replies;
+        match function {
+            "conversation-state" => api_event(
+                &p.id,
+                &p.doctor,
+                "PUT",
+                &format!("/conversations/{two}/state"),
+                Some(&json!({ "starred": true })),
+            ),
+            "drafts" => api_event(&p.id, &p.doctor, "GET", "/drafts", None),
+            "settings" => api_event(&p.id, &p.doctor, "GET", "/me/notifications", None),
+            "tasks" => api_event(&p.id, &p.doctor, "GET", "/tasks", None),
+            "saved-replies" => api_event(&p.id, &p.doctor, "GET", "/saved-replies", None),
+            "broadcasts" => api_event(
+                &p.id,
+                &p.manager,
+                "POST",
+                "/broadcasts",
+                Some(&json!({ "patientIds": [p.jane.id], "subject": "Clinic hours", "body": "We open at 9 tomorrow." })),
+            ),
+            "reports" => api_event(&p.id, &p.admin, "GET", "/reports/billing?from=2026-01-01&to=2026-12-31", None),
+            // A conversation that does not exist: a 404 after its lookup.
+            "delete" => api_event(&p.id, &p.admin, "DELETE", "/conversations/cnv_00000000000000000000000000", None),
+            "notifier" | "audit-chain" | "sms-inbound" => json!({ "Records": [] }),
+            other => std::fs::read_to_string(format!("events/{other}.json"))
+                .ok()
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_else(|| json!({})),
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ColdStarts {
+    starts: usize,
+    hello_rust: Option<coldstart::ColdStart>,
+    hello_python: Option<coldstart::ColdStart>,
+    functions: Vec<coldstart::ColdStart>,
+    /// The same functions and hello world built with `AWS_LC_SYS_NO_JITTER_ENTROPY=1`
+    /// (BENCH_NOJITTER_BIN_DIR), when run.sh built them.
+    no_jitter: Vec<coldstart::ColdStart>,
+    /// compose with its root certificates loaded differently (SSL_CERT_FILE).
+    cert_variants: Vec<coldstart::ColdStart>,
+    failures: Vec<String>,
+}
+
+async fn cold_starts(bench: &Bench, events: &FunctionEvents<'_>) -> ColdStarts {
+    let starts = env_usize("BENCH_COLD_STARTS", 20);
+    let rss_invocations = env_usize("BENCH_RSS_INVOCATIONS", 50);
+    let bin_dir = PathBuf::from(std::env::var("BENCH_BIN_DIR").unwrap_or_else(|_| "target/release".into()));
+    let log_dir = PathBuf::from(".local/bench/coldstart");
+    let _ = std::fs::create_dir_all(&log_dir);
+    let c = &bench.config;
+    let mut env: Vec<(String, String)> = vec![
+        ("TABLE_NAME".into(), c.table_name.clone()),
+        ("BUCKET_NAME".into(), c.bucket_name.clone()),
+        ("KMS_KEY_ID".into(), c.kms_key_id.clone()),
+        ("TOPIC_ARN".into(), c.topic_arn.clone()),
+        ("RUST_LOG".into(), "info".into()),
+    ];
+    // What Lambda puts in every function's environment, and the local stack's endpoint.
+    for k in ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+        if let Ok(v) = std::env::var(k) {
+            env.push((k.into(), v));
+        }
+    }
+    env.push(("AWS_DEFAULT_REGION".into(), std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into())));
+    env.push(("LANG".into(), "en_US.UTF-8".into()));
+    env.push(("TZ".into(), ":UTC".into()));
+    let program = |name: &str, path: PathBuf, args: Vec<String>| coldstart::Program {
+        name: name.to_string(),
+        path,
+        args,
+        env: env.clone(),
+        log: log_dir.join(format!("{name}.log")),
+    };
+    let mut out = ColdStarts {
+        starts,
+        hello_rust: None,
+        hello_python: None,
+        functions: Vec::new(),
+        no_jitter: Vec::new(),
+        cert_variants: Vec::new(),
+        failures: Vec::new(),
+    };
+    let hello_event = || json!({ "hello": "world" });
+    let hello = program("bench-hello", bin_dir.join("bench-hello"), vec![]);
+    eprintln!("cold starts: hello world (Rust)");
+    match coldstart::measure(&hello, starts, hello_event, vec![hello_event(); rss_invocations]).await {
+        Ok(r) => out.hello_rust = Some(r),
+        Err(e) => out.failures.push(e),
+    }
+    let python = std::env::var("BENCH_PYTHON").unwrap_or_else(|_| ".venv/bin/python".into());
+    let py = program("python-boto3", PathBuf::from(python), vec!["bench/python_hello.py".into()]);
+    eprintln!("cold starts: hello world (Python 3.11 + boto3)");
+    match coldstart::measure(&py, starts, hello_event, vec![hello_event(); rss_invocations]).await {
+        Ok(r) => out.hello_python = Some(r),
+        Err(e) => out.failures.push(e),
+    }
+    for f in function_names() {
+        let path = bin_dir.join(&f);
+        if !path.exists() {
+            out.failures.push(format!("{f}: no binary at {}", path.display()));
+            continue;
+        }
+        eprintln!("cold starts: {f}");
+        let prog = program(&f, path, vec![]);
+        let rss_events: Vec<Value> = (0..rss_invocations).map(|_| events.event(&f)).collect();
+        match coldstart::measure(&prog, starts, || events.event(&f), rss_events).await {
+            Ok(r) => out.functions.push(r),
+            Err(e) => out.failures.push(e),
+        }
+    }
+    // The native root certificates: the SDK's HTTPS client loads them when the clients are
+    // made. By default rustls-native-certs probes the platform (here the bundle file and every
+    // file of /etc/ssl/certs); SSL_CERT_FILE alone reads just the bundle; an empty file is
+    // what not loading them at all would cost.
+    let empty = log_dir.join("no-certs.pem");
+    let _ = std::fs::write(&empty, "");
+    let bundle = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    let mut variants = vec![("no native-certs scan", empty.display().to_string())];
+    if let Some(b) = bundle {
+        variants.insert(0, ("certs: bundle file only", b.to_string()));
+    }
+    if bin_dir.join("compose").exists() {
+        for (label, file) in variants {
+            eprintln!("cold starts: compose ({label})");
+            let mut prog = program(&format!("compose ({label})"), bin_dir.join("compose"), vec![]);
+            prog.env.push(("SSL_CERT_FILE".into(), file));
+            match coldstart::measure(&prog, starts, || events.event("compose"), vec![events.event("compose"); 5]).await {
+                Ok(r) => out.cert_variants.push(r),
+                Err(e) => out.failures.push(e),
+            }
+        }
+    }
+    if let Ok(dir) = std::env::var("BENCH_NOJITTER_BIN_DIR") {
+        let dir = PathBuf::from(dir);
+        for f in ["bench-hello", "compose", "list-inbox"] {
+            let path = dir.join(f);
+            if !path.exists() {
+                continue;
+            }
+            eprintln!("cold starts: {f} (no jitter entropy)");
+            let prog = program(&format!("{f} (no jitter entropy)"), path, vec![]);
+            let first = || if f == "bench-hello" { hello_event() } else { events.event(f) };
+            match coldstart::measure(&prog, starts, first, vec![first(); 5]).await {
+                Ok(r) => out.no_jitter.push(r),
+                Err(e) => out.failures.push(e),
+            }
+        }
+    }
+    out
 }
 
 /// AWS list prices, us-east-1, as published on 2026-11-01 (the date the model was written).
@@ -265,25 +693,9 @@ fn cost_model(results: &[OpResult]) -> Value {
         (presign, downloads),
     ];
     let requests: f64 = ops.iter().map(|(_, n)| n).sum();
-    // Capacity units are estimated from the calls (not measured: see the README): a write
-    // transaction of a message touches ~20 items of ≤1 KB at 2 WRU each; other writes 2 WRU;
-    // a read call ≤4 KB eventually consistent 0.5 RRU, a page Query of 25 entries 4 RRU.
-    let mut wru = 0.0;
-    let mut rru = 0.0;
-    for (r, n) in &ops {
-        let tx = calls(r, "DynamoDB.TransactWriteItems");
-        let is_message = std::ptr::eq(*r, compose) || std::ptr::eq(*r, reply);
-        wru += n * tx * if is_message { 40.0 } else { 4.0 };
-        wru += n
-            * (calls(r, "DynamoDB.PutItem")
-                + calls(r, "DynamoDB.UpdateItem")
-                + calls(r, "DynamoDB.BatchWriteItem") * 10.0)
-            * 1.0;
-        rru += n
-            * (calls(r, "DynamoDB.Query") * 4.0
-                + calls(r, "DynamoDB.GetItem") * 0.5
-                + calls(r, "DynamoDB.BatchGetItem") * 3.0);
-    }
+    // Capacity units as measured per operation (see capacity.rs).
+    let wru: f64 = ops.iter().map(|(r, n)| n * r.write_units_per_request).sum();
+    let rru: f64 = ops.iter().map(|(r, n)| n * r.read_units_per_request).sum();
     let kms: f64 = ops.iter().map(|(r, n)| n * calls(r, "KMS.")).sum();
     // Lambda: 128 MB; duration ≈ the AWS round trips (~8 ms each in-region) + CPU.
     let gb_seconds: f64 = ops
@@ -306,37 +718,259 @@ fn cost_model(results: &[OpResult]) -> Value {
     let sms_share = 0.5;
     json!({
         "pricesAsOf": price::DATE,
-        "assumptions": "10 staff, 2,000 patients, 300 messages/day (1/3 new conversations), 1,600 inbox pages/day each with a stats poll, every message's thread read once, 30 downloads/day, 2 GB stored, 128 MB arm64 functions; capacity units estimated from calls",
+        "assumptions": "10 staff, 2,000 patients, 300 messages/day (1/3 new conversations), 1,600 inbox pages/day each with a stats poll, every message's thread read once, 30 downloads/day, 2 GB stored, 128 MB arm64 functions; capacity units as measured per operation",
         "monthly": lines,
         "monthlyTotalBeforeSms": total,
         "perThousandMessages": total / messages * 1000.0,
         "sms": { "perSms": price::SMS_US, "shareOfPatientNotificationsBySms": sms_share, "monthly": messages * 0.5 * sms_share * price::SMS_US },
         "requestsPerMonth": requests,
-        "estimatedWriteUnits": wru,
-        "estimatedReadUnits": rru,
+        "writeUnits": wru,
+        "readUnits": rru,
         "kmsRequests": kms,
     })
 }
 
-fn print_report(results: &[OpResult], baseline: i64, kms_msgs: f64, kms_pages: f64, cost: &Value) {
-    println!("\nPer operation ({} requests each, warm; CPU = median of our process's CPU per request, minus a {baseline} µs HTTP baseline)", results.first().map(|r| r.requests).unwrap_or(0));
-    println!("{:<34} {:>8}  {:<58} {}", "operation", "CPU µs", "AWS calls per request", "target");
-    for r in results {
-        let calls: Vec<String> = r.calls_per_request.iter().map(|(k, v)| format!("{k} {v:.2}")).collect();
-        println!("{:<34} {:>8}  {:<58} {}", r.name, r.cpu_us_median, calls.join(", "), r.target);
+struct Report<'a> {
+    results: &'a [OpResult],
+    baseline: i64,
+    kms_msgs: f64,
+    kms_pages: f64,
+    cost: &'a Value,
+    packages: &'a [Package],
+    cold: Option<&'a ColdStarts>,
+    load: Option<&'a load::LoadResult>,
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok {
+        "ok"
+    } else {
+        "MISSED"
     }
-    println!("\nKMS calls per 1,000 messages written (warm): {kms_msgs:.1}   target < 10");
-    println!("KMS calls per 1,000 inbox pages read (warm): {kms_pages:.1}   target 0");
-    println!("\nMonthly cost of the reference practice (prices {}):", cost["pricesAsOf"].as_str().unwrap_or(""));
-    for (k, v) in cost["monthly"].as_object().unwrap() {
-        println!("  {k:<12} ${:.4}", v.as_f64().unwrap_or(0.0));
+}
+
+impl Report<'_> {
+    fn print(&self) {
+        self.print_packages();
+        self.print_cold();
+        self.print_ops();
+        self.print_load();
+        self.print_cost();
     }
-    println!("  {:<12} ${:.2}   target < $5", "total", cost["monthlyTotalBeforeSms"].as_f64().unwrap_or(0.0));
-    println!("  per 1,000 messages: ${:.4}", cost["perThousandMessages"].as_f64().unwrap_or(0.0));
-    println!(
-        "  SMS on its own line: ${:.5} per SMS; ${:.2}/month if {}% of patient notifications go by SMS",
-        cost["sms"]["perSms"].as_f64().unwrap_or(0.0),
-        cost["sms"]["monthly"].as_f64().unwrap_or(0.0),
-        cost["sms"]["shareOfPatientNotificationsBySms"].as_f64().unwrap_or(0.0) * 100.0
-    );
+
+    fn print_packages(&self) {
+        println!("\nPackage size (cargo lambda build --release --arm64, zipped)   target < 5 MB each");
+        if self.packages.is_empty() {
+            println!("  not measured: no target/lambda/*/bootstrap.zip (bench/run.sh builds them)");
+            return;
+        }
+        println!("  {:<22} {:>9} {:>11}", "function", "zip MB", "binary MB");
+        for p in self.packages {
+            let mb = p.zip_bytes as f64 / 1e6;
+            println!(
+                "  {:<22} {:>9.2} {:>11.2}  {}",
+                p.function,
+                mb,
+                p.binary_bytes as f64 / 1e6,
+                mark(p.zip_bytes < 5_000_000)
+            );
+        }
+        let max = self.packages.iter().map(|p| p.zip_bytes).max().unwrap_or(0) as f64 / 1e6;
+        println!("  largest: {max:.2} MB   target < 5 MB   {}", mark(max < 5.0));
+        if let Ok(s) = std::env::var("BENCH_ARM_BUILD_SECONDS") {
+            println!(
+                "  build time: arm64 packages {s} s, x86_64 binaries {} s (this run; 0 = up to date)",
+                std::env::var("BENCH_X86_BUILD_SECONDS").unwrap_or_default()
+            );
+        }
+    }
+
+    fn print_cold(&self) {
+        let Some(c) = self.cold else {
+            println!("\nCold starts: not measured (BENCH_COLDSTART=0)");
+            return;
+        };
+        let hello = c.hello_rust.as_ref().map(|h| h.init_ms_median).unwrap_or(0.0);
+        println!(
+            "\nCold start (x86_64 release binaries, local runtime API, median of {} starts; init = exec → first GET /next)",
+            c.starts
+        );
+        println!("  target: init within 1.5× of hello-world Rust; peak RSS < 48 MB");
+        println!(
+            "  {:<32} {:>8} {:>8} {:>12} {:<16} {:>8}  {}",
+            "function", "init ms", "× hello", "1st resp ms", "1st status", "RSS MB", "targets"
+        );
+        let row = |r: &coldstart::ColdStart, judge: bool| {
+            let ratio = if hello > 0.0 { r.init_ms_median / hello } else { 0.0 };
+            let verdict = if judge {
+                format!("init {}, RSS {}", mark(ratio <= 1.5), mark(r.peak_rss_mb < 48.0))
+            } else {
+                String::new()
+            };
+            println!(
+                "  {:<32} {:>8.2} {:>8.2} {:>12.2} {:<16} {:>8.1}  {}",
+                r.name, r.init_ms_median, ratio, r.first_response_ms_median, r.first_response_status, r.peak_rss_mb, verdict
+            );
+        };
+        if let Some(h) = &c.hello_rust {
+            row(h, false);
+        }
+        if let Some(h) = &c.hello_python {
+            row(h, false);
+        }
+        for f in &c.functions {
+            row(f, true);
+        }
+        if !c.cert_variants.is_empty() {
+            println!("  root certificates (the SDK's HTTPS client loads them at init):");
+            for f in &c.cert_variants {
+                row(f, false);
+            }
+        }
+        if !c.no_jitter.is_empty() {
+            println!("  built with AWS_LC_SYS_NO_JITTER_ENTROPY=1:");
+            for f in &c.no_jitter {
+                row(f, false);
+            }
+        }
+        if let Some(worst) = c.functions.iter().map(|f| f.init_ms_median).reduce(f64::max) {
+            let rss = c.functions.iter().map(|f| f.peak_rss_mb).reduce(f64::max).unwrap_or(0.0);
+            println!(
+                "  slowest init {:.2} ms = {:.2}× hello world   target ≤ 1.5×   {}",
+                worst,
+                worst / hello.max(f64::EPSILON),
+                mark(worst / hello.max(f64::EPSILON) <= 1.5)
+            );
+            println!("  largest peak RSS {rss:.1} MB ({} invocations)   target < 48 MB   {}", c.functions.first().map(|f| f.rss_invocations).unwrap_or(0), mark(rss < 48.0));
+            if let (Some(py), true) = (&c.hello_python, hello > 0.0) {
+                println!("  Python 3.11 + boto3 init {:.2} ms = {:.1}× hello-world Rust", py.init_ms_median, py.init_ms_median / hello);
+            }
+        }
+        for f in &c.failures {
+            println!("  FAILED: {f}");
+        }
+    }
+
+    fn print_ops(&self) {
+        let results = self.results;
+        let baseline = self.baseline;
+        println!(
+            "\nPer operation ({} requests each, warm; CPU = median of our process's CPU per request minus a {baseline} µs HTTP baseline)",
+            results.first().map(|r| r.requests).unwrap_or(0)
+        );
+        println!("  CPU target < 1,000 µs; RRU/WRU = DynamoDB read/write capacity units per request (computed from the items)");
+        println!(
+            "  {:<31} {:>7} {:>7} {:<6} {:>5} {:>6}  {:<64} {}",
+            "operation", "CPU µs", "p90 µs", "CPU", "RRU", "WRU", "AWS calls per request", "calls target"
+        );
+        for r in results {
+            let calls: Vec<String> = r
+                .calls_per_request
+                .iter()
+                .map(|(k, v)| format!("{} {}", k.replace("DynamoDB.", ""), trim_num(*v)))
+                .collect();
+            println!(
+                "  {:<31} {:>7} {:>7} {:<6} {:>5.1} {:>6.1}  {:<64} {}",
+                r.name,
+                r.cpu_us_median,
+                r.cpu_us_p90,
+                mark(r.cpu_us_median < 1000),
+                r.read_units_per_request,
+                r.write_units_per_request,
+                calls.join(", "),
+                calls_verdict(r)
+            );
+        }
+        let worst = results.iter().map(|r| r.cpu_us_median).max().unwrap_or(0);
+        println!("  slowest median CPU {worst} µs   target < 1,000 µs   {}", mark(worst < 1000));
+        println!(
+            "\n  KMS calls per 1,000 messages written (warm): {:.1}   target < 10   {}",
+            self.kms_msgs.abs(),
+            mark(self.kms_msgs < 10.0)
+        );
+        println!(
+            "  KMS calls per 1,000 inbox pages read (warm): {:.1}   target 0   {}",
+            self.kms_pages.abs(),
+            mark(self.kms_pages == 0.0)
+        );
+    }
+
+    fn print_load(&self) {
+        let Some(l) = self.load else {
+            println!("\nLoad run: not run (BENCH_LOAD_SECONDS=0)");
+            return;
+        };
+        println!("\nLoad run ({} clients, {:.0} s, loopback)", l.clients, l.seconds);
+        let ops: Vec<String> = l.by_operation.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!("  requests: {} ({:.1}/s; {})", l.requests, l.requests_per_second, ops.join(", "));
+        println!("  latency p50 {:.0} ms, p99 {:.0} ms (moto, serialized, is the bottleneck)", l.latency_ms_p50, l.latency_ms_p99);
+        println!(
+            "  errors: {}   target 0   {} {:?} ({} answers of 503 \"retry later\" were retried)",
+            l.errors,
+            mark(l.errors == 0),
+            l.error_statuses,
+            l.retried_503
+        );
+        for (kind, body) in &l.error_examples {
+            println!("    first {kind}: {}", body.chars().take(300).collect::<String>());
+        }
+        println!(
+            "  messages lost: {} of {} answered 201   target 0   {}",
+            l.messages_lost,
+            l.messages_created,
+            mark(l.messages_lost == 0)
+        );
+        println!(
+            "  our process's CPU per request: {:.2} ms ({:.2} ms net of the HTTP baseline; includes the load clients)",
+            l.cpu_ms_per_request, l.cpu_ms_per_request_net
+        );
+    }
+
+    fn print_cost(&self) {
+        let cost = self.cost;
+        println!("\nMonthly cost of the reference practice (prices {}):", cost["pricesAsOf"].as_str().unwrap_or(""));
+        for (k, v) in cost["monthly"].as_object().unwrap() {
+            println!("  {k:<12} ${:.4}", v.as_f64().unwrap_or(0.0));
+        }
+        let total = cost["monthlyTotalBeforeSms"].as_f64().unwrap_or(0.0);
+        println!("  {:<12} ${:.2}   target < $5   {}", "total", total, mark(total < 5.0));
+        println!("  per 1,000 messages: ${:.4}", cost["perThousandMessages"].as_f64().unwrap_or(0.0));
+        println!(
+            "  DynamoDB: {:.0} write units and {:.0} read units a month (measured per operation)",
+            cost["writeUnits"].as_f64().unwrap_or(0.0),
+            cost["readUnits"].as_f64().unwrap_or(0.0)
+        );
+        println!(
+            "  SMS on its own line: ${:.5} per SMS; ${:.2}/month if {}% of patient notifications go by SMS",
+            cost["sms"]["perSms"].as_f64().unwrap_or(0.0),
+            cost["sms"]["monthly"].as_f64().unwrap_or(0.0),
+            cost["sms"]["shareOfPatientNotificationsBySms"].as_f64().unwrap_or(0.0) * 100.0
+        );
+    }
+}
+
+/// The issue's call-count target of an operation, judged on the calls it names.
+fn calls_verdict(r: &OpResult) -> String {
+    let c = |k: &str| r.calls_per_request.get(k).copied().unwrap_or(0.0);
+    let verdict = match r.target {
+        "1 TransactWriteItems" => c("DynamoDB.TransactWriteItems") == 1.0,
+        "1 Query + ≤1 BatchGetItem" => c("DynamoDB.Query") == 1.0 && c("DynamoDB.BatchGetItem") <= 1.0,
+        "0 S3 calls" => {
+            return format!(
+                "0 S3 calls: {} sent {}",
+                trim_num(r.s3_requests_sent_per_request),
+                mark(r.s3_requests_sent_per_request == 0.0)
+            )
+        }
+        _ => return "-".into(),
+    };
+    format!("{} {}", r.target, mark(verdict))
+}
+
+fn trim_num(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{}", v.round() as i64)
+    } else {
+        format!("{v:.2}")
+    }
 }

@@ -1,6 +1,8 @@
 //! Boots the `compose` Lambda function: tracing, the clients (once per cold start), the handler.
 
-#[tokio::main]
+// One request at a time per process: a single-threaded runtime spares the cross-thread
+// wakeups of the multi-threaded one (issue 8: about a fifth less CPU per request).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let app = carethread_core::App::from_env().await?;

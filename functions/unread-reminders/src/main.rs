@@ -2,7 +2,9 @@
 
 use lambda_http::lambda_runtime;
 
-#[tokio::main]
+// One request at a time per process: a single-threaded runtime spares the cross-thread
+// wakeups of the multi-threaded one (issue 8: about a fifth less CPU per request).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_http::tracing::init_default_subscriber();
     let app = carethread_core::App::from_env().await?;
