@@ -5,8 +5,8 @@
 # Python and what `make` put in .venv):
 #   - cargo-lambda and zig (PyPI wheels, bench/requirements.txt) into .venv;
 #   - the aarch64 standard library (rustup target add).
-# Knobs (environment): BENCH_REQUESTS (per operation, default 200), BENCH_COLD_STARTS (20),
-# BENCH_RSS_INVOCATIONS (50), BENCH_LOAD_CLIENTS (50), BENCH_LOAD_SECONDS (60, 0 skips),
+# Knobs (environment): BENCH_REQUESTS (per operation, default 100), BENCH_COLD_STARTS (20),
+# BENCH_RSS_INVOCATIONS (20), BENCH_LOAD_CLIENTS (50), BENCH_LOAD_SECONDS (60, 0 skips),
 # BENCH_COLDSTART=0 (skip cold starts), BENCH_SKIP_PACKAGES=1 (reuse target/lambda),
 # BENCH_JITTER_COMPARE=1 (also build compose, list-inbox and hello world with
 # AWS_LC_SYS_NO_JITTER_ENTROPY=1 in target/bench-nojitter and compare their cold starts).

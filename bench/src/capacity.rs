@@ -253,9 +253,10 @@ impl Intercept for SentCounter {
         "SentCounter"
     }
 
-    fn read_before_transmit(
+    // After transmit: a presigning run also passes `read_before_transmit` and stops there.
+    fn read_after_transmit(
         &self,
-        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef<'_>,
         _rc: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {

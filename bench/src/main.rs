@@ -173,9 +173,10 @@ async fn spawn_bench() -> Bench {
     Bench { app: Arc::new(app), probe, s3_sent, config }
 }
 
+// Single-threaded, as the functions' own runtime is (see functions/*/src/main.rs).
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let n = env_usize("BENCH_REQUESTS", 200);
+    let n = env_usize("BENCH_REQUESTS", 100);
     let bench = spawn_bench().await;
     let app = bench.app.clone();
     let p = app.demo_practice().await;
@@ -540,7 +541,7 @@ struct ColdStarts {
 
 async fn cold_starts(bench: &Bench, events: &FunctionEvents<'_>) -> ColdStarts {
     let starts = env_usize("BENCH_COLD_STARTS", 20);
-    let rss_invocations = env_usize("BENCH_RSS_INVOCATIONS", 50);
+    let rss_invocations = env_usize("BENCH_RSS_INVOCATIONS", 20);
     let bin_dir = PathBuf::from(std::env::var("BENCH_BIN_DIR").unwrap_or_else(|_| "target/release".into()));
     let log_dir = PathBuf::from(".local/bench/coldstart");
     let _ = std::fs::create_dir_all(&log_dir);
