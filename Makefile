@@ -20,7 +20,8 @@ test: $(VENV)/.installed
 security-report: $(VENV)/.installed
 	SECURITY_REPORT=1 bash infra/test.sh
 
-# The performance and cost benchmark (issue 8, in part): prints a report, writes bench/results.json.
+# The performance and cost benchmark (issue 8): builds the packages and binaries it measures,
+# prints one report, writes bench/results.json (bench/run.sh; README "Performance and cost").
 bench: $(VENV)/.installed
 	bash bench/run.sh
 
