@@ -256,7 +256,9 @@ impl Intercept for SentCounter {
     // After transmit: a presigning run also passes `read_before_transmit` and stops there.
     fn read_after_transmit(
         &self,
-        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef<'_>,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef<
+            '_,
+        >,
         _rc: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {

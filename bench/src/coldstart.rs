@@ -95,12 +95,8 @@ pub struct Start {
 pub async fn run_once(program: &Program, events: Vec<Value>) -> Result<Start, String> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let n = events.len();
-    let api = Arc::new(Api {
-        queue: Mutex::new(events.into()),
-        ready: Notify::new(),
-        marks: tx,
-        seq: Default::default(),
-    });
+    let api =
+        Arc::new(Api { queue: Mutex::new(events.into()), ready: Notify::new(), marks: tx, seq: Default::default() });
     let router = Router::new()
         .route("/2018-06-01/runtime/invocation/next", get(next))
         .route("/2018-06-01/runtime/invocation/{id}/response", post(response))

@@ -327,10 +327,7 @@ async fn main() {
         let clients = env_usize("BENCH_LOAD_CLIENTS", 50);
         let seconds = env_usize("BENCH_LOAD_SECONDS", 60);
         eprintln!("load run: {clients} clients for {seconds} s");
-        Some(
-            load::run(app.clone(), clients, std::time::Duration::from_secs(seconds as u64), baseline)
-            .await,
-        )
+        Some(load::run(app.clone(), clients, std::time::Duration::from_secs(seconds as u64), baseline).await)
     } else {
         None
     };
@@ -404,7 +401,11 @@ fn packages() -> Vec<Package> {
         .into_iter()
         .filter_map(|f| {
             let zip = std::fs::metadata(dir.join(&f).join("bootstrap.zip")).ok()?;
-            Some(Package { binary_bytes: zip_entry_size(&dir.join(&f).join("bootstrap.zip")), zip_bytes: zip.len(), function: f })
+            Some(Package {
+                binary_bytes: zip_entry_size(&dir.join(&f).join("bootstrap.zip")),
+                zip_bytes: zip.len(),
+                function: f,
+            })
         })
         .collect()
 }
@@ -511,7 +512,9 @@ impl FunctionEvents<'_> {
                 &p.manager,
                 "POST",
                 "/broadcasts",
-                Some(&json!({ "patientIds": [p.jane.id], "subject": "Clinic hours", "body": "We open at 9 tomorrow." })),
+                Some(
+                    &json!({ "patientIds": [p.jane.id], "subject": "Clinic hours", "body": "We open at 9 tomorrow." }),
+                ),
             ),
             "reports" => api_event(&p.id, &p.admin, "GET", "/reports/billing?from=2026-01-01&to=2026-12-31", None),
             // A conversation that does not exist: a 404 after its lookup.
@@ -624,7 +627,8 @@ async fn cold_starts(bench: &Bench, events: &FunctionEvents<'_>) -> ColdStarts {
             eprintln!("cold starts: compose ({label})");
             let mut prog = program(&format!("compose ({label})"), bin_dir.join("compose"), vec![]);
             prog.env.push(("SSL_CERT_FILE".into(), file));
-            match coldstart::measure(&prog, starts, || events.event("compose"), vec![events.event("compose"); 5]).await {
+            match coldstart::measure(&prog, starts, || events.event("compose"), vec![events.event("compose"); 5]).await
+            {
                 Ok(r) => out.cert_variants.push(r),
                 Err(e) => out.failures.push(e),
             }
@@ -798,8 +802,8 @@ impl Report<'_> {
         );
         println!("  target: init within 1.5× of hello-world Rust; peak RSS < 48 MB");
         println!(
-            "  {:<32} {:>8} {:>8} {:>12} {:<16} {:>8}  {}",
-            "function", "init ms", "× hello", "1st resp ms", "1st status", "RSS MB", "targets"
+            "  {:<32} {:>8} {:>8} {:>12} {:<16} {:>8}  targets",
+            "function", "init ms", "× hello", "1st resp ms", "1st status", "RSS MB"
         );
         let row = |r: &coldstart::ColdStart, judge: bool| {
             let ratio = if hello > 0.0 { r.init_ms_median / hello } else { 0.0 };
@@ -810,7 +814,13 @@ impl Report<'_> {
             };
             println!(
                 "  {:<32} {:>8.2} {:>8.2} {:>12.2} {:<16} {:>8.1}  {}",
-                r.name, r.init_ms_median, ratio, r.first_response_ms_median, r.first_response_status, r.peak_rss_mb, verdict
+                r.name,
+                r.init_ms_median,
+                ratio,
+                r.first_response_ms_median,
+                r.first_response_status,
+                r.peak_rss_mb,
+                verdict
             );
         };
         if let Some(h) = &c.hello_rust {
@@ -842,9 +852,17 @@ impl Report<'_> {
                 worst / hello.max(f64::EPSILON),
                 mark(worst / hello.max(f64::EPSILON) <= 1.5)
             );
-            println!("  largest peak RSS {rss:.1} MB ({} invocations)   target < 48 MB   {}", c.functions.first().map(|f| f.rss_invocations).unwrap_or(0), mark(rss < 48.0));
+            println!(
+                "  largest peak RSS {rss:.1} MB ({} invocations)   target < 48 MB   {}",
+                c.functions.first().map(|f| f.rss_invocations).unwrap_or(0),
+                mark(rss < 48.0)
+            );
             if let (Some(py), true) = (&c.hello_python, hello > 0.0) {
-                println!("  Python 3.11 + boto3 init {:.2} ms = {:.1}× hello-world Rust", py.init_ms_median, py.init_ms_median / hello);
+                println!(
+                    "  Python 3.11 + boto3 init {:.2} ms = {:.1}× hello-world Rust",
+                    py.init_ms_median,
+                    py.init_ms_median / hello
+                );
             }
         }
         for f in &c.failures {
@@ -861,8 +879,8 @@ impl Report<'_> {
         );
         println!("  CPU target < 1,000 µs; RRU/WRU = DynamoDB read/write capacity units per request (computed from the items)");
         println!(
-            "  {:<31} {:>7} {:>7} {:<6} {:>5} {:>6}  {:<64} {}",
-            "operation", "CPU µs", "p90 µs", "CPU", "RRU", "WRU", "AWS calls per request", "calls target"
+            "  {:<31} {:>7} {:>7} {:<6} {:>5} {:>6}  {:<64} calls target",
+            "operation", "CPU µs", "p90 µs", "CPU", "RRU", "WRU", "AWS calls per request"
         );
         for r in results {
             let calls: Vec<String> = r
@@ -904,7 +922,10 @@ impl Report<'_> {
         println!("\nLoad run ({} clients, {:.0} s, loopback)", l.clients, l.seconds);
         let ops: Vec<String> = l.by_operation.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!("  requests: {} ({:.1}/s; {})", l.requests, l.requests_per_second, ops.join(", "));
-        println!("  latency p50 {:.0} ms, p99 {:.0} ms (moto, serialized, is the bottleneck)", l.latency_ms_p50, l.latency_ms_p99);
+        println!(
+            "  latency p50 {:.0} ms, p99 {:.0} ms (moto, serialized, is the bottleneck)",
+            l.latency_ms_p50, l.latency_ms_p99
+        );
         println!(
             "  errors: {}   target 0   {} {:?} ({} answers of 503 \"retry later\" were retried)",
             l.errors,
