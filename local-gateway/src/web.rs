@@ -30,10 +30,8 @@ fn content_type(path: &Path) -> &'static str {
 
 /// The page or asset for this request, or None when the path is not the web app's.
 pub async fn serve(method: &Method, path: &str, headers: &HeaderMap) -> Option<Response> {
-    let wants_page = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
+    let wants_page =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
     serve_from(&web_root(), method, path, wants_page).await
 }
 
@@ -121,7 +119,8 @@ pub fn demo_users() -> Response {
                     }));
                 }
             }
-            practices.push(json!({ "key": key, "id": practice.get("id"), "name": practice.get("name"), "users": users }));
+            practices
+                .push(json!({ "key": key, "id": practice.get("id"), "name": practice.get("name"), "users": users }));
         }
     }
     // The demo practice (the one with the most users) first.
@@ -159,7 +158,8 @@ mod tests {
         assert_eq!(serde_json::from_slice::<Value>(&config).unwrap()["auth"], "local");
 
         // Path tricks never leave the assets folder; other paths are the API's.
-        for trick in ["/assets/../secret.txt", "/assets/%2e%2e/secret.txt", "/assets//etc/passwd", "/assets/missing.js"] {
+        for trick in ["/assets/../secret.txt", "/assets/%2e%2e/secret.txt", "/assets//etc/passwd", "/assets/missing.js"]
+        {
             let (status, _, _) = answer(&root, Method::GET, trick).await.unwrap();
             assert_eq!(status, StatusCode::NOT_FOUND, "{trick}");
         }

@@ -109,19 +109,6 @@ fn without_quoted_values(msg: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sec_3_json_errors_never_echo_values() {
-        let e = serde_json::from_str::<bool>("\"Jane Smith\"").unwrap_err();
-        let cleaned = without_quoted_values(&e.to_string());
-        assert!(!cleaned.contains("Jane"), "{cleaned}");
-        assert!(cleaned.contains("invalid type"));
-    }
-}
-
 /// The `Idempotency-Key` of a creating POST, scoped to the caller and bound to the request.
 pub fn idempotency(req: &Request) -> Result<Option<IdempotencyKey>> {
     let Some(value) = req.headers().get("idempotency-key") else {
@@ -293,4 +280,17 @@ async fn record_denied(app: &crate::App, ctx: &RequestCtx, req: &Request, e: &Er
 
 pub fn not_found_route() -> Error {
     Error::NotFound("route")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sec_3_json_errors_never_echo_values() {
+        let e = serde_json::from_str::<bool>("\"Jane Smith\"").unwrap_err();
+        let cleaned = without_quoted_values(&e.to_string());
+        assert!(!cleaned.contains("Jane"), "{cleaned}");
+        assert!(cleaned.contains("invalid type"));
+    }
 }

@@ -38,27 +38,6 @@ pub fn content_matches(content_type: &str, head: &[u8]) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::content_matches;
-
-    #[test]
-    fn att_2_real_types_are_recognised_and_lies_are_not() {
-        assert!(content_matches("application/pdf", b"%PDF-1.7 ..."));
-        assert!(!content_matches("application/pdf", b"MZ\x90\x00 an exe"));
-        assert!(content_matches("image/png", b"\x89PNG\r\n\x1a\n...."));
-        assert!(!content_matches("image/png", b"%PDF-1.7"));
-        assert!(content_matches("image/jpeg", &[0xFF, 0xD8, 0xFF, 0xE0]));
-        assert!(content_matches("text/plain", "Grüße".as_bytes()));
-        assert!(!content_matches("text/plain", b"bin\x00ary"));
-        assert!(content_matches(
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            b"PK\x03\x04..."
-        ));
-        assert!(!content_matches("application/x-msdownload", b"MZ"));
-    }
-}
-
 pub struct PresignedRequest {
     pub method: String,
     pub url: String,
@@ -173,5 +152,26 @@ impl Blobs {
             .await
             .map(|_| ())
             .map_err(|e| Error::Unavailable(Box::new(e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_matches;
+
+    #[test]
+    fn att_2_real_types_are_recognised_and_lies_are_not() {
+        assert!(content_matches("application/pdf", b"%PDF-1.7 ..."));
+        assert!(!content_matches("application/pdf", b"MZ\x90\x00 an exe"));
+        assert!(content_matches("image/png", b"\x89PNG\r\n\x1a\n...."));
+        assert!(!content_matches("image/png", b"%PDF-1.7"));
+        assert!(content_matches("image/jpeg", &[0xFF, 0xD8, 0xFF, 0xE0]));
+        assert!(content_matches("text/plain", "Grüße".as_bytes()));
+        assert!(!content_matches("text/plain", b"bin\x00ary"));
+        assert!(content_matches(
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            b"PK\x03\x04..."
+        ));
+        assert!(!content_matches("application/x-msdownload", b"MZ"));
     }
 }

@@ -128,7 +128,9 @@ mod tests {
         let me = "usr_me".to_string();
         let mine = vec![me.clone()];
         let none: Vec<String> = vec![];
-        let relations: [(&str, &[String], &[String], &[String]); 4] = [
+        // (relation, participants, assignees, staff assigned to the patient)
+        type Relation<'a> = (&'a str, &'a [String], &'a [String], &'a [String]);
+        let relations: [Relation; 4] = [
             ("participant", &mine, &none, &none),
             ("assignee", &none, &mine, &none),
             ("patient-assigned-to-me", &none, &none, &mine),

@@ -73,9 +73,12 @@ pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
     Some(params)
 }
 
+/// The path parameters of a matched route, by name (`id`, `messageId`).
+pub type PathParams = Vec<(String, String)>;
+
 /// The route for a method and path: `Ok(route, params)`, or `Err(true)` when the path exists
 /// under another method (405), `Err(false)` when it does not exist (404).
-pub fn find(method: &str, path: &str) -> Result<(&'static Route, Vec<(String, String)>), bool> {
+pub fn find(method: &str, path: &str) -> Result<(&'static Route, PathParams), bool> {
     let mut path_exists = false;
     // Literal segments win over parameters (`/inbox/stats` before `/inbox/{x}`): the
     // table lists no overlapping templates, so the first match is the only one.

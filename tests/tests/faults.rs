@@ -7,15 +7,12 @@ use carethread_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+type Prepared<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Request> + 'a>>;
+
 struct Flow {
     name: &'static str,
     /// The request under test, made fresh for each fault point (setup runs without faults).
-    prepare: for<'a> fn(
-        &'a TestApp,
-        &'a DemoPractice,
-        &'a str,
-        usize,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Request> + 'a>>,
+    prepare: for<'a> fn(&'a TestApp, &'a DemoPractice, &'a str, usize) -> Prepared<'a>,
 }
 
 struct Request {
@@ -127,10 +124,10 @@ async fn assert_consistent(app: &TestApp, p: &DemoPractice, touched: &[String], 
     let store = &app.app().store;
     for cid in touched {
         let cid = cid.as_str();
-        let (meta, messages) = store.thread(&p.id, &cid).await.unwrap().expect("an entry without its conversation");
+        let (meta, messages) = store.thread(&p.id, cid).await.unwrap().expect("an entry without its conversation");
         assert_eq!(messages.len() as u64, meta.message_count, "{context}: {cid} messages vs summary");
         for viewer in &meta.viewers {
-            let entry = store.entry(&p.id, viewer, &cid).await.unwrap();
+            let entry = store.entry(&p.id, viewer, cid).await.unwrap();
             let entry = entry.unwrap_or_else(|| panic!("{context}: {viewer} has no entry for {cid}"));
             let expected = if viewer == &p.jane.id { meta.patient_message_count } else { meta.message_count };
             assert_eq!(entry.message_count, expected, "{context}: {viewer}'s entry for {cid}");
@@ -168,7 +165,8 @@ async fn run_flow(flow: Flow) {
     let req = (flow.prepare)(&app, &p, &cid, 0).await;
     faults.arm(None);
     let key = format!("{}-0-{}", flow.name, carethread_core::ids::new_id(""));
-    let ok = app.send(req.method, &req.path, Some(&p.doctor.token), Some(&req.body), &[("Idempotency-Key", &key)]).await;
+    let ok =
+        app.send(req.method, &req.path, Some(&p.doctor.token), Some(&req.body), &[("Idempotency-Key", &key)]).await;
     assert!(ok.status.is_success(), "{}: {} {}", flow.name, ok.status, ok.body);
     let calls = faults.calls();
     for k in 1..=calls {

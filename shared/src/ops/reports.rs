@@ -63,18 +63,6 @@ pub async fn billing(app: &App, ctx: &RequestCtx, from: Option<&str>, to: Option
     Ok(json!({ "from": from.to_string(), "to": to.to_string(), "items": items }))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn months_span_the_range() {
-        let d = |s: &str| Date::parse(s, format_description!("[year]-[month]-[day]")).unwrap();
-        assert_eq!(months(d("2026-11-15"), d("2027-02-01")), vec!["2026-11", "2026-12", "2027-01", "2027-02"]);
-        assert_eq!(months(d("2026-11-15"), d("2026-11-20")), vec!["2026-11"]);
-    }
-}
-
 /// Which audit events: those of a conversation (its chain), or those naming a patient.
 pub enum AuditScope {
     Conversation(String),
@@ -147,4 +135,16 @@ pub async fn audit_log(
         body["nextCursor"] = json!(engine.encode(n));
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_span_the_range() {
+        let d = |s: &str| Date::parse(s, format_description!("[year]-[month]-[day]")).unwrap();
+        assert_eq!(months(d("2026-11-15"), d("2027-02-01")), vec!["2026-11", "2026-12", "2027-01", "2027-02"]);
+        assert_eq!(months(d("2026-11-15"), d("2026-11-20")), vec!["2026-11"]);
+    }
 }
