@@ -434,54 +434,27 @@ struct FunctionEvents<'a> {
     ops: &'a [Op],
 }
 
-static EVENT_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// The payload-2.0 event API Gateway sends (the JWT authorizer's claims included).
+/// The payload-2.0 event API Gateway sends (the JWT authorizer's claims included), built by
+/// the local gateway's own builder.
 fn api_event(practice: &str, user: &User, method: &str, path_and_query: &str, body: Option<&Value>) -> Value {
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-    let (route, params) = carethread_core::routes::find(method, path).expect("a route of the table");
-    let route_key = format!("{} {}", route.method, route.path);
-    let mut claims = json!({
-        "sub": user.id, "custom:practice_id": practice, "custom:role": user.role,
-        "iss": local_gateway::ISSUER, "aud": local_gateway::AUDIENCE, "exp": "4102444800", "iat": "1700000000",
-    });
-    if user.role == "patient" {
-        claims["custom:patient_id"] = json!(user.id);
-    }
-    let now = time::OffsetDateTime::now_utc();
-    let n = EVENT_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut event = json!({
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": { "content-type": "application/json", "host": "bench.execute-api.us-east-1.amazonaws.com", "user-agent": "carethread-bench" },
-        "requestContext": {
-            "accountId": "000000000000", "apiId": "bench", "domainName": "bench.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "bench",
-            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "carethread-bench" },
-            "requestId": format!("bench-{n}"),
-            "routeKey": route_key,
-            "stage": "$default",
-            "time": carethread_core::ids::format_time(now),
-            "timeEpoch": (now.unix_timestamp_nanos() / 1_000_000) as i64,
-            "authorizer": { "jwt": { "claims": claims, "scopes": null } },
-        },
-        "isBase64Encoded": false,
-    });
-    if !query.is_empty() {
-        let q: serde_json::Map<String, Value> =
-            query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), json!(v))).collect();
-        event["queryStringParameters"] = json!(q);
-    }
-    if !params.is_empty() {
-        let pp: serde_json::Map<String, Value> = params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-        event["pathParameters"] = json!(pp);
-    }
-    if let Some(b) = body {
-        event["body"] = json!(b.to_string());
-    }
-    event
+    let uri: axum::http::Uri = path_and_query.parse().expect("a request path");
+    let (route, params) = carethread_core::routes::find(method, uri.path()).expect("a route of the table");
+    let claims = local_gateway::Claims {
+        sub: user.id.clone(),
+        practice_id: practice.to_string(),
+        role: user.role.clone(),
+        patient_id: (user.role == "patient").then(|| user.id.clone()),
+        iss: local_gateway::ISSUER.into(),
+        aud: local_gateway::AUDIENCE.into(),
+        exp: 4_102_444_800,
+        iat: 1_700_000_000,
+    };
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("content-type", axum::http::HeaderValue::from_static("application/json"));
+    headers.insert("user-agent", axum::http::HeaderValue::from_static("carethread-bench"));
+    let method: axum::http::Method = method.parse().expect("an HTTP method");
+    let body = body.map(|b| axum::body::Bytes::from(b.to_string())).unwrap_or_default();
+    local_gateway::api_gateway_event(route, &params, &method, &uri, &headers, &body, &claims)
 }
 
 impl FunctionEvents<'_> {

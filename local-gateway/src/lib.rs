@@ -167,8 +167,9 @@ fn problem_status(status: StatusCode, detail: &str) -> Response {
     (status, [("content-type", "application/problem+json")], body.to_string()).into_response()
 }
 
-/// The payload-2.0 event API Gateway would send for this request.
-fn api_gateway_event(
+/// The payload-2.0 event API Gateway would send for this request (the benchmark starts
+/// functions with the same events).
+pub fn api_gateway_event(
     route: &routes::Route,
     params: &[(String, String)],
     method: &Method,
