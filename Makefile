@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: dev test token lint clean audit-verify security-report bench
+.PHONY: dev test token lint clean audit-verify security-report bench package
 
 $(VENV)/.installed: infra/requirements.txt
 	python3 -m venv $(VENV)
@@ -24,6 +24,15 @@ security-report: $(VENV)/.installed
 # prints one report, writes bench/results.json (bench/run.sh; README "Performance and cost").
 bench: $(VENV)/.installed
 	bash bench/run.sh
+
+# The deployable build (docs/deploying.md): `sam build` of every function of template.yaml
+# (BuildMethod rust-cargolambda: `cargo lambda build --release --arm64` in each function's
+# crate) into .aws-sam/build; `sam deploy --guided` then ships it. Brings cargo-lambda and zig
+# (bench/requirements.txt) and the aarch64 standard library, as `make bench` does.
+package: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -r bench/requirements.txt
+	rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --template template.yaml
 
 # The token of a seeded demo user: make token WHO=physician [PRACTICE=maple]
 token:

@@ -65,12 +65,12 @@ else:
     sys.exit("bench: moto did not answer within 60 s; see .local/bench/moto.log")
 ' "$port"
 "$PY" infra/local_stack.py start --port "$port" --state-dir "$state"
-"$PY" infra/local_stack.py create --port "$port" --prefix "carethread-bench-$$" --env-file "$state/env"
+"$PY" infra/local_stack.py create --port "$port" --prefix "carethread-bench-$$" --env-file "$state/env" --state-dir "$state"
 set -a
 # shellcheck disable=SC1091
 . "$state/env"
 set +a
-export LOCAL_JWT_SECRET=bench-secret RUST_LOG=${RUST_LOG:-error}
+export RUST_LOG=${RUST_LOG:-error}
 target=${CARGO_TARGET_DIR:-target}
 export BENCH_ARM_BUILD_SECONDS=$arm_seconds BENCH_X86_BUILD_SECONDS=$x86_seconds
 export BENCH_LAMBDA_DIR=$target/lambda BENCH_BIN_DIR=$target/release

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -55,14 +54,12 @@ def main() -> None:
     started_moto = not local_stack.moto_answers(moto_port)
     local_stack.start(moto_port, STATE)
     env_file = STATE / "env"
-    local_stack.create(moto_port, "carethread-dev", env_file)
+    local_stack.create(moto_port, "carethread-dev", env_file, STATE)
 
-    secret_file = STATE / "jwt-secret"
-    if not secret_file.exists():
-        secret_file.write_text(secrets.token_hex(32))
+    # The operator's credentials, the endpoint and the user pool: for the gateway, and for
+    # the seeder's Cognito calls in this process.
+    os.environ.update(read_env(env_file))
     env = dict(os.environ)
-    env.update(read_env(env_file))
-    env["LOCAL_JWT_SECRET"] = secret_file.read_text().strip()
     env["GATEWAY_ADDR"] = f"127.0.0.1:{gateway_port}"
     env["LOCAL_SEED_FILE"] = str(STATE / "seed.json")
     env["WEB_ROOT"] = str(ROOT / "web" / "dist")
@@ -95,17 +92,20 @@ def main() -> None:
         seed_file.write_text(json.dumps(seeder.seed(seeder.Api(base)), indent=2))
     seeded = json.loads(seed_file.read_text())
 
-    print(f"\nCarethread web app: {base}/   (sign in as any demo user from the picker)")
-    print(f"Carethread API: {base}   (AWS emulator: http://127.0.0.1:{moto_port})")
-    print(f"Demo users, ready to paste (also in {seed_file.relative_to(ROOT)}; `make token WHO=nurse`):")
+    print(f"\nCarethread web app: {base}/   (sign in with a demo user's username and password)")
+    print(f"Carethread API: {base}   (AWS emulator and user pool: http://127.0.0.1:{moto_port})")
+    print(f"Operator credentials and the user pool: {env_file.relative_to(ROOT)}")
+    print(f"Demo users (also in {seed_file.relative_to(ROOT)}); `make token WHO=physician` signs one in:")
     for practice, data in seeded["practices"].items():
         print(f"\n# {practice} ({data['id']})")
         for key, user in data["users"].items():
-            var = f"{practice}_{key}".upper()
-            print(f"# {user['name']}, {user['role']}, {user['id']}")
-            print(f"export {var}={user['token']}")
+            if user.get("password"):
+                print(f"  {key:<16} {user['name']:<20} {user['role']:<17} username {user['username']}  password {user['password']}")
+            else:
+                print(f"  {key:<16} {user['name']:<20} {user['role']:<17} (cannot sign in)")
     jane = seeded["practices"]["maple"]["users"]["patient_jane"]
     print("\nTry it:")
+    print("  export MAPLE_PHYSICIAN=$(make -s token WHO=physician) MAPLE_PATIENT_JANE=$(make -s token WHO=patient_jane)")
     print(f"  curl -s -X POST {base}/conversations -H \"Authorization: Bearer $MAPLE_PHYSICIAN\" -H 'content-type: application/json' \\")
     print(f"    -d '{{\"kind\":\"patient\",\"patientId\":\"{jane['id']}\",\"subject\":\"Hello\",\"body\":\"How are you feeling?\"}}'")
     print(f"  curl -s {base}/inbox -H \"Authorization: Bearer $MAPLE_PATIENT_JANE\"")

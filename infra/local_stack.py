@@ -3,11 +3,22 @@
 
     start  --port P --state-dir D               start moto_server on 127.0.0.1:P (idempotent)
     stop   --state-dir D                         stop the moto_server started by `start`
-    create --port P --prefix NAME --env-file F  create the table, key, bucket and topic that
-                                                 template.yaml declares, and write F
+    create --port P --prefix NAME --env-file F --state-dir D
+                                                 create the table, key, bucket, topic, user
+                                                 pool and function roles that template.yaml
+                                                 declares, and write F
 
 The resources are derived from template.yaml (next to this directory) so that the local
 stack and the deployed stack cannot drift apart silently.
+
+moto enforces IAM here, as AWS does (DESIGN.md, The local stack): it starts with checks off,
+the first `create` makes an operator user with every right (its keys go to D/operator.json
+and into every env file), then turns enforcement on. From then on every call is signed and
+checked: the functions run with their own roles, made from the template's statements as SAM
+expands them, with two widenings moto needs (it checks actions, not resources or conditions):
+resources become "*" and conditions are dropped; and TransactWriteItems/TransactGetItems,
+which IAM authorizes per item as Put/Update/Delete/ConditionCheck/GetItem, are granted to a
+role that has those item actions.
 """
 
 from __future__ import annotations
@@ -22,6 +33,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+import json
 
 import boto3
 import yaml
@@ -125,9 +138,12 @@ def start(port: int, state_dir: Path) -> None:
     # moto_server itself, minus the dashboard's unbounded memory (see moto_server.py).
     moto_server = Path(__file__).with_name("moto_server.py")
     log = open(state_dir / "moto.log", "ab")
+    # IAM checks stay off until `create` has made the operator (reset-auth turns them on).
+    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="1000000000")
+    (state_dir / "operator.json").unlink(missing_ok=True)
     proc = subprocess.Popen(
         [sys.executable, str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
     )
     (state_dir / "moto.pid").write_text(f"{proc.pid}\n")
     deadline = time.monotonic() + 60
@@ -311,31 +327,152 @@ def create_topic(session, endpoint: str, name: str, props: dict) -> str:
     return arn
 
 
-def create(port: int, prefix: str, env_file: Path) -> None:
+# --------------------------------------------------------------------------- identity and IAM
+
+
+def create_user_pool(session, endpoint: str, prefix: str, pool_props: dict, client_props: dict) -> tuple[str, str]:
+    """The template's user pool and app client (a new pool per prefix)."""
+    idp = session.client("cognito-idp", endpoint_url=endpoint)
+    warn_unhandled("AWS::Cognito::UserPool", pool_props, {
+        "UserPoolName", "AliasAttributes", "UsernameConfiguration", "AutoVerifiedAttributes",
+        "AdminCreateUserConfig", "Policies", "Schema", "MfaConfiguration", "EnabledMfas",
+        # AWS-side only: deletion protection, threat protection, e-mail sending.
+        "DeletionProtection", "UserPoolAddOns", "EmailConfiguration", "AccountRecoverySetting",
+        "UserAttributeUpdateSettings"})
+    name = f"{prefix}-users"
+    for existing in idp.list_user_pools(MaxResults=60)["UserPools"]:
+        if existing["Name"] == name:  # a `make dev` against a moto that is still running
+            clients = idp.list_user_pool_clients(UserPoolId=existing["Id"], MaxResults=60)["UserPoolClients"]
+            if clients:
+                print(f"user pool {existing['Id']} exists")
+                return existing["Id"], clients[0]["ClientId"]
+    args = {k: pool_props[k] for k in ("AliasAttributes", "UsernameConfiguration", "AutoVerifiedAttributes",
+                                       "AdminCreateUserConfig", "Policies", "Schema", "MfaConfiguration",
+                                       "EnabledMfas") if k in pool_props}
+    pool = idp.create_user_pool(PoolName=name, **args)["UserPool"]
+    client_args = {k: client_props[k] for k in ("ExplicitAuthFlows", "ReadAttributes", "WriteAttributes",
+                                                "GenerateSecret", "PreventUserExistenceErrors",
+                                                "RefreshTokenValidity", "IdTokenValidity", "AccessTokenValidity",
+                                                "TokenValidityUnits") if k in client_props}
+    client = idp.create_user_pool_client(UserPoolId=pool["Id"], ClientName=f"{prefix}-web", **client_args)
+    print(f"user pool {pool['Id']} created")
+    return pool["Id"], client["UserPoolClient"]["ClientId"]
+
+
+def function_policies(template_path: Path = TEMPLATE) -> dict[str, list[dict]]:
+    """Each function's IAM statements (by its binary name), as SAM expands the template,
+    widened for moto as the module's docstring says."""
+    from cfnlint.decode import cfn_yaml
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:  # the template names no managed policy by name
+        def load(self):
+            return {}
+
+    template = cfn_yaml.load(str(template_path))
+    binaries = {}
+    for name, r in template["Resources"].items():
+        if r["Type"] == "AWS::Serverless::Function":
+            r["Properties"]["CodeUri"] = "s3://local/code.zip"  # SAM wants a URI, not a folder
+            binaries[name] = r["Metadata"]["BuildProperties"]["Binary"]
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    expanded = transform(json.loads(json.dumps(template)), {}, NoManagedPolicies())
+    policies = {}
+    for name, binary in binaries.items():
+        role = expanded["Resources"].get(f"{name}Role", {}).get("Properties", {})
+        statements = []
+        for policy in role.get("Policies", []):
+            for st in policy["PolicyDocument"]["Statement"]:
+                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                statements.append({"Effect": st["Effect"], "Action": actions, "Resource": "*"})
+        actions = {a for st in statements if st["Effect"] == "Allow" for a in st["Action"]}
+        implied = []
+        if actions & {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}:
+            implied.append("dynamodb:TransactWriteItems")
+        if "dynamodb:GetItem" in actions:
+            implied.append("dynamodb:TransactGetItems")
+        if implied:
+            statements.append({"Effect": "Allow", "Action": implied, "Resource": "*"})
+        policies[binary] = statements
+    return policies
+
+
+def create_roles(session, endpoint: str, prefix: str) -> str:
+    """A role per function with its template statements; returns the ARN prefix."""
+    iam = session.client("iam", endpoint_url=endpoint)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+    arn_prefix = ""
+    for binary, statements in function_policies().items():
+        name = f"{prefix}-fn-{binary}"[:64]
+        try:
+            arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        except iam.exceptions.EntityAlreadyExistsException:
+            arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        iam.put_role_policy(RoleName=name, PolicyName="function", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": statements}))
+        arn_prefix = arn[: -len(binary)]
+    print(f"function roles {arn_prefix}* ready")
+    return arn_prefix
+
+
+def operator_session(endpoint: str, state_dir: Path):
+    """The operator's session. The first call makes the operator and turns IAM checks on."""
+    keys_file = state_dir / "operator.json"
+    if not keys_file.exists():
+        setup = boto3.session.Session(region_name=REGION, **CREDENTIALS)
+        iam = setup.client("iam", endpoint_url=endpoint)
+        try:
+            iam.create_user(UserName="operator")
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass
+        iam.put_user_policy(UserName="operator", PolicyName="everything", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="operator")["AccessKey"]
+        state_dir.mkdir(parents=True, exist_ok=True)
+        keys_file.write_text(json.dumps({"aws_access_key_id": key["AccessKeyId"],
+                                         "aws_secret_access_key": key["SecretAccessKey"]}))
+        req = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST",
+                                     headers={"content-type": "text/plain"})
+        urllib.request.urlopen(req, timeout=10).read()
+        print("IAM enforcement on; operator credentials in", keys_file)
+    return boto3.session.Session(region_name=REGION, **json.loads(keys_file.read_text()))
+
+
+def create(port: int, prefix: str, env_file: Path, state_dir: Path) -> None:
     endpoint = f"http://127.0.0.1:{port}"
     if not moto_answers(port):
         fail(f"nothing answers on {endpoint}; run `start --port {port}` first")
     template = load_template()
     # Look all four up first, so a template change fails before anything is created.
     _, table_props = only_resource(template, "AWS::DynamoDB::Table")
-    _, key_props = only_resource(template, "AWS::KMS::Key")
+    _, key_props = named_resource(template, "MessageKey", "AWS::KMS::Key")
     # The web bucket (behind CloudFront) is not needed locally: the gateway serves web/dist.
     _, bucket_props = named_resource(template, "AttachmentBucket", "AWS::S3::Bucket")
     # The notifications topic; the inbound-SMS topic is played by the gateway's /_local/sms.
     _, topic_props = named_resource(template, "NotificationTopic", "AWS::SNS::Topic")
+    _, pool_props = named_resource(template, "UserPool", "AWS::Cognito::UserPool")
+    _, client_props = named_resource(template, "UserPoolClient", "AWS::Cognito::UserPoolClient")
 
-    session = boto3.session.Session(region_name=REGION, **CREDENTIALS)
+    session = operator_session(endpoint, state_dir)
     table_name, bucket_name = f"{prefix}-table", f"{prefix}-attachments"
     table = create_table(session, endpoint, table_name, table_props)
     key_arn = create_key(session, endpoint, f"alias/{prefix}", key_props)
     create_bucket(session, endpoint, bucket_name, bucket_props, key_arn)
     topic_arn = create_topic(session, endpoint, f"{prefix}-notifications", topic_props)
+    pool_id, client_id = create_user_pool(session, endpoint, prefix, pool_props, client_props)
+    role_prefix = create_roles(session, endpoint, prefix)
+    operator = session.get_credentials()
 
     env = {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+        # The operator's keys, for scripts and tools; functions use their own roles.
+        "AWS_ACCESS_KEY_ID": operator.access_key,
+        "AWS_SECRET_ACCESS_KEY": operator.secret_key,
+        "USER_POOL_ID": pool_id,
+        "USER_POOL_CLIENT_ID": client_id,
+        "FUNCTION_ROLE_PREFIX": role_prefix,
         "TABLE_NAME": table_name,
         "BUCKET_NAME": bucket_name,
         "KMS_KEY_ID": key_arn,
@@ -362,6 +499,7 @@ def main() -> None:
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--prefix", required=True)
     p.add_argument("--env-file", type=Path, required=True)
+    p.add_argument("--state-dir", type=Path, required=True)
 
     args = parser.parse_args()
     if args.command == "start":
@@ -369,7 +507,7 @@ def main() -> None:
     elif args.command == "stop":
         stop(args.state_dir)
     else:
-        create(args.port, args.prefix, args.env_file)
+        create(args.port, args.prefix, args.env_file, args.state_dir)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""Runs `moto_server` (same arguments) with two fixes for long, concurrent test runs.
+"""Runs `moto_server` (same arguments) with two fixes for long, concurrent test runs, and a
+log line for every call IAM refuses (which role, which action), so that a permission missing
+from template.yaml names itself in moto.log.
 
 1. No dashboard instance tracking. moto keeps a reference to every model object it ever made,
    for its /moto-api dashboard: every DynamoDB item, and every copy of a table's items that a
@@ -38,6 +40,22 @@ def _serialized(self, environ, start_response):
 
 
 werkzeug_app.DomainDispatcherApplication.__call__ = _serialized
+
+from moto.iam import access_control  # noqa: E402
+
+_check = access_control.IAMRequestBase.check_action_permitted
+
+
+def _logged_check(self, resource):
+    try:
+        return _check(self, resource)
+    except Exception:
+        principal = getattr(getattr(self, "_access_key", None), "arn", "?")
+        print(f"IAM DENIED {self._action} to {principal}", file=sys.stderr, flush=True)
+        raise
+
+
+access_control.IAMRequestBase.check_action_permitted = _logged_check
 
 from moto.server import main  # noqa: E402  (after the patch, so every model class sees it)
 

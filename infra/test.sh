@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every test, against a fresh local AWS stack of its own.
 #  1. cfn-lint on template.yaml;
-#  2. moto on a free loopback port, with the resources template.yaml declares (fresh names);
+#  2. moto on a free loopback port, with the resources template.yaml declares (fresh names),
+#     its user pool, and IAM enforced with a role per function (infra/local_stack.py);
 #  3. cargo test for the whole workspace: unit tests, and the black-box tests that drive the
 #     local gateway over HTTP against that stack;
 #  4. the `make dev` path: the gateway binary, seeded with the demo practice by infra/seed.py,
@@ -19,6 +20,8 @@ mkdir -p "$state"
 echo "== cfn-lint template.yaml"
 .venv/bin/cfn-lint template.yaml
 echo "cfn-lint: clean"
+echo "== sam validate --lint"
+SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml --region us-east-1
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 moto_port=$(free_port)
@@ -30,13 +33,11 @@ trap cleanup EXIT
 
 echo "== local AWS stack on 127.0.0.1:$moto_port"
 "$PY" infra/local_stack.py start --port "$moto_port" --state-dir "$state"
-"$PY" infra/local_stack.py create --port "$moto_port" --prefix "carethread-test-$$" --env-file "$state/env"
+"$PY" infra/local_stack.py create --port "$moto_port" --prefix "carethread-test-$$" --env-file "$state/env" --state-dir "$state"
 set -a
 # shellcheck disable=SC1091
 . "$state/env"
 set +a
-export LOCAL_JWT_SECRET
-LOCAL_JWT_SECRET=$("$PY" -c 'import secrets; print(secrets.token_hex(32))')
 export RUST_LOG=${RUST_LOG:-warn}
 
 if [ "${SECURITY_REPORT:-}" = 1 ]; then
@@ -53,7 +54,7 @@ echo "== make dev path: web app, local gateway binary, demo seed"
 cargo build -p local-gateway --locked
 # Fresh resources of its own, as `make dev` has: moto copies a table on every transaction, so
 # the tables the cargo tests filled would make every write of this part slow.
-"$PY" infra/local_stack.py create --port "$moto_port" --prefix "carethread-dev-$$" --env-file "$state/env-dev"
+"$PY" infra/local_stack.py create --port "$moto_port" --prefix "carethread-dev-$$" --env-file "$state/env-dev" --state-dir "$state"
 set -a
 # shellcheck disable=SC1091
 . "$state/env-dev"

@@ -139,19 +139,24 @@ async fn spawn_bench() -> Bench {
     assert!(endpoint.starts_with("http://127.0.0.1:"), "the benchmark talks only to 127.0.0.1");
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let config = Config::from_env().expect("config from env");
-    let mut app = App::new(&sdk, config.clone());
     let probe = capacity::CapacityProbe::default();
-    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(app.calls.clone()).interceptor(probe.clone()).build(),
-    );
-    app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());
     let s3_sent = capacity::SentCounter::default();
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk).interceptor(app.calls.clone()).interceptor(s3_sent.clone()).build(),
-    );
-    app.blobs = carethread_core::blobs::Blobs::new(s3, config.bucket_name.clone());
-    let secret = std::env::var("LOCAL_JWT_SECRET").unwrap_or_else(|_| "bench-secret".into());
-    let gateway = local_gateway::Gateway::new(app, secret.into_bytes());
+    // Every function's app, each with the capacity probe on its DynamoDB client and the
+    // sent-request counter on its S3 client.
+    let (probed, sent) = (probe.clone(), s3_sent.clone());
+    let customize = move |app: &mut App, sdk: &aws_config::SdkConfig, config: &Config| {
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(app.calls.clone()).interceptor(probed.clone()).build(),
+        );
+        app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(sdk).interceptor(app.calls.clone()).interceptor(sent.clone()).build(),
+        );
+        app.blobs = carethread_core::blobs::Blobs::new(s3, config.bucket_name.clone());
+    };
+    let functions = local_gateway::Functions::new(&sdk, &config, &customize).await;
+    let authorizer = local_gateway::Authorizer::from_env().expect("USER_POOL_ID and USER_POOL_CLIENT_ID");
+    let gateway = local_gateway::Gateway::new(functions, authorizer);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let served = gateway.clone();
@@ -160,6 +165,9 @@ async fn spawn_bench() -> Bench {
     });
     let app = TestApp {
         pump: None,
+        cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+        pool_id: std::env::var("USER_POOL_ID").expect("USER_POOL_ID"),
+        client_id: std::env::var("USER_POOL_CLIENT_ID").expect("USER_POOL_CLIENT_ID"),
         topic_arn: config.topic_arn.clone(),
         endpoint,
         base,
@@ -439,16 +447,12 @@ struct FunctionEvents<'a> {
 fn api_event(practice: &str, user: &User, method: &str, path_and_query: &str, body: Option<&Value>) -> Value {
     let uri: axum::http::Uri = path_and_query.parse().expect("a request path");
     let (route, params) = carethread_core::routes::find(method, uri.path()).expect("a route of the table");
-    let claims = local_gateway::Claims {
-        sub: user.id.clone(),
-        practice_id: practice.to_string(),
-        role: user.role.clone(),
-        patient_id: (user.role == "patient").then(|| user.id.clone()),
-        iss: local_gateway::ISSUER.into(),
-        aud: local_gateway::AUDIENCE.into(),
-        exp: 4_102_444_800,
-        iat: 1_700_000_000,
+    // The claims of the user's own ID token, as the authorizer passes them on.
+    let claims: local_gateway::Claims = match carethread_tests::claims_of(&user.token) {
+        Value::Object(map) => map,
+        _ => unreachable!("a token's claims are an object"),
     };
+    let _ = practice;
     let mut headers = axum::http::HeaderMap::new();
     headers.insert("content-type", axum::http::HeaderValue::from_static("application/json"));
     headers.insert("user-agent", axum::http::HeaderValue::from_static("carethread-bench"));

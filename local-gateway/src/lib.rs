@@ -1,9 +1,12 @@
 //! The local gateway: plays API Gateway (HTTP API, payload 2.0) on 127.0.0.1 for
 //! development and the black-box tests. It serves exactly the routes of
 //! `carethread_core::routes::ROUTES` (template.yaml declares the same; a test compares),
-//! verifies locally signed development tokens as the JWT authorizer would, builds the very
-//! event API Gateway sends, and calls the function handlers in-process. Never deployed.
+//! verifies the user pool's ID tokens as the JWT authorizer does (`auth`), builds the very
+//! event API Gateway sends, and calls the function handlers in-process, each with its own
+//! role's credentials (`functions`). Never deployed.
 
+pub mod auth;
+pub mod functions;
 pub mod stream;
 mod web;
 
@@ -15,69 +18,34 @@ use axum::Router;
 use carethread_core::api;
 use carethread_core::routes;
 use carethread_core::{App, Error};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
-pub const ISSUER: &str = "carethread-local";
-pub const AUDIENCE: &str = "carethread";
-
-/// The claims of a development token: the Cognito names API.md lists.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Claims {
-    pub sub: String,
-    #[serde(rename = "custom:practice_id")]
-    pub practice_id: String,
-    #[serde(rename = "custom:role")]
-    pub role: String,
-    #[serde(rename = "custom:patient_id", default, skip_serializing_if = "Option::is_none")]
-    pub patient_id: Option<String>,
-    pub iss: String,
-    pub aud: String,
-    pub exp: u64,
-    pub iat: u64,
-}
+pub use auth::{Authorizer, Claims};
+pub use functions::Functions;
 
 pub struct Gateway {
-    pub app: App,
-    secret: Vec<u8>,
+    pub functions: Functions,
+    pub authorizer: Authorizer,
 }
 
 pub type Shared = Arc<Gateway>;
 
 impl Gateway {
-    pub fn new(app: App, secret: Vec<u8>) -> Shared {
-        Arc::new(Gateway { app, secret })
+    pub fn new(functions: Functions, authorizer: Authorizer) -> Shared {
+        Arc::new(Gateway { functions, authorizer })
     }
 
-    /// Signs a development token (HS256 under the local secret).
-    pub fn mint(&self, sub: &str, practice_id: &str, role: &str, patient_id: Option<&str>, ttl_seconds: i64) -> String {
-        let now = jsonwebtoken::get_current_timestamp();
-        let claims = Claims {
-            sub: sub.to_string(),
-            practice_id: practice_id.to_string(),
-            role: role.to_string(),
-            patient_id: patient_id.map(str::to_string),
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
-            exp: (now as i64 + ttl_seconds).max(0) as u64,
-            iat: now,
-        };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.secret))
-            .expect("HS256 signing")
+    /// The app of one function (its own role's credentials).
+    pub fn app(&self, function: &str) -> &App {
+        self.functions.app(function)
     }
 
-    fn verify(&self, headers: &HeaderMap) -> Option<Claims> {
+    async fn verify(&self, headers: &HeaderMap) -> Option<Claims> {
         let value = headers.get("authorization")?.to_str().ok()?;
         let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.leeway = 0;
-        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&self.secret), &validation)
-            .ok()
-            .map(|d| d.claims)
+        self.authorizer.verify(token).await
     }
 }
 
@@ -125,7 +93,7 @@ async fn dispatch(State(gw): State<Shared>, method: Method, uri: Uri, headers: H
         Err(false) => return problem(Error::NotFound("route")),
     };
     // The JWT authorizer answers 401 before any function runs.
-    let Some(claims) = gw.verify(&headers) else {
+    let Some(claims) = gw.verify(&headers).await else {
         return problem(Error::Unauthenticated);
     };
     let event = api_gateway_event(route, &params, &method, &uri, &headers, &body, &claims);
@@ -133,7 +101,7 @@ async fn dispatch(State(gw): State<Shared>, method: Method, uri: Uri, headers: H
         Ok(r) => r,
         Err(_) => return problem(Error::bad_request("the request could not be represented as an API Gateway event")),
     };
-    let app = &gw.app;
+    let app = gw.app(route.function);
     let result = match route.function {
         "compose" => compose::handle(app, request).await,
         "reply" => reply::handle(app, request).await,
@@ -178,6 +146,7 @@ pub fn api_gateway_event(
     body: &Bytes,
     claims: &Claims,
 ) -> serde_json::Value {
+    let jwt_claims = auth::claim_strings(claims);
     let mut header_map = serde_json::Map::new();
     for (k, v) in headers {
         let v = v.to_str().unwrap_or("");
@@ -199,13 +168,6 @@ pub fn api_gateway_event(
     }
     let path_params: serde_json::Map<String, serde_json::Value> =
         params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let mut jwt_claims = json!({
-        "sub": claims.sub, "custom:practice_id": claims.practice_id, "custom:role": claims.role,
-        "iss": claims.iss, "aud": claims.aud, "exp": claims.exp.to_string(), "iat": claims.iat.to_string(),
-    });
-    if let Some(p) = &claims.patient_id {
-        jwt_claims["custom:patient_id"] = json!(p);
-    }
     let route_key = format!("{} {}", route.method, route.path);
     let now = time::OffsetDateTime::now_utc();
     let (body_text, is_base64) = match std::str::from_utf8(body) {
@@ -259,16 +221,6 @@ mod base64_engine {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TokenRequest {
-    sub: String,
-    practice_id: String,
-    role: String,
-    patient_id: Option<String>,
-    ttl_seconds: Option<i64>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct PracticeRequest {
     name: String,
     admin_first_name: Option<String>,
@@ -279,30 +231,17 @@ struct PracticeRequest {
 /// Development-only routes (API.md "Local development only").
 async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -> Response {
     match (method.as_str(), route) {
-        // The sign-in picker of the web app (local only): the seeded demo users, without
-        // their tokens; the page asks `POST /_local/token` for the one picked.
+        // The sign-in picker of the web app (local only): the seeded demo users with their
+        // usernames and passwords; the page signs in with them at the user pool.
         ("GET", "demo-users") => web::demo_users(),
         ("GET", "health") => {
             (StatusCode::OK, [("content-type", "application/json")], r#"{"status":"ok"}"#).into_response()
         }
-        ("POST", "token") => match serde_json::from_slice::<TokenRequest>(body) {
-            Ok(t) => {
-                let token = gw.mint(
-                    &t.sub,
-                    &t.practice_id,
-                    &t.role,
-                    t.patient_id.as_deref(),
-                    t.ttl_seconds.unwrap_or(12 * 3600),
-                );
-                (StatusCode::OK, [("content-type", "application/json")], json!({ "token": token }).to_string())
-                    .into_response()
-            }
-            Err(e) => problem(Error::bad_request(format!("malformed token request: {e}"))),
-        },
         ("POST", "practices") => match serde_json::from_slice::<PracticeRequest>(body) {
             Ok(p) => {
+                // The operator command's local face: the same code, with the operator's rights.
                 let result = carethread_core::ops::directory::create_practice(
-                    &gw.app,
+                    &gw.functions.operator,
                     &p.name,
                     p.admin_first_name.as_deref().unwrap_or("Practice"),
                     p.admin_last_name.as_deref().unwrap_or("Admin"),
@@ -327,7 +266,7 @@ async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -
             let message = String::from_utf8_lossy(body).into_owned();
             let event = json!({ "Records": [{ "EventSource": "aws:sns", "Sns": { "Type": "Notification", "Message": message } }] });
             let invocation = lambda_http::lambda_runtime::LambdaEvent::new(event, Default::default());
-            match sms_inbound::handle(&gw.app, invocation).await {
+            match sms_inbound::handle(gw.app("sms-inbound"), invocation).await {
                 Ok(received) => {
                     (StatusCode::OK, [("content-type", "application/json")], received.to_string()).into_response()
                 }

@@ -6,6 +6,7 @@
 //! (ReportBatchItemFailures: the failed record and everything after it come again).
 
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
+use crate::functions::Functions;
 use carethread_core::App;
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Map, Value};
@@ -22,6 +23,14 @@ pub enum Consumer {
 
 impl Consumer {
     const ALL: [Consumer; 2] = [Consumer::Notifier, Consumer::AuditChain];
+
+    /// The function (and so the role) that consumes these records.
+    fn function(self) -> &'static str {
+        match self {
+            Consumer::Notifier => "notifier",
+            Consumer::AuditChain => "audit-chain",
+        }
+    }
 
     fn wants(self, r: &Record) -> bool {
         let inserted = r.event_name.as_ref().is_some_and(|n| n.as_str() == "INSERT");
@@ -96,14 +105,14 @@ impl StreamPump {
 
     /// One round: everything new on the stream, after what is still pending, to each
     /// consumer in batches of its template BatchSize.
-    pub async fn pump(&self, app: &App) -> Result<PumpReport, BoxError> {
+    pub async fn pump(&self, functions: &Functions) -> Result<PumpReport, BoxError> {
         let mut state = self.state.lock().await;
         self.read_new(&mut state).await?;
         let mut report = PumpReport::default();
         for consumer in Consumer::ALL {
             let pending = state.pending.entry(name(consumer)).or_default();
             let batch_size = if consumer == Consumer::Notifier { 25 } else { 100 };
-            let handed = feed(app, consumer, pending, batch_size).await;
+            let handed = feed(functions.app(consumer.function()), consumer, pending, batch_size).await;
             match consumer {
                 Consumer::Notifier => (report.delivered, report.pending) = (handed, pending.len()),
                 Consumer::AuditChain => (report.audit_events, report.audit_pending) = (handed, pending.len()),

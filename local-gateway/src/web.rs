@@ -1,6 +1,6 @@
 //! The web app (issue 9), served at `/` as CloudFront serves it from the bucket in AWS:
-//! the files of `web/dist` (WEB_ROOT), and a `config.json` that tells the app it signs in
-//! through the local token route. Only `/`, `/config.json` and files under `/assets/` are
+//! the files of `web/dist` (WEB_ROOT), and a `config.json` that tells the app to sign in
+//! with a username and password at the local stack's user pool. Only `/`, `/config.json` and files under `/assets/` are
 //! served, so no page can shadow an API route; the app routes with the URL's hash. The page
 //! at `/` is for browsers (Accept: text/html): an API client there gets the API's 404, as
 //! from API Gateway, whose domain has no web app.
@@ -90,13 +90,17 @@ fn not_found() -> Response {
 }
 
 fn local_config() -> Response {
-    let config = json!({ "auth": "local", "apiBaseUrl": "" });
+    let var = |n: &str| std::env::var(n).unwrap_or_default();
+    let cognito = json!({ "endpoint": var("AWS_ENDPOINT_URL"), "clientId": var("USER_POOL_CLIENT_ID"), "region": var("AWS_REGION") });
+    let config = json!({ "auth": "local", "apiBaseUrl": "", "cognito": cognito });
     (StatusCode::OK, [("content-type", "application/json"), ("cache-control", "no-cache")], config.to_string())
         .into_response()
 }
 
-/// The demo users `infra/seed.py` wrote to LOCAL_SEED_FILE, without tokens:
-/// `{practices: [{key, id, name, users: [{key, id, name, role, patientId, active, portalAccess}]}]}`.
+/// The demo users `infra/seed.py` wrote to LOCAL_SEED_FILE, with the demo passwords it set
+/// and without tokens: `{practices: [{key, id, name, users: [{key, id, username, password,
+/// name, role, patientId, active, portalAccess}]}]}`. Local only: demo accounts of a
+/// throwaway stack, for the sign-in page's shortcuts.
 pub fn demo_users() -> Response {
     let seeded: Option<Value> = std::env::var_os("LOCAL_SEED_FILE")
         .and_then(|p| std::fs::read(p).ok())
@@ -111,6 +115,8 @@ pub fn demo_users() -> Response {
                     users.push(json!({
                         "key": ukey,
                         "id": u.get("id"),
+                        "username": u.get("username"),
+                        "password": u.get("password"),
                         "name": u.get("name"),
                         "role": role,
                         "patientId": if role == "patient" { u.get("id").cloned() } else { None },

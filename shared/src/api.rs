@@ -13,7 +13,9 @@ use serde::de::DeserializeOwned;
 /// Bodies above this are refused before parsing (413).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-pub const CLAIM_SUB: &str = "sub";
+/// The user id: the Cognito username the directory chose. `sub` is Cognito's own and is
+/// never read as an id of ours (ACCT-1).
+pub const CLAIM_USERNAME: &str = "cognito:username";
 pub const CLAIM_PRACTICE: &str = "custom:practice_id";
 pub const CLAIM_ROLE: &str = "custom:role";
 pub const CLAIM_PATIENT: &str = "custom:patient_id";
@@ -43,15 +45,16 @@ pub fn caller(req: &Request) -> Result<Caller> {
     }
     .ok_or(Error::Unauthenticated)?;
     let claim = |name: &str| claims.get(name).map(String::as_str).filter(|v| !v.is_empty());
-    let sub = claim(CLAIM_SUB).ok_or(Error::Unauthenticated)?;
+    let username = claim(CLAIM_USERNAME).ok_or(Error::Unauthenticated)?;
     let practice_id = parse_id("practice", PRACTICE_ID, claim(CLAIM_PRACTICE).ok_or(Error::Unauthenticated)?)
         .map_err(|_| Error::Unauthenticated)?;
     let role = Role::parse(claim(CLAIM_ROLE).ok_or(Error::Unauthenticated)?).map_err(|_| Error::Unauthenticated)?;
     let user_id = if role == Role::Patient {
-        parse_id("patient", PATIENT_ID, claim(CLAIM_PATIENT).ok_or(Error::Unauthenticated)?)
-            .map_err(|_| Error::Unauthenticated)?
+        // A portal user's username is its patient id; both claims must say so.
+        let patient = claim(CLAIM_PATIENT).filter(|p| *p == username).ok_or(Error::Unauthenticated)?;
+        parse_id("patient", PATIENT_ID, patient).map_err(|_| Error::Unauthenticated)?
     } else {
-        parse_id("sub", crate::domain::STAFF_ID, sub).map_err(|_| Error::Unauthenticated)?
+        parse_id("username", crate::domain::STAFF_ID, username).map_err(|_| Error::Unauthenticated)?
     };
     Ok(Caller { practice_id, user_id, role })
 }
@@ -261,6 +264,8 @@ async fn record_denied(app: &crate::App, ctx: &RequestCtx, req: &Request, e: &Er
         "tasks" => "task",
         "drafts" => "draft",
         "saved-replies" => "saved_reply",
+        "staff" => "staff",
+        "patients" => "patient",
         _ => "record",
     };
     // The id is the caller's: only a well-formed one names a chain; anything else is filed

@@ -6,6 +6,7 @@ use crate::calls::CallCounter;
 use crate::crypto::{Envelope, KeyCachePolicy};
 use crate::domain::Caller;
 use crate::error::{Error, Result};
+use crate::identity::UserPool;
 use crate::store::Store;
 
 pub struct App {
@@ -14,17 +15,13 @@ pub struct App {
     pub blobs: Blobs,
     pub sns: aws_sdk_sns::Client,
     pub topic_arn: String,
+    /// The stack's Cognito user pool: only the directory's role may call it.
+    pub users: UserPool,
     pub calls: CallCounter,
     /// Each practice's wrapped search key, which never changes: kept for the life of the
     /// function so a search costs no read of the practice record.
     pub search_keys: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
-    /// Callers found active (SEC-4), each for a minute: a deactivated user's token stops
-    /// working within a minute on a warm function, at no cost to the next requests.
-    pub active_callers: std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>>,
 }
-
-/// How long a caller found active is not looked up again.
-pub const ACTIVE_CALLER_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The configuration a function reads from its environment (declared in template.yaml).
 #[derive(Clone, Debug)]
@@ -33,6 +30,7 @@ pub struct Config {
     pub bucket_name: String,
     pub kms_key_id: String,
     pub topic_arn: String,
+    pub user_pool_id: String,
 }
 
 impl Config {
@@ -45,6 +43,7 @@ impl Config {
             bucket_name: var("BUCKET_NAME")?,
             kms_key_id: var("KMS_KEY_ID")?,
             topic_arn: var("TOPIC_ARN").unwrap_or_default(),
+            user_pool_id: var("USER_POOL_ID").unwrap_or_default(),
         })
     }
 }
@@ -59,7 +58,12 @@ impl App {
     }
 
     pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> App {
-        let calls = CallCounter::default();
+        App::with_calls(sdk, config, CallCounter::default())
+    }
+
+    /// As `new`, counting calls in a counter shared with other apps (the local gateway runs
+    /// every function in one process).
+    pub fn with_calls(sdk: &aws_config::SdkConfig, config: Config, calls: CallCounter) -> App {
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(calls.clone()).build(),
         );
@@ -69,49 +73,43 @@ impl App {
             aws_sdk_kms::Client::from_conf(aws_sdk_kms::config::Builder::from(sdk).interceptor(calls.clone()).build());
         let sns =
             aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(sdk).interceptor(calls.clone()).build());
+        let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
+            aws_sdk_cognitoidentityprovider::config::Builder::from(sdk).interceptor(calls.clone()).build(),
+        );
         App {
             store: Store::new(dynamodb, config.table_name),
             envelope: Envelope::new(kms, config.kms_key_id, KeyCachePolicy::default()),
             blobs: Blobs::new(s3, config.bucket_name),
             sns,
             topic_arn: config.topic_arn,
+            users: UserPool::new(cognito, config.user_pool_id),
             calls,
             search_keys: Default::default(),
-            active_callers: Default::default(),
         }
     }
 }
 
 impl App {
-    /// SEC-4: the token's user still exists and, for staff, is active. A JWT stays valid until
-    /// it expires, whatever happened to its user since; this is where deactivation takes hold.
+    /// SEC-4, ACCT-2: the token's user still exists, is active and has the role its token
+    /// claims. An ID token stays valid until it expires, whatever happened to its user since;
+    /// this read, on every request and never cached, is where deactivation and a role change
+    /// take hold at once. A token that no longer matches asks the client to sign in again.
     pub async fn ensure_active(&self, caller: &Caller) -> Result<()> {
-        let key = (caller.practice_id.clone(), caller.user_id.clone());
-        {
-            let mut seen = self.active_callers.lock().expect("active callers lock");
-            match seen.get(&key) {
-                Some(at) if at.elapsed() < ACTIVE_CALLER_TTL => return Ok(()),
-                Some(_) => {
-                    seen.remove(&key);
-                }
-                None => {}
-            }
-        }
-        let active = if caller.is_staff() {
-            self.store.staff(&caller.practice_id, &caller.user_id).await?.is_some_and(|s| s.active)
+        let current = if caller.is_staff() {
+            self.store
+                .staff(&caller.practice_id, &caller.user_id)
+                .await?
+                .map(|s| s.active && crate::domain::Role::parse(&s.role).ok().as_ref() == Some(&caller.role))
         } else {
-            // ROLE-5: an inactive patient may still write to billing and the front office.
-            self.store.patient(&caller.practice_id, &caller.user_id).await?.is_some()
+            // ROLE-5: an inactive patient may still write to billing and the front office;
+            // one whose portal access was withdrawn may not sign in at all.
+            self.store.patient(&caller.practice_id, &caller.user_id).await?.map(|p| p.portal_access)
         };
-        if !active {
-            return Err(Error::Unauthenticated);
+        match current {
+            Some(true) => Ok(()),
+            Some(false) => Err(Error::SignInAgain),
+            None => Err(Error::Unauthenticated),
         }
-        let mut seen = self.active_callers.lock().expect("active callers lock");
-        if seen.len() > 10_000 {
-            seen.clear();
-        }
-        seen.insert(key, std::time::Instant::now());
-        Ok(())
     }
 }
 

@@ -15,6 +15,10 @@ pub enum Error {
     /// No token, or a token without the claims we need.
     #[error("authentication required")]
     Unauthenticated,
+    /// A valid token whose user was since deactivated or given another role (ACCT-2): the
+    /// client signs in again, and gets a token with the directory's current values.
+    #[error("your account changed since you signed in: sign in again")]
+    SignInAgain,
     /// The caller may see the thing but may not do this to it.
     #[error("{0}")]
     Forbidden(String),
@@ -56,7 +60,7 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self {
             Error::BadRequest { .. } => 400,
-            Error::Unauthenticated => 401,
+            Error::Unauthenticated | Error::SignInAgain => 401,
             Error::Forbidden(_) => 403,
             Error::NotFound(_) => 404,
             Error::Conflict(_) => 409,
@@ -72,6 +76,7 @@ impl Error {
         match self {
             Error::BadRequest { .. } => "bad-request",
             Error::Unauthenticated => "unauthenticated",
+            Error::SignInAgain => "sign-in-again",
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not-found",
             Error::Conflict(_) => "conflict",
@@ -86,7 +91,7 @@ impl Error {
     fn title(&self) -> &'static str {
         match self {
             Error::BadRequest { .. } => "Malformed request",
-            Error::Unauthenticated => "Authentication required",
+            Error::Unauthenticated | Error::SignInAgain => "Authentication required",
             Error::Forbidden(_) => "Not allowed",
             Error::NotFound(_) => "Not found",
             Error::Conflict(_) => "Conflict",

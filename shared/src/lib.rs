@@ -7,6 +7,7 @@
 //! - `crypto`: envelope encryption under KMS data keys and blind indexes (SEC-1).
 //! - `keys`, `records`, `store`: the single-table design and its DynamoDB adapter.
 //! - `blobs`: S3 presigned uploads and downloads.
+//! - `identity`: the Cognito user pool, driven by the directory (ACCT-1, ACCT-2).
 //! - `audit`: the audit events written with every PHI read and write (SEC-2).
 //! - `views`: the response shapes of API.md, rendered from records.
 //! - `ops`: the operations, one per route.
@@ -22,6 +23,7 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod hours;
+pub mod identity;
 pub mod ids;
 pub mod keys;
 pub mod notify;

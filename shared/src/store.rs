@@ -123,7 +123,7 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<T> {
 
 /// Maps an SDK error by meaning: throttling, timeouts and server faults may pass with a
 /// retry (503); anything else is our bug (500). The cause goes to the log, not the body.
-fn sdk_error<E, R>(e: SdkError<E, R>) -> Error
+pub(crate) fn sdk_error<E, R>(e: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -1228,6 +1228,11 @@ impl Tx {
     /// Writes a record that must not exist yet.
     pub fn put_new<T: Serialize>(&mut self, store: &Store, label: &'static str, record: &T) -> Result<()> {
         self.push_put(label, to_item(record)?, Some(("attribute_not_exists(pk)", vec![])), &store.table)
+    }
+
+    /// Replaces a record that must exist (an edit never resurrects a deleted one).
+    pub fn replace<T: Serialize>(&mut self, store: &Store, label: &'static str, record: &T) -> Result<()> {
+        self.push_put(label, to_item(record)?, Some(("attribute_exists(pk)", vec![])), &store.table)
     }
 
     /// Writes (or replaces) a record.

@@ -10,6 +10,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 pub struct TestApp {
+    /// The user pool, with the operator's rights (set passwords, read users).
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub pool_id: String,
+    pub client_id: String,
     /// The notifier's stream trigger, where the test asked for notifications.
     pub pump: Option<local_gateway::stream::StreamPump>,
     pub topic_arn: String,
@@ -53,57 +57,32 @@ impl TestApp {
             let topic = sns.create_topic().name(format!("{}-notifications", config.table_name)).send().await;
             config.topic_arn = topic.expect("create the test topic").topic_arn.expect("topic arn");
         }
-        let mut app = App::new(&sdk, config.clone());
-        if let Some(faults) = &options.aws_faults {
-            // The same clients, plus the fault switch; no data key is reused, so every sealed
-            // field is a KMS call that can fail too (unwrapped keys stay cached for reading).
-            let calls = app.calls.clone();
-            let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::config::Builder::from(&sdk)
-                    .interceptor(calls.clone())
-                    .interceptor(faults.clone())
-                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
-                    .build(),
-            );
-            let s3 = aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(&sdk)
-                    .interceptor(calls.clone())
-                    .interceptor(faults.clone())
-                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
-                    .build(),
-            );
-            let kms = aws_sdk_kms::Client::from_conf(
-                aws_sdk_kms::config::Builder::from(&sdk)
-                    .interceptor(calls.clone())
-                    .interceptor(faults.clone())
-                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
-                    .build(),
-            );
-            app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());
-            app.blobs = carethread_core::blobs::Blobs::new(s3, config.bucket_name.clone());
-            let no_cache = carethread_core::crypto::KeyCachePolicy {
-                max_age: std::time::Duration::ZERO,
-                max_uses: 1,
-                max_cached_unwrapped: 1_000,
-            };
-            app.envelope = carethread_core::crypto::Envelope::new(kms, config.kms_key_id.clone(), no_cache);
-        }
-        if let Some(faults) = &options.sns_faults {
-            app.sns = aws_sdk_sns::Client::from_conf(
-                aws_sdk_sns::config::Builder::from(&sdk)
-                    .interceptor(app.calls.clone())
-                    .interceptor(faults.clone())
-                    .build(),
-            );
-        }
+        let faults = options.aws_faults.clone();
+        let sns_faults = options.sns_faults.clone();
+        // Every function's app, each under its own role; the fault tests add their switches
+        // to every client of every app.
+        let customize = move |app: &mut App, sdk: &aws_config::SdkConfig, config: &Config| {
+            if let Some(faults) = &faults {
+                with_faults(app, sdk, config, faults);
+            }
+            if let Some(faults) = &sns_faults {
+                app.sns = aws_sdk_sns::Client::from_conf(
+                    aws_sdk_sns::config::Builder::from(sdk)
+                        .interceptor(app.calls.clone())
+                        .interceptor(faults.clone())
+                        .build(),
+                );
+            }
+        };
+        let functions = local_gateway::Functions::new(&sdk, &config, &customize).await;
         let pump = match options.notifications {
             true => {
                 Some(local_gateway::stream::StreamPump::for_table(&sdk, &config.table_name).await.expect("stream pump"))
             }
             false => None,
         };
-        let secret = std::env::var("LOCAL_JWT_SECRET").unwrap_or_else(|_| "test-secret".into());
-        let gateway = Gateway::new(app, secret.into_bytes());
+        let authorizer = local_gateway::Authorizer::from_env().expect("USER_POOL_ID and USER_POOL_CLIENT_ID");
+        let gateway = Gateway::new(functions, authorizer);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let served = gateway.clone();
@@ -112,6 +91,9 @@ impl TestApp {
         });
         TestApp {
             pump,
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+            pool_id: std::env::var("USER_POOL_ID").expect("USER_POOL_ID"),
+            client_id: std::env::var("USER_POOL_CLIENT_ID").expect("USER_POOL_CLIENT_ID"),
             topic_arn: config.topic_arn,
             endpoint,
             base,
@@ -152,7 +134,7 @@ impl TestApp {
 
     /// One round of the notifier's stream trigger.
     pub async fn pump(&self) -> local_gateway::stream::PumpReport {
-        self.pump.as_ref().expect("spawned without notifications").pump(self.app()).await.expect("stream pump")
+        self.pump.as_ref().expect("spawned without notifications").pump(&self.gateway.functions).await.expect("stream pump")
     }
 
     /// Everything SNS was asked to deliver for this test: SMS (moto's SMS log) and the
@@ -189,8 +171,46 @@ impl TestApp {
         Published { sms, topic }
     }
 
+    /// The operator's app (every right): for reading back what the functions did.
     pub fn app(&self) -> &App {
-        &self.gateway.app
+        &self.gateway.functions.operator
+    }
+
+    /// One function's app, under its own role: for running a job as Lambda would.
+    pub fn function(&self, name: &str) -> &App {
+        self.gateway.app(name)
+    }
+
+    /// An ID token of the user pool for `username`, as a client gets one: the operator sets a
+    /// password (as an administrator's invitation would lead the user to), then the user signs
+    /// in with it through the app client (USER_PASSWORD_AUTH).
+    pub async fn sign_in(&self, username: &str) -> String {
+        let password = "Test-Passw0rd-2026";
+        self.cognito
+            .admin_set_user_password()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .password(password)
+            .permanent(true)
+            .send()
+            .await
+            .expect("set the test password");
+        self.password_sign_in(username, password).await.expect("sign in")
+    }
+
+    /// Signs in with a password; the Cognito error's code when refused.
+    pub async fn password_sign_in(&self, username: &str, password: &str) -> Result<String, String> {
+        let out = self
+            .cognito
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", password)
+            .send()
+            .await
+            .map_err(|e| aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata::code(&e).unwrap_or("?").to_string())?;
+        Ok(out.authentication_result().and_then(|r| r.id_token()).expect("an ID token").to_string())
     }
 
     pub async fn send(
@@ -231,7 +251,7 @@ impl TestApp {
         let res = self
             .http
             .post(format!("{}/_local/practices", self.base))
-            .json(&json!({ "name": name }))
+            .json(&json!({ "name": name, "adminEmail": format!("admin@{}.test", name.to_lowercase().replace(' ', "-")) }))
             .send()
             .await
             .unwrap();
@@ -239,11 +259,11 @@ impl TestApp {
         let v: Value = res.json().await.unwrap();
         let pid = v["practiceId"].as_str().unwrap().to_string();
         let admin_id = v["adminId"].as_str().unwrap().to_string();
-        let token = self.gateway.mint(&admin_id, &pid, "admin", None, 3600);
+        let token = self.sign_in(&admin_id).await;
         (pid, User { id: admin_id, token, role: "admin".into() })
     }
 
-    pub async fn add_staff(&self, pid: &str, admin: &User, first: &str, role: &str, extra: Value) -> User {
+    pub async fn add_staff(&self, _pid: &str, admin: &User, first: &str, role: &str, extra: Value) -> User {
         let mut body = json!({ "firstName": first, "lastName": "Tester", "role": role, "email": format!("{}@example.test", first.to_lowercase()) });
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());
@@ -251,18 +271,22 @@ impl TestApp {
         let res = self.post(&admin.token, "/staff", body).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
         let id = res.body["staff"]["id"].as_str().unwrap().to_string();
-        User { token: self.gateway.mint(&id, pid, role, None, 3600), id, role: role.into() }
+        User { token: self.sign_in(&id).await, id, role: role.into() }
     }
 
-    pub async fn add_patient(&self, pid: &str, admin: &User, first: &str, last: &str, extra: Value) -> User {
-        let mut body = json!({ "firstName": first, "lastName": last, "phone": "+15550109999" });
+    /// A patient; with portal access (the default) and an e-mail, also its portal user, signed in.
+    pub async fn add_patient(&self, _pid: &str, admin: &User, first: &str, last: &str, extra: Value) -> User {
+        let email = format!("{}.{}@example.test", first.to_lowercase(), last.to_lowercase());
+        let mut body = json!({ "firstName": first, "lastName": last, "phone": "+15550109999", "email": email });
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());
         }
         let res = self.post(&admin.token, "/patients", body).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
         let id = res.body["patient"]["id"].as_str().unwrap().to_string();
-        User { token: self.gateway.mint(&id, pid, "patient", Some(&id), 3600), id, role: "patient".into() }
+        let portal = res.body["patient"]["portalAccess"] == json!(true) && res.body["patient"]["email"].is_string();
+        let token = if portal { self.sign_in(&id).await } else { String::new() };
+        User { token, id, role: "patient".into() }
     }
 
     /// The demo practice of issue 2, made through the API.
@@ -409,6 +433,39 @@ impl Drop for TestApp {
         })
         .join();
     }
+}
+
+/// The same clients, plus the fault switch; no data key is reused, so every sealed field is a
+/// KMS call that can fail too (unwrapped keys stay cached for reading).
+fn with_faults(app: &mut App, sdk: &aws_config::SdkConfig, config: &Config, faults: &AwsFaults) {
+    let calls = app.calls.clone();
+    let retry = || aws_config::retry::RetryConfig::standard().with_max_attempts(1);
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .interceptor(faults.clone())
+            .retry_config(retry())
+            .build(),
+    );
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .interceptor(faults.clone())
+            .retry_config(retry())
+            .build(),
+    );
+    let kms = aws_sdk_kms::Client::from_conf(
+        aws_sdk_kms::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .interceptor(faults.clone())
+            .retry_config(retry())
+            .build(),
+    );
+    app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());
+    app.blobs = carethread_core::blobs::Blobs::new(s3, config.bucket_name.clone());
+    let no_cache =
+        carethread_core::crypto::KeyCachePolicy { max_age: std::time::Duration::ZERO, max_uses: 1, max_cached_unwrapped: 1_000 };
+    app.envelope = carethread_core::crypto::Envelope::new(kms, config.kms_key_id.clone(), no_cache);
 }
 
 async fn aws_config_for_tests() -> aws_config::SdkConfig {
@@ -606,4 +663,24 @@ pub fn item_texts(item: &std::collections::HashMap<String, aws_sdk_dynamodb::typ
         walk(v, &mut out);
     }
     out
+}
+
+/// A token with its claims edited and its header and signature kept: what an attacker who
+/// holds a valid token can make. The gateway must refuse it (SEC-4).
+pub fn edit_claims(token: &str, edit: impl FnOnce(&mut Value)) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("base64url")).expect("claims");
+    edit(&mut claims);
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    format!("{}.{}.{}", parts[0], payload, parts[2])
+}
+
+/// The claims of a token, unverified (tests read what Cognito put in it).
+pub fn claims_of(token: &str) -> Value {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("claims")
 }

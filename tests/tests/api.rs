@@ -732,18 +732,19 @@ async fn sec_4_identity_comes_only_from_a_verified_token() {
     forged.pop();
     forged.push(if p.doctor.token.ends_with('A') { 'B' } else { 'A' });
     assert_problem(&app.get(&forged, "/inbox").await, StatusCode::UNAUTHORIZED);
-    let expired = app.gateway.mint(&p.doctor.id, &p.id, "physician", None, -60);
-    assert_problem(&app.get(&expired, "/inbox").await, StatusCode::UNAUTHORIZED);
+    // The same token once its hour is over (the gateway's clock moved on by two hours).
+    app.gateway.authorizer.shift_clock(2 * 3600);
+    assert_problem(&app.get(&p.doctor.token, "/inbox").await, StatusCode::UNAUTHORIZED);
+    app.gateway.authorizer.shift_clock(0);
+    assert_eq!(app.get(&p.doctor.token, "/inbox").await.status, StatusCode::OK);
     // Headers cannot claim an identity.
     let res = app.send("GET", "/inbox", None, None, &[("x-user-id", &p.admin.id), ("x-practice-id", &p.id)]).await;
     assert_problem(&res, StatusCode::UNAUTHORIZED);
     // A deactivated user's still-valid token no longer acts.
     let gone = app.add_staff(&p.id, &p.admin, "Gone", "nurse", json!({ "active": false })).await;
     assert_problem(&app.get(&gone.token, "/inbox").await, StatusCode::UNAUTHORIZED);
-    // A token for a patient id of another practice finds nothing.
-    let (_, other_admin) = app.new_practice("Elsewhere").await;
-    let _ = other_admin;
-    let stray = app.gateway.mint(&p.jane.id, "prc_elsewhere", "patient", Some(&p.jane.id), 60);
+    // A patient's token whose practice claim was edited is refused: the signature breaks.
+    let stray = carethread_tests::edit_claims(&p.jane.token, |c| c["custom:practice_id"] = json!("prc_elsewhere"));
     assert_problem(&app.get(&stray, "/inbox").await, StatusCode::UNAUTHORIZED);
 }
 

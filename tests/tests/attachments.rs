@@ -310,10 +310,10 @@ async fn att_6_files_expire_days_after_the_patients_first_download_by_the_sweepe
     assert_eq!(app.get(&p.jane.token, &format!("/attachments/{seen}")).await.status, StatusCode::OK);
     assert_eq!(app.get(&p.jane.token, &format!("/attachments/{seen}")).await.status, StatusCode::OK);
 
-    let early = sweep(app.app(), downloaded_at + time::Duration::days(6), 10).await.unwrap();
+    let early = sweep(app.function("attachment-sweeper"), downloaded_at + time::Duration::days(6), 10).await.unwrap();
     assert_eq!(early.expired, 0, "six days after the first download it is still there");
     let report =
-        sweep(app.app(), downloaded_at + time::Duration::days(7) + time::Duration::minutes(5), 10).await.unwrap();
+        sweep(app.function("attachment-sweeper"), downloaded_at + time::Duration::days(7) + time::Duration::minutes(5), 10).await.unwrap();
     assert_eq!(report.expired, 1);
     let gone = format!("{}/{cid}/{seen}", p.id);
     assert!(app.s3.head_object().bucket(&app.bucket).key(&gone).send().await.is_err(), "the file is deleted");
@@ -329,7 +329,7 @@ async fn att_6_files_expire_days_after_the_patients_first_download_by_the_sweepe
         StatusCode::OK,
         "the thread stays"
     );
-    let again = sweep(app.app(), downloaded_at + time::Duration::days(30), 10).await.unwrap();
+    let again = sweep(app.function("attachment-sweeper"), downloaded_at + time::Duration::days(30), 10).await.unwrap();
     assert_eq!(again.expired, 0, "expired once");
 }
 
@@ -348,10 +348,10 @@ async fn att_6_orphan_uploads_never_attached_are_swept_after_24_hours() {
         StatusCode::CREATED
     );
 
-    let early = sweep(app.app(), uploaded_at + time::Duration::hours(23), 1).await.unwrap();
+    let early = sweep(app.function("attachment-sweeper"), uploaded_at + time::Duration::hours(23), 1).await.unwrap();
     assert_eq!(early.orphans, 0);
     // A batch of one still gets through the whole queue.
-    let report = sweep(app.app(), uploaded_at + time::Duration::hours(25), 1).await.unwrap();
+    let report = sweep(app.function("attachment-sweeper"), uploaded_at + time::Duration::hours(25), 1).await.unwrap();
     assert_eq!(report.orphans, 2, "{report:?}");
     for key in [format!("unattached/{}/{loose}", p.id), format!("{}/{cid}/{in_thread}", p.id)] {
         assert!(app.s3.head_object().bucket(&app.bucket).key(&key).send().await.is_err(), "{key} deleted");

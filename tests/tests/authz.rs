@@ -426,8 +426,8 @@ async fn world(app: &TestApp) -> World {
     );
 
     let deactivated = app.add_staff(&p.id, &p.admin, "Dee", "physician", json!({ "active": false })).await;
-    let gw = &app.gateway;
-    let expired = gw.mint(&p.doctor.id, &p.id, "physician", None, -3_600);
+    // The doctor's token with its `exp` edited into the past: the signature no longer holds.
+    let expired = carethread_tests::edit_claims(&p.doctor.token, |c| c["exp"] = serde_json::json!(1));
     let mut bad = p.doctor.token.clone();
     let last = bad.pop().unwrap();
     bad.push(if last == 'A' { 'B' } else { 'A' });

@@ -218,7 +218,7 @@ async fn notify_3_an_sns_outage_loses_no_notification_and_sends_none_twice() {
         .map(|pk| json!({ "eventName": "INSERT", "dynamodb": { "Keys": { "pk": { "S": pk }, "sk": { "S": "OUTBOX" } }, "SequenceNumber": "1" } }))
         .collect();
     assert_eq!(outbox_keys.len(), 8);
-    let answer = carethread_core::notify::handle_stream(app.app(), &json!({ "Records": outbox_keys })).await.unwrap();
+    let answer = carethread_core::notify::handle_stream(app.function("notifier"), &json!({ "Records": outbox_keys })).await.unwrap();
     assert_eq!(answer["batchItemFailures"], json!([]));
 
     let published = app.published().await;
@@ -367,9 +367,9 @@ async fn notify_5_a_message_left_unread_reminds_its_sender_once() {
     // John reads his; Jane does not.
     assert_eq!(app.get(&p.john.token, &format!("/conversations/{}", ids[1])).await.status, StatusCode::OK);
 
-    let early = send_due(app.app(), sent_at + time::Duration::hours(1), 10).await.unwrap();
+    let early = send_due(app.function("unread-reminders"), sent_at + time::Duration::hours(1), 10).await.unwrap();
     assert_eq!((early.reminded, early.already_read), (0, 0), "not due yet");
-    let due = send_due(app.app(), sent_at + time::Duration::hours(3), 10).await.unwrap();
+    let due = send_due(app.function("unread-reminders"), sent_at + time::Duration::hours(3), 10).await.unwrap();
     assert_eq!((due.reminded, due.already_read), (1, 1));
     assert_eq!(app.pump().await.pending, 0);
     let reminders =
@@ -378,7 +378,7 @@ async fn notify_5_a_message_left_unread_reminds_its_sender_once() {
         reminders,
         vec![format!("Test Practice: A secure message you sent has not been read yet. Sign in to see it: {PORTAL}")]
     );
-    let later = send_due(app.app(), sent_at + time::Duration::hours(30), 10).await.unwrap();
+    let later = send_due(app.function("unread-reminders"), sent_at + time::Duration::hours(30), 10).await.unwrap();
     assert_eq!((later.reminded, later.already_read), (0, 0), "once per message");
     app.pump().await;
     assert_eq!(emails_to(&app.published().await, &doctor_email).len(), 1);

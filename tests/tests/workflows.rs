@@ -712,9 +712,9 @@ async fn sec_5_retention_purges_idle_conversations_with_their_files_and_audits_i
     .await;
 
     let now = time::OffsetDateTime::now_utc();
-    let early = purge_expired(app.app(), now + time::Duration::days(29), 10).await.unwrap();
+    let early = purge_expired(app.function("retention-purge"), now + time::Duration::days(29), 10).await.unwrap();
     assert_eq!(early.conversations, 0, "not yet 30 days idle");
-    let report = purge_expired(app.app(), now + time::Duration::days(31), 10).await.unwrap();
+    let report = purge_expired(app.function("retention-purge"), now + time::Duration::days(31), 10).await.unwrap();
     assert_eq!((report.practices, report.conversations), (1, 1));
 
     assert_eq!(app.get(&p.doctor.token, &format!("/conversations/{cid}")).await.status, StatusCode::NOT_FOUND);

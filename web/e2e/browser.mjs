@@ -45,7 +45,8 @@ export async function newPage(browser, viewport = DESKTOP) {
   return page;
 }
 
-/** Signs in through the picker of demo users (`maple:physician`, `maple:patient_jane`, ...). */
+/** Signs in through the sign-in page's demo users (`maple:physician`, `maple:patient_jane`, ...):
+ * the button fills in the user's username and password and submits the form. */
 export async function signIn(page, who) {
   await page.goto(`${BASE_URL}/#/signin`);
   await page.locator(`[data-user="${who}"]`).click();
@@ -88,18 +89,35 @@ export async function eventually(fn, what, ms = 15_000) {
   throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
+/** Signs a demo user in at the local stack's user pool, as the sign-in page does
+ * (InitiateAuth, USER_PASSWORD_AUTH, with the endpoint and client of /config.json): its ID token. */
+export async function cognitoToken(user) {
+  if (!user.username || !user.password) throw new Error(`${user.key} cannot sign in (no portal user or inactive)`);
+  const config = await (await fetch(`${BASE_URL}/config.json`)).json();
+  const r = await fetch(`${config.cognito.endpoint.replace(/\/+$/, "")}/`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth",
+    },
+    body: JSON.stringify({
+      AuthFlow: "USER_PASSWORD_AUTH",
+      ClientId: config.cognito.clientId,
+      AuthParameters: { USERNAME: user.username, PASSWORD: user.password },
+    }),
+  });
+  const body = await r.json();
+  if (!r.ok || !body.AuthenticationResult?.IdToken) throw new Error(`sign-in of ${user.key}: ${r.status} ${JSON.stringify(body)}`);
+  return body.AuthenticationResult.IdToken;
+}
+
 /** The API as a demo user, for set-up that is not what a test is about. */
 export async function apiAs(who) {
   const [practiceKey, userKey] = who.split(":");
   const demo = await (await fetch(`${BASE_URL}/_local/demo-users`)).json();
   const practice = demo.practices.find((p) => p.key === practiceKey);
   const user = practice.users.find((u) => u.key === userKey);
-  const tokenResponse = await fetch(`${BASE_URL}/_local/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ sub: user.id, practiceId: practice.id, role: user.role, patientId: user.patientId ?? undefined }),
-  });
-  const { token } = await tokenResponse.json();
+  const token = await cognitoToken(user);
   return {
     user,
     async call(method, path, body) {

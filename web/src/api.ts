@@ -23,7 +23,8 @@ export class Api {
   constructor(
     private readonly baseUrl: string,
     private readonly token: () => string | null,
-    private readonly onUnauthorized: () => void,
+    /** Ends the session; gets the problem's `type` (…/sign-in-again: the account changed). */
+    private readonly onUnauthorized: (problemType?: string) => void,
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown, options: ApiOptions = {}): Promise<T> {
@@ -43,8 +44,14 @@ export class Api {
       throw new ApiError(0, "Network error", "The server could not be reached. Check your connection and try again.");
     }
     if (response.status === 401) {
-      this.onUnauthorized();
-      throw new ApiError(401, "Signed out", "Your session has ended. Please sign in again.");
+      const problem = (await response.json().catch(() => null)) as { type?: unknown } | null;
+      const type = typeof problem?.type === "string" ? problem.type : undefined;
+      this.onUnauthorized(type);
+      throw new ApiError(
+        401,
+        "Signed out",
+        type?.endsWith("/sign-in-again") ? "Your account changed: sign in again." : "Your session has ended. Please sign in again.",
+      );
     }
     if (response.status === 204) return undefined as T;
     const text = await response.text();

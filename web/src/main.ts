@@ -15,6 +15,7 @@ import {
   loadSession,
   roleLabel,
   type Session,
+  signedOutNotice,
 } from "./session";
 import { SignIn } from "./signin";
 import type { Stats } from "./types";
@@ -47,9 +48,11 @@ function signOut(notice?: string): void {
 
 function shell(session: Session): { main: HTMLElement; context: AppContext } {
   const announcer = h("div", { class: "sr-only", role: "status", "aria-live": "polite", id: "announcer" });
-  const api = new Api(config.apiBaseUrl, () => session.token, () =>
-    signOut("Your session has ended or your account is not active. Please sign in again."),
-  );
+  // A 401 ends this session (once, and never a newer one a late answer arrives in), with a
+  // notice on the sign-in page: "sign in again" when the account changed since sign-in.
+  const api = new Api(config.apiBaseUrl, () => session.token, (problemType) => {
+    if (ctx?.session.token === session.token) signOut(signedOutNotice(problemType));
+  });
   const context = new AppContext(api, session, config, announcer);
   const staff = isStaff(session.user);
   const badge = h("span", { class: "badge", hidden: true, "data-testid": "nav-unread" });

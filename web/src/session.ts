@@ -1,12 +1,25 @@
-// Who is signed in. Locally: a picker of the demo users and `POST /_local/token`. In AWS:
-// Cognito's hosted sign-in (authorization code with PKCE), whose ID token carries the
-// `custom:` claims the API's JWT authorizer reads.
+// Who is signed in. Both ways end with a Cognito ID token, whose `cognito:username` is the
+// user's id and whose `custom:` claims the API's JWT authorizer reads. Locally: a username and
+// password form that signs in at the local stack's user pool (InitiateAuth with
+// USER_PASSWORD_AUTH). In AWS: Cognito's hosted sign-in (authorization code with PKCE).
 
-export interface AppConfig {
-  auth: "local" | "cognito";
-  apiBaseUrl: string;
-  cognito?: { domain: string; clientId: string; redirectUri: string };
+/** In AWS: the hosted UI of the stack's user pool. */
+export interface HostedCognito {
+  domain: string;
+  clientId: string;
+  redirectUri: string;
 }
+
+/** Locally: the user pool's API on the local AWS stack (moto). */
+export interface LocalCognito {
+  endpoint: string;
+  clientId: string;
+  region: string;
+}
+
+export type AppConfig =
+  | { auth: "cognito"; apiBaseUrl: string; cognito: HostedCognito }
+  | { auth: "local"; apiBaseUrl: string; cognito?: LocalCognito };
 
 export interface User {
   id: string;
@@ -50,14 +63,18 @@ export function claims(token: string): Record<string, unknown> {
   return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as Record<string, unknown>;
 }
 
+/** The session of a Cognito ID token. The user's id is its Cognito username (`sub` is
+ * Cognito's own UUID, which the API does not know). */
 export function sessionFromToken(token: string, name?: string): Session {
   const c = claims(token);
+  const username = c["cognito:username"];
+  if (typeof username !== "string" || !username) throw new Error("The ID token has no cognito:username claim.");
   const given = [c.given_name, c.family_name].filter(Boolean).join(" ");
   return {
     token,
     user: {
-      id: String(c.sub),
-      name: name ?? (given || String(c.email ?? c.sub)),
+      id: username,
+      name: name ?? (given || String(c.email ?? username)),
       role: String(c["custom:role"]),
       practiceId: String(c["custom:practice_id"]),
       patientId: c["custom:patient_id"] ? String(c["custom:patient_id"]) : undefined,
@@ -79,14 +96,74 @@ export function roleLabel(role: string): string {
   return role.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 }
 
+/** The notice of the sign-in page after the API answered 401 (see Api's onUnauthorized):
+ * `sign-in-again` means the account changed since the token was issued (a new role, a
+ * deactivation), so the token's claims are stale. */
+export function signedOutNotice(problemType?: string): string {
+  return problemType?.endsWith("/sign-in-again")
+    ? "Your account changed: sign in again."
+    : "Your session has ended or your account is not active. Please sign in again.";
+}
+
+// ---- Local sign-in: username and password at the local stack's user pool
+
+/** A refused sign-in, with the sentence to show. */
+export class SignInError extends Error {}
+
+/** Signs in with USER_PASSWORD_AUTH at the user pool's API, as the AWS SDKs do, and returns
+ * the ID token. */
+export async function passwordSignIn(cognito: LocalCognito, username: string, password: string): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(cognito.endpoint.replace(/\/+$/, "") + "/", {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth",
+      },
+      body: JSON.stringify({
+        AuthFlow: "USER_PASSWORD_AUTH",
+        ClientId: cognito.clientId,
+        AuthParameters: { USERNAME: username, PASSWORD: password },
+      }),
+    });
+  } catch {
+    throw new SignInError("The sign-in service could not be reached. Is `make dev` running?");
+  }
+  const body = (await response.json().catch(() => ({}))) as {
+    __type?: string;
+    message?: string;
+    ChallengeName?: string;
+    AuthenticationResult?: { IdToken?: string };
+  };
+  if (response.ok && body.AuthenticationResult?.IdToken) return body.AuthenticationResult.IdToken;
+  if (response.ok && body.ChallengeName === "NEW_PASSWORD_REQUIRED") {
+    throw new SignInError("This account still has the temporary password of its invitation: it must set a new password first.");
+  }
+  // The error's type, without the namespace some endpoints prefix ("…#NotAuthorizedException").
+  const type = (body.__type ?? "").split("#").pop() ?? "";
+  const message = body.message ?? "";
+  if (type === "NotAuthorizedException" && /disabled/i.test(message)) {
+    throw new SignInError("This account is disabled. Ask your practice's administrator.");
+  }
+  if (type === "NotAuthorizedException" || type === "UserNotFoundException") {
+    throw new SignInError("Wrong username or password.");
+  }
+  if (type === "PasswordResetRequiredException") throw new SignInError("This account's password must be reset first.");
+  if (type === "TooManyRequestsException" || type === "LimitExceededException") {
+    throw new SignInError("Too many sign-in attempts. Wait a minute and try again.");
+  }
+  throw new SignInError(`Sign-in failed${type ? ` (${type})` : ""}. Try again.`);
+}
+
 // ---- Cognito hosted sign-in (authorization code + PKCE)
 
 function base64url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export async function startCognitoSignIn(config: AppConfig): Promise<void> {
-  const c = config.cognito!;
+export async function startCognitoSignIn(config: AppConfig & { auth: "cognito" }): Promise<void> {
+  const c = config.cognito;
   const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
   const challenge = base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
   const state = base64url(crypto.getRandomValues(new Uint8Array(16)));
@@ -108,7 +185,7 @@ export async function finishCognitoSignIn(config: AppConfig): Promise<Session | 
   const query = new URLSearchParams(location.search);
   const code = query.get("code");
   const saved = JSON.parse(sessionStorage.getItem("carethread.pkce") ?? "null") as { verifier: string; state: string } | null;
-  if (!code || !saved || query.get("state") !== saved.state || !config.cognito) return null;
+  if (!code || !saved || query.get("state") !== saved.state || config.auth !== "cognito") return null;
   sessionStorage.removeItem("carethread.pkce");
   const c = config.cognito;
   const response = await fetch(`https://${c.domain}/oauth2/token`, {

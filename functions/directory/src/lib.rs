@@ -1,8 +1,9 @@
 //! `directory`: POST /staff, POST /patients, POST /workgroups (admin class) and
-//! GET /patients?q=, GET /staff and GET /workgroups (staff) (ROLE-1, ROLE-5, ROLE-6).
+//! GET /patients?q=, GET /staff and GET /workgroups (staff) (ROLE-1, ROLE-5, ROLE-6); the
+//! user lifecycle: PATCH /staff/{id}, PATCH /patients/{id} and their invitations (ACCT-2).
 
 use carethread_core::api;
-use carethread_core::ops::directory;
+use carethread_core::ops::{accounts, directory};
 use carethread_core::App;
 use lambda_http::{Body, Error, Request, Response};
 
@@ -36,6 +37,24 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
             "GET /workgroups" => {
                 let ctx = api::authorized(app, &req, false).await?;
                 directory::list_workgroups(app, &ctx).await.map(|b| (200, b))
+            }
+            "PATCH /staff/{id}" => {
+                let ctx = api::authorized(app, &req, false).await?;
+                let id = api::path_param(&req, "id");
+                accounts::update_staff(app, &ctx, &id, api::json_body(&req)?).await.map(|b| (200, b))
+            }
+            "POST /staff/{id}/invitation" => {
+                let ctx = api::authorized(app, &req, false).await?;
+                accounts::invite_staff(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (202, b))
+            }
+            "PATCH /patients/{id}" => {
+                let ctx = api::authorized(app, &req, false).await?;
+                let id = api::path_param(&req, "id");
+                accounts::update_patient(app, &ctx, &id, api::json_body(&req)?).await.map(|b| (200, b))
+            }
+            "POST /patients/{id}/invitation" => {
+                let ctx = api::authorized(app, &req, false).await?;
+                accounts::invite_patient(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (202, b))
             }
             _ => Err(api::not_found_route()),
         }

@@ -7,6 +7,7 @@ use crate::audit::{self, AuditRecord};
 use crate::crypto::{normalize_words, Binding};
 use crate::domain::*;
 use crate::error::{Error, Result};
+use crate::identity::Account;
 use crate::ids;
 use crate::keys;
 use crate::records::*;
@@ -51,7 +52,7 @@ pub struct WorkgroupRequest {
     pub member_ids: Vec<String>,
 }
 
-fn require_admin(caller: &Caller) -> Result<()> {
+pub(super) fn require_admin(caller: &Caller) -> Result<()> {
     if caller.class() == RoleClass::Admin {
         Ok(())
     } else {
@@ -119,6 +120,8 @@ pub async fn create_practice(
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::Conflict("practice id collision, retry".into()));
     }
+    let account = Account { username: &admin_id, email: &admin.email, practice_id: &practice_id, role: Role::Admin };
+    app.users.ensure_user(&account).await?;
     Ok((practice_id, admin_id))
 }
 
@@ -168,7 +171,14 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
         "email": staff.email, "phone": staff.phone, "active": staff.active, "portalMessaging": staff.portal_messaging,
     }});
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    commit_created(app, ctx, tx, response, |_| Error::Conflict("staff id collision, retry".into())).await
+    let body = commit_created(app, ctx, tx, response, |_| Error::Conflict("staff id collision, retry".into())).await?;
+    // After the directory record, and on a replay too: a retry completes a sign-in account
+    // whose creation failed, and never makes one without its record (ACCT-1).
+    let created = &body["staff"];
+    let text = |k: &str| created[k].as_str().unwrap_or_default().to_string();
+    let (username, email, role) = (text("id"), text("email"), Role::parse(&text("role"))?);
+    app.users.ensure_user(&Account { username: &username, email: &email, practice_id: p, role }).await?;
+    Ok(body)
 }
 
 /// POST /workgroups (admin class, ROLE-6).
@@ -182,16 +192,7 @@ pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -
     if dir.workgroups.iter().any(|w| w.name.eq_ignore_ascii_case(&name)) {
         return Err(Error::Conflict("a workgroup with this name exists".into()));
     }
-    let mut members: Vec<String> = Vec::new();
-    for raw in &req.member_ids {
-        let id = parse_id("memberIds", STAFF_ID, raw)?;
-        if dir.staff_member(&id).is_none() {
-            return Err(Error::invalid("memberIds", "no staff user with this id in the practice"));
-        }
-        if !members.contains(&id) {
-            members.push(id);
-        }
-    }
+    let members = staff_ids_in(&dir, "memberIds", &req.member_ids)?;
     let id = ids::new_id(WORKGROUP_ID);
     let wg = WorkgroupItem {
         pk: keys::practice(p),
@@ -231,29 +232,8 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
     let email = req.email.as_deref().map(|e| parse_email("email", e)).transpose()?;
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     active_staff(&dir, caller)?;
-    let primary = match req.primary_provider_id.as_deref() {
-        Some(raw) => {
-            let id = parse_id("primaryProviderId", STAFF_ID, raw)?;
-            let s = dir
-                .staff_member(&id)
-                .ok_or_else(|| Error::invalid("primaryProviderId", "no staff user with this id in the practice"))?;
-            if Role::parse(&s.role).map(|r| r.class()).ok() != Some(RoleClass::Provider) {
-                return Err(Error::invalid("primaryProviderId", "the primary provider must have a provider role"));
-            }
-            Some(id)
-        }
-        None => None,
-    };
-    let mut assigned: Vec<String> = Vec::new();
-    for raw in &req.assigned_staff_ids {
-        let id = parse_id("assignedStaffIds", STAFF_ID, raw)?;
-        if dir.staff_member(&id).is_none() {
-            return Err(Error::invalid("assignedStaffIds", "no staff user with this id in the practice"));
-        }
-        if !assigned.contains(&id) {
-            assigned.push(id);
-        }
-    }
+    let primary = req.primary_provider_id.as_deref().map(|raw| provider_in(&dir, raw)).transpose()?;
+    let assigned = staff_ids_in(&dir, "assignedStaffIds", &req.assigned_staff_ids)?;
     let id = ids::new_id(PATIENT_ID);
     let env = &app.envelope;
     let seal = |field: &'static str, text: String| {
@@ -322,7 +302,42 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         "portalAccess": patient.portal_access, "active": patient.active,
     }});
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    commit_created(app, ctx, tx, response, |_| Error::Conflict("patient id collision, retry".into())).await
+    let body = commit_created(app, ctx, tx, response, |_| Error::Conflict("patient id collision, retry".into())).await?;
+    // A portal user for a patient with portal access and an e-mail, as for staff (ACCT-1).
+    let created = &body["patient"];
+    if let (Some(username), Some(email), Some(true)) =
+        (created["id"].as_str(), created["email"].as_str(), created["portalAccess"].as_bool())
+    {
+        app.users.ensure_user(&Account { username, email, practice_id: p, role: Role::Patient }).await?;
+    }
+    Ok(body)
+}
+
+/// A patient's primary provider: a staff user of the practice with a provider role.
+pub(super) fn provider_in(dir: &crate::store::Directory, raw: &str) -> Result<String> {
+    let id = parse_id("primaryProviderId", STAFF_ID, raw)?;
+    let s = dir
+        .staff_member(&id)
+        .ok_or_else(|| Error::invalid("primaryProviderId", "no staff user with this id in the practice"))?;
+    if Role::parse(&s.role).map(|r| r.class()).ok() != Some(RoleClass::Provider) {
+        return Err(Error::invalid("primaryProviderId", "the primary provider must have a provider role"));
+    }
+    Ok(id)
+}
+
+/// Staff ids of the practice, each once, in the order given.
+pub(super) fn staff_ids_in(dir: &crate::store::Directory, field: &str, raw_ids: &[String]) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = Vec::new();
+    for raw in raw_ids {
+        let id = parse_id(field, STAFF_ID, raw)?;
+        if dir.staff_member(&id).is_none() {
+            return Err(Error::invalid(field, "no staff user with this id in the practice"));
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
 /// GET /patients?q= (staff): patients whose first or last name begins with what was typed.

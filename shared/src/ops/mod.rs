@@ -1,6 +1,7 @@
 //! The operations of the API, one function per route: each checks who may do it, builds
 //! its records and commits them in one transaction with their audit event.
 
+pub mod accounts;
 pub mod attachments;
 pub mod conversations;
 pub mod directory;

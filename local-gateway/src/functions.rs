@@ -1,0 +1,81 @@
+//! One `App` per function, each with its own role's credentials, as Lambda runs them: the
+//! local stack enforces IAM, so a call missing from a function's role in template.yaml fails
+//! here as it would in AWS (DESIGN.md, The local stack). The roles are made by
+//! infra/local_stack.py from the template; `FUNCTION_ROLE_PREFIX` + the function's name is the
+//! role's ARN. Every app counts its calls in one shared counter, which tests read.
+
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::SdkConfig;
+use carethread_core::app::Config;
+use carethread_core::calls::CallCounter;
+use carethread_core::App;
+use std::collections::HashMap;
+
+/// Every function of template.yaml: the HTTP ones, the stream and SNS consumers, the schedules.
+pub const FUNCTIONS: [&str; 21] = [
+    "compose",
+    "reply",
+    "list-inbox",
+    "get-conversation",
+    "assign",
+    "attachment-presign",
+    "directory",
+    "conversation-state",
+    "drafts",
+    "settings",
+    "tasks",
+    "saved-replies",
+    "broadcasts",
+    "reports",
+    "delete",
+    "notifier",
+    "audit-chain",
+    "sms-inbound",
+    "retention-purge",
+    "attachment-sweeper",
+    "unread-reminders",
+];
+
+pub struct Functions {
+    apps: HashMap<&'static str, App>,
+    /// The operator's own rights: the operator command (`POST /_local/practices`), and what a
+    /// test reads back to check the functions' work.
+    pub operator: App,
+    pub calls: CallCounter,
+}
+
+/// Changes an app after it is made (the fault tests add interceptors to its clients).
+pub type Customize<'a> = &'a dyn Fn(&mut App, &SdkConfig, &Config);
+
+impl Functions {
+    /// `operator` holds the operator credentials of `.local/*/env`; with FUNCTION_ROLE_PREFIX
+    /// set, each function assumes its own role from them.
+    pub async fn new(operator: &SdkConfig, config: &Config, customize: Customize<'_>) -> Functions {
+        let calls = CallCounter::default();
+        let prefix = std::env::var("FUNCTION_ROLE_PREFIX").ok().filter(|p| !p.is_empty());
+        let mut apps = HashMap::new();
+        for name in FUNCTIONS {
+            let sdk = match &prefix {
+                Some(prefix) => role_config(operator, &format!("{prefix}{name}"), name).await,
+                None => operator.clone(),
+            };
+            let mut app = App::with_calls(&sdk, config.clone(), calls.clone());
+            customize(&mut app, &sdk, config);
+            apps.insert(name, app);
+        }
+        let mut operator_app = App::with_calls(operator, config.clone(), calls.clone());
+        customize(&mut operator_app, operator, config);
+        Functions { apps, operator: operator_app, calls }
+    }
+
+    /// The app of one function of `FUNCTIONS`.
+    pub fn app(&self, function: &str) -> &App {
+        self.apps.get(function).unwrap_or_else(|| panic!("no function {function} in FUNCTIONS"))
+    }
+}
+
+async fn role_config(operator: &SdkConfig, role_arn: &str, session: &str) -> SdkConfig {
+    let provider = AssumeRoleProvider::builder(role_arn).session_name(session).configure(operator).build().await;
+    // Region and endpoint from the environment, as for the operator; only the identity differs.
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).credentials_provider(provider).load().await
+}

@@ -1,0 +1,142 @@
+//! The stack's Cognito user pool, as the directory drives it (ACCT-1, ACCT-2). Every call is
+//! idempotent, so a directory write that committed and a Cognito call that failed complete on
+//! the retry: the directory record is always written first, and no Cognito user exists that
+//! has no directory record (DESIGN.md, Identity).
+
+use crate::domain::Role;
+use crate::error::{Error, Result};
+use crate::store::sdk_error;
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType, MessageActionType, UserStatusType};
+
+/// The claims the directory owns: written only here, never by the app client (its
+/// WriteAttributes exclude them; template.yaml).
+pub const ATTR_PRACTICE: &str = "custom:practice_id";
+pub const ATTR_ROLE: &str = "custom:role";
+pub const ATTR_PATIENT: &str = "custom:patient_id";
+
+/// Who a Cognito user is, as the directory records it.
+#[derive(Clone, Debug)]
+pub struct Account<'a> {
+    /// The Cognito username: the staff id, or the patient id for a portal user.
+    pub username: &'a str,
+    pub email: &'a str,
+    pub practice_id: &'a str,
+    pub role: Role,
+}
+
+impl Account<'_> {
+    fn attributes(&self) -> Vec<AttributeType> {
+        let attr = |name: &str, value: &str| AttributeType::builder().name(name).value(value).build().expect("name set");
+        let mut attrs = vec![
+            attr("email", self.email),
+            // The administrator typed it; Cognito mails the invitation there.
+            attr("email_verified", "true"),
+            attr(ATTR_PRACTICE, self.practice_id),
+            attr(ATTR_ROLE, self.role.as_str()),
+        ];
+        if self.role == Role::Patient {
+            attrs.push(attr(ATTR_PATIENT, self.username));
+        }
+        attrs
+    }
+}
+
+pub struct UserPool {
+    client: aws_sdk_cognitoidentityprovider::Client,
+    pool_id: String,
+}
+
+impl UserPool {
+    pub fn new(client: aws_sdk_cognitoidentityprovider::Client, pool_id: String) -> Self {
+        UserPool { client, pool_id }
+    }
+
+    fn configured(&self) -> Result<&str> {
+        match self.pool_id.as_str() {
+            "" => Err(Error::internal_msg("USER_POOL_ID is not set")),
+            id => Ok(id),
+        }
+    }
+
+    /// Creates the user with Cognito's invitation (temporary password by e-mail); a user that
+    /// exists already (a retry) gets the directory's attributes instead, and no second mail.
+    pub async fn ensure_user(&self, account: &Account<'_>) -> Result<()> {
+        let pool = self.configured()?;
+        let created = self
+            .client
+            .admin_create_user()
+            .user_pool_id(pool)
+            .username(account.username)
+            .set_user_attributes(Some(account.attributes()))
+            .desired_delivery_mediums(DeliveryMediumType::Email)
+            .send()
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("UsernameExistsException") => self.update(account).await,
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    /// Writes the directory's values (email, practice, role) onto the user.
+    pub async fn update(&self, account: &Account<'_>) -> Result<()> {
+        let pool = self.configured()?;
+        self.client
+            .admin_update_user_attributes()
+            .user_pool_id(pool)
+            .username(account.username)
+            .set_user_attributes(Some(account.attributes()))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    /// ACCT-2: a deactivated user can no longer sign in, and its refresh tokens are revoked.
+    /// Its ID tokens stay valid until they expire; the directory check refuses them.
+    pub async fn disable(&self, username: &str) -> Result<()> {
+        let pool = self.configured()?;
+        let disabled = self.client.admin_disable_user().user_pool_id(pool).username(username).send().await;
+        match disabled {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("UserNotFoundException") => return Ok(()),
+            Err(e) => return Err(sdk_error(e)),
+        }
+        self.client.admin_user_global_sign_out().user_pool_id(pool).username(username).send().await.map_err(sdk_error)?;
+        Ok(())
+    }
+
+    pub async fn enable(&self, username: &str) -> Result<()> {
+        let pool = self.configured()?;
+        self.client.admin_enable_user().user_pool_id(pool).username(username).send().await.map_err(sdk_error)?;
+        Ok(())
+    }
+
+    /// Sends the invitation again; a user who never signed in gets a new temporary password.
+    /// One who has set a password is refused: that user resets it from the sign-in page.
+    pub async fn reinvite(&self, account: &Account<'_>) -> Result<()> {
+        let pool = self.configured()?;
+        let user = self.client.admin_get_user().user_pool_id(pool).username(account.username).send().await;
+        match user {
+            Err(e) if e.code() == Some("UserNotFoundException") => return self.ensure_user(account).await,
+            Err(e) => return Err(sdk_error(e)),
+            Ok(u) if u.user_status() != Some(&UserStatusType::ForceChangePassword) => {
+                return Err(Error::Conflict(
+                    "this user has signed in already; a forgotten password is reset from the sign-in page".into(),
+                ))
+            }
+            Ok(_) => {}
+        }
+        self.client
+            .admin_create_user()
+            .user_pool_id(pool)
+            .username(account.username)
+            .message_action(MessageActionType::Resend)
+            .desired_delivery_mediums(DeliveryMediumType::Email)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+}

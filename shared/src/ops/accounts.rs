@@ -1,0 +1,239 @@
+//! The user lifecycle (ACCT-1, ACCT-2): administrators edit, deactivate, reactivate and
+//! re-invite staff and portal patients. The directory record is committed first, with its
+//! audit event; the Cognito call follows and is idempotent, so a failure between the two is
+//! completed by the retry, and the per-request directory check (`App::ensure_active`) makes
+//! a deactivation or a role change hold at once, whatever Cognito answered.
+
+use super::directory::{require_admin, StaffRequest};
+use super::active_staff;
+use crate::app::{App, RequestCtx};
+use crate::audit::{self, AuditRecord};
+use crate::crypto::Binding;
+use crate::domain::*;
+use crate::error::{Error, Result};
+use crate::identity::Account;
+use crate::records::{PatientItem, Sealed, StaffItem};
+use crate::store::{Directory, Tx};
+use serde::Deserialize;
+use serde_json::json;
+
+/// PATCH /patients/{id}: every field optional; an absent field keeps its value.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PatientPatch {
+    pub primary_provider_id: Option<String>,
+    pub assigned_staff_ids: Option<Vec<String>>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub portal_access: Option<bool>,
+    pub active: Option<bool>,
+}
+
+pub fn staff_json(s: &StaffItem) -> serde_json::Value {
+    json!({ "staff": {
+        "id": s.id, "firstName": s.first_name, "lastName": s.last_name, "role": s.role,
+        "email": s.email, "phone": s.phone, "active": s.active, "portalMessaging": s.portal_messaging,
+    }})
+}
+
+/// The admin's directory, and the named staff user in it (404 when not of this practice).
+async fn admin_directory(app: &App, ctx: &RequestCtx) -> Result<Directory> {
+    require_admin(&ctx.caller)?;
+    let dir = app.store.directory(&ctx.caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
+    active_staff(&dir, &ctx.caller)?;
+    Ok(dir)
+}
+
+fn staff_in<'a>(dir: &'a Directory, raw_id: &str) -> Result<&'a StaffItem> {
+    let id = parse_id("id", STAFF_ID, raw_id).map_err(|_| Error::NotFound("staff user"))?;
+    dir.staff_member(&id).ok_or(Error::NotFound("staff user"))
+}
+
+fn staff_account<'a>(s: &'a StaffItem, practice_id: &'a str) -> Result<Account<'a>> {
+    Ok(Account { username: &s.id, email: &s.email, practice_id, role: Role::parse(&s.role)? })
+}
+
+/// PATCH /staff/{id} (admin class): names, role, contact, active, portal messaging.
+pub async fn update_staff(app: &App, ctx: &RequestCtx, raw_id: &str, req: StaffRequest) -> Result<serde_json::Value> {
+    let dir = admin_directory(app, ctx).await?;
+    let before = staff_in(&dir, raw_id)?;
+    let mut after = before.clone();
+    if let Some(v) = req.first_name.as_deref() {
+        after.first_name = parse_name("firstName", Some(v))?;
+    }
+    if let Some(v) = req.last_name.as_deref() {
+        after.last_name = parse_name("lastName", Some(v))?;
+    }
+    if let Some(v) = req.role.as_deref() {
+        let role = Role::parse(v)?;
+        if role == Role::Patient {
+            return Err(Error::invalid("role", "a staff user cannot become a patient"));
+        }
+        after.role = role.as_str().into();
+    }
+    if let Some(v) = req.email.as_deref() {
+        after.email = parse_email("email", v)?;
+    }
+    if let Some(v) = req.phone.as_deref() {
+        after.phone = if v.is_empty() { String::new() } else { parse_phone("phone", v)? };
+    }
+    if let Some(v) = req.active {
+        after.active = v;
+    }
+    if let Some(v) = req.portal_messaging {
+        after.portal_messaging = v;
+    }
+    // An administrator cannot lock themself out; another administrator can.
+    if after.id == ctx.caller.user_id && (!after.active || after.role != before.role) {
+        return Err(Error::Forbidden("you cannot deactivate yourself or change your own role".into()));
+    }
+    let mut tx = Tx::new();
+    tx.check_staff_active(&app.store, &ctx.caller.practice_id, &ctx.caller.user_id, false)?;
+    tx.replace(&app.store, "staff", &after)?;
+    let record = AuditRecord { record_type: "staff", record_id: &after.id, patient_id: None };
+    tx.put(&app.store, "audit", &audit::event(ctx, &staff_change(before, &after), record, "success"))?;
+    if app.store.commit(tx).await?.is_err() {
+        return Err(Error::Conflict("the staff user changed meanwhile; load it again".into()));
+    }
+    sync_account(app, &staff_account(&after, &ctx.caller.practice_id)?, before.active, after.active).await?;
+    Ok(staff_json(&after))
+}
+
+/// The audit action names what changed, never the values (names may be PHI-adjacent).
+fn staff_change(before: &StaffItem, after: &StaffItem) -> String {
+    match (before.active, after.active) {
+        (true, false) => "staff.deactivate".into(),
+        (false, true) => "staff.reactivate".into(),
+        _ if before.role != after.role => "staff.role-change".into(),
+        _ => "staff.update".into(),
+    }
+}
+
+/// Brings the Cognito user in line with the directory: attributes, then enabled state.
+async fn sync_account(app: &App, account: &Account<'_>, was_active: bool, active: bool) -> Result<()> {
+    app.users.update(account).await?;
+    match (was_active, active) {
+        (_, false) => app.users.disable(account.username).await,
+        (false, true) => app.users.enable(account.username).await,
+        _ => Ok(()),
+    }
+}
+
+/// POST /staff/{id}/invitation (admin class): Cognito's invitation again.
+pub async fn invite_staff(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<serde_json::Value> {
+    let dir = admin_directory(app, ctx).await?;
+    let staff = staff_in(&dir, raw_id)?;
+    if !staff.active {
+        return Err(Error::Conflict("reactivate this user before inviting it".into()));
+    }
+    app.users.reinvite(&staff_account(staff, &ctx.caller.practice_id)?).await?;
+    let record = AuditRecord { record_type: "staff", record_id: &staff.id, patient_id: None };
+    super::audit_read(app, ctx, "staff.invite", record).await?;
+    Ok(json!({ "invited": staff.id }))
+}
+
+async fn patient_in(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<PatientItem> {
+    let id = parse_id("id", PATIENT_ID, raw_id).map_err(|_| Error::NotFound("patient"))?;
+    app.store.patient(&ctx.caller.practice_id, &id).await?.ok_or(Error::NotFound("patient"))
+}
+
+async fn open(
+    app: &App,
+    practice_id: &str,
+    p: &PatientItem,
+    field: &str,
+    sealed: &Option<Sealed>,
+) -> Result<Option<String>> {
+    match sealed {
+        Some(s) => {
+            let binding = Binding { practice_id, record: &p.id, field };
+            Ok(Some(app.envelope.open_string(binding, &s.0).await?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// PATCH /patients/{id} (admin class): provider, care team, contact, portal access, active.
+pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: PatientPatch) -> Result<serde_json::Value> {
+    let dir = admin_directory(app, ctx).await?;
+    let before = patient_in(app, ctx, raw_id).await?;
+    let mut after = before.clone();
+    let p = ctx.caller.practice_id.as_str();
+    if let Some(raw) = req.primary_provider_id.as_deref() {
+        after.primary_provider_id = match raw {
+            "" => None,
+            raw => Some(super::directory::provider_in(&dir, raw)?),
+        };
+    }
+    if let Some(ids) = &req.assigned_staff_ids {
+        after.assigned_staff_ids = super::directory::staff_ids_in(&dir, "assignedStaffIds", ids)?;
+    }
+    let seal = |field: &'static str, text: String| {
+        let id = before.id.clone();
+        async move { app.envelope.seal_str(Binding { practice_id: p, record: &id, field }, &text).await.map(Sealed) }
+    };
+    if let Some(v) = req.phone.as_deref() {
+        after.phone = if v.is_empty() { None } else { Some(seal("phone", parse_phone("phone", v)?).await?) };
+    }
+    if let Some(v) = req.email.as_deref() {
+        after.email = if v.is_empty() { None } else { Some(seal("email", parse_email("email", v)?).await?) };
+    }
+    if let Some(v) = req.portal_access {
+        after.portal_access = v;
+    }
+    if let Some(v) = req.active {
+        after.active = v;
+    }
+    let email = open(app, p, &after, "email", &after.email).await?;
+    if after.portal_access && !before.portal_access && email.is_none() {
+        return Err(Error::invalid("email", "portal access needs an e-mail address for the invitation"));
+    }
+    let mut tx = Tx::new();
+    tx.check_staff_active(&app.store, p, &ctx.caller.user_id, false)?;
+    tx.replace(&app.store, "patient", &after)?;
+    let action = match (before.portal_access, after.portal_access) {
+        (true, false) => "patient.portal-revoke",
+        (false, true) => "patient.portal-grant",
+        _ => "patient.update",
+    };
+    let record = AuditRecord { record_type: "patient", record_id: &after.id, patient_id: Some(&after.id) };
+    tx.put(&app.store, "audit", &audit::event(ctx, action, record, "success"))?;
+    if app.store.commit(tx).await?.is_err() {
+        return Err(Error::Conflict("the patient changed meanwhile; load it again".into()));
+    }
+    if let Some(email) = email.as_deref() {
+        let account = Account { username: &after.id, email, practice_id: p, role: Role::Patient };
+        match (before.portal_access, after.portal_access) {
+            (false, true) => {
+                app.users.ensure_user(&account).await?;
+                app.users.enable(&after.id).await?;
+            }
+            (true, false) => app.users.disable(&after.id).await?,
+            (true, true) => app.users.update(&account).await?,
+            (false, false) => {}
+        }
+    }
+    let phone = open(app, p, &after, "phone", &after.phone).await?;
+    Ok(json!({ "patient": {
+        "id": after.id, "phone": phone, "email": email,
+        "primaryProviderId": after.primary_provider_id, "assignedStaffIds": after.assigned_staff_ids,
+        "portalAccess": after.portal_access, "active": after.active,
+    }}))
+}
+
+/// POST /patients/{id}/invitation (admin class): invite, or invite again, to the portal.
+pub async fn invite_patient(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<serde_json::Value> {
+    admin_directory(app, ctx).await?;
+    let patient = patient_in(app, ctx, raw_id).await?;
+    if !patient.portal_access {
+        return Err(Error::Conflict("grant portal access before inviting this patient".into()));
+    }
+    let p = ctx.caller.practice_id.as_str();
+    let email = open(app, p, &patient, "email", &patient.email)
+        .await?
+        .ok_or_else(|| Error::invalid("email", "the patient has no e-mail address for the invitation"))?;
+    app.users.reinvite(&Account { username: &patient.id, email: &email, practice_id: p, role: Role::Patient }).await?;
+    let record = AuditRecord { record_type: "patient", record_id: &patient.id, patient_id: Some(&patient.id) };
+    super::audit_read(app, ctx, "patient.invite", record).await?;
+    Ok(json!({ "invited": patient.id }))
+}
