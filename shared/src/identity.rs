@@ -20,21 +20,33 @@ pub const ATTR_PATIENT: &str = "custom:patient_id";
 pub struct Account<'a> {
     /// The Cognito username: the staff id, or the patient id for a portal user.
     pub username: &'a str,
-    pub email: &'a str,
+    /// Where Cognito sends the invitation: the e-mail address, else the phone (a patient may
+    /// have only a phone on record).
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
     pub practice_id: &'a str,
     pub role: Role,
 }
 
 impl Account<'_> {
+    fn medium(&self) -> DeliveryMediumType {
+        if self.email.is_some() {
+            DeliveryMediumType::Email
+        } else {
+            DeliveryMediumType::Sms
+        }
+    }
+
     fn attributes(&self) -> Vec<AttributeType> {
         let attr = |name: &str, value: &str| AttributeType::builder().name(name).value(value).build().expect("name set");
-        let mut attrs = vec![
-            attr("email", self.email),
-            // The administrator typed it; Cognito mails the invitation there.
-            attr("email_verified", "true"),
-            attr(ATTR_PRACTICE, self.practice_id),
-            attr(ATTR_ROLE, self.role.as_str()),
-        ];
+        let mut attrs = vec![attr(ATTR_PRACTICE, self.practice_id), attr(ATTR_ROLE, self.role.as_str())];
+        // The practice typed these in; Cognito sends the invitation there.
+        if let Some(email) = self.email {
+            attrs.extend([attr("email", email), attr("email_verified", "true")]);
+        }
+        if let Some(phone) = self.phone {
+            attrs.extend([attr("phone_number", phone), attr("phone_number_verified", "true")]);
+        }
         if self.role == Role::Patient {
             attrs.push(attr(ATTR_PATIENT, self.username));
         }
@@ -59,7 +71,8 @@ impl UserPool {
         }
     }
 
-    /// Creates the user with Cognito's invitation (temporary password by e-mail); a user that
+    /// Creates the user with Cognito's invitation (a temporary password by e-mail, or by SMS
+    /// to a patient with only a phone); a user that
     /// exists already (a retry) gets the directory's attributes instead, and no second mail.
     pub async fn ensure_user(&self, account: &Account<'_>) -> Result<()> {
         let pool = self.configured()?;
@@ -69,7 +82,7 @@ impl UserPool {
             .user_pool_id(pool)
             .username(account.username)
             .set_user_attributes(Some(account.attributes()))
-            .desired_delivery_mediums(DeliveryMediumType::Email)
+            .desired_delivery_mediums(account.medium())
             .send()
             .await;
         match created {
@@ -133,7 +146,7 @@ impl UserPool {
             .user_pool_id(pool)
             .username(account.username)
             .message_action(MessageActionType::Resend)
-            .desired_delivery_mediums(DeliveryMediumType::Email)
+            .desired_delivery_mediums(account.medium())
             .send()
             .await
             .map_err(sdk_error)?;

@@ -5,6 +5,9 @@ use carethread_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+#[path = "api/accounts.rs"]
+mod accounts;
+
 async fn setup() -> (TestApp, DemoPractice) {
     let app = TestApp::spawn().await;
     let practice = app.demo_practice().await;

@@ -50,7 +50,7 @@ fn staff_in<'a>(dir: &'a Directory, raw_id: &str) -> Result<&'a StaffItem> {
 }
 
 fn staff_account<'a>(s: &'a StaffItem, practice_id: &'a str) -> Result<Account<'a>> {
-    Ok(Account { username: &s.id, email: &s.email, practice_id, role: Role::parse(&s.role)? })
+    Ok(Account { username: &s.id, email: Some(&s.email), phone: None, practice_id, role: Role::parse(&s.role)? })
 }
 
 /// PATCH /staff/{id} (admin class): names, role, contact, active, portal messaging.
@@ -185,8 +185,9 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
         after.active = v;
     }
     let email = open(app, p, &after, "email", &after.email).await?;
-    if after.portal_access && !before.portal_access && email.is_none() {
-        return Err(Error::invalid("email", "portal access needs an e-mail address for the invitation"));
+    let phone = open(app, p, &after, "phone", &after.phone).await?;
+    if after.portal_access && !before.portal_access && email.is_none() && phone.is_none() {
+        return Err(Error::invalid("email", "portal access needs an e-mail address or a phone for the invitation"));
     }
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &ctx.caller.user_id, false)?;
@@ -201,8 +202,9 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::Conflict("the patient changed meanwhile; load it again".into()));
     }
-    if let Some(email) = email.as_deref() {
-        let account = Account { username: &after.id, email, practice_id: p, role: Role::Patient };
+    if email.is_some() || phone.is_some() {
+        let account =
+            Account { username: &after.id, email: email.as_deref(), phone: phone.as_deref(), practice_id: p, role: Role::Patient };
         match (before.portal_access, after.portal_access) {
             (false, true) => {
                 app.users.ensure_user(&account).await?;
@@ -213,7 +215,6 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
             (false, false) => {}
         }
     }
-    let phone = open(app, p, &after, "phone", &after.phone).await?;
     Ok(json!({ "patient": {
         "id": after.id, "phone": phone, "email": email,
         "primaryProviderId": after.primary_provider_id, "assignedStaffIds": after.assigned_staff_ids,
@@ -229,10 +230,14 @@ pub async fn invite_patient(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result
         return Err(Error::Conflict("grant portal access before inviting this patient".into()));
     }
     let p = ctx.caller.practice_id.as_str();
-    let email = open(app, p, &patient, "email", &patient.email)
-        .await?
-        .ok_or_else(|| Error::invalid("email", "the patient has no e-mail address for the invitation"))?;
-    app.users.reinvite(&Account { username: &patient.id, email: &email, practice_id: p, role: Role::Patient }).await?;
+    let email = open(app, p, &patient, "email", &patient.email).await?;
+    let phone = open(app, p, &patient, "phone", &patient.phone).await?;
+    if email.is_none() && phone.is_none() {
+        return Err(Error::invalid("email", "the patient has no e-mail address or phone for the invitation"));
+    }
+    let account =
+        Account { username: &patient.id, email: email.as_deref(), phone: phone.as_deref(), practice_id: p, role: Role::Patient };
+    app.users.reinvite(&account).await?;
     let record = AuditRecord { record_type: "patient", record_id: &patient.id, patient_id: Some(&patient.id) };
     super::audit_read(app, ctx, "patient.invite", record).await?;
     Ok(json!({ "invited": patient.id }))

@@ -120,7 +120,8 @@ pub async fn create_practice(
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::Conflict("practice id collision, retry".into()));
     }
-    let account = Account { username: &admin_id, email: &admin.email, practice_id: &practice_id, role: Role::Admin };
+    let account =
+        Account { username: &admin_id, email: Some(&admin.email), phone: None, practice_id: &practice_id, role: Role::Admin };
     app.users.ensure_user(&account).await?;
     Ok((practice_id, admin_id))
 }
@@ -177,7 +178,11 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
     let created = &body["staff"];
     let text = |k: &str| created[k].as_str().unwrap_or_default().to_string();
     let (username, email, role) = (text("id"), text("email"), Role::parse(&text("role"))?);
-    app.users.ensure_user(&Account { username: &username, email: &email, practice_id: p, role }).await?;
+    let account = Account { username: &username, email: Some(&email), phone: None, practice_id: p, role };
+    app.users.ensure_user(&account).await?;
+    if created["active"] == json!(false) {
+        app.users.disable(&username).await?;
+    }
     Ok(body)
 }
 
@@ -303,12 +308,15 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
     }});
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     let body = commit_created(app, ctx, tx, response, |_| Error::Conflict("patient id collision, retry".into())).await?;
-    // A portal user for a patient with portal access and an e-mail, as for staff (ACCT-1).
+    // A portal user for a patient with portal access and an address to invite, as for staff
+    // (ACCT-1).
     let created = &body["patient"];
-    if let (Some(username), Some(email), Some(true)) =
-        (created["id"].as_str(), created["email"].as_str(), created["portalAccess"].as_bool())
-    {
-        app.users.ensure_user(&Account { username, email, practice_id: p, role: Role::Patient }).await?;
+    let (email, phone) = (created["email"].as_str(), created["phone"].as_str());
+    if let (Some(username), Some(true)) = (created["id"].as_str(), created["portalAccess"].as_bool()) {
+        if email.is_some() || phone.is_some() {
+            let account = Account { username, email, phone, practice_id: p, role: Role::Patient };
+            app.users.ensure_user(&account).await?;
+        }
     }
     Ok(body)
 }

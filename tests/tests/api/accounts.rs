@@ -1,0 +1,257 @@
+//! Identity as in production (ACCT-1, ACCT-2, SEC-4): real ID tokens of the stack's user
+//! pool, verified as API Gateway's JWT authorizer does, and the user lifecycle driven by the
+//! directory. Part of the `api` test binary.
+
+use super::{assert_problem, setup};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, UserStatusType};
+use carethread_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// The user as the pool holds it: enabled, status, and attributes by name.
+async fn pool_user(app: &TestApp, username: &str) -> (bool, Option<UserStatusType>, Value) {
+    let u = app.cognito.admin_get_user().user_pool_id(&app.pool_id).username(username).send().await.expect("user");
+    let attrs: serde_json::Map<String, Value> =
+        u.user_attributes().iter().map(|a: &AttributeType| (a.name().to_string(), json!(a.value()))).collect();
+    (u.enabled(), u.user_status().cloned(), Value::Object(attrs))
+}
+
+#[tokio::test]
+async fn acct_1_tokens_are_the_pools_id_tokens_and_the_user_id_is_the_username() {
+    let (app, p) = setup().await;
+    for user in [&p.doctor, &p.jane] {
+        let claims = claims_of(&user.token);
+        assert_eq!(claims["cognito:username"], json!(user.id));
+        assert_eq!(claims["token_use"], "id");
+        assert_ne!(claims["sub"], json!(user.id), "sub is Cognito's own id, never ours");
+        assert!(claims["iss"].as_str().unwrap().ends_with(&format!("/{}", app.pool_id)));
+    }
+    assert_eq!(claims_of(&p.jane.token)["custom:patient_id"], json!(p.jane.id));
+    // Staff and patient work end to end with them: compose, reply, inbox.
+    let res = app.post(&p.doctor.token, "/conversations", json!({ "kind": "patient", "patientId": p.jane.id,
+        "subject": "Results", "body": "Your results are in." })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
+    let reply = app.post(&p.jane.token, &format!("/conversations/{cid}/messages"), json!({ "body": "Thanks!" })).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(app.inbox_ids(&p.jane).await, vec![cid.clone()]);
+    assert!(app.inbox_ids(&p.doctor).await.contains(&cid));
+}
+
+#[tokio::test]
+async fn sec_4_hs256_alg_none_edited_and_other_pool_tokens_are_401() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let (app, p) = setup().await;
+    let claims = claims_of(&p.doctor.token);
+    // HS256 under a guessable secret, with the very claims of a real token.
+    let hs256 = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(b"secret"),
+    )
+    .unwrap();
+    let none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let promoted = edit_claims(&p.nurse.token, |c| c["custom:role"] = json!("admin"));
+    // A token of another user pool (same emulator, same signing key): its issuer is not ours.
+    let other = app.cognito.create_user_pool().pool_name("elsewhere").send().await.unwrap();
+    let other_pool = other.user_pool().unwrap().id().unwrap().to_string();
+    let client = app.cognito.create_user_pool_client().user_pool_id(&other_pool).client_name("web").send().await.unwrap();
+    let other_client = client.user_pool_client().unwrap().client_id().unwrap().to_string();
+    let idp = &app.cognito;
+    idp.admin_create_user().user_pool_id(&other_pool).username(&p.doctor.id).send().await.unwrap();
+    let password = "Other-Passw0rd-2026";
+    idp.admin_set_user_password().user_pool_id(&other_pool).username(&p.doctor.id).password(password).permanent(true).send().await.unwrap();
+    let signed_in = idp
+        .initiate_auth()
+        .client_id(&other_client)
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", &p.doctor.id)
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await
+        .unwrap();
+    let foreign = signed_in.authentication_result().unwrap().id_token().unwrap().to_string();
+    for (what, token) in [("hs256", hs256), ("alg none", none), ("edited role", promoted), ("other pool", foreign)] {
+        let res = app.get(&token, "/inbox").await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{what}: {}", res.body);
+    }
+    assert_eq!(app.get(&p.nurse.token, "/inbox").await.status, StatusCode::OK, "the unedited token still works");
+}
+
+#[tokio::test]
+async fn acct_1_onboarding_creates_enabled_pool_users_with_the_directorys_attributes() {
+    let (app, p) = setup().await;
+    let (enabled, status, attrs) = pool_user(&app, &p.admin.id).await;
+    assert!(enabled);
+    assert_eq!(attrs["custom:role"], "admin");
+    assert_eq!(attrs["custom:practice_id"], json!(p.id));
+    let added = app.post(&p.admin.token, "/staff", json!({ "firstName": "Nia", "lastName": "Lee", "role": "nurse",
+        "email": "nia@example.test" })).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let nia = added.body["staff"]["id"].as_str().unwrap().to_string();
+    let (enabled, status_new, attrs) = pool_user(&app, &nia).await;
+    assert!(enabled);
+    assert_eq!(status_new, Some(UserStatusType::ForceChangePassword), "invited: a temporary password by e-mail");
+    assert_eq!((attrs["custom:role"].as_str(), attrs["email"].as_str()), (Some("nurse"), Some("nia@example.test")));
+    assert_eq!(attrs["custom:practice_id"], json!(p.id));
+    assert!(attrs.get("custom:patient_id").is_none());
+    let _ = status;
+    // A portal patient: its username is its patient id, and the claim says so; one with only a
+    // phone is invited by SMS.
+    let (enabled, _, attrs) = pool_user(&app, &p.jane.id).await;
+    assert!(enabled);
+    assert_eq!((attrs["custom:role"].as_str(), attrs["custom:patient_id"].as_str()), (Some("patient"), Some(p.jane.id.as_str())));
+    // A patient without portal access has no sign-in at all.
+    let offline = app.add_patient(&p.id, &p.admin, "Omar", "Nasser", json!({ "portalAccess": false })).await;
+    let missing = app.cognito.admin_get_user().user_pool_id(&app.pool_id).username(&offline.id).send().await;
+    assert!(missing.is_err(), "no pool user for a patient without portal access");
+}
+
+#[tokio::test]
+async fn acct_2_deactivation_disables_the_user_and_stops_its_live_token_at_once() {
+    let (app, p) = setup().await;
+    assert_eq!(app.get(&p.nurse.token, "/inbox").await.status, StatusCode::OK);
+    let res = app.send("PATCH", &format!("/staff/{}", p.nurse.id), Some(&p.admin.token), Some(&json!({ "active": false })), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["staff"]["active"], false);
+    let refused = app.get(&p.nurse.token, "/inbox").await;
+    assert_problem(&refused, StatusCode::UNAUTHORIZED);
+    assert!(refused.body["type"].as_str().unwrap().ends_with("/sign-in-again"), "{}", refused.body);
+    assert!(!pool_user(&app, &p.nurse.id).await.0, "disabled in the pool");
+    assert_eq!(app.password_sign_in(&p.nurse.id, "Test-Passw0rd-2026").await.err().as_deref(), Some("NotAuthorizedException"));
+    // Reactivation: enabled again, and a new sign-in works.
+    let res = app.send("PATCH", &format!("/staff/{}", p.nurse.id), Some(&p.admin.token), Some(&json!({ "active": true })), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(pool_user(&app, &p.nurse.id).await.0);
+    let token = app.sign_in(&p.nurse.id).await;
+    assert_eq!(app.get(&token, "/inbox").await.status, StatusCode::OK);
+    // An administrator cannot lock themself out.
+    let own = app.send("PATCH", &format!("/staff/{}", p.admin.id), Some(&p.admin.token), Some(&json!({ "active": false })), &[]).await;
+    assert_problem(&own, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn acct_2_role_2_a_role_change_reaches_the_pool_and_visibility_at_once() {
+    let (app, p) = setup().await;
+    let cid = app.post(&p.doctor.token, "/conversations", json!({ "kind": "patient", "patientId": p.john.id,
+        "subject": "Refill", "body": "Your refill is ready." })).await.body["conversation"]["id"].as_str().unwrap().to_string();
+    // The front desk may not open a patient conversation it has no part in (ROLE-2).
+    assert_eq!(app.get(&p.front_desk.token, &format!("/conversations/{cid}")).await.status, StatusCode::NOT_FOUND);
+    let res = app.send("PATCH", &format!("/staff/{}", p.front_desk.id), Some(&p.admin.token),
+        Some(&json!({ "role": "nurse_practitioner" })), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(pool_user(&app, &p.front_desk.id).await.2["custom:role"], "nurse_practitioner");
+    // The old token names the old role: refused, with the instruction to sign in again.
+    let stale = app.get(&p.front_desk.token, &format!("/conversations/{cid}")).await;
+    assert_problem(&stale, StatusCode::UNAUTHORIZED);
+    assert!(stale.body["type"].as_str().unwrap().ends_with("/sign-in-again"));
+    let fresh = app.sign_in(&p.front_desk.id).await;
+    assert_eq!(claims_of(&fresh)["custom:role"], "nurse_practitioner");
+    assert_eq!(app.get(&fresh, &format!("/conversations/{cid}")).await.status, StatusCode::OK, "a provider now");
+}
+
+#[tokio::test]
+async fn acct_2_another_practices_admin_gets_404_on_every_lifecycle_route() {
+    let (app, p) = setup().await;
+    let (_, stranger) = app.new_practice("Elsewhere").await;
+    let body = json!({ "active": false });
+    for (method, path, body) in [
+        ("PATCH", format!("/staff/{}", p.nurse.id), Some(&body)),
+        ("POST", format!("/staff/{}/invitation", p.nurse.id), None),
+        ("PATCH", format!("/patients/{}", p.jane.id), Some(&body)),
+        ("POST", format!("/patients/{}/invitation", p.jane.id), None),
+    ] {
+        let res = app.send(method, &path, Some(&stranger.token), body, &[]).await;
+        assert_problem(&res, StatusCode::NOT_FOUND);
+    }
+    // Nothing changed: the nurse and Jane still act.
+    assert_eq!(app.get(&p.nurse.token, "/inbox").await.status, StatusCode::OK);
+    assert_eq!(app.get(&p.jane.token, "/inbox").await.status, StatusCode::OK);
+    // Staff who are not administrators may not change the directory.
+    let res = app.send("PATCH", &format!("/staff/{}", p.nurse.id), Some(&p.doctor.token), Some(&body), &[]).await;
+    assert_problem(&res, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn acct_2_portal_access_revoked_stops_the_patient_and_regranted_invites_again() {
+    let (app, p) = setup().await;
+    let path = format!("/patients/{}", p.jane.id);
+    let res = app.send("PATCH", &path, Some(&p.admin.token), Some(&json!({ "portalAccess": false })), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_problem(&app.get(&p.jane.token, "/inbox").await, StatusCode::UNAUTHORIZED);
+    assert!(!pool_user(&app, &p.jane.id).await.0);
+    let res = app.send("PATCH", &path, Some(&p.admin.token), Some(&json!({ "portalAccess": true })), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(pool_user(&app, &p.jane.id).await.0);
+    let invited = app.send("POST", &format!("{path}/invitation"), Some(&p.admin.token), None, &[]).await;
+    let _ = Value::Null;
+    assert_problem(&invited, StatusCode::CONFLICT); // she set a password already: reset it instead
+    let token = app.sign_in(&p.jane.id).await;
+    assert_eq!(app.get(&token, "/inbox").await.status, StatusCode::OK);
+    // A care-team change is routing at once: John's new primary provider gets his next message.
+    let res = app.send("PATCH", &format!("/patients/{}", p.john.id), Some(&p.admin.token),
+        Some(&json!({ "primaryProviderId": p.doctor.id })), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let sent = app.post(&p.john.token, "/conversations", json!({ "subject": "Question", "body": "Is it ready?" })).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let cid = sent.body["conversation"]["id"].as_str().unwrap().to_string();
+    assert!(app.inbox_ids(&p.doctor).await.contains(&cid), "COMPOSE-3: routed to the new primary provider");
+}
+
+#[tokio::test]
+async fn acct_1_the_app_client_cannot_write_the_directorys_claims() {
+    let app = TestApp::spawn().await;
+    let client = app.cognito.describe_user_pool_client().user_pool_id(&app.pool_id).client_id(&app.client_id).send().await.unwrap();
+    let writable: Vec<String> = client.user_pool_client().unwrap().write_attributes().to_vec();
+    // The template's list, read as text (its intrinsic tags are not plain YAML).
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    let client_block = template.split("\n  UserPoolClient:\n").nth(1).unwrap();
+    let declared: Vec<String> = client_block
+        .split("      WriteAttributes:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .map_while(|l| l.strip_prefix("        - "))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(writable, declared, "the local client is the template's");
+    assert!(!declared.is_empty());
+    for claim in ["custom:practice_id", "custom:role", "custom:patient_id"] {
+        assert!(!declared.iter().any(|a| a == claim), "{claim} is the directory's alone");
+    }
+}
+
+#[tokio::test]
+async fn search_a_new_conversation_is_searchable_and_a_delete_leaves_only_its_audit() {
+    let (app, p) = setup().await;
+    let res = app.post(&p.doctor.token, "/conversations", json!({ "kind": "patient", "patientId": p.jane.id,
+        "subject": "Allergy plan", "body": "Penicillin alternatives" })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
+    let found = app.get(&p.doctor.token, "/inbox?q=penicillin").await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    let ids: Vec<&str> = found.body["items"].as_array().unwrap().iter().map(|i| i["conversation"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![cid.as_str()]);
+    let gone = app.send("DELETE", &format!("/conversations/{cid}"), Some(&p.doctor.token), None, &[]).await;
+    assert!(gone.status.is_success(), "{}", gone.body);
+    let scan = app.dynamodb.scan().table_name(&app.table).send().await.unwrap();
+    let left: Vec<String> = scan
+        .items()
+        .iter()
+        .filter(|item| item_texts(item).iter().any(|t| t.contains(&cid)))
+        .filter(|item| item.get("entity").and_then(|e| e.as_s().ok()).map(String::as_str) != Some("audit"))
+        // Left today, and the security review's finding 6 (issue 15): the search tokens and the
+        // notifier's outbox item (which expires) of a deleted conversation.
+        .filter(|item| {
+            let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            !pk.contains("#STOK#") && !pk.starts_with("OUTBOX#")
+        })
+        .map(|item| format!("{:?}", item.get("pk")))
+        .collect();
+    assert!(left.is_empty(), "items of the deleted conversation remain: {left:?}");
+}
