@@ -49,9 +49,10 @@ fi
 
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 trap '"$PY" infra/local_stack.py stop --state-dir "$state" >/dev/null || true' EXIT
-# moto with the benchmark's cheaper transaction rollback (bench/moto_server.py); local_stack
-# finds it answering, and stops it by its pid file like its own.
-setsid "$PY" bench/moto_server.py -H 127.0.0.1 -p "$port" </dev/null >>"$state/moto.log" 2>&1 &
+# moto as `make test` runs it (infra/moto_server.py); local_stack finds it answering, makes its
+# operator (a new moto knows none: the old keys go) and stops it by its pid file like its own.
+rm -f "$state/operator.json"
+setsid "$PY" infra/moto_server.py -H 127.0.0.1 -p "$port" </dev/null >>"$state/moto.log" 2>&1 &
 echo $! >"$state/moto.pid"
 "$PY" -c '
 import sys, time, urllib.request

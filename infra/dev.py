@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "infra"))
+import events  # noqa: E402
 import local_stack  # noqa: E402
 import seed as seeder  # noqa: E402
 import web  # noqa: E402
@@ -91,6 +92,10 @@ def main() -> None:
     if started_moto or not seed_file.exists():
         seed_file.write_text(json.dumps(seeder.seed(seeder.Api(base)), indent=2))
     seeded = json.loads(seed_file.read_text())
+    subs = events.substitutions(seeded)
+    (STATE / "events").mkdir(exist_ok=True)
+    for event in sorted((ROOT / "events").glob("*.json")):
+        (STATE / "events" / event.name).write_text(events.fill(event.read_text(), subs))
 
     print(f"\nCarethread web app: {base}/   (sign in with a demo user's username and password)")
     print(f"Carethread API: {base}   (AWS emulator and user pool: http://127.0.0.1:{moto_port})")

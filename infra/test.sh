@@ -6,6 +6,7 @@
 #  3. cargo test for the whole workspace: unit tests, and the black-box tests that drive the
 #     local gateway over HTTP against that stack;
 #  4. the `make dev` path: the gateway binary, seeded with the demo practice by infra/seed.py,
+#     the operator command (carethread-admin),
 #     the README's smoke check, the web app's browser tests (Playwright driving Debian's
 #     Chromium; screenshots to docs/screenshots), the log check (SEC-3) and schemathesis
 #     against the OpenAPI.
@@ -39,6 +40,9 @@ set -a
 . "$state/env"
 set +a
 export RUST_LOG=${RUST_LOG:-warn}
+# Every function's AWS operations, as the call counter saw them, for the role check at the end.
+export CALLS_LOG="$PWD/$state/calls.jsonl"
+rm -f "$CALLS_LOG"
 
 if [ "${SECURITY_REPORT:-}" = 1 ]; then
   echo "== cargo test: the security battery"
@@ -79,8 +83,29 @@ fi
 echo "== schemathesis against docs/openapi.yaml"
 bash infra/schemathesis_run.sh "http://127.0.0.1:$gateway_port" "$state/seed.json" "$state/schemathesis.log"
 
+echo "== the operator command creates a practice and its first administrator (ACCT-1)"
+cargo build -p carethread-admin --locked
+admin_out=$("${CARGO_TARGET_DIR:-target}/debug/carethread-admin" practice create --name "Operator Check Clinic" --admin-email first.admin@example.test)
+echo "$admin_out"
+username=$(echo "$admin_out" | sed -n 's/^administrator username: //p')
+"$PY" - "$username" <<'PYCHECK'
+import os, sys, boto3
+user = boto3.client("cognito-idp").admin_get_user(UserPoolId=os.environ["USER_POOL_ID"], Username=sys.argv[1])
+attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+assert user["Enabled"] and user["UserStatus"] == "FORCE_CHANGE_PASSWORD", user
+assert attrs["custom:role"] == "admin" and attrs["custom:practice_id"].startswith("prc_"), attrs
+print(f"operator command: {sys.argv[1]} is an enabled, invited administrator of {attrs['custom:practice_id']}")
+PYCHECK
+
+# The gateway writes its functions' operations to CALLS_LOG as it stops.
+kill -TERM "$gateway_pid" && wait "$gateway_pid" || true
+gateway_pid=
+
 echo "== SEC-3: no seeded PHI in the gateway's log (every function ran in it)"
 "$PY" infra/log_check.py "$state/gateway.log" | tee "$state/log-check.log"
+
+echo "== IAM: every operation each function performed is in its role"
+"$PY" infra/iam_check.py "$CALLS_LOG"
 
 if [ "${SECURITY_REPORT:-}" = 1 ]; then
   "$PY" infra/security_report.py "$state/cargo-test.log" "$state/schemathesis.log" "$state/log-check.log"

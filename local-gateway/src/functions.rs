@@ -59,13 +59,39 @@ impl Functions {
                 Some(prefix) => role_config(operator, &format!("{prefix}{name}"), name).await,
                 None => operator.clone(),
             };
-            let mut app = App::with_calls(&sdk, config.clone(), calls.clone());
+            let mut app = App::with_calls(&sdk, config.clone(), calls.child());
             customize(&mut app, &sdk, config);
             apps.insert(name, app);
         }
         let mut operator_app = App::with_calls(operator, config.clone(), calls.clone());
         customize(&mut operator_app, operator, config);
         Functions { apps, operator: operator_app, calls }
+    }
+
+    /// The AWS operations each function performed so far, for the check that each is in its
+    /// role (infra/iam_check.py): `{"compose": ["DynamoDB.Query", ...], ...}`.
+    pub fn operations(&self) -> serde_json::Value {
+        let by_function: serde_json::Map<String, serde_json::Value> = self
+            .apps
+            .iter()
+            .map(|(name, app)| (name.to_string(), serde_json::json!(app.calls.snapshot().keys().collect::<Vec<_>>())))
+            .collect();
+        serde_json::Value::Object(by_function)
+    }
+
+    /// Appends `operations()` as one JSON line to the file CALLS_LOG names, if it names one
+    /// (`make test` sets it; the check reads every line).
+    pub fn record_operations(&self) {
+        let Some(path) = std::env::var_os("CALLS_LOG") else { return };
+        let line = format!("{}\n", self.operations());
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "the operations log could not be written");
+        }
     }
 
     /// The app of one function of `FUNCTIONS`.

@@ -27,10 +27,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
     });
-    axum::serve(listener, local_gateway::router(gateway))
+    let served = gateway.clone();
+    axum::serve(listener, local_gateway::router(served))
         .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
         })
         .await?;
+    gateway.functions.record_operations();
     Ok(())
 }

@@ -14,9 +14,17 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone, Debug, Default)]
 pub struct CallCounter {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    /// Where the calls are also counted: the whole process's total, when several functions
+    /// run in one (the local gateway).
+    parent: Option<Arc<Mutex<BTreeMap<String, u64>>>>,
 }
 
 impl CallCounter {
+    /// A counter of its own whose calls also count in this one.
+    pub fn child(&self) -> CallCounter {
+        CallCounter { counts: Default::default(), parent: Some(self.counts.clone()) }
+    }
+
     /// A copy of the counts so far, keyed `Service.Operation` (e.g. `DynamoDB.Query`).
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
         self.counts.lock().expect("counter lock").clone()
@@ -51,6 +59,9 @@ impl Intercept for CallCounter {
             Some(meta) => format!("{}.{}", meta.service(), meta.name()),
             None => "unnamed".to_string(),
         };
+        if let Some(parent) = &self.parent {
+            *parent.lock().expect("counter lock").entry(key.clone()).or_default() += 1;
+        }
         *self.counts.lock().expect("counter lock").entry(key).or_default() += 1;
         Ok(())
     }

@@ -430,6 +430,7 @@ async fn clone_table(client: &aws_sdk_dynamodb::Client, template_table: &str, wi
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        self.gateway.functions.record_operations();
         let table = self.table.clone();
         let topic = (self.pump.is_some()).then(|| self.topic_arn.clone());
         // Drop cannot await; a short-lived runtime on its own thread deletes the table.
@@ -447,7 +448,7 @@ impl Drop for TestApp {
     }
 }
 
-/// The same clients, plus the fault switch; no data key is reused, so every sealed field is a
+/// The same clients (DynamoDB, S3, KMS, Cognito), plus the fault switch; no data key is reused, so every sealed field is a
 /// KMS call that can fail too (unwrapped keys stay cached for reading).
 fn with_faults(app: &mut App, sdk: &aws_config::SdkConfig, config: &Config, faults: &AwsFaults) {
     let calls = app.calls.clone();
@@ -473,8 +474,16 @@ fn with_faults(app: &mut App, sdk: &aws_config::SdkConfig, config: &Config, faul
             .retry_config(retry())
             .build(),
     );
+    let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
+        aws_sdk_cognitoidentityprovider::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .interceptor(faults.clone())
+            .retry_config(retry())
+            .build(),
+    );
     app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());
     app.blobs = carethread_core::blobs::Blobs::new(s3, config.bucket_name.clone());
+    app.users = carethread_core::identity::UserPool::new(cognito, config.user_pool_id.clone());
     let no_cache =
         carethread_core::crypto::KeyCachePolicy { max_age: std::time::Duration::ZERO, max_uses: 1, max_cached_unwrapped: 1_000 };
     app.envelope = carethread_core::crypto::Envelope::new(kms, config.kms_key_id.clone(), no_cache);

@@ -1,0 +1,59 @@
+//! `carethread-admin`: the operator's command (ACCT-1). It runs the very code of the local
+//! stack's `POST /_local/practices`, with the operator's own credentials from the standard
+//! AWS environment (a profile, SSO, or keys; `AWS_ENDPOINT_URL` only for the local stack) and
+//! the stack's resources from the environment the functions read (README, "Deploying").
+//!
+//!     carethread-admin practice create --name "Maple Family Medicine" --admin-email avery@maple.example
+//!         [--admin-first-name Avery] [--admin-last-name Admin]
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: carethread-admin practice create --name NAME --admin-email EMAIL \
+[--admin-first-name FIRST] [--admin-last-name LAST]
+environment: TABLE_NAME, BUCKET_NAME, KMS_KEY_ID, USER_POOL_ID (the stack's outputs) and the \
+operator's AWS credentials and region";
+
+/// The value after each `--flag`, refusing flags it does not know.
+fn flags(args: &[String], known: &[&str]) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let name = flag.strip_prefix("--").filter(|n| known.contains(n)).ok_or(format!("unknown argument {flag}"))?;
+        let value = it.next().ok_or(format!("--{name} needs a value"))?;
+        out.push((name.to_string(), value.clone()));
+    }
+    Ok(out)
+}
+
+async fn create_practice(args: &[String]) -> Result<(), String> {
+    let given = flags(args, &["name", "admin-email", "admin-first-name", "admin-last-name"])?;
+    let get = |k: &str| given.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let name = get("name").ok_or("--name is required")?;
+    let email = get("admin-email").ok_or("--admin-email is required")?;
+    let app = carethread_core::App::from_env().await.map_err(|e| e.to_string())?;
+    let first = get("admin-first-name").unwrap_or("Practice");
+    let last = get("admin-last-name").unwrap_or("Admin");
+    let (practice_id, admin_id) = carethread_core::ops::directory::create_practice(&app, name, first, last, email)
+        .await
+        .map_err(|e| format!("the practice was not created: {e}"))?;
+    println!("practice {practice_id} created");
+    println!("administrator username: {admin_id}");
+    println!("Cognito e-mailed a temporary password to {email}; the first sign-in asks for a new one.");
+    Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["practice", "create", ..] => create_practice(&args[2..]).await,
+        _ => Err(USAGE.to_string()),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("carethread-admin: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

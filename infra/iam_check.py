@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Every AWS operation each function performed during the test run is in its role.
+
+    iam_check.py CALLS_LOG
+
+CALLS_LOG holds one JSON line per test app (and one from the `make dev`-path gateway):
+{"compose": ["DynamoDB.Query", ...], ...}, the call counter's record of what each function
+called. The roles are template.yaml's, expanded as SAM expands them (infra/local_stack.py).
+IAM enforcement already fails a test whose call is missing from a role; this check states it
+for the whole run in one table, and lists per function the actions granted but never used,
+so that roles can shrink. It fails (exit 1) on any operation outside its role.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from local_stack import function_policies  # noqa: E402
+
+SERVICES = {"DynamoDB": "dynamodb", "S3": "s3", "KMS": "kms", "SNS": "sns", "STS": "sts",
+            "Cognito Identity Provider": "cognito-idp", "DynamoDB Streams": "dynamodb"}
+
+
+def action(operation: str) -> str:
+    service, _, name = operation.rpartition(".")
+    if service not in SERVICES:
+        sys.exit(f"iam_check: no IAM prefix known for {service!r}; add it to SERVICES")
+    return f"{SERVICES[service]}:{name}"
+
+
+def main() -> None:
+    used: dict[str, set[str]] = {}
+    for line in Path(sys.argv[1]).read_text().splitlines():
+        for function, operations in json.loads(line).items():
+            used.setdefault(function, set()).update(action(o) for o in operations)
+    granted = {}
+    for function, statements in function_policies().items():
+        granted[function] = {a for st in statements if st["Effect"] == "Allow" for a in st["Action"]}
+    missing = 0
+    print(f"{'function':<20} {'used':>4}  actions granted but never used in the test run")
+    for function in sorted(granted):
+        calls = used.get(function, set())
+        outside = sorted(calls - granted[function])
+        # Transactions are authorized per item in AWS (local_stack.py grants them locally).
+        unused = sorted(a for a in granted[function] - calls
+                        if a not in ("dynamodb:TransactWriteItems", "dynamodb:TransactGetItems")
+                        and not ("dynamodb:TransactWriteItems" in calls and a in (
+                            "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                            "dynamodb:ConditionCheckItem")))
+        print(f"{function:<20} {len(calls):>4}  {', '.join(unused) or '-'}")
+        for a in outside:
+            print(f"  MISSING from its role in template.yaml: {a}")
+        missing += len(outside)
+    unknown = sorted(set(used) - set(granted))
+    if unknown:
+        sys.exit(f"iam_check: functions not in template.yaml: {unknown}")
+    if missing:
+        sys.exit(f"iam_check: {missing} operation(s) outside their function's role")
+    print("iam_check: every operation of every function is in its role")
+
+
+if __name__ == "__main__":
+    main()
