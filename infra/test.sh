@@ -90,7 +90,7 @@ echo "$admin_out"
 username=$(echo "$admin_out" | sed -n 's/^administrator username: //p')
 "$PY" - "$username" <<'PYCHECK'
 import os, sys, boto3
-user = boto3.client("cognito-idp").admin_get_user(UserPoolId=os.environ["USER_POOL_ID"], Username=sys.argv[1])
+user = boto3.client("cognito-idp", region_name=os.environ["AWS_REGION"]).admin_get_user(UserPoolId=os.environ["USER_POOL_ID"], Username=sys.argv[1])
 attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
 assert user["Enabled"] and user["UserStatus"] == "FORCE_CHANGE_PASSWORD", user
 assert attrs["custom:role"] == "admin" and attrs["custom:practice_id"].startswith("prc_"), attrs

@@ -146,7 +146,10 @@ async fn spawn_bench() -> Bench {
     let (probed, sent) = (probe.clone(), s3_sent.clone());
     let customize = move |app: &mut App, sdk: &aws_config::SdkConfig, config: &Config| {
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(app.calls.clone()).interceptor(probed.clone()).build(),
+            aws_sdk_dynamodb::config::Builder::from(sdk)
+                .interceptor(app.calls.clone())
+                .interceptor(probed.clone())
+                .build(),
         );
         app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());
         let s3 = aws_sdk_s3::Client::from_conf(

@@ -50,7 +50,12 @@ impl Authorizer {
     /// USER_POOL_ID and USER_POOL_CLIENT_ID.
     pub fn from_env() -> Result<Authorizer, String> {
         let var = |n: &str| std::env::var(n).map_err(|_| format!("{n} is not set"));
-        Ok(Authorizer::new(&var("AWS_ENDPOINT_URL")?, &var("AWS_REGION")?, &var("USER_POOL_ID")?, &var("USER_POOL_CLIENT_ID")?))
+        Ok(Authorizer::new(
+            &var("AWS_ENDPOINT_URL")?,
+            &var("AWS_REGION")?,
+            &var("USER_POOL_ID")?,
+            &var("USER_POOL_CLIENT_ID")?,
+        ))
     }
 
     pub fn shift_clock(&self, seconds: i64) {
@@ -95,7 +100,8 @@ impl Authorizer {
     }
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, Box<dyn std::error::Error + Send + Sync>> {
-        let set: jsonwebtoken::jwk::JwkSet = self.http.get(&self.jwks_url).send().await?.error_for_status()?.json().await?;
+        let set: jsonwebtoken::jwk::JwkSet =
+            self.http.get(&self.jwks_url).send().await?.error_for_status()?.json().await?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {
             if let (Some(kid), Ok(key)) = (jwk.common.key_id.clone(), DecodingKey::from_jwk(jwk)) {

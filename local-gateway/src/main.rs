@@ -15,7 +15,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(%addr, "local gateway listening");
     let gateway = local_gateway::Gateway::new(functions, authorizer);
     // The stream triggers, as Lambda would run them: about once a second.
-    let pump = local_gateway::stream::StreamPump::for_table(&sdk, &config.table_name).await.map_err(|e| e.to_string())?;
+    let pump =
+        local_gateway::stream::StreamPump::for_table(&sdk, &config.table_name).await.map_err(|e| e.to_string())?;
     let pumped = gateway.clone();
     tokio::spawn(async move {
         loop {

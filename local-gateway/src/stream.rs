@@ -5,8 +5,8 @@
 //! consumer reports as failed stays pending for the next round, as Lambda's retries would
 //! (ReportBatchItemFailures: the failed record and everything after it come again).
 
-use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use crate::functions::Functions;
+use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use carethread_core::App;
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Map, Value};

@@ -38,7 +38,8 @@ impl Account<'_> {
     }
 
     fn attributes(&self) -> Vec<AttributeType> {
-        let attr = |name: &str, value: &str| AttributeType::builder().name(name).value(value).build().expect("name set");
+        let attr =
+            |name: &str, value: &str| AttributeType::builder().name(name).value(value).build().expect("name set");
         let mut attrs = vec![attr(ATTR_PRACTICE, self.practice_id), attr(ATTR_ROLE, self.role.as_str())];
         // The practice typed these in; Cognito sends the invitation there.
         if let Some(email) = self.email {
@@ -116,7 +117,13 @@ impl UserPool {
             Err(e) if e.code() == Some("UserNotFoundException") => return Ok(()),
             Err(e) => return Err(sdk_error(e)),
         }
-        self.client.admin_user_global_sign_out().user_pool_id(pool).username(username).send().await.map_err(sdk_error)?;
+        self.client
+            .admin_user_global_sign_out()
+            .user_pool_id(pool)
+            .username(username)
+            .send()
+            .await
+            .map_err(sdk_error)?;
         Ok(())
     }
 

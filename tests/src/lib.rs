@@ -134,7 +134,12 @@ impl TestApp {
 
     /// One round of the notifier's stream trigger.
     pub async fn pump(&self) -> local_gateway::stream::PumpReport {
-        self.pump.as_ref().expect("spawned without notifications").pump(&self.gateway.functions).await.expect("stream pump")
+        self.pump
+            .as_ref()
+            .expect("spawned without notifications")
+            .pump(&self.gateway.functions)
+            .await
+            .expect("stream pump")
     }
 
     /// Everything SNS was asked to deliver for this test: SMS (moto's SMS log) and the
@@ -209,7 +214,9 @@ impl TestApp {
             .auth_parameters("PASSWORD", password)
             .send()
             .await
-            .map_err(|e| aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata::code(&e).unwrap_or("?").to_string())?;
+            .map_err(|e| {
+                aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata::code(&e).unwrap_or("?").to_string()
+            })?;
         Ok(out.authentication_result().and_then(|r| r.id_token()).expect("an ID token").to_string())
     }
 
@@ -251,7 +258,9 @@ impl TestApp {
         let res = self
             .http
             .post(format!("{}/_local/practices", self.base))
-            .json(&json!({ "name": name, "adminEmail": format!("admin@{}.test", name.to_lowercase().replace(' ', "-")) }))
+            .json(
+                &json!({ "name": name, "adminEmail": format!("admin@{}.test", name.to_lowercase().replace(' ', "-")) }),
+            )
             .send()
             .await
             .unwrap();
@@ -279,7 +288,9 @@ impl TestApp {
         let id = res.body["staff"]["id"].as_str().unwrap().to_string();
         let token = self.sign_in(&id).await;
         if inactive {
-            let off = self.send("PATCH", &format!("/staff/{id}"), Some(&admin.token), Some(&json!({ "active": false })), &[]).await;
+            let off = self
+                .send("PATCH", &format!("/staff/{id}"), Some(&admin.token), Some(&json!({ "active": false })), &[])
+                .await;
             assert_eq!(off.status, StatusCode::OK, "{}", off.body);
         }
         User { token, id, role: role.into() }
@@ -296,7 +307,8 @@ impl TestApp {
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
         let id = res.body["patient"]["id"].as_str().unwrap().to_string();
         let created = &res.body["patient"];
-        let portal = created["portalAccess"] == json!(true) && (created["email"].is_string() || created["phone"].is_string());
+        let portal =
+            created["portalAccess"] == json!(true) && (created["email"].is_string() || created["phone"].is_string());
         let token = if portal { self.sign_in(&id).await } else { String::new() };
         User { token, id, role: "patient".into() }
     }
@@ -484,8 +496,11 @@ fn with_faults(app: &mut App, sdk: &aws_config::SdkConfig, config: &Config, faul
     app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());
     app.blobs = carethread_core::blobs::Blobs::new(s3, config.bucket_name.clone());
     app.users = carethread_core::identity::UserPool::new(cognito, config.user_pool_id.clone());
-    let no_cache =
-        carethread_core::crypto::KeyCachePolicy { max_age: std::time::Duration::ZERO, max_uses: 1, max_cached_unwrapped: 1_000 };
+    let no_cache = carethread_core::crypto::KeyCachePolicy {
+        max_age: std::time::Duration::ZERO,
+        max_uses: 1,
+        max_cached_unwrapped: 1_000,
+    };
     app.envelope = carethread_core::crypto::Envelope::new(kms, config.kms_key_id.clone(), no_cache);
 }
 
@@ -692,7 +707,8 @@ pub fn edit_claims(token: &str, edit: impl FnOnce(&mut Value)) -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
     let parts: Vec<&str> = token.split('.').collect();
-    let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("base64url")).expect("claims");
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("base64url")).expect("claims");
     edit(&mut claims);
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     format!("{}.{}.{}", parts[0], payload, parts[2])

@@ -312,8 +312,13 @@ async fn att_6_files_expire_days_after_the_patients_first_download_by_the_sweepe
 
     let early = sweep(app.function("attachment-sweeper"), downloaded_at + time::Duration::days(6), 10).await.unwrap();
     assert_eq!(early.expired, 0, "six days after the first download it is still there");
-    let report =
-        sweep(app.function("attachment-sweeper"), downloaded_at + time::Duration::days(7) + time::Duration::minutes(5), 10).await.unwrap();
+    let report = sweep(
+        app.function("attachment-sweeper"),
+        downloaded_at + time::Duration::days(7) + time::Duration::minutes(5),
+        10,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.expired, 1);
     let gone = format!("{}/{cid}/{seen}", p.id);
     assert!(app.s3.head_object().bucket(&app.bucket).key(&gone).send().await.is_err(), "the file is deleted");

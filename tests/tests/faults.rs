@@ -249,7 +249,9 @@ async fn acct_1_a_cognito_fault_after_the_directory_write_is_completed_by_the_re
     let staff = |first: &str| json!({ "firstName": first, "lastName": "Fault", "role": "nurse", "email": format!("{}@example.test", first.to_lowercase()) });
     // The same request once without a fault, to count its calls: AdminCreateUser is the last.
     faults.arm(None);
-    let counted = app.send("POST", "/staff", Some(&p.admin.token), Some(&staff("Counted")), &[("idempotency-key", "count-1")]).await;
+    let counted = app
+        .send("POST", "/staff", Some(&p.admin.token), Some(&staff("Counted")), &[("idempotency-key", "count-1")])
+        .await;
     assert_eq!(counted.status, StatusCode::CREATED, "{}", counted.body);
     let last = faults.calls();
     faults.arm(Some(last));
@@ -259,14 +261,27 @@ async fn acct_1_a_cognito_fault_after_the_directory_write_is_completed_by_the_re
     assert_eq!(faults.last_failed().as_deref(), Some("Cognito Identity Provider.AdminCreateUser"));
     faults.arm(None);
     let listed = app.get(&p.admin.token, "/staff").await.body;
-    let nias: Vec<String> = listed["items"].as_array().unwrap().iter().filter(|s| s["firstName"] == "Nia").map(|s| s["id"].as_str().unwrap().to_string()).collect();
+    let nias: Vec<String> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["firstName"] == "Nia")
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(nias.len(), 1, "the directory record is there");
     let none = app.cognito.admin_get_user().user_pool_id(&app.pool_id).username(&nias[0]).send().await;
     assert!(none.is_err(), "and no pool user yet: nobody can sign in without a record");
     let retried = app.send("POST", "/staff", Some(&p.admin.token), Some(&staff("Nia")), &key).await;
     assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.body);
     assert_eq!(retried.body["staff"]["id"], json!(nias[0]), "the first answer, replayed");
-    let user = app.cognito.admin_get_user().user_pool_id(&app.pool_id).username(&nias[0]).send().await.expect("now a pool user");
+    let user = app
+        .cognito
+        .admin_get_user()
+        .user_pool_id(&app.pool_id)
+        .username(&nias[0])
+        .send()
+        .await
+        .expect("now a pool user");
     assert!(user.enabled());
     let listed = app.get(&p.admin.token, "/staff").await.body;
     assert_eq!(listed["items"].as_array().unwrap().iter().filter(|s| s["firstName"] == "Nia").count(), 1, "one record");

@@ -218,7 +218,9 @@ async fn notify_3_an_sns_outage_loses_no_notification_and_sends_none_twice() {
         .map(|pk| json!({ "eventName": "INSERT", "dynamodb": { "Keys": { "pk": { "S": pk }, "sk": { "S": "OUTBOX" } }, "SequenceNumber": "1" } }))
         .collect();
     assert_eq!(outbox_keys.len(), 8);
-    let answer = carethread_core::notify::handle_stream(app.function("notifier"), &json!({ "Records": outbox_keys })).await.unwrap();
+    let answer = carethread_core::notify::handle_stream(app.function("notifier"), &json!({ "Records": outbox_keys }))
+        .await
+        .unwrap();
     assert_eq!(answer["batchItemFailures"], json!([]));
 
     let published = app.published().await;

@@ -4,8 +4,8 @@
 //! completed by the retry, and the per-request directory check (`App::ensure_active`) makes
 //! a deactivation or a role change hold at once, whatever Cognito answered.
 
-use super::directory::{require_admin, StaffRequest};
 use super::active_staff;
+use super::directory::{require_admin, StaffRequest};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
@@ -203,8 +203,13 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
         return Err(Error::Conflict("the patient changed meanwhile; load it again".into()));
     }
     if email.is_some() || phone.is_some() {
-        let account =
-            Account { username: &after.id, email: email.as_deref(), phone: phone.as_deref(), practice_id: p, role: Role::Patient };
+        let account = Account {
+            username: &after.id,
+            email: email.as_deref(),
+            phone: phone.as_deref(),
+            practice_id: p,
+            role: Role::Patient,
+        };
         match (before.portal_access, after.portal_access) {
             (false, true) => {
                 app.users.ensure_user(&account).await?;
@@ -235,8 +240,13 @@ pub async fn invite_patient(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result
     if email.is_none() && phone.is_none() {
         return Err(Error::invalid("email", "the patient has no e-mail address or phone for the invitation"));
     }
-    let account =
-        Account { username: &patient.id, email: email.as_deref(), phone: phone.as_deref(), practice_id: p, role: Role::Patient };
+    let account = Account {
+        username: &patient.id,
+        email: email.as_deref(),
+        phone: phone.as_deref(),
+        practice_id: p,
+        role: Role::Patient,
+    };
     app.users.reinvite(&account).await?;
     let record = AuditRecord { record_type: "patient", record_id: &patient.id, patient_id: Some(&patient.id) };
     super::audit_read(app, ctx, "patient.invite", record).await?;

@@ -620,6 +620,8 @@ async fn start_thread(
         searchable.extend([pv.first_name.clone(), pv.last_name.clone()]);
     }
     let response = json!({ "conversation": view, "message": message_view });
+    let texts: Vec<&str> = searchable.iter().map(String::as_str).collect();
+    search::index_conversation(app, p, &conversation_id, &texts, patient.as_ref().map(|pv| pv.id.as_str())).await?;
     claim_idempotency(app, ctx, &mut tx, &response, &conversation_id).await?;
     let (body, fresh) = commit_created_fresh(app, ctx, tx, response, |label| match label {
         "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
@@ -631,8 +633,6 @@ async fn start_thread(
     .await?;
     if fresh {
         forget_objects(app, &moved).await;
-        let texts: Vec<&str> = searchable.iter().map(String::as_str).collect();
-        search::index_conversation(app, p, &conversation_id, &texts, patient.as_ref().map(|pv| pv.id.as_str())).await;
     }
     Ok(body)
 }
@@ -948,6 +948,10 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         None => None,
     };
     let response = json!({ "message": renderer.message(&message, patient_view.as_ref(), "sent").await? });
+    // Internal notes are never indexed (see ops::search).
+    if !req.internal {
+        search::index_conversation(app, p, &conversation_id, &[&body.preview()], None).await?;
+    }
     claim_idempotency(app, ctx, &mut tx, &response, &message_id).await?;
     let (body_json, fresh) = commit_created_fresh(app, ctx, tx, response, |label| match label {
         "conversation" => Error::Conflict("this conversation does not accept replies".into()),
@@ -956,10 +960,6 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         _ => Error::Conflict("the message could not be stored, retry".into()),
     })
     .await?;
-    // Internal notes are never indexed (see ops::search).
-    if fresh && !req.internal {
-        search::index_conversation(app, p, &conversation_id, &[&body.preview()], None).await;
-    }
     if fresh {
         forget_objects(app, &moved).await;
     }

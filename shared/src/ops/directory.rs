@@ -120,8 +120,13 @@ pub async fn create_practice(
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::Conflict("practice id collision, retry".into()));
     }
-    let account =
-        Account { username: &admin_id, email: Some(&admin.email), phone: None, practice_id: &practice_id, role: Role::Admin };
+    let account = Account {
+        username: &admin_id,
+        email: Some(&admin.email),
+        phone: None,
+        practice_id: &practice_id,
+        role: Role::Admin,
+    };
     app.users.ensure_user(&account).await?;
     Ok((practice_id, admin_id))
 }
@@ -307,7 +312,8 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         "portalAccess": patient.portal_access, "active": patient.active,
     }});
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    let body = commit_created(app, ctx, tx, response, |_| Error::Conflict("patient id collision, retry".into())).await?;
+    let body =
+        commit_created(app, ctx, tx, response, |_| Error::Conflict("patient id collision, retry".into())).await?;
     // A portal user for a patient with portal access and an address to invite, as for staff
     // (ACCT-1).
     let created = &body["patient"];

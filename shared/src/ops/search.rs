@@ -52,34 +52,33 @@ pub fn query_token(index: &BlindIndex, typed: &str) -> Result<String> {
         .ok_or_else(|| Error::invalid("q", "type at least 2 letters or digits to search"))
 }
 
-/// Adds the tokens of these texts to a conversation's index. Token items are independent and
-/// idempotent, so they are written after the message commits; a failure is logged and only
-/// costs a search miss, never a message.
+/// Adds the tokens of these texts to a conversation's index. Written before the message's
+/// transaction, so a message never commits without its tokens: a failure here answers 503
+/// with nothing committed, and the client's retry writes them again (token items are
+/// idempotent). When the transaction itself then fails, the tokens stay: those of a new
+/// conversation name an id that never came to exist (no hit can show), those of a reply make
+/// its conversation match the words of a message that was refused (the same conversation,
+/// which search shows only to whoever may open it). The tokens of a message do not fit in
+/// its transaction: up to seven prefixes a word, against TransactWriteItems' 100 items.
 pub async fn index_conversation(
     app: &App,
     practice_id: &str,
     conversation_id: &str,
     texts: &[&str],
     patient_id: Option<&str>,
-) {
-    let result = async {
-        let index = practice_index(app, practice_id).await?;
-        let mut tokens: Vec<String> = patient_id.map(|id| patient_id_token(&index, id)).into_iter().collect();
-        for text in texts {
-            for t in index.prefix_tokens_upto(SCOPE, text, MAX_SEARCH_PREFIX) {
-                if !tokens.contains(&t) {
-                    tokens.push(t);
-                }
+) -> Result<()> {
+    let index = practice_index(app, practice_id).await?;
+    let mut tokens: Vec<String> = patient_id.map(|id| patient_id_token(&index, id)).into_iter().collect();
+    for text in texts {
+        for t in index.prefix_tokens_upto(SCOPE, text, MAX_SEARCH_PREFIX) {
+            if !tokens.contains(&t) {
+                tokens.push(t);
             }
         }
-        let items: Vec<SearchTokenItem> = tokens
-            .iter()
-            .map(|t| SearchTokenItem { pk: keys::search_token(practice_id, t), sk: conversation_id.to_string() })
-            .collect();
-        app.store.put_batch(&items).await
     }
-    .await;
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "search index update failed; the conversation stays findable by its other tokens");
-    }
+    let items: Vec<SearchTokenItem> = tokens
+        .iter()
+        .map(|t| SearchTokenItem { pk: keys::search_token(practice_id, t), sk: conversation_id.to_string() })
+        .collect();
+    app.store.put_batch(&items).await
 }

@@ -28,8 +28,14 @@ async fn acct_1_tokens_are_the_pools_id_tokens_and_the_user_id_is_the_username()
     }
     assert_eq!(claims_of(&p.jane.token)["custom:patient_id"], json!(p.jane.id));
     // Staff and patient work end to end with them: compose, reply, inbox.
-    let res = app.post(&p.doctor.token, "/conversations", json!({ "kind": "patient", "patientId": p.jane.id,
-        "subject": "Results", "body": "Your results are in." })).await;
+    let res = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id,
+        "subject": "Results", "body": "Your results are in." }),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
     let reply = app.post(&p.jane.token, &format!("/conversations/{cid}/messages"), json!({ "body": "Thanks!" })).await;
@@ -60,12 +66,20 @@ async fn sec_4_hs256_alg_none_edited_and_other_pool_tokens_are_401() {
     // A token of another user pool (same emulator, same signing key): its issuer is not ours.
     let other = app.cognito.create_user_pool().pool_name("elsewhere").send().await.unwrap();
     let other_pool = other.user_pool().unwrap().id().unwrap().to_string();
-    let client = app.cognito.create_user_pool_client().user_pool_id(&other_pool).client_name("web").send().await.unwrap();
+    let client =
+        app.cognito.create_user_pool_client().user_pool_id(&other_pool).client_name("web").send().await.unwrap();
     let other_client = client.user_pool_client().unwrap().client_id().unwrap().to_string();
     let idp = &app.cognito;
     idp.admin_create_user().user_pool_id(&other_pool).username(&p.doctor.id).send().await.unwrap();
     let password = "Other-Passw0rd-2026";
-    idp.admin_set_user_password().user_pool_id(&other_pool).username(&p.doctor.id).password(password).permanent(true).send().await.unwrap();
+    idp.admin_set_user_password()
+        .user_pool_id(&other_pool)
+        .username(&p.doctor.id)
+        .password(password)
+        .permanent(true)
+        .send()
+        .await
+        .unwrap();
     let signed_in = idp
         .initiate_auth()
         .client_id(&other_client)
@@ -90,8 +104,14 @@ async fn acct_1_onboarding_creates_enabled_pool_users_with_the_directorys_attrib
     assert!(enabled);
     assert_eq!(attrs["custom:role"], "admin");
     assert_eq!(attrs["custom:practice_id"], json!(p.id));
-    let added = app.post(&p.admin.token, "/staff", json!({ "firstName": "Nia", "lastName": "Lee", "role": "nurse",
-        "email": "nia@example.test" })).await;
+    let added = app
+        .post(
+            &p.admin.token,
+            "/staff",
+            json!({ "firstName": "Nia", "lastName": "Lee", "role": "nurse",
+        "email": "nia@example.test" }),
+        )
+        .await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
     let nia = added.body["staff"]["id"].as_str().unwrap().to_string();
     let (enabled, status_new, attrs) = pool_user(&app, &nia).await;
@@ -105,7 +125,10 @@ async fn acct_1_onboarding_creates_enabled_pool_users_with_the_directorys_attrib
     // phone is invited by SMS.
     let (enabled, _, attrs) = pool_user(&app, &p.jane.id).await;
     assert!(enabled);
-    assert_eq!((attrs["custom:role"].as_str(), attrs["custom:patient_id"].as_str()), (Some("patient"), Some(p.jane.id.as_str())));
+    assert_eq!(
+        (attrs["custom:role"].as_str(), attrs["custom:patient_id"].as_str()),
+        (Some("patient"), Some(p.jane.id.as_str()))
+    );
     // A patient without portal access has no sign-in at all.
     let offline = app.add_patient(&p.id, &p.admin, "Omar", "Nasser", json!({ "portalAccess": false })).await;
     let missing = app.cognito.admin_get_user().user_pool_id(&app.pool_id).username(&offline.id).send().await;
@@ -116,34 +139,60 @@ async fn acct_1_onboarding_creates_enabled_pool_users_with_the_directorys_attrib
 async fn acct_2_deactivation_disables_the_user_and_stops_its_live_token_at_once() {
     let (app, p) = setup().await;
     assert_eq!(app.get(&p.nurse.token, "/inbox").await.status, StatusCode::OK);
-    let res = app.send("PATCH", &format!("/staff/{}", p.nurse.id), Some(&p.admin.token), Some(&json!({ "active": false })), &[]).await;
+    let res = app
+        .send("PATCH", &format!("/staff/{}", p.nurse.id), Some(&p.admin.token), Some(&json!({ "active": false })), &[])
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.body["staff"]["active"], false);
     let refused = app.get(&p.nurse.token, "/inbox").await;
     assert_problem(&refused, StatusCode::UNAUTHORIZED);
     assert!(refused.body["type"].as_str().unwrap().ends_with("/sign-in-again"), "{}", refused.body);
     assert!(!pool_user(&app, &p.nurse.id).await.0, "disabled in the pool");
-    assert_eq!(app.password_sign_in(&p.nurse.id, "Test-Passw0rd-2026").await.err().as_deref(), Some("NotAuthorizedException"));
+    assert_eq!(
+        app.password_sign_in(&p.nurse.id, "Test-Passw0rd-2026").await.err().as_deref(),
+        Some("NotAuthorizedException")
+    );
     // Reactivation: enabled again, and a new sign-in works.
-    let res = app.send("PATCH", &format!("/staff/{}", p.nurse.id), Some(&p.admin.token), Some(&json!({ "active": true })), &[]).await;
+    let res = app
+        .send("PATCH", &format!("/staff/{}", p.nurse.id), Some(&p.admin.token), Some(&json!({ "active": true })), &[])
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert!(pool_user(&app, &p.nurse.id).await.0);
     let token = app.sign_in(&p.nurse.id).await;
     assert_eq!(app.get(&token, "/inbox").await.status, StatusCode::OK);
     // An administrator cannot lock themself out.
-    let own = app.send("PATCH", &format!("/staff/{}", p.admin.id), Some(&p.admin.token), Some(&json!({ "active": false })), &[]).await;
+    let own = app
+        .send("PATCH", &format!("/staff/{}", p.admin.id), Some(&p.admin.token), Some(&json!({ "active": false })), &[])
+        .await;
     assert_problem(&own, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn acct_2_role_2_a_role_change_reaches_the_pool_and_visibility_at_once() {
     let (app, p) = setup().await;
-    let cid = app.post(&p.doctor.token, "/conversations", json!({ "kind": "patient", "patientId": p.john.id,
-        "subject": "Refill", "body": "Your refill is ready." })).await.body["conversation"]["id"].as_str().unwrap().to_string();
+    let cid = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.john.id,
+        "subject": "Refill", "body": "Your refill is ready." }),
+        )
+        .await
+        .body["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // The front desk may not open a patient conversation it has no part in (ROLE-2).
     assert_eq!(app.get(&p.front_desk.token, &format!("/conversations/{cid}")).await.status, StatusCode::NOT_FOUND);
-    let res = app.send("PATCH", &format!("/staff/{}", p.front_desk.id), Some(&p.admin.token),
-        Some(&json!({ "role": "nurse_practitioner" })), &[]).await;
+    let res = app
+        .send(
+            "PATCH",
+            &format!("/staff/{}", p.front_desk.id),
+            Some(&p.admin.token),
+            Some(&json!({ "role": "nurse_practitioner" })),
+            &[],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(pool_user(&app, &p.front_desk.id).await.2["custom:role"], "nurse_practitioner");
     // The old token names the old role: refused, with the instruction to sign in again.
@@ -194,10 +243,18 @@ async fn acct_2_portal_access_revoked_stops_the_patient_and_regranted_invites_ag
     let token = app.sign_in(&p.jane.id).await;
     assert_eq!(app.get(&token, "/inbox").await.status, StatusCode::OK);
     // A care-team change is routing at once: John's new primary provider gets his next message.
-    let res = app.send("PATCH", &format!("/patients/{}", p.john.id), Some(&p.admin.token),
-        Some(&json!({ "primaryProviderId": p.doctor.id })), &[]).await;
+    let res = app
+        .send(
+            "PATCH",
+            &format!("/patients/{}", p.john.id),
+            Some(&p.admin.token),
+            Some(&json!({ "primaryProviderId": p.doctor.id })),
+            &[],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    let sent = app.post(&p.john.token, "/conversations", json!({ "subject": "Question", "body": "Is it ready?" })).await;
+    let sent =
+        app.post(&p.john.token, "/conversations", json!({ "subject": "Question", "body": "Is it ready?" })).await;
     assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
     let cid = sent.body["conversation"]["id"].as_str().unwrap().to_string();
     assert!(app.inbox_ids(&p.doctor).await.contains(&cid), "COMPOSE-3: routed to the new primary provider");
@@ -206,7 +263,14 @@ async fn acct_2_portal_access_revoked_stops_the_patient_and_regranted_invites_ag
 #[tokio::test]
 async fn acct_1_the_app_client_cannot_write_the_directorys_claims() {
     let app = TestApp::spawn().await;
-    let client = app.cognito.describe_user_pool_client().user_pool_id(&app.pool_id).client_id(&app.client_id).send().await.unwrap();
+    let client = app
+        .cognito
+        .describe_user_pool_client()
+        .user_pool_id(&app.pool_id)
+        .client_id(&app.client_id)
+        .send()
+        .await
+        .unwrap();
     let writable: Vec<String> = client.user_pool_client().unwrap().write_attributes().to_vec();
     // The template's list, read as text (its intrinsic tags are not plain YAML).
     let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
@@ -229,13 +293,20 @@ async fn acct_1_the_app_client_cannot_write_the_directorys_claims() {
 #[tokio::test]
 async fn search_a_new_conversation_is_searchable_and_a_delete_leaves_only_its_audit() {
     let (app, p) = setup().await;
-    let res = app.post(&p.doctor.token, "/conversations", json!({ "kind": "patient", "patientId": p.jane.id,
-        "subject": "Allergy plan", "body": "Penicillin alternatives" })).await;
+    let res = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id,
+        "subject": "Allergy plan", "body": "Penicillin alternatives" }),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
     let found = app.get(&p.doctor.token, "/inbox?q=penicillin").await;
     assert_eq!(found.status, StatusCode::OK, "{}", found.body);
-    let ids: Vec<&str> = found.body["items"].as_array().unwrap().iter().map(|i| i["conversation"]["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> =
+        found.body["items"].as_array().unwrap().iter().map(|i| i["conversation"]["id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec![cid.as_str()]);
     let gone = app.send("DELETE", &format!("/conversations/{cid}"), Some(&p.doctor.token), None, &[]).await;
     assert!(gone.status.is_success(), "{}", gone.body);

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""How `make dev`'s stack holds up after use: the local gateway binary (as `make dev` builds
+it) against moto as `make dev` runs it, seeded with the demo practice and then filled with
+BENCH_DEV_MESSAGES messages (default 10,000) through the API. Reports, beside their goals:
+compose and inbox-page p50 (under 300 ms and 150 ms) and moto's CPU while nobody calls, with
+the gateway's stream pump running as in `make dev` (under 5%). Writes bench/dev-stack.json.
+Asserts nothing about time: it is a report (`make bench` runs it last).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "infra"))
+import local_stack  # noqa: E402
+import seed as seeder  # noqa: E402
+
+STATE = ROOT / ".local" / "bench-dev"
+GOALS = {"compose_p50_ms": 300, "inbox_p50_ms": 150, "moto_idle_cpu_percent": 5}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(call) -> float:
+    start = time.perf_counter()
+    call()
+    return (time.perf_counter() - start) * 1000
+
+
+def main() -> None:
+    messages = int(os.environ.get("BENCH_DEV_MESSAGES", "10000"))
+    if STATE.exists():
+        local_stack.stop(STATE) if (STATE / "moto.pid").exists() else None
+    STATE.mkdir(parents=True, exist_ok=True)
+    (STATE / "operator.json").unlink(missing_ok=True)
+    moto_port, gateway_port = free_port(), free_port()
+    local_stack.start(moto_port, STATE)
+    moto_pid = int((STATE / "moto.pid").read_text())
+    gateway = None
+    try:
+        local_stack.create(moto_port, "carethread-devbench", STATE / "env", STATE)
+        os.environ.update(dict(l.split("=", 1) for l in (STATE / "env").read_text().splitlines() if "=" in l))
+        env = dict(os.environ, GATEWAY_ADDR=f"127.0.0.1:{gateway_port}", RUST_LOG="error")
+        binary = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug" / "local-gateway"
+        gateway = subprocess.Popen([str(binary)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{gateway_port}"
+        for _ in range(100):
+            try:
+                seeder.Api(base).call("GET", "/_local/health", expect=200)
+                break
+            except Exception:
+                time.sleep(0.2)
+        api = seeder.Api(base)
+        seeded = seeder.seed(api)["practices"]["maple"]["users"]
+        doc = seeded["physician"]["token"]
+        patients = [seeded[k]["id"] for k in ("patient_jane", "patient_john", "patient_amara", "patient_luis")]
+
+        def conversation(i: int) -> None:
+            body = {"kind": "patient", "patientId": patients[i % len(patients)], "subject": f"Follow-up {i}",
+                    "body": f"Message 1 of conversation {i}."}
+            cid = api.call("POST", "/conversations", body, doc, 201)["conversation"]["id"]
+            for n in range(2, 11):
+                api.call("POST", f"/conversations/{cid}/messages", {"body": f"Message {n} of conversation {i}."}, doc, 201)
+
+        start = time.monotonic()
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(conversation, range(messages // 10)))
+        fill_seconds = time.monotonic() - start
+
+        compose = [timed(lambda i=i: api.call("POST", "/conversations", {"kind": "patient", "patientId": patients[0],
+                   "subject": f"Timed {i}", "body": "Timed compose."}, doc, 201)) for i in range(30)]
+        inbox = [timed(lambda: api.call("GET", "/inbox?limit=25", token=doc, expect=200)) for _ in range(30)]
+
+        # The stream pump first catches up with what was just written (the audit chain links
+        # every event): wait until moto is quiet for a few seconds, two minutes at most.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            c0 = cpu_seconds(moto_pid)
+            time.sleep(3)
+            if (cpu_seconds(moto_pid) - c0) / 3 < 0.10:
+                break
+        before, gw_before, t0 = cpu_seconds(moto_pid), cpu_seconds(gateway.pid), time.monotonic()
+        time.sleep(30)
+        seconds = time.monotonic() - t0
+        moto_idle = (cpu_seconds(moto_pid) - before) / seconds * 100
+        gateway_idle = (cpu_seconds(gateway.pid) - gw_before) / seconds * 100
+
+        result = {
+            "messages": messages, "fill_seconds": round(fill_seconds, 1),
+            "compose_p50_ms": round(statistics.median(compose), 1),
+            "inbox_p50_ms": round(statistics.median(inbox), 1),
+            "moto_idle_cpu_percent": round(moto_idle, 2), "gateway_idle_cpu_percent": round(gateway_idle, 2),
+            "goals": GOALS,
+        }
+        (ROOT / "bench" / "dev-stack.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(f"\n== make dev's stack with {messages:,} messages (filled in {fill_seconds:.0f} s through the API)")
+        for key, goal in GOALS.items():
+            value = result[key]
+            unit = "%" if key.endswith("percent") else " ms"
+            print(f"  {'met   ' if value < goal else 'MISSED'} {key:<24} {value:>8}{unit}  (goal under {goal}{unit})")
+        print(f"         gateway_idle_cpu_percent {result['gateway_idle_cpu_percent']:>8}%  (its stream pump, once a second)")
+    finally:
+        if gateway:
+            gateway.terminate()
+            gateway.wait(timeout=10)
+        local_stack.stop(STATE)
+
+
+if __name__ == "__main__":
+    main()
