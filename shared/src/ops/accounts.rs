@@ -21,6 +21,10 @@ use serde_json::json;
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatientPatch {
+    /// Refused: a patient's name is copied, sealed, into every conversation and finder entry
+    /// of the patient, which an edit would have to rewrite (not built yet).
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
     pub primary_provider_id: Option<String>,
     pub assigned_staff_ids: Option<Vec<String>>,
     pub phone: Option<String>,
@@ -157,6 +161,10 @@ async fn open(
 pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: PatientPatch) -> Result<serde_json::Value> {
     let dir = admin_directory(app, ctx).await?;
     let before = patient_in(app, ctx, raw_id).await?;
+    if req.first_name.is_some() || req.last_name.is_some() {
+        let field = if req.first_name.is_some() { "firstName" } else { "lastName" };
+        return Err(Error::invalid(field, "a patient's name cannot be changed yet"));
+    }
     let mut after = before.clone();
     let p = ctx.caller.practice_id.as_str();
     if let Some(raw) = req.primary_provider_id.as_deref() {

@@ -160,6 +160,16 @@ async fn acct_2_deactivation_disables_the_user_and_stops_its_live_token_at_once(
     assert!(pool_user(&app, &p.nurse.id).await.0);
     let token = app.sign_in(&p.nurse.id).await;
     assert_eq!(app.get(&token, "/inbox").await.status, StatusCode::OK);
+    // Both changes are audited, on the user's record, by the administrator who made them.
+    let events = app.audit_events().await;
+    let actions: Vec<(String, String)> = events
+        .iter()
+        .filter(|e| e.get("recordId").and_then(|v| v.as_s().ok()) == Some(&p.nurse.id))
+        .filter_map(|e| Some((e.get("action")?.as_s().ok()?.clone(), e.get("actorId")?.as_s().ok()?.clone())))
+        .collect();
+    for action in ["staff.deactivate", "staff.reactivate"] {
+        assert!(actions.iter().any(|(a, by)| a == action && by == &p.admin.id), "{action} audited: {actions:?}");
+    }
     // An administrator cannot lock themself out.
     let own = app
         .send("PATCH", &format!("/staff/{}", p.admin.id), Some(&p.admin.token), Some(&json!({ "active": false })), &[])
