@@ -6,9 +6,12 @@
 CALLS_LOG holds one JSON line per test app (and one from the `make dev`-path gateway):
 {"compose": ["DynamoDB.Query", ...], ...}, the call counter's record of what each function
 called. The roles are template.yaml's, expanded as SAM expands them (infra/local_stack.py).
-IAM enforcement already fails a test whose call is missing from a role; this check states it
-for the whole run in one table, and lists per function the actions granted but never used,
-so that roles can shrink. It fails (exit 1) on any operation outside its role.
+IAM enforcement already fails a test whose call is missing from a role, except inside a
+transaction: AWS authorizes each of its items (PutItem, UpdateItem, DeleteItem,
+ConditionCheckItem), moto only the operation. The call counter records a transaction's parts,
+and this check holds each part to the role. It states the result for the whole run in one
+table, lists per function the actions granted but never used, so that roles can shrink, and
+fails (exit 1) on any operation or part outside its role.
 """
 
 from __future__ import annotations
@@ -33,7 +36,15 @@ S3_ACTIONS = {"HeadObject": ["s3:GetObject"], "CopyObject": ["s3:PutObject", "s3
 SERVICE_SIDE = {"sqs:SendMessage"}
 
 
+# A transaction is authorized item by item (its parts are recorded as Operation:Kind).
+PARTS = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem", "Delete": "dynamodb:DeleteItem",
+         "ConditionCheck": "dynamodb:ConditionCheckItem"}
+TRANSACTIONS = {"dynamodb:TransactWriteItems", "dynamodb:TransactGetItems"}
+
+
 def actions(operation: str) -> list[str]:
+    if ":" in operation:  # a transaction's part
+        return [PARTS[operation.rsplit(":", 1)[1]]]
     service, _, name = operation.rpartition(".")
     if service not in SERVICES:
         sys.exit(f"iam_check: no IAM prefix known for {service!r}; add it to SERVICES")
@@ -46,7 +57,8 @@ def main() -> None:
     used: dict[str, set[str]] = {}
     for line in Path(sys.argv[1]).read_text().splitlines():
         for function, operations in json.loads(line).items():
-            used.setdefault(function, set()).update(a for o in operations for a in actions(o))
+            # The transaction itself is no IAM action in AWS; its parts are (above).
+            used.setdefault(function, set()).update(a for o in operations for a in actions(o) if a not in TRANSACTIONS)
     granted = {}
     for function, statements in function_policies().items():
         granted[function] = {a for st in statements if st["Effect"] == "Allow" for a in st["Action"]}
@@ -56,11 +68,7 @@ def main() -> None:
         calls = used.get(function, set())
         outside = sorted(calls - granted[function])
         # Transactions are authorized per item in AWS (local_stack.py grants them locally).
-        unused = sorted(a for a in granted[function] - calls - SERVICE_SIDE
-                        if a not in ("dynamodb:TransactWriteItems", "dynamodb:TransactGetItems")
-                        and not ("dynamodb:TransactWriteItems" in calls and a in (
-                            "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                            "dynamodb:ConditionCheckItem")))
+        unused = sorted(granted[function] - calls - SERVICE_SIDE - TRANSACTIONS)
         print(f"{function:<20} {len(calls):>4}  {', '.join(unused) or '-'}")
         for a in outside:
             print(f"  MISSING from its role in template.yaml: {a}")

@@ -337,7 +337,7 @@ def create_user_pool(session, endpoint: str, prefix: str, pool_props: dict, clie
         "UserPoolName", "AliasAttributes", "UsernameConfiguration", "AutoVerifiedAttributes",
         "AdminCreateUserConfig", "Policies", "Schema", "MfaConfiguration", "EnabledMfas",
         # AWS-side only: deletion protection, threat protection, e-mail sending.
-        "DeletionProtection", "UserPoolAddOns", "EmailConfiguration", "AccountRecoverySetting",
+        "DeletionProtection", "UserPoolAddOns", "EmailConfiguration", "AccountRecoverySetting", "SmsConfiguration",
         "UserAttributeUpdateSettings"})
     name = f"{prefix}-users"
     for existing in idp.list_user_pools(MaxResults=60)["UserPools"]:

@@ -5,11 +5,17 @@
 //!
 //!     carethread-admin practice create --name "Maple Family Medicine" --admin-email avery@maple.example
 //!         [--admin-first-name Avery] [--admin-last-name Admin]
+//!     carethread-admin user sync --practice prc_… --user usr_…
+//!
+//! `user sync` brings a staff user's sign-in in line with its directory record (made if
+//! missing, disabled if inactive): what to run when `practice create` made the practice but
+//! Cognito failed before the administrator's account was made.
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: carethread-admin practice create --name NAME --admin-email EMAIL \
 [--admin-first-name FIRST] [--admin-last-name LAST]
+       carethread-admin user sync --practice PRACTICE_ID --user STAFF_ID
 environment: TABLE_NAME, BUCKET_NAME, KMS_KEY_ID, USER_POOL_ID (the stack's outputs) and the \
 operator's AWS credentials and region";
 
@@ -38,7 +44,24 @@ async fn create_practice(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("the practice was not created: {e}"))?;
     println!("practice {practice_id} created");
     println!("administrator username: {admin_id}");
+    carethread_core::ops::accounts::sync_staff_by_id(&app, &practice_id, &admin_id).await.map_err(|e| {
+        format!(
+            "the administrator's sign-in could not be made ({e}); nothing is lost, run again:\n  \
+             carethread-admin user sync --practice {practice_id} --user {admin_id}"
+        )
+    })?;
     println!("Cognito e-mailed a temporary password to {email}; the first sign-in asks for a new one.");
+    Ok(())
+}
+
+async fn sync_user(args: &[String]) -> Result<(), String> {
+    let given = flags(args, &["practice", "user"])?;
+    let get = |k: &str| given.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let practice = get("practice").ok_or("--practice is required")?;
+    let user = get("user").ok_or("--user is required")?;
+    let app = carethread_core::App::from_env().await.map_err(|e| e.to_string())?;
+    carethread_core::ops::accounts::sync_staff_by_id(&app, practice, user).await.map_err(|e| e.to_string())?;
+    println!("{user}'s sign-in matches its directory record");
     Ok(())
 }
 
@@ -47,6 +70,7 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["practice", "create", ..] => create_practice(&args[2..]).await,
+        ["user", "sync", ..] => sync_user(&args[2..]).await,
         _ => Err(USAGE.to_string()),
     };
     match outcome {

@@ -40,7 +40,7 @@ impl Authorizer {
             issuer: format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}"),
             audience: client_id.to_string(),
             jwks_url: format!("{}/{pool_id}/.well-known/jwks.json", endpoint.trim_end_matches('/')),
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().expect("HTTP client"),
             keys: Default::default(),
             clock_offset: AtomicI64::new(0),
         }

@@ -68,13 +68,18 @@ impl Functions {
         Functions { apps, operator: operator_app, calls }
     }
 
-    /// The AWS operations each function performed so far, for the check that each is in its
-    /// role (infra/iam_check.py): `{"compose": ["DynamoDB.Query", ...], ...}`.
+    /// The AWS operations each function performed so far, with the parts of its transactions,
+    /// for the check that each is in its role (infra/iam_check.py):
+    /// `{"compose": ["DynamoDB.Query", "DynamoDB.TransactWriteItems:Put", ...], ...}`.
     pub fn operations(&self) -> serde_json::Value {
         let by_function: serde_json::Map<String, serde_json::Value> = self
             .apps
             .iter()
-            .map(|(name, app)| (name.to_string(), serde_json::json!(app.calls.snapshot().keys().collect::<Vec<_>>())))
+            .map(|(name, app)| {
+                let mut operations: Vec<String> = app.calls.snapshot().into_keys().collect();
+                operations.extend(app.calls.parts().into_keys());
+                (name.to_string(), serde_json::json!(operations))
+            })
             .collect();
         serde_json::Value::Object(by_function)
     }

@@ -240,13 +240,19 @@ async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -
         ("POST", "practices") => match serde_json::from_slice::<PracticeRequest>(body) {
             Ok(p) => {
                 // The operator command's local face: the same code, with the operator's rights.
-                let result = carethread_core::ops::directory::create_practice(
-                    &gw.functions.operator,
-                    &p.name,
-                    p.admin_first_name.as_deref().unwrap_or("Practice"),
-                    p.admin_last_name.as_deref().unwrap_or("Admin"),
-                    p.admin_email.as_deref().unwrap_or("admin@example.test"),
-                )
+                let operator = &gw.functions.operator;
+                let result = async {
+                    let (practice_id, admin_id) = carethread_core::ops::directory::create_practice(
+                        operator,
+                        &p.name,
+                        p.admin_first_name.as_deref().unwrap_or("Practice"),
+                        p.admin_last_name.as_deref().unwrap_or("Admin"),
+                        p.admin_email.as_deref().unwrap_or("admin@example.test"),
+                    )
+                    .await?;
+                    carethread_core::ops::accounts::sync_staff_by_id(operator, &practice_id, &admin_id).await?;
+                    Ok::<_, Error>((practice_id, admin_id))
+                }
                 .await;
                 match result {
                     Ok((practice_id, admin_id)) => (

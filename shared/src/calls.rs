@@ -2,6 +2,7 @@
 //! It costs one short lock per call; tests and the benchmark read it to prove what a request
 //! costs (INBOX-5, "no KMS call for an invisible target") where times are too noisy.
 
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -14,6 +15,10 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone, Debug, Default)]
 pub struct CallCounter {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    /// The parts of each transaction (`DynamoDB.TransactWriteItems:Update`): IAM authorizes a
+    /// transaction item by item, so the role check needs them. Kept apart from `counts`, which
+    /// counts requests.
+    parts: Arc<Mutex<BTreeMap<String, u64>>>,
     /// Where the calls are also counted: the whole process's total, when several functions
     /// run in one (the local gateway).
     parent: Option<Arc<Mutex<BTreeMap<String, u64>>>>,
@@ -22,7 +27,12 @@ pub struct CallCounter {
 impl CallCounter {
     /// A counter of its own whose calls also count in this one.
     pub fn child(&self) -> CallCounter {
-        CallCounter { counts: Default::default(), parent: Some(self.counts.clone()) }
+        CallCounter { counts: Default::default(), parts: Default::default(), parent: Some(self.counts.clone()) }
+    }
+
+    /// The transaction parts seen so far, by `Service.Operation:Kind`.
+    pub fn parts(&self) -> BTreeMap<String, u64> {
+        self.parts.lock().expect("counter lock").clone()
     }
 
     /// A copy of the counts so far, keyed `Service.Operation` (e.g. `DynamoDB.Query`).
@@ -51,7 +61,7 @@ impl Intercept for CallCounter {
     // configuration (which names it) is in the bag.
     fn read_before_serialization(
         &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
@@ -59,6 +69,18 @@ impl Intercept for CallCounter {
             Some(meta) => format!("{}.{}", meta.service(), meta.name()),
             None => "unnamed".to_string(),
         };
+        if let Some(tx) = context.input().downcast_ref::<TransactWriteItemsInput>() {
+            let mut parts = self.parts.lock().expect("counter lock");
+            for item in tx.transact_items() {
+                let kind = match () {
+                    _ if item.put().is_some() => "Put",
+                    _ if item.update().is_some() => "Update",
+                    _ if item.delete().is_some() => "Delete",
+                    _ => "ConditionCheck",
+                };
+                *parts.entry(format!("{key}:{kind}")).or_default() += 1;
+            }
+        }
         if let Some(parent) = &self.parent {
             *parent.lock().expect("counter lock").entry(key.clone()).or_default() += 1;
         }

@@ -1,7 +1,7 @@
-//! The stack's Cognito user pool, as the directory drives it (ACCT-1, ACCT-2). Every call is
-//! idempotent, so a directory write that committed and a Cognito call that failed complete on
-//! the retry: the directory record is always written first, and no Cognito user exists that
-//! has no directory record (DESIGN.md, Identity).
+//! The stack's Cognito user pool, as the directory drives it (ACCT-1, ACCT-2). The directory
+//! record is always written first, and no Cognito user exists that has no directory record
+//! (DESIGN.md, Identity); `ops::accounts::sync_*` then bring the user in line with the record
+//! with these calls, each safe to repeat, so a retry completes what a failed call left.
 
 use crate::domain::Role;
 use crate::error::{Error, Result};
@@ -37,21 +37,45 @@ impl Account<'_> {
         }
     }
 
-    fn attributes(&self) -> Vec<AttributeType> {
+    /// The attributes the directory owns. A new user's address is marked verified (the
+    /// administrator typed it and Cognito's invitation goes there); an existing user's changed
+    /// address is not, so Cognito verifies it with its owner before it becomes a sign-in
+    /// alias or receives a password reset.
+    fn attributes(&self, new_user: bool) -> Vec<AttributeType> {
         let attr =
             |name: &str, value: &str| AttributeType::builder().name(name).value(value).build().expect("name set");
         let mut attrs = vec![attr(ATTR_PRACTICE, self.practice_id), attr(ATTR_ROLE, self.role.as_str())];
-        // The practice typed these in; Cognito sends the invitation there.
         if let Some(email) = self.email {
-            attrs.extend([attr("email", email), attr("email_verified", "true")]);
+            attrs.push(attr("email", email));
+            if new_user {
+                attrs.push(attr("email_verified", "true"));
+            }
         }
         if let Some(phone) = self.phone {
-            attrs.extend([attr("phone_number", phone), attr("phone_number_verified", "true")]);
+            attrs.push(attr("phone_number", phone));
+            if new_user {
+                attrs.push(attr("phone_number_verified", "true"));
+            }
         }
         if self.role == Role::Patient {
             attrs.push(attr(ATTR_PATIENT, self.username));
         }
         attrs
+    }
+}
+
+/// Cognito's refusals that are the request's, not ours: an address another user signs in
+/// with already.
+fn cognito_error<E, R>(e: aws_sdk_cognitoidentityprovider::error::SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match e.code() {
+        Some("AliasExistsException") => {
+            Error::Conflict("another user signs in with this e-mail address or phone".into())
+        }
+        _ => sdk_error(e),
     }
 }
 
@@ -73,8 +97,8 @@ impl UserPool {
     }
 
     /// Creates the user with Cognito's invitation (a temporary password by e-mail, or by SMS
-    /// to a patient with only a phone); a user that
-    /// exists already (a retry) gets the directory's attributes instead, and no second mail.
+    /// to a patient with only a phone); a user that exists already (a retry, an edit) gets
+    /// the directory's attributes where they differ, and no second invitation.
     pub async fn ensure_user(&self, account: &Account<'_>) -> Result<()> {
         let pool = self.configured()?;
         let created = self
@@ -82,28 +106,40 @@ impl UserPool {
             .admin_create_user()
             .user_pool_id(pool)
             .username(account.username)
-            .set_user_attributes(Some(account.attributes()))
+            .set_user_attributes(Some(account.attributes(true)))
             .desired_delivery_mediums(account.medium())
             .send()
             .await;
         match created {
             Ok(_) => Ok(()),
             Err(e) if e.code() == Some("UsernameExistsException") => self.update(account).await,
-            Err(e) => Err(sdk_error(e)),
+            Err(e) => Err(cognito_error(e)),
         }
     }
 
-    /// Writes the directory's values (email, practice, role) onto the user.
-    pub async fn update(&self, account: &Account<'_>) -> Result<()> {
+    /// Writes the directory's values (email, phone, practice, role) where the user's differ.
+    async fn update(&self, account: &Account<'_>) -> Result<()> {
         let pool = self.configured()?;
+        let user = self.client.admin_get_user().user_pool_id(pool).username(account.username).send().await;
+        let user = user.map_err(sdk_error)?;
+        let current: Vec<(&str, &str)> =
+            user.user_attributes().iter().map(|a| (a.name(), a.value().unwrap_or_default())).collect();
+        let changed: Vec<AttributeType> = account
+            .attributes(false)
+            .into_iter()
+            .filter(|a| !current.contains(&(a.name(), a.value().unwrap_or_default())))
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
         self.client
             .admin_update_user_attributes()
             .user_pool_id(pool)
             .username(account.username)
-            .set_user_attributes(Some(account.attributes()))
+            .set_user_attributes(Some(changed))
             .send()
             .await
-            .map_err(sdk_error)?;
+            .map_err(cognito_error)?;
         Ok(())
     }
 

@@ -139,6 +139,10 @@ where
                     | "InternalServerError"
                     | "ServiceUnavailable"
                     | "TransactionInProgressException"
+                    // Cognito's throttling and faults
+                    | "TooManyRequestsException"
+                    | "InternalErrorException"
+                    | "LimitExceededException"
             )
         ),
         _ => false,
@@ -219,12 +223,14 @@ impl Store {
         Ok(practice.map(|practice| Directory { practice, staff, workgroups }))
     }
 
+    /// Read consistently: a deactivation or a role change must hold from the next request on.
     pub async fn staff(&self, practice_id: &str, user_id: &str) -> Result<Option<StaffItem>> {
-        self.get(keys::practice(practice_id), &keys::staff_sk(user_id)).await
+        self.get_consistent(&keys::practice(practice_id), &keys::staff_sk(user_id)).await
     }
 
+    /// Read consistently, as `staff`.
     pub async fn patient(&self, practice_id: &str, patient_id: &str) -> Result<Option<PatientItem>> {
-        self.get(keys::patient(practice_id, patient_id), keys::PATIENT_SK).await
+        self.get_consistent(&keys::patient(practice_id, patient_id), keys::PATIENT_SK).await
     }
 
     /// The patient finder: the blind-index entries under one token (a name prefix).
@@ -1230,9 +1236,58 @@ impl Tx {
         self.push_put(label, to_item(record)?, Some(("attribute_not_exists(pk)", vec![])), &store.table)
     }
 
-    /// Replaces a record that must exist (an edit never resurrects a deleted one).
-    pub fn replace<T: Serialize>(&mut self, store: &Store, label: &'static str, record: &T) -> Result<()> {
-        self.push_put(label, to_item(record)?, Some(("attribute_exists(pk)", vec![])), &store.table)
+    /// An edit of a record read as `before`: sets only the attributes that differ in `after`,
+    /// on the condition that each still holds the value read. Two edits of one record cannot
+    /// undo each other (a lost update), and attributes the edit did not touch (the user's own
+    /// out-of-office, say) are left as they are. False when nothing differs (nothing pushed).
+    pub fn update_changed<T: Serialize>(
+        &mut self,
+        store: &Store,
+        label: &'static str,
+        before: &T,
+        after: &T,
+    ) -> Result<bool> {
+        let (old, new) = (to_item(before)?, to_item(after)?);
+        let mut names: Vec<&String> = old.keys().chain(new.keys()).filter(|k| old.get(*k) != new.get(*k)).collect();
+        names.sort();
+        names.dedup();
+        if names.is_empty() {
+            return Ok(false);
+        }
+        let (pk, sk) = (old.get(keys::PK).cloned(), old.get(keys::SK).cloned());
+        let mut update = Update::builder().table_name(&store.table).set_key(Some(HashMap::from([
+            (keys::PK.to_string(), pk.ok_or_else(|| Error::internal_msg("no pk"))?),
+            (keys::SK.to_string(), sk.ok_or_else(|| Error::internal_msg("no sk"))?),
+        ])));
+        let (mut sets, mut removes, mut conditions) =
+            (Vec::new(), Vec::new(), vec!["attribute_exists(pk)".to_string()]);
+        for (i, name) in names.iter().enumerate() {
+            update = update.expression_attribute_names(format!("#a{i}"), name.as_str());
+            match new.get(*name) {
+                Some(v) => {
+                    sets.push(format!("#a{i} = :n{i}"));
+                    update = update.expression_attribute_values(format!(":n{i}"), v.clone());
+                }
+                None => removes.push(format!("#a{i}")),
+            }
+            match old.get(*name) {
+                Some(v) => {
+                    conditions.push(format!("#a{i} = :o{i}"));
+                    update = update.expression_attribute_values(format!(":o{i}"), v.clone());
+                }
+                None => conditions.push(format!("attribute_not_exists(#a{i})")),
+            }
+        }
+        let mut expression = String::new();
+        if !sets.is_empty() {
+            expression.push_str(&format!("SET {}", sets.join(", ")));
+        }
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let update = update.update_expression(expression.trim()).condition_expression(conditions.join(" AND "));
+        self.push_update(label, update)?;
+        Ok(true)
     }
 
     /// Writes (or replaces) a record.

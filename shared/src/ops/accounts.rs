@@ -40,7 +40,7 @@ pub fn staff_json(s: &StaffItem) -> serde_json::Value {
     }})
 }
 
-/// The admin's directory, and the named staff user in it (404 when not of this practice).
+/// The directory of an active administrator (admin class; others 403).
 async fn admin_directory(app: &App, ctx: &RequestCtx) -> Result<Directory> {
     require_admin(&ctx.caller)?;
     let dir = app.store.directory(&ctx.caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
@@ -48,6 +48,7 @@ async fn admin_directory(app: &App, ctx: &RequestCtx) -> Result<Directory> {
     Ok(dir)
 }
 
+/// A staff user of the caller's practice; any other id is 404 (ROLE-3).
 fn staff_in<'a>(dir: &'a Directory, raw_id: &str) -> Result<&'a StaffItem> {
     let id = parse_id("id", STAFF_ID, raw_id).map_err(|_| Error::NotFound("staff user"))?;
     dir.staff_member(&id).ok_or(Error::NotFound("staff user"))
@@ -55,6 +56,26 @@ fn staff_in<'a>(dir: &'a Directory, raw_id: &str) -> Result<&'a StaffItem> {
 
 fn staff_account<'a>(s: &'a StaffItem, practice_id: &'a str) -> Result<Account<'a>> {
     Ok(Account { username: &s.id, email: Some(&s.email), phone: None, practice_id, role: Role::parse(&s.role)? })
+}
+
+/// Brings a staff user's Cognito account in line with its directory record, whatever it was
+/// before: an inactive user is disabled and signed out first (nothing can keep it signed
+/// in), an active one is made if missing, given the record's attributes, and enabled. Run
+/// after every write of the record and on every retry, so a retry completes what a failed
+/// Cognito call left.
+pub async fn sync_staff(app: &App, practice_id: &str, staff: &StaffItem) -> Result<()> {
+    if !staff.active {
+        return app.users.disable(&staff.id).await;
+    }
+    app.users.ensure_user(&staff_account(staff, practice_id)?).await?;
+    app.users.enable(&staff.id).await
+}
+
+/// The operator's `user sync`, and the end of `practice create`: a staff user's sign-in made
+/// (or brought in line) from its directory record.
+pub async fn sync_staff_by_id(app: &App, practice_id: &str, staff_id: &str) -> Result<()> {
+    let staff = app.store.staff(practice_id, staff_id).await?.ok_or(Error::NotFound("staff user"))?;
+    sync_staff(app, practice_id, &staff).await
 }
 
 /// PATCH /staff/{id} (admin class): names, role, contact, active, portal messaging.
@@ -91,35 +112,45 @@ pub async fn update_staff(app: &App, ctx: &RequestCtx, raw_id: &str, req: StaffR
     if after.id == ctx.caller.user_id && (!after.active || after.role != before.role) {
         return Err(Error::Forbidden("you cannot deactivate yourself or change your own role".into()));
     }
-    let mut tx = Tx::new();
-    tx.check_staff_active(&app.store, &ctx.caller.practice_id, &ctx.caller.user_id, false)?;
-    tx.replace(&app.store, "staff", &after)?;
-    let record = AuditRecord { record_type: "staff", record_id: &after.id, patient_id: None };
-    tx.put(&app.store, "audit", &audit::event(ctx, &staff_change(before, &after), record, "success"))?;
-    if app.store.commit(tx).await?.is_err() {
-        return Err(Error::Conflict("the staff user changed meanwhile; load it again".into()));
+    let is_admin = |s: &StaffItem| s.active && s.role == Role::Admin.as_str();
+    if is_admin(before) && !is_admin(&after) && !dir.staff.iter().any(|s| s.id != before.id && is_admin(s)) {
+        return Err(Error::Conflict("the practice needs at least one active administrator".into()));
     }
-    sync_account(app, &staff_account(&after, &ctx.caller.practice_id)?, before.active, after.active).await?;
+    let p = ctx.caller.practice_id.as_str();
+    let mut tx = Tx::new();
+    tx.check_staff_active(&app.store, p, &ctx.caller.user_id, false)?;
+    if tx.update_changed(&app.store, "staff", before, &after)? {
+        let record = AuditRecord { record_type: "staff", record_id: &after.id, patient_id: None };
+        tx.put(&app.store, "audit", &audit::event(ctx, &staff_change(before, &after), record, "success"))?;
+        match app.store.commit(tx).await? {
+            Ok(()) => {}
+            Err("actor") => return Err(Error::Unauthenticated),
+            Err(_) => return Err(Error::Conflict("the staff user changed meanwhile; load it again".into())),
+        }
+    }
+    sync_staff(app, p, &after).await?;
     Ok(staff_json(&after))
 }
 
-/// The audit action names what changed, never the values (names may be PHI-adjacent).
+/// The audit action names what changed, never the values.
 fn staff_change(before: &StaffItem, after: &StaffItem) -> String {
-    match (before.active, after.active) {
-        (true, false) => "staff.deactivate".into(),
-        (false, true) => "staff.reactivate".into(),
-        _ if before.role != after.role => "staff.role-change".into(),
-        _ => "staff.update".into(),
-    }
-}
-
-/// Brings the Cognito user in line with the directory: attributes, then enabled state.
-async fn sync_account(app: &App, account: &Account<'_>, was_active: bool, active: bool) -> Result<()> {
-    app.users.update(account).await?;
-    match (was_active, active) {
-        (_, false) => app.users.disable(account.username).await,
-        (false, true) => app.users.enable(account.username).await,
-        _ => Ok(()),
+    let changed: Vec<&str> = [
+        ("firstName", before.first_name != after.first_name),
+        ("lastName", before.last_name != after.last_name),
+        ("role", before.role != after.role),
+        ("email", before.email != after.email),
+        ("phone", before.phone != after.phone),
+        ("active", before.active != after.active),
+        ("portalMessaging", before.portal_messaging != after.portal_messaging),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect();
+    match changed.as_slice() {
+        ["active"] if !after.active => "staff.deactivate".into(),
+        ["active"] => "staff.reactivate".into(),
+        ["role"] => "staff.role-change".into(),
+        fields => format!("staff.update:{}", fields.join(",")),
     }
 }
 
@@ -199,40 +230,53 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
     }
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &ctx.caller.user_id, false)?;
-    tx.replace(&app.store, "patient", &after)?;
-    let action = match (before.portal_access, after.portal_access) {
-        (true, false) => "patient.portal-revoke",
-        (false, true) => "patient.portal-grant",
-        _ => "patient.update",
-    };
-    let record = AuditRecord { record_type: "patient", record_id: &after.id, patient_id: Some(&after.id) };
-    tx.put(&app.store, "audit", &audit::event(ctx, action, record, "success"))?;
-    if app.store.commit(tx).await?.is_err() {
-        return Err(Error::Conflict("the patient changed meanwhile; load it again".into()));
-    }
-    if email.is_some() || phone.is_some() {
-        let account = Account {
-            username: &after.id,
-            email: email.as_deref(),
-            phone: phone.as_deref(),
-            practice_id: p,
-            role: Role::Patient,
+    if tx.update_changed(&app.store, "patient", &before, &after)? {
+        let action = match (before.portal_access, after.portal_access) {
+            (true, false) => "patient.portal-revoke",
+            (false, true) => "patient.portal-grant",
+            _ => "patient.update",
         };
-        match (before.portal_access, after.portal_access) {
-            (false, true) => {
-                app.users.ensure_user(&account).await?;
-                app.users.enable(&after.id).await?;
-            }
-            (true, false) => app.users.disable(&after.id).await?,
-            (true, true) => app.users.update(&account).await?,
-            (false, false) => {}
+        let record = AuditRecord { record_type: "patient", record_id: &after.id, patient_id: Some(&after.id) };
+        tx.put(&app.store, "audit", &audit::event(ctx, action, record, "success"))?;
+        match app.store.commit(tx).await? {
+            Ok(()) => {}
+            Err("actor") => return Err(Error::Unauthenticated),
+            Err(_) => return Err(Error::Conflict("the patient changed meanwhile; load it again".into())),
         }
     }
+    sync_patient(app, p, &after.id, after.portal_access, email.as_deref(), phone.as_deref()).await?;
     Ok(json!({ "patient": {
         "id": after.id, "phone": phone, "email": email,
         "primaryProviderId": after.primary_provider_id, "assignedStaffIds": after.assigned_staff_ids,
         "portalAccess": after.portal_access, "active": after.active,
     }}))
+}
+
+/// `sync_patient` from a stored record (its contact details decrypted).
+pub async fn sync_patient_record(app: &App, practice_id: &str, patient: &PatientItem) -> Result<()> {
+    let email = open(app, practice_id, patient, "email", &patient.email).await?;
+    let phone = open(app, practice_id, patient, "phone", &patient.phone).await?;
+    sync_patient(app, practice_id, &patient.id, patient.portal_access, email.as_deref(), phone.as_deref()).await
+}
+
+/// A portal patient's Cognito account in line with its record, as `sync_staff`: without
+/// portal access (or with nowhere to send an invitation) the user is disabled and signed
+/// out; with it, made if missing, given the record's attributes and enabled. An inactive
+/// patient keeps its sign-in: ROLE-5 lets it write to billing and the front office.
+pub async fn sync_patient(
+    app: &App,
+    practice_id: &str,
+    patient_id: &str,
+    portal_access: bool,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Result<()> {
+    if !portal_access || (email.is_none() && phone.is_none()) {
+        return app.users.disable(patient_id).await;
+    }
+    let account = Account { username: patient_id, email, phone, practice_id, role: Role::Patient };
+    app.users.ensure_user(&account).await?;
+    app.users.enable(patient_id).await
 }
 
 /// POST /patients/{id}/invitation (admin class): invite, or invite again, to the portal.

@@ -1,13 +1,12 @@
 //! The practice directory: practices, staff (ROLE-1, ROLE-5), workgroups (ROLE-6) and
 //! patients, and the staff-side patient finder over blind indexes of patient names.
 
-use super::{active_staff, claim_idempotency, commit_created};
+use super::{active_staff, claim_idempotency, commit_created, commit_created_fresh};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::{normalize_words, Binding};
 use crate::domain::*;
 use crate::error::{Error, Result};
-use crate::identity::Account;
 use crate::ids;
 use crate::keys;
 use crate::records::*;
@@ -61,7 +60,8 @@ pub(super) fn require_admin(caller: &Caller) -> Result<()> {
 }
 
 /// An operator's action (and `POST /_local/practices` locally): a new practice with its
-/// first admin. Not an API route in AWS.
+/// first admin's directory record. Not an API route in AWS. The admin's sign-in follows with
+/// `accounts::sync_staff`, which the operator can run again if it failed.
 pub async fn create_practice(
     app: &App,
     name: &str,
@@ -120,14 +120,6 @@ pub async fn create_practice(
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::Conflict("practice id collision, retry".into()));
     }
-    let account = Account {
-        username: &admin_id,
-        email: Some(&admin.email),
-        phone: None,
-        practice_id: &practice_id,
-        role: Role::Admin,
-    };
-    app.users.ensure_user(&account).await?;
     Ok((practice_id, admin_id))
 }
 
@@ -177,16 +169,17 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
         "email": staff.email, "phone": staff.phone, "active": staff.active, "portalMessaging": staff.portal_messaging,
     }});
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    let body = commit_created(app, ctx, tx, response, |_| Error::Conflict("staff id collision, retry".into())).await?;
-    // After the directory record, and on a replay too: a retry completes a sign-in account
-    // whose creation failed, and never makes one without its record (ACCT-1).
-    let created = &body["staff"];
-    let text = |k: &str| created[k].as_str().unwrap_or_default().to_string();
-    let (username, email, role) = (text("id"), text("email"), Role::parse(&text("role"))?);
-    let account = Account { username: &username, email: Some(&email), phone: None, practice_id: p, role };
-    app.users.ensure_user(&account).await?;
-    if created["active"] == json!(false) {
-        app.users.disable(&username).await?;
+    let (body, fresh) =
+        commit_created_fresh(app, ctx, tx, response, |_| Error::Conflict("staff id collision, retry".into())).await?;
+    // After the directory record, and on a replay too, from the record as it is now (it may
+    // have changed since): a retry completes a sign-in account whose creation failed, and no
+    // account exists without its record (ACCT-1).
+    let current = match fresh {
+        true => Some(staff),
+        false => app.store.staff(p, body["staff"]["id"].as_str().unwrap_or_default()).await?,
+    };
+    if let Some(current) = current {
+        super::accounts::sync_staff(app, p, &current).await?;
     }
     Ok(body)
 }
@@ -312,16 +305,15 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         "portalAccess": patient.portal_access, "active": patient.active,
     }});
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    let body =
-        commit_created(app, ctx, tx, response, |_| Error::Conflict("patient id collision, retry".into())).await?;
-    // A portal user for a patient with portal access and an address to invite, as for staff
-    // (ACCT-1).
-    let created = &body["patient"];
-    let (email, phone) = (created["email"].as_str(), created["phone"].as_str());
-    if let (Some(username), Some(true)) = (created["id"].as_str(), created["portalAccess"].as_bool()) {
-        if email.is_some() || phone.is_some() {
-            let account = Account { username, email, phone, practice_id: p, role: Role::Patient };
-            app.users.ensure_user(&account).await?;
+    let (body, fresh) =
+        commit_created_fresh(app, ctx, tx, response, |_| Error::Conflict("patient id collision, retry".into())).await?;
+    // A portal user for a patient with portal access, as for staff (ACCT-1); a replay
+    // completes it from the record as it is now.
+    if fresh && patient.portal_access {
+        super::accounts::sync_patient(app, p, &id, true, email.as_deref(), phone.as_deref()).await?;
+    } else if !fresh {
+        if let Some(now) = app.store.patient(p, body["patient"]["id"].as_str().unwrap_or_default()).await? {
+            super::accounts::sync_patient_record(app, p, &now).await?;
         }
     }
     Ok(body)

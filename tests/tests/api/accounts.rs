@@ -100,7 +100,7 @@ async fn sec_4_hs256_alg_none_edited_and_other_pool_tokens_are_401() {
 #[tokio::test]
 async fn acct_1_onboarding_creates_enabled_pool_users_with_the_directorys_attributes() {
     let (app, p) = setup().await;
-    let (enabled, status, attrs) = pool_user(&app, &p.admin.id).await;
+    let (enabled, _, attrs) = pool_user(&app, &p.admin.id).await;
     assert!(enabled);
     assert_eq!(attrs["custom:role"], "admin");
     assert_eq!(attrs["custom:practice_id"], json!(p.id));
@@ -120,7 +120,6 @@ async fn acct_1_onboarding_creates_enabled_pool_users_with_the_directorys_attrib
     assert_eq!((attrs["custom:role"].as_str(), attrs["email"].as_str()), (Some("nurse"), Some("nia@example.test")));
     assert_eq!(attrs["custom:practice_id"], json!(p.id));
     assert!(attrs.get("custom:patient_id").is_none());
-    let _ = status;
     // A portal patient: its username is its patient id, and the claim says so; one with only a
     // phone is invited by SMS.
     let (enabled, _, attrs) = pool_user(&app, &p.jane.id).await;
@@ -248,7 +247,6 @@ async fn acct_2_portal_access_revoked_stops_the_patient_and_regranted_invites_ag
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert!(pool_user(&app, &p.jane.id).await.0);
     let invited = app.send("POST", &format!("{path}/invitation"), Some(&p.admin.token), None, &[]).await;
-    let _ = Value::Null;
     assert_problem(&invited, StatusCode::CONFLICT); // she set a password already: reset it instead
     let token = app.sign_in(&p.jane.id).await;
     assert_eq!(app.get(&token, "/inbox").await.status, StatusCode::OK);
@@ -335,4 +333,36 @@ async fn search_a_new_conversation_is_searchable_and_a_delete_leaves_only_its_au
         .map(|item| format!("{:?}", item.get("pk")))
         .collect();
     assert!(left.is_empty(), "items of the deleted conversation remain: {left:?}");
+}
+
+#[tokio::test]
+async fn acct_2_the_last_active_administrator_stays_and_a_name_is_not_edited_silently() {
+    let (app, p) = setup().await;
+    // The practice manager (admin class) may edit users, but not remove the only administrator.
+    let path = format!("/staff/{}", p.admin.id);
+    for change in [json!({ "active": false }), json!({ "role": "nurse" })] {
+        let res = app.send("PATCH", &path, Some(&p.manager.token), Some(&change), &[]).await;
+        assert_problem(&res, StatusCode::CONFLICT);
+    }
+    assert_eq!(app.get(&p.admin.token, "/inbox").await.status, StatusCode::OK, "still the administrator");
+    // With a second administrator, the first may go.
+    let res = app
+        .send(
+            "PATCH",
+            &format!("/staff/{}", p.manager.id),
+            Some(&p.admin.token),
+            Some(&json!({ "role": "admin" })),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let manager = app.sign_in(&p.manager.id).await;
+    let res = app.send("PATCH", &path, Some(&manager), Some(&json!({ "active": false })), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    // A patient's name is copied into every conversation: refused by name, not ignored.
+    let res = app
+        .send("PATCH", &format!("/patients/{}", p.jane.id), Some(&manager), Some(&json!({ "firstName": "Janet" })), &[])
+        .await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "firstName");
 }
