@@ -243,9 +243,14 @@ impl Body {
     }
     /// The inbox preview: the first line-ish of the body, at most 140 characters.
     pub fn preview(&self) -> String {
-        let flat: String = self.0.split_whitespace().collect::<Vec<_>>().join(" ");
-        flat.chars().take(140).collect()
+        preview_of(&self.0)
     }
+}
+
+/// The preview of a message's text (`Body::preview`), also of one read back from the table.
+pub fn preview_of(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    flat.chars().take(140).collect()
 }
 
 impl fmt::Debug for Body {

@@ -98,8 +98,9 @@ impl UserPool {
 
     /// Creates the user with Cognito's invitation (a temporary password by e-mail, or by SMS
     /// to a patient with only a phone); a user that exists already (a retry, an edit) gets
-    /// the directory's attributes where they differ, and no second invitation.
-    pub async fn ensure_user(&self, account: &Account<'_>) -> Result<()> {
+    /// the directory's attributes where they differ, and no second invitation. True when it
+    /// made the user (a new user is enabled).
+    pub async fn ensure_user(&self, account: &Account<'_>) -> Result<bool> {
         let pool = self.configured()?;
         let created = self
             .client
@@ -111,8 +112,8 @@ impl UserPool {
             .send()
             .await;
         match created {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("UsernameExistsException") => self.update(account).await,
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some("UsernameExistsException") => self.update(account).await.map(|()| false),
             Err(e) => Err(cognito_error(e)),
         }
     }
@@ -175,7 +176,7 @@ impl UserPool {
         let pool = self.configured()?;
         let user = self.client.admin_get_user().user_pool_id(pool).username(account.username).send().await;
         match user {
-            Err(e) if e.code() == Some("UserNotFoundException") => return self.ensure_user(account).await,
+            Err(e) if e.code() == Some("UserNotFoundException") => return self.ensure_user(account).await.map(|_| ()),
             Err(e) => return Err(sdk_error(e)),
             Ok(u) if u.user_status() != Some(&UserStatusType::ForceChangePassword) => {
                 return Err(Error::Conflict(

@@ -67,8 +67,10 @@ pub async fn sync_staff(app: &App, practice_id: &str, staff: &StaffItem) -> Resu
     if !staff.active {
         return app.users.disable(&staff.id).await;
     }
-    app.users.ensure_user(&staff_account(staff, practice_id)?).await?;
-    app.users.enable(&staff.id).await
+    match app.users.ensure_user(&staff_account(staff, practice_id)?).await? {
+        true => Ok(()),
+        false => app.users.enable(&staff.id).await,
+    }
 }
 
 /// The operator's `user sync`, and the end of `practice create`: a staff user's sign-in made
@@ -275,8 +277,10 @@ pub async fn sync_patient(
         return app.users.disable(patient_id).await;
     }
     let account = Account { username: patient_id, email, phone, practice_id, role: Role::Patient };
-    app.users.ensure_user(&account).await?;
-    app.users.enable(patient_id).await
+    match app.users.ensure_user(&account).await? {
+        true => Ok(()),
+        false => app.users.enable(patient_id).await,
+    }
 }
 
 /// POST /patients/{id}/invitation (admin class): invite, or invite again, to the portal.

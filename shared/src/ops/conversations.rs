@@ -1754,10 +1754,12 @@ async fn erase_conversation(
         Err("conversation") => return Err(Error::NotFound("conversation")),
         Err(_) => return Err(Error::Conflict("the conversation changed while deleting; retry".into())),
     }
-    // The summary is gone, so nothing reaches the messages any more; they and their files go
-    // next (idempotent batches).
-    let keys: Vec<(String, String)> = messages.iter().map(|m| (m.pk.clone(), m.sk.clone())).collect();
+    // The summary is gone, so nothing reaches the messages any more; they, their outbox
+    // items, the conversation's search tokens and its files go next (idempotent batches).
+    let mut keys: Vec<(String, String)> = messages.iter().map(|m| (m.pk.clone(), m.sk.clone())).collect();
+    keys.extend(messages.iter().map(|m| (keys::outbox(&m.id), keys::OUTBOX_SK.to_string())));
     app.store.delete_batch(&keys).await?;
+    search::unindex_conversation(app, conversation, messages).await?;
     for m in messages {
         delete_objects(app, p, &m.attachments).await;
     }

@@ -6,10 +6,11 @@
 //! otherwise learn that a word appears in one.
 
 use crate::app::App;
+use crate::crypto::Binding;
 use crate::crypto::BlindIndex;
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::records::SearchTokenItem;
+use crate::records::{ConversationItem, MessageItem, SearchTokenItem};
 
 const SCOPE: &str = "conversation";
 /// Prefixes from 2 to 8 characters are indexed; a longer typed word is looked up by its
@@ -67,6 +68,16 @@ pub async fn index_conversation(
     texts: &[&str],
     patient_id: Option<&str>,
 ) -> Result<()> {
+    let items: Vec<SearchTokenItem> = tokens(app, practice_id, texts, patient_id)
+        .await?
+        .iter()
+        .map(|t| SearchTokenItem { pk: keys::search_token(practice_id, t), sk: conversation_id.to_string() })
+        .collect();
+    app.store.put_batch(&items).await
+}
+
+/// The tokens of these texts and of the patient id, each once.
+async fn tokens(app: &App, practice_id: &str, texts: &[&str], patient_id: Option<&str>) -> Result<Vec<String>> {
     let index = practice_index(app, practice_id).await?;
     let mut tokens: Vec<String> = patient_id.map(|id| patient_id_token(&index, id)).into_iter().collect();
     for text in texts {
@@ -76,9 +87,35 @@ pub async fn index_conversation(
             }
         }
     }
-    let items: Vec<SearchTokenItem> = tokens
+    Ok(tokens)
+}
+
+/// Removes a conversation from the index with the conversation itself (CONV-6, SEC-5): the
+/// tokens are computed again from what it holds (subject, patient, the previews of its
+/// messages that are not internal notes), so nothing needs to remember them. Tokens of a
+/// message deleted earlier on its own are not among them (see docs/data-model.md).
+pub async fn unindex_conversation(app: &App, conversation: &ConversationItem, messages: &[MessageItem]) -> Result<()> {
+    let p = conversation.practice_id.as_str();
+    let env = &app.envelope;
+    let mut texts: Vec<String> = Vec::new();
+    let subject = Binding { practice_id: p, record: &conversation.id, field: "subject" };
+    texts.push(env.open_string(subject, &conversation.summary.subject.0).await?);
+    if let Some(patient) = &conversation.summary.patient {
+        for (field, sealed) in [("firstName", &patient.first_name), ("lastName", &patient.last_name)] {
+            texts.push(env.open_string(Binding { practice_id: p, record: &patient.id, field }, &sealed.0).await?);
+        }
+    }
+    for m in messages.iter().filter(|m| !m.internal) {
+        let record = format!("{}/{}", m.conversation_id, m.id);
+        let body = env.open_string(Binding { practice_id: p, record: &record, field: "body" }, &m.body.0).await?;
+        texts.push(crate::domain::preview_of(&body));
+    }
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let patient_id = conversation.summary.patient.as_ref().map(|pr| pr.id.as_str());
+    let keys: Vec<(String, String)> = tokens(app, p, &texts, patient_id)
+        .await?
         .iter()
-        .map(|t| SearchTokenItem { pk: keys::search_token(practice_id, t), sk: conversation_id.to_string() })
+        .map(|t| (keys::search_token(p, t), conversation.id.clone()))
         .collect();
-    app.store.put_batch(&items).await
+    app.store.delete_batch(&keys).await
 }
