@@ -32,7 +32,7 @@ bench: $(VENV)/.installed
 package: $(VENV)/.installed
 	$(VENV)/bin/pip install --quiet -r bench/requirements.txt
 	rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --template template.yaml
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --beta-features --template template.yaml
 
 # The token of a seeded demo user: make token WHO=physician [PRACTICE=maple]
 token:
