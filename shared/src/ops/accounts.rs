@@ -33,6 +33,7 @@ pub struct PatientPatch {
     pub active: Option<bool>,
 }
 
+/// A staff user as POST /staff and PATCH /staff/{id} answer it.
 pub fn staff_json(s: &StaffItem) -> serde_json::Value {
     json!({ "staff": {
         "id": s.id, "firstName": s.first_name, "lastName": s.last_name, "role": s.role,

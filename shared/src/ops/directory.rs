@@ -164,10 +164,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
             "success",
         ),
     )?;
-    let response = json!({ "staff": {
-        "id": staff.id, "firstName": staff.first_name, "lastName": staff.last_name, "role": staff.role,
-        "email": staff.email, "phone": staff.phone, "active": staff.active, "portalMessaging": staff.portal_messaging,
-    }});
+    let response = super::accounts::staff_json(&staff);
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     let (body, fresh) =
         commit_created_fresh(app, ctx, tx, response, |_| Error::Conflict("staff id collision, retry".into())).await?;
