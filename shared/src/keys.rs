@@ -32,6 +32,8 @@ pub fn patient(p: &str, pat: &str) -> String {
     format!("PRAC#{p}#PAT#{pat}")
 }
 pub const PATIENT_SK: &str = "PATIENT";
+/// A patient's rename not yet carried to every copy of its names (ACCT-2).
+pub const RENAME_SK: &str = "RENAME";
 /// GSI2: every patient of a practice, by id.
 pub fn patients_index(p: &str) -> String {
     format!("PRAC#{p}#PATIENTS")

@@ -195,6 +195,19 @@ pub struct PatientItem {
     pub created_at: String,
 }
 
+/// A patient's rename in progress: the names it had, so the copies of them (finder tokens,
+/// conversation search tokens) can be found and replaced. Written in the transaction that
+/// renames the patient, deleted once every copy holds the new names; while it exists, the
+/// next edit of the patient finishes it first.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenameItem {
+    pub pk: String,
+    pub sk: String,
+    pub first_name: Sealed,
+    pub last_name: Sealed,
+}
+
 /// A blind-index entry of the patient finder: the token and a copy of the sealed names, so a
 /// lookup is one Query.
 #[derive(Clone, Debug, Serialize, Deserialize)]

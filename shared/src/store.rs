@@ -12,6 +12,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Duration;
 
+mod renames;
+
 type Item = HashMap<String, AttributeValue>;
 
 pub struct Store {

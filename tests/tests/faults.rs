@@ -286,3 +286,63 @@ async fn acct_1_a_cognito_fault_after_the_directory_write_is_completed_by_the_re
     let listed = app.get(&p.admin.token, "/staff").await.body;
     assert_eq!(listed["items"].as_array().unwrap().iter().filter(|s| s["firstName"] == "Nia").count(), 1, "one record");
 }
+
+/// ACCT-2: a rename rewrites many copies of the patient's names after its commit. With any one
+/// of its AWS calls failing, the request answers 503 (or completes), and the next edit of the
+/// patient carries the rename everywhere: the finder, both conversations in every inbox, search.
+#[tokio::test]
+async fn acct_2_a_fault_anywhere_in_a_rename_is_carried_by_the_next_edit() {
+    let faults = AwsFaults::default();
+    let app = TestApp::spawn_with(Options { aws_faults: Some(faults.clone()), ..Default::default() }).await;
+    let p = app.demo_practice().await;
+    let mut cids = vec![conversation(&app, &p, "First").await, conversation(&app, &p, "Second").await];
+    cids.sort();
+    let path = format!("/patients/{}", p.jane.id);
+    // Names that share no search prefix with each other: Balo, Calo, ... then Bblo, Cblo, ...
+    let name = |k: usize| format!("{}{}lo", (b'B' + (k % 20) as u8) as char, (b'a' + (k / 20) as u8) as char);
+    let rename = |k: usize| json!({ "lastName": name(k) });
+    faults.arm(None);
+    let res = app.send("PATCH", &path, Some(&p.admin.token), Some(&rename(0)), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let calls = faults.calls();
+    let found = |kind: &'static str, q: String| {
+        let app = &app;
+        let token = p.doctor.token.clone();
+        async move {
+            let res = app.get(&token, &format!("/{kind}?q={q}")).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            res.body["items"].as_array().unwrap().len()
+        }
+    };
+    for k in 1..=calls {
+        faults.arm(Some(k));
+        let first = app.send("PATCH", &path, Some(&p.admin.token), Some(&rename(k)), &[]).await;
+        faults.arm(None);
+        let context = format!("the rename with call {k} of {calls} failing ({:?})", faults.last_failed());
+        assert!(
+            first.status.is_success() || first.status == StatusCode::SERVICE_UNAVAILABLE,
+            "{context}: {} {}",
+            first.status,
+            first.body
+        );
+        let again = app.send("PATCH", &path, Some(&p.admin.token), Some(&rename(k)), &[]).await;
+        assert_eq!(again.status, StatusCode::OK, "{context}: {}", again.body);
+        let (new, old) = (name(k).to_lowercase(), name(k - 1).to_lowercase());
+        assert_eq!(found("patients", new.clone()).await, 1, "{context}: the finder knows the new name");
+        assert_eq!(found("patients", old.clone()).await, 0, "{context}: and not the old one");
+        assert_eq!(found("inbox", new.clone()).await, 2, "{context}: search finds both by the new name");
+        assert_eq!(found("inbox", old).await, 0, "{context}: and neither by the old one");
+        for cid in &cids {
+            let thread = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
+            assert_eq!(thread.body["conversation"]["patient"]["lastName"], json!(name(k)), "{context}");
+        }
+        let shown: Vec<Value> = app.get(&p.nurse.token, "/inbox").await.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["conversation"]["patient"]["lastName"].clone())
+            .collect();
+        assert_eq!(shown, vec![json!(name(k)); 2], "{context}: the care team's entries");
+    }
+    println!("faults (rename): {calls} fault points, each carried by the next edit");
+}

@@ -12,7 +12,8 @@ use crate::crypto::Binding;
 use crate::domain::*;
 use crate::error::{Error, Result};
 use crate::identity::Account;
-use crate::records::{PatientItem, Sealed, StaffItem};
+use crate::keys;
+use crate::records::{PatientItem, RenameItem, Sealed, StaffItem};
 use crate::store::{Directory, Tx};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,8 +22,7 @@ use serde_json::json;
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatientPatch {
-    /// Refused: a patient's name is copied, sealed, into every conversation and finder entry
-    /// of the patient, which an edit would have to rewrite (not built yet).
+    /// A new name is carried to every copy of it (`renames`).
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub primary_provider_id: Option<String>,
@@ -191,16 +191,14 @@ async fn open(
     }
 }
 
-/// PATCH /patients/{id} (admin class): provider, care team, contact, portal access, active.
+/// PATCH /patients/{id} (admin class): names, provider, care team, contact, portal access,
+/// active. A rename left half carried by a failure is finished first.
 pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: PatientPatch) -> Result<serde_json::Value> {
     let dir = admin_directory(app, ctx).await?;
     let before = patient_in(app, ctx, raw_id).await?;
-    if req.first_name.is_some() || req.last_name.is_some() {
-        let field = if req.first_name.is_some() { "firstName" } else { "lastName" };
-        return Err(Error::invalid(field, "a patient's name cannot be changed yet"));
-    }
-    let mut after = before.clone();
     let p = ctx.caller.practice_id.as_str();
+    super::renames::carry_pending(app, p, &before).await?;
+    let mut after = before.clone();
     if let Some(raw) = req.primary_provider_id.as_deref() {
         after.primary_provider_id = match raw {
             "" => None,
@@ -214,6 +212,26 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
         let id = before.id.clone();
         async move { app.envelope.seal_str(Binding { practice_id: p, record: &id, field }, &text).await.map(Sealed) }
     };
+    let first = open(app, p, &before, "firstName", &Some(before.first_name.clone())).await?.unwrap_or_default();
+    let last = open(app, p, &before, "lastName", &Some(before.last_name.clone())).await?.unwrap_or_default();
+    let new_first = req.first_name.as_deref().map(|v| parse_name("firstName", Some(v))).transpose()?;
+    let new_last = req.last_name.as_deref().map(|v| parse_name("lastName", Some(v))).transpose()?;
+    let renamed = new_first.as_ref().is_some_and(|v| *v != first) || new_last.as_ref().is_some_and(|v| *v != last);
+    let (first, last) = (new_first.unwrap_or(first), new_last.unwrap_or(last));
+    if renamed {
+        after.first_name = seal("firstName", first.clone()).await?;
+        after.last_name = seal("lastName", last.clone()).await?;
+    }
+    let first = open(app, p, &before, "firstName", &Some(before.first_name.clone())).await?.unwrap_or_default();
+    let last = open(app, p, &before, "lastName", &Some(before.last_name.clone())).await?.unwrap_or_default();
+    let new_first = req.first_name.as_deref().map(|v| parse_name("firstName", Some(v))).transpose()?;
+    let new_last = req.last_name.as_deref().map(|v| parse_name("lastName", Some(v))).transpose()?;
+    let renamed = new_first.as_ref().is_some_and(|v| *v != first) || new_last.as_ref().is_some_and(|v| *v != last);
+    let (first, last) = (new_first.unwrap_or(first), new_last.unwrap_or(last));
+    if renamed {
+        after.first_name = seal("firstName", first.clone()).await?;
+        after.last_name = seal("lastName", last.clone()).await?;
+    }
     if let Some(v) = req.phone.as_deref() {
         after.phone = if v.is_empty() { None } else { Some(seal("phone", parse_phone("phone", v)?).await?) };
     }
@@ -231,12 +249,22 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
     if after.portal_access && !before.portal_access && email.is_none() && phone.is_none() {
         return Err(Error::invalid("email", "portal access needs an e-mail address or a phone for the invitation"));
     }
+    let rename = RenameItem {
+        pk: before.pk.clone(),
+        sk: keys::RENAME_SK.into(),
+        first_name: before.first_name.clone(),
+        last_name: before.last_name.clone(),
+    };
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &ctx.caller.user_id, false)?;
+    if renamed {
+        tx.put_new(&app.store, "rename", &rename)?;
+    }
     if tx.update_changed(&app.store, "patient", &before, &after)? {
         let action = match (before.portal_access, after.portal_access) {
             (true, false) => "patient.portal-revoke",
             (false, true) => "patient.portal-grant",
+            _ if renamed => "patient.rename",
             _ => "patient.update",
         };
         let record = AuditRecord { record_type: "patient", record_id: &after.id, patient_id: Some(&after.id) };
@@ -248,8 +276,11 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
         }
     }
     sync_patient(app, p, &after.id, after.portal_access, email.as_deref(), phone.as_deref()).await?;
+    if renamed {
+        super::renames::carry_rename(app, p, &after, &rename).await?;
+    }
     Ok(json!({ "patient": {
-        "id": after.id, "phone": phone, "email": email,
+        "id": after.id, "firstName": first, "lastName": last, "phone": phone, "email": email,
         "primaryProviderId": after.primary_provider_id, "assignedStaffIds": after.assigned_staff_ids,
         "portalAccess": after.portal_access, "active": after.active,
     }}))

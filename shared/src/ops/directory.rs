@@ -269,8 +269,7 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         created_at: ids::now(),
     };
     let index = env.blind_index(p, &dir.practice.search_key.0).await?;
-    let mut tokens = index.prefix_tokens(NAME_SCOPE, &format!("{first} {last}"));
-    tokens.truncate(90);
+    let tokens = finder_tokens(&index, &first, &last);
 
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
@@ -314,6 +313,14 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         }
     }
     Ok(body)
+}
+
+/// The patient finder's tokens for these names: one per name prefix, as many as fit in the
+/// patient's creating transaction beside the patient and its audit event.
+pub(super) fn finder_tokens(index: &crate::crypto::BlindIndex, first: &str, last: &str) -> Vec<String> {
+    let mut tokens = index.prefix_tokens(NAME_SCOPE, &format!("{first} {last}"));
+    tokens.truncate(90);
+    tokens
 }
 
 /// A patient's primary provider: a staff user of the practice with a provider role.

@@ -9,6 +9,7 @@ pub mod drafts;
 pub mod export;
 pub mod inbox;
 pub mod reminders;
+pub mod renames;
 pub mod reports;
 pub mod saved_replies;
 pub mod search;

@@ -96,6 +96,43 @@ async fn tokens(app: &App, practice_id: &str, texts: &[&str], patient_id: Option
 /// message deleted earlier on its own are not among them (see docs/data-model.md).
 pub async fn unindex_conversation(app: &App, conversation: &ConversationItem, messages: &[MessageItem]) -> Result<()> {
     let p = conversation.practice_id.as_str();
+    let keys: Vec<(String, String)> = conversation_tokens(app, conversation, messages)
+        .await?
+        .iter()
+        .map(|t| (keys::search_token(p, t), conversation.id.clone()))
+        .collect();
+    app.store.delete_batch(&keys).await
+}
+
+/// A renamed patient's conversation found by the new names and no longer by the old ones
+/// (ACCT-2). `conversation` already carries the new names; a token of an old name that the
+/// conversation still earns otherwise (a word of its subject or of a message) stays.
+pub async fn reindex_renamed(
+    app: &App,
+    conversation: &ConversationItem,
+    messages: &[MessageItem],
+    old_names: &[&str],
+) -> Result<()> {
+    let p = conversation.practice_id.as_str();
+    let now = conversation_tokens(app, conversation, messages).await?;
+    let stale: Vec<(String, String)> = tokens(app, p, old_names, None)
+        .await?
+        .into_iter()
+        .filter(|t| !now.contains(t))
+        .map(|t| (keys::search_token(p, &t), conversation.id.clone()))
+        .collect();
+    let items: Vec<SearchTokenItem> = now
+        .iter()
+        .map(|t| SearchTokenItem { pk: keys::search_token(p, t), sk: conversation.id.clone() })
+        .collect();
+    app.store.put_batch(&items).await?;
+    app.store.delete_batch(&stale).await
+}
+
+/// Every token a conversation earns from what it holds: its subject, its patient's names and
+/// id, the previews of its messages that are not internal notes.
+async fn conversation_tokens(app: &App, conversation: &ConversationItem, messages: &[MessageItem]) -> Result<Vec<String>> {
+    let p = conversation.practice_id.as_str();
     let env = &app.envelope;
     let mut texts: Vec<String> = Vec::new();
     let subject = Binding { practice_id: p, record: &conversation.id, field: "subject" };
@@ -112,10 +149,5 @@ pub async fn unindex_conversation(app: &App, conversation: &ConversationItem, me
     }
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
     let patient_id = conversation.summary.patient.as_ref().map(|pr| pr.id.as_str());
-    let keys: Vec<(String, String)> = tokens(app, p, &texts, patient_id)
-        .await?
-        .iter()
-        .map(|t| (keys::search_token(p, t), conversation.id.clone()))
-        .collect();
-    app.store.delete_batch(&keys).await
+    tokens(app, p, &texts, patient_id).await
 }

@@ -337,7 +337,7 @@ async fn conv_6_search_a_new_conversation_is_searchable_and_a_delete_leaves_only
 }
 
 #[tokio::test]
-async fn acct_2_the_last_active_administrator_stays_and_a_name_is_not_edited_silently() {
+async fn acct_2_the_last_active_administrator_stays() {
     let (app, p) = setup().await;
     // The practice manager (admin class) may edit users, but not remove the only administrator.
     let path = format!("/staff/{}", p.admin.id);
@@ -360,12 +360,6 @@ async fn acct_2_the_last_active_administrator_stays_and_a_name_is_not_edited_sil
     let manager = app.sign_in(&p.manager.id).await;
     let res = app.send("PATCH", &path, Some(&manager), Some(&json!({ "active": false })), &[]).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    // A patient's name is copied into every conversation: refused by name, not ignored.
-    let res = app
-        .send("PATCH", &format!("/patients/{}", p.jane.id), Some(&manager), Some(&json!({ "firstName": "Janet" })), &[])
-        .await;
-    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.body["field"], "firstName");
 }
 
 /// Two administrators edit one user from the same read: edits of different fields both stay,
@@ -396,4 +390,89 @@ async fn acct_2_edits_made_from_one_read_keep_each_other() {
     tx.update_changed(store, "staff", &read, &other).unwrap();
     assert!(store.commit(tx).await.unwrap().is_err(), "a stale edit of a changed field is refused");
     assert_eq!(store.staff(&p.id, &p.nurse.id).await.unwrap().unwrap().phone, "+15550001111");
+}
+
+/// The names of conversations' patients as one user's inbox shows them.
+async fn inbox_patient_names(app: &TestApp, token: &str) -> Vec<String> {
+    let res = app.get(token, "/inbox?limit=100").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    res.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["conversation"]["patient"]["lastName"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// ACCT-2: a patient's new name reaches every copy of it: the finder, the conversations and
+/// their entries in every viewer's inbox, the patient's own name on its messages, and search.
+/// The old name finds nothing any more, except where the conversation's own words hold it.
+#[tokio::test]
+async fn acct_2_a_renamed_patient_is_found_and_shown_by_the_new_name_everywhere() {
+    let (app, p) = setup().await;
+    let about = json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Lab results", "body": "All normal" });
+    let res = app.post(&p.doctor.token, "/conversations", about).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
+    let reply = app.post(&p.jane.token, &format!("/conversations/{cid}/messages"), json!({ "body": "Thank you" })).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    // A second conversation whose subject holds the old name: it keeps matching that word.
+    let smith = json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Smith referral", "body": "Sent" });
+    let kept = app.post(&p.doctor.token, "/conversations", smith).await;
+    let kept = kept.body["conversation"]["id"].as_str().unwrap().to_string();
+
+    let path = format!("/patients/{}", p.jane.id);
+    let res = app.send("PATCH", &path, Some(&p.admin.token), Some(&json!({ "lastName": "Okafor" })), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!((&res.body["patient"]["firstName"], &res.body["patient"]["lastName"]), (&json!("Jane"), &json!("Okafor")));
+
+    let finder = |q: &'static str| {
+        let app = &app;
+        let token = p.doctor.token.clone();
+        async move {
+            let res = app.get(&token, &format!("/patients?q={q}")).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            res.body["items"].as_array().unwrap().iter().map(|i| i["lastName"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(finder("okaf").await, vec!["Okafor"]);
+    assert_eq!(finder("jane%20ok").await, vec!["Okafor"]);
+    assert!(finder("smith").await.is_empty(), "the finder no longer knows the old name");
+    for token in [&p.doctor.token, &p.nurse.token, &p.jane.token] {
+        let names = inbox_patient_names(&app, token).await;
+        assert!(!names.is_empty() && names.iter().all(|n| n == "Okafor"), "{names:?}");
+    }
+    let thread = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(thread.body["conversation"]["patient"]["lastName"], "Okafor", "{}", thread.body);
+    let jane_said = thread.body["messages"].as_array().unwrap().iter().find(|m| m["sender"]["type"] == "patient").cloned();
+    assert!(jane_said.is_some(), "{}", thread.body["messages"]);
+    assert_eq!(jane_said.unwrap()["sender"]["displayName"], "Jane Okafor");
+
+    let search = |q: &'static str| {
+        let app = &app;
+        let token = p.doctor.token.clone();
+        async move {
+            let res = app.get(&token, &format!("/inbox?q={q}")).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            let mut ids: Vec<String> = res.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["conversation"]["id"].as_str().unwrap().to_string())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut both = vec![cid.clone(), kept.clone()];
+    both.sort();
+    assert_eq!(search("okafor").await, both);
+    assert_eq!(search("smith").await, vec![kept.clone()], "only where its own words hold the old name");
+    let rename = app.raw_partition(&format!("PRAC#{}#PAT#{}", p.id, p.jane.id)).await;
+    assert!(rename.iter().all(|i| i.get("sk").and_then(|s| s.as_s().ok()).map(String::as_str) != Some("RENAME")));
+    let renamed = app.audit_events().await.iter().any(|e| {
+        e.get("recordId").and_then(|v| v.as_s().ok()) == Some(&p.jane.id)
+            && e.get("action").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("patient.rename")
+    });
+    assert!(renamed, "the rename is audited");
 }
