@@ -5,7 +5,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    lambda_http::tracing::init_default_subscriber();
+    carethread_core::logging::init();
     let addr = std::env::var("GATEWAY_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let config = carethread_core::app::Config::from_env()?;

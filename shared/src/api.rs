@@ -86,29 +86,45 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
     }
     let bytes = body_bytes(req)?;
     let text = std::str::from_utf8(bytes).map_err(|_| Error::bad_request("the body is not valid UTF-8"))?;
-    serde_json::from_str(text).map_err(|e| {
-        let msg = without_quoted_values(&e.to_string());
-        let field = msg.split('`').nth(1).map(str::to_string);
-        Error::BadRequest { detail: format!("malformed JSON body: {msg}"), field }
-    })
+    serde_json::from_str(text).map_err(|e| json_error("malformed JSON body", &e))
 }
 
-/// serde quotes the offending value in some messages (`invalid type: string "Jane"`); the
-/// value may be PHI, so it never reaches the error body. Field names are in backticks.
-fn without_quoted_values(msg: &str) -> String {
+/// A body that does not parse, described without any part of what was sent (SEC-3, security
+/// finding 13): serde quotes the offending value ("Jane", `Jane`, `42`) in its messages. What
+/// stays: the schema's own words (field names after "field", the accepted values after
+/// "expected") and the position.
+pub fn json_error(what: &str, e: &serde_json::Error) -> Error {
+    let msg = without_request_values(&e.to_string());
+    let field = msg.split_once("field `").and_then(|(_, rest)| rest.split('`').next()).map(str::to_string);
+    Error::BadRequest { detail: format!("{what}: {msg}"), field }
+}
+
+/// serde's message with every quoted or backticked value replaced by "a value", except a
+/// field name (after "field ") and the accepted values (after "expected"), which come from
+/// the schema.
+fn without_request_values(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
-    let mut quoted = false;
-    for c in msg.chars() {
-        match (c, quoted) {
-            ('"', false) => {
-                quoted = true;
-                out.push_str("a value");
-            }
-            ('"', true) => quoted = false,
-            (_, false) => out.push(c),
-            (_, true) => {}
+    let mut rest = msg;
+    while let Some(start) = rest.find(['"', '`']) {
+        let quote = rest[start..].chars().next().unwrap_or('"');
+        let (before, after) = rest.split_at(start);
+        out.push_str(before);
+        let Some(len) = after[1..].find(quote) else {
+            out.push_str("a value");
+            return out;
+        };
+        let inner = &after[1..1 + len];
+        let schema_word = quote == '`' && (out.ends_with("field ") || out.contains("expected"));
+        if schema_word {
+            out.push('`');
+            out.push_str(inner);
+            out.push('`');
+        } else {
+            out.push_str("a value");
         }
+        rest = &after[len + 2..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -294,8 +310,39 @@ mod tests {
     #[test]
     fn sec_3_json_errors_never_echo_values() {
         let e = serde_json::from_str::<bool>("\"Jane Smith\"").unwrap_err();
-        let cleaned = without_quoted_values(&e.to_string());
+        let cleaned = without_request_values(&e.to_string());
         assert!(!cleaned.contains("Jane"), "{cleaned}");
         assert!(cleaned.contains("invalid type"));
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Shape {
+        priority: Option<Level>,
+        count: Option<String>,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Level {
+        Normal,
+        Urgent,
+    }
+
+    /// Security finding 13: backticked values (unknown variants, numbers) are request values
+    /// too; the schema's words stay so the client can fix its request.
+    #[test]
+    fn finding_13_json_errors_name_the_schema_and_never_the_value() {
+        for (body, secret, kept) in [
+            (r#"{"priority": "Quarrington"}"#, "Quarrington", "`normal`"),
+            (r#"{"count": 5550177}"#, "5550177", "invalid type"),
+            (r#"{"zelphina": 1}"#, "", "`priority`"),
+            (r#"{"count": "unterminated"#, "unterminated", "EOF"),
+        ] {
+            let e = serde_json::from_str::<Shape>(body).unwrap_err();
+            let Error::BadRequest { detail, .. } = json_error("malformed JSON body", &e) else { panic!("400") };
+            assert!(secret.is_empty() || !detail.contains(secret), "{detail}");
+            assert!(detail.contains(kept), "{detail}");
+        }
     }
 }

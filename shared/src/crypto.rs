@@ -302,8 +302,11 @@ impl BlindIndex {
     }
 }
 
-/// Lower-case words of letters and digits, with common accents folded (é → e).
+/// Lower-case words of letters and digits, with common accents folded (é → e). A combining
+/// accent (e followed by U+0301, as some keyboards and copied names write é) is dropped
+/// rather than cutting the word, so both spellings of a name give the same words.
 pub fn normalize_words(text: &str) -> Vec<String> {
+    let text: String = text.chars().filter(|c| !('\u{0300}'..='\u{036f}').contains(c)).collect();
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| w.chars().flat_map(char::to_lowercase).map(fold_accent).collect())

@@ -13,6 +13,7 @@
 //! - `ops`: the operations, one per route.
 //! - `api`: identity from JWT claims, JSON bodies, problem+json.
 //! - `app`: the clients and configuration made once per cold start.
+//! - `logging`: the log subscriber and a panic hook that withholds panic messages.
 
 pub mod api;
 pub mod app;
@@ -26,6 +27,7 @@ pub mod hours;
 pub mod identity;
 pub mod ids;
 pub mod keys;
+pub mod logging;
 pub mod notify;
 pub mod ops;
 pub mod policy;

@@ -1707,6 +1707,20 @@ impl Tx {
         )
     }
 
+    /// The acting patient exists and is active (ROLE-5: an inactive patient writes only to
+    /// Billing and the Front Office); a failure is labelled `inactive`.
+    pub fn check_patient_active(&mut self, store: &Store, practice_id: &str, patient_id: &str) -> Result<()> {
+        self.push_check(
+            "inactive",
+            ConditionCheck::builder()
+                .table_name(&store.table)
+                .key(keys::PK, s(keys::patient(practice_id, patient_id)))
+                .key(keys::SK, s(keys::PATIENT_SK))
+                .condition_expression("attribute_exists(pk) AND active = :t")
+                .expression_attribute_values(":t", AttributeValue::Bool(true)),
+        )
+    }
+
     /// Counts a new message on its conversation. A patient may write only into an open
     /// conversation that allows responses; the condition makes that atomic with the write.
     pub fn conversation_add_message(

@@ -87,10 +87,18 @@ async fn fuzz_bodies_cursors_and_tokens_never_cause_a_server_error() {
     }
     let cursor = app.get(&p.doctor.token, "/inbox?limit=5").await.body["nextCursor"].as_str().unwrap().to_string();
     let mut rng = Rng(0x5eed_1234_abcd_0001);
-    let mut tried = [0usize; 3];
+    let mut tried = [0usize; 4];
     let mut server_errors = Vec::new();
 
-    let body = json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Fuzz", "body": "Fuzz", "priority": "urgent", "options": { "allowResponse": true } }).to_string();
+    // Values no error body may quote, whole or in part (security finding 13).
+    let (subject, text) = ("Zelphinaqx", "Quarringtonqx");
+    let echoes = |answer: &str| {
+        [subject, text]
+            .iter()
+            .any(|v| v.as_bytes().windows(6).any(|w| answer.contains(std::str::from_utf8(w).unwrap())))
+    };
+    let mut echoed = Vec::new();
+    let body = json!({ "kind": "patient", "patientId": p.jane.id, "subject": subject, "body": text, "priority": "urgent", "options": { "allowResponse": true } }).to_string();
     for _ in 0..iterations() {
         let input = mutate(&mut rng, body.as_bytes());
         let res = app
@@ -103,8 +111,36 @@ async fn fuzz_bodies_cursors_and_tokens_never_cause_a_server_error() {
             .await
             .unwrap();
         tried[0] += 1;
-        if res.status().is_server_error() {
-            server_errors.push(format!("body {:?} → {}", String::from_utf8_lossy(&input), res.status()));
+        let status = res.status();
+        if status.is_server_error() {
+            server_errors.push(format!("body {:?} → {}", String::from_utf8_lossy(&input), status));
+        }
+        let answer = res.text().await.unwrap_or_default();
+        if status.is_client_error() && echoes(&answer) {
+            echoed.push(answer);
+        }
+    }
+    // Search in every script (security finding 2): multi-byte names, emoji, combining accents,
+    // mutated, into the inbox search and the patient finder. 200 or 422, never a panic's 500.
+    let names = ["José", "Renée", "Rene\u{301}e", "李小龍", "Zoë 🙂", "pat_é", "Ångström", "Ñandú", "دينا"];
+    for n in 0..iterations() {
+        let seed = names[n % names.len()];
+        let input = if n < names.len() { seed.as_bytes().to_vec() } else { mutate(&mut rng, seed.as_bytes()) };
+        let encoded = url_escape(&input);
+        for path in ["/inbox?q=", "/patients?q="] {
+            let res =
+                app.http.get(format!("{}{path}{encoded}", app.base)).bearer_auth(&p.doctor.token).send().await.unwrap();
+            tried[3] += 1;
+            let status = res.status();
+            if status.is_server_error() {
+                server_errors.push(format!("search {encoded} → {status}"));
+            }
+            assert!(
+                status == StatusCode::OK
+                    || status == StatusCode::UNPROCESSABLE_ENTITY
+                    || status == StatusCode::BAD_REQUEST,
+                "{path}{encoded} → {status}"
+            );
         }
     }
     for _ in 0..iterations() {
@@ -145,7 +181,13 @@ async fn fuzz_bodies_cursors_and_tokens_never_cause_a_server_error() {
         tried[2],
         server_errors.len()
     );
+    println!(
+        "fuzz: {} search queries in many scripts, {} error bodies quoting a request value",
+        tried[3],
+        echoed.len()
+    );
     assert!(server_errors.is_empty(), "{server_errors:#?}");
+    assert!(echoed.is_empty(), "error bodies quote request values: {echoed:#?}");
 }
 
 fn url_escape(bytes: &[u8]) -> String {

@@ -4,7 +4,7 @@
 // wakeups of the multi-threaded one (issue 8: about a fifth less CPU per request).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    carethread_core::logging::init();
     let app = carethread_core::App::from_env().await?;
     lambda_http::run(lambda_http::service_fn(|req| list_inbox::handle(&app, req))).await
 }

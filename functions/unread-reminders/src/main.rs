@@ -6,7 +6,7 @@ use lambda_http::lambda_runtime;
 // wakeups of the multi-threaded one (issue 8: about a fifth less CPU per request).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    carethread_core::logging::init();
     let app = carethread_core::App::from_env().await?;
     lambda_runtime::run(lambda_runtime::service_fn(|event| unread_reminders::handle(&app, event))).await
 }

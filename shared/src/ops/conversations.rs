@@ -397,6 +397,21 @@ pub async fn compose_from_draft(
     }
 }
 
+const INACTIVE_PATIENT: &str = "inactive patients can message the Billing and Front Office workgroups only";
+
+/// ROLE-5: whether this conversation is one an inactive patient may still write into: its
+/// recipients are all workgroups an inactive patient may write to (the directory is read only
+/// for a conversation with workgroup recipients).
+async fn inactive_patient_may_reply(app: &App, practice_id: &str, c: &ConversationItem) -> Result<bool> {
+    if c.recipients.is_empty() || c.recipients.iter().any(|r| r.kind != RecipientKind::Workgroup) {
+        return Ok(false);
+    }
+    let dir = app.store.directory(practice_id).await?.ok_or(Error::Unauthenticated)?;
+    Ok(c.recipients
+        .iter()
+        .all(|r| dir.workgroup(&r.id).is_some_and(|w| policy::inactive_patient_may_write_to(&w.name))))
+}
+
 /// COMPOSE-3 with ROLE-5: who a portal message goes to. A patient may name one workgroup or
 /// one provider; an inactive patient may write only to Billing or Front Office.
 fn route_portal(dir: &Directory, patient: &PatientItem, recipients: &[Recipient]) -> Result<Vec<String>> {
@@ -417,14 +432,10 @@ fn route_portal(dir: &Directory, patient: &PatientItem, recipients: &[Recipient]
         if r.kind == RecipientKind::Workgroup {
             let w = dir.workgroup(&r.id).ok_or_else(|| Error::invalid("recipients", "no such workgroup"))?;
             if !patient.active && !policy::inactive_patient_may_write_to(&w.name) {
-                return Err(Error::Forbidden(
-                    "inactive patients can message the Billing and Front Office workgroups only".into(),
-                ));
+                return Err(Error::Forbidden(INACTIVE_PATIENT.into()));
             }
         } else if !patient.active {
-            return Err(Error::Forbidden(
-                "inactive patients can message the Billing and Front Office workgroups only".into(),
-            ));
+            return Err(Error::Forbidden(INACTIVE_PATIENT.into()));
         }
         let ids = expand_recipients("recipients", dir, recipients)?;
         if ids.is_empty() {
@@ -880,7 +891,13 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     let (attachments, moved) = relocate(app, p, &conversation_id, attachments).await?;
     let mut tx = Tx::new();
     if by_patient {
-        tx.check_patient_exists(&app.store, p, &caller.user_id)?;
+        // ROLE-5 on replies too (security finding 8): an inactive patient answers only a
+        // conversation with Billing or the Front Office; the condition holds it atomically.
+        if inactive_patient_may_reply(app, p, &conversation).await? {
+            tx.check_patient_exists(&app.store, p, &caller.user_id)?;
+        } else {
+            tx.check_patient_active(&app.store, p, &caller.user_id)?;
+        }
         let limit = practice.settings.patient_messages_per_day;
         tx.patient_daily_count(&app.store, p, &caller.user_id, &super::message_day(), limit)?;
     } else {
@@ -957,6 +974,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         "conversation" => Error::Conflict("this conversation does not accept replies".into()),
         "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
         "limit" => super::daily_limit_reached(&practice.settings),
+        "inactive" => Error::Forbidden(INACTIVE_PATIENT.into()),
         _ => Error::Conflict("the message could not be stored, retry".into()),
     })
     .await?;

@@ -27,7 +27,7 @@ fn draft_content(body: &Value) -> Result<Value> {
         return Err(Error::bad_request("a draft is a JSON object with the fields of POST /conversations"));
     }
     serde_json::from_value::<ComposeRequest>(body.clone())
-        .map_err(|e| Error::BadRequest { detail: format!("malformed draft: {e}"), field: None })?;
+        .map_err(|e| crate::api::json_error("malformed draft", &e))?;
     Ok(body.clone())
 }
 

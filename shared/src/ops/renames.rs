@@ -28,7 +28,8 @@ pub async fn carry_rename(app: &App, practice_id: &str, patient: &PatientItem, r
         let text = sealed.0.clone();
         async move { app.envelope.open_string(Binding { practice_id: p, record: &patient.id, field }, &text).await }
     };
-    let (old_first, old_last) = (open("firstName", &rename.first_name).await?, open("lastName", &rename.last_name).await?);
+    let (old_first, old_last) =
+        (open("firstName", &rename.first_name).await?, open("lastName", &rename.last_name).await?);
     let (first, last) = (open("firstName", &patient.first_name).await?, open("lastName", &patient.last_name).await?);
 
     // The finder: every token of the new names, with the new sealed names; then the tokens
@@ -55,7 +56,11 @@ pub async fn carry_rename(app: &App, practice_id: &str, patient: &PatientItem, r
     app.store.delete_batch(&stale).await?;
 
     // The conversations, their entries and their search tokens.
-    let names = PatientRef { id: patient.id.clone(), first_name: patient.first_name.clone(), last_name: patient.last_name.clone() };
+    let names = PatientRef {
+        id: patient.id.clone(),
+        first_name: patient.first_name.clone(),
+        last_name: patient.last_name.clone(),
+    };
     for mut conversation in app.store.conversations_about(p, &patient.id).await? {
         let mut users: Vec<String> = conversation.viewers.clone();
         users.extend(conversation.participants.iter().cloned());

@@ -43,8 +43,11 @@ pub fn patient_id_token(index: &BlindIndex, id: &str) -> String {
 /// The token of what a user typed, or 422 below two characters.
 pub fn query_token(index: &BlindIndex, typed: &str) -> Result<String> {
     let typed = typed.trim();
+    // `get`, not a slice: the typed text is anybody's name in any script, and a byte offset
+    // may fall inside a character (security finding 2).
+    let head = typed.get(..crate::domain::PATIENT_ID.len());
     if typed.len() > crate::domain::PATIENT_ID.len()
-        && typed[..crate::domain::PATIENT_ID.len()].eq_ignore_ascii_case(crate::domain::PATIENT_ID)
+        && head.is_some_and(|h| h.eq_ignore_ascii_case(crate::domain::PATIENT_ID))
     {
         return Ok(patient_id_token(index, typed));
     }
@@ -121,17 +124,19 @@ pub async fn reindex_renamed(
         .filter(|t| !now.contains(t))
         .map(|t| (keys::search_token(p, &t), conversation.id.clone()))
         .collect();
-    let items: Vec<SearchTokenItem> = now
-        .iter()
-        .map(|t| SearchTokenItem { pk: keys::search_token(p, t), sk: conversation.id.clone() })
-        .collect();
+    let items: Vec<SearchTokenItem> =
+        now.iter().map(|t| SearchTokenItem { pk: keys::search_token(p, t), sk: conversation.id.clone() }).collect();
     app.store.put_batch(&items).await?;
     app.store.delete_batch(&stale).await
 }
 
 /// Every token a conversation earns from what it holds: its subject, its patient's names and
 /// id, the previews of its messages that are not internal notes.
-async fn conversation_tokens(app: &App, conversation: &ConversationItem, messages: &[MessageItem]) -> Result<Vec<String>> {
+async fn conversation_tokens(
+    app: &App,
+    conversation: &ConversationItem,
+    messages: &[MessageItem],
+) -> Result<Vec<String>> {
     let p = conversation.practice_id.as_str();
     let env = &app.envelope;
     let mut texts: Vec<String> = Vec::new();

@@ -146,6 +146,25 @@ pub async fn list(app: &App, ctx: &RequestCtx, assignee: Option<&str>) -> Result
         }
     };
     let tasks = app.store.tasks_of(&caller.practice_id, &assignee, 100).await?;
+    // Security finding 7: of another user's tasks, a provider sees those it created, the
+    // admin class all of them; and anyone only those on conversations it may open now (its
+    // inbox entries are exactly those, one BatchGetItem for the page).
+    let mut conversations: Vec<String> = tasks.iter().map(|t| t.conversation_id.clone()).collect();
+    conversations.sort();
+    conversations.dedup();
+    let visible: Vec<String> = app
+        .store
+        .entries(&caller.practice_id, &caller.user_id, &conversations)
+        .await?
+        .into_iter()
+        .map(|e| e.conversation_id)
+        .collect();
+    let may_list = |t: &TaskItem| {
+        let own =
+            t.assignee_id == caller.user_id || t.created_by == caller.user_id || caller.class() == RoleClass::Admin;
+        own && visible.contains(&t.conversation_id)
+    };
+    let tasks: Vec<TaskItem> = tasks.into_iter().filter(may_list).collect();
     crate::ops::audit_read(
         app,
         ctx,

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 impl Store {
     /// The rename of this patient still being carried to its copies, if any.
     pub async fn pending_rename(&self, practice_id: &str, patient_id: &str) -> Result<Option<RenameItem>> {
-        self.get(keys::patient(practice_id, patient_id), keys::RENAME_SK).await
+        self.get_consistent(&keys::patient(practice_id, patient_id), keys::RENAME_SK).await
     }
 
     pub async fn finish_rename(&self, rename: &RenameItem) -> Result<()> {

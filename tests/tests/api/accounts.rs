@@ -414,7 +414,8 @@ async fn acct_2_a_renamed_patient_is_found_and_shown_by_the_new_name_everywhere(
     let res = app.post(&p.doctor.token, "/conversations", about).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
-    let reply = app.post(&p.jane.token, &format!("/conversations/{cid}/messages"), json!({ "body": "Thank you" })).await;
+    let reply =
+        app.post(&p.jane.token, &format!("/conversations/{cid}/messages"), json!({ "body": "Thank you" })).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     // A second conversation whose subject holds the old name: it keeps matching that word.
     let smith = json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Smith referral", "body": "Sent" });
@@ -424,7 +425,10 @@ async fn acct_2_a_renamed_patient_is_found_and_shown_by_the_new_name_everywhere(
     let path = format!("/patients/{}", p.jane.id);
     let res = app.send("PATCH", &path, Some(&p.admin.token), Some(&json!({ "lastName": "Okafor" })), &[]).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert_eq!((&res.body["patient"]["firstName"], &res.body["patient"]["lastName"]), (&json!("Jane"), &json!("Okafor")));
+    assert_eq!(
+        (&res.body["patient"]["firstName"], &res.body["patient"]["lastName"]),
+        (&json!("Jane"), &json!("Okafor"))
+    );
 
     let finder = |q: &'static str| {
         let app = &app;
@@ -432,7 +436,12 @@ async fn acct_2_a_renamed_patient_is_found_and_shown_by_the_new_name_everywhere(
         async move {
             let res = app.get(&token, &format!("/patients?q={q}")).await;
             assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-            res.body["items"].as_array().unwrap().iter().map(|i| i["lastName"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+            res.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["lastName"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
         }
     };
     assert_eq!(finder("okaf").await, vec!["Okafor"]);
@@ -444,7 +453,8 @@ async fn acct_2_a_renamed_patient_is_found_and_shown_by_the_new_name_everywhere(
     }
     let thread = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
     assert_eq!(thread.body["conversation"]["patient"]["lastName"], "Okafor", "{}", thread.body);
-    let jane_said = thread.body["messages"].as_array().unwrap().iter().find(|m| m["sender"]["type"] == "patient").cloned();
+    let jane_said =
+        thread.body["messages"].as_array().unwrap().iter().find(|m| m["sender"]["type"] == "patient").cloned();
     assert!(jane_said.is_some(), "{}", thread.body["messages"]);
     assert_eq!(jane_said.unwrap()["sender"]["displayName"], "Jane Okafor");
 

@@ -1,0 +1,205 @@
+//! The security review's findings (issue 15), one test each, named `finding_NN_…` after the
+//! finding it covers; each fails on the code the review read. `make security-report` lists
+//! them with their results. Findings proven elsewhere: 13 in `fuzz.rs` and `shared/src/api.rs`.
+
+use carethread_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+
+async fn setup() -> (TestApp, DemoPractice) {
+    let app = TestApp::spawn().await;
+    let practice = app.demo_practice().await;
+    (app, practice)
+}
+
+fn id_of(body: &Value, what: &str) -> String {
+    body[what]["id"].as_str().unwrap_or_else(|| panic!("no {what} id in {body}")).to_string()
+}
+
+/// Finding 2: a search for a name in any script answers (the query was sliced at a byte
+/// offset: "Renée" panicked and its panic message carried the name to the log), and a name
+/// typed with a combining accent finds the same patient as the precomposed one.
+#[tokio::test]
+async fn finding_02_search_in_any_script_answers_and_finds_both_spellings() {
+    let (app, p) = setup().await;
+    let renee = app.add_patient(&p.id, &p.admin, "Renée", "Zoë", json!({ "primaryProviderId": p.doctor.id })).await;
+    let about = json!({ "kind": "patient", "patientId": renee.id, "subject": "Café visit", "body": "See you" });
+    let created = app.post(&p.doctor.token, "/conversations", about).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let cid = id_of(&created.body, "conversation");
+    for q in ["Ren%C3%A9e", "Rene%CC%81e", "Zo%C3%AB", "Caf%C3%A9", "%E6%9D%8E%E5%B0%8F%E9%BE%8D", "%F0%9F%99%82"] {
+        let res = app.get(&p.doctor.token, &format!("/inbox?q={q}")).await;
+        assert!(res.status == StatusCode::OK || res.status == StatusCode::UNPROCESSABLE_ENTITY, "{q}: {}", res.status);
+        if q.starts_with("Ren") || q.starts_with("Caf") {
+            let ids: Vec<&str> =
+                res.body["items"].as_array().unwrap().iter().filter_map(|i| i["conversation"]["id"].as_str()).collect();
+            assert_eq!(ids, vec![cid.as_str()], "{q}");
+        }
+    }
+    for q in ["Ren%C3%A9e", "Rene%CC%81e", "renee"] {
+        let res = app.get(&p.doctor.token, &format!("/patients?q={q}")).await;
+        assert_eq!(res.status, StatusCode::OK, "{q}: {}", res.body);
+        assert_eq!(res.body["items"][0]["id"], json!(renee.id), "{q}: {}", res.body);
+    }
+}
+
+/// A log writer into a shared buffer, for one thread's subscriber.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Finding 2, the log: every function installs a panic hook that logs where a panic happened
+/// and never its message, which quotes values (here a patient's name).
+#[test]
+fn finding_02_a_panic_logs_its_place_never_its_message() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber =
+        lambda_http::tracing::subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+    carethread_core::logging::install_panic_hook();
+    let dispatch = lambda_http::tracing::Dispatch::new(subscriber);
+    lambda_http::tracing::dispatcher::with_default(&dispatch, || {
+        let outcome = std::panic::catch_unwind(|| {
+            let name = String::from("Renée Quarrington");
+            let _ = &name[..4];
+        });
+        assert!(outcome.is_err(), "the slice panics");
+    });
+    let _ = std::panic::take_hook();
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("panicked") && log.contains("findings.rs"), "the place is logged: {log}");
+    assert!(!log.contains("Ren") && !log.contains("Quarrington"), "the message is not: {log}");
+}
+
+/// Finding 7: of another user's tasks, a provider lists only those it created, the admin class
+/// all of them, and both only on conversations they may open; before, any provider or
+/// administrator listed all of them.
+#[tokio::test]
+async fn finding_07_another_users_tasks_are_listed_only_to_their_creator_and_only_where_visible() {
+    let (app, p) = setup().await;
+    let task = |title: &str| json!({ "title": title, "assigneeId": p.nurse.id, "dueDate": "2026-12-02" });
+    // On Jane's conversation (the doctor's patient), by the doctor.
+    let jane = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Refill", "body": "Refill" }),
+        )
+        .await;
+    let (cid, mid) = (id_of(&jane.body, "conversation"), id_of(&jane.body, "message"));
+    let res =
+        app.post(&p.doctor.token, &format!("/conversations/{cid}/messages/{mid}/tasks"), task("Jane's refill")).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    // On a team conversation of the second doctor and the nurse, by the second doctor.
+    let team = app
+        .post(
+            &p.doctor2.token,
+            "/conversations",
+            json!({ "kind": "team", "subject": "Rota", "body": "Rota",
+            "recipients": [{ "type": "staff", "id": p.nurse.id }] }),
+        )
+        .await;
+    let (tid, tmid) = (id_of(&team.body, "conversation"), id_of(&team.body, "message"));
+    let res = app.post(&p.doctor2.token, &format!("/conversations/{tid}/messages/{tmid}/tasks"), task("Rota")).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+
+    let titles = |body: &Value| -> Vec<String> {
+        body["items"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap().to_string()).collect()
+    };
+    let of_nurse = format!("/tasks?assignee={}", p.nurse.id);
+    assert_eq!(titles(&app.get(&p.nurse.token, "/tasks").await.body).len(), 2, "the assignee sees both");
+    assert_eq!(titles(&app.get(&p.doctor2.token, &of_nurse).await.body), vec!["Rota"]);
+    assert_eq!(titles(&app.get(&p.doctor.token, &of_nurse).await.body), vec!["Jane's refill"]);
+    // The admin class lists all of another user's tasks.
+    assert_eq!(titles(&app.get(&p.manager.token, &of_nurse).await.body).len(), 2);
+    // Once nobody may open Jane's conversation (deleted), nobody lists its task.
+    let gone = app.send("DELETE", &format!("/conversations/{cid}"), Some(&p.doctor.token), None, &[]).await;
+    assert!(gone.status.is_success(), "{}", gone.body);
+    assert_eq!(titles(&app.get(&p.nurse.token, "/tasks").await.body), vec!["Rota"]);
+    assert!(titles(&app.get(&p.doctor.token, &of_nurse).await.body).is_empty());
+}
+
+/// Finding 8 (ROLE-5): an inactive patient could still reply to a provider's thread; it may
+/// write only to Billing and the Front Office, on every path.
+#[tokio::test]
+async fn finding_08_an_inactive_patient_replies_only_to_billing_and_the_front_office() {
+    let (app, p) = setup().await;
+    let doctor = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "Normal" }),
+        )
+        .await;
+    let doctor_thread = id_of(&doctor.body, "conversation");
+    let billing = app
+        .post(
+            &p.jane.token,
+            "/conversations",
+            json!({ "subject": "Bill", "body": "About my bill",
+            "recipients": [{ "type": "workgroup", "id": p.billing_id }] }),
+        )
+        .await;
+    let billing_thread = id_of(&billing.body, "conversation");
+    let res = app
+        .send(
+            "PATCH",
+            &format!("/patients/{}", p.jane.id),
+            Some(&p.admin.token),
+            Some(&json!({ "active": false })),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    let reply = |cid: String| {
+        let (app, token) = (&app, p.jane.token.clone());
+        async move { app.post(&token, &format!("/conversations/{cid}/messages"), json!({ "body": "Thanks" })).await }
+    };
+    let refused = reply(doctor_thread.clone()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.body["detail"].as_str().unwrap().contains("Billing"), "{}", refused.body);
+    let thread = app.get(&p.doctor.token, &format!("/conversations/{doctor_thread}")).await;
+    assert_eq!(thread.body["messages"].as_array().unwrap().len(), 1, "nothing stored");
+    let res = reply(billing_thread).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+}
+
+/// Finding 11 (ACCT-2): a token's role is compared with the directory's on every request; a
+/// role change makes the old token answer 401 with the sign-in-again problem.
+#[tokio::test]
+async fn finding_11_a_token_whose_role_changed_must_sign_in_again() {
+    let (app, p) = setup().await;
+    let path = format!("/staff/{}", p.nurse.id);
+    let res = app.send("PATCH", &path, Some(&p.admin.token), Some(&json!({ "role": "front_desk" })), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let stale = app.get(&p.nurse.token, "/inbox").await;
+    assert_eq!(stale.status, StatusCode::UNAUTHORIZED, "{}", stale.body);
+    assert!(stale.body["type"].as_str().unwrap().ends_with("/sign-in-again"), "{}", stale.body);
+    let fresh = app.sign_in(&p.nurse.id).await;
+    assert_eq!(claims_of(&fresh)["custom:role"], "front_desk");
+    assert_eq!(app.get(&fresh, "/inbox").await.status, StatusCode::OK);
+}
+
+/// Finding 13: a draft's malformed field no longer echoes its value (drafts passed serde's
+/// raw message through).
+#[tokio::test]
+async fn finding_13_a_malformed_draft_is_described_without_its_value() {
+    let (app, p) = setup().await;
+    let res =
+        app.post(&p.doctor.token, "/drafts", json!({ "kind": "team", "options": { "allowResponse": 5550177 } })).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    let text = res.body.to_string();
+    assert!(!text.contains("5550177"), "{text}");
+    assert!(text.contains("invalid type"), "what is wrong is named: {text}");
+}
