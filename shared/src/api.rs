@@ -90,18 +90,22 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
 }
 
 /// A body that does not parse, described without any part of what was sent (SEC-3, security
-/// finding 13): serde quotes the offending value ("Jane", `Jane`, `42`) in its messages. What
-/// stays: the schema's own words (field names after "field", the accepted values after
-/// "expected") and the position.
+/// finding 13): serde quotes the offending value ("Jane", `Jane`, `42`) in its messages, and
+/// an unknown field's name, which is what was sent. What stays: the schema's own words (a
+/// missing or repeated field, the accepted names and values after "expected") and the
+/// position.
 pub fn json_error(what: &str, e: &serde_json::Error) -> Error {
     let msg = without_request_values(&e.to_string());
-    let field = msg.split_once("field `").and_then(|(_, rest)| rest.split('`').next()).map(str::to_string);
+    let field = ["missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|p| msg.split_once(p))
+        .and_then(|(_, rest)| rest.split('`').next())
+        .map(str::to_string);
     Error::BadRequest { detail: format!("{what}: {msg}"), field }
 }
 
-/// serde's message with every quoted or backticked value replaced by "a value", except a
-/// field name (after "field ") and the accepted values (after "expected"), which come from
-/// the schema.
+/// serde's message with every quoted or backticked word replaced by "a value", except those
+/// that come from the schema: a missing or repeated field's name and what is "expected".
 fn without_request_values(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut rest = msg;
@@ -114,7 +118,8 @@ fn without_request_values(msg: &str) -> String {
             return out;
         };
         let inner = &after[1..1 + len];
-        let schema_word = quote == '`' && (out.ends_with("field ") || out.contains("expected"));
+        let schema_word = quote == '`'
+            && (out.ends_with("missing field ") || out.ends_with("duplicate field ") || out.contains("expected"));
         if schema_word {
             out.push('`');
             out.push_str(inner);
@@ -336,7 +341,7 @@ mod tests {
         for (body, secret, kept) in [
             (r#"{"priority": "Quarrington"}"#, "Quarrington", "`normal`"),
             (r#"{"count": 5550177}"#, "5550177", "invalid type"),
-            (r#"{"zelphina": 1}"#, "", "`priority`"),
+            (r#"{"zelphina": 1}"#, "zelphina", "`priority`"),
             (r#"{"count": "unterminated"#, "unterminated", "EOF"),
         ] {
             let e = serde_json::from_str::<Shape>(body).unwrap_err();

@@ -203,3 +203,43 @@ async fn finding_13_a_malformed_draft_is_described_without_its_value() {
     assert!(!text.contains("5550177"), "{text}");
     assert!(text.contains("invalid type"), "what is wrong is named: {text}");
 }
+
+/// Finding 3: a search page and its cursor depend only on what the caller may see. Before, a
+/// patient asking for another patient's name with `limit=1` got an empty page with a
+/// `nextCursor` (somebody else matches) and could count the matches by paging.
+#[tokio::test]
+async fn finding_03_search_pages_and_cursors_reveal_nothing_the_caller_cannot_see() {
+    let (app, p) = setup().await;
+    for n in 0..3 {
+        let about = json!({ "kind": "patient", "patientId": p.john.id, "subject": format!("Visit {n}"), "body": "Fine" });
+        assert_eq!(app.post(&p.doctor2.token, "/conversations", about).await.status, StatusCode::CREATED);
+    }
+    let mine = json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Doe family history", "body": "Noted" });
+    let jane_doe = app.post(&p.doctor.token, "/conversations", mine).await;
+    let jane_doe = id_of(&jane_doe.body, "conversation");
+    // Jane's only hit for "doe" is her own conversation, whatever the practice holds.
+    for limit in [1, 2, 10] {
+        let page = app.get(&p.jane.token, &format!("/inbox?q=doe&limit={limit}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let ids: Vec<&str> =
+            page.body["items"].as_array().unwrap().iter().filter_map(|i| i["conversation"]["id"].as_str()).collect();
+        assert_eq!(ids, vec![jane_doe.as_str()], "limit {limit}");
+        assert!(page.body.get("nextCursor").is_none(), "limit {limit}: no cursor past the last visible hit: {}", page.body);
+    }
+    let page = app.get(&p.jane.token, "/inbox?q=john&limit=1").await;
+    assert_eq!((page.body["items"].clone(), page.body.get("nextCursor")), (json!([]), None), "{}", page.body);
+    // Staff who see all four page through exactly them, a full page at a time.
+    let mut seen = Vec::new();
+    let mut path = "/inbox?q=doe&limit=2".to_string();
+    loop {
+        let page = app.get(&p.doctor.token, &path).await;
+        let items = page.body["items"].as_array().unwrap();
+        assert!(!items.is_empty(), "a cursor never leads to an empty page");
+        seen.extend(items.iter().map(|i| i["conversation"]["id"].as_str().unwrap().to_string()));
+        match page.body["nextCursor"].as_str() {
+            Some(c) => path = format!("/inbox?q=doe&limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 4, "{seen:?}");
+}

@@ -214,10 +214,18 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
     Ok(body)
 }
 
-/// A page of search results: one Query of the token's partition, then one BatchGetItem of
-/// the caller's own entries for the hits, which keeps only what the caller may see (an
-/// entry exists exactly where `policy::can_see` admits the caller). Tab and filters apply to
-/// the entries found.
+/// How much of a token's partition one search page may read: pages of hits, each followed
+/// by one BatchGetItem of the caller's entries for them.
+const SEARCH_SCAN_PAGES: usize = 10;
+const SEARCH_SCAN_HITS: usize = 200;
+
+/// A page of search results. The token's partition is practice-wide, so its hits are read
+/// page by page and kept only where the caller has an entry (an entry exists exactly where
+/// `policy::can_see` admits the caller) that passes the tab and filters, until the page is
+/// full and one more such entry shows that a next page exists (security finding 3: neither
+/// a page nor its cursor may depend on what the caller cannot see). The cursor is the last
+/// conversation returned. Only when 2,000 hits were read without filling the page does the
+/// cursor point where the reading stopped: that says no more than "the word is common".
 async fn search_page(
     app: &App,
     ctx: &RequestCtx,
@@ -229,15 +237,29 @@ async fn search_page(
     let p = caller.practice_id.as_str();
     let index = search::practice_index(app, p).await?;
     let token = search::query_token(&index, typed)?;
-    let (hits, next) = app.store.search_hits(p, &token, q.limit, after.map(|a| a.conversation_id.as_str())).await?;
-    let found = app.store.entries(p, &caller.user_id, &hits).await?;
-    let entries = hits
-        .iter()
-        .filter_map(|c| found.iter().find(|e| &e.conversation_id == c))
-        .filter(|e| in_view(e, &q.view, &caller.user_id))
-        .cloned()
-        .collect();
-    Ok((entries, next.map(|c| InboxPosition { sort: "search".into(), conversation_id: c })))
+    let position = |c: &str| InboxPosition { sort: "search".into(), conversation_id: c.to_string() };
+    let mut entries: Vec<EntryItem> = Vec::new();
+    let mut read_to = after.map(|a| a.conversation_id.clone());
+    for _ in 0..SEARCH_SCAN_PAGES {
+        let (hits, more) = app.store.search_hits(p, &token, SEARCH_SCAN_HITS, read_to.as_deref()).await?;
+        let found = app.store.entries(p, &caller.user_id, &hits).await?;
+        let visible = hits
+            .iter()
+            .filter_map(|c| found.iter().find(|e| &e.conversation_id == c))
+            .filter(|e| in_view(e, &q.view, &caller.user_id));
+        for e in visible {
+            if entries.len() == q.limit {
+                let last = entries.last().map(|l| position(&l.conversation_id));
+                return Ok((entries, last));
+            }
+            entries.push(e.clone());
+        }
+        match (more, hits.last()) {
+            (Some(_), Some(last)) => read_to = Some(last.clone()),
+            _ => return Ok((entries, None)),
+        }
+    }
+    Ok((entries, read_to.as_deref().map(position)))
 }
 
 /// Whether an entry belongs to a tab and passes its filters (for search results, which do
