@@ -279,6 +279,20 @@ def s3_cors_rule(rule: dict) -> dict:
     return {renames.get(k, k): v for k, v in rule.items()}
 
 
+# The web app's origins on this machine (`make dev` serves it from the local gateway, on
+# whatever port it was given), standing for the template's CloudFront origin.
+LOCAL_WEB_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*"]
+
+
+def local_origins(rule: dict) -> dict:
+    """A CORS rule whose origins computed from the stack (the web app's CloudFront domain, the
+    optional AllowedOrigin) are the local web app's origins instead."""
+    origins = [o for o in rule.get("AllowedOrigins", []) if isinstance(o, str)]
+    if len(origins) < len(rule.get("AllowedOrigins", [])):
+        origins += LOCAL_WEB_ORIGINS
+    return {**rule, "AllowedOrigins": origins}
+
+
 def create_bucket(session, endpoint: str, name: str, props: dict, key_arn: str) -> None:
     s3 = session.client("s3", endpoint_url=endpoint)
     warn_unhandled("AWS::S3::Bucket", props, {
@@ -310,7 +324,7 @@ def create_bucket(session, endpoint: str, name: str, props: dict, key_arn: str) 
         s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
     if "CorsConfiguration" in props:
         s3.put_bucket_cors(Bucket=name, CORSConfiguration={
-            "CORSRules": [s3_cors_rule(r) for r in props["CorsConfiguration"]["CorsRules"]]})
+            "CORSRules": [s3_cors_rule(local_origins(r)) for r in props["CorsConfiguration"]["CorsRules"]]})
     if "LifecycleConfiguration" in props:
         s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={
             "Rules": [s3_lifecycle_rule(r) for r in props["LifecycleConfiguration"]["Rules"]]})

@@ -430,7 +430,7 @@ async fn clone_table(client: &aws_sdk_dynamodb::Client, template_table: &str, wi
         .set_stream_specification(with_stream.then(|| {
             aws_sdk_dynamodb::types::StreamSpecification::builder()
                 .stream_enabled(true)
-                .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::NewAndOldImages)
+                .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::NewImage)
                 .build()
                 .unwrap()
         }))

@@ -243,3 +243,42 @@ async fn finding_03_search_pages_and_cursors_reveal_nothing_the_caller_cannot_se
     }
     assert_eq!(seen.len(), 4, "{seen:?}");
 }
+
+/// Finding 14: no `*` origin by default (the API and the attachment bucket answer the web
+/// app's origins and the one a practice names), and the table's stream carries new images
+/// only, which is all its consumers read.
+#[tokio::test]
+async fn finding_14_origins_are_named_and_the_stream_keeps_no_old_images() {
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    let parameter = template.split("\n  AllowedOrigin:\n").nth(1).unwrap();
+    assert!(parameter.lines().any(|l| l.trim() == "Default: \"\""), "AllowedOrigin defaults to none");
+    // Every origin list (the API's AllowOrigins, the bucket's AllowedOrigins), item by item.
+    let mut origins: Vec<&str> = Vec::new();
+    for block in template.split("AllowOrigins:\n").skip(1).chain(template.split("AllowedOrigins:\n").skip(1)) {
+        let items = block.lines().take_while(|l| l.trim_start().starts_with("- ") || l.trim_start().starts_with('#'));
+        origins.extend(items.filter(|l| l.trim_start().starts_with("- ")));
+    }
+    assert!(origins.len() >= 4 && origins.iter().all(|o| o.trim() != "- \"*\""), "{origins:?}");
+    assert!(template.contains("StreamViewType: NEW_IMAGE\n") && !template.contains("NEW_AND_OLD_IMAGES"));
+    // The local bucket holds the template's rule: a page of another origin may not use it.
+    // (moto's server adds a blanket Access-Control-Allow-Origin to every answer, so the
+    // preflight's status is what tells: a browser goes on only after a 2xx.)
+    let app = TestApp::spawn().await;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let preflight = |origin: &'static str| {
+        let (app, url) = (&app, format!("{endpoint}/{}/probe", app.bucket));
+        async move {
+            let res = app
+                .http
+                .request(reqwest::Method::OPTIONS, url)
+                .header("Origin", origin)
+                .header("Access-Control-Request-Method", "PUT")
+                .send()
+                .await
+                .unwrap();
+            res.status()
+        }
+    };
+    assert_eq!(preflight("https://evil.example").await, StatusCode::FORBIDDEN);
+    assert_eq!(preflight("http://127.0.0.1:3000").await, StatusCode::OK);
+}
