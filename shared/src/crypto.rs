@@ -265,6 +265,37 @@ pub const MIN_PREFIX: usize = 2;
 pub const MAX_PREFIX: usize = 12;
 
 impl BlindIndex {
+    /// Seals a list cursor under a key derived from the practice's search key (security
+    /// finding 12): opening one needs no KMS call, so a forged cursor costs nothing but its
+    /// refusal. Bound to the binding like a sealed field.
+    pub fn seal_cursor(&self, binding: Binding<'_>, payload: &[u8]) -> Result<Vec<u8>> {
+        let mut nonce = [0u8; NONCE_LEN];
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| Error::internal_msg("random source failed"))?;
+        let mut buf = payload.to_vec();
+        self.cursor_key()?
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(binding.aad()), &mut buf)
+            .map_err(|_| Error::internal_msg("cursor seal failed"))?;
+        Ok([nonce.as_slice(), &buf].concat())
+    }
+
+    /// The payload of a cursor this practice sealed for this binding; `None` for anything else.
+    pub fn open_cursor(&self, binding: Binding<'_>, sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, ct) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut buf = ct.to_vec();
+        let plain = self.cursor_key().ok()?.open_in_place(nonce, Aad::from(binding.aad()), &mut buf).ok()?;
+        Some(plain.to_vec())
+    }
+
+    fn cursor_key(&self) -> Result<LessSafeKey> {
+        let derived = hmac::sign(&self.key, b"carethread/v1|cursor-key");
+        let key = UnboundKey::new(&AES_256_GCM, derived.as_ref()).map_err(|_| Error::internal_msg("bad cursor key"))?;
+        Ok(LessSafeKey::new(key))
+    }
+
     pub fn token(&self, scope: &str, normalized: &str) -> String {
         let tag = hmac::sign(&self.key, format!("{scope}\u{1f}{normalized}").as_bytes());
         tag.as_ref()[..TOKEN_BYTES].iter().map(|b| format!("{b:02x}")).collect()

@@ -85,6 +85,11 @@ pub fn patient_marker_sk(pat: &str) -> String {
 /// A user's presence: when its inbox last reached it (delivery receipts, CONV-2).
 pub const PRESENCE_SK: &str = "PRESENCE";
 
+/// A user's uses of a rate budget in one minute (security finding 12), in its own partition.
+pub fn budget_sk(budget: &str, minute: i64) -> String {
+    format!("BUDGET#{budget}#{minute}")
+}
+
 /// GSI1 for inbox entries: a user's active (not archived) or archived entries, newest first.
 pub fn inbox(p: &str, u: &str, archived: bool) -> String {
     format!("PRAC#{p}#INBOX#{u}#{}", if archived { "ARCHIVED" } else { "ACTIVE" })

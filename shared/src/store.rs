@@ -12,6 +12,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Duration;
 
+mod budgets;
 mod renames;
 
 type Item = HashMap<String, AttributeValue>;

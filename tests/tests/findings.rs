@@ -211,7 +211,8 @@ async fn finding_13_a_malformed_draft_is_described_without_its_value() {
 async fn finding_03_search_pages_and_cursors_reveal_nothing_the_caller_cannot_see() {
     let (app, p) = setup().await;
     for n in 0..3 {
-        let about = json!({ "kind": "patient", "patientId": p.john.id, "subject": format!("Visit {n}"), "body": "Fine" });
+        let about =
+            json!({ "kind": "patient", "patientId": p.john.id, "subject": format!("Visit {n}"), "body": "Fine" });
         assert_eq!(app.post(&p.doctor2.token, "/conversations", about).await.status, StatusCode::CREATED);
     }
     let mine = json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Doe family history", "body": "Noted" });
@@ -224,7 +225,11 @@ async fn finding_03_search_pages_and_cursors_reveal_nothing_the_caller_cannot_se
         let ids: Vec<&str> =
             page.body["items"].as_array().unwrap().iter().filter_map(|i| i["conversation"]["id"].as_str()).collect();
         assert_eq!(ids, vec![jane_doe.as_str()], "limit {limit}");
-        assert!(page.body.get("nextCursor").is_none(), "limit {limit}: no cursor past the last visible hit: {}", page.body);
+        assert!(
+            page.body.get("nextCursor").is_none(),
+            "limit {limit}: no cursor past the last visible hit: {}",
+            page.body
+        );
     }
     let page = app.get(&p.jane.token, "/inbox?q=john&limit=1").await;
     assert_eq!((page.body["items"].clone(), page.body.get("nextCursor")), (json!([]), None), "{}", page.body);
@@ -281,4 +286,47 @@ async fn finding_14_origins_are_named_and_the_stream_keeps_no_old_images() {
     };
     assert_eq!(preflight("https://evil.example").await, StatusCode::FORBIDDEN);
     assert_eq!(preflight("http://127.0.0.1:3000").await, StatusCode::OK);
+}
+
+/// Finding 12: expensive routes have a per-user budget (search here: 120 a minute), answered
+/// 429 with the rate-limited problem once spent, for that user only; and a forged or edited
+/// cursor is refused by its tag without any KMS call (it used to cost a Decrypt each).
+#[tokio::test]
+async fn finding_12_search_has_a_per_user_budget_and_a_forged_cursor_costs_no_kms_call() {
+    let (app, p) = setup().await;
+    for n in 0..3 {
+        let about = json!({ "kind": "patient", "patientId": p.jane.id, "subject": format!("Budget {n}"), "body": "B" });
+        assert_eq!(app.post(&p.doctor.token, "/conversations", about).await.status, StatusCode::CREATED);
+    }
+    let cursor = app.get(&p.doctor.token, "/inbox?limit=1").await.body["nextCursor"].as_str().unwrap().to_string();
+    // An edit near the start: where the old format carried its KMS-wrapped data key.
+    let mut forged = cursor.into_bytes();
+    forged[10] = if forged[10] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let before = app.app().calls.snapshot();
+    let res = app.get(&p.doctor.token, &format!("/inbox?limit=1&cursor={forged}")).await;
+    let calls = app.app().calls.since(&before);
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    assert_eq!(res.body["field"], "cursor");
+    let kms: u64 = calls.iter().filter(|(k, _)| k.starts_with("KMS.")).map(|(_, v)| v).sum();
+    assert_eq!(kms, 0, "a forged cursor costs no KMS call: {calls:?}");
+
+    // 241 searches span at most two minutes' budgets of 120: one of them must be refused.
+    let mut refused = None;
+    for _ in 0..241 {
+        let res = app.get(&p.nurse.token, "/inbox?q=budget").await;
+        if res.status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(res);
+            break;
+        }
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    }
+    let refused = refused.expect("the budget runs out");
+    assert!(refused.body["type"].as_str().unwrap().ends_with("/rate-limited"), "{}", refused.body);
+    assert_eq!(
+        app.get(&p.doctor.token, "/inbox?q=budget").await.status,
+        StatusCode::OK,
+        "another user's budget is its own"
+    );
+    assert_eq!(app.get(&p.nurse.token, "/inbox").await.status, StatusCode::OK, "the inbox itself is not budgeted");
 }

@@ -1533,6 +1533,7 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
     if !caller.is_staff() {
         return Err(Error::Forbidden("broadcasts are sent by staff".into()));
     }
+    super::budgets::spend(app, ctx, super::budgets::Expensive::Broadcast).await?;
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     let me = active_staff(&dir, caller)?;
     if !me.portal_messaging {

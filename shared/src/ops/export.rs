@@ -37,6 +37,7 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
+    super::budgets::spend(app, ctx, super::budgets::Expensive::Export).await?;
     let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
     if !caller.is_staff() {
         return Err(Error::Forbidden("transcripts are exported by staff".into()));

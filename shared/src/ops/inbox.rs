@@ -145,25 +145,22 @@ async fn seal_cursor(app: &App, ctx: &RequestCtx, tab: Tab, pos: &InboxPosition)
         serde_json::to_vec(&CursorPayload { tab, sort: pos.sort.clone(), conversation: pos.conversation_id.clone() })
             .map_err(Error::internal)?;
     let record = cursor_record(&ctx.caller.user_id);
-    let sealed = app
-        .envelope
-        .seal(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "inbox" }, &payload)
-        .await?;
+    let index = search::practice_index(app, &ctx.caller.practice_id).await?;
+    let sealed = index
+        .seal_cursor(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "inbox" }, &payload)?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed))
 }
 
+/// The position a cursor holds, checked by its tag before anything else is read for it: a
+/// cursor forged, edited, or made for another user or list is a 400 that cost no KMS call.
 async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, cursor: &str) -> Result<InboxPosition> {
     let bad = || Error::BadRequest { detail: "cursor is not valid for this list".into(), field: Some("cursor".into()) };
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let record = cursor_record(&ctx.caller.user_id);
-    let plain = app
-        .envelope
-        .open(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "inbox" }, &raw)
-        .await
-        .map_err(|e| match e {
-            Error::Unavailable(_) => e,
-            _ => bad(),
-        })?;
+    let index = search::practice_index(app, &ctx.caller.practice_id).await?;
+    let plain = index
+        .open_cursor(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "inbox" }, &raw)
+        .ok_or_else(bad)?;
     let payload: CursorPayload = serde_json::from_slice(&plain).map_err(|_| bad())?;
     if payload.tab != tab {
         return Err(bad());
@@ -180,7 +177,10 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
         None => None,
     };
     let (entries, next) = match &q.search {
-        Some(typed) => search_page(app, ctx, typed, &q, after.as_ref()).await?,
+        Some(typed) => {
+            super::budgets::spend(app, ctx, super::budgets::Expensive::Search).await?;
+            search_page(app, ctx, typed, &q, after.as_ref()).await?
+        }
         None => app.store.inbox_page(p, &caller.user_id, &q.view, q.limit, after.as_ref()).await?,
     };
 

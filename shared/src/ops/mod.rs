@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod budgets;
 pub mod conversations;
 pub mod directory;
 pub mod drafts;

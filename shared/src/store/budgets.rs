@@ -1,0 +1,38 @@
+//! A user's spend of a rate budget: one counter item per user, budget and minute, which
+//! expires (TTL) soon after its minute.
+
+use super::{n, s, sdk_error, Store};
+use crate::error::Result;
+use crate::keys;
+
+impl Store {
+    /// Counts one more use of `budget` by this user in this minute, unless `limit` uses were
+    /// counted already: `false` then, and nothing is written.
+    pub async fn spend_budget(
+        &self,
+        practice_id: &str,
+        user_id: &str,
+        budget: &str,
+        minute: i64,
+        limit: u64,
+    ) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, s(keys::budget_sk(budget, minute)))
+            .update_expression("ADD used :one SET expiresAt = :expires")
+            .condition_expression("attribute_not_exists(used) OR used < :limit")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(limit))
+            .expression_attribute_values(":expires", n((minute as u64 + 2) * 60))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+}
