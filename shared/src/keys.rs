@@ -132,6 +132,11 @@ pub fn audit_by_patient(p: &str, pat: &str) -> String {
 
 /// A task linked to a message (CONV-7); GSI1 lists an assignee's tasks, open ones first, by
 /// due date.
+/// A task's mark in its conversation's partition (after `META`, before `MSG#`).
+pub fn task_ref_sk(t: &str) -> String {
+    format!("{TASK_REF_PREFIX}{t}")
+}
+pub const TASK_REF_PREFIX: &str = "TASK#";
 pub fn task(p: &str, t: &str) -> String {
     format!("PRAC#{p}#TASK#{t}")
 }

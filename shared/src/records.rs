@@ -371,6 +371,10 @@ pub struct MessageItem {
     /// REPLY-2 / NOTIFY-5: remind the sender if the patient has not read it in this many hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_if_unread_hours: Option<u32>,
+    /// The key of the stored answer to the request that wrote it (its Idempotency-Key), which
+    /// holds its body for a day: deleted with the message (CONV-6, security finding 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_pk: Option<String>,
 }
 
 /// A billable reply (REPLY-2), kept per month for the billing report.
@@ -618,6 +622,17 @@ pub struct TaskItem {
     pub done: bool,
     pub created_by: String,
     pub created_at: String,
+}
+
+/// A task's mark in its conversation's partition, so deleting the message or the
+/// conversation finds its tasks (CONV-6, security finding 6).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskRefItem {
+    pub pk: String,
+    pub sk: String,
+    pub task_id: String,
+    pub message_id: String,
 }
 
 /// A saved reply (REPLY-6); its template is sealed like a message body.

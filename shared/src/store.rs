@@ -14,6 +14,7 @@ use std::time::Duration;
 
 mod budgets;
 mod renames;
+mod traces;
 
 type Item = HashMap<String, AttributeValue>;
 

@@ -330,3 +330,119 @@ async fn finding_12_search_has_a_per_user_budget_and_a_forged_cursor_costs_no_km
     );
     assert_eq!(app.get(&p.nurse.token, "/inbox").await.status, StatusCode::OK, "the inbox itself is not budgeted");
 }
+
+/// Uploads a small text file for a conversation, as the web app does.
+async fn upload(app: &TestApp, user: &User, cid: &str, name: &str) -> String {
+    let res = app
+        .post(
+            &user.token,
+            "/attachments",
+            json!({ "fileName": name, "contentType": "text/plain", "size": 4, "conversationId": cid }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let mut put = app.http.put(res.body["upload"]["url"].as_str().unwrap()).body(b"note".to_vec());
+    for (k, v) in res.body["upload"]["headers"].as_object().unwrap() {
+        put = put.header(k.as_str(), v.as_str().unwrap());
+    }
+    assert!(put.send().await.unwrap().status().is_success());
+    id_of(&res.body, "attachment")
+}
+
+/// Every raw item of the test's table whose attributes mention `needle`.
+async fn items_naming(app: &TestApp, needle: &str) -> Vec<String> {
+    let scan = app.dynamodb.scan().table_name(&app.table).send().await.unwrap();
+    scan.items()
+        .iter()
+        .filter(|item| item_texts(item).iter().any(|t| t.contains(needle)))
+        .filter(|item| item.get("entity").and_then(|e| e.as_s().ok()).map(String::as_str) != Some("audit"))
+        .map(|item| format!("{:?}/{:?}", item.get("pk"), item.get("sk")))
+        .collect()
+}
+
+/// Finding 6 (CONV-6, SEC-5): a deleted message takes along its search tokens, the tasks made
+/// on it, its attachments (file and record) and the stored answer of the request that wrote
+/// it; before, the conversation still matched its words, the task kept its title, the
+/// attachment record its sealed name, and replaying the key answered with the deleted body.
+#[tokio::test]
+async fn finding_06_a_deleted_message_leaves_no_trace_but_its_audit() {
+    let (app, p) = setup().await;
+    let created = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Plan", "body": "First" }),
+        )
+        .await;
+    let cid = id_of(&created.body, "conversation");
+    let file = upload(&app, &p.doctor, &cid, "scan.txt").await;
+    let key = [("Idempotency-Key", "finding-6-reply")];
+    let said = json!({ "body": "Zyxomycin dosage doubled", "attachmentIds": [file] });
+    let path = format!("/conversations/{cid}/messages");
+    let reply = app.send("POST", &path, Some(&p.doctor.token), Some(&said), &key).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let mid = id_of(&reply.body, "message");
+    let task = json!({ "title": "Check zyxomycin", "assigneeId": p.nurse.id, "dueDate": "2026-12-02" });
+    let res = app.post(&p.doctor.token, &format!("/conversations/{cid}/messages/{mid}/tasks"), task).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let search = || app.get(&p.doctor.token, "/inbox?q=zyxomycin");
+    assert_eq!(search().await.body["items"].as_array().unwrap().len(), 1, "found before");
+
+    let gone =
+        app.send("DELETE", &format!("/conversations/{cid}/messages/{mid}"), Some(&p.doctor.token), None, &[]).await;
+    assert!(gone.status.is_success(), "{}", gone.body);
+    assert_eq!(search().await.body["items"], json!([]), "no longer found by its words");
+    assert_eq!(
+        app.get(&p.doctor.token, "/inbox?q=plan").await.body["items"].as_array().unwrap().len(),
+        1,
+        "but by the rest"
+    );
+    assert_eq!(app.get(&p.nurse.token, "/tasks").await.body["items"], json!([]), "its task is gone");
+    assert_eq!(app.get(&p.doctor.token, &format!("/attachments/{file}")).await.status, StatusCode::NOT_FOUND);
+    assert!(
+        items_naming(&app, &mid).await.is_empty(),
+        "items of the message remain: {:?}",
+        items_naming(&app, &mid).await
+    );
+    assert!(
+        items_naming(&app, &file).await.is_empty(),
+        "items of the file remain: {:?}",
+        items_naming(&app, &file).await
+    );
+    let replayed = app
+        .send("POST", &path, Some(&p.doctor.token), Some(&json!({ "body": "Zyxomycin dosage doubled" })), &key)
+        .await;
+    assert_ne!(replayed.body["message"]["id"], json!(mid), "the deleted answer is not replayed: {}", replayed.body);
+}
+
+/// Finding 6 for a whole conversation (and so the retention purge, which erases the same way):
+/// its tasks and its attachments' records go with it.
+#[tokio::test]
+async fn finding_06_a_deleted_conversation_takes_its_tasks_and_attachment_records() {
+    let (app, p) = setup().await;
+    let created = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Scans", "body": "First" }),
+        )
+        .await;
+    let (cid, first) = (id_of(&created.body, "conversation"), id_of(&created.body, "message"));
+    let file = upload(&app, &p.doctor, &cid, "scan.txt").await;
+    let res = app
+        .post(
+            &p.doctor.token,
+            &format!("/conversations/{cid}/messages"),
+            json!({ "body": "File", "attachmentIds": [file] }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let task = json!({ "title": "Read the scan", "assigneeId": p.nurse.id, "dueDate": "2026-12-02" });
+    let res = app.post(&p.doctor.token, &format!("/conversations/{cid}/messages/{first}/tasks"), task).await;
+    let task_id = id_of(&res.body, "task");
+    let gone = app.send("DELETE", &format!("/conversations/{cid}"), Some(&p.doctor.token), None, &[]).await;
+    assert!(gone.status.is_success(), "{}", gone.body);
+    for id in [&cid, &file, &task_id] {
+        assert!(items_naming(&app, id).await.is_empty(), "{id}: {:?}", items_naming(&app, id).await);
+    }
+}

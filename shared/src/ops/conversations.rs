@@ -545,6 +545,7 @@ async fn start_thread(
         created_at: at.clone(),
         fee_code: t.fee_code.clone(),
         notify_if_unread_hours: t.notify_if_unread_hours,
+        answer_pk: super::answer_pk(ctx),
         documents: sealed_documents(app, p, &conversation_id, &message_id, &t.documents).await?,
     };
 
@@ -885,6 +886,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         fee_code: extras.0.clone(),
         notify_if_unread_hours: extras.1,
         documents: sealed_documents(app, p, &conversation_id, &message_id, &documents).await?,
+        answer_pk: super::answer_pk(ctx),
     };
 
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
@@ -1701,8 +1703,8 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
         Err("message") => return Err(Error::NotFound("message")),
         Err(_) => return Err(Error::Conflict("the conversation changed while deleting; retry".into())),
     }
-    delete_objects(app, p, &message.attachments).await;
-    Ok(())
+    let remaining: Vec<MessageItem> = messages.iter().filter(|m| m.id != message.id).cloned().collect();
+    super::erasure::erase_traces(app, &conversation, &[message], Some(&remaining)).await
 }
 
 /// DELETE /conversations/{id} (CONV-6): the staff member who started a thread deletes it for
@@ -1773,28 +1775,12 @@ async fn erase_conversation(
         Err("conversation") => return Err(Error::NotFound("conversation")),
         Err(_) => return Err(Error::Conflict("the conversation changed while deleting; retry".into())),
     }
-    // The summary is gone, so nothing reaches the messages any more; they, their outbox
-    // items, the conversation's search tokens and its files go next (idempotent batches).
-    let mut keys: Vec<(String, String)> = messages.iter().map(|m| (m.pk.clone(), m.sk.clone())).collect();
-    keys.extend(messages.iter().map(|m| (keys::outbox(&m.id), keys::OUTBOX_SK.to_string())));
+    // The summary is gone, so nothing reaches the messages any more; they and all they left
+    // elsewhere go next (idempotent batches).
+    let keys: Vec<(String, String)> = messages.iter().map(|m| (m.pk.clone(), m.sk.clone())).collect();
     app.store.delete_batch(&keys).await?;
-    search::unindex_conversation(app, conversation, messages).await?;
-    for m in messages {
-        delete_objects(app, p, &m.attachments).await;
-    }
-    Ok(())
-}
-
-/// Deletes the stored files of attachments (best effort: a leftover object is swept by the
-/// retention job, and no record points to it any more).
-async fn delete_objects(app: &App, practice_id: &str, attachments: &[AttachmentRef]) {
-    for a in attachments {
-        if let Ok(Some(item)) = app.store.attachment(practice_id, &a.id).await {
-            if let Err(e) = app.blobs.delete(&item.object_key).await {
-                tracing::warn!(error = %e, "attachment object not deleted; the sweeper will retry");
-            }
-        }
-    }
+    let gone: Vec<&MessageItem> = messages.iter().collect();
+    super::erasure::erase_traces(app, conversation, &gone, None).await
 }
 
 /// What a retention run did.
@@ -1985,6 +1971,7 @@ pub(crate) async fn append_message(
         fee_code: None,
         notify_if_unread_hours: None,
         documents: Vec::new(),
+        answer_pk: None,
     };
     let preview =
         Sealed(env.seal_str(Binding { practice_id: p, record: cid, field: "preview" }, &body.preview()).await?);

@@ -7,6 +7,7 @@ pub mod budgets;
 pub mod conversations;
 pub mod directory;
 pub mod drafts;
+pub mod erasure;
 pub mod export;
 pub mod inbox;
 pub mod reminders;
@@ -97,6 +98,12 @@ pub async fn claim_idempotency(
         expires_at: now + IDEMPOTENCY_TTL_SECONDS,
     };
     tx.claim_idempotency_key(&app.store, &item, now)
+}
+
+/// The key of the answer `claim_idempotency` stores for this request, if it has a key: a
+/// message keeps it so its deletion takes the stored answer (which holds its body) along.
+pub fn answer_pk(ctx: &RequestCtx) -> Option<String> {
+    ctx.idempotency.as_ref().map(|k| keys::idempotency(&ctx.caller.practice_id, &ctx.caller.user_id, &k.key_hash))
 }
 
 /// The first answer to a replayed `Idempotency-Key`, or 422 when the key came with

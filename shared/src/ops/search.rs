@@ -95,8 +95,8 @@ async fn tokens(app: &App, practice_id: &str, texts: &[&str], patient_id: Option
 
 /// Removes a conversation from the index with the conversation itself (CONV-6, SEC-5): the
 /// tokens are computed again from what it holds (subject, patient, the previews of its
-/// messages that are not internal notes), so nothing needs to remember them. Tokens of a
-/// message deleted earlier on its own are not among them (see docs/data-model.md).
+/// messages that are not internal notes), so nothing needs to remember them. A message
+/// deleted earlier on its own took its own tokens along (`forget`).
 pub async fn unindex_conversation(app: &App, conversation: &ConversationItem, messages: &[MessageItem]) -> Result<()> {
     let p = conversation.practice_id.as_str();
     let keys: Vec<(String, String)> = conversation_tokens(app, conversation, messages)
@@ -117,17 +117,31 @@ pub async fn reindex_renamed(
     old_names: &[&str],
 ) -> Result<()> {
     let p = conversation.practice_id.as_str();
+    let now = forget(app, conversation, messages, old_names).await?;
+    let items: Vec<SearchTokenItem> =
+        now.iter().map(|t| SearchTokenItem { pk: keys::search_token(p, t), sk: conversation.id.clone() }).collect();
+    app.store.put_batch(&items).await
+}
+
+/// Takes away the tokens of texts a conversation no longer holds (a deleted message's
+/// preview, a patient's old name), except those its remaining content still earns; returns
+/// the tokens it earns now.
+pub async fn forget(
+    app: &App,
+    conversation: &ConversationItem,
+    messages: &[MessageItem],
+    gone: &[&str],
+) -> Result<Vec<String>> {
+    let p = conversation.practice_id.as_str();
     let now = conversation_tokens(app, conversation, messages).await?;
-    let stale: Vec<(String, String)> = tokens(app, p, old_names, None)
+    let stale: Vec<(String, String)> = tokens(app, p, gone, None)
         .await?
         .into_iter()
         .filter(|t| !now.contains(t))
         .map(|t| (keys::search_token(p, &t), conversation.id.clone()))
         .collect();
-    let items: Vec<SearchTokenItem> =
-        now.iter().map(|t| SearchTokenItem { pk: keys::search_token(p, t), sk: conversation.id.clone() }).collect();
-    app.store.put_batch(&items).await?;
-    app.store.delete_batch(&stale).await
+    app.store.delete_batch(&stale).await?;
+    Ok(now)
 }
 
 /// Every token a conversation earns from what it holds: its subject, its patient's names and

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
 use crate::policy;
-use crate::records::{Sealed, TaskItem};
+use crate::records::{Sealed, TaskItem, TaskRefItem};
 use crate::store::Tx;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -116,6 +116,13 @@ pub async fn create(
     let mut tx = Tx::new();
     tx.check_caller(&app.store, caller)?;
     tx.put_new(&app.store, "task", &task)?;
+    let mark = TaskRefItem {
+        pk: keys::conversation(p, &conversation_id),
+        sk: keys::task_ref_sk(&id),
+        task_id: id.clone(),
+        message_id: task.message_id.clone(),
+    };
+    tx.put(&app.store, "task", &mark)?;
     tx.put(
         &app.store,
         "audit",
