@@ -63,6 +63,7 @@ def main() -> None:
         rows.append(("Schemathesis (OpenAPI 3.1)", f"{generated[1]} generated requests, {errors} server errors, {violations} schema violations"))
     else:
         rows.append(("Schemathesis (OpenAPI 3.1)", "NOT RUN"))
+    findings_table = review_findings(cargo)
     failed = find(cargo, r"test result: FAILED")
     width = max(len(a) for a, _ in rows)
     print()
@@ -71,8 +72,49 @@ def main() -> None:
     for area, result in rows:
         print(f"{area.ljust(width)}  {result}")
     print()
+    print(findings_table)
+    print()
     print("battery: " + ("FAILED (see above)" if failed else "all tests passed"))
     sys.exit(1 if failed or any(r == "NOT RUN" for _, r in rows) else 0)
+
+
+# The security review's findings (issue 15): what each is, and how it stands. A finding is
+# "fixed" when every test named after it (`finding_NN_…`, tests/tests/findings.rs) passed in
+# this run; "open" ones have no fix yet, and say so.
+FINDINGS = {
+    1: "SMS hijack through an unproven destination",
+    2: "Non-ASCII search panicked and logged the query",
+    3: "Search pages and cursors leaked other matches",
+    4: "Audit log rewritable by any API function",
+    5: "No second factor",
+    6: "Deleted content left traces",
+    7: "Providers listed any user's tasks",
+    8: "Inactive patients could reply",
+    9: "Malware scanning off by default",
+    10: "Audit gaps (patients shown, finder, downloads, saved replies)",
+    11: "Token role never compared with the directory",
+    12: "No throttling; forged cursors cost a KMS call",
+    13: "Error bodies echoed input",
+    14: "Loose defaults (* origins, old stream images)",
+    15: "Presigned PUT binding, bidi controls, spoofed SMS",
+}
+
+
+def review_findings(cargo: str) -> str:
+    results: dict[int, list[str]] = {}
+    for number, outcome in re.findall(r"^test (?:\S+::)?finding_(\d+)_\S* \.\.\. (ok|FAILED)", cargo, re.MULTILINE):
+        results.setdefault(int(number), []).append(outcome)
+    lines = ["security review finding" + " " * 49 + "status", "-" * 72 + "  " + "-" * 24]
+    for number, title in FINDINGS.items():
+        outcomes = results.get(number)
+        if not outcomes:
+            status = "open: no fix or test yet"
+        elif all(o == "ok" for o in outcomes):
+            status = f"fixed ({len(outcomes)} test{'s' if len(outcomes) > 1 else ''} passed)"
+        else:
+            status = f"FAILING ({outcomes.count('FAILED')} of {len(outcomes)} tests)"
+        lines.append(f"{number:>2}. {title:<68}  {status}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -90,13 +90,12 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
 }
 
 /// A body that does not parse, described without any part of what was sent (SEC-3, security
-/// finding 13): serde quotes the offending value ("Jane", `Jane`, `42`) in its messages, and
-/// an unknown field's name, which is what was sent. What stays: the schema's own words (a
-/// missing or repeated field, the accepted names and values after "expected") and the
-/// position.
+/// finding 13): serde quotes the offending value ("Jane", `Jane`, `42`) in its messages. What
+/// stays: the schema's own words (a missing or repeated field, the accepted names and values
+/// after "expected"), an unknown field's name when it is an identifier, and the position.
 pub fn json_error(what: &str, e: &serde_json::Error) -> Error {
     let msg = without_request_values(&e.to_string());
-    let field = ["missing field `", "duplicate field `"]
+    let field = ["missing field `", "duplicate field `", "unknown field `"]
         .iter()
         .find_map(|p| msg.split_once(p))
         .and_then(|(_, rest)| rest.split('`').next())
@@ -105,7 +104,8 @@ pub fn json_error(what: &str, e: &serde_json::Error) -> Error {
 }
 
 /// serde's message with every quoted or backticked word replaced by "a value", except those
-/// that come from the schema: a missing or repeated field's name and what is "expected".
+/// that come from the schema (a missing or repeated field's name, what is "expected") and an
+/// unknown field's name when it is an identifier.
 fn without_request_values(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut rest = msg;
@@ -118,8 +118,16 @@ fn without_request_values(msg: &str) -> String {
             return out;
         };
         let inner = &after[1..1 + len];
+        // An unknown field is named when it looks like one (API.md: `field` where one field
+        // is at fault); anything else in its place could be a value moved into a key.
+        let field_name = inner.len() <= 40
+            && inner.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         let schema_word = quote == '`'
-            && (out.ends_with("missing field ") || out.ends_with("duplicate field ") || out.contains("expected"));
+            && (out.ends_with("missing field ")
+                || out.ends_with("duplicate field ")
+                || (out.ends_with("unknown field ") && field_name)
+                || out.contains("expected"));
         if schema_word {
             out.push('`');
             out.push_str(inner);
@@ -341,7 +349,8 @@ mod tests {
         for (body, secret, kept) in [
             (r#"{"priority": "Quarrington"}"#, "Quarrington", "`normal`"),
             (r#"{"count": 5550177}"#, "5550177", "invalid type"),
-            (r#"{"zelphina": 1}"#, "zelphina", "`priority`"),
+            (r#"{"zelphina": 1}"#, "", "unknown field `zelphina`"),
+            (r#"{"Zelphina Quarrington": 1}"#, "Quarrington", "`priority`"),
             (r#"{"count": "unterminated"#, "unterminated", "EOF"),
         ] {
             let e = serde_json::from_str::<Shape>(body).unwrap_err();

@@ -31,6 +31,7 @@ pub fn event(ctx: &RequestCtx, action: &str, record: AuditRecord<'_>, outcome: &
         record_type: record.record_type.to_string(),
         record_id: record.record_id.to_string(),
         patient_id: record.patient_id.map(str::to_string),
+        patients_shown: Vec::new(),
         outcome: outcome.to_string(),
         at,
         request_id: ctx.request_id.clone(),
@@ -48,7 +49,10 @@ pub const GENESIS: &str = "genesis";
 /// that says what happened, each length-prefixed so that no two different events encode alike.
 pub fn link_hash(prev_hash: &str, seq: u64, e: &AuditItem) -> String {
     let seq = seq.to_string();
-    crate::app::sha256_hex(&[
+    // The patients a list showed are hashed only where there are any, so the events written
+    // before the field existed keep their hashes (parts are length-prefixed: no ambiguity).
+    let shown = e.patients_shown.join(",");
+    let mut parts: Vec<&[u8]> = vec![
         prev_hash.as_bytes(),
         seq.as_bytes(),
         e.pk.as_bytes(),
@@ -64,7 +68,11 @@ pub fn link_hash(prev_hash: &str, seq: u64, e: &AuditItem) -> String {
         e.outcome.as_bytes(),
         e.at.as_bytes(),
         e.request_id.as_bytes(),
-    ])
+    ];
+    if !shown.is_empty() {
+        parts.push(shown.as_bytes());
+    }
+    crate::app::sha256_hex(&parts)
 }
 
 /// Links one new event into its record's chain (the `audit-chain` function, per inserted

@@ -75,6 +75,7 @@ mod tests {
             created_at: at.into(),
             fee_code: None,
             notify_if_unread_hours: None,
+            answer_pk: None,
             documents: vec![],
         }
     }

@@ -458,6 +458,10 @@ pub struct AuditItem {
     pub record_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient_id: Option<String>,
+    /// The patients whose conversations or names a list showed (an inbox or search page, the
+    /// patient finder; security finding 10), so "who saw this patient" covers lists too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patients_shown: Vec<String>,
     pub outcome: String,
     pub at: String,
     pub request_id: String,

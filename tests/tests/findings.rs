@@ -446,3 +446,76 @@ async fn finding_06_a_deleted_conversation_takes_its_tasks_and_attachment_record
         assert!(items_naming(&app, id).await.is_empty(), "{id}: {:?}", items_naming(&app, id).await);
     }
 }
+
+/// The newest audit event of an action by an actor, as stored.
+async fn last_event(
+    app: &TestApp,
+    actor: &str,
+    action: &str,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    let text = |e: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, k: &str| {
+        e.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+    };
+    let mut events: Vec<_> = app
+        .audit_events()
+        .await
+        .into_iter()
+        .filter(|e| text(e, "actorId") == actor && text(e, "action") == action)
+        .collect();
+    events.sort_by_key(|e| text(e, "at"));
+    events.pop().unwrap_or_else(|| panic!("no {action} event by {actor}"))
+}
+
+fn shown(event: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> Vec<String> {
+    event
+        .get("patientsShown")
+        .and_then(|v| v.as_l().ok())
+        .map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
+        .unwrap_or_default()
+}
+
+/// Finding 10 (SEC-2): inbox and search pages name the patients whose conversations they
+/// showed, the patient finder the patients it found, a download and a saved reply's
+/// rendering the patient whose file or names they gave out.
+#[tokio::test]
+async fn finding_10_lists_downloads_and_renderings_name_the_patients_they_showed() {
+    let (app, p) = setup().await;
+    let created = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Xray", "body": "Done" }),
+        )
+        .await;
+    let cid = id_of(&created.body, "conversation");
+    assert_eq!(app.get(&p.doctor.token, "/inbox").await.status, StatusCode::OK);
+    assert_eq!(shown(&last_event(&app, &p.doctor.id, "inbox.list").await), vec![p.jane.id.clone()]);
+    assert_eq!(app.get(&p.nurse.token, "/inbox?q=xray").await.status, StatusCode::OK);
+    assert_eq!(shown(&last_event(&app, &p.nurse.id, "inbox.list").await), vec![p.jane.id.clone()]);
+    assert_eq!(app.get(&p.nurse.token, "/patients?q=jane").await.status, StatusCode::OK);
+    assert_eq!(shown(&last_event(&app, &p.nurse.id, "patient.search").await), vec![p.jane.id.clone()]);
+
+    let file = upload(&app, &p.doctor, &cid, "xray.txt").await;
+    let res = app
+        .post(
+            &p.doctor.token,
+            &format!("/conversations/{cid}/messages"),
+            json!({ "body": "File", "attachmentIds": [file] }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(app.get(&p.nurse.token, &format!("/attachments/{file}")).await.status, StatusCode::OK);
+    let download = last_event(&app, &p.nurse.id, "attachment.download").await;
+    assert_eq!(download.get("patientId").and_then(|v| v.as_s().ok()), Some(&p.jane.id));
+
+    let saved = app
+        .post(&p.doctor.token, "/saved-replies", json!({ "title": "Hello", "body": "Hello {{patient.firstName}}" }))
+        .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.body);
+    let rid = id_of(&saved.body, "savedReply");
+    let rendered =
+        app.post(&p.doctor.token, &format!("/saved-replies/{rid}/render"), json!({ "conversationId": cid })).await;
+    assert_eq!(rendered.body["body"], "Hello Jane", "{}", rendered.body);
+    let render = last_event(&app, &p.doctor.id, "saved_reply.render").await;
+    assert_eq!(render.get("patientId").and_then(|v| v.as_s().ok()), Some(&p.jane.id));
+}

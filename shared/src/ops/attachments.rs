@@ -178,17 +178,19 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
     let id = parse_id("id", ATTACHMENT_ID, attachment_id).map_err(|_| Error::NotFound("attachment"))?;
     let a = app.store.attachment(p, &id).await?.ok_or(Error::NotFound("attachment"))?;
     // Visible to its uploader, and to whoever may see the conversation it belongs to
-    // (attachments of internal notes: staff only).
-    let visible = if a.uploader_id == caller.user_id {
-        true
-    } else if let Some(c) = &a.conversation_id {
-        match visible_conversation(app, caller, c).await {
-            Ok(_) => !a.internal || policy::can_see_internal(caller),
-            Err(Error::NotFound(_)) => false,
+    // (attachments of internal notes: staff only). The conversation's patient is named in the
+    // download's audit event (security finding 10).
+    let uploader = a.uploader_id == caller.user_id;
+    let (visible, patient_id) = match &a.conversation_id {
+        Some(c) => match visible_conversation(app, caller, c).await {
+            Ok(conversation) => (
+                uploader || !a.internal || policy::can_see_internal(caller),
+                conversation.summary.patient.map(|pr| pr.id),
+            ),
+            Err(Error::NotFound(_)) => (uploader, None),
             Err(e) => return Err(e),
-        }
-    } else {
-        false
+        },
+        None => (uploader, None),
     };
     if !visible {
         return Err(Error::NotFound("attachment"));
@@ -231,7 +233,7 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
         app,
         ctx,
         "attachment.download",
-        AuditRecord { record_type: "attachment", record_id: &id, patient_id: None },
+        AuditRecord { record_type: "attachment", record_id: &id, patient_id: patient_id.as_deref() },
     )
     .await?;
     Ok(json!({ "attachment": view, "download": { "url": download.url, "expiresAt": expires_at } }))

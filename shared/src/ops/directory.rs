@@ -385,7 +385,8 @@ pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: 
         }
     }
     let record = AuditRecord { record_type: "directory", record_id: "patients", patient_id: None };
-    super::audit_read(app, ctx, "patient.search", record).await?;
+    let shown = items.iter().map(|v| v.id.clone()).collect();
+    super::audit_list(app, ctx, "patient.search", record, shown).await?;
     Ok(json!({ "items": items }))
 }
 

@@ -186,16 +186,18 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
 
     let mut tx = Tx::new();
     tx.check_caller(&app.store, caller)?;
-    tx.put(
-        &app.store,
-        "audit",
-        &audit::event(
-            ctx,
-            "inbox.list",
-            AuditRecord { record_type: "inbox", record_id: &caller.user_id, patient_id: None },
-            "success",
-        ),
-    )?;
+    let mut event = audit::event(
+        ctx,
+        "inbox.list",
+        AuditRecord { record_type: "inbox", record_id: &caller.user_id, patient_id: None },
+        "success",
+    );
+    let mut shown: Vec<String> =
+        entries.iter().filter_map(|e| e.summary.patient.as_ref().map(|p| p.id.clone())).collect();
+    shown.sort();
+    shown.dedup();
+    event.patients_shown = shown;
+    tx.put(&app.store, "audit", &event)?;
     // The inbox reached its user: what was sent before now is delivered (CONV-2).
     tx.presence_seen(&app.store, p, &caller.user_id, &ids::now())?;
     if let Err(_label) = app.store.commit(tx).await? {

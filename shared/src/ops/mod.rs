@@ -205,9 +205,22 @@ pub async fn audit_read(
     action: &str,
     record: crate::audit::AuditRecord<'_>,
 ) -> Result<()> {
+    audit_list(app, ctx, action, record, Vec::new()).await
+}
+
+/// `audit_read` for a list, naming the patients it showed (security finding 10).
+pub async fn audit_list(
+    app: &App,
+    ctx: &RequestCtx,
+    action: &str,
+    record: crate::audit::AuditRecord<'_>,
+    patients_shown: Vec<String>,
+) -> Result<()> {
+    let mut event = crate::audit::event(ctx, action, record, "success");
+    event.patients_shown = patients_shown;
     let mut tx = Tx::new();
     tx.check_caller(&app.store, &ctx.caller)?;
-    tx.put(&app.store, "audit", &crate::audit::event(ctx, action, record, "success"))?;
+    tx.put(&app.store, "audit", &event)?;
     match app.store.commit(tx).await? {
         Ok(()) => Ok(()),
         Err(_) => Err(Error::Unauthenticated),
