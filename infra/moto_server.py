@@ -59,25 +59,68 @@ def _authorize_unless_preflight(self, *args, **kwargs):
 def _authorize_presigned(self, *args, **kwargs):
     """moto checks IAM only for header-signed requests; a presigned S3 URL signs in its query.
     Its signer's permission is checked as for any call (the action, by the role that signed
-    it); the signature itself is not recomputed (moto's signer knows only the header form),
-    which is the one leniency left here (README, "The local stack")."""
-    from urllib.parse import parse_qs, urlparse
+    it), and its signature is recomputed here as S3 does for a query-signed request (moto's
+    own check knows only the header form): a PUT whose Content-Type or Content-Length differs
+    from what was signed, an edited key or an expired URL are refused, as in AWS."""
+    from urllib.parse import parse_qsl, urlparse
 
     from moto.iam.access_control import IAMRequestBase
 
-    query = {k: v[0] for k, v in parse_qs(urlparse(self.uri).query).items()}
+    url = urlparse(self.uri)
+    query = dict(parse_qsl(url.query, keep_blank_values=True))
     headers = dict(self.headers)
     headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={query.get('X-Amz-Credential', '')}, "
                                 f"SignedHeaders={query.get('X-Amz-SignedHeaders', '')}, "
                                 f"Signature={query.get('X-Amz-Signature', '')}")
     if "X-Amz-Security-Token" in query:
         headers["X-Amz-Security-Token"] = query["X-Amz-Security-Token"]
+
+    def check_query_signature(request) -> None:
+        if presigned_signature(request, self.method, url, dict(self.headers)) != query.get("X-Amz-Signature"):
+            request._raise_signature_does_not_match()
+        if presigned_expired(query):
+            request._raise_access_denied()
+
     original_headers, original_check = self.headers, IAMRequestBase.check_signature
-    self.headers, IAMRequestBase.check_signature = headers, lambda _self: None
+    self.headers, IAMRequestBase.check_signature = headers, check_query_signature
     try:
         return _authorize(self, *args, **kwargs)
     finally:
         self.headers, IAMRequestBase.check_signature = original_headers, original_check
+
+
+def presigned_signature(request, method: str, url, sent_headers: dict) -> str:
+    """SigV4 of a query-signed S3 request, from the signer's secret (moto's record of it)."""
+    import hashlib
+    import hmac
+    from urllib.parse import parse_qsl, quote
+
+    secret = request._access_key.create_credentials().secret_key
+    pairs = [(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True) if k != "X-Amz-Signature"]
+    canonical_query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(pairs))
+    lower = {k.lower(): str(v).strip() for k, v in sent_headers.items()}
+    query = dict(pairs)
+    signed = query.get("X-Amz-SignedHeaders", "").split(";")
+    canonical_headers = "".join(f"{h}:{lower.get(h, '')}\n" for h in signed)
+    canonical_request = "\n".join([method, url.path, canonical_query, canonical_headers, ";".join(signed), "UNSIGNED-PAYLOAD"])
+    credential = query.get("X-Amz-Credential", "").split("/")
+    scope = "/".join(credential[1:])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", query.get("X-Amz-Date", ""), scope,
+                         hashlib.sha256(canonical_request.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in credential[1:5]:
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def presigned_expired(query: dict) -> bool:
+    from datetime import datetime, timedelta, timezone
+
+    try:
+        signed_at = datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        return datetime.now(timezone.utc) > signed_at + timedelta(seconds=int(query["X-Amz-Expires"]))
+    except (KeyError, ValueError):
+        return True
 
 
 ActionAuthenticatorMixin._authenticate_and_authorize_action = _authorize_unless_preflight

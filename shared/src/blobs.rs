@@ -78,8 +78,9 @@ impl Blobs {
 
     /// A short-lived GET that names the file for the browser (ATT-3).
     pub async fn presign_download(&self, key: &str, file_name: &str, content_type: &str) -> Result<PresignedRequest> {
+        let shown = crate::domain::without_bidi_controls(file_name);
         let safe: String =
-            file_name.chars().map(|c| if c == '"' || c == '\\' || c.is_control() { '_' } else { c }).collect();
+            shown.chars().map(|c| if c == '"' || c == '\\' || c.is_control() { '_' } else { c }).collect();
         let req = self
             .client
             .get_object()

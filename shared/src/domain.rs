@@ -172,6 +172,13 @@ impl ConversationKind {
     }
 }
 
+/// Text as it will be shown, without the bidirectional embedding, override and isolate
+/// controls (U+202A..U+202E, U+2066..U+2069): "invoice\u{202E}fdp.exe" would show as
+/// "invoiceexe.pdf" (security finding 15). Marks (U+200E, U+200F) stay: they reorder nothing.
+pub fn without_bidi_controls(s: &str) -> String {
+    s.chars().filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')).collect()
+}
+
 /// A subject line (COMPOSE-7): required, trimmed, at most 200 characters. PHI: its `Debug`
 /// never prints the text.
 #[derive(Clone, PartialEq, Eq)]
@@ -180,7 +187,8 @@ pub struct Subject(String);
 impl Subject {
     pub const MAX_CHARS: usize = 200;
     pub fn parse(raw: Option<&str>) -> Result<Subject> {
-        let s = raw.map(str::trim).unwrap_or("");
+        let s = without_bidi_controls(raw.unwrap_or(""));
+        let s = s.trim();
         if s.is_empty() {
             return Err(Error::invalid("subject", "subject is required"));
         }
@@ -319,7 +327,8 @@ impl ContextLink {
 
 /// A person's name part (PHI for patients): trimmed, 1..=80 characters, no control chars.
 pub fn parse_name(field: &str, raw: Option<&str>) -> Result<String> {
-    let s = raw.map(str::trim).unwrap_or("");
+    let s = without_bidi_controls(raw.unwrap_or(""));
+    let s = s.trim();
     if s.is_empty() || s.chars().count() > 80 || s.chars().any(|c| c.is_control()) {
         return Err(Error::invalid(field, format!("`{field}` must have 1 to 80 characters")));
     }

@@ -519,3 +519,83 @@ async fn finding_10_lists_downloads_and_renderings_name_the_patients_they_showed
     let render = last_event(&app, &p.doctor.id, "saved_reply.render").await;
     assert_eq!(render.get("patientId").and_then(|v| v.as_s().ok()), Some(&p.jane.id));
 }
+
+/// Finding 15: a presigned upload binds what was asked for: another Content-Type or another
+/// size is refused by the bucket (the local stack recomputes the URL's signature as S3 does).
+#[tokio::test]
+async fn finding_15_a_presigned_upload_binds_its_type_and_size() {
+    let (app, p) = setup().await;
+    let created = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Up", "body": "Up" }),
+        )
+        .await;
+    let cid = id_of(&created.body, "conversation");
+    let res = app
+        .post(
+            &p.doctor.token,
+            "/attachments",
+            json!({ "fileName": "a.txt", "contentType": "text/plain", "size": 4, "conversationId": cid }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let url = res.body["upload"]["url"].as_str().unwrap().to_string();
+    let signed: Vec<(String, String)> = res.body["upload"]["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    let put = |content_type: &'static str, body: &'static [u8]| {
+        let (app, url, signed) = (&app, url.clone(), signed.clone());
+        async move {
+            let mut req = app.http.put(url).body(body.to_vec());
+            for (k, v) in &signed {
+                if !k.eq_ignore_ascii_case("content-type") && !k.eq_ignore_ascii_case("content-length") {
+                    req = req.header(k.as_str(), v.as_str());
+                }
+            }
+            req.header("content-type", content_type).send().await.unwrap().status()
+        }
+    };
+    assert_eq!(put("text/html", b"note").await, StatusCode::FORBIDDEN, "another type");
+    assert_eq!(put("text/plain", b"a much longer body").await, StatusCode::FORBIDDEN, "another size");
+    assert_eq!(put("text/plain", b"note").await, StatusCode::OK, "as signed");
+}
+
+/// Finding 15: bidirectional override and isolate controls are taken out of subjects, names
+/// and file names, so "invoice\u{202E}fdp.exe" cannot show as "invoiceexe.pdf".
+#[tokio::test]
+async fn finding_15_bidi_controls_never_reorder_what_is_shown() {
+    let (app, p) = setup().await;
+    let subject = "Results \u{202E}fdp.exe";
+    let created = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": subject, "body": "B" }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let cid = id_of(&created.body, "conversation");
+    let thread = app.get(&p.jane.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(thread.body["conversation"]["subject"], "Results fdp.exe", "{}", thread.body);
+    let file = upload(&app, &p.doctor, &cid, "invoice\u{2067}\u{202E}fdp.exe").await;
+    let res = app
+        .post(
+            &p.doctor.token,
+            &format!("/conversations/{cid}/messages"),
+            json!({ "body": "F", "attachmentIds": [file] }),
+        )
+        .await;
+    assert_eq!(res.body["message"]["attachments"][0]["fileName"], "invoicefdp.exe", "{}", res.body);
+    let patient = app.add_patient(&p.id, &p.admin, "Ev\u{202E}e", "Doe", json!({})).await;
+    let found = app.get(&p.doctor.token, &format!("/patients?q=eve")).await;
+    assert!(
+        found.body["items"].as_array().unwrap().iter().any(|i| i["id"] == json!(patient.id) && i["firstName"] == "Eve"),
+        "{}",
+        found.body
+    );
+}

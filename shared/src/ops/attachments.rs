@@ -42,7 +42,8 @@ pub struct PresignRequest {
 
 /// A file name as shown to people: no path, no control characters, at most 255 characters.
 pub fn parse_file_name(raw: Option<&str>) -> Result<String> {
-    let s = raw.map(str::trim).unwrap_or("");
+    let s = crate::domain::without_bidi_controls(raw.unwrap_or(""));
+    let s = s.trim();
     let bad = s.is_empty()
         || s.chars().count() > 255
         || s.chars().any(|c| c.is_control() || c == '/' || c == '\\')

@@ -216,9 +216,10 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
     Ok(body)
 }
 
-/// How much of a token's partition one search page may read: pages of hits, each followed
-/// by one BatchGetItem of the caller's entries for them.
-const SEARCH_SCAN_PAGES: usize = 10;
+/// How much of a token's partition one search page may read, in reads of up to 200 hits,
+/// each followed by the caller's entries for them (BatchGetItem). The first read asks for one
+/// more than the page, which is all a page takes where the caller sees its hits.
+const SEARCH_SCAN_MOST: usize = 2_000;
 const SEARCH_SCAN_HITS: usize = 200;
 
 /// A page of search results. The token's partition is practice-wide, so its hits are read
@@ -242,8 +243,11 @@ async fn search_page(
     let position = |c: &str| InboxPosition { sort: "search".into(), conversation_id: c.to_string() };
     let mut entries: Vec<EntryItem> = Vec::new();
     let mut read_to = after.map(|a| a.conversation_id.clone());
-    for _ in 0..SEARCH_SCAN_PAGES {
-        let (hits, more) = app.store.search_hits(p, &token, SEARCH_SCAN_HITS, read_to.as_deref()).await?;
+    let mut read = 0;
+    while read < SEARCH_SCAN_MOST {
+        let want = if read == 0 { q.limit + 1 } else { SEARCH_SCAN_HITS };
+        let (hits, more) = app.store.search_hits(p, &token, want, read_to.as_deref()).await?;
+        read += hits.len().max(1);
         let found = app.store.entries(p, &caller.user_id, &hits).await?;
         let visible = hits
             .iter()
