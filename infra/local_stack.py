@@ -330,6 +330,21 @@ def create_bucket(session, endpoint: str, name: str, props: dict, key_arn: str) 
             "Rules": [s3_lifecycle_rule(r) for r in props["LifecycleConfiguration"]["Rules"]]})
 
 
+# GuardDuty Malware Protection for S3 is played by the local stack's moto (infra/moto_server.py):
+# a bucket carrying this tag has every new object tagged with a verdict as it is stored.
+LOCAL_SCAN_TAG = "carethread-local:guardduty-malware-protection"
+
+
+def protect_bucket(session, endpoint: str, name: str, plan_props: dict) -> None:
+    """The template's malware protection plan on the attachment bucket, with tagging on: moto
+    tags each new object GuardDutyMalwareScanStatus (THREATS_FOUND for the EICAR test file,
+    else NO_THREATS_FOUND), as GuardDuty does moments after an upload. The plan's condition
+    (AttachmentMalwareScanning) is not evaluated locally: the local bucket is always scanned."""
+    warn_unhandled("AWS::GuardDuty::MalwareProtectionPlan", plan_props, {"Role", "ProtectedResource", "Actions"})
+    s3 = session.client("s3", endpoint_url=endpoint)
+    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": LOCAL_SCAN_TAG, "Value": "ENABLED"}]})
+
+
 def create_topic(session, endpoint: str, name: str, props: dict) -> str:
     sns = session.client("sns", endpoint_url=endpoint)
     warn_unhandled("AWS::SNS::Topic", props, {"KmsMasterKeyId"})
@@ -467,12 +482,14 @@ def create(port: int, prefix: str, env_file: Path, state_dir: Path) -> None:
     _, topic_props = named_resource(template, "NotificationTopic", "AWS::SNS::Topic")
     _, pool_props = named_resource(template, "UserPool", "AWS::Cognito::UserPool")
     _, client_props = named_resource(template, "UserPoolClient", "AWS::Cognito::UserPoolClient")
+    _, scan_props = named_resource(template, "AttachmentMalwareProtection", "AWS::GuardDuty::MalwareProtectionPlan")
 
     session = operator_session(endpoint, state_dir)
     table_name, bucket_name = f"{prefix}-table", f"{prefix}-attachments"
     table = create_table(session, endpoint, table_name, table_props)
     key_arn = create_key(session, endpoint, f"alias/{prefix}", key_props)
     create_bucket(session, endpoint, bucket_name, bucket_props, key_arn)
+    protect_bucket(session, endpoint, bucket_name, scan_props)
     topic_arn = create_topic(session, endpoint, f"{prefix}-notifications", topic_props)
     pool_id, client_id = create_user_pool(session, endpoint, prefix, pool_props, client_props)
     role_prefix = create_roles(session, endpoint, prefix)

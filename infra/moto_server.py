@@ -158,6 +158,48 @@ def _logged_signature(self):
 
 access_control.IAMRequestBase.check_signature = _logged_signature
 
+# GuardDuty Malware Protection for S3, played locally: in a bucket that local_stack.py tagged
+# as protected, every object stored (PutObject, CopyObject, a completed multipart upload) gets
+# the tag GuardDuty writes, THREATS_FOUND for the EICAR test file and NO_THREATS_FOUND for
+# anything else, at once rather than moments later. A copy then takes its source's tags, as in
+# S3 (TaggingDirective COPY).
+import moto.s3.models as s3_models  # noqa: E402
+
+SCAN_TAG = "carethread-local:guardduty-malware-protection"
+_put_object = s3_models.S3Backend.put_object
+
+
+def _put_and_scan(self, bucket_name, key_name, value, *args, **kwargs):
+    key = _put_object(self, bucket_name, key_name, value, *args, **kwargs)
+    try:
+        bucket_tags = self.get_bucket_tagging(bucket_name).get("Tags", [])
+    except Exception:
+        bucket_tags = []
+    if any(t.get("Key") == SCAN_TAG for t in bucket_tags):
+        data = bytes(value) if not isinstance(value, bytes) else value
+        verdict = "THREATS_FOUND" if b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE" in data else "NO_THREATS_FOUND"
+        self.tagger.tag_resource(key.arn, [{"Key": VERDICT_TAG, "Value": verdict}])
+        # PutObject then sets the request's own tags, which replace all others: the verdict is
+        # added again there, once (a later PutObjectTagging replaces it, as in S3).
+        key.carethread_verdict = verdict
+    return key
+
+
+_put_object_tagging = s3_models.S3Backend.put_object_tagging
+
+
+def _put_object_tagging_after_scan(self, key, tags, *args, **kwargs):
+    verdict = getattr(key, "carethread_verdict", None)
+    if verdict and VERDICT_TAG not in (tags or {}):
+        tags = {**(tags or {}), VERDICT_TAG: verdict}
+    key.carethread_verdict = None
+    return _put_object_tagging(self, key, tags, *args, **kwargs)
+
+
+VERDICT_TAG = "GuardDutyMalwareScanStatus"
+s3_models.S3Backend.put_object = _put_and_scan
+s3_models.S3Backend.put_object_tagging = _put_object_tagging_after_scan
+
 # 3. A cheap TransactWriteItems rollback. moto deep-copies every table a transaction touches
 #    (all items and the table's stream records) before it starts, to put the copy back if the
 #    transaction is cancelled; every Carethread request writes a transaction (its audit event

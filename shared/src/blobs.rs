@@ -110,6 +110,8 @@ impl Blobs {
             .bucket(&self.bucket)
             .copy_source(format!("{}/{}", self.bucket, from))
             .key(to)
+            // The copy keeps the original's malware scan verdict (its GuardDuty tag).
+            .tagging_directive(aws_sdk_s3::types::TaggingDirective::Copy)
             .send()
             .await
             .map(|_| ())

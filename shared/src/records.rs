@@ -61,7 +61,9 @@ impl Default for Settings {
             broadcast_max_recipients: 500,
             business_hours: None,
             after_hours_text: String::new(),
-            malware_scanning: false,
+            // Security finding 9: on unless a practice turns it off (GuardDuty scans the
+            // attachment bucket; the template's AttachmentMalwareScanning).
+            malware_scanning: true,
             attachment_retention_days: None,
             attachment_content_types: Vec::new(),
             portal_url: String::new(),

@@ -95,17 +95,22 @@ async fn att_2_with_malware_scanning_no_link_until_the_scan_says_clean() {
             app.s3.put_object_tagging().bucket(&app.bucket).key(key).tagging(tagging).send().await.unwrap();
         }
     };
+    // The local stack plays GuardDuty: a verdict is written as the object is stored.
     let clean = upload(&app, &p.doctor, "scan.pdf", "application/pdf", b"%PDF-1.7 clean", Some(&cid)).await;
+    let clean_key = format!("{}/{cid}/{clean}", p.id);
+    assert_eq!(app.get(&p.doctor.token, &format!("/attachments/{clean}")).await.status, StatusCode::OK);
+    // While a scan has not finished (no verdict yet), no link.
+    app.s3.delete_object_tagging().bucket(&app.bucket).key(&clean_key).send().await.unwrap();
     let res = app.get(&p.doctor.token, &format!("/attachments/{clean}")).await;
     assert_eq!(res.status, StatusCode::CONFLICT, "not scanned yet: {}", res.body);
-    tag(format!("{}/{cid}/{clean}", p.id), "NO_THREATS_FOUND").await;
+    tag(clean_key, "NO_THREATS_FOUND").await;
     let res = app.get(&p.doctor.token, &format!("/attachments/{clean}")).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert!(res.body["download"]["url"].is_string());
 
-    let bad = upload(&app, &p.doctor, "bad.pdf", "application/pdf", b"%PDF-1.7 eicar", Some(&cid)).await;
+    let eicar = b"%PDF-1.7 X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+    let bad = upload(&app, &p.doctor, "bad.pdf", "application/pdf", eicar, Some(&cid)).await;
     let key = format!("{}/{cid}/{bad}", p.id);
-    tag(key.clone(), "THREATS_FOUND").await;
     let res: Value = app.get(&p.doctor.token, &format!("/attachments/{bad}")).await.body;
     assert_eq!(res["status"], 409);
     assert!(app.s3.head_object().bucket(&app.bucket).key(&key).send().await.is_err(), "the infected object is removed");

@@ -17,6 +17,14 @@ fn id_of(body: &Value, what: &str) -> String {
     body[what]["id"].as_str().unwrap_or_else(|| panic!("no {what} id in {body}")).to_string()
 }
 
+/// A conversation the doctor starts with Jane: its id and its first message's id.
+async fn about_jane(app: &TestApp, p: &DemoPractice, subject: &str) -> (String, String) {
+    let body = json!({ "kind": "patient", "patientId": p.jane.id, "subject": subject, "body": "First" });
+    let created = app.post(&p.doctor.token, "/conversations", body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    (id_of(&created.body, "conversation"), id_of(&created.body, "message"))
+}
+
 /// Finding 2: a search for a name in any script answers (the query was sliced at a byte
 /// offset: "Renée" panicked and its panic message carried the name to the log), and a name
 /// typed with a combining accent finds the same patient as the precomposed one.
@@ -89,14 +97,7 @@ async fn finding_07_another_users_tasks_are_listed_only_to_their_creator_and_onl
     let (app, p) = setup().await;
     let task = |title: &str| json!({ "title": title, "assigneeId": p.nurse.id, "dueDate": "2026-12-02" });
     // On Jane's conversation (the doctor's patient), by the doctor.
-    let jane = app
-        .post(
-            &p.doctor.token,
-            "/conversations",
-            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Refill", "body": "Refill" }),
-        )
-        .await;
-    let (cid, mid) = (id_of(&jane.body, "conversation"), id_of(&jane.body, "message"));
+    let (cid, mid) = about_jane(&app, &p, "Refill").await;
     let res =
         app.post(&p.doctor.token, &format!("/conversations/{cid}/messages/{mid}/tasks"), task("Jane's refill")).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
@@ -134,14 +135,7 @@ async fn finding_07_another_users_tasks_are_listed_only_to_their_creator_and_onl
 #[tokio::test]
 async fn finding_08_an_inactive_patient_replies_only_to_billing_and_the_front_office() {
     let (app, p) = setup().await;
-    let doctor = app
-        .post(
-            &p.doctor.token,
-            "/conversations",
-            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "Normal" }),
-        )
-        .await;
-    let doctor_thread = id_of(&doctor.body, "conversation");
+    let (doctor_thread, _) = about_jane(&app, &p, "Results").await;
     let billing = app
         .post(
             &p.jane.token,
@@ -331,22 +325,23 @@ async fn finding_12_search_has_a_per_user_budget_and_a_forged_cursor_costs_no_km
     assert_eq!(app.get(&p.nurse.token, "/inbox").await.status, StatusCode::OK, "the inbox itself is not budgeted");
 }
 
-/// Uploads a small text file for a conversation, as the web app does.
-async fn upload(app: &TestApp, user: &User, cid: &str, name: &str) -> String {
-    let res = app
-        .post(
-            &user.token,
-            "/attachments",
-            json!({ "fileName": name, "contentType": "text/plain", "size": 4, "conversationId": cid }),
-        )
-        .await;
+/// Asks for an upload and sends the bytes as the answer says (its URL and signed headers), as
+/// the web app does; the attachment's id.
+async fn send_file(app: &TestApp, user: &User, request: Value, bytes: &[u8]) -> String {
+    let res = app.post(&user.token, "/attachments", request).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-    let mut put = app.http.put(res.body["upload"]["url"].as_str().unwrap()).body(b"note".to_vec());
+    let mut put = app.http.put(res.body["upload"]["url"].as_str().unwrap()).body(bytes.to_vec());
     for (k, v) in res.body["upload"]["headers"].as_object().unwrap() {
         put = put.header(k.as_str(), v.as_str().unwrap());
     }
     assert!(put.send().await.unwrap().status().is_success());
     id_of(&res.body, "attachment")
+}
+
+/// A small text file for a conversation.
+async fn upload(app: &TestApp, user: &User, cid: &str, name: &str) -> String {
+    let request = json!({ "fileName": name, "contentType": "text/plain", "size": 4, "conversationId": cid });
+    send_file(app, user, request, b"note").await
 }
 
 /// Every raw item of the test's table whose attributes mention `needle`.
@@ -367,14 +362,7 @@ async fn items_naming(app: &TestApp, needle: &str) -> Vec<String> {
 #[tokio::test]
 async fn finding_06_a_deleted_message_leaves_no_trace_but_its_audit() {
     let (app, p) = setup().await;
-    let created = app
-        .post(
-            &p.doctor.token,
-            "/conversations",
-            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Plan", "body": "First" }),
-        )
-        .await;
-    let cid = id_of(&created.body, "conversation");
+    let (cid, _) = about_jane(&app, &p, "Plan").await;
     let file = upload(&app, &p.doctor, &cid, "scan.txt").await;
     let key = [("Idempotency-Key", "finding-6-reply")];
     let said = json!({ "body": "Zyxomycin dosage doubled", "attachmentIds": [file] });
@@ -420,14 +408,7 @@ async fn finding_06_a_deleted_message_leaves_no_trace_but_its_audit() {
 #[tokio::test]
 async fn finding_06_a_deleted_conversation_takes_its_tasks_and_attachment_records() {
     let (app, p) = setup().await;
-    let created = app
-        .post(
-            &p.doctor.token,
-            "/conversations",
-            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Scans", "body": "First" }),
-        )
-        .await;
-    let (cid, first) = (id_of(&created.body, "conversation"), id_of(&created.body, "message"));
+    let (cid, first) = about_jane(&app, &p, "Scans").await;
     let file = upload(&app, &p.doctor, &cid, "scan.txt").await;
     let res = app
         .post(
@@ -480,14 +461,7 @@ fn shown(event: &std::collections::HashMap<String, aws_sdk_dynamodb::types::Attr
 #[tokio::test]
 async fn finding_10_lists_downloads_and_renderings_name_the_patients_they_showed() {
     let (app, p) = setup().await;
-    let created = app
-        .post(
-            &p.doctor.token,
-            "/conversations",
-            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Xray", "body": "Done" }),
-        )
-        .await;
-    let cid = id_of(&created.body, "conversation");
+    let (cid, _) = about_jane(&app, &p, "Xray").await;
     assert_eq!(app.get(&p.doctor.token, "/inbox").await.status, StatusCode::OK);
     assert_eq!(shown(&last_event(&app, &p.doctor.id, "inbox.list").await), vec![p.jane.id.clone()]);
     assert_eq!(app.get(&p.nurse.token, "/inbox?q=xray").await.status, StatusCode::OK);
@@ -525,14 +499,7 @@ async fn finding_10_lists_downloads_and_renderings_name_the_patients_they_showed
 #[tokio::test]
 async fn finding_15_a_presigned_upload_binds_its_type_and_size() {
     let (app, p) = setup().await;
-    let created = app
-        .post(
-            &p.doctor.token,
-            "/conversations",
-            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Up", "body": "Up" }),
-        )
-        .await;
-    let cid = id_of(&created.body, "conversation");
+    let (cid, _) = about_jane(&app, &p, "Up").await;
     let res = app
         .post(
             &p.doctor.token,
@@ -598,4 +565,65 @@ async fn finding_15_bidi_controls_never_reorder_what_is_shown() {
         "{}",
         found.body
     );
+}
+
+/// Finding 9 (ATT-2): malware scanning is on by default, GuardDuty Malware Protection for S3
+/// guards the attachment bucket in template.yaml (the local stack plays it), an infected file
+/// never gets a link, and a copy made when a file is attached keeps its original's verdict.
+#[tokio::test]
+async fn finding_09_uploads_are_scanned_by_default_and_copies_keep_their_verdict() {
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    let plan = template.split("\n  AttachmentMalwareProtection:\n").nth(1).expect("a malware protection plan");
+    assert!(
+        plan.contains("Type: AWS::GuardDuty::MalwareProtectionPlan")
+            && plan.contains("BucketName: !Ref AttachmentBucket")
+    );
+    let (app, p) = setup().await;
+    let settings = app.get(&p.admin.token, "/settings").await;
+    assert_eq!(settings.body["settings"]["malwareScanning"], true, "{}", settings.body);
+    let (cid, _) = about_jane(&app, &p, "Scan").await;
+
+    // An upload made before its conversation existed is copied into the conversation's keys
+    // when attached; the copy carries the original's tags, the verdict among them.
+    let plan = json!({ "fileName": "plan.txt", "contentType": "text/plain", "size": 4 });
+    let file = send_file(&app, &p.doctor, plan, b"plan").await;
+    let listed = app.s3.list_objects_v2().bucket(&app.bucket).send().await.unwrap();
+    let original = listed.contents().iter().filter_map(|o| o.key()).find(|k| k.ends_with(&file)).unwrap().to_string();
+    let tags = |key: String| {
+        let app = &app;
+        async move {
+            let out = app.s3.get_object_tagging().bucket(&app.bucket).key(key).send().await.unwrap();
+            out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect::<Vec<_>>()
+        }
+    };
+    let mut marked = tags(original.clone()).await;
+    assert!(marked.contains(&("GuardDutyMalwareScanStatus".into(), "NO_THREATS_FOUND".into())), "{marked:?}");
+    marked.push(("scanned-as".into(), "original".into()));
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .set_tag_set(Some(
+            marked.iter().map(|(k, v)| aws_sdk_s3::types::Tag::builder().key(k).value(v).build().unwrap()).collect(),
+        ))
+        .build()
+        .unwrap();
+    app.s3.put_object_tagging().bucket(&app.bucket).key(&original).tagging(tagging).send().await.unwrap();
+    let res = app
+        .post(
+            &p.doctor.token,
+            &format!("/conversations/{cid}/messages"),
+            json!({ "body": "Plan", "attachmentIds": [file] }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let copy = format!("{}/{cid}/{file}", p.id);
+    assert!(tags(copy).await.contains(&("scanned-as".into(), "original".into())), "the copy keeps the original's tags");
+    assert_eq!(app.get(&p.nurse.token, &format!("/attachments/{file}")).await.status, StatusCode::OK);
+
+    // The EICAR test file: found, no link, removed.
+    let eicar = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+    let request =
+        json!({ "fileName": "eicar.txt", "contentType": "text/plain", "size": eicar.len(), "conversationId": cid });
+    let bad = send_file(&app, &p.doctor, request, eicar).await;
+    let res = app.get(&p.doctor.token, &format!("/attachments/{bad}")).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+    assert!(res.body["detail"].as_str().unwrap().contains("malware scan"), "{}", res.body);
 }

@@ -222,16 +222,6 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
         after.first_name = seal("firstName", first.clone()).await?;
         after.last_name = seal("lastName", last.clone()).await?;
     }
-    let first = open(app, p, &before, "firstName", &Some(before.first_name.clone())).await?.unwrap_or_default();
-    let last = open(app, p, &before, "lastName", &Some(before.last_name.clone())).await?.unwrap_or_default();
-    let new_first = req.first_name.as_deref().map(|v| parse_name("firstName", Some(v))).transpose()?;
-    let new_last = req.last_name.as_deref().map(|v| parse_name("lastName", Some(v))).transpose()?;
-    let renamed = new_first.as_ref().is_some_and(|v| *v != first) || new_last.as_ref().is_some_and(|v| *v != last);
-    let (first, last) = (new_first.unwrap_or(first), new_last.unwrap_or(last));
-    if renamed {
-        after.first_name = seal("firstName", first.clone()).await?;
-        after.last_name = seal("lastName", last.clone()).await?;
-    }
     if let Some(v) = req.phone.as_deref() {
         after.phone = if v.is_empty() { None } else { Some(seal("phone", parse_phone("phone", v)?).await?) };
     }
