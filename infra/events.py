@@ -30,8 +30,11 @@ def substitutions(seeded: dict) -> dict[str, str]:
         "usr_demo1": users["physician"]["id"],  # the author of the demo conversation
         "usr_demo2": users["nurse"]["id"],
         "pat_demo1": users["patient_jane"]["id"],
+        "usr_demo3": users["admin"]["id"],  # the administrator, for admin-only routes
         "cnv_demo1": lab.get("id", "cnv_demo1"),
         "msg_demo1": lab.get("messageId", "msg_demo1"),
+        # the conversation the DELETE sample removes, so the others keep theirs
+        "cnv_demo2": maple.get("conversations", {}).get("sent_in_error", {}).get("id", "cnv_demo2"),
     }
 
 

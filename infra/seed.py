@@ -180,9 +180,13 @@ def seed(api: Api, cognito: Cognito | None = None) -> dict:
     doc, jane = users["physician"], users["patient_jane"]
     lab = api.call("POST", "/conversations", {"kind": "patient", "patientId": jane["id"], "subject": "Lab results",
                                               "body": "Your lab results are in and look normal."}, token_of(doc), 201)
+    # One the sample DELETE event may delete, so the other events keep theirs.
+    spare = api.call("POST", "/conversations", {"kind": "patient", "patientId": jane["id"], "subject": "Sent in error",
+                                                "body": "Please ignore this message."}, token_of(doc), 201)
     # Named in the sample events (infra/events.py fills them in for `cargo lambda invoke`).
     out["practices"]["maple"]["conversations"] = {
-        "lab_results": {"id": lab["conversation"]["id"], "messageId": lab["message"]["id"]}}
+        "lab_results": {"id": lab["conversation"]["id"], "messageId": lab["message"]["id"]},
+        "sent_in_error": {"id": spare["conversation"]["id"]}}
     api.call("POST", "/conversations", {"subject": "Refill request", "body": "Could I get a refill of my prescription?"},
              token_of(users["patient_john"]), 201)
     api.call("POST", "/conversations", {"kind": "team", "subject": "Schedule change",

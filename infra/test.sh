@@ -73,6 +73,7 @@ for _ in $(seq 1 100); do
 done
 "$PY" infra/seed.py --base-url "http://127.0.0.1:$gateway_port" --out "$state/seed.json"
 "$PY" infra/smoke.py --base-url "http://127.0.0.1:$gateway_port" --seed "$state/seed.json"
+"$PY" infra/events.py --seed "$state/seed.json" --out "$state/events"
 
 if [ "${SECURITY_REPORT:-}" != 1 ]; then
   echo "== web app in a real browser (Playwright + Chromium)"
@@ -82,6 +83,9 @@ fi
 
 echo "== schemathesis against docs/openapi.yaml"
 bash infra/schemathesis_run.sh "http://127.0.0.1:$gateway_port" "$state/seed.json" "$state/schemathesis.log"
+
+echo "== one function at a time: cargo lambda invoke of every sample event (README)"
+"$PY" infra/invoke_events.py --events "$state/events"
 
 echo "== the operator command creates a practice and its first administrator (ACCT-1)"
 cargo build -p carethread-admin --locked

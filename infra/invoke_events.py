@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""One function at a time, as the README shows it: `cargo lambda watch` with the stack's
+environment, then `cargo lambda invoke <fn> --data-file <events>/<fn>.json` for every sample
+event; each must answer as the deployed function would (2xx for an HTTP event, a result for a
+stream, SNS or schedule event).
+
+    invoke_events.py --events .local/test/events
+
+Run by `make test` on the `make dev` stack it starts (its environment, the seeded practice),
+after the browser tests, since the DELETE sample deletes a conversation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answered(raw: str) -> tuple[bool, str]:
+    """Whether an invocation's output is a success, and a short account of it."""
+    try:
+        result = json.loads(raw)
+    except json.JSONDecodeError:
+        return False, raw.strip()[:200]
+    if isinstance(result, dict) and "statusCode" in result:
+        return 200 <= int(result["statusCode"]) < 300, f"HTTP {result['statusCode']}"
+    return True, "result " + json.dumps(result)[:80]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=Path, required=True)
+    args = parser.parse_args()
+    env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    port = free_port()
+    watch = subprocess.Popen(["cargo", "lambda", "watch", "--invoke-port", str(port)], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    failed = []
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        for event in sorted(args.events.glob("*.json")):
+            function = event.stem
+            out = subprocess.run(["cargo", "lambda", "invoke", function, "--invoke-port", str(port),
+                                  "--data-file", str(event)], cwd=ROOT, env=env, capture_output=True, text=True,
+                                 timeout=300)
+            ok, account = answered(out.stdout) if out.returncode == 0 else (False, out.stderr.strip()[-300:])
+            print(f"  {'ok  ' if ok else 'FAIL'} {function:<20} {account}")
+            if not ok:
+                failed.append(function)
+    finally:
+        os.killpg(watch.pid, 15)
+        watch.wait(timeout=30)
+    if failed:
+        sys.exit(f"invoke_events: {len(failed)} sample events did not answer as deployed: {', '.join(failed)}")
+    print("invoke_events: every sample event answered")
+
+
+if __name__ == "__main__":
+    main()
