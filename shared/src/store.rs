@@ -1852,15 +1852,25 @@ impl Tx {
         conversation: &ConversationItem,
         expected_version: u64,
     ) -> Result<()> {
-        let update = Update::builder()
+        // The care team and primary provider too: a care-team change (ACCT-2) rewrites them.
+        let provider = match &conversation.primary_provider_id {
+            Some(_) => ", primaryProviderId = :provider",
+            None => " REMOVE primaryProviderId",
+        };
+        let mut update = Update::builder()
             .table_name(&store.table)
             .key(keys::PK, s(&conversation.pk))
             .key(keys::SK, s(&conversation.sk))
-            .update_expression(
+            .update_expression(format!(
                 "SET summary = :summary, participants = :participants, assigneeIds = :assignees, viewers = :viewers, \
-                 assignments = :assignments, version = :next",
-            )
+                 assignments = :assignments, version = :next, careTeam = :care{provider}"
+            ))
             .condition_expression("version = :expected")
+            .expression_attribute_values(":care", to_value(&conversation.care_team)?);
+        if let Some(id) = &conversation.primary_provider_id {
+            update = update.expression_attribute_values(":provider", s(id));
+        }
+        let update = update
             .expression_attribute_values(":summary", to_value(&conversation.summary)?)
             .expression_attribute_values(":participants", to_value(&conversation.participants)?)
             .expression_attribute_values(":assignees", to_value(&conversation.assignee_ids)?)

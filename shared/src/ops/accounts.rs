@@ -269,6 +269,7 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
     if renamed {
         super::renames::carry_rename(app, p, &after, &rename).await?;
     }
+    super::care_team::carry_care_team(app, ctx, &dir, &after).await?;
     Ok(json!({ "patient": {
         "id": after.id, "firstName": first, "lastName": last, "phone": phone, "email": email,
         "primaryProviderId": after.primary_provider_id, "assignedStaffIds": after.assigned_staff_ids,

@@ -1139,48 +1139,8 @@ pub async fn assign(
 
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    tx.conversation_replace_membership(&app.store, &conversation, expected_version)?;
-    // Existing entries keep their preview and counts; new viewers get the latest activity.
+    rewrite_membership(app, &mut tx, &conversation, expected_version, &old_viewers).await?;
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
-    let (latest_preview, latest_sender, visible) = latest_for_new_viewers(app, &conversation).await?;
-    let gone: Vec<String> = old_viewers.iter().filter(|v| !conversation.viewers.contains(v)).cloned().collect();
-    let joined: Vec<String> = conversation.viewers.iter().filter(|v| !old_viewers.contains(v)).cloned().collect();
-    let gone_entries = app.store.entries_of(p, &gone, &conversation_id).await?;
-    let changed: Vec<String> = joined.iter().chain(gone.iter()).cloned().collect();
-    let markers = match &patient_id {
-        Some(pat) => app.store.patient_markers(p, &changed, pat).await?,
-        None => Default::default(),
-    };
-    for v in &conversation.viewers {
-        let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
-        tx.entry_set_summary(&app.store, p, v, &conversation, &latest_preview, &latest_sender, count)?;
-        if joined.contains(v) {
-            // A new viewer starts with every message it may see unread.
-            let known = markers.get(v).copied().unwrap_or(0);
-            let new_patient = i64::from(patient_id.is_some() && known == 0);
-            let delta =
-                StatsDelta { conversations: 1, messages: count as i64, unread: count as i64, patients: new_patient };
-            tx.stats_add(&app.store, p, v, delta)?;
-            if let Some(pat) = &patient_id {
-                tx.patient_marker(&app.store, p, v, pat, known, 1)?;
-            }
-        }
-    }
-    for (user, entry) in &gone_entries {
-        tx.entry_delete(&app.store, p, user, &conversation_id, entry.unread)?;
-        let known = markers.get(user).copied().unwrap_or(0);
-        let last_for_patient = i64::from(patient_id.is_some() && known == 1);
-        let delta = StatsDelta {
-            conversations: -1,
-            messages: -(entry.message_count as i64),
-            unread: -(entry.unread as i64),
-            patients: -last_for_patient,
-        };
-        tx.stats_add(&app.store, p, user, delta)?;
-        if let Some(pat) = &patient_id {
-            tx.patient_marker(&app.store, p, user, pat, known, -1)?;
-        }
-    }
     tx.put(
         &app.store,
         "audit",
@@ -1204,6 +1164,64 @@ pub async fn assign(
         _ => Error::Conflict("the conversation was changed by someone else; reload and retry".into()),
     })
     .await
+}
+
+/// Writes a conversation's new membership (its summary and viewers, as `conversation` holds
+/// them, guarded by `expected_version`) into `tx`, with every viewer's entry: existing entries
+/// keep their preview and counts and take the new summary; a new viewer gets the latest
+/// activity, with every message it may see unread; a viewer that left loses its entry. Counts
+/// and per-patient markers move with them (INBOX-4). Assignment and a care-team change
+/// (ACCT-2) both come through here.
+pub(super) async fn rewrite_membership(
+    app: &App,
+    tx: &mut Tx,
+    conversation: &ConversationItem,
+    expected_version: u64,
+    old_viewers: &[String],
+) -> Result<()> {
+    let p = conversation.practice_id.as_str();
+    let conversation_id = conversation.id.as_str();
+    tx.conversation_replace_membership(&app.store, conversation, expected_version)?;
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
+    let (latest_preview, latest_sender, visible) = latest_for_new_viewers(app, conversation).await?;
+    let gone: Vec<String> = old_viewers.iter().filter(|v| !conversation.viewers.contains(v)).cloned().collect();
+    let joined: Vec<String> = conversation.viewers.iter().filter(|v| !old_viewers.contains(v)).cloned().collect();
+    let gone_entries = app.store.entries_of(p, &gone, conversation_id).await?;
+    let changed: Vec<String> = joined.iter().chain(gone.iter()).cloned().collect();
+    let markers = match &patient_id {
+        Some(pat) => app.store.patient_markers(p, &changed, pat).await?,
+        None => Default::default(),
+    };
+    for v in &conversation.viewers {
+        let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
+        tx.entry_set_summary(&app.store, p, v, conversation, &latest_preview, &latest_sender, count)?;
+        if joined.contains(v) {
+            let known = markers.get(v).copied().unwrap_or(0);
+            let new_patient = i64::from(patient_id.is_some() && known == 0);
+            let delta =
+                StatsDelta { conversations: 1, messages: count as i64, unread: count as i64, patients: new_patient };
+            tx.stats_add(&app.store, p, v, delta)?;
+            if let Some(pat) = &patient_id {
+                tx.patient_marker(&app.store, p, v, pat, known, 1)?;
+            }
+        }
+    }
+    for (user, entry) in &gone_entries {
+        tx.entry_delete(&app.store, p, user, conversation_id, entry.unread)?;
+        let known = markers.get(user).copied().unwrap_or(0);
+        let last_for_patient = i64::from(patient_id.is_some() && known == 1);
+        let delta = StatsDelta {
+            conversations: -1,
+            messages: -(entry.message_count as i64),
+            unread: -(entry.unread as i64),
+            patients: -last_for_patient,
+        };
+        tx.stats_add(&app.store, p, user, delta)?;
+        if let Some(pat) = &patient_id {
+            tx.patient_marker(&app.store, p, user, pat, known, -1)?;
+        }
+    }
+    Ok(())
 }
 
 /// The preview and sender a brand-new viewer's entry starts with: the latest message any

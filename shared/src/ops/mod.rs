@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod budgets;
+pub mod care_team;
 pub mod conversations;
 pub mod directory;
 pub mod drafts;

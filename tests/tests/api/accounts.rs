@@ -486,3 +486,32 @@ async fn acct_2_a_renamed_patient_is_found_and_shown_by_the_new_name_everywhere(
     });
     assert!(renamed, "the rename is audited");
 }
+
+/// ACCT-2, ROLE-2: a care-team change reaches the conversations already about the patient at
+/// once: a nurse taken off loses them from the inbox and cannot open them; a member added
+/// finds them, unread, with its counts.
+#[tokio::test]
+async fn acct_2_a_care_team_change_moves_existing_conversations_at_once() {
+    let (app, p) = setup().await;
+    let body = json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Wound care", "body": "Change daily" });
+    let res = app.post(&p.doctor.token, "/conversations", body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
+    assert!(app.inbox_ids(&p.nurse).await.contains(&cid), "the nurse is on Jane's care team");
+    let assistant = app.add_staff(&p.id, &p.admin, "Ama", "medical_assistant", json!({})).await;
+    assert!(!app.inbox_ids(&assistant).await.contains(&cid));
+
+    let path = format!("/patients/{}", p.jane.id);
+    let change = json!({ "assignedStaffIds": [assistant.id] });
+    let res = app.send("PATCH", &path, Some(&p.admin.token), Some(&change), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(!app.inbox_ids(&p.nurse).await.contains(&cid), "off the care team, off the inbox");
+    assert_eq!(app.get(&p.nurse.token, &format!("/conversations/{cid}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&p.nurse.token, "/inbox/stats").await.body["totalConversations"], 0);
+    let inbox = app.get(&assistant.token, "/inbox").await;
+    let item = inbox.body["items"].as_array().unwrap().iter().find(|i| i["conversation"]["id"] == json!(cid)).cloned();
+    let item = item.expect("on the care team, in the inbox");
+    assert_eq!(item["unreadCount"], 1, "{item}");
+    assert_eq!(app.get(&assistant.token, "/inbox/stats").await.body["totalConversations"], 1);
+    assert_eq!(app.get(&assistant.token, &format!("/conversations/{cid}")).await.status, StatusCode::OK);
+}
