@@ -559,7 +559,7 @@ async fn finding_15_bidi_controls_never_reorder_what_is_shown() {
         .await;
     assert_eq!(res.body["message"]["attachments"][0]["fileName"], "invoicefdp.exe", "{}", res.body);
     let patient = app.add_patient(&p.id, &p.admin, "Ev\u{202E}e", "Doe", json!({})).await;
-    let found = app.get(&p.doctor.token, &format!("/patients?q=eve")).await;
+    let found = app.get(&p.doctor.token, "/patients?q=eve").await;
     assert!(
         found.body["items"].as_array().unwrap().iter().any(|i| i["id"] == json!(patient.id) && i["firstName"] == "Eve"),
         "{}",
