@@ -476,6 +476,7 @@ def create(port: int, prefix: str, env_file: Path, state_dir: Path) -> None:
     # Look all four up first, so a template change fails before anything is created.
     _, table_props = only_resource(template, "AWS::DynamoDB::Table")
     _, key_props = named_resource(template, "MessageKey", "AWS::KMS::Key")
+    _, chain_key_props = named_resource(template, "AuditChainKey", "AWS::KMS::Key")
     # The web bucket (behind CloudFront) is not needed locally: the gateway serves web/dist.
     _, bucket_props = named_resource(template, "AttachmentBucket", "AWS::S3::Bucket")
     # The notifications topic; the inbound-SMS topic is played by the gateway's /_local/sms.
@@ -488,6 +489,7 @@ def create(port: int, prefix: str, env_file: Path, state_dir: Path) -> None:
     table_name, bucket_name = f"{prefix}-table", f"{prefix}-attachments"
     table = create_table(session, endpoint, table_name, table_props)
     key_arn = create_key(session, endpoint, f"alias/{prefix}", key_props)
+    chain_key_arn = create_key(session, endpoint, f"alias/{prefix}-audit-chain", chain_key_props)
     create_bucket(session, endpoint, bucket_name, bucket_props, key_arn)
     protect_bucket(session, endpoint, bucket_name, scan_props)
     topic_arn = create_topic(session, endpoint, f"{prefix}-notifications", topic_props)
@@ -507,6 +509,9 @@ def create(port: int, prefix: str, env_file: Path, state_dir: Path) -> None:
         "TABLE_NAME": table_name,
         "BUCKET_NAME": bucket_name,
         "KMS_KEY_ID": key_arn,
+        # The audit chain's HMAC key (template: the audit-chain function's environment only;
+        # locally every function sees it, and only that function's role may use it).
+        "AUDIT_CHAIN_KEY_ID": chain_key_arn,
         "TOPIC_ARN": topic_arn,
         "TABLE_STREAM_ARN": table.get("LatestStreamArn", ""),
     }

@@ -18,6 +18,8 @@ pub struct App {
     /// The stack's Cognito user pool: only the directory's role may call it.
     pub users: UserPool,
     pub calls: CallCounter,
+    /// The audit chain's HMAC key (SEC-2, security finding 4), where the environment names it.
+    pub audit_key: Option<crate::audit::ChainKey>,
     /// Each practice's wrapped search key, which never changes: kept for the life of the
     /// function so a search costs no read of the practice record.
     pub search_keys: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
@@ -31,6 +33,7 @@ pub struct Config {
     pub kms_key_id: String,
     pub topic_arn: String,
     pub user_pool_id: String,
+    pub audit_chain_key_id: Option<String>,
 }
 
 impl Config {
@@ -44,6 +47,7 @@ impl Config {
             kms_key_id: var("KMS_KEY_ID")?,
             topic_arn: var("TOPIC_ARN").unwrap_or_default(),
             user_pool_id: var("USER_POOL_ID").unwrap_or_default(),
+            audit_chain_key_id: var("AUDIT_CHAIN_KEY_ID").ok().filter(|k| !k.is_empty()),
         })
     }
 }
@@ -76,7 +80,9 @@ impl App {
         let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
             aws_sdk_cognitoidentityprovider::config::Builder::from(sdk).interceptor(calls.clone()).build(),
         );
+        let audit_key = config.audit_chain_key_id.map(|key_id| crate::audit::ChainKey { kms: kms.clone(), key_id });
         App {
+            audit_key,
             store: Store::new(dynamodb, config.table_name),
             envelope: Envelope::new(kms, config.kms_key_id, KeyCachePolicy::default()),
             blobs: Blobs::new(s3, config.bucket_name),

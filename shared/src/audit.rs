@@ -45,12 +45,12 @@ pub fn event(ctx: &RequestCtx, action: &str, record: AuditRecord<'_>, outcome: &
 /// The previous hash of a chain's first event.
 pub const GENESIS: &str = "genesis";
 
-/// The hash of an event at `seq` in its chain: SHA-256 over the previous hash and every field
-/// that says what happened, each length-prefixed so that no two different events encode alike.
-pub fn link_hash(prev_hash: &str, seq: u64, e: &AuditItem) -> String {
+/// What a link seals: SHA-256 over the previous link and every field that says what happened,
+/// each length-prefixed so that no two different events encode alike.
+pub fn link_digest(prev_hash: &str, seq: u64, e: &AuditItem) -> Vec<u8> {
     let seq = seq.to_string();
     // The patients a list showed are hashed only where there are any, so the events written
-    // before the field existed keep their hashes (parts are length-prefixed: no ambiguity).
+    // before the field existed keep their digests (parts are length-prefixed: no ambiguity).
     let shown = e.patients_shown.join(",");
     let mut parts: Vec<&[u8]> = vec![
         prev_hash.as_bytes(),
@@ -72,7 +72,59 @@ pub fn link_hash(prev_hash: &str, seq: u64, e: &AuditItem) -> String {
     if !shown.is_empty() {
         parts.push(shown.as_bytes());
     }
-    crate::app::sha256_hex(&parts)
+    crate::app::sha256_hex(&parts).into_bytes()
+}
+
+/// A keyed link: "mac:" and the hex HMAC-SHA-256 of the digest under the chain key.
+const KEYED: &str = "mac:";
+
+/// The audit chain's key (security finding 4): an HMAC key in KMS that only the audit-chain
+/// function's role may use to make links, so whoever can write the table still cannot make
+/// a rewritten chain agree again. Verification asks KMS to check each link.
+pub struct ChainKey {
+    pub kms: aws_sdk_kms::Client,
+    pub key_id: String,
+}
+
+impl ChainKey {
+    pub async fn link(&self, digest: &[u8]) -> crate::Result<String> {
+        let out = self
+            .kms
+            .generate_mac()
+            .key_id(&self.key_id)
+            .mac_algorithm(aws_sdk_kms::types::MacAlgorithmSpec::HmacSha256)
+            .message(aws_sdk_kms::primitives::Blob::new(digest))
+            .send()
+            .await
+            .map_err(|e| crate::Error::Unavailable(Box::new(e)))?;
+        let mac = out.mac.map(|m| m.into_inner()).unwrap_or_default();
+        Ok(format!("{KEYED}{}", mac.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    }
+
+    /// Whether `hash` is this key's link for `digest`; an unkeyed hash never is.
+    pub async fn verifies(&self, digest: &[u8], hash: &str) -> crate::Result<bool> {
+        let Some(mac) = hash.strip_prefix(KEYED).and_then(from_hex) else { return Ok(false) };
+        let out = self
+            .kms
+            .verify_mac()
+            .key_id(&self.key_id)
+            .mac_algorithm(aws_sdk_kms::types::MacAlgorithmSpec::HmacSha256)
+            .message(aws_sdk_kms::primitives::Blob::new(digest))
+            .mac(aws_sdk_kms::primitives::Blob::new(mac))
+            .send()
+            .await;
+        match out {
+            Ok(out) => Ok(out.mac_valid),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_kms_invalid_mac_exception()) => Ok(false),
+            Err(e) => Err(crate::Error::Unavailable(Box::new(e))),
+        }
+    }
+}
+
+fn from_hex(s: &str) -> Option<Vec<u8>> {
+    s.len().is_multiple_of(2)
+        .then(|| (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect())
+        .flatten()
 }
 
 /// Links one new event into its record's chain (the `audit-chain` function, per inserted
@@ -85,10 +137,11 @@ pub async fn chain(app: &crate::App, pk: &str, sk: &str) -> crate::Result<bool> 
     if event.hash.is_some() {
         return Ok(false);
     }
+    let key = app.audit_key.as_ref().ok_or_else(|| crate::Error::internal_msg("AUDIT_CHAIN_KEY_ID is not set"))?;
     let head = app.store.audit_head(pk).await?;
     let (prev_seq, prev_hash) = head.map(|h| (h.seq, h.hash)).unwrap_or((0, GENESIS.to_string()));
     let seq = prev_seq + 1;
-    let hash = link_hash(&prev_hash, seq, &event);
+    let hash = key.link(&link_digest(&prev_hash, seq, &event)).await?;
     app.store.audit_link(&event, prev_seq, &prev_hash, &hash).await?;
     Ok(true)
 }
@@ -126,8 +179,15 @@ pub struct ChainReport {
     pub broken: Vec<BrokenLink>,
 }
 
-/// Recomputes one chain from its first event; the first broken link, if any.
-pub fn verify_events(chain: &str, events: &[AuditItem], head: Option<&AuditHeadItem>) -> (u64, Option<BrokenLink>) {
+/// Recomputes one chain from its first event; the first broken link, if any. Each link is
+/// checked against the chain key: an event edited afterwards, or a chain recomputed by
+/// someone without the key (unkeyed, or keyed otherwise), breaks at the first such link.
+pub async fn verify_events(
+    key: &ChainKey,
+    chain: &str,
+    events: &[AuditItem],
+    head: Option<&AuditHeadItem>,
+) -> crate::Result<(u64, Option<BrokenLink>)> {
     let mut linked: Vec<&AuditItem> = events.iter().filter(|e| e.seq.is_some()).collect();
     linked.sort_by_key(|e| e.seq);
     let unchained = (events.len() - linked.len()) as u64;
@@ -138,14 +198,17 @@ pub fn verify_events(chain: &str, events: &[AuditItem], head: Option<&AuditHeadI
     for (i, e) in linked.iter().enumerate() {
         let seq = e.seq.unwrap_or_default();
         if seq != i as u64 + 1 {
-            return (unchained, broken(i as u64 + 1, &e.id, "an event is missing before this one"));
+            return Ok((unchained, broken(i as u64 + 1, &e.id, "an event is missing before this one")));
         }
         if e.prev_hash.as_deref() != Some(prev.as_str()) {
-            return (unchained, broken(seq, &e.id, "prevHash does not match the event before"));
+            return Ok((unchained, broken(seq, &e.id, "prevHash does not match the event before")));
         }
-        let hash = link_hash(&prev, seq, e);
-        if e.hash.as_deref() != Some(hash.as_str()) {
-            return (unchained, broken(seq, &e.id, "the event was altered after it was chained"));
+        let hash = e.hash.clone().unwrap_or_default();
+        if !hash.starts_with(KEYED) {
+            return Ok((unchained, broken(seq, &e.id, "the link is not keyed: the chain was recomputed")));
+        }
+        if !key.verifies(&link_digest(&prev, seq, e), &hash).await? {
+            return Ok((unchained, broken(seq, &e.id, "the event was altered after it was chained")));
         }
         prev = hash;
     }
@@ -153,9 +216,9 @@ pub fn verify_events(chain: &str, events: &[AuditItem], head: Option<&AuditHeadI
     match head {
         Some(h) if h.seq != last_seq || h.hash != prev => {
             let id = linked.last().map(|e| e.id.clone()).unwrap_or_default();
-            (unchained, broken(last_seq + 1, &id, "events are missing at the end of the chain"))
+            Ok((unchained, broken(last_seq + 1, &id, "events are missing at the end of the chain")))
         }
-        _ => (unchained, None),
+        _ => Ok((unchained, None)),
     }
 }
 
@@ -166,7 +229,8 @@ pub async fn verify_practice(app: &crate::App, practice_id: &str) -> crate::Resu
         let (events, head) = app.store.audit_chain(&pk).await?;
         report.chains += 1;
         report.events += events.len() as u64;
-        let (unchained, broken) = verify_events(&pk, &events, head.as_ref());
+        let key = app.audit_key.as_ref().ok_or_else(|| crate::Error::internal_msg("AUDIT_CHAIN_KEY_ID is not set"))?;
+        let (unchained, broken) = verify_events(key, &pk, &events, head.as_ref()).await?;
         report.unchained += unchained;
         report.broken.extend(broken);
     }

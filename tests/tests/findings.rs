@@ -627,3 +627,80 @@ async fn finding_09_uploads_are_scanned_by_default_and_copies_keep_their_verdict
     assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
     assert!(res.body["detail"].as_str().unwrap().contains("malware scan"), "{}", res.body);
 }
+
+/// Finding 4 (SEC-2): the audit chain is keyed. Each link is an HMAC under a KMS key that only
+/// the audit-chain function's role may use, so someone able to write the table who edits an
+/// event and recomputes the chain (as the unkeyed SHA-256 chain allowed) is named by
+/// `audit-verify`; every other function's role is denied changing or deleting audit items.
+#[tokio::test]
+async fn finding_04_the_audit_chain_is_keyed_and_only_its_function_may_make_links() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use carethread_core::audit::verify_practice;
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let p = app.demo_practice().await;
+    let (cid, _) = about_jane(&app, &p, "Audit").await;
+    for _ in 0..2 {
+        assert_eq!(app.get(&p.jane.token, &format!("/conversations/{cid}")).await.status, StatusCode::OK);
+    }
+    assert_eq!(app.pump().await.audit_pending, 0);
+    let verified = verify_practice(app.app(), &p.id).await.unwrap();
+    assert!(verified.broken.is_empty() && verified.events >= 3, "{verified:?}");
+    let chain = format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id);
+    let text = |e: &std::collections::HashMap<String, AttributeValue>, k: &str| {
+        e.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+    };
+    let mut events: Vec<_> =
+        app.raw_partition(&chain).await.into_iter().filter(|e| e.contains_key("seq") && e.contains_key("id")).collect();
+    events.sort_by_key(|e| e.get("seq").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u64>().ok()));
+    assert!(events.len() >= 3 && events.iter().all(|e| text(e, "hash").starts_with("mac:")), "keyed links");
+
+    // Whoever can write the table, but not use the key, edits the first event and recomputes
+    // every link the unkeyed way.
+    let mut prev = "genesis".to_string();
+    for (i, raw) in events.iter().enumerate() {
+        let mut event: carethread_core::records::AuditItem = serde_dynamo::from_item(raw.clone()).unwrap();
+        if i == 0 {
+            event.actor_id = p.nurse.id.clone();
+        }
+        let hash = String::from_utf8(carethread_core::audit::link_digest(&prev, i as u64 + 1, &event)).unwrap();
+        app.dynamodb
+            .update_item()
+            .table_name(&app.table)
+            .key("pk", AttributeValue::S(chain.clone()))
+            .key("sk", raw["sk"].clone())
+            .update_expression("SET actorId = :actor, prevHash = :prev, #hash = :hash")
+            .expression_attribute_names("#hash", "hash")
+            .expression_attribute_values(":actor", AttributeValue::S(event.actor_id.clone()))
+            .expression_attribute_values(":prev", AttributeValue::S(prev.clone()))
+            .expression_attribute_values(":hash", AttributeValue::S(hash.clone()))
+            .send()
+            .await
+            .unwrap();
+        prev = hash;
+    }
+    app.dynamodb
+        .update_item()
+        .table_name(&app.table)
+        .key("pk", AttributeValue::S(chain.clone()))
+        .key("sk", AttributeValue::S("~HEAD".into()))
+        .update_expression("SET #hash = :hash")
+        .expression_attribute_names("#hash", "hash")
+        .expression_attribute_values(":hash", AttributeValue::S(prev))
+        .send()
+        .await
+        .unwrap();
+    let verified = verify_practice(app.app(), &p.id).await.unwrap();
+    let first = verified.broken.iter().find(|b| b.chain == chain).expect("the recomputed chain is named");
+    assert_eq!((first.seq, first.problem), (1, "the link is not keyed: the chain was recomputed"));
+
+    // Only the audit-chain function's role may make a link.
+    let key = |function: &str| app.function(function).audit_key.as_ref().expect("the chain key is configured");
+    assert!(key("audit-chain").link(b"digest").await.is_ok());
+    for function in ["compose", "list-inbox", "directory"] {
+        assert!(key(function).link(b"digest").await.is_err(), "{function} may not make a link");
+    }
+    // And every other function's role denies changing or deleting audit items (template).
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    let functions = template.matches("Type: AWS::Serverless::Function").count();
+    assert_eq!(template.matches("- !Ref AuditAppendOnlyPolicy").count(), functions - 1);
+}
