@@ -297,13 +297,24 @@ def create_bucket(session, endpoint: str, name: str, props: dict, key_arn: str) 
     s3 = session.client("s3", endpoint_url=endpoint)
     warn_unhandled("AWS::S3::Bucket", props, {
         "BucketEncryption", "PublicAccessBlockConfiguration", "OwnershipControls",
-        "CorsConfiguration", "LifecycleConfiguration"})
+        "CorsConfiguration", "LifecycleConfiguration", "ObjectLockEnabled", "ObjectLockConfiguration",
+        "VersioningConfiguration"})
     try:
         s3.head_bucket(Bucket=name)
         print(f"bucket {name} exists")
     except ClientError:
-        s3.create_bucket(Bucket=name)
+        s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=bool(props.get("ObjectLockEnabled")))
         print(f"bucket {name} created")
+    if "VersioningConfiguration" in props:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]})
+    if "ObjectLockConfiguration" in props:
+        retention = dict(props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"])
+        # A retention given by a stack parameter: one day locally, so a local stack can go.
+        for unit in ("Days", "Years"):
+            if unit in retention and not isinstance(retention[unit], int):
+                retention = {"Mode": retention["Mode"] if isinstance(retention["Mode"], str) else "GOVERNANCE", "Days": 1}
+        s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": retention}})
 
     # Settings are re-applied on every run: each put replaces the previous value.
     if "PublicAccessBlockConfiguration" in props:
@@ -479,6 +490,7 @@ def create(port: int, prefix: str, env_file: Path, state_dir: Path) -> None:
     _, chain_key_props = named_resource(template, "AuditChainKey", "AWS::KMS::Key")
     # The web bucket (behind CloudFront) is not needed locally: the gateway serves web/dist.
     _, bucket_props = named_resource(template, "AttachmentBucket", "AWS::S3::Bucket")
+    _, heads_props = named_resource(template, "AuditHeadsBucket", "AWS::S3::Bucket")
     # The notifications topic; the inbound-SMS topic is played by the gateway's /_local/sms.
     _, topic_props = named_resource(template, "NotificationTopic", "AWS::SNS::Topic")
     _, pool_props = named_resource(template, "UserPool", "AWS::Cognito::UserPool")
@@ -492,6 +504,8 @@ def create(port: int, prefix: str, env_file: Path, state_dir: Path) -> None:
     chain_key_arn = create_key(session, endpoint, f"alias/{prefix}-audit-chain", chain_key_props)
     create_bucket(session, endpoint, bucket_name, bucket_props, key_arn)
     protect_bucket(session, endpoint, bucket_name, scan_props)
+    heads_bucket = f"{prefix}-audit-heads"
+    create_bucket(session, endpoint, heads_bucket, heads_props, key_arn)
     topic_arn = create_topic(session, endpoint, f"{prefix}-notifications", topic_props)
     pool_id, client_id = create_user_pool(session, endpoint, prefix, pool_props, client_props)
     role_prefix = create_roles(session, endpoint, prefix)
@@ -512,6 +526,7 @@ def create(port: int, prefix: str, env_file: Path, state_dir: Path) -> None:
         # The audit chain's HMAC key (template: the audit-chain function's environment only;
         # locally every function sees it, and only that function's role may use it).
         "AUDIT_CHAIN_KEY_ID": chain_key_arn,
+        "AUDIT_HEADS_BUCKET": heads_bucket,
         "TOPIC_ARN": topic_arn,
         "TABLE_STREAM_ARN": table.get("LatestStreamArn", ""),
     }

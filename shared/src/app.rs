@@ -20,6 +20,8 @@ pub struct App {
     pub calls: CallCounter,
     /// The audit chain's HMAC key (SEC-2, security finding 4), where the environment names it.
     pub audit_key: Option<crate::audit::ChainKey>,
+    /// Where the chains' heads are copied under Object Lock (security finding 4).
+    pub audit_heads: Option<crate::audit::HeadCopies>,
     /// Each practice's wrapped search key, which never changes: kept for the life of the
     /// function so a search costs no read of the practice record.
     pub search_keys: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
@@ -34,6 +36,7 @@ pub struct Config {
     pub topic_arn: String,
     pub user_pool_id: String,
     pub audit_chain_key_id: Option<String>,
+    pub audit_heads_bucket: Option<String>,
 }
 
 impl Config {
@@ -48,6 +51,7 @@ impl Config {
             topic_arn: var("TOPIC_ARN").unwrap_or_default(),
             user_pool_id: var("USER_POOL_ID").unwrap_or_default(),
             audit_chain_key_id: var("AUDIT_CHAIN_KEY_ID").ok().filter(|k| !k.is_empty()),
+            audit_heads_bucket: var("AUDIT_HEADS_BUCKET").ok().filter(|b| !b.is_empty()),
         })
     }
 }
@@ -81,8 +85,10 @@ impl App {
             aws_sdk_cognitoidentityprovider::config::Builder::from(sdk).interceptor(calls.clone()).build(),
         );
         let audit_key = config.audit_chain_key_id.map(|key_id| crate::audit::ChainKey { kms: kms.clone(), key_id });
+        let audit_heads = config.audit_heads_bucket.map(|bucket| crate::audit::HeadCopies { s3: s3.clone(), bucket });
         App {
             audit_key,
+            audit_heads,
             store: Store::new(dynamodb, config.table_name),
             envelope: Envelope::new(kms, config.kms_key_id, KeyCachePolicy::default()),
             blobs: Blobs::new(s3, config.bucket_name),

@@ -121,8 +121,62 @@ impl ChainKey {
     }
 }
 
+/// Copies of the chains' heads in a bucket under Object Lock (security finding 4): one object
+/// per link, named by its chain and seq, which no function may overwrite or delete before its
+/// retention ends. The verifier compares each chain with its furthest copy.
+pub struct HeadCopies {
+    pub s3: aws_sdk_s3::Client,
+    pub bucket: String,
+}
+
+impl HeadCopies {
+    fn prefix(chain: &str) -> String {
+        format!("{}/", chain.replace('#', "/"))
+    }
+
+    pub async fn put(&self, chain: &str, seq: u64, hash: &str) -> crate::Result<()> {
+        let body = serde_json::json!({ "chain": chain, "seq": seq, "hash": hash }).to_string();
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(format!("{}{seq:020}", Self::prefix(chain)))
+            .content_type("application/json")
+            .body(body.into_bytes().into())
+            .send()
+            .await
+            .map_err(|e| crate::Error::Unavailable(Box::new(e)))?;
+        Ok(())
+    }
+
+    /// The furthest seq copied for a chain.
+    pub async fn furthest(&self, chain: &str) -> crate::Result<Option<u64>> {
+        let mut furthest = None;
+        let mut token = None;
+        loop {
+            let page = self
+                .s3
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(Self::prefix(chain))
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(|e| crate::Error::Unavailable(Box::new(e)))?;
+            for o in page.contents() {
+                let seq = o.key().and_then(|k| k.rsplit('/').next()).and_then(|s| s.parse::<u64>().ok());
+                furthest = furthest.max(seq);
+            }
+            match page.next_continuation_token {
+                Some(t) => token = Some(t),
+                None => return Ok(furthest),
+            }
+        }
+    }
+}
+
 fn from_hex(s: &str) -> Option<Vec<u8>> {
-    s.len().is_multiple_of(2)
+    s.len()
+        .is_multiple_of(2)
         .then(|| (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect())
         .flatten()
 }
@@ -134,7 +188,9 @@ fn from_hex(s: &str) -> Option<Vec<u8>> {
 /// is left alone.
 pub async fn chain(app: &crate::App, pk: &str, sk: &str) -> crate::Result<bool> {
     let Some(event) = app.store.audit_event(pk, sk).await? else { return Ok(false) };
-    if event.hash.is_some() {
+    if let (Some(seq), Some(hash)) = (event.seq, &event.hash) {
+        // Linked by an earlier delivery, which may have failed before the copy.
+        copy_head(app, pk, seq, hash).await?;
         return Ok(false);
     }
     let key = app.audit_key.as_ref().ok_or_else(|| crate::Error::internal_msg("AUDIT_CHAIN_KEY_ID is not set"))?;
@@ -143,7 +199,15 @@ pub async fn chain(app: &crate::App, pk: &str, sk: &str) -> crate::Result<bool> 
     let seq = prev_seq + 1;
     let hash = key.link(&link_digest(&prev_hash, seq, &event)).await?;
     app.store.audit_link(&event, prev_seq, &prev_hash, &hash).await?;
+    copy_head(app, pk, seq, &hash).await?;
     Ok(true)
+}
+
+async fn copy_head(app: &crate::App, chain: &str, seq: u64, hash: &str) -> crate::Result<()> {
+    match &app.audit_heads {
+        Some(heads) => heads.put(chain, seq, hash).await,
+        None => Ok(()),
+    }
 }
 
 /// The `audit-chain` function: a batch of the table stream's audit inserts.
@@ -230,7 +294,15 @@ pub async fn verify_practice(app: &crate::App, practice_id: &str) -> crate::Resu
         report.chains += 1;
         report.events += events.len() as u64;
         let key = app.audit_key.as_ref().ok_or_else(|| crate::Error::internal_msg("AUDIT_CHAIN_KEY_ID is not set"))?;
-        let (unchained, broken) = verify_events(key, &pk, &events, head.as_ref()).await?;
+        let (unchained, mut broken) = verify_events(key, &pk, &events, head.as_ref()).await?;
+        // The table's chain may have lost its end, head included: the locked copy is further on.
+        let linked = events.iter().filter(|e| e.seq.is_some()).count() as u64;
+        if let (None, Some(heads)) = (&broken, &app.audit_heads) {
+            if heads.furthest(&pk).await?.is_some_and(|copied| copied > linked) {
+                let problem = "events are missing at the end of the chain: its locked head copy is further on";
+                broken = Some(BrokenLink { chain: pk.clone(), seq: linked + 1, event_id: String::new(), problem });
+            }
+        }
         report.unchained += unchained;
         report.broken.extend(broken);
     }

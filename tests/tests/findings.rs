@@ -693,6 +693,67 @@ async fn finding_04_the_audit_chain_is_keyed_and_only_its_function_may_make_link
     let first = verified.broken.iter().find(|b| b.chain == chain).expect("the recomputed chain is named");
     assert_eq!((first.seq, first.problem), (1, "the link is not keyed: the chain was recomputed"));
 
+    // Each head was also copied under Object Lock: taking the last event off the end of a
+    // chain, and its head back with it, is still named; and the copy cannot be deleted.
+    let (other, _) = about_jane(&app, &p, "Another").await;
+    for _ in 0..2 {
+        assert_eq!(app.get(&p.jane.token, &format!("/conversations/{other}")).await.status, StatusCode::OK);
+    }
+    assert_eq!(app.pump().await.audit_pending, 0);
+    let other_chain = format!("PRAC#{}#AUDIT#CONVERSATION#{other}", p.id);
+    let heads = app.app().audit_heads.as_ref().expect("head copies are configured");
+    let copied = heads.furthest(&other_chain).await.unwrap().expect("the patient's chain is copied");
+    let mut tail: Vec<_> = app
+        .raw_partition(&other_chain)
+        .await
+        .into_iter()
+        .filter(|e| e.contains_key("seq") && e.contains_key("id"))
+        .collect();
+    tail.sort_by_key(|e| e.get("seq").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u64>().ok()));
+    assert_eq!(tail.len() as u64, copied);
+    let last = tail.pop().unwrap();
+    app.dynamodb
+        .delete_item()
+        .table_name(&app.table)
+        .key("pk", last["pk"].clone())
+        .key("sk", last["sk"].clone())
+        .send()
+        .await
+        .unwrap();
+    let head = match tail.last() {
+        Some(before) => vec![("seq", before["seq"].clone()), ("hash", before["hash"].clone())],
+        None => Vec::new(),
+    };
+    let mut rewind = app
+        .dynamodb
+        .update_item()
+        .table_name(&app.table)
+        .key("pk", AttributeValue::S(other_chain.clone()))
+        .key("sk", AttributeValue::S("~HEAD".into()))
+        .update_expression("SET seq = :seq, #hash = :hash")
+        .expression_attribute_names("#hash", "hash");
+    for (name, value) in head {
+        rewind = rewind.expression_attribute_values(format!(":{name}"), value);
+    }
+    rewind.send().await.unwrap();
+    let verified = verify_practice(app.app(), &p.id).await.unwrap();
+    let cut = verified.broken.iter().find(|b| b.chain == other_chain).expect("the shortened chain is named");
+    assert_eq!(
+        (cut.seq, cut.problem),
+        (copied, "events are missing at the end of the chain: its locked head copy is further on")
+    );
+    let versions = app.s3.list_object_versions().bucket(&heads.bucket).send().await.unwrap();
+    let copy = versions.versions().first().expect("a head copy");
+    let deleted = app
+        .s3
+        .delete_object()
+        .bucket(&heads.bucket)
+        .key(copy.key().unwrap())
+        .version_id(copy.version_id().unwrap())
+        .send()
+        .await;
+    assert!(deleted.is_err(), "a locked head copy cannot be deleted");
+
     // Only the audit-chain function's role may make a link.
     let key = |function: &str| app.function(function).audit_key.as_ref().expect("the chain key is configured");
     assert!(key("audit-chain").link(b"digest").await.is_ok());
