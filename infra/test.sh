@@ -55,7 +55,9 @@ fi
 
 echo "== make dev path: web app, local gateway binary, demo seed"
 "$PY" infra/web.py
-cargo build -p local-gateway --locked
+# The gateway and the operator command in one build: built alone, the operator command's
+# smaller dependency graph would select other features and rebuild half the dependencies.
+cargo build -p local-gateway -p carethread-admin --locked
 # Fresh resources of its own, as `make dev` has: moto copies a table on every transaction, so
 # the tables the cargo tests filled would make every write of this part slow.
 "$PY" infra/local_stack.py create --port "$moto_port" --prefix "carethread-dev-$$" --env-file "$state/env-dev" --state-dir "$state"
@@ -88,7 +90,7 @@ echo "== one function at a time: cargo lambda invoke of every sample event (READ
 "$PY" infra/invoke_events.py --events "$state/events"
 
 echo "== the operator command creates a practice and its first administrator (ACCT-1)"
-cargo build -p carethread-admin --locked
+cargo build -p local-gateway -p carethread-admin --locked
 admin_out=$("${CARGO_TARGET_DIR:-target}/debug/carethread-admin" practice create --name "Operator Check Clinic" --admin-email first.admin@example.test)
 echo "$admin_out"
 username=$(echo "$admin_out" | sed -n 's/^administrator username: //p')
