@@ -344,6 +344,15 @@ async fn upload(app: &TestApp, user: &User, cid: &str, name: &str) -> String {
     send_file(app, user, request, b"note").await
 }
 
+/// A small text file sent in a new message of the conversation; the attachment's id.
+async fn attach(app: &TestApp, user: &User, cid: &str, name: &str) -> String {
+    let file = upload(app, user, cid, name).await;
+    let body = json!({ "body": "File", "attachmentIds": [file] });
+    let res = app.post(&user.token, &format!("/conversations/{cid}/messages"), body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    file
+}
+
 /// Every raw item of the test's table whose attributes mention `needle`.
 async fn items_naming(app: &TestApp, needle: &str) -> Vec<String> {
     let scan = app.dynamodb.scan().table_name(&app.table).send().await.unwrap();
@@ -409,15 +418,7 @@ async fn finding_06_a_deleted_message_leaves_no_trace_but_its_audit() {
 async fn finding_06_a_deleted_conversation_takes_its_tasks_and_attachment_records() {
     let (app, p) = setup().await;
     let (cid, first) = about_jane(&app, &p, "Scans").await;
-    let file = upload(&app, &p.doctor, &cid, "scan.txt").await;
-    let res = app
-        .post(
-            &p.doctor.token,
-            &format!("/conversations/{cid}/messages"),
-            json!({ "body": "File", "attachmentIds": [file] }),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let file = attach(&app, &p.doctor, &cid, "scan.txt").await;
     let task = json!({ "title": "Read the scan", "assigneeId": p.nurse.id, "dueDate": "2026-12-02" });
     let res = app.post(&p.doctor.token, &format!("/conversations/{cid}/messages/{first}/tasks"), task).await;
     let task_id = id_of(&res.body, "task");
@@ -469,15 +470,7 @@ async fn finding_10_lists_downloads_and_renderings_name_the_patients_they_showed
     assert_eq!(app.get(&p.nurse.token, "/patients?q=jane").await.status, StatusCode::OK);
     assert_eq!(shown(&last_event(&app, &p.nurse.id, "patient.search").await), vec![p.jane.id.clone()]);
 
-    let file = upload(&app, &p.doctor, &cid, "xray.txt").await;
-    let res = app
-        .post(
-            &p.doctor.token,
-            &format!("/conversations/{cid}/messages"),
-            json!({ "body": "File", "attachmentIds": [file] }),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let file = attach(&app, &p.doctor, &cid, "xray.txt").await;
     assert_eq!(app.get(&p.nurse.token, &format!("/attachments/{file}")).await.status, StatusCode::OK);
     let download = last_event(&app, &p.nurse.id, "attachment.download").await;
     assert_eq!(download.get("patientId").and_then(|v| v.as_s().ok()), Some(&p.jane.id));
