@@ -101,9 +101,7 @@ FINDINGS = {
 
 
 # What is still open of a finding whose other parts are fixed and tested.
-STILL_OPEN = {
-    15: "spoofed inbound SMS (comes with 1)",
-}
+STILL_OPEN: dict[int, str] = {}
 
 
 def review_findings(cargo: str) -> str:

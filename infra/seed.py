@@ -146,7 +146,9 @@ def seed(api: Api, cognito: Cognito | None = None) -> dict:
     cognito = cognito or Cognito()
     out: dict = {"practices": {}}
     created = api.call("POST", "/_local/practices", {"name": "Maple Family Medicine", "adminFirstName": "Avery",
-                                                     "adminLastName": "Admin", "adminEmail": "avery@maple.test"}, expect=201)
+                                                     "adminLastName": "Admin", "adminEmail": "avery@maple.test",
+                                                     # Texts to this number come back in (NOTIFY-4).
+                                                     "smsNumber": "+15550100000"}, expect=201)
     pid = created["practiceId"]
     users = {"admin": {"id": created["adminId"], "role": "admin", "name": "Avery Admin", **cognito.enroll(created["adminId"])}}
     admin = token_of(users["admin"])
@@ -171,8 +173,8 @@ def seed(api: Api, cognito: Cognito | None = None) -> dict:
                                    **(cognito.enroll(patient["id"]) if portal else {}),
                                    "portalAccess": portal, "active": active}
     out["practices"]["maple"] = {"id": pid, "name": "Maple Family Medicine", "users": users}
-    # Notifications link to the portal; texts to the practice's number come back in (NOTIFY-4).
-    api.call("PUT", "/settings", {"portalUrl": "https://portal.maple.test", "smsNumber": "+15550100000",
+    # Notifications link to the portal.
+    api.call("PUT", "/settings", {"portalUrl": "https://portal.maple.test",
                                   "patientBanner": "For emergencies call 911. We answer messages within 2 business days."},
              admin, 200)
 

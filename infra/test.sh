@@ -102,6 +102,13 @@ assert user["Enabled"] and user["UserStatus"] == "FORCE_CHANGE_PASSWORD", user
 assert attrs["custom:role"] == "admin" and attrs["custom:practice_id"].startswith("prc_"), attrs
 print(f"operator command: {sys.argv[1]} is an enabled, invited administrator of {attrs['custom:practice_id']}")
 PYCHECK
+practice=$(echo "$admin_out" | sed -n 's/^practice \(prc_[^ ]*\) created$/\1/p')
+echo "== the operator command assigns the practice its SMS number, which nobody else can have (ACCT-4)"
+"${CARGO_TARGET_DIR:-target}/debug/carethread-admin" practice sms-number --practice "$practice" --number +15550177000
+if "${CARGO_TARGET_DIR:-target}/debug/carethread-admin" practice sms-number --practice "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["practices"]["maple"]["id"])' "$state/seed.json")" --number +15550177000; then
+  echo "a second practice was given a number another practice has" >&2
+  exit 1
+fi
 
 # The gateway writes its functions' operations to CALLS_LOG as it stops.
 kill -TERM "$gateway_pid" && wait "$gateway_pid" || true

@@ -6,16 +6,20 @@
 //!     carethread-admin practice create --name "Maple Family Medicine" --admin-email avery@maple.example
 //!         [--admin-first-name Avery] [--admin-last-name Admin]
 //!     carethread-admin user sync --practice prc_… --user usr_…
+//!     carethread-admin practice sms-number --practice prc_… (--number +15550100000 | --none)
 //!
 //! `user sync` brings a staff user's sign-in in line with its directory record (made if
 //! missing, disabled if inactive): what to run when `practice create` made the practice but
-//! Cognito failed before the administrator's account was made.
+//! Cognito failed before the administrator's account was made. `practice sms-number` gives a
+//! practice its two-way SMS number (NOTIFY-4) or takes it away: texts to the number reach that
+//! practice, so only the operator, who bought the number for it, may say whose it is (ACCT-4).
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: carethread-admin practice create --name NAME --admin-email EMAIL \
 [--admin-first-name FIRST] [--admin-last-name LAST]
        carethread-admin user sync --practice PRACTICE_ID --user STAFF_ID
+       carethread-admin practice sms-number --practice PRACTICE_ID (--number E164 | --none)
 environment: TABLE_NAME, BUCKET_NAME, KMS_KEY_ID, USER_POOL_ID (the stack's outputs) and the \
 operator's AWS credentials and region";
 
@@ -65,12 +69,34 @@ async fn sync_user(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+async fn sms_number(args: &[String]) -> Result<(), String> {
+    // `--none` takes no value: it is the whole answer.
+    let none = args.iter().any(|a| a == "--none");
+    let rest: Vec<String> = args.iter().filter(|a| *a != "--none").cloned().collect();
+    let given = flags(&rest, &["practice", "number"])?;
+    let get = |k: &str| given.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let practice = get("practice").ok_or("--practice is required")?;
+    let number = match (get("number"), none) {
+        (Some(n), false) => Some(n),
+        (None, true) => None,
+        _ => return Err("give either --number or --none".into()),
+    };
+    let app = carethread_core::App::from_env().await.map_err(|e| e.to_string())?;
+    carethread_core::ops::settings::assign_sms_number(&app, practice, number).await.map_err(|e| e.to_string())?;
+    match number {
+        Some(n) => println!("{practice} now sends and receives texts at {n}"),
+        None => println!("{practice} has no SMS number"),
+    }
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["practice", "create", ..] => create_practice(&args[2..]).await,
         ["user", "sync", ..] => sync_user(&args[2..]).await,
+        ["practice", "sms-number", ..] => sms_number(&args[2..]).await,
         _ => Err(USAGE.to_string()),
     };
     match outcome {

@@ -226,6 +226,8 @@ struct PracticeRequest {
     admin_first_name: Option<String>,
     admin_last_name: Option<String>,
     admin_email: Option<String>,
+    /// The operator's `practice sms-number`, in the same call.
+    sms_number: Option<String>,
 }
 
 /// Development-only routes (API.md "Local development only").
@@ -251,6 +253,9 @@ async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -
                     )
                     .await?;
                     carethread_core::ops::accounts::sync_staff_by_id(operator, &practice_id, &admin_id).await?;
+                    if let Some(number) = p.sms_number.as_deref() {
+                        carethread_core::ops::settings::assign_sms_number(operator, &practice_id, Some(number)).await?;
+                    }
                     Ok::<_, Error>((practice_id, admin_id))
                 }
                 .await;

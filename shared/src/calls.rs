@@ -4,7 +4,9 @@
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -22,12 +24,20 @@ pub struct CallCounter {
     /// Where the calls are also counted: the whole process's total, when several functions
     /// run in one (the local gateway).
     parent: Option<Arc<Mutex<BTreeMap<String, u64>>>>,
+    /// Calls the service refused with 403 (its IAM said no): a test that proves a role may
+    /// not do something makes them on purpose, and they are not operations the role needs.
+    refused: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 impl CallCounter {
     /// A counter of its own whose calls also count in this one.
     pub fn child(&self) -> CallCounter {
-        CallCounter { counts: Default::default(), parts: Default::default(), parent: Some(self.counts.clone()) }
+        CallCounter {
+            counts: Default::default(),
+            parts: Default::default(),
+            parent: Some(self.counts.clone()),
+            refused: Default::default(),
+        }
     }
 
     /// The transaction parts seen so far, by `Service.Operation:Kind`.
@@ -38,6 +48,12 @@ impl CallCounter {
     /// A copy of the counts so far, keyed `Service.Operation` (e.g. `DynamoDB.Query`).
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
         self.counts.lock().expect("counter lock").clone()
+    }
+
+    /// The operations performed at least once without being refused for want of a permission.
+    pub fn performed(&self) -> Vec<String> {
+        let refused = self.refused.lock().expect("counter lock").clone();
+        self.snapshot().into_iter().filter(|(k, n)| refused.get(k).copied().unwrap_or(0) < *n).map(|(k, _)| k).collect()
     }
 
     /// Calls made since `before` was taken, by `Service.Operation`, without zero rows.
@@ -85,6 +101,21 @@ impl Intercept for CallCounter {
             *parent.lock().expect("counter lock").entry(key.clone()).or_default() += 1;
         }
         *self.counts.lock().expect("counter lock").entry(key).or_default() += 1;
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if context.response().is_some_and(|r| r.status().as_u16() == 403) {
+            if let Some(meta) = cfg.load::<Metadata>() {
+                let key = format!("{}.{}", meta.service(), meta.name());
+                *self.refused.lock().expect("counter lock").entry(key).or_default() += 1;
+            }
+        }
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ use crate::crypto::Binding;
 use crate::domain::{NotifyChannel, PATIENT_ID, STAFF_ID};
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::records::{Notice, OutboxItem, PatientItem, Settings, SmsPeerItem, StaffItem};
+use crate::records::{Notice, NotifyPrefs, OutboxItem, PatientItem, Sealed, Settings, SmsPeerItem, StaffItem};
 use crate::store::Directory;
 use aws_sdk_sns::types::MessageAttributeValue;
 use serde_json::Value;
@@ -34,6 +34,8 @@ impl std::fmt::Debug for Destination {
     }
 }
 
+const NOTIFICATION_SUBJECT: &str = "New secure message";
+
 /// The whole text of a notification (NOTIFY-1).
 pub fn notification_text(practice_name: &str, portal_url: &str, notice: Notice, urgent: bool) -> String {
     let (sentence, link) = match (notice, urgent) {
@@ -54,7 +56,7 @@ pub async fn staff_destination(app: &App, practice_id: &str, s: &StaffItem) -> R
         return Ok(None);
     }
     let (channel, sealed) = match &s.notify {
-        Some(n) => (n.channel, n.destination.as_ref()),
+        Some(n) => (n.channel, proven(n)),
         None => (NotifyChannel::Email, None),
     };
     let address = match (channel, sealed) {
@@ -78,7 +80,7 @@ pub async fn patient_destination(app: &App, practice_id: &str, pat: &PatientItem
         None if pat.phone.is_some() => NotifyChannel::Sms,
         None => return Ok(None),
     };
-    let (field, sealed) = match (channel, pat.notify.as_ref().and_then(|n| n.destination.as_ref())) {
+    let (field, sealed) = match (channel, pat.notify.as_ref().and_then(proven)) {
         (NotifyChannel::None, _) => return Ok(None),
         (_, Some(d)) => ("notifyDestination", Some(d)),
         (NotifyChannel::Email, None) => ("email", pat.email.as_ref()),
@@ -87,6 +89,29 @@ pub async fn patient_destination(app: &App, practice_id: &str, pat: &PatientItem
     let Some(sealed) = sealed else { return Ok(None) };
     let address = app.envelope.open_string(Binding { practice_id, record: &pat.id, field }, &sealed.0).await?;
     Ok(Some(Destination { channel, address }))
+}
+
+/// ACCT-4: the user's own destination, only once proven by its one-time code; else the
+/// address on file is used.
+fn proven(prefs: &NotifyPrefs) -> Option<&Sealed> {
+    prefs.destination.as_ref().filter(|_| prefs.proven_at.is_some())
+}
+
+/// ACCT-4: whether a number may reach this patient's conversations: the phone the practice
+/// holds on the record, or an SMS destination the patient proved. Anything else (a number
+/// typed but never proven, a number the patient has since replaced) is a stranger's.
+pub async fn number_belongs_to(app: &App, practice_id: &str, pat: &PatientItem, number: &str) -> Result<bool> {
+    if let Some(phone) = &pat.phone {
+        let on_file =
+            app.envelope.open_string(Binding { practice_id, record: &pat.id, field: "phone" }, &phone.0).await?;
+        if on_file == number {
+            return Ok(true);
+        }
+    }
+    match pat.notify.as_ref().filter(|n| n.channel == NotifyChannel::Sms).and_then(proven) {
+        Some(sealed) => Ok(open_destination(app, practice_id, &pat.id, &sealed.0).await? == number),
+        None => Ok(false),
+    }
 }
 
 async fn open_destination(app: &App, practice_id: &str, user_id: &str, sealed: &[u8]) -> Result<String> {
@@ -121,6 +146,7 @@ pub async fn publish(
     app: &App,
     settings: &Settings,
     to: &Destination,
+    subject: &str,
     text: &str,
     notification_id: &str,
 ) -> Result<Published> {
@@ -143,7 +169,7 @@ pub async fn publish(
             app.sns
                 .publish()
                 .topic_arn(&app.topic_arn)
-                .subject("New secure message")
+                .subject(subject)
                 .message(text)
                 .message_attributes("channel", string_attribute("email")?)
                 .message_attributes("destination", string_attribute(&to.address)?)
@@ -190,7 +216,7 @@ pub async fn deliver(app: &App, outbox_pk: &str) -> Result<DeliveryReport> {
         match destination_of(app, &dir, recipient).await? {
             Some(to) => {
                 let id = format!("{}:{}:{recipient}", outbox.message_id, notice_name(outbox.notice));
-                match publish(app, settings, &to, &text, &id).await? {
+                match publish(app, settings, &to, NOTIFICATION_SUBJECT, &text, &id).await? {
                     Published::Sent => report.published += 1,
                     Published::Undeliverable => report.undeliverable += 1,
                 }
@@ -236,7 +262,8 @@ async fn send_sms_reply(app: &App, dir: &Directory, outbox: &OutboxItem) -> Resu
     let body =
         app.envelope.open_string(Binding { practice_id: p, record: &record, field: "body" }, &message.body.0).await?;
     let to = Destination { channel: NotifyChannel::Sms, address: number };
-    publish(app, &dir.practice.settings, &to, &body, &format!("{}:sms", outbox.message_id)).await?;
+    publish(app, &dir.practice.settings, &to, NOTIFICATION_SUBJECT, &body, &format!("{}:sms", outbox.message_id))
+        .await?;
     let patient_id = conversation.summary.patient.as_ref().map(|pat| pat.id.as_str());
     remember_sms_peer(app, dir, &to.address, patient_id, &conversation.id).await
 }

@@ -132,6 +132,9 @@ pub struct StaffItem {
     /// NOTIFY-1: unset = email to `email`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<NotifyPrefs>,
+    /// ACCT-4: a destination waiting for its one-time code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_pending: Option<PendingDestination>,
 }
 
 /// How a user wants to hear of new messages (NOTIFY-1).
@@ -143,6 +146,24 @@ pub struct NotifyPrefs {
     /// unset = the address or phone number the practice has on file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<Sealed>,
+    /// ACCT-4: when the owner proved `destination` with a one-time code. A destination
+    /// without it (stored before ACCT-4) is not used: the one on file is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proven_at: Option<String>,
+}
+
+/// ACCT-4: a destination a user asked for, not in use until its one-time code comes back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingDestination {
+    pub channel: NotifyChannel,
+    /// Sealed as `notifyDestination`, so that the proof moves it into place as it is.
+    pub destination: Sealed,
+    /// A keyed hash of the code (the practice's blind-index key): never the code itself.
+    pub code_hash: String,
+    /// Epoch seconds.
+    pub expires_at: i64,
+    pub attempts_left: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +209,9 @@ pub struct PatientItem {
     /// NOTIFY-1: unset = email if the practice has an address, else SMS if it has a phone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<NotifyPrefs>,
+    /// ACCT-4: a destination waiting for its one-time code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_pending: Option<PendingDestination>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_provider_id: Option<String>,
     #[serde(default)]

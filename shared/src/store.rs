@@ -1470,14 +1470,25 @@ impl Tx {
     }
 
     /// Replaces a practice's settings (SET-1).
-    pub fn practice_settings(&mut self, store: &Store, practice_id: &str, settings: &Settings) -> Result<()> {
+    /// `sms_number_read` is the practice's SMS number as the caller read it: the operator may
+    /// assign a new one meanwhile (ACCT-4), and a settings edit must not put the old one back.
+    pub fn practice_settings(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        settings: &Settings,
+        sms_number_read: &str,
+    ) -> Result<()> {
         let update = Update::builder()
             .table_name(&store.table)
             .key(keys::PK, s(keys::practice(practice_id)))
             .key(keys::SK, s(keys::PRACTICE_SK))
             .update_expression("SET settings = :s")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":s", to_value(settings)?);
+            .condition_expression(
+                "attribute_exists(pk) AND (settings.smsNumber = :n OR attribute_not_exists(settings.smsNumber))",
+            )
+            .expression_attribute_values(":s", to_value(settings)?)
+            .expression_attribute_values(":n", s(sms_number_read));
         self.push_update("practice", update)
     }
 
@@ -1502,27 +1513,95 @@ impl Tx {
         self.push_update("actor", update)
     }
 
-    /// A user's notification preference (NOTIFY-1): on the staff record (active only) or on
-    /// the patient's record.
+    /// A user's notification preference (NOTIFY-1) that needs no proof (none, or the address
+    /// on file): on the staff record (active only) or on the patient's record. A destination
+    /// still waiting for its code is dropped.
     pub fn user_notify(&mut self, store: &Store, caller: &crate::domain::Caller, prefs: &NotifyPrefs) -> Result<()> {
-        let p = caller.practice_id.as_str();
-        let update = if caller.is_staff() {
-            Update::builder()
-                .key(keys::PK, s(keys::practice(p)))
-                .key(keys::SK, s(keys::staff_sk(&caller.user_id)))
-                .condition_expression("active = :t")
-                .expression_attribute_values(":t", AttributeValue::Bool(true))
-        } else {
-            Update::builder()
-                .key(keys::PK, s(keys::patient(p, &caller.user_id)))
-                .key(keys::SK, s(keys::PATIENT_SK))
-                .condition_expression("attribute_exists(pk)")
-        };
+        let (update, condition) = user_record(store, caller);
         let update = update
-            .table_name(&store.table)
-            .update_expression("SET notify = :n")
+            .condition_expression(condition)
+            .update_expression("SET notify = :n REMOVE notifyPending")
             .expression_attribute_values(":n", to_value(prefs)?);
         self.push_update("actor", update)
+    }
+
+    /// ACCT-4: a destination waiting for its one-time code (replaces any earlier one).
+    pub fn user_notify_pending(
+        &mut self,
+        store: &Store,
+        caller: &crate::domain::Caller,
+        pending: &PendingDestination,
+    ) -> Result<()> {
+        let (update, condition) = user_record(store, caller);
+        let update = update
+            .condition_expression(condition)
+            .update_expression("SET notifyPending = :p")
+            .expression_attribute_values(":p", to_value(pending)?);
+        self.push_update("actor", update)
+    }
+
+    /// ACCT-4: the right code: the pending destination becomes the preference. Refused
+    /// ("pending") if the code was replaced or used meanwhile.
+    pub fn user_notify_proven(
+        &mut self,
+        store: &Store,
+        caller: &crate::domain::Caller,
+        prefs: &NotifyPrefs,
+        code_hash: &str,
+    ) -> Result<()> {
+        let (update, condition) = user_record(store, caller);
+        let update = update
+            .condition_expression(format!("{condition} AND notifyPending.codeHash = :h"))
+            .update_expression("SET notify = :n REMOVE notifyPending")
+            .expression_attribute_values(":n", to_value(prefs)?)
+            .expression_attribute_values(":h", s(code_hash));
+        self.push_update("pending", update)
+    }
+
+    /// ACCT-4: an expired code drops its pending destination (unless replaced meanwhile).
+    pub fn user_notify_expired(
+        &mut self,
+        store: &Store,
+        caller: &crate::domain::Caller,
+        code_hash: &str,
+    ) -> Result<()> {
+        let (update, condition) = user_record(store, caller);
+        let update = update
+            .condition_expression(format!("{condition} AND notifyPending.codeHash = :h"))
+            .update_expression("REMOVE notifyPending")
+            .expression_attribute_values(":h", s(code_hash));
+        self.push_update("pending", update)
+    }
+
+    /// ACCT-4: a wrong code spends one attempt, conditioned on the count read, so parallel
+    /// guesses cannot share an attempt; the last one (or an expired code) drops the pending
+    /// destination. Refused ("pending") if the count moved meanwhile.
+    pub fn user_notify_attempt(
+        &mut self,
+        store: &Store,
+        caller: &crate::domain::Caller,
+        code_hash: &str,
+        attempts_left: u32,
+    ) -> Result<()> {
+        let (update, condition) = user_record(store, caller);
+        let remaining = attempts_left.saturating_sub(1);
+        let update = update
+            .condition_expression(format!(
+                "{condition} AND notifyPending.codeHash = :h AND notifyPending.attemptsLeft = :a"
+            ))
+            .update_expression(if remaining == 0 {
+                "REMOVE notifyPending"
+            } else {
+                "SET notifyPending.attemptsLeft = :r"
+            })
+            .expression_attribute_values(":h", s(code_hash))
+            .expression_attribute_values(":a", AttributeValue::N(attempts_left.to_string()));
+        let update = if remaining == 0 {
+            update
+        } else {
+            update.expression_attribute_values(":r", AttributeValue::N(remaining.to_string()))
+        };
+        self.push_update("pending", update)
     }
 
     /// Counts one message of a patient's day (REPLY-4), refused at the practice's limit.
@@ -1921,5 +2000,24 @@ impl Tx {
             .expression_attribute_values(":sender", to_value(last_sender)?)
             .expression_attribute_values(":count", n(visible_count));
         self.push_update("entry", update)
+    }
+}
+
+/// The caller's own record (staff: active only), for the notification preference updates.
+fn user_record(
+    store: &Store,
+    caller: &crate::domain::Caller,
+) -> (aws_sdk_dynamodb::types::builders::UpdateBuilder, &'static str) {
+    let p = caller.practice_id.as_str();
+    let update = Update::builder().table_name(&store.table);
+    if caller.is_staff() {
+        let update = update
+            .key(keys::PK, s(keys::practice(p)))
+            .key(keys::SK, s(keys::staff_sk(&caller.user_id)))
+            .expression_attribute_values(":t", AttributeValue::Bool(true));
+        (update, "active = :t")
+    } else {
+        let update = update.key(keys::PK, s(keys::patient(p, &caller.user_id))).key(keys::SK, s(keys::PATIENT_SK));
+        (update, "attribute_exists(pk)")
     }
 }

@@ -27,6 +27,13 @@ pub struct TestApp {
     pub bucket: String,
 }
 
+/// A phone number no other test uses, so the SMS log can be read per test.
+pub fn unique_phone() -> String {
+    let digits: String =
+        carethread_core::ids::new_id("").chars().filter(|c| c.is_ascii_digit()).rev().take(7).collect();
+    format!("+1555{digits:0>7}")
+}
+
 /// A response: status, headers and the JSON body (Null when empty or not JSON).
 pub struct Answer {
     pub status: StatusCode,
@@ -251,6 +258,39 @@ impl TestApp {
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> Answer {
         self.send("POST", path, Some(token), Some(&body), &[]).await
+    }
+
+    /// ACCT-4: chooses a notification destination and proves it as its owner would, with the
+    /// code read from what SNS was asked to send there.
+    pub async fn prove_destination(&self, user: &User, channel: &str, destination: &str) {
+        let body = json!({ "channel": channel, "destination": destination });
+        let res = self.send("PUT", "/me/notifications", Some(&user.token), Some(&body), &[]).await;
+        assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+        assert_eq!(res.body["notifications"]["pending"]["destination"], destination, "{}", res.body);
+        let code = self.code_sent_to(destination).await.expect("a code was sent to the destination");
+        let res = self.post(&user.token, "/me/notifications/verification", json!({ "code": code })).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.body["notifications"], json!({ "channel": channel, "destination": destination }));
+    }
+
+    /// The latest one-time code SNS was asked to send to a number or an address.
+    pub async fn code_sent_to(&self, destination: &str) -> Option<String> {
+        let published = self.published().await;
+        let texts = published.sms.iter().filter(|m| m.phone == destination).map(|m| &m.message).chain(
+            published.topic.iter().filter(|m| m.attributes["destination"]["Value"] == destination).map(|m| &m.message),
+        );
+        texts
+            .filter_map(|t| t.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).map(str::to_string))
+            .next_back()
+    }
+
+    /// NOTIFY-4: an inbound text, as End User Messaging publishes it; the `sms-inbound`
+    /// function's answer (where the text went).
+    pub async fn text_in(&self, from: &str, to: &str, body: &str, inbound_id: &str) -> Value {
+        let message = json!({ "originationNumber": from, "destinationNumber": to, "messageBody": body, "inboundMessageId": inbound_id });
+        let res = self.http.post(format!("{}/_local/sms", self.base)).body(message.to_string()).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json::<Value>().await.unwrap()[0].clone()
     }
 
     /// A new practice with its first admin, through the local-only route.

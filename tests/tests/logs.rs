@@ -37,8 +37,10 @@ async fn sec_3_no_phi_in_any_log_line() {
 
     let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
     let p = app.demo_practice().await;
-    let practice_number = "+15550166666";
-    let settings = json!({ "smsNumber": practice_number, "portalUrl": "https://portal.example" });
+    // A number of this run's own: the operator gives each number to one practice only.
+    let practice_number = &unique_phone();
+    carethread_core::ops::settings::assign_sms_number(app.app(), &p.id, Some(practice_number)).await.unwrap();
+    let settings = json!({ "portalUrl": "https://portal.example" });
     assert_eq!(app.send("PUT", "/settings", Some(&p.admin.token), Some(&settings), &[]).await.status, StatusCode::OK);
     let patient = app
         .add_patient(&p.id, &p.admin, FIRST, LAST, json!({ "phone": PHONE, "primaryProviderId": p.doctor.id }))

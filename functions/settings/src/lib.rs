@@ -1,8 +1,10 @@
 //! `settings`: practice settings (SET-1), the caller's out-of-office (REPLY-5) and
-//! notification preferences (NOTIFY-1), and the patient banner (COMPOSE-3).
+//! notification preferences with the proof of a new destination (NOTIFY-1, ACCT-4), and the
+//! patient banner (COMPOSE-3).
 
 use carethread_core::api;
-use carethread_core::ops::settings::{self, NotificationsRequest, OutOfOfficeRequest, SettingsPatch};
+use carethread_core::ops::notifications::{self, NotificationsRequest, VerificationRequest};
+use carethread_core::ops::settings::{self, OutOfOfficeRequest, SettingsPatch};
 use carethread_core::App;
 use lambda_http::{Body, Error, Request, Response};
 
@@ -20,10 +22,14 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
                 let body: Option<OutOfOfficeRequest> = api::json_body(&req)?;
                 settings::put_out_of_office(app, &ctx, body).await.map(|b| (200, b))
             }
-            "GET /me/notifications" => settings::get_notifications(app, &ctx).await.map(|b| (200, b)),
+            "GET /me/notifications" => notifications::get_notifications(app, &ctx).await.map(|b| (200, b)),
             "PUT /me/notifications" => {
                 let body: NotificationsRequest = api::json_body(&req)?;
-                settings::put_notifications(app, &ctx, body).await.map(|b| (200, b))
+                notifications::put_notifications(app, &ctx, body).await
+            }
+            "POST /me/notifications/verification" => {
+                let body: VerificationRequest = api::json_body(&req)?;
+                notifications::verify_destination(app, &ctx, body).await.map(|b| (200, b))
             }
             "GET /portal/banner" => settings::banner(app, &ctx).await.map(|b| (200, b)),
             _ => Err(api::not_found_route()),

@@ -13,6 +13,8 @@ pub enum Expensive {
     Search,
     Export,
     Broadcast,
+    /// A one-time code texted or mailed to a destination (ACCT-4).
+    VerificationCode,
 }
 
 impl Expensive {
@@ -22,6 +24,7 @@ impl Expensive {
             Expensive::Search => 120,
             Expensive::Export => 10,
             Expensive::Broadcast => 5,
+            Expensive::VerificationCode => 3,
         }
     }
 
@@ -30,6 +33,7 @@ impl Expensive {
             Expensive::Search => "search",
             Expensive::Export => "export",
             Expensive::Broadcast => "broadcast",
+            Expensive::VerificationCode => "verification code",
         }
     }
 }

@@ -97,6 +97,7 @@ pub async fn create_practice(
         created_at: at,
         out_of_office: None,
         notify: None,
+        notify_pending: None,
     };
     let ctx = RequestCtx {
         caller: Caller { practice_id: practice_id.clone(), user_id: "operator".into(), role: Role::Admin },
@@ -150,6 +151,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
         created_at: ids::now(),
         out_of_office: None,
         notify: None,
+        notify_pending: None,
     };
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
@@ -262,6 +264,7 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         phone: phone_sealed,
         email: email_sealed,
         notify: None,
+        notify_pending: None,
         primary_provider_id: primary,
         assigned_staff_ids: assigned,
         portal_access: req.portal_access.unwrap_or(true),

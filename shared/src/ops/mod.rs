@@ -11,6 +11,7 @@ pub mod drafts;
 pub mod erasure;
 pub mod export;
 pub mod inbox;
+pub mod notifications;
 pub mod reminders;
 pub mod renames;
 pub mod reports;

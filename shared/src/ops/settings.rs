@@ -1,15 +1,14 @@
-//! Practice settings (SET-1), a staff user's out-of-office (REPLY-5), each user's
-//! notification preferences (NOTIFY-1) and the patient banner (COMPOSE-3).
+//! Practice settings (SET-1), the practice's SMS number (operator only), a staff user's
+//! out-of-office (REPLY-5) and the patient banner (COMPOSE-3).
 
 use super::active_staff;
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
-use crate::crypto::Binding;
-use crate::domain::{parse_email, parse_phone, NotifyChannel, RoleClass};
+use crate::domain::{parse_phone, RoleClass};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
-use crate::records::{NotifyPrefs, OutOfOffice, Sealed, Settings};
+use crate::records::{OutOfOffice, Settings};
 use crate::store::Tx;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -38,15 +37,6 @@ pub struct SettingsPatch {
     pub attachment_content_types: Option<Vec<String>>,
     pub portal_url: Option<String>,
     pub sms_number: Option<String>,
-}
-
-/// PUT /me/notifications: how the caller hears of new messages.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NotificationsRequest {
-    pub channel: Option<String>,
-    /// An email address (channel `email`) or E.164 number (`sms`); absent = the one on file.
-    pub destination: Option<String>,
 }
 
 /// PUT /me/out-of-office.
@@ -149,8 +139,11 @@ impl SettingsPatch {
             }
             s.portal_url = v;
         }
-        if let Some(v) = self.sms_number {
-            s.sms_number = if v.is_empty() { v } else { parse_phone("smsNumber", &v)? };
+        if self.sms_number.is_some() {
+            // ACCT-4: a number a practice claims would receive its patients' texts.
+            return Err(Error::Forbidden(
+                "smsNumber is assigned by the operator (carethread-admin practice sms-number)".into(),
+            ));
         }
         if let Some(v) = self.malware_scanning {
             s.malware_scanning = v;
@@ -189,24 +182,11 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Va
     }
     let p = caller.practice_id.as_str();
     let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
-    let old_sms_number = practice.settings.sms_number.clone();
+    let sms_number_read = practice.settings.sms_number.clone();
     let settings = patch.apply(practice.settings)?;
     let mut tx = Tx::new();
     tx.check_caller(&app.store, caller)?;
-    tx.practice_settings(&app.store, p, &settings)?;
-    if settings.sms_number != old_sms_number {
-        if !settings.sms_number.is_empty() {
-            tx.claim_sms_number(&app.store, &settings.sms_number, p)?;
-        }
-        if !old_sms_number.is_empty() {
-            tx.delete_existing(
-                &app.store,
-                "old-sms-number",
-                keys::sms_number(&old_sms_number),
-                keys::SMS_NUMBER_SK.into(),
-            )?;
-        }
-    }
+    tx.practice_settings(&app.store, p, &settings, &sms_number_read)?;
     tx.put(
         &app.store,
         "audit",
@@ -219,8 +199,52 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Va
     )?;
     match app.store.commit(tx).await? {
         Ok(()) => Ok(json!({ "settings": settings })),
-        Err("sms-number") => Err(Error::Conflict("this SMS number belongs to another practice".into())),
+        Err("practice") => Err(Error::Conflict("the settings changed meanwhile; read them and try again".into())),
         Err(_) => Err(Error::Unauthenticated),
+    }
+}
+
+/// The operator assigns a practice its two-way SMS number (NOTIFY-4, ACCT-4), or takes it
+/// away (`None`): texts to the number reach that practice, so no admin may claim one. Refused
+/// (409) when another practice has it.
+pub async fn assign_sms_number(app: &App, practice_id: &str, number: Option<&str>) -> Result<()> {
+    let number = number.map(|n| parse_phone("number", n.trim())).transpose()?.unwrap_or_default();
+    let practice = app.store.practice(practice_id).await?.ok_or(Error::NotFound("practice"))?;
+    let old = practice.settings.sms_number.clone();
+    let settings = Settings { sms_number: number.clone(), ..practice.settings };
+    let ctx = RequestCtx {
+        caller: crate::domain::Caller {
+            practice_id: practice_id.to_string(),
+            user_id: "operator".into(),
+            role: crate::domain::Role::Admin,
+        },
+        request_id: ids::new_id("op_"),
+        idempotency: None,
+    };
+    let mut tx = Tx::new();
+    tx.practice_settings(&app.store, practice_id, &settings, &old)?;
+    if number != old {
+        if !number.is_empty() {
+            tx.claim_sms_number(&app.store, &number, practice_id)?;
+        }
+        if !old.is_empty() {
+            tx.delete_existing(&app.store, "old-sms-number", keys::sms_number(&old), keys::SMS_NUMBER_SK.into())?;
+        }
+    }
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            &ctx,
+            "settings.sms_number",
+            AuditRecord { record_type: "practice", record_id: practice_id, patient_id: None },
+            "success",
+        ),
+    )?;
+    match app.store.commit(tx).await? {
+        Ok(()) => Ok(()),
+        Err("sms-number") => Err(Error::Conflict("this SMS number belongs to another practice".into())),
+        Err(_) => Err(Error::Conflict("the practice changed meanwhile; run again".into())),
     }
 }
 
@@ -274,68 +298,4 @@ pub async fn banner(app: &App, ctx: &RequestCtx) -> Result<Value> {
         "practiceName": practice.name,
         "urgentPhone": practice.settings.urgent_phone,
     }))
-}
-
-/// GET /me/notifications: the caller's preference as the notifier will apply it.
-pub async fn get_notifications(app: &App, ctx: &RequestCtx) -> Result<Value> {
-    let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
-    let destination = if caller.is_staff() {
-        let staff = app.store.staff(p, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
-        crate::notify::staff_destination(app, p, &staff).await?
-    } else {
-        let patient = app.store.patient(p, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
-        crate::notify::patient_destination(app, p, &patient).await?
-    };
-    Ok(notifications_view(destination.map(|d| (d.channel, d.address))))
-}
-
-fn notifications_view(destination: Option<(NotifyChannel, String)>) -> Value {
-    match destination {
-        Some((channel, address)) => json!({ "notifications": { "channel": channel, "destination": address } }),
-        None => json!({ "notifications": { "channel": NotifyChannel::None, "destination": null } }),
-    }
-}
-
-/// PUT /me/notifications (NOTIFY-1): staff and patients choose email, SMS or none, and may
-/// give a destination other than the one on file. The destination is sealed to their record.
-pub async fn put_notifications(app: &App, ctx: &RequestCtx, req: NotificationsRequest) -> Result<Value> {
-    let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
-    let channel = NotifyChannel::parse(req.channel.as_deref().unwrap_or(""))?;
-    let destination = match (channel, req.destination.as_deref()) {
-        (NotifyChannel::None, Some(_)) => {
-            return Err(Error::invalid("destination", "no destination with channel `none`"));
-        }
-        (_, None) => None,
-        (NotifyChannel::Email, Some(d)) => Some(parse_email("destination", d)?),
-        (NotifyChannel::Sms, Some(d)) => Some(parse_phone("destination", d)?),
-    };
-    let sealed = match &destination {
-        Some(d) => Some(Sealed(
-            app.envelope
-                .seal_str(Binding { practice_id: p, record: &caller.user_id, field: "notifyDestination" }, d)
-                .await?,
-        )),
-        None => None,
-    };
-    let prefs = NotifyPrefs { channel, destination: sealed };
-    let (record_type, patient_id) =
-        if caller.is_staff() { ("staff", None) } else { ("patient", Some(caller.user_id.as_str())) };
-    let mut tx = Tx::new();
-    tx.user_notify(&app.store, caller, &prefs)?;
-    tx.put(
-        &app.store,
-        "audit",
-        &audit::event(
-            ctx,
-            "user.notifications",
-            AuditRecord { record_type, record_id: &caller.user_id, patient_id },
-            "success",
-        ),
-    )?;
-    if app.store.commit(tx).await?.is_err() {
-        return Err(Error::Unauthenticated);
-    }
-    get_notifications(app, ctx).await
 }

@@ -3,6 +3,8 @@
 //! the number texted; the sender's number is matched, by its blind token, to the latest SMS
 //! that practice exchanged with it: the text joins that conversation, or starts an SMS
 //! conversation with that patient, or, from a number of nobody known, a triage conversation.
+//! A number reaches a patient only while it is on the patient's record or proven by the
+//! patient (ACCT-4): a number someone typed, or spoofs, lands in triage.
 //! Nothing is dropped, and the outbox of each message notifies the staff.
 
 use super::conversations::{append_message, start_sms_thread, AppendedMessage};
@@ -55,10 +57,19 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
     let dir = app.store.directory(&p).await?.ok_or(Error::NotFound("practice"))?;
     let token = notify::sms_peer_token(app, &dir, &number).await?;
     let peer = app.store.sms_peer(&p, &token).await?;
-    let patient = match peer.as_ref().and_then(|peer| peer.patient_id.as_deref()) {
+    let mut patient = match peer.as_ref().and_then(|peer| peer.patient_id.as_deref()) {
         Some(id) => app.store.patient(&p, id).await?,
         None => None,
     };
+    // ACCT-4: the latest exchange is not enough; the number must still be the patient's.
+    // Otherwise the text is a stranger's: a triage conversation, never the patient's thread.
+    let mut peer = peer;
+    if let Some(pat) = &patient {
+        if !notify::number_belongs_to(app, &p, pat, &number).await? {
+            patient = None;
+            peer = None;
+        }
+    }
     let text = match sms.message_body.trim() {
         "" => "(an empty text message)",
         t => t,
