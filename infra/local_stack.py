@@ -139,7 +139,8 @@ def start(port: int, state_dir: Path) -> None:
     moto_server = Path(__file__).with_name("moto_server.py")
     log = open(state_dir / "moto.log", "ab")
     # IAM checks stay off until `create` has made the operator (reset-auth turns them on).
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="1000000000")
+    # Cognito checks TOTP codes as AWS does (ACCT-3); without this moto accepts any code.
+    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="1000000000", MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP="true")
     (state_dir / "operator.json").unlink(missing_ok=True)
     proc = subprocess.Popen(
         [sys.executable, str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
@@ -376,8 +377,8 @@ def create_user_pool(session, endpoint: str, prefix: str, pool_props: dict, clie
     warn_unhandled("AWS::Cognito::UserPool", pool_props, {
         "UserPoolName", "AliasAttributes", "UsernameConfiguration", "AutoVerifiedAttributes",
         "AdminCreateUserConfig", "Policies", "Schema", "MfaConfiguration", "EnabledMfas",
-        # AWS-side only: deletion protection, threat protection, e-mail sending.
-        "DeletionProtection", "UserPoolAddOns", "EmailConfiguration", "AccountRecoverySetting", "SmsConfiguration",
+        # AWS-side only: deletion protection, threat protection (and its Plus tier), e-mail sending.
+        "DeletionProtection", "UserPoolAddOns", "UserPoolTier", "EmailConfiguration", "AccountRecoverySetting", "SmsConfiguration",
         "UserAttributeUpdateSettings"})
     name = f"{prefix}-users"
     for existing in idp.list_user_pools(MaxResults=60)["UserPools"]:
@@ -387,9 +388,12 @@ def create_user_pool(session, endpoint: str, prefix: str, pool_props: dict, clie
                 print(f"user pool {existing['Id']} exists")
                 return existing["Id"], clients[0]["ClientId"]
     args = {k: pool_props[k] for k in ("AliasAttributes", "UsernameConfiguration", "AutoVerifiedAttributes",
-                                       "AdminCreateUserConfig", "Policies", "Schema", "MfaConfiguration",
-                                       "EnabledMfas") if k in pool_props}
+                                       "AdminCreateUserConfig", "Policies", "Schema") if k in pool_props}
     pool = idp.create_user_pool(PoolName=name, **args)["UserPool"]
+    # CloudFormation's EnabledMfas and MfaConfiguration are the API's SetUserPoolMfaConfig.
+    if "SOFTWARE_TOKEN_MFA" in pool_props.get("EnabledMfas", []):
+        idp.set_user_pool_mfa_config(UserPoolId=pool["Id"], SoftwareTokenMfaConfiguration={"Enabled": True},
+                                     MfaConfiguration=pool_props.get("MfaConfiguration", "OPTIONAL"))
     client_args = {k: client_props[k] for k in ("ExplicitAuthFlows", "ReadAttributes", "WriteAttributes",
                                                 "GenerateSecret", "PreventUserExistenceErrors",
                                                 "RefreshTokenValidity", "IdTokenValidity", "AccessTokenValidity",

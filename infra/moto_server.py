@@ -10,6 +10,7 @@ from template.yaml names itself in moto.log.
    the table while another request thread changes it ("dictionary changed size during
    iteration", answered as an HTML 500). AWS serializes conflicting writes itself; here every
    request holds one lock, which keeps moto's answers what AWS would give.
+3. Cognito's token-authorized operations are not held to IAM (below), as in AWS.
 """
 
 import sys
@@ -42,6 +43,19 @@ def _serialized(self, environ, start_response):
 werkzeug_app.DomainDispatcherApplication.__call__ = _serialized
 
 from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
+
+# Cognito's user-facing operations are authorized by the user's own access token or sign-in
+# session, never by IAM (AWS: "unauthenticated" and "token-authorized" operations). moto's
+# list of them is short, and with IAM enforcement on it fails the rest (500, no signature):
+# the second factor's set-up and challenge (ACCT-3) among them.
+ActionAuthenticatorMixin.PUBLIC_OPERATIONS = sorted(set(ActionAuthenticatorMixin.PUBLIC_OPERATIONS) | {
+    f"AWSCognitoIdentityProviderService.{op}" for op in (
+        "AssociateSoftwareToken", "ChangePassword", "ConfirmForgotPassword", "ConfirmSignUp",
+        "ForgotPassword", "GetUser", "GlobalSignOut", "InitiateAuth", "ResendConfirmationCode",
+        "RespondToAuthChallenge", "RevokeToken", "SetUserMFAPreference", "SignUp",
+        "UpdateUserAttributes", "VerifySoftwareToken", "VerifyUserAttribute",
+    )
+})
 
 # CORS preflights are never signed and AWS never checks them against IAM; with enforcement on
 # moto would try (and answer 500). Let them reach moto's CORS handling.

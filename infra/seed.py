@@ -148,7 +148,10 @@ def seed(api: Api, cognito: Cognito | None = None) -> dict:
     created = api.call("POST", "/_local/practices", {"name": "Maple Family Medicine", "adminFirstName": "Avery",
                                                      "adminLastName": "Admin", "adminEmail": "avery@maple.test",
                                                      # Texts to this number come back in (NOTIFY-4).
-                                                     "smsNumber": "+15550100000"}, expect=201)
+                                                     "smsNumber": "+15550100000",
+                                                     # The demo users sign in with a password
+                                                     # alone (ACCT-3: --staff-totp optional).
+                                                     "totpRequiredForStaff": False}, expect=201)
     pid = created["practiceId"]
     users = {"admin": {"id": created["adminId"], "role": "admin", "name": "Avery Admin", **cognito.enroll(created["adminId"])}}
     admin = token_of(users["admin"])
@@ -198,7 +201,8 @@ def seed(api: Api, cognito: Cognito | None = None) -> dict:
              token_of(users["practice_manager"]), 201)
 
     other = api.call("POST", "/_local/practices", {"name": "Harbor Therapy", "adminFirstName": "Olive",
-                                                   "adminLastName": "Other", "adminEmail": "olive@harbor.test"}, expect=201)
+                                                   "adminLastName": "Other", "adminEmail": "olive@harbor.test",
+                                                   "totpRequiredForStaff": False}, expect=201)
     opid = other["practiceId"]
     ousers = {"admin": {"id": other["adminId"], "role": "admin", "name": "Olive Other", **cognito.enroll(other["adminId"])}}
     oadmin = token_of(ousers["admin"])

@@ -4,7 +4,7 @@
 //! the stack's resources from the environment the functions read (README, "Deploying").
 //!
 //!     carethread-admin practice create --name "Maple Family Medicine" --admin-email avery@maple.example
-//!         [--admin-first-name Avery] [--admin-last-name Admin]
+//!         [--admin-first-name Avery] [--admin-last-name Admin] [--staff-totp required|optional]
 //!     carethread-admin user sync --practice prc_… --user usr_…
 //!     carethread-admin practice sms-number --practice prc_… (--number +15550100000 | --none)
 //!
@@ -17,7 +17,7 @@
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: carethread-admin practice create --name NAME --admin-email EMAIL \
-[--admin-first-name FIRST] [--admin-last-name LAST]
+[--admin-first-name FIRST] [--admin-last-name LAST] [--staff-totp required|optional]
        carethread-admin user sync --practice PRACTICE_ID --user STAFF_ID
        carethread-admin practice sms-number --practice PRACTICE_ID (--number E164 | --none)
 environment: TABLE_NAME, BUCKET_NAME, KMS_KEY_ID, USER_POOL_ID (the stack's outputs) and the \
@@ -36,16 +36,22 @@ fn flags(args: &[String], known: &[&str]) -> Result<Vec<(String, String)>, Strin
 }
 
 async fn create_practice(args: &[String]) -> Result<(), String> {
-    let given = flags(args, &["name", "admin-email", "admin-first-name", "admin-last-name"])?;
+    let given = flags(args, &["name", "admin-email", "admin-first-name", "admin-last-name", "staff-totp"])?;
     let get = |k: &str| given.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let name = get("name").ok_or("--name is required")?;
     let email = get("admin-email").ok_or("--admin-email is required")?;
     let app = carethread_core::App::from_env().await.map_err(|e| e.to_string())?;
     let first = get("admin-first-name").unwrap_or("Practice");
     let last = get("admin-last-name").unwrap_or("Admin");
-    let (practice_id, admin_id) = carethread_core::ops::directory::create_practice(&app, name, first, last, email)
-        .await
-        .map_err(|e| format!("the practice was not created: {e}"))?;
+    let staff_totp = match get("staff-totp").unwrap_or("required") {
+        "required" => true,
+        "optional" => false,
+        _ => return Err("--staff-totp is `required` (the default) or `optional`".into()),
+    };
+    let (practice_id, admin_id) =
+        carethread_core::ops::directory::create_practice(&app, name, first, last, email, staff_totp)
+            .await
+            .map_err(|e| format!("the practice was not created: {e}"))?;
     println!("practice {practice_id} created");
     println!("administrator username: {admin_id}");
     carethread_core::ops::accounts::sync_staff_by_id(&app, &practice_id, &admin_id).await.map_err(|e| {
@@ -55,6 +61,9 @@ async fn create_practice(args: &[String]) -> Result<(), String> {
         )
     })?;
     println!("Cognito e-mailed a temporary password to {email}; the first sign-in asks for a new one.");
+    if staff_totp {
+        println!("Staff set up an authenticator app (TOTP) before their first request (ACCT-3).");
+    }
     Ok(())
 }
 

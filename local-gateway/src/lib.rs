@@ -228,6 +228,9 @@ struct PracticeRequest {
     admin_email: Option<String>,
     /// The operator's `practice sms-number`, in the same call.
     sms_number: Option<String>,
+    /// The operator's `--staff-totp optional` (ACCT-3): false for a practice whose staff sign
+    /// in with a password alone (the demo practice). Absent = required.
+    totp_required_for_staff: Option<bool>,
 }
 
 /// Development-only routes (API.md "Local development only").
@@ -250,6 +253,7 @@ async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -
                         p.admin_first_name.as_deref().unwrap_or("Practice"),
                         p.admin_last_name.as_deref().unwrap_or("Admin"),
                         p.admin_email.as_deref().unwrap_or("admin@example.test"),
+                        p.totp_required_for_staff.unwrap_or(true),
                     )
                     .await?;
                     carethread_core::ops::accounts::sync_staff_by_id(operator, &practice_id, &admin_id).await?;

@@ -37,13 +37,7 @@ pub fn request_id(req: &Request) -> String {
 
 /// The caller, from the JWT authorizer's claims. Missing or malformed claims are 401.
 pub fn caller(req: &Request) -> Result<Caller> {
-    let claims = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => {
-            ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|j| &j.claims)
-        }
-        _ => None,
-    }
-    .ok_or(Error::Unauthenticated)?;
+    let claims = claims(req).ok_or(Error::Unauthenticated)?;
     let claim = |name: &str| claims.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let username = claim(CLAIM_USERNAME).ok_or(Error::Unauthenticated)?;
     let practice_id = parse_id("practice", PRACTICE_ID, claim(CLAIM_PRACTICE).ok_or(Error::Unauthenticated)?)
@@ -191,7 +185,9 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 /// The request's context, once its caller is known to be an existing, active user (SEC-4).
 pub async fn authorized(app: &crate::App, req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
     let ctx = context(req, with_idempotency)?;
-    app.ensure_active(&ctx.caller).await?;
+    // ACCT-3: the routes that set up the second factor are open to a caller who has none yet.
+    let enrolling = matches!(route_key(req).as_str(), "GET /me/totp" | "POST /me/totp");
+    app.ensure_active(&ctx, enrolling).await?;
     Ok(ctx)
 }
 
@@ -200,7 +196,17 @@ pub fn context(req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
         caller: caller(req)?,
         request_id: request_id(req),
         idempotency: if with_idempotency { idempotency(req)? } else { None },
+        signed_in_at: claims(req).and_then(|c| c.get("auth_time")).and_then(|t| t.parse().ok()),
     })
+}
+
+fn claims(req: &Request) -> Option<&std::collections::HashMap<String, String>> {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|j| &j.claims)
+        }
+        _ => None,
+    }
 }
 
 pub fn json_response(status: u16, body: &serde_json::Value) -> Response<Body> {

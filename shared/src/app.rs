@@ -25,7 +25,21 @@ pub struct App {
     /// Each practice's wrapped search key, which never changes: kept for the life of the
     /// function so a search costs no read of the practice record.
     pub search_keys: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
+    /// Each practice's second-factor rule (ACCT-3), read at most once a minute: only users
+    /// without a second factor need it, and a change of the setting takes hold within a
+    /// minute instead of costing every request a read of the practice record.
+    second_factor_rules: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, TotpRule)>>,
 }
+
+/// Whom a practice requires to sign in with TOTP (ACCT-3).
+#[derive(Clone, Copy, Debug)]
+struct TotpRule {
+    staff: bool,
+    patients: bool,
+}
+
+/// How long a function trusts its copy of a practice's second-factor rule.
+const RULE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The configuration a function reads from its environment (declared in template.yaml).
 #[derive(Clone, Debug)]
@@ -97,6 +111,7 @@ impl App {
             users: UserPool::new(cognito, config.user_pool_id),
             calls,
             search_keys: Default::default(),
+            second_factor_rules: Default::default(),
         }
     }
 }
@@ -106,22 +121,65 @@ impl App {
     /// claims. An ID token stays valid until it expires, whatever happened to its user since;
     /// this read, on every request and never cached, is where deactivation and a role change
     /// take hold at once. A token that no longer matches asks the client to sign in again.
-    pub async fn ensure_active(&self, caller: &Caller) -> Result<()> {
-        let current = if caller.is_staff() {
-            self.store
-                .staff(&caller.practice_id, &caller.user_id)
-                .await?
-                .map(|s| s.active && crate::domain::Role::parse(&s.role).ok().as_ref() == Some(&caller.role))
+    /// ACCT-3: the same record says whether the user set up a second factor; one who did must
+    /// have used it for this token, one who did not may go on only where the practice does
+    /// not require it (or to set it up).
+    pub async fn ensure_active(&self, ctx: &RequestCtx, enrolling: bool) -> Result<()> {
+        let caller = &ctx.caller;
+        let p = caller.practice_id.as_str();
+        let (current, enrolled_at) = if caller.is_staff() {
+            match self.store.staff(p, &caller.user_id).await? {
+                Some(s) => (
+                    s.active && crate::domain::Role::parse(&s.role).ok().as_ref() == Some(&caller.role),
+                    s.totp_enrolled_at,
+                ),
+                None => return Err(Error::Unauthenticated),
+            }
         } else {
             // ROLE-5: an inactive patient may still write to billing and the front office;
             // one whose portal access was withdrawn may not sign in at all.
-            self.store.patient(&caller.practice_id, &caller.user_id).await?.map(|p| p.portal_access)
+            match self.store.patient(p, &caller.user_id).await? {
+                Some(pat) => (pat.portal_access, pat.totp_enrolled_at),
+                None => return Err(Error::Unauthenticated),
+            }
         };
-        match current {
-            Some(true) => Ok(()),
-            Some(false) => Err(Error::SignInAgain),
-            None => Err(Error::Unauthenticated),
+        if !current {
+            return Err(Error::SignInAgain);
         }
+        let enrolled_at = match enrolled_at {
+            Some(at) => Some(crate::ids::parse_time("totpEnrolledAt", &at)?.unix_timestamp()),
+            None => None,
+        };
+        let required = match enrolled_at {
+            Some(_) => true,
+            None => {
+                let rule = self.totp_rule(p).await?;
+                if caller.is_staff() {
+                    rule.staff
+                } else {
+                    rule.patients
+                }
+            }
+        };
+        match crate::policy::second_factor(required, enrolled_at, ctx.signed_in_at, enrolling) {
+            crate::policy::SecondFactor::Satisfied => Ok(()),
+            crate::policy::SecondFactor::SignInAgain => Err(Error::SignInAgain),
+            crate::policy::SecondFactor::SetUpFirst => Err(Error::SecondFactorRequired),
+        }
+    }
+
+    async fn totp_rule(&self, practice_id: &str) -> Result<TotpRule> {
+        let cached = self.second_factor_rules.lock().expect("rule cache lock").get(practice_id).copied();
+        if let Some((_, rule)) = cached.filter(|(read_at, _)| read_at.elapsed() < RULE_TTL) {
+            return Ok(rule);
+        }
+        let settings = self.store.practice(practice_id).await?.ok_or(Error::Unauthenticated)?.settings;
+        let rule = TotpRule { staff: settings.totp_required_for_staff, patients: settings.totp_required_for_patients };
+        self.second_factor_rules
+            .lock()
+            .expect("rule cache lock")
+            .insert(practice_id.to_string(), (std::time::Instant::now(), rule));
+        Ok(rule)
     }
 }
 
@@ -132,6 +190,9 @@ pub struct RequestCtx {
     pub caller: Caller,
     pub request_id: String,
     pub idempotency: Option<IdempotencyKey>,
+    /// When the caller signed in (the token's `auth_time`, epoch seconds): ACCT-3 refuses a
+    /// token from a sign-in before the caller's second factor was set up.
+    pub signed_in_at: Option<i64>,
 }
 
 /// An `Idempotency-Key` as stored: hashes of the key and of the request it came with.

@@ -19,6 +19,11 @@ pub enum Error {
     /// client signs in again, and gets a token with the directory's current values.
     #[error("your account changed since you signed in: sign in again")]
     SignInAgain,
+    /// ACCT-3: the practice requires a TOTP second factor the caller has not set up yet.
+    #[error(
+        "this practice requires a second factor: set up an authenticator app (TOTP) with Cognito, then POST /me/totp"
+    )]
+    SecondFactorRequired,
     /// The caller may see the thing but may not do this to it.
     #[error("{0}")]
     Forbidden(String),
@@ -61,7 +66,7 @@ impl Error {
         match self {
             Error::BadRequest { .. } => 400,
             Error::Unauthenticated | Error::SignInAgain => 401,
-            Error::Forbidden(_) => 403,
+            Error::Forbidden(_) | Error::SecondFactorRequired => 403,
             Error::NotFound(_) => 404,
             Error::Conflict(_) => 409,
             Error::TooLarge { .. } => 413,
@@ -78,6 +83,7 @@ impl Error {
             Error::Unauthenticated => "unauthenticated",
             Error::SignInAgain => "sign-in-again",
             Error::Forbidden(_) => "forbidden",
+            Error::SecondFactorRequired => "second-factor-required",
             Error::NotFound(_) => "not-found",
             Error::Conflict(_) => "conflict",
             Error::TooLarge { .. } => "too-large",
@@ -93,6 +99,7 @@ impl Error {
             Error::BadRequest { .. } => "Malformed request",
             Error::Unauthenticated | Error::SignInAgain => "Authentication required",
             Error::Forbidden(_) => "Not allowed",
+            Error::SecondFactorRequired => "Second factor required",
             Error::NotFound(_) => "Not found",
             Error::Conflict(_) => "Conflict",
             Error::TooLarge { .. } => "Too large",

@@ -164,6 +164,16 @@ impl UserPool {
         Ok(())
     }
 
+    /// ACCT-3: whether the user has a verified authenticator app (TOTP) that Cognito asks for
+    /// at every sign-in: enabled and preferred.
+    pub async fn totp_in_use(&self, username: &str) -> Result<bool> {
+        let pool = self.configured()?;
+        let user =
+            self.client.admin_get_user().user_pool_id(pool).username(username).send().await.map_err(sdk_error)?;
+        let enabled = user.user_mfa_setting_list().iter().any(|m| m == "SOFTWARE_TOKEN_MFA");
+        Ok(enabled && user.preferred_mfa_setting() == Some("SOFTWARE_TOKEN_MFA"))
+    }
+
     pub async fn enable(&self, username: &str) -> Result<()> {
         let pool = self.configured()?;
         self.client.admin_enable_user().user_pool_id(pool).username(username).send().await.map_err(sdk_error)?;

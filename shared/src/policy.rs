@@ -111,6 +111,35 @@ pub fn inactive_patient_may_write_to(workgroup_name: &str) -> bool {
     name == "billing" || name == "frontoffice" || name == "frontdesk"
 }
 
+/// ACCT-3: what a request's second factor allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecondFactor {
+    /// Go on.
+    Satisfied,
+    /// The token comes from a sign-in before the factor was set up: the password alone.
+    SignInAgain,
+    /// The practice requires a factor this user has not set up; only setting it up is open.
+    SetUpFirst,
+}
+
+/// `enrolled_at` and `signed_in_at` in epoch seconds; `enrolling` for the routes that set the
+/// factor up. A user who set one up needs it whatever the practice requires: Cognito asks
+/// for it at every sign-in from then on, and an older token did not pass that test.
+pub fn second_factor(
+    required: bool,
+    enrolled_at: Option<i64>,
+    signed_in_at: Option<i64>,
+    enrolling: bool,
+) -> SecondFactor {
+    match enrolled_at {
+        // Tokens carry whole seconds: one from the very second of the set-up may predate it.
+        Some(at) if signed_in_at.is_none_or(|t| t <= at) => SecondFactor::SignInAgain,
+        Some(_) => SecondFactor::Satisfied,
+        None if required && !enrolling => SecondFactor::SetUpFirst,
+        None => SecondFactor::Satisfied,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +312,24 @@ mod tests {
                 assert_eq!(v.contains(&s.id), sees, "{kind:?} {}", s.id);
             }
             assert_eq!(v.contains(&"pat_1".to_string()), kind == ConversationKind::Patient);
+        }
+    }
+
+    #[test]
+    fn acct_3_a_required_factor_must_be_set_up_before_anything_else() {
+        assert_eq!(second_factor(true, None, Some(100), false), SecondFactor::SetUpFirst);
+        assert_eq!(second_factor(true, None, Some(100), true), SecondFactor::Satisfied, "setting it up is open");
+        assert_eq!(second_factor(false, None, Some(100), false), SecondFactor::Satisfied);
+    }
+
+    #[test]
+    fn acct_3_a_token_from_before_the_factor_must_sign_in_again() {
+        for required in [true, false] {
+            assert_eq!(second_factor(required, Some(200), Some(199), false), SecondFactor::SignInAgain);
+            assert_eq!(second_factor(required, Some(200), None, false), SecondFactor::SignInAgain);
+            assert_eq!(second_factor(required, Some(200), Some(200), false), SecondFactor::SignInAgain);
+            assert_eq!(second_factor(required, Some(200), Some(201), false), SecondFactor::Satisfied);
+            assert_eq!(second_factor(required, Some(200), Some(201), true), SecondFactor::Satisfied);
         }
     }
 }

@@ -44,6 +44,10 @@ pub struct Settings {
     /// NOTIFY-4: the practice's two-way SMS number (E.164): outbound SMS come from it and
     /// inbound SMS to it belong to this practice ("" = no SMS number).
     pub sms_number: String,
+    /// ACCT-3: staff sign in with a TOTP second factor (on unless the practice turns it off).
+    pub totp_required_for_staff: bool,
+    /// ACCT-3: patients too (off unless the practice turns it on; a patient may enrol anyway).
+    pub totp_required_for_patients: bool,
 }
 
 impl Default for Settings {
@@ -68,6 +72,8 @@ impl Default for Settings {
             attachment_content_types: Vec::new(),
             portal_url: String::new(),
             sms_number: String::new(),
+            totp_required_for_staff: true,
+            totp_required_for_patients: false,
         }
     }
 }
@@ -135,6 +141,10 @@ pub struct StaffItem {
     /// ACCT-4: a destination waiting for its one-time code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_pending: Option<PendingDestination>,
+    /// ACCT-3: when the user's TOTP second factor was confirmed (tokens from sign-ins
+    /// before it are refused: they were made with the password alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_enrolled_at: Option<String>,
 }
 
 /// How a user wants to hear of new messages (NOTIFY-1).
@@ -212,6 +222,10 @@ pub struct PatientItem {
     /// ACCT-4: a destination waiting for its one-time code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_pending: Option<PendingDestination>,
+    /// ACCT-3: when the user's TOTP second factor was confirmed (tokens from sign-ins
+    /// before it are refused: they were made with the password alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_enrolled_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_provider_id: Option<String>,
     #[serde(default)]

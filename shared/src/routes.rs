@@ -41,6 +41,8 @@ pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/me/notifications", function: "settings" },
     Route { method: "PUT", path: "/me/notifications", function: "settings" },
     Route { method: "POST", path: "/me/notifications/verification", function: "settings" },
+    Route { method: "GET", path: "/me/totp", function: "settings" },
+    Route { method: "POST", path: "/me/totp", function: "settings" },
     Route { method: "GET", path: "/portal/banner", function: "settings" },
     Route { method: "GET", path: "/conversations/{id}/export", function: "get-conversation" },
     Route { method: "POST", path: "/conversations/{id}/messages/{messageId}/tasks", function: "tasks" },

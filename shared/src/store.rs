@@ -1525,6 +1525,16 @@ impl Tx {
         self.push_update("actor", update)
     }
 
+    /// ACCT-3: the caller's TOTP second factor is set up, as of `at`.
+    pub fn user_totp_enrolled(&mut self, store: &Store, caller: &crate::domain::Caller, at: &str) -> Result<()> {
+        let (update, condition) = user_record(store, caller);
+        let update = update
+            .condition_expression(condition)
+            .update_expression("SET totpEnrolledAt = :at")
+            .expression_attribute_values(":at", s(at));
+        self.push_update("actor", update)
+    }
+
     /// ACCT-4: a destination waiting for its one-time code (replaces any earlier one).
     pub fn user_notify_pending(
         &mut self,

@@ -27,6 +27,35 @@ pub struct TestApp {
     pub bucket: String,
 }
 
+/// ACCT-3: the current code of a TOTP secret (RFC 6238: 30-second steps, HMAC-SHA1, six
+/// digits), as an authenticator app shows it. Never within two seconds of a step's end, so
+/// the code still holds when Cognito checks it.
+pub fn totp_now(base32_secret: &str) -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let seconds = || SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    if seconds() % 30 >= 28 {
+        std::thread::sleep(std::time::Duration::from_secs(3));
+    }
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut key, mut bits, mut held) = (Vec::new(), 0u32, 0u32);
+    for c in base32_secret.trim_end_matches('=').bytes() {
+        let v = ALPHABET.iter().position(|a| *a == c.to_ascii_uppercase()).expect("a base32 secret") as u32;
+        bits = (bits << 5) | v;
+        held += 5;
+        if held >= 8 {
+            held -= 8;
+            key.push((bits >> held) as u8);
+            bits &= (1 << held) - 1;
+        }
+    }
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &key);
+    let tag = aws_lc_rs::hmac::sign(&key, &(seconds() / 30).to_be_bytes());
+    let h = tag.as_ref();
+    let at = (h[h.len() - 1] & 0x0f) as usize;
+    let value = u32::from_be_bytes([h[at] & 0x7f, h[at + 1], h[at + 2], h[at + 3]]);
+    format!("{:06}", value % 1_000_000)
+}
+
 /// A phone number no other test uses, so the SMS log can be read per test.
 pub fn unique_phone() -> String {
     let digits: String =
@@ -293,14 +322,24 @@ impl TestApp {
         res.json::<Value>().await.unwrap()[0].clone()
     }
 
-    /// A new practice with its first admin, through the local-only route.
+    /// A new practice with its first admin, through the local-only route. Its staff sign in
+    /// with a password alone, as the operator's `--staff-totp optional` makes it; the tests
+    /// of the second factor (ACCT-3) use `new_practice_with_totp`.
     pub async fn new_practice(&self, name: &str) -> (String, User) {
+        self.practice_through_operator(name, false).await
+    }
+
+    /// A new practice as the operator command makes it by default: staff need TOTP.
+    pub async fn new_practice_with_totp(&self, name: &str) -> (String, User) {
+        self.practice_through_operator(name, true).await
+    }
+
+    async fn practice_through_operator(&self, name: &str, staff_totp: bool) -> (String, User) {
+        let admin_email = format!("admin@{}.test", name.to_lowercase().replace(' ', "-"));
         let res = self
             .http
             .post(format!("{}/_local/practices", self.base))
-            .json(
-                &json!({ "name": name, "adminEmail": format!("admin@{}.test", name.to_lowercase().replace(' ', "-")) }),
-            )
+            .json(&json!({ "name": name, "adminEmail": admin_email, "totpRequiredForStaff": staff_totp }))
             .send()
             .await
             .unwrap();

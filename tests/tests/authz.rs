@@ -187,6 +187,8 @@ fn matrix() -> Vec<Route> {
         route("GET", "/me/notifications", Anyone, NONE),
         route("PUT", "/me/notifications", Anyone, NONE),
         route("POST", "/me/notifications/verification", Anyone, NONE),
+        route("GET", "/me/totp", Anyone, NONE),
+        route("POST", "/me/totp", Anyone, NONE),
         route("GET", "/portal/banner", Anyone, NONE),
         route("GET", "/conversations/{id}/export", Staff, CONVERSATIONS),
         route("POST", "/conversations/{id}/messages/{messageId}/tasks", Staff, CONVERSATIONS),
@@ -506,6 +508,7 @@ fn request(r: &Route, who: Who, target: Target, w: &World) -> (String, Option<Va
         ("PUT", "/me/out-of-office") => Some(Value::Null),
         ("PUT", "/me/notifications") => Some(json!({ "channel": "none" })),
         ("POST", "/me/notifications/verification") => Some(json!({ "code": "123456" })),
+        ("POST", "/me/totp") => Some(json!({})),
         ("POST", "/conversations/{id}/messages/{messageId}/tasks") => {
             Some(json!({ "title": "Task", "assigneeId": p.nurse.id, "dueDate": "2026-12-01" }))
         }

@@ -1,9 +1,10 @@
 //! `settings`: practice settings (SET-1), the caller's out-of-office (REPLY-5) and
-//! notification preferences with the proof of a new destination (NOTIFY-1, ACCT-4), and the
-//! patient banner (COMPOSE-3).
+//! notification preferences with the proof of a new destination (NOTIFY-1, ACCT-4), the
+//! caller's second factor (ACCT-3), and the patient banner (COMPOSE-3).
 
 use carethread_core::api;
 use carethread_core::ops::notifications::{self, NotificationsRequest, VerificationRequest};
+use carethread_core::ops::second_factor;
 use carethread_core::ops::settings::{self, OutOfOfficeRequest, SettingsPatch};
 use carethread_core::App;
 use lambda_http::{Body, Error, Request, Response};
@@ -31,6 +32,8 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
                 let body: VerificationRequest = api::json_body(&req)?;
                 notifications::verify_destination(app, &ctx, body).await.map(|b| (200, b))
             }
+            "GET /me/totp" => second_factor::status(app, &ctx).await.map(|b| (200, b)),
+            "POST /me/totp" => second_factor::confirm(app, &ctx).await.map(|b| (200, b)),
             "GET /portal/banner" => settings::banner(app, &ctx).await.map(|b| (200, b)),
             _ => Err(api::not_found_route()),
         }

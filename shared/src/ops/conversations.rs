@@ -1594,6 +1594,7 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
                 key_hash: crate::app::sha256_hex(&[k.key_hash.as_bytes(), patient.id.as_bytes()]),
                 request_hash: k.request_hash.clone(),
             }),
+            signed_in_at: ctx.signed_in_at,
             ..ctx.clone()
         };
         let thread = NewThread {
@@ -1824,6 +1825,7 @@ pub async fn purge_expired(app: &App, now: time::OffsetDateTime, batch: usize) -
             caller: Caller { practice_id: practice_id.clone(), user_id: "retention".into(), role: Role::Admin },
             request_id: ids::new_id("purge_"),
             idempotency: None,
+            signed_in_at: None,
         };
         loop {
             let ids = app.store.conversations_idle_since(&practice_id, &cutoff, batch).await?;

@@ -68,6 +68,7 @@ pub async fn create_practice(
     admin_first: &str,
     admin_last: &str,
     admin_email: &str,
+    staff_totp_required: bool,
 ) -> Result<(String, String)> {
     let name = parse_name("name", Some(name))?;
     let practice_id = ids::new_id(PRACTICE_ID);
@@ -79,7 +80,7 @@ pub async fn create_practice(
         sk: keys::PRACTICE_SK.into(),
         id: practice_id.clone(),
         name,
-        settings: Settings::default(),
+        settings: Settings { totp_required_for_staff: staff_totp_required, ..Settings::default() },
         search_key,
         created_at: at.clone(),
     };
@@ -98,11 +99,13 @@ pub async fn create_practice(
         out_of_office: None,
         notify: None,
         notify_pending: None,
+        totp_enrolled_at: None,
     };
     let ctx = RequestCtx {
         caller: Caller { practice_id: practice_id.clone(), user_id: "operator".into(), role: Role::Admin },
         request_id: ids::new_id("op_"),
         idempotency: None,
+        signed_in_at: None,
     };
     let mut tx = Tx::new();
     tx.put_new(&app.store, "practice", &practice)?;
@@ -152,6 +155,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
         out_of_office: None,
         notify: None,
         notify_pending: None,
+        totp_enrolled_at: None,
     };
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
@@ -265,6 +269,7 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         email: email_sealed,
         notify: None,
         notify_pending: None,
+        totp_enrolled_at: None,
         primary_provider_id: primary,
         assigned_staff_ids: assigned,
         portal_access: req.portal_access.unwrap_or(true),

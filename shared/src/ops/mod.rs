@@ -17,6 +17,7 @@ pub mod renames;
 pub mod reports;
 pub mod saved_replies;
 pub mod search;
+pub mod second_factor;
 pub mod settings;
 pub mod sms;
 pub mod tasks;

@@ -37,6 +37,8 @@ pub struct SettingsPatch {
     pub attachment_content_types: Option<Vec<String>>,
     pub portal_url: Option<String>,
     pub sms_number: Option<String>,
+    pub totp_required_for_staff: Option<bool>,
+    pub totp_required_for_patients: Option<bool>,
 }
 
 /// PUT /me/out-of-office.
@@ -148,6 +150,12 @@ impl SettingsPatch {
         if let Some(v) = self.malware_scanning {
             s.malware_scanning = v;
         }
+        if let Some(v) = self.totp_required_for_staff {
+            s.totp_required_for_staff = v;
+        }
+        if let Some(v) = self.totp_required_for_patients {
+            s.totp_required_for_patients = v;
+        }
         if let Some(v) = self.retention_days {
             s.retention_days = match v {
                 0 => None,
@@ -220,6 +228,7 @@ pub async fn assign_sms_number(app: &App, practice_id: &str, number: Option<&str
         },
         request_id: ids::new_id("op_"),
         idempotency: None,
+        signed_in_at: None,
     };
     let mut tx = Tx::new();
     tx.practice_settings(&app.store, practice_id, &settings, &old)?;

@@ -90,6 +90,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
             key_hash: sha256_hex(&[b"sms-inbound", delivery.as_bytes()]),
             request_hash: sha256_hex(&[number.as_bytes(), text.as_bytes()]),
         }),
+        signed_in_at: None,
     };
     if let Some(peer) = &peer {
         if let Some(conversation) = app.store.conversation(&p, &peer.conversation_id).await? {
