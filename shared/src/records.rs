@@ -44,7 +44,11 @@ pub struct Settings {
     /// NOTIFY-4: the practice's two-way SMS number (E.164): outbound SMS come from it and
     /// inbound SMS to it belong to this practice ("" = no SMS number).
     pub sms_number: String,
-    /// ACCT-3: staff sign in with a TOTP second factor (on unless the practice turns it off).
+    /// ACCT-3: staff sign in with a TOTP second factor. On for every practice made since
+    /// (`Default`, and the operator command unless `--staff-totp optional`); a practice
+    /// stored before it has no such field and reads as off, so an upgrade locks nobody out
+    /// of a client that cannot set a factor up yet.
+    #[serde(default)]
     pub totp_required_for_staff: bool,
     /// ACCT-3: patients too (off unless the practice turns it on; a patient may enrol anyway).
     pub totp_required_for_patients: bool,
@@ -707,4 +711,18 @@ pub struct IdempotencyItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<Sealed>,
     pub expires_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn acct_3_new_practices_require_totp_of_staff_and_older_ones_keep_working() {
+        assert!(Settings::default().totp_required_for_staff);
+        assert!(!Settings::default().totp_required_for_patients);
+        let stored_before: Settings = serde_json::from_str(r#"{"bodyMaxChars": 5000}"#).unwrap();
+        assert!(!stored_before.totp_required_for_staff, "an upgrade locks nobody out");
+        assert_eq!(stored_before.body_max_chars, 5000);
+    }
 }
