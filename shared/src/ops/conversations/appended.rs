@@ -1,0 +1,194 @@
+//! Messages that arrive outside their sender's request: auto-replies (REPLY-5) and texts
+//! (NOTIFY-4).
+
+use super::*;
+
+/// REPLY-5: the automatic answers to a patient's message: each staff participant or assignee
+/// who is out of office answers with their text, and outside the practice's hours (in its
+/// time zone) the practice answers with its after-hours text; each at most once per
+/// conversation per period (the out-of-office period; the local day). Best effort: the
+/// patient's message is stored already, so a failure here is logged, not returned.
+pub(super) async fn auto_replies(app: &App, ctx: &RequestCtx, conversation_id: &str) {
+    if let Err(e) = try_auto_replies(app, ctx, conversation_id).await {
+        tracing::warn!(error = %e, "auto-reply not sent");
+    }
+}
+
+pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<()> {
+    let p = ctx.caller.practice_id.as_str();
+    let (conversation, dir) = tokio::try_join!(app.store.conversation(p, conversation_id), app.store.directory(p))?;
+    let (Some(conversation), Some(dir)) = (conversation, dir) else { return Ok(()) };
+    let settings = &dir.practice.settings;
+    let now = ids::now();
+    let mut replies: Vec<(String, String, SenderRef, i64)> = Vec::new();
+    let mut staff: Vec<&String> = conversation.participants.iter().collect();
+    staff.extend(conversation.assignee_ids.iter().filter(|a| !conversation.participants.contains(a)));
+    for id in staff {
+        let Some(member) = dir.staff_member(id) else { continue };
+        let Some(ooo) = &member.out_of_office else { continue };
+        if ooo.from.as_str() <= now.as_str() && now.as_str() < ooo.to.as_str() {
+            let expires = ids::parse_time("to", &ooo.to)?.unix_timestamp() + 86_400;
+            let sender = SenderRef {
+                kind: "system".into(),
+                id: "auto-reply".into(),
+                name: Some(format!("{} (auto-reply)", member.display_name())),
+                masked: false,
+            };
+            replies.push((format!("OOO#{}#{}", member.id, ooo.from), ooo.text.clone(), sender, expires));
+        }
+    }
+    if let (Some(hours), false) = (&settings.business_hours, settings.after_hours_text.trim().is_empty()) {
+        let tz = crate::hours::time_zone(&settings.time_zone)?;
+        let (after, day) = crate::hours::after_hours(hours, &tz, jiff::Timestamp::now())?;
+        if after {
+            let sender = SenderRef {
+                kind: "system".into(),
+                id: "auto-reply".into(),
+                name: Some(dir.practice.name.clone()),
+                masked: false,
+            };
+            replies.push((
+                format!("AFTER#{day}"),
+                settings.after_hours_text.clone(),
+                sender,
+                ids::epoch_seconds() + 3 * 86_400,
+            ));
+        }
+    }
+    for (key, text, sender, expires) in replies {
+        let message = AppendedMessage { dedupe_key: &key, text: &text, sender, expires, action: "message.auto_reply" };
+        append_message(app, ctx, &conversation, message).await?;
+    }
+    Ok(())
+}
+
+/// NOTIFY-4: a thread begun by a text message from `number`, routed like a portal message
+/// (ASSIGN-4): to the patient's primary provider, or, for a number of nobody known, to every
+/// active provider and admin (the triage conversation). Answers the conversation's id.
+pub(crate) async fn start_sms_thread(
+    app: &App,
+    ctx: &RequestCtx,
+    dir: &Directory,
+    patient: Option<&PatientItem>,
+    number: &str,
+    text: &str,
+    sender: SenderRef,
+) -> Result<String> {
+    let primary = patient.and_then(|pat| pat.primary_provider_id.as_deref());
+    let thread = NewThread {
+        kind: ConversationKind::Sms,
+        subject: Subject::parse(Some(if patient.is_some() {
+            "Text message"
+        } else {
+            "Text message from an unknown number"
+        }))?,
+        body: Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?,
+        priority: Priority::Normal,
+        patient,
+        participants: policy::route_portal_message(primary, &staff_members(dir)),
+        recipients: Vec::new(),
+        context: None,
+        sender,
+        allow_response: true,
+        allow_attachments: false,
+        attachments: Vec::new(),
+        fee_code: None,
+        notify_if_unread_hours: None,
+        documents: Vec::new(),
+        sms_peer: Some(number.to_string()),
+    };
+    let created = start_thread(app, ctx, dir, thread, None).await?;
+    created["conversation"]["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| Error::internal_msg("a new conversation without an id"))
+}
+
+/// A message that arrives from outside a request of its sender: an auto-reply (REPLY-5) or a
+/// text message (NOTIFY-4).
+pub(crate) struct AppendedMessage<'a> {
+    /// Once per key: a second append with it is a no-op (a retried delivery).
+    pub dedupe_key: &'a str,
+    pub text: &'a str,
+    pub sender: SenderRef,
+    /// When the dedupe key may be forgotten (epoch seconds).
+    pub expires: i64,
+    pub action: &'static str,
+}
+
+/// Appends a message to a conversation, once per dedupe key, with its inbox entries,
+/// counters, audit event and outbox in one transaction.
+pub(crate) async fn append_message(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation: &ConversationItem,
+    m: AppendedMessage<'_>,
+) -> Result<()> {
+    let AppendedMessage { dedupe_key, text, sender, expires, action } = m;
+    let p = conversation.practice_id.as_str();
+    let cid = conversation.id.as_str();
+    let message_id = ids::new_id(MESSAGE_ID);
+    let at = ids::now();
+    let body = Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?;
+    let env = &app.envelope;
+    let message = MessageItem {
+        pk: conversation.pk.clone(),
+        sk: keys::message_sk(&at, &message_id),
+        id: message_id.clone(),
+        conversation_id: cid.to_string(),
+        sender: sender.clone(),
+        body: Sealed(
+            env.seal_str(
+                Binding { practice_id: p, record: &format!("{cid}/{message_id}"), field: "body" },
+                body.as_str(),
+            )
+            .await?,
+        ),
+        priority: Priority::Normal,
+        internal: false,
+        attachments: Vec::new(),
+        created_at: at.clone(),
+        fee_code: None,
+        notify_if_unread_hours: None,
+        documents: Vec::new(),
+        answer_pk: None,
+    };
+    let preview =
+        Sealed(env.seal_str(Binding { practice_id: p, record: cid, field: "preview" }, &body.preview()).await?);
+    let mut tx = Tx::new();
+    tx.put_new(
+        &app.store,
+        "auto",
+        &AutoReplyItem { pk: conversation.pk.clone(), sk: format!("AUTO#{dedupe_key}"), expires_at: expires },
+    )?;
+    tx.conversation_add_message(&app.store, p, cid, &at, true, false)?;
+    tx.put_new(&app.store, "message", &message)?;
+    for viewer in &conversation.viewers {
+        let is_sender = viewer == &sender.id;
+        tx.entry_add_message(
+            &app.store,
+            p,
+            viewer,
+            cid,
+            &conversation.summary,
+            &at,
+            &preview,
+            &sender,
+            Priority::Normal,
+            is_sender,
+        )?;
+        let unread = i64::from(!is_sender);
+        tx.stats_add(&app.store, p, viewer, StatsDelta { messages: 1, unread, ..Default::default() })?;
+    }
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(ctx, action, AuditRecord { record_type: "conversation", record_id: cid, patient_id }, "success"),
+    )?;
+    tx.put(&app.store, "outbox", &outbox(p, conversation, &message_id, &sender.id, false, &at, false))?;
+    match app.store.commit(tx).await? {
+        Ok(()) | Err("auto") => Ok(()),
+        Err(label) => Err(Error::Conflict(format!("message not stored ({label}); retry"))),
+    }
+}

@@ -1,0 +1,173 @@
+//! POST /conversations/{id}/assign (ASSIGN-1, ASSIGN-2, ROLE-4) and the membership rewrite
+//! a care-team change shares.
+
+use super::*;
+
+/// POST /conversations/{id}/assign.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssignRequest {
+    pub assignees: Vec<RecipientInput>,
+    pub comment: Option<String>,
+}
+
+/// POST /conversations/{id}/assign (ASSIGN-1, ASSIGN-2, ROLE-4). The new assignees replace
+/// the old (so a reassignment leaves the reassigner's "assigned to me") and become
+/// participants; the comment is staff-only.
+pub async fn assign(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation_id: &str,
+    req: AssignRequest,
+) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
+    let (mut conversation, dir) =
+        tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.directory(p))?;
+    let dir = dir.ok_or(Error::Unauthenticated)?;
+    if !policy::can_assign(caller) {
+        return Err(Error::Forbidden("only admin and provider roles may assign conversations".into()));
+    }
+    active_staff(&dir, caller)?;
+    let assignees = parse_recipients("assignees", &req.assignees)?;
+    if assignees.is_empty() {
+        return Err(Error::invalid("assignees", "name at least one staff user or workgroup"));
+    }
+    let assignee_ids = expand_recipients("assignees", &dir, &assignees)?;
+    let comment = match req.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) if c.chars().count() > 2_000 => {
+            return Err(Error::invalid("comment", "comment is longer than 2000 characters"))
+        }
+        Some(c) => {
+            let field = format!("assignment/{}", conversation.assignments.len());
+            Some(Sealed(
+                app.envelope.seal_str(Binding { practice_id: p, record: &conversation_id, field: &field }, c).await?,
+            ))
+        }
+        None => None,
+    };
+
+    let expected_version = conversation.version;
+    let old_viewers = conversation.viewers.clone();
+    for id in &assignee_ids {
+        if !conversation.participants.contains(id) {
+            conversation.participants.push(id.clone());
+        }
+    }
+    conversation.summary.assignee_ids = assignee_ids.clone();
+    conversation.assignee_ids = assignee_ids;
+    conversation.summary.assignees = assignees.clone();
+    conversation.assignments.push(AssignmentRecord { by: caller.user_id.clone(), assignees, comment, at: ids::now() });
+    conversation.viewers = policy::viewers(&facts(&conversation), &staff_members(&dir));
+    conversation.version += 1;
+
+    let mut tx = Tx::new();
+    tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
+    rewrite_membership(app, &mut tx, &conversation, expected_version, &old_viewers).await?;
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "conversation.assign",
+            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
+            "success",
+        ),
+    )?;
+    // The answer is made before the commit, and kept with the Idempotency-Key in the same
+    // transaction: nothing can fail after the assignment is stored, and a retry replays it
+    // instead of assigning twice.
+    let renderer = Renderer::new(app, caller);
+    let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
+    let (view, _) = renderer.conversation(&conversation, &names).await?;
+    let response = json!({ "conversation": view });
+    claim_idempotency(app, ctx, &mut tx, &response, &conversation_id).await?;
+    commit_created(app, ctx, tx, response, |label| match label {
+        "actor" => Error::Unauthenticated,
+        _ => Error::Conflict("the conversation was changed by someone else; reload and retry".into()),
+    })
+    .await
+}
+
+/// Writes a conversation's new membership (its summary and viewers, as `conversation` holds
+/// them, guarded by `expected_version`) into `tx`, with every viewer's entry: existing entries
+/// keep their preview and counts and take the new summary; a new viewer gets the latest
+/// activity, with every message it may see unread; a viewer that left loses its entry. Counts
+/// and per-patient markers move with them (INBOX-4). Assignment and a care-team change
+/// (ACCT-2) both come through here.
+pub(crate) async fn rewrite_membership(
+    app: &App,
+    tx: &mut Tx,
+    conversation: &ConversationItem,
+    expected_version: u64,
+    old_viewers: &[String],
+) -> Result<()> {
+    let p = conversation.practice_id.as_str();
+    let conversation_id = conversation.id.as_str();
+    tx.conversation_replace_membership(&app.store, conversation, expected_version)?;
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
+    let (latest_preview, latest_sender, visible) = latest_for_new_viewers(app, conversation).await?;
+    let gone: Vec<String> = old_viewers.iter().filter(|v| !conversation.viewers.contains(v)).cloned().collect();
+    let joined: Vec<String> = conversation.viewers.iter().filter(|v| !old_viewers.contains(v)).cloned().collect();
+    let gone_entries = app.store.entries_of(p, &gone, conversation_id).await?;
+    let changed: Vec<String> = joined.iter().chain(gone.iter()).cloned().collect();
+    let markers = match &patient_id {
+        Some(pat) => app.store.patient_markers(p, &changed, pat).await?,
+        None => Default::default(),
+    };
+    for v in &conversation.viewers {
+        let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
+        tx.entry_set_summary(&app.store, p, v, conversation, &latest_preview, &latest_sender, count)?;
+        if joined.contains(v) {
+            let known = markers.get(v).copied().unwrap_or(0);
+            let new_patient = i64::from(patient_id.is_some() && known == 0);
+            let delta =
+                StatsDelta { conversations: 1, messages: count as i64, unread: count as i64, patients: new_patient };
+            tx.stats_add(&app.store, p, v, delta)?;
+            if let Some(pat) = &patient_id {
+                tx.patient_marker(&app.store, p, v, pat, known, 1)?;
+            }
+        }
+    }
+    for (user, entry) in &gone_entries {
+        tx.entry_delete(&app.store, p, user, conversation_id, entry.unread)?;
+        let known = markers.get(user).copied().unwrap_or(0);
+        let last_for_patient = i64::from(patient_id.is_some() && known == 1);
+        let delta = StatsDelta {
+            conversations: -1,
+            messages: -(entry.message_count as i64),
+            unread: -(entry.unread as i64),
+            patients: -last_for_patient,
+        };
+        tx.stats_add(&app.store, p, user, delta)?;
+        if let Some(pat) = &patient_id {
+            tx.patient_marker(&app.store, p, user, pat, known, -1)?;
+        }
+    }
+    Ok(())
+}
+
+/// The preview and sender a brand-new viewer's entry starts with: the latest message any
+/// staff member may see. Costs one Query of the thread, only on assignment.
+pub(super) async fn latest_for_new_viewers(app: &App, c: &ConversationItem) -> Result<(Sealed, SenderRef, u64)> {
+    let (_, messages) = app.store.thread(&c.practice_id, &c.id).await?.ok_or(Error::NotFound("conversation"))?;
+    let last = messages.last().ok_or_else(|| Error::internal_msg("conversation without messages"))?;
+    let body = app
+        .envelope
+        .open_string(
+            Binding { practice_id: &c.practice_id, record: &format!("{}/{}", c.id, last.id), field: "body" },
+            &last.body.0,
+        )
+        .await?;
+    let preview_text = Body::parse(Some(&body), BodyLimits { min_chars: 0, max_chars: usize::MAX })
+        .map(|b| b.preview())
+        .unwrap_or_default();
+    let preview = Sealed(
+        app.envelope
+            .seal_str(Binding { practice_id: &c.practice_id, record: &c.id, field: "preview" }, &preview_text)
+            .await?,
+    );
+    Ok((preview, last.sender.clone(), messages.len() as u64))
+}

@@ -1,0 +1,184 @@
+//! POST /conversations (COMPOSE-1..4) and sending a draft.
+
+use super::*;
+
+/// POST /conversations.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ComposeRequest {
+    pub kind: Option<String>,
+    pub patient_id: Option<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub recipients: Vec<RecipientInput>,
+    pub context: Option<ContextInput>,
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
+    /// ATT-4: documents of the patient's record, linked by reference.
+    #[serde(default)]
+    pub documents: Vec<ContextInput>,
+    pub options: Option<MessageOptions>,
+}
+
+/// POST /conversations (COMPOSE-1, COMPOSE-2, COMPOSE-3, COMPOSE-4).
+pub async fn compose(app: &App, ctx: &RequestCtx, req: ComposeRequest) -> Result<serde_json::Value> {
+    compose_from_draft(app, ctx, req, None).await
+}
+
+/// Compose, consuming a draft in the same transaction when one is named (COMPOSE-5): a
+/// draft is sent at most once.
+pub async fn compose_from_draft(
+    app: &App,
+    ctx: &RequestCtx,
+    req: ComposeRequest,
+    draft: Option<&str>,
+) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let dir = app.store.directory(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
+    let limits = dir.practice.settings.body_limits();
+    let context = req.context.as_ref().map(|c| ContextLink::parse(&c.kind, &c.id, &c.label)).transpose()?;
+    // COMPOSE-4: a conversation started from a record defaults its subject to `Re: <label>`.
+    let subject = match (&req.subject, &context) {
+        (None, Some(c)) => Subject::parse(Some(&format!("Re: {}", c.label)))?,
+        (s, _) => Subject::parse(s.as_deref())?,
+    };
+    let body = if caller.is_staff() {
+        Body::parse(req.body.as_deref(), limits)?
+    } else {
+        crate::ops::patient_body(req.body.as_deref(), &dir.practice.settings)?
+    };
+    let priority = parse_priority(req.priority.as_deref())?;
+    let options = req.options.unwrap_or_default();
+    if options.send_and_close.is_some() {
+        return Err(Error::invalid("options.sendAndClose", "sendAndClose applies to replies"));
+    }
+    if !caller.is_staff() {
+        parse_documents(caller, &req.documents)?;
+    }
+    let attachments = attachments_for(app, caller, &req.attachment_ids).await?;
+
+    if !caller.is_staff() {
+        if req.kind.as_deref().is_some_and(|k| k != "patient") || req.patient_id.is_some() {
+            return Err(Error::invalid(
+                "kind",
+                "a patient writes only its own patient messages; omit `kind` and `patientId`",
+            ));
+        }
+        let patient = app.store.patient(&caller.practice_id, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
+        let recipients = parse_recipients("recipients", &req.recipients)?;
+        let participants = route_portal(&dir, &patient, &recipients)?;
+        let thread = NewThread {
+            kind: ConversationKind::Patient,
+            subject,
+            body,
+            priority,
+            patient: Some(&patient),
+            participants,
+            recipients,
+            context,
+            sender: SenderRef { kind: "patient".into(), id: patient.id.clone(), name: None, masked: false },
+            allow_response: true,
+            allow_attachments: true,
+            attachments,
+            fee_code: None,
+            notify_if_unread_hours: None,
+            documents: Vec::new(),
+            sms_peer: None,
+        };
+        let created = start_thread(app, ctx, &dir, thread, draft).await?;
+        if let Some(cid) = created["conversation"]["id"].as_str() {
+            auto_replies(app, ctx, cid).await;
+        }
+        return Ok(created);
+    }
+
+    let me = active_staff(&dir, caller)?;
+    let sender = SenderRef {
+        kind: "staff".into(),
+        id: me.id.clone(),
+        name: Some(me.display_name()),
+        masked: options.mask_name.unwrap_or(false),
+    };
+    let kind = ConversationKind::parse(
+        req.kind.as_deref().ok_or_else(|| Error::invalid("kind", "kind is required: `patient` or `team`"))?,
+    )?;
+    let extras = staff_extras(&options, caller, kind, false)?;
+    let documents = parse_documents(caller, &req.documents)?;
+    match kind {
+        ConversationKind::Patient => {
+            if !me.portal_messaging {
+                return Err(Error::Forbidden("portal messaging is switched off for this user".into()));
+            }
+            let raw = req
+                .patient_id
+                .as_deref()
+                .ok_or_else(|| Error::invalid("patientId", "patientId is required for a patient message"))?;
+            let patient_id = parse_id("patientId", PATIENT_ID, raw)?;
+            let patient =
+                app.store.patient(&caller.practice_id, &patient_id).await?.ok_or(Error::NotFound("patient"))?;
+            let recipients = parse_recipients("recipients", &req.recipients)?;
+            let mut participants = vec![me.id.clone()];
+            for id in expand_recipients("recipients", &dir, &recipients)? {
+                if !participants.contains(&id) {
+                    participants.push(id);
+                }
+            }
+            let thread = NewThread {
+                kind,
+                subject,
+                body,
+                priority,
+                patient: Some(&patient),
+                participants,
+                recipients,
+                context,
+                sender,
+                allow_response: options.allow_response.unwrap_or(true),
+                allow_attachments: options.allow_attachments.unwrap_or(false),
+                attachments,
+                fee_code: extras.0.clone(),
+                notify_if_unread_hours: extras.1,
+                documents: documents.clone(),
+                sms_peer: None,
+            };
+            start_thread(app, ctx, &dir, thread, draft).await
+        }
+        ConversationKind::Team => {
+            if req.patient_id.is_some() {
+                return Err(Error::invalid("patientId", "a team message has no patient; use kind `patient`"));
+            }
+            let recipients = parse_recipients("recipients", &req.recipients)?;
+            if recipients.is_empty() {
+                return Err(Error::invalid("recipients", "a team message needs at least one staff user or workgroup"));
+            }
+            let mut participants = vec![me.id.clone()];
+            for id in expand_recipients("recipients", &dir, &recipients)? {
+                if !participants.contains(&id) {
+                    participants.push(id);
+                }
+            }
+            let thread = NewThread {
+                kind,
+                subject,
+                body,
+                priority,
+                patient: None,
+                participants,
+                recipients,
+                context,
+                sender,
+                allow_response: true,
+                allow_attachments: true,
+                attachments,
+                fee_code: extras.0.clone(),
+                notify_if_unread_hours: extras.1,
+                documents: documents.clone(),
+                sms_peer: None,
+            };
+            start_thread(app, ctx, &dir, thread, draft).await
+        }
+        _ => Err(Error::invalid("kind", "kind must be `patient` or `team`")),
+    }
+}

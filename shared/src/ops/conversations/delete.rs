@@ -1,0 +1,225 @@
+//! Deleting messages and conversations (CONV-6) and the retention purge (SEC-5).
+
+use super::*;
+
+/// DELETE /conversations/{id}/messages/{messageId} (CONV-6): its staff author deletes a
+/// message for good. Every count it was part of, and every preview that showed it, moves
+/// back; the audit log keeps that it happened. The message that started the thread goes only
+/// with the thread.
+pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, message_id: &str) -> Result<()> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
+    let message_id = parse_id("messageId", MESSAGE_ID, message_id).map_err(|_| Error::NotFound("message"))?;
+    let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
+    let visible_to_caller = |m: &&MessageItem| !m.internal || policy::can_see_internal(caller);
+    let message =
+        messages.iter().filter(visible_to_caller).find(|m| m.id == message_id).ok_or(Error::NotFound("message"))?;
+    if !caller.is_staff() || message.sender.id != caller.user_id {
+        return Err(Error::Forbidden("only its staff author may delete a message".into()));
+    }
+    if messages.first().is_some_and(|m| m.id == message.id) {
+        return Err(Error::Conflict("the first message goes with its conversation: delete the conversation".into()));
+    }
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
+    let patient_visible = !message.internal && conversation.summary.patient.is_some();
+    // The previews that replace this one where it was the latest: the message before it that
+    // each side may see.
+    let remaining: Vec<&MessageItem> = messages.iter().filter(|m| m.id != message.id).collect();
+    let staff_latest = remaining.last().copied();
+    let patient_latest = remaining.iter().rev().find(|m| !m.internal).copied();
+    let preview_of = |m: &MessageItem| {
+        let m = m.clone();
+        async move {
+            let body = app
+                .envelope
+                .open_string(
+                    Binding { practice_id: p, record: &format!("{}/{}", m.conversation_id, m.id), field: "body" },
+                    &m.body.0,
+                )
+                .await?;
+            let text = Body::parse(Some(&body), BodyLimits { min_chars: 0, max_chars: usize::MAX })
+                .map(|b| b.preview())
+                .unwrap_or_default();
+            let sealed = app
+                .envelope
+                .seal_str(Binding { practice_id: p, record: &m.conversation_id, field: "preview" }, &text)
+                .await?;
+            Ok::<_, Error>((Sealed(sealed), m.sender.clone()))
+        }
+    };
+    let staff_preview = match staff_latest {
+        Some(m) => Some(preview_of(m).await?),
+        None => None,
+    };
+    let patient_preview = match patient_latest {
+        Some(m) => Some(preview_of(m).await?),
+        None => None,
+    };
+
+    let entries = app.store.entries_of(p, &conversation.viewers, &conversation_id).await?;
+    let mut tx = Tx::new();
+    tx.check_caller(&app.store, caller)?;
+    tx.delete_existing(&app.store, "message", message.pk.clone(), message.sk.clone())?;
+    tx.conversation_remove_message(&app.store, p, &conversation_id, patient_visible)?;
+    for (user, entry) in &entries {
+        let is_patient = Some(user) == patient_id.as_ref();
+        if is_patient && !patient_visible {
+            continue;
+        }
+        // It was unread for everyone but its author who had not opened the thread since.
+        let was_unread = user != &message.sender.id
+            && entry.unread > 0
+            && entry.last_read_at.as_deref().is_none_or(|r| r < message.created_at.as_str());
+        let latest = entry.last_message_at == message.created_at;
+        let replacement = if !latest {
+            None
+        } else if is_patient {
+            patient_preview.as_ref()
+        } else {
+            staff_preview.as_ref()
+        };
+        tx.entry_remove_message(&app.store, p, user, &conversation_id, entry.unread, was_unread, replacement)?;
+        tx.stats_add(
+            &app.store,
+            p,
+            user,
+            StatsDelta { messages: -1, unread: -i64::from(was_unread), ..Default::default() },
+        )?;
+    }
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            "message.delete",
+            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
+            "success",
+        ),
+    )?;
+    match app.store.commit(tx).await? {
+        Ok(()) => {}
+        Err("actor") => return Err(Error::Unauthenticated),
+        Err("message") => return Err(Error::NotFound("message")),
+        Err(_) => return Err(Error::Conflict("the conversation changed while deleting; retry".into())),
+    }
+    let remaining: Vec<MessageItem> = messages.iter().filter(|m| m.id != message.id).cloned().collect();
+    crate::ops::erasure::erase_traces(app, &conversation, &[message], Some(&remaining)).await
+}
+
+/// DELETE /conversations/{id} (CONV-6): the staff member who started a thread deletes it for
+/// good: its summary, every viewer's entry and counts, then its messages and files. The
+/// audit log keeps that it happened.
+pub async fn delete_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<()> {
+    let caller = &ctx.caller;
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
+    let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
+    if !caller.is_staff() || conversation.created_by != caller.user_id {
+        return Err(Error::Forbidden("only the staff member who started a conversation may delete it".into()));
+    }
+    erase_conversation(app, ctx, &conversation, &messages, "conversation.delete", true).await
+}
+
+/// Deletes a conversation and all of it (summary, every viewer's entry and counts, messages,
+/// files), recording `action` in the audit log, which keeps that it happened (CONV-6, SEC-5).
+pub(super) async fn erase_conversation(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation: &ConversationItem,
+    messages: &[MessageItem],
+    action: &str,
+    check_actor: bool,
+) -> Result<()> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id = conversation.id.clone();
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
+    let entries = app.store.entries_of(p, &conversation.viewers, &conversation_id).await?;
+    let users: Vec<String> = entries.iter().map(|(u, _)| u.clone()).collect();
+    let markers = match &patient_id {
+        Some(pat) => app.store.patient_markers(p, &users, pat).await?,
+        None => Default::default(),
+    };
+    let mut tx = Tx::new();
+    if check_actor {
+        tx.check_caller(&app.store, caller)?;
+    }
+    tx.delete_existing(&app.store, "conversation", conversation.pk.clone(), conversation.sk.clone())?;
+    for (user, entry) in &entries {
+        tx.entry_delete(&app.store, p, user, &conversation_id, entry.unread)?;
+        let known = markers.get(user).copied().unwrap_or(0);
+        let delta = StatsDelta {
+            conversations: -1,
+            messages: -(entry.message_count as i64),
+            unread: -(entry.unread as i64),
+            patients: -i64::from(patient_id.is_some() && known == 1),
+        };
+        tx.stats_add(&app.store, p, user, delta)?;
+        if let Some(pat) = &patient_id {
+            tx.patient_marker(&app.store, p, user, pat, known, -1)?;
+        }
+    }
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            action,
+            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
+            "success",
+        ),
+    )?;
+    match app.store.commit(tx).await? {
+        Ok(()) => {}
+        Err("actor") => return Err(Error::Unauthenticated),
+        Err("conversation") => return Err(Error::NotFound("conversation")),
+        Err(_) => return Err(Error::Conflict("the conversation changed while deleting; retry".into())),
+    }
+    // The summary is gone, so nothing reaches the messages any more; they and all they left
+    // elsewhere go next (idempotent batches).
+    let keys: Vec<(String, String)> = messages.iter().map(|m| (m.pk.clone(), m.sk.clone())).collect();
+    app.store.delete_batch(&keys).await?;
+    let gone: Vec<&MessageItem> = messages.iter().collect();
+    crate::ops::erasure::erase_traces(app, conversation, &gone, None).await
+}
+
+/// What a retention run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurgeReport {
+    pub practices: u64,
+    pub conversations: u64,
+}
+
+/// SEC-5: deletes, in every practice with a retention period, the conversations whose last
+/// activity is older than the period at `now` (with their files); the audit log keeps each
+/// purge. Run daily by the `retention-purge` function; `now` is a parameter so a test can
+/// run it with a fixed clock.
+pub async fn purge_expired(app: &App, now: time::OffsetDateTime, batch: usize) -> Result<PurgeReport> {
+    let mut report = PurgeReport::default();
+    for practice_id in app.store.practice_ids().await? {
+        let Some(practice) = app.store.practice(&practice_id).await? else { continue };
+        let Some(days) = practice.settings.retention_days else { continue };
+        report.practices += 1;
+        let cutoff = ids::format_time(now - time::Duration::days(i64::from(days)));
+        let ctx = RequestCtx {
+            caller: Caller { practice_id: practice_id.clone(), user_id: "retention".into(), role: Role::Admin },
+            request_id: ids::new_id("purge_"),
+            idempotency: None,
+            signed_in_at: None,
+        };
+        loop {
+            let ids = app.store.conversations_idle_since(&practice_id, &cutoff, batch).await?;
+            if ids.is_empty() {
+                break;
+            }
+            for id in ids {
+                if let Some((conversation, messages)) = app.store.thread(&practice_id, &id).await? {
+                    erase_conversation(app, &ctx, &conversation, &messages, "conversation.purge", false).await?;
+                    report.conversations += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}

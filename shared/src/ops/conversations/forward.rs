@@ -1,0 +1,130 @@
+//! POST /conversations/{id}/forward (ASSIGN-3).
+
+use super::*;
+
+/// POST /conversations/{id}/forward.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ForwardRequest {
+    pub message_ids: Vec<String>,
+    pub recipients: Vec<RecipientInput>,
+    pub comment: Option<String>,
+}
+
+/// ASSIGN-3: chosen messages, to chosen staff, with an optional comment, as a new team
+/// conversation whose first message holds copies of them (attachments copied in S3, under
+/// the new conversation). The original is unchanged.
+pub async fn forward(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation_id: &str,
+    req: ForwardRequest,
+) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
+    let (original, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
+    if !caller.is_staff() {
+        return Err(Error::Forbidden("only staff may forward messages".into()));
+    }
+    if req.message_ids.is_empty() || req.message_ids.len() > 20 {
+        return Err(Error::invalid("messageIds", "choose 1 to 20 messages"));
+    }
+    let mut chosen = Vec::new();
+    for raw in &req.message_ids {
+        let id = parse_id("messageIds", MESSAGE_ID, raw)?;
+        let m = messages
+            .iter()
+            .find(|m| m.id == id)
+            .ok_or_else(|| Error::invalid("messageIds", "a message is not in this conversation"))?;
+        if !chosen.iter().any(|c: &&MessageItem| c.id == m.id) {
+            chosen.push(m);
+        }
+    }
+    chosen.sort_by(|a, b| a.sk.cmp(&b.sk));
+    let recipients = parse_recipients("recipients", &req.recipients)?;
+    if recipients.is_empty() {
+        return Err(Error::invalid("recipients", "forward to at least one staff user or workgroup"));
+    }
+    let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
+    let me = active_staff(&dir, caller)?;
+    let mut participants = vec![me.id.clone()];
+    for id in expand_recipients("recipients", &dir, &recipients)? {
+        if !participants.contains(&id) {
+            participants.push(id);
+        }
+    }
+
+    let renderer = Renderer::new(app, caller);
+    let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
+    let (original_view, patient) = renderer.conversation(&original, &names).await?;
+    let mut text = req.comment.as_deref().map(str::trim).unwrap_or("").to_string();
+    let mut copies = Vec::new();
+    for m in &chosen {
+        let view = renderer.message(m, patient.as_ref(), "sent").await?;
+        text.push_str(&format!(
+            "\n\n---------- Forwarded message ----------\nFrom: {}\nDate: {}\nConversation: {}\n\n{}",
+            view.sender.display_name, view.created_at, original_view.subject, view.body
+        ));
+        for a in &m.attachments {
+            copies.push(a.clone());
+        }
+    }
+    let body = Body::parse(Some(text.trim()), dir.practice.settings.body_limits())?;
+    let subject = Subject::parse(Some(
+        &format!("Fwd: {}", original_view.subject).chars().take(Subject::MAX_CHARS).collect::<String>(),
+    ))?;
+
+    // Copies of the attachments: new records over server-side copies of the objects, ready
+    // to attach to the new message (an abandoned copy is swept like any unattached upload).
+    let mut attachments = Vec::new();
+    for a in &copies {
+        let id = ids::new_id(ATTACHMENT_ID);
+        let name = renderer.open(&a.id, "fileName", &a.file_name).await?;
+        let Some(source) = app.store.attachment(p, &a.id).await? else { continue };
+        let object_key = format!("unattached/{p}/{id}");
+        app.blobs.copy(&source.object_key, &object_key).await?;
+        attachments.push(AttachmentItem {
+            pk: keys::attachment(p, &id),
+            sk: keys::ATTACHMENT_SK.into(),
+            id: id.clone(),
+            practice_id: p.to_string(),
+            conversation_id: None,
+            uploader_id: caller.user_id.clone(),
+            file_name: Sealed(
+                app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "fileName" }, &name).await?,
+            ),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            status: "ready".into(),
+            internal: false,
+            object_key,
+            created_at: ids::now(),
+            gsi3pk: None,
+            gsi3sk: None,
+            first_patient_download_at: None,
+        });
+    }
+    app.store.put_batch(&attachments).await?;
+
+    let thread = NewThread {
+        kind: ConversationKind::Team,
+        subject,
+        body,
+        priority: Priority::Normal,
+        patient: None,
+        participants,
+        recipients,
+        context: None,
+        sender: SenderRef { kind: "staff".into(), id: me.id.clone(), name: Some(me.display_name()), masked: false },
+        allow_response: true,
+        allow_attachments: true,
+        attachments,
+        fee_code: None,
+        notify_if_unread_hours: None,
+        documents: Vec::new(),
+        sms_peer: None,
+    };
+    let created = start_thread(app, ctx, &dir, thread, None).await?;
+    Ok(json!({ "conversation": created["conversation"], "message": created["message"] }))
+}

@@ -1,0 +1,45 @@
+//! The conversation routes, one file per route family (and `message` for what posting a
+//! message shares). Compose (COMPOSE-1..4), reply (REPLY-1, CONV-5), read a thread (CONV-1,
+//! CONV-2), assign (ASSIGN-1, ASSIGN-2, ROLE-4), state, forward, broadcasts, deletion and
+//! retention, auto-replies and texts.
+
+use super::{
+    active_staff, claim_idempotency, commit_created, commit_created_fresh, facts, search, staff_members,
+    visible_conversation,
+};
+use crate::app::{App, RequestCtx};
+use crate::audit::{self, AuditRecord};
+use crate::crypto::Binding;
+use crate::domain::*;
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::keys;
+use crate::policy;
+use crate::receipts;
+use crate::records::*;
+use crate::store::{Directory, StatsDelta, Tx};
+use crate::views::Renderer;
+use serde::Deserialize;
+use serde_json::json;
+
+mod appended;
+mod assign;
+mod broadcast;
+mod compose;
+mod delete;
+mod forward;
+mod message;
+mod read;
+mod reply;
+mod state;
+
+pub(crate) use appended::*;
+pub use assign::*;
+pub use broadcast::*;
+pub use compose::*;
+pub use delete::*;
+pub use forward::*;
+pub use message::*;
+pub use read::*;
+pub use reply::*;
+pub use state::*;

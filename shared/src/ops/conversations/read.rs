@@ -1,0 +1,90 @@
+//! GET /conversations/{id} (CONV-1, CONV-2).
+
+use super::*;
+
+/// GET /conversations/{id} (CONV-1, CONV-2): the thread, oldest first; marks it read for the
+/// caller alone. Patients never receive internal notes.
+pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
+    let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
+    // Marking read is guarded by the unread count it clears (so the counters stay exact);
+    // a message arriving in between makes it read the entry again.
+    let mut attempt = 0;
+    loop {
+        let entry = if conversation.viewers.contains(&caller.user_id) {
+            app.store.entry(p, &caller.user_id, &conversation_id).await?
+        } else {
+            // Anyone else who may see the thread (a role granted later) has nothing to mark.
+            None
+        };
+        let mut tx = Tx::new();
+        tx.check_caller(&app.store, caller)?;
+        let now = ids::now();
+        if let Some(e) = &entry {
+            tx.entry_mark_read(&app.store, p, &caller.user_id, &conversation_id, &now, e.unread)?;
+            tx.stats_add(
+                &app.store,
+                p,
+                &caller.user_id,
+                StatsDelta { unread: -(e.unread as i64), ..Default::default() },
+            )?;
+        }
+        tx.presence_seen(&app.store, p, &caller.user_id, &now)?;
+        tx.put(
+            &app.store,
+            "audit",
+            &audit::event(
+                ctx,
+                "conversation.read",
+                AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
+                "success",
+            ),
+        )?;
+        match app.store.commit(tx).await? {
+            Ok(()) => break,
+            Err("actor") => return Err(Error::Unauthenticated),
+            Err("entry") if attempt < 5 => attempt += 1,
+            Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
+        }
+    }
+
+    let renderer = Renderer::new(app, caller);
+    let staff_names = if caller.is_staff() { app.store.directory(p).await?.map(|d| d.staff) } else { None };
+    let names = |id: &str| staff_names.as_ref().and_then(|s| s.iter().find(|x| x.id == id).map(|x| x.display_name()));
+    let (view, patient) = renderer.conversation(&conversation, &names).await?;
+    let visible: Vec<&MessageItem> =
+        messages.iter().filter(|m| !m.internal || policy::can_see_internal(caller)).collect();
+    let mut out = Vec::with_capacity(visible.len());
+    if caller.is_staff() {
+        // CONV-2: read receipts per recipient, for staff.
+        let audience = receipts::audience(&conversation);
+        let marks = app.store.receipt_marks(p, &audience, &conversation_id).await?;
+        for m in visible {
+            let per_recipient = receipts::for_message(m, &audience, patient_id, &marks);
+            let mut view = renderer.message(m, patient.as_ref(), receipts::overall(&per_recipient)).await?;
+            view.receipts = Some(per_recipient);
+            out.push(view);
+        }
+    } else {
+        for m in visible {
+            let status = if m.sender.id == caller.user_id { "sent" } else { "read" };
+            out.push(renderer.message(m, patient.as_ref(), status).await?);
+        }
+    }
+    let mut body = json!({ "conversation": view, "messages": out });
+    if caller.is_staff() {
+        let mut assignments = Vec::new();
+        for (i, a) in conversation.assignments.iter().enumerate() {
+            let comment = match &a.comment {
+                Some(c) => Some(renderer.open(&conversation_id, &format!("assignment/{i}"), c).await?),
+                None => None,
+            };
+            assignments.push(json!({ "by": a.by, "assignees": a.assignees, "comment": comment, "at": a.at }));
+        }
+        body["assignments"] = json!(assignments);
+    }
+    Ok(body)
+}

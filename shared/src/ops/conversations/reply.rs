@@ -1,0 +1,216 @@
+//! POST /conversations/{id}/messages (REPLY-1, CONV-5).
+
+use super::*;
+
+/// POST /conversations/{id}/messages.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplyRequest {
+    pub body: Option<String>,
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub internal: bool,
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
+    /// ATT-4: documents of the patient's record, linked by reference.
+    #[serde(default)]
+    pub documents: Vec<ContextInput>,
+    pub options: Option<MessageOptions>,
+}
+
+/// POST /conversations/{id}/messages (REPLY-1, CONV-5).
+pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: ReplyRequest) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
+    let (conversation, practice) =
+        tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.practice(p))?;
+    let practice = practice.ok_or(Error::Unauthenticated)?;
+    let by_patient = !caller.is_staff();
+    let body = if by_patient {
+        crate::ops::patient_body(req.body.as_deref(), &practice.settings)?
+    } else {
+        Body::parse(req.body.as_deref(), practice.settings.body_limits())?
+    };
+    let priority = parse_priority(req.priority.as_deref())?;
+    let options = req.options.unwrap_or_default();
+    let send_and_close = options.send_and_close.unwrap_or(false);
+    let kind = ConversationKind::parse(&conversation.summary.kind)?;
+    if by_patient {
+        if req.internal {
+            return Err(Error::Forbidden("patients cannot write internal notes".into()));
+        }
+        if options.allow_response.is_some()
+            || options.allow_attachments.is_some()
+            || options.mask_name.is_some()
+            || options.send_and_close.is_some()
+        {
+            return Err(Error::Forbidden("thread options are for staff".into()));
+        }
+        if conversation.summary.status != "open" || !conversation.summary.allow_response {
+            return Err(Error::Conflict("this conversation does not accept replies".into()));
+        }
+        if !req.attachment_ids.is_empty() && !conversation.summary.allow_attachments {
+            return Err(Error::Forbidden("this conversation does not accept attachments from patients".into()));
+        }
+    }
+    if req.internal && !kind.is_patient_facing() {
+        return Err(Error::invalid(
+            "internal",
+            "internal notes belong to patient conversations; team messages are internal already",
+        ));
+    }
+    let attachments = attachments_for(app, caller, &req.attachment_ids).await?;
+    let extras = staff_extras(&options, caller, kind, req.internal)?;
+    let documents = parse_documents(caller, &req.documents)?;
+
+    let sender = if by_patient {
+        SenderRef { kind: "patient".into(), id: caller.user_id.clone(), name: None, masked: false }
+    } else {
+        let me = app.store.staff(p, &caller.user_id).await?.filter(|s| s.active).ok_or(Error::Unauthenticated)?;
+        if kind.is_patient_facing() && !req.internal && !me.portal_messaging {
+            return Err(Error::Forbidden("portal messaging is switched off for this user".into()));
+        }
+        SenderRef {
+            kind: "staff".into(),
+            id: me.id.clone(),
+            name: Some(me.display_name()),
+            masked: options.mask_name.unwrap_or(false),
+        }
+    };
+
+    let message_id = ids::new_id(MESSAGE_ID);
+    let at = ids::now();
+    let env = &app.envelope;
+    let message_record = format!("{conversation_id}/{message_id}");
+    let sealed_body =
+        Sealed(env.seal_str(Binding { practice_id: p, record: &message_record, field: "body" }, body.as_str()).await?);
+    let preview = Sealed(
+        env.seal_str(Binding { practice_id: p, record: &conversation_id, field: "preview" }, &body.preview()).await?,
+    );
+    let message = MessageItem {
+        pk: conversation.pk.clone(),
+        sk: keys::message_sk(&at, &message_id),
+        id: message_id.clone(),
+        conversation_id: conversation_id.clone(),
+        sender: sender.clone(),
+        body: sealed_body,
+        priority,
+        internal: req.internal,
+        attachments: attachments.iter().map(|a| attachment_ref(a, &at)).collect(),
+        created_at: at.clone(),
+        fee_code: extras.0.clone(),
+        notify_if_unread_hours: extras.1,
+        documents: sealed_documents(app, p, &conversation_id, &message_id, &documents).await?,
+        answer_pk: crate::ops::answer_pk(ctx),
+    };
+
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
+    let (attachments, moved) = relocate(app, p, &conversation_id, attachments).await?;
+    let mut tx = Tx::new();
+    if by_patient {
+        // ROLE-5 on replies too (security finding 8): an inactive patient answers only a
+        // conversation with Billing or the Front Office; the condition holds it atomically.
+        if inactive_patient_may_reply(app, p, &conversation).await? {
+            tx.check_patient_exists(&app.store, p, &caller.user_id)?;
+        } else {
+            tx.check_patient_active(&app.store, p, &caller.user_id)?;
+        }
+        let limit = practice.settings.patient_messages_per_day;
+        tx.patient_daily_count(&app.store, p, &caller.user_id, &crate::ops::message_day(), limit)?;
+    } else {
+        tx.check_staff_active(&app.store, p, &caller.user_id, kind.is_patient_facing() && !req.internal)?;
+    }
+    tx.conversation_add_message(
+        &app.store,
+        p,
+        &conversation_id,
+        &at,
+        !req.internal && kind.is_patient_facing(),
+        by_patient,
+    )?;
+    tx.put_new(&app.store, "message", &message)?;
+    let urgent = priority == Priority::Urgent;
+    for viewer in &conversation.viewers {
+        if req.internal && Some(viewer) == patient_id.as_ref() {
+            continue;
+        }
+        let is_sender = viewer == &caller.user_id;
+        tx.entry_add_message(
+            &app.store,
+            p,
+            viewer,
+            &conversation_id,
+            &conversation.summary,
+            &at,
+            &preview,
+            &sender,
+            priority,
+            is_sender,
+        )?;
+        tx.stats_add(
+            &app.store,
+            p,
+            viewer,
+            StatsDelta { messages: 1, unread: i64::from(!is_sender), ..Default::default() },
+        )?;
+    }
+    for a in &attachments {
+        tx.attachment_attach(&app.store, a, &conversation_id, req.internal)?;
+    }
+    let action = if req.internal { "note.create" } else { "message.create" };
+    tx.put(
+        &app.store,
+        "audit",
+        &audit::event(
+            ctx,
+            action,
+            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
+            "success",
+        ),
+    )?;
+    tx.put(&app.store, "outbox", &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, req.internal))?;
+    if let Some(b) = billing(p, &conversation, &message) {
+        tx.put(&app.store, "billing", &b)?;
+    }
+    if let Some(r) = reminder(p, &conversation, &message) {
+        tx.put(&app.store, "reminder", &r)?;
+    }
+
+    let renderer = Renderer::new(app, caller);
+    let patient_view = match &conversation.summary.patient {
+        Some(pr) => Some(renderer.patient(pr).await?),
+        None => None,
+    };
+    let response = json!({ "message": renderer.message(&message, patient_view.as_ref(), "sent").await? });
+    // Internal notes are never indexed (see ops::search).
+    if !req.internal {
+        search::index_conversation(app, p, &conversation_id, &[&body.preview()], None).await?;
+    }
+    claim_idempotency(app, ctx, &mut tx, &response, &message_id).await?;
+    let (body_json, fresh) = commit_created_fresh(app, ctx, tx, response, |label| match label {
+        "conversation" => Error::Conflict("this conversation does not accept replies".into()),
+        "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
+        "limit" => crate::ops::daily_limit_reached(&practice.settings),
+        "inactive" => Error::Forbidden(INACTIVE_PATIENT.into()),
+        _ => Error::Conflict("the message could not be stored, retry".into()),
+    })
+    .await?;
+    if fresh {
+        forget_objects(app, &moved).await;
+    }
+    if fresh && by_patient {
+        auto_replies(app, ctx, &conversation_id).await;
+    }
+    // REPLY-2, REPLY-3: the message is stored first; a failed control change leaves it sent
+    // with the thread as it was, and the change can be repeated.
+    let controls = Controls {
+        open: send_and_close.then_some(false),
+        allow_response: options.allow_response,
+        allow_attachments: options.allow_attachments,
+    };
+    if fresh && (controls.open.is_some() || controls.allow_response.is_some() || controls.allow_attachments.is_some()) {
+        set_controls(app, ctx, &conversation_id, controls).await?;
+    }
+    Ok(body_json)
+}

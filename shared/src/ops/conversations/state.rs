@@ -1,0 +1,162 @@
+//! Read, star and archive state, open and closed, and the reply controls of a conversation.
+
+use super::*;
+
+/// PUT /conversations/{id}/state.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StateRequest {
+    pub starred: Option<bool>,
+    pub archived: Option<bool>,
+    pub unread: Option<bool>,
+}
+
+/// PUT /conversations/{id}/state (CONV-3, CONV-4): the caller's own flags, any subset;
+/// nobody else's view changes. Answers the caller's InboxItem.
+pub async fn set_state(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation_id: &str,
+    req: StateRequest,
+) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
+    if req.starred.is_none() && req.archived.is_none() && req.unread.is_none() {
+        return Err(Error::invalid("starred", "name at least one of starred, archived, unread"));
+    }
+    let conversation = visible_conversation(app, caller, &conversation_id).await?;
+    if req.unread == Some(true) {
+        // CONV-3: "incoming" is a message from the other side of the thread.
+        let incoming = if caller.is_staff() {
+            conversation.from_patient_count > 0
+        } else {
+            conversation.patient_message_count > conversation.from_patient_count
+        };
+        if !incoming {
+            return Err(Error::Forbidden(
+                "a conversation can be marked unread only where it holds an incoming message".into(),
+            ));
+        }
+    }
+    let change = crate::store::StateChange { starred: req.starred, archived: req.archived, unread: req.unread };
+    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
+    // Guarded by the unread count it read, so the counters move exactly; a message arriving
+    // in between makes it read the entry again.
+    let mut attempt = 0;
+    let updated = loop {
+        let mut entry =
+            app.store.entry(p, &caller.user_id, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
+        let mut tx = Tx::new();
+        tx.check_caller(&app.store, caller)?;
+        tx.entry_set_state(&app.store, p, &caller.user_id, &entry, &change)?;
+        if let Some(unread) = change.unread_count(entry.unread) {
+            let delta = StatsDelta { unread: unread as i64 - entry.unread as i64, ..Default::default() };
+            tx.stats_add(&app.store, p, &caller.user_id, delta)?;
+            entry.unread = unread;
+        }
+        tx.put(
+            &app.store,
+            "audit",
+            &audit::event(
+                ctx,
+                "conversation.state",
+                AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
+                "success",
+            ),
+        )?;
+        match app.store.commit(tx).await? {
+            Ok(()) => {
+                entry.starred = change.starred.unwrap_or(entry.starred);
+                entry.archived = change.archived.unwrap_or(entry.archived);
+                break entry;
+            }
+            Err("actor") => return Err(Error::Unauthenticated),
+            Err("entry") if attempt < 5 => attempt += 1,
+            Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
+        }
+    };
+    let item = Renderer::new(app, caller).inbox_item(&updated).await?;
+    serde_json::to_value(item).map_err(Error::internal)
+}
+
+/// Thread controls a staff member may change (REPLY-2, REPLY-3).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Controls {
+    pub open: Option<bool>,
+    pub allow_response: Option<bool>,
+    pub allow_attachments: Option<bool>,
+}
+
+/// POST /conversations/{id}/close and /reopen (REPLY-3): staff only. A closed conversation
+/// takes no patient replies; staff can reopen it. Every viewer's row shows the new status.
+pub async fn set_status(app: &App, ctx: &RequestCtx, conversation_id: &str, open: bool) -> Result<serde_json::Value> {
+    set_controls(app, ctx, conversation_id, Controls { open: Some(open), ..Default::default() }).await
+}
+
+/// Changes a conversation's thread controls and every viewer's copy of them.
+pub async fn set_controls(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation_id: &str,
+    change: Controls,
+) -> Result<serde_json::Value> {
+    let caller = &ctx.caller;
+    let p = caller.practice_id.as_str();
+    let conversation_id = crate::ops::conversation_id(conversation_id)?;
+    let (mut conversation, dir) =
+        tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.directory(p))?;
+    let dir = dir.ok_or(Error::Unauthenticated)?;
+    if !caller.is_staff() {
+        return Err(Error::Forbidden("only staff may close or reopen a conversation".into()));
+    }
+    let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
+    let renderer = Renderer::new(app, caller);
+    let before = conversation.summary.clone();
+    if let Some(open) = change.open {
+        conversation.summary.status = if open { "open" } else { "closed" }.to_string();
+    }
+    conversation.summary.allow_response = change.allow_response.unwrap_or(before.allow_response);
+    conversation.summary.allow_attachments = change.allow_attachments.unwrap_or(before.allow_attachments);
+    if conversation.summary != before {
+        let expected_version = conversation.version;
+        conversation.version += 1;
+        let (preview, sender, visible) = latest_for_new_viewers(app, &conversation).await?;
+        let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
+        let mut tx = Tx::new();
+        tx.check_caller(&app.store, caller)?;
+        tx.conversation_replace_membership(&app.store, &conversation, expected_version)?;
+        for v in &conversation.viewers {
+            let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
+            tx.entry_set_summary(&app.store, p, v, &conversation, &preview, &sender, count)?;
+        }
+        let action = match change.open {
+            Some(true) => "conversation.reopen",
+            Some(false) => "conversation.close",
+            None => "conversation.controls",
+        };
+        tx.put(
+            &app.store,
+            "audit",
+            &audit::event(
+                ctx,
+                action,
+                AuditRecord {
+                    record_type: "conversation",
+                    record_id: &conversation_id,
+                    patient_id: patient_id.as_deref(),
+                },
+                "success",
+            ),
+        )?;
+        match app.store.commit(tx).await? {
+            Ok(()) => {}
+            Err("actor") => return Err(Error::Unauthenticated),
+            Err(_) => {
+                return Err(Error::Conflict("the conversation was changed by someone else; reload and retry".into()))
+            }
+        }
+    }
+    let (view, _) = renderer.conversation(&conversation, &names).await?;
+    Ok(json!({ "conversation": view }))
+}
