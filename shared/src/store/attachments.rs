@@ -1,0 +1,120 @@
+//! Attachment records: lookups, the sweeper's queues, scan status.
+
+use super::*;
+
+impl Store {
+    /// ATT-6: the first download by the patient starts the file's retention clock (once).
+    pub async fn attachment_first_patient_download(
+        &self,
+        practice_id: &str,
+        attachment_id: &str,
+        at: &str,
+        due: &str,
+    ) -> Result<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
+            .key(keys::SK, s(keys::ATTACHMENT_SK))
+            .update_expression("SET firstPatientDownloadAt = :at, gsi3pk = :due_pk, gsi3sk = :due_sk")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(firstPatientDownloadAt)")
+            .expression_attribute_values(":at", s(at))
+            .expression_attribute_values(":due_pk", s(keys::attachments_due(practice_id)))
+            .expression_attribute_values(":due_sk", s(format!("{due}#{attachment_id}")))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    /// Attachments in one of the sweeper's queues whose time is before `before`.
+    pub async fn attachments_queued(&self, queue_pk: &str, before: &str, limit: usize) -> Result<Vec<AttachmentItem>> {
+        let items = self.queue_before(keys::GSI3, queue_pk, before, limit).await?;
+        items.into_iter().map(from_item).collect()
+    }
+
+    /// Marks an attachment expired (its file is deleted) and takes it off the queues.
+    pub async fn attachment_expired(&self, practice_id: &str, attachment_id: &str) -> Result<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
+            .key(keys::SK, s(keys::ATTACHMENT_SK))
+            .update_expression("SET #status = :expired REMOVE gsi3pk, gsi3sk")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":expired", s("expired"))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(sdk_error)
+    }
+
+    pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
+        self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
+    }
+
+    pub async fn attachments(&self, practice_id: &str, ids: &[String]) -> Result<Vec<AttachmentItem>> {
+        let wanted =
+            ids.iter().map(|id| (keys::attachment(practice_id, id), keys::ATTACHMENT_SK.to_string())).collect();
+        self.get_many(wanted).await?.into_iter().map(from_item).collect()
+    }
+
+    /// A conditional single write, for records that stand alone (an attachment's status).
+    pub async fn update_attachment_status(
+        &self,
+        practice_id: &str,
+        attachment_id: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
+            .key(keys::SK, s(keys::ATTACHMENT_SK))
+            .update_expression("SET #status = :to")
+            .condition_expression("#status = :from")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":to", s(to))
+            .expression_attribute_values(":from", s(from))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+}
+
+impl Tx {
+    /// Attaches a checked upload to a message, once (a concurrent second attach fails).
+    pub fn attachment_attach(
+        &mut self,
+        store: &Store,
+        a: &AttachmentItem,
+        conversation_id: &str,
+        internal: bool,
+    ) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(&a.pk))
+            .key(keys::SK, s(&a.sk))
+            .update_expression(
+                "SET conversationId = :c, internal = :internal, attached = :t, objectKey = :key REMOVE gsi3pk, gsi3sk",
+            )
+            .condition_expression("#status = :ready AND attribute_not_exists(attached)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":c", s(conversation_id))
+            .expression_attribute_values(":key", s(&a.object_key))
+            .expression_attribute_values(":internal", AttributeValue::Bool(internal))
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":ready", s("ready"));
+        self.push_update("attachment", update)
+    }
+}

@@ -1,0 +1,238 @@
+//! Conversations and their messages: reads, and the writes of a `Tx` that change them.
+
+use super::*;
+
+impl Store {
+    pub async fn conversation(&self, practice_id: &str, conversation_id: &str) -> Result<Option<ConversationItem>> {
+        self.get(keys::conversation(practice_id, conversation_id), keys::CONVERSATION_SK).await
+    }
+
+    /// A conversation and its messages, oldest first, in one Query of its partition.
+    pub async fn thread(
+        &self,
+        practice_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<(ConversationItem, Vec<MessageItem>)>> {
+        let items = self.query_partition(keys::conversation(practice_id, conversation_id), None).await?;
+        let mut meta = None;
+        let mut messages = Vec::new();
+        for item in items {
+            match item.get(keys::SK) {
+                Some(AttributeValue::S(sk)) if sk == keys::CONVERSATION_SK => meta = Some(from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk.starts_with(keys::MESSAGE_SK_PREFIX) => {
+                    messages.push(from_item(item)?)
+                }
+                _ => {}
+            }
+        }
+        Ok(meta.map(|m| (m, messages)))
+    }
+
+    /// Conversations of a practice whose latest activity is before `cutoff` (GSI2), up to
+    /// `limit`, oldest first.
+    pub async fn conversations_idle_since(&self, practice_id: &str, cutoff: &str, limit: usize) -> Result<Vec<String>> {
+        let items = self.queue_before(keys::GSI2, &keys::practice_conversations(practice_id), cutoff, limit).await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|i| match i.get("id") {
+                Some(AttributeValue::S(id)) => Some(id.clone()),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// How many of each user's conversations are about this patient (0 where none).
+    pub async fn patient_markers(
+        &self,
+        practice_id: &str,
+        users: &[String],
+        patient_id: &str,
+    ) -> Result<HashMap<String, u64>> {
+        let mut out: HashMap<String, u64> = users.iter().map(|u| (u.clone(), 0)).collect();
+        let wanted = users.iter().map(|u| (keys::user(practice_id, u), keys::patient_marker_sk(patient_id))).collect();
+        for item in self.get_many(wanted).await? {
+            if let (Some(u), Some(AttributeValue::N(c))) =
+                (Self::user_of(practice_id, &item), item.get("conversations"))
+            {
+                out.insert(u, c.parse().unwrap_or(0));
+            }
+        }
+        Ok(out)
+    }
+
+    /// For each user: when it last read this conversation and when its inbox last reached it
+    /// (entries and presence items in one read), for read receipts.
+    pub async fn receipt_marks(
+        &self,
+        practice_id: &str,
+        users: &[String],
+        conversation_id: &str,
+    ) -> Result<HashMap<String, (Option<String>, Option<String>)>> {
+        let wanted = users
+            .iter()
+            .flat_map(|u| {
+                [
+                    (keys::user(practice_id, u), keys::entry_sk(conversation_id)),
+                    (keys::user(practice_id, u), keys::PRESENCE_SK.to_string()),
+                ]
+            })
+            .collect();
+        let mut marks: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
+        for item in self.get_many(wanted).await? {
+            let Some(user) = Self::user_of(practice_id, &item) else { continue };
+            let text = |k: &str| match item.get(k) {
+                Some(AttributeValue::S(v)) => Some(v.clone()),
+                _ => None,
+            };
+            let slot = marks.entry(user).or_default();
+            if item.get(keys::SK) == Some(&s(keys::PRESENCE_SK)) {
+                slot.1 = text("inboxSeenAt");
+            } else {
+                slot.0 = text("lastReadAt");
+            }
+        }
+        Ok(marks)
+    }
+}
+
+impl Tx {
+    /// Counts one more (or one fewer) of a user's conversations about a patient. `known` is
+    /// the count read before: the write is conditional on it, and the first conversation
+    /// creates the marker, the last removes it (so `uniquePatients` moves exactly then).
+    pub fn patient_marker(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        user_id: &str,
+        patient_id: &str,
+        known: u64,
+        delta: i64,
+    ) -> Result<()> {
+        let pk = keys::user(practice_id, user_id);
+        let sk = keys::patient_marker_sk(patient_id);
+        let after = known as i64 + delta;
+        if known == 0 && delta > 0 {
+            let item = HashMap::from([
+                (keys::PK.to_string(), s(&pk)),
+                (keys::SK.to_string(), s(&sk)),
+                ("conversations".to_string(), n(delta as u64)),
+            ]);
+            return self.push_put("marker", item, Some(("attribute_not_exists(pk)", vec![])), &store.table);
+        }
+        if after <= 0 {
+            let delete = aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&store.table)
+                .key(keys::PK, s(pk))
+                .key(keys::SK, s(sk))
+                .condition_expression("conversations = :known")
+                .expression_attribute_values(":known", n(known))
+                .build()
+                .map_err(Error::internal)?;
+            self.items.push(TransactWriteItem::builder().delete(delete).build());
+            self.labels.push("marker");
+            return Ok(());
+        }
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .update_expression("SET conversations = :after")
+            .condition_expression("conversations = :known")
+            .expression_attribute_values(":after", n(after as u64))
+            .expression_attribute_values(":known", n(known));
+        self.push_update("marker", update)
+    }
+
+    /// Uncounts a deleted message on its conversation (CONV-6).
+    pub fn conversation_remove_message(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        conversation_id: &str,
+        patient_visible: bool,
+    ) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
+            .key(keys::SK, s(keys::CONVERSATION_SK))
+            .update_expression("ADD messageCount :minus, patientMessageCount :pv")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":minus", AttributeValue::N("-1".into()))
+            .expression_attribute_values(":pv", AttributeValue::N(if patient_visible { "-1" } else { "0" }.into()));
+        self.push_update("conversation", update)
+    }
+
+    /// Counts a new message on its conversation. A patient may write only into an open
+    /// conversation that allows responses; the condition makes that atomic with the write.
+    pub fn conversation_add_message(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        conversation_id: &str,
+        at: &str,
+        patient_visible: bool,
+        by_patient: bool,
+    ) -> Result<()> {
+        let mut condition = String::from("attribute_exists(pk)");
+        if by_patient {
+            condition.push_str(" AND summary.#status = :open AND summary.allowResponse = :t");
+        }
+        let mut update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
+            .key(keys::SK, s(keys::CONVERSATION_SK))
+            .update_expression(
+                "SET lastMessageAt = :at, gsi2sk = :sort ADD messageCount :one, patientMessageCount :pv, fromPatientCount :fp",
+            )
+            .condition_expression(condition)
+            .expression_attribute_values(":at", s(at))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":pv", n(u64::from(patient_visible)))
+            .expression_attribute_values(":fp", n(u64::from(by_patient)))
+            .expression_attribute_values(":sort", s(keys::inbox_sort(at, conversation_id)));
+        if by_patient {
+            update = update
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":open", s("open"))
+                .expression_attribute_values(":t", AttributeValue::Bool(true));
+        }
+        self.push_update("conversation", update)
+    }
+
+    /// Rewrites a conversation's summary and membership (assignment), guarded by its version
+    /// so two concurrent assignments cannot interleave.
+    pub fn conversation_replace_membership(
+        &mut self,
+        store: &Store,
+        conversation: &ConversationItem,
+        expected_version: u64,
+    ) -> Result<()> {
+        // The care team and primary provider too: a care-team change (ACCT-2) rewrites them.
+        let provider = match &conversation.primary_provider_id {
+            Some(_) => ", primaryProviderId = :provider",
+            None => " REMOVE primaryProviderId",
+        };
+        let mut update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(&conversation.pk))
+            .key(keys::SK, s(&conversation.sk))
+            .update_expression(format!(
+                "SET summary = :summary, participants = :participants, assigneeIds = :assignees, viewers = :viewers, \
+                 assignments = :assignments, version = :next, careTeam = :care{provider}"
+            ))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":care", to_value(&conversation.care_team)?);
+        if let Some(id) = &conversation.primary_provider_id {
+            update = update.expression_attribute_values(":provider", s(id));
+        }
+        let update = update
+            .expression_attribute_values(":summary", to_value(&conversation.summary)?)
+            .expression_attribute_values(":participants", to_value(&conversation.participants)?)
+            .expression_attribute_values(":assignees", to_value(&conversation.assignee_ids)?)
+            .expression_attribute_values(":viewers", to_value(&conversation.viewers)?)
+            .expression_attribute_values(":assignments", to_value(&conversation.assignments)?)
+            .expression_attribute_values(":next", n(expected_version + 1))
+            .expression_attribute_values(":expected", n(expected_version));
+        self.push_update("conversation", update)
+    }
+}

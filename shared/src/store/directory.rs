@@ -1,0 +1,290 @@
+//! Practices, staff and patients: the directory's reads, and its writes in a `Tx`.
+
+use super::*;
+
+/// The practice, its staff and its workgroups: what routing and fan-out need.
+#[derive(Clone, Debug)]
+pub struct Directory {
+    pub practice: PracticeItem,
+    pub staff: Vec<StaffItem>,
+    pub workgroups: Vec<WorkgroupItem>,
+}
+
+impl Directory {
+    pub fn staff_member(&self, id: &str) -> Option<&StaffItem> {
+        self.staff.iter().find(|s| s.id == id)
+    }
+    pub fn workgroup(&self, id: &str) -> Option<&WorkgroupItem> {
+        self.workgroups.iter().find(|w| w.id == id)
+    }
+}
+
+impl Store {
+    pub async fn practice(&self, practice_id: &str) -> Result<Option<PracticeItem>> {
+        self.get(keys::practice(practice_id), keys::PRACTICE_SK).await
+    }
+
+    pub async fn directory(&self, practice_id: &str) -> Result<Option<Directory>> {
+        let items = self.query_partition(keys::practice(practice_id), None).await?;
+        let mut practice = None;
+        let mut staff = Vec::new();
+        let mut workgroups = Vec::new();
+        for item in items {
+            let sk = match item.get(keys::SK) {
+                Some(AttributeValue::S(sk)) => sk.clone(),
+                _ => continue,
+            };
+            if sk == keys::PRACTICE_SK {
+                practice = Some(from_item(item)?);
+            } else if sk.starts_with("STAFF#") {
+                staff.push(from_item(item)?);
+            } else if sk.starts_with("WG#") {
+                workgroups.push(from_item(item)?);
+            }
+        }
+        Ok(practice.map(|practice| Directory { practice, staff, workgroups }))
+    }
+
+    /// Read consistently: a deactivation or a role change must hold from the next request on.
+    pub async fn staff(&self, practice_id: &str, user_id: &str) -> Result<Option<StaffItem>> {
+        self.get_consistent(&keys::practice(practice_id), &keys::staff_sk(user_id)).await
+    }
+
+    /// Read consistently, as `staff`.
+    pub async fn patient(&self, practice_id: &str, patient_id: &str) -> Result<Option<PatientItem>> {
+        self.get_consistent(&keys::patient(practice_id, patient_id), keys::PATIENT_SK).await
+    }
+
+    /// The patient finder: the blind-index entries under one token (a name prefix).
+    pub async fn patients_by_token(&self, practice_id: &str, token: &str, limit: i32) -> Result<Vec<PatientTokenItem>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(keys::patient_token(practice_id, token)))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+
+    /// Every practice's id (the registry; a job's walk, never a request's).
+    pub async fn practice_ids(&self) -> Result<Vec<String>> {
+        Ok(self
+            .query_partition(keys::PRACTICES.to_string(), None)
+            .await?
+            .into_iter()
+            .filter_map(|i| match i.get(keys::SK) {
+                Some(AttributeValue::S(id)) => Some(id.clone()),
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+impl Tx {
+    /// NOTIFY-4: claims a two-way SMS number for a practice; refused if another has it.
+    pub fn claim_sms_number(&mut self, store: &Store, number: &str, practice_id: &str) -> Result<()> {
+        let item = SmsNumberItem {
+            pk: keys::sms_number(number),
+            sk: keys::SMS_NUMBER_SK.into(),
+            practice_id: practice_id.to_string(),
+        };
+        self.push_put(
+            "sms-number",
+            to_item(&item)?,
+            Some(("attribute_not_exists(pk) OR practiceId = :p", vec![(":p", s(practice_id))])),
+            &store.table,
+        )
+    }
+
+    /// Replaces a practice's settings (SET-1).
+    /// `sms_number_read` is the practice's SMS number as the caller read it: the operator may
+    /// assign a new one meanwhile (ACCT-4), and a settings edit must not put the old one back.
+    pub fn practice_settings(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        settings: &Settings,
+        sms_number_read: &str,
+    ) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::practice(practice_id)))
+            .key(keys::SK, s(keys::PRACTICE_SK))
+            .update_expression("SET settings = :s")
+            .condition_expression(
+                "attribute_exists(pk) AND (settings.smsNumber = :n OR attribute_not_exists(settings.smsNumber))",
+            )
+            .expression_attribute_values(":s", to_value(settings)?)
+            .expression_attribute_values(":n", s(sms_number_read));
+        self.push_update("practice", update)
+    }
+
+    /// Sets or clears a staff user's out-of-office (REPLY-5); only while the user is active.
+    pub fn staff_out_of_office(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        user_id: &str,
+        ooo: Option<&OutOfOffice>,
+    ) -> Result<()> {
+        let mut update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::practice(practice_id)))
+            .key(keys::SK, s(keys::staff_sk(user_id)))
+            .condition_expression("active = :t")
+            .expression_attribute_values(":t", AttributeValue::Bool(true));
+        update = match ooo {
+            Some(o) => update.update_expression("SET outOfOffice = :o").expression_attribute_values(":o", to_value(o)?),
+            None => update.update_expression("REMOVE outOfOffice"),
+        };
+        self.push_update("actor", update)
+    }
+
+    /// A user's notification preference (NOTIFY-1) that needs no proof (none, or the address
+    /// on file): on the staff record (active only) or on the patient's record. A destination
+    /// still waiting for its code is dropped.
+    pub fn user_notify(&mut self, store: &Store, caller: &crate::domain::Caller, prefs: &NotifyPrefs) -> Result<()> {
+        let (update, condition) = user_record(store, caller);
+        let update = update
+            .condition_expression(condition)
+            .update_expression("SET notify = :n REMOVE notifyPending")
+            .expression_attribute_values(":n", to_value(prefs)?);
+        self.push_update("actor", update)
+    }
+
+    /// ACCT-3: the caller's TOTP second factor is set up, as of `at`.
+    pub fn user_totp_enrolled(&mut self, store: &Store, caller: &crate::domain::Caller, at: &str) -> Result<()> {
+        let (update, condition) = user_record(store, caller);
+        let update = update
+            .condition_expression(condition)
+            .update_expression("SET totpEnrolledAt = :at")
+            .expression_attribute_values(":at", s(at));
+        self.push_update("actor", update)
+    }
+
+    /// ACCT-4: a destination waiting for its one-time code (replaces any earlier one).
+    pub fn user_notify_pending(
+        &mut self,
+        store: &Store,
+        caller: &crate::domain::Caller,
+        pending: &PendingDestination,
+    ) -> Result<()> {
+        let (update, condition) = user_record(store, caller);
+        let update = update
+            .condition_expression(condition)
+            .update_expression("SET notifyPending = :p")
+            .expression_attribute_values(":p", to_value(pending)?);
+        self.push_update("actor", update)
+    }
+
+    /// ACCT-4: the right code: the pending destination becomes the preference. Refused
+    /// ("pending") if the code was replaced or used meanwhile.
+    pub fn user_notify_proven(
+        &mut self,
+        store: &Store,
+        caller: &crate::domain::Caller,
+        prefs: &NotifyPrefs,
+        code_hash: &str,
+    ) -> Result<()> {
+        let (update, condition) = user_record(store, caller);
+        let update = update
+            .condition_expression(format!("{condition} AND notifyPending.codeHash = :h"))
+            .update_expression("SET notify = :n REMOVE notifyPending")
+            .expression_attribute_values(":n", to_value(prefs)?)
+            .expression_attribute_values(":h", s(code_hash));
+        self.push_update("pending", update)
+    }
+
+    /// ACCT-4: an expired code drops its pending destination (unless replaced meanwhile).
+    pub fn user_notify_expired(
+        &mut self,
+        store: &Store,
+        caller: &crate::domain::Caller,
+        code_hash: &str,
+    ) -> Result<()> {
+        let (update, condition) = user_record(store, caller);
+        let update = update
+            .condition_expression(format!("{condition} AND notifyPending.codeHash = :h"))
+            .update_expression("REMOVE notifyPending")
+            .expression_attribute_values(":h", s(code_hash));
+        self.push_update("pending", update)
+    }
+
+    /// ACCT-4: a wrong code spends one attempt, conditioned on the count read, so parallel
+    /// guesses cannot share an attempt; the last one (or an expired code) drops the pending
+    /// destination. Refused ("pending") if the count moved meanwhile.
+    pub fn user_notify_attempt(
+        &mut self,
+        store: &Store,
+        caller: &crate::domain::Caller,
+        code_hash: &str,
+        attempts_left: u32,
+    ) -> Result<()> {
+        let (update, condition) = user_record(store, caller);
+        let remaining = attempts_left.saturating_sub(1);
+        let update = update
+            .condition_expression(format!(
+                "{condition} AND notifyPending.codeHash = :h AND notifyPending.attemptsLeft = :a"
+            ))
+            .update_expression(if remaining == 0 {
+                "REMOVE notifyPending"
+            } else {
+                "SET notifyPending.attemptsLeft = :r"
+            })
+            .expression_attribute_values(":h", s(code_hash))
+            .expression_attribute_values(":a", AttributeValue::N(attempts_left.to_string()));
+        let update = if remaining == 0 {
+            update
+        } else {
+            update.expression_attribute_values(":r", AttributeValue::N(remaining.to_string()))
+        };
+        self.push_update("pending", update)
+    }
+
+    /// Counts one message of a patient's day (REPLY-4), refused at the practice's limit.
+    pub fn patient_daily_count(
+        &mut self,
+        store: &Store,
+        practice_id: &str,
+        patient_id: &str,
+        day: &str,
+        limit: u32,
+    ) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&store.table)
+            .key(keys::PK, s(keys::patient(practice_id, patient_id)))
+            .key(keys::SK, s(format!("DAY#{day}")))
+            .update_expression("ADD messages :one SET expiresAt = :expires")
+            .condition_expression("attribute_not_exists(messages) OR messages < :limit")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(u64::from(limit)))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N((crate::ids::epoch_seconds() + 3 * 86_400).to_string()),
+            );
+        self.push_update("limit", update)
+    }
+}
+
+/// The caller's own record (staff: active only), for the notification preference updates.
+fn user_record(
+    store: &Store,
+    caller: &crate::domain::Caller,
+) -> (aws_sdk_dynamodb::types::builders::UpdateBuilder, &'static str) {
+    let p = caller.practice_id.as_str();
+    let update = Update::builder().table_name(&store.table);
+    if caller.is_staff() {
+        let update = update
+            .key(keys::PK, s(keys::practice(p)))
+            .key(keys::SK, s(keys::staff_sk(&caller.user_id)))
+            .expression_attribute_values(":t", AttributeValue::Bool(true));
+        (update, "active = :t")
+    } else {
+        let update = update.key(keys::PK, s(keys::patient(p, &caller.user_id))).key(keys::SK, s(keys::PATIENT_SK));
+        (update, "attribute_exists(pk)")
+    }
+}

@@ -1,0 +1,53 @@
+//! The outbox the notifier drains, SMS numbers and peers, and unread reminders.
+
+use super::*;
+
+impl Store {
+    /// An outbox item, read consistently: the notifier must see the marks of an earlier try.
+    pub async fn outbox(&self, pk: &str) -> Result<Option<OutboxItem>> {
+        self.get_consistent(pk, keys::OUTBOX_SK).await
+    }
+
+    /// Records that a recipient of an outbox item has been notified (NOTIFY-3).
+    pub async fn outbox_mark_sent(&self, pk: &str, recipient: &str) -> Result<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(keys::OUTBOX_SK))
+            .update_expression("SET sent = list_append(if_not_exists(sent, :none), :r)")
+            .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":r", AttributeValue::L(vec![s(recipient)]))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(sdk_error)
+    }
+
+    /// NOTIFY-4: the practice a two-way SMS number belongs to.
+    pub async fn sms_number_owner(&self, number: &str) -> Result<Option<String>> {
+        let item: Option<SmsNumberItem> = self.get(keys::sms_number(number), keys::SMS_NUMBER_SK).await?;
+        Ok(item.map(|i| i.practice_id))
+    }
+
+    pub async fn sms_peer(&self, practice_id: &str, token: &str) -> Result<Option<SmsPeerItem>> {
+        self.get(keys::sms_peer(practice_id, token), keys::SMS_PEER_SK).await
+    }
+
+    pub async fn put_sms_peer(&self, peer: &SmsPeerItem) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(peer)?))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(sdk_error)
+    }
+
+    /// NOTIFY-5: a practice's reminders due before `before` (GSI1), oldest first.
+    pub async fn reminders_due(&self, practice_id: &str, before: &str, limit: usize) -> Result<Vec<ReminderItem>> {
+        let items = self.queue_before(keys::GSI1, &keys::reminders_due(practice_id), before, limit).await?;
+        items.into_iter().map(from_item).collect()
+    }
+}

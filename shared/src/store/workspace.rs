@@ -1,0 +1,119 @@
+//! A user's own things: drafts, tasks, saved replies; and the billing month.
+
+use super::*;
+
+impl Store {
+    pub async fn draft(&self, practice_id: &str, user_id: &str, draft_id: &str) -> Result<Option<DraftItem>> {
+        self.get(keys::user(practice_id, user_id), &keys::draft_sk(draft_id)).await
+    }
+
+    /// A page of a user's drafts, newest first.
+    pub async fn drafts(
+        &self,
+        practice_id: &str,
+        user_id: &str,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<DraftItem>, Option<String>)> {
+        let pk = keys::user(practice_id, user_id);
+        let start = after
+            .map(|d| HashMap::from([(keys::PK.to_string(), s(&pk)), (keys::SK.to_string(), s(keys::draft_sk(d)))]));
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(keys::DRAFT_SK_PREFIX))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let drafts: Vec<DraftItem> = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_>>()?;
+        let next = match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => drafts.last().map(|d| d.id.clone()),
+            _ => None,
+        };
+        Ok((drafts, next))
+    }
+
+    pub async fn task(&self, practice_id: &str, task_id: &str) -> Result<Option<TaskItem>> {
+        self.get(keys::task(practice_id, task_id), keys::TASK_SK).await
+    }
+
+    /// An assignee's tasks, open ones first by due date (one Query on GSI1).
+    pub async fn tasks_of(&self, practice_id: &str, assignee: &str, limit: usize) -> Result<Vec<TaskItem>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(keys::tasks_of(practice_id, assignee)))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+
+    /// The practice's saved replies and the user's own (two Queries).
+    pub async fn saved_replies(&self, practice_id: &str, user_id: &str) -> Result<Vec<SavedReplyItem>> {
+        let mut out = Vec::new();
+        for pk in [keys::saved_replies(practice_id), keys::user(practice_id, user_id)] {
+            for item in self.query_partition(pk, Some("REPLY#")).await? {
+                out.push(from_item(item)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One saved reply the user may use: the practice's, or its own.
+    pub async fn saved_reply(
+        &self,
+        practice_id: &str,
+        user_id: &str,
+        reply_id: &str,
+    ) -> Result<Option<SavedReplyItem>> {
+        let wanted = vec![
+            (keys::saved_replies(practice_id), keys::saved_reply_sk(reply_id)),
+            (keys::user(practice_id, user_id), keys::saved_reply_sk(reply_id)),
+        ];
+        self.get_many(wanted).await?.into_iter().next().map(from_item).transpose()
+    }
+
+    /// Billable messages of one month between two times (REPLY-2 report).
+    pub async fn billing_month(
+        &self,
+        practice_id: &str,
+        month: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<BillingItem>> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(keys::billing_month(practice_id, month)))
+                .expression_attribute_values(":from", s(from))
+                .expression_attribute_values(":to", s(format!("{to}~")))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in out.items.unwrap_or_default() {
+                items.push(from_item(item)?);
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
