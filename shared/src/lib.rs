@@ -2,18 +2,39 @@
 //! shares. A function crate parses its request with `api`, calls one operation in `ops`,
 //! and shapes the response with `api` again.
 //!
-//! - `domain`: parsed values (roles, ids, subject, body, priority...), no I/O.
-//! - `policy`: who may see and do what (ROLE-2..6, COMPOSE-3) as pure functions.
+//! Pure values and rules (no I/O):
+//! - `domain`: parsed values (roles, ids, subject, body, priority...).
+//! - `ids`: ids that sort by time, and timestamps.
+//! - `hours`: business hours and time zones (REPLY-5).
+//! - `policy`: who may see and do what (ROLE-2..6, COMPOSE-3, ACCT-3).
+//! - `error`: the one error type, mapped to problem+json once.
+//!
+//! The table and the AWS adapters:
+//! - `keys`, `records`: the single-table design: key formats and item shapes.
+//! - `store`: its DynamoDB adapter, one file per aggregate under `store/`.
 //! - `crypto`: envelope encryption under KMS data keys and blind indexes (SEC-1).
-//! - `keys`, `records`, `store`: the single-table design and its DynamoDB adapter.
 //! - `blobs`: S3 presigned uploads and downloads.
-//! - `identity`: the Cognito user pool, driven by the directory (ACCT-1, ACCT-2).
-//! - `audit`: the audit events written with every PHI read and write (SEC-2).
+//! - `identity`: the Cognito user pool, driven by the directory (ACCT-1..3).
+//! - `calls`: the AWS call counter every client carries (tests, bench, the role check).
+//!
+//! What the operations are made of:
+//! - `audit`: the audit events written with every PHI read and write, and their chain (SEC-2).
+//! - `notify`: the notifier's side of the outbox (NOTIFY-1..4).
+//! - `receipts`: read receipts (CONV-2).
 //! - `views`: the response shapes of API.md, rendered from records.
-//! - `ops`: the operations, one per route.
+//! - `ops`: the operations, one file per route family.
+//! - `stream`: the table stream's records for the notifier and the audit chain.
+//!
+//! The edge:
 //! - `api`: identity from JWT claims, JSON bodies, problem+json.
+//! - `routes`: every route and the function that serves it (checked against template.yaml).
 //! - `app`: the clients and configuration made once per cold start.
 //! - `logging`: the log subscriber and a panic hook that withholds panic messages.
+//!
+//! Layering: each group may use the groups above it, never one below (`ops` uses the table
+//! and the adapters; `store` knows nothing of `ops`). Known exceptions, to be removed (issue
+//! 16): `store` takes `domain::Caller`; `receipts` and `views` use `App`; `audit` and
+//! `notify` also hold their functions' event handlers.
 
 pub mod api;
 pub mod app;
