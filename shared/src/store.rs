@@ -218,47 +218,38 @@ impl Store {
     /// that must happen together.
     pub async fn put_batch<T: Serialize>(&self, records: &[T]) -> Result<()> {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-        for chunk in records.chunks(25) {
-            let mut requests = Vec::with_capacity(chunk.len());
-            for r in chunk {
+        let requests = records
+            .iter()
+            .map(|r| {
                 let put = PutRequest::builder().set_item(Some(to_item(r)?)).build().map_err(Error::internal)?;
-                requests.push(WriteRequest::builder().put_request(put).build());
-            }
-            let mut pending = HashMap::from([(self.table.clone(), requests)]);
-            for attempt in 0.. {
-                let out =
-                    self.client.batch_write_item().set_request_items(Some(pending)).send().await.map_err(sdk_error)?;
-                match out.unprocessed_items {
-                    Some(rest) if !rest.is_empty() && attempt < 8 => {
-                        pending = rest;
-                        tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-                    }
-                    Some(rest) if !rest.is_empty() => {
-                        return Err(Error::Unavailable("unprocessed items after retries".into()))
-                    }
-                    _ => break,
-                }
-            }
-        }
-        Ok(())
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.write_batch(requests).await
     }
 
     /// Deletes records by key in batches of 25, resubmitting what is left unprocessed.
     pub async fn delete_batch(&self, keys_to_delete: &[(String, String)]) -> Result<()> {
         use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
-        for chunk in keys_to_delete.chunks(25) {
-            let requests = chunk
-                .iter()
-                .map(|(pk, sk)| {
-                    let d = DeleteRequest::builder()
-                        .key(keys::PK, s(pk))
-                        .key(keys::SK, s(sk))
-                        .build()
-                        .map_err(Error::internal)?;
-                    Ok(WriteRequest::builder().delete_request(d).build())
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let mut pending = HashMap::from([(self.table.clone(), requests)]);
+        let requests = keys_to_delete
+            .iter()
+            .map(|(pk, sk)| {
+                let d = DeleteRequest::builder()
+                    .key(keys::PK, s(pk))
+                    .key(keys::SK, s(sk))
+                    .build()
+                    .map_err(Error::internal)?;
+                Ok(WriteRequest::builder().delete_request(d).build())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.write_batch(requests).await
+    }
+
+    /// BatchWriteItem, 25 requests a call, resubmitting what DynamoDB leaves unprocessed with
+    /// backoff (eight tries): the one retry loop of batch writes.
+    async fn write_batch(&self, requests: Vec<aws_sdk_dynamodb::types::WriteRequest>) -> Result<()> {
+        for chunk in requests.chunks(25) {
+            let mut pending = HashMap::from([(self.table.clone(), chunk.to_vec())]);
             for attempt in 0.. {
                 let out =
                     self.client.batch_write_item().set_request_items(Some(pending)).send().await.map_err(sdk_error)?;
@@ -268,7 +259,7 @@ impl Store {
                         tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
                     }
                     Some(rest) if !rest.is_empty() => {
-                        return Err(Error::Unavailable("unprocessed deletes after retries".into()))
+                        return Err(Error::Unavailable("unprocessed writes after retries".into()))
                     }
                     _ => break,
                 }
