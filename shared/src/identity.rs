@@ -174,6 +174,35 @@ impl UserPool {
         Ok(enabled && user.preferred_mfa_setting() == Some("SOFTWARE_TOKEN_MFA"))
     }
 
+    /// ACCT-3: forgets the user's authenticator app and signs the user out everywhere (a lost
+    /// phone). A user that does not exist in the pool has nothing to forget.
+    pub async fn forget_totp(&self, username: &str) -> Result<()> {
+        use aws_sdk_cognitoidentityprovider::types::SoftwareTokenMfaSettingsType;
+        let pool = self.configured()?;
+        let off = SoftwareTokenMfaSettingsType::builder().enabled(false).preferred_mfa(false).build();
+        let forgot = self
+            .client
+            .admin_set_user_mfa_preference()
+            .user_pool_id(pool)
+            .username(username)
+            .software_token_mfa_settings(off)
+            .send()
+            .await;
+        match forgot {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("UserNotFoundException") => return Ok(()),
+            Err(e) => return Err(sdk_error(e)),
+        }
+        self.client
+            .admin_user_global_sign_out()
+            .user_pool_id(pool)
+            .username(username)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
     pub async fn enable(&self, username: &str) -> Result<()> {
         let pool = self.configured()?;
         self.client.admin_enable_user().user_pool_id(pool).username(username).send().await.map_err(sdk_error)?;

@@ -27,6 +27,8 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/staff/{id}/invitation", function: "directory" },
     Route { method: "PATCH", path: "/patients/{id}", function: "directory" },
     Route { method: "POST", path: "/patients/{id}/invitation", function: "directory" },
+    Route { method: "DELETE", path: "/staff/{id}/totp", function: "directory" },
+    Route { method: "DELETE", path: "/patients/{id}/totp", function: "directory" },
     Route { method: "POST", path: "/drafts", function: "drafts" },
     Route { method: "GET", path: "/drafts", function: "drafts" },
     Route { method: "GET", path: "/drafts/{id}", function: "drafts" },

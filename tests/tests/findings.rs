@@ -984,4 +984,20 @@ async fn finding_05_staff_sign_in_with_a_second_factor() {
     let res = app.get(&patient.token, "/drafts").await;
     assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
     assert_eq!(res.body["type"], "https://carethread.dev/problems/second-factor-required");
+
+    // A lost phone: only the admin class resets a user's second factor (404 from another
+    // practice); Cognito forgets the app, and the user sets up a new one before anything else.
+    let path = format!("/staff/{}/totp", admin.id);
+    let res = app.send("DELETE", &path, Some(&patient.token), None, &[]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    let (_, stranger) = app.new_practice("Elsewhere Clinic").await;
+    assert_eq!(app.send("DELETE", &path, Some(&stranger.token), None, &[]).await.status, StatusCode::NOT_FOUND);
+    let res = app.send("DELETE", &path, Some(&admin.token), None, &[]).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    let user = app.cognito.admin_get_user().user_pool_id(&app.pool_id).username(&admin.id).send().await.unwrap();
+    assert!(user.user_mfa_setting_list().is_empty(), "{user:?}");
+    let token = app.password_sign_in(&admin.id, password).await.expect("a password alone signs in again");
+    let res = app.get(&token, "/inbox").await;
+    assert_eq!(res.body["type"], "https://carethread.dev/problems/second-factor-required", "{}", res.body);
+    assert!(actions(&app.audit_events().await).contains(&"staff.totp_reset".to_string()));
 }

@@ -1,6 +1,7 @@
 //! `directory`: POST /staff, POST /patients, POST /workgroups (admin class) and
 //! GET /patients?q=, GET /staff and GET /workgroups (staff) (ROLE-1, ROLE-5, ROLE-6); the
-//! user lifecycle: PATCH /staff/{id}, PATCH /patients/{id} and their invitations (ACCT-2).
+//! user lifecycle: PATCH /staff/{id}, PATCH /patients/{id} and their invitations (ACCT-2), and
+//! the reset of a lost second factor (ACCT-3).
 
 use carethread_core::api;
 use carethread_core::ops::{accounts, directory};
@@ -55,6 +56,16 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
             "POST /patients/{id}/invitation" => {
                 let ctx = api::authorized(app, &req, false).await?;
                 accounts::invite_patient(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (202, b))
+            }
+            "DELETE /staff/{id}/totp" => {
+                let ctx = api::authorized(app, &req, false).await?;
+                let id = api::path_param(&req, "id");
+                accounts::reset_totp(app, &ctx, &id, true).await.map(|()| (204, serde_json::Value::Null))
+            }
+            "DELETE /patients/{id}/totp" => {
+                let ctx = api::authorized(app, &req, false).await?;
+                let id = api::path_param(&req, "id");
+                accounts::reset_totp(app, &ctx, &id, false).await.map(|()| (204, serde_json::Value::Null))
             }
             _ => Err(api::not_found_route()),
         }

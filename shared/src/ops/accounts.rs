@@ -170,6 +170,30 @@ pub async fn invite_staff(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<s
     Ok(json!({ "invited": staff.id }))
 }
 
+/// DELETE /staff/{id}/totp and DELETE /patients/{id}/totp (admin class, ACCT-3): a user who
+/// lost the phone with the authenticator app. The directory forgets the set-up first (so the
+/// user must set up a new one wherever the practice requires it: failing closed), then
+/// Cognito forgets the app and signs the user out everywhere. A retry finishes a half-done
+/// reset. Audited.
+pub async fn reset_totp(app: &App, ctx: &RequestCtx, raw_id: &str, staff: bool) -> Result<()> {
+    let dir = admin_directory(app, ctx).await?;
+    let p = ctx.caller.practice_id.as_str();
+    let (id, record) = if staff {
+        let s = staff_in(&dir, raw_id)?;
+        (s.id.clone(), "staff")
+    } else {
+        (patient_in(app, ctx, raw_id).await?.id, "patient")
+    };
+    let mut tx = Tx::new();
+    tx.totp_forget(&app.store, p, &id, staff)?;
+    let audited = AuditRecord { record_type: record, record_id: &id, patient_id: (!staff).then_some(id.as_str()) };
+    tx.put(&app.store, "audit", &audit::event(ctx, &format!("{record}.totp_reset"), audited, "success"))?;
+    if app.store.commit(tx).await?.is_err() {
+        return Err(Error::NotFound(if staff { "staff user" } else { "patient" }));
+    }
+    app.users.forget_totp(&id).await
+}
+
 async fn patient_in(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<PatientItem> {
     let id = parse_id("id", PATIENT_ID, raw_id).map_err(|_| Error::NotFound("patient"))?;
     app.store.patient(&ctx.caller.practice_id, &id).await?.ok_or(Error::NotFound("patient"))

@@ -166,6 +166,18 @@ impl Tx {
         self.push_update("actor", update)
     }
 
+    /// ACCT-3: an administrator takes a user's second factor away (a lost phone).
+    pub fn totp_forget(&mut self, store: &Store, practice_id: &str, user_id: &str, staff: bool) -> Result<()> {
+        let update = Update::builder().table_name(&store.table);
+        let update = if staff {
+            update.key(keys::PK, s(keys::practice(practice_id))).key(keys::SK, s(keys::staff_sk(user_id)))
+        } else {
+            update.key(keys::PK, s(keys::patient(practice_id, user_id))).key(keys::SK, s(keys::PATIENT_SK))
+        };
+        let update = update.condition_expression("attribute_exists(pk)").update_expression("REMOVE totpEnrolledAt");
+        self.push_update("user", update)
+    }
+
     /// ACCT-4: a destination waiting for its one-time code (replaces any earlier one).
     pub fn user_notify_pending(
         &mut self,
