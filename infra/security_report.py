@@ -100,10 +100,6 @@ FINDINGS = {
 }
 
 
-# What is still open of a finding whose other parts are fixed and tested.
-STILL_OPEN: dict[int, str] = {}
-
-
 def review_findings(cargo: str) -> str:
     results: dict[int, list[str]] = {}
     for number, outcome in re.findall(r"^test (?:\S+::)?finding_(\d+)_\S* \.\.\. (ok|FAILED)", cargo, re.MULTILINE):
@@ -113,8 +109,6 @@ def review_findings(cargo: str) -> str:
         outcomes = results.get(number)
         if not outcomes:
             status = "open: no fix or test yet"
-        elif all(o == "ok" for o in outcomes) and number in STILL_OPEN:
-            status = f"partly fixed ({len(outcomes)} passed); open: {STILL_OPEN[number]}"
         elif all(o == "ok" for o in outcomes):
             status = f"fixed ({len(outcomes)} test{'s' if len(outcomes) > 1 else ''} passed)"
         else:

@@ -146,8 +146,13 @@ impl App {
         if !current {
             return Err(Error::SignInAgain);
         }
+        // Written by `ids::now` only: one that does not parse is ours to fix, not the caller's.
         let enrolled_at = match enrolled_at {
-            Some(at) => Some(crate::ids::parse_time("totpEnrolledAt", &at)?.unix_timestamp()),
+            Some(at) => Some(
+                crate::ids::parse_time("totpEnrolledAt", &at)
+                    .map_err(|_| Error::internal_msg("a stored totpEnrolledAt is not a timestamp"))?
+                    .unix_timestamp(),
+            ),
             None => None,
         };
         let required = match enrolled_at {
@@ -193,6 +198,22 @@ pub struct RequestCtx {
     /// When the caller signed in (the token's `auth_time`, epoch seconds): ACCT-3 refuses a
     /// token from a sign-in before the caller's second factor was set up.
     pub signed_in_at: Option<i64>,
+}
+
+impl RequestCtx {
+    /// The operator command's own context (ACCT-1): its writes are audited as `operator`.
+    pub fn operator(practice_id: &str) -> RequestCtx {
+        RequestCtx {
+            caller: Caller {
+                practice_id: practice_id.to_string(),
+                user_id: "operator".into(),
+                role: crate::domain::Role::Admin,
+            },
+            request_id: crate::ids::new_id("op_"),
+            idempotency: None,
+            signed_in_at: None,
+        }
+    }
 }
 
 /// An `Idempotency-Key` as stored: hashes of the key and of the request it came with.

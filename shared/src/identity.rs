@@ -154,14 +154,7 @@ impl UserPool {
             Err(e) if e.code() == Some("UserNotFoundException") => return Ok(()),
             Err(e) => return Err(sdk_error(e)),
         }
-        self.client
-            .admin_user_global_sign_out()
-            .user_pool_id(pool)
-            .username(username)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(())
+        self.sign_out_everywhere(pool, username).await
     }
 
     /// ACCT-3: whether the user has a verified authenticator app (TOTP) that Cognito asks for
@@ -193,6 +186,12 @@ impl UserPool {
             Err(e) if e.code() == Some("UserNotFoundException") => return Ok(()),
             Err(e) => return Err(sdk_error(e)),
         }
+        self.sign_out_everywhere(pool, username).await
+    }
+
+    /// Revokes the user's refresh tokens (its ID tokens run out within the hour, and the
+    /// per-request directory check refuses them before that).
+    async fn sign_out_everywhere(&self, pool: &str, username: &str) -> Result<()> {
         self.client
             .admin_user_global_sign_out()
             .user_pool_id(pool)

@@ -30,11 +30,11 @@ pub struct TestApp {
 /// ACCT-3: the current code of a TOTP secret (RFC 6238: 30-second steps, HMAC-SHA1, six
 /// digits), as an authenticator app shows it. Never within two seconds of a step's end, so
 /// the code still holds when Cognito checks it.
-pub fn totp_now(base32_secret: &str) -> String {
+pub async fn totp_now(base32_secret: &str) -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     let seconds = || SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     if seconds() % 30 >= 28 {
-        std::thread::sleep(std::time::Duration::from_secs(3));
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     }
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let (mut key, mut bits, mut held) = (Vec::new(), 0u32, 0u32);

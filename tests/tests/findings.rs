@@ -759,6 +759,11 @@ async fn finding_04_the_audit_chain_is_keyed_and_only_its_function_may_make_link
     assert_eq!(template.matches("- !Ref AuditAppendOnlyPolicy").count(), functions - 1);
 }
 
+/// A six-digit code other than `code`.
+fn not(code: &str) -> String {
+    if code == "000000" { "111111" } else { "000000" }.to_string()
+}
+
 fn actions(events: &[std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>]) -> Vec<String> {
     events.iter().filter_map(|e| e.get("action").and_then(|a| a.as_s().ok()).cloned()).collect()
 }
@@ -768,7 +773,7 @@ fn actions(events: &[std::collections::HashMap<String, aws_sdk_dynamodb::types::
 /// fifth drops the destination), an expired code is refused, the code is stored only as a
 /// keyed hash, and every step is audited.
 #[tokio::test]
-async fn finding_01_a_new_destination_is_used_only_after_its_code_comes_back() {
+async fn finding_01_acct_4_a_new_destination_is_used_only_after_its_code_comes_back() {
     let (app, p) = setup().await;
     let number = unique_phone();
     let choose = json!({ "channel": "sms", "destination": number });
@@ -788,7 +793,7 @@ async fn finding_01_a_new_destination_is_used_only_after_its_code_comes_back() {
         let token = p.jane.token.clone();
         async move { app.post(&token, "/me/notifications/verification", json!({ "code": code })).await }
     };
-    let wrong = if code == "000000" { "111111" } else { "000000" }.to_string();
+    let wrong = not(&code);
     for left in ["4 attempts", "3 attempts", "2 attempts", "1 attempt "] {
         let res = verify(wrong.clone()).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
@@ -833,7 +838,7 @@ async fn finding_01_a_new_destination_is_used_only_after_its_code_comes_back() {
 /// practice, and a text from it lands in triage, never in the patient's conversation; a
 /// number the patient has given up is a stranger's again, spoofed or not.
 #[tokio::test]
-async fn finding_15_an_unproven_or_given_up_number_never_reaches_the_patients_conversation() {
+async fn finding_15_acct_4_an_unproven_or_given_up_number_never_reaches_the_patients_conversation() {
     let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
     let p = app.demo_practice().await;
     let practice_number = unique_phone();
@@ -873,7 +878,7 @@ async fn finding_15_an_unproven_or_given_up_number_never_reaches_the_patients_co
 /// Finding 1: no administrator can claim an SMS number (texts to it would reach that
 /// practice); the operator assigns each number to one practice only.
 #[tokio::test]
-async fn finding_01_only_the_operator_assigns_a_practice_its_sms_number() {
+async fn finding_01_acct_4_only_the_operator_assigns_a_practice_its_sms_number() {
     let (app, p) = setup().await;
     let number = unique_phone();
     let res = app.send("PUT", "/settings", Some(&p.admin.token), Some(&json!({ "smsNumber": number })), &[]).await;
@@ -893,7 +898,7 @@ async fn finding_01_only_the_operator_assigns_a_practice_its_sms_number() {
 /// every sign-in (the local stack checks codes as AWS does). Patients need it only where the
 /// practice says so. The template turns on TOTP, threat protection and a 12-hour refresh token.
 #[tokio::test]
-async fn finding_05_staff_sign_in_with_a_second_factor() {
+async fn finding_05_acct_3_staff_sign_in_with_a_second_factor() {
     use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType, SoftwareTokenMfaSettingsType};
     let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
     for setting in [
@@ -931,10 +936,9 @@ async fn finding_05_staff_sign_in_with_a_second_factor() {
     let access = signed_in.authentication_result().and_then(|r| r.access_token()).unwrap().to_string();
     let associated = app.cognito.associate_software_token().access_token(&access).send().await.unwrap();
     let secret = associated.secret_code().unwrap().to_string();
-    let code = totp_now(&secret);
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let code = totp_now(&secret).await;
     let verify = |code: String| app.cognito.verify_software_token().access_token(&access).user_code(code).send();
-    assert!(verify(wrong.to_string()).await.is_err(), "the local stack checks TOTP codes");
+    assert!(verify(not(&code)).await.is_err(), "the local stack checks TOTP codes");
     verify(code).await.unwrap();
     let totp = SoftwareTokenMfaSettingsType::builder().enabled(true).preferred_mfa(true).build();
     app.cognito.set_user_mfa_preference().access_token(&access).software_token_mfa_settings(totp).send().await.unwrap();
@@ -964,9 +968,8 @@ async fn finding_05_staff_sign_in_with_a_second_factor() {
             .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code)
             .send()
     };
-    let code = totp_now(&secret);
-    let wrong = if code == "000000" { "111111" } else { "000000" };
-    assert!(answer(wrong.to_string()).await.is_err(), "a wrong code gives no token");
+    let code = totp_now(&secret).await;
+    assert!(answer(not(&code)).await.is_err(), "a wrong code gives no token");
     let answered = answer(code).await.unwrap();
     let token = answered.authentication_result().and_then(|r| r.id_token()).unwrap().to_string();
     assert_eq!(app.get(&token, "/inbox").await.status, StatusCode::OK);

@@ -101,12 +101,7 @@ pub async fn create_practice(
         notify_pending: None,
         totp_enrolled_at: None,
     };
-    let ctx = RequestCtx {
-        caller: Caller { practice_id: practice_id.clone(), user_id: "operator".into(), role: Role::Admin },
-        request_id: ids::new_id("op_"),
-        idempotency: None,
-        signed_in_at: None,
-    };
+    let ctx = RequestCtx::operator(&practice_id);
     let mut tx = Tx::new();
     tx.put_new(&app.store, "practice", &practice)?;
     tx.put(&app.store, "registry", &PracticeRegistryItem { pk: keys::PRACTICES.into(), sk: practice_id.clone() })?;

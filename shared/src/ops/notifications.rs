@@ -24,12 +24,19 @@ const CODE_SECONDS: i64 = 10 * 60;
 const CODE_ATTEMPTS: u32 = 5;
 
 /// PUT /me/notifications: how the caller hears of new messages.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NotificationsRequest {
     pub channel: Option<String>,
     /// An email address (channel `email`) or E.164 number (`sms`); absent = the one on file.
     pub destination: Option<String>,
+}
+
+impl std::fmt::Debug for NotificationsRequest {
+    // A phone number or an address is personal data: never in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NotificationsRequest({:?}, <redacted>)", self.channel)
+    }
 }
 
 /// POST /me/notifications/verification: the code sent to the pending destination.
@@ -83,7 +90,7 @@ async fn own(app: &App, caller: &Caller) -> Result<Own> {
 pub async fn get_notifications(app: &App, ctx: &RequestCtx) -> Result<Value> {
     let caller = &ctx.caller;
     let p = caller.practice_id.as_str();
-    let destination = if caller.is_staff() {
+    let (current, pending) = if caller.is_staff() {
         let staff = app.store.staff(p, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
         let pending = pending_view(app, p, &caller.user_id, staff.notify_pending.as_ref()).await?;
         (notify::staff_destination(app, p, &staff).await?, pending)
@@ -92,11 +99,11 @@ pub async fn get_notifications(app: &App, ctx: &RequestCtx) -> Result<Value> {
         let pending = pending_view(app, p, &caller.user_id, patient.notify_pending.as_ref()).await?;
         (notify::patient_destination(app, p, &patient).await?, pending)
     };
-    let mut view = match destination.0 {
+    let mut view = match current {
         Some(d) => json!({ "channel": d.channel, "destination": d.address }),
         None => json!({ "channel": NotifyChannel::None, "destination": null }),
     };
-    if let Some(pending) = destination.1 {
+    if let Some(pending) = pending {
         view["pending"] = pending;
     }
     Ok(json!({ "notifications": view }))
@@ -313,5 +320,11 @@ mod tests {
     fn acct_4_a_verification_request_never_prints_its_code() {
         let req = VerificationRequest { code: "123456".into() };
         assert!(!format!("{req:?}").contains("123456"));
+    }
+
+    #[test]
+    fn sec_3_a_notification_request_never_prints_its_destination() {
+        let req = NotificationsRequest { channel: Some("sms".into()), destination: Some("+15550101234".into()) };
+        assert!(!format!("{req:?}").contains("0101234"));
     }
 }

@@ -220,16 +220,7 @@ pub async fn assign_sms_number(app: &App, practice_id: &str, number: Option<&str
     let practice = app.store.practice(practice_id).await?.ok_or(Error::NotFound("practice"))?;
     let old = practice.settings.sms_number.clone();
     let settings = Settings { sms_number: number.clone(), ..practice.settings };
-    let ctx = RequestCtx {
-        caller: crate::domain::Caller {
-            practice_id: practice_id.to_string(),
-            user_id: "operator".into(),
-            role: crate::domain::Role::Admin,
-        },
-        request_id: ids::new_id("op_"),
-        idempotency: None,
-        signed_in_at: None,
-    };
+    let ctx = RequestCtx::operator(practice_id);
     let mut tx = Tx::new();
     tx.practice_settings(&app.store, practice_id, &settings, &old)?;
     if number != old {

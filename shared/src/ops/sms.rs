@@ -57,19 +57,16 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
     let dir = app.store.directory(&p).await?.ok_or(Error::NotFound("practice"))?;
     let token = notify::sms_peer_token(app, &dir, &number).await?;
     let peer = app.store.sms_peer(&p, &token).await?;
-    let mut patient = match peer.as_ref().and_then(|peer| peer.patient_id.as_deref()) {
+    let patient = match peer.as_ref().and_then(|peer| peer.patient_id.as_deref()) {
         Some(id) => app.store.patient(&p, id).await?,
         None => None,
     };
     // ACCT-4: the latest exchange is not enough; the number must still be the patient's.
     // Otherwise the text is a stranger's: a triage conversation, never the patient's thread.
-    let mut peer = peer;
-    if let Some(pat) = &patient {
-        if !notify::number_belongs_to(app, &p, pat, &number).await? {
-            patient = None;
-            peer = None;
-        }
-    }
+    let (peer, patient) = match patient {
+        Some(pat) if !notify::number_belongs_to(app, &p, &pat, &number).await? => (None, None),
+        patient => (peer, patient),
+    };
     let text = match sms.message_body.trim() {
         "" => "(an empty text message)",
         t => t,

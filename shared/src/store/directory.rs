@@ -168,13 +168,9 @@ impl Tx {
 
     /// ACCT-3: an administrator takes a user's second factor away (a lost phone).
     pub fn totp_forget(&mut self, store: &Store, practice_id: &str, user_id: &str, staff: bool) -> Result<()> {
-        let update = Update::builder().table_name(&store.table);
-        let update = if staff {
-            update.key(keys::PK, s(keys::practice(practice_id))).key(keys::SK, s(keys::staff_sk(user_id)))
-        } else {
-            update.key(keys::PK, s(keys::patient(practice_id, user_id))).key(keys::SK, s(keys::PATIENT_SK))
-        };
-        let update = update.condition_expression("attribute_exists(pk)").update_expression("REMOVE totpEnrolledAt");
+        let update = user_update(store, practice_id, user_id, staff)
+            .condition_expression("attribute_exists(pk)")
+            .update_expression("REMOVE totpEnrolledAt");
         self.push_update("user", update)
     }
 
@@ -282,21 +278,30 @@ impl Tx {
     }
 }
 
-/// The caller's own record (staff: active only), for the notification preference updates.
+/// An update of a staff user's or a patient's record.
+fn user_update(
+    store: &Store,
+    practice_id: &str,
+    user_id: &str,
+    staff: bool,
+) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    let update = Update::builder().table_name(&store.table);
+    if staff {
+        update.key(keys::PK, s(keys::practice(practice_id))).key(keys::SK, s(keys::staff_sk(user_id)))
+    } else {
+        update.key(keys::PK, s(keys::patient(practice_id, user_id))).key(keys::SK, s(keys::PATIENT_SK))
+    }
+}
+
+/// The caller's own record (staff: active only), for the caller's own preference updates.
 fn user_record(
     store: &Store,
     caller: &crate::domain::Caller,
 ) -> (aws_sdk_dynamodb::types::builders::UpdateBuilder, &'static str) {
-    let p = caller.practice_id.as_str();
-    let update = Update::builder().table_name(&store.table);
+    let update = user_update(store, &caller.practice_id, &caller.user_id, caller.is_staff());
     if caller.is_staff() {
-        let update = update
-            .key(keys::PK, s(keys::practice(p)))
-            .key(keys::SK, s(keys::staff_sk(&caller.user_id)))
-            .expression_attribute_values(":t", AttributeValue::Bool(true));
-        (update, "active = :t")
+        (update.expression_attribute_values(":t", AttributeValue::Bool(true)), "active = :t")
     } else {
-        let update = update.key(keys::PK, s(keys::patient(p, &caller.user_id))).key(keys::SK, s(keys::PATIENT_SK));
         (update, "attribute_exists(pk)")
     }
 }
