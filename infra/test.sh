@@ -46,8 +46,8 @@ rm -f "$CALLS_LOG"
 
 if [ "${SECURITY_REPORT:-}" = 1 ]; then
   echo "== cargo test: the security battery"
-  cargo test --locked -p carethread-tests --test authz --test security --test findings --test faults --test logs \
-    --test notifications --test fuzz -- --nocapture 2>&1 | tee "$state/cargo-test.log"
+  cargo test --locked -p carethread-tests --test api -- authz:: security:: findings:: faults:: logs:: notifications:: fuzz:: \
+    --nocapture 2>&1 | tee "$state/cargo-test.log"
 else
   echo "== cargo test"
   cargo test --workspace --locked 2>&1 | tee "$state/cargo-test.log"

@@ -5,6 +5,7 @@ use crate::app::RequestCtx;
 use crate::ids;
 use crate::keys;
 use crate::records::{AuditHeadItem, AuditItem};
+use crate::store::AuditLink;
 
 /// The record an event is about, and the patient whose chart it belongs to (if any).
 pub struct AuditRecord<'a> {
@@ -122,7 +123,7 @@ impl ChainKey {
 }
 
 /// Copies of the chains' heads in a bucket under Object Lock (security finding 4): one object
-/// per link, named by its chain and seq, which no function may overwrite or delete before its
+/// per linking (the head it left), named by its chain and seq, which no function may overwrite or delete before its
 /// retention ends. The verifier compares each chain with its furthest copy.
 pub struct HeadCopies {
     pub s3: aws_sdk_s3::Client,
@@ -181,26 +182,41 @@ fn from_hex(s: &str) -> Option<Vec<u8>> {
         .flatten()
 }
 
-/// Links one new event into its record's chain (the `audit-chain` function, per inserted
-/// event, in stream order). Chains are per record partition, and the stream hands a
-/// partition's inserts to one invocation at a time in write order, so concurrent writers
-/// never race for a chain's head and no practice-wide key is hot. Idempotent: a linked event
-/// is left alone.
-pub async fn chain(app: &crate::App, pk: &str, sk: &str) -> crate::Result<bool> {
-    let Some(event) = app.store.audit_event(pk, sk).await? else { return Ok(false) };
-    if let (Some(seq), Some(hash)) = (event.seq, &event.hash) {
-        // Linked by an earlier delivery, which may have failed before the copy.
-        copy_head(app, pk, seq, hash).await?;
-        return Ok(false);
-    }
+/// Events linked per write: their updates and the head's move fill one TransactWriteItems
+/// (100 items at most).
+const LINKS_PER_WRITE: usize = 99;
+
+/// Links new events into their record's chain, in the order given (the `audit-chain`
+/// function, per record partition of a stream batch, in stream order). Chains are per record
+/// partition, and the stream hands a partition's inserts to one invocation at a time in write
+/// order, so concurrent writers never race for a chain's head and no practice-wide key is
+/// hot. Per 99 events: one read (the events and the head), a MAC per event, one transaction,
+/// one copy of the new head. Idempotent: a linked event is left alone. Answers how many
+/// events it linked.
+pub async fn chain(app: &crate::App, pk: &str, sks: &[String]) -> crate::Result<usize> {
     let key = app.audit_key.as_ref().ok_or_else(|| crate::Error::internal_msg("AUDIT_CHAIN_KEY_ID is not set"))?;
-    let head = app.store.audit_head(pk).await?;
-    let (prev_seq, prev_hash) = head.map(|h| (h.seq, h.hash)).unwrap_or((0, GENESIS.to_string()));
-    let seq = prev_seq + 1;
-    let hash = key.link(&link_digest(&prev_hash, seq, &event)).await?;
-    app.store.audit_link(&event, prev_seq, &prev_hash, &hash).await?;
-    copy_head(app, pk, seq, &hash).await?;
-    Ok(true)
+    let mut linked = 0;
+    for part in sks.chunks(LINKS_PER_WRITE) {
+        let (events, head) = app.store.audit_events(pk, part).await?;
+        let (head_seq, head_hash) = head.map(|h| (h.seq, h.hash)).unwrap_or((0, GENESIS.to_string()));
+        let (mut seq, mut hash) = (head_seq, head_hash.clone());
+        let mut links = Vec::new();
+        // An event already linked (by an earlier delivery) is left alone.
+        for event in events.into_iter().filter(|e| e.hash.is_none()) {
+            seq += 1;
+            let link = key.link(&link_digest(&hash, seq, &event)).await?;
+            links.push(AuditLink { event, seq, prev_hash: std::mem::replace(&mut hash, link.clone()), hash: link });
+        }
+        if !links.is_empty() {
+            app.store.audit_link(pk, head_seq, &links).await?;
+            linked += links.len();
+        }
+        // Also when nothing was linked: an earlier delivery may have failed before its copy.
+        if seq > 0 {
+            copy_head(app, pk, seq, &hash).await?;
+        }
+    }
+    Ok(linked)
 }
 
 async fn copy_head(app: &crate::App, chain: &str, seq: u64, hash: &str) -> crate::Result<()> {
@@ -210,12 +226,22 @@ async fn copy_head(app: &crate::App, chain: &str, seq: u64, hash: &str) -> crate
     }
 }
 
-/// The `audit-chain` function: a batch of the table stream's audit inserts.
+/// The `audit-chain` function: a batch of the table stream's audit inserts, chain by chain
+/// (in the order each chain first appears). On a failure the batch is retried from that
+/// chain's first record: everything after it comes again, and what is linked is left alone.
 pub async fn handle_stream(app: &crate::App, event: &serde_json::Value) -> crate::Result<serde_json::Value> {
-    for item in crate::stream::inserted(event)?.iter().filter(|i| i.pk.contains("#AUDIT#")) {
-        if let Err(e) = chain(app, &item.pk, &item.sk).await {
-            tracing::warn!(error = %e, "audit chaining failed; the batch is retried from this record");
-            return Ok(crate::stream::batch_response(Some(&item.sequence_number)));
+    let inserted = crate::stream::inserted(event)?;
+    let mut chains: Vec<(&str, &str, Vec<String>)> = Vec::new();
+    for item in inserted.iter().filter(|i| i.pk.contains("#AUDIT#")) {
+        match chains.iter_mut().find(|(pk, _, _)| *pk == item.pk) {
+            Some((_, _, sks)) => sks.push(item.sk.clone()),
+            None => chains.push((&item.pk, &item.sequence_number, vec![item.sk.clone()])),
+        }
+    }
+    for (pk, first, sks) in &chains {
+        if let Err(e) = chain(app, pk, sks).await {
+            tracing::warn!(error = %e, "audit chaining failed; the batch is retried from this chain's first record");
+            return Ok(crate::stream::batch_response(Some(first)));
         }
     }
     Ok(crate::stream::batch_response(None))

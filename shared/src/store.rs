@@ -30,6 +30,7 @@ pub struct Store {
     table: String,
 }
 
+pub use audit::AuditLink;
 pub use directory::Directory;
 pub use inbox::{AssignedFilter, InboxPosition, InboxStats, InboxTab, InboxView, StateChange, StatsDelta};
 
@@ -164,6 +165,11 @@ impl Store {
     /// Reads records by key, 100 keys a BatchGetItem, resubmitting what DynamoDB leaves
     /// unprocessed. Absent keys are simply absent from the answer.
     async fn get_many(&self, keys_wanted: Vec<(String, String)>) -> Result<Vec<Item>> {
+        self.batch_get(keys_wanted, false).await
+    }
+
+    /// `get_many`, read eventually or strongly consistent.
+    async fn batch_get(&self, keys_wanted: Vec<(String, String)>, consistent: bool) -> Result<Vec<Item>> {
         let mut found = Vec::new();
         for chunk in keys_wanted.chunks(100) {
             let list = chunk
@@ -172,6 +178,7 @@ impl Store {
                 .collect();
             let keys_and_attributes = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
                 .set_keys(Some(list))
+                .consistent_read(consistent)
                 .build()
                 .map_err(Error::internal)?;
             let mut request = HashMap::from([(self.table.clone(), keys_and_attributes)]);

@@ -63,6 +63,21 @@ pub fn unique_phone() -> String {
     format!("+1555{digits:0>7}")
 }
 
+/// The usual arrangement: an app of its own with the demo practice in it.
+pub async fn setup() -> (TestApp, DemoPractice) {
+    let app = TestApp::spawn().await;
+    let practice = app.demo_practice().await;
+    (app, practice)
+}
+
+/// An answer is an RFC 9457 problem with this status, and says what is wrong.
+pub fn assert_problem(res: &Answer, status: StatusCode) {
+    assert_eq!(res.status, status, "{}", res.body);
+    assert_eq!(res.content_type, "application/problem+json");
+    assert_eq!(res.body["status"], serde_json::json!(status.as_u16()));
+    assert!(res.body["type"].is_string() && res.body["title"].is_string() && res.body["detail"].is_string());
+}
+
 /// A response: status, headers and the JSON body (Null when empty or not JSON).
 pub struct Answer {
     pub status: StatusCode,

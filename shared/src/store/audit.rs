@@ -2,6 +2,14 @@
 
 use super::*;
 
+/// One event's link, as the chainer made it.
+pub struct AuditLink {
+    pub event: AuditItem,
+    pub seq: u64,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
 impl Store {
     /// An audit event on its own (a denied attempt: no other write to join).
     pub async fn put_audit(&self, event: &AuditItem) -> Result<()> {
@@ -16,60 +24,63 @@ impl Store {
             .map_err(sdk_error)
     }
 
-    /// One audit event, read consistently (the chainer runs right after its write).
-    pub async fn audit_event(&self, pk: &str, sk: &str) -> Result<Option<AuditItem>> {
-        self.get_consistent(pk, sk).await
+    /// A chain's events by sort key, in the order asked for (absent ones left out), and its
+    /// head: one consistent BatchGetItem (the chainer runs right after the writes).
+    pub async fn audit_events(&self, pk: &str, sks: &[String]) -> Result<(Vec<AuditItem>, Option<AuditHeadItem>)> {
+        let wanted = sks.iter().map(|sk| (pk.to_string(), sk.clone()));
+        let wanted = wanted.chain([(pk.to_string(), keys::AUDIT_HEAD_SK.to_string())]).collect();
+        let mut found: HashMap<String, Item> = HashMap::new();
+        for item in self.batch_get(wanted, true).await? {
+            if let Some(AttributeValue::S(sk)) = item.get(keys::SK) {
+                found.insert(sk.clone(), item);
+            }
+        }
+        let head = found.remove(keys::AUDIT_HEAD_SK).map(from_item).transpose()?;
+        let events = sks.iter().filter_map(|sk| found.remove(sk)).map(from_item).collect::<Result<_>>()?;
+        Ok((events, head))
     }
 
-    pub async fn audit_head(&self, pk: &str) -> Result<Option<AuditHeadItem>> {
-        self.get_consistent(pk, keys::AUDIT_HEAD_SK).await
-    }
-
-    /// Links an event into its chain and moves the head, atomically; refused if another
-    /// linking got there first (the head moved, or the event is linked).
-    pub async fn audit_link(&self, event: &AuditItem, prev_seq: u64, prev_hash: &str, hash: &str) -> Result<()> {
-        let seq = prev_seq + 1;
-        let practice_id = event.practice_id.as_str();
-        let link = Update::builder()
-            .table_name(&self.table)
-            .key(keys::PK, s(&event.pk))
-            .key(keys::SK, s(&event.sk))
-            .update_expression("SET seq = :seq, prevHash = :prev, #hash = :hash")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(#hash)")
-            .expression_attribute_names("#hash", "hash")
-            .expression_attribute_values(":seq", AttributeValue::N(seq.to_string()))
-            .expression_attribute_values(":prev", s(prev_hash))
-            .expression_attribute_values(":hash", s(hash))
-            .build()
-            .map_err(Error::internal)?;
+    /// Links events into their chain and moves its head, in one transaction; refused if
+    /// another linking got there first (the head moved from `prev_seq`, or an event is linked).
+    pub async fn audit_link(&self, pk: &str, prev_seq: u64, links: &[AuditLink]) -> Result<()> {
+        let Some(last) = links.last() else { return Ok(()) };
+        let mut request = self.client.transact_write_items();
+        for link in links {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(&link.event.pk))
+                .key(keys::SK, s(&link.event.sk))
+                .update_expression("SET seq = :seq, prevHash = :prev, #hash = :hash")
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(#hash)")
+                .expression_attribute_names("#hash", "hash")
+                .expression_attribute_values(":seq", n(link.seq))
+                .expression_attribute_values(":prev", s(&link.prev_hash))
+                .expression_attribute_values(":hash", s(&link.hash))
+                .build()
+                .map_err(Error::internal)?;
+            request = request.transact_items(TransactWriteItem::builder().update(update).build());
+        }
         let head = AuditHeadItem {
-            pk: event.pk.clone(),
+            pk: pk.to_string(),
             sk: keys::AUDIT_HEAD_SK.into(),
-            gsi2pk: keys::audit_chains(practice_id),
-            gsi2sk: event.pk.clone(),
-            seq,
-            hash: hash.to_string(),
+            gsi2pk: keys::audit_chains(&last.event.practice_id),
+            gsi2sk: pk.to_string(),
+            seq: last.seq,
+            hash: last.hash.clone(),
         };
         let (condition, values) = if prev_seq == 0 {
-            ("attribute_not_exists(pk)", vec![])
+            ("attribute_not_exists(pk)", None)
         } else {
-            ("seq = :prev_seq", vec![(":prev_seq".to_string(), AttributeValue::N(prev_seq.to_string()))])
+            ("seq = :prev_seq", Some(HashMap::from([(":prev_seq".to_string(), n(prev_seq))])))
         };
-        let put = aws_sdk_dynamodb::types::Put::builder()
+        let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&head)?))
             .condition_expression(condition)
-            .set_expression_attribute_values((!values.is_empty()).then(|| values.into_iter().collect()))
+            .set_expression_attribute_values(values)
             .build()
             .map_err(Error::internal)?;
-        self.client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(link).build())
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(sdk_error)
+        request.transact_items(TransactWriteItem::builder().put(put).build()).send().await.map(|_| ()).map_err(sdk_error)
     }
 
     /// A page of audit events, newest first, below `before`: a record's partition, or GSI1

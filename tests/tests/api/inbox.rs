@@ -5,11 +5,6 @@ use carethread_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-async fn setup() -> (TestApp, DemoPractice) {
-    let app = TestApp::spawn().await;
-    let practice = app.demo_practice().await;
-    (app, practice)
-}
 
 async fn create(app: &TestApp, from: &User, body: Value) -> String {
     let res = app.post(&from.token, "/conversations", body).await;

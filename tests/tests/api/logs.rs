@@ -1,4 +1,4 @@
-//! SEC-3: no PHI in logs. This test binary captures every log line the functions write (at
+//! SEC-3: no PHI in logs. This test captures every log line the functions write (at
 //! debug level for our crates, more than production's `info`), drives them through writes,
 //! reads, searches, uploads, errors, notifications and inbound texts full of PHI, and then
 //! looks for every name, phone number, subject and body in what was logged.
@@ -33,7 +33,11 @@ const FILE: &str = "zelphina-pathology.pdf";
 #[tokio::test]
 async fn sec_3_no_phi_in_any_log_line() {
     let filter = EnvFilter::new("debug,hyper=info,hyper_util=info,h2=info,rustls=info,aws_smithy_runtime=info,aws_config=info,aws_smithy_runtime_api=info,reqwest=info,tower=info");
-    lambda_http::tracing::subscriber::fmt().with_env_filter(filter).with_writer(|| Capture).with_ansi(false).init();
+    // This thread's subscriber: the test's gateway and functions all run on it (a
+    // current-thread runtime), the other tests of the binary on theirs.
+    let subscriber =
+        lambda_http::tracing::subscriber::fmt().with_env_filter(filter).with_writer(|| Capture).with_ansi(false).finish();
+    let _capturing = lambda_http::tracing::dispatcher::set_default(&lambda_http::tracing::Dispatch::new(subscriber));
 
     let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
     let p = app.demo_practice().await;

@@ -5,11 +5,6 @@ use carethread_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-async fn setup() -> (TestApp, DemoPractice) {
-    let app = TestApp::spawn().await;
-    let practice = app.demo_practice().await;
-    (app, practice)
-}
 
 async fn put(app: &TestApp, user: &User, path: &str, body: Value) -> Answer {
     app.send("PUT", path, Some(&user.token), Some(&body), &[]).await

@@ -25,6 +25,37 @@ async fn compose(app: &TestApp, p: &DemoPractice) -> String {
     res.body["conversation"]["id"].as_str().unwrap().to_string()
 }
 
+/// SEC-2 at the speed of a burst: the chainer links each chain of a stream batch with one
+/// read, one transaction and one head copy, whatever the number of its events (a MAC each).
+#[tokio::test]
+async fn sec_2_a_chains_events_in_one_batch_are_linked_in_one_write() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let p = app.demo_practice().await;
+    app.pump().await;
+    let cid = compose(&app, &p).await;
+    for _ in 0..6 {
+        assert_eq!(app.get(&p.jane.token, &format!("/conversations/{cid}")).await.status, StatusCode::OK);
+    }
+    let chainer = &app.function("audit-chain").calls;
+    let before = chainer.snapshot();
+
+    let report = app.pump().await;
+
+    let calls = chainer.since(&before);
+    let verified = verify_practice(app.app(), &p.id).await.unwrap();
+    assert!(verified.broken.is_empty() && verified.unchained == 0, "{verified:?}");
+    let conversation_chain = app.get(&p.admin.token, &format!("/audit?conversationId={cid}")).await;
+    assert_eq!(conversation_chain.body["items"][0]["chain"]["seq"], 7, "{}", conversation_chain.body);
+    let count = |op: &str| calls.get(op).copied().unwrap_or(0) as usize;
+    assert_eq!(count("KMS.GenerateMac"), report.audit_events, "a MAC per event: {calls:?}");
+    // The batch: the compose and the six reads, all of the conversation's chain.
+    assert_eq!(report.audit_events, 7, "{report:?}");
+    assert_eq!(count("DynamoDB.BatchGetItem"), 1, "one read: {calls:?}");
+    assert_eq!(count("DynamoDB.TransactWriteItems"), 1, "one write: {calls:?}");
+    assert_eq!(count("S3.PutObject"), 1, "one head copy: {calls:?}");
+    assert_eq!(count("DynamoDB.GetItem"), 0, "{calls:?}");
+}
+
 #[tokio::test]
 async fn sec_2_audit_events_are_hash_chained_and_verify_names_the_first_broken_link() {
     let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;

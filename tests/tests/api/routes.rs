@@ -5,14 +5,7 @@ use carethread_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-#[path = "api/accounts.rs"]
-mod accounts;
 
-async fn setup() -> (TestApp, DemoPractice) {
-    let app = TestApp::spawn().await;
-    let practice = app.demo_practice().await;
-    (app, practice)
-}
 
 async fn compose_to(app: &TestApp, from: &User, patient: &User, subject: &str, body: &str) -> Value {
     let res = app
@@ -30,12 +23,6 @@ fn id_of(v: &Value) -> String {
     v["conversation"]["id"].as_str().expect("conversation id").to_string()
 }
 
-fn assert_problem(res: &Answer, status: StatusCode) {
-    assert_eq!(res.status, status, "{}", res.body);
-    assert_eq!(res.content_type, "application/problem+json");
-    assert_eq!(res.body["status"], json!(status.as_u16()));
-    assert!(res.body["type"].is_string() && res.body["title"].is_string() && res.body["detail"].is_string());
-}
 
 #[tokio::test]
 async fn compose_1_role_2_role_3_patient_message_reaches_exactly_those_who_may_see_it() {
