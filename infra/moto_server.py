@@ -11,6 +11,8 @@ from template.yaml names itself in moto.log.
    iteration", answered as an HTML 500). AWS serializes conflicting writes itself; here every
    request holds one lock, which keeps moto's answers what AWS would give.
 3. Cognito's token-authorized operations are not held to IAM (below), as in AWS.
+4. and 5. below: DynamoDB Queries read their partition (of the table or of an index), not the
+   whole table, so that a `make dev` stack stays fast as its data grows.
 """
 
 import sys
@@ -287,8 +289,9 @@ dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
 # 4. Queries that read one partition, not the table. moto answers every Query by sorting all
 #    of the table's items and filtering them (an index Query too), so a `make dev` stack's
 #    inbox page slowed with everything ever written. Here a table Query reads its partition
-#    only (sorted by range key, as the full sort would give it), and an index Query filters
-#    the items unsorted (moto sorts what matches afterwards): the same answers.
+#    only (sorted by range key, as the full sort would give it), and an index Query reads the
+#    items that have had its hash key's value (below), unsorted: moto checks the conditions
+#    and sorts what matches afterwards, so the answers are the same.
 _query = Table.query
 
 
@@ -303,7 +306,10 @@ def _partition_query(self, hash_key, range_comparison, range_objs, limit, exclus
         else:
             items = [partition]
     else:
-        items = [i for part in self.items.values() for i in (part.values() if self.range_key_attr else [part])]
+        conditions = kwargs.get("hash_key_conditions") or []
+        items = _index_partition(self, conditions[0]) if len(conditions) == 1 else None
+        if items is None:
+            items = [i for part in self.items.values() for i in (part.values() if self.range_key_attr else [part])]
     self.all_items = lambda: items  # the instance attribute stands in for the method, for this call
     try:
         return _query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
@@ -313,6 +319,72 @@ def _partition_query(self, hash_key, range_comparison, range_objs, limit, exclus
 
 
 Table.query = _partition_query
+
+
+# 5. Where each index hash key value is, so that an index Query reads its partition. Per
+#    table, the keys of the items that have had each value of an index's hash key attribute:
+#    built on the table's first index Query, then added to on every write (put, update,
+#    transaction, batch). Never removed from: an item deleted or moved to another value stays
+#    listed and is dropped when read (the query checks each item's value again).
+def _index_attributes(table):
+    return {k["AttributeName"] for index in table.all_indexes() for k in index.schema if k["KeyType"] == "HASH"}
+
+
+def _listed(table):
+    listed = getattr(table, "_index_partitions", None)
+    if listed is None:
+        listed = table._index_partitions = {}
+        for part in table.items.values():
+            for item in (part.values() if table.range_key_attr else [part]):
+                _list(table, item, listed)
+    return listed
+
+
+def _list(table, item, listed=None):
+    listed = listed if listed is not None else getattr(table, "_index_partitions", None)
+    if listed is None or item is None:
+        return  # not built yet: the first Query lists everything there is
+    key = (item.hash_key, item.range_key)
+    for name in _index_attributes(table):
+        value = item.attrs.get(name)
+        if value is not None:
+            listed.setdefault((name, value), set()).add(key)
+
+
+def _index_partition(table, condition):
+    name, value = condition
+    if name not in _index_attributes(table):
+        return None
+    items = []
+    for h, r in _listed(table).get((name, value), ()):
+        part = table.items.get(h)
+        item = part.get(r) if (part is not None and table.range_key_attr) else part
+        current = item.attrs.get(name) if item is not None else None
+        if current is not None and current == value:
+            items.append(item)
+    return items
+
+
+_put_item = Table.put_item
+
+
+def _put_and_list(self, *args, **kwargs):
+    item = _put_item(self, *args, **kwargs)
+    _list(self, item)
+    return item
+
+
+Table.put_item = _put_and_list
+_update_item = dynamodb_models.DynamoDBBackend.update_item
+
+
+def _update_and_list(self, table_name, *args, **kwargs):
+    item = _update_item(self, table_name, *args, **kwargs)
+    _list(self.get_table(table_name), item)
+    return item
+
+
+dynamodb_models.DynamoDBBackend.update_item = _update_and_list
 
 from moto.server import main  # noqa: E402  (after the patches, so every model class sees them)
 
