@@ -7,9 +7,9 @@
 
 use crate::functions::Functions;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
+use carethread_core::stream::{BatchResponse, StreamEvent, StreamRecord};
 use carethread_core::App;
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
-use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -49,7 +49,7 @@ impl Consumer {
         }
     }
 
-    async fn invoke(self, app: &App, event: Value) -> Result<Value, lambda_http::lambda_runtime::Error> {
+    async fn invoke(self, app: &App, event: StreamEvent) -> Result<BatchResponse, lambda_http::lambda_runtime::Error> {
         let event = LambdaEvent::new(event, Context::default());
         match self {
             Consumer::Notifier => notifier::handle(app, event).await,
@@ -70,7 +70,7 @@ struct PumpState {
     /// (15 minutes in AWS), and moto replaces a table's shard object when a transaction fails.
     positions: HashMap<String, Option<String>>,
     /// Per consumer, the records it has not yet handled, oldest first.
-    pending: HashMap<&'static str, Vec<Value>>,
+    pending: HashMap<&'static str, Vec<StreamRecord>>,
 }
 
 /// What one round did.
@@ -158,11 +158,13 @@ impl StreamPump {
 
 /// Hands `pending` to a consumer batch by batch until it is empty or a batch fails; answers
 /// how many records were handled.
-async fn feed(app: &App, consumer: Consumer, pending: &mut Vec<Value>, batch_size: usize) -> usize {
+async fn feed(app: &App, consumer: Consumer, pending: &mut Vec<StreamRecord>, batch_size: usize) -> usize {
     let mut handled = 0;
     while !pending.is_empty() {
-        let batch: Vec<Value> = pending.iter().take(batch_size).cloned().collect();
-        let failed_from = match consumer.invoke(app, json!({ "Records": batch })).await {
+        let batch: Vec<StreamRecord> = pending.iter().take(batch_size).cloned().collect();
+        let mut event = StreamEvent::default();
+        event.records = batch.clone();
+        let failed_from = match consumer.invoke(app, event).await {
             Ok(answer) => first_failure(&answer, &batch),
             // A function error retries the whole batch.
             Err(e) => {
@@ -181,30 +183,22 @@ async fn feed(app: &App, consumer: Consumer, pending: &mut Vec<Value>, batch_siz
 }
 
 /// The index in `batch` of the first record the consumer reported as failed.
-fn first_failure(answer: &Value, batch: &[Value]) -> Option<usize> {
-    let failed: Vec<&str> = answer["batchItemFailures"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|f| f["itemIdentifier"].as_str()).collect())
-        .unwrap_or_default();
-    batch.iter().position(|r| r["dynamodb"]["SequenceNumber"].as_str().is_some_and(|s| failed.contains(&s)))
+fn first_failure(answer: &BatchResponse, batch: &[StreamRecord]) -> Option<usize> {
+    let failed: Vec<&str> =
+        answer.batch_item_failures.iter().filter_map(|f| f.item_identifier.as_deref()).collect();
+    batch.iter().position(|r| r.change.sequence_number.as_deref().is_some_and(|s| failed.contains(&s)))
 }
 
 /// A stream record as Lambda hands it to a function (keys only: consumers read the item).
-fn lambda_record(r: &Record) -> Value {
+fn lambda_record(r: &Record) -> StreamRecord {
     let data = r.dynamodb.as_ref();
-    let mut keys = Map::new();
-    for (name, value) in data.and_then(|d| d.keys.as_ref()).into_iter().flatten() {
-        if let AttributeValue::S(s) = value {
-            keys.insert(name.clone(), json!({ "S": s }));
-        }
-    }
-    json!({
-        "eventID": r.event_id,
-        "eventName": r.event_name.as_ref().map(|n| n.as_str()),
-        "eventSource": "aws:dynamodb",
-        "dynamodb": {
-            "Keys": keys,
-            "SequenceNumber": data.and_then(|d| d.sequence_number.clone()),
-        },
-    })
+    let keys = data.and_then(|d| d.keys.as_ref()).into_iter().flatten().filter_map(|(name, value)| match value {
+        AttributeValue::S(s) => Some((name.clone(), s.clone())),
+        _ => None,
+    });
+    let event_name = r.event_name.as_ref().map(|n| n.as_str()).unwrap_or_default();
+    let sequence_number = data.and_then(|d| d.sequence_number.as_deref()).unwrap_or_default();
+    let mut record = carethread_core::stream::record(event_name, keys, sequence_number);
+    record.event_id = r.event_id.clone().unwrap_or_default();
+    record
 }

@@ -6,6 +6,7 @@ use crate::ids;
 use crate::keys;
 use crate::records::{AuditHeadItem, AuditItem};
 use crate::store::AuditLink;
+use crate::stream::{BatchResponse, StreamEvent};
 
 /// The record an event is about, and the patient whose chart it belongs to (if any).
 pub struct AuditRecord<'a> {
@@ -229,8 +230,8 @@ async fn copy_head(app: &crate::App, chain: &str, seq: u64, hash: &str) -> crate
 /// The `audit-chain` function: a batch of the table stream's audit inserts, chain by chain
 /// (in the order each chain first appears). On a failure the batch is retried from that
 /// chain's first record: everything after it comes again, and what is linked is left alone.
-pub async fn handle_stream(app: &crate::App, event: &serde_json::Value) -> crate::Result<serde_json::Value> {
-    let inserted = crate::stream::inserted(event)?;
+pub async fn handle_stream(app: &crate::App, event: &StreamEvent) -> BatchResponse {
+    let inserted = crate::stream::inserted(event);
     let mut chains: Vec<(&str, &str, Vec<String>)> = Vec::new();
     for item in inserted.iter().filter(|i| i.pk.contains("#AUDIT#")) {
         match chains.iter_mut().find(|(pk, _, _)| *pk == item.pk) {
@@ -241,10 +242,10 @@ pub async fn handle_stream(app: &crate::App, event: &serde_json::Value) -> crate
     for (pk, first, sks) in &chains {
         if let Err(e) = chain(app, pk, sks).await {
             tracing::warn!(error = %e, "audit chaining failed; the batch is retried from this chain's first record");
-            return Ok(crate::stream::batch_response(Some(first)));
+            return crate::stream::batch_response(Some(first));
         }
     }
-    Ok(crate::stream::batch_response(None))
+    crate::stream::batch_response(None)
 }
 
 /// A break in a chain: where, and what is wrong.

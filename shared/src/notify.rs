@@ -15,7 +15,6 @@ use crate::keys;
 use crate::records::{Notice, NotifyPrefs, OutboxItem, PatientItem, Sealed, Settings, SmsPeerItem, StaffItem};
 use crate::store::Directory;
 use aws_sdk_sns::types::MessageAttributeValue;
-use serde_json::Value;
 
 /// The marker kept in `sent` once a staff reply of an SMS conversation went out as an SMS.
 const SMS_REPLY_SENT: &str = "sms-reply";
@@ -299,8 +298,8 @@ pub async fn remember_sms_peer(
 /// On a failure the answer names the first failed record, so Lambda retries from there
 /// (`ReportBatchItemFailures`); records before it are done, records after it are retried and
 /// their marks make that harmless.
-pub async fn handle_stream(app: &App, event: &Value) -> Result<Value> {
-    for item in crate::stream::inserted(event)?.iter().filter(|i| i.pk.starts_with("OUTBOX#")) {
+pub async fn handle_stream(app: &App, event: &crate::stream::StreamEvent) -> crate::stream::BatchResponse {
+    for item in crate::stream::inserted(event).iter().filter(|i| i.pk.starts_with("OUTBOX#")) {
         match deliver(app, &item.pk).await {
             Ok(report) => tracing::info!(
                 published = report.published,
@@ -310,11 +309,11 @@ pub async fn handle_stream(app: &App, event: &Value) -> Result<Value> {
             ),
             Err(e) => {
                 tracing::warn!(error = %e, "outbox delivery failed; the batch is retried from this record");
-                return Ok(crate::stream::batch_response(Some(&item.sequence_number)));
+                return crate::stream::batch_response(Some(&item.sequence_number));
             }
         }
     }
-    Ok(crate::stream::batch_response(None))
+    crate::stream::batch_response(None)
 }
 
 #[cfg(test)]

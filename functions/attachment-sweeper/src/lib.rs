@@ -3,10 +3,11 @@
 
 use carethread_core::ops::attachments::{sweep, SweepReport};
 use carethread_core::App;
-use lambda_http::lambda_runtime::{Error, LambdaEvent};
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use lambda_runtime::{Error, LambdaEvent};
 
 /// Deletes the files whose retention ran out and the uploads never attached, as of now.
-pub async fn handle(app: &App, _event: LambdaEvent<serde_json::Value>) -> Result<SweepReport, Error> {
+pub async fn handle(app: &App, _schedule: LambdaEvent<EventBridgeEvent>) -> Result<SweepReport, Error> {
     let report = sweep(app, time::OffsetDateTime::now_utc(), 25).await?;
     tracing::info!(expired = report.expired, orphans = report.orphans, "attachment sweep done");
     Ok(report)

@@ -1,7 +1,5 @@
 //! Boots the `audit-chain` Lambda function: tracing, the clients (once per cold start), the handler.
 
-use lambda_http::lambda_runtime;
-
 // One request at a time per process: a single-threaded runtime spares the cross-thread
 // wakeups of the multi-threaded one (issue 8: about a fifth less CPU per request).
 #[tokio::main(flavor = "current_thread")]

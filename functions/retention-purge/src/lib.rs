@@ -2,10 +2,11 @@
 
 use carethread_core::ops::conversations::{purge_expired, PurgeReport};
 use carethread_core::App;
-use lambda_http::lambda_runtime::{Error, LambdaEvent};
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use lambda_runtime::{Error, LambdaEvent};
 
 /// Purges what every practice's retention period has passed, as of now.
-pub async fn handle(app: &App, _event: LambdaEvent<serde_json::Value>) -> Result<PurgeReport, Error> {
+pub async fn handle(app: &App, _schedule: LambdaEvent<EventBridgeEvent>) -> Result<PurgeReport, Error> {
     let report = purge_expired(app, time::OffsetDateTime::now_utc(), 25).await?;
     tracing::info!(practices = report.practices, conversations = report.conversations, "retention purge done");
     Ok(report)

@@ -1,12 +1,13 @@
 //! `sms-inbound`: texts from patients (NOTIFY-4), delivered by the SNS topic that AWS End User
 //! Messaging two-way SMS publishes to. Locally, `POST /_local/sms` plays that delivery.
 
+use carethread_core::ops::sms::{handle_sns_event, InboundSmsEvent, Received};
 use carethread_core::App;
-use lambda_http::lambda_runtime::{Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent};
 
 /// One SNS delivery; an error makes SNS retry it, which stores nothing twice.
-pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<serde_json::Value, Error> {
-    let received = carethread_core::ops::sms::handle_sns_event(app, &event.payload).await?;
+pub async fn handle(app: &App, event: LambdaEvent<InboundSmsEvent>) -> Result<Vec<Received>, Error> {
+    let received = handle_sns_event(app, &event.payload).await?;
     tracing::info!(texts = received.len(), "inbound texts stored");
-    Ok(serde_json::to_value(received)?)
+    Ok(received)
 }

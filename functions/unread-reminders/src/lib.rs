@@ -3,9 +3,10 @@
 
 use carethread_core::ops::reminders::{send_due, ReminderReport};
 use carethread_core::App;
-use lambda_http::lambda_runtime::{Error, LambdaEvent};
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use lambda_runtime::{Error, LambdaEvent};
 
-pub async fn handle(app: &App, _event: LambdaEvent<serde_json::Value>) -> Result<ReminderReport, Error> {
+pub async fn handle(app: &App, _schedule: LambdaEvent<EventBridgeEvent>) -> Result<ReminderReport, Error> {
     let report = send_due(app, time::OffsetDateTime::now_utc(), 25).await?;
     tracing::info!(reminded = report.reminded, already_read = report.already_read, "unread reminders done");
     Ok(report)

@@ -17,7 +17,7 @@ use crate::records::SenderRef;
 use serde::{Deserialize, Serialize};
 
 /// The inbound text as End User Messaging publishes it (the SNS message, JSON).
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InboundSms {
     pub origination_number: String,
@@ -111,17 +111,30 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
     Ok(Received::Started { conversation_id, patient_matched: patient.is_some() })
 }
 
-/// The `sms-inbound` event: SNS records whose messages are inbound texts. One failure fails the
-/// batch (SNS retries it, and what was stored is not stored twice).
-pub async fn handle_sns_event(app: &App, event: &serde_json::Value) -> Result<Vec<Received>> {
-    let records = event["Records"].as_array().ok_or_else(|| Error::bad_request("not an SNS event"))?;
-    let mut out = Vec::with_capacity(records.len());
-    for record in records {
-        let message =
-            record["Sns"]["Message"].as_str().ok_or_else(|| Error::bad_request("an SNS record without a message"))?;
-        let sms: InboundSms =
-            serde_json::from_str(message).map_err(|_| Error::bad_request("the SNS message is not an inbound SMS"))?;
-        out.push(receive(app, &sms).await?);
+/// The `sms-inbound` event: SNS records whose messages are inbound texts (a message that is
+/// not one fails the event's parsing, so Lambda retries it and then keeps it aside).
+pub type InboundSmsEvent = aws_lambda_events::event::sns::SnsEventObj<InboundSms>;
+
+/// Stores each text of an SNS delivery. One failure fails the batch (SNS retries it, and what
+/// was stored is not stored twice).
+pub async fn handle_sns_event(app: &App, event: &InboundSmsEvent) -> Result<Vec<Received>> {
+    let mut out = Vec::with_capacity(event.records.len());
+    for record in &event.records {
+        out.push(receive(app, &record.sns.message).await?);
     }
     Ok(out)
+}
+
+/// One text as SNS delivers it to `sms-inbound`: for the local stand-in of the inbound topic.
+pub fn sns_delivery(sms: InboundSms) -> InboundSmsEvent {
+    let mut message = aws_lambda_events::event::sns::SnsMessageObj::default();
+    message.sns_message_type = "Notification".into();
+    message.message = sms;
+    let mut record = aws_lambda_events::event::sns::SnsRecordObj::default();
+    record.event_source = "aws:sns".into();
+    record.event_version = "1.0".into();
+    record.sns = message;
+    let mut event = InboundSmsEvent::default();
+    event.records.push(record);
+    event
 }

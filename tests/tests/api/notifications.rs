@@ -4,7 +4,7 @@
 
 use carethread_tests::*;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const PORTAL: &str = "https://portal.test-practice.example";
 
@@ -199,18 +199,17 @@ async fn notify_3_an_sns_outage_loses_no_notification_and_sends_none_twice() {
         assert_eq!(app.pump().await.delivered, 0);
     }
     // A stream batch delivered again (Lambda retries at least once) sends nothing again.
-    let outbox_keys: Vec<Value> = thread.body["messages"]
+    let mut batch = carethread_core::stream::StreamEvent::default();
+    batch.records = thread.body["messages"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| format!("OUTBOX#{}", m["id"].as_str().unwrap()))
-        .map(|pk| json!({ "eventName": "INSERT", "dynamodb": { "Keys": { "pk": { "S": pk }, "sk": { "S": "OUTBOX" } }, "SequenceNumber": "1" } }))
+        .map(|pk| carethread_core::stream::record("INSERT", [("pk".into(), pk), ("sk".into(), "OUTBOX".into())], "1"))
         .collect();
-    assert_eq!(outbox_keys.len(), 8);
-    let answer = carethread_core::notify::handle_stream(app.function("notifier"), &json!({ "Records": outbox_keys }))
-        .await
-        .unwrap();
-    assert_eq!(answer["batchItemFailures"], json!([]));
+    assert_eq!(batch.records.len(), 8);
+    let answer = carethread_core::notify::handle_stream(app.function("notifier"), &batch).await;
+    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
 
     let published = app.published().await;
     let sms = sms_to(&published, &jane_phone).len();
