@@ -184,8 +184,7 @@ async fn feed(app: &App, consumer: Consumer, pending: &mut Vec<StreamRecord>, ba
 
 /// The index in `batch` of the first record the consumer reported as failed.
 fn first_failure(answer: &BatchResponse, batch: &[StreamRecord]) -> Option<usize> {
-    let failed: Vec<&str> =
-        answer.batch_item_failures.iter().filter_map(|f| f.item_identifier.as_deref()).collect();
+    let failed: Vec<&str> = answer.batch_item_failures.iter().filter_map(|f| f.item_identifier.as_deref()).collect();
     batch.iter().position(|r| r.change.sequence_number.as_deref().is_some_and(|s| failed.contains(&s)))
 }
 

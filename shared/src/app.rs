@@ -129,10 +129,7 @@ impl App {
         let p = caller.practice_id.as_str();
         let (current, enrolled_at) = if caller.is_staff() {
             match self.store.staff(p, &caller.user_id).await? {
-                Some(s) => (
-                    s.active && crate::domain::Role::parse(&s.role).ok().as_ref() == Some(&caller.role),
-                    s.totp_enrolled_at,
-                ),
+                Some(s) => (s.active && s.role == caller.role, s.totp_enrolled_at),
                 None => return Err(Error::Unauthenticated),
             }
         } else {

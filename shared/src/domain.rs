@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A role of ROLE-1. Unknown staff roles are kept by name: the staff class is open-ended.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Stored and sent as its name (`nurse`); a stored name that is not a role fails to read.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum Role {
     Admin,
     PracticeManager,
@@ -25,6 +27,19 @@ pub enum RoleClass {
     Provider,
     Staff,
     Patient,
+}
+
+impl TryFrom<String> for Role {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Role> {
+        Role::parse(&s)
+    }
+}
+
+impl From<Role> for String {
+    fn from(role: Role) -> String {
+        role.as_str().to_string()
+    }
 }
 
 impl Role {
@@ -137,6 +152,14 @@ impl Priority {
             Priority::Urgent => "urgent",
         }
     }
+}
+
+/// CONV-5: whether a conversation takes replies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationStatus {
+    Open,
+    Closed,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

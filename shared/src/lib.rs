@@ -11,7 +11,8 @@
 //!
 //! The table and the AWS adapters:
 //! - `keys`, `records`: the single-table design: key formats and item shapes.
-//! - `store`: its DynamoDB adapter, one file per aggregate under `store/`.
+//! - `store`: its DynamoDB adapter, one file per aggregate under `store/`; a transaction
+//!   (`Tx`) names each conditioned write with a `Guard`, and a refusal comes back as one.
 //! - `crypto`: envelope encryption under KMS data keys and blind indexes (SEC-1).
 //! - `blobs`: S3 presigned uploads and downloads.
 //! - `identity`: the Cognito user pool, driven by the directory (ACCT-1..3).
@@ -23,7 +24,8 @@
 //! - `receipts`: read receipts (CONV-2).
 //! - `views`: the response shapes of API.md, rendered from records.
 //! - `ops`: the operations, one file per route family.
-//! - `stream`: the table stream's records for the notifier and the audit chain.
+//! - `stream`: the table stream's records (Lambda's typed DynamoDB event) for the notifier
+//!   and the audit chain, and the partial batch response.
 //!
 //! The edge:
 //! - `api`: identity from JWT claims, JSON bodies, problem+json.

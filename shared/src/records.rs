@@ -1,7 +1,7 @@
 //! The shapes stored in the table. PHI fields are ciphertexts (`Sealed`), never text. Key
 //! attributes are set by the constructors in `store`, from `keys`.
 
-use crate::domain::{NotifyChannel, Priority, Recipient};
+use crate::domain::{ConversationKind, ConversationStatus, NotifyChannel, Priority, Recipient, Role};
 use serde::{Deserialize, Serialize};
 
 /// An envelope-encrypted value (see `crypto`), stored as a DynamoDB binary attribute.
@@ -129,7 +129,7 @@ pub struct StaffItem {
     pub id: String,
     pub first_name: String,
     pub last_name: String,
-    pub role: String,
+    pub role: Role,
     pub email: String,
     pub phone: String,
     pub active: bool,
@@ -301,7 +301,7 @@ pub struct SenderRef {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
-    pub kind: String,
+    pub kind: ConversationKind,
     pub subject: Sealed,
     #[serde(default)]
     pub patient: Option<PatientRef>,
@@ -312,7 +312,7 @@ pub struct Summary {
     pub assignee_ids: Vec<String>,
     #[serde(default)]
     pub context: Option<ContextRef>,
-    pub status: String,
+    pub status: ConversationStatus,
     pub created_at: String,
     pub allow_response: bool,
     #[serde(default)]

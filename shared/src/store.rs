@@ -17,6 +17,7 @@ mod audit;
 mod budgets;
 mod conversations;
 mod directory;
+mod guard;
 mod inbox;
 mod notifications;
 mod renames;
@@ -32,6 +33,7 @@ pub struct Store {
 
 pub use audit::AuditLink;
 pub use directory::Directory;
+pub use guard::Guard;
 pub use inbox::{AssignedFilter, InboxPosition, InboxStats, InboxTab, InboxView, StateChange, StatsDelta};
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -275,11 +277,11 @@ impl Store {
         Ok(())
     }
 
-    /// Commits a transaction. A failed condition comes back as `Ok(Err(label))`, naming the
+    /// Commits a transaction. A failed condition comes back as `Ok(Err(guard))`, naming the
     /// write whose condition failed, so the caller can answer by meaning (a replayed
     /// idempotency key, a closed thread, a deactivated user). Conflicts with concurrent
     /// transactions are retried here with backoff.
-    pub async fn commit(&self, tx: Tx) -> Result<std::result::Result<(), &'static str>> {
+    pub async fn commit(&self, tx: Tx) -> Result<std::result::Result<(), Guard>> {
         if tx.items.is_empty() {
             return Ok(Ok(()));
         }
@@ -300,7 +302,10 @@ impl Store {
                 _ => return Err(sdk_error(err)),
             };
             if let Some(i) = reasons.iter().position(|r| r.as_deref() == Some("ConditionalCheckFailed")) {
-                return Ok(Err(tx.labels.get(i).copied().unwrap_or("unknown")));
+                let guard = tx.guards.get(i).copied();
+                return guard
+                    .map(Err)
+                    .ok_or_else(|| Error::internal_msg("a refused write the transaction does not hold"));
             }
             let conflict = reasons.iter().any(|r| {
                 matches!(
@@ -328,7 +333,7 @@ fn aws_lc_rs_jitter() -> u16 {
 #[derive(Default)]
 pub struct Tx {
     items: Vec<TransactWriteItem>,
-    labels: Vec<&'static str>,
+    guards: Vec<Guard>,
 }
 
 impl Tx {
@@ -346,7 +351,7 @@ impl Tx {
 
     fn push_put(
         &mut self,
-        label: &'static str,
+        guard: Guard,
         item: Item,
         condition: Option<(&str, Vec<(&str, AttributeValue)>)>,
         table: &str,
@@ -359,26 +364,20 @@ impl Tx {
             }
         }
         self.items.push(TransactWriteItem::builder().put(put.build().map_err(Error::internal)?).build());
-        self.labels.push(label);
+        self.guards.push(guard);
         Ok(())
     }
 
     /// Writes a record that must not exist yet.
-    pub fn put_new<T: Serialize>(&mut self, store: &Store, label: &'static str, record: &T) -> Result<()> {
-        self.push_put(label, to_item(record)?, Some(("attribute_not_exists(pk)", vec![])), &store.table)
+    pub fn put_new<T: Serialize>(&mut self, store: &Store, guard: Guard, record: &T) -> Result<()> {
+        self.push_put(guard, to_item(record)?, Some(("attribute_not_exists(pk)", vec![])), &store.table)
     }
 
     /// An edit of a record read as `before`: sets only the attributes that differ in `after`,
     /// on the condition that each still holds the value read. Two edits of one record cannot
     /// undo each other (a lost update), and attributes the edit did not touch (the user's own
     /// out-of-office, say) are left as they are. False when nothing differs (nothing pushed).
-    pub fn update_changed<T: Serialize>(
-        &mut self,
-        store: &Store,
-        label: &'static str,
-        before: &T,
-        after: &T,
-    ) -> Result<bool> {
+    pub fn update_changed<T: Serialize>(&mut self, store: &Store, guard: Guard, before: &T, after: &T) -> Result<bool> {
         let (old, new) = (to_item(before)?, to_item(after)?);
         let mut names: Vec<&String> = old.keys().chain(new.keys()).filter(|k| old.get(*k) != new.get(*k)).collect();
         names.sort();
@@ -418,19 +417,19 @@ impl Tx {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
         let update = update.update_expression(expression.trim()).condition_expression(conditions.join(" AND "));
-        self.push_update(label, update)?;
+        self.push_update(guard, update)?;
         Ok(true)
     }
 
     /// Writes (or replaces) a record.
-    pub fn put<T: Serialize>(&mut self, store: &Store, label: &'static str, record: &T) -> Result<()> {
-        self.push_put(label, to_item(record)?, None, &store.table)
+    pub fn put<T: Serialize>(&mut self, store: &Store, guard: Guard, record: &T) -> Result<()> {
+        self.push_put(guard, to_item(record)?, None, &store.table)
     }
 
     /// Claims an idempotency key: absent, or expired (TTL deletion can lag by a day or two).
     pub fn claim_idempotency_key(&mut self, store: &Store, record: &IdempotencyItem, now_epoch: i64) -> Result<()> {
         self.push_put(
-            "idempotency",
+            Guard::Idempotency,
             to_item(record)?,
             Some((
                 "attribute_not_exists(pk) OR expiresAt < :now",
@@ -440,14 +439,14 @@ impl Tx {
         )?;
         // First, so that a replay is recognised before any other condition of the retry.
         let item = self.items.pop().expect("just pushed");
-        let label = self.labels.pop().expect("just pushed");
+        let guard = self.guards.pop().expect("just pushed");
         self.items.insert(0, item);
-        self.labels.insert(0, label);
+        self.guards.insert(0, guard);
         Ok(())
     }
 
     /// Deletes a record that must exist (a draft being sent or deleted).
-    pub fn delete_existing(&mut self, store: &Store, label: &'static str, pk: String, sk: String) -> Result<()> {
+    pub fn delete_existing(&mut self, store: &Store, guard: Guard, pk: String, sk: String) -> Result<()> {
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&store.table)
             .key(keys::PK, s(pk))
@@ -456,27 +455,23 @@ impl Tx {
             .build()
             .map_err(Error::internal)?;
         self.items.push(TransactWriteItem::builder().delete(delete).build());
-        self.labels.push(label);
+        self.guards.push(guard);
         Ok(())
     }
 
-    fn push_update(
-        &mut self,
-        label: &'static str,
-        update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
-    ) -> Result<()> {
+    fn push_update(&mut self, guard: Guard, update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> Result<()> {
         self.items.push(TransactWriteItem::builder().update(update.build().map_err(Error::internal)?).build());
-        self.labels.push(label);
+        self.guards.push(guard);
         Ok(())
     }
 
     fn push_check(
         &mut self,
-        label: &'static str,
+        guard: Guard,
         check: aws_sdk_dynamodb::types::builders::ConditionCheckBuilder,
     ) -> Result<()> {
         self.items.push(TransactWriteItem::builder().condition_check(check.build().map_err(Error::internal)?).build());
-        self.labels.push(label);
+        self.guards.push(guard);
         Ok(())
     }
 
@@ -491,7 +486,7 @@ impl Tx {
     ) -> Result<()> {
         let expr = if to_patient { "active = :t AND portalMessaging = :t" } else { "active = :t" };
         self.push_check(
-            "actor",
+            Guard::Actor,
             ConditionCheck::builder()
                 .table_name(&store.table)
                 .key(keys::PK, s(keys::practice(practice_id)))
@@ -513,7 +508,7 @@ impl Tx {
     /// The acting patient still exists in this practice.
     pub fn check_patient_exists(&mut self, store: &Store, practice_id: &str, patient_id: &str) -> Result<()> {
         self.push_check(
-            "actor",
+            Guard::Actor,
             ConditionCheck::builder()
                 .table_name(&store.table)
                 .key(keys::PK, s(keys::patient(practice_id, patient_id)))
@@ -523,10 +518,10 @@ impl Tx {
     }
 
     /// The acting patient exists and is active (ROLE-5: an inactive patient writes only to
-    /// Billing and the Front Office); a failure is labelled `inactive`.
+    /// Billing and the Front Office); a failure is `Guard::Inactive`.
     pub fn check_patient_active(&mut self, store: &Store, practice_id: &str, patient_id: &str) -> Result<()> {
         self.push_check(
-            "inactive",
+            Guard::Inactive,
             ConditionCheck::builder()
                 .table_name(&store.table)
                 .key(keys::PK, s(keys::patient(practice_id, patient_id)))

@@ -45,7 +45,11 @@ pub fn batch_response(failed_at: Option<&str>) -> BatchResponse {
 
 /// A stream record as Lambda hands one to a consumer: an item's keys (consumers read the item
 /// itself), its event name and sequence number. For the local stream trigger and tests.
-pub fn record(event_name: &str, keys: impl IntoIterator<Item = (String, String)>, sequence_number: &str) -> StreamRecord {
+pub fn record(
+    event_name: &str,
+    keys: impl IntoIterator<Item = (String, String)>,
+    sequence_number: &str,
+) -> StreamRecord {
     let keys: std::collections::HashMap<String, serde_dynamo::AttributeValue> =
         keys.into_iter().map(|(name, value)| (name, serde_dynamo::AttributeValue::S(value))).collect();
     let mut record = StreamRecord::default();
@@ -72,7 +76,10 @@ mod tests {
         ]}))
         .unwrap();
         let inserted = inserted(&event);
-        assert_eq!(inserted, vec![Inserted { pk: "OUTBOX#m1".into(), sk: "OUTBOX".into(), sequence_number: "100".into() }]);
+        assert_eq!(
+            inserted,
+            vec![Inserted { pk: "OUTBOX#m1".into(), sk: "OUTBOX".into(), sequence_number: "100".into() }]
+        );
     }
 
     #[test]
@@ -98,7 +105,8 @@ mod tests {
             include_str!("../../events/retention-purge.json"),
             include_str!("../../events/unread-reminders.json"),
         ] {
-            let event: aws_lambda_events::event::eventbridge::EventBridgeEvent = serde_json::from_str(schedule).unwrap();
+            let event: aws_lambda_events::event::eventbridge::EventBridgeEvent =
+                serde_json::from_str(schedule).unwrap();
             assert_eq!(event.detail_type, "Scheduled Event");
         }
     }

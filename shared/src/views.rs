@@ -2,7 +2,7 @@
 //! sealed fields the caller may see). Patients never receive staff-only fields.
 
 use crate::crypto::Binding;
-use crate::domain::{Caller, Priority, Recipient};
+use crate::domain::{Caller, ConversationKind, ConversationStatus, Priority, Recipient};
 use crate::error::Result;
 use crate::records::*;
 use crate::App;
@@ -39,14 +39,14 @@ pub struct PersonView {
 #[serde(rename_all = "camelCase")]
 pub struct ConversationView {
     pub id: String,
-    pub kind: String,
+    pub kind: ConversationKind,
     pub subject: String,
     pub patient: Option<PatientView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participants: Option<Vec<PersonView>>,
     pub assignees: Vec<Recipient>,
     pub context: Option<ContextView>,
-    pub status: String,
+    pub status: ConversationStatus,
     pub created_at: String,
     pub last_message_at: String,
     pub message_count: u64,
@@ -171,13 +171,13 @@ impl<'a> Renderer<'a> {
         let staff = self.caller.is_staff();
         let view = ConversationView {
             id: id.to_string(),
-            kind: s.kind.clone(),
+            kind: s.kind,
             subject: self.open(id, "subject", &s.subject).await?,
             patient: patient.clone(),
             participants: if staff { participants } else { None },
             assignees: if staff { s.assignees.clone() } else { Vec::new() },
             context,
-            status: s.status.clone(),
+            status: s.status,
             created_at: s.created_at.clone(),
             last_message_at: last_message_at.to_string(),
             message_count,

@@ -1,9 +1,9 @@
 //! `attachment-sweeper`: the hourly attachment sweep (ATT-6 and orphans), run by an
 //! EventBridge schedule.
 
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use carethread_core::ops::attachments::{sweep, SweepReport};
 use carethread_core::App;
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent};
 
 /// Deletes the files whose retention ran out and the uploads never attached, as of now.

@@ -1,8 +1,8 @@
 //! `retention-purge`: the daily retention job (SEC-5), run by an EventBridge schedule.
 
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use carethread_core::ops::conversations::{purge_expired, PurgeReport};
 use carethread_core::App;
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent};
 
 /// Purges what every practice's retention period has passed, as of now.

@@ -1,9 +1,9 @@
 //! `unread-reminders`: every 15 minutes, reminds senders of messages their patient has not
 //! read within the hours they asked for (NOTIFY-5), run by an EventBridge schedule.
 
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use carethread_core::ops::reminders::{send_due, ReminderReport};
 use carethread_core::App;
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent};
 
 pub async fn handle(app: &App, _schedule: LambdaEvent<EventBridgeEvent>) -> Result<ReminderReport, Error> {

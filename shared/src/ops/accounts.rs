@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::identity::Account;
 use crate::keys;
 use crate::records::{PatientItem, RenameItem, Sealed, StaffItem};
+use crate::store::Guard;
 use crate::store::{Directory, Tx};
 use serde::Deserialize;
 use serde_json::json;
@@ -56,7 +57,7 @@ fn staff_in<'a>(dir: &'a Directory, raw_id: &str) -> Result<&'a StaffItem> {
 }
 
 fn staff_account<'a>(s: &'a StaffItem, practice_id: &'a str) -> Result<Account<'a>> {
-    Ok(Account { username: &s.id, email: Some(&s.email), phone: None, practice_id, role: Role::parse(&s.role)? })
+    Ok(Account { username: &s.id, email: Some(&s.email), phone: None, practice_id, role: s.role.clone() })
 }
 
 /// Brings a staff user's Cognito account in line with its directory record, whatever it was
@@ -97,7 +98,7 @@ pub async fn update_staff(app: &App, ctx: &RequestCtx, raw_id: &str, req: StaffR
         if role == Role::Patient {
             return Err(Error::invalid("role", "a staff user cannot become a patient"));
         }
-        after.role = role.as_str().into();
+        after.role = role;
     }
     if let Some(v) = req.email.as_deref() {
         after.email = parse_email("email", v)?;
@@ -115,19 +116,19 @@ pub async fn update_staff(app: &App, ctx: &RequestCtx, raw_id: &str, req: StaffR
     if after.id == ctx.caller.user_id && (!after.active || after.role != before.role) {
         return Err(Error::Forbidden("you cannot deactivate yourself or change your own role".into()));
     }
-    let is_admin = |s: &StaffItem| s.active && s.role == Role::Admin.as_str();
+    let is_admin = |s: &StaffItem| s.active && s.role == Role::Admin;
     if is_admin(before) && !is_admin(&after) && !dir.staff.iter().any(|s| s.id != before.id && is_admin(s)) {
         return Err(Error::Conflict("the practice needs at least one active administrator".into()));
     }
     let p = ctx.caller.practice_id.as_str();
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &ctx.caller.user_id, false)?;
-    if tx.update_changed(&app.store, "staff", before, &after)? {
+    if tx.update_changed(&app.store, Guard::Staff, before, &after)? {
         let record = AuditRecord { record_type: "staff", record_id: &after.id, patient_id: None };
-        tx.put(&app.store, "audit", &audit::event(ctx, &staff_change(before, &after), record, "success"))?;
+        tx.put(&app.store, Guard::Audit, &audit::event(ctx, &staff_change(before, &after), record, "success"))?;
         match app.store.commit(tx).await? {
             Ok(()) => {}
-            Err("actor") => return Err(Error::Unauthenticated),
+            Err(Guard::Actor) => return Err(Error::Unauthenticated),
             Err(_) => return Err(Error::Conflict("the staff user changed meanwhile; load it again".into())),
         }
     }
@@ -187,7 +188,7 @@ pub async fn reset_totp(app: &App, ctx: &RequestCtx, raw_id: &str, staff: bool) 
     let mut tx = Tx::new();
     tx.totp_forget(&app.store, p, &id, staff)?;
     let audited = AuditRecord { record_type: record, record_id: &id, patient_id: (!staff).then_some(id.as_str()) };
-    tx.put(&app.store, "audit", &audit::event(ctx, &format!("{record}.totp_reset"), audited, "success"))?;
+    tx.put(&app.store, Guard::Audit, &audit::event(ctx, &format!("{record}.totp_reset"), audited, "success"))?;
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::NotFound(if staff { "staff user" } else { "patient" }));
     }
@@ -272,9 +273,9 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &ctx.caller.user_id, false)?;
     if renamed {
-        tx.put_new(&app.store, "rename", &rename)?;
+        tx.put_new(&app.store, Guard::Rename, &rename)?;
     }
-    if tx.update_changed(&app.store, "patient", &before, &after)? {
+    if tx.update_changed(&app.store, Guard::Patient, &before, &after)? {
         let action = match (before.portal_access, after.portal_access) {
             (true, false) => "patient.portal-revoke",
             (false, true) => "patient.portal-grant",
@@ -282,10 +283,10 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
             _ => "patient.update",
         };
         let record = AuditRecord { record_type: "patient", record_id: &after.id, patient_id: Some(&after.id) };
-        tx.put(&app.store, "audit", &audit::event(ctx, action, record, "success"))?;
+        tx.put(&app.store, Guard::Audit, &audit::event(ctx, action, record, "success"))?;
         match app.store.commit(tx).await? {
             Ok(()) => {}
-            Err("actor") => return Err(Error::Unauthenticated),
+            Err(Guard::Actor) => return Err(Error::Unauthenticated),
             Err(_) => return Err(Error::Conflict("the patient changed meanwhile; load it again".into())),
         }
     }

@@ -13,6 +13,7 @@ use crate::ids;
 use crate::keys;
 use crate::policy;
 use crate::records::{AttachmentItem, Sealed};
+use crate::store::Guard;
 use crate::store::Tx;
 use crate::views::Renderer;
 use serde::Deserialize;
@@ -121,10 +122,10 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
 
     let mut tx = Tx::new();
     tx.check_caller(&app.store, caller)?;
-    tx.put_new(&app.store, "attachment", &item)?;
+    tx.put_new(&app.store, Guard::Attachment, &item)?;
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             "attachment.create",

@@ -14,6 +14,7 @@ use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
 use crate::policy;
 use crate::records::PatientItem;
+use crate::store::Guard;
 use crate::store::{Directory, Tx};
 
 pub async fn carry_care_team(app: &App, ctx: &RequestCtx, dir: &Directory, patient: &PatientItem) -> Result<()> {
@@ -35,7 +36,7 @@ pub async fn carry_care_team(app: &App, ctx: &RequestCtx, dir: &Directory, patie
             rewrite_membership(app, &mut tx, &conversation, expected, &old_viewers).await?;
             let record =
                 AuditRecord { record_type: "conversation", record_id: &conversation.id, patient_id: Some(&patient.id) };
-            tx.put(&app.store, "audit", &audit::event(ctx, "conversation.care-team", record, "success"))?;
+            tx.put(&app.store, Guard::Audit, &audit::event(ctx, "conversation.care-team", record, "success"))?;
             match app.store.commit(tx).await? {
                 Ok(()) => break,
                 // Changed meanwhile (a reply, an assignment): read it again and redo.

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
 use crate::records::*;
+use crate::store::Guard;
 use crate::store::Tx;
 use crate::views::{PatientView, Renderer};
 use serde::Deserialize;
@@ -90,7 +91,7 @@ pub async fn create_practice(
         id: admin_id.clone(),
         first_name: parse_name("firstName", Some(admin_first))?,
         last_name: parse_name("lastName", Some(admin_last))?,
-        role: Role::Admin.as_str().into(),
+        role: Role::Admin,
         email: parse_email("email", admin_email)?,
         phone: String::new(),
         active: true,
@@ -103,12 +104,12 @@ pub async fn create_practice(
     };
     let ctx = RequestCtx::operator(&practice_id);
     let mut tx = Tx::new();
-    tx.put_new(&app.store, "practice", &practice)?;
-    tx.put(&app.store, "registry", &PracticeRegistryItem { pk: keys::PRACTICES.into(), sk: practice_id.clone() })?;
-    tx.put_new(&app.store, "staff", &admin)?;
+    tx.put_new(&app.store, Guard::Practice, &practice)?;
+    tx.put(&app.store, Guard::Registry, &PracticeRegistryItem { pk: keys::PRACTICES.into(), sk: practice_id.clone() })?;
+    tx.put_new(&app.store, Guard::Staff, &admin)?;
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             &ctx,
             "practice.create",
@@ -138,7 +139,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
         id: id.clone(),
         first_name: parse_name("firstName", req.first_name.as_deref())?,
         last_name: parse_name("lastName", req.last_name.as_deref())?,
-        role: role.as_str().into(),
+        role: role.clone(),
         email: parse_email("email", req.email.as_deref().unwrap_or(""))?,
         phone: match req.phone.as_deref() {
             Some(ph) => parse_phone("phone", ph)?,
@@ -154,10 +155,10 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
     };
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    tx.put_new(&app.store, "staff", &staff)?;
+    tx.put_new(&app.store, Guard::Staff, &staff)?;
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             "staff.create",
@@ -205,10 +206,10 @@ pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -
     };
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    tx.put_new(&app.store, "workgroup", &wg)?;
+    tx.put_new(&app.store, Guard::Workgroup, &wg)?;
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             "workgroup.create",
@@ -276,7 +277,7 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
 
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    tx.put_new(&app.store, "patient", &patient)?;
+    tx.put_new(&app.store, Guard::Patient, &patient)?;
     for t in &tokens {
         let item = PatientTokenItem {
             pk: keys::patient_token(p, t),
@@ -286,11 +287,11 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
             last_name: last_sealed.clone(),
             active,
         };
-        tx.put(&app.store, "token", &item)?;
+        tx.put(&app.store, Guard::Token, &item)?;
     }
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             "patient.create",
@@ -332,7 +333,7 @@ pub(super) fn provider_in(dir: &crate::store::Directory, raw: &str) -> Result<St
     let s = dir
         .staff_member(&id)
         .ok_or_else(|| Error::invalid("primaryProviderId", "no staff user with this id in the practice"))?;
-    if Role::parse(&s.role).map(|r| r.class()).ok() != Some(RoleClass::Provider) {
+    if s.role.class() != RoleClass::Provider {
         return Err(Error::invalid("primaryProviderId", "the primary provider must have a provider role"));
     }
     Ok(id)

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
 use crate::records::{DraftItem, Sealed};
+use crate::store::Guard;
 use crate::store::Tx;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -80,8 +81,8 @@ pub async fn save(app: &App, ctx: &RequestCtx, body: &Value) -> Result<Value> {
     };
     let mut tx = Tx::new();
     tx.check_caller(&app.store, &ctx.caller)?;
-    tx.put_new(&app.store, "draft", &item)?;
-    tx.put(&app.store, "audit", &event(ctx, "draft.create", &id))?;
+    tx.put_new(&app.store, Guard::Draft, &item)?;
+    tx.put(&app.store, Guard::Audit, &event(ctx, "draft.create", &id))?;
     let response = json!({ "draft": view(&item, content) });
     super::claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     super::commit_created(app, ctx, tx, response, |_| Error::Conflict("draft id collision, retry".into())).await
@@ -97,8 +98,8 @@ pub async fn update(app: &App, ctx: &RequestCtx, raw_id: &str, body: &Value) -> 
     item.updated_at = ids::now();
     let mut tx = Tx::new();
     tx.check_caller(&app.store, &ctx.caller)?;
-    tx.put(&app.store, "draft", &item)?;
-    tx.put(&app.store, "audit", &event(ctx, "draft.update", &id))?;
+    tx.put(&app.store, Guard::Draft, &item)?;
+    tx.put(&app.store, Guard::Audit, &event(ctx, "draft.update", &id))?;
     match app.store.commit(tx).await? {
         Ok(()) => Ok(json!({ "draft": view(&item, content) })),
         Err(_) => Err(Error::Unauthenticated),
@@ -153,11 +154,11 @@ pub async fn delete(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<()> {
     let p = &ctx.caller.practice_id;
     let mut tx = Tx::new();
     tx.check_caller(&app.store, &ctx.caller)?;
-    tx.delete_existing(&app.store, "draft", keys::user(p, &ctx.caller.user_id), keys::draft_sk(&id))?;
-    tx.put(&app.store, "audit", &event(ctx, "draft.delete", &id))?;
+    tx.delete_existing(&app.store, Guard::Draft, keys::user(p, &ctx.caller.user_id), keys::draft_sk(&id))?;
+    tx.put(&app.store, Guard::Audit, &event(ctx, "draft.delete", &id))?;
     match app.store.commit(tx).await? {
         Ok(()) => Ok(()),
-        Err("draft") => Err(Error::NotFound("draft")),
+        Err(Guard::Draft) => Err(Error::NotFound("draft")),
         Err(_) => Err(Error::Unauthenticated),
     }
 }

@@ -5,11 +5,12 @@
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
-use crate::domain::Priority;
+use crate::domain::{ConversationKind, Priority};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::ops::search;
 use crate::records::EntryItem;
+use crate::store::Guard;
 use crate::store::{AssignedFilter, InboxPosition, InboxTab, InboxView, Tx};
 use crate::views::Renderer;
 use base64::Engine;
@@ -52,9 +53,9 @@ impl Tab {
     fn index(self) -> InboxTab {
         match self {
             Tab::All => InboxTab::Active,
-            Tab::Patient => InboxTab::Kind("patient"),
-            Tab::Team => InboxTab::Kind("team"),
-            Tab::Broadcasts => InboxTab::Kind("broadcast"),
+            Tab::Patient => InboxTab::Kind(ConversationKind::Patient),
+            Tab::Team => InboxTab::Kind(ConversationKind::Team),
+            Tab::Broadcasts => InboxTab::Kind(ConversationKind::Broadcast),
             Tab::Starred => InboxTab::Starred,
             Tab::Archived => InboxTab::Archived,
         }
@@ -197,7 +198,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
     shown.sort();
     shown.dedup();
     event.patients_shown = shown;
-    tx.put(&app.store, "audit", &event)?;
+    tx.put(&app.store, Guard::Audit, &event)?;
     // The inbox reached its user: what was sent before now is delivered (CONV-2).
     tx.presence_seen(&app.store, p, &caller.user_id, &ids::now())?;
     if let Err(_label) = app.store.commit(tx).await? {

@@ -24,12 +24,13 @@ pub mod tasks;
 
 use crate::app::{App, RequestCtx};
 use crate::crypto::Binding;
-use crate::domain::{Caller, ConversationKind};
+use crate::domain::Caller;
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
 use crate::policy::{ConversationFacts, StaffMember};
 use crate::records::{ConversationItem, IdempotencyItem, Sealed};
+use crate::store::Guard;
 use crate::store::{Directory, Tx};
 
 /// How long an `Idempotency-Key` is remembered (API.md: 24 hours).
@@ -38,7 +39,7 @@ const IDEMPOTENCY_TTL_SECONDS: i64 = 24 * 3600;
 pub fn facts(c: &ConversationItem) -> ConversationFacts<'_> {
     ConversationFacts {
         practice_id: &c.practice_id,
-        kind: ConversationKind::parse(&c.summary.kind).unwrap_or(ConversationKind::Team),
+        kind: c.summary.kind,
         patient_id: c.summary.patient.as_ref().map(|p| p.id.as_str()),
         participants: &c.participants,
         assignees: &c.assignee_ids,
@@ -47,16 +48,7 @@ pub fn facts(c: &ConversationItem) -> ConversationFacts<'_> {
 }
 
 pub fn staff_members(dir: &Directory) -> Vec<StaffMember> {
-    dir.staff
-        .iter()
-        .filter_map(|s| {
-            crate::domain::Role::parse(&s.role).ok().map(|role| StaffMember {
-                id: s.id.clone(),
-                role,
-                active: s.active,
-            })
-        })
-        .collect()
+    dir.staff.iter().map(|s| StaffMember { id: s.id.clone(), role: s.role.clone(), active: s.active }).collect()
 }
 
 /// The active staff user behind a staff caller, or 401: a valid token of a user who has
@@ -134,7 +126,7 @@ pub async fn commit_created(
     ctx: &RequestCtx,
     tx: Tx,
     response: serde_json::Value,
-    on_condition: impl Fn(&str) -> Error,
+    on_condition: impl Fn(Guard) -> Error,
 ) -> Result<serde_json::Value> {
     commit_created_fresh(app, ctx, tx, response, on_condition).await.map(|(body, _)| body)
 }
@@ -146,13 +138,13 @@ pub async fn commit_created_fresh(
     ctx: &RequestCtx,
     tx: Tx,
     response: serde_json::Value,
-    on_condition: impl Fn(&str) -> Error,
+    on_condition: impl Fn(Guard) -> Error,
 ) -> Result<(serde_json::Value, bool)> {
     match app.store.commit(tx).await? {
         Ok(()) => Ok((response, true)),
-        Err("idempotency") => replay(app, ctx).await.map(|body| (body, false)),
-        Err("actor") => Err(Error::Unauthenticated),
-        Err(label) => Err(on_condition(label)),
+        Err(Guard::Idempotency) => replay(app, ctx).await.map(|body| (body, false)),
+        Err(Guard::Actor) => Err(Error::Unauthenticated),
+        Err(guard) => Err(on_condition(guard)),
     }
 }
 
@@ -223,7 +215,7 @@ pub async fn audit_list(
     event.patients_shown = patients_shown;
     let mut tx = Tx::new();
     tx.check_caller(&app.store, &ctx.caller)?;
-    tx.put(&app.store, "audit", &event)?;
+    tx.put(&app.store, Guard::Audit, &event)?;
     match app.store.commit(tx).await? {
         Ok(()) => Ok(()),
         Err(_) => Err(Error::Unauthenticated),

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::ids;
 use crate::notify::{self, Destination, Published};
 use crate::records::{NotifyPrefs, PendingDestination, PracticeItem, Sealed};
+use crate::store::Guard;
 use crate::store::Tx;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -157,7 +158,7 @@ pub async fn put_notifications(app: &App, ctx: &RequestCtx, req: NotificationsRe
     };
     let mut tx = Tx::new();
     tx.user_notify(&app.store, caller, &prefs)?;
-    tx.put(&app.store, "audit", &audit::event(ctx, "user.notifications", own_record(caller), "success"))?;
+    tx.put(&app.store, Guard::Audit, &audit::event(ctx, "user.notifications", own_record(caller), "success"))?;
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::Unauthenticated);
     }
@@ -225,7 +226,11 @@ async fn send_code(app: &App, ctx: &RequestCtx, channel: NotifyChannel, address:
     };
     let mut tx = Tx::new();
     tx.user_notify_pending(&app.store, caller, &pending)?;
-    tx.put(&app.store, "audit", &audit::event(ctx, "user.notifications.code_sent", own_record(caller), "success"))?;
+    tx.put(
+        &app.store,
+        Guard::Audit,
+        &audit::event(ctx, "user.notifications.code_sent", own_record(caller), "success"),
+    )?;
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::Unauthenticated);
     }
@@ -268,7 +273,7 @@ pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRe
         tx.user_notify_expired(&app.store, caller, &pending.code_hash)?;
         tx.put(
             &app.store,
-            "audit",
+            Guard::Audit,
             &audit::event(ctx, "user.notifications.code_expired", own_record(caller), "failure"),
         )?;
         app.store.commit(tx).await?.map_err(|_| replaced())?;
@@ -285,12 +290,20 @@ pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRe
             proven_at: Some(ids::now()),
         };
         tx.user_notify_proven(&app.store, caller, &prefs, &pending.code_hash)?;
-        tx.put(&app.store, "audit", &audit::event(ctx, "user.notifications.proven", own_record(caller), "success"))?;
+        tx.put(
+            &app.store,
+            Guard::Audit,
+            &audit::event(ctx, "user.notifications.proven", own_record(caller), "success"),
+        )?;
         app.store.commit(tx).await?.map_err(|_| replaced())?;
         return get_notifications(app, ctx).await;
     }
     tx.user_notify_attempt(&app.store, caller, &pending.code_hash, pending.attempts_left)?;
-    tx.put(&app.store, "audit", &audit::event(ctx, "user.notifications.code_wrong", own_record(caller), "failure"))?;
+    tx.put(
+        &app.store,
+        Guard::Audit,
+        &audit::event(ctx, "user.notifications.code_wrong", own_record(caller), "failure"),
+    )?;
     app.store.commit(tx).await?.map_err(|_| replaced())?;
     match pending.attempts_left.saturating_sub(1) {
         0 => Err(Error::TooMany("too many wrong codes; ask for a new one".into())),

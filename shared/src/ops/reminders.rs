@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::ids;
 use crate::keys;
 use crate::records::{Notice, OutboxItem, ReminderItem};
+use crate::store::Guard;
 use crate::store::Tx;
 
 /// What a run did.
@@ -38,9 +39,9 @@ pub async fn send_due(app: &App, now: time::OffsetDateTime, batch: usize) -> Res
                     .and_then(|e| e.last_read_at)
                     .is_some_and(|at| at >= r.message_at);
                 let mut tx = Tx::new();
-                tx.delete_existing(&app.store, "reminder", r.pk.clone(), r.sk.clone())?;
+                tx.delete_existing(&app.store, Guard::Reminder, r.pk.clone(), r.sk.clone())?;
                 if !read {
-                    tx.put(&app.store, "outbox", &reminder_outbox(&r))?;
+                    tx.put(&app.store, Guard::Outbox, &reminder_outbox(&r))?;
                 }
                 // Taken by an overlapping run: nothing to count.
                 if app.store.commit(tx).await?.is_ok() {

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
 use crate::records::{SavedReplyItem, Sealed};
+use crate::store::Guard;
 use crate::store::Tx;
 use crate::views::Renderer;
 use serde::Deserialize;
@@ -127,10 +128,10 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Resu
     };
     let mut tx = Tx::new();
     tx.check_caller(&app.store, caller)?;
-    tx.put_new(&app.store, "reply", &item)?;
+    tx.put_new(&app.store, Guard::Reply, &item)?;
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             "saved_reply.create",

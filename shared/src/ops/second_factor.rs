@@ -9,6 +9,7 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
 use crate::ids;
+use crate::store::Guard;
 use crate::store::Tx;
 use serde_json::{json, Value};
 
@@ -48,7 +49,7 @@ pub async fn confirm(app: &App, ctx: &RequestCtx) -> Result<Value> {
     };
     let mut tx = Tx::new();
     tx.user_totp_enrolled(&app.store, caller, &at)?;
-    tx.put(&app.store, "audit", &audit::event(ctx, "user.totp_enrolled", record, "success"))?;
+    tx.put(&app.store, Guard::Audit, &audit::event(ctx, "user.totp_enrolled", record, "success"))?;
     if app.store.commit(tx).await?.is_err() {
         return Err(Error::Unauthenticated);
     }

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
 use crate::records::{OutOfOffice, Settings};
+use crate::store::Guard;
 use crate::store::Tx;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -197,7 +198,7 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Va
     tx.practice_settings(&app.store, p, &settings, &sms_number_read)?;
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             "settings.update",
@@ -207,7 +208,7 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Va
     )?;
     match app.store.commit(tx).await? {
         Ok(()) => Ok(json!({ "settings": settings })),
-        Err("practice") => Err(Error::Conflict("the settings changed meanwhile; read them and try again".into())),
+        Err(Guard::Practice) => Err(Error::Conflict("the settings changed meanwhile; read them and try again".into())),
         Err(_) => Err(Error::Unauthenticated),
     }
 }
@@ -228,12 +229,12 @@ pub async fn assign_sms_number(app: &App, practice_id: &str, number: Option<&str
             tx.claim_sms_number(&app.store, &number, practice_id)?;
         }
         if !old.is_empty() {
-            tx.delete_existing(&app.store, "old-sms-number", keys::sms_number(&old), keys::SMS_NUMBER_SK.into())?;
+            tx.delete_existing(&app.store, Guard::OldSmsNumber, keys::sms_number(&old), keys::SMS_NUMBER_SK.into())?;
         }
     }
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             &ctx,
             "settings.sms_number",
@@ -243,7 +244,7 @@ pub async fn assign_sms_number(app: &App, practice_id: &str, number: Option<&str
     )?;
     match app.store.commit(tx).await? {
         Ok(()) => Ok(()),
-        Err("sms-number") => Err(Error::Conflict("this SMS number belongs to another practice".into())),
+        Err(Guard::SmsNumber) => Err(Error::Conflict("this SMS number belongs to another practice".into())),
         Err(_) => Err(Error::Conflict("the practice changed meanwhile; run again".into())),
     }
 }
@@ -276,7 +277,7 @@ pub async fn put_out_of_office(app: &App, ctx: &RequestCtx, req: Option<OutOfOff
     tx.staff_out_of_office(&app.store, p, &caller.user_id, ooo.as_ref())?;
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             "staff.out_of_office",

@@ -5,12 +5,13 @@ use super::{active_staff, claim_idempotency, commit_created, facts};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
-use crate::domain::{parse_id, Caller, Role, RoleClass, MESSAGE_ID, STAFF_ID};
+use crate::domain::{parse_id, Caller, RoleClass, MESSAGE_ID, STAFF_ID};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
 use crate::policy;
 use crate::records::{Sealed, TaskItem, TaskRefItem};
+use crate::store::Guard;
 use crate::store::Tx;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -88,7 +89,7 @@ pub async fn create(
         .filter(|s| s.active)
         .ok_or_else(|| Error::invalid("assigneeId", "no active staff user with this id in the practice"))?;
     let assignee_caller =
-        Caller { practice_id: p.to_string(), user_id: assignee.id.clone(), role: Role::parse(&assignee.role)? };
+        Caller { practice_id: p.to_string(), user_id: assignee.id.clone(), role: assignee.role.clone() };
     if !policy::can_see(&assignee_caller, &facts(&conversation)) {
         return Err(Error::invalid(
             "assigneeId",
@@ -115,17 +116,17 @@ pub async fn create(
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
     let mut tx = Tx::new();
     tx.check_caller(&app.store, caller)?;
-    tx.put_new(&app.store, "task", &task)?;
+    tx.put_new(&app.store, Guard::Task, &task)?;
     let mark = TaskRefItem {
         pk: keys::conversation(p, &conversation_id),
         sk: keys::task_ref_sk(&id),
         task_id: id.clone(),
         message_id: task.message_id.clone(),
     };
-    tx.put(&app.store, "task", &mark)?;
+    tx.put(&app.store, Guard::Task, &mark)?;
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             "task.create",
@@ -202,10 +203,10 @@ pub async fn patch(app: &App, ctx: &RequestCtx, task_id: &str, req: TaskPatch) -
     task.gsi1sk = keys::task_sort(task.done, &task.due_date, &task.id);
     let mut tx = Tx::new();
     tx.check_caller(&app.store, caller)?;
-    tx.put(&app.store, "task", &task)?;
+    tx.put(&app.store, Guard::Task, &task)?;
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             "task.update",

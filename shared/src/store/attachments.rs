@@ -115,6 +115,6 @@ impl Tx {
             .expression_attribute_values(":internal", AttributeValue::Bool(internal))
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .expression_attribute_values(":ready", s("ready"));
-        self.push_update("attachment", update)
+        self.push_update(Guard::Attachment, update)
     }
 }

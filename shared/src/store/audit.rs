@@ -80,7 +80,12 @@ impl Store {
             .set_expression_attribute_values(values)
             .build()
             .map_err(Error::internal)?;
-        request.transact_items(TransactWriteItem::builder().put(put).build()).send().await.map(|_| ()).map_err(sdk_error)
+        request
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(sdk_error)
     }
 
     /// A page of audit events, newest first, below `before`: a record's partition, or GSI1

@@ -117,7 +117,7 @@ impl Tx {
                 (keys::SK.to_string(), s(&sk)),
                 ("conversations".to_string(), n(delta as u64)),
             ]);
-            return self.push_put("marker", item, Some(("attribute_not_exists(pk)", vec![])), &store.table);
+            return self.push_put(Guard::Marker, item, Some(("attribute_not_exists(pk)", vec![])), &store.table);
         }
         if after <= 0 {
             let delete = aws_sdk_dynamodb::types::Delete::builder()
@@ -129,7 +129,7 @@ impl Tx {
                 .build()
                 .map_err(Error::internal)?;
             self.items.push(TransactWriteItem::builder().delete(delete).build());
-            self.labels.push("marker");
+            self.guards.push(Guard::Marker);
             return Ok(());
         }
         let update = Update::builder()
@@ -140,7 +140,7 @@ impl Tx {
             .condition_expression("conversations = :known")
             .expression_attribute_values(":after", n(after as u64))
             .expression_attribute_values(":known", n(known));
-        self.push_update("marker", update)
+        self.push_update(Guard::Marker, update)
     }
 
     /// Uncounts a deleted message on its conversation (CONV-6).
@@ -159,7 +159,7 @@ impl Tx {
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":minus", AttributeValue::N("-1".into()))
             .expression_attribute_values(":pv", AttributeValue::N(if patient_visible { "-1" } else { "0" }.into()));
-        self.push_update("conversation", update)
+        self.push_update(Guard::Conversation, update)
     }
 
     /// Counts a new message on its conversation. A patient may write only into an open
@@ -196,7 +196,7 @@ impl Tx {
                 .expression_attribute_values(":open", s("open"))
                 .expression_attribute_values(":t", AttributeValue::Bool(true));
         }
-        self.push_update("conversation", update)
+        self.push_update(Guard::Conversation, update)
     }
 
     /// Rewrites a conversation's summary and membership (assignment), guarded by its version
@@ -233,6 +233,6 @@ impl Tx {
             .expression_attribute_values(":assignments", to_value(&conversation.assignments)?)
             .expression_attribute_values(":next", n(expected_version + 1))
             .expression_attribute_values(":expected", n(expected_version));
-        self.push_update("conversation", update)
+        self.push_update(Guard::Conversation, update)
     }
 }

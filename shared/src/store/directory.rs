@@ -93,7 +93,7 @@ impl Tx {
             practice_id: practice_id.to_string(),
         };
         self.push_put(
-            "sms-number",
+            Guard::SmsNumber,
             to_item(&item)?,
             Some(("attribute_not_exists(pk) OR practiceId = :p", vec![(":p", s(practice_id))])),
             &store.table,
@@ -120,7 +120,7 @@ impl Tx {
             )
             .expression_attribute_values(":s", to_value(settings)?)
             .expression_attribute_values(":n", s(sms_number_read));
-        self.push_update("practice", update)
+        self.push_update(Guard::Practice, update)
     }
 
     /// Sets or clears a staff user's out-of-office (REPLY-5); only while the user is active.
@@ -141,7 +141,7 @@ impl Tx {
             Some(o) => update.update_expression("SET outOfOffice = :o").expression_attribute_values(":o", to_value(o)?),
             None => update.update_expression("REMOVE outOfOffice"),
         };
-        self.push_update("actor", update)
+        self.push_update(Guard::Actor, update)
     }
 
     /// A user's notification preference (NOTIFY-1) that needs no proof (none, or the address
@@ -153,7 +153,7 @@ impl Tx {
             .condition_expression(condition)
             .update_expression("SET notify = :n REMOVE notifyPending")
             .expression_attribute_values(":n", to_value(prefs)?);
-        self.push_update("actor", update)
+        self.push_update(Guard::Actor, update)
     }
 
     /// ACCT-3: the caller's TOTP second factor is set up, as of `at`.
@@ -163,7 +163,7 @@ impl Tx {
             .condition_expression(condition)
             .update_expression("SET totpEnrolledAt = :at")
             .expression_attribute_values(":at", s(at));
-        self.push_update("actor", update)
+        self.push_update(Guard::Actor, update)
     }
 
     /// ACCT-3: an administrator takes a user's second factor away (a lost phone).
@@ -171,7 +171,7 @@ impl Tx {
         let update = user_update(store, practice_id, user_id, staff)
             .condition_expression("attribute_exists(pk)")
             .update_expression("REMOVE totpEnrolledAt");
-        self.push_update("user", update)
+        self.push_update(Guard::User, update)
     }
 
     /// ACCT-4: a destination waiting for its one-time code (replaces any earlier one).
@@ -186,7 +186,7 @@ impl Tx {
             .condition_expression(condition)
             .update_expression("SET notifyPending = :p")
             .expression_attribute_values(":p", to_value(pending)?);
-        self.push_update("actor", update)
+        self.push_update(Guard::Actor, update)
     }
 
     /// ACCT-4: the right code: the pending destination becomes the preference. Refused
@@ -204,7 +204,7 @@ impl Tx {
             .update_expression("SET notify = :n REMOVE notifyPending")
             .expression_attribute_values(":n", to_value(prefs)?)
             .expression_attribute_values(":h", s(code_hash));
-        self.push_update("pending", update)
+        self.push_update(Guard::Pending, update)
     }
 
     /// ACCT-4: an expired code drops its pending destination (unless replaced meanwhile).
@@ -219,7 +219,7 @@ impl Tx {
             .condition_expression(format!("{condition} AND notifyPending.codeHash = :h"))
             .update_expression("REMOVE notifyPending")
             .expression_attribute_values(":h", s(code_hash));
-        self.push_update("pending", update)
+        self.push_update(Guard::Pending, update)
     }
 
     /// ACCT-4: a wrong code spends one attempt, conditioned on the count read, so parallel
@@ -250,7 +250,7 @@ impl Tx {
         } else {
             update.expression_attribute_values(":r", AttributeValue::N(remaining.to_string()))
         };
-        self.push_update("pending", update)
+        self.push_update(Guard::Pending, update)
     }
 
     /// Counts one message of a patient's day (REPLY-4), refused at the practice's limit.
@@ -274,7 +274,7 @@ impl Tx {
                 ":expires",
                 AttributeValue::N((crate::ids::epoch_seconds() + 3 * 86_400).to_string()),
             );
-        self.push_update("limit", update)
+        self.push_update(Guard::Limit, update)
     }
 }
 

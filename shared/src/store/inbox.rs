@@ -1,6 +1,7 @@
 //! Each user's inbox entries and counters (fan-out on write), pages, stats and search hits.
 
 use super::*;
+use crate::domain::ConversationKind;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InboxStats {
@@ -17,7 +18,7 @@ pub enum InboxTab {
     Active,
     Archived,
     /// One kind of conversation: `patient`, `team` or `broadcast`.
-    Kind(&'static str),
+    Kind(ConversationKind),
     Starred,
 }
 
@@ -91,7 +92,7 @@ impl Store {
             InboxTab::Active => (keys::GSI1, keys::GSI1PK, keys::GSI1SK, keys::inbox(practice_id, user_id, false)),
             InboxTab::Archived => (keys::GSI1, keys::GSI1PK, keys::GSI1SK, keys::inbox(practice_id, user_id, true)),
             InboxTab::Kind(kind) => {
-                (keys::GSI2, keys::GSI2PK, keys::GSI2SK, keys::inbox_tab(practice_id, user_id, kind, false))
+                (keys::GSI2, keys::GSI2PK, keys::GSI2SK, keys::inbox_tab(practice_id, user_id, kind.as_str(), false))
             }
             InboxTab::Starred => (keys::GSI3, keys::GSI3PK, keys::GSI3SK, keys::inbox_starred(practice_id, user_id)),
         };
@@ -354,7 +355,7 @@ impl Tx {
                 .expression_attribute_values(":inbox", s(keys::inbox(practice_id, user_id, archived)))
                 .expression_attribute_values(
                     ":tab",
-                    s(keys::inbox_tab(practice_id, user_id, &entry.summary.kind, archived)),
+                    s(keys::inbox_tab(practice_id, user_id, entry.summary.kind.as_str(), archived)),
                 );
         }
         if let Some(unread) = change.unread_count(entry.unread) {
@@ -370,7 +371,7 @@ impl Tx {
             expr.push_str(" REMOVE ");
             expr.push_str(&removes.join(", "));
         }
-        self.push_update("entry", u.update_expression(expr))
+        self.push_update(Guard::Entry, u.update_expression(expr))
     }
 
     /// Adds to a user's inbox counters (INBOX-4); negative numbers subtract.
@@ -388,7 +389,7 @@ impl Tx {
             .expression_attribute_values(":m", signed(d.messages))
             .expression_attribute_values(":u", signed(d.unread))
             .expression_attribute_values(":p", signed(d.patients));
-        self.push_update("stats", update)
+        self.push_update(Guard::Stats, update)
     }
 
     /// Uncounts a deleted message on one viewer's entry, and where it was the latest, puts
@@ -419,7 +420,7 @@ impl Tx {
                 .expression_attribute_values(":preview", to_value(preview)?)
                 .expression_attribute_values(":sender", to_value(sender)?);
         }
-        self.push_update("entry", update.update_expression(expr))
+        self.push_update(Guard::Entry, update.update_expression(expr))
     }
 
     /// Removes a former viewer's inbox entry (reassignment took its visibility away),
@@ -441,7 +442,7 @@ impl Tx {
             .build()
             .map_err(Error::internal)?;
         self.items.push(TransactWriteItem::builder().delete(delete).build());
-        self.labels.push("entry");
+        self.guards.push(Guard::Entry);
         Ok(())
     }
 
@@ -483,7 +484,7 @@ impl Tx {
             .expression_attribute_values(":c", s(conversation_id))
             .expression_attribute_values(":at", s(at))
             .expression_attribute_values(":inbox", s(keys::inbox(practice_id, user_id, false)))
-            .expression_attribute_values(":tab", s(keys::inbox_tab(practice_id, user_id, &summary.kind, false)))
+            .expression_attribute_values(":tab", s(keys::inbox_tab(practice_id, user_id, summary.kind.as_str(), false)))
             .expression_attribute_values(":sort", s(keys::inbox_sort(at, conversation_id)))
             .expression_attribute_values(":preview", to_value(preview)?)
             .expression_attribute_values(":sender", to_value(sender)?)
@@ -492,7 +493,7 @@ impl Tx {
             .expression_attribute_values(":f", AttributeValue::Bool(false))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1));
-        self.push_update("entry", update)
+        self.push_update(Guard::Entry, update)
     }
 
     /// CONV-2: opening a conversation clears the caller's own unread count, nobody else's.
@@ -514,7 +515,7 @@ impl Tx {
             .expression_attribute_values(":old", n(expected_unread))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":at", s(at));
-        self.push_update("entry", update)
+        self.push_update(Guard::Entry, update)
     }
 
     /// Records that a user's inbox (or a thread) reached it now: messages before are
@@ -526,7 +527,7 @@ impl Tx {
             .key(keys::SK, s(keys::PRESENCE_SK))
             .update_expression("SET inboxSeenAt = :at")
             .expression_attribute_values(":at", s(at));
-        self.push_update("presence", update)
+        self.push_update(Guard::Presence, update)
     }
 
     /// Writes the current summary into a viewer's entry; a new viewer's entry is created
@@ -562,12 +563,12 @@ impl Tx {
             .expression_attribute_values(":inbox", s(keys::inbox(practice_id, user_id, false)))
             .expression_attribute_values(
                 ":tab",
-                s(keys::inbox_tab(practice_id, user_id, &conversation.summary.kind, false)),
+                s(keys::inbox_tab(practice_id, user_id, conversation.summary.kind.as_str(), false)),
             )
             .expression_attribute_values(":sort", s(keys::inbox_sort(at, c)))
             .expression_attribute_values(":preview", to_value(preview)?)
             .expression_attribute_values(":sender", to_value(last_sender)?)
             .expression_attribute_values(":count", n(visible_count));
-        self.push_update("entry", update)
+        self.push_update(Guard::Entry, update)
     }
 }

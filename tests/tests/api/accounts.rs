@@ -372,13 +372,13 @@ async fn acct_2_edits_made_from_one_read_keep_each_other() {
     let mut phone = read.clone();
     phone.phone = "+15550001111".into();
     let mut tx = Tx::new();
-    assert!(tx.update_changed(store, "staff", &read, &phone).unwrap());
+    assert!(tx.update_changed(store, carethread_core::store::Guard::Staff, &read, &phone).unwrap());
     assert!(store.commit(tx).await.unwrap().is_ok());
     // From the same (now stale) read: deactivation touches another field, and stands.
     let mut off = read.clone();
     off.active = false;
     let mut tx = Tx::new();
-    tx.update_changed(store, "staff", &read, &off).unwrap();
+    tx.update_changed(store, carethread_core::store::Guard::Staff, &read, &off).unwrap();
     assert!(store.commit(tx).await.unwrap().is_ok());
     let now = store.staff(&p.id, &p.nurse.id).await.unwrap().unwrap();
     assert_eq!((now.phone.as_str(), now.active), ("+15550001111", false), "both edits kept");
@@ -386,7 +386,7 @@ async fn acct_2_edits_made_from_one_read_keep_each_other() {
     let mut other = read.clone();
     other.phone = "+15550002222".into();
     let mut tx = Tx::new();
-    tx.update_changed(store, "staff", &read, &other).unwrap();
+    tx.update_changed(store, carethread_core::store::Guard::Staff, &read, &other).unwrap();
     assert!(store.commit(tx).await.unwrap().is_err(), "a stale edit of a changed field is refused");
     assert_eq!(store.staff(&p.id, &p.nurse.id).await.unwrap().unwrap().phone, "+15550001111");
 }

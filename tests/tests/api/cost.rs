@@ -4,6 +4,7 @@
 //! audit event), and no KMS call on a warm function. Counted by the SDK interceptor.
 
 use carethread_core::crypto::Binding;
+use carethread_core::domain::ConversationKind as Kind;
 use carethread_core::keys;
 use carethread_core::records::{EntryItem, PatientRef, Sealed, SearchTokenItem, SenderRef, Summary};
 use carethread_tests::*;
@@ -31,19 +32,19 @@ async fn seed_entries(app: &TestApp, practice: &str, user: &str, n: usize) {
     let mut entries = Vec::with_capacity(n);
     for i in 0..n {
         let c = format!("cnv_seed{i:05}");
-        let kind = ["patient", "team", "patient", "broadcast", "team"][i % 5];
+        let kind = [Kind::Patient, Kind::Team, Kind::Patient, Kind::Broadcast, Kind::Team][i % 5];
         let archived = i % 5 == 4; // 400 archived team conversations
         let starred = i % 4 == 0;
         let at = format!("2026-01-01T00:00:00.{:06}Z", i);
         let sort = keys::inbox_sort(&at, &c);
         let summary = Summary {
-            kind: kind.into(),
+            kind,
             subject: Sealed(
                 env.seal_str(Binding { practice_id: practice, record: &c, field: "subject" }, &format!("Subject {i}"))
                     .await
                     .unwrap(),
             ),
-            patient: (kind != "team").then(|| PatientRef {
+            patient: (kind != Kind::Team).then(|| PatientRef {
                 id: patient_id.into(),
                 first_name: first.clone(),
                 last_name: last.clone(),
@@ -51,7 +52,7 @@ async fn seed_entries(app: &TestApp, practice: &str, user: &str, n: usize) {
             assignees: vec![],
             assignee_ids: vec![],
             context: None,
-            status: "open".into(),
+            status: carethread_core::domain::ConversationStatus::Open,
             created_at: at.clone(),
             allow_response: true,
             allow_attachments: false,
@@ -61,7 +62,7 @@ async fn seed_entries(app: &TestApp, practice: &str, user: &str, n: usize) {
             sk: keys::entry_sk(&c),
             gsi1pk: keys::inbox(practice, user, archived),
             gsi1sk: sort.clone(),
-            gsi2pk: Some(keys::inbox_tab(practice, user, kind, archived)),
+            gsi2pk: Some(keys::inbox_tab(practice, user, kind.as_str(), archived)),
             gsi2sk: Some(sort.clone()),
             gsi3pk: starred.then(|| keys::inbox_starred(practice, user)),
             gsi3sk: Some(sort.clone()),

@@ -7,7 +7,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
-
 fn id_of(body: &Value, what: &str) -> String {
     body[what]["id"].as_str().unwrap_or_else(|| panic!("no {what} id in {body}")).to_string()
 }

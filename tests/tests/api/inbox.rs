@@ -5,7 +5,6 @@ use carethread_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-
 async fn create(app: &TestApp, from: &User, body: Value) -> String {
     let res = app.post(&from.token, "/conversations", body).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);

@@ -35,8 +35,11 @@ async fn sec_3_no_phi_in_any_log_line() {
     let filter = EnvFilter::new("debug,hyper=info,hyper_util=info,h2=info,rustls=info,aws_smithy_runtime=info,aws_config=info,aws_smithy_runtime_api=info,reqwest=info,tower=info");
     // This thread's subscriber: the test's gateway and functions all run on it (a
     // current-thread runtime), the other tests of the binary on theirs.
-    let subscriber =
-        lambda_http::tracing::subscriber::fmt().with_env_filter(filter).with_writer(|| Capture).with_ansi(false).finish();
+    let subscriber = lambda_http::tracing::subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| Capture)
+        .with_ansi(false)
+        .finish();
     let _capturing = lambda_http::tracing::dispatcher::set_default(&lambda_http::tracing::Dispatch::new(subscriber));
 
     let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;

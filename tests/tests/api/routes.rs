@@ -5,8 +5,6 @@ use carethread_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-
-
 async fn compose_to(app: &TestApp, from: &User, patient: &User, subject: &str, body: &str) -> Value {
     let res = app
         .post(
@@ -22,7 +20,6 @@ async fn compose_to(app: &TestApp, from: &User, patient: &User, subject: &str, b
 fn id_of(v: &Value) -> String {
     v["conversation"]["id"].as_str().expect("conversation id").to_string()
 }
-
 
 #[tokio::test]
 async fn compose_1_role_2_role_3_patient_message_reaches_exactly_those_who_may_see_it() {

@@ -5,7 +5,6 @@ use carethread_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-
 async fn put(app: &TestApp, user: &User, path: &str, body: Value) -> Answer {
     app.send("PUT", path, Some(&user.token), Some(&body), &[]).await
 }

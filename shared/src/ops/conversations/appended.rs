@@ -2,6 +2,7 @@
 //! (NOTIFY-4).
 
 use super::*;
+use crate::store::Guard;
 
 /// REPLY-5: the automatic answers to a patient's message: each staff participant or assignee
 /// who is out of office answers with their text, and outside the practice's hours (in its
@@ -158,11 +159,11 @@ pub(crate) async fn append_message(
     let mut tx = Tx::new();
     tx.put_new(
         &app.store,
-        "auto",
+        Guard::Auto,
         &AutoReplyItem { pk: conversation.pk.clone(), sk: format!("AUTO#{dedupe_key}"), expires_at: expires },
     )?;
     tx.conversation_add_message(&app.store, p, cid, &at, true, false)?;
-    tx.put_new(&app.store, "message", &message)?;
+    tx.put_new(&app.store, Guard::Message, &message)?;
     for viewer in &conversation.viewers {
         let is_sender = viewer == &sender.id;
         tx.entry_add_message(
@@ -183,12 +184,12 @@ pub(crate) async fn append_message(
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(ctx, action, AuditRecord { record_type: "conversation", record_id: cid, patient_id }, "success"),
     )?;
-    tx.put(&app.store, "outbox", &outbox(p, conversation, &message_id, &sender.id, false, &at, false))?;
+    tx.put(&app.store, Guard::Outbox, &outbox(p, conversation, &message_id, &sender.id, false, &at, false))?;
     match app.store.commit(tx).await? {
-        Ok(()) | Err("auto") => Ok(()),
-        Err(label) => Err(Error::Conflict(format!("message not stored ({label}); retry"))),
+        Ok(()) | Err(Guard::Auto) => Ok(()),
+        Err(guard) => Err(Error::Conflict(format!("message not stored ({guard:?}); retry"))),
     }
 }

@@ -2,6 +2,7 @@
 //! a care-team change shares.
 
 use super::*;
+use crate::store::Guard;
 
 /// POST /conversations/{id}/assign.
 #[derive(Debug, Deserialize)]
@@ -68,7 +69,7 @@ pub async fn assign(
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             "conversation.assign",
@@ -84,9 +85,8 @@ pub async fn assign(
     let (view, _) = renderer.conversation(&conversation, &names).await?;
     let response = json!({ "conversation": view });
     claim_idempotency(app, ctx, &mut tx, &response, &conversation_id).await?;
-    commit_created(app, ctx, tx, response, |label| match label {
-        "actor" => Error::Unauthenticated,
-        _ => Error::Conflict("the conversation was changed by someone else; reload and retry".into()),
+    commit_created(app, ctx, tx, response, |_| {
+        Error::Conflict("the conversation was changed by someone else; reload and retry".into())
     })
     .await
 }

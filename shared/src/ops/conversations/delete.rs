@@ -1,6 +1,7 @@
 //! Deleting messages and conversations (CONV-6) and the retention purge (SEC-5).
 
 use super::*;
+use crate::store::Guard;
 
 /// DELETE /conversations/{id}/messages/{messageId} (CONV-6): its staff author deletes a
 /// message for good. Every count it was part of, and every preview that showed it, moves
@@ -60,7 +61,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
     let entries = app.store.entries_of(p, &conversation.viewers, &conversation_id).await?;
     let mut tx = Tx::new();
     tx.check_caller(&app.store, caller)?;
-    tx.delete_existing(&app.store, "message", message.pk.clone(), message.sk.clone())?;
+    tx.delete_existing(&app.store, Guard::Message, message.pk.clone(), message.sk.clone())?;
     tx.conversation_remove_message(&app.store, p, &conversation_id, patient_visible)?;
     for (user, entry) in &entries {
         let is_patient = Some(user) == patient_id.as_ref();
@@ -89,7 +90,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
     }
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             "message.delete",
@@ -99,8 +100,8 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
     )?;
     match app.store.commit(tx).await? {
         Ok(()) => {}
-        Err("actor") => return Err(Error::Unauthenticated),
-        Err("message") => return Err(Error::NotFound("message")),
+        Err(Guard::Actor) => return Err(Error::Unauthenticated),
+        Err(Guard::Message) => return Err(Error::NotFound("message")),
         Err(_) => return Err(Error::Conflict("the conversation changed while deleting; retry".into())),
     }
     let remaining: Vec<MessageItem> = messages.iter().filter(|m| m.id != message.id).cloned().collect();
@@ -144,7 +145,7 @@ pub(super) async fn erase_conversation(
     if check_actor {
         tx.check_caller(&app.store, caller)?;
     }
-    tx.delete_existing(&app.store, "conversation", conversation.pk.clone(), conversation.sk.clone())?;
+    tx.delete_existing(&app.store, Guard::Conversation, conversation.pk.clone(), conversation.sk.clone())?;
     for (user, entry) in &entries {
         tx.entry_delete(&app.store, p, user, &conversation_id, entry.unread)?;
         let known = markers.get(user).copied().unwrap_or(0);
@@ -161,7 +162,7 @@ pub(super) async fn erase_conversation(
     }
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             action,
@@ -171,8 +172,8 @@ pub(super) async fn erase_conversation(
     )?;
     match app.store.commit(tx).await? {
         Ok(()) => {}
-        Err("actor") => return Err(Error::Unauthenticated),
-        Err("conversation") => return Err(Error::NotFound("conversation")),
+        Err(Guard::Actor) => return Err(Error::Unauthenticated),
+        Err(Guard::Conversation) => return Err(Error::NotFound("conversation")),
         Err(_) => return Err(Error::Conflict("the conversation changed while deleting; retry".into())),
     }
     // The summary is gone, so nothing reaches the messages any more; they and all they left

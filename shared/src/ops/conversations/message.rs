@@ -2,6 +2,7 @@
 //! the new-thread builder (`start_thread`), reminders, billing and the outbox item.
 
 use super::*;
+use crate::store::Guard;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -202,7 +203,7 @@ pub(super) fn route_portal(dir: &Directory, patient: &PatientItem, recipients: &
                 .staff_member(&r.id)
                 .filter(|s| s.active)
                 .ok_or_else(|| Error::invalid("recipients", "no such provider"))?;
-            let is_provider = Role::parse(&s.role).map(|r| r.class() == RoleClass::Provider).unwrap_or(false);
+            let is_provider = s.role.class() == RoleClass::Provider;
             if !is_provider {
                 return Err(Error::invalid("recipients", "a patient may write to a provider or a workgroup"));
             }
@@ -269,13 +270,13 @@ pub(super) async fn start_thread(
     };
     let care_team = t.patient.map(|p| p.assigned_staff_ids.clone()).unwrap_or_default();
     let summary = Summary {
-        kind: t.kind.as_str().into(),
+        kind: t.kind,
         subject,
         patient: t.patient.map(patient_ref),
         assignees: Vec::new(),
         assignee_ids: Vec::new(),
         context,
-        status: "open".into(),
+        status: ConversationStatus::Open,
         created_at: at.clone(),
         allow_response: t.allow_response,
         allow_attachments: t.allow_attachments,
@@ -342,8 +343,8 @@ pub(super) async fn start_thread(
             settings.patient_messages_per_day,
         )?;
     }
-    tx.put_new(&app.store, "conversation", &conversation)?;
-    tx.put_new(&app.store, "message", &message)?;
+    tx.put_new(&app.store, Guard::Conversation, &conversation)?;
+    tx.put_new(&app.store, Guard::Message, &message)?;
     let urgent = t.priority == Priority::Urgent;
     let markers = match t.patient {
         Some(pat) => app.store.patient_markers(p, &conversation.viewers, &pat.id).await?,
@@ -382,7 +383,7 @@ pub(super) async fn start_thread(
     let patient_id = t.patient.map(|p| p.id.as_str());
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             "conversation.create",
@@ -390,15 +391,15 @@ pub(super) async fn start_thread(
             "success",
         ),
     )?;
-    tx.put(&app.store, "outbox", &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, false))?;
+    tx.put(&app.store, Guard::Outbox, &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, false))?;
     if let Some(b) = billing(p, &conversation, &message) {
-        tx.put(&app.store, "billing", &b)?;
+        tx.put(&app.store, Guard::Billing, &b)?;
     }
     if let Some(r) = reminder(p, &conversation, &message) {
-        tx.put(&app.store, "reminder", &r)?;
+        tx.put(&app.store, Guard::Reminder, &r)?;
     }
     if let Some(d) = draft {
-        tx.delete_existing(&app.store, "draft", keys::user(p, &caller.user_id), keys::draft_sk(d))?;
+        tx.delete_existing(&app.store, Guard::Draft, keys::user(p, &caller.user_id), keys::draft_sk(d))?;
     }
 
     let renderer = Renderer::new(app, caller);
@@ -413,11 +414,11 @@ pub(super) async fn start_thread(
     let texts: Vec<&str> = searchable.iter().map(String::as_str).collect();
     search::index_conversation(app, p, &conversation_id, &texts, patient.as_ref().map(|pv| pv.id.as_str())).await?;
     claim_idempotency(app, ctx, &mut tx, &response, &conversation_id).await?;
-    let (body, fresh) = commit_created_fresh(app, ctx, tx, response, |label| match label {
-        "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
-        "draft" => Error::NotFound("draft"),
-        "marker" => Error::Unavailable("a concurrent conversation about this patient; retry".into()),
-        "limit" => crate::ops::daily_limit_reached(settings),
+    let (body, fresh) = commit_created_fresh(app, ctx, tx, response, |guard| match guard {
+        Guard::Attachment => Error::Conflict("an attachment is already attached or not yet checked".into()),
+        Guard::Draft => Error::NotFound("draft"),
+        Guard::Marker => Error::Unavailable("a concurrent conversation about this patient; retry".into()),
+        Guard::Limit => crate::ops::daily_limit_reached(settings),
         _ => Error::Conflict("the conversation could not be created, retry".into()),
     })
     .await?;
@@ -569,7 +570,7 @@ pub(super) fn outbox(
         .cloned()
         .collect();
     let sender_is_staff = sender.starts_with(STAFF_ID);
-    let sms_reply = c.summary.kind == "sms" && sender_is_staff && !internal;
+    let sms_reply = c.summary.kind == ConversationKind::Sms && sender_is_staff && !internal;
     OutboxItem {
         pk: keys::outbox(message_id),
         sk: keys::OUTBOX_SK.into(),

@@ -1,6 +1,7 @@
 //! GET /conversations/{id} (CONV-1, CONV-2).
 
 use super::*;
+use crate::store::Guard;
 
 /// GET /conversations/{id} (CONV-1, CONV-2): the thread, oldest first; marks it read for the
 /// caller alone. Patients never receive internal notes.
@@ -35,7 +36,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
         tx.presence_seen(&app.store, p, &caller.user_id, &now)?;
         tx.put(
             &app.store,
-            "audit",
+            Guard::Audit,
             &audit::event(
                 ctx,
                 "conversation.read",
@@ -45,8 +46,8 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
         )?;
         match app.store.commit(tx).await? {
             Ok(()) => break,
-            Err("actor") => return Err(Error::Unauthenticated),
-            Err("entry") if attempt < 5 => attempt += 1,
+            Err(Guard::Actor) => return Err(Error::Unauthenticated),
+            Err(Guard::Entry) if attempt < 5 => attempt += 1,
             Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
         }
     }

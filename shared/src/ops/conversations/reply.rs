@@ -1,6 +1,7 @@
 //! POST /conversations/{id}/messages (REPLY-1, CONV-5).
 
 use super::*;
+use crate::store::Guard;
 
 /// POST /conversations/{id}/messages.
 #[derive(Default, Deserialize)]
@@ -35,7 +36,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     let priority = parse_priority(req.priority.as_deref())?;
     let options = req.options.unwrap_or_default();
     let send_and_close = options.send_and_close.unwrap_or(false);
-    let kind = ConversationKind::parse(&conversation.summary.kind)?;
+    let kind = conversation.summary.kind;
     if by_patient {
         if req.internal {
             return Err(Error::Forbidden("patients cannot write internal notes".into()));
@@ -47,7 +48,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         {
             return Err(Error::Forbidden("thread options are for staff".into()));
         }
-        if conversation.summary.status != "open" || !conversation.summary.allow_response {
+        if conversation.summary.status != ConversationStatus::Open || !conversation.summary.allow_response {
             return Err(Error::Conflict("this conversation does not accept replies".into()));
         }
         if !req.attachment_ids.is_empty() && !conversation.summary.allow_attachments {
@@ -129,7 +130,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         !req.internal && kind.is_patient_facing(),
         by_patient,
     )?;
-    tx.put_new(&app.store, "message", &message)?;
+    tx.put_new(&app.store, Guard::Message, &message)?;
     let urgent = priority == Priority::Urgent;
     for viewer in &conversation.viewers {
         if req.internal && Some(viewer) == patient_id.as_ref() {
@@ -161,7 +162,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     let action = if req.internal { "note.create" } else { "message.create" };
     tx.put(
         &app.store,
-        "audit",
+        Guard::Audit,
         &audit::event(
             ctx,
             action,
@@ -169,12 +170,16 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
             "success",
         ),
     )?;
-    tx.put(&app.store, "outbox", &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, req.internal))?;
+    tx.put(
+        &app.store,
+        Guard::Outbox,
+        &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, req.internal),
+    )?;
     if let Some(b) = billing(p, &conversation, &message) {
-        tx.put(&app.store, "billing", &b)?;
+        tx.put(&app.store, Guard::Billing, &b)?;
     }
     if let Some(r) = reminder(p, &conversation, &message) {
-        tx.put(&app.store, "reminder", &r)?;
+        tx.put(&app.store, Guard::Reminder, &r)?;
     }
 
     let renderer = Renderer::new(app, caller);
@@ -188,11 +193,11 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         search::index_conversation(app, p, &conversation_id, &[&body.preview()], None).await?;
     }
     claim_idempotency(app, ctx, &mut tx, &response, &message_id).await?;
-    let (body_json, fresh) = commit_created_fresh(app, ctx, tx, response, |label| match label {
-        "conversation" => Error::Conflict("this conversation does not accept replies".into()),
-        "attachment" => Error::Conflict("an attachment is already attached or not yet checked".into()),
-        "limit" => crate::ops::daily_limit_reached(&practice.settings),
-        "inactive" => Error::Forbidden(INACTIVE_PATIENT.into()),
+    let (body_json, fresh) = commit_created_fresh(app, ctx, tx, response, |guard| match guard {
+        Guard::Conversation => Error::Conflict("this conversation does not accept replies".into()),
+        Guard::Attachment => Error::Conflict("an attachment is already attached or not yet checked".into()),
+        Guard::Limit => crate::ops::daily_limit_reached(&practice.settings),
+        Guard::Inactive => Error::Forbidden(INACTIVE_PATIENT.into()),
         _ => Error::Conflict("the message could not be stored, retry".into()),
     })
     .await?;

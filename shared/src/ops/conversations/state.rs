@@ -1,6 +1,7 @@
 //! Read, star and archive state, open and closed, and the reply controls of a conversation.
 
 use super::*;
+use crate::store::Guard;
 
 /// PUT /conversations/{id}/state.
 #[derive(Debug, Deserialize)]
@@ -57,7 +58,7 @@ pub async fn set_state(
         }
         tx.put(
             &app.store,
-            "audit",
+            Guard::Audit,
             &audit::event(
                 ctx,
                 "conversation.state",
@@ -71,8 +72,8 @@ pub async fn set_state(
                 entry.archived = change.archived.unwrap_or(entry.archived);
                 break entry;
             }
-            Err("actor") => return Err(Error::Unauthenticated),
-            Err("entry") if attempt < 5 => attempt += 1,
+            Err(Guard::Actor) => return Err(Error::Unauthenticated),
+            Err(Guard::Entry) if attempt < 5 => attempt += 1,
             Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
         }
     };
@@ -114,7 +115,7 @@ pub async fn set_controls(
     let renderer = Renderer::new(app, caller);
     let before = conversation.summary.clone();
     if let Some(open) = change.open {
-        conversation.summary.status = if open { "open" } else { "closed" }.to_string();
+        conversation.summary.status = if open { ConversationStatus::Open } else { ConversationStatus::Closed };
     }
     conversation.summary.allow_response = change.allow_response.unwrap_or(before.allow_response);
     conversation.summary.allow_attachments = change.allow_attachments.unwrap_or(before.allow_attachments);
@@ -137,7 +138,7 @@ pub async fn set_controls(
         };
         tx.put(
             &app.store,
-            "audit",
+            Guard::Audit,
             &audit::event(
                 ctx,
                 action,
@@ -151,7 +152,7 @@ pub async fn set_controls(
         )?;
         match app.store.commit(tx).await? {
             Ok(()) => {}
-            Err("actor") => return Err(Error::Unauthenticated),
+            Err(Guard::Actor) => return Err(Error::Unauthenticated),
             Err(_) => {
                 return Err(Error::Conflict("the conversation was changed by someone else; reload and retry".into()))
             }
