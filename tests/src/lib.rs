@@ -450,8 +450,13 @@ impl TestApp {
 
     /// Ids of the conversations in a user's inbox (first page of 100).
     pub async fn inbox_ids(&self, user: &User) -> Vec<String> {
-        let res = self.get(&user.token, "/inbox?limit=100").await;
-        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        self.inbox_query_ids(user, "limit=100").await
+    }
+
+    /// Ids of the conversations of an inbox page (`query`: tab, filters, limit, cursor).
+    pub async fn inbox_query_ids(&self, user: &User, query: &str) -> Vec<String> {
+        let res = self.get(&user.token, &format!("/inbox?{query}")).await;
+        assert_eq!(res.status, StatusCode::OK, "{query}: {}", res.body);
         res.body["items"]
             .as_array()
             .unwrap()

@@ -11,17 +11,6 @@ async fn create(app: &TestApp, from: &User, body: Value) -> String {
     res.body["conversation"]["id"].as_str().unwrap().to_string()
 }
 
-async fn ids(app: &TestApp, user: &User, query: &str) -> Vec<String> {
-    let res = app.get(&user.token, &format!("/inbox?{query}")).await;
-    assert_eq!(res.status, StatusCode::OK, "{query}: {}", res.body);
-    res.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["conversation"]["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 async fn set_state(app: &TestApp, user: &User, cid: &str, body: Value) -> Answer {
     app.send("PUT", &format!("/conversations/{cid}/state"), Some(&user.token), Some(&body), &[]).await
 }
@@ -41,45 +30,49 @@ async fn inbox_2_conv_4_tabs_follow_kind_archive_and_star_for_each_user_alone() 
         json!({ "kind": "team", "subject": "Huddle", "body": "9am", "recipients": [{"type": "staff", "id": p.nurse.id}] }),
     )
     .await;
-    assert_eq!(ids(&app, &p.doctor, "tab=all").await, vec![team.clone(), patient.clone()]);
-    assert_eq!(ids(&app, &p.doctor, "tab=patient").await, vec![patient.clone()]);
-    assert_eq!(ids(&app, &p.doctor, "tab=team").await, vec![team.clone()]);
-    assert!(ids(&app, &p.doctor, "tab=broadcasts").await.is_empty());
-    assert!(ids(&app, &p.doctor, "tab=starred").await.is_empty());
+    assert_eq!(app.inbox_query_ids(&p.doctor, "tab=all").await, vec![team.clone(), patient.clone()]);
+    assert_eq!(app.inbox_query_ids(&p.doctor, "tab=patient").await, vec![patient.clone()]);
+    assert_eq!(app.inbox_query_ids(&p.doctor, "tab=team").await, vec![team.clone()]);
+    assert!(app.inbox_query_ids(&p.doctor, "tab=broadcasts").await.is_empty());
+    assert!(app.inbox_query_ids(&p.doctor, "tab=starred").await.is_empty());
 
     // Archive: out of All and its kind tab, into Archived, for the doctor only.
     let res = set_state(&app, &p.doctor, &patient, json!({ "archived": true })).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.body["archived"], true);
     assert_eq!(res.body["conversation"]["id"], json!(patient));
-    assert_eq!(ids(&app, &p.doctor, "tab=all").await, vec![team.clone()]);
-    assert!(ids(&app, &p.doctor, "tab=patient").await.is_empty());
-    assert_eq!(ids(&app, &p.doctor, "tab=archived").await, vec![patient.clone()]);
-    assert_eq!(ids(&app, &p.nurse, "tab=all").await, vec![team.clone(), patient.clone()], "the nurse's inbox is hers");
+    assert_eq!(app.inbox_query_ids(&p.doctor, "tab=all").await, vec![team.clone()]);
+    assert!(app.inbox_query_ids(&p.doctor, "tab=patient").await.is_empty());
+    assert_eq!(app.inbox_query_ids(&p.doctor, "tab=archived").await, vec![patient.clone()]);
+    assert_eq!(
+        app.inbox_query_ids(&p.nurse, "tab=all").await,
+        vec![team.clone(), patient.clone()],
+        "the nurse's inbox is hers"
+    );
 
     // Star: the Starred tab, personal too.
     let res = set_state(&app, &p.doctor, &team, json!({ "starred": true })).await;
     assert_eq!(res.body["starred"], true);
-    assert_eq!(ids(&app, &p.doctor, "tab=starred").await, vec![team.clone()]);
-    assert!(ids(&app, &p.nurse, "tab=starred").await.is_empty());
+    assert_eq!(app.inbox_query_ids(&p.doctor, "tab=starred").await, vec![team.clone()]);
+    assert!(app.inbox_query_ids(&p.nurse, "tab=starred").await.is_empty());
     let res = set_state(&app, &p.doctor, &team, json!({ "starred": false })).await;
     assert_eq!(res.body["starred"], false);
-    assert!(ids(&app, &p.doctor, "tab=starred").await.is_empty());
+    assert!(app.inbox_query_ids(&p.doctor, "tab=starred").await.is_empty());
 
     // Restore; and a new message brings an archived conversation back by itself.
     let res = set_state(&app, &p.doctor, &patient, json!({ "archived": false })).await;
     assert_eq!(res.body["archived"], false);
-    assert_eq!(ids(&app, &p.doctor, "tab=patient").await, vec![patient.clone()]);
+    assert_eq!(app.inbox_query_ids(&p.doctor, "tab=patient").await, vec![patient.clone()]);
     set_state(&app, &p.doctor, &patient, json!({ "archived": true })).await;
     let res =
         app.post(&p.jane.token, &format!("/conversations/{patient}/messages"), json!({ "body": "Thanks!" })).await;
     assert_eq!(res.status, StatusCode::CREATED);
-    assert_eq!(ids(&app, &p.doctor, "tab=all").await, vec![patient.clone(), team.clone()]);
-    assert!(ids(&app, &p.doctor, "tab=archived").await.is_empty());
+    assert_eq!(app.inbox_query_ids(&p.doctor, "tab=all").await, vec![patient.clone(), team.clone()]);
+    assert!(app.inbox_query_ids(&p.doctor, "tab=archived").await.is_empty());
 
     // The patient never has a Team tab entry.
-    assert!(ids(&app, &p.jane, "tab=team").await.is_empty());
-    assert_eq!(ids(&app, &p.jane, "tab=patient").await, vec![patient.clone()]);
+    assert!(app.inbox_query_ids(&p.jane, "tab=team").await.is_empty());
+    assert_eq!(app.inbox_query_ids(&p.jane, "tab=patient").await, vec![patient.clone()]);
 }
 
 #[tokio::test]
@@ -123,12 +116,12 @@ async fn inbox_2_assign_2_filters_unread_read_assigned_priority_and_dates() {
         create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.john.id, "subject": "C", "body": "three" }))
             .await;
 
-    assert_eq!(ids(&app, &p.jane, "unread=true").await, vec![b.clone(), a.clone()]);
+    assert_eq!(app.inbox_query_ids(&p.jane, "unread=true").await, vec![b.clone(), a.clone()]);
     app.get(&p.jane.token, &format!("/conversations/{a}")).await;
-    assert_eq!(ids(&app, &p.jane, "unread=true").await, vec![b.clone()]);
-    assert_eq!(ids(&app, &p.jane, "unread=false").await, vec![a.clone()]);
-    assert_eq!(ids(&app, &p.jane, "priority=urgent").await, vec![a.clone()]);
-    assert_eq!(ids(&app, &p.admin, "priority=normal").await, vec![c.clone(), b.clone()]);
+    assert_eq!(app.inbox_query_ids(&p.jane, "unread=true").await, vec![b.clone()]);
+    assert_eq!(app.inbox_query_ids(&p.jane, "unread=false").await, vec![a.clone()]);
+    assert_eq!(app.inbox_query_ids(&p.jane, "priority=urgent").await, vec![a.clone()]);
+    assert_eq!(app.inbox_query_ids(&p.admin, "priority=normal").await, vec![c.clone(), b.clone()]);
 
     let res = app
         .post(
@@ -138,10 +131,10 @@ async fn inbox_2_assign_2_filters_unread_read_assigned_priority_and_dates() {
         )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert_eq!(ids(&app, &p.doctor2, "assigned=me").await, vec![b.clone()]);
-    assert!(ids(&app, &p.doctor2, "assigned=others").await.is_empty());
-    assert_eq!(ids(&app, &p.admin, "assigned=others").await, vec![b.clone()]);
-    assert!(ids(&app, &p.admin, "assigned=me").await.is_empty());
+    assert_eq!(app.inbox_query_ids(&p.doctor2, "assigned=me").await, vec![b.clone()]);
+    assert!(app.inbox_query_ids(&p.doctor2, "assigned=others").await.is_empty());
+    assert_eq!(app.inbox_query_ids(&p.admin, "assigned=others").await, vec![b.clone()]);
+    assert!(app.inbox_query_ids(&p.admin, "assigned=me").await.is_empty());
 
     // ASSIGN-2: doctor2 hands it to the nurse: it leaves his "assigned to me", enters hers.
     let res = app
@@ -152,14 +145,14 @@ async fn inbox_2_assign_2_filters_unread_read_assigned_priority_and_dates() {
         )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert!(ids(&app, &p.doctor2, "assigned=me").await.is_empty());
-    assert_eq!(ids(&app, &p.doctor2, "assigned=others").await, vec![b.clone()]);
-    assert_eq!(ids(&app, &p.nurse, "assigned=me").await, vec![b.clone()]);
+    assert!(app.inbox_query_ids(&p.doctor2, "assigned=me").await.is_empty());
+    assert_eq!(app.inbox_query_ids(&p.doctor2, "assigned=others").await, vec![b.clone()]);
+    assert_eq!(app.inbox_query_ids(&p.nurse, "assigned=me").await, vec![b.clone()]);
 
     // Date range on the latest activity.
-    assert!(ids(&app, &p.admin, "from=2999-01-01T00:00:00Z").await.is_empty());
-    assert!(ids(&app, &p.admin, "to=2000-01-01T00:00:00Z").await.is_empty());
-    assert_eq!(ids(&app, &p.admin, "from=2000-01-01T00:00:00Z&to=2999-01-01T00:00:00Z").await.len(), 3);
+    assert!(app.inbox_query_ids(&p.admin, "from=2999-01-01T00:00:00Z").await.is_empty());
+    assert!(app.inbox_query_ids(&p.admin, "to=2000-01-01T00:00:00Z").await.is_empty());
+    assert_eq!(app.inbox_query_ids(&p.admin, "from=2000-01-01T00:00:00Z&to=2999-01-01T00:00:00Z").await.len(), 3);
     let res = app.get(&p.admin.token, "/inbox?from=yesterday").await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.body["field"], "from");
