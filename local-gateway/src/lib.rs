@@ -278,11 +278,8 @@ async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -
         // NOTIFY-4: an inbound text, as End User Messaging would publish it to the inbound
         // topic: `{originationNumber, destinationNumber, messageBody, inboundMessageId}`.
         ("POST", "sms") => {
-            let sms = match serde_json::from_slice(body) {
-                Ok(sms) => sms,
-                Err(e) => return problem(Error::bad_request(format!("not an inbound text: {e}"))),
-            };
-            let delivery = carethread_core::ops::sms::sns_delivery(sms);
+            let message = String::from_utf8_lossy(body).into_owned();
+            let delivery = carethread_core::ops::sms::sns_delivery(message);
             let invocation = lambda_http::lambda_runtime::LambdaEvent::new(delivery, Default::default());
             match sms_inbound::handle(gw.app("sms-inbound"), invocation).await {
                 Ok(received) => {

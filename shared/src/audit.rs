@@ -124,8 +124,8 @@ impl ChainKey {
 }
 
 /// Copies of the chains' heads in a bucket under Object Lock (security finding 4): one object
-/// per linking (the head it left), named by its chain and seq, which no function may overwrite or delete before its
-/// retention ends. The verifier compares each chain with its furthest copy.
+/// per linking (the head it left), named by its chain and seq, which no function may
+/// overwrite or delete before its retention ends. The verifier compares each chain with its furthest copy.
 pub struct HeadCopies {
     pub s3: aws_sdk_s3::Client,
     pub bucket: String,
@@ -192,15 +192,13 @@ const LINKS_PER_WRITE: usize = 99;
 /// partition, and the stream hands a partition's inserts to one invocation at a time in write
 /// order, so concurrent writers never race for a chain's head and no practice-wide key is
 /// hot. Per 99 events: one read (the events and the head), a MAC per event, one transaction,
-/// one copy of the new head. Idempotent: a linked event is left alone. Answers how many
-/// events it linked.
-pub async fn chain(app: &crate::App, pk: &str, sks: &[String]) -> crate::Result<usize> {
+/// one copy of the new head. Idempotent: a linked event is left alone.
+pub async fn chain(app: &crate::App, pk: &str, sks: &[String]) -> crate::Result<()> {
     let key = app.audit_key.as_ref().ok_or_else(|| crate::Error::internal_msg("AUDIT_CHAIN_KEY_ID is not set"))?;
-    let mut linked = 0;
     for part in sks.chunks(LINKS_PER_WRITE) {
         let (events, head) = app.store.audit_events(pk, part).await?;
-        let (head_seq, head_hash) = head.map(|h| (h.seq, h.hash)).unwrap_or((0, GENESIS.to_string()));
-        let (mut seq, mut hash) = (head_seq, head_hash.clone());
+        let (mut seq, mut hash) = head.map(|h| (h.seq, h.hash)).unwrap_or((0, GENESIS.to_string()));
+        let head_seq = seq;
         let mut links = Vec::new();
         // An event already linked (by an earlier delivery) is left alone.
         for event in events.into_iter().filter(|e| e.hash.is_none()) {
@@ -208,16 +206,13 @@ pub async fn chain(app: &crate::App, pk: &str, sks: &[String]) -> crate::Result<
             let link = key.link(&link_digest(&hash, seq, &event)).await?;
             links.push(AuditLink { event, seq, prev_hash: std::mem::replace(&mut hash, link.clone()), hash: link });
         }
-        if !links.is_empty() {
-            app.store.audit_link(pk, head_seq, &links).await?;
-            linked += links.len();
-        }
+        app.store.audit_link(pk, head_seq, &links).await?;
         // Also when nothing was linked: an earlier delivery may have failed before its copy.
         if seq > 0 {
             copy_head(app, pk, seq, &hash).await?;
         }
     }
-    Ok(linked)
+    Ok(())
 }
 
 async fn copy_head(app: &crate::App, chain: &str, seq: u64, hash: &str) -> crate::Result<()> {

@@ -99,7 +99,8 @@ mod tests {
         }
         let sms: crate::ops::sms::InboundSmsEvent =
             serde_json::from_str(include_str!("../../events/sms-inbound.json")).unwrap();
-        assert_eq!(sms.records[0].sns.message.destination_number, "+15550100000");
+        let text = crate::ops::sms::parse_inbound(&sms.records[0].sns.message).unwrap();
+        assert_eq!(text.destination_number, "+15550100000");
         for schedule in [
             include_str!("../../events/attachment-sweeper.json"),
             include_str!("../../events/retention-purge.json"),

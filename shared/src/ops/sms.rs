@@ -17,7 +17,7 @@ use crate::records::SenderRef;
 use serde::{Deserialize, Serialize};
 
 /// The inbound text as End User Messaging publishes it (the SNS message, JSON).
-#[derive(Clone, Default, Deserialize, Serialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InboundSms {
     pub origination_number: String,
@@ -111,30 +111,53 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
     Ok(Received::Started { conversation_id, patient_matched: patient.is_some() })
 }
 
-/// The `sms-inbound` event: SNS records whose messages are inbound texts (a message that is
-/// not one fails the event's parsing, so Lambda retries it and then keeps it aside).
-pub type InboundSmsEvent = aws_lambda_events::event::sns::SnsEventObj<InboundSms>;
+/// The `sms-inbound` event: SNS records whose messages are inbound texts. The envelope is
+/// typed; the message is parsed here, so that one that is not an inbound text fails with a
+/// fixed error rather than a parser's error, which can quote the text (SEC-3).
+pub type InboundSmsEvent = aws_lambda_events::event::sns::SnsEvent;
 
 /// Stores each text of an SNS delivery. One failure fails the batch (SNS retries it, and what
 /// was stored is not stored twice).
 pub async fn handle_sns_event(app: &App, event: &InboundSmsEvent) -> Result<Vec<Received>> {
     let mut out = Vec::with_capacity(event.records.len());
     for record in &event.records {
-        out.push(receive(app, &record.sns.message).await?);
+        out.push(receive(app, &parse_inbound(&record.sns.message)?).await?);
     }
     Ok(out)
 }
 
-/// One text as SNS delivers it to `sms-inbound`: for the local stand-in of the inbound topic.
-pub fn sns_delivery(sms: InboundSms) -> InboundSmsEvent {
-    let mut message = aws_lambda_events::event::sns::SnsMessageObj::default();
-    message.sns_message_type = "Notification".into();
-    message.message = sms;
-    let mut record = aws_lambda_events::event::sns::SnsRecordObj::default();
+/// An SNS message as an inbound text; the error never quotes it.
+pub fn parse_inbound(message: &str) -> Result<InboundSms> {
+    serde_json::from_str(message).map_err(|_| Error::bad_request("the SNS message is not an inbound SMS"))
+}
+
+/// One SNS message as SNS delivers it to `sms-inbound`: for the local stand-in of the topic.
+pub fn sns_delivery(message: String) -> InboundSmsEvent {
+    let mut sns = aws_lambda_events::event::sns::SnsMessage::default();
+    sns.sns_message_type = "Notification".into();
+    sns.message = message;
+    let mut record = aws_lambda_events::event::sns::SnsRecord::default();
     record.event_source = "aws:sns".into();
     record.event_version = "1.0".into();
-    record.sns = message;
+    record.sns = sns;
     let mut event = InboundSmsEvent::default();
     event.records.push(record);
     event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SEC-3: a message that is not an inbound text fails without quoting it (a parser's error
+    /// would: `invalid type: string "…"`), so the function's error log carries no PHI.
+    #[test]
+    fn sec_3_a_message_that_is_not_a_text_fails_without_quoting_it() {
+        let err = parse_inbound(r#""Jane Smith: my biopsy results?""#).expect_err("not an inbound text");
+        assert!(!format!("{err} {err:?}").contains("biopsy"), "{err:?}");
+        let text = parse_inbound(
+            r#"{"originationNumber":"+15550100001","destinationNumber":"+15550100000","messageBody":"Hi"}"#,
+        );
+        assert_eq!(text.unwrap().message_body, "Hi");
+    }
 }
