@@ -252,6 +252,9 @@ pub fn problem(err: &Error, request_id: &str) -> Response<Body> {
     if problem.status == 401 {
         response = response.header(http::header::WWW_AUTHENTICATE, "Bearer");
     }
+    if let Some(seconds) = err.retry_after() {
+        response = response.header(http::header::RETRY_AFTER, seconds);
+    }
     response
         .body(Body::Text(serde_json::to_string(&problem).expect("problem serializes")))
         .expect("static response parts")

@@ -40,8 +40,10 @@ pub enum Error {
     /// A well-formed request with a field that breaks a rule.
     #[error("{detail}")]
     Invalid { field: String, detail: String },
-    #[error("{0}")]
-    TooMany(String),
+    /// A budget is spent; `retry_after` is the seconds until it refills, sent as
+    /// `Retry-After` so a client waits exactly as long as it must.
+    #[error("{detail}")]
+    TooMany { detail: String, retry_after: Option<u64> },
     /// A dependency failed in a way a retry may fix; nothing was half-written.
     #[error("a dependency is unavailable, retry later")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -55,6 +57,16 @@ impl Error {
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Error::BadRequest { detail: detail.into(), field: None }
+    }
+    pub fn too_many(detail: impl Into<String>, retry_after: Option<u64>) -> Self {
+        Error::TooMany { detail: detail.into(), retry_after }
+    }
+    /// Seconds a client should wait before retrying, where the error knows.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::TooMany { retry_after, .. } => *retry_after,
+            _ => None,
+        }
     }
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Error::Internal(Box::new(e))
@@ -71,7 +83,7 @@ impl Error {
             Error::Conflict(_) => 409,
             Error::TooLarge { .. } => 413,
             Error::Invalid { .. } => 422,
-            Error::TooMany(_) => 429,
+            Error::TooMany { .. } => 429,
             Error::Gone(_) => 410,
             Error::Unavailable(_) => 503,
             Error::Internal(_) => 500,
@@ -88,7 +100,7 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::TooLarge { .. } => "too-large",
             Error::Invalid { .. } => "invalid-field",
-            Error::TooMany(_) => "rate-limited",
+            Error::TooMany { .. } => "rate-limited",
             Error::Gone(_) => "gone",
             Error::Unavailable(_) => "unavailable",
             Error::Internal(_) => "internal",
@@ -104,7 +116,7 @@ impl Error {
             Error::Conflict(_) => "Conflict",
             Error::TooLarge { .. } => "Too large",
             Error::Invalid { .. } => "Invalid field",
-            Error::TooMany(_) => "Too many requests",
+            Error::TooMany { .. } => "Too many requests",
             Error::Gone(_) => "Gone",
             Error::Unavailable(_) => "Service unavailable",
             Error::Internal(_) => "Internal error",

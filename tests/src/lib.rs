@@ -79,9 +79,12 @@ pub fn assert_problem(res: &Answer, status: StatusCode) {
 }
 
 /// A response: status, headers and the JSON body (Null when empty or not JSON).
+#[derive(Clone)]
 pub struct Answer {
     pub status: StatusCode,
     pub content_type: String,
+    /// `Retry-After`, in seconds, where the answer has one.
+    pub retry_after: Option<u64>,
     pub body: Value,
 }
 
@@ -292,8 +295,9 @@ impl TestApp {
         let res = req.send().await.expect("request");
         let status = res.status();
         let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let retry_after = res.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
         let text = res.text().await.unwrap_or_default();
-        Answer { status, content_type, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+        Answer { status, content_type, retry_after, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Answer {

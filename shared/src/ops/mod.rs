@@ -175,11 +175,15 @@ pub fn patient_body(raw: Option<&str>, settings: &crate::records::Settings) -> R
 
 /// REPLY-4: the daily limit was reached; nothing was stored.
 pub fn daily_limit_reached(settings: &crate::records::Settings) -> Error {
-    Error::TooMany(format!(
-        "You have sent the {} messages a day this practice accepts. {}",
-        settings.patient_messages_per_day,
-        urgent_path(settings)
-    ))
+    let seconds_into_day = ids::epoch_seconds().rem_euclid(86_400) as u64;
+    Error::too_many(
+        format!(
+            "You have sent the {} messages a day this practice accepts. {}",
+            settings.patient_messages_per_day,
+            urgent_path(settings)
+        ),
+        Some(86_400 - seconds_into_day),
+    )
 }
 
 /// The day a patient's message counts against (UTC).

@@ -306,7 +306,7 @@ pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRe
     )?;
     app.store.commit(tx).await?.map_err(|_| replaced())?;
     match pending.attempts_left.saturating_sub(1) {
-        0 => Err(Error::TooMany("too many wrong codes; ask for a new one".into())),
+        0 => Err(Error::too_many("too many wrong codes; ask for a new one", None)),
         1 => Err(Error::invalid("code", "the code is not right; 1 attempt left")),
         left => Err(Error::invalid("code", format!("the code is not right; {left} attempts left"))),
     }

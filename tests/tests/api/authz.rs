@@ -275,7 +275,7 @@ async fn attachment(app: &TestApp, token: &str, cid: &str) -> String {
     let res = app
         .post(token, "/attachments", json!({ "fileName": "m.pdf", "contentType": "application/pdf", "size": bytes.len(), "conversationId": cid }))
         .await;
-    let id = created(res.clone_for_test(), "attachment", "/attachment/id").await;
+    let id = created(res.clone(), "attachment", "/attachment/id").await;
     let mut put = app.http.put(res.body["upload"]["url"].as_str().unwrap()).body(bytes);
     for (h, v) in res.body["upload"]["headers"].as_object().unwrap() {
         put = put.header(h.as_str(), v.as_str().unwrap());
@@ -286,16 +286,6 @@ async fn attachment(app: &TestApp, token: &str, cid: &str) -> String {
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     id
-}
-
-trait CloneAnswer {
-    fn clone_for_test(&self) -> Answer;
-}
-
-impl CloneAnswer for Answer {
-    fn clone_for_test(&self) -> Answer {
-        Answer { status: self.status, content_type: self.content_type.clone(), body: self.body.clone() }
-    }
 }
 
 async fn world(app: &TestApp) -> World {

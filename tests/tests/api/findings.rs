@@ -311,6 +311,8 @@ async fn finding_12_search_has_a_per_user_budget_and_a_forged_cursor_costs_no_km
     }
     let refused = refused.expect("the budget runs out");
     assert!(refused.body["type"].as_str().unwrap().ends_with("/rate-limited"), "{}", refused.body);
+    let wait = refused.retry_after.expect("a spent budget says when it refills (Retry-After)");
+    assert!((1..=60).contains(&wait), "the budget refills within the minute: Retry-After {wait}");
     assert_eq!(
         app.get(&p.doctor.token, "/inbox?q=budget").await.status,
         StatusCode::OK,

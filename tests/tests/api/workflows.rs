@@ -69,6 +69,8 @@ async fn reply_4_patient_limits_answer_429_or_413_with_the_urgent_phone_and_stor
     let res = app.post(&p.jane.token, &path, json!({ "body": "Third one" })).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.body);
     assert!(res.body["detail"].as_str().unwrap().contains("+15550001111"), "{}", res.body);
+    let wait = res.retry_after.expect("the daily limit says when it lifts (Retry-After)");
+    assert!((1..=86_400).contains(&wait), "the limit lifts at the next UTC midnight: Retry-After {wait}");
     let res = app.post(&p.jane.token, "/conversations", json!({ "subject": "Another", "body": "Fourth" })).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
     // Too long: 413, with the urgent path too.
