@@ -113,6 +113,8 @@ def main() -> None:
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(conversation, range(messages // 10)))
         fill_seconds = time.monotonic() - start
+        print(f"dev-stack: {messages:,} messages written in {fill_seconds:.0f} s; waiting for the stream consumers",
+              flush=True)
 
         # The stream consumers (notifier, audit chain) first catch up with the burst just
         # written: wait until moto is quiet for a few seconds, and report how long that took.
@@ -122,6 +124,8 @@ def main() -> None:
         settle_seconds = settle(moto_pid, most)
         caught_up = settle_seconds < most
 
+        print(f"dev-stack: consumers {'caught up' if caught_up else 'still busy'} after {settle_seconds:.0f} s; timing",
+              flush=True)
         doc = doctor.token()  # signed in before the clock starts
         compose = [timed(lambda i=i: api.call("POST", "/conversations", {"kind": "patient", "patientId": patients[0],
                    "subject": f"Timed {i}", "body": "Timed compose."}, doc, 201)) for i in range(30)]

@@ -24,6 +24,9 @@ echo "cfn-lint: clean"
 echo "== sam validate --lint"
 SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml --region us-east-1
 
+echo "== the local stack's Query shortcuts answer as moto's own Query"
+"$PY" infra/moto_patch_check.py
+
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 moto_port=$(free_port)
 cleanup() {

@@ -50,7 +50,10 @@ impl Store {
     ) -> Result<HashMap<String, u64>> {
         let mut out: HashMap<String, u64> = users.iter().map(|u| (u.clone(), 0)).collect();
         let wanted = users.iter().map(|u| (keys::user(practice_id, u), keys::patient_marker_sk(patient_id))).collect();
-        for item in self.get_many(wanted).await? {
+        // Strongly consistent: the marker write is conditional on this count, and an eventually
+        // consistent read can miss a marker written a moment ago (two conversations about one
+        // patient in quick succession would then refuse the second).
+        for item in self.batch_get(wanted, true).await? {
             if let (Some(u), Some(AttributeValue::N(c))) =
                 (Self::user_of(practice_id, &item), item.get("conversations"))
             {
