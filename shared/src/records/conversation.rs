@@ -1,0 +1,257 @@
+//! Conversations: the conversation, its messages, every viewer's inbox entry, billing, search
+//! tokens and attachments.
+
+use super::Sealed;
+use crate::domain::{ConversationKind, ConversationStatus, Priority, Recipient};
+use serde::{Deserialize, Serialize};
+
+/// The patient on a conversation, with names sealed to the patient record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientRef {
+    pub id: String,
+    pub first_name: Sealed,
+    pub last_name: Sealed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextRef {
+    pub kind: String,
+    pub id: String,
+    pub label: Sealed,
+}
+
+/// Who sent a message. Staff names are not patient PHI; a patient sender's name is read
+/// from the conversation's sealed patient names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SenderRef {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub masked: bool,
+}
+
+/// The part of a conversation every inbox row shows that changes only when the
+/// conversation itself changes (assignment, status); per-message fields live beside it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub kind: ConversationKind,
+    pub subject: Sealed,
+    #[serde(default)]
+    pub patient: Option<PatientRef>,
+    #[serde(default)]
+    pub assignees: Vec<Recipient>,
+    /// The assignees expanded to staff ids, for the "assigned to me / to others" filters.
+    #[serde(default)]
+    pub assignee_ids: Vec<String>,
+    #[serde(default)]
+    pub context: Option<ContextRef>,
+    pub status: ConversationStatus,
+    pub created_at: String,
+    pub allow_response: bool,
+    #[serde(default)]
+    pub allow_attachments: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationItem {
+    pub pk: String,
+    pub sk: String,
+    /// GSI2: every conversation of the practice by latest activity (retention, SEC-5).
+    #[serde(default)]
+    pub gsi2pk: String,
+    #[serde(default)]
+    pub gsi2sk: String,
+    pub id: String,
+    pub practice_id: String,
+    pub summary: Summary,
+    pub created_by: String,
+    /// Staff taking part: senders, recipients, members of recipient workgroups.
+    pub participants: Vec<String>,
+    /// Recipient refs as addressed (staff and workgroups), for display.
+    #[serde(default)]
+    pub recipients: Vec<Recipient>,
+    /// Assignees expanded to staff ids.
+    #[serde(default)]
+    pub assignee_ids: Vec<String>,
+    /// The patient's assigned staff when the conversation began (ROLE-2 staff visibility).
+    #[serde(default)]
+    pub care_team: Vec<String>,
+    /// The patient's primary provider when the conversation began: told of urgent messages
+    /// with the care team (NOTIFY-2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_provider_id: Option<String>,
+    /// NOTIFY-4: an SMS conversation's phone number, sealed (field `smsPeer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_peer: Option<Sealed>,
+    /// Everyone holding an inbox entry for it (see `policy::viewers`).
+    pub viewers: Vec<String>,
+    pub last_message_at: String,
+    pub message_count: u64,
+    /// Messages a patient can see (internal notes excluded).
+    pub patient_message_count: u64,
+    /// Messages the patient sent: staff may mark a thread unread only where there is one
+    /// (CONV-3).
+    #[serde(default)]
+    pub from_patient_count: u64,
+    /// ROLE-5: whether the patient had portal access when the conversation began; a patient
+    /// without it is never notified (the notifier checks the current record again).
+    #[serde(default = "yes")]
+    pub patient_portal_access: bool,
+    /// Who assigned whom, with the staff-only comment (ASSIGN-1).
+    #[serde(default)]
+    pub assignments: Vec<AssignmentRecord>,
+    /// Bumped by writes that rewrite the summary (assign, close), for optimistic locking.
+    pub version: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentRecord {
+    pub by: String,
+    pub assignees: Vec<Recipient>,
+    #[serde(default)]
+    pub comment: Option<Sealed>,
+    pub at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentRef {
+    pub id: String,
+    pub file_name: Sealed,
+    pub content_type: String,
+    pub size: u64,
+    pub attached_at: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub conversation_id: String,
+    pub sender: SenderRef,
+    pub body: Sealed,
+    pub priority: Priority,
+    pub internal: bool,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRef>,
+    pub created_at: String,
+    /// ATT-4: documents of the patient's record linked by reference (labels sealed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<ContextRef>,
+    /// REPLY-2: a billable reply's fee code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_code: Option<String>,
+    /// REPLY-2 / NOTIFY-5: remind the sender if the patient has not read it in this many hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_if_unread_hours: Option<u32>,
+    /// The key of the stored answer to the request that wrote it (its Idempotency-Key), which
+    /// holds its body for a day: deleted with the message (CONV-6, security finding 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_pk: Option<String>,
+}
+
+/// A billable reply (REPLY-2), kept per month for the billing report.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingItem {
+    pub pk: String,
+    pub sk: String,
+    pub message_id: String,
+    pub conversation_id: String,
+    pub patient_id: String,
+    pub staff_id: String,
+    pub fee_code: String,
+    pub at: String,
+}
+
+/// One user's inbox row for one conversation: a copy of the summary, the latest message it
+/// may see, and its own state (unread, starred, archived).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    #[serde(default)]
+    pub gsi2pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi2sk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3sk: Option<String>,
+    pub conversation_id: String,
+    pub summary: Summary,
+    pub last_message_at: String,
+    pub preview: Sealed,
+    pub last_sender: SenderRef,
+    #[serde(default)]
+    pub urgent: bool,
+    #[serde(default)]
+    pub last_priority: Option<Priority>,
+    #[serde(default)]
+    pub message_count: u64,
+    #[serde(default)]
+    pub unread: u64,
+    #[serde(default)]
+    pub starred: bool,
+    #[serde(default)]
+    pub archived: bool,
+    /// When the user last opened the conversation (read receipts, CONV-2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_read_at: Option<String>,
+}
+
+/// A blind-index token of a conversation (INBOX-3): the HMAC of a normalized word prefix of
+/// its subject, patient names or id, or a patient-visible message preview.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchTokenItem {
+    pub pk: String,
+    pub sk: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub practice_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+    pub uploader_id: String,
+    pub file_name: Sealed,
+    pub content_type: String,
+    pub size: u64,
+    pub status: String,
+    /// Set when attached to a message: an attachment of an internal note is staff-only.
+    #[serde(default)]
+    pub internal: bool,
+    pub object_key: String,
+    pub created_at: String,
+    /// GSI3 while it waits for the sweeper: unattached (`ATTPENDING`), or due to expire after
+    /// the patient downloaded it (`ATTDUE`, ATT-6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3sk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_patient_download_at: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}

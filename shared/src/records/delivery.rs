@@ -1,0 +1,76 @@
+//! Notifications and SMS: reminders, the outbox, and the practice's SMS numbers and peers.
+
+use serde::{Deserialize, Serialize};
+
+/// NOTIFY-5: remind the sender if the patient has not read the message by `due_at`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReminderItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    pub practice_id: String,
+    pub conversation_id: String,
+    pub message_id: String,
+    pub message_at: String,
+    pub sender_id: String,
+    pub patient_id: String,
+    pub due_at: String,
+}
+
+/// NOTIFY-4: which practice a two-way SMS number belongs to.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsNumberItem {
+    pub pk: String,
+    pub sk: String,
+    pub practice_id: String,
+}
+
+/// NOTIFY-4: the latest SMS a practice exchanged with a number (keyed by its blind token):
+/// whose number it is, if known, and the conversation a text from it belongs to.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsPeerItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<String>,
+    pub conversation_id: String,
+    pub at: String,
+}
+
+/// A message's notifications, written with the message and sent by the notifier (NOTIFY-3).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxItem {
+    pub pk: String,
+    pub sk: String,
+    pub practice_id: String,
+    pub conversation_id: String,
+    pub message_id: String,
+    pub recipient_ids: Vec<String>,
+    pub urgent: bool,
+    pub created_at: String,
+    pub expires_at: i64,
+    #[serde(default)]
+    pub notice: Notice,
+    /// NOTIFY-4: a staff reply in an SMS conversation: the message itself also goes to the
+    /// conversation's number as an SMS.
+    #[serde(default)]
+    pub sms_reply: bool,
+    /// Recipients already notified: a retry skips them (the dedup of NOTIFY-3).
+    #[serde(default)]
+    pub sent: Vec<String>,
+}
+
+/// What a notification says; never anything about the message itself (SEC-3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Notice {
+    #[default]
+    NewMessage,
+    /// NOTIFY-5: to the sender, the patient has not read it yet.
+    UnreadReminder,
+}

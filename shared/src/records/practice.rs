@@ -1,0 +1,125 @@
+//! Practices: their settings, their registry entry, the auto-reply marks.
+
+use super::Sealed;
+use serde::{Deserialize, Serialize};
+
+/// Practice settings (SET-1). Defaults are the SPEC's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    pub body_min_chars: usize,
+    pub body_max_chars: usize,
+    pub attachment_max_bytes: u64,
+    pub patient_banner: String,
+    pub urgent_phone: String,
+    pub time_zone: String,
+    /// SEC-5: conversations whose last activity is older are purged; none while unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+    /// REPLY-4: how many messages a patient may send a day, and how long one may be.
+    pub patient_messages_per_day: u32,
+    pub patient_body_max_chars: usize,
+    /// COMPOSE-6: the most patients one broadcast may reach.
+    pub broadcast_max_recipients: u32,
+    /// REPLY-5: opening hours (in `time_zone`) and the auto-reply sent outside them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<crate::hours::BusinessHours>,
+    pub after_hours_text: String,
+    /// ATT-2: the bucket scans uploads (S3 Malware Protection); downloads wait for a clean tag.
+    pub malware_scanning: bool,
+    /// ATT-6: attachments expire this many days after the patient first downloads them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment_retention_days: Option<u32>,
+    /// ATT-1: the practice may narrow the accepted content types; empty = every allowed type.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachment_content_types: Vec<String>,
+    /// NOTIFY-1: the portal address put in every notification ("" = none).
+    pub portal_url: String,
+    /// NOTIFY-4: the practice's two-way SMS number (E.164): outbound SMS come from it and
+    /// inbound SMS to it belong to this practice ("" = no SMS number).
+    pub sms_number: String,
+    /// ACCT-3: staff sign in with a TOTP second factor. On for every practice made since
+    /// (`Default`, and the operator command unless `--staff-totp optional`); a practice
+    /// stored before it has no such field and reads as off, so an upgrade locks nobody out
+    /// of a client that cannot set a factor up yet.
+    #[serde(default)]
+    pub totp_required_for_staff: bool,
+    /// ACCT-3: patients too (off unless the practice turns it on; a patient may enrol anyway).
+    pub totp_required_for_patients: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            body_min_chars: 1,
+            body_max_chars: 20_000,
+            attachment_max_bytes: 10 * 1024 * 1024,
+            patient_banner: "For emergencies call 911. Messages are answered within one business day.".into(),
+            urgent_phone: String::new(),
+            time_zone: "UTC".into(),
+            retention_days: None,
+            patient_messages_per_day: 10,
+            patient_body_max_chars: 5_000,
+            broadcast_max_recipients: 500,
+            business_hours: None,
+            after_hours_text: String::new(),
+            // Security finding 9: on unless a practice turns it off (GuardDuty scans the
+            // attachment bucket; the template's AttachmentMalwareScanning).
+            malware_scanning: true,
+            attachment_retention_days: None,
+            attachment_content_types: Vec::new(),
+            portal_url: String::new(),
+            sms_number: String::new(),
+            totp_required_for_staff: true,
+            totp_required_for_patients: false,
+        }
+    }
+}
+
+impl Settings {
+    pub fn body_limits(&self) -> crate::domain::BodyLimits {
+        crate::domain::BodyLimits { min_chars: self.body_min_chars, max_chars: self.body_max_chars }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PracticeItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub name: String,
+    pub settings: Settings,
+    /// The practice's blind-index key, wrapped by KMS.
+    pub search_key: Sealed,
+    pub created_at: String,
+}
+
+/// Marks that an auto-reply was sent in a conversation for one period (REPLY-5).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoReplyItem {
+    pub pk: String,
+    pub sk: String,
+    pub expires_at: i64,
+}
+
+/// A practice's entry in the registry of practices.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PracticeRegistryItem {
+    pub pk: String,
+    pub sk: String,
+}
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn acct_3_new_practices_require_totp_of_staff_and_older_ones_keep_working() {
+        assert!(Settings::default().totp_required_for_staff);
+        assert!(!Settings::default().totp_required_for_patients);
+        let stored_before: Settings = serde_json::from_str(r#"{"bodyMaxChars": 5000}"#).unwrap();
+        assert!(!stored_before.totp_required_for_staff, "an upgrade locks nobody out");
+        assert_eq!(stored_before.body_max_chars, 5000);
+    }
+}

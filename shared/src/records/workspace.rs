@@ -1,0 +1,76 @@
+//! A user's own things: drafts, tasks, saved replies; and the answers kept for an Idempotency-Key.
+
+use super::Sealed;
+use serde::{Deserialize, Serialize};
+
+/// A draft (COMPOSE-5): the compose request as its author left it, sealed whole.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub content: Sealed,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A task linked to a message (CONV-7); the title is sealed to the task.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    pub id: String,
+    pub conversation_id: String,
+    pub message_id: String,
+    pub title: Sealed,
+    pub assignee_id: String,
+    pub due_date: String,
+    pub done: bool,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+/// A task's mark in its conversation's partition, so deleting the message or the
+/// conversation finds its tasks (CONV-6, security finding 6).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskRefItem {
+    pub pk: String,
+    pub sk: String,
+    pub task_id: String,
+    pub message_id: String,
+}
+
+/// A saved reply (REPLY-6); its template is sealed like a message body.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedReplyItem {
+    pub pk: String,
+    pub sk: String,
+    pub id: String,
+    pub title: String,
+    pub body: Sealed,
+    pub scope: String,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+/// The first answer to an `Idempotency-Key`: which request it was, and what it made.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyItem {
+    pub pk: String,
+    pub sk: String,
+    pub request_hash: String,
+    pub conversation_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// The first response, sealed (it holds PHI), replayed as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Sealed>,
+    pub expires_at: i64,
+}
