@@ -10,7 +10,6 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWrite
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::time::Duration;
 
 mod attachments;
 mod audit;
@@ -21,6 +20,7 @@ mod guard;
 mod inbox;
 mod notifications;
 mod renames;
+mod retry;
 mod traces;
 mod workspace;
 
@@ -183,24 +183,15 @@ impl Store {
                 .consistent_read(consistent)
                 .build()
                 .map_err(Error::internal)?;
-            let mut request = HashMap::from([(self.table.clone(), keys_and_attributes)]);
-            let mut attempt = 0;
-            loop {
+            let request = HashMap::from([(self.table.clone(), keys_and_attributes)]);
+            let got = retry::until_processed(request, 6, "keys", |request| async move {
                 let out =
                     self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(sdk_error)?;
-                found.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
-                match out.unprocessed_keys {
-                    Some(rest) if !rest.is_empty() && attempt < 5 => {
-                        request = rest;
-                        tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-                        attempt += 1;
-                    }
-                    Some(rest) if !rest.is_empty() => {
-                        return Err(Error::Unavailable("unprocessed keys after retries".into()))
-                    }
-                    _ => break,
-                }
-            }
+                let got = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+                Ok((got, out.unprocessed_keys.filter(|rest| !rest.is_empty())))
+            })
+            .await?;
+            found.extend(got);
         }
         Ok(found)
     }
@@ -255,24 +246,16 @@ impl Store {
     }
 
     /// BatchWriteItem, 25 requests a call, resubmitting what DynamoDB leaves unprocessed with
-    /// backoff (eight tries): the one retry loop of batch writes.
+    /// backoff (nine tries, `retry`).
     async fn write_batch(&self, requests: Vec<aws_sdk_dynamodb::types::WriteRequest>) -> Result<()> {
         for chunk in requests.chunks(25) {
-            let mut pending = HashMap::from([(self.table.clone(), chunk.to_vec())]);
-            for attempt in 0.. {
+            let pending = HashMap::from([(self.table.clone(), chunk.to_vec())]);
+            retry::until_processed(pending, 9, "writes", |pending| async move {
                 let out =
                     self.client.batch_write_item().set_request_items(Some(pending)).send().await.map_err(sdk_error)?;
-                match out.unprocessed_items {
-                    Some(rest) if !rest.is_empty() && attempt < 8 => {
-                        pending = rest;
-                        tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-                    }
-                    Some(rest) if !rest.is_empty() => {
-                        return Err(Error::Unavailable("unprocessed writes after retries".into()))
-                    }
-                    _ => break,
-                }
-            }
+                Ok((Vec::<()>::new(), out.unprocessed_items.filter(|rest| !rest.is_empty())))
+            })
+            .await?;
         }
         Ok(())
     }
@@ -316,17 +299,10 @@ impl Store {
             if !conflict || attempt >= 8 {
                 return Err(sdk_error(err));
             }
+            retry::backoff(attempt).await;
             attempt += 1;
-            let jitter = u64::from(aws_lc_rs_jitter()) % (10 << attempt.min(5));
-            tokio::time::sleep(Duration::from_millis(5 + jitter)).await;
         }
     }
-}
-
-fn aws_lc_rs_jitter() -> u16 {
-    let mut b = [0u8; 2];
-    let _ = aws_lc_rs::rand::fill(&mut b);
-    u16::from_be_bytes(b)
 }
 
 /// The writes of one operation, committed together or not at all.
