@@ -13,7 +13,6 @@ use crate::keys;
 use crate::records::{DraftItem, Sealed};
 use crate::store::Guard;
 use crate::store::Tx;
-use base64::Engine;
 use serde_json::{json, Value};
 
 pub const DRAFT_ID: &str = "drf_";
@@ -119,16 +118,8 @@ pub async fn get(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Value> {
 
 /// GET /drafts: the caller's drafts, newest first, paged.
 pub async fn list(app: &App, ctx: &RequestCtx, limit: usize, cursor: Option<&str>) -> Result<Value> {
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let after = match cursor {
-        Some(c) => {
-            let bad = || Error::BadRequest {
-                detail: "cursor is not valid for this list".into(),
-                field: Some("cursor".into()),
-            };
-            let raw = String::from_utf8(engine.decode(c).map_err(|_| bad())?).map_err(|_| bad())?;
-            Some(parse_id("cursor", DRAFT_ID, &raw).map_err(|_| bad())?)
-        }
+    let after: Option<String> = match cursor {
+        Some(c) => Some(super::cursor::open(app, ctx, "drafts", c).await?),
         None => None,
     };
     // The cursor names a draft in the caller's own partition (from its token), so editing it
@@ -143,7 +134,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, limit: usize, cursor: Option<&str
     }
     let mut body = json!({ "items": items });
     if let Some(n) = next {
-        body["nextCursor"] = json!(engine.encode(n));
+        body["nextCursor"] = json!(super::cursor::seal(app, ctx, "drafts", &n).await?);
     }
     Ok(body)
 }

@@ -4,16 +4,14 @@
 
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
-use crate::crypto::Binding;
 use crate::domain::{ConversationKind, Priority};
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::ops::search;
+use crate::ops::{cursor, search};
 use crate::records::EntryItem;
 use crate::store::Guard;
 use crate::store::{AssignedFilter, InboxPosition, InboxTab, InboxView, Tx};
 use crate::views::Renderer;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -128,8 +126,7 @@ impl InboxQuery {
     }
 }
 
-/// What a cursor holds. It travels sealed (AES-GCM bound to the caller and the tab), so a
-/// client can neither read it nor edit it into another user's or practice's keys.
+/// What an inbox cursor holds: the tab it pages, and the last row's sort key and conversation.
 #[derive(Serialize, Deserialize)]
 struct CursorPayload {
     tab: Tab,
@@ -137,34 +134,15 @@ struct CursorPayload {
     conversation: String,
 }
 
-fn cursor_record(user_id: &str) -> String {
-    format!("cursor/{user_id}")
-}
-
 async fn seal_cursor(app: &App, ctx: &RequestCtx, tab: Tab, pos: &InboxPosition) -> Result<String> {
-    let payload =
-        serde_json::to_vec(&CursorPayload { tab, sort: pos.sort.clone(), conversation: pos.conversation_id.clone() })
-            .map_err(Error::internal)?;
-    let record = cursor_record(&ctx.caller.user_id);
-    let index = search::practice_index(app, &ctx.caller.practice_id).await?;
-    let sealed = index
-        .seal_cursor(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "inbox" }, &payload)?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed))
+    let payload = CursorPayload { tab, sort: pos.sort.clone(), conversation: pos.conversation_id.clone() };
+    cursor::seal(app, ctx, "inbox", &payload).await
 }
 
-/// The position a cursor holds, checked by its tag before anything else is read for it: a
-/// cursor forged, edited, or made for another user or list is a 400 that cost no KMS call.
-async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, cursor: &str) -> Result<InboxPosition> {
-    let bad = || Error::BadRequest { detail: "cursor is not valid for this list".into(), field: Some("cursor".into()) };
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    let record = cursor_record(&ctx.caller.user_id);
-    let index = search::practice_index(app, &ctx.caller.practice_id).await?;
-    let plain = index
-        .open_cursor(Binding { practice_id: &ctx.caller.practice_id, record: &record, field: "inbox" }, &raw)
-        .ok_or_else(bad)?;
-    let payload: CursorPayload = serde_json::from_slice(&plain).map_err(|_| bad())?;
+async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, raw: &str) -> Result<InboxPosition> {
+    let payload: CursorPayload = cursor::open(app, ctx, "inbox", raw).await?;
     if payload.tab != tab {
-        return Err(bad());
+        return Err(cursor::invalid());
     }
     Ok(InboxPosition { sort: payload.sort, conversation_id: payload.conversation })
 }

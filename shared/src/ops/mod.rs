@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod budgets;
 pub mod care_team;
 pub mod conversations;
+pub mod cursor;
 pub mod directory;
 pub mod drafts;
 pub mod erasure;

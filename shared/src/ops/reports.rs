@@ -91,15 +91,17 @@ pub async fn audit_log(
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Value> {
-    use base64::Engine;
     let caller = &ctx.caller;
     if caller.class() != RoleClass::Admin {
         return Err(Error::Forbidden("the audit log is for admin roles".into()));
     }
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let bad = || Error::BadRequest { detail: "cursor is not valid for this list".into(), field: Some("cursor".into()) };
-    let before = match cursor {
-        Some(c) => String::from_utf8(engine.decode(c).map_err(|_| bad())?).map_err(|_| bad())?,
+    // A cursor pages one scope's log: bound to it, it cannot be replayed against another.
+    let list = match &scope {
+        AuditScope::Conversation(c) => format!("audit/conversation/{c}"),
+        AuditScope::Patient(pat) => format!("audit/patient/{pat}"),
+    };
+    let before: String = match cursor {
+        Some(c) => crate::ops::cursor::open(app, ctx, &list, c).await?,
         // Below the chain head's sort key, above every event's.
         None => "~".to_string(),
     };
@@ -132,7 +134,7 @@ pub async fn audit_log(
         .collect();
     let mut body = json!({ "items": items });
     if let Some(n) = next {
-        body["nextCursor"] = json!(engine.encode(n));
+        body["nextCursor"] = json!(crate::ops::cursor::seal(app, ctx, &list, &n).await?);
     }
     Ok(body)
 }

@@ -363,6 +363,44 @@ async fn inbox_1_conv_2_newest_first_and_reading_clears_only_the_callers_unread(
     assert_eq!(stats.body["totalMessages"], 3);
 }
 
+/// One cursor scheme for every list: a cursor opens only the list and the user it was made
+/// for (drafts, the audit log of one conversation, the inbox), whatever the client does.
+#[tokio::test]
+async fn inbox_5_every_list_cursor_is_bound_to_its_user_and_its_list() {
+    let (app, p) = setup().await;
+    for subject in ["One", "Two"] {
+        assert_eq!(
+            app.post(&p.doctor.token, "/drafts", json!({ "subject": subject })).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let drafts = app.get(&p.doctor.token, "/drafts?limit=1").await;
+    let drafts_cursor = drafts.body["nextCursor"].as_str().expect("a second page of drafts").to_string();
+    let page2 = app.get(&p.doctor.token, &format!("/drafts?limit=1&cursor={drafts_cursor}")).await;
+    assert_eq!(page2.status, StatusCode::OK, "{}", page2.body);
+    assert_eq!(page2.body["items"][0]["subject"], "One", "{}", page2.body);
+    assert_problem(
+        &app.get(&p.nurse.token, &format!("/drafts?limit=1&cursor={drafts_cursor}")).await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert_problem(
+        &app.get(&p.doctor.token, &format!("/inbox?limit=1&cursor={drafts_cursor}")).await,
+        StatusCode::BAD_REQUEST,
+    );
+
+    let cid = id_of(&compose_to(&app, &p.doctor, &p.jane, "Audited", "body").await);
+    assert_eq!(app.get(&p.doctor.token, &format!("/conversations/{cid}")).await.status, StatusCode::OK);
+    let log = app.get(&p.admin.token, &format!("/audit?conversationId={cid}&limit=1")).await;
+    let audit_cursor = log.body["nextCursor"].as_str().expect("a second page of the log").to_string();
+    let by_patient = format!("/audit?patientId={}&limit=1&cursor={audit_cursor}", p.jane.id);
+    assert_problem(&app.get(&p.admin.token, &by_patient).await, StatusCode::BAD_REQUEST);
+    let other = id_of(&compose_to(&app, &p.doctor, &p.john, "Elsewhere", "body").await);
+    let other_log = format!("/audit?conversationId={other}&limit=1&cursor={audit_cursor}");
+    assert_problem(&app.get(&p.admin.token, &other_log).await, StatusCode::BAD_REQUEST);
+    let next = format!("/audit?conversationId={cid}&limit=1&cursor={audit_cursor}");
+    assert_eq!(app.get(&p.admin.token, &next).await.status, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn inbox_5_cursor_pages_cannot_be_edited_or_reused_by_another_user() {
     let (app, p) = setup().await;
