@@ -11,6 +11,7 @@ pub mod directory;
 pub mod drafts;
 pub mod erasure;
 pub mod export;
+pub mod idempotency;
 pub mod inbox;
 pub mod notifications;
 pub mod reminders;
@@ -23,19 +24,15 @@ pub mod settings;
 pub mod sms;
 pub mod tasks;
 
+pub use idempotency::{answer_pk, claim_idempotency, commit_created, commit_created_fresh, replay};
+
 use crate::app::{App, RequestCtx};
-use crate::crypto::Binding;
 use crate::domain::Caller;
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::keys;
 use crate::policy::{ConversationFacts, StaffMember};
-use crate::records::{ConversationItem, IdempotencyItem, Sealed};
-use crate::store::Guard;
-use crate::store::{Directory, Tx};
-
-/// How long an `Idempotency-Key` is remembered (API.md: 24 hours).
-const IDEMPOTENCY_TTL_SECONDS: i64 = 24 * 3600;
+use crate::records::ConversationItem;
+use crate::store::{Directory, Guard, Tx};
 
 pub fn facts(c: &ConversationItem) -> ConversationFacts<'_> {
     ConversationFacts {
@@ -66,87 +63,6 @@ pub async fn visible_conversation(app: &App, caller: &Caller, conversation_id: &
         return Err(Error::NotFound("conversation"));
     }
     Ok(conversation)
-}
-
-/// Adds the idempotency claim (with the response it will replay) to a creating write.
-pub async fn claim_idempotency(
-    app: &App,
-    ctx: &RequestCtx,
-    tx: &mut Tx,
-    response: &serde_json::Value,
-    resource_id: &str,
-) -> Result<()> {
-    let Some(key) = &ctx.idempotency else {
-        return Ok(());
-    };
-    let p = &ctx.caller.practice_id;
-    let record = format!("idem/{}/{}", ctx.caller.user_id, key.key_hash);
-    let body = serde_json::to_vec(response).map_err(Error::internal)?;
-    let sealed = app.envelope.seal(Binding { practice_id: p, record: &record, field: "response" }, &body).await?;
-    let now = ids::epoch_seconds();
-    let item = IdempotencyItem {
-        pk: keys::idempotency(p, &ctx.caller.user_id, &key.key_hash),
-        sk: keys::IDEMPOTENCY_SK.into(),
-        request_hash: key.request_hash.clone(),
-        conversation_id: resource_id.to_string(),
-        message_id: None,
-        response: Some(Sealed(sealed)),
-        expires_at: now + IDEMPOTENCY_TTL_SECONDS,
-    };
-    tx.claim_idempotency_key(&app.store, &item, now)
-}
-
-/// The key of the answer `claim_idempotency` stores for this request, if it has a key: a
-/// message keeps it so its deletion takes the stored answer (which holds its body) along.
-pub fn answer_pk(ctx: &RequestCtx) -> Option<String> {
-    ctx.idempotency.as_ref().map(|k| keys::idempotency(&ctx.caller.practice_id, &ctx.caller.user_id, &k.key_hash))
-}
-
-/// The first answer to a replayed `Idempotency-Key`, or 422 when the key came with
-/// another request.
-pub async fn replay(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
-    let key = ctx.idempotency.as_ref().ok_or_else(|| Error::internal_msg("replay without a key"))?;
-    let p = &ctx.caller.practice_id;
-    let item = app
-        .store
-        .idempotency(p, &ctx.caller.user_id, &key.key_hash)
-        .await?
-        .ok_or_else(|| Error::Conflict("a request with this Idempotency-Key is still in progress".into()))?;
-    if item.request_hash != key.request_hash {
-        return Err(Error::invalid("Idempotency-Key", "this Idempotency-Key was used with a different request"));
-    }
-    let sealed = item.response.ok_or_else(|| Error::internal_msg("idempotency record without a response"))?;
-    let record = format!("idem/{}/{}", ctx.caller.user_id, key.key_hash);
-    let body = app.envelope.open(Binding { practice_id: p, record: &record, field: "response" }, &sealed.0).await?;
-    serde_json::from_slice(&body).map_err(Error::internal)
-}
-
-/// Commits a creating write; a replayed key answers with the first response.
-pub async fn commit_created(
-    app: &App,
-    ctx: &RequestCtx,
-    tx: Tx,
-    response: serde_json::Value,
-    on_condition: impl Fn(Guard) -> Error,
-) -> Result<serde_json::Value> {
-    commit_created_fresh(app, ctx, tx, response, on_condition).await.map(|(body, _)| body)
-}
-
-/// As `commit_created`, also telling whether this request created the thing (`true`) or
-/// replayed an earlier answer (`false`), for work that must follow only a real creation.
-pub async fn commit_created_fresh(
-    app: &App,
-    ctx: &RequestCtx,
-    tx: Tx,
-    response: serde_json::Value,
-    on_condition: impl Fn(Guard) -> Error,
-) -> Result<(serde_json::Value, bool)> {
-    match app.store.commit(tx).await? {
-        Ok(()) => Ok((response, true)),
-        Err(Guard::Idempotency) => replay(app, ctx).await.map(|body| (body, false)),
-        Err(Guard::Actor) => Err(Error::Unauthenticated),
-        Err(guard) => Err(on_condition(guard)),
-    }
 }
 
 /// REPLY-4: where a patient should turn when a message cannot be taken.

@@ -8,7 +8,7 @@
 //! Nothing is dropped, and the outbox of each message notifies the staff.
 
 use super::conversations::{append_message, start_sms_thread, AppendedMessage};
-use crate::app::{sha256_hex, App, IdempotencyKey, RequestCtx};
+use crate::app::{sha256_hex, App, RequestCtx};
 use crate::domain::{parse_phone, Caller, Role};
 use crate::error::{Error, Result};
 use crate::ids;
@@ -83,10 +83,11 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
     let ctx = RequestCtx {
         caller: Caller { practice_id: p.clone(), user_id: sender.id.clone(), role: Role::Patient },
         request_id: format!("sms-{}", sha256_hex(&[delivery.as_bytes()]).get(..16).unwrap_or_default()),
-        idempotency: Some(IdempotencyKey {
-            key_hash: sha256_hex(&[b"sms-inbound", delivery.as_bytes()]),
-            request_hash: sha256_hex(&[number.as_bytes(), text.as_bytes()]),
-        }),
+        idempotency: Some(super::idempotency::for_delivery(
+            "sms-inbound",
+            &delivery,
+            &[number.as_bytes(), text.as_bytes()],
+        )),
         signed_in_at: None,
     };
     if let Some(peer) = &peer {

@@ -59,10 +59,7 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
     for patient in &patients {
         // Each copy under its own idempotency key (the broadcast's key and the patient).
         let copy_ctx = RequestCtx {
-            idempotency: ctx.idempotency.as_ref().map(|k| crate::app::IdempotencyKey {
-                key_hash: crate::app::sha256_hex(&[k.key_hash.as_bytes(), patient.id.as_bytes()]),
-                request_hash: k.request_hash.clone(),
-            }),
+            idempotency: ctx.idempotency.as_ref().map(|k| crate::ops::idempotency::for_copy(k, &patient.id)),
             signed_in_at: ctx.signed_in_at,
             ..ctx.clone()
         };
