@@ -356,7 +356,7 @@ async fn main() {
     };
     report.print();
     let out = json!({
-        "measuredAt": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap(),
+        "measuredAt": jiff::Timestamp::now().to_string(),
         "machine": machine(),
         "requestsPerOperation": n,
         "cpuBaselineMicros": baseline,

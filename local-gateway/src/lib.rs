@@ -169,7 +169,7 @@ pub fn api_gateway_event(
     let path_params: serde_json::Map<String, serde_json::Value> =
         params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let route_key = format!("{} {}", route.method, route.path);
-    let now = time::OffsetDateTime::now_utc();
+    let now = carethread_core::ids::Timestamp::now();
     let (body_text, is_base64) = match std::str::from_utf8(body) {
         Ok(t) => (t.to_string(), false),
         Err(_) => {
@@ -193,7 +193,7 @@ pub fn api_gateway_event(
             "routeKey": route_key,
             "stage": "$default",
             "time": carethread_core::ids::format_time(now),
-            "timeEpoch": (now.unix_timestamp_nanos() / 1_000_000) as i64,
+            "timeEpoch": now.as_millisecond(),
             "authorizer": { "jwt": { "claims": jwt_claims, "scopes": null } },
         },
         "isBase64Encoded": is_base64,

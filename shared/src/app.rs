@@ -148,7 +148,7 @@ impl App {
             Some(at) => Some(
                 crate::ids::parse_time("totpEnrolledAt", &at)
                     .map_err(|_| Error::internal_msg("a stored totpEnrolledAt is not a timestamp"))?
-                    .unix_timestamp(),
+                    .as_second(),
             ),
             None => None,
         };

@@ -1,13 +1,12 @@
 //! Ids and timestamps. Ids sort by creation time (48-bit milliseconds, then 80 random bits,
 //! in Crockford base32, like a ULID), so keys that embed them stay in creation order.
 
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+pub use jiff::{SignedDuration, Timestamp};
 
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
 pub fn new_id(prefix: &str) -> String {
-    let millis = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as u128;
+    let millis = Timestamp::now().as_millisecond() as u128;
     let mut random = [0u8; 10];
     aws_lc_rs::rand::fill(&mut random).expect("system random source");
     let mut value: u128 = millis << 80;
@@ -24,30 +23,36 @@ pub fn new_id(prefix: &str) -> String {
 
 /// Now, as RFC 3339 UTC with microseconds: fixed width, so it sorts as text.
 pub fn now() -> String {
-    format_time(OffsetDateTime::now_utc())
+    format_time(Timestamp::now())
 }
 
-pub fn format_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
+pub fn format_time(t: Timestamp) -> String {
+    let utc = t.to_zoned(jiff::tz::TimeZone::UTC).datetime();
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.microsecond()
+        utc.year(),
+        utc.month(),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second(),
+        t.subsec_microsecond()
     )
 }
 
-pub fn parse_time(field: &str, s: &str) -> crate::Result<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339)
-        .map_err(|_| crate::Error::invalid(field, format!("`{field}` must be an RFC 3339 timestamp")))
+/// An RFC 3339 timestamp with its offset (`Z` or `±hh:mm`), or 422 naming the field.
+pub fn parse_time(field: &str, s: &str) -> crate::Result<Timestamp> {
+    s.parse::<Timestamp>().map_err(|_| crate::Error::invalid(field, format!("`{field}` must be an RFC 3339 timestamp")))
+}
+
+/// A calendar date written `YYYY-MM-DD`, or 422 naming the field.
+pub fn parse_date(field: &str, s: &str) -> crate::Result<jiff::civil::Date> {
+    jiff::civil::Date::strptime("%Y-%m-%d", s)
+        .map_err(|_| crate::Error::invalid(field, format!("`{field}` must be a date such as 2026-12-01")))
 }
 
 pub fn epoch_seconds() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
+    Timestamp::now().as_second()
 }
 
 #[cfg(test)]
@@ -66,7 +71,12 @@ mod tests {
 
     #[test]
     fn timestamps_are_fixed_width() {
-        let t = OffsetDateTime::from_unix_timestamp(0).unwrap();
+        let t = Timestamp::from_second(0).unwrap();
         assert_eq!(format_time(t), "1970-01-01T00:00:00.000000Z");
+        let t = parse_time("at", "2026-12-01T09:05:03.25+01:00").unwrap();
+        assert_eq!(format_time(t), "2026-12-01T08:05:03.250000Z");
+        assert!(parse_time("at", "2026-12-01T09:05:03").is_err(), "a time without its offset is no instant");
+        assert_eq!(parse_date("d", "2026-12-01").unwrap().day(), 1);
+        assert!(parse_date("d", "2026-13-01").is_err());
     }
 }

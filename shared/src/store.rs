@@ -184,11 +184,18 @@ impl Store {
                 .build()
                 .map_err(Error::internal)?;
             let request = HashMap::from([(self.table.clone(), keys_and_attributes)]);
-            let got = retry::until_processed(request, 6, "keys", |request| async move {
-                let out =
-                    self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(sdk_error)?;
-                let got = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
-                Ok((got, out.unprocessed_keys.filter(|rest| !rest.is_empty())))
+            let got = retry::until_processed(request, 6, "keys", |request| {
+                Box::pin(async move {
+                    let out = self
+                        .client
+                        .batch_get_item()
+                        .set_request_items(Some(request))
+                        .send()
+                        .await
+                        .map_err(sdk_error)?;
+                    let got = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+                    Ok((got, out.unprocessed_keys.filter(|rest| !rest.is_empty())))
+                })
             })
             .await?;
             found.extend(got);
@@ -250,10 +257,17 @@ impl Store {
     async fn write_batch(&self, requests: Vec<aws_sdk_dynamodb::types::WriteRequest>) -> Result<()> {
         for chunk in requests.chunks(25) {
             let pending = HashMap::from([(self.table.clone(), chunk.to_vec())]);
-            retry::until_processed(pending, 9, "writes", |pending| async move {
-                let out =
-                    self.client.batch_write_item().set_request_items(Some(pending)).send().await.map_err(sdk_error)?;
-                Ok((Vec::<()>::new(), out.unprocessed_items.filter(|rest| !rest.is_empty())))
+            retry::until_processed(pending, 9, "writes", |pending| {
+                Box::pin(async move {
+                    let out = self
+                        .client
+                        .batch_write_item()
+                        .set_request_items(Some(pending))
+                        .send()
+                        .await
+                        .map_err(sdk_error)?;
+                    Ok((Vec::<()>::new(), out.unprocessed_items.filter(|rest| !rest.is_empty())))
+                })
             })
             .await?;
         }

@@ -8,7 +8,7 @@ use lambda_runtime::{Error, LambdaEvent};
 
 /// Deletes the files whose retention ran out and the uploads never attached, as of now.
 pub async fn handle(app: &App, _schedule: LambdaEvent<EventBridgeEvent>) -> Result<SweepReport, Error> {
-    let report = sweep(app, time::OffsetDateTime::now_utc(), 25).await?;
+    let report = sweep(app, carethread_core::ids::Timestamp::now(), 25).await?;
     tracing::info!(expired = report.expired, orphans = report.orphans, "attachment sweep done");
     Ok(report)
 }

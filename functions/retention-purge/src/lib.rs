@@ -7,7 +7,7 @@ use lambda_runtime::{Error, LambdaEvent};
 
 /// Purges what every practice's retention period has passed, as of now.
 pub async fn handle(app: &App, _schedule: LambdaEvent<EventBridgeEvent>) -> Result<PurgeReport, Error> {
-    let report = purge_expired(app, time::OffsetDateTime::now_utc(), 25).await?;
+    let report = purge_expired(app, carethread_core::ids::Timestamp::now(), 25).await?;
     tracing::info!(practices = report.practices, conversations = report.conversations, "retention purge done");
     Ok(report)
 }

@@ -7,7 +7,7 @@ use carethread_core::App;
 use lambda_runtime::{Error, LambdaEvent};
 
 pub async fn handle(app: &App, _schedule: LambdaEvent<EventBridgeEvent>) -> Result<ReminderReport, Error> {
-    let report = send_due(app, time::OffsetDateTime::now_utc(), 25).await?;
+    let report = send_due(app, carethread_core::ids::Timestamp::now(), 25).await?;
     tracing::info!(reminded = report.reminded, already_read = report.already_read, "unread reminders done");
     Ok(report)
 }

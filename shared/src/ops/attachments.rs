@@ -118,7 +118,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         first_patient_download_at: None,
     };
     let upload = app.blobs.presign_upload(&object_key, &content_type, size).await?;
-    let expires_at = ids::format_time(time::OffsetDateTime::now_utc() + blobs::UPLOAD_TTL);
+    let expires_at = ids::format_time(ids::Timestamp::now() + blobs::UPLOAD_TTL);
 
     let mut tx = Tx::new();
     tx.check_caller(&app.store, caller)?;
@@ -222,14 +222,14 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
     if let (false, Some(days), None) =
         (caller.is_staff(), settings.attachment_retention_days, &a.first_patient_download_at)
     {
-        let now = time::OffsetDateTime::now_utc();
-        let due = ids::format_time(now + time::Duration::days(i64::from(days)));
+        let now = ids::Timestamp::now();
+        let due = ids::format_time(now + ids::SignedDuration::from_hours(24 * i64::from(days)));
         app.store.attachment_first_patient_download(p, &a.id, &ids::format_time(now), &due).await?;
     }
     let renderer = Renderer::new(app, caller);
     let view = renderer.attachment(&a).await?;
     let download = app.blobs.presign_download(&a.object_key, &view.file_name, &a.content_type).await?;
-    let expires_at = ids::format_time(time::OffsetDateTime::now_utc() + blobs::DOWNLOAD_TTL);
+    let expires_at = ids::format_time(ids::Timestamp::now() + blobs::DOWNLOAD_TTL);
 
     crate::ops::audit_read(
         app,
@@ -253,10 +253,10 @@ pub struct SweepReport {
 /// the clock passed in: files past their retention after the patient's first download are
 /// deleted (the record stays, `expired`); uploads never attached within 24 hours are deleted
 /// with their records.
-pub async fn sweep(app: &App, now: time::OffsetDateTime, batch: usize) -> Result<SweepReport> {
+pub async fn sweep(app: &App, now: ids::Timestamp, batch: usize) -> Result<SweepReport> {
     let mut report = SweepReport::default();
     let now_text = ids::format_time(now);
-    let orphan_cutoff = ids::format_time(now - time::Duration::hours(24));
+    let orphan_cutoff = ids::format_time(now - ids::SignedDuration::from_hours(24));
     for p in app.store.practice_ids().await? {
         loop {
             let due = app.store.attachments_queued(&keys::attachments_due(&p), &now_text, batch).await?;

@@ -121,7 +121,7 @@ async fn pending_view(
     Ok(Some(json!({
         "channel": pending.channel,
         "destination": address,
-        "expiresAt": ids::format_time(time::OffsetDateTime::from_unix_timestamp(pending.expires_at).map_err(Error::internal)?),
+        "expiresAt": ids::format_time(ids::Timestamp::from_second(pending.expires_at).map_err(Error::internal)?),
         "attemptsLeft": pending.attempts_left,
     })))
 }

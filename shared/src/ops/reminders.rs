@@ -22,7 +22,7 @@ pub struct ReminderReport {
 }
 
 /// Takes every reminder due before `now`, in every practice.
-pub async fn send_due(app: &App, now: time::OffsetDateTime, batch: usize) -> Result<ReminderReport> {
+pub async fn send_due(app: &App, now: ids::Timestamp, batch: usize) -> Result<ReminderReport> {
     let mut report = ReminderReport::default();
     let cutoff = ids::format_time(now);
     for p in app.store.practice_ids().await? {

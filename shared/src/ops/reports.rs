@@ -5,20 +5,18 @@ use crate::app::{App, RequestCtx};
 use crate::audit::AuditRecord;
 use crate::domain::{parse_id, RoleClass, CONVERSATION_ID, PATIENT_ID};
 use crate::error::{Error, Result};
+use jiff::civil::Date;
 use serde_json::{json, Value};
-use time::macros::format_description;
-use time::Date;
 
 fn parse_date(field: &str, raw: Option<&str>) -> Result<Date> {
-    Date::parse(raw.unwrap_or(""), format_description!("[year]-[month]-[day]"))
-        .map_err(|_| Error::invalid(field, format!("`{field}` must be a date such as 2026-12-01")))
+    crate::ids::parse_date(field, raw.unwrap_or(""))
 }
 
 /// The months (`YYYY-MM`) from one date to another, at most 24.
 fn months(from: Date, to: Date) -> Vec<String> {
     let mut out = Vec::new();
-    let (mut y, mut m) = (from.year(), u8::from(from.month()));
-    while (y, m) <= (to.year(), u8::from(to.month())) && out.len() < 24 {
+    let (mut y, mut m) = (from.year(), from.month());
+    while (y, m) <= (to.year(), to.month()) && out.len() < 24 {
         out.push(format!("{y:04}-{m:02}"));
         if m == 12 {
             y += 1;
@@ -40,7 +38,7 @@ pub async fn billing(app: &App, ctx: &RequestCtx, from: Option<&str>, to: Option
     if from > to {
         return Err(Error::invalid("from", "`from` is after `to`"));
     }
-    if (to - from).whole_days() > 731 {
+    if (to - from).get_days() > 731 {
         return Err(Error::invalid("to", "a report covers at most two years"));
     }
     let p = caller.practice_id.as_str();
@@ -145,7 +143,7 @@ mod tests {
 
     #[test]
     fn months_span_the_range() {
-        let d = |s: &str| Date::parse(s, format_description!("[year]-[month]-[day]")).unwrap();
+        let d = |s: &str| crate::ids::parse_date("d", s).unwrap();
         assert_eq!(months(d("2026-11-15"), d("2027-02-01")), vec!["2026-11", "2026-12", "2027-01", "2027-02"]);
         assert_eq!(months(d("2026-11-15"), d("2026-11-20")), vec!["2026-11"]);
     }

@@ -43,8 +43,7 @@ fn require_staff(caller: &Caller) -> Result<()> {
 /// A due date `YYYY-MM-DD`.
 fn parse_due(raw: Option<&str>) -> Result<String> {
     let s = raw.unwrap_or("");
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, format).map_err(|_| Error::invalid("dueDate", "dueDate must be a date such as 2026-12-01"))?;
+    ids::parse_date("dueDate", s)?;
     Ok(s.to_string())
 }
 

@@ -1,6 +1,7 @@
 //! Attachments (issue 5, in part): real bytes through presigned URLs against the local S3.
 
 use carethread_tests::*;
+use jiff::{tz::TimeZone, SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -243,18 +244,13 @@ async fn att_3_download_urls_expire_within_five_minutes_and_each_is_audited() {
         let param = |name: &str| url.split(&format!("{name}=")).nth(1).unwrap().split('&').next().unwrap().to_string();
         let expires: i64 = param("X-Amz-Expires").parse().unwrap();
         assert!((1..=300).contains(&expires), "{expires}");
-        let signed_at = time::PrimitiveDateTime::parse(
-            &param("X-Amz-Date"),
-            time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
-        )
-        .unwrap()
-        .assume_utc();
-        let expires_at = time::OffsetDateTime::parse(
-            res.body["download"]["expiresAt"].as_str().unwrap(),
-            &time::format_description::well_known::Rfc3339,
-        )
-        .unwrap();
-        assert!((expires_at - (signed_at + time::Duration::seconds(expires))).abs() <= time::Duration::seconds(2));
+        let signed_at = jiff::civil::DateTime::strptime("%Y%m%dT%H%M%SZ", param("X-Amz-Date"))
+            .unwrap()
+            .to_zoned(TimeZone::UTC)
+            .unwrap();
+        let expires_at: Timestamp = res.body["download"]["expiresAt"].as_str().unwrap().parse().unwrap();
+        let drift = expires_at.duration_since(signed_at.timestamp() + SignedDuration::from_secs(expires));
+        assert!(drift.abs() <= SignedDuration::from_secs(2), "{drift:?}");
         assert!(url.contains("response-content-disposition="), "{url}");
     }
     let audit = app.raw_partition(&format!("PRAC#{}#AUDIT#ATTACHMENT#{att}", p.id)).await;
@@ -311,15 +307,17 @@ async fn att_6_files_expire_days_after_the_patients_first_download_by_the_sweepe
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     // Staff downloads do not start the clock; the patient's first one does (and later ones do not move it).
     assert_eq!(app.get(&p.nurse.token, &format!("/attachments/{unseen}")).await.status, StatusCode::OK);
-    let downloaded_at = time::OffsetDateTime::now_utc();
+    let downloaded_at = Timestamp::now();
     assert_eq!(app.get(&p.jane.token, &format!("/attachments/{seen}")).await.status, StatusCode::OK);
     assert_eq!(app.get(&p.jane.token, &format!("/attachments/{seen}")).await.status, StatusCode::OK);
 
-    let early = sweep(app.function("attachment-sweeper"), downloaded_at + time::Duration::days(6), 10).await.unwrap();
+    let early = sweep(app.function("attachment-sweeper"), downloaded_at + SignedDuration::from_hours(24 * 6), 10)
+        .await
+        .unwrap();
     assert_eq!(early.expired, 0, "six days after the first download it is still there");
     let report = sweep(
         app.function("attachment-sweeper"),
-        downloaded_at + time::Duration::days(7) + time::Duration::minutes(5),
+        downloaded_at + SignedDuration::from_hours(24 * 7) + SignedDuration::from_mins(5),
         10,
     )
     .await
@@ -339,7 +337,9 @@ async fn att_6_files_expire_days_after_the_patients_first_download_by_the_sweepe
         StatusCode::OK,
         "the thread stays"
     );
-    let again = sweep(app.function("attachment-sweeper"), downloaded_at + time::Duration::days(30), 10).await.unwrap();
+    let again = sweep(app.function("attachment-sweeper"), downloaded_at + SignedDuration::from_hours(24 * 30), 10)
+        .await
+        .unwrap();
     assert_eq!(again.expired, 0, "expired once");
 }
 
@@ -349,7 +349,7 @@ async fn att_6_orphan_uploads_never_attached_are_swept_after_24_hours() {
     let app = TestApp::spawn().await;
     let p = app.demo_practice().await;
     let cid = conversation(&app, &p).await;
-    let uploaded_at = time::OffsetDateTime::now_utc();
+    let uploaded_at = Timestamp::now();
     let loose = upload(&app, &p.doctor, "draft.txt", "text/plain", b"never sent", None).await;
     let in_thread = upload(&app, &p.doctor, "also.txt", "text/plain", b"never sent either", Some(&cid)).await;
     let used = upload(&app, &p.doctor, "sent.txt", "text/plain", b"sent", Some(&cid)).await;
@@ -358,10 +358,12 @@ async fn att_6_orphan_uploads_never_attached_are_swept_after_24_hours() {
         StatusCode::CREATED
     );
 
-    let early = sweep(app.function("attachment-sweeper"), uploaded_at + time::Duration::hours(23), 1).await.unwrap();
+    let early =
+        sweep(app.function("attachment-sweeper"), uploaded_at + SignedDuration::from_hours(23), 1).await.unwrap();
     assert_eq!(early.orphans, 0);
     // A batch of one still gets through the whole queue.
-    let report = sweep(app.function("attachment-sweeper"), uploaded_at + time::Duration::hours(25), 1).await.unwrap();
+    let report =
+        sweep(app.function("attachment-sweeper"), uploaded_at + SignedDuration::from_hours(25), 1).await.unwrap();
     assert_eq!(report.orphans, 2, "{report:?}");
     for key in [format!("unattached/{}/{loose}", p.id), format!("{}/{cid}/{in_thread}", p.id)] {
         assert!(app.s3.head_object().bucket(&app.bucket).key(&key).send().await.is_err(), "{key} deleted");

@@ -3,6 +3,7 @@
 //! What SNS was asked to send is read back from moto: its SMS log and the test's own topic.
 
 use carethread_tests::*;
+use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -332,7 +333,7 @@ async fn notify_5_a_message_left_unread_reminds_its_sender_once() {
     let p = notifying_practice(&app).await;
     let doctor_email = unique_email("doctor");
     prefer(&app, &p.doctor, "email", &doctor_email).await;
-    let sent_at = time::OffsetDateTime::now_utc();
+    let sent_at = Timestamp::now();
     let mut ids = Vec::new();
     for patient in [&p.jane, &p.john] {
         let res = app
@@ -348,9 +349,9 @@ async fn notify_5_a_message_left_unread_reminds_its_sender_once() {
     // John reads his; Jane does not.
     assert_eq!(app.get(&p.john.token, &format!("/conversations/{}", ids[1])).await.status, StatusCode::OK);
 
-    let early = send_due(app.function("unread-reminders"), sent_at + time::Duration::hours(1), 10).await.unwrap();
+    let early = send_due(app.function("unread-reminders"), sent_at + SignedDuration::from_hours(1), 10).await.unwrap();
     assert_eq!((early.reminded, early.already_read), (0, 0), "not due yet");
-    let due = send_due(app.function("unread-reminders"), sent_at + time::Duration::hours(3), 10).await.unwrap();
+    let due = send_due(app.function("unread-reminders"), sent_at + SignedDuration::from_hours(3), 10).await.unwrap();
     assert_eq!((due.reminded, due.already_read), (1, 1));
     assert_eq!(app.pump().await.pending, 0);
     let reminders =
@@ -359,7 +360,7 @@ async fn notify_5_a_message_left_unread_reminds_its_sender_once() {
         reminders,
         vec![format!("Test Practice: A secure message you sent has not been read yet. Sign in to see it: {PORTAL}")]
     );
-    let later = send_due(app.function("unread-reminders"), sent_at + time::Duration::hours(30), 10).await.unwrap();
+    let later = send_due(app.function("unread-reminders"), sent_at + SignedDuration::from_hours(30), 10).await.unwrap();
     assert_eq!((later.reminded, later.already_read), (0, 0), "once per message");
     app.pump().await;
     assert_eq!(emails_to(&app.published().await, &doctor_email).len(), 1);

@@ -2,6 +2,7 @@
 //! controls (REPLY-2, REPLY-3), out-of-office (REPLY-5 settings), through the local gateway.
 
 use carethread_tests::*;
+use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -707,10 +708,12 @@ async fn sec_5_retention_purges_idle_conversations_with_their_files_and_audits_i
     )
     .await;
 
-    let now = time::OffsetDateTime::now_utc();
-    let early = purge_expired(app.function("retention-purge"), now + time::Duration::days(29), 10).await.unwrap();
+    let now = Timestamp::now();
+    let early =
+        purge_expired(app.function("retention-purge"), now + SignedDuration::from_hours(24 * 29), 10).await.unwrap();
     assert_eq!(early.conversations, 0, "not yet 30 days idle");
-    let report = purge_expired(app.function("retention-purge"), now + time::Duration::days(31), 10).await.unwrap();
+    let report =
+        purge_expired(app.function("retention-purge"), now + SignedDuration::from_hours(24 * 31), 10).await.unwrap();
     assert_eq!((report.practices, report.conversations), (1, 1));
 
     assert_eq!(app.get(&p.doctor.token, &format!("/conversations/{cid}")).await.status, StatusCode::NOT_FOUND);
@@ -729,9 +732,9 @@ async fn sec_5_retention_purges_idle_conversations_with_their_files_and_audits_i
 #[tokio::test]
 async fn reply_5_out_of_office_and_after_hours_auto_replies_once_per_conversation_per_period() {
     let (app, p) = setup().await;
-    let now = time::OffsetDateTime::now_utc();
-    let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
-    let ooo = json!({ "from": fmt(now - time::Duration::hours(1)), "to": fmt(now + time::Duration::days(1)), "text": "Dr. Tester is away until tomorrow." });
+    let now = Timestamp::now();
+    let fmt = |t: Timestamp| t.to_string();
+    let ooo = json!({ "from": fmt(now - SignedDuration::from_hours(1)), "to": fmt(now + SignedDuration::from_hours(24)), "text": "Dr. Tester is away until tomorrow." });
     assert_eq!(put(&app, &p.doctor, "/me/out-of-office", ooo).await.status, StatusCode::OK);
     // Jane writes to her primary provider, who is away: one auto-reply, once.
     let cid = create(&app, &p.jane, json!({ "subject": "Question", "body": "Is my refill ready?" })).await;

@@ -28,7 +28,7 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
         let Some(member) = dir.staff_member(id) else { continue };
         let Some(ooo) = &member.out_of_office else { continue };
         if ooo.from.as_str() <= now.as_str() && now.as_str() < ooo.to.as_str() {
-            let expires = ids::parse_time("to", &ooo.to)?.unix_timestamp() + 86_400;
+            let expires = ids::parse_time("to", &ooo.to)?.as_second() + 86_400;
             let sender = SenderRef {
                 kind: "system".into(),
                 id: "auto-reply".into(),

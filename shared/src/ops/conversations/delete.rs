@@ -196,13 +196,13 @@ pub struct PurgeReport {
 /// activity is older than the period at `now` (with their files); the audit log keeps each
 /// purge. Run daily by the `retention-purge` function; `now` is a parameter so a test can
 /// run it with a fixed clock.
-pub async fn purge_expired(app: &App, now: time::OffsetDateTime, batch: usize) -> Result<PurgeReport> {
+pub async fn purge_expired(app: &App, now: ids::Timestamp, batch: usize) -> Result<PurgeReport> {
     let mut report = PurgeReport::default();
     for practice_id in app.store.practice_ids().await? {
         let Some(practice) = app.store.practice(&practice_id).await? else { continue };
         let Some(days) = practice.settings.retention_days else { continue };
         report.practices += 1;
-        let cutoff = ids::format_time(now - time::Duration::days(i64::from(days)));
+        let cutoff = ids::format_time(now - ids::SignedDuration::from_hours(24 * i64::from(days)));
         let ctx = RequestCtx {
             caller: Caller { practice_id: practice_id.clone(), user_id: "retention".into(), role: Role::Admin },
             request_id: ids::new_id("purge_"),

@@ -502,7 +502,7 @@ pub(super) fn reminder(p: &str, c: &ConversationItem, m: &MessageItem) -> Option
         return None;
     }
     let sent = ids::parse_time("createdAt", &m.created_at).ok()?;
-    let due = ids::format_time(sent + time::Duration::hours(i64::from(hours)));
+    let due = ids::format_time(sent + ids::SignedDuration::from_hours(i64::from(hours)));
     Some(ReminderItem {
         pk: keys::reminder(p, &m.id),
         sk: keys::REMINDER_SK.into(),
