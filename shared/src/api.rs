@@ -3,7 +3,8 @@
 //! JSON bodies with limits, `Idempotency-Key`, and the one mapping of errors to
 //! `application/problem+json`.
 
-use crate::app::{sha256_hex, IdempotencyKey, RequestCtx};
+use crate::app::{IdempotencyKey, RequestCtx};
+use crate::crypto::sha256_hex;
 use crate::domain::{parse_id, Caller, Role, PATIENT_ID, PRACTICE_ID};
 use crate::error::{Error, Result};
 use lambda_http::request::RequestContext;

@@ -219,12 +219,3 @@ pub struct IdempotencyKey {
     pub key_hash: String,
     pub request_hash: String,
 }
-
-pub fn sha256_hex(parts: &[&[u8]]) -> String {
-    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-    for p in parts {
-        ctx.update(&(p.len() as u64).to_be_bytes());
-        ctx.update(p);
-    }
-    ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}

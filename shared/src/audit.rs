@@ -74,7 +74,7 @@ pub fn link_digest(prev_hash: &str, seq: u64, e: &AuditItem) -> Vec<u8> {
     if !shown.is_empty() {
         parts.push(shown.as_bytes());
     }
-    crate::app::sha256_hex(&parts).into_bytes()
+    crate::crypto::sha256_hex(&parts).into_bytes()
 }
 
 /// A keyed link: "mac:" and the hex HMAC-SHA-256 of the digest under the chain key.

@@ -358,6 +358,17 @@ fn fold_accent(c: char) -> char {
     }
 }
 
+/// SHA-256 of several parts, each prefixed by its length (so `("ab", "c")` and `("a", "bc")`
+/// differ), in lowercase hex: the hash of idempotency keys, requests and audit events.
+pub fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    for p in parts {
+        ctx.update(&(p.len() as u64).to_be_bytes());
+        ctx.update(p);
+    }
+    ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

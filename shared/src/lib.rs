@@ -4,7 +4,7 @@
 //!
 //! Pure values and rules (no I/O):
 //! - `domain`: parsed values (roles, ids, subject, body, priority...).
-//! - `ids`: ids that sort by time, and timestamps.
+//! - `ids`: ids that sort by time, and time itself (jiff's `Timestamp`; the only time crate).
 //! - `hours`: business hours and time zones (REPLY-5).
 //! - `policy`: who may see and do what (ROLE-2..6, COMPOSE-3, ACCT-3).
 //! - `error`: the one error type, mapped to problem+json once.
@@ -13,7 +13,8 @@
 //! - `keys`, `records`: the single-table design: key formats and item shapes.
 //! - `store`: its DynamoDB adapter, one file per aggregate under `store/`; a transaction
 //!   (`Tx`) names each conditioned write with a `Guard`, and a refusal comes back as one.
-//! - `crypto`: envelope encryption under KMS data keys and blind indexes (SEC-1).
+//! - `crypto`: envelope encryption under KMS data keys, blind indexes and sealed list cursors
+//!   (SEC-1), and the one request/event hash (`sha256_hex`).
 //! - `blobs`: S3 presigned uploads and downloads.
 //! - `identity`: the Cognito user pool, driven by the directory (ACCT-1..3).
 //! - `calls`: the AWS call counter every client carries (tests, bench, the role check).
@@ -23,7 +24,8 @@
 //! - `notify`: the notifier's side of the outbox (NOTIFY-1..4).
 //! - `receipts`: read receipts (CONV-2).
 //! - `views`: the response shapes of API.md, rendered from records.
-//! - `ops`: the operations, one file per route family.
+//! - `ops`: the operations, one file per route family; `ops::cursor` and `ops::idempotency`
+//!   hold the one cursor scheme and the one `Idempotency-Key` scheme every route uses.
 //! - `stream`: the table stream's records (Lambda's typed DynamoDB event) for the notifier
 //!   and the audit chain, and the partial batch response.
 //!

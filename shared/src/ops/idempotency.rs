@@ -4,7 +4,8 @@
 //! Work that fans one request out (a broadcast's copies, an inbound text) derives its keys
 //! here too.
 
-use crate::app::{sha256_hex, App, IdempotencyKey, RequestCtx};
+use crate::app::{App, IdempotencyKey, RequestCtx};
+use crate::crypto::sha256_hex;
 use crate::crypto::Binding;
 use crate::error::{Error, Result};
 use crate::ids;

@@ -8,7 +8,8 @@
 //! Nothing is dropped, and the outbox of each message notifies the staff.
 
 use super::conversations::{append_message, start_sms_thread, AppendedMessage};
-use crate::app::{sha256_hex, App, RequestCtx};
+use crate::app::{App, RequestCtx};
+use crate::crypto::sha256_hex;
 use crate::domain::{parse_phone, Caller, Role};
 use crate::error::{Error, Result};
 use crate::ids;
