@@ -195,9 +195,22 @@ pub struct RequestCtx {
     /// When the caller signed in (the token's `auth_time`, epoch seconds): ACCT-3 refuses a
     /// token from a sign-in before the caller's second factor was set up.
     pub signed_in_at: Option<i64>,
+    /// The request's one reading of the clock: everything it writes (created, sent, read,
+    /// audited) carries this time, and rules about time (budgets, expiries) use it too.
+    pub now: crate::ids::Timestamp,
 }
 
 impl RequestCtx {
+    /// `now` as stored: RFC 3339 UTC with microseconds, fixed width.
+    pub fn at(&self) -> String {
+        crate::ids::format_time(self.now)
+    }
+
+    /// `now` in epoch seconds (budget minutes, TTL attributes, code expiries).
+    pub fn epoch_seconds(&self) -> i64 {
+        self.now.as_second()
+    }
+
     /// The operator command's own context (ACCT-1): its writes are audited as `operator`.
     pub fn operator(practice_id: &str) -> RequestCtx {
         RequestCtx {
@@ -209,6 +222,7 @@ impl RequestCtx {
             request_id: crate::ids::new_id("op_"),
             idempotency: None,
             signed_in_at: None,
+            now: crate::ids::Timestamp::now(),
         }
     }
 }

@@ -17,7 +17,7 @@ pub struct AuditRecord<'a> {
 
 pub fn event(ctx: &RequestCtx, action: &str, record: AuditRecord<'_>, outcome: &str) -> AuditItem {
     let id = ids::new_id("aud_");
-    let at = ids::now();
+    let at = ctx.at();
     let p = &ctx.caller.practice_id;
     let scope = format!("{}#{}", record.record_type.to_uppercase(), record.record_id);
     AuditItem {

@@ -91,7 +91,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         None => None,
     };
     let id = ids::new_id(ATTACHMENT_ID);
-    let created_at = ids::now();
+    let created_at = ctx.at();
     let object_key = match &conversation_id {
         Some(c) => format!("{p}/{c}/{id}"),
         None => format!("unattached/{p}/{id}"),
@@ -118,7 +118,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         first_patient_download_at: None,
     };
     let upload = app.blobs.presign_upload(&object_key, &content_type, size).await?;
-    let expires_at = ids::format_time(ids::Timestamp::now() + blobs::UPLOAD_TTL);
+    let expires_at = ids::format_time(ctx.now + blobs::UPLOAD_TTL);
 
     let mut tx = Tx::new();
     tx.check_caller(&app.store, caller)?;
@@ -222,14 +222,14 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
     if let (false, Some(days), None) =
         (caller.is_staff(), settings.attachment_retention_days, &a.first_patient_download_at)
     {
-        let now = ids::Timestamp::now();
+        let now = ctx.now;
         let due = ids::format_time(now + ids::SignedDuration::from_hours(24 * i64::from(days)));
         app.store.attachment_first_patient_download(p, &a.id, &ids::format_time(now), &due).await?;
     }
     let renderer = Renderer::new(app, caller);
     let view = renderer.attachment(&a).await?;
     let download = app.blobs.presign_download(&a.object_key, &view.file_name, &a.content_type).await?;
-    let expires_at = ids::format_time(ids::Timestamp::now() + blobs::DOWNLOAD_TTL);
+    let expires_at = ids::format_time(ctx.now + blobs::DOWNLOAD_TTL);
 
     crate::ops::audit_read(
         app,

@@ -6,7 +6,6 @@
 
 use crate::app::{App, RequestCtx};
 use crate::error::{Error, Result};
-use crate::ids;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expensive {
@@ -40,7 +39,7 @@ impl Expensive {
 
 /// Spends one use of the caller's budget, or answers 429 until the minute is over.
 pub async fn spend(app: &App, ctx: &RequestCtx, what: Expensive) -> Result<()> {
-    let now = ids::epoch_seconds();
+    let now = ctx.epoch_seconds();
     let minute = now.div_euclid(60);
     let caller = &ctx.caller;
     if app.store.spend_budget(&caller.practice_id, &caller.user_id, what.name(), minute, what.per_minute()).await? {

@@ -147,7 +147,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
         },
         active: req.active.unwrap_or(true),
         portal_messaging: req.portal_messaging.unwrap_or(true),
-        created_at: ids::now(),
+        created_at: ctx.at(),
         out_of_office: None,
         notify: None,
         notify_pending: None,
@@ -202,7 +202,7 @@ pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -
         id: id.clone(),
         name,
         member_ids: members,
-        created_at: ids::now(),
+        created_at: ctx.at(),
     };
     let mut tx = Tx::new();
     tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
@@ -270,7 +270,7 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         assigned_staff_ids: assigned,
         portal_access: req.portal_access.unwrap_or(true),
         active,
-        created_at: ids::now(),
+        created_at: ctx.at(),
     };
     let index = env.blind_index(p, &dir.practice.search_key.0).await?;
     let tokens = finder_tokens(&index, &first, &last);

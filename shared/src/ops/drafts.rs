@@ -68,7 +68,7 @@ fn event(ctx: &RequestCtx, action: &str, id: &str) -> crate::records::AuditItem 
 pub async fn save(app: &App, ctx: &RequestCtx, body: &Value) -> Result<Value> {
     let content = draft_content(body)?;
     let id = ids::new_id(DRAFT_ID);
-    let now = ids::now();
+    let now = ctx.at();
     let p = &ctx.caller.practice_id;
     let item = DraftItem {
         pk: keys::user(p, &ctx.caller.user_id),
@@ -94,7 +94,7 @@ pub async fn update(app: &App, ctx: &RequestCtx, raw_id: &str, body: &Value) -> 
     let p = &ctx.caller.practice_id;
     let mut item = app.store.draft(p, &ctx.caller.user_id, &id).await?.ok_or(Error::NotFound("draft"))?;
     item.content = seal(app, ctx, &id, &content).await?;
-    item.updated_at = ids::now();
+    item.updated_at = ctx.at();
     let mut tx = Tx::new();
     tx.check_caller(&app.store, &ctx.caller)?;
     tx.put(&app.store, Guard::Draft, &item)?;

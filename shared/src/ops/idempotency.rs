@@ -8,7 +8,6 @@ use crate::app::{App, IdempotencyKey, RequestCtx};
 use crate::crypto::sha256_hex;
 use crate::crypto::Binding;
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::keys;
 use crate::records::{IdempotencyItem, Sealed};
 use crate::store::{Guard, Tx};
@@ -54,7 +53,7 @@ pub async fn claim_idempotency(
     let record = record(ctx, key);
     let body = serde_json::to_vec(response).map_err(Error::internal)?;
     let sealed = app.envelope.seal(Binding { practice_id: p, record: &record, field: "response" }, &body).await?;
-    let now = ids::epoch_seconds();
+    let now = ctx.epoch_seconds();
     let item = IdempotencyItem {
         pk: keys::idempotency(p, &ctx.caller.user_id, &key.key_hash),
         sk: keys::IDEMPOTENCY_SK.into(),

@@ -178,7 +178,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
     event.patients_shown = shown;
     tx.put(&app.store, Guard::Audit, &event)?;
     // The inbox reached its user: what was sent before now is delivered (CONV-2).
-    tx.presence_seen(&app.store, p, &caller.user_id, &ids::now())?;
+    tx.presence_seen(&app.store, p, &caller.user_id, &ctx.at())?;
     if let Err(_label) = app.store.commit(tx).await? {
         return Err(Error::Unauthenticated);
     }

@@ -104,8 +104,8 @@ pub fn daily_limit_reached(settings: &crate::records::Settings) -> Error {
 }
 
 /// The day a patient's message counts against (UTC).
-pub fn message_day() -> String {
-    ids::now()[..10].to_string()
+pub fn message_day(ctx: &RequestCtx) -> String {
+    ctx.at()[..10].to_string()
 }
 
 /// A conversation id from a path; a malformed one is just a conversation that is not there.

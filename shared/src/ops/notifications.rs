@@ -199,7 +199,7 @@ async fn send_code(app: &App, ctx: &RequestCtx, channel: NotifyChannel, address:
     budgets::spend(app, ctx, Expensive::VerificationCode).await?;
     let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
     let code = new_code()?;
-    let expires_at = ids::epoch_seconds() + CODE_SECONDS;
+    let expires_at = ctx.epoch_seconds() + CODE_SECONDS;
     let code_hash = code_hash(app, &practice, &caller.user_id, expires_at, &code).await?;
     let to = Destination { channel, address: address.to_string() };
     let text = format!(
@@ -268,7 +268,7 @@ pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRe
         ));
     };
     let mut tx = Tx::new();
-    let now = ids::epoch_seconds();
+    let now = ctx.epoch_seconds();
     if pending.expires_at <= now {
         tx.user_notify_expired(&app.store, caller, &pending.code_hash)?;
         tx.put(
@@ -287,7 +287,7 @@ pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRe
         let prefs = NotifyPrefs {
             channel: pending.channel,
             destination: Some(pending.destination.clone()),
-            proven_at: Some(ids::now()),
+            proven_at: Some(ctx.at()),
         };
         tx.user_notify_proven(&app.store, caller, &prefs, &pending.code_hash)?;
         tx.put(

@@ -124,7 +124,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Resu
         body: Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "template" }, body).await?),
         scope: if practice_wide { "practice" } else { "personal" }.into(),
         created_by: caller.user_id.clone(),
-        created_at: ids::now(),
+        created_at: ctx.at(),
     };
     let mut tx = Tx::new();
     tx.check_caller(&app.store, caller)?;

@@ -8,7 +8,6 @@
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::store::Guard;
 use crate::store::Tx;
 use serde_json::{json, Value};
@@ -41,7 +40,7 @@ pub async fn confirm(app: &App, ctx: &RequestCtx) -> Result<Value> {
                 .into(),
         ));
     }
-    let at = ids::now();
+    let at = ctx.at();
     let record = if caller.is_staff() {
         AuditRecord { record_type: "staff", record_id: &caller.user_id, patient_id: None }
     } else {

@@ -90,6 +90,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
             &[number.as_bytes(), text.as_bytes()],
         )),
         signed_in_at: None,
+        now: ids::Timestamp::now(),
     };
     if let Some(peer) = &peer {
         if let Some(conversation) = app.store.conversation(&p, &peer.conversation_id).await? {
@@ -100,7 +101,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
                 ),
                 text,
                 sender,
-                expires: ids::epoch_seconds() + 7 * 86_400,
+                expires: ctx.epoch_seconds() + 7 * 86_400,
                 action: "message.sms_inbound",
             };
             append_message(app, &ctx, &conversation, appended).await?;

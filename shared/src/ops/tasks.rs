@@ -110,7 +110,7 @@ pub async fn create(
         due_date,
         done: false,
         created_by: caller.user_id.clone(),
-        created_at: ids::now(),
+        created_at: ctx.at(),
     };
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
     let mut tx = Tx::new();

@@ -20,7 +20,7 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
     let (conversation, dir) = tokio::try_join!(app.store.conversation(p, conversation_id), app.store.directory(p))?;
     let (Some(conversation), Some(dir)) = (conversation, dir) else { return Ok(()) };
     let settings = &dir.practice.settings;
-    let now = ids::now();
+    let now = ctx.at();
     let mut replies: Vec<(String, String, SenderRef, i64)> = Vec::new();
     let mut staff: Vec<&String> = conversation.participants.iter().collect();
     staff.extend(conversation.assignee_ids.iter().filter(|a| !conversation.participants.contains(a)));
@@ -40,7 +40,7 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
     }
     if let (Some(hours), false) = (&settings.business_hours, settings.after_hours_text.trim().is_empty()) {
         let tz = crate::hours::time_zone(&settings.time_zone)?;
-        let (after, day) = crate::hours::after_hours(hours, &tz, jiff::Timestamp::now())?;
+        let (after, day) = crate::hours::after_hours(hours, &tz, ctx.now)?;
         if after {
             let sender = SenderRef {
                 kind: "system".into(),
@@ -52,7 +52,7 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
                 format!("AFTER#{day}"),
                 settings.after_hours_text.clone(),
                 sender,
-                ids::epoch_seconds() + 3 * 86_400,
+                ctx.epoch_seconds() + 3 * 86_400,
             ));
         }
     }
@@ -129,6 +129,8 @@ pub(crate) async fn append_message(
     let p = conversation.practice_id.as_str();
     let cid = conversation.id.as_str();
     let message_id = ids::new_id(MESSAGE_ID);
+    // Its own moment, not the request's: an auto-reply follows the message that triggered it
+    // in the same request, and must sort, and count as unread, after it.
     let at = ids::now();
     let body = Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?;
     let env = &app.envelope;

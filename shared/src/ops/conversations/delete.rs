@@ -208,6 +208,7 @@ pub async fn purge_expired(app: &App, now: ids::Timestamp, batch: usize) -> Resu
             request_id: ids::new_id("purge_"),
             idempotency: None,
             signed_in_at: None,
+            now,
         };
         loop {
             let ids = app.store.conversations_idle_since(&practice_id, &cutoff, batch).await?;

@@ -99,7 +99,7 @@ pub async fn forward(
             status: "ready".into(),
             internal: false,
             object_key,
-            created_at: ids::now(),
+            created_at: ctx.at(),
             gsi3pk: None,
             gsi3sk: None,
             first_patient_download_at: None,

@@ -245,7 +245,7 @@ pub(super) async fn start_thread(
     let p = caller.practice_id.as_str();
     let conversation_id = ids::new_id(CONVERSATION_ID);
     let message_id = ids::new_id(MESSAGE_ID);
-    let at = ids::now();
+    let at = ctx.at();
     let env = &app.envelope;
     let subject = Sealed(
         env.seal_str(Binding { practice_id: p, record: &conversation_id, field: "subject" }, t.subject.as_str())
@@ -339,7 +339,7 @@ pub(super) async fn start_thread(
             &app.store,
             p,
             &caller.user_id,
-            &crate::ops::message_day(),
+            &crate::ops::message_day(ctx),
             settings.patient_messages_per_day,
         )?;
     }

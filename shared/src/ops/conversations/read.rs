@@ -23,7 +23,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
         };
         let mut tx = Tx::new();
         tx.check_caller(&app.store, caller)?;
-        let now = ids::now();
+        let now = ctx.at();
         if let Some(e) = &entry {
             tx.entry_mark_read(&app.store, p, &caller.user_id, &conversation_id, &now, e.unread)?;
             tx.stats_add(

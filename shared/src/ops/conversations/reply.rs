@@ -81,7 +81,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     };
 
     let message_id = ids::new_id(MESSAGE_ID);
-    let at = ids::now();
+    let at = ctx.at();
     let env = &app.envelope;
     let message_record = format!("{conversation_id}/{message_id}");
     let sealed_body =
@@ -118,7 +118,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
             tx.check_patient_active(&app.store, p, &caller.user_id)?;
         }
         let limit = practice.settings.patient_messages_per_day;
-        tx.patient_daily_count(&app.store, p, &caller.user_id, &crate::ops::message_day(), limit)?;
+        tx.patient_daily_count(&app.store, p, &caller.user_id, &crate::ops::message_day(ctx), limit)?;
     } else {
         tx.check_staff_active(&app.store, p, &caller.user_id, kind.is_patient_facing() && !req.internal)?;
     }
