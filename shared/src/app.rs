@@ -211,6 +211,12 @@ impl RequestCtx {
         self.now.as_second()
     }
 
+    /// Seconds from `now` to the end of the current UTC period of `period` seconds (a
+    /// minute's budget, a day's message limit): a refused client's `Retry-After`.
+    pub fn seconds_left_in(&self, period: i64) -> u64 {
+        (period - self.epoch_seconds().rem_euclid(period)) as u64
+    }
+
     /// The operator command's own context (ACCT-1): its writes are audited as `operator`.
     pub fn operator(practice_id: &str) -> RequestCtx {
         RequestCtx {
@@ -232,4 +238,19 @@ impl RequestCtx {
 pub struct IdempotencyKey {
     pub key_hash: String,
     pub request_hash: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RequestCtx;
+
+    #[test]
+    fn reply_4_finding_12_retry_after_is_the_rest_of_the_period() {
+        let mut ctx = RequestCtx::operator("prc_x");
+        ctx.now = "2026-12-01T23:59:15Z".parse().unwrap();
+        assert_eq!(ctx.seconds_left_in(60), 45, "a minute's budget refills at the next minute");
+        assert_eq!(ctx.seconds_left_in(86_400), 45, "a day's limit lifts at UTC midnight");
+        ctx.now = "2026-12-01T00:00:00Z".parse().unwrap();
+        assert_eq!(ctx.seconds_left_in(60), 60, "never 0: a client told to wait 0 s would spin");
+    }
 }

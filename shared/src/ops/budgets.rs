@@ -39,14 +39,13 @@ impl Expensive {
 
 /// Spends one use of the caller's budget, or answers 429 until the minute is over.
 pub async fn spend(app: &App, ctx: &RequestCtx, what: Expensive) -> Result<()> {
-    let now = ctx.epoch_seconds();
-    let minute = now.div_euclid(60);
+    let minute = ctx.epoch_seconds().div_euclid(60);
     let caller = &ctx.caller;
     if app.store.spend_budget(&caller.practice_id, &caller.user_id, what.name(), minute, what.per_minute()).await? {
         return Ok(());
     }
     Err(Error::too_many(
         format!("at most {} {} requests a minute per user; try again in a minute", what.per_minute(), what.name()),
-        Some(60 - now.rem_euclid(60) as u64),
+        Some(ctx.seconds_left_in(60)),
     ))
 }

@@ -42,6 +42,6 @@ fn record(ctx: &RequestCtx) -> String {
 }
 
 /// The refusal of a cursor that is not one this list gave the caller.
-pub fn invalid() -> Error {
+fn invalid() -> Error {
     Error::BadRequest { detail: "cursor is not valid for this list".into(), field: Some("cursor".into()) }
 }

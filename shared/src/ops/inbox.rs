@@ -126,24 +126,25 @@ impl InboxQuery {
     }
 }
 
-/// What an inbox cursor holds: the tab it pages, and the last row's sort key and conversation.
+/// What an inbox cursor holds: the last row's sort key and conversation. Its list is the
+/// tab (`inbox/<tab>`), so a cursor of one tab does not open another's.
 #[derive(Serialize, Deserialize)]
 struct CursorPayload {
-    tab: Tab,
     sort: String,
     conversation: String,
 }
 
+fn cursor_list(tab: Tab) -> String {
+    format!("inbox/{tab:?}")
+}
+
 async fn seal_cursor(app: &App, ctx: &RequestCtx, tab: Tab, pos: &InboxPosition) -> Result<String> {
-    let payload = CursorPayload { tab, sort: pos.sort.clone(), conversation: pos.conversation_id.clone() };
-    cursor::seal(app, ctx, "inbox", &payload).await
+    let payload = CursorPayload { sort: pos.sort.clone(), conversation: pos.conversation_id.clone() };
+    cursor::seal(app, ctx, &cursor_list(tab), &payload).await
 }
 
 async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, raw: &str) -> Result<InboxPosition> {
-    let payload: CursorPayload = cursor::open(app, ctx, "inbox", raw).await?;
-    if payload.tab != tab {
-        return Err(cursor::invalid());
-    }
+    let payload: CursorPayload = cursor::open(app, ctx, &cursor_list(tab), raw).await?;
     Ok(InboxPosition { sort: payload.sort, conversation_id: payload.conversation })
 }
 

@@ -29,7 +29,6 @@ pub use idempotency::{answer_pk, claim_idempotency, commit_created, commit_creat
 use crate::app::{App, RequestCtx};
 use crate::domain::Caller;
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::policy::{ConversationFacts, StaffMember};
 use crate::records::ConversationItem;
 use crate::store::{Directory, Guard, Tx};
@@ -91,15 +90,15 @@ pub fn patient_body(raw: Option<&str>, settings: &crate::records::Settings) -> R
 }
 
 /// REPLY-4: the daily limit was reached; nothing was stored.
-pub fn daily_limit_reached(settings: &crate::records::Settings) -> Error {
-    let seconds_into_day = ids::epoch_seconds().rem_euclid(86_400) as u64;
+pub fn daily_limit_reached(ctx: &RequestCtx, settings: &crate::records::Settings) -> Error {
     Error::too_many(
         format!(
             "You have sent the {} messages a day this practice accepts. {}",
             settings.patient_messages_per_day,
             urgent_path(settings)
         ),
-        Some(86_400 - seconds_into_day),
+        // The limit counts per UTC day (`message_day`): it lifts at the next midnight.
+        Some(ctx.seconds_left_in(86_400)),
     )
 }
 

@@ -399,6 +399,13 @@ async fn inbox_5_every_list_cursor_is_bound_to_its_user_and_its_list() {
     assert_problem(&app.get(&p.admin.token, &other_log).await, StatusCode::BAD_REQUEST);
     let next = format!("/audit?conversationId={cid}&limit=1&cursor={audit_cursor}");
     assert_eq!(app.get(&p.admin.token, &next).await.status, StatusCode::OK);
+
+    // Another tab of the inbox is another list: its cursor does not open there.
+    let inbox = app.get(&p.doctor.token, "/inbox?limit=1").await;
+    let all_cursor = inbox.body["nextCursor"].as_str().expect("a second inbox page").to_string();
+    assert_eq!(app.get(&p.doctor.token, &format!("/inbox?limit=1&cursor={all_cursor}")).await.status, StatusCode::OK);
+    let other_tab = format!("/inbox?tab=patient&limit=1&cursor={all_cursor}");
+    assert_problem(&app.get(&p.doctor.token, &other_tab).await, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

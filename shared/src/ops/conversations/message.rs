@@ -418,7 +418,7 @@ pub(super) async fn start_thread(
         Guard::Attachment => Error::Conflict("an attachment is already attached or not yet checked".into()),
         Guard::Draft => Error::NotFound("draft"),
         Guard::Marker => Error::Unavailable("a concurrent conversation about this patient; retry".into()),
-        Guard::Limit => crate::ops::daily_limit_reached(settings),
+        Guard::Limit => crate::ops::daily_limit_reached(ctx, settings),
         _ => Error::Conflict("the conversation could not be created, retry".into()),
     })
     .await?;

@@ -196,7 +196,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     let (body_json, fresh) = commit_created_fresh(app, ctx, tx, response, |guard| match guard {
         Guard::Conversation => Error::Conflict("this conversation does not accept replies".into()),
         Guard::Attachment => Error::Conflict("an attachment is already attached or not yet checked".into()),
-        Guard::Limit => crate::ops::daily_limit_reached(&practice.settings),
+        Guard::Limit => crate::ops::daily_limit_reached(ctx, &practice.settings),
         Guard::Inactive => Error::Forbidden(INACTIVE_PATIENT.into()),
         _ => Error::Conflict("the message could not be stored, retry".into()),
     })
