@@ -279,7 +279,7 @@ async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -
         // topic: `{originationNumber, destinationNumber, messageBody, inboundMessageId}`.
         ("POST", "sms") => {
             let message = String::from_utf8_lossy(body).into_owned();
-            let delivery = carethread_core::ops::sms::sns_delivery(message);
+            let delivery = carethread_core::jobs::sms_inbound::sns_delivery(message);
             let invocation = lambda_http::lambda_runtime::LambdaEvent::new(delivery, Default::default());
             match sms_inbound::handle(gw.app("sms-inbound"), invocation).await {
                 Ok(received) => {

@@ -7,7 +7,7 @@
 
 use crate::functions::Functions;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
-use carethread_core::stream::{BatchResponse, StreamEvent, StreamRecord};
+use carethread_core::jobs::stream::{BatchResponse, StreamEvent, StreamRecord};
 use carethread_core::App;
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use std::collections::HashMap;
@@ -197,7 +197,7 @@ fn lambda_record(r: &Record) -> StreamRecord {
     });
     let event_name = r.event_name.as_ref().map(|n| n.as_str()).unwrap_or_default();
     let sequence_number = data.and_then(|d| d.sequence_number.as_deref()).unwrap_or_default();
-    let mut record = carethread_core::stream::record(event_name, keys, sequence_number);
+    let mut record = carethread_core::jobs::stream::record(event_name, keys, sequence_number);
     record.event_id = r.event_id.clone().unwrap_or_default();
     record
 }

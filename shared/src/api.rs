@@ -1,7 +1,8 @@
 //! The HTTP edge shared by every function: identity from the verified JWT claims that API
 //! Gateway's authorizer puts in the request context (SEC-4: never from a header or the body),
 //! JSON bodies with limits, `Idempotency-Key`, and the one mapping of errors to
-//! `application/problem+json`.
+//! `application/problem+json`. `serve` is the one way a request is answered: authorize, run
+//! the operation, answer (auditing a refusal).
 
 use crate::app::{IdempotencyKey, RequestCtx};
 use crate::crypto::sha256_hex;
@@ -184,7 +185,7 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 
 /// Builds the request context a core operation receives.
 /// The request's context, once its caller is known to be an existing, active user (SEC-4).
-pub async fn authorized(app: &crate::App, req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
+async fn authorized(app: &crate::App, req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
     let ctx = context(req, with_idempotency)?;
     // ACCT-3: the routes that set up the second factor are open to a caller who has none yet.
     let enrolling = matches!(route_key(req).as_str(), "GET /me/totp" | "POST /me/totp");
@@ -192,7 +193,7 @@ pub async fn authorized(app: &crate::App, req: &Request, with_idempotency: bool)
     Ok(ctx)
 }
 
-pub fn context(req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
+fn context(req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
     Ok(RequestCtx {
         caller: caller(req)?,
         request_id: request_id(req),
@@ -211,7 +212,7 @@ fn claims(req: &Request) -> Option<&std::collections::HashMap<String, String>> {
     }
 }
 
-pub fn json_response(status: u16, body: &serde_json::Value) -> Response<Body> {
+fn json_response(status: u16, body: &serde_json::Value) -> Response<Body> {
     Response::builder()
         .status(status)
         .header(http::header::CONTENT_TYPE, "application/json")
@@ -221,7 +222,7 @@ pub fn json_response(status: u16, body: &serde_json::Value) -> Response<Body> {
 }
 
 /// A 200 with a body of another type (a transcript: text or FHIR JSON).
-pub fn document_response(content_type: &str, body: String) -> Response<Body> {
+fn document_response(content_type: &str, body: String) -> Response<Body> {
     Response::builder()
         .status(200)
         .header(http::header::CONTENT_TYPE, content_type)
@@ -262,24 +263,36 @@ pub fn problem(err: &Error, request_id: &str) -> Response<Body> {
         .expect("static response parts")
 }
 
-/// Shapes an operation's outcome: `Ok(status, body)` or a problem. Expected failures are
-/// responses, so a handler's `Err` is left for real bugs.
-pub fn respond(request_id: &str, outcome: Result<(u16, serde_json::Value)>) -> Response<Body> {
-    match outcome {
-        Ok((204, _)) => Response::builder().status(204).body(Body::Empty).expect("static response parts"),
-        Ok((status, body)) => json_response(status, &body),
-        Err(e) => problem(&e, request_id),
+/// What an operation answers: JSON with a status (`204` with no body), or a document of
+/// another type (a transcript: text or FHIR JSON).
+pub enum Answer {
+    Json(u16, serde_json::Value),
+    Document { content_type: &'static str, body: String },
+}
+
+impl From<(u16, serde_json::Value)> for Answer {
+    fn from((status, body): (u16, serde_json::Value)) -> Self {
+        Answer::Json(status, body)
     }
 }
 
-/// Answers like `respond`, and records a refused attempt on a named record (SEC-2: denied
-/// attempts are audited too): a 404 or 403 to an authenticated caller on a route with an
-/// `{id}`. The event is best effort: a failure to write it is logged, never the answer.
-pub async fn respond_audited(
-    app: &crate::App,
-    req: &Request,
-    outcome: Result<(u16, serde_json::Value)>,
-) -> Response<Body> {
+/// Serves one HTTP request the same way on every route: the caller authorized (SEC-4), with
+/// its `Idempotency-Key` where the route honors one (`routes`), then the operation, then the
+/// answer, a refused attempt on a named record audited (SEC-2). Every HTTP function's
+/// handler is one call of this, so no route can skip a step.
+pub async fn serve<R, Operation, Answered>(app: &crate::App, req: &Request, operation: Operation) -> Response<Body>
+where
+    R: Into<Answer>,
+    // A closure returning a future rather than an async closure: the future stays `Send`, as
+    // the local gateway's router requires.
+    Operation: FnOnce(RequestCtx) -> Answered,
+    Answered: std::future::Future<Output = Result<R>>,
+{
+    let idempotent = crate::routes::honors_idempotency(&route_key(req));
+    let outcome = match authorized(app, req, idempotent).await {
+        Ok(ctx) => operation(ctx).await.map(Into::into),
+        Err(e) => Err(e),
+    };
     let request_id = request_id(req);
     if let Err(e @ (Error::NotFound(_) | Error::Forbidden(_))) = &outcome {
         if let Ok(ctx) = context(req, false) {
@@ -287,8 +300,10 @@ pub async fn respond_audited(
         }
     }
     match outcome {
+        Ok(Answer::Json(204, _)) => Response::builder().status(204).body(Body::Empty).expect("static response parts"),
+        Ok(Answer::Json(status, body)) => json_response(status, &body),
+        Ok(Answer::Document { content_type, body }) => document_response(content_type, body),
         Err(e) => problem(&e, &request_id),
-        ok => respond(&request_id, ok),
     }
 }
 

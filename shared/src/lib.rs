@@ -20,25 +20,31 @@
 //! - `calls`: the AWS call counter every client carries (tests, bench, the role check).
 //!
 //! What the operations are made of:
-//! - `audit`: the audit events written with every PHI read and write, and their chain (SEC-2).
-//! - `notify`: the notifier's side of the outbox (NOTIFY-1..4).
+//! - `audit`: the audit events written with every PHI read and write, their chain's links and
+//!   its verification (SEC-2).
+//! - `notify`: where a user is told, the text, SNS publishing and SMS peers (NOTIFY-1..4).
 //! - `receipts`: read receipts (CONV-2).
 //! - `views`: the response shapes of API.md, rendered from records.
 //! - `ops`: the operations, one file per route family; `ops::cursor` and `ops::idempotency`
-//!   hold the one cursor scheme and the one `Idempotency-Key` scheme every route uses.
-//! - `stream`: the table stream's records (Lambda's typed DynamoDB event) for the notifier
-//!   and the audit chain, and the partial batch response.
+//!   hold the one cursor scheme and the one `Idempotency-Key` scheme every route uses, and
+//!   `ops::conversations::post` the one path by which every message enters a conversation.
+//! - `jobs`: the work no request starts: the stream consumers (notifier, audit chain), inbound
+//!   texts and the scheduled jobs (reminders, retention, the attachment sweep), each taking
+//!   its clock as a parameter.
 //!
 //! The edge:
-//! - `api`: identity from JWT claims, JSON bodies, problem+json.
-//! - `routes`: every route and the function that serves it (checked against template.yaml).
+//! - `api`: identity from JWT claims, JSON bodies, problem+json, and `serve`, the one way an
+//!   HTTP function answers (authorize, operate, answer, audit a refusal).
+//! - `routes`: every route, the function that serves it and whether it honors an
+//!   `Idempotency-Key` (checked against template.yaml).
 //! - `app`: the clients and configuration made once per cold start.
 //! - `logging`: the log subscriber and a panic hook that withholds panic messages.
 //!
 //! Layering: each group may use the groups above it, never one below (`ops` uses the table
-//! and the adapters; `store` knows nothing of `ops`). Known exceptions, to be removed (issue
-//! 16): `store` takes `domain::Caller`; `receipts` and `views` use `App`; `audit` and
-//! `notify` also hold their functions' event handlers.
+//! and the adapters; `store` knows nothing of `ops`; `jobs` uses `ops` for what a job shares
+//! with a route, such as posting a text). Known exceptions, to be removed (issue 16): `store`
+//! takes `domain::Caller`; `receipts` and `views` use `App`; `ops` builds some items with
+//! `keys` itself.
 
 pub mod api;
 pub mod app;
@@ -51,6 +57,7 @@ pub mod error;
 pub mod hours;
 pub mod identity;
 pub mod ids;
+pub mod jobs;
 pub mod keys;
 pub mod logging;
 pub mod notify;
@@ -60,7 +67,6 @@ pub mod receipts;
 pub mod records;
 pub mod routes;
 pub mod store;
-pub mod stream;
 pub mod views;
 
 pub use app::{App, RequestCtx};

@@ -1,8 +1,7 @@
-//! The notifier's side of the outbox (NOTIFY-1 to NOTIFY-4). Every message is written with an
-//! outbox item in the same transaction; the `notifier` function receives the table stream's
-//! inserts of those items and publishes through SNS, one notification per recipient, by each
-//! recipient's preference. The outbox item records who has been notified, so a retried stream
-//! batch (SNS failing, a timeout, a redeploy) sends nobody a second notification.
+//! Notifications through SNS (NOTIFY-1 to NOTIFY-4): where each user is told (by its
+//! preference, proven channels only), the text, publishing, and the SMS peers that match a
+//! text back to its conversation. Every message is written with an outbox item in the same
+//! transaction; `jobs::notifier` delivers it.
 //!
 //! The text of a notification is built from the practice's name, a fixed sentence and the
 //! portal link only: `notification_text` takes nothing else, so no PHI can reach it (SEC-3).
@@ -12,12 +11,9 @@ use crate::crypto::Binding;
 use crate::domain::{NotifyChannel, PATIENT_ID, STAFF_ID};
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::records::{Notice, NotifyPrefs, OutboxItem, PatientItem, Sealed, Settings, SmsPeerItem, StaffItem};
+use crate::records::{Notice, NotifyPrefs, PatientItem, Sealed, Settings, SmsPeerItem, StaffItem};
 use crate::store::Directory;
 use aws_sdk_sns::types::MessageAttributeValue;
-
-/// The marker kept in `sent` once a staff reply of an SMS conversation went out as an SMS.
-const SMS_REPLY_SENT: &str = "sms-reply";
 
 /// Where one notification goes: a channel and an address (email or E.164 number).
 #[derive(Clone, PartialEq, Eq)]
@@ -33,7 +29,7 @@ impl std::fmt::Debug for Destination {
     }
 }
 
-const NOTIFICATION_SUBJECT: &str = "New secure message";
+pub(crate) const NOTIFICATION_SUBJECT: &str = "New secure message";
 
 /// The whole text of a notification (NOTIFY-1).
 pub fn notification_text(practice_name: &str, portal_url: &str, notice: Notice, urgent: bool) -> String {
@@ -117,7 +113,7 @@ async fn open_destination(app: &App, practice_id: &str, user_id: &str, sealed: &
     app.envelope.open_string(Binding { practice_id, record: user_id, field: "notifyDestination" }, sealed).await
 }
 
-async fn destination_of(app: &App, dir: &Directory, recipient_id: &str) -> Result<Option<Destination>> {
+pub(crate) async fn destination_of(app: &App, dir: &Directory, recipient_id: &str) -> Result<Option<Destination>> {
     let p = dir.practice.id.as_str();
     if recipient_id.starts_with(STAFF_ID) {
         match dir.staff_member(recipient_id) {
@@ -194,79 +190,6 @@ pub enum Published {
     Undeliverable,
 }
 
-/// What one delivery did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct DeliveryReport {
-    pub published: usize,
-    pub undeliverable: usize,
-    pub not_notified: usize,
-}
-
-/// Sends what an outbox item still owes. Stops at the first SNS failure with a retryable
-/// error; whatever was published before is marked and is not sent again.
-pub async fn deliver(app: &App, outbox_pk: &str) -> Result<DeliveryReport> {
-    let mut report = DeliveryReport::default();
-    // Consistent: the marks of a previous attempt must be seen.
-    let Some(outbox) = app.store.outbox(outbox_pk).await? else { return Ok(report) };
-    let Some(dir) = app.store.directory(&outbox.practice_id).await? else { return Ok(report) };
-    let settings = &dir.practice.settings;
-    let text = notification_text(&dir.practice.name, &settings.portal_url, outbox.notice, outbox.urgent);
-    for recipient in outbox.recipient_ids.iter().filter(|r| !outbox.sent.contains(r)) {
-        match destination_of(app, &dir, recipient).await? {
-            Some(to) => {
-                let id = format!("{}:{}:{recipient}", outbox.message_id, notice_name(outbox.notice));
-                match publish(app, settings, &to, NOTIFICATION_SUBJECT, &text, &id).await? {
-                    Published::Sent => report.published += 1,
-                    Published::Undeliverable => report.undeliverable += 1,
-                }
-                // A patient's answer to this SMS belongs to this conversation (NOTIFY-4).
-                if to.channel == NotifyChannel::Sms && recipient.starts_with(PATIENT_ID) {
-                    remember_sms_peer(app, &dir, &to.address, Some(recipient), &outbox.conversation_id).await?;
-                }
-            }
-            None => report.not_notified += 1,
-        }
-        app.store.outbox_mark_sent(outbox_pk, recipient).await?;
-    }
-    if outbox.sms_reply && !outbox.sent.iter().any(|s| s == SMS_REPLY_SENT) {
-        send_sms_reply(app, &dir, &outbox).await?;
-        app.store.outbox_mark_sent(outbox_pk, SMS_REPLY_SENT).await?;
-        report.published += 1;
-    }
-    Ok(report)
-}
-
-fn notice_name(n: Notice) -> &'static str {
-    match n {
-        Notice::NewMessage => "new",
-        Notice::UnreadReminder => "reminder",
-    }
-}
-
-/// NOTIFY-4: a staff reply in an SMS conversation goes to the conversation's number as an SMS,
-/// from the practice's number. The text is the message itself: the patient chose SMS.
-async fn send_sms_reply(app: &App, dir: &Directory, outbox: &OutboxItem) -> Result<()> {
-    let p = dir.practice.id.as_str();
-    let Some((conversation, messages)) = app.store.thread(p, &outbox.conversation_id).await? else { return Ok(()) };
-    let (Some(peer), Some(message)) =
-        (conversation.sms_peer.as_ref(), messages.iter().find(|m| m.id == outbox.message_id))
-    else {
-        return Ok(());
-    };
-    let number = app
-        .envelope
-        .open_string(Binding { practice_id: p, record: &conversation.id, field: "smsPeer" }, &peer.0)
-        .await?;
-    let record = format!("{}/{}", conversation.id, message.id);
-    let body =
-        app.envelope.open_string(Binding { practice_id: p, record: &record, field: "body" }, &message.body.0).await?;
-    let to = Destination { channel: NotifyChannel::Sms, address: number };
-    publish(app, &dir.practice.settings, &to, NOTIFICATION_SUBJECT, &body, &format!("{}:sms", outbox.message_id))
-        .await?;
-    let patient_id = conversation.summary.patient.as_ref().map(|pat| pat.id.as_str());
-    remember_sms_peer(app, dir, &to.address, patient_id, &conversation.id).await
-}
-
 /// The blind token of a phone number in a practice (NOTIFY-4): the key of its SMS peer record,
 /// so the table never holds the number itself.
 pub async fn sms_peer_token(app: &App, dir: &Directory, number: &str) -> Result<String> {
@@ -281,6 +204,7 @@ pub async fn remember_sms_peer(
     number: &str,
     patient_id: Option<&str>,
     conversation_id: &str,
+    at: &str,
 ) -> Result<()> {
     let token = sms_peer_token(app, dir, number).await?;
     let peer = SmsPeerItem {
@@ -288,32 +212,9 @@ pub async fn remember_sms_peer(
         sk: keys::SMS_PEER_SK.into(),
         patient_id: patient_id.map(str::to_string),
         conversation_id: conversation_id.to_string(),
-        at: crate::ids::now(),
+        at: at.to_string(),
     };
     app.store.put_sms_peer(&peer).await
-}
-
-/// The notifier: a batch of the table's stream (Lambda's DynamoDB event). Only inserted
-/// outbox items matter (template.yaml filters the rest out before Lambda is even invoked).
-/// On a failure the answer names the first failed record, so Lambda retries from there
-/// (`ReportBatchItemFailures`); records before it are done, records after it are retried and
-/// their marks make that harmless.
-pub async fn handle_stream(app: &App, event: &crate::stream::StreamEvent) -> crate::stream::BatchResponse {
-    for item in crate::stream::inserted(event).iter().filter(|i| i.pk.starts_with("OUTBOX#")) {
-        match deliver(app, &item.pk).await {
-            Ok(report) => tracing::info!(
-                published = report.published,
-                undeliverable = report.undeliverable,
-                not_notified = report.not_notified,
-                "outbox delivered"
-            ),
-            Err(e) => {
-                tracing::warn!(error = %e, "outbox delivery failed; the batch is retried from this record");
-                return crate::stream::batch_response(Some(&item.sequence_number));
-            }
-        }
-    }
-    crate::stream::batch_response(None)
 }
 
 #[cfg(test)]

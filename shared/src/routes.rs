@@ -5,61 +5,74 @@ pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub function: &'static str,
+    /// Whether the route honors an `Idempotency-Key` (the routes that create something): a
+    /// retried request with the same key answers the first answer and writes nothing.
+    pub idempotent: bool,
 }
 
 pub const ROUTES: &[Route] = &[
-    Route { method: "POST", path: "/conversations", function: "compose" },
-    Route { method: "POST", path: "/conversations/{id}/messages", function: "reply" },
-    Route { method: "GET", path: "/inbox", function: "list-inbox" },
-    Route { method: "GET", path: "/inbox/stats", function: "list-inbox" },
-    Route { method: "GET", path: "/conversations/{id}", function: "get-conversation" },
-    Route { method: "POST", path: "/conversations/{id}/assign", function: "assign" },
-    Route { method: "PUT", path: "/conversations/{id}/state", function: "conversation-state" },
-    Route { method: "POST", path: "/attachments", function: "attachment-presign" },
-    Route { method: "GET", path: "/attachments/{id}", function: "attachment-presign" },
-    Route { method: "POST", path: "/staff", function: "directory" },
-    Route { method: "POST", path: "/patients", function: "directory" },
-    Route { method: "POST", path: "/workgroups", function: "directory" },
-    Route { method: "GET", path: "/patients", function: "directory" },
-    Route { method: "GET", path: "/staff", function: "directory" },
-    Route { method: "GET", path: "/workgroups", function: "directory" },
-    Route { method: "PATCH", path: "/staff/{id}", function: "directory" },
-    Route { method: "POST", path: "/staff/{id}/invitation", function: "directory" },
-    Route { method: "PATCH", path: "/patients/{id}", function: "directory" },
-    Route { method: "POST", path: "/patients/{id}/invitation", function: "directory" },
-    Route { method: "DELETE", path: "/staff/{id}/totp", function: "directory" },
-    Route { method: "DELETE", path: "/patients/{id}/totp", function: "directory" },
-    Route { method: "POST", path: "/drafts", function: "drafts" },
-    Route { method: "GET", path: "/drafts", function: "drafts" },
-    Route { method: "GET", path: "/drafts/{id}", function: "drafts" },
-    Route { method: "PUT", path: "/drafts/{id}", function: "drafts" },
-    Route { method: "DELETE", path: "/drafts/{id}", function: "drafts" },
-    Route { method: "POST", path: "/drafts/{id}/send", function: "drafts" },
-    Route { method: "POST", path: "/conversations/{id}/close", function: "conversation-state" },
-    Route { method: "POST", path: "/conversations/{id}/reopen", function: "conversation-state" },
-    Route { method: "GET", path: "/settings", function: "settings" },
-    Route { method: "PUT", path: "/settings", function: "settings" },
-    Route { method: "PUT", path: "/me/out-of-office", function: "settings" },
-    Route { method: "GET", path: "/me/notifications", function: "settings" },
-    Route { method: "PUT", path: "/me/notifications", function: "settings" },
-    Route { method: "POST", path: "/me/notifications/verification", function: "settings" },
-    Route { method: "GET", path: "/me/totp", function: "settings" },
-    Route { method: "POST", path: "/me/totp", function: "settings" },
-    Route { method: "GET", path: "/portal/banner", function: "settings" },
-    Route { method: "GET", path: "/conversations/{id}/export", function: "get-conversation" },
-    Route { method: "POST", path: "/conversations/{id}/messages/{messageId}/tasks", function: "tasks" },
-    Route { method: "GET", path: "/tasks", function: "tasks" },
-    Route { method: "PATCH", path: "/tasks/{id}", function: "tasks" },
-    Route { method: "GET", path: "/saved-replies", function: "saved-replies" },
-    Route { method: "POST", path: "/saved-replies", function: "saved-replies" },
-    Route { method: "POST", path: "/saved-replies/{id}/render", function: "saved-replies" },
-    Route { method: "POST", path: "/conversations/{id}/forward", function: "assign" },
-    Route { method: "POST", path: "/broadcasts", function: "broadcasts" },
-    Route { method: "GET", path: "/reports/billing", function: "reports" },
-    Route { method: "GET", path: "/audit", function: "reports" },
-    Route { method: "DELETE", path: "/conversations/{id}", function: "delete" },
-    Route { method: "DELETE", path: "/conversations/{id}/messages/{messageId}", function: "delete" },
+    Route { method: "POST", path: "/conversations", function: "compose", idempotent: true },
+    Route { method: "POST", path: "/conversations/{id}/messages", function: "reply", idempotent: true },
+    Route { method: "GET", path: "/inbox", function: "list-inbox", idempotent: false },
+    Route { method: "GET", path: "/inbox/stats", function: "list-inbox", idempotent: false },
+    Route { method: "GET", path: "/conversations/{id}", function: "get-conversation", idempotent: false },
+    Route { method: "POST", path: "/conversations/{id}/assign", function: "assign", idempotent: true },
+    Route { method: "PUT", path: "/conversations/{id}/state", function: "conversation-state", idempotent: false },
+    Route { method: "POST", path: "/attachments", function: "attachment-presign", idempotent: true },
+    Route { method: "GET", path: "/attachments/{id}", function: "attachment-presign", idempotent: false },
+    Route { method: "POST", path: "/staff", function: "directory", idempotent: true },
+    Route { method: "POST", path: "/patients", function: "directory", idempotent: true },
+    Route { method: "POST", path: "/workgroups", function: "directory", idempotent: true },
+    Route { method: "GET", path: "/patients", function: "directory", idempotent: false },
+    Route { method: "GET", path: "/staff", function: "directory", idempotent: false },
+    Route { method: "GET", path: "/workgroups", function: "directory", idempotent: false },
+    Route { method: "PATCH", path: "/staff/{id}", function: "directory", idempotent: false },
+    Route { method: "POST", path: "/staff/{id}/invitation", function: "directory", idempotent: false },
+    Route { method: "PATCH", path: "/patients/{id}", function: "directory", idempotent: false },
+    Route { method: "POST", path: "/patients/{id}/invitation", function: "directory", idempotent: false },
+    Route { method: "DELETE", path: "/staff/{id}/totp", function: "directory", idempotent: false },
+    Route { method: "DELETE", path: "/patients/{id}/totp", function: "directory", idempotent: false },
+    Route { method: "POST", path: "/drafts", function: "drafts", idempotent: true },
+    Route { method: "GET", path: "/drafts", function: "drafts", idempotent: false },
+    Route { method: "GET", path: "/drafts/{id}", function: "drafts", idempotent: false },
+    Route { method: "PUT", path: "/drafts/{id}", function: "drafts", idempotent: false },
+    Route { method: "DELETE", path: "/drafts/{id}", function: "drafts", idempotent: false },
+    Route { method: "POST", path: "/drafts/{id}/send", function: "drafts", idempotent: true },
+    Route { method: "POST", path: "/conversations/{id}/close", function: "conversation-state", idempotent: false },
+    Route { method: "POST", path: "/conversations/{id}/reopen", function: "conversation-state", idempotent: false },
+    Route { method: "GET", path: "/settings", function: "settings", idempotent: false },
+    Route { method: "PUT", path: "/settings", function: "settings", idempotent: false },
+    Route { method: "PUT", path: "/me/out-of-office", function: "settings", idempotent: false },
+    Route { method: "GET", path: "/me/notifications", function: "settings", idempotent: false },
+    Route { method: "PUT", path: "/me/notifications", function: "settings", idempotent: false },
+    Route { method: "POST", path: "/me/notifications/verification", function: "settings", idempotent: false },
+    Route { method: "GET", path: "/me/totp", function: "settings", idempotent: false },
+    Route { method: "POST", path: "/me/totp", function: "settings", idempotent: false },
+    Route { method: "GET", path: "/portal/banner", function: "settings", idempotent: false },
+    Route { method: "GET", path: "/conversations/{id}/export", function: "get-conversation", idempotent: false },
+    Route {
+        method: "POST",
+        path: "/conversations/{id}/messages/{messageId}/tasks",
+        function: "tasks",
+        idempotent: true,
+    },
+    Route { method: "GET", path: "/tasks", function: "tasks", idempotent: false },
+    Route { method: "PATCH", path: "/tasks/{id}", function: "tasks", idempotent: false },
+    Route { method: "GET", path: "/saved-replies", function: "saved-replies", idempotent: false },
+    Route { method: "POST", path: "/saved-replies", function: "saved-replies", idempotent: true },
+    Route { method: "POST", path: "/saved-replies/{id}/render", function: "saved-replies", idempotent: false },
+    Route { method: "POST", path: "/conversations/{id}/forward", function: "assign", idempotent: true },
+    Route { method: "POST", path: "/broadcasts", function: "broadcasts", idempotent: true },
+    Route { method: "GET", path: "/reports/billing", function: "reports", idempotent: false },
+    Route { method: "GET", path: "/audit", function: "reports", idempotent: false },
+    Route { method: "DELETE", path: "/conversations/{id}", function: "delete", idempotent: false },
+    Route { method: "DELETE", path: "/conversations/{id}/messages/{messageId}", function: "delete", idempotent: false },
 ];
+
+/// Whether the route of a route key (`POST /conversations`) honors an `Idempotency-Key`.
+pub fn honors_idempotency(route_key: &str) -> bool {
+    ROUTES.iter().any(|r| r.idempotent && route_key.split_once(' ') == Some((r.method, r.path)))
+}
 
 /// Matches a concrete path against a route template, returning the path parameters.
 pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
@@ -115,5 +128,14 @@ mod tests {
         assert_eq!(find("DELETE", "/inbox").err(), Some(true));
         assert_eq!(find("GET", "/nope").err(), Some(false));
         assert!(find("GET", "/conversations//").is_err());
+    }
+
+    #[test]
+    fn only_routes_that_create_something_honor_an_idempotency_key() {
+        assert!(honors_idempotency("POST /conversations"));
+        assert!(honors_idempotency("POST /conversations/{id}/messages/{messageId}/tasks"));
+        assert!(!honors_idempotency("PUT /conversations/{id}/state"));
+        assert!(!honors_idempotency("GET /conversations/{id}"));
+        assert!(ROUTES.iter().filter(|r| r.idempotent).all(|r| r.method == "POST"));
     }
 }

@@ -8,21 +8,19 @@ use lambda_http::{Body, Error, Request, Response};
 
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    let outcome = async {
-        let id = api::path_param(&req, "id");
-        match api::route_key(&req).as_str() {
+    let req = &req;
+    Ok(api::serve(app, req, |ctx| async move {
+        let id = api::path_param(req, "id");
+        match api::route_key(req).as_str() {
             "POST /conversations/{id}/forward" => {
-                let ctx = api::authorized(app, &req, true).await?;
-                let body: ForwardRequest = api::json_body(&req)?;
+                let body: ForwardRequest = api::json_body(req)?;
                 conversations::forward(app, &ctx, &id, body).await.map(|b| (201, b))
             }
             _ => {
-                let ctx = api::authorized(app, &req, true).await?;
-                let body: AssignRequest = api::json_body(&req)?;
+                let body: AssignRequest = api::json_body(req)?;
                 conversations::assign(app, &ctx, &id, body).await.map(|b| (200, b))
             }
         }
-    }
-    .await;
-    Ok(api::respond_audited(app, &req, outcome).await)
+    })
+    .await)
 }

@@ -7,20 +7,13 @@ use lambda_http::{Body, Error, Request, Response};
 
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    let outcome = async {
-        match api::route_key(&req).as_str() {
-            "POST /attachments" => {
-                let ctx = api::authorized(app, &req, true).await?;
-                let body: PresignRequest = api::json_body(&req)?;
-                attachments::create(app, &ctx, body).await.map(|b| (201, b))
-            }
-            "GET /attachments/{id}" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                attachments::get(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (200, b))
-            }
-            _ => Err(api::not_found_route()),
+    Ok(api::serve(app, &req, async |ctx| match api::route_key(&req).as_str() {
+        "POST /attachments" => {
+            let body: PresignRequest = api::json_body(&req)?;
+            attachments::create(app, &ctx, body).await.map(|b| (201, b))
         }
-    }
-    .await;
-    Ok(api::respond_audited(app, &req, outcome).await)
+        "GET /attachments/{id}" => attachments::get(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (200, b)),
+        _ => Err(api::not_found_route()),
+    })
+    .await)
 }

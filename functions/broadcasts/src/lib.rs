@@ -7,11 +7,10 @@ use lambda_http::{Body, Error, Request, Response};
 
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    let outcome = async {
-        let ctx = api::authorized(app, &req, true).await?;
-        let body: BroadcastRequest = api::json_body(&req)?;
+    let req = &req;
+    Ok(api::serve(app, req, |ctx| async move {
+        let body: BroadcastRequest = api::json_body(req)?;
         conversations::broadcast(app, &ctx, body).await.map(|b| (201, b))
-    }
-    .await;
-    Ok(api::respond_audited(app, &req, outcome).await)
+    })
+    .await)
 }

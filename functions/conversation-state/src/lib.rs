@@ -9,12 +9,12 @@ use lambda_http::{Body, Error, Request, Response};
 
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    let outcome = async {
-        let ctx = api::authorized(app, &req, false).await?;
-        let id = api::path_param(&req, "id");
-        match api::route_key(&req).as_str() {
+    let req = &req;
+    Ok(api::serve(app, req, |ctx| async move {
+        let id = api::path_param(req, "id");
+        match api::route_key(req).as_str() {
             "PUT /conversations/{id}/state" => {
-                let body: StateRequest = api::json_body(&req)?;
+                let body: StateRequest = api::json_body(req)?;
                 conversations::set_state(app, &ctx, &id, body).await.map(|b| (200, b))
             }
             "POST /conversations/{id}/close" => {
@@ -25,7 +25,6 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
             }
             _ => Err(api::not_found_route()),
         }
-    }
-    .await;
-    Ok(api::respond_audited(app, &req, outcome).await)
+    })
+    .await)
 }

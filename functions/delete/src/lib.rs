@@ -8,18 +8,17 @@ use lambda_http::{Body, Error, Request, Response};
 
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    let outcome = async {
-        let ctx = api::authorized(app, &req, false).await?;
-        let id = api::path_param(&req, "id");
-        match api::route_key(&req).as_str() {
+    let req = &req;
+    Ok(api::serve(app, req, |ctx| async move {
+        let id = api::path_param(req, "id");
+        match api::route_key(req).as_str() {
             "DELETE /conversations/{id}" => conversations::delete_conversation(app, &ctx, &id).await,
             "DELETE /conversations/{id}/messages/{messageId}" => {
-                conversations::delete_message(app, &ctx, &id, &api::path_param(&req, "messageId")).await
+                conversations::delete_message(app, &ctx, &id, &api::path_param(req, "messageId")).await
             }
             _ => Err(api::not_found_route()),
         }
         .map(|()| (204, serde_json::Value::Null))
-    }
-    .await;
-    Ok(api::respond_audited(app, &req, outcome).await)
+    })
+    .await)
 }

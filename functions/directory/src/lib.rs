@@ -10,66 +10,39 @@ use lambda_http::{Body, Error, Request, Response};
 
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    let outcome = async {
-        match api::route_key(&req).as_str() {
-            "POST /staff" => {
-                let ctx = api::authorized(app, &req, true).await?;
-                directory::add_staff(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b))
-            }
-            "POST /patients" => {
-                let ctx = api::authorized(app, &req, true).await?;
-                directory::add_patient(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b))
-            }
-            "POST /workgroups" => {
-                let ctx = api::authorized(app, &req, true).await?;
-                directory::add_workgroup(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b))
-            }
-            "GET /patients" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                let limit = api::limit_param(&req)?;
-                directory::find_patients(app, &ctx, api::query_param(&req, "q").as_deref(), limit)
-                    .await
-                    .map(|b| (200, b))
-            }
-            "GET /staff" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                directory::list_staff(app, &ctx).await.map(|b| (200, b))
-            }
-            "GET /workgroups" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                directory::list_workgroups(app, &ctx).await.map(|b| (200, b))
-            }
-            "PATCH /staff/{id}" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                let id = api::path_param(&req, "id");
-                accounts::update_staff(app, &ctx, &id, api::json_body(&req)?).await.map(|b| (200, b))
-            }
-            "POST /staff/{id}/invitation" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                accounts::invite_staff(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (202, b))
-            }
-            "PATCH /patients/{id}" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                let id = api::path_param(&req, "id");
-                accounts::update_patient(app, &ctx, &id, api::json_body(&req)?).await.map(|b| (200, b))
-            }
-            "POST /patients/{id}/invitation" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                accounts::invite_patient(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (202, b))
-            }
-            "DELETE /staff/{id}/totp" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                let id = api::path_param(&req, "id");
-                accounts::reset_totp(app, &ctx, &id, true).await.map(|()| (204, serde_json::Value::Null))
-            }
-            "DELETE /patients/{id}/totp" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                let id = api::path_param(&req, "id");
-                accounts::reset_totp(app, &ctx, &id, false).await.map(|()| (204, serde_json::Value::Null))
-            }
-            _ => Err(api::not_found_route()),
+    Ok(api::serve(app, &req, async |ctx| match api::route_key(&req).as_str() {
+        "POST /staff" => directory::add_staff(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b)),
+        "POST /patients" => directory::add_patient(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b)),
+        "POST /workgroups" => directory::add_workgroup(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b)),
+        "GET /patients" => {
+            let limit = api::limit_param(&req)?;
+            directory::find_patients(app, &ctx, api::query_param(&req, "q").as_deref(), limit).await.map(|b| (200, b))
         }
-    }
-    .await;
-    Ok(api::respond_audited(app, &req, outcome).await)
+        "GET /staff" => directory::list_staff(app, &ctx).await.map(|b| (200, b)),
+        "GET /workgroups" => directory::list_workgroups(app, &ctx).await.map(|b| (200, b)),
+        "PATCH /staff/{id}" => {
+            let id = api::path_param(&req, "id");
+            accounts::update_staff(app, &ctx, &id, api::json_body(&req)?).await.map(|b| (200, b))
+        }
+        "POST /staff/{id}/invitation" => {
+            accounts::invite_staff(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (202, b))
+        }
+        "PATCH /patients/{id}" => {
+            let id = api::path_param(&req, "id");
+            accounts::update_patient(app, &ctx, &id, api::json_body(&req)?).await.map(|b| (200, b))
+        }
+        "POST /patients/{id}/invitation" => {
+            accounts::invite_patient(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (202, b))
+        }
+        "DELETE /staff/{id}/totp" => {
+            let id = api::path_param(&req, "id");
+            accounts::reset_totp(app, &ctx, &id, true).await.map(|()| (204, serde_json::Value::Null))
+        }
+        "DELETE /patients/{id}/totp" => {
+            let id = api::path_param(&req, "id");
+            accounts::reset_totp(app, &ctx, &id, false).await.map(|()| (204, serde_json::Value::Null))
+        }
+        _ => Err(api::not_found_route()),
+    })
+    .await)
 }

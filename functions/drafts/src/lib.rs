@@ -7,34 +7,21 @@ use lambda_http::{Body, Error, Request, Response};
 
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    let outcome = async {
-        let id = api::path_param(&req, "id");
-        match api::route_key(&req).as_str() {
-            "POST /drafts" => {
-                let ctx = api::authorized(app, &req, true).await?;
-                drafts::save(app, &ctx, &api::json_body(&req)?).await.map(|b| (201, b))
-            }
+    let req = &req;
+    Ok(api::serve(app, req, |ctx| async move {
+        let id = api::path_param(req, "id");
+        match api::route_key(req).as_str() {
+            "POST /drafts" => drafts::save(app, &ctx, &api::json_body(req)?).await.map(|b| (201, b)),
             "GET /drafts" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                let limit = api::limit_param(&req)?;
-                drafts::list(app, &ctx, limit, api::query_param(&req, "cursor").as_deref()).await.map(|b| (200, b))
+                let limit = api::limit_param(req)?;
+                drafts::list(app, &ctx, limit, api::query_param(req, "cursor").as_deref()).await.map(|b| (200, b))
             }
-            "GET /drafts/{id}" => {
-                drafts::get(app, &api::authorized(app, &req, false).await?, &id).await.map(|b| (200, b))
-            }
-            "PUT /drafts/{id}" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                drafts::update(app, &ctx, &id, &api::json_body(&req)?).await.map(|b| (200, b))
-            }
-            "DELETE /drafts/{id}" => drafts::delete(app, &api::authorized(app, &req, false).await?, &id)
-                .await
-                .map(|()| (204, serde_json::Value::Null)),
-            "POST /drafts/{id}/send" => {
-                drafts::send(app, &api::authorized(app, &req, true).await?, &id).await.map(|b| (201, b))
-            }
+            "GET /drafts/{id}" => drafts::get(app, &ctx, &id).await.map(|b| (200, b)),
+            "PUT /drafts/{id}" => drafts::update(app, &ctx, &id, &api::json_body(req)?).await.map(|b| (200, b)),
+            "DELETE /drafts/{id}" => drafts::delete(app, &ctx, &id).await.map(|()| (204, serde_json::Value::Null)),
+            "POST /drafts/{id}/send" => drafts::send(app, &ctx, &id).await.map(|b| (201, b)),
             _ => Err(api::not_found_route()),
         }
-    }
-    .await;
-    Ok(api::respond_audited(app, &req, outcome).await)
+    })
+    .await)
 }

@@ -7,17 +7,13 @@ use lambda_http::{Body, Error, Request, Response};
 
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    let outcome = async {
-        let ctx = api::authorized(app, &req, false).await?;
-        match api::route_key(&req).as_str() {
-            "GET /inbox/stats" => inbox::stats(app, &ctx).await.map(|b| (200, b)),
-            "GET /inbox" => {
-                let query = InboxQuery::parse(&api::query_params(&req))?;
-                inbox::list(app, &ctx, query).await.map(|b| (200, b))
-            }
-            _ => Err(api::not_found_route()),
+    Ok(api::serve(app, &req, async |ctx| match api::route_key(&req).as_str() {
+        "GET /inbox/stats" => inbox::stats(app, &ctx).await.map(|b| (200, b)),
+        "GET /inbox" => {
+            let query = InboxQuery::parse(&api::query_params(&req))?;
+            inbox::list(app, &ctx, query).await.map(|b| (200, b))
         }
-    }
-    .await;
-    Ok(api::respond_audited(app, &req, outcome).await)
+        _ => Err(api::not_found_route()),
+    })
+    .await)
 }

@@ -11,33 +11,29 @@ use lambda_http::{Body, Error, Request, Response};
 
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    let outcome = async {
-        let ctx = api::authorized(app, &req, false).await?;
-        match api::route_key(&req).as_str() {
-            "GET /settings" => settings::get(app, &ctx).await.map(|b| (200, b)),
-            "PUT /settings" => {
-                let patch: SettingsPatch = api::json_body(&req)?;
-                settings::put(app, &ctx, patch).await.map(|b| (200, b))
-            }
-            "PUT /me/out-of-office" => {
-                let body: Option<OutOfOfficeRequest> = api::json_body(&req)?;
-                settings::put_out_of_office(app, &ctx, body).await.map(|b| (200, b))
-            }
-            "GET /me/notifications" => notifications::get_notifications(app, &ctx).await.map(|b| (200, b)),
-            "PUT /me/notifications" => {
-                let body: NotificationsRequest = api::json_body(&req)?;
-                notifications::put_notifications(app, &ctx, body).await
-            }
-            "POST /me/notifications/verification" => {
-                let body: VerificationRequest = api::json_body(&req)?;
-                notifications::verify_destination(app, &ctx, body).await.map(|b| (200, b))
-            }
-            "GET /me/totp" => second_factor::status(app, &ctx).await.map(|b| (200, b)),
-            "POST /me/totp" => second_factor::confirm(app, &ctx).await.map(|b| (200, b)),
-            "GET /portal/banner" => settings::banner(app, &ctx).await.map(|b| (200, b)),
-            _ => Err(api::not_found_route()),
+    Ok(api::serve(app, &req, async |ctx| match api::route_key(&req).as_str() {
+        "GET /settings" => settings::get(app, &ctx).await.map(|b| (200, b)),
+        "PUT /settings" => {
+            let patch: SettingsPatch = api::json_body(&req)?;
+            settings::put(app, &ctx, patch).await.map(|b| (200, b))
         }
-    }
-    .await;
-    Ok(api::respond_audited(app, &req, outcome).await)
+        "PUT /me/out-of-office" => {
+            let body: Option<OutOfOfficeRequest> = api::json_body(&req)?;
+            settings::put_out_of_office(app, &ctx, body).await.map(|b| (200, b))
+        }
+        "GET /me/notifications" => notifications::get_notifications(app, &ctx).await.map(|b| (200, b)),
+        "PUT /me/notifications" => {
+            let body: NotificationsRequest = api::json_body(&req)?;
+            notifications::put_notifications(app, &ctx, body).await
+        }
+        "POST /me/notifications/verification" => {
+            let body: VerificationRequest = api::json_body(&req)?;
+            notifications::verify_destination(app, &ctx, body).await.map(|b| (200, b))
+        }
+        "GET /me/totp" => second_factor::status(app, &ctx).await.map(|b| (200, b)),
+        "POST /me/totp" => second_factor::confirm(app, &ctx).await.map(|b| (200, b)),
+        "GET /portal/banner" => settings::banner(app, &ctx).await.map(|b| (200, b)),
+        _ => Err(api::not_found_route()),
+    })
+    .await)
 }

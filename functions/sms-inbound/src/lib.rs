@@ -1,7 +1,7 @@
 //! `sms-inbound`: texts from patients (NOTIFY-4), delivered by the SNS topic that AWS End User
 //! Messaging two-way SMS publishes to. Locally, `POST /_local/sms` plays that delivery.
 
-use carethread_core::ops::sms::{handle_sns_event, InboundSmsEvent, Received};
+use carethread_core::jobs::sms_inbound::{handle_sns_event, InboundSmsEvent, Received};
 use carethread_core::App;
 use lambda_runtime::{Error, LambdaEvent};
 

@@ -7,26 +7,18 @@ use lambda_http::{Body, Error, Request, Response};
 
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    let outcome = async {
-        match api::route_key(&req).as_str() {
-            "POST /conversations/{id}/messages/{messageId}/tasks" => {
-                let ctx = api::authorized(app, &req, true).await?;
-                let body: TaskRequest = api::json_body(&req)?;
-                let (id, message) = (api::path_param(&req, "id"), api::path_param(&req, "messageId"));
-                tasks::create(app, &ctx, &id, &message, body).await.map(|b| (201, b))
-            }
-            "GET /tasks" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                tasks::list(app, &ctx, api::query_param(&req, "assignee").as_deref()).await.map(|b| (200, b))
-            }
-            "PATCH /tasks/{id}" => {
-                let ctx = api::authorized(app, &req, false).await?;
-                let body: TaskPatch = api::json_body(&req)?;
-                tasks::patch(app, &ctx, &api::path_param(&req, "id"), body).await.map(|b| (200, b))
-            }
-            _ => Err(api::not_found_route()),
+    Ok(api::serve(app, &req, async |ctx| match api::route_key(&req).as_str() {
+        "POST /conversations/{id}/messages/{messageId}/tasks" => {
+            let body: TaskRequest = api::json_body(&req)?;
+            let (id, message) = (api::path_param(&req, "id"), api::path_param(&req, "messageId"));
+            tasks::create(app, &ctx, &id, &message, body).await.map(|b| (201, b))
         }
-    }
-    .await;
-    Ok(api::respond_audited(app, &req, outcome).await)
+        "GET /tasks" => tasks::list(app, &ctx, api::query_param(&req, "assignee").as_deref()).await.map(|b| (200, b)),
+        "PATCH /tasks/{id}" => {
+            let body: TaskPatch = api::json_body(&req)?;
+            tasks::patch(app, &ctx, &api::path_param(&req, "id"), body).await.map(|b| (200, b))
+        }
+        _ => Err(api::not_found_route()),
+    })
+    .await)
 }

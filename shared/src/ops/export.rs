@@ -69,8 +69,10 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
     }
     Ok(match format {
         Format::Text => text(&view.subject, patient.as_ref(), &view.created_at, &rendered),
-        Format::Fhir => serde_json::to_string_pretty(&fhir_bundle(&conversation_id, patient.as_ref(), &rendered))
-            .map_err(Error::internal)?,
+        Format::Fhir => {
+            serde_json::to_string_pretty(&fhir_bundle(&conversation_id, patient.as_ref(), &rendered, &ctx.at()))
+                .map_err(Error::internal)?
+        }
     })
 }
 
@@ -115,6 +117,7 @@ pub fn fhir_bundle(
     conversation_id: &str,
     patient: Option<&PatientView>,
     messages: &[(MessageView, Vec<String>, Option<String>)],
+    at: &str,
 ) -> Value {
     let mut entries = Vec::new();
     let mut previous: Option<&str> = None;
@@ -156,7 +159,7 @@ pub fn fhir_bundle(
         "resourceType": "Bundle",
         "id": fhir_id(&format!("transcript-{conversation_id}")),
         "type": "collection",
-        "timestamp": crate::ids::now(),
+        "timestamp": at,
         "entry": entries,
     })
 }

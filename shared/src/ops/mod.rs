@@ -14,14 +14,12 @@ pub mod export;
 pub mod idempotency;
 pub mod inbox;
 pub mod notifications;
-pub mod reminders;
 pub mod renames;
 pub mod reports;
 pub mod saved_replies;
 pub mod search;
 pub mod second_factor;
 pub mod settings;
-pub mod sms;
 pub mod tasks;
 
 pub use idempotency::{answer_pk, claim_idempotency, commit_created, commit_created_fresh, replay};
@@ -97,14 +95,17 @@ pub fn daily_limit_reached(ctx: &RequestCtx, settings: &crate::records::Settings
             settings.patient_messages_per_day,
             urgent_path(settings)
         ),
-        // The limit counts per UTC day (`message_day`): it lifts at the next midnight.
+        // The limit counts per UTC day (`count_patient_message`): it lifts at the next midnight.
         Some(ctx.seconds_left_in(86_400)),
     )
 }
 
-/// The day a patient's message counts against (UTC).
-pub fn message_day(ctx: &RequestCtx) -> String {
-    ctx.at()[..10].to_string()
+/// REPLY-4: counts the calling patient's message against its day (UTC) in `tx`, refused at
+/// `limit`; a day's counter is kept three days.
+pub fn count_patient_message(app: &App, ctx: &RequestCtx, tx: &mut crate::store::Tx, limit: u32) -> Result<()> {
+    let (p, patient) = (&ctx.caller.practice_id, &ctx.caller.user_id);
+    let day = &ctx.at()[..10];
+    tx.patient_daily_count(&app.store, p, patient, day, limit, ctx.epoch_seconds() + 3 * 86_400)
 }
 
 /// A conversation id from a path; a malformed one is just a conversation that is not there.

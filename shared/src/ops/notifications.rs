@@ -93,11 +93,11 @@ pub async fn get_notifications(app: &App, ctx: &RequestCtx) -> Result<Value> {
     let p = caller.practice_id.as_str();
     let (current, pending) = if caller.is_staff() {
         let staff = app.store.staff(p, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
-        let pending = pending_view(app, p, &caller.user_id, staff.notify_pending.as_ref()).await?;
+        let pending = pending_view(app, ctx, staff.notify_pending.as_ref()).await?;
         (notify::staff_destination(app, p, &staff).await?, pending)
     } else {
         let patient = app.store.patient(p, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
-        let pending = pending_view(app, p, &caller.user_id, patient.notify_pending.as_ref()).await?;
+        let pending = pending_view(app, ctx, patient.notify_pending.as_ref()).await?;
         (notify::patient_destination(app, p, &patient).await?, pending)
     };
     let mut view = match current {
@@ -110,13 +110,9 @@ pub async fn get_notifications(app: &App, ctx: &RequestCtx) -> Result<Value> {
     Ok(json!({ "notifications": view }))
 }
 
-async fn pending_view(
-    app: &App,
-    p: &str,
-    user_id: &str,
-    pending: Option<&PendingDestination>,
-) -> Result<Option<Value>> {
-    let Some(pending) = pending.filter(|pd| pd.expires_at > ids::epoch_seconds()) else { return Ok(None) };
+async fn pending_view(app: &App, ctx: &RequestCtx, pending: Option<&PendingDestination>) -> Result<Option<Value>> {
+    let Some(pending) = pending.filter(|pd| pd.expires_at > ctx.epoch_seconds()) else { return Ok(None) };
+    let (p, user_id) = (&ctx.caller.practice_id, &ctx.caller.user_id);
     let address = open_destination(app, p, user_id, &pending.destination).await?;
     Ok(Some(json!({
         "channel": pending.channel,

@@ -165,8 +165,9 @@ impl Tx {
         self.push_update(Guard::Conversation, update)
     }
 
-    /// Counts a new message on its conversation. A patient may write only into an open
-    /// conversation that allows responses; the condition makes that atomic with the write.
+    /// Counts a new message on its conversation. With `only_if_open` the write holds only for
+    /// an open conversation that allows responses (a patient's portal reply), atomically.
+    #[allow(clippy::too_many_arguments)]
     pub fn conversation_add_message(
         &mut self,
         store: &Store,
@@ -174,10 +175,11 @@ impl Tx {
         conversation_id: &str,
         at: &str,
         patient_visible: bool,
-        by_patient: bool,
+        from_patient: bool,
+        only_if_open: bool,
     ) -> Result<()> {
         let mut condition = String::from("attribute_exists(pk)");
-        if by_patient {
+        if only_if_open {
             condition.push_str(" AND summary.#status = :open AND summary.allowResponse = :t");
         }
         let mut update = Update::builder()
@@ -191,9 +193,9 @@ impl Tx {
             .expression_attribute_values(":at", s(at))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":pv", n(u64::from(patient_visible)))
-            .expression_attribute_values(":fp", n(u64::from(by_patient)))
+            .expression_attribute_values(":fp", n(u64::from(from_patient)))
             .expression_attribute_values(":sort", s(keys::inbox_sort(at, conversation_id)));
-        if by_patient {
+        if only_if_open {
             update = update
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":open", s("open"))

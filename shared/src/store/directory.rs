@@ -261,6 +261,7 @@ impl Tx {
         patient_id: &str,
         day: &str,
         limit: u32,
+        expires_at: i64,
     ) -> Result<()> {
         let update = Update::builder()
             .table_name(&store.table)
@@ -270,10 +271,7 @@ impl Tx {
             .condition_expression("attribute_not_exists(messages) OR messages < :limit")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":limit", n(u64::from(limit)))
-            .expression_attribute_values(
-                ":expires",
-                AttributeValue::N((crate::ids::epoch_seconds() + 3 * 86_400).to_string()),
-            );
+            .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()));
         self.push_update(Guard::Limit, update)
     }
 }

@@ -296,7 +296,7 @@ async fn att_5_patients_upload_only_where_the_thread_allows_attachments() {
 
 #[tokio::test]
 async fn att_6_files_expire_days_after_the_patients_first_download_by_the_sweeper() {
-    use carethread_core::ops::attachments::sweep;
+    use carethread_core::jobs::sweeper::sweep;
     let app = TestApp::spawn().await;
     let p = app.demo_practice().await;
     settings(&app, &p, json!({ "attachmentRetentionDays": 7 })).await;
@@ -345,7 +345,7 @@ async fn att_6_files_expire_days_after_the_patients_first_download_by_the_sweepe
 
 #[tokio::test]
 async fn att_6_orphan_uploads_never_attached_are_swept_after_24_hours() {
-    use carethread_core::ops::attachments::sweep;
+    use carethread_core::jobs::sweeper::sweep;
     let app = TestApp::spawn().await;
     let p = app.demo_practice().await;
     let cid = conversation(&app, &p).await;

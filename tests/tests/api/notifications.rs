@@ -200,16 +200,18 @@ async fn notify_3_an_sns_outage_loses_no_notification_and_sends_none_twice() {
         assert_eq!(app.pump().await.delivered, 0);
     }
     // A stream batch delivered again (Lambda retries at least once) sends nothing again.
-    let mut batch = carethread_core::stream::StreamEvent::default();
+    let mut batch = carethread_core::jobs::stream::StreamEvent::default();
     batch.records = thread.body["messages"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| format!("OUTBOX#{}", m["id"].as_str().unwrap()))
-        .map(|pk| carethread_core::stream::record("INSERT", [("pk".into(), pk), ("sk".into(), "OUTBOX".into())], "1"))
+        .map(|pk| {
+            carethread_core::jobs::stream::record("INSERT", [("pk".into(), pk), ("sk".into(), "OUTBOX".into())], "1")
+        })
         .collect();
     assert_eq!(batch.records.len(), 8);
-    let answer = carethread_core::notify::handle_stream(app.function("notifier"), &batch).await;
+    let answer = carethread_core::jobs::notifier::handle_stream(app.function("notifier"), &batch).await;
     assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
 
     let published = app.published().await;
@@ -328,7 +330,7 @@ async fn notify_4_texts_join_the_patients_conversation_unknown_numbers_go_to_tri
 
 #[tokio::test]
 async fn notify_5_a_message_left_unread_reminds_its_sender_once() {
-    use carethread_core::ops::reminders::send_due;
+    use carethread_core::jobs::reminders::send_due;
     let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
     let p = notifying_practice(&app).await;
     let doctor_email = unique_email("doctor");

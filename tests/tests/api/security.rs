@@ -206,6 +206,24 @@ async fn sec_2_each_phi_read_and_write_appends_exactly_one_audit_event_and_denia
     println!("SEC-2 audit: {tried} PHI operations wrote exactly one event each; 2 denied attempts recorded");
 }
 
+/// SEC-2: a refused export is recorded like every other refusal (the export route once
+/// answered outside the audited path).
+#[tokio::test]
+async fn sec_2_a_refused_export_is_audited() {
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    let janes = compose(&app, &p).await;
+
+    let export = format!("/conversations/{janes}/export?format=text");
+    let (answer, events) = audit_delta(&app, app.get(&p.john.token, &export)).await;
+
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        events,
+        vec![json!({ "action": "GET /conversations/{id}/export", "outcome": "denied-not-found", "actor": p.john.id })]
+    );
+}
+
 #[tokio::test]
 async fn idempotency_twenty_concurrent_requests_with_one_key_create_one_conversation() {
     let app = TestApp::spawn().await;
@@ -290,6 +308,31 @@ async fn concurrency_fifty_replies_from_five_users_leave_exact_counts() {
         "concurrency: 50 replies by 5 users, 51 messages, counters exact for {} users, {retries} client retries",
         everyone.len()
     );
+}
+
+/// Concurrent conversations about one patient move the same viewers' counts of conversations
+/// about that patient: each is written again with fresh counts, so the client sees none of
+/// it (at most 8 attempts: each lost attempt means another compose was stored, so six
+/// concurrent composes always succeed), and the counters stay exact (INBOX-4).
+#[tokio::test]
+async fn concurrency_six_composes_about_one_patient_all_succeed_with_exact_counts() {
+    let app = TestApp::spawn().await;
+    let p = app.demo_practice().await;
+    let composes = (0..6).map(|n| {
+        let body = json!({ "kind": "patient", "patientId": p.jane.id, "subject": format!("Visit {n}"), "body": "Please call." });
+        app.post(&p.doctor.token, "/conversations", body)
+    });
+
+    let answers = futures::future::join_all(composes).await;
+
+    for a in &answers {
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    }
+    for u in [&p.doctor, &p.nurse, &p.admin, &p.jane] {
+        let kept = app.app().store.stats(&p.id, &u.id).await.unwrap();
+        let recounted = app.app().store.recount_stats(&p.id, &u.id).await.unwrap();
+        assert_eq!(kept, recounted, "{}'s counters", u.id);
+    }
 }
 
 #[tokio::test]

@@ -669,7 +669,7 @@ async fn conv_6_authors_delete_messages_and_starters_delete_threads_for_good_and
 #[tokio::test]
 async fn sec_5_retention_purges_idle_conversations_with_their_files_and_audits_it() {
     use aws_sdk_dynamodb::types::AttributeValue;
-    use carethread_core::ops::conversations::purge_expired;
+    use carethread_core::jobs::retention::purge_expired;
     let (app, p) = setup().await;
     let (other_pid, other_admin) = app.new_practice("Keeps Everything").await;
     let other_patient = app.add_patient(&other_pid, &other_admin, "Kim", "Keep", json!({})).await;

@@ -1,6 +1,8 @@
 //! Messages that arrive outside their sender's request: auto-replies (REPLY-5) and texts
 //! (NOTIFY-4).
 
+use super::post::{post_message, seal, Arrival, Posting};
+use super::thread::{created_id, start_thread, NewThread};
 use super::*;
 use crate::store::Guard;
 
@@ -76,33 +78,20 @@ pub(crate) async fn start_sms_thread(
     sender: SenderRef,
 ) -> Result<String> {
     let primary = patient.and_then(|pat| pat.primary_provider_id.as_deref());
+    let subject = if patient.is_some() { "Text message" } else { "Text message from an unknown number" };
     let thread = NewThread {
-        kind: ConversationKind::Sms,
-        subject: Subject::parse(Some(if patient.is_some() {
-            "Text message"
-        } else {
-            "Text message from an unknown number"
-        }))?,
-        body: Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?,
-        priority: Priority::Normal,
         patient,
-        participants: policy::route_portal_message(primary, &staff_members(dir)),
-        recipients: Vec::new(),
-        context: None,
-        sender,
-        allow_response: true,
         allow_attachments: false,
-        attachments: Vec::new(),
-        fee_code: None,
-        notify_if_unread_hours: None,
-        documents: Vec::new(),
         sms_peer: Some(number.to_string()),
+        ..NewThread::new(
+            ConversationKind::Sms,
+            Subject::parse(Some(subject))?,
+            Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?,
+            sender,
+            policy::route_portal_message(primary, &staff_members(dir)),
+        )
     };
-    let created = start_thread(app, ctx, dir, thread, None).await?;
-    created["conversation"]["id"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| Error::internal_msg("a new conversation without an id"))
+    created_id(&start_thread(app, ctx, dir, thread, None).await?)
 }
 
 /// A message that arrives from outside a request of its sender: an auto-reply (REPLY-5) or a
@@ -126,70 +115,15 @@ pub(crate) async fn append_message(
     m: AppendedMessage<'_>,
 ) -> Result<()> {
     let AppendedMessage { dedupe_key, text, sender, expires, action } = m;
-    let p = conversation.practice_id.as_str();
-    let cid = conversation.id.as_str();
-    let message_id = ids::new_id(MESSAGE_ID);
+    let body = Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?;
     // Its own moment, not the request's: an auto-reply follows the message that triggered it
     // in the same request, and must sort, and count as unread, after it.
-    let at = ids::now();
-    let body = Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?;
-    let env = &app.envelope;
-    let message = MessageItem {
-        pk: conversation.pk.clone(),
-        sk: keys::message_sk(&at, &message_id),
-        id: message_id.clone(),
-        conversation_id: cid.to_string(),
-        sender: sender.clone(),
-        body: Sealed(
-            env.seal_str(
-                Binding { practice_id: p, record: &format!("{cid}/{message_id}"), field: "body" },
-                body.as_str(),
-            )
-            .await?,
-        ),
-        priority: Priority::Normal,
-        internal: false,
-        attachments: Vec::new(),
-        created_at: at.clone(),
-        fee_code: None,
-        notify_if_unread_hours: None,
-        documents: Vec::new(),
-        answer_pk: None,
-    };
-    let preview =
-        Sealed(env.seal_str(Binding { practice_id: p, record: cid, field: "preview" }, &body.preview()).await?);
+    let posted = seal(app, conversation, Posting::plain(sender, &body, ids::now())).await?;
     let mut tx = Tx::new();
-    tx.put_new(
-        &app.store,
-        Guard::Auto,
-        &AutoReplyItem { pk: conversation.pk.clone(), sk: format!("AUTO#{dedupe_key}"), expires_at: expires },
-    )?;
-    tx.conversation_add_message(&app.store, p, cid, &at, true, false)?;
-    tx.put_new(&app.store, Guard::Message, &message)?;
-    for viewer in &conversation.viewers {
-        let is_sender = viewer == &sender.id;
-        tx.entry_add_message(
-            &app.store,
-            p,
-            viewer,
-            cid,
-            &conversation.summary,
-            &at,
-            &preview,
-            &sender,
-            Priority::Normal,
-            is_sender,
-        )?;
-        let unread = i64::from(!is_sender);
-        tx.stats_add(&app.store, p, viewer, StatsDelta { messages: 1, unread, ..Default::default() })?;
-    }
-    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
-    tx.put(
-        &app.store,
-        Guard::Audit,
-        &audit::event(ctx, action, AuditRecord { record_type: "conversation", record_id: cid, patient_id }, "success"),
-    )?;
-    tx.put(&app.store, Guard::Outbox, &outbox(p, conversation, &message_id, &sender.id, false, &at, false))?;
+    let once = AutoReplyItem { pk: conversation.pk.clone(), sk: format!("AUTO#{dedupe_key}"), expires_at: expires };
+    tx.put_new(&app.store, Guard::Auto, &once)?;
+    let arrival = Arrival::Joins { patient_needs_open: false };
+    post_message(app, ctx, &mut tx, conversation, arrival, &posted, action).await?;
     match app.store.commit(tx).await? {
         Ok(()) | Err(Guard::Auto) => Ok(()),
         Err(guard) => Err(Error::Conflict(format!("message not stored ({guard:?}); retry"))),

@@ -1,5 +1,6 @@
 //! POST /broadcasts: one conversation per patient.
 
+use super::thread::{start_thread, NewThread};
 use super::*;
 
 /// POST /broadcasts.
@@ -63,23 +64,13 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
             signed_in_at: ctx.signed_in_at,
             ..ctx.clone()
         };
+        let sender =
+            SenderRef { kind: "staff".into(), id: me.id.clone(), name: Some(me.display_name()), masked: false };
         let thread = NewThread {
-            kind: ConversationKind::Broadcast,
-            subject: subject.clone(),
-            body: body.clone(),
-            priority: Priority::Normal,
             patient: Some(patient),
-            participants: vec![me.id.clone()],
-            recipients: Vec::new(),
-            context: None,
-            sender: SenderRef { kind: "staff".into(), id: me.id.clone(), name: Some(me.display_name()), masked: false },
             allow_response: req.allow_response.unwrap_or(true),
             allow_attachments: false,
-            attachments: Vec::new(),
-            fee_code: None,
-            notify_if_unread_hours: None,
-            documents: Vec::new(),
-            sms_peer: None,
+            ..NewThread::new(ConversationKind::Broadcast, subject.clone(), body.clone(), sender, vec![me.id.clone()])
         };
         start_thread(app, &copy_ctx, &dir, thread, None).await?;
         sent += 1;

@@ -1,5 +1,6 @@
 //! POST /conversations (COMPOSE-1..4) and sending a draft.
 
+use super::thread::{created_id, start_thread, NewThread};
 use super::*;
 
 /// POST /conversations.
@@ -69,28 +70,17 @@ pub async fn compose_from_draft(
         let patient = app.store.patient(&caller.practice_id, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
         let recipients = parse_recipients("recipients", &req.recipients)?;
         let participants = route_portal(&dir, &patient, &recipients)?;
+        let sender = SenderRef { kind: "patient".into(), id: patient.id.clone(), name: None, masked: false };
         let thread = NewThread {
-            kind: ConversationKind::Patient,
-            subject,
-            body,
             priority,
             patient: Some(&patient),
-            participants,
             recipients,
             context,
-            sender: SenderRef { kind: "patient".into(), id: patient.id.clone(), name: None, masked: false },
-            allow_response: true,
-            allow_attachments: true,
             attachments,
-            fee_code: None,
-            notify_if_unread_hours: None,
-            documents: Vec::new(),
-            sms_peer: None,
+            ..NewThread::new(ConversationKind::Patient, subject, body, sender, participants)
         };
         let created = start_thread(app, ctx, &dir, thread, draft).await?;
-        if let Some(cid) = created["conversation"]["id"].as_str() {
-            auto_replies(app, ctx, cid).await;
-        }
+        auto_replies(app, ctx, &created_id(&created)?).await;
         return Ok(created);
     }
 
@@ -106,6 +96,19 @@ pub async fn compose_from_draft(
     )?;
     let extras = staff_extras(&options, caller, kind, false)?;
     let documents = parse_documents(caller, &req.documents)?;
+    let recipients = parse_recipients("recipients", &req.recipients)?;
+    let recipients_empty = recipients.is_empty();
+    let participants = participants_with(&me.id, &dir, &recipients)?;
+    let thread = NewThread {
+        priority,
+        recipients,
+        context,
+        attachments,
+        fee_code: extras.0,
+        notify_if_unread_hours: extras.1,
+        documents,
+        ..NewThread::new(kind, subject, body, sender, participants)
+    };
     match kind {
         ConversationKind::Patient => {
             if !me.portal_messaging {
@@ -118,30 +121,11 @@ pub async fn compose_from_draft(
             let patient_id = parse_id("patientId", PATIENT_ID, raw)?;
             let patient =
                 app.store.patient(&caller.practice_id, &patient_id).await?.ok_or(Error::NotFound("patient"))?;
-            let recipients = parse_recipients("recipients", &req.recipients)?;
-            let mut participants = vec![me.id.clone()];
-            for id in expand_recipients("recipients", &dir, &recipients)? {
-                if !participants.contains(&id) {
-                    participants.push(id);
-                }
-            }
             let thread = NewThread {
-                kind,
-                subject,
-                body,
-                priority,
-                patient: Some(&patient),
-                participants,
-                recipients,
-                context,
-                sender,
                 allow_response: options.allow_response.unwrap_or(true),
                 allow_attachments: options.allow_attachments.unwrap_or(false),
-                attachments,
-                fee_code: extras.0.clone(),
-                notify_if_unread_hours: extras.1,
-                documents: documents.clone(),
-                sms_peer: None,
+                patient: Some(&patient),
+                ..thread
             };
             start_thread(app, ctx, &dir, thread, draft).await
         }
@@ -149,34 +133,9 @@ pub async fn compose_from_draft(
             if req.patient_id.is_some() {
                 return Err(Error::invalid("patientId", "a team message has no patient; use kind `patient`"));
             }
-            let recipients = parse_recipients("recipients", &req.recipients)?;
-            if recipients.is_empty() {
+            if recipients_empty {
                 return Err(Error::invalid("recipients", "a team message needs at least one staff user or workgroup"));
             }
-            let mut participants = vec![me.id.clone()];
-            for id in expand_recipients("recipients", &dir, &recipients)? {
-                if !participants.contains(&id) {
-                    participants.push(id);
-                }
-            }
-            let thread = NewThread {
-                kind,
-                subject,
-                body,
-                priority,
-                patient: None,
-                participants,
-                recipients,
-                context,
-                sender,
-                allow_response: true,
-                allow_attachments: true,
-                attachments,
-                fee_code: extras.0.clone(),
-                notify_if_unread_hours: extras.1,
-                documents: documents.clone(),
-                sms_peer: None,
-            };
             start_thread(app, ctx, &dir, thread, draft).await
         }
         _ => Err(Error::invalid("kind", "kind must be `patient` or `team`")),

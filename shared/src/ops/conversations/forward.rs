@@ -1,5 +1,6 @@
 //! POST /conversations/{id}/forward (ASSIGN-3).
 
+use super::thread::{start_thread, NewThread};
 use super::*;
 
 /// POST /conversations/{id}/forward.
@@ -48,12 +49,7 @@ pub async fn forward(
     }
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     let me = active_staff(&dir, caller)?;
-    let mut participants = vec![me.id.clone()];
-    for id in expand_recipients("recipients", &dir, &recipients)? {
-        if !participants.contains(&id) {
-            participants.push(id);
-        }
-    }
+    let participants = participants_with(&me.id, &dir, &recipients)?;
 
     let renderer = Renderer::new(app, caller);
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
@@ -107,23 +103,11 @@ pub async fn forward(
     }
     app.store.put_batch(&attachments).await?;
 
+    let sender = SenderRef { kind: "staff".into(), id: me.id.clone(), name: Some(me.display_name()), masked: false };
     let thread = NewThread {
-        kind: ConversationKind::Team,
-        subject,
-        body,
-        priority: Priority::Normal,
-        patient: None,
-        participants,
         recipients,
-        context: None,
-        sender: SenderRef { kind: "staff".into(), id: me.id.clone(), name: Some(me.display_name()), masked: false },
-        allow_response: true,
-        allow_attachments: true,
         attachments,
-        fee_code: None,
-        notify_if_unread_hours: None,
-        documents: Vec::new(),
-        sms_peer: None,
+        ..NewThread::new(ConversationKind::Team, subject, body, sender, participants)
     };
     let created = start_thread(app, ctx, &dir, thread, None).await?;
     Ok(json!({ "conversation": created["conversation"], "message": created["message"] }))

@@ -1,8 +1,7 @@
-//! What every way of posting a message shares: request parts, recipients, attachments,
-//! the new-thread builder (`start_thread`), reminders, billing and the outbox item.
+//! The parts of a message request every route shares: options, recipients and their routing
+//! (COMPOSE-3, ROLE-5), attachments and document links.
 
 use super::*;
-use crate::store::Guard;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -129,6 +128,17 @@ pub(super) fn expand_recipients(field: &str, dir: &Directory, recipients: &[Reci
     Ok(ids)
 }
 
+/// The staff taking part in a conversation `me` begins with these recipients: `me` first.
+pub(super) fn participants_with(me: &str, dir: &Directory, recipients: &[Recipient]) -> Result<Vec<String>> {
+    let mut participants = vec![me.to_string()];
+    for id in expand_recipients("recipients", dir, recipients)? {
+        if !participants.contains(&id) {
+            participants.push(id);
+        }
+    }
+    Ok(participants)
+}
+
 /// Attachments named in a message: uploaded by this caller, checked, not yet attached.
 pub(super) async fn attachments_for(app: &App, caller: &Caller, ids_in: &[String]) -> Result<Vec<AttachmentItem>> {
     let mut wanted: Vec<String> = Vec::new();
@@ -152,28 +162,6 @@ pub(super) async fn attachments_for(app: &App, caller: &Caller, ids_in: &[String
         out.push(a);
     }
     Ok(out)
-}
-
-pub(super) struct NewThread<'a> {
-    pub(super) kind: ConversationKind,
-    pub(super) subject: Subject,
-    pub(super) body: Body,
-    pub(super) priority: Priority,
-    pub(super) patient: Option<&'a PatientItem>,
-    pub(super) participants: Vec<String>,
-    pub(super) recipients: Vec<Recipient>,
-    pub(super) context: Option<ContextLink>,
-    pub(super) sender: SenderRef,
-    pub(super) allow_response: bool,
-    pub(super) allow_attachments: bool,
-    pub(super) attachments: Vec<AttachmentItem>,
-    pub(super) fee_code: Option<String>,
-    pub(super) notify_if_unread_hours: Option<u32>,
-    pub(super) documents: Vec<ContextLink>,
-    /// NOTIFY-4: a thread begun by a text message: the number it came from (sealed to the
-    /// conversation when stored), and no portal checks (nobody signed in; a text cannot be
-    /// refused).
-    pub(super) sms_peer: Option<String>,
 }
 
 pub(super) const INACTIVE_PATIENT: &str = "inactive patients can message the Billing and Front Office workgroups only";
@@ -223,209 +211,13 @@ pub(super) fn route_portal(dir: &Directory, patient: &PatientItem, recipients: &
         return Ok(ids);
     }
     if !patient.active {
-        return Err(Error::Forbidden(
-            "inactive patients can message the Billing and Front Office workgroups only".into(),
-        ));
+        return Err(Error::Forbidden(INACTIVE_PATIENT.into()));
     }
     Ok(policy::route_portal_message(patient.primary_provider_id.as_deref(), &staff_members(dir)))
 }
 
 pub(super) fn patient_ref(p: &PatientItem) -> PatientRef {
     PatientRef { id: p.id.clone(), first_name: p.first_name.clone(), last_name: p.last_name.clone() }
-}
-
-pub(super) async fn start_thread(
-    app: &App,
-    ctx: &RequestCtx,
-    dir: &Directory,
-    t: NewThread<'_>,
-    draft: Option<&str>,
-) -> Result<serde_json::Value> {
-    let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
-    let conversation_id = ids::new_id(CONVERSATION_ID);
-    let message_id = ids::new_id(MESSAGE_ID);
-    let at = ctx.at();
-    let env = &app.envelope;
-    let subject = Sealed(
-        env.seal_str(Binding { practice_id: p, record: &conversation_id, field: "subject" }, t.subject.as_str())
-            .await?,
-    );
-    let preview = Sealed(
-        env.seal_str(Binding { practice_id: p, record: &conversation_id, field: "preview" }, &t.body.preview()).await?,
-    );
-    let message_record = format!("{conversation_id}/{message_id}");
-    let body = Sealed(
-        env.seal_str(Binding { practice_id: p, record: &message_record, field: "body" }, t.body.as_str()).await?,
-    );
-    let context = match &t.context {
-        Some(c) => Some(ContextRef {
-            kind: c.kind.clone(),
-            id: c.id.clone(),
-            label: Sealed(
-                env.seal_str(Binding { practice_id: p, record: &conversation_id, field: "context" }, &c.label).await?,
-            ),
-        }),
-        None => None,
-    };
-    let care_team = t.patient.map(|p| p.assigned_staff_ids.clone()).unwrap_or_default();
-    let summary = Summary {
-        kind: t.kind,
-        subject,
-        patient: t.patient.map(patient_ref),
-        assignees: Vec::new(),
-        assignee_ids: Vec::new(),
-        context,
-        status: ConversationStatus::Open,
-        created_at: at.clone(),
-        allow_response: t.allow_response,
-        allow_attachments: t.allow_attachments,
-    };
-    let mut conversation = ConversationItem {
-        pk: keys::conversation(p, &conversation_id),
-        sk: keys::CONVERSATION_SK.into(),
-        gsi2pk: keys::practice_conversations(p),
-        gsi2sk: keys::inbox_sort(&at, &conversation_id),
-        id: conversation_id.clone(),
-        practice_id: p.to_string(),
-        summary,
-        created_by: caller.user_id.clone(),
-        participants: t.participants,
-        recipients: t.recipients,
-        assignee_ids: Vec::new(),
-        care_team,
-        primary_provider_id: t.patient.and_then(|p| p.primary_provider_id.clone()),
-        sms_peer: match &t.sms_peer {
-            Some(number) => Some(Sealed(
-                env.seal_str(Binding { practice_id: p, record: &conversation_id, field: "smsPeer" }, number).await?,
-            )),
-            None => None,
-        },
-        viewers: Vec::new(),
-        patient_portal_access: t.patient.is_none_or(|p| p.portal_access),
-        assignments: Vec::new(),
-        last_message_at: at.clone(),
-        message_count: 1,
-        patient_message_count: u64::from(t.kind.is_patient_facing()),
-        from_patient_count: u64::from(t.sender.kind == "patient"),
-        version: 0,
-    };
-    conversation.viewers = policy::viewers(&facts(&conversation), &staff_members(dir));
-    let message = MessageItem {
-        pk: conversation.pk.clone(),
-        sk: keys::message_sk(&at, &message_id),
-        id: message_id.clone(),
-        conversation_id: conversation_id.clone(),
-        sender: t.sender.clone(),
-        body,
-        priority: t.priority,
-        internal: false,
-        attachments: t.attachments.iter().map(|a| attachment_ref(a, &at)).collect(),
-        created_at: at.clone(),
-        fee_code: t.fee_code.clone(),
-        notify_if_unread_hours: t.notify_if_unread_hours,
-        answer_pk: crate::ops::answer_pk(ctx),
-        documents: sealed_documents(app, p, &conversation_id, &message_id, &t.documents).await?,
-    };
-
-    let (attachments, moved) = relocate(app, p, &conversation_id, t.attachments).await?;
-    let mut tx = Tx::new();
-    let settings = &dir.practice.settings;
-    if caller.is_staff() {
-        tx.check_staff_active(&app.store, p, &caller.user_id, t.kind.is_patient_facing())?;
-    } else if t.sms_peer.is_none() {
-        tx.check_patient_exists(&app.store, p, &caller.user_id)?;
-        tx.patient_daily_count(
-            &app.store,
-            p,
-            &caller.user_id,
-            &crate::ops::message_day(ctx),
-            settings.patient_messages_per_day,
-        )?;
-    }
-    tx.put_new(&app.store, Guard::Conversation, &conversation)?;
-    tx.put_new(&app.store, Guard::Message, &message)?;
-    let urgent = t.priority == Priority::Urgent;
-    let markers = match t.patient {
-        Some(pat) => app.store.patient_markers(p, &conversation.viewers, &pat.id).await?,
-        None => Default::default(),
-    };
-    for viewer in &conversation.viewers {
-        let is_sender = viewer == &caller.user_id;
-        tx.entry_add_message(
-            &app.store,
-            p,
-            viewer,
-            &conversation_id,
-            &conversation.summary,
-            &at,
-            &preview,
-            &t.sender,
-            t.priority,
-            is_sender,
-        )?;
-        let known = markers.get(viewer).copied().unwrap_or(0);
-        let new_patient = t.patient.is_some() && known == 0;
-        let delta = StatsDelta {
-            conversations: 1,
-            messages: 1,
-            unread: i64::from(!is_sender),
-            patients: i64::from(new_patient),
-        };
-        tx.stats_add(&app.store, p, viewer, delta)?;
-        if let Some(pat) = t.patient {
-            tx.patient_marker(&app.store, p, viewer, &pat.id, known, 1)?;
-        }
-    }
-    for a in &attachments {
-        tx.attachment_attach(&app.store, a, &conversation_id, false)?;
-    }
-    let patient_id = t.patient.map(|p| p.id.as_str());
-    tx.put(
-        &app.store,
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            "conversation.create",
-            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
-            "success",
-        ),
-    )?;
-    tx.put(&app.store, Guard::Outbox, &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, false))?;
-    if let Some(b) = billing(p, &conversation, &message) {
-        tx.put(&app.store, Guard::Billing, &b)?;
-    }
-    if let Some(r) = reminder(p, &conversation, &message) {
-        tx.put(&app.store, Guard::Reminder, &r)?;
-    }
-    if let Some(d) = draft {
-        tx.delete_existing(&app.store, Guard::Draft, keys::user(p, &caller.user_id), keys::draft_sk(d))?;
-    }
-
-    let renderer = Renderer::new(app, caller);
-    let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
-    let (view, patient) = renderer.conversation(&conversation, &names).await?;
-    let message_view = renderer.message(&message, patient.as_ref(), "sent").await?;
-    let mut searchable: Vec<String> = vec![t.subject.as_str().to_string(), t.body.preview()];
-    if let Some(pv) = &patient {
-        searchable.extend([pv.first_name.clone(), pv.last_name.clone()]);
-    }
-    let response = json!({ "conversation": view, "message": message_view });
-    let texts: Vec<&str> = searchable.iter().map(String::as_str).collect();
-    search::index_conversation(app, p, &conversation_id, &texts, patient.as_ref().map(|pv| pv.id.as_str())).await?;
-    claim_idempotency(app, ctx, &mut tx, &response, &conversation_id).await?;
-    let (body, fresh) = commit_created_fresh(app, ctx, tx, response, |guard| match guard {
-        Guard::Attachment => Error::Conflict("an attachment is already attached or not yet checked".into()),
-        Guard::Draft => Error::NotFound("draft"),
-        Guard::Marker => Error::Unavailable("a concurrent conversation about this patient; retry".into()),
-        Guard::Limit => crate::ops::daily_limit_reached(ctx, settings),
-        _ => Error::Conflict("the conversation could not be created, retry".into()),
-    })
-    .await?;
-    if fresh {
-        forget_objects(app, &moved).await;
-    }
-    Ok(body)
 }
 
 /// Files uploaded before their conversation existed move under it on attach, so the key
@@ -472,117 +264,4 @@ pub(super) fn parse_documents(caller: &Caller, inputs: &[ContextInput]) -> Resul
         return Err(Error::invalid("documents", "at most 10 documents per message"));
     }
     inputs.iter().map(|d| ContextLink::parse(&d.kind, &d.id, &d.label)).collect()
-}
-
-/// Document links with their labels sealed to the message.
-pub(super) async fn sealed_documents(
-    app: &App,
-    p: &str,
-    cid: &str,
-    mid: &str,
-    docs: &[ContextLink],
-) -> Result<Vec<ContextRef>> {
-    let record = format!("{cid}/{mid}");
-    let mut out = Vec::with_capacity(docs.len());
-    for (i, d) in docs.iter().enumerate() {
-        let field = format!("document/{i}");
-        let label =
-            Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &record, field: &field }, &d.label).await?);
-        out.push(ContextRef { kind: d.kind.clone(), id: d.id.clone(), label });
-    }
-    Ok(out)
-}
-
-/// The billing report's record of a billable message (REPLY-2).
-/// NOTIFY-5: a staff message to a patient sent with notify-if-unread.
-pub(super) fn reminder(p: &str, c: &ConversationItem, m: &MessageItem) -> Option<ReminderItem> {
-    let hours = m.notify_if_unread_hours?;
-    let patient = c.summary.patient.as_ref()?;
-    if m.internal || m.sender.kind != "staff" {
-        return None;
-    }
-    let sent = ids::parse_time("createdAt", &m.created_at).ok()?;
-    let due = ids::format_time(sent + ids::SignedDuration::from_hours(i64::from(hours)));
-    Some(ReminderItem {
-        pk: keys::reminder(p, &m.id),
-        sk: keys::REMINDER_SK.into(),
-        gsi1pk: keys::reminders_due(p),
-        gsi1sk: format!("{due}#{}", m.id),
-        practice_id: p.to_string(),
-        conversation_id: c.id.clone(),
-        message_id: m.id.clone(),
-        message_at: m.created_at.clone(),
-        sender_id: m.sender.id.clone(),
-        patient_id: patient.id.clone(),
-        due_at: due,
-    })
-}
-
-pub(super) fn billing(p: &str, c: &ConversationItem, m: &MessageItem) -> Option<BillingItem> {
-    let fee_code = m.fee_code.clone()?;
-    Some(BillingItem {
-        pk: keys::billing_month(p, &m.created_at[..7]),
-        sk: format!("{}#{}", m.created_at, m.id),
-        message_id: m.id.clone(),
-        conversation_id: c.id.clone(),
-        patient_id: c.summary.patient.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
-        staff_id: m.sender.id.clone(),
-        fee_code,
-        at: m.created_at.clone(),
-    })
-}
-
-pub(super) fn attachment_ref(a: &AttachmentItem, at: &str) -> AttachmentRef {
-    AttachmentRef {
-        id: a.id.clone(),
-        file_name: a.file_name.clone(),
-        content_type: a.content_type.clone(),
-        size: a.size,
-        attached_at: at.to_string(),
-    }
-}
-
-/// The notifications of a message (NOTIFY-1): everyone who takes part in it but its sender;
-/// for an urgent one also the care team: assignees, assigned staff and the patient's primary
-/// provider (NOTIFY-2). Only viewers, so nobody hears of what they may not see. A staff reply
-/// in an SMS conversation also goes to the patient's phone as an SMS (NOTIFY-4).
-pub(super) fn outbox(
-    p: &str,
-    c: &ConversationItem,
-    message_id: &str,
-    sender: &str,
-    urgent: bool,
-    at: &str,
-    internal: bool,
-) -> OutboxItem {
-    let patient_id = c.summary.patient.as_ref().map(|p| p.id.as_str());
-    let is_patient = |v: &str| Some(v) == patient_id;
-    let care_team = |v: &String| {
-        urgent && (c.care_team.contains(v) || c.primary_provider_id.as_ref() == Some(v) || c.assignee_ids.contains(v))
-    };
-    let recipient_ids = c
-        .viewers
-        .iter()
-        .filter(|v| v.as_str() != sender && !(internal && is_patient(v)))
-        .filter(|v| c.participants.contains(v) || c.assignee_ids.contains(v) || is_patient(v) || care_team(v))
-        // ROLE-5: a patient without portal access is not notified.
-        .filter(|v| c.patient_portal_access || !is_patient(v))
-        .cloned()
-        .collect();
-    let sender_is_staff = sender.starts_with(STAFF_ID);
-    let sms_reply = c.summary.kind == ConversationKind::Sms && sender_is_staff && !internal;
-    OutboxItem {
-        pk: keys::outbox(message_id),
-        sk: keys::OUTBOX_SK.into(),
-        practice_id: p.to_string(),
-        conversation_id: c.id.clone(),
-        message_id: message_id.to_string(),
-        recipient_ids,
-        urgent,
-        created_at: at.to_string(),
-        expires_at: ids::epoch_seconds() + 7 * 24 * 3600,
-        notice: Notice::NewMessage,
-        sms_reply,
-        sent: Vec::new(),
-    }
 }

@@ -1,5 +1,6 @@
-//! The conversation routes, one file per route family (and `message` for what posting a
-//! message shares). Compose (COMPOSE-1..4), reply (REPLY-1, CONV-5), read a thread (CONV-1,
+//! The conversation routes, one file per route family; `message` parses what every message
+//! request shares, `thread` begins a conversation and `post` is the one path by which every
+//! message enters one. Compose (COMPOSE-1..4), reply (REPLY-1, CONV-5), read a thread (CONV-1,
 //! CONV-2), assign (ASSIGN-1, ASSIGN-2, ROLE-4), state, forward, broadcasts, deletion and
 //! retention, auto-replies and texts.
 
@@ -29,9 +30,11 @@ mod compose;
 mod delete;
 mod forward;
 mod message;
+mod post;
 mod read;
 mod reply;
 mod state;
+mod thread;
 
 pub(crate) use appended::*;
 pub use assign::*;

@@ -1,5 +1,6 @@
 //! POST /conversations/{id}/messages (REPLY-1, CONV-5).
 
+use super::post::{post_message, seal, Arrival, Posting};
 use super::*;
 use crate::store::Guard;
 
@@ -80,34 +81,18 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         }
     };
 
-    let message_id = ids::new_id(MESSAGE_ID);
-    let at = ctx.at();
-    let env = &app.envelope;
-    let message_record = format!("{conversation_id}/{message_id}");
-    let sealed_body =
-        Sealed(env.seal_str(Binding { practice_id: p, record: &message_record, field: "body" }, body.as_str()).await?);
-    let preview = Sealed(
-        env.seal_str(Binding { practice_id: p, record: &conversation_id, field: "preview" }, &body.preview()).await?,
-    );
-    let message = MessageItem {
-        pk: conversation.pk.clone(),
-        sk: keys::message_sk(&at, &message_id),
-        id: message_id.clone(),
-        conversation_id: conversation_id.clone(),
-        sender: sender.clone(),
-        body: sealed_body,
+    let (attachments, moved) = relocate(app, p, &conversation_id, attachments).await?;
+    let posting = Posting {
         priority,
         internal: req.internal,
-        attachments: attachments.iter().map(|a| attachment_ref(a, &at)).collect(),
-        created_at: at.clone(),
-        fee_code: extras.0.clone(),
+        attachments: &attachments,
+        documents: &documents,
+        fee_code: extras.0,
         notify_if_unread_hours: extras.1,
-        documents: sealed_documents(app, p, &conversation_id, &message_id, &documents).await?,
         answer_pk: crate::ops::answer_pk(ctx),
+        ..Posting::plain(sender, &body, ctx.at())
     };
-
-    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
-    let (attachments, moved) = relocate(app, p, &conversation_id, attachments).await?;
+    let posted = seal(app, &conversation, posting).await?;
     let mut tx = Tx::new();
     if by_patient {
         // ROLE-5 on replies too (security finding 8): an inactive patient answers only a
@@ -117,82 +102,25 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         } else {
             tx.check_patient_active(&app.store, p, &caller.user_id)?;
         }
-        let limit = practice.settings.patient_messages_per_day;
-        tx.patient_daily_count(&app.store, p, &caller.user_id, &crate::ops::message_day(ctx), limit)?;
+        crate::ops::count_patient_message(app, ctx, &mut tx, practice.settings.patient_messages_per_day)?;
     } else {
         tx.check_staff_active(&app.store, p, &caller.user_id, kind.is_patient_facing() && !req.internal)?;
     }
-    tx.conversation_add_message(
-        &app.store,
-        p,
-        &conversation_id,
-        &at,
-        !req.internal && kind.is_patient_facing(),
-        by_patient,
-    )?;
-    tx.put_new(&app.store, Guard::Message, &message)?;
-    let urgent = priority == Priority::Urgent;
-    for viewer in &conversation.viewers {
-        if req.internal && Some(viewer) == patient_id.as_ref() {
-            continue;
-        }
-        let is_sender = viewer == &caller.user_id;
-        tx.entry_add_message(
-            &app.store,
-            p,
-            viewer,
-            &conversation_id,
-            &conversation.summary,
-            &at,
-            &preview,
-            &sender,
-            priority,
-            is_sender,
-        )?;
-        tx.stats_add(
-            &app.store,
-            p,
-            viewer,
-            StatsDelta { messages: 1, unread: i64::from(!is_sender), ..Default::default() },
-        )?;
-    }
-    for a in &attachments {
-        tx.attachment_attach(&app.store, a, &conversation_id, req.internal)?;
-    }
     let action = if req.internal { "note.create" } else { "message.create" };
-    tx.put(
-        &app.store,
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            action,
-            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
-            "success",
-        ),
-    )?;
-    tx.put(
-        &app.store,
-        Guard::Outbox,
-        &outbox(p, &conversation, &message_id, &caller.user_id, urgent, &at, req.internal),
-    )?;
-    if let Some(b) = billing(p, &conversation, &message) {
-        tx.put(&app.store, Guard::Billing, &b)?;
-    }
-    if let Some(r) = reminder(p, &conversation, &message) {
-        tx.put(&app.store, Guard::Reminder, &r)?;
-    }
+    let arrival = Arrival::Joins { patient_needs_open: by_patient };
+    post_message(app, ctx, &mut tx, &conversation, arrival, &posted, action).await?;
 
     let renderer = Renderer::new(app, caller);
     let patient_view = match &conversation.summary.patient {
         Some(pr) => Some(renderer.patient(pr).await?),
         None => None,
     };
-    let response = json!({ "message": renderer.message(&message, patient_view.as_ref(), "sent").await? });
+    let response = json!({ "message": renderer.message(&posted.message, patient_view.as_ref(), "sent").await? });
     // Internal notes are never indexed (see ops::search).
     if !req.internal {
         search::index_conversation(app, p, &conversation_id, &[&body.preview()], None).await?;
     }
-    claim_idempotency(app, ctx, &mut tx, &response, &message_id).await?;
+    claim_idempotency(app, ctx, &mut tx, &response, &posted.message.id).await?;
     let (body_json, fresh) = commit_created_fresh(app, ctx, tx, response, |guard| match guard {
         Guard::Conversation => Error::Conflict("this conversation does not accept replies".into()),
         Guard::Attachment => Error::Conflict("an attachment is already attached or not yet checked".into()),

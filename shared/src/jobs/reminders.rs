@@ -41,7 +41,7 @@ pub async fn send_due(app: &App, now: ids::Timestamp, batch: usize) -> Result<Re
                 let mut tx = Tx::new();
                 tx.delete_existing(&app.store, Guard::Reminder, r.pk.clone(), r.sk.clone())?;
                 if !read {
-                    tx.put(&app.store, Guard::Outbox, &reminder_outbox(&r))?;
+                    tx.put(&app.store, Guard::Outbox, &reminder_outbox(&r, now))?;
                 }
                 // Taken by an overlapping run: nothing to count.
                 if app.store.commit(tx).await?.is_ok() {
@@ -57,7 +57,7 @@ pub async fn send_due(app: &App, now: ids::Timestamp, batch: usize) -> Result<Re
     Ok(report)
 }
 
-fn reminder_outbox(r: &ReminderItem) -> OutboxItem {
+fn reminder_outbox(r: &ReminderItem, now: ids::Timestamp) -> OutboxItem {
     OutboxItem {
         pk: keys::outbox(&format!("{}#reminder", r.message_id)),
         sk: keys::OUTBOX_SK.into(),
@@ -66,8 +66,8 @@ fn reminder_outbox(r: &ReminderItem) -> OutboxItem {
         message_id: r.message_id.clone(),
         recipient_ids: vec![r.sender_id.clone()],
         urgent: false,
-        created_at: ids::now(),
-        expires_at: ids::epoch_seconds() + 7 * 24 * 3600,
+        created_at: ids::format_time(now),
+        expires_at: now.as_second() + 7 * 24 * 3600,
         notice: Notice::UnreadReminder,
         sms_reply: false,
         sent: Vec::new(),

@@ -93,18 +93,19 @@ mod tests {
     /// the typed handlers take.
     #[test]
     fn the_sample_events_parse_as_their_functions_take_them() {
-        for stream in [include_str!("../../events/notifier.json"), include_str!("../../events/audit-chain.json")] {
+        for stream in [include_str!("../../../events/notifier.json"), include_str!("../../../events/audit-chain.json")]
+        {
             let event: StreamEvent = serde_json::from_str(stream).unwrap();
             assert_eq!(inserted(&event).len(), 1);
         }
-        let sms: crate::ops::sms::InboundSmsEvent =
-            serde_json::from_str(include_str!("../../events/sms-inbound.json")).unwrap();
-        let text = crate::ops::sms::parse_inbound(&sms.records[0].sns.message).unwrap();
+        let sms: crate::jobs::sms_inbound::InboundSmsEvent =
+            serde_json::from_str(include_str!("../../../events/sms-inbound.json")).unwrap();
+        let text = crate::jobs::sms_inbound::parse_inbound(&sms.records[0].sns.message).unwrap();
         assert_eq!(text.destination_number, "+15550100000");
         for schedule in [
-            include_str!("../../events/attachment-sweeper.json"),
-            include_str!("../../events/retention-purge.json"),
-            include_str!("../../events/unread-reminders.json"),
+            include_str!("../../../events/attachment-sweeper.json"),
+            include_str!("../../../events/retention-purge.json"),
+            include_str!("../../../events/unread-reminders.json"),
         ] {
             let event: aws_lambda_events::event::eventbridge::EventBridgeEvent =
                 serde_json::from_str(schedule).unwrap();

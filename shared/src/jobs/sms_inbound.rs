@@ -7,13 +7,13 @@
 //! patient (ACCT-4): a number someone typed, or spoofs, lands in triage.
 //! Nothing is dropped, and the outbox of each message notifies the staff.
 
-use super::conversations::{append_message, start_sms_thread, AppendedMessage};
 use crate::app::{App, RequestCtx};
 use crate::crypto::sha256_hex;
 use crate::domain::{parse_phone, Caller, Role};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::notify;
+use crate::ops::conversations::{append_message, start_sms_thread, AppendedMessage};
 use crate::records::SenderRef;
 use serde::{Deserialize, Serialize};
 
@@ -84,7 +84,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
     let ctx = RequestCtx {
         caller: Caller { practice_id: p.clone(), user_id: sender.id.clone(), role: Role::Patient },
         request_id: format!("sms-{}", sha256_hex(&[delivery.as_bytes()]).get(..16).unwrap_or_default()),
-        idempotency: Some(super::idempotency::for_delivery(
+        idempotency: Some(crate::ops::idempotency::for_delivery(
             "sms-inbound",
             &delivery,
             &[number.as_bytes(), text.as_bytes()],
@@ -110,7 +110,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
     }
     let conversation_id = start_sms_thread(app, &ctx, &dir, patient.as_ref(), &number, text, sender).await?;
     let patient_id = patient.as_ref().map(|pat| pat.id.as_str());
-    notify::remember_sms_peer(app, &dir, &number, patient_id, &conversation_id).await?;
+    notify::remember_sms_peer(app, &dir, &number, patient_id, &conversation_id, &ctx.at()).await?;
     Ok(Received::Started { conversation_id, patient_matched: patient.is_some() })
 }
 

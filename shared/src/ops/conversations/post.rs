@@ -1,0 +1,313 @@
+//! Posting a message: the one path every message takes into a conversation, whether it
+//! begins one (compose, forward, a broadcast copy, a first text) or joins one (reply, a later
+//! text, an auto-reply). Who gets an inbox entry and a count (`fan_out`), who is notified
+//! (`outbox`), and what a message adds to the billing report and the reminders are decided
+//! here and nowhere else. Checks on the sender (active, daily limit) stay with the route,
+//! which knows who the sender is.
+
+use super::*;
+use crate::store::Guard;
+use std::collections::HashMap;
+
+/// A message as its sender wrote it, before it is sealed.
+pub(super) struct Posting<'a> {
+    pub(super) sender: SenderRef,
+    pub(super) body: &'a Body,
+    /// Its moment: the request's, or its own for a message that follows another in the same
+    /// request (an auto-reply must sort, and count as unread, after what triggered it).
+    pub(super) at: String,
+    pub(super) priority: Priority,
+    /// CONV-5: an internal note, never the patient's.
+    pub(super) internal: bool,
+    pub(super) attachments: &'a [AttachmentItem],
+    /// ATT-4: documents of the patient's record, linked by reference.
+    pub(super) documents: &'a [ContextLink],
+    pub(super) fee_code: Option<String>,
+    pub(super) notify_if_unread_hours: Option<u32>,
+    /// The stored answer of the request that posts it (deleted with the message).
+    pub(super) answer_pk: Option<String>,
+}
+
+impl<'a> Posting<'a> {
+    /// A plain message: normal priority, nothing attached or linked, no billing.
+    pub(super) fn plain(sender: SenderRef, body: &'a Body, at: String) -> Self {
+        Posting {
+            sender,
+            body,
+            at,
+            priority: Priority::Normal,
+            internal: false,
+            attachments: &[],
+            documents: &[],
+            fee_code: None,
+            notify_if_unread_hours: None,
+            answer_pk: None,
+        }
+    }
+}
+
+/// A sealed message, the preview its viewers' inbox rows show, and the uploads it attaches.
+pub(super) struct Posted {
+    pub(super) message: MessageItem,
+    pub(super) preview: Sealed,
+    attachments: Vec<AttachmentItem>,
+}
+
+/// How a message reaches its conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Arrival {
+    /// It begins the conversation: the conversation item is written new, counting it.
+    Begins,
+    /// It joins one. `patient_needs_open`: a patient writing through the portal may write
+    /// only into an open conversation that accepts replies (a text cannot be refused).
+    Joins { patient_needs_open: bool },
+}
+
+/// Seals a message's body, preview and document labels to the conversation (SEC-1).
+pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>) -> Result<Posted> {
+    let p = c.practice_id.as_str();
+    let id = ids::new_id(MESSAGE_ID);
+    let env = &app.envelope;
+    let record = format!("{}/{id}", c.id);
+    let body = Sealed(env.seal_str(Binding { practice_id: p, record: &record, field: "body" }, m.body.as_str()).await?);
+    let preview =
+        Sealed(env.seal_str(Binding { practice_id: p, record: &c.id, field: "preview" }, &m.body.preview()).await?);
+    let documents = sealed_documents(app, p, &c.id, &id, m.documents).await?;
+    let message = MessageItem {
+        pk: c.pk.clone(),
+        sk: keys::message_sk(&m.at, &id),
+        id,
+        conversation_id: c.id.clone(),
+        sender: m.sender,
+        body,
+        priority: m.priority,
+        internal: m.internal,
+        attachments: m.attachments.iter().map(|a| attachment_ref(a, &m.at)).collect(),
+        created_at: m.at,
+        fee_code: m.fee_code,
+        notify_if_unread_hours: m.notify_if_unread_hours,
+        documents,
+        answer_pk: m.answer_pk,
+    };
+    Ok(Posted { message, preview, attachments: m.attachments.to_vec() })
+}
+
+/// Adds everything a posted message writes to `tx`: the conversation (new, or counting one
+/// more message), the message, each viewer's inbox entry and counters, the attachments, the
+/// audit event, the notifications, and the billing and reminder records.
+pub(super) async fn post_message(
+    app: &App,
+    ctx: &RequestCtx,
+    tx: &mut Tx,
+    c: &ConversationItem,
+    arrival: Arrival,
+    posted: &Posted,
+    action: &'static str,
+) -> Result<()> {
+    let store = &app.store;
+    let p = c.practice_id.as_str();
+    let m = &posted.message;
+    let patient_id = c.summary.patient.as_ref().map(|pat| pat.id.as_str());
+    let begins = arrival == Arrival::Begins;
+    match arrival {
+        Arrival::Begins => tx.put_new(store, Guard::Conversation, c)?,
+        Arrival::Joins { patient_needs_open } => tx.conversation_add_message(
+            store,
+            p,
+            &c.id,
+            &m.created_at,
+            !m.internal && c.summary.kind.is_patient_facing(),
+            m.sender.kind == "patient",
+            patient_needs_open,
+        )?,
+    }
+    tx.put_new(store, Guard::Message, m)?;
+    // The patient-marker counts are read only where they can change: a new conversation.
+    let markers = match (begins, patient_id) {
+        (true, Some(pat)) => store.patient_markers(p, &c.viewers, pat).await?,
+        _ => HashMap::new(),
+    };
+    for w in fan_out(c, &m.sender.id, m.internal, begins, &markers) {
+        tx.entry_add_message(
+            store,
+            p,
+            w.viewer,
+            &c.id,
+            &c.summary,
+            &m.created_at,
+            &posted.preview,
+            &m.sender,
+            m.priority,
+            w.is_sender,
+        )?;
+        tx.stats_add(store, p, w.viewer, w.delta)?;
+        if let (Some(known), Some(pat)) = (w.patient_marker, patient_id) {
+            tx.patient_marker(store, p, w.viewer, pat, known, 1)?;
+        }
+    }
+    for a in &posted.attachments {
+        tx.attachment_attach(store, a, &c.id, m.internal)?;
+    }
+    let record = AuditRecord { record_type: "conversation", record_id: &c.id, patient_id };
+    tx.put(store, Guard::Audit, &audit::event(ctx, action, record, "success"))?;
+    tx.put(store, Guard::Outbox, &outbox(c, m)?)?;
+    if let Some(b) = billing(c, m) {
+        tx.put(store, Guard::Billing, &b)?;
+    }
+    if let Some(r) = reminder(c, m) {
+        tx.put(store, Guard::Reminder, &r)?;
+    }
+    Ok(())
+}
+
+/// What a message does to one viewer's inbox.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct ViewerWrite<'a> {
+    pub(super) viewer: &'a str,
+    /// The sender's own entry: its unread count does not grow.
+    pub(super) is_sender: bool,
+    pub(super) delta: StatsDelta,
+    /// A new conversation about a patient: the viewer's count of conversations about that
+    /// patient before it, which the marker write is conditioned on.
+    pub(super) patient_marker: Option<u64>,
+}
+
+/// The fan-out rule (INBOX-4, CONV-5): every viewer of the conversation gets the message in
+/// its inbox, but the patient never gets an internal note; it is unread for all but its
+/// sender. A new conversation counts as one more conversation, and as one more patient for a
+/// viewer who had no conversation about that patient (`markers`: how many each had).
+pub(super) fn fan_out<'a>(
+    c: &'a ConversationItem,
+    sender_id: &str,
+    internal: bool,
+    begins: bool,
+    markers: &HashMap<String, u64>,
+) -> Vec<ViewerWrite<'a>> {
+    let patient_id = c.summary.patient.as_ref().map(|pat| pat.id.as_str());
+    c.viewers
+        .iter()
+        .map(String::as_str)
+        .filter(|v| !(internal && Some(*v) == patient_id))
+        .map(|viewer| {
+            let is_sender = viewer == sender_id;
+            let known = patient_id.filter(|_| begins).map(|_| markers.get(viewer).copied().unwrap_or(0));
+            ViewerWrite {
+                viewer,
+                is_sender,
+                delta: StatsDelta {
+                    conversations: i64::from(begins),
+                    messages: 1,
+                    unread: i64::from(!is_sender),
+                    patients: i64::from(known == Some(0)),
+                },
+                patient_marker: known,
+            }
+        })
+        .collect()
+}
+
+/// The notifications of a message (NOTIFY-1): everyone who takes part in it but its sender;
+/// for an urgent one also the care team: assignees, assigned staff and the patient's primary
+/// provider (NOTIFY-2). Only viewers, so nobody hears of what they may not see, and never the
+/// patient of an internal note. A staff reply in an SMS conversation also goes to the
+/// patient's phone as an SMS (NOTIFY-4). Kept a week, from the message's moment.
+pub(super) fn outbox(c: &ConversationItem, m: &MessageItem) -> Result<OutboxItem> {
+    let urgent = m.priority == Priority::Urgent;
+    let patient_id = c.summary.patient.as_ref().map(|p| p.id.as_str());
+    let is_patient = |v: &str| Some(v) == patient_id;
+    let care_team = |v: &String| {
+        urgent && (c.care_team.contains(v) || c.primary_provider_id.as_ref() == Some(v) || c.assignee_ids.contains(v))
+    };
+    let recipient_ids = c
+        .viewers
+        .iter()
+        .filter(|v| *v != &m.sender.id && !(m.internal && is_patient(v)))
+        .filter(|v| c.participants.contains(v) || c.assignee_ids.contains(v) || is_patient(v) || care_team(v))
+        // ROLE-5: a patient without portal access is not notified.
+        .filter(|v| c.patient_portal_access || !is_patient(v))
+        .cloned()
+        .collect();
+    let sms_reply = c.summary.kind == ConversationKind::Sms && m.sender.kind == "staff" && !m.internal;
+    let sent_at = ids::parse_time("createdAt", &m.created_at)?;
+    Ok(OutboxItem {
+        pk: keys::outbox(&m.id),
+        sk: keys::OUTBOX_SK.into(),
+        practice_id: c.practice_id.clone(),
+        conversation_id: c.id.clone(),
+        message_id: m.id.clone(),
+        recipient_ids,
+        urgent,
+        created_at: m.created_at.clone(),
+        expires_at: sent_at.as_second() + 7 * 24 * 3600,
+        notice: Notice::NewMessage,
+        sms_reply,
+        sent: Vec::new(),
+    })
+}
+
+/// REPLY-2: the billing report's record of a billable message.
+pub(super) fn billing(c: &ConversationItem, m: &MessageItem) -> Option<BillingItem> {
+    let fee_code = m.fee_code.clone()?;
+    Some(BillingItem {
+        pk: keys::billing_month(&c.practice_id, &m.created_at[..7]),
+        sk: format!("{}#{}", m.created_at, m.id),
+        message_id: m.id.clone(),
+        conversation_id: c.id.clone(),
+        patient_id: c.summary.patient.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
+        staff_id: m.sender.id.clone(),
+        fee_code,
+        at: m.created_at.clone(),
+    })
+}
+
+/// NOTIFY-5: a staff message to a patient sent with notify-if-unread.
+pub(super) fn reminder(c: &ConversationItem, m: &MessageItem) -> Option<ReminderItem> {
+    let hours = m.notify_if_unread_hours?;
+    let patient = c.summary.patient.as_ref()?;
+    if m.internal || m.sender.kind != "staff" {
+        return None;
+    }
+    let p = c.practice_id.as_str();
+    let sent = ids::parse_time("createdAt", &m.created_at).ok()?;
+    let due = ids::format_time(sent + ids::SignedDuration::from_hours(i64::from(hours)));
+    Some(ReminderItem {
+        pk: keys::reminder(p, &m.id),
+        sk: keys::REMINDER_SK.into(),
+        gsi1pk: keys::reminders_due(p),
+        gsi1sk: format!("{due}#{}", m.id),
+        practice_id: p.to_string(),
+        conversation_id: c.id.clone(),
+        message_id: m.id.clone(),
+        message_at: m.created_at.clone(),
+        sender_id: m.sender.id.clone(),
+        patient_id: patient.id.clone(),
+        due_at: due,
+    })
+}
+
+fn attachment_ref(a: &AttachmentItem, at: &str) -> AttachmentRef {
+    AttachmentRef {
+        id: a.id.clone(),
+        file_name: a.file_name.clone(),
+        content_type: a.content_type.clone(),
+        size: a.size,
+        attached_at: at.to_string(),
+    }
+}
+
+/// Document links with their labels sealed to the message.
+async fn sealed_documents(app: &App, p: &str, cid: &str, mid: &str, docs: &[ContextLink]) -> Result<Vec<ContextRef>> {
+    let record = format!("{cid}/{mid}");
+    let mut out = Vec::with_capacity(docs.len());
+    for (i, d) in docs.iter().enumerate() {
+        let field = format!("document/{i}");
+        let label =
+            Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &record, field: &field }, &d.label).await?);
+        out.push(ContextRef { kind: d.kind.clone(), id: d.id.clone(), label });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[path = "post_tests.rs"]
+mod tests;
