@@ -278,7 +278,7 @@ impl Store {
     /// write whose condition failed, so the caller can answer by meaning (a replayed
     /// idempotency key, a closed thread, a deactivated user). Conflicts with concurrent
     /// transactions are retried here with backoff.
-    pub async fn commit(&self, tx: Tx) -> Result<std::result::Result<(), Guard>> {
+    async fn commit(&self, tx: Tx<'_>) -> Result<std::result::Result<(), Guard>> {
         if tx.items.is_empty() {
             return Ok(Ok(()));
         }
@@ -319,16 +319,25 @@ impl Store {
     }
 }
 
-/// The writes of one operation, committed together or not at all.
-#[derive(Default)]
-pub struct Tx {
+/// The writes of one operation, committed together or not at all, on the store that made it
+/// (`Store::tx`).
+pub struct Tx<'s> {
+    store: &'s Store,
     items: Vec<TransactWriteItem>,
     guards: Vec<Guard>,
 }
 
-impl Tx {
-    pub fn new() -> Self {
-        Tx::default()
+impl Store {
+    /// A new, empty transaction on this store.
+    pub fn tx(&self) -> Tx<'_> {
+        Tx { store: self, items: Vec::new(), guards: Vec::new() }
+    }
+}
+
+impl<'s> Tx<'s> {
+    /// Commits it. A failed condition comes back as `Ok(Err(guard))` (see `Store::commit`).
+    pub async fn commit(self) -> Result<std::result::Result<(), Guard>> {
+        self.store.commit(self).await
     }
 
     pub fn len(&self) -> usize {
@@ -344,9 +353,8 @@ impl Tx {
         guard: Guard,
         item: Item,
         condition: Option<(&str, Vec<(&str, AttributeValue)>)>,
-        table: &str,
     ) -> Result<()> {
-        let mut put = Put::builder().table_name(table).set_item(Some(item));
+        let mut put = Put::builder().table_name(&self.store.table).set_item(Some(item));
         if let Some((expr, values)) = condition {
             put = put.condition_expression(expr);
             for (k, v) in values {
@@ -359,15 +367,15 @@ impl Tx {
     }
 
     /// Writes a record that must not exist yet.
-    pub fn put_new<T: Serialize>(&mut self, store: &Store, guard: Guard, record: &T) -> Result<()> {
-        self.push_put(guard, to_item(record)?, Some(("attribute_not_exists(pk)", vec![])), &store.table)
+    pub fn put_new<T: Serialize>(&mut self, guard: Guard, record: &T) -> Result<()> {
+        self.push_put(guard, to_item(record)?, Some(("attribute_not_exists(pk)", vec![])))
     }
 
     /// An edit of a record read as `before`: sets only the attributes that differ in `after`,
     /// on the condition that each still holds the value read. Two edits of one record cannot
     /// undo each other (a lost update), and attributes the edit did not touch (the user's own
     /// out-of-office, say) are left as they are. False when nothing differs (nothing pushed).
-    pub fn update_changed<T: Serialize>(&mut self, store: &Store, guard: Guard, before: &T, after: &T) -> Result<bool> {
+    pub fn update_changed<T: Serialize>(&mut self, guard: Guard, before: &T, after: &T) -> Result<bool> {
         let (old, new) = (to_item(before)?, to_item(after)?);
         let mut names: Vec<&String> = old.keys().chain(new.keys()).filter(|k| old.get(*k) != new.get(*k)).collect();
         names.sort();
@@ -376,7 +384,7 @@ impl Tx {
             return Ok(false);
         }
         let (pk, sk) = (old.get(keys::PK).cloned(), old.get(keys::SK).cloned());
-        let mut update = Update::builder().table_name(&store.table).set_key(Some(HashMap::from([
+        let mut update = Update::builder().table_name(&self.store.table).set_key(Some(HashMap::from([
             (keys::PK.to_string(), pk.ok_or_else(|| Error::internal_msg("no pk"))?),
             (keys::SK.to_string(), sk.ok_or_else(|| Error::internal_msg("no sk"))?),
         ])));
@@ -412,12 +420,12 @@ impl Tx {
     }
 
     /// Writes (or replaces) a record.
-    pub fn put<T: Serialize>(&mut self, store: &Store, guard: Guard, record: &T) -> Result<()> {
-        self.push_put(guard, to_item(record)?, None, &store.table)
+    pub fn put<T: Serialize>(&mut self, guard: Guard, record: &T) -> Result<()> {
+        self.push_put(guard, to_item(record)?, None)
     }
 
     /// Claims an idempotency key: absent, or expired (TTL deletion can lag by a day or two).
-    pub fn claim_idempotency_key(&mut self, store: &Store, record: &IdempotencyItem, now_epoch: i64) -> Result<()> {
+    pub fn claim_idempotency_key(&mut self, record: &IdempotencyItem, now_epoch: i64) -> Result<()> {
         self.push_put(
             Guard::Idempotency,
             to_item(record)?,
@@ -425,7 +433,6 @@ impl Tx {
                 "attribute_not_exists(pk) OR expiresAt < :now",
                 vec![(":now", AttributeValue::N(now_epoch.to_string()))],
             )),
-            &store.table,
         )?;
         // First, so that a replay is recognised before any other condition of the retry.
         let item = self.items.pop().expect("just pushed");
@@ -436,9 +443,9 @@ impl Tx {
     }
 
     /// Deletes a record that must exist (a draft being sent or deleted).
-    pub fn delete_existing(&mut self, store: &Store, guard: Guard, pk: String, sk: String) -> Result<()> {
+    pub fn delete_existing(&mut self, guard: Guard, pk: String, sk: String) -> Result<()> {
         let delete = aws_sdk_dynamodb::types::Delete::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(pk))
             .key(keys::SK, s(sk))
             .condition_expression("attribute_exists(pk)")
@@ -467,18 +474,12 @@ impl Tx {
 
     /// The acting staff user still exists and is active (and, when it writes to a patient,
     /// still has portal messaging on: ROLE-5), checked atomically with the write.
-    pub fn check_staff_active(
-        &mut self,
-        store: &Store,
-        practice_id: &str,
-        user_id: &str,
-        to_patient: bool,
-    ) -> Result<()> {
+    pub fn check_staff_active(&mut self, practice_id: &str, user_id: &str, to_patient: bool) -> Result<()> {
         let expr = if to_patient { "active = :t AND portalMessaging = :t" } else { "active = :t" };
         self.push_check(
             Guard::Actor,
             ConditionCheck::builder()
-                .table_name(&store.table)
+                .table_name(&self.store.table)
                 .key(keys::PK, s(keys::practice(practice_id)))
                 .key(keys::SK, s(keys::staff_sk(user_id)))
                 .condition_expression(expr)
@@ -487,20 +488,20 @@ impl Tx {
     }
 
     /// The caller still acts: an active staff user, or a patient still on record.
-    pub fn check_caller(&mut self, store: &Store, caller: &crate::domain::Caller) -> Result<()> {
+    pub fn check_caller(&mut self, caller: &crate::domain::Caller) -> Result<()> {
         if caller.is_staff() {
-            self.check_staff_active(store, &caller.practice_id, &caller.user_id, false)
+            self.check_staff_active(&caller.practice_id, &caller.user_id, false)
         } else {
-            self.check_patient_exists(store, &caller.practice_id, &caller.user_id)
+            self.check_patient_exists(&caller.practice_id, &caller.user_id)
         }
     }
 
     /// The acting patient still exists in this practice.
-    pub fn check_patient_exists(&mut self, store: &Store, practice_id: &str, patient_id: &str) -> Result<()> {
+    pub fn check_patient_exists(&mut self, practice_id: &str, patient_id: &str) -> Result<()> {
         self.push_check(
             Guard::Actor,
             ConditionCheck::builder()
-                .table_name(&store.table)
+                .table_name(&self.store.table)
                 .key(keys::PK, s(keys::patient(practice_id, patient_id)))
                 .key(keys::SK, s(keys::PATIENT_SK))
                 .condition_expression("attribute_exists(pk)"),
@@ -509,11 +510,11 @@ impl Tx {
 
     /// The acting patient exists and is active (ROLE-5: an inactive patient writes only to
     /// Billing and the Front Office); a failure is `Guard::Inactive`.
-    pub fn check_patient_active(&mut self, store: &Store, practice_id: &str, patient_id: &str) -> Result<()> {
+    pub fn check_patient_active(&mut self, practice_id: &str, patient_id: &str) -> Result<()> {
         self.push_check(
             Guard::Inactive,
             ConditionCheck::builder()
-                .table_name(&store.table)
+                .table_name(&self.store.table)
                 .key(keys::PK, s(keys::patient(practice_id, patient_id)))
                 .key(keys::SK, s(keys::PATIENT_SK))
                 .condition_expression("attribute_exists(pk) AND active = :t")

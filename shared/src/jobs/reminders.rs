@@ -11,7 +11,6 @@ use crate::ids;
 use crate::keys;
 use crate::records::{Notice, OutboxItem, ReminderItem};
 use crate::store::Guard;
-use crate::store::Tx;
 
 /// What a run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -38,13 +37,13 @@ pub async fn send_due(app: &App, now: ids::Timestamp, batch: usize) -> Result<Re
                     .await?
                     .and_then(|e| e.last_read_at)
                     .is_some_and(|at| at >= r.message_at);
-                let mut tx = Tx::new();
-                tx.delete_existing(&app.store, Guard::Reminder, r.pk.clone(), r.sk.clone())?;
+                let mut tx = app.store.tx();
+                tx.delete_existing(Guard::Reminder, r.pk.clone(), r.sk.clone())?;
                 if !read {
-                    tx.put(&app.store, Guard::Outbox, &reminder_outbox(&r, now))?;
+                    tx.put(Guard::Outbox, &reminder_outbox(&r, now))?;
                 }
                 // Taken by an overlapping run: nothing to count.
-                if app.store.commit(tx).await?.is_ok() {
+                if tx.commit().await?.is_ok() {
                     if read {
                         report.already_read += 1;
                     } else {

@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::identity::Account;
 use crate::keys;
 use crate::records::{PatientItem, RenameItem, Sealed, StaffItem};
+use crate::store::Directory;
 use crate::store::Guard;
-use crate::store::{Directory, Tx};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -121,12 +121,12 @@ pub async fn update_staff(app: &App, ctx: &RequestCtx, raw_id: &str, req: StaffR
         return Err(Error::Conflict("the practice needs at least one active administrator".into()));
     }
     let p = ctx.caller.practice_id.as_str();
-    let mut tx = Tx::new();
-    tx.check_staff_active(&app.store, p, &ctx.caller.user_id, false)?;
-    if tx.update_changed(&app.store, Guard::Staff, before, &after)? {
+    let mut tx = app.store.tx();
+    tx.check_staff_active(p, &ctx.caller.user_id, false)?;
+    if tx.update_changed(Guard::Staff, before, &after)? {
         let record = AuditRecord { record_type: "staff", record_id: &after.id, patient_id: None };
-        tx.put(&app.store, Guard::Audit, &audit::event(ctx, &staff_change(before, &after), record, "success"))?;
-        match app.store.commit(tx).await? {
+        tx.put(Guard::Audit, &audit::event(ctx, &staff_change(before, &after), record, "success"))?;
+        match tx.commit().await? {
             Ok(()) => {}
             Err(Guard::Actor) => return Err(Error::Unauthenticated),
             Err(_) => return Err(Error::Conflict("the staff user changed meanwhile; load it again".into())),
@@ -185,11 +185,11 @@ pub async fn reset_totp(app: &App, ctx: &RequestCtx, raw_id: &str, staff: bool) 
     } else {
         (patient_in(app, ctx, raw_id).await?.id, "patient")
     };
-    let mut tx = Tx::new();
-    tx.totp_forget(&app.store, p, &id, staff)?;
+    let mut tx = app.store.tx();
+    tx.totp_forget(p, &id, staff)?;
     let audited = AuditRecord { record_type: record, record_id: &id, patient_id: (!staff).then_some(id.as_str()) };
-    tx.put(&app.store, Guard::Audit, &audit::event(ctx, &format!("{record}.totp_reset"), audited, "success"))?;
-    if app.store.commit(tx).await?.is_err() {
+    tx.put(Guard::Audit, &audit::event(ctx, &format!("{record}.totp_reset"), audited, "success"))?;
+    if tx.commit().await?.is_err() {
         return Err(Error::NotFound(if staff { "staff user" } else { "patient" }));
     }
     app.users.forget_totp(&id).await
@@ -270,12 +270,12 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
         first_name: before.first_name.clone(),
         last_name: before.last_name.clone(),
     };
-    let mut tx = Tx::new();
-    tx.check_staff_active(&app.store, p, &ctx.caller.user_id, false)?;
+    let mut tx = app.store.tx();
+    tx.check_staff_active(p, &ctx.caller.user_id, false)?;
     if renamed {
-        tx.put_new(&app.store, Guard::Rename, &rename)?;
+        tx.put_new(Guard::Rename, &rename)?;
     }
-    if tx.update_changed(&app.store, Guard::Patient, &before, &after)? {
+    if tx.update_changed(Guard::Patient, &before, &after)? {
         let action = match (before.portal_access, after.portal_access) {
             (true, false) => "patient.portal-revoke",
             (false, true) => "patient.portal-grant",
@@ -283,8 +283,8 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
             _ => "patient.update",
         };
         let record = AuditRecord { record_type: "patient", record_id: &after.id, patient_id: Some(&after.id) };
-        tx.put(&app.store, Guard::Audit, &audit::event(ctx, action, record, "success"))?;
-        match app.store.commit(tx).await? {
+        tx.put(Guard::Audit, &audit::event(ctx, action, record, "success"))?;
+        match tx.commit().await? {
             Ok(()) => {}
             Err(Guard::Actor) => return Err(Error::Unauthenticated),
             Err(_) => return Err(Error::Conflict("the patient changed meanwhile; load it again".into())),

@@ -14,7 +14,6 @@ use crate::keys;
 use crate::policy;
 use crate::records::{AttachmentItem, Sealed};
 use crate::store::Guard;
-use crate::store::Tx;
 use crate::views::Renderer;
 use serde::Deserialize;
 use serde_json::json;
@@ -120,11 +119,10 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
     let upload = app.blobs.presign_upload(&object_key, &content_type, size).await?;
     let expires_at = ids::format_time(ctx.now + blobs::UPLOAD_TTL);
 
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, caller)?;
-    tx.put_new(&app.store, Guard::Attachment, &item)?;
+    let mut tx = app.store.tx();
+    tx.check_caller(caller)?;
+    tx.put_new(Guard::Attachment, &item)?;
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             ctx,

@@ -14,8 +14,8 @@ use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
 use crate::policy;
 use crate::records::PatientItem;
+use crate::store::Directory;
 use crate::store::Guard;
-use crate::store::{Directory, Tx};
 
 pub async fn carry_care_team(app: &App, ctx: &RequestCtx, dir: &Directory, patient: &PatientItem) -> Result<()> {
     let p = ctx.caller.practice_id.as_str();
@@ -32,12 +32,12 @@ pub async fn carry_care_team(app: &App, ctx: &RequestCtx, dir: &Directory, patie
             conversation.primary_provider_id = patient.primary_provider_id.clone();
             conversation.viewers = policy::viewers(&facts(&conversation), &staff_members(dir));
             conversation.version += 1;
-            let mut tx = Tx::new();
+            let mut tx = app.store.tx();
             rewrite_membership(app, &mut tx, &conversation, expected, &old_viewers).await?;
             let record =
                 AuditRecord { record_type: "conversation", record_id: &conversation.id, patient_id: Some(&patient.id) };
-            tx.put(&app.store, Guard::Audit, &audit::event(ctx, "conversation.care-team", record, "success"))?;
-            match app.store.commit(tx).await? {
+            tx.put(Guard::Audit, &audit::event(ctx, "conversation.care-team", record, "success"))?;
+            match tx.commit().await? {
                 Ok(()) => break,
                 // Changed meanwhile (a reply, an assignment): read it again and redo.
                 Err(_) if attempt < 3 => {

@@ -11,7 +11,6 @@ use crate::ids;
 use crate::keys;
 use crate::records::*;
 use crate::store::Guard;
-use crate::store::Tx;
 use crate::views::{PatientView, Renderer};
 use serde::Deserialize;
 use serde_json::json;
@@ -103,12 +102,11 @@ pub async fn create_practice(
         totp_enrolled_at: None,
     };
     let ctx = RequestCtx::operator(&practice_id);
-    let mut tx = Tx::new();
-    tx.put_new(&app.store, Guard::Practice, &practice)?;
-    tx.put(&app.store, Guard::Registry, &PracticeRegistryItem { pk: keys::PRACTICES.into(), sk: practice_id.clone() })?;
-    tx.put_new(&app.store, Guard::Staff, &admin)?;
+    let mut tx = app.store.tx();
+    tx.put_new(Guard::Practice, &practice)?;
+    tx.put(Guard::Registry, &PracticeRegistryItem { pk: keys::PRACTICES.into(), sk: practice_id.clone() })?;
+    tx.put_new(Guard::Staff, &admin)?;
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             &ctx,
@@ -117,7 +115,7 @@ pub async fn create_practice(
             "success",
         ),
     )?;
-    if app.store.commit(tx).await?.is_err() {
+    if tx.commit().await?.is_err() {
         return Err(Error::Conflict("practice id collision, retry".into()));
     }
     Ok((practice_id, admin_id))
@@ -153,11 +151,10 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
         notify_pending: None,
         totp_enrolled_at: None,
     };
-    let mut tx = Tx::new();
-    tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    tx.put_new(&app.store, Guard::Staff, &staff)?;
+    let mut tx = app.store.tx();
+    tx.check_staff_active(p, &caller.user_id, false)?;
+    tx.put_new(Guard::Staff, &staff)?;
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             ctx,
@@ -204,11 +201,10 @@ pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -
         member_ids: members,
         created_at: ctx.at(),
     };
-    let mut tx = Tx::new();
-    tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    tx.put_new(&app.store, Guard::Workgroup, &wg)?;
+    let mut tx = app.store.tx();
+    tx.check_staff_active(p, &caller.user_id, false)?;
+    tx.put_new(Guard::Workgroup, &wg)?;
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             ctx,
@@ -275,9 +271,9 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
     let index = env.blind_index(p, &dir.practice.search_key.0).await?;
     let tokens = finder_tokens(&index, &first, &last);
 
-    let mut tx = Tx::new();
-    tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
-    tx.put_new(&app.store, Guard::Patient, &patient)?;
+    let mut tx = app.store.tx();
+    tx.check_staff_active(p, &caller.user_id, false)?;
+    tx.put_new(Guard::Patient, &patient)?;
     for t in &tokens {
         let item = PatientTokenItem {
             pk: keys::patient_token(p, t),
@@ -287,10 +283,9 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
             last_name: last_sealed.clone(),
             active,
         };
-        tx.put(&app.store, Guard::Token, &item)?;
+        tx.put(Guard::Token, &item)?;
     }
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             ctx,

@@ -12,7 +12,6 @@ use crate::ids;
 use crate::keys;
 use crate::records::{DraftItem, Sealed};
 use crate::store::Guard;
-use crate::store::Tx;
 use serde_json::{json, Value};
 
 pub const DRAFT_ID: &str = "drf_";
@@ -78,10 +77,10 @@ pub async fn save(app: &App, ctx: &RequestCtx, body: &Value) -> Result<Value> {
         created_at: now.clone(),
         updated_at: now,
     };
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, &ctx.caller)?;
-    tx.put_new(&app.store, Guard::Draft, &item)?;
-    tx.put(&app.store, Guard::Audit, &event(ctx, "draft.create", &id))?;
+    let mut tx = app.store.tx();
+    tx.check_caller(&ctx.caller)?;
+    tx.put_new(Guard::Draft, &item)?;
+    tx.put(Guard::Audit, &event(ctx, "draft.create", &id))?;
     let response = json!({ "draft": view(&item, content) });
     super::claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     super::commit_created(app, ctx, tx, response, |_| Error::Conflict("draft id collision, retry".into())).await
@@ -95,11 +94,11 @@ pub async fn update(app: &App, ctx: &RequestCtx, raw_id: &str, body: &Value) -> 
     let mut item = app.store.draft(p, &ctx.caller.user_id, &id).await?.ok_or(Error::NotFound("draft"))?;
     item.content = seal(app, ctx, &id, &content).await?;
     item.updated_at = ctx.at();
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, &ctx.caller)?;
-    tx.put(&app.store, Guard::Draft, &item)?;
-    tx.put(&app.store, Guard::Audit, &event(ctx, "draft.update", &id))?;
-    match app.store.commit(tx).await? {
+    let mut tx = app.store.tx();
+    tx.check_caller(&ctx.caller)?;
+    tx.put(Guard::Draft, &item)?;
+    tx.put(Guard::Audit, &event(ctx, "draft.update", &id))?;
+    match tx.commit().await? {
         Ok(()) => Ok(json!({ "draft": view(&item, content) })),
         Err(_) => Err(Error::Unauthenticated),
     }
@@ -143,11 +142,11 @@ pub async fn list(app: &App, ctx: &RequestCtx, limit: usize, cursor: Option<&str
 pub async fn delete(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<()> {
     let id = parse_draft_id(raw_id)?;
     let p = &ctx.caller.practice_id;
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, &ctx.caller)?;
-    tx.delete_existing(&app.store, Guard::Draft, keys::user(p, &ctx.caller.user_id), keys::draft_sk(&id))?;
-    tx.put(&app.store, Guard::Audit, &event(ctx, "draft.delete", &id))?;
-    match app.store.commit(tx).await? {
+    let mut tx = app.store.tx();
+    tx.check_caller(&ctx.caller)?;
+    tx.delete_existing(Guard::Draft, keys::user(p, &ctx.caller.user_id), keys::draft_sk(&id))?;
+    tx.put(Guard::Audit, &event(ctx, "draft.delete", &id))?;
+    match tx.commit().await? {
         Ok(()) => Ok(()),
         Err(Guard::Draft) => Err(Error::NotFound("draft")),
         Err(_) => Err(Error::Unauthenticated),

@@ -42,7 +42,7 @@ pub fn for_delivery(source: &str, delivery: &str, request: &[&[u8]]) -> Idempote
 pub async fn claim_idempotency(
     app: &App,
     ctx: &RequestCtx,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     response: &serde_json::Value,
     resource_id: &str,
 ) -> Result<()> {
@@ -63,7 +63,7 @@ pub async fn claim_idempotency(
         response: Some(Sealed(sealed)),
         expires_at: now + TTL_SECONDS,
     };
-    tx.claim_idempotency_key(&app.store, &item, now)
+    tx.claim_idempotency_key(&item, now)
 }
 
 /// The key of the answer `claim_idempotency` stores for this request, if it has a key: a
@@ -95,7 +95,7 @@ pub async fn replay(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
 pub async fn commit_created(
     app: &App,
     ctx: &RequestCtx,
-    tx: Tx,
+    tx: Tx<'_>,
     response: serde_json::Value,
     on_condition: impl Fn(Guard) -> Error,
 ) -> Result<serde_json::Value> {
@@ -107,11 +107,11 @@ pub async fn commit_created(
 pub async fn commit_created_fresh(
     app: &App,
     ctx: &RequestCtx,
-    tx: Tx,
+    tx: Tx<'_>,
     response: serde_json::Value,
     on_condition: impl Fn(Guard) -> Error,
 ) -> Result<(serde_json::Value, bool)> {
-    match app.store.commit(tx).await? {
+    match tx.commit().await? {
         Ok(()) => Ok((response, true)),
         Err(Guard::Idempotency) => replay(app, ctx).await.map(|body| (body, false)),
         Err(Guard::Actor) => Err(Error::Unauthenticated),

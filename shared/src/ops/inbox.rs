@@ -10,7 +10,7 @@ use crate::ids;
 use crate::ops::{cursor, search};
 use crate::records::EntryItem;
 use crate::store::Guard;
-use crate::store::{AssignedFilter, InboxPosition, InboxTab, InboxView, Tx};
+use crate::store::{AssignedFilter, InboxPosition, InboxTab, InboxView};
 use crate::views::Renderer;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -164,8 +164,8 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
         None => app.store.inbox_page(p, &caller.user_id, &q.view, q.limit, after.as_ref()).await?,
     };
 
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, caller)?;
+    let mut tx = app.store.tx();
+    tx.check_caller(caller)?;
     let mut event = audit::event(
         ctx,
         "inbox.list",
@@ -177,10 +177,10 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
     shown.sort();
     shown.dedup();
     event.patients_shown = shown;
-    tx.put(&app.store, Guard::Audit, &event)?;
+    tx.put(Guard::Audit, &event)?;
     // The inbox reached its user: what was sent before now is delivered (CONV-2).
-    tx.presence_seen(&app.store, p, &caller.user_id, &ctx.at())?;
-    if let Err(_label) = app.store.commit(tx).await? {
+    tx.presence_seen(p, &caller.user_id, &ctx.at())?;
+    if let Err(_label) = tx.commit().await? {
         return Err(Error::Unauthenticated);
     }
 

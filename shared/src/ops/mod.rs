@@ -29,7 +29,7 @@ use crate::domain::Caller;
 use crate::error::{Error, Result};
 use crate::policy::{ConversationFacts, StaffMember};
 use crate::records::ConversationItem;
-use crate::store::{Directory, Guard, Tx};
+use crate::store::{Directory, Guard};
 
 pub fn facts(c: &ConversationItem) -> ConversationFacts<'_> {
     ConversationFacts {
@@ -102,10 +102,10 @@ pub fn daily_limit_reached(ctx: &RequestCtx, settings: &crate::records::Settings
 
 /// REPLY-4: counts the calling patient's message against its day (UTC) in `tx`, refused at
 /// `limit`; a day's counter is kept three days.
-pub fn count_patient_message(app: &App, ctx: &RequestCtx, tx: &mut crate::store::Tx, limit: u32) -> Result<()> {
+pub fn count_patient_message(ctx: &RequestCtx, tx: &mut crate::store::Tx<'_>, limit: u32) -> Result<()> {
     let (p, patient) = (&ctx.caller.practice_id, &ctx.caller.user_id);
     let day = &ctx.at()[..10];
-    tx.patient_daily_count(&app.store, p, patient, day, limit, ctx.epoch_seconds() + 3 * 86_400)
+    tx.patient_daily_count(p, patient, day, limit, ctx.epoch_seconds() + 3 * 86_400)
 }
 
 /// A conversation id from a path; a malformed one is just a conversation that is not there.
@@ -134,10 +134,10 @@ pub async fn audit_list(
 ) -> Result<()> {
     let mut event = crate::audit::event(ctx, action, record, "success");
     event.patients_shown = patients_shown;
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, &ctx.caller)?;
-    tx.put(&app.store, Guard::Audit, &event)?;
-    match app.store.commit(tx).await? {
+    let mut tx = app.store.tx();
+    tx.check_caller(&ctx.caller)?;
+    tx.put(Guard::Audit, &event)?;
+    match tx.commit().await? {
         Ok(()) => Ok(()),
         Err(_) => Err(Error::Unauthenticated),
     }

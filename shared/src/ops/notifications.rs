@@ -17,7 +17,6 @@ use crate::ids;
 use crate::notify::{self, Destination, Published};
 use crate::records::{NotifyPrefs, PendingDestination, PracticeItem, Sealed};
 use crate::store::Guard;
-use crate::store::Tx;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -152,10 +151,10 @@ pub async fn put_notifications(app: &App, ctx: &RequestCtx, req: NotificationsRe
             None => return send_code(app, ctx, channel, &d).await.map(|v| (202, v)),
         },
     };
-    let mut tx = Tx::new();
-    tx.user_notify(&app.store, caller, &prefs)?;
-    tx.put(&app.store, Guard::Audit, &audit::event(ctx, "user.notifications", own_record(caller), "success"))?;
-    if app.store.commit(tx).await?.is_err() {
+    let mut tx = app.store.tx();
+    tx.user_notify(caller, &prefs)?;
+    tx.put(Guard::Audit, &audit::event(ctx, "user.notifications", own_record(caller), "success"))?;
+    if tx.commit().await?.is_err() {
         return Err(Error::Unauthenticated);
     }
     get_notifications(app, ctx).await.map(|v| (200, v))
@@ -220,14 +219,10 @@ async fn send_code(app: &App, ctx: &RequestCtx, channel: NotifyChannel, address:
         expires_at,
         attempts_left: CODE_ATTEMPTS,
     };
-    let mut tx = Tx::new();
-    tx.user_notify_pending(&app.store, caller, &pending)?;
-    tx.put(
-        &app.store,
-        Guard::Audit,
-        &audit::event(ctx, "user.notifications.code_sent", own_record(caller), "success"),
-    )?;
-    if app.store.commit(tx).await?.is_err() {
+    let mut tx = app.store.tx();
+    tx.user_notify_pending(caller, &pending)?;
+    tx.put(Guard::Audit, &audit::event(ctx, "user.notifications.code_sent", own_record(caller), "success"))?;
+    if tx.commit().await?.is_err() {
         return Err(Error::Unauthenticated);
     }
     get_notifications(app, ctx).await
@@ -263,16 +258,12 @@ pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRe
             "no destination is waiting for a code; choose one with PUT /me/notifications".into(),
         ));
     };
-    let mut tx = Tx::new();
+    let mut tx = app.store.tx();
     let now = ctx.epoch_seconds();
     if pending.expires_at <= now {
-        tx.user_notify_expired(&app.store, caller, &pending.code_hash)?;
-        tx.put(
-            &app.store,
-            Guard::Audit,
-            &audit::event(ctx, "user.notifications.code_expired", own_record(caller), "failure"),
-        )?;
-        app.store.commit(tx).await?.map_err(|_| replaced())?;
+        tx.user_notify_expired(caller, &pending.code_hash)?;
+        tx.put(Guard::Audit, &audit::event(ctx, "user.notifications.code_expired", own_record(caller), "failure"))?;
+        tx.commit().await?.map_err(|_| replaced())?;
         return Err(Error::Gone("the code has expired; ask for a new one".into()));
     }
     let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
@@ -285,22 +276,14 @@ pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRe
             destination: Some(pending.destination.clone()),
             proven_at: Some(ctx.at()),
         };
-        tx.user_notify_proven(&app.store, caller, &prefs, &pending.code_hash)?;
-        tx.put(
-            &app.store,
-            Guard::Audit,
-            &audit::event(ctx, "user.notifications.proven", own_record(caller), "success"),
-        )?;
-        app.store.commit(tx).await?.map_err(|_| replaced())?;
+        tx.user_notify_proven(caller, &prefs, &pending.code_hash)?;
+        tx.put(Guard::Audit, &audit::event(ctx, "user.notifications.proven", own_record(caller), "success"))?;
+        tx.commit().await?.map_err(|_| replaced())?;
         return get_notifications(app, ctx).await;
     }
-    tx.user_notify_attempt(&app.store, caller, &pending.code_hash, pending.attempts_left)?;
-    tx.put(
-        &app.store,
-        Guard::Audit,
-        &audit::event(ctx, "user.notifications.code_wrong", own_record(caller), "failure"),
-    )?;
-    app.store.commit(tx).await?.map_err(|_| replaced())?;
+    tx.user_notify_attempt(caller, &pending.code_hash, pending.attempts_left)?;
+    tx.put(Guard::Audit, &audit::event(ctx, "user.notifications.code_wrong", own_record(caller), "failure"))?;
+    tx.commit().await?.map_err(|_| replaced())?;
     match pending.attempts_left.saturating_sub(1) {
         0 => Err(Error::too_many("too many wrong codes; ask for a new one", None)),
         1 => Err(Error::invalid("code", "the code is not right; 1 attempt left")),

@@ -12,7 +12,6 @@ use crate::ids;
 use crate::keys;
 use crate::records::{SavedReplyItem, Sealed};
 use crate::store::Guard;
-use crate::store::Tx;
 use crate::views::Renderer;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -126,11 +125,10 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Resu
         created_by: caller.user_id.clone(),
         created_at: ctx.at(),
     };
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, caller)?;
-    tx.put_new(&app.store, Guard::Reply, &item)?;
+    let mut tx = app.store.tx();
+    tx.check_caller(caller)?;
+    tx.put_new(Guard::Reply, &item)?;
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             ctx,

@@ -9,7 +9,6 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
 use crate::store::Guard;
-use crate::store::Tx;
 use serde_json::{json, Value};
 
 /// GET /me/totp: whether the practice requires a second factor of the caller, and when the
@@ -46,10 +45,10 @@ pub async fn confirm(app: &App, ctx: &RequestCtx) -> Result<Value> {
     } else {
         AuditRecord { record_type: "patient", record_id: &caller.user_id, patient_id: Some(&caller.user_id) }
     };
-    let mut tx = Tx::new();
-    tx.user_totp_enrolled(&app.store, caller, &at)?;
-    tx.put(&app.store, Guard::Audit, &audit::event(ctx, "user.totp_enrolled", record, "success"))?;
-    if app.store.commit(tx).await?.is_err() {
+    let mut tx = app.store.tx();
+    tx.user_totp_enrolled(caller, &at)?;
+    tx.put(Guard::Audit, &audit::event(ctx, "user.totp_enrolled", record, "success"))?;
+    if tx.commit().await?.is_err() {
         return Err(Error::Unauthenticated);
     }
     let mut view = status(app, ctx).await?;

@@ -10,7 +10,6 @@ use crate::ids;
 use crate::keys;
 use crate::records::{OutOfOffice, Settings};
 use crate::store::Guard;
-use crate::store::Tx;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -193,11 +192,10 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Va
     let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
     let sms_number_read = practice.settings.sms_number.clone();
     let settings = patch.apply(practice.settings)?;
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, caller)?;
-    tx.practice_settings(&app.store, p, &settings, &sms_number_read)?;
+    let mut tx = app.store.tx();
+    tx.check_caller(caller)?;
+    tx.practice_settings(p, &settings, &sms_number_read)?;
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             ctx,
@@ -206,7 +204,7 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Va
             "success",
         ),
     )?;
-    match app.store.commit(tx).await? {
+    match tx.commit().await? {
         Ok(()) => Ok(json!({ "settings": settings })),
         Err(Guard::Practice) => Err(Error::Conflict("the settings changed meanwhile; read them and try again".into())),
         Err(_) => Err(Error::Unauthenticated),
@@ -222,18 +220,17 @@ pub async fn assign_sms_number(app: &App, practice_id: &str, number: Option<&str
     let old = practice.settings.sms_number.clone();
     let settings = Settings { sms_number: number.clone(), ..practice.settings };
     let ctx = RequestCtx::operator(practice_id);
-    let mut tx = Tx::new();
-    tx.practice_settings(&app.store, practice_id, &settings, &old)?;
+    let mut tx = app.store.tx();
+    tx.practice_settings(practice_id, &settings, &old)?;
     if number != old {
         if !number.is_empty() {
-            tx.claim_sms_number(&app.store, &number, practice_id)?;
+            tx.claim_sms_number(&number, practice_id)?;
         }
         if !old.is_empty() {
-            tx.delete_existing(&app.store, Guard::OldSmsNumber, keys::sms_number(&old), keys::SMS_NUMBER_SK.into())?;
+            tx.delete_existing(Guard::OldSmsNumber, keys::sms_number(&old), keys::SMS_NUMBER_SK.into())?;
         }
     }
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             &ctx,
@@ -242,7 +239,7 @@ pub async fn assign_sms_number(app: &App, practice_id: &str, number: Option<&str
             "success",
         ),
     )?;
-    match app.store.commit(tx).await? {
+    match tx.commit().await? {
         Ok(()) => Ok(()),
         Err(Guard::SmsNumber) => Err(Error::Conflict("this SMS number belongs to another practice".into())),
         Err(_) => Err(Error::Conflict("the practice changed meanwhile; run again".into())),
@@ -273,10 +270,9 @@ pub async fn put_out_of_office(app: &App, ctx: &RequestCtx, req: Option<OutOfOff
     };
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     active_staff(&dir, caller)?;
-    let mut tx = Tx::new();
-    tx.staff_out_of_office(&app.store, p, &caller.user_id, ooo.as_ref())?;
+    let mut tx = app.store.tx();
+    tx.staff_out_of_office(p, &caller.user_id, ooo.as_ref())?;
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             ctx,
@@ -285,7 +281,7 @@ pub async fn put_out_of_office(app: &App, ctx: &RequestCtx, req: Option<OutOfOff
             "success",
         ),
     )?;
-    match app.store.commit(tx).await? {
+    match tx.commit().await? {
         Ok(()) => Ok(json!({ "outOfOffice": ooo })),
         Err(_) => Err(Error::Unauthenticated),
     }

@@ -12,7 +12,6 @@ use crate::keys;
 use crate::policy;
 use crate::records::{Sealed, TaskItem, TaskRefItem};
 use crate::store::Guard;
-use crate::store::Tx;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -113,18 +112,17 @@ pub async fn create(
         created_at: ctx.at(),
     };
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, caller)?;
-    tx.put_new(&app.store, Guard::Task, &task)?;
+    let mut tx = app.store.tx();
+    tx.check_caller(caller)?;
+    tx.put_new(Guard::Task, &task)?;
     let mark = TaskRefItem {
         pk: keys::conversation(p, &conversation_id),
         sk: keys::task_ref_sk(&id),
         task_id: id.clone(),
         message_id: task.message_id.clone(),
     };
-    tx.put(&app.store, Guard::Task, &mark)?;
+    tx.put(Guard::Task, &mark)?;
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             ctx,
@@ -200,11 +198,10 @@ pub async fn patch(app: &App, ctx: &RequestCtx, task_id: &str, req: TaskPatch) -
     }
     task.done = req.done;
     task.gsi1sk = keys::task_sort(task.done, &task.due_date, &task.id);
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, caller)?;
-    tx.put(&app.store, Guard::Task, &task)?;
+    let mut tx = app.store.tx();
+    tx.check_caller(caller)?;
+    tx.put(Guard::Task, &task)?;
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             ctx,
@@ -213,7 +210,7 @@ pub async fn patch(app: &App, ctx: &RequestCtx, task_id: &str, req: TaskPatch) -
             "success",
         ),
     )?;
-    if app.store.commit(tx).await?.is_err() {
+    if tx.commit().await?.is_err() {
         return Err(Error::Unauthenticated);
     }
     Ok(json!({ "task": view(app, caller, &task).await? }))

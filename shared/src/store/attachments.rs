@@ -92,17 +92,11 @@ impl Store {
     }
 }
 
-impl Tx {
+impl Tx<'_> {
     /// Attaches a checked upload to a message, once (a concurrent second attach fails).
-    pub fn attachment_attach(
-        &mut self,
-        store: &Store,
-        a: &AttachmentItem,
-        conversation_id: &str,
-        internal: bool,
-    ) -> Result<()> {
+    pub fn attachment_attach(&mut self, a: &AttachmentItem, conversation_id: &str, internal: bool) -> Result<()> {
         let update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(&a.pk))
             .key(keys::SK, s(&a.sk))
             .update_expression(

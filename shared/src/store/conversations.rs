@@ -98,13 +98,12 @@ impl Store {
     }
 }
 
-impl Tx {
+impl Tx<'_> {
     /// Counts one more (or one fewer) of a user's conversations about a patient. `known` is
     /// the count read before: the write is conditional on it, and the first conversation
     /// creates the marker, the last removes it (so `uniquePatients` moves exactly then).
     pub fn patient_marker(
         &mut self,
-        store: &Store,
         practice_id: &str,
         user_id: &str,
         patient_id: &str,
@@ -120,11 +119,11 @@ impl Tx {
                 (keys::SK.to_string(), s(&sk)),
                 ("conversations".to_string(), n(delta as u64)),
             ]);
-            return self.push_put(Guard::Marker, item, Some(("attribute_not_exists(pk)", vec![])), &store.table);
+            return self.push_put(Guard::Marker, item, Some(("attribute_not_exists(pk)", vec![])));
         }
         if after <= 0 {
             let delete = aws_sdk_dynamodb::types::Delete::builder()
-                .table_name(&store.table)
+                .table_name(&self.store.table)
                 .key(keys::PK, s(pk))
                 .key(keys::SK, s(sk))
                 .condition_expression("conversations = :known")
@@ -136,7 +135,7 @@ impl Tx {
             return Ok(());
         }
         let update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(pk))
             .key(keys::SK, s(sk))
             .update_expression("SET conversations = :after")
@@ -149,13 +148,12 @@ impl Tx {
     /// Uncounts a deleted message on its conversation (CONV-6).
     pub fn conversation_remove_message(
         &mut self,
-        store: &Store,
         practice_id: &str,
         conversation_id: &str,
         patient_visible: bool,
     ) -> Result<()> {
         let update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
             .key(keys::SK, s(keys::CONVERSATION_SK))
             .update_expression("ADD messageCount :minus, patientMessageCount :pv")
@@ -170,7 +168,6 @@ impl Tx {
     #[allow(clippy::too_many_arguments)]
     pub fn conversation_add_message(
         &mut self,
-        store: &Store,
         practice_id: &str,
         conversation_id: &str,
         at: &str,
@@ -183,7 +180,7 @@ impl Tx {
             condition.push_str(" AND summary.#status = :open AND summary.allowResponse = :t");
         }
         let mut update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
             .key(keys::SK, s(keys::CONVERSATION_SK))
             .update_expression(
@@ -208,7 +205,6 @@ impl Tx {
     /// so two concurrent assignments cannot interleave.
     pub fn conversation_replace_membership(
         &mut self,
-        store: &Store,
         conversation: &ConversationItem,
         expected_version: u64,
     ) -> Result<()> {
@@ -218,7 +214,7 @@ impl Tx {
             None => " REMOVE primaryProviderId",
         };
         let mut update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(&conversation.pk))
             .key(keys::SK, s(&conversation.sk))
             .update_expression(format!(

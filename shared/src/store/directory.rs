@@ -84,9 +84,9 @@ impl Store {
     }
 }
 
-impl Tx {
+impl Tx<'_> {
     /// NOTIFY-4: claims a two-way SMS number for a practice; refused if another has it.
-    pub fn claim_sms_number(&mut self, store: &Store, number: &str, practice_id: &str) -> Result<()> {
+    pub fn claim_sms_number(&mut self, number: &str, practice_id: &str) -> Result<()> {
         let item = SmsNumberItem {
             pk: keys::sms_number(number),
             sk: keys::SMS_NUMBER_SK.into(),
@@ -96,22 +96,15 @@ impl Tx {
             Guard::SmsNumber,
             to_item(&item)?,
             Some(("attribute_not_exists(pk) OR practiceId = :p", vec![(":p", s(practice_id))])),
-            &store.table,
         )
     }
 
     /// Replaces a practice's settings (SET-1).
     /// `sms_number_read` is the practice's SMS number as the caller read it: the operator may
     /// assign a new one meanwhile (ACCT-4), and a settings edit must not put the old one back.
-    pub fn practice_settings(
-        &mut self,
-        store: &Store,
-        practice_id: &str,
-        settings: &Settings,
-        sms_number_read: &str,
-    ) -> Result<()> {
+    pub fn practice_settings(&mut self, practice_id: &str, settings: &Settings, sms_number_read: &str) -> Result<()> {
         let update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::practice(practice_id)))
             .key(keys::SK, s(keys::PRACTICE_SK))
             .update_expression("SET settings = :s")
@@ -124,15 +117,9 @@ impl Tx {
     }
 
     /// Sets or clears a staff user's out-of-office (REPLY-5); only while the user is active.
-    pub fn staff_out_of_office(
-        &mut self,
-        store: &Store,
-        practice_id: &str,
-        user_id: &str,
-        ooo: Option<&OutOfOffice>,
-    ) -> Result<()> {
+    pub fn staff_out_of_office(&mut self, practice_id: &str, user_id: &str, ooo: Option<&OutOfOffice>) -> Result<()> {
         let mut update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::practice(practice_id)))
             .key(keys::SK, s(keys::staff_sk(user_id)))
             .condition_expression("active = :t")
@@ -147,8 +134,8 @@ impl Tx {
     /// A user's notification preference (NOTIFY-1) that needs no proof (none, or the address
     /// on file): on the staff record (active only) or on the patient's record. A destination
     /// still waiting for its code is dropped.
-    pub fn user_notify(&mut self, store: &Store, caller: &crate::domain::Caller, prefs: &NotifyPrefs) -> Result<()> {
-        let (update, condition) = user_record(store, caller);
+    pub fn user_notify(&mut self, caller: &crate::domain::Caller, prefs: &NotifyPrefs) -> Result<()> {
+        let (update, condition) = user_record(self.store, caller);
         let update = update
             .condition_expression(condition)
             .update_expression("SET notify = :n REMOVE notifyPending")
@@ -157,8 +144,8 @@ impl Tx {
     }
 
     /// ACCT-3: the caller's TOTP second factor is set up, as of `at`.
-    pub fn user_totp_enrolled(&mut self, store: &Store, caller: &crate::domain::Caller, at: &str) -> Result<()> {
-        let (update, condition) = user_record(store, caller);
+    pub fn user_totp_enrolled(&mut self, caller: &crate::domain::Caller, at: &str) -> Result<()> {
+        let (update, condition) = user_record(self.store, caller);
         let update = update
             .condition_expression(condition)
             .update_expression("SET totpEnrolledAt = :at")
@@ -167,21 +154,16 @@ impl Tx {
     }
 
     /// ACCT-3: an administrator takes a user's second factor away (a lost phone).
-    pub fn totp_forget(&mut self, store: &Store, practice_id: &str, user_id: &str, staff: bool) -> Result<()> {
-        let update = user_update(store, practice_id, user_id, staff)
+    pub fn totp_forget(&mut self, practice_id: &str, user_id: &str, staff: bool) -> Result<()> {
+        let update = user_update(self.store, practice_id, user_id, staff)
             .condition_expression("attribute_exists(pk)")
             .update_expression("REMOVE totpEnrolledAt");
         self.push_update(Guard::User, update)
     }
 
     /// ACCT-4: a destination waiting for its one-time code (replaces any earlier one).
-    pub fn user_notify_pending(
-        &mut self,
-        store: &Store,
-        caller: &crate::domain::Caller,
-        pending: &PendingDestination,
-    ) -> Result<()> {
-        let (update, condition) = user_record(store, caller);
+    pub fn user_notify_pending(&mut self, caller: &crate::domain::Caller, pending: &PendingDestination) -> Result<()> {
+        let (update, condition) = user_record(self.store, caller);
         let update = update
             .condition_expression(condition)
             .update_expression("SET notifyPending = :p")
@@ -193,12 +175,11 @@ impl Tx {
     /// ("pending") if the code was replaced or used meanwhile.
     pub fn user_notify_proven(
         &mut self,
-        store: &Store,
         caller: &crate::domain::Caller,
         prefs: &NotifyPrefs,
         code_hash: &str,
     ) -> Result<()> {
-        let (update, condition) = user_record(store, caller);
+        let (update, condition) = user_record(self.store, caller);
         let update = update
             .condition_expression(format!("{condition} AND notifyPending.codeHash = :h"))
             .update_expression("SET notify = :n REMOVE notifyPending")
@@ -208,13 +189,8 @@ impl Tx {
     }
 
     /// ACCT-4: an expired code drops its pending destination (unless replaced meanwhile).
-    pub fn user_notify_expired(
-        &mut self,
-        store: &Store,
-        caller: &crate::domain::Caller,
-        code_hash: &str,
-    ) -> Result<()> {
-        let (update, condition) = user_record(store, caller);
+    pub fn user_notify_expired(&mut self, caller: &crate::domain::Caller, code_hash: &str) -> Result<()> {
+        let (update, condition) = user_record(self.store, caller);
         let update = update
             .condition_expression(format!("{condition} AND notifyPending.codeHash = :h"))
             .update_expression("REMOVE notifyPending")
@@ -227,12 +203,11 @@ impl Tx {
     /// destination. Refused ("pending") if the count moved meanwhile.
     pub fn user_notify_attempt(
         &mut self,
-        store: &Store,
         caller: &crate::domain::Caller,
         code_hash: &str,
         attempts_left: u32,
     ) -> Result<()> {
-        let (update, condition) = user_record(store, caller);
+        let (update, condition) = user_record(self.store, caller);
         let remaining = attempts_left.saturating_sub(1);
         let update = update
             .condition_expression(format!(
@@ -256,7 +231,6 @@ impl Tx {
     /// Counts one message of a patient's day (REPLY-4), refused at the practice's limit.
     pub fn patient_daily_count(
         &mut self,
-        store: &Store,
         practice_id: &str,
         patient_id: &str,
         day: &str,
@@ -264,7 +238,7 @@ impl Tx {
         expires_at: i64,
     ) -> Result<()> {
         let update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::patient(practice_id, patient_id)))
             .key(keys::SK, s(format!("DAY#{day}")))
             .update_expression("ADD messages :one SET expiresAt = :expires")

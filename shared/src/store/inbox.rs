@@ -316,13 +316,12 @@ impl Store {
     }
 }
 
-impl Tx {
+impl Tx<'_> {
     /// A user's own flags on one entry (CONV-3, CONV-4), moving it between the index
     /// partitions of its views; guarded by the unread count it was read with, so the stats
     /// delta written beside it stays exact.
     pub fn entry_set_state(
         &mut self,
-        store: &Store,
         practice_id: &str,
         user_id: &str,
         entry: &EntryItem,
@@ -331,7 +330,7 @@ impl Tx {
         let mut sets: Vec<&str> = Vec::new();
         let mut removes: Vec<&str> = Vec::new();
         let mut u = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(&entry.conversation_id)))
             .condition_expression("attribute_exists(pk) AND (attribute_not_exists(unread) OR unread = :old)")
@@ -375,13 +374,13 @@ impl Tx {
     }
 
     /// Adds to a user's inbox counters (INBOX-4); negative numbers subtract.
-    pub fn stats_add(&mut self, store: &Store, practice_id: &str, user_id: &str, d: StatsDelta) -> Result<()> {
+    pub fn stats_add(&mut self, practice_id: &str, user_id: &str, d: StatsDelta) -> Result<()> {
         if d == StatsDelta::default() {
             return Ok(());
         }
         let signed = |v: i64| AttributeValue::N(v.to_string());
         let update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::STATS_SK))
             .update_expression("ADD conversations :c, messages :m, unreadMessages :u, uniquePatients :p")
@@ -397,7 +396,6 @@ impl Tx {
     #[allow(clippy::too_many_arguments)]
     pub fn entry_remove_message(
         &mut self,
-        store: &Store,
         practice_id: &str,
         user_id: &str,
         conversation_id: &str,
@@ -407,7 +405,7 @@ impl Tx {
     ) -> Result<()> {
         let mut expr = String::from("SET messageCount = messageCount - :one, unread = :unread");
         let mut update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
             .condition_expression("attribute_exists(pk) AND (attribute_not_exists(unread) OR unread = :old)")
@@ -427,14 +425,13 @@ impl Tx {
     /// guarded by the unread count its counters are corrected by.
     pub fn entry_delete(
         &mut self,
-        store: &Store,
         practice_id: &str,
         user_id: &str,
         conversation_id: &str,
         expected_unread: u64,
     ) -> Result<()> {
         let delete = aws_sdk_dynamodb::types::Delete::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
             .condition_expression("attribute_not_exists(unread) OR unread = :old")
@@ -452,7 +449,6 @@ impl Tx {
     #[allow(clippy::too_many_arguments)]
     pub fn entry_add_message(
         &mut self,
-        store: &Store,
         practice_id: &str,
         user_id: &str,
         conversation_id: &str,
@@ -471,7 +467,7 @@ impl Tx {
         };
         let urgent = priority == crate::domain::Priority::Urgent;
         let update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
             .update_expression(format!(
@@ -499,7 +495,6 @@ impl Tx {
     /// CONV-2: opening a conversation clears the caller's own unread count, nobody else's.
     pub fn entry_mark_read(
         &mut self,
-        store: &Store,
         practice_id: &str,
         user_id: &str,
         conversation_id: &str,
@@ -507,7 +502,7 @@ impl Tx {
         expected_unread: u64,
     ) -> Result<()> {
         let update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
             .update_expression("SET unread = :zero, lastReadAt = :at")
@@ -520,9 +515,9 @@ impl Tx {
 
     /// Records that a user's inbox (or a thread) reached it now: messages before are
     /// delivered to it.
-    pub fn presence_seen(&mut self, store: &Store, practice_id: &str, user_id: &str, at: &str) -> Result<()> {
+    pub fn presence_seen(&mut self, practice_id: &str, user_id: &str, at: &str) -> Result<()> {
         let update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::PRESENCE_SK))
             .update_expression("SET inboxSeenAt = :at")
@@ -535,7 +530,6 @@ impl Tx {
     #[allow(clippy::too_many_arguments)]
     pub fn entry_set_summary(
         &mut self,
-        store: &Store,
         practice_id: &str,
         user_id: &str,
         conversation: &ConversationItem,
@@ -546,7 +540,7 @@ impl Tx {
         let c = &conversation.id;
         let at = &conversation.last_message_at;
         let update = Update::builder()
-            .table_name(&store.table)
+            .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(c)))
             .update_expression(

@@ -365,29 +365,28 @@ async fn acct_2_the_last_active_administrator_stays() {
 /// and an edit of a field the other changed meanwhile is refused, never silently lost.
 #[tokio::test]
 async fn acct_2_edits_made_from_one_read_keep_each_other() {
-    use carethread_core::store::Tx;
     let (app, p) = setup().await;
     let store = &app.app().store;
     let read = store.staff(&p.id, &p.nurse.id).await.unwrap().expect("the nurse");
     let mut phone = read.clone();
     phone.phone = "+15550001111".into();
-    let mut tx = Tx::new();
-    assert!(tx.update_changed(store, carethread_core::store::Guard::Staff, &read, &phone).unwrap());
-    assert!(store.commit(tx).await.unwrap().is_ok());
+    let mut tx = store.tx();
+    assert!(tx.update_changed(carethread_core::store::Guard::Staff, &read, &phone).unwrap());
+    assert!(tx.commit().await.unwrap().is_ok());
     // From the same (now stale) read: deactivation touches another field, and stands.
     let mut off = read.clone();
     off.active = false;
-    let mut tx = Tx::new();
-    tx.update_changed(store, carethread_core::store::Guard::Staff, &read, &off).unwrap();
-    assert!(store.commit(tx).await.unwrap().is_ok());
+    let mut tx = store.tx();
+    tx.update_changed(carethread_core::store::Guard::Staff, &read, &off).unwrap();
+    assert!(tx.commit().await.unwrap().is_ok());
     let now = store.staff(&p.id, &p.nurse.id).await.unwrap().unwrap();
     assert_eq!((now.phone.as_str(), now.active), ("+15550001111", false), "both edits kept");
     // A third edit of the phone from the first read is refused: it changed since.
     let mut other = read.clone();
     other.phone = "+15550002222".into();
-    let mut tx = Tx::new();
-    tx.update_changed(store, carethread_core::store::Guard::Staff, &read, &other).unwrap();
-    assert!(store.commit(tx).await.unwrap().is_err(), "a stale edit of a changed field is refused");
+    let mut tx = store.tx();
+    tx.update_changed(carethread_core::store::Guard::Staff, &read, &other).unwrap();
+    assert!(tx.commit().await.unwrap().is_err(), "a stale edit of a changed field is refused");
     assert_eq!(store.staff(&p.id, &p.nurse.id).await.unwrap().unwrap().phone, "+15550001111");
 }
 

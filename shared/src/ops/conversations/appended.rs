@@ -119,12 +119,12 @@ pub(crate) async fn append_message(
     // Its own moment, not the request's: an auto-reply follows the message that triggered it
     // in the same request, and must sort, and count as unread, after it.
     let posted = seal(app, conversation, Posting::plain(sender, &body, ids::now())).await?;
-    let mut tx = Tx::new();
+    let mut tx = app.store.tx();
     let once = AutoReplyItem { pk: conversation.pk.clone(), sk: format!("AUTO#{dedupe_key}"), expires_at: expires };
-    tx.put_new(&app.store, Guard::Auto, &once)?;
+    tx.put_new(Guard::Auto, &once)?;
     let arrival = Arrival::Joins { patient_needs_open: false };
     post_message(app, ctx, &mut tx, conversation, arrival, &posted, action).await?;
-    match app.store.commit(tx).await? {
+    match tx.commit().await? {
         Ok(()) | Err(Guard::Auto) => Ok(()),
         Err(guard) => Err(Error::Conflict(format!("message not stored ({guard:?}); retry"))),
     }

@@ -63,12 +63,11 @@ pub async fn assign(
     conversation.viewers = policy::viewers(&facts(&conversation), &staff_members(&dir));
     conversation.version += 1;
 
-    let mut tx = Tx::new();
-    tx.check_staff_active(&app.store, p, &caller.user_id, false)?;
+    let mut tx = app.store.tx();
+    tx.check_staff_active(p, &caller.user_id, false)?;
     rewrite_membership(app, &mut tx, &conversation, expected_version, &old_viewers).await?;
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             ctx,
@@ -99,14 +98,14 @@ pub async fn assign(
 /// (ACCT-2) both come through here.
 pub(crate) async fn rewrite_membership(
     app: &App,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     conversation: &ConversationItem,
     expected_version: u64,
     old_viewers: &[String],
 ) -> Result<()> {
     let p = conversation.practice_id.as_str();
     let conversation_id = conversation.id.as_str();
-    tx.conversation_replace_membership(&app.store, conversation, expected_version)?;
+    tx.conversation_replace_membership(conversation, expected_version)?;
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
     let (latest_preview, latest_sender, visible) = latest_for_new_viewers(app, conversation).await?;
     let gone: Vec<String> = old_viewers.iter().filter(|v| !conversation.viewers.contains(v)).cloned().collect();
@@ -119,20 +118,20 @@ pub(crate) async fn rewrite_membership(
     };
     for v in &conversation.viewers {
         let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
-        tx.entry_set_summary(&app.store, p, v, conversation, &latest_preview, &latest_sender, count)?;
+        tx.entry_set_summary(p, v, conversation, &latest_preview, &latest_sender, count)?;
         if joined.contains(v) {
             let known = markers.get(v).copied().unwrap_or(0);
             let new_patient = i64::from(patient_id.is_some() && known == 0);
             let delta =
                 StatsDelta { conversations: 1, messages: count as i64, unread: count as i64, patients: new_patient };
-            tx.stats_add(&app.store, p, v, delta)?;
+            tx.stats_add(p, v, delta)?;
             if let Some(pat) = &patient_id {
-                tx.patient_marker(&app.store, p, v, pat, known, 1)?;
+                tx.patient_marker(p, v, pat, known, 1)?;
             }
         }
     }
     for (user, entry) in &gone_entries {
-        tx.entry_delete(&app.store, p, user, conversation_id, entry.unread)?;
+        tx.entry_delete(p, user, conversation_id, entry.unread)?;
         let known = markers.get(user).copied().unwrap_or(0);
         let last_for_patient = i64::from(patient_id.is_some() && known == 1);
         let delta = StatsDelta {
@@ -141,9 +140,9 @@ pub(crate) async fn rewrite_membership(
             unread: -(entry.unread as i64),
             patients: -last_for_patient,
         };
-        tx.stats_add(&app.store, p, user, delta)?;
+        tx.stats_add(p, user, delta)?;
         if let Some(pat) = &patient_id {
-            tx.patient_marker(&app.store, p, user, pat, known, -1)?;
+            tx.patient_marker(p, user, pat, known, -1)?;
         }
     }
     Ok(())

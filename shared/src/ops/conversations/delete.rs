@@ -60,10 +60,10 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
     };
 
     let entries = app.store.entries_of(p, &conversation.viewers, &conversation_id).await?;
-    let mut tx = Tx::new();
-    tx.check_caller(&app.store, caller)?;
-    tx.delete_existing(&app.store, Guard::Message, message.pk.clone(), message.sk.clone())?;
-    tx.conversation_remove_message(&app.store, p, &conversation_id, patient_visible)?;
+    let mut tx = app.store.tx();
+    tx.check_caller(caller)?;
+    tx.delete_existing(Guard::Message, message.pk.clone(), message.sk.clone())?;
+    tx.conversation_remove_message(p, &conversation_id, patient_visible)?;
     for (user, entry) in &entries {
         let is_patient = Some(user) == patient_id.as_ref();
         if is_patient && !patient_visible {
@@ -81,16 +81,10 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
         } else {
             staff_preview.as_ref()
         };
-        tx.entry_remove_message(&app.store, p, user, &conversation_id, entry.unread, was_unread, replacement)?;
-        tx.stats_add(
-            &app.store,
-            p,
-            user,
-            StatsDelta { messages: -1, unread: -i64::from(was_unread), ..Default::default() },
-        )?;
+        tx.entry_remove_message(p, user, &conversation_id, entry.unread, was_unread, replacement)?;
+        tx.stats_add(p, user, StatsDelta { messages: -1, unread: -i64::from(was_unread), ..Default::default() })?;
     }
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             ctx,
@@ -99,7 +93,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
             "success",
         ),
     )?;
-    match app.store.commit(tx).await? {
+    match tx.commit().await? {
         Ok(()) => {}
         Err(Guard::Actor) => return Err(Error::Unauthenticated),
         Err(Guard::Message) => return Err(Error::NotFound("message")),
@@ -142,13 +136,13 @@ pub(crate) async fn erase_conversation(
         Some(pat) => app.store.patient_markers(p, &users, pat).await?,
         None => Default::default(),
     };
-    let mut tx = Tx::new();
+    let mut tx = app.store.tx();
     if check_actor {
-        tx.check_caller(&app.store, caller)?;
+        tx.check_caller(caller)?;
     }
-    tx.delete_existing(&app.store, Guard::Conversation, conversation.pk.clone(), conversation.sk.clone())?;
+    tx.delete_existing(Guard::Conversation, conversation.pk.clone(), conversation.sk.clone())?;
     for (user, entry) in &entries {
-        tx.entry_delete(&app.store, p, user, &conversation_id, entry.unread)?;
+        tx.entry_delete(p, user, &conversation_id, entry.unread)?;
         let known = markers.get(user).copied().unwrap_or(0);
         let delta = StatsDelta {
             conversations: -1,
@@ -156,13 +150,12 @@ pub(crate) async fn erase_conversation(
             unread: -(entry.unread as i64),
             patients: -i64::from(patient_id.is_some() && known == 1),
         };
-        tx.stats_add(&app.store, p, user, delta)?;
+        tx.stats_add(p, user, delta)?;
         if let Some(pat) = &patient_id {
-            tx.patient_marker(&app.store, p, user, pat, known, -1)?;
+            tx.patient_marker(p, user, pat, known, -1)?;
         }
     }
     tx.put(
-        &app.store,
         Guard::Audit,
         &audit::event(
             ctx,
@@ -171,7 +164,7 @@ pub(crate) async fn erase_conversation(
             "success",
         ),
     )?;
-    match app.store.commit(tx).await? {
+    match tx.commit().await? {
         Ok(()) => {}
         Err(Guard::Actor) => return Err(Error::Unauthenticated),
         Err(Guard::Conversation) => return Err(Error::NotFound("conversation")),

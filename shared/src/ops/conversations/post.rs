@@ -98,7 +98,7 @@ pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>) -> Res
 pub(super) async fn post_message(
     app: &App,
     ctx: &RequestCtx,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     c: &ConversationItem,
     arrival: Arrival,
     posted: &Posted,
@@ -110,9 +110,8 @@ pub(super) async fn post_message(
     let patient_id = c.summary.patient.as_ref().map(|pat| pat.id.as_str());
     let begins = arrival == Arrival::Begins;
     match arrival {
-        Arrival::Begins => tx.put_new(store, Guard::Conversation, c)?,
+        Arrival::Begins => tx.put_new(Guard::Conversation, c)?,
         Arrival::Joins { patient_needs_open } => tx.conversation_add_message(
-            store,
             p,
             &c.id,
             &m.created_at,
@@ -121,7 +120,7 @@ pub(super) async fn post_message(
             patient_needs_open,
         )?,
     }
-    tx.put_new(store, Guard::Message, m)?;
+    tx.put_new(Guard::Message, m)?;
     // The patient-marker counts are read only where they can change: a new conversation.
     let markers = match (begins, patient_id) {
         (true, Some(pat)) => store.patient_markers(p, &c.viewers, pat).await?,
@@ -129,7 +128,6 @@ pub(super) async fn post_message(
     };
     for w in fan_out(c, &m.sender.id, m.internal, begins, &markers) {
         tx.entry_add_message(
-            store,
             p,
             w.viewer,
             &c.id,
@@ -140,22 +138,22 @@ pub(super) async fn post_message(
             m.priority,
             w.is_sender,
         )?;
-        tx.stats_add(store, p, w.viewer, w.delta)?;
+        tx.stats_add(p, w.viewer, w.delta)?;
         if let (Some(known), Some(pat)) = (w.patient_marker, patient_id) {
-            tx.patient_marker(store, p, w.viewer, pat, known, 1)?;
+            tx.patient_marker(p, w.viewer, pat, known, 1)?;
         }
     }
     for a in &posted.attachments {
-        tx.attachment_attach(store, a, &c.id, m.internal)?;
+        tx.attachment_attach(a, &c.id, m.internal)?;
     }
     let record = AuditRecord { record_type: "conversation", record_id: &c.id, patient_id };
-    tx.put(store, Guard::Audit, &audit::event(ctx, action, record, "success"))?;
-    tx.put(store, Guard::Outbox, &outbox(c, m)?)?;
+    tx.put(Guard::Audit, &audit::event(ctx, action, record, "success"))?;
+    tx.put(Guard::Outbox, &outbox(c, m)?)?;
     if let Some(b) = billing(c, m) {
-        tx.put(store, Guard::Billing, &b)?;
+        tx.put(Guard::Billing, &b)?;
     }
     if let Some(r) = reminder(c, m) {
-        tx.put(store, Guard::Reminder, &r)?;
+        tx.put(Guard::Reminder, &r)?;
     }
     Ok(())
 }

@@ -21,21 +21,15 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
             // Anyone else who may see the thread (a role granted later) has nothing to mark.
             None
         };
-        let mut tx = Tx::new();
-        tx.check_caller(&app.store, caller)?;
+        let mut tx = app.store.tx();
+        tx.check_caller(caller)?;
         let now = ctx.at();
         if let Some(e) = &entry {
-            tx.entry_mark_read(&app.store, p, &caller.user_id, &conversation_id, &now, e.unread)?;
-            tx.stats_add(
-                &app.store,
-                p,
-                &caller.user_id,
-                StatsDelta { unread: -(e.unread as i64), ..Default::default() },
-            )?;
+            tx.entry_mark_read(p, &caller.user_id, &conversation_id, &now, e.unread)?;
+            tx.stats_add(p, &caller.user_id, StatsDelta { unread: -(e.unread as i64), ..Default::default() })?;
         }
-        tx.presence_seen(&app.store, p, &caller.user_id, &now)?;
+        tx.presence_seen(p, &caller.user_id, &now)?;
         tx.put(
-            &app.store,
             Guard::Audit,
             &audit::event(
                 ctx,
@@ -44,7 +38,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
                 "success",
             ),
         )?;
-        match app.store.commit(tx).await? {
+        match tx.commit().await? {
             Ok(()) => break,
             Err(Guard::Actor) => return Err(Error::Unauthenticated),
             Err(Guard::Entry) if attempt < 5 => attempt += 1,

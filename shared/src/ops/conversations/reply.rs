@@ -93,18 +93,18 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         ..Posting::plain(sender, &body, ctx.at())
     };
     let posted = seal(app, &conversation, posting).await?;
-    let mut tx = Tx::new();
+    let mut tx = app.store.tx();
     if by_patient {
         // ROLE-5 on replies too (security finding 8): an inactive patient answers only a
         // conversation with Billing or the Front Office; the condition holds it atomically.
         if inactive_patient_may_reply(app, p, &conversation).await? {
-            tx.check_patient_exists(&app.store, p, &caller.user_id)?;
+            tx.check_patient_exists(p, &caller.user_id)?;
         } else {
-            tx.check_patient_active(&app.store, p, &caller.user_id)?;
+            tx.check_patient_active(p, &caller.user_id)?;
         }
-        crate::ops::count_patient_message(app, ctx, &mut tx, practice.settings.patient_messages_per_day)?;
+        crate::ops::count_patient_message(ctx, &mut tx, practice.settings.patient_messages_per_day)?;
     } else {
-        tx.check_staff_active(&app.store, p, &caller.user_id, kind.is_patient_facing() && !req.internal)?;
+        tx.check_staff_active(p, &caller.user_id, kind.is_patient_facing() && !req.internal)?;
     }
     let action = if req.internal { "note.create" } else { "message.create" };
     let arrival = Arrival::Joins { patient_needs_open: by_patient };

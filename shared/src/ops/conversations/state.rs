@@ -48,16 +48,15 @@ pub async fn set_state(
     let updated = loop {
         let mut entry =
             app.store.entry(p, &caller.user_id, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
-        let mut tx = Tx::new();
-        tx.check_caller(&app.store, caller)?;
-        tx.entry_set_state(&app.store, p, &caller.user_id, &entry, &change)?;
+        let mut tx = app.store.tx();
+        tx.check_caller(caller)?;
+        tx.entry_set_state(p, &caller.user_id, &entry, &change)?;
         if let Some(unread) = change.unread_count(entry.unread) {
             let delta = StatsDelta { unread: unread as i64 - entry.unread as i64, ..Default::default() };
-            tx.stats_add(&app.store, p, &caller.user_id, delta)?;
+            tx.stats_add(p, &caller.user_id, delta)?;
             entry.unread = unread;
         }
         tx.put(
-            &app.store,
             Guard::Audit,
             &audit::event(
                 ctx,
@@ -66,7 +65,7 @@ pub async fn set_state(
                 "success",
             ),
         )?;
-        match app.store.commit(tx).await? {
+        match tx.commit().await? {
             Ok(()) => {
                 entry.starred = change.starred.unwrap_or(entry.starred);
                 entry.archived = change.archived.unwrap_or(entry.archived);
@@ -124,12 +123,12 @@ pub async fn set_controls(
         conversation.version += 1;
         let (preview, sender, visible) = latest_for_new_viewers(app, &conversation).await?;
         let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
-        let mut tx = Tx::new();
-        tx.check_caller(&app.store, caller)?;
-        tx.conversation_replace_membership(&app.store, &conversation, expected_version)?;
+        let mut tx = app.store.tx();
+        tx.check_caller(caller)?;
+        tx.conversation_replace_membership(&conversation, expected_version)?;
         for v in &conversation.viewers {
             let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
-            tx.entry_set_summary(&app.store, p, v, &conversation, &preview, &sender, count)?;
+            tx.entry_set_summary(p, v, &conversation, &preview, &sender, count)?;
         }
         let action = match change.open {
             Some(true) => "conversation.reopen",
@@ -137,7 +136,6 @@ pub async fn set_controls(
             None => "conversation.controls",
         };
         tx.put(
-            &app.store,
             Guard::Audit,
             &audit::event(
                 ctx,
@@ -150,7 +148,7 @@ pub async fn set_controls(
                 "success",
             ),
         )?;
-        match app.store.commit(tx).await? {
+        match tx.commit().await? {
             Ok(()) => {}
             Err(Guard::Actor) => return Err(Error::Unauthenticated),
             Err(_) => {

@@ -102,16 +102,16 @@ pub(super) async fn start_thread(
     let settings = &dir.practice.settings;
     let mut attempt = 1;
     let (body, fresh) = loop {
-        let mut tx = Tx::new();
+        let mut tx = app.store.tx();
         if caller.is_staff() {
-            tx.check_staff_active(&app.store, p, &caller.user_id, t.kind.is_patient_facing())?;
+            tx.check_staff_active(p, &caller.user_id, t.kind.is_patient_facing())?;
         } else if t.sms_peer.is_none() {
-            tx.check_patient_exists(&app.store, p, &caller.user_id)?;
-            crate::ops::count_patient_message(app, ctx, &mut tx, settings.patient_messages_per_day)?;
+            tx.check_patient_exists(p, &caller.user_id)?;
+            crate::ops::count_patient_message(ctx, &mut tx, settings.patient_messages_per_day)?;
         }
         post_message(app, ctx, &mut tx, &conversation, Arrival::Begins, &posted, "conversation.create").await?;
         if let Some(d) = draft {
-            tx.delete_existing(&app.store, Guard::Draft, keys::user(p, &caller.user_id), keys::draft_sk(d))?;
+            tx.delete_existing(Guard::Draft, keys::user(p, &caller.user_id), keys::draft_sk(d))?;
         }
         claim_idempotency(app, ctx, &mut tx, &response, &cid).await?;
         let marker_moved = AtomicBool::new(false);
