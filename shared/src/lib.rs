@@ -41,10 +41,11 @@
 //! - `logging`: the log subscriber and a panic hook that withholds panic messages.
 //!
 //! Layering: each group may use the groups above it, never one below (`ops` uses the table
-//! and the adapters; `store` knows nothing of `ops`; `jobs` uses `ops` for what a job shares
-//! with a route, such as posting a text). Known exceptions, to be removed (issue 16): `store`
-//! takes `domain::Caller`; `receipts` and `views` use `App`; `ops` builds some items with
-//! `keys` itself.
+//! and the adapters; `store` takes and returns domain values and knows nothing of `ops`;
+//! `views` renders through the envelope alone, not the whole `App`; `jobs` uses `ops` for
+//! what a job shares with a route, such as posting a text). The known exception, to be
+//! removed (issue 16): `ops` still builds some items with `keys` itself, so `keys` and
+//! `records` are not yet private to `store`.
 
 pub mod api;
 pub mod app;

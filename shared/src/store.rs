@@ -21,6 +21,7 @@ mod inbox;
 mod notifications;
 mod renames;
 mod retry;
+mod stats;
 mod traces;
 mod workspace;
 
@@ -34,7 +35,8 @@ pub struct Store {
 pub use audit::AuditLink;
 pub use directory::Directory;
 pub use guard::Guard;
-pub use inbox::{AssignedFilter, InboxPosition, InboxStats, InboxTab, InboxView, StateChange, StatsDelta};
+pub use inbox::{AssignedFilter, InboxPosition, InboxTab, InboxView, StateChange};
+pub use stats::{InboxStats, StatsDelta};
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())

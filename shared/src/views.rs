@@ -1,11 +1,10 @@
 //! The response shapes of API.md, and their rendering from stored records (decrypting the
 //! sealed fields the caller may see). Patients never receive staff-only fields.
 
-use crate::crypto::Binding;
+use crate::crypto::{Binding, Envelope};
 use crate::domain::{Caller, ConversationKind, ConversationStatus, Priority, Recipient};
 use crate::error::Result;
 use crate::records::*;
-use crate::App;
 use serde::Serialize;
 
 pub const MASKED_NAME: &str = "Clinic Staff";
@@ -108,18 +107,18 @@ pub struct InboxItemView {
 /// Decrypts what a caller may see. Holds the practice the caller belongs to: every binding
 /// names it, so a record of another practice could not be opened even by mistake.
 pub struct Renderer<'a> {
-    pub app: &'a App,
+    envelope: &'a Envelope,
     pub caller: &'a Caller,
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(app: &'a App, caller: &'a Caller) -> Self {
-        Renderer { app, caller }
+    pub fn new(envelope: &'a Envelope, caller: &'a Caller) -> Self {
+        Renderer { envelope, caller }
     }
 
     pub async fn open(&self, record: &str, field: &str, sealed: &Sealed) -> Result<String> {
         let binding = Binding { practice_id: &self.caller.practice_id, record, field };
-        self.app.envelope.open_string(binding, &sealed.0).await
+        self.envelope.open_string(binding, &sealed.0).await
     }
 
     pub async fn patient(&self, p: &PatientRef) -> Result<PatientView> {

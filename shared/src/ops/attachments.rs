@@ -131,7 +131,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
             "success",
         ),
     )?;
-    let view = Renderer::new(app, caller).attachment(&item).await?;
+    let view = Renderer::new(&app.envelope, caller).attachment(&item).await?;
     let response = json!({
         "attachment": view,
         "upload": { "method": upload.method, "url": upload.url, "headers": upload.headers, "fields": {}, "expiresAt": expires_at },
@@ -224,7 +224,7 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
         let due = ids::format_time(now + ids::SignedDuration::from_hours(24 * i64::from(days)));
         app.store.attachment_first_patient_download(p, &a.id, &ids::format_time(now), &due).await?;
     }
-    let renderer = Renderer::new(app, caller);
+    let renderer = Renderer::new(&app.envelope, caller);
     let view = renderer.attachment(&a).await?;
     let download = app.blobs.presign_download(&a.object_key, &view.file_name, &a.content_type).await?;
     let expires_at = ids::format_time(ctx.now + blobs::DOWNLOAD_TTL);

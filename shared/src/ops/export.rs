@@ -52,7 +52,7 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
     .await?;
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
-    let renderer = Renderer::new(app, caller);
+    let renderer = Renderer::new(&app.envelope, caller);
     let (view, patient) = renderer.conversation(&conversation, &names).await?;
     let audience = receipts::audience(&conversation);
     let marks = app.store.receipt_marks(p, &audience, &conversation_id).await?;

@@ -184,7 +184,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
         return Err(Error::Unauthenticated);
     }
 
-    let renderer = Renderer::new(app, caller);
+    let renderer = Renderer::new(&app.envelope, caller);
     let mut items = Vec::with_capacity(entries.len());
     for e in &entries {
         items.push(renderer.inbox_item(e).await?);

@@ -110,7 +110,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     let arrival = Arrival::Joins { patient_needs_open: by_patient };
     post_message(app, ctx, &mut tx, &conversation, arrival, &posted, action).await?;
 
-    let renderer = Renderer::new(app, caller);
+    let renderer = Renderer::new(&app.envelope, caller);
     let patient_view = match &conversation.summary.patient {
         Some(pr) => Some(renderer.patient(pr).await?),
         None => None,

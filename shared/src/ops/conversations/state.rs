@@ -76,7 +76,7 @@ pub async fn set_state(
             Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
         }
     };
-    let item = Renderer::new(app, caller).inbox_item(&updated).await?;
+    let item = Renderer::new(&app.envelope, caller).inbox_item(&updated).await?;
     serde_json::to_value(item).map_err(Error::internal)
 }
 
@@ -111,7 +111,7 @@ pub async fn set_controls(
         return Err(Error::Forbidden("only staff may close or reopen a conversation".into()));
     }
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
-    let renderer = Renderer::new(app, caller);
+    let renderer = Renderer::new(&app.envelope, caller);
     let before = conversation.summary.clone();
     if let Some(open) = change.open {
         conversation.summary.status = if open { ConversationStatus::Open } else { ConversationStatus::Closed };

@@ -87,7 +87,7 @@ pub(super) async fn start_thread(
     };
     let posted = seal(app, &conversation, posting).await?;
 
-    let renderer = Renderer::new(app, caller);
+    let renderer = Renderer::new(&app.envelope, caller);
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
     let (view, patient) = renderer.conversation(&conversation, &names).await?;
     let message_view = renderer.message(&posted.message, patient.as_ref(), "sent").await?;

@@ -1,0 +1,73 @@
+//! Domain values: parsed once at the boundary ("parse, don't validate"), so the core never
+//! handles an unchecked string. Nothing here knows AWS or HTTP.
+//!
+//! - `people`: roles, the caller, names, phone numbers, email, notification channels.
+//! - `id`: opaque ids and their prefixes.
+//! - `message`: conversation kind and status, priority, subject, body, recipients, context.
+
+mod id;
+mod message;
+mod people;
+
+pub use id::*;
+pub use message::*;
+pub use people::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    #[test]
+    fn role_1_classes() {
+        for (role, class) in [
+            ("admin", RoleClass::Admin),
+            ("practice_manager", RoleClass::Admin),
+            ("physician", RoleClass::Provider),
+            ("nurse_practitioner", RoleClass::Provider),
+            ("physician_assistant", RoleClass::Provider),
+            ("nurse", RoleClass::Staff),
+            ("medical_assistant", RoleClass::Staff),
+            ("front_desk", RoleClass::Staff),
+            ("biller", RoleClass::Staff),
+            ("therapist", RoleClass::Staff),
+            ("patient", RoleClass::Patient),
+        ] {
+            assert_eq!(Role::parse(role).unwrap().class(), class, "{role}");
+            assert_eq!(Role::parse(role).unwrap().as_str(), role);
+        }
+        assert!(Role::parse("Admin").is_err());
+        assert!(Role::parse("").is_err());
+    }
+
+    #[test]
+    fn ids_cannot_carry_key_separators_or_paths() {
+        assert!(parse_id("id", CONVERSATION_ID, "cnv_01ABC").is_ok());
+        for bad in ["cnv_", "cnv_a#b", "cnv_../x", "msg_1", "cnv_a/b", "cnv_ a"] {
+            assert!(parse_id("id", CONVERSATION_ID, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn compose_7_subject_is_required_and_named() {
+        let e = Subject::parse(Some("   ")).unwrap_err();
+        assert!(matches!(e, Error::Invalid { ref field, .. } if field == "subject"));
+        assert_eq!(Subject::parse(Some(" Lab results ")).unwrap().as_str(), "Lab results");
+    }
+
+    #[test]
+    fn compose_7_body_limits_apply() {
+        let limits = BodyLimits { min_chars: 2, max_chars: 5 };
+        assert!(matches!(Body::parse(Some("a"), limits), Err(Error::Invalid { .. })));
+        assert!(matches!(Body::parse(Some("abcdef"), limits), Err(Error::TooLarge { .. })));
+        assert!(Body::parse(Some("abc"), limits).is_ok());
+    }
+
+    #[test]
+    fn phi_types_do_not_debug_print_their_text() {
+        let b = Body::parse(Some("Jane has diabetes"), BodyLimits::default()).unwrap();
+        assert!(!format!("{b:?}").contains("Jane"));
+        let s = Subject::parse(Some("Jane Smith labs")).unwrap();
+        assert!(!format!("{s:?}").contains("Jane"));
+    }
+}
