@@ -49,7 +49,7 @@ async fn create_practice(args: &[String]) -> Result<(), String> {
         _ => return Err("--staff-totp is `required` (the default) or `optional`".into()),
     };
     let (practice_id, admin_id) =
-        carethread_core::ops::directory::create_practice(&app, name, first, last, email, staff_totp)
+        carethread_core::ops::onboarding::create_practice(&app, name, first, last, email, staff_totp)
             .await
             .map_err(|e| format!("the practice was not created: {e}"))?;
     println!("practice {practice_id} created");

@@ -247,7 +247,7 @@ async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -
                 // The operator command's local face: the same code, with the operator's rights.
                 let operator = &gw.functions.operator;
                 let result = async {
-                    let (practice_id, admin_id) = carethread_core::ops::directory::create_practice(
+                    let (practice_id, admin_id) = carethread_core::ops::onboarding::create_practice(
                         operator,
                         &p.name,
                         p.admin_first_name.as_deref().unwrap_or("Practice"),

@@ -14,6 +14,7 @@ pub mod export;
 pub mod idempotency;
 pub mod inbox;
 pub mod notifications;
+pub mod onboarding;
 pub mod renames;
 pub mod reports;
 pub mod saved_replies;

@@ -129,29 +129,19 @@ impl Store {
 
     /// Every audit chain of a practice (GSI2 over chain heads).
     pub async fn audit_chains(&self, practice_id: &str) -> Result<Vec<String>> {
-        let mut chains = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(keys::GSI2)
-                .key_condition_expression("gsi2pk = :pk")
-                .expression_attribute_values(":pk", s(keys::audit_chains(practice_id)))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            chains.extend(out.items.unwrap_or_default().into_iter().filter_map(|i| match i.get(keys::PK) {
+        let query = self
+            .query()
+            .index_name(keys::GSI2)
+            .key_condition_expression("gsi2pk = :pk")
+            .expression_attribute_values(":pk", s(keys::audit_chains(practice_id)));
+        let heads = self.query_all(query).await?;
+        Ok(heads
+            .into_iter()
+            .filter_map(|i| match i.get(keys::PK) {
                 Some(AttributeValue::S(pk)) => Some(pk.clone()),
                 _ => None,
-            }));
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(chains),
-            }
-        }
+            })
+            .collect())
     }
 
     /// A chain's events and its head.

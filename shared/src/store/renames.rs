@@ -2,7 +2,7 @@
 //! conversation summary and inbox entry about the patient holds, and the rename's own
 //! pending record, which says a rename is not yet carried everywhere.
 
-use super::{from_item, s, sdk_error, to_value, Item, Store};
+use super::{from_item, s, sdk_error, to_value, Store};
 use crate::error::Result;
 use crate::keys;
 use crate::records::{ConversationItem, PatientRef, RenameItem};
@@ -30,31 +30,15 @@ impl Store {
     /// conversations (GSI2) filtered on the patient, for a job as rare as a rename, never
     /// for a request that a user waits on page by page.
     pub async fn conversations_about(&self, practice_id: &str, patient_id: &str) -> Result<Vec<ConversationItem>> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(keys::GSI2)
-                .key_condition_expression("gsi2pk = :pk")
-                .filter_expression("sk = :meta AND summary.patient.id = :patient")
-                .expression_attribute_values(":pk", s(keys::practice_conversations(practice_id)))
-                .expression_attribute_values(":meta", s(keys::CONVERSATION_SK))
-                .expression_attribute_values(":patient", s(patient_id))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item(item)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
-            }
-        }
+        let query = self
+            .query()
+            .index_name(keys::GSI2)
+            .key_condition_expression("gsi2pk = :pk")
+            .filter_expression("sk = :meta AND summary.patient.id = :patient")
+            .expression_attribute_values(":pk", s(keys::practice_conversations(practice_id)))
+            .expression_attribute_values(":meta", s(keys::CONVERSATION_SK))
+            .expression_attribute_values(":patient", s(patient_id));
+        self.query_all(query).await?.into_iter().map(from_item).collect()
     }
 
     /// Puts the patient's current sealed names into a conversation's summary and into the

@@ -50,43 +50,30 @@ impl Store {
     pub async fn recount_stats(&self, practice_id: &str, user_id: &str) -> Result<InboxStats> {
         let mut stats = InboxStats::default();
         let mut patients = std::collections::HashSet::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(keys::user(practice_id, user_id)))
-                .expression_attribute_values(":prefix", s("CONV#"))
-                .projection_expression("unread, messageCount, summary, gsi1pk")
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in out.items.unwrap_or_default() {
-                if !item.contains_key(keys::GSI1PK) {
-                    continue;
-                }
-                let num = |k: &str| match item.get(k) {
-                    Some(AttributeValue::N(v)) => v.parse::<u64>().unwrap_or(0),
-                    _ => 0,
-                };
-                stats.conversations += 1;
-                stats.messages += num("messageCount");
-                let unread = num("unread");
-                stats.unread_messages += unread;
-                if let Some(AttributeValue::M(summary)) = item.get("summary") {
-                    if let Some(AttributeValue::M(patient)) = summary.get("patient") {
-                        if let Some(AttributeValue::S(id)) = patient.get("id") {
-                            patients.insert(id.clone());
-                        }
+        let query = self
+            .query()
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::user(practice_id, user_id)))
+            .expression_attribute_values(":prefix", s("CONV#"))
+            .projection_expression("unread, messageCount, summary, gsi1pk");
+        for item in self.query_all(query).await? {
+            if !item.contains_key(keys::GSI1PK) {
+                continue;
+            }
+            let num = |k: &str| match item.get(k) {
+                Some(AttributeValue::N(v)) => v.parse::<u64>().unwrap_or(0),
+                _ => 0,
+            };
+            stats.conversations += 1;
+            stats.messages += num("messageCount");
+            let unread = num("unread");
+            stats.unread_messages += unread;
+            if let Some(AttributeValue::M(summary)) = item.get("summary") {
+                if let Some(AttributeValue::M(patient)) = summary.get("patient") {
+                    if let Some(AttributeValue::S(id)) = patient.get("id") {
+                        patients.insert(id.clone());
                     }
                 }
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
             }
         }
         stats.unique_patients = patients.len() as u64;

@@ -92,28 +92,12 @@ impl Store {
         from: &str,
         to: &str,
     ) -> Result<Vec<BillingItem>> {
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(keys::billing_month(practice_id, month)))
-                .expression_attribute_values(":from", s(from))
-                .expression_attribute_values(":to", s(format!("{to}~")))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in out.items.unwrap_or_default() {
-                items.push(from_item(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(items),
-            }
-        }
+        let query = self
+            .query()
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(keys::billing_month(practice_id, month)))
+            .expression_attribute_values(":from", s(from))
+            .expression_attribute_values(":to", s(format!("{to}~")));
+        self.query_all(query).await?.into_iter().map(from_item).collect()
     }
 }
