@@ -67,13 +67,19 @@ async fn create_practice(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// The `--practice` flag: required, and a practice id.
+fn practice_flag(raw: Option<&str>) -> Result<carethread_core::domain::PracticeId, String> {
+    let raw = raw.ok_or("--practice is required")?;
+    carethread_core::domain::PracticeId::parse("--practice", raw).map_err(|e| e.to_string())
+}
+
 async fn sync_user(args: &[String]) -> Result<(), String> {
     let given = flags(args, &["practice", "user"])?;
     let get = |k: &str| given.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let practice = get("practice").ok_or("--practice is required")?;
+    let practice = practice_flag(get("practice"))?;
     let user = get("user").ok_or("--user is required")?;
     let app = carethread_core::App::from_env().await.map_err(|e| e.to_string())?;
-    carethread_core::ops::accounts::sync_staff_by_id(&app, practice, user).await.map_err(|e| e.to_string())?;
+    carethread_core::ops::accounts::sync_staff_by_id(&app, &practice, user).await.map_err(|e| e.to_string())?;
     println!("{user}'s sign-in matches its directory record");
     Ok(())
 }
@@ -84,14 +90,14 @@ async fn sms_number(args: &[String]) -> Result<(), String> {
     let rest: Vec<String> = args.iter().filter(|a| *a != "--none").cloned().collect();
     let given = flags(&rest, &["practice", "number"])?;
     let get = |k: &str| given.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let practice = get("practice").ok_or("--practice is required")?;
+    let practice = practice_flag(get("practice"))?;
     let number = match (get("number"), none) {
         (Some(n), false) => Some(n),
         (None, true) => None,
         _ => return Err("give either --number or --none".into()),
     };
     let app = carethread_core::App::from_env().await.map_err(|e| e.to_string())?;
-    carethread_core::ops::settings::assign_sms_number(&app, practice, number).await.map_err(|e| e.to_string())?;
+    carethread_core::ops::settings::assign_sms_number(&app, &practice, number).await.map_err(|e| e.to_string())?;
     match number {
         Some(n) => println!("{practice} now sends and receives texts at {n}"),
         None => println!("{practice} has no SMS number"),

@@ -8,7 +8,11 @@
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = carethread_core::App::from_env().await?;
-    let mut practices: Vec<String> = std::env::args().skip(1).collect();
+    use carethread_core::domain::PracticeId;
+    let mut practices = std::env::args()
+        .skip(1)
+        .map(|raw| PracticeId::parse("practice-id", &raw))
+        .collect::<Result<Vec<_>, _>>()?;
     if practices.is_empty() {
         practices = app.store.practice_ids().await?;
     }

@@ -6,7 +6,7 @@
 
 use crate::app::{IdempotencyKey, RequestCtx};
 use crate::crypto::sha256_hex;
-use crate::domain::{parse_id, Caller, Role, PATIENT_ID, PRACTICE_ID};
+use crate::domain::{parse_id, Caller, Role, PATIENT_ID};
 use crate::error::{Error, Result};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -42,7 +42,7 @@ pub fn caller(req: &Request) -> Result<Caller> {
     let claims = claims(req).ok_or(Error::Unauthenticated)?;
     let claim = |name: &str| claims.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let username = claim(CLAIM_USERNAME).ok_or(Error::Unauthenticated)?;
-    let practice_id = parse_id("practice", PRACTICE_ID, claim(CLAIM_PRACTICE).ok_or(Error::Unauthenticated)?)
+    let practice_id = crate::domain::PracticeId::parse("practice", claim(CLAIM_PRACTICE).ok_or(Error::Unauthenticated)?)
         .map_err(|_| Error::Unauthenticated)?;
     let role = Role::parse(claim(CLAIM_ROLE).ok_or(Error::Unauthenticated)?).map_err(|_| Error::Unauthenticated)?;
     let user_id = if role == Role::Patient {

@@ -5,6 +5,7 @@ use crate::blobs::Blobs;
 use crate::calls::CallCounter;
 use crate::crypto::{Envelope, KeyCachePolicy};
 use crate::domain::Caller;
+use crate::domain::PracticeId;
 use crate::error::{Error, Result};
 use crate::identity::UserPool;
 use crate::store::Store;
@@ -126,7 +127,7 @@ impl App {
     /// not require it (or to set it up).
     pub async fn ensure_active(&self, ctx: &RequestCtx, enrolling: bool) -> Result<()> {
         let caller = &ctx.caller;
-        let p = caller.practice_id.as_str();
+        let p = &caller.practice_id;
         let (current, enrolled_at) = if caller.is_staff() {
             match self.store.staff(p, &caller.user_id).await? {
                 Some(s) => (s.active && s.role == caller.role, s.totp_enrolled_at),
@@ -170,8 +171,8 @@ impl App {
         }
     }
 
-    async fn totp_rule(&self, practice_id: &str) -> Result<TotpRule> {
-        let cached = self.second_factor_rules.lock().expect("rule cache lock").get(practice_id).copied();
+    async fn totp_rule(&self, practice_id: &PracticeId) -> Result<TotpRule> {
+        let cached = self.second_factor_rules.lock().expect("rule cache lock").get(practice_id.as_str()).copied();
         if let Some((_, rule)) = cached.filter(|(read_at, _)| read_at.elapsed() < RULE_TTL) {
             return Ok(rule);
         }
@@ -218,10 +219,10 @@ impl RequestCtx {
     }
 
     /// The operator command's own context (ACCT-1): its writes are audited as `operator`.
-    pub fn operator(practice_id: &str) -> RequestCtx {
+    pub fn operator(practice_id: &PracticeId) -> RequestCtx {
         RequestCtx {
             caller: Caller {
-                practice_id: practice_id.to_string(),
+                practice_id: practice_id.clone(),
                 user_id: "operator".into(),
                 role: crate::domain::Role::Admin,
             },
@@ -246,7 +247,7 @@ mod tests {
 
     #[test]
     fn reply_4_finding_12_retry_after_is_the_rest_of_the_period() {
-        let mut ctx = RequestCtx::operator("prc_x");
+        let mut ctx = RequestCtx::operator(&crate::domain::PracticeId::from_stored("prc_x"));
         ctx.now = "2026-12-01T23:59:15Z".parse().unwrap();
         assert_eq!(ctx.seconds_left_in(60), 45, "a minute's budget refills at the next minute");
         assert_eq!(ctx.seconds_left_in(86_400), 45, "a day's limit lifts at UTC midnight");

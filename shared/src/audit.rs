@@ -2,6 +2,7 @@
 //! the same transaction as the write they record; the API never updates or deletes one.
 
 use crate::app::RequestCtx;
+use crate::domain::PracticeId;
 use crate::ids;
 use crate::keys;
 use crate::records::{AuditHeadItem, AuditItem};
@@ -247,7 +248,7 @@ pub async fn verify_events(
 }
 
 /// Verifies every audit chain of a practice (the verify command).
-pub async fn verify_practice(app: &crate::App, practice_id: &str) -> crate::Result<ChainReport> {
+pub async fn verify_practice(app: &crate::App, practice_id: &PracticeId) -> crate::Result<ChainReport> {
     let mut report = ChainReport::default();
     for pk in app.store.audit_chains(practice_id).await? {
         let (events, head) = app.store.audit_chain(&pk).await?;

@@ -8,7 +8,7 @@
 
 use crate::app::App;
 use crate::crypto::Binding;
-use crate::domain::{NotifyChannel, PATIENT_ID, STAFF_ID};
+use crate::domain::{NotifyChannel, PracticeId, PATIENT_ID, STAFF_ID};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::records::{Notice, NotifyPrefs, PatientItem, Sealed, Settings, SmsPeerItem, StaffItem};
@@ -46,7 +46,7 @@ pub fn notification_text(practice_name: &str, portal_url: &str, notice: Notice, 
 }
 
 /// A staff user's destination: their preference, else email to the address on file.
-pub async fn staff_destination(app: &App, practice_id: &str, s: &StaffItem) -> Result<Option<Destination>> {
+pub async fn staff_destination(app: &App, practice_id: &PracticeId, s: &StaffItem) -> Result<Option<Destination>> {
     if !s.active {
         return Ok(None);
     }
@@ -65,7 +65,7 @@ pub async fn staff_destination(app: &App, practice_id: &str, s: &StaffItem) -> R
 
 /// A patient's destination: their preference, else email if the practice has an address,
 /// else SMS if it has a phone number. A patient without portal access is not notified (ROLE-5).
-pub async fn patient_destination(app: &App, practice_id: &str, pat: &PatientItem) -> Result<Option<Destination>> {
+pub async fn patient_destination(app: &App, practice_id: &PracticeId, pat: &PatientItem) -> Result<Option<Destination>> {
     if !pat.portal_access {
         return Ok(None);
     }
@@ -95,7 +95,7 @@ fn proven(prefs: &NotifyPrefs) -> Option<&Sealed> {
 /// ACCT-4: whether a number may reach this patient's conversations: the phone the practice
 /// holds on the record, or an SMS destination the patient proved. Anything else (a number
 /// typed but never proven, a number the patient has since replaced) is a stranger's.
-pub async fn number_belongs_to(app: &App, practice_id: &str, pat: &PatientItem, number: &str) -> Result<bool> {
+pub async fn number_belongs_to(app: &App, practice_id: &PracticeId, pat: &PatientItem, number: &str) -> Result<bool> {
     if let Some(phone) = &pat.phone {
         let on_file =
             app.envelope.open_string(Binding { practice_id, record: &pat.id, field: "phone" }, &phone.0).await?;
@@ -109,12 +109,12 @@ pub async fn number_belongs_to(app: &App, practice_id: &str, pat: &PatientItem, 
     }
 }
 
-async fn open_destination(app: &App, practice_id: &str, user_id: &str, sealed: &[u8]) -> Result<String> {
+async fn open_destination(app: &App, practice_id: &PracticeId, user_id: &str, sealed: &[u8]) -> Result<String> {
     app.envelope.open_string(Binding { practice_id, record: user_id, field: "notifyDestination" }, sealed).await
 }
 
 pub(crate) async fn destination_of(app: &App, dir: &Directory, recipient_id: &str) -> Result<Option<Destination>> {
-    let p = dir.practice.id.as_str();
+    let p = &dir.practice.id;
     if recipient_id.starts_with(STAFF_ID) {
         match dir.staff_member(recipient_id) {
             Some(s) => staff_destination(app, p, s).await,

@@ -2,6 +2,7 @@
 //! (`AttributeValue` never leaves it). Reads are GetItem/Query/BatchGetItem on keys; there is
 //! no Scan. Writes that belong together go through one `Tx` (TransactWriteItems).
 
+use crate::domain::PracticeId;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::records::*;
@@ -215,7 +216,7 @@ impl Store {
     }
 
     /// The user whose partition an item is in.
-    fn user_of(practice_id: &str, item: &Item) -> Option<String> {
+    fn user_of(practice_id: &PracticeId, item: &Item) -> Option<String> {
         match item.get(keys::PK) {
             Some(AttributeValue::S(pk)) => pk.strip_prefix(&keys::user(practice_id, "")).map(str::to_string),
             _ => None,
@@ -224,7 +225,7 @@ impl Store {
 
     pub async fn idempotency(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         caller: &str,
         key_hash: &str,
     ) -> Result<Option<IdempotencyItem>> {

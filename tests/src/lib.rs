@@ -3,6 +3,7 @@
 //! from the environment), and `DemoPractice` seeds a practice through the public API. Each
 //! test makes its own practice, so tests never see each other's data.
 
+use carethread_core::domain::PracticeId;
 use carethread_core::app::Config;
 use carethread_core::App;
 use local_gateway::{Gateway, Shared};
@@ -344,16 +345,16 @@ impl TestApp {
     /// A new practice with its first admin, through the local-only route. Its staff sign in
     /// with a password alone, as the operator's `--staff-totp optional` makes it; the tests
     /// of the second factor (ACCT-3) use `new_practice_with_totp`.
-    pub async fn new_practice(&self, name: &str) -> (String, User) {
+    pub async fn new_practice(&self, name: &str) -> (PracticeId, User) {
         self.practice_through_operator(name, false).await
     }
 
     /// A new practice as the operator command makes it by default: staff need TOTP.
-    pub async fn new_practice_with_totp(&self, name: &str) -> (String, User) {
+    pub async fn new_practice_with_totp(&self, name: &str) -> (PracticeId, User) {
         self.practice_through_operator(name, true).await
     }
 
-    async fn practice_through_operator(&self, name: &str, staff_totp: bool) -> (String, User) {
+    async fn practice_through_operator(&self, name: &str, staff_totp: bool) -> (PracticeId, User) {
         let admin_email = format!("admin@{}.test", name.to_lowercase().replace(' ', "-"));
         let res = self
             .http
@@ -364,7 +365,7 @@ impl TestApp {
             .unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
         let v: Value = res.json().await.unwrap();
-        let pid = v["practiceId"].as_str().unwrap().to_string();
+        let pid = PracticeId::parse("practiceId", v["practiceId"].as_str().unwrap()).unwrap();
         let admin_id = v["adminId"].as_str().unwrap().to_string();
         let token = self.sign_in(&admin_id).await;
         (pid, User { id: admin_id, token, role: "admin".into() })
@@ -767,7 +768,7 @@ pub struct User {
 }
 
 pub struct DemoPractice {
-    pub id: String,
+    pub id: PracticeId,
     pub admin: User,
     pub manager: User,
     pub doctor: User,

@@ -23,3 +23,93 @@ pub const WORKGROUP_ID: &str = "wg_";
 pub const CONVERSATION_ID: &str = "cnv_";
 pub const MESSAGE_ID: &str = "msg_";
 pub const ATTACHMENT_ID: &str = "att_";
+
+/// A typed id: its prefix, parsing (`parse_id`), a fresh one (`new`), and the stored string.
+/// It reads as a `&str` where text is wanted (keys, formats, logs of ids), but one kind of id
+/// cannot be passed where another is asked for: a store method that takes a practice and a
+/// conversation cannot be given them the wrong way round.
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// An id from a request: refused by name of the field unless well formed.
+            pub fn parse(field: &str, raw: &str) -> Result<Self> {
+                parse_id(field, $prefix, raw).map(Self)
+            }
+
+            /// A new id, sortable by time.
+            pub fn new() -> Self {
+                Self(crate::ids::new_id($prefix))
+            }
+
+            /// An id read back from the table or a token, where it was written well formed.
+            pub fn from_stored(raw: impl Into<String>) -> Self {
+                Self(raw.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl From<&$name> for String {
+            fn from(id: &$name) -> String {
+                id.0.clone()
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A practice (the tenant every key begins with).
+    PracticeId,
+    PRACTICE_ID
+);
+typed_id!(
+    /// A conversation of a practice.
+    ConversationId,
+    CONVERSATION_ID
+);

@@ -2,6 +2,7 @@
 //! person's record (names, phone numbers, email, the notification channel).
 
 use super::message::without_bidi_controls;
+use super::id::PracticeId;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -92,7 +93,7 @@ impl fmt::Display for Role {
 /// patient id: a patient's inbox and participation are keyed by its patient record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
-    pub practice_id: String,
+    pub practice_id: PracticeId,
     pub user_id: String,
     pub role: Role,
 }

@@ -70,7 +70,7 @@ fn notice_name(n: Notice) -> &'static str {
 /// NOTIFY-4: a staff reply in an SMS conversation goes to the conversation's number as an SMS,
 /// from the practice's number. The text is the message itself: the patient chose SMS.
 async fn send_sms_reply(app: &App, dir: &Directory, outbox: &OutboxItem, at: &str) -> Result<()> {
-    let p = dir.practice.id.as_str();
+    let p = &dir.practice.id;
     let Some((conversation, messages)) = app.store.thread(p, &outbox.conversation_id).await? else { return Ok(()) };
     let (Some(peer), Some(message)) =
         (conversation.sms_peer.as_ref(), messages.iter().find(|m| m.id == outbox.message_id))

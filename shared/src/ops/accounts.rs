@@ -65,7 +65,7 @@ fn staff_account<'a>(s: &'a StaffItem, practice_id: &'a str) -> Result<Account<'
 /// in), an active one is made if missing, given the record's attributes, and enabled. Run
 /// after every write of the record and on every retry, so a retry completes what a failed
 /// Cognito call left.
-pub async fn sync_staff(app: &App, practice_id: &str, staff: &StaffItem) -> Result<()> {
+pub async fn sync_staff(app: &App, practice_id: &PracticeId, staff: &StaffItem) -> Result<()> {
     if !staff.active {
         return app.users.disable(&staff.id).await;
     }
@@ -77,7 +77,7 @@ pub async fn sync_staff(app: &App, practice_id: &str, staff: &StaffItem) -> Resu
 
 /// The operator's `user sync`, and the end of `practice create`: a staff user's sign-in made
 /// (or brought in line) from its directory record.
-pub async fn sync_staff_by_id(app: &App, practice_id: &str, staff_id: &str) -> Result<()> {
+pub async fn sync_staff_by_id(app: &App, practice_id: &PracticeId, staff_id: &str) -> Result<()> {
     let staff = app.store.staff(practice_id, staff_id).await?.ok_or(Error::NotFound("staff user"))?;
     sync_staff(app, practice_id, &staff).await
 }
@@ -120,7 +120,7 @@ pub async fn update_staff(app: &App, ctx: &RequestCtx, raw_id: &str, req: StaffR
     if is_admin(before) && !is_admin(&after) && !dir.staff.iter().any(|s| s.id != before.id && is_admin(s)) {
         return Err(Error::Conflict("the practice needs at least one active administrator".into()));
     }
-    let p = ctx.caller.practice_id.as_str();
+    let p = &ctx.caller.practice_id;
     let mut tx = app.store.tx();
     tx.check_staff_active(p, &ctx.caller.user_id, false)?;
     if tx.update_changed(Guard::Staff, before, &after)? {
@@ -178,7 +178,7 @@ pub async fn invite_staff(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<s
 /// reset. Audited.
 pub async fn reset_totp(app: &App, ctx: &RequestCtx, raw_id: &str, staff: bool) -> Result<()> {
     let dir = admin_directory(app, ctx).await?;
-    let p = ctx.caller.practice_id.as_str();
+    let p = &ctx.caller.practice_id;
     let (id, record) = if staff {
         let s = staff_in(&dir, raw_id)?;
         (s.id.clone(), "staff")
@@ -202,7 +202,7 @@ async fn patient_in(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Patient
 
 async fn open(
     app: &App,
-    practice_id: &str,
+    practice_id: &PracticeId,
     p: &PatientItem,
     field: &str,
     sealed: &Option<Sealed>,
@@ -221,7 +221,7 @@ async fn open(
 pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: PatientPatch) -> Result<serde_json::Value> {
     let dir = admin_directory(app, ctx).await?;
     let before = patient_in(app, ctx, raw_id).await?;
-    let p = ctx.caller.practice_id.as_str();
+    let p = &ctx.caller.practice_id;
     super::renames::carry_pending(app, p, &before).await?;
     let mut after = before.clone();
     if let Some(raw) = req.primary_provider_id.as_deref() {
@@ -303,7 +303,7 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
 }
 
 /// `sync_patient` from a stored record (its contact details decrypted).
-pub async fn sync_patient_record(app: &App, practice_id: &str, patient: &PatientItem) -> Result<()> {
+pub async fn sync_patient_record(app: &App, practice_id: &PracticeId, patient: &PatientItem) -> Result<()> {
     let email = open(app, practice_id, patient, "email", &patient.email).await?;
     let phone = open(app, practice_id, patient, "phone", &patient.phone).await?;
     sync_patient(app, practice_id, &patient.id, patient.portal_access, email.as_deref(), phone.as_deref()).await
@@ -315,7 +315,7 @@ pub async fn sync_patient_record(app: &App, practice_id: &str, patient: &Patient
 /// patient keeps its sign-in: ROLE-5 lets it write to billing and the front office.
 pub async fn sync_patient(
     app: &App,
-    practice_id: &str,
+    practice_id: &PracticeId,
     patient_id: &str,
     portal_access: bool,
     email: Option<&str>,
@@ -338,7 +338,7 @@ pub async fn invite_patient(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result
     if !patient.portal_access {
         return Err(Error::Conflict("grant portal access before inviting this patient".into()));
     }
-    let p = ctx.caller.practice_id.as_str();
+    let p = &ctx.caller.practice_id;
     let email = open(app, p, &patient, "email", &patient.email).await?;
     let phone = open(app, p, &patient, "phone", &patient.phone).await?;
     if email.is_none() && phone.is_none() {

@@ -58,7 +58,7 @@ pub fn parse_file_name(raw: Option<&str>) -> Result<String> {
 /// POST /attachments.
 pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let file_name = parse_file_name(req.file_name.as_deref())?;
     let content_type = req.content_type.as_deref().map(str::trim).unwrap_or("").to_ascii_lowercase();
     let size = req.size.ok_or_else(|| Error::invalid("size", "size is required"))?;
@@ -101,7 +101,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         pk: keys::attachment(p, &id),
         sk: keys::ATTACHMENT_SK.into(),
         id: id.clone(),
-        practice_id: p.to_string(),
+        practice_id: p.clone(),
         conversation_id,
         uploader_id: caller.user_id.clone(),
         file_name: sealed_name,
@@ -174,7 +174,7 @@ pub async fn ensure_checked(app: &App, mut a: AttachmentItem) -> Result<Attachme
 /// GET /attachments/{id}: metadata and a download URL of at most five minutes, audited.
 pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let id = parse_id("id", ATTACHMENT_ID, attachment_id).map_err(|_| Error::NotFound("attachment"))?;
     let a = app.store.attachment(p, &id).await?.ok_or(Error::NotFound("attachment"))?;
     // Visible to its uploader, and to whoever may see the conversation it belongs to

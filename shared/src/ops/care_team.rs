@@ -18,7 +18,7 @@ use crate::store::Directory;
 use crate::store::Guard;
 
 pub async fn carry_care_team(app: &App, ctx: &RequestCtx, dir: &Directory, patient: &PatientItem) -> Result<()> {
-    let p = ctx.caller.practice_id.as_str();
+    let p = &ctx.caller.practice_id;
     for found in app.store.conversations_about(p, &patient.id).await? {
         let mut conversation = found;
         for attempt in 0.. {

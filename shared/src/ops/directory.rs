@@ -63,7 +63,7 @@ pub(super) fn require_admin(caller: &Caller) -> Result<()> {
 pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     require_admin(caller)?;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let role = Role::parse(req.role.as_deref().unwrap_or(""))?;
     if role == Role::Patient {
         return Err(Error::invalid("role", "patients are added through POST /patients"));
@@ -122,7 +122,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
 pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     require_admin(caller)?;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let name = parse_name("name", req.name.as_deref())?;
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     active_staff(&dir, caller)?;
@@ -161,7 +161,7 @@ pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -
 pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
     require_admin(caller)?;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let first = parse_name("firstName", req.first_name.as_deref())?;
     let last = parse_name("lastName", req.last_name.as_deref())?;
     let phone = req.phone.as_deref().map(|ph| parse_phone("phone", ph)).transpose()?;
@@ -294,7 +294,7 @@ pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: 
     if !caller.is_staff() {
         return Err(Error::Forbidden("the patient finder is for staff".into()));
     }
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let typed = q.unwrap_or("").trim();
     let words = normalize_words(typed);
     let Some(first_word) = words.first() else {

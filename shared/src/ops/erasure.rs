@@ -7,6 +7,7 @@
 
 use crate::app::App;
 use crate::crypto::Binding;
+use crate::domain::PracticeId;
 use crate::error::Result;
 use crate::keys;
 use crate::records::{AttachmentRef, ConversationItem, MessageItem};
@@ -19,7 +20,7 @@ pub async fn erase_traces(
     gone: &[&MessageItem],
     remaining: Option<&[MessageItem]>,
 ) -> Result<()> {
-    let p = conversation.practice_id.as_str();
+    let p = &conversation.practice_id;
     let mut keys: Vec<(String, String)> = Vec::new();
     for m in gone {
         keys.push((keys::outbox(&m.id), keys::OUTBOX_SK.to_string()));
@@ -60,7 +61,7 @@ pub async fn erase_traces(
 
 /// Deletes attachments' files, then their records (which keep the sealed file names). A file
 /// that could not be deleted keeps its record, so the sweeper still finds it.
-async fn delete_attachments(app: &App, practice_id: &str, attachments: &[AttachmentRef]) -> Result<()> {
+async fn delete_attachments(app: &App, practice_id: &PracticeId, attachments: &[AttachmentRef]) -> Result<()> {
     let mut records = Vec::new();
     for a in attachments {
         if let Some(item) = app.store.attachment(practice_id, &a.id).await? {

@@ -35,7 +35,7 @@ impl Format {
 /// GET /conversations/{id}/export?format=text|fhir.
 pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: Format) -> Result<String> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     super::budgets::spend(app, ctx, super::budgets::Expensive::Export).await?;
     let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;

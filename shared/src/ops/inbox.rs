@@ -151,7 +151,7 @@ async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, raw: &str) -> Result
 /// GET /inbox.
 pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let after = match &q.cursor {
         Some(c) => Some(open_cursor(app, ctx, q.tab, c).await?),
         None => None,
@@ -217,7 +217,7 @@ async fn search_page(
     after: Option<&InboxPosition>,
 ) -> Result<(Vec<EntryItem>, Option<InboxPosition>)> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let index = search::practice_index(app, p).await?;
     let token = search::query_token(&index, typed)?;
     let position = |c: &str| InboxPosition { sort: "search".into(), conversation_id: c.to_string() };

@@ -11,7 +11,7 @@ use super::budgets::{self, Expensive};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
-use crate::domain::{parse_email, parse_phone, Caller, NotifyChannel};
+use crate::domain::{parse_email, parse_phone, Caller, NotifyChannel, PracticeId};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::notify::{self, Destination, Published};
@@ -62,7 +62,7 @@ struct Own {
 }
 
 async fn own(app: &App, caller: &Caller) -> Result<Own> {
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     if caller.is_staff() {
         let staff = app.store.staff(p, &caller.user_id).await?.filter(|s| s.active).ok_or(Error::Unauthenticated)?;
         let on_file = [(NotifyChannel::Email, staff.email), (NotifyChannel::Sms, staff.phone)]
@@ -89,7 +89,7 @@ async fn own(app: &App, caller: &Caller) -> Result<Own> {
 /// destination waiting for its code, if any.
 pub async fn get_notifications(app: &App, ctx: &RequestCtx) -> Result<Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let (current, pending) = if caller.is_staff() {
         let staff = app.store.staff(p, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
         let pending = pending_view(app, ctx, staff.notify_pending.as_ref()).await?;
@@ -121,7 +121,7 @@ async fn pending_view(app: &App, ctx: &RequestCtx, pending: Option<&PendingDesti
     })))
 }
 
-async fn open_destination(app: &App, p: &str, user_id: &str, sealed: &Sealed) -> Result<String> {
+async fn open_destination(app: &App, p: &PracticeId, user_id: &str, sealed: &Sealed) -> Result<String> {
     app.envelope.open_string(Binding { practice_id: p, record: user_id, field: "notifyDestination" }, &sealed.0).await
 }
 
@@ -130,7 +130,7 @@ async fn open_destination(app: &App, p: &str, user_id: &str, sealed: &Sealed) ->
 /// for the code just sent to it, and until then the previous choice stays in force.
 pub async fn put_notifications(app: &App, ctx: &RequestCtx, req: NotificationsRequest) -> Result<(u16, Value)> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let channel = NotifyChannel::parse(req.channel.as_deref().unwrap_or(""))?;
     let destination = match (channel, req.destination.as_deref()) {
         (NotifyChannel::None, Some(_)) => {
@@ -163,7 +163,7 @@ pub async fn put_notifications(app: &App, ctx: &RequestCtx, req: NotificationsRe
 /// The caller's current preference, if it already uses `address` on `channel` with proof.
 async fn proven_already(
     app: &App,
-    p: &str,
+    p: &PracticeId,
     user_id: &str,
     own: &Own,
     channel: NotifyChannel,
@@ -189,7 +189,7 @@ fn own_record(caller: &Caller) -> AuditRecord<'_> {
 /// The code goes out before anything is stored: if SNS fails, nothing changed.
 async fn send_code(app: &App, ctx: &RequestCtx, channel: NotifyChannel, address: &str) -> Result<Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     // Each code is a text or an e-mail to someone who may not want it: a small budget.
     budgets::spend(app, ctx, Expensive::VerificationCode).await?;
     let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
@@ -247,7 +247,7 @@ async fn code_hash(app: &App, practice: &PracticeItem, user_id: &str, expires_at
 /// drops the destination); an expired code answers 410; nothing pending answers 409.
 pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRequest) -> Result<Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let code = req.code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::invalid("code", "the code is the six digits that were sent"));

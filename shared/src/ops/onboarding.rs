@@ -20,9 +20,9 @@ pub async fn create_practice(
     admin_last: &str,
     admin_email: &str,
     staff_totp_required: bool,
-) -> Result<(String, String)> {
+) -> Result<(PracticeId, String)> {
     let name = parse_name("name", Some(name))?;
-    let practice_id = ids::new_id(PRACTICE_ID);
+    let practice_id = PracticeId::new();
     let admin_id = ids::new_id(STAFF_ID);
     let at = ids::now();
     let search_key = Sealed(app.envelope.new_search_key(&practice_id).await?);
@@ -55,7 +55,7 @@ pub async fn create_practice(
     let ctx = RequestCtx::operator(&practice_id);
     let mut tx = app.store.tx();
     tx.put_new(Guard::Practice, &practice)?;
-    tx.put(Guard::Registry, &PracticeRegistryItem { pk: keys::PRACTICES.into(), sk: practice_id.clone() })?;
+    tx.put(Guard::Registry, &PracticeRegistryItem { pk: keys::PRACTICES.into(), sk: practice_id.to_string() })?;
     tx.put_new(Guard::Staff, &admin)?;
     tx.put(
         Guard::Audit,

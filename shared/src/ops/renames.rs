@@ -8,12 +8,13 @@
 
 use crate::app::App;
 use crate::crypto::Binding;
+use crate::domain::PracticeId;
 use crate::error::Result;
 use crate::keys;
 use crate::records::{PatientItem, PatientRef, PatientTokenItem, RenameItem};
 
 /// The rename a patient's last edit left pending, carried now.
-pub async fn carry_pending(app: &App, practice_id: &str, patient: &PatientItem) -> Result<()> {
+pub async fn carry_pending(app: &App, practice_id: &PracticeId, patient: &PatientItem) -> Result<()> {
     match app.store.pending_rename(practice_id, &patient.id).await? {
         Some(rename) => carry_rename(app, practice_id, patient, &rename).await,
         None => Ok(()),
@@ -22,7 +23,7 @@ pub async fn carry_pending(app: &App, practice_id: &str, patient: &PatientItem) 
 
 /// Brings every copy of the patient's names in line with `patient` (as committed, with the
 /// new names), then deletes the pending rename.
-pub async fn carry_rename(app: &App, practice_id: &str, patient: &PatientItem, rename: &RenameItem) -> Result<()> {
+pub async fn carry_rename(app: &App, practice_id: &PracticeId, patient: &PatientItem, rename: &RenameItem) -> Result<()> {
     let p = practice_id;
     let open = |field: &'static str, sealed: &crate::records::Sealed| {
         let text = sealed.0.clone();

@@ -41,7 +41,7 @@ pub async fn billing(app: &App, ctx: &RequestCtx, from: Option<&str>, to: Option
     if (to - from).get_days() > 731 {
         return Err(Error::invalid("to", "a report covers at most two years"));
     }
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let mut items = Vec::new();
     for month in months(from, to) {
         for b in app.store.billing_month(p, &month, &from.to_string(), &to.to_string()).await? {
@@ -103,7 +103,7 @@ pub async fn audit_log(
         // Below the chain head's sort key, above every event's.
         None => "~".to_string(),
     };
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let (events, next) = match &scope {
         AuditScope::Conversation(c) => {
             app.store.audit_page(None, &crate::keys::audit(p, &format!("CONVERSATION#{c}")), &before, limit).await?

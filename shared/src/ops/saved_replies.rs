@@ -98,7 +98,7 @@ async fn view(app: &App, caller: &Caller, r: &SavedReplyItem) -> Result<Value> {
 pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Result<Value> {
     let caller = &ctx.caller;
     require_staff(caller)?;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let title = req.title.as_deref().map(str::trim).unwrap_or("");
     if title.is_empty() || title.chars().count() > 100 {
         return Err(Error::invalid("title", "title must have 1 to 100 characters"));
@@ -158,7 +158,7 @@ pub async fn list(app: &App, ctx: &RequestCtx) -> Result<Value> {
 pub async fn render(app: &App, ctx: &RequestCtx, reply_id: &str, req: RenderRequest) -> Result<Value> {
     let caller = &ctx.caller;
     require_staff(caller)?;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let id = parse_id("id", SAVED_REPLY_ID, reply_id).map_err(|_| Error::NotFound("saved reply"))?;
     let conversation_id = parse_id("conversationId", CONVERSATION_ID, &req.conversation_id)
         .map_err(|_| Error::NotFound("conversation"))?;

@@ -8,6 +8,7 @@
 use crate::app::App;
 use crate::crypto::Binding;
 use crate::crypto::BlindIndex;
+use crate::domain::PracticeId;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::records::{ConversationItem, MessageItem, SearchTokenItem};
@@ -18,8 +19,8 @@ const SCOPE: &str = "conversation";
 pub const MAX_SEARCH_PREFIX: usize = 8;
 
 /// The practice's blind index, its wrapped key read once per warm function.
-pub async fn practice_index(app: &App, practice_id: &str) -> Result<BlindIndex> {
-    let cached = app.search_keys.lock().expect("search key cache").get(practice_id).cloned();
+pub async fn practice_index(app: &App, practice_id: &PracticeId) -> Result<BlindIndex> {
+    let cached = app.search_keys.lock().expect("search key cache").get(practice_id.as_str()).cloned();
     let wrapped = match cached {
         Some(w) => w,
         None => {
@@ -66,7 +67,7 @@ pub fn query_token(index: &BlindIndex, typed: &str) -> Result<String> {
 /// its transaction: up to seven prefixes a word, against TransactWriteItems' 100 items.
 pub async fn index_conversation(
     app: &App,
-    practice_id: &str,
+    practice_id: &PracticeId,
     conversation_id: &str,
     texts: &[&str],
     patient_id: Option<&str>,
@@ -80,7 +81,7 @@ pub async fn index_conversation(
 }
 
 /// The tokens of these texts and of the patient id, each once.
-async fn tokens(app: &App, practice_id: &str, texts: &[&str], patient_id: Option<&str>) -> Result<Vec<String>> {
+async fn tokens(app: &App, practice_id: &PracticeId, texts: &[&str], patient_id: Option<&str>) -> Result<Vec<String>> {
     let index = practice_index(app, practice_id).await?;
     let mut tokens: Vec<String> = patient_id.map(|id| patient_id_token(&index, id)).into_iter().collect();
     for text in texts {
@@ -98,7 +99,7 @@ async fn tokens(app: &App, practice_id: &str, texts: &[&str], patient_id: Option
 /// messages that are not internal notes), so nothing needs to remember them. A message
 /// deleted earlier on its own took its own tokens along (`forget`).
 pub async fn unindex_conversation(app: &App, conversation: &ConversationItem, messages: &[MessageItem]) -> Result<()> {
-    let p = conversation.practice_id.as_str();
+    let p = &conversation.practice_id;
     let keys: Vec<(String, String)> = conversation_tokens(app, conversation, messages)
         .await?
         .iter()
@@ -116,7 +117,7 @@ pub async fn reindex_renamed(
     messages: &[MessageItem],
     old_names: &[&str],
 ) -> Result<()> {
-    let p = conversation.practice_id.as_str();
+    let p = &conversation.practice_id;
     let now = forget(app, conversation, messages, old_names).await?;
     let items: Vec<SearchTokenItem> =
         now.iter().map(|t| SearchTokenItem { pk: keys::search_token(p, t), sk: conversation.id.clone() }).collect();
@@ -132,7 +133,7 @@ pub async fn forget(
     messages: &[MessageItem],
     gone: &[&str],
 ) -> Result<Vec<String>> {
-    let p = conversation.practice_id.as_str();
+    let p = &conversation.practice_id;
     let now = conversation_tokens(app, conversation, messages).await?;
     let stale: Vec<(String, String)> = tokens(app, p, gone, None)
         .await?
@@ -151,7 +152,7 @@ async fn conversation_tokens(
     conversation: &ConversationItem,
     messages: &[MessageItem],
 ) -> Result<Vec<String>> {
-    let p = conversation.practice_id.as_str();
+    let p = &conversation.practice_id;
     let env = &app.envelope;
     let mut texts: Vec<String> = Vec::new();
     let subject = Binding { practice_id: p, record: &conversation.id, field: "subject" };

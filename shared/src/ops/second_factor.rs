@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 /// caller set one up.
 pub async fn status(app: &App, ctx: &RequestCtx) -> Result<Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let settings = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?.settings;
     let (required, enrolled_at) = if caller.is_staff() {
         let staff = app.store.staff(p, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;

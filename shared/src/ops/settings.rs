@@ -5,6 +5,7 @@ use super::active_staff;
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::domain::{parse_phone, RoleClass};
+use crate::domain::PracticeId;
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
@@ -188,7 +189,7 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Va
     if caller.class() != RoleClass::Admin {
         return Err(Error::Forbidden("only admin roles may change practice settings".into()));
     }
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
     let sms_number_read = practice.settings.sms_number.clone();
     let settings = patch.apply(practice.settings)?;
@@ -214,7 +215,7 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Va
 /// The operator assigns a practice its two-way SMS number (NOTIFY-4, ACCT-4), or takes it
 /// away (`None`): texts to the number reach that practice, so no admin may claim one. Refused
 /// (409) when another practice has it.
-pub async fn assign_sms_number(app: &App, practice_id: &str, number: Option<&str>) -> Result<()> {
+pub async fn assign_sms_number(app: &App, practice_id: &PracticeId, number: Option<&str>) -> Result<()> {
     let number = number.map(|n| parse_phone("number", n.trim())).transpose()?.unwrap_or_default();
     let practice = app.store.practice(practice_id).await?.ok_or(Error::NotFound("practice"))?;
     let old = practice.settings.sms_number.clone();
@@ -252,7 +253,7 @@ pub async fn put_out_of_office(app: &App, ctx: &RequestCtx, req: Option<OutOfOff
     if !caller.is_staff() {
         return Err(Error::Forbidden("out-of-office is for staff".into()));
     }
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let ooo = match req {
         Some(r) => {
             let from = ids::parse_time("from", &r.from)?;

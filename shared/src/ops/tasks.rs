@@ -66,7 +66,7 @@ pub async fn create(
     req: TaskRequest,
 ) -> Result<Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let message_id = parse_id("messageId", MESSAGE_ID, message_id).map_err(|_| Error::NotFound("message"))?;
     let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
@@ -87,7 +87,7 @@ pub async fn create(
         .filter(|s| s.active)
         .ok_or_else(|| Error::invalid("assigneeId", "no active staff user with this id in the practice"))?;
     let assignee_caller =
-        Caller { practice_id: p.to_string(), user_id: assignee.id.clone(), role: assignee.role.clone() };
+        Caller { practice_id: p.clone(), user_id: assignee.id.clone(), role: assignee.role.clone() };
     if !policy::can_see(&assignee_caller, &facts(&conversation)) {
         return Err(Error::invalid(
             "assigneeId",
@@ -188,7 +188,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, assignee: Option<&str>) -> Result
 pub async fn patch(app: &App, ctx: &RequestCtx, task_id: &str, req: TaskPatch) -> Result<Value> {
     let caller = &ctx.caller;
     require_staff(caller)?;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let id = parse_id("id", TASK_ID, task_id).map_err(|_| Error::NotFound("task"))?;
     let mut task = app.store.task(p, &id).await?.ok_or(Error::NotFound("task"))?;
     let mine =

@@ -13,7 +13,7 @@ pub struct AuditItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi1sk: Option<String>,
     pub id: String,
-    pub practice_id: String,
+    pub practice_id: crate::domain::PracticeId,
     pub actor_id: String,
     pub actor_role: String,
     pub action: String,

@@ -70,7 +70,7 @@ pub struct ConversationItem {
     #[serde(default)]
     pub gsi2sk: String,
     pub id: String,
-    pub practice_id: String,
+    pub practice_id: crate::domain::PracticeId,
     pub summary: Summary,
     pub created_by: String,
     /// Staff taking part: senders, recipients, members of recipient workgroups.
@@ -229,7 +229,7 @@ pub struct AttachmentItem {
     pub pk: String,
     pub sk: String,
     pub id: String,
-    pub practice_id: String,
+    pub practice_id: crate::domain::PracticeId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation_id: Option<String>,
     pub uploader_id: String,

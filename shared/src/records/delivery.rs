@@ -10,7 +10,7 @@ pub struct ReminderItem {
     pub sk: String,
     pub gsi1pk: String,
     pub gsi1sk: String,
-    pub practice_id: String,
+    pub practice_id: crate::domain::PracticeId,
     pub conversation_id: String,
     pub message_id: String,
     pub message_at: String,
@@ -25,7 +25,7 @@ pub struct ReminderItem {
 pub struct SmsNumberItem {
     pub pk: String,
     pub sk: String,
-    pub practice_id: String,
+    pub practice_id: crate::domain::PracticeId,
 }
 
 /// NOTIFY-4: the latest SMS a practice exchanged with a number (keyed by its blind token):
@@ -47,7 +47,7 @@ pub struct SmsPeerItem {
 pub struct OutboxItem {
     pub pk: String,
     pub sk: String,
-    pub practice_id: String,
+    pub practice_id: crate::domain::PracticeId,
     pub conversation_id: String,
     pub message_id: String,
     pub recipient_ids: Vec<String>,

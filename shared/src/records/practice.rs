@@ -87,7 +87,7 @@ impl Settings {
 pub struct PracticeItem {
     pub pk: String,
     pub sk: String,
-    pub id: String,
+    pub id: crate::domain::PracticeId,
     pub name: String,
     pub settings: Settings,
     /// The practice's blind-index key, wrapped by KMS.

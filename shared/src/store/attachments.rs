@@ -6,7 +6,7 @@ impl Store {
     /// ATT-6: the first download by the patient starts the file's retention clock (once).
     pub async fn attachment_first_patient_download(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         attachment_id: &str,
         at: &str,
         due: &str,
@@ -38,7 +38,7 @@ impl Store {
     }
 
     /// Marks an attachment expired (its file is deleted) and takes it off the queues.
-    pub async fn attachment_expired(&self, practice_id: &str, attachment_id: &str) -> Result<()> {
+    pub async fn attachment_expired(&self, practice_id: &PracticeId, attachment_id: &str) -> Result<()> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -53,11 +53,11 @@ impl Store {
             .map_err(sdk_error)
     }
 
-    pub async fn attachment(&self, practice_id: &str, attachment_id: &str) -> Result<Option<AttachmentItem>> {
+    pub async fn attachment(&self, practice_id: &PracticeId, attachment_id: &str) -> Result<Option<AttachmentItem>> {
         self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
     }
 
-    pub async fn attachments(&self, practice_id: &str, ids: &[String]) -> Result<Vec<AttachmentItem>> {
+    pub async fn attachments(&self, practice_id: &PracticeId, ids: &[String]) -> Result<Vec<AttachmentItem>> {
         let wanted =
             ids.iter().map(|id| (keys::attachment(practice_id, id), keys::ATTACHMENT_SK.to_string())).collect();
         self.get_many(wanted).await?.into_iter().map(from_item).collect()
@@ -66,7 +66,7 @@ impl Store {
     /// A conditional single write, for records that stand alone (an attachment's status).
     pub async fn update_attachment_status(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         attachment_id: &str,
         from: &str,
         to: &str,

@@ -128,7 +128,7 @@ impl Store {
     }
 
     /// Every audit chain of a practice (GSI2 over chain heads).
-    pub async fn audit_chains(&self, practice_id: &str) -> Result<Vec<String>> {
+    pub async fn audit_chains(&self, practice_id: &PracticeId) -> Result<Vec<String>> {
         let query = self
             .query()
             .index_name(keys::GSI2)

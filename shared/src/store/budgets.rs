@@ -1,7 +1,7 @@
 //! A user's spend of a rate budget: one counter item per user, budget and minute, which
 //! expires (TTL) soon after its minute.
 
-use super::{n, s, sdk_error, Store};
+use super::{n, s, sdk_error, PracticeId, Store};
 use crate::error::Result;
 use crate::keys;
 
@@ -10,7 +10,7 @@ impl Store {
     /// counted already: `false` then, and nothing is written.
     pub async fn spend_budget(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         user_id: &str,
         budget: &str,
         minute: i64,

@@ -3,14 +3,14 @@
 use super::*;
 
 impl Store {
-    pub async fn conversation(&self, practice_id: &str, conversation_id: &str) -> Result<Option<ConversationItem>> {
+    pub async fn conversation(&self, practice_id: &PracticeId, conversation_id: &str) -> Result<Option<ConversationItem>> {
         self.get(keys::conversation(practice_id, conversation_id), keys::CONVERSATION_SK).await
     }
 
     /// A conversation and its messages, oldest first, in one Query of its partition.
     pub async fn thread(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         conversation_id: &str,
     ) -> Result<Option<(ConversationItem, Vec<MessageItem>)>> {
         let items = self.query_partition(keys::conversation(practice_id, conversation_id), None).await?;
@@ -30,7 +30,7 @@ impl Store {
 
     /// Conversations of a practice whose latest activity is before `cutoff` (GSI2), up to
     /// `limit`, oldest first.
-    pub async fn conversations_idle_since(&self, practice_id: &str, cutoff: &str, limit: usize) -> Result<Vec<String>> {
+    pub async fn conversations_idle_since(&self, practice_id: &PracticeId, cutoff: &str, limit: usize) -> Result<Vec<String>> {
         let items = self.queue_before(keys::GSI2, &keys::practice_conversations(practice_id), cutoff, limit).await?;
         Ok(items
             .into_iter()
@@ -44,7 +44,7 @@ impl Store {
     /// How many of each user's conversations are about this patient (0 where none).
     pub async fn patient_markers(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         users: &[String],
         patient_id: &str,
     ) -> Result<HashMap<String, u64>> {
@@ -67,7 +67,7 @@ impl Store {
     /// (entries and presence items in one read), for read receipts.
     pub async fn receipt_marks(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         users: &[String],
         conversation_id: &str,
     ) -> Result<HashMap<String, (Option<String>, Option<String>)>> {
@@ -104,7 +104,7 @@ impl Tx<'_> {
     /// creates the marker, the last removes it (so `uniquePatients` moves exactly then).
     pub fn patient_marker(
         &mut self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         user_id: &str,
         patient_id: &str,
         known: u64,
@@ -148,7 +148,7 @@ impl Tx<'_> {
     /// Uncounts a deleted message on its conversation (CONV-6).
     pub fn conversation_remove_message(
         &mut self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         conversation_id: &str,
         patient_visible: bool,
     ) -> Result<()> {
@@ -168,7 +168,7 @@ impl Tx<'_> {
     #[allow(clippy::too_many_arguments)]
     pub fn conversation_add_message(
         &mut self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         conversation_id: &str,
         at: &str,
         patient_visible: bool,

@@ -20,11 +20,11 @@ impl Directory {
 }
 
 impl Store {
-    pub async fn practice(&self, practice_id: &str) -> Result<Option<PracticeItem>> {
+    pub async fn practice(&self, practice_id: &PracticeId) -> Result<Option<PracticeItem>> {
         self.get(keys::practice(practice_id), keys::PRACTICE_SK).await
     }
 
-    pub async fn directory(&self, practice_id: &str) -> Result<Option<Directory>> {
+    pub async fn directory(&self, practice_id: &PracticeId) -> Result<Option<Directory>> {
         let items = self.query_partition(keys::practice(practice_id), None).await?;
         let mut practice = None;
         let mut staff = Vec::new();
@@ -46,17 +46,17 @@ impl Store {
     }
 
     /// Read consistently: a deactivation or a role change must hold from the next request on.
-    pub async fn staff(&self, practice_id: &str, user_id: &str) -> Result<Option<StaffItem>> {
+    pub async fn staff(&self, practice_id: &PracticeId, user_id: &str) -> Result<Option<StaffItem>> {
         self.get_consistent(&keys::practice(practice_id), &keys::staff_sk(user_id)).await
     }
 
     /// Read consistently, as `staff`.
-    pub async fn patient(&self, practice_id: &str, patient_id: &str) -> Result<Option<PatientItem>> {
+    pub async fn patient(&self, practice_id: &PracticeId, patient_id: &str) -> Result<Option<PatientItem>> {
         self.get_consistent(&keys::patient(practice_id, patient_id), keys::PATIENT_SK).await
     }
 
     /// The patient finder: the blind-index entries under one token (a name prefix).
-    pub async fn patients_by_token(&self, practice_id: &str, token: &str, limit: i32) -> Result<Vec<PatientTokenItem>> {
+    pub async fn patients_by_token(&self, practice_id: &PracticeId, token: &str, limit: i32) -> Result<Vec<PatientTokenItem>> {
         let out = self
             .client
             .query()
@@ -71,13 +71,13 @@ impl Store {
     }
 
     /// Every practice's id (the registry; a job's walk, never a request's).
-    pub async fn practice_ids(&self) -> Result<Vec<String>> {
+    pub async fn practice_ids(&self) -> Result<Vec<PracticeId>> {
         Ok(self
             .query_partition(keys::PRACTICES.to_string(), None)
             .await?
             .into_iter()
             .filter_map(|i| match i.get(keys::SK) {
-                Some(AttributeValue::S(id)) => Some(id.clone()),
+                Some(AttributeValue::S(id)) => Some(PracticeId::from_stored(id)),
                 _ => None,
             })
             .collect())
@@ -86,11 +86,11 @@ impl Store {
 
 impl Tx<'_> {
     /// NOTIFY-4: claims a two-way SMS number for a practice; refused if another has it.
-    pub fn claim_sms_number(&mut self, number: &str, practice_id: &str) -> Result<()> {
+    pub fn claim_sms_number(&mut self, number: &str, practice_id: &PracticeId) -> Result<()> {
         let item = SmsNumberItem {
             pk: keys::sms_number(number),
             sk: keys::SMS_NUMBER_SK.into(),
-            practice_id: practice_id.to_string(),
+            practice_id: practice_id.clone(),
         };
         self.push_put(
             Guard::SmsNumber,
@@ -102,7 +102,7 @@ impl Tx<'_> {
     /// Replaces a practice's settings (SET-1).
     /// `sms_number_read` is the practice's SMS number as the caller read it: the operator may
     /// assign a new one meanwhile (ACCT-4), and a settings edit must not put the old one back.
-    pub fn practice_settings(&mut self, practice_id: &str, settings: &Settings, sms_number_read: &str) -> Result<()> {
+    pub fn practice_settings(&mut self, practice_id: &PracticeId, settings: &Settings, sms_number_read: &str) -> Result<()> {
         let update = Update::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::practice(practice_id)))
@@ -117,7 +117,7 @@ impl Tx<'_> {
     }
 
     /// Sets or clears a staff user's out-of-office (REPLY-5); only while the user is active.
-    pub fn staff_out_of_office(&mut self, practice_id: &str, user_id: &str, ooo: Option<&OutOfOffice>) -> Result<()> {
+    pub fn staff_out_of_office(&mut self, practice_id: &PracticeId, user_id: &str, ooo: Option<&OutOfOffice>) -> Result<()> {
         let mut update = Update::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::practice(practice_id)))
@@ -154,7 +154,7 @@ impl Tx<'_> {
     }
 
     /// ACCT-3: an administrator takes a user's second factor away (a lost phone).
-    pub fn totp_forget(&mut self, practice_id: &str, user_id: &str, staff: bool) -> Result<()> {
+    pub fn totp_forget(&mut self, practice_id: &PracticeId, user_id: &str, staff: bool) -> Result<()> {
         let update = user_update(self.store, practice_id, user_id, staff)
             .condition_expression("attribute_exists(pk)")
             .update_expression("REMOVE totpEnrolledAt");
@@ -231,7 +231,7 @@ impl Tx<'_> {
     /// Counts one message of a patient's day (REPLY-4), refused at the practice's limit.
     pub fn patient_daily_count(
         &mut self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         patient_id: &str,
         day: &str,
         limit: u32,
@@ -253,7 +253,7 @@ impl Tx<'_> {
 /// An update of a staff user's or a patient's record.
 fn user_update(
     store: &Store,
-    practice_id: &str,
+    practice_id: &PracticeId,
     user_id: &str,
     staff: bool,
 ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {

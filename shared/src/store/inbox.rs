@@ -56,7 +56,7 @@ pub struct InboxPosition {
 }
 
 impl Store {
-    pub async fn entry(&self, practice_id: &str, user_id: &str, conversation_id: &str) -> Result<Option<EntryItem>> {
+    pub async fn entry(&self, practice_id: &PracticeId, user_id: &str, conversation_id: &str) -> Result<Option<EntryItem>> {
         self.get(keys::user(practice_id, user_id), &keys::entry_sk(conversation_id)).await
     }
 
@@ -66,7 +66,7 @@ impl Store {
     /// still carry a position to go on from.
     pub async fn inbox_page(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         user_id: &str,
         view: &InboxView,
         limit: usize,
@@ -163,7 +163,7 @@ impl Store {
     /// Conversations under one search token, newest first, one page (INBOX-3).
     pub async fn search_hits(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         token: &str,
         limit: usize,
         after: Option<&str>,
@@ -202,7 +202,7 @@ impl Store {
     /// may not see.
     pub async fn entries(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         user_id: &str,
         conversation_ids: &[String],
     ) -> Result<Vec<EntryItem>> {
@@ -213,7 +213,7 @@ impl Store {
     /// Some users' entries for one conversation, by user.
     pub async fn entries_of(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         users: &[String],
         conversation_id: &str,
     ) -> Result<Vec<(String, EntryItem)>> {
@@ -234,7 +234,7 @@ impl Tx<'_> {
     /// delta written beside it stays exact.
     pub fn entry_set_state(
         &mut self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         user_id: &str,
         entry: &EntryItem,
         change: &StateChange,
@@ -290,7 +290,7 @@ impl Tx<'_> {
     #[allow(clippy::too_many_arguments)]
     pub fn entry_remove_message(
         &mut self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         user_id: &str,
         conversation_id: &str,
         expected_unread: u64,
@@ -319,7 +319,7 @@ impl Tx<'_> {
     /// guarded by the unread count its counters are corrected by.
     pub fn entry_delete(
         &mut self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         user_id: &str,
         conversation_id: &str,
         expected_unread: u64,
@@ -343,7 +343,7 @@ impl Tx<'_> {
     #[allow(clippy::too_many_arguments)]
     pub fn entry_add_message(
         &mut self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         user_id: &str,
         conversation_id: &str,
         summary: &Summary,
@@ -389,7 +389,7 @@ impl Tx<'_> {
     /// CONV-2: opening a conversation clears the caller's own unread count, nobody else's.
     pub fn entry_mark_read(
         &mut self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         user_id: &str,
         conversation_id: &str,
         at: &str,
@@ -409,7 +409,7 @@ impl Tx<'_> {
 
     /// Records that a user's inbox (or a thread) reached it now: messages before are
     /// delivered to it.
-    pub fn presence_seen(&mut self, practice_id: &str, user_id: &str, at: &str) -> Result<()> {
+    pub fn presence_seen(&mut self, practice_id: &PracticeId, user_id: &str, at: &str) -> Result<()> {
         let update = Update::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
@@ -424,7 +424,7 @@ impl Tx<'_> {
     #[allow(clippy::too_many_arguments)]
     pub fn entry_set_summary(
         &mut self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         user_id: &str,
         conversation: &ConversationItem,
         preview: &Sealed,

@@ -25,12 +25,12 @@ impl Store {
     }
 
     /// NOTIFY-4: the practice a two-way SMS number belongs to.
-    pub async fn sms_number_owner(&self, number: &str) -> Result<Option<String>> {
+    pub async fn sms_number_owner(&self, number: &str) -> Result<Option<PracticeId>> {
         let item: Option<SmsNumberItem> = self.get(keys::sms_number(number), keys::SMS_NUMBER_SK).await?;
         Ok(item.map(|i| i.practice_id))
     }
 
-    pub async fn sms_peer(&self, practice_id: &str, token: &str) -> Result<Option<SmsPeerItem>> {
+    pub async fn sms_peer(&self, practice_id: &PracticeId, token: &str) -> Result<Option<SmsPeerItem>> {
         self.get(keys::sms_peer(practice_id, token), keys::SMS_PEER_SK).await
     }
 
@@ -46,7 +46,7 @@ impl Store {
     }
 
     /// NOTIFY-5: a practice's reminders due before `before` (GSI1), oldest first.
-    pub async fn reminders_due(&self, practice_id: &str, before: &str, limit: usize) -> Result<Vec<ReminderItem>> {
+    pub async fn reminders_due(&self, practice_id: &PracticeId, before: &str, limit: usize) -> Result<Vec<ReminderItem>> {
         let items = self.queue_before(keys::GSI1, &keys::reminders_due(practice_id), before, limit).await?;
         items.into_iter().map(from_item).collect()
     }

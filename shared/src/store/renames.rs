@@ -2,7 +2,7 @@
 //! conversation summary and inbox entry about the patient holds, and the rename's own
 //! pending record, which says a rename is not yet carried everywhere.
 
-use super::{from_item, s, sdk_error, to_value, Store};
+use super::{from_item, s, sdk_error, to_value, PracticeId, Store};
 use crate::error::Result;
 use crate::keys;
 use crate::records::{ConversationItem, PatientRef, RenameItem};
@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 impl Store {
     /// The rename of this patient still being carried to its copies, if any.
-    pub async fn pending_rename(&self, practice_id: &str, patient_id: &str) -> Result<Option<RenameItem>> {
+    pub async fn pending_rename(&self, practice_id: &PracticeId, patient_id: &str) -> Result<Option<RenameItem>> {
         self.get_consistent(&keys::patient(practice_id, patient_id), keys::RENAME_SK).await
     }
 
@@ -29,7 +29,7 @@ impl Store {
     /// Every conversation of the practice about this patient: a walk of the practice's
     /// conversations (GSI2) filtered on the patient, for a job as rare as a rename, never
     /// for a request that a user waits on page by page.
-    pub async fn conversations_about(&self, practice_id: &str, patient_id: &str) -> Result<Vec<ConversationItem>> {
+    pub async fn conversations_about(&self, practice_id: &PracticeId, patient_id: &str) -> Result<Vec<ConversationItem>> {
         let query = self
             .query()
             .index_name(keys::GSI2)

@@ -3,14 +3,14 @@
 use super::*;
 
 impl Store {
-    pub async fn draft(&self, practice_id: &str, user_id: &str, draft_id: &str) -> Result<Option<DraftItem>> {
+    pub async fn draft(&self, practice_id: &PracticeId, user_id: &str, draft_id: &str) -> Result<Option<DraftItem>> {
         self.get(keys::user(practice_id, user_id), &keys::draft_sk(draft_id)).await
     }
 
     /// A page of a user's drafts, newest first.
     pub async fn drafts(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         user_id: &str,
         limit: usize,
         after: Option<&str>,
@@ -39,12 +39,12 @@ impl Store {
         Ok((drafts, next))
     }
 
-    pub async fn task(&self, practice_id: &str, task_id: &str) -> Result<Option<TaskItem>> {
+    pub async fn task(&self, practice_id: &PracticeId, task_id: &str) -> Result<Option<TaskItem>> {
         self.get(keys::task(practice_id, task_id), keys::TASK_SK).await
     }
 
     /// An assignee's tasks, open ones first by due date (one Query on GSI1).
-    pub async fn tasks_of(&self, practice_id: &str, assignee: &str, limit: usize) -> Result<Vec<TaskItem>> {
+    pub async fn tasks_of(&self, practice_id: &PracticeId, assignee: &str, limit: usize) -> Result<Vec<TaskItem>> {
         let out = self
             .client
             .query()
@@ -60,7 +60,7 @@ impl Store {
     }
 
     /// The practice's saved replies and the user's own (two Queries).
-    pub async fn saved_replies(&self, practice_id: &str, user_id: &str) -> Result<Vec<SavedReplyItem>> {
+    pub async fn saved_replies(&self, practice_id: &PracticeId, user_id: &str) -> Result<Vec<SavedReplyItem>> {
         let mut out = Vec::new();
         for pk in [keys::saved_replies(practice_id), keys::user(practice_id, user_id)] {
             for item in self.query_partition(pk, Some("REPLY#")).await? {
@@ -73,7 +73,7 @@ impl Store {
     /// One saved reply the user may use: the practice's, or its own.
     pub async fn saved_reply(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         user_id: &str,
         reply_id: &str,
     ) -> Result<Option<SavedReplyItem>> {
@@ -87,7 +87,7 @@ impl Store {
     /// Billable messages of one month between two times (REPLY-2 report).
     pub async fn billing_month(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         month: &str,
         from: &str,
         to: &str,

@@ -16,7 +16,7 @@ const DEPTH: usize = 40;
 
 /// Seeds `n` inbox entries for one user straight into the table (in batches), as the write
 /// path would have left them, with sealed fields.
-async fn seed_entries(app: &TestApp, practice: &str, user: &str, n: usize) {
+async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::PracticeId, user: &str, n: usize) {
     let env = &app.app().envelope;
     let patient_id = "pat_seeded";
     let first = Sealed(

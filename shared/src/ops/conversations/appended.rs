@@ -18,7 +18,7 @@ pub(super) async fn auto_replies(app: &App, ctx: &RequestCtx, conversation_id: &
 }
 
 pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<()> {
-    let p = ctx.caller.practice_id.as_str();
+    let p = &ctx.caller.practice_id;
     let (conversation, dir) = tokio::try_join!(app.store.conversation(p, conversation_id), app.store.directory(p))?;
     let (Some(conversation), Some(dir)) = (conversation, dir) else { return Ok(()) };
     let settings = &dir.practice.settings;

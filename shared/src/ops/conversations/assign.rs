@@ -22,7 +22,7 @@ pub async fn assign(
     req: AssignRequest,
 ) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (mut conversation, dir) =
         tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.directory(p))?;
@@ -103,7 +103,7 @@ pub(crate) async fn rewrite_membership(
     expected_version: u64,
     old_viewers: &[String],
 ) -> Result<()> {
-    let p = conversation.practice_id.as_str();
+    let p = &conversation.practice_id;
     let conversation_id = conversation.id.as_str();
     tx.conversation_replace_membership(conversation, expected_version)?;
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());

@@ -19,7 +19,7 @@ pub struct BroadcastRequest {
 /// the broadcast's key and the patient, so a retried broadcast completes without doubles.
 pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     if !caller.is_staff() {
         return Err(Error::Forbidden("broadcasts are sent by staff".into()));
     }

@@ -10,7 +10,7 @@ use crate::store::Guard;
 /// with the thread.
 pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, message_id: &str) -> Result<()> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let message_id = parse_id("messageId", MESSAGE_ID, message_id).map_err(|_| Error::NotFound("message"))?;
     let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
@@ -127,7 +127,7 @@ pub(crate) async fn erase_conversation(
     check_actor: bool,
 ) -> Result<()> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let conversation_id = conversation.id.clone();
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
     let entries = app.store.entries_of(p, &conversation.viewers, &conversation_id).await?;

@@ -22,7 +22,7 @@ pub async fn forward(
     req: ForwardRequest,
 ) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (original, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
     if !caller.is_staff() {
@@ -84,7 +84,7 @@ pub async fn forward(
             pk: keys::attachment(p, &id),
             sk: keys::ATTACHMENT_SK.into(),
             id: id.clone(),
-            practice_id: p.to_string(),
+            practice_id: p.clone(),
             conversation_id: None,
             uploader_id: caller.user_id.clone(),
             file_name: Sealed(

@@ -169,7 +169,7 @@ pub(super) const INACTIVE_PATIENT: &str = "inactive patients can message the Bil
 /// ROLE-5: whether this conversation is one an inactive patient may still write into: its
 /// recipients are all workgroups an inactive patient may write to (the directory is read only
 /// for a conversation with workgroup recipients).
-pub(super) async fn inactive_patient_may_reply(app: &App, practice_id: &str, c: &ConversationItem) -> Result<bool> {
+pub(super) async fn inactive_patient_may_reply(app: &App, practice_id: &PracticeId, c: &ConversationItem) -> Result<bool> {
     if c.recipients.is_empty() || c.recipients.iter().any(|r| r.kind != RecipientKind::Workgroup) {
         return Ok(false);
     }
@@ -225,7 +225,7 @@ pub(super) fn patient_ref(p: &PatientItem) -> PatientRef {
 /// The copy is made before the write; the old object goes after it (see `forget_objects`).
 pub(super) async fn relocate(
     app: &App,
-    p: &str,
+    p: &PracticeId,
     cid: &str,
     attachments: Vec<AttachmentItem>,
 ) -> Result<(Vec<AttachmentItem>, Vec<String>)> {

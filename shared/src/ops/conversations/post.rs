@@ -65,7 +65,7 @@ pub(super) enum Arrival {
 
 /// Seals a message's body, preview and document labels to the conversation (SEC-1).
 pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>) -> Result<Posted> {
-    let p = c.practice_id.as_str();
+    let p = &c.practice_id;
     let id = ids::new_id(MESSAGE_ID);
     let env = &app.envelope;
     let record = format!("{}/{id}", c.id);
@@ -105,7 +105,7 @@ pub(super) async fn post_message(
     action: &'static str,
 ) -> Result<()> {
     let store = &app.store;
-    let p = c.practice_id.as_str();
+    let p = &c.practice_id;
     let m = &posted.message;
     let patient_id = c.summary.patient.as_ref().map(|pat| pat.id.as_str());
     let begins = arrival == Arrival::Begins;
@@ -265,7 +265,7 @@ pub(super) fn reminder(c: &ConversationItem, m: &MessageItem) -> Option<Reminder
     if m.internal || m.sender.kind != "staff" {
         return None;
     }
-    let p = c.practice_id.as_str();
+    let p = &c.practice_id;
     let sent = ids::parse_time("createdAt", &m.created_at).ok()?;
     let due = ids::format_time(sent + ids::SignedDuration::from_hours(i64::from(hours)));
     Some(ReminderItem {
@@ -273,7 +273,7 @@ pub(super) fn reminder(c: &ConversationItem, m: &MessageItem) -> Option<Reminder
         sk: keys::REMINDER_SK.into(),
         gsi1pk: keys::reminders_due(p),
         gsi1sk: format!("{due}#{}", m.id),
-        practice_id: p.to_string(),
+        practice_id: p.clone(),
         conversation_id: c.id.clone(),
         message_id: m.id.clone(),
         message_at: m.created_at.clone(),
@@ -294,7 +294,7 @@ fn attachment_ref(a: &AttachmentItem, at: &str) -> AttachmentRef {
 }
 
 /// Document links with their labels sealed to the message.
-async fn sealed_documents(app: &App, p: &str, cid: &str, mid: &str, docs: &[ContextLink]) -> Result<Vec<ContextRef>> {
+async fn sealed_documents(app: &App, p: &PracticeId, cid: &str, mid: &str, docs: &[ContextLink]) -> Result<Vec<ContextRef>> {
     let record = format!("{cid}/{mid}");
     let mut out = Vec::with_capacity(docs.len());
     for (i, d) in docs.iter().enumerate() {

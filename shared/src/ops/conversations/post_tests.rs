@@ -29,7 +29,7 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
         gsi2pk: String::new(),
         gsi2sk: String::new(),
         id: "cnv_1".into(),
-        practice_id: "prc_1".into(),
+        practice_id: PracticeId::from_stored("prc_1"),
         summary: Summary {
             kind,
             subject: Sealed(Vec::new()),

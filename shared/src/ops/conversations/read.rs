@@ -7,7 +7,7 @@ use crate::store::Guard;
 /// caller alone. Patients never receive internal notes.
 pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());

@@ -23,7 +23,7 @@ pub struct ReplyRequest {
 /// POST /conversations/{id}/messages (REPLY-1, CONV-5).
 pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: ReplyRequest) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (conversation, practice) =
         tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.practice(p))?;

@@ -21,7 +21,7 @@ pub async fn set_state(
     req: StateRequest,
 ) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     if req.starred.is_none() && req.archived.is_none() && req.unread.is_none() {
         return Err(Error::invalid("starred", "name at least one of starred, archived, unread"));
@@ -102,7 +102,7 @@ pub async fn set_controls(
     change: Controls,
 ) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (mut conversation, dir) =
         tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.directory(p))?;

@@ -72,7 +72,7 @@ pub(super) async fn start_thread(
     draft: Option<&str>,
 ) -> Result<serde_json::Value> {
     let caller = &ctx.caller;
-    let p = caller.practice_id.as_str();
+    let p = &caller.practice_id;
     let conversation = new_conversation(app, ctx, dir, &t).await?;
     let cid = conversation.id.clone();
     let (attachments, moved) = relocate(app, p, &cid, t.attachments).await?;
@@ -156,7 +156,7 @@ pub(super) fn created_id(created: &serde_json::Value) -> Result<String> {
 /// The conversation item, its subject, context and number sealed to it, counting its first
 /// message, with its viewers (ROLE-2) from the directory.
 async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewThread<'_>) -> Result<ConversationItem> {
-    let p = ctx.caller.practice_id.as_str();
+    let p = &ctx.caller.practice_id;
     let id = ids::new_id(CONVERSATION_ID);
     let at = ctx.at();
     let env = &app.envelope;
@@ -190,7 +190,7 @@ async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewT
         sk: keys::CONVERSATION_SK.into(),
         gsi2pk: keys::practice_conversations(p),
         gsi2sk: keys::inbox_sort(&at, &id),
-        practice_id: p.to_string(),
+        practice_id: p.clone(),
         summary,
         created_by: ctx.caller.user_id.clone(),
         participants: t.participants.clone(),
