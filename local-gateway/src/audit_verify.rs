@@ -9,10 +9,8 @@
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = carethread_core::App::from_env().await?;
     use carethread_core::domain::PracticeId;
-    let mut practices = std::env::args()
-        .skip(1)
-        .map(|raw| PracticeId::parse("practice-id", &raw))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut practices =
+        std::env::args().skip(1).map(|raw| PracticeId::parse("practice-id", &raw)).collect::<Result<Vec<_>, _>>()?;
     if practices.is_empty() {
         practices = app.store.practice_ids().await?;
     }

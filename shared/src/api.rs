@@ -42,8 +42,9 @@ pub fn caller(req: &Request) -> Result<Caller> {
     let claims = claims(req).ok_or(Error::Unauthenticated)?;
     let claim = |name: &str| claims.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let username = claim(CLAIM_USERNAME).ok_or(Error::Unauthenticated)?;
-    let practice_id = crate::domain::PracticeId::parse("practice", claim(CLAIM_PRACTICE).ok_or(Error::Unauthenticated)?)
-        .map_err(|_| Error::Unauthenticated)?;
+    let practice_id =
+        crate::domain::PracticeId::parse("practice", claim(CLAIM_PRACTICE).ok_or(Error::Unauthenticated)?)
+            .map_err(|_| Error::Unauthenticated)?;
     let role = Role::parse(claim(CLAIM_ROLE).ok_or(Error::Unauthenticated)?).map_err(|_| Error::Unauthenticated)?;
     let user_id = if role == Role::Patient {
         // A portal user's username is its patient id; both claims must say so.

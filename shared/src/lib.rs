@@ -1,9 +1,10 @@
 //! Carethread core: the domain, its rules and the AWS adapters that every Lambda function
-//! shares. A function crate parses its request with `api`, calls one operation in `ops`,
-//! and shapes the response with `api` again.
+//! shares. An HTTP function's handler is one `api::serve` call: it parses its request with
+//! `api`, calls one operation in `ops`, and `serve` authorizes before and answers after; the
+//! other functions call one entry point in `jobs`.
 //!
 //! Pure values and rules (no I/O):
-//! - `domain`: parsed values (roles, ids, subject, body, priority...).
+//! - `domain`: parsed values (roles, the caller, typed ids, subject, body, priority...).
 //! - `ids`: ids that sort by time, and time itself (jiff's `Timestamp`; the only time crate).
 //! - `hours`: business hours and time zones (REPLY-5).
 //! - `policy`: who may see and do what (ROLE-2..6, COMPOSE-3, ACCT-3).

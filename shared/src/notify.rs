@@ -8,7 +8,7 @@
 
 use crate::app::App;
 use crate::crypto::Binding;
-use crate::domain::{NotifyChannel, PracticeId, PATIENT_ID, STAFF_ID};
+use crate::domain::{ConversationId, NotifyChannel, PracticeId, PATIENT_ID, STAFF_ID};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::records::{Notice, NotifyPrefs, PatientItem, Sealed, Settings, SmsPeerItem, StaffItem};
@@ -65,7 +65,11 @@ pub async fn staff_destination(app: &App, practice_id: &PracticeId, s: &StaffIte
 
 /// A patient's destination: their preference, else email if the practice has an address,
 /// else SMS if it has a phone number. A patient without portal access is not notified (ROLE-5).
-pub async fn patient_destination(app: &App, practice_id: &PracticeId, pat: &PatientItem) -> Result<Option<Destination>> {
+pub async fn patient_destination(
+    app: &App,
+    practice_id: &PracticeId,
+    pat: &PatientItem,
+) -> Result<Option<Destination>> {
     if !pat.portal_access {
         return Ok(None);
     }
@@ -203,7 +207,7 @@ pub async fn remember_sms_peer(
     dir: &Directory,
     number: &str,
     patient_id: Option<&str>,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     at: &str,
 ) -> Result<()> {
     let token = sms_peer_token(app, dir, number).await?;
@@ -211,7 +215,7 @@ pub async fn remember_sms_peer(
         pk: keys::sms_peer(&dir.practice.id, &token),
         sk: keys::SMS_PEER_SK.into(),
         patient_id: patient_id.map(str::to_string),
-        conversation_id: conversation_id.to_string(),
+        conversation_id: conversation_id.clone(),
         at: at.to_string(),
     };
     app.store.put_sms_peer(&peer).await

@@ -77,7 +77,11 @@ pub struct StaffMember {
 pub fn viewers(c: &ConversationFacts<'_>, staff: &[StaffMember]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in staff.iter().filter(|s| s.active) {
-        let caller = Caller { practice_id: crate::domain::PracticeId::from_stored(c.practice_id), user_id: s.id.clone(), role: s.role.clone() };
+        let caller = Caller {
+            practice_id: crate::domain::PracticeId::from_stored(c.practice_id),
+            user_id: s.id.clone(),
+            role: s.role.clone(),
+        };
         if can_see(&caller, c) {
             out.push(s.id.clone());
         }
@@ -148,7 +152,11 @@ mod tests {
     const OTHER: &str = "prc_b";
 
     fn caller(practice: &str, role: &str, id: &str) -> Caller {
-        Caller { practice_id: crate::domain::PracticeId::from_stored(practice), user_id: id.into(), role: Role::parse(role).unwrap() }
+        Caller {
+            practice_id: crate::domain::PracticeId::from_stored(practice),
+            user_id: id.into(),
+            role: Role::parse(role).unwrap(),
+        }
     }
 
     /// ROLE-2 and ROLE-3: every role class × conversation kind × relation × practice.

@@ -66,7 +66,7 @@ mod tests {
             pk: String::new(),
             sk: String::new(),
             id: "msg_1".into(),
-            conversation_id: "cnv_1".into(),
+            conversation_id: crate::domain::ConversationId::from_stored("cnv_1"),
             sender: SenderRef { kind: "staff".into(), id: sender.into(), name: None, masked: false },
             body: Sealed::default(),
             priority: Priority::Normal,

@@ -2,7 +2,7 @@
 //! (`AttributeValue` never leaves it). Reads are GetItem/Query/BatchGetItem on keys; there is
 //! no Scan. Writes that belong together go through one `Tx` (TransactWriteItems).
 
-use crate::domain::PracticeId;
+use crate::domain::{ConversationId, PracticeId};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::records::*;

@@ -240,7 +240,7 @@ impl<'a> Renderer<'a> {
         Ok(MessageView {
             documents,
             id: m.id.clone(),
-            conversation_id: m.conversation_id.clone(),
+            conversation_id: m.conversation_id.to_string(),
             sender: self.sender(&m.sender, patient),
             body: self.open(&record, "body", &m.body).await?,
             priority: m.priority,

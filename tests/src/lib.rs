@@ -3,8 +3,8 @@
 //! from the environment), and `DemoPractice` seeds a practice through the public API. Each
 //! test makes its own practice, so tests never see each other's data.
 
-use carethread_core::domain::PracticeId;
 use carethread_core::app::Config;
+use carethread_core::domain::PracticeId;
 use carethread_core::App;
 use local_gateway::{Gateway, Shared};
 use reqwest::StatusCode;

@@ -2,7 +2,22 @@
 //! handles an unchecked string. Nothing here knows AWS or HTTP.
 //!
 //! - `people`: roles, the caller, names, phone numbers, email, notification channels.
-//! - `id`: opaque ids and their prefixes.
+//! - `id`: opaque ids and their prefixes; practices and conversations have types of their
+//!   own (`PracticeId`, `ConversationId`), so one cannot be passed for the other:
+//!
+//! ```
+//! use carethread_core::domain::{ConversationId, PracticeId};
+//! fn open(_practice: &PracticeId, _conversation: &ConversationId) {}
+//! let (practice, conversation) = (PracticeId::new(), ConversationId::new());
+//! open(&practice, &conversation);
+//! ```
+//!
+//! ```compile_fail,E0308
+//! use carethread_core::domain::{ConversationId, PracticeId};
+//! fn open(_practice: &PracticeId, _conversation: &ConversationId) {}
+//! let (practice, conversation) = (PracticeId::new(), ConversationId::new());
+//! open(&conversation, &practice); // the wrong way round does not compile
+//! ```
 //! - `message`: conversation kind and status, priority, subject, body, recipients, context.
 
 mod id;
@@ -38,6 +53,14 @@ mod tests {
         }
         assert!(Role::parse("Admin").is_err());
         assert!(Role::parse("").is_err());
+    }
+
+    #[test]
+    fn typed_ids_parse_by_their_own_prefix() {
+        assert_eq!(PracticeId::parse("p", "prc_abc").unwrap(), "prc_abc");
+        assert!(PracticeId::parse("p", "cnv_abc").is_err(), "a conversation id is not a practice id");
+        assert!(ConversationId::parse("c", "cnv_a#b").is_err());
+        assert!(ConversationId::new().starts_with(ConversationId::PREFIX));
     }
 
     #[test]

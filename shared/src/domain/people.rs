@@ -1,8 +1,8 @@
 //! Who acts: roles and their classes (ROLE-1), the caller (SEC-4), and the parts of a
 //! person's record (names, phone numbers, email, the notification channel).
 
-use super::message::without_bidi_controls;
 use super::id::PracticeId;
+use super::message::without_bidi_controls;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -9,7 +9,7 @@
 
 use crate::app::{App, RequestCtx};
 use crate::crypto::sha256_hex;
-use crate::domain::{parse_phone, Caller, Role};
+use crate::domain::{parse_phone, Caller, ConversationId, Role};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::notify;
@@ -41,9 +41,9 @@ impl std::fmt::Debug for InboundSms {
 #[serde(tag = "outcome", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Received {
     /// Added to the conversation of the latest SMS with that number.
-    Appended { conversation_id: String },
+    Appended { conversation_id: ConversationId },
     /// A new SMS conversation (with the matched patient, or a triage one).
-    Started { conversation_id: String, patient_matched: bool },
+    Started { conversation_id: ConversationId, patient_matched: bool },
     /// Texted to a number no practice here owns: nobody to give it to.
     NotOurNumber,
 }

@@ -80,7 +80,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
     }
     let conversation_id = match req.conversation_id.as_deref() {
         Some(raw) => {
-            let id = parse_id("conversationId", CONVERSATION_ID, raw).map_err(|_| Error::NotFound("conversation"))?;
+            let id = ConversationId::parse("conversationId", raw).map_err(|_| Error::NotFound("conversation"))?;
             let c = visible_conversation(app, caller, &id).await?;
             if !caller.is_staff() && !c.summary.allow_attachments {
                 return Err(Error::Forbidden("this conversation does not accept attachments from patients".into()));

@@ -241,7 +241,7 @@ async fn search_page(
             entries.push(e.clone());
         }
         match (more, hits.last()) {
-            (Some(_), Some(last)) => read_to = Some(last.clone()),
+            (Some(_), Some(last)) => read_to = Some(last.to_string()),
             _ => return Ok((entries, None)),
         }
     }

@@ -26,7 +26,7 @@ pub mod tasks;
 pub use idempotency::{answer_pk, claim_idempotency, commit_created, commit_created_fresh, replay};
 
 use crate::app::{App, RequestCtx};
-use crate::domain::Caller;
+use crate::domain::{Caller, ConversationId};
 use crate::error::{Error, Result};
 use crate::policy::{ConversationFacts, StaffMember};
 use crate::records::ConversationItem;
@@ -54,7 +54,11 @@ pub fn active_staff<'a>(dir: &'a Directory, caller: &Caller) -> Result<&'a crate
 }
 
 /// A conversation the caller may see, or 404 exactly as if it did not exist (ROLE-3).
-pub async fn visible_conversation(app: &App, caller: &Caller, conversation_id: &str) -> Result<ConversationItem> {
+pub async fn visible_conversation(
+    app: &App,
+    caller: &Caller,
+    conversation_id: &ConversationId,
+) -> Result<ConversationItem> {
     let conversation =
         app.store.conversation(&caller.practice_id, conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
     if !crate::policy::can_see(caller, &facts(&conversation)) {
@@ -110,8 +114,8 @@ pub fn count_patient_message(ctx: &RequestCtx, tx: &mut crate::store::Tx<'_>, li
 }
 
 /// A conversation id from a path; a malformed one is just a conversation that is not there.
-pub fn conversation_id(raw: &str) -> Result<String> {
-    crate::domain::parse_id("id", crate::domain::CONVERSATION_ID, raw).map_err(|_| Error::NotFound("conversation"))
+pub fn conversation_id(raw: &str) -> Result<crate::domain::ConversationId> {
+    crate::domain::ConversationId::parse("id", raw).map_err(|_| Error::NotFound("conversation"))
 }
 
 /// Records a read of PHI (SEC-2) in its own transaction with the check that the caller
@@ -149,7 +153,7 @@ pub async fn audit_list(
 pub async fn visible_thread(
     app: &App,
     caller: &Caller,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
 ) -> Result<(ConversationItem, Vec<crate::records::MessageItem>)> {
     let (conversation, messages) =
         app.store.thread(&caller.practice_id, conversation_id).await?.ok_or(Error::NotFound("conversation"))?;

@@ -23,7 +23,12 @@ pub async fn carry_pending(app: &App, practice_id: &PracticeId, patient: &Patien
 
 /// Brings every copy of the patient's names in line with `patient` (as committed, with the
 /// new names), then deletes the pending rename.
-pub async fn carry_rename(app: &App, practice_id: &PracticeId, patient: &PatientItem, rename: &RenameItem) -> Result<()> {
+pub async fn carry_rename(
+    app: &App,
+    practice_id: &PracticeId,
+    patient: &PatientItem,
+    rename: &RenameItem,
+) -> Result<()> {
     let p = practice_id;
     let open = |field: &'static str, sealed: &crate::records::Sealed| {
         let text = sealed.0.clone();

@@ -6,7 +6,7 @@ use super::{active_staff, claim_idempotency, commit_created, visible_conversatio
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
-use crate::domain::{parse_id, Caller, RoleClass, CONVERSATION_ID};
+use crate::domain::{parse_id, Caller, ConversationId, RoleClass};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
@@ -160,8 +160,8 @@ pub async fn render(app: &App, ctx: &RequestCtx, reply_id: &str, req: RenderRequ
     require_staff(caller)?;
     let p = &caller.practice_id;
     let id = parse_id("id", SAVED_REPLY_ID, reply_id).map_err(|_| Error::NotFound("saved reply"))?;
-    let conversation_id = parse_id("conversationId", CONVERSATION_ID, &req.conversation_id)
-        .map_err(|_| Error::NotFound("conversation"))?;
+    let conversation_id =
+        ConversationId::parse("conversationId", &req.conversation_id).map_err(|_| Error::NotFound("conversation"))?;
     let reply = app.store.saved_reply(p, &caller.user_id, &id).await?.ok_or(Error::NotFound("saved reply"))?;
     let conversation = visible_conversation(app, caller, &conversation_id).await?;
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;

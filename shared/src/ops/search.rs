@@ -103,7 +103,7 @@ pub async fn unindex_conversation(app: &App, conversation: &ConversationItem, me
     let keys: Vec<(String, String)> = conversation_tokens(app, conversation, messages)
         .await?
         .iter()
-        .map(|t| (keys::search_token(p, t), conversation.id.clone()))
+        .map(|t| (keys::search_token(p, t), conversation.id.to_string()))
         .collect();
     app.store.delete_batch(&keys).await
 }
@@ -120,7 +120,7 @@ pub async fn reindex_renamed(
     let p = &conversation.practice_id;
     let now = forget(app, conversation, messages, old_names).await?;
     let items: Vec<SearchTokenItem> =
-        now.iter().map(|t| SearchTokenItem { pk: keys::search_token(p, t), sk: conversation.id.clone() }).collect();
+        now.iter().map(|t| SearchTokenItem { pk: keys::search_token(p, t), sk: conversation.id.to_string() }).collect();
     app.store.put_batch(&items).await
 }
 
@@ -139,7 +139,7 @@ pub async fn forget(
         .await?
         .into_iter()
         .filter(|t| !now.contains(t))
-        .map(|t| (keys::search_token(p, &t), conversation.id.clone()))
+        .map(|t| (keys::search_token(p, &t), conversation.id.to_string()))
         .collect();
     app.store.delete_batch(&stale).await?;
     Ok(now)

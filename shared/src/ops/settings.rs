@@ -4,8 +4,8 @@
 use super::active_staff;
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
-use crate::domain::{parse_phone, RoleClass};
 use crate::domain::PracticeId;
+use crate::domain::{parse_phone, RoleClass};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;

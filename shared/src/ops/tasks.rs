@@ -5,7 +5,7 @@ use super::{active_staff, claim_idempotency, commit_created, facts};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
-use crate::domain::{parse_id, Caller, RoleClass, MESSAGE_ID, STAFF_ID};
+use crate::domain::{parse_id, Caller, ConversationId, RoleClass, MESSAGE_ID, STAFF_ID};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
@@ -86,8 +86,7 @@ pub async fn create(
         .staff_member(&assignee_id)
         .filter(|s| s.active)
         .ok_or_else(|| Error::invalid("assigneeId", "no active staff user with this id in the practice"))?;
-    let assignee_caller =
-        Caller { practice_id: p.clone(), user_id: assignee.id.clone(), role: assignee.role.clone() };
+    let assignee_caller = Caller { practice_id: p.clone(), user_id: assignee.id.clone(), role: assignee.role.clone() };
     if !policy::can_see(&assignee_caller, &facts(&conversation)) {
         return Err(Error::invalid(
             "assigneeId",
@@ -154,10 +153,10 @@ pub async fn list(app: &App, ctx: &RequestCtx, assignee: Option<&str>) -> Result
     // Security finding 7: of another user's tasks, a provider sees those it created, the
     // admin class all of them; and anyone only those on conversations it may open now (its
     // inbox entries are exactly those, one BatchGetItem for the page).
-    let mut conversations: Vec<String> = tasks.iter().map(|t| t.conversation_id.clone()).collect();
+    let mut conversations: Vec<ConversationId> = tasks.iter().map(|t| t.conversation_id.clone()).collect();
     conversations.sort();
     conversations.dedup();
-    let visible: Vec<String> = app
+    let visible: Vec<ConversationId> = app
         .store
         .entries(&caller.practice_id, &caller.user_id, &conversations)
         .await?

@@ -11,7 +11,7 @@ pub struct ReminderItem {
     pub gsi1pk: String,
     pub gsi1sk: String,
     pub practice_id: crate::domain::PracticeId,
-    pub conversation_id: String,
+    pub conversation_id: crate::domain::ConversationId,
     pub message_id: String,
     pub message_at: String,
     pub sender_id: String,
@@ -37,7 +37,7 @@ pub struct SmsPeerItem {
     pub sk: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient_id: Option<String>,
-    pub conversation_id: String,
+    pub conversation_id: crate::domain::ConversationId,
     pub at: String,
 }
 
@@ -48,7 +48,7 @@ pub struct OutboxItem {
     pub pk: String,
     pub sk: String,
     pub practice_id: crate::domain::PracticeId,
-    pub conversation_id: String,
+    pub conversation_id: crate::domain::ConversationId,
     pub message_id: String,
     pub recipient_ids: Vec<String>,
     pub urgent: bool,

@@ -24,7 +24,7 @@ pub struct TaskItem {
     pub gsi1pk: String,
     pub gsi1sk: String,
     pub id: String,
-    pub conversation_id: String,
+    pub conversation_id: crate::domain::ConversationId,
     pub message_id: String,
     pub title: Sealed,
     pub assignee_id: String,
@@ -66,6 +66,7 @@ pub struct IdempotencyItem {
     pub pk: String,
     pub sk: String,
     pub request_hash: String,
+    /// The id of what the request created (a conversation, message, task, draft...).
     pub conversation_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,

@@ -94,7 +94,12 @@ impl Store {
 
 impl Tx<'_> {
     /// Attaches a checked upload to a message, once (a concurrent second attach fails).
-    pub fn attachment_attach(&mut self, a: &AttachmentItem, conversation_id: &str, internal: bool) -> Result<()> {
+    pub fn attachment_attach(
+        &mut self,
+        a: &AttachmentItem,
+        conversation_id: &ConversationId,
+        internal: bool,
+    ) -> Result<()> {
         let update = Update::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(&a.pk))

@@ -3,7 +3,11 @@
 use super::*;
 
 impl Store {
-    pub async fn conversation(&self, practice_id: &PracticeId, conversation_id: &str) -> Result<Option<ConversationItem>> {
+    pub async fn conversation(
+        &self,
+        practice_id: &PracticeId,
+        conversation_id: &ConversationId,
+    ) -> Result<Option<ConversationItem>> {
         self.get(keys::conversation(practice_id, conversation_id), keys::CONVERSATION_SK).await
     }
 
@@ -11,7 +15,7 @@ impl Store {
     pub async fn thread(
         &self,
         practice_id: &PracticeId,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
     ) -> Result<Option<(ConversationItem, Vec<MessageItem>)>> {
         let items = self.query_partition(keys::conversation(practice_id, conversation_id), None).await?;
         let mut meta = None;
@@ -30,12 +34,17 @@ impl Store {
 
     /// Conversations of a practice whose latest activity is before `cutoff` (GSI2), up to
     /// `limit`, oldest first.
-    pub async fn conversations_idle_since(&self, practice_id: &PracticeId, cutoff: &str, limit: usize) -> Result<Vec<String>> {
+    pub async fn conversations_idle_since(
+        &self,
+        practice_id: &PracticeId,
+        cutoff: &str,
+        limit: usize,
+    ) -> Result<Vec<ConversationId>> {
         let items = self.queue_before(keys::GSI2, &keys::practice_conversations(practice_id), cutoff, limit).await?;
         Ok(items
             .into_iter()
             .filter_map(|i| match i.get("id") {
-                Some(AttributeValue::S(id)) => Some(id.clone()),
+                Some(AttributeValue::S(id)) => Some(ConversationId::from_stored(id)),
                 _ => None,
             })
             .collect())
@@ -69,7 +78,7 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         users: &[String],
-        conversation_id: &str,
+        conversation_id: &ConversationId,
     ) -> Result<HashMap<String, (Option<String>, Option<String>)>> {
         let wanted = users
             .iter()
@@ -149,7 +158,7 @@ impl Tx<'_> {
     pub fn conversation_remove_message(
         &mut self,
         practice_id: &PracticeId,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         patient_visible: bool,
     ) -> Result<()> {
         let update = Update::builder()
@@ -169,7 +178,7 @@ impl Tx<'_> {
     pub fn conversation_add_message(
         &mut self,
         practice_id: &PracticeId,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         at: &str,
         patient_visible: bool,
         from_patient: bool,

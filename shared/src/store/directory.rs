@@ -56,7 +56,12 @@ impl Store {
     }
 
     /// The patient finder: the blind-index entries under one token (a name prefix).
-    pub async fn patients_by_token(&self, practice_id: &PracticeId, token: &str, limit: i32) -> Result<Vec<PatientTokenItem>> {
+    pub async fn patients_by_token(
+        &self,
+        practice_id: &PracticeId,
+        token: &str,
+        limit: i32,
+    ) -> Result<Vec<PatientTokenItem>> {
         let out = self
             .client
             .query()
@@ -102,7 +107,12 @@ impl Tx<'_> {
     /// Replaces a practice's settings (SET-1).
     /// `sms_number_read` is the practice's SMS number as the caller read it: the operator may
     /// assign a new one meanwhile (ACCT-4), and a settings edit must not put the old one back.
-    pub fn practice_settings(&mut self, practice_id: &PracticeId, settings: &Settings, sms_number_read: &str) -> Result<()> {
+    pub fn practice_settings(
+        &mut self,
+        practice_id: &PracticeId,
+        settings: &Settings,
+        sms_number_read: &str,
+    ) -> Result<()> {
         let update = Update::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::practice(practice_id)))
@@ -117,7 +127,12 @@ impl Tx<'_> {
     }
 
     /// Sets or clears a staff user's out-of-office (REPLY-5); only while the user is active.
-    pub fn staff_out_of_office(&mut self, practice_id: &PracticeId, user_id: &str, ooo: Option<&OutOfOffice>) -> Result<()> {
+    pub fn staff_out_of_office(
+        &mut self,
+        practice_id: &PracticeId,
+        user_id: &str,
+        ooo: Option<&OutOfOffice>,
+    ) -> Result<()> {
         let mut update = Update::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::practice(practice_id)))

@@ -56,7 +56,12 @@ pub struct InboxPosition {
 }
 
 impl Store {
-    pub async fn entry(&self, practice_id: &PracticeId, user_id: &str, conversation_id: &str) -> Result<Option<EntryItem>> {
+    pub async fn entry(
+        &self,
+        practice_id: &PracticeId,
+        user_id: &str,
+        conversation_id: &ConversationId,
+    ) -> Result<Option<EntryItem>> {
         self.get(keys::user(practice_id, user_id), &keys::entry_sk(conversation_id)).await
     }
 
@@ -167,7 +172,7 @@ impl Store {
         token: &str,
         limit: usize,
         after: Option<&str>,
-    ) -> Result<(Vec<String>, Option<String>)> {
+    ) -> Result<(Vec<ConversationId>, Option<String>)> {
         let pk = keys::search_token(practice_id, token);
         let start = after.map(|c| HashMap::from([(keys::PK.to_string(), s(&pk)), (keys::SK.to_string(), s(c))]));
         let out = self
@@ -182,17 +187,17 @@ impl Store {
             .send()
             .await
             .map_err(sdk_error)?;
-        let hits: Vec<String> = out
+        let hits: Vec<ConversationId> = out
             .items
             .unwrap_or_default()
             .into_iter()
             .filter_map(|i| match i.get(keys::SK) {
-                Some(AttributeValue::S(c)) => Some(c.clone()),
+                Some(AttributeValue::S(c)) => Some(ConversationId::from_stored(c)),
                 _ => None,
             })
             .collect();
         let next = match out.last_evaluated_key {
-            Some(k) if !k.is_empty() => hits.last().cloned(),
+            Some(k) if !k.is_empty() => hits.last().map(ToString::to_string),
             _ => None,
         };
         Ok((hits, next))
@@ -204,7 +209,7 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         user_id: &str,
-        conversation_ids: &[String],
+        conversation_ids: &[ConversationId],
     ) -> Result<Vec<EntryItem>> {
         let wanted = conversation_ids.iter().map(|c| (keys::user(practice_id, user_id), keys::entry_sk(c))).collect();
         self.get_many(wanted).await?.into_iter().map(from_item).collect()
@@ -215,7 +220,7 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         users: &[String],
-        conversation_id: &str,
+        conversation_id: &ConversationId,
     ) -> Result<Vec<(String, EntryItem)>> {
         let wanted = users.iter().map(|u| (keys::user(practice_id, u), keys::entry_sk(conversation_id))).collect();
         let mut out = Vec::new();
@@ -292,7 +297,7 @@ impl Tx<'_> {
         &mut self,
         practice_id: &PracticeId,
         user_id: &str,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         expected_unread: u64,
         was_unread: bool,
         replacement: Option<&(Sealed, SenderRef)>,
@@ -321,7 +326,7 @@ impl Tx<'_> {
         &mut self,
         practice_id: &PracticeId,
         user_id: &str,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         expected_unread: u64,
     ) -> Result<()> {
         let delete = aws_sdk_dynamodb::types::Delete::builder()
@@ -345,7 +350,7 @@ impl Tx<'_> {
         &mut self,
         practice_id: &PracticeId,
         user_id: &str,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         summary: &Summary,
         at: &str,
         preview: &Sealed,
@@ -391,7 +396,7 @@ impl Tx<'_> {
         &mut self,
         practice_id: &PracticeId,
         user_id: &str,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         at: &str,
         expected_unread: u64,
     ) -> Result<()> {

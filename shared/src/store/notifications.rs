@@ -46,7 +46,12 @@ impl Store {
     }
 
     /// NOTIFY-5: a practice's reminders due before `before` (GSI1), oldest first.
-    pub async fn reminders_due(&self, practice_id: &PracticeId, before: &str, limit: usize) -> Result<Vec<ReminderItem>> {
+    pub async fn reminders_due(
+        &self,
+        practice_id: &PracticeId,
+        before: &str,
+        limit: usize,
+    ) -> Result<Vec<ReminderItem>> {
         let items = self.queue_before(keys::GSI1, &keys::reminders_due(practice_id), before, limit).await?;
         items.into_iter().map(from_item).collect()
     }

@@ -29,7 +29,11 @@ impl Store {
     /// Every conversation of the practice about this patient: a walk of the practice's
     /// conversations (GSI2) filtered on the patient, for a job as rare as a rename, never
     /// for a request that a user waits on page by page.
-    pub async fn conversations_about(&self, practice_id: &PracticeId, patient_id: &str) -> Result<Vec<ConversationItem>> {
+    pub async fn conversations_about(
+        &self,
+        practice_id: &PracticeId,
+        patient_id: &str,
+    ) -> Result<Vec<ConversationItem>> {
         let query = self
             .query()
             .index_name(keys::GSI2)

@@ -1,13 +1,17 @@
 //! What points into a conversation from elsewhere, for its deletion (CONV-6, SEC-5).
 
-use super::{from_item, PracticeId, Store};
+use super::{from_item, ConversationId, PracticeId, Store};
 use crate::error::Result;
 use crate::keys;
 use crate::records::TaskRefItem;
 
 impl Store {
     /// The marks of the tasks made on a conversation's messages.
-    pub async fn task_refs(&self, practice_id: &PracticeId, conversation_id: &str) -> Result<Vec<TaskRefItem>> {
+    pub async fn task_refs(
+        &self,
+        practice_id: &PracticeId,
+        conversation_id: &ConversationId,
+    ) -> Result<Vec<TaskRefItem>> {
         self.query_partition(keys::conversation(practice_id, conversation_id), Some(keys::TASK_REF_PREFIX))
             .await?
             .into_iter()

@@ -66,7 +66,7 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
             gsi2sk: Some(sort.clone()),
             gsi3pk: starred.then(|| keys::inbox_starred(practice, user)),
             gsi3sk: Some(sort.clone()),
-            conversation_id: c.clone(),
+            conversation_id: carethread_core::domain::ConversationId::from_stored(&c),
             summary,
             last_message_at: at.clone(),
             preview: Sealed(
@@ -96,7 +96,7 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
     let tokens: Vec<SearchTokenItem> = entries
         .iter()
         .filter(|e| !e.archived)
-        .map(|e| SearchTokenItem { pk: keys::search_token(practice, &token), sk: e.conversation_id.clone() })
+        .map(|e| SearchTokenItem { pk: keys::search_token(practice, &token), sk: e.conversation_id.to_string() })
         .collect();
     app.app().store.put_batch(&tokens).await.unwrap();
 }

@@ -123,7 +123,7 @@ fn flows() -> Vec<Flow> {
 async fn assert_consistent(app: &TestApp, p: &DemoPractice, touched: &[String], context: &str) {
     let store = &app.app().store;
     for cid in touched {
-        let cid = cid.as_str();
+        let cid = &carethread_core::domain::ConversationId::parse("cid", cid).unwrap();
         let (meta, messages) = store.thread(&p.id, cid).await.unwrap().expect("an entry without its conversation");
         assert_eq!(messages.len() as u64, meta.message_count, "{context}: {cid} messages vs summary");
         for viewer in &meta.viewers {

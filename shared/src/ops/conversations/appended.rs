@@ -11,13 +11,13 @@ use crate::store::Guard;
 /// time zone) the practice answers with its after-hours text; each at most once per
 /// conversation per period (the out-of-office period; the local day). Best effort: the
 /// patient's message is stored already, so a failure here is logged, not returned.
-pub(super) async fn auto_replies(app: &App, ctx: &RequestCtx, conversation_id: &str) {
+pub(super) async fn auto_replies(app: &App, ctx: &RequestCtx, conversation_id: &ConversationId) {
     if let Err(e) = try_auto_replies(app, ctx, conversation_id).await {
         tracing::warn!(error = %e, "auto-reply not sent");
     }
 }
 
-pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<()> {
+pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_id: &ConversationId) -> Result<()> {
     let p = &ctx.caller.practice_id;
     let (conversation, dir) = tokio::try_join!(app.store.conversation(p, conversation_id), app.store.directory(p))?;
     let (Some(conversation), Some(dir)) = (conversation, dir) else { return Ok(()) };
@@ -76,7 +76,7 @@ pub(crate) async fn start_sms_thread(
     number: &str,
     text: &str,
     sender: SenderRef,
-) -> Result<String> {
+) -> Result<ConversationId> {
     let primary = patient.and_then(|pat| pat.primary_provider_id.as_deref());
     let subject = if patient.is_some() { "Text message" } else { "Text message from an unknown number" };
     let thread = NewThread {

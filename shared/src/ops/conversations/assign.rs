@@ -104,7 +104,7 @@ pub(crate) async fn rewrite_membership(
     old_viewers: &[String],
 ) -> Result<()> {
     let p = &conversation.practice_id;
-    let conversation_id = conversation.id.as_str();
+    let conversation_id = &conversation.id;
     tx.conversation_replace_membership(conversation, expected_version)?;
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
     let (latest_preview, latest_sender, visible) = latest_for_new_viewers(app, conversation).await?;

@@ -169,7 +169,11 @@ pub(super) const INACTIVE_PATIENT: &str = "inactive patients can message the Bil
 /// ROLE-5: whether this conversation is one an inactive patient may still write into: its
 /// recipients are all workgroups an inactive patient may write to (the directory is read only
 /// for a conversation with workgroup recipients).
-pub(super) async fn inactive_patient_may_reply(app: &App, practice_id: &PracticeId, c: &ConversationItem) -> Result<bool> {
+pub(super) async fn inactive_patient_may_reply(
+    app: &App,
+    practice_id: &PracticeId,
+    c: &ConversationItem,
+) -> Result<bool> {
     if c.recipients.is_empty() || c.recipients.iter().any(|r| r.kind != RecipientKind::Workgroup) {
         return Ok(false);
     }
@@ -226,7 +230,7 @@ pub(super) fn patient_ref(p: &PatientItem) -> PatientRef {
 pub(super) async fn relocate(
     app: &App,
     p: &PracticeId,
-    cid: &str,
+    cid: &ConversationId,
     attachments: Vec<AttachmentItem>,
 ) -> Result<(Vec<AttachmentItem>, Vec<String>)> {
     let mut moved = Vec::new();

@@ -294,7 +294,13 @@ fn attachment_ref(a: &AttachmentItem, at: &str) -> AttachmentRef {
 }
 
 /// Document links with their labels sealed to the message.
-async fn sealed_documents(app: &App, p: &PracticeId, cid: &str, mid: &str, docs: &[ContextLink]) -> Result<Vec<ContextRef>> {
+async fn sealed_documents(
+    app: &App,
+    p: &PracticeId,
+    cid: &ConversationId,
+    mid: &str,
+    docs: &[ContextLink],
+) -> Result<Vec<ContextRef>> {
     let record = format!("{cid}/{mid}");
     let mut out = Vec::with_capacity(docs.len());
     for (i, d) in docs.iter().enumerate() {

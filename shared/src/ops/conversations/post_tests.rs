@@ -28,7 +28,7 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
         sk: "CONV".into(),
         gsi2pk: String::new(),
         gsi2sk: String::new(),
-        id: "cnv_1".into(),
+        id: ConversationId::from_stored("cnv_1"),
         practice_id: PracticeId::from_stored("prc_1"),
         summary: Summary {
             kind,

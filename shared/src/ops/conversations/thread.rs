@@ -146,10 +146,10 @@ pub(super) async fn start_thread(
 const MARKER_ATTEMPTS: u32 = 8;
 
 /// The id of the conversation a `start_thread` answer created.
-pub(super) fn created_id(created: &serde_json::Value) -> Result<String> {
+pub(super) fn created_id(created: &serde_json::Value) -> Result<ConversationId> {
     created["conversation"]["id"]
         .as_str()
-        .map(str::to_string)
+        .map(ConversationId::from_stored)
         .ok_or_else(|| Error::internal_msg("a new conversation without an id"))
 }
 
@@ -157,7 +157,7 @@ pub(super) fn created_id(created: &serde_json::Value) -> Result<String> {
 /// message, with its viewers (ROLE-2) from the directory.
 async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewThread<'_>) -> Result<ConversationItem> {
     let p = &ctx.caller.practice_id;
-    let id = ids::new_id(CONVERSATION_ID);
+    let id = ConversationId::new();
     let at = ctx.at();
     let env = &app.envelope;
     let seal = |field: &'static str, text: &str| {
