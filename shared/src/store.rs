@@ -18,6 +18,7 @@ mod audit;
 mod budgets;
 mod conversations;
 mod directory;
+mod entries;
 mod guard;
 mod inbox;
 mod notifications;
