@@ -14,6 +14,14 @@ pub struct AuditRecord<'a> {
     pub patient_id: Option<&'a str>,
 }
 
+impl<'a> AuditRecord<'a> {
+    /// A conversation, filed also under the patient it is about (the audit log by patient).
+    pub fn conversation(c: &'a crate::records::ConversationItem) -> Self {
+        let patient_id = c.summary.patient.as_ref().map(|p| p.id.as_str());
+        AuditRecord { record_type: "conversation", record_id: &c.id, patient_id }
+    }
+}
+
 pub fn event(ctx: &RequestCtx, action: &str, record: AuditRecord<'_>, outcome: &str) -> AuditItem {
     let id = ids::new_id("aud_");
     let at = ctx.at();

@@ -34,8 +34,7 @@ pub async fn carry_care_team(app: &App, ctx: &RequestCtx, dir: &Directory, patie
             conversation.version += 1;
             let mut tx = app.store.tx();
             rewrite_membership(app, &mut tx, &conversation, expected, &old_viewers).await?;
-            let record =
-                AuditRecord { record_type: "conversation", record_id: &conversation.id, patient_id: Some(&patient.id) };
+            let record = AuditRecord::conversation(&conversation);
             tx.put(Guard::Audit, &audit::event(ctx, "conversation.care-team", record, "success"))?;
             match tx.commit().await? {
                 Ok(()) => break,

@@ -43,13 +43,7 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
         return Err(Error::Forbidden("transcripts are exported by staff".into()));
     }
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
-    crate::ops::audit_read(
-        app,
-        ctx,
-        "conversation.export",
-        AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
-    )
-    .await?;
+    crate::ops::audit_read(app, ctx, "conversation.export", AuditRecord::conversation(&conversation)).await?;
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
     let renderer = Renderer::new(&app.envelope, caller);

@@ -180,8 +180,8 @@ pub async fn render(app: &App, ctx: &RequestCtx, reply_id: &str, req: RenderRequ
         _ => String::new(),
     });
     // The patient's names were decrypted for this (security finding 10).
-    if let Some(pr) = &conversation.summary.patient {
-        let record = AuditRecord { record_type: "conversation", record_id: &conversation.id, patient_id: Some(&pr.id) };
+    if conversation.summary.patient.is_some() {
+        let record = AuditRecord::conversation(&conversation);
         super::audit_read(app, ctx, "saved_reply.render", record).await?;
     }
     Ok(json!({ "body": body }))

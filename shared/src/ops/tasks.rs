@@ -110,7 +110,6 @@ pub async fn create(
         created_by: caller.user_id.clone(),
         created_at: ctx.at(),
     };
-    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
     tx.put_new(Guard::Task, &task)?;
@@ -121,15 +120,7 @@ pub async fn create(
         message_id: task.message_id.clone(),
     };
     tx.put(Guard::Task, &mark)?;
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            "task.create",
-            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
-            "success",
-        ),
-    )?;
+    tx.put(Guard::Audit, &audit::event(ctx, "task.create", AuditRecord::conversation(&conversation), "success"))?;
     let response = json!({ "task": view(app, caller, &task).await? });
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     commit_created(app, ctx, tx, response, |_| Error::Conflict("task id collision, retry".into())).await

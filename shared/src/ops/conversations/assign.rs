@@ -66,15 +66,9 @@ pub async fn assign(
     let mut tx = app.store.tx();
     tx.check_staff_active(p, &caller.user_id, false)?;
     rewrite_membership(app, &mut tx, &conversation, expected_version, &old_viewers).await?;
-    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
     tx.put(
         Guard::Audit,
-        &audit::event(
-            ctx,
-            "conversation.assign",
-            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
-            "success",
-        ),
+        &audit::event(ctx, "conversation.assign", AuditRecord::conversation(&conversation), "success"),
     )?;
     // The answer is made before the commit, and kept with the Idempotency-Key in the same
     // transaction: nothing can fail after the assignment is stored, and a retry replays it

@@ -84,15 +84,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
         tx.entry_remove_message(p, user, &conversation_id, entry.unread, was_unread, replacement)?;
         tx.stats_add(p, user, StatsDelta { messages: -1, unread: -i64::from(was_unread), ..Default::default() })?;
     }
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            "message.delete",
-            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
-            "success",
-        ),
-    )?;
+    tx.put(Guard::Audit, &audit::event(ctx, "message.delete", AuditRecord::conversation(&conversation), "success"))?;
     match tx.commit().await? {
         Ok(()) => {}
         Err(Guard::Actor) => return Err(Error::Unauthenticated),
@@ -155,15 +147,7 @@ pub(crate) async fn erase_conversation(
             tx.patient_marker(p, user, pat, known, -1)?;
         }
     }
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            action,
-            AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id: patient_id.as_deref() },
-            "success",
-        ),
-    )?;
+    tx.put(Guard::Audit, &audit::event(ctx, action, AuditRecord::conversation(conversation), "success"))?;
     match tx.commit().await? {
         Ok(()) => {}
         Err(Guard::Actor) => return Err(Error::Unauthenticated),

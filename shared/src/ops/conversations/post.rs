@@ -146,7 +146,7 @@ pub(super) async fn post_message(
     for a in &posted.attachments {
         tx.attachment_attach(a, &c.id, m.internal)?;
     }
-    let record = AuditRecord { record_type: "conversation", record_id: &c.id, patient_id };
+    let record = AuditRecord::conversation(c);
     tx.put(Guard::Audit, &audit::event(ctx, action, record, "success"))?;
     tx.put(Guard::Outbox, &outbox(c, m)?)?;
     if let Some(b) = billing(c, m) {

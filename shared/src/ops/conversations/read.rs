@@ -31,12 +31,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
         tx.presence_seen(p, &caller.user_id, &now)?;
         tx.put(
             Guard::Audit,
-            &audit::event(
-                ctx,
-                "conversation.read",
-                AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
-                "success",
-            ),
+            &audit::event(ctx, "conversation.read", AuditRecord::conversation(&conversation), "success"),
         )?;
         match tx.commit().await? {
             Ok(()) => break,

@@ -41,7 +41,6 @@ pub async fn set_state(
         }
     }
     let change = crate::store::StateChange { starred: req.starred, archived: req.archived, unread: req.unread };
-    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
     // Guarded by the unread count it read, so the counters move exactly; a message arriving
     // in between makes it read the entry again.
     let mut attempt = 0;
@@ -58,12 +57,7 @@ pub async fn set_state(
         }
         tx.put(
             Guard::Audit,
-            &audit::event(
-                ctx,
-                "conversation.state",
-                AuditRecord { record_type: "conversation", record_id: &conversation_id, patient_id },
-                "success",
-            ),
+            &audit::event(ctx, "conversation.state", AuditRecord::conversation(&conversation), "success"),
         )?;
         match tx.commit().await? {
             Ok(()) => {
@@ -135,19 +129,7 @@ pub async fn set_controls(
             Some(false) => "conversation.close",
             None => "conversation.controls",
         };
-        tx.put(
-            Guard::Audit,
-            &audit::event(
-                ctx,
-                action,
-                AuditRecord {
-                    record_type: "conversation",
-                    record_id: &conversation_id,
-                    patient_id: patient_id.as_deref(),
-                },
-                "success",
-            ),
-        )?;
+        tx.put(Guard::Audit, &audit::event(ctx, action, AuditRecord::conversation(&conversation), "success"))?;
         match tx.commit().await? {
             Ok(()) => {}
             Err(Guard::Actor) => return Err(Error::Unauthenticated),
