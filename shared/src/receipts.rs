@@ -65,7 +65,7 @@ mod tests {
         MessageItem {
             pk: String::new(),
             sk: String::new(),
-            id: "msg_1".into(),
+            id: crate::domain::MessageId::from_stored("msg_1"),
             conversation_id: crate::domain::ConversationId::from_stored("cnv_1"),
             sender: SenderRef { kind: "staff".into(), id: sender.into(), name: None, masked: false },
             body: Sealed::default(),

@@ -239,7 +239,7 @@ impl<'a> Renderer<'a> {
         }
         Ok(MessageView {
             documents,
-            id: m.id.clone(),
+            id: m.id.to_string(),
             conversation_id: m.conversation_id.to_string(),
             sender: self.sender(&m.sender, patient),
             body: self.open(&record, "body", &m.body).await?,

@@ -113,3 +113,8 @@ typed_id!(
     ConversationId,
     CONVERSATION_ID
 );
+typed_id!(
+    /// A message of a conversation.
+    MessageId,
+    MESSAGE_ID
+);

@@ -2,8 +2,9 @@
 //! handles an unchecked string. Nothing here knows AWS or HTTP.
 //!
 //! - `people`: roles, the caller, names, phone numbers, email, notification channels.
-//! - `id`: opaque ids and their prefixes; practices and conversations have types of their
-//!   own (`PracticeId`, `ConversationId`), so one cannot be passed for the other:
+//! - `id`: opaque ids and their prefixes; practices, conversations and messages have types of
+//!   their own (`PracticeId`, `ConversationId`, `MessageId`), so one cannot be passed for
+//!   another:
 //!
 //! ```
 //! use carethread_core::domain::{ConversationId, PracticeId};
@@ -61,6 +62,7 @@ mod tests {
         assert!(PracticeId::parse("p", "cnv_abc").is_err(), "a conversation id is not a practice id");
         assert!(ConversationId::parse("c", "cnv_a#b").is_err());
         assert!(ConversationId::new().starts_with(ConversationId::PREFIX));
+        assert!(MessageId::parse("m", "msg_1").is_ok() && MessageId::parse("m", "cnv_1").is_err());
     }
 
     #[test]

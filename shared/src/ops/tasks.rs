@@ -5,7 +5,7 @@ use super::{active_staff, claim_idempotency, commit_created, facts};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
-use crate::domain::{parse_id, Caller, ConversationId, RoleClass, MESSAGE_ID, STAFF_ID};
+use crate::domain::{parse_id, Caller, ConversationId, MessageId, RoleClass, STAFF_ID};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::keys;
@@ -68,7 +68,7 @@ pub async fn create(
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
-    let message_id = parse_id("messageId", MESSAGE_ID, message_id).map_err(|_| Error::NotFound("message"))?;
+    let message_id = MessageId::parse("messageId", message_id).map_err(|_| Error::NotFound("message"))?;
     let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
     require_staff(caller)?;
     if !messages.iter().any(|m| m.id == message_id) {

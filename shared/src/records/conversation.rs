@@ -137,7 +137,7 @@ pub struct AttachmentRef {
 pub struct MessageItem {
     pub pk: String,
     pub sk: String,
-    pub id: String,
+    pub id: crate::domain::MessageId,
     pub conversation_id: crate::domain::ConversationId,
     pub sender: SenderRef,
     pub body: Sealed,
@@ -167,7 +167,7 @@ pub struct MessageItem {
 pub struct BillingItem {
     pub pk: String,
     pub sk: String,
-    pub message_id: String,
+    pub message_id: crate::domain::MessageId,
     pub conversation_id: crate::domain::ConversationId,
     pub patient_id: String,
     pub staff_id: String,

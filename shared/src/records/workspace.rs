@@ -25,7 +25,7 @@ pub struct TaskItem {
     pub gsi1sk: String,
     pub id: String,
     pub conversation_id: crate::domain::ConversationId,
-    pub message_id: String,
+    pub message_id: crate::domain::MessageId,
     pub title: Sealed,
     pub assignee_id: String,
     pub due_date: String,
@@ -42,7 +42,7 @@ pub struct TaskRefItem {
     pub pk: String,
     pub sk: String,
     pub task_id: String,
-    pub message_id: String,
+    pub message_id: crate::domain::MessageId,
 }
 
 /// A saved reply (REPLY-6); its template is sealed like a message body.

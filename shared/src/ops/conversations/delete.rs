@@ -12,7 +12,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
-    let message_id = parse_id("messageId", MESSAGE_ID, message_id).map_err(|_| Error::NotFound("message"))?;
+    let message_id = MessageId::parse("messageId", message_id).map_err(|_| Error::NotFound("message"))?;
     let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
     let visible_to_caller = |m: &&MessageItem| !m.internal || policy::can_see_internal(caller);
     let message =

@@ -33,7 +33,7 @@ pub async fn forward(
     }
     let mut chosen = Vec::new();
     for raw in &req.message_ids {
-        let id = parse_id("messageIds", MESSAGE_ID, raw)?;
+        let id = MessageId::parse("messageIds", raw)?;
         let m = messages
             .iter()
             .find(|m| m.id == id)

@@ -66,7 +66,7 @@ pub(super) enum Arrival {
 /// Seals a message's body, preview and document labels to the conversation (SEC-1).
 pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>) -> Result<Posted> {
     let p = &c.practice_id;
-    let id = ids::new_id(MESSAGE_ID);
+    let id = MessageId::new();
     let env = &app.envelope;
     let record = format!("{}/{id}", c.id);
     let body = Sealed(env.seal_str(Binding { practice_id: p, record: &record, field: "body" }, m.body.as_str()).await?);

@@ -64,7 +64,7 @@ fn message(c: &ConversationItem, from: SenderRef, internal: bool) -> MessageItem
     MessageItem {
         pk: c.pk.clone(),
         sk: "M#2026-12-01T10:00:00.000000Z#msg_1".into(),
-        id: "msg_1".into(),
+        id: MessageId::from_stored("msg_1"),
         conversation_id: c.id.clone(),
         sender: from,
         body: Sealed(Vec::new()),
