@@ -70,14 +70,6 @@ impl<'s> Tx<'s> {
         self.store.commit(self).await
     }
 
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     pub(super) fn push_put(
         &mut self,
         guard: Guard,
