@@ -4,8 +4,8 @@
 use crate::app::RequestCtx;
 use crate::domain::PracticeId;
 use crate::ids;
-use crate::keys;
 use crate::records::{AuditHeadItem, AuditItem};
+use crate::store::place;
 
 /// The record an event is about, and the patient whose chart it belongs to (if any).
 pub struct AuditRecord<'a> {
@@ -26,12 +26,8 @@ pub fn event(ctx: &RequestCtx, action: &str, record: AuditRecord<'_>, outcome: &
     let id = ids::new_id("aud_");
     let at = ctx.at();
     let p = &ctx.caller.practice_id;
-    let scope = format!("{}#{}", record.record_type.to_uppercase(), record.record_id);
     AuditItem {
-        pk: keys::audit(p, &scope),
-        sk: format!("{at}#{id}"),
-        gsi1pk: record.patient_id.map(|pat| keys::audit_by_patient(p, pat)),
-        gsi1sk: record.patient_id.map(|_| format!("{at}#{id}")),
+        key: place::audit_event(p, record.record_type, record.record_id, record.patient_id, &format!("{at}#{id}")),
         id,
         practice_id: p.clone(),
         actor_id: ctx.caller.user_id.clone(),
@@ -64,8 +60,8 @@ pub fn link_digest(prev_hash: &str, seq: u64, e: &AuditItem) -> Vec<u8> {
     let mut parts: Vec<&[u8]> = vec![
         prev_hash.as_bytes(),
         seq.as_bytes(),
-        e.pk.as_bytes(),
-        e.sk.as_bytes(),
+        e.key.table_key_parts().0.as_bytes(),
+        e.key.table_key_parts().1.as_bytes(),
         e.id.as_bytes(),
         e.practice_id.as_bytes(),
         e.actor_id.as_bytes(),

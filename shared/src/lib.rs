@@ -11,9 +11,11 @@
 //! - `error`: the one error type, mapped to problem+json once.
 //!
 //! The table and the AWS adapters:
-//! - `keys`, `records`: the single-table design: key formats and item shapes.
+//! - `records`: the item shapes of the single table (PHI fields sealed).
 //! - `store`: its DynamoDB adapter, one file per aggregate under `store/`; a transaction
 //!   (`Tx`) names each conditioned write with a `Guard`, and a refusal comes back as one.
+//!   Key formats and attribute names (`store::keys`) are private to it: a record carries an
+//!   opaque `store::Key` that only `store::place` makes ("a draft of this user").
 //! - `crypto`: envelope encryption under KMS data keys, blind indexes and sealed list cursors
 //!   (SEC-1), and the one request/event hash (`sha256_hex`).
 //! - `blobs`: S3 presigned uploads and downloads.
@@ -44,9 +46,8 @@
 //! Layering: each group may use the groups above it, never one below (`ops` uses the table
 //! and the adapters; `store` takes and returns domain values and knows nothing of `ops`;
 //! `views` renders through the envelope alone, not the whole `App`; `jobs` uses `ops` for
-//! what a job shares with a route, such as posting a text). The known exception, to be
-//! removed (issue 16): `ops` still builds some items with `keys` itself, so `keys` and
-//! `records` are not yet private to `store`.
+//! what a job shares with a route, such as posting a text). No module outside `store` can
+//! name a key attribute or write a key format: the compiler refuses it.
 
 pub mod api;
 pub mod app;
@@ -60,7 +61,7 @@ pub mod hours;
 pub mod identity;
 pub mod ids;
 pub mod jobs;
-pub mod keys;
+
 pub mod logging;
 pub mod notify;
 pub mod ops;

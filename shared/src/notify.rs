@@ -10,8 +10,8 @@ use crate::app::App;
 use crate::crypto::Binding;
 use crate::domain::{ConversationId, NotifyChannel, PracticeId, PATIENT_ID, STAFF_ID};
 use crate::error::{Error, Result};
-use crate::keys;
 use crate::records::{Notice, NotifyPrefs, PatientItem, Sealed, Settings, SmsPeerItem, StaffItem};
+use crate::store::place;
 use crate::store::Directory;
 use aws_sdk_sns::types::MessageAttributeValue;
 
@@ -212,8 +212,7 @@ pub async fn remember_sms_peer(
 ) -> Result<()> {
     let token = sms_peer_token(app, dir, number).await?;
     let peer = SmsPeerItem {
-        pk: keys::sms_peer(&dir.practice.id, &token),
-        sk: keys::SMS_PEER_SK.into(),
+        key: place::sms_peer(&dir.practice.id, &token),
         patient_id: patient_id.map(str::to_string),
         conversation_id: conversation_id.clone(),
         at: at.to_string(),

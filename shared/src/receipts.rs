@@ -63,8 +63,12 @@ mod tests {
 
     fn message(sender: &str, at: &str, internal: bool) -> MessageItem {
         MessageItem {
-            pk: String::new(),
-            sk: String::new(),
+            key: crate::store::place::message(
+                &crate::domain::PracticeId::from_stored("prc_1"),
+                &crate::domain::ConversationId::from_stored("cnv_1"),
+                at,
+                &crate::domain::MessageId::from_stored("msg_1"),
+            ),
             id: crate::domain::MessageId::from_stored("msg_1"),
             conversation_id: crate::domain::ConversationId::from_stored("cnv_1"),
             sender: SenderRef { kind: "staff".into(), id: sender.into(), name: None, masked: false },

@@ -4,7 +4,8 @@
 
 use crate::domain::{ConversationId, PracticeId};
 use crate::error::{Error, Result};
-use crate::keys;
+mod keys;
+pub mod place;
 use crate::records::*;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
@@ -36,10 +37,12 @@ pub struct Store {
     table: String,
 }
 
-pub use audit::AuditLink;
+pub use attachments::SweepQueue;
+pub use audit::{AuditLink, AuditTrail};
 pub use directory::Directory;
 pub use guard::Guard;
 pub use inbox::{AssignedFilter, InboxPosition, InboxTab, InboxView, StateChange};
+pub use place::Key;
 pub use stats::{InboxStats, StatsDelta};
 pub use tx::Tx;
 
@@ -249,14 +252,14 @@ impl Store {
     }
 
     /// Deletes records by key in batches of 25, resubmitting what is left unprocessed.
-    pub async fn delete_batch(&self, keys_to_delete: &[(String, String)]) -> Result<()> {
+    pub async fn delete_batch(&self, keys_to_delete: &[Key]) -> Result<()> {
         use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
         let requests = keys_to_delete
             .iter()
-            .map(|(pk, sk)| {
+            .map(|key| {
                 let d = DeleteRequest::builder()
-                    .key(keys::PK, s(pk))
-                    .key(keys::SK, s(sk))
+                    .key(keys::PK, s(&key.pk))
+                    .key(keys::SK, s(&key.sk))
                     .build()
                     .map_err(Error::internal)?;
                 Ok(WriteRequest::builder().delete_request(d).build())

@@ -3,6 +3,7 @@
 
 use super::stream::{self, BatchResponse, StreamEvent};
 use crate::audit::{link_digest, GENESIS};
+use crate::store::place::Streamed;
 use crate::store::AuditLink;
 
 /// Events linked per write: their updates and the head's move fill one TransactWriteItems
@@ -50,10 +51,11 @@ async fn copy_head(app: &crate::App, chain: &str, seq: u64, hash: &str) -> crate
 pub async fn handle_stream(app: &crate::App, event: &StreamEvent) -> BatchResponse {
     let inserted = stream::inserted(event);
     let mut chains: Vec<(&str, &str, Vec<String>)> = Vec::new();
-    for item in inserted.iter().filter(|i| i.pk.contains("#AUDIT#")) {
-        match chains.iter_mut().find(|(pk, _, _)| *pk == item.pk) {
-            Some((_, _, sks)) => sks.push(item.sk.clone()),
-            None => chains.push((&item.pk, &item.sequence_number, vec![item.sk.clone()])),
+    for item in &inserted {
+        let Streamed::AuditEvent { chain, sort } = &item.item else { continue };
+        match chains.iter_mut().find(|(c, _, _)| c == chain) {
+            Some((_, _, sorts)) => sorts.push(sort.clone()),
+            None => chains.push((chain, &item.sequence_number, vec![sort.clone()])),
         }
     }
     for (pk, first, sks) in &chains {

@@ -12,7 +12,8 @@ use crate::notify::{
     destination_of, notification_text, publish, remember_sms_peer, Destination, Published, NOTIFICATION_SUBJECT,
 };
 use crate::records::{Notice, OutboxItem};
-use crate::store::Directory;
+use crate::store::place::Streamed;
+use crate::store::{Directory, Key};
 
 /// The marker kept in `sent` once a staff reply of an SMS conversation went out as an SMS.
 const SMS_REPLY_SENT: &str = "sms-reply";
@@ -27,11 +28,11 @@ pub struct DeliveryReport {
 
 /// Sends what an outbox item still owes. Stops at the first SNS failure with a retryable
 /// error; whatever was published before is marked and is not sent again.
-pub async fn deliver(app: &App, outbox_pk: &str, now: ids::Timestamp) -> Result<DeliveryReport> {
+pub async fn deliver(app: &App, outbox_key: &Key, now: ids::Timestamp) -> Result<DeliveryReport> {
     let at = ids::format_time(now);
     let mut report = DeliveryReport::default();
     // Consistent: the marks of a previous attempt must be seen.
-    let Some(outbox) = app.store.outbox(outbox_pk).await? else { return Ok(report) };
+    let Some(outbox) = app.store.outbox(outbox_key).await? else { return Ok(report) };
     let Some(dir) = app.store.directory(&outbox.practice_id).await? else { return Ok(report) };
     let settings = &dir.practice.settings;
     let text = notification_text(&dir.practice.name, &settings.portal_url, outbox.notice, outbox.urgent);
@@ -50,11 +51,11 @@ pub async fn deliver(app: &App, outbox_pk: &str, now: ids::Timestamp) -> Result<
             }
             None => report.not_notified += 1,
         }
-        app.store.outbox_mark_sent(outbox_pk, recipient).await?;
+        app.store.outbox_mark_sent(outbox_key, recipient).await?;
     }
     if outbox.sms_reply && !outbox.sent.iter().any(|s| s == SMS_REPLY_SENT) {
         send_sms_reply(app, &dir, &outbox, &at).await?;
-        app.store.outbox_mark_sent(outbox_pk, SMS_REPLY_SENT).await?;
+        app.store.outbox_mark_sent(outbox_key, SMS_REPLY_SENT).await?;
         report.published += 1;
     }
     Ok(report)
@@ -99,8 +100,9 @@ async fn send_sms_reply(app: &App, dir: &Directory, outbox: &OutboxItem, at: &st
 pub async fn handle_stream(app: &App, event: &StreamEvent) -> BatchResponse {
     // One clock reading per batch, as one per request.
     let now = ids::Timestamp::now();
-    for item in stream::inserted(event).iter().filter(|i| i.pk.starts_with("OUTBOX#")) {
-        match deliver(app, &item.pk, now).await {
+    for item in stream::inserted(event) {
+        let Streamed::Outbox(key) = &item.item else { continue };
+        match deliver(app, key, now).await {
             Ok(report) => tracing::info!(
                 published = report.published,
                 undeliverable = report.undeliverable,

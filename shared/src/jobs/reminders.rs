@@ -8,8 +8,8 @@
 use crate::app::App;
 use crate::error::Result;
 use crate::ids;
-use crate::keys;
 use crate::records::{Notice, OutboxItem, ReminderItem};
+use crate::store::place;
 use crate::store::Guard;
 
 /// What a run did.
@@ -38,7 +38,7 @@ pub async fn send_due(app: &App, now: ids::Timestamp, batch: usize) -> Result<Re
                     .and_then(|e| e.last_read_at)
                     .is_some_and(|at| at >= r.message_at);
                 let mut tx = app.store.tx();
-                tx.delete_existing(Guard::Reminder, r.pk.clone(), r.sk.clone())?;
+                tx.delete_existing(Guard::Reminder, &r.key)?;
                 if !read {
                     tx.put(Guard::Outbox, &reminder_outbox(&r, now))?;
                 }
@@ -58,8 +58,7 @@ pub async fn send_due(app: &App, now: ids::Timestamp, batch: usize) -> Result<Re
 
 fn reminder_outbox(r: &ReminderItem, now: ids::Timestamp) -> OutboxItem {
     OutboxItem {
-        pk: keys::outbox(&format!("{}#reminder", r.message_id)),
-        sk: keys::OUTBOX_SK.into(),
+        key: place::reminder_outbox(&r.message_id),
         practice_id: r.practice_id.clone(),
         conversation_id: r.conversation_id.clone(),
         message_id: r.message_id.clone(),

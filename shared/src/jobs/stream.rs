@@ -2,15 +2,14 @@
 //! consumers read: the keys of inserted items, and the partial batch response that makes
 //! Lambda retry from a failed record.
 
-use crate::keys;
+use crate::store::place::{self, Streamed};
 pub use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord as StreamRecord};
 pub use aws_lambda_events::event::streams::DynamoDbEventResponse as BatchResponse;
 
-/// An inserted item, by its keys.
+/// An inserted item, by what its keys say it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Inserted {
-    pub pk: String,
-    pub sk: String,
+    pub item: Streamed,
     pub sequence_number: String,
 }
 
@@ -25,8 +24,7 @@ pub fn inserted(event: &StreamEvent) -> Vec<Inserted> {
         .iter()
         .filter(|r| r.event_name == "INSERT")
         .map(|r| Inserted {
-            pk: key(r, keys::PK),
-            sk: key(r, keys::SK),
+            item: place::streamed(key(r, "pk"), key(r, "sk")),
             sequence_number: r.change.sequence_number.clone().unwrap_or_default(),
         })
         .collect()
@@ -76,9 +74,13 @@ mod tests {
         ]}))
         .unwrap();
         let inserted = inserted(&event);
+        assert!(matches!(inserted[0].item, Streamed::Outbox(_)));
         assert_eq!(
             inserted,
-            vec![Inserted { pk: "OUTBOX#m1".into(), sk: "OUTBOX".into(), sequence_number: "100".into() }]
+            vec![Inserted {
+                item: place::streamed("OUTBOX#m1".into(), "OUTBOX".into()),
+                sequence_number: "100".into()
+            }]
         );
     }
 

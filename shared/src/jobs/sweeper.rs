@@ -3,7 +3,7 @@
 use crate::app::App;
 use crate::error::Result;
 use crate::ids;
-use crate::keys;
+use crate::store::SweepQueue;
 
 /// What a sweep did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -23,7 +23,7 @@ pub async fn sweep(app: &App, now: ids::Timestamp, batch: usize) -> Result<Sweep
     let orphan_cutoff = ids::format_time(now - ids::SignedDuration::from_hours(24));
     for p in app.store.practice_ids().await? {
         loop {
-            let due = app.store.attachments_queued(&keys::attachments_due(&p), &now_text, batch).await?;
+            let due = app.store.attachments_queued(&p, SweepQueue::Expiring, &now_text, batch).await?;
             if due.is_empty() {
                 break;
             }
@@ -34,14 +34,14 @@ pub async fn sweep(app: &App, now: ids::Timestamp, batch: usize) -> Result<Sweep
             }
         }
         loop {
-            let orphans = app.store.attachments_queued(&keys::attachments_pending(&p), &orphan_cutoff, batch).await?;
+            let orphans = app.store.attachments_queued(&p, SweepQueue::Unattached, &orphan_cutoff, batch).await?;
             if orphans.is_empty() {
                 break;
             }
             let mut keys_to_delete = Vec::new();
             for a in &orphans {
                 app.blobs.delete(&a.object_key).await?;
-                keys_to_delete.push((a.pk.clone(), a.sk.clone()));
+                keys_to_delete.push(a.key.clone());
             }
             app.store.delete_batch(&keys_to_delete).await?;
             report.orphans += orphans.len() as u64;

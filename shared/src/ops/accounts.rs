@@ -12,8 +12,8 @@ use crate::crypto::Binding;
 use crate::domain::*;
 use crate::error::{Error, Result};
 use crate::identity::Account;
-use crate::keys;
 use crate::records::{PatientItem, RenameItem, Sealed, StaffItem};
+use crate::store::place;
 use crate::store::Directory;
 use crate::store::Guard;
 use serde::Deserialize;
@@ -265,8 +265,7 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
         return Err(Error::invalid("email", "portal access needs an e-mail address or a phone for the invitation"));
     }
     let rename = RenameItem {
-        pk: before.pk.clone(),
-        sk: keys::RENAME_SK.into(),
+        key: place::rename(p, &before.id),
         first_name: before.first_name.clone(),
         last_name: before.last_name.clone(),
     };

@@ -10,9 +10,9 @@ use crate::crypto::Binding;
 use crate::domain::*;
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::keys;
 use crate::policy;
 use crate::records::{AttachmentItem, Sealed};
+use crate::store::place;
 use crate::store::Guard;
 use crate::views::Renderer;
 use serde::Deserialize;
@@ -98,8 +98,8 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
     let sealed_name =
         Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "fileName" }, &file_name).await?);
     let item = AttachmentItem {
-        pk: keys::attachment(p, &id),
-        sk: keys::ATTACHMENT_SK.into(),
+        // Queued for the sweeper until attached (orphans go after 24 hours).
+        key: place::attachment(p, &id, Some(&created_at)),
         id: id.clone(),
         practice_id: p.clone(),
         conversation_id,
@@ -111,9 +111,6 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         internal: false,
         object_key: object_key.clone(),
         created_at: created_at.clone(),
-        // Queued for the sweeper until attached (orphans go after 24 hours).
-        gsi3pk: Some(keys::attachments_pending(p)),
-        gsi3sk: Some(format!("{created_at}#{id}")),
         first_patient_download_at: None,
     };
     let upload = app.blobs.presign_upload(&object_key, &content_type, size).await?;

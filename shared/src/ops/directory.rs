@@ -8,8 +8,8 @@ use crate::crypto::{normalize_words, Binding};
 use crate::domain::*;
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::keys;
 use crate::records::*;
+use crate::store::place;
 use crate::store::Guard;
 use crate::views::{PatientView, Renderer};
 use serde::Deserialize;
@@ -70,8 +70,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
     }
     let id = ids::new_id(STAFF_ID);
     let staff = StaffItem {
-        pk: keys::practice(p),
-        sk: keys::staff_sk(&id),
+        key: place::staff(p, &id),
         id: id.clone(),
         first_name: parse_name("firstName", req.first_name.as_deref())?,
         last_name: parse_name("lastName", req.last_name.as_deref())?,
@@ -132,8 +131,7 @@ pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -
     let members = staff_ids_in(&dir, "memberIds", &req.member_ids)?;
     let id = ids::new_id(WORKGROUP_ID);
     let wg = WorkgroupItem {
-        pk: keys::practice(p),
-        sk: keys::workgroup_sk(&id),
+        key: place::workgroup(p, &id),
         id: id.clone(),
         name,
         member_ids: members,
@@ -188,10 +186,7 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
     };
     let active = req.active.unwrap_or(true);
     let patient = PatientItem {
-        pk: keys::patient(p, &id),
-        sk: keys::PATIENT_SK.into(),
-        gsi2pk: keys::patients_index(p),
-        gsi2sk: id.clone(),
+        key: place::patient(p, &id),
         id: id.clone(),
         first_name: first_sealed.clone(),
         last_name: last_sealed.clone(),
@@ -214,8 +209,7 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
     tx.put_new(Guard::Patient, &patient)?;
     for t in &tokens {
         let item = PatientTokenItem {
-            pk: keys::patient_token(p, t),
-            sk: keys::patient_token_sk(&id),
+            key: place::patient_token(p, t, &id),
             patient_id: id.clone(),
             first_name: first_sealed.clone(),
             last_name: last_sealed.clone(),

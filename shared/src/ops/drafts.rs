@@ -9,8 +9,8 @@ use crate::crypto::Binding;
 use crate::domain::parse_id;
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::keys;
 use crate::records::{DraftItem, Sealed};
+use crate::store::place;
 use crate::store::Guard;
 use serde_json::{json, Value};
 
@@ -70,8 +70,7 @@ pub async fn save(app: &App, ctx: &RequestCtx, body: &Value) -> Result<Value> {
     let now = ctx.at();
     let p = &ctx.caller.practice_id;
     let item = DraftItem {
-        pk: keys::user(p, &ctx.caller.user_id),
-        sk: keys::draft_sk(&id),
+        key: place::draft(p, &ctx.caller.user_id, &id),
         id: id.clone(),
         content: seal(app, ctx, &id, &content).await?,
         created_at: now.clone(),
@@ -144,7 +143,7 @@ pub async fn delete(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<()> {
     let p = &ctx.caller.practice_id;
     let mut tx = app.store.tx();
     tx.check_caller(&ctx.caller)?;
-    tx.delete_existing(Guard::Draft, keys::user(p, &ctx.caller.user_id), keys::draft_sk(&id))?;
+    tx.delete_existing(Guard::Draft, &place::draft(p, &ctx.caller.user_id, &id))?;
     tx.put(Guard::Audit, &event(ctx, "draft.delete", &id))?;
     match tx.commit().await? {
         Ok(()) => Ok(()),

@@ -9,8 +9,8 @@ use crate::app::App;
 use crate::crypto::Binding;
 use crate::domain::PracticeId;
 use crate::error::Result;
-use crate::keys;
 use crate::records::{AttachmentRef, ConversationItem, MessageItem};
+use crate::store::{place, Key};
 
 /// After some messages of a conversation were deleted. `remaining` is `None` when the whole
 /// conversation went, else the messages it still holds.
@@ -21,17 +21,17 @@ pub async fn erase_traces(
     remaining: Option<&[MessageItem]>,
 ) -> Result<()> {
     let p = &conversation.practice_id;
-    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut keys: Vec<Key> = Vec::new();
     for m in gone {
-        keys.push((keys::outbox(&m.id), keys::OUTBOX_SK.to_string()));
+        keys.push(place::outbox(&m.id));
         if let Some(answer) = &m.answer_pk {
-            keys.push((answer.clone(), keys::IDEMPOTENCY_SK.to_string()));
+            keys.push(place::answer(answer));
         }
     }
     for task in app.store.task_refs(p, &conversation.id).await? {
         if remaining.is_none() || gone.iter().any(|m| m.id == task.message_id) {
-            keys.push((keys::task(p, &task.task_id), keys::TASK_SK.to_string()));
-            keys.push((task.pk, task.sk));
+            keys.push(place::task_by_id(p, &task.task_id));
+            keys.push(task.key);
         }
     }
     app.store.delete_batch(&keys).await?;
@@ -66,7 +66,7 @@ async fn delete_attachments(app: &App, practice_id: &PracticeId, attachments: &[
     for a in attachments {
         if let Some(item) = app.store.attachment(practice_id, &a.id).await? {
             match app.blobs.delete(&item.object_key).await {
-                Ok(()) => records.push((item.pk.clone(), item.sk.clone())),
+                Ok(()) => records.push(item.key),
                 Err(e) => tracing::warn!(error = %e, "attachment object not deleted; the sweeper will retry"),
             }
         }

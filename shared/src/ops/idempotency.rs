@@ -8,8 +8,8 @@ use crate::app::{App, IdempotencyKey, RequestCtx};
 use crate::crypto::sha256_hex;
 use crate::crypto::Binding;
 use crate::error::{Error, Result};
-use crate::keys;
 use crate::records::{IdempotencyItem, Sealed};
+use crate::store::place;
 use crate::store::{Guard, Tx};
 
 /// How long an `Idempotency-Key` is remembered (API.md: 24 hours).
@@ -55,8 +55,7 @@ pub async fn claim_idempotency(
     let sealed = app.envelope.seal(Binding { practice_id: p, record: &record, field: "response" }, &body).await?;
     let now = ctx.epoch_seconds();
     let item = IdempotencyItem {
-        pk: keys::idempotency(p, &ctx.caller.user_id, &key.key_hash),
-        sk: keys::IDEMPOTENCY_SK.into(),
+        key: place::idempotency(p, &ctx.caller.user_id, &key.key_hash),
         request_hash: key.request_hash.clone(),
         conversation_id: resource_id.to_string(),
         message_id: None,
@@ -69,7 +68,7 @@ pub async fn claim_idempotency(
 /// The key of the answer `claim_idempotency` stores for this request, if it has a key: a
 /// message keeps it so its deletion takes the stored answer (which holds its body) along.
 pub fn answer_pk(ctx: &RequestCtx) -> Option<String> {
-    ctx.idempotency.as_ref().map(|k| keys::idempotency(&ctx.caller.practice_id, &ctx.caller.user_id, &k.key_hash))
+    ctx.idempotency.as_ref().map(|k| place::answer_reference(&ctx.caller.practice_id, &ctx.caller.user_id, &k.key_hash))
 }
 
 /// The first answer to a replayed `Idempotency-Key`, or 422 when the key came with

@@ -6,8 +6,8 @@ use crate::audit::{self, AuditRecord};
 use crate::domain::*;
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::keys;
 use crate::records::*;
+use crate::store::place;
 use crate::store::Guard;
 
 /// An operator's action (and `POST /_local/practices` locally): a new practice with its
@@ -27,8 +27,7 @@ pub async fn create_practice(
     let at = ids::now();
     let search_key = Sealed(app.envelope.new_search_key(&practice_id).await?);
     let practice = PracticeItem {
-        pk: keys::practice(&practice_id),
-        sk: keys::PRACTICE_SK.into(),
+        key: place::practice(&practice_id),
         id: practice_id.clone(),
         name,
         settings: Settings { totp_required_for_staff: staff_totp_required, ..Settings::default() },
@@ -36,8 +35,7 @@ pub async fn create_practice(
         created_at: at.clone(),
     };
     let admin = StaffItem {
-        pk: keys::practice(&practice_id),
-        sk: keys::staff_sk(&admin_id),
+        key: place::staff(&practice_id, &admin_id),
         id: admin_id.clone(),
         first_name: parse_name("firstName", Some(admin_first))?,
         last_name: parse_name("lastName", Some(admin_last))?,
@@ -55,7 +53,7 @@ pub async fn create_practice(
     let ctx = RequestCtx::operator(&practice_id);
     let mut tx = app.store.tx();
     tx.put_new(Guard::Practice, &practice)?;
-    tx.put(Guard::Registry, &PracticeRegistryItem { pk: keys::PRACTICES.into(), sk: practice_id.to_string() })?;
+    tx.put(Guard::Registry, &PracticeRegistryItem { key: place::registry_entry(&practice_id) })?;
     tx.put_new(Guard::Staff, &admin)?;
     tx.put(
         Guard::Audit,

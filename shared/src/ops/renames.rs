@@ -10,8 +10,8 @@ use crate::app::App;
 use crate::crypto::Binding;
 use crate::domain::PracticeId;
 use crate::error::Result;
-use crate::keys;
 use crate::records::{PatientItem, PatientRef, PatientTokenItem, RenameItem};
+use crate::store::{place, Key};
 
 /// The rename a patient's last edit left pending, carried now.
 pub async fn carry_pending(app: &App, practice_id: &PracticeId, patient: &PatientItem) -> Result<()> {
@@ -45,8 +45,7 @@ pub async fn carry_rename(
     let items: Vec<PatientTokenItem> = now
         .iter()
         .map(|t| PatientTokenItem {
-            pk: keys::patient_token(p, t),
-            sk: keys::patient_token_sk(&patient.id),
+            key: place::patient_token(p, t, &patient.id),
             patient_id: patient.id.clone(),
             first_name: patient.first_name.clone(),
             last_name: patient.last_name.clone(),
@@ -54,10 +53,10 @@ pub async fn carry_rename(
         })
         .collect();
     app.store.put_batch(&items).await?;
-    let stale: Vec<(String, String)> = super::directory::finder_tokens(&index, &old_first, &old_last)
+    let stale: Vec<Key> = super::directory::finder_tokens(&index, &old_first, &old_last)
         .into_iter()
         .filter(|t| !now.contains(t))
-        .map(|t| (keys::patient_token(p, &t), keys::patient_token_sk(&patient.id)))
+        .map(|t| place::patient_token(p, &t, &patient.id))
         .collect();
     app.store.delete_batch(&stale).await?;
 

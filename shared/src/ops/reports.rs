@@ -5,6 +5,7 @@ use crate::app::{App, RequestCtx};
 use crate::audit::AuditRecord;
 use crate::domain::{parse_id, RoleClass, CONVERSATION_ID, PATIENT_ID};
 use crate::error::{Error, Result};
+use crate::store::AuditTrail;
 use jiff::civil::Date;
 use serde_json::{json, Value};
 
@@ -106,13 +107,10 @@ pub async fn audit_log(
     let p = &caller.practice_id;
     let (events, next) = match &scope {
         AuditScope::Conversation(c) => {
-            app.store.audit_page(None, &crate::keys::audit(p, &format!("CONVERSATION#{c}")), &before, limit).await?
+            let trail = AuditTrail::Record { record_type: "conversation", record_id: c };
+            app.store.audit_page(p, trail, &before, limit).await?
         }
-        AuditScope::Patient(pat) => {
-            app.store
-                .audit_page(Some(crate::keys::GSI1), &crate::keys::audit_by_patient(p, pat), &before, limit)
-                .await?
-        }
+        AuditScope::Patient(pat) => app.store.audit_page(p, AuditTrail::Patient(pat), &before, limit).await?,
     };
     let (record_type, record_id, patient_id) = match &scope {
         AuditScope::Conversation(c) => ("conversation", c.as_str(), None),

@@ -9,8 +9,8 @@ use crate::crypto::Binding;
 use crate::domain::{parse_id, Caller, ConversationId, RoleClass};
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::keys;
 use crate::records::{SavedReplyItem, Sealed};
+use crate::store::place;
 use crate::store::Guard;
 use crate::views::Renderer;
 use serde::Deserialize;
@@ -116,8 +116,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Resu
     };
     let id = ids::new_id(SAVED_REPLY_ID);
     let item = SavedReplyItem {
-        pk: if practice_wide { keys::saved_replies(p) } else { keys::user(p, &caller.user_id) },
-        sk: keys::saved_reply_sk(&id),
+        key: place::saved_reply(p, (!practice_wide).then_some(caller.user_id.as_str()), &id),
         id: id.clone(),
         title: title.to_string(),
         body: Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "template" }, body).await?),

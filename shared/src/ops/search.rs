@@ -10,8 +10,8 @@ use crate::crypto::Binding;
 use crate::crypto::BlindIndex;
 use crate::domain::PracticeId;
 use crate::error::{Error, Result};
-use crate::keys;
 use crate::records::{ConversationItem, MessageItem, SearchTokenItem};
+use crate::store::{place, Key};
 
 const SCOPE: &str = "conversation";
 /// Prefixes from 2 to 8 characters are indexed; a longer typed word is looked up by its
@@ -68,14 +68,14 @@ pub fn query_token(index: &BlindIndex, typed: &str) -> Result<String> {
 pub async fn index_conversation(
     app: &App,
     practice_id: &PracticeId,
-    conversation_id: &str,
+    conversation_id: &crate::domain::ConversationId,
     texts: &[&str],
     patient_id: Option<&str>,
 ) -> Result<()> {
     let items: Vec<SearchTokenItem> = tokens(app, practice_id, texts, patient_id)
         .await?
         .iter()
-        .map(|t| SearchTokenItem { pk: keys::search_token(practice_id, t), sk: conversation_id.to_string() })
+        .map(|t| SearchTokenItem { key: place::search_token(practice_id, t, conversation_id) })
         .collect();
     app.store.put_batch(&items).await
 }
@@ -100,10 +100,10 @@ async fn tokens(app: &App, practice_id: &PracticeId, texts: &[&str], patient_id:
 /// deleted earlier on its own took its own tokens along (`forget`).
 pub async fn unindex_conversation(app: &App, conversation: &ConversationItem, messages: &[MessageItem]) -> Result<()> {
     let p = &conversation.practice_id;
-    let keys: Vec<(String, String)> = conversation_tokens(app, conversation, messages)
+    let keys: Vec<Key> = conversation_tokens(app, conversation, messages)
         .await?
         .iter()
-        .map(|t| (keys::search_token(p, t), conversation.id.to_string()))
+        .map(|t| place::search_token(p, t, &conversation.id))
         .collect();
     app.store.delete_batch(&keys).await
 }
@@ -120,7 +120,7 @@ pub async fn reindex_renamed(
     let p = &conversation.practice_id;
     let now = forget(app, conversation, messages, old_names).await?;
     let items: Vec<SearchTokenItem> =
-        now.iter().map(|t| SearchTokenItem { pk: keys::search_token(p, t), sk: conversation.id.to_string() }).collect();
+        now.iter().map(|t| SearchTokenItem { key: place::search_token(p, t, &conversation.id) }).collect();
     app.store.put_batch(&items).await
 }
 
@@ -135,11 +135,11 @@ pub async fn forget(
 ) -> Result<Vec<String>> {
     let p = &conversation.practice_id;
     let now = conversation_tokens(app, conversation, messages).await?;
-    let stale: Vec<(String, String)> = tokens(app, p, gone, None)
+    let stale: Vec<Key> = tokens(app, p, gone, None)
         .await?
         .into_iter()
         .filter(|t| !now.contains(t))
-        .map(|t| (keys::search_token(p, &t), conversation.id.to_string()))
+        .map(|t| place::search_token(p, &t, &conversation.id))
         .collect();
     app.store.delete_batch(&stale).await?;
     Ok(now)

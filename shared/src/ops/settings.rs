@@ -8,8 +8,8 @@ use crate::domain::PracticeId;
 use crate::domain::{parse_phone, RoleClass};
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::keys;
 use crate::records::{OutOfOffice, Settings};
+use crate::store::place;
 use crate::store::Guard;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -228,7 +228,7 @@ pub async fn assign_sms_number(app: &App, practice_id: &PracticeId, number: Opti
             tx.claim_sms_number(&number, practice_id)?;
         }
         if !old.is_empty() {
-            tx.delete_existing(Guard::OldSmsNumber, keys::sms_number(&old), keys::SMS_NUMBER_SK.into())?;
+            tx.delete_existing(Guard::OldSmsNumber, &place::sms_number(&old))?;
         }
     }
     tx.put(

@@ -8,9 +8,9 @@ use crate::crypto::Binding;
 use crate::domain::{parse_id, Caller, ConversationId, MessageId, RoleClass, STAFF_ID};
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::keys;
 use crate::policy;
 use crate::records::{Sealed, TaskItem, TaskRefItem};
+use crate::store::place;
 use crate::store::Guard;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -96,10 +96,7 @@ pub async fn create(
     let id = ids::new_id(TASK_ID);
     let sealed = Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "title" }, title).await?);
     let task = TaskItem {
-        pk: keys::task(p, &id),
-        sk: keys::TASK_SK.into(),
-        gsi1pk: keys::tasks_of(p, &assignee_id),
-        gsi1sk: keys::task_sort(false, &due_date, &id),
+        key: place::task(p, &id, &assignee_id, false, &due_date),
         id: id.clone(),
         conversation_id: conversation_id.clone(),
         message_id,
@@ -114,8 +111,7 @@ pub async fn create(
     tx.check_caller(caller)?;
     tx.put_new(Guard::Task, &task)?;
     let mark = TaskRefItem {
-        pk: keys::conversation(p, &conversation_id),
-        sk: keys::task_ref_sk(&id),
+        key: place::task_ref(p, &conversation_id, &id),
         task_id: id.clone(),
         message_id: task.message_id.clone(),
     };
@@ -187,7 +183,7 @@ pub async fn patch(app: &App, ctx: &RequestCtx, task_id: &str, req: TaskPatch) -
         return Err(Error::NotFound("task"));
     }
     task.done = req.done;
-    task.gsi1sk = keys::task_sort(task.done, &task.due_date, &task.id);
+    task.key = place::task(p, &task.id, &task.assignee_id, task.done, &task.due_date);
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
     tx.put(Guard::Task, &task)?;

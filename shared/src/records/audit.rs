@@ -1,17 +1,14 @@
 //! The audit trail (SEC-2): append-only events and each record's chain head.
 
+use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 /// An append-only audit event (SEC-2). It names records, never their content.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditItem {
-    pub pk: String,
-    pub sk: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gsi1pk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gsi1sk: Option<String>,
+    #[serde(flatten)]
+    pub key: Key,
     pub id: String,
     pub practice_id: crate::domain::PracticeId,
     pub actor_id: String,
@@ -50,10 +47,8 @@ fn audit_entity() -> String {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditHeadItem {
-    pub pk: String,
-    pub sk: String,
-    pub gsi2pk: String,
-    pub gsi2sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub seq: u64,
     pub hash: String,
 }

@@ -3,6 +3,7 @@
 
 use super::Sealed;
 use crate::domain::{ConversationKind, ConversationStatus, Priority, Recipient};
+use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 /// The patient on a conversation, with names sealed to the patient record.
@@ -62,13 +63,8 @@ pub struct Summary {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationItem {
-    pub pk: String,
-    pub sk: String,
-    /// GSI2: every conversation of the practice by latest activity (retention, SEC-5).
-    #[serde(default)]
-    pub gsi2pk: String,
-    #[serde(default)]
-    pub gsi2sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub id: crate::domain::ConversationId,
     pub practice_id: crate::domain::PracticeId,
     pub summary: Summary,
@@ -135,8 +131,8 @@ pub struct AttachmentRef {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub id: crate::domain::MessageId,
     pub conversation_id: crate::domain::ConversationId,
     pub sender: SenderRef,
@@ -165,8 +161,8 @@ pub struct MessageItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BillingItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub message_id: crate::domain::MessageId,
     pub conversation_id: crate::domain::ConversationId,
     pub patient_id: String,
@@ -180,18 +176,8 @@ pub struct BillingItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EntryItem {
-    pub pk: String,
-    pub sk: String,
-    pub gsi1pk: String,
-    pub gsi1sk: String,
-    #[serde(default)]
-    pub gsi2pk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gsi2sk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gsi3pk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gsi3sk: Option<String>,
+    #[serde(flatten)]
+    pub key: Key,
     pub conversation_id: crate::domain::ConversationId,
     pub summary: Summary,
     pub last_message_at: String,
@@ -219,15 +205,15 @@ pub struct EntryItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchTokenItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachmentItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub id: String,
     pub practice_id: crate::domain::PracticeId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -242,12 +228,6 @@ pub struct AttachmentItem {
     pub internal: bool,
     pub object_key: String,
     pub created_at: String,
-    /// GSI3 while it waits for the sweeper: unattached (`ATTPENDING`), or due to expire after
-    /// the patient downloaded it (`ATTDUE`, ATT-6).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gsi3pk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gsi3sk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_patient_download_at: Option<String>,
 }

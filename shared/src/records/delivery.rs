@@ -1,15 +1,14 @@
 //! Notifications and SMS: reminders, the outbox, and the practice's SMS numbers and peers.
 
+use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 /// NOTIFY-5: remind the sender if the patient has not read the message by `due_at`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReminderItem {
-    pub pk: String,
-    pub sk: String,
-    pub gsi1pk: String,
-    pub gsi1sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub practice_id: crate::domain::PracticeId,
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,
@@ -23,8 +22,8 @@ pub struct ReminderItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SmsNumberItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub practice_id: crate::domain::PracticeId,
 }
 
@@ -33,8 +32,8 @@ pub struct SmsNumberItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SmsPeerItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient_id: Option<String>,
     pub conversation_id: crate::domain::ConversationId,
@@ -45,8 +44,8 @@ pub struct SmsPeerItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub practice_id: crate::domain::PracticeId,
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,

@@ -2,13 +2,14 @@
 
 use super::Sealed;
 use crate::domain::{NotifyChannel, Role};
+use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StaffItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub id: String,
     pub first_name: String,
     pub last_name: String,
@@ -80,8 +81,8 @@ impl StaffItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkgroupItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub id: String,
     pub name: String,
     pub member_ids: Vec<String>,
@@ -92,10 +93,8 @@ pub struct WorkgroupItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PatientItem {
-    pub pk: String,
-    pub sk: String,
-    pub gsi2pk: String,
-    pub gsi2sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub id: String,
     pub first_name: Sealed,
     pub last_name: Sealed,
@@ -129,8 +128,8 @@ pub struct PatientItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RenameItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub first_name: Sealed,
     pub last_name: Sealed,
 }
@@ -140,8 +139,8 @@ pub struct RenameItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PatientTokenItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub patient_id: String,
     pub first_name: Sealed,
     pub last_name: Sealed,

@@ -1,6 +1,7 @@
 //! Practices: their settings, their registry entry, the auto-reply marks.
 
 use super::Sealed;
+use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 /// Practice settings (SET-1). Defaults are the SPEC's.
@@ -85,8 +86,8 @@ impl Settings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PracticeItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub id: crate::domain::PracticeId,
     pub name: String,
     pub settings: Settings,
@@ -99,16 +100,16 @@ pub struct PracticeItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoReplyItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub expires_at: i64,
 }
 
 /// A practice's entry in the registry of practices.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PracticeRegistryItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
 }
 #[cfg(test)]
 mod tests {

@@ -1,14 +1,15 @@
 //! A user's own things: drafts, tasks, saved replies; and the answers kept for an Idempotency-Key.
 
 use super::Sealed;
+use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 /// A draft (COMPOSE-5): the compose request as its author left it, sealed whole.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DraftItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub id: String,
     pub content: Sealed,
     pub created_at: String,
@@ -19,10 +20,8 @@ pub struct DraftItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskItem {
-    pub pk: String,
-    pub sk: String,
-    pub gsi1pk: String,
-    pub gsi1sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub id: String,
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,
@@ -39,8 +38,8 @@ pub struct TaskItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskRefItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub task_id: String,
     pub message_id: crate::domain::MessageId,
 }
@@ -49,8 +48,8 @@ pub struct TaskRefItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SavedReplyItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub id: String,
     pub title: String,
     pub body: Sealed,
@@ -63,8 +62,8 @@ pub struct SavedReplyItem {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdempotencyItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(flatten)]
+    pub key: Key,
     pub request_hash: String,
     /// The id of what the request created (a conversation, message, task, draft...).
     pub conversation_id: String,

@@ -2,6 +2,15 @@
 
 use super::*;
 
+/// The attachment sweeper's queues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SweepQueue {
+    /// Files whose retention after the patient's first download ends (ATT-6).
+    Expiring,
+    /// Uploads not yet attached to a message.
+    Unattached,
+}
+
 impl Store {
     /// ATT-6: the first download by the patient starts the file's retention clock (once).
     pub async fn attachment_first_patient_download(
@@ -32,8 +41,18 @@ impl Store {
     }
 
     /// Attachments in one of the sweeper's queues whose time is before `before`.
-    pub async fn attachments_queued(&self, queue_pk: &str, before: &str, limit: usize) -> Result<Vec<AttachmentItem>> {
-        let items = self.queue_before(keys::GSI3, queue_pk, before, limit).await?;
+    pub async fn attachments_queued(
+        &self,
+        practice_id: &PracticeId,
+        queue: SweepQueue,
+        before: &str,
+        limit: usize,
+    ) -> Result<Vec<AttachmentItem>> {
+        let queue_pk = match queue {
+            SweepQueue::Expiring => keys::attachments_due(practice_id),
+            SweepQueue::Unattached => keys::attachments_pending(practice_id),
+        };
+        let items = self.queue_before(keys::GSI3, &queue_pk, before, limit).await?;
         items.into_iter().map(from_item).collect()
     }
 
@@ -102,8 +121,8 @@ impl Tx<'_> {
     ) -> Result<()> {
         let update = Update::builder()
             .table_name(&self.store.table)
-            .key(keys::PK, s(&a.pk))
-            .key(keys::SK, s(&a.sk))
+            .key(keys::PK, s(&a.key.pk))
+            .key(keys::SK, s(&a.key.sk))
             .update_expression(
                 "SET conversationId = :c, internal = :internal, attached = :t, objectKey = :key REMOVE gsi3pk, gsi3sk",
             )

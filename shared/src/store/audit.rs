@@ -10,6 +10,15 @@ pub struct AuditLink {
     pub hash: String,
 }
 
+/// Whose audit events a page lists.
+#[derive(Clone, Copy, Debug)]
+pub enum AuditTrail<'a> {
+    /// One record's chain (a conversation, a patient, a staff user...).
+    Record { record_type: &'a str, record_id: &'a str },
+    /// Every event about a patient, whatever record it is in.
+    Patient(&'a str),
+}
+
 impl Store {
     /// An audit event on its own (a denied attempt: no other write to join).
     pub async fn put_audit(&self, event: &AuditItem) -> Result<()> {
@@ -48,8 +57,8 @@ impl Store {
         for link in links {
             let update = Update::builder()
                 .table_name(&self.table)
-                .key(keys::PK, s(&link.event.pk))
-                .key(keys::SK, s(&link.event.sk))
+                .key(keys::PK, s(&link.event.key.pk))
+                .key(keys::SK, s(&link.event.key.sk))
                 .update_expression("SET seq = :seq, prevHash = :prev, #hash = :hash")
                 .condition_expression("attribute_exists(pk) AND attribute_not_exists(#hash)")
                 .expression_attribute_names("#hash", "hash")
@@ -61,10 +70,8 @@ impl Store {
             request = request.transact_items(TransactWriteItem::builder().update(update).build());
         }
         let head = AuditHeadItem {
-            pk: pk.to_string(),
-            sk: keys::AUDIT_HEAD_SK.into(),
-            gsi2pk: keys::audit_chains(&last.event.practice_id),
-            gsi2sk: pk.to_string(),
+            key: Key::new(pk.to_string(), keys::AUDIT_HEAD_SK)
+                .gsi2(keys::audit_chains(&last.event.practice_id), pk.to_string()),
             seq: last.seq,
             hash: last.hash.clone(),
         };
@@ -88,18 +95,22 @@ impl Store {
             .map_err(sdk_error)
     }
 
-    /// A page of audit events, newest first, below `before`: a record's partition, or GSI1
-    /// (a patient's events). The next page starts below the last sort key answered.
+    /// A page of audit events, newest first, below `before`: a record's chain, or GSI1 (a
+    /// patient's events). The next page starts below the last sort key answered.
     pub async fn audit_page(
         &self,
-        index: Option<&str>,
-        partition: &str,
+        practice_id: &PracticeId,
+        trail: AuditTrail<'_>,
         before: &str,
         limit: usize,
     ) -> Result<(Vec<AuditItem>, Option<String>)> {
-        let (pk_name, sk_name) = match index {
-            Some(_) => (keys::GSI1PK, keys::GSI1SK),
-            None => (keys::PK, keys::SK),
+        let (index, partition, pk_name, sk_name) = match trail {
+            AuditTrail::Record { record_type, record_id } => {
+                (None, keys::audit(practice_id, &keys::audit_scope(record_type, record_id)), keys::PK, keys::SK)
+            }
+            AuditTrail::Patient(patient) => {
+                (Some(keys::GSI1), keys::audit_by_patient(practice_id, patient), keys::GSI1PK, keys::GSI1SK)
+            }
         };
         let out = self
             .client
@@ -109,7 +120,7 @@ impl Store {
             .key_condition_expression("#pk = :pk AND #sk < :before")
             .expression_attribute_names("#pk", pk_name)
             .expression_attribute_names("#sk", sk_name)
-            .expression_attribute_values(":pk", s(partition))
+            .expression_attribute_values(":pk", s(&partition))
             .expression_attribute_values(":before", s(before))
             .scan_index_forward(false)
             .limit(limit as i32)

@@ -1,9 +1,9 @@
 //! A user's spend of a rate budget: one counter item per user, budget and minute, which
 //! expires (TTL) soon after its minute.
 
+use super::keys;
 use super::{n, s, sdk_error, PracticeId, Store};
 use crate::error::Result;
-use crate::keys;
 
 impl Store {
     /// Counts one more use of `budget` by this user in this minute, unless `limit` uses were

@@ -224,8 +224,8 @@ impl Tx<'_> {
         };
         let mut update = Update::builder()
             .table_name(&self.store.table)
-            .key(keys::PK, s(&conversation.pk))
-            .key(keys::SK, s(&conversation.sk))
+            .key(keys::PK, s(&conversation.key.pk))
+            .key(keys::SK, s(&conversation.key.sk))
             .update_expression(format!(
                 "SET summary = :summary, participants = :participants, assigneeIds = :assignees, viewers = :viewers, \
                  assignments = :assignments, version = :next, careTeam = :care{provider}"

@@ -93,8 +93,7 @@ impl Tx<'_> {
     /// NOTIFY-4: claims a two-way SMS number for a practice; refused if another has it.
     pub fn claim_sms_number(&mut self, number: &str, practice_id: &PracticeId) -> Result<()> {
         let item = SmsNumberItem {
-            pk: keys::sms_number(number),
-            sk: keys::SMS_NUMBER_SK.into(),
+            key: Key::new(keys::sms_number(number), keys::SMS_NUMBER_SK),
             practice_id: practice_id.clone(),
         };
         self.push_put(

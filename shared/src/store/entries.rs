@@ -30,7 +30,7 @@ impl Tx<'_> {
                 sets.push("gsi3pk = :star, gsi3sk = :sort");
                 u = u
                     .expression_attribute_values(":star", s(keys::inbox_starred(practice_id, user_id)))
-                    .expression_attribute_values(":sort", s(&entry.gsi1sk));
+                    .expression_attribute_values(":sort", s(entry.key.gsi1sk.as_deref().unwrap_or_default()));
             } else {
                 removes.push("gsi3pk");
             }

@@ -4,17 +4,17 @@ use super::*;
 
 impl Store {
     /// An outbox item, read consistently: the notifier must see the marks of an earlier try.
-    pub async fn outbox(&self, pk: &str) -> Result<Option<OutboxItem>> {
-        self.get_consistent(pk, keys::OUTBOX_SK).await
+    pub async fn outbox(&self, key: &Key) -> Result<Option<OutboxItem>> {
+        self.get_consistent(&key.pk, &key.sk).await
     }
 
     /// Records that a recipient of an outbox item has been notified (NOTIFY-3).
-    pub async fn outbox_mark_sent(&self, pk: &str, recipient: &str) -> Result<()> {
+    pub async fn outbox_mark_sent(&self, key: &Key, recipient: &str) -> Result<()> {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key(keys::PK, s(pk))
-            .key(keys::SK, s(keys::OUTBOX_SK))
+            .key(keys::PK, s(&key.pk))
+            .key(keys::SK, s(&key.sk))
             .update_expression("SET sent = list_append(if_not_exists(sent, :none), :r)")
             .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
             .expression_attribute_values(":r", AttributeValue::L(vec![s(recipient)]))

@@ -2,9 +2,9 @@
 //! conversation summary and inbox entry about the patient holds, and the rename's own
 //! pending record, which says a rename is not yet carried everywhere.
 
+use super::keys;
 use super::{from_item, s, sdk_error, to_value, PracticeId, Store};
 use crate::error::Result;
-use crate::keys;
 use crate::records::{ConversationItem, PatientRef, RenameItem};
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -18,8 +18,8 @@ impl Store {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key(keys::PK, s(&rename.pk))
-            .key(keys::SK, s(&rename.sk))
+            .key(keys::PK, s(&rename.key.pk))
+            .key(keys::SK, s(&rename.key.sk))
             .send()
             .await
             .map_err(sdk_error)?;

@@ -1,8 +1,8 @@
 //! What points into a conversation from elsewhere, for its deletion (CONV-6, SEC-5).
 
+use super::keys;
 use super::{from_item, ConversationId, PracticeId, Store};
 use crate::error::Result;
-use crate::keys;
 use crate::records::TaskRefItem;
 
 impl Store {

@@ -165,11 +165,11 @@ impl<'s> Tx<'s> {
     }
 
     /// Deletes a record that must exist (a draft being sent or deleted).
-    pub fn delete_existing(&mut self, guard: Guard, pk: String, sk: String) -> Result<()> {
+    pub fn delete_existing(&mut self, guard: Guard, key: &Key) -> Result<()> {
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&self.store.table)
-            .key(keys::PK, s(pk))
-            .key(keys::SK, s(sk))
+            .key(keys::PK, s(&key.pk))
+            .key(keys::SK, s(&key.sk))
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(Error::internal)?;

@@ -5,8 +5,8 @@
 
 use carethread_core::crypto::Binding;
 use carethread_core::domain::ConversationKind as Kind;
-use carethread_core::keys;
 use carethread_core::records::{EntryItem, PatientRef, Sealed, SearchTokenItem, SenderRef, Summary};
+use carethread_core::store::place;
 use carethread_tests::*;
 use reqwest::StatusCode;
 use std::collections::BTreeMap;
@@ -32,11 +32,11 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
     let mut entries = Vec::with_capacity(n);
     for i in 0..n {
         let c = format!("cnv_seed{i:05}");
+        let cid = carethread_core::domain::ConversationId::from_stored(&c);
         let kind = [Kind::Patient, Kind::Team, Kind::Patient, Kind::Broadcast, Kind::Team][i % 5];
         let archived = i % 5 == 4; // 400 archived team conversations
         let starred = i % 4 == 0;
         let at = format!("2026-01-01T00:00:00.{:06}Z", i);
-        let sort = keys::inbox_sort(&at, &c);
         let summary = Summary {
             kind,
             subject: Sealed(
@@ -58,15 +58,8 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
             allow_attachments: false,
         };
         entries.push(EntryItem {
-            pk: keys::user(practice, user),
-            sk: keys::entry_sk(&c),
-            gsi1pk: keys::inbox(practice, user, archived),
-            gsi1sk: sort.clone(),
-            gsi2pk: Some(keys::inbox_tab(practice, user, kind.as_str(), archived)),
-            gsi2sk: Some(sort.clone()),
-            gsi3pk: starred.then(|| keys::inbox_starred(practice, user)),
-            gsi3sk: Some(sort.clone()),
-            conversation_id: carethread_core::domain::ConversationId::from_stored(&c),
+            key: place::entry(practice, user, &cid, kind, &at, archived, starred),
+            conversation_id: cid,
             summary,
             last_message_at: at.clone(),
             preview: Sealed(
@@ -96,7 +89,7 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
     let tokens: Vec<SearchTokenItem> = entries
         .iter()
         .filter(|e| !e.archived)
-        .map(|e| SearchTokenItem { pk: keys::search_token(practice, &token), sk: e.conversation_id.to_string() })
+        .map(|e| SearchTokenItem { key: place::search_token(practice, &token, &e.conversation_id) })
         .collect();
     app.app().store.put_batch(&tokens).await.unwrap();
 }

@@ -120,7 +120,10 @@ pub(crate) async fn append_message(
     // in the same request, and must sort, and count as unread, after it.
     let posted = seal(app, conversation, Posting::plain(sender, &body, ids::now())).await?;
     let mut tx = app.store.tx();
-    let once = AutoReplyItem { pk: conversation.pk.clone(), sk: format!("AUTO#{dedupe_key}"), expires_at: expires };
+    let once = AutoReplyItem {
+        key: place::auto_reply_mark(&conversation.practice_id, &conversation.id, dedupe_key),
+        expires_at: expires,
+    };
     tx.put_new(Guard::Auto, &once)?;
     let arrival = Arrival::Joins { patient_needs_open: false };
     post_message(app, ctx, &mut tx, conversation, arrival, &posted, action).await?;

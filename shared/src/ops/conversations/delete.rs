@@ -62,7 +62,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
     let entries = app.store.entries_of(p, &conversation.viewers, &conversation_id).await?;
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
-    tx.delete_existing(Guard::Message, message.pk.clone(), message.sk.clone())?;
+    tx.delete_existing(Guard::Message, &message.key)?;
     tx.conversation_remove_message(p, &conversation_id, patient_visible)?;
     for (user, entry) in &entries {
         let is_patient = Some(user) == patient_id.as_ref();
@@ -132,7 +132,7 @@ pub(crate) async fn erase_conversation(
     if check_actor {
         tx.check_caller(caller)?;
     }
-    tx.delete_existing(Guard::Conversation, conversation.pk.clone(), conversation.sk.clone())?;
+    tx.delete_existing(Guard::Conversation, &conversation.key)?;
     for (user, entry) in &entries {
         tx.entry_delete(p, user, &conversation_id, entry.unread)?;
         let known = markers.get(user).copied().unwrap_or(0);
@@ -156,7 +156,7 @@ pub(crate) async fn erase_conversation(
     }
     // The summary is gone, so nothing reaches the messages any more; they and all they left
     // elsewhere go next (idempotent batches).
-    let keys: Vec<(String, String)> = messages.iter().map(|m| (m.pk.clone(), m.sk.clone())).collect();
+    let keys: Vec<Key> = messages.iter().map(|m| m.key.clone()).collect();
     app.store.delete_batch(&keys).await?;
     let gone: Vec<&MessageItem> = messages.iter().collect();
     crate::ops::erasure::erase_traces(app, conversation, &gone, None).await

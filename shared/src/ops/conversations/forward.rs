@@ -42,7 +42,7 @@ pub async fn forward(
             chosen.push(m);
         }
     }
-    chosen.sort_by(|a, b| a.sk.cmp(&b.sk));
+    chosen.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
     let recipients = parse_recipients("recipients", &req.recipients)?;
     if recipients.is_empty() {
         return Err(Error::invalid("recipients", "forward to at least one staff user or workgroup"));
@@ -81,8 +81,7 @@ pub async fn forward(
         let object_key = format!("unattached/{p}/{id}");
         app.blobs.copy(&source.object_key, &object_key).await?;
         attachments.push(AttachmentItem {
-            pk: keys::attachment(p, &id),
-            sk: keys::ATTACHMENT_SK.into(),
+            key: place::attachment(p, &id, None),
             id: id.clone(),
             practice_id: p.clone(),
             conversation_id: None,
@@ -96,8 +95,6 @@ pub async fn forward(
             internal: false,
             object_key,
             created_at: ctx.at(),
-            gsi3pk: None,
-            gsi3sk: None,
             first_patient_download_at: None,
         });
     }

@@ -14,11 +14,11 @@ use crate::crypto::Binding;
 use crate::domain::*;
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::keys;
+
 use crate::policy;
 use crate::receipts;
 use crate::records::*;
-use crate::store::{Directory, StatsDelta, Tx};
+use crate::store::{place, Directory, Key, StatsDelta, Tx};
 use crate::views::Renderer;
 use serde::Deserialize;
 use serde_json::json;

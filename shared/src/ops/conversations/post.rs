@@ -74,8 +74,7 @@ pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>) -> Res
         Sealed(env.seal_str(Binding { practice_id: p, record: &c.id, field: "preview" }, &m.body.preview()).await?);
     let documents = sealed_documents(app, p, &c.id, &id, m.documents).await?;
     let message = MessageItem {
-        pk: c.pk.clone(),
-        sk: keys::message_sk(&m.at, &id),
+        key: place::message(p, &c.id, &m.at, &id),
         id,
         conversation_id: c.id.clone(),
         sender: m.sender,
@@ -228,8 +227,7 @@ pub(super) fn outbox(c: &ConversationItem, m: &MessageItem) -> Result<OutboxItem
     let sms_reply = c.summary.kind == ConversationKind::Sms && m.sender.kind == "staff" && !m.internal;
     let sent_at = ids::parse_time("createdAt", &m.created_at)?;
     Ok(OutboxItem {
-        pk: keys::outbox(&m.id),
-        sk: keys::OUTBOX_SK.into(),
+        key: place::outbox(&m.id),
         practice_id: c.practice_id.clone(),
         conversation_id: c.id.clone(),
         message_id: m.id.clone(),
@@ -247,8 +245,7 @@ pub(super) fn outbox(c: &ConversationItem, m: &MessageItem) -> Result<OutboxItem
 pub(super) fn billing(c: &ConversationItem, m: &MessageItem) -> Option<BillingItem> {
     let fee_code = m.fee_code.clone()?;
     Some(BillingItem {
-        pk: keys::billing_month(&c.practice_id, &m.created_at[..7]),
-        sk: format!("{}#{}", m.created_at, m.id),
+        key: place::billing(&c.practice_id, &m.created_at, &m.id),
         message_id: m.id.clone(),
         conversation_id: c.id.clone(),
         patient_id: c.summary.patient.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
@@ -269,10 +266,7 @@ pub(super) fn reminder(c: &ConversationItem, m: &MessageItem) -> Option<Reminder
     let sent = ids::parse_time("createdAt", &m.created_at).ok()?;
     let due = ids::format_time(sent + ids::SignedDuration::from_hours(i64::from(hours)));
     Some(ReminderItem {
-        pk: keys::reminder(p, &m.id),
-        sk: keys::REMINDER_SK.into(),
-        gsi1pk: keys::reminders_due(p),
-        gsi1sk: format!("{due}#{}", m.id),
+        key: place::reminder(p, &m.id, &due),
         practice_id: p.clone(),
         conversation_id: c.id.clone(),
         message_id: m.id.clone(),

@@ -2,6 +2,8 @@
 
 use super::*;
 
+const AT: &str = "2026-12-01T10:00:00.000000Z";
+
 const PATIENT: &str = "pat_1";
 const PROVIDER: &str = "usr_provider";
 const NURSE: &str = "usr_nurse";
@@ -23,13 +25,11 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
     if patient.is_some() {
         viewers.push(PATIENT.into());
     }
+    let (practice, id) = (PracticeId::from_stored("prc_1"), ConversationId::from_stored("cnv_1"));
     ConversationItem {
-        pk: "P#prc_1#C#cnv_1".into(),
-        sk: "CONV".into(),
-        gsi2pk: String::new(),
-        gsi2sk: String::new(),
-        id: ConversationId::from_stored("cnv_1"),
-        practice_id: PracticeId::from_stored("prc_1"),
+        key: place::conversation(&practice, &id, AT),
+        id,
+        practice_id: practice,
         summary: Summary {
             kind,
             subject: Sealed(Vec::new()),
@@ -62,8 +62,7 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
 
 fn message(c: &ConversationItem, from: SenderRef, internal: bool) -> MessageItem {
     MessageItem {
-        pk: c.pk.clone(),
-        sk: "M#2026-12-01T10:00:00.000000Z#msg_1".into(),
+        key: place::message(&c.practice_id, &c.id, AT, &MessageId::from_stored("msg_1")),
         id: MessageId::from_stored("msg_1"),
         conversation_id: c.id.clone(),
         sender: from,

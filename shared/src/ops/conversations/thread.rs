@@ -111,7 +111,7 @@ pub(super) async fn start_thread(
         }
         post_message(app, ctx, &mut tx, &conversation, Arrival::Begins, &posted, "conversation.create").await?;
         if let Some(d) = draft {
-            tx.delete_existing(Guard::Draft, keys::user(p, &caller.user_id), keys::draft_sk(d))?;
+            tx.delete_existing(Guard::Draft, &place::draft(p, &caller.user_id, d))?;
         }
         claim_idempotency(app, ctx, &mut tx, &response, &cid).await?;
         let marker_moved = AtomicBool::new(false);
@@ -186,10 +186,7 @@ async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewT
         allow_attachments: t.allow_attachments,
     };
     let mut conversation = ConversationItem {
-        pk: keys::conversation(p, &id),
-        sk: keys::CONVERSATION_SK.into(),
-        gsi2pk: keys::practice_conversations(p),
-        gsi2sk: keys::inbox_sort(&at, &id),
+        key: place::conversation(p, &id, &at),
         practice_id: p.clone(),
         summary,
         created_by: ctx.caller.user_id.clone(),

@@ -13,7 +13,6 @@ pub const GSI2SK: &str = "gsi2sk";
 pub const GSI3: &str = "gsi3";
 pub const GSI3PK: &str = "gsi3pk";
 pub const GSI3SK: &str = "gsi3sk";
-pub const EXPIRES_AT: &str = "expiresAt";
 
 /// Practice profile, staff and workgroups share one partition: one Query loads the directory.
 pub fn practice(p: &str) -> String {
@@ -117,8 +116,13 @@ pub fn search_token(p: &str, token: &str) -> String {
 
 /// Audit events: a partition per record (conversation, patient, staff user...), so no write
 /// of the practice funnels through one hot key; GSI1 lists them per patient.
+/// The chain an audit event joins: one per record (`CONVERSATION#cnv_…`, `PATIENT#pat_…`).
+pub fn audit_scope(record_type: &str, record_id: &str) -> String {
+    format!("{}#{record_id}", record_type.to_uppercase())
+}
+pub const AUDIT_INFIX: &str = "#AUDIT#";
 pub fn audit(p: &str, record: &str) -> String {
-    format!("PRAC#{p}#AUDIT#{record}")
+    format!("PRAC#{p}{AUDIT_INFIX}{record}")
 }
 /// The head of a record's audit chain, in the chain's own partition (sorts after events).
 pub const AUDIT_HEAD_SK: &str = "~HEAD";
@@ -195,8 +199,9 @@ pub fn reminders_due(p: &str) -> String {
     format!("PRAC#{p}#REMINDERS")
 }
 
+pub const OUTBOX_PREFIX: &str = "OUTBOX#";
 pub fn outbox(m: &str) -> String {
-    format!("OUTBOX#{m}")
+    format!("{OUTBOX_PREFIX}{m}")
 }
 pub const OUTBOX_SK: &str = "OUTBOX";
 
