@@ -78,8 +78,9 @@ async fn sync_user(args: &[String]) -> Result<(), String> {
     let get = |k: &str| given.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let practice = practice_flag(get("practice"))?;
     let user = get("user").ok_or("--user is required")?;
+    let user = carethread_core::domain::UserId::parse_staff("--user", user).map_err(|e| e.to_string())?;
     let app = carethread_core::App::from_env().await.map_err(|e| e.to_string())?;
-    carethread_core::ops::accounts::sync_staff_by_id(&app, &practice, user).await.map_err(|e| e.to_string())?;
+    carethread_core::ops::accounts::sync_staff_by_id(&app, &practice, &user).await.map_err(|e| e.to_string())?;
     println!("{user}'s sign-in matches its directory record");
     Ok(())
 }

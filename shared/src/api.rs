@@ -53,7 +53,7 @@ pub fn caller(req: &Request) -> Result<Caller> {
     } else {
         parse_id("username", crate::domain::STAFF_ID, username).map_err(|_| Error::Unauthenticated)?
     };
-    Ok(Caller { practice_id, user_id, role })
+    Ok(Caller { practice_id, user_id: crate::domain::UserId::from_stored(user_id), role })
 }
 
 /// The raw body bytes, refused when too large.

@@ -223,7 +223,7 @@ impl RequestCtx {
         RequestCtx {
             caller: Caller {
                 practice_id: practice_id.clone(),
-                user_id: "operator".into(),
+                user_id: crate::domain::UserId::from_stored("operator"),
                 role: crate::domain::Role::Admin,
             },
             request_id: crate::ids::new_id("op_"),

@@ -30,7 +30,7 @@ pub fn event(ctx: &RequestCtx, action: &str, record: AuditRecord<'_>, outcome: &
         key: place::audit_event(p, record.record_type, record.record_id, record.patient_id, &format!("{at}#{id}")),
         id,
         practice_id: p.clone(),
-        actor_id: ctx.caller.user_id.clone(),
+        actor_id: ctx.caller.user_id.to_string(),
         actor_role: ctx.caller.role.as_str().to_string(),
         action: action.to_string(),
         record_type: record.record_type.to_string(),

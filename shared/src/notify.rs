@@ -8,7 +8,7 @@
 
 use crate::app::App;
 use crate::crypto::Binding;
-use crate::domain::{ConversationId, NotifyChannel, PracticeId, PATIENT_ID, STAFF_ID};
+use crate::domain::{ConversationId, NotifyChannel, PracticeId, UserId, PATIENT_ID, STAFF_ID};
 use crate::error::{Error, Result};
 use crate::records::{Notice, NotifyPrefs, PatientItem, Sealed, Settings, SmsPeerItem, StaffItem};
 use crate::store::place;
@@ -113,11 +113,11 @@ pub async fn number_belongs_to(app: &App, practice_id: &PracticeId, pat: &Patien
     }
 }
 
-async fn open_destination(app: &App, practice_id: &PracticeId, user_id: &str, sealed: &[u8]) -> Result<String> {
+async fn open_destination(app: &App, practice_id: &PracticeId, user_id: &UserId, sealed: &[u8]) -> Result<String> {
     app.envelope.open_string(Binding { practice_id, record: user_id, field: "notifyDestination" }, sealed).await
 }
 
-pub(crate) async fn destination_of(app: &App, dir: &Directory, recipient_id: &str) -> Result<Option<Destination>> {
+pub(crate) async fn destination_of(app: &App, dir: &Directory, recipient_id: &UserId) -> Result<Option<Destination>> {
     let p = &dir.practice.id;
     if recipient_id.starts_with(STAFF_ID) {
         match dir.staff_member(recipient_id) {
@@ -206,14 +206,14 @@ pub async fn remember_sms_peer(
     app: &App,
     dir: &Directory,
     number: &str,
-    patient_id: Option<&str>,
+    patient_id: Option<&UserId>,
     conversation_id: &ConversationId,
     at: &str,
 ) -> Result<()> {
     let token = sms_peer_token(app, dir, number).await?;
     let peer = SmsPeerItem {
         key: place::sms_peer(&dir.practice.id, &token),
-        patient_id: patient_id.map(str::to_string),
+        patient_id: patient_id.cloned(),
         conversation_id: conversation_id.clone(),
         at: at.to_string(),
     };

@@ -2,20 +2,20 @@
 //! COMPOSE-3). The storage layer materialises `viewers` as inbox entries; `can_see` is the
 //! authority every request checks, and a test proves the two agree.
 
-use crate::domain::{Caller, ConversationKind, Role, RoleClass};
+use crate::domain::{Caller, ConversationKind, Role, RoleClass, UserId};
 
 /// The facts about a conversation that visibility depends on.
 #[derive(Clone, Debug)]
 pub struct ConversationFacts<'a> {
     pub practice_id: &'a str,
     pub kind: ConversationKind,
-    pub patient_id: Option<&'a str>,
+    pub patient_id: Option<&'a UserId>,
     /// Staff who take part (senders, recipients, members of recipient workgroups).
-    pub participants: &'a [String],
+    pub participants: &'a [UserId],
     /// Staff the conversation is assigned to (workgroups expanded to members).
-    pub assignees: &'a [String],
+    pub assignees: &'a [UserId],
     /// Staff assigned to the patient (the patient's care team) when the conversation began.
-    pub care_team: &'a [String],
+    pub care_team: &'a [UserId],
 }
 
 /// How a staff caller relates to a conversation, in the order that decides visibility.
@@ -27,8 +27,8 @@ pub enum Relation {
     None,
 }
 
-pub fn relation(user_id: &str, c: &ConversationFacts<'_>) -> Relation {
-    let has = |list: &[String]| list.iter().any(|u| u == user_id);
+pub fn relation(user_id: &UserId, c: &ConversationFacts<'_>) -> Relation {
+    let has = |list: &[UserId]| list.contains(user_id);
     if has(c.participants) {
         Relation::Participant
     } else if has(c.assignees) {
@@ -50,7 +50,7 @@ pub fn can_see(caller: &Caller, c: &ConversationFacts<'_>) -> bool {
         RoleClass::Admin => true,
         RoleClass::Provider => patient_facing || relation(&caller.user_id, c) != Relation::None,
         RoleClass::Staff => relation(&caller.user_id, c) != Relation::None,
-        RoleClass::Patient => patient_facing && c.patient_id == Some(caller.user_id.as_str()),
+        RoleClass::Patient => patient_facing && c.patient_id == Some(&caller.user_id),
     }
 }
 
@@ -67,15 +67,15 @@ pub fn can_assign(caller: &Caller) -> bool {
 /// The directory as far as routing and fan-out need it.
 #[derive(Clone, Debug)]
 pub struct StaffMember {
-    pub id: String,
+    pub id: UserId,
     pub role: Role,
     pub active: bool,
 }
 
 /// Everyone (staff ids, and the patient id) who can see a conversation: the set whose inbox
 /// holds an entry for it. Inactive staff keep no entries; visibility is re-checked on read.
-pub fn viewers(c: &ConversationFacts<'_>, staff: &[StaffMember]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+pub fn viewers(c: &ConversationFacts<'_>, staff: &[StaffMember]) -> Vec<UserId> {
+    let mut out: Vec<UserId> = Vec::new();
     for s in staff.iter().filter(|s| s.active) {
         let caller = Caller {
             practice_id: crate::domain::PracticeId::from_stored(c.practice_id),
@@ -88,7 +88,7 @@ pub fn viewers(c: &ConversationFacts<'_>, staff: &[StaffMember]) -> Vec<String> 
     }
     if c.kind.is_patient_facing() {
         if let Some(p) = c.patient_id {
-            out.push(p.to_string());
+            out.push(p.clone());
         }
     }
     out
@@ -96,9 +96,9 @@ pub fn viewers(c: &ConversationFacts<'_>, staff: &[StaffMember]) -> Vec<String> 
 
 /// COMPOSE-3 / ASSIGN-4: a portal message goes to the patient's primary provider when that
 /// provider is active; otherwise to every active provider and admin of the practice.
-pub fn route_portal_message(primary_provider_id: Option<&str>, staff: &[StaffMember]) -> Vec<String> {
+pub fn route_portal_message(primary_provider_id: Option<&UserId>, staff: &[StaffMember]) -> Vec<UserId> {
     let primary = primary_provider_id
-        .and_then(|id| staff.iter().find(|s| s.id == id && s.active && s.role.class() == RoleClass::Provider));
+        .and_then(|id| staff.iter().find(|s| &s.id == id && s.active && s.role.class() == RoleClass::Provider));
     match primary {
         Some(p) => vec![p.id.clone()],
         None => staff
@@ -151,10 +151,14 @@ mod tests {
     const PRACTICE: &str = "prc_a";
     const OTHER: &str = "prc_b";
 
+    fn u(id: &str) -> UserId {
+        UserId::from_stored(id)
+    }
+
     fn caller(practice: &str, role: &str, id: &str) -> Caller {
         Caller {
             practice_id: crate::domain::PracticeId::from_stored(practice),
-            user_id: id.into(),
+            user_id: u(id),
             role: Role::parse(role).unwrap(),
         }
     }
@@ -162,11 +166,12 @@ mod tests {
     /// ROLE-2 and ROLE-3: every role class × conversation kind × relation × practice.
     #[test]
     fn role_2_role_3_visibility_table() {
-        let me = "usr_me".to_string();
+        let pat = u("pat_1");
+        let me = u("usr_me");
         let mine = vec![me.clone()];
-        let none: Vec<String> = vec![];
+        let none: Vec<UserId> = vec![];
         // (relation, participants, assignees, staff assigned to the patient)
-        type Relation<'a> = (&'a str, &'a [String], &'a [String], &'a [String]);
+        type Relation<'a> = (&'a str, &'a [UserId], &'a [UserId], &'a [UserId]);
         let relations: [Relation; 4] = [
             ("participant", &mine, &none, &none),
             ("assignee", &none, &mine, &none),
@@ -205,14 +210,14 @@ mod tests {
                     let facts = ConversationFacts {
                         practice_id: PRACTICE,
                         kind,
-                        patient_id: if kind == ConversationKind::Team { None } else { Some("pat_1") },
+                        patient_id: if kind == ConversationKind::Team { None } else { Some(&pat) },
                         participants,
                         assignees,
                         care_team,
                     };
-                    let same = can_see(&caller(PRACTICE, role, &me), &facts);
+                    let same = can_see(&caller(PRACTICE, role, me.as_str()), &facts);
                     assert_eq!(same, expected(class, kind, rel), "{role} {kind:?} {rel}");
-                    let other = can_see(&caller(OTHER, role, &me), &facts);
+                    let other = can_see(&caller(OTHER, role, me.as_str()), &facts);
                     assert!(!other, "ROLE-3: {role} of another practice sees {kind:?} {rel}");
                     cases += 2;
                 }
@@ -225,7 +230,7 @@ mod tests {
             let facts = ConversationFacts {
                 practice_id: PRACTICE,
                 kind,
-                patient_id: Some("pat_1"),
+                patient_id: Some(&pat),
                 participants: &none,
                 assignees: &none,
                 care_team: &none,
@@ -262,11 +267,8 @@ mod tests {
     }
 
     fn staff() -> Vec<StaffMember> {
-        let m = |id: &str, role: &str, active: bool| StaffMember {
-            id: id.into(),
-            role: Role::parse(role).unwrap(),
-            active,
-        };
+        let m =
+            |id: &str, role: &str, active: bool| StaffMember { id: u(id), role: Role::parse(role).unwrap(), active };
         vec![
             m("usr_admin", "admin", true),
             m("usr_pm", "practice_manager", true),
@@ -287,39 +289,40 @@ mod tests {
 
     #[test]
     fn compose_3_portal_message_goes_to_primary_provider() {
-        assert_eq!(route_portal_message(Some("usr_doc2"), &staff()), vec!["usr_doc2"]);
+        assert_eq!(route_portal_message(Some(&u("usr_doc2")), &staff()), vec![u("usr_doc2")]);
     }
 
     #[test]
     fn assign_4_without_active_primary_goes_to_every_active_provider_and_admin() {
-        let expected = vec!["usr_admin", "usr_pm", "usr_doc1", "usr_doc2"];
+        let expected: Vec<UserId> = ["usr_admin", "usr_pm", "usr_doc1", "usr_doc2"].map(u).to_vec();
         assert_eq!(route_portal_message(None, &staff()), expected);
-        assert_eq!(route_portal_message(Some("usr_gone"), &staff()), expected, "inactive primary");
-        assert_eq!(route_portal_message(Some("usr_nurse"), &staff()), expected, "primary must be a provider");
+        assert_eq!(route_portal_message(Some(&u("usr_gone")), &staff()), expected, "inactive primary");
+        assert_eq!(route_portal_message(Some(&u("usr_nurse")), &staff()), expected, "primary must be a provider");
     }
 
     /// The fan-out set is exactly the set `can_see` admits, so inbox entries and the
     /// authorization check never disagree.
     #[test]
     fn role_2_viewers_match_can_see() {
-        let participants = vec!["usr_desk".to_string()];
-        let care = vec!["usr_nurse".to_string()];
-        let none: Vec<String> = vec![];
+        let pat = u("pat_1");
+        let participants = vec![u("usr_desk")];
+        let care = vec![u("usr_nurse")];
+        let none: Vec<UserId> = vec![];
         for kind in [ConversationKind::Patient, ConversationKind::Team] {
             let facts = ConversationFacts {
                 practice_id: PRACTICE,
                 kind,
-                patient_id: if kind == ConversationKind::Team { None } else { Some("pat_1") },
+                patient_id: if kind == ConversationKind::Team { None } else { Some(&pat) },
                 participants: &participants,
                 assignees: &none,
                 care_team: &care,
             };
             let v = viewers(&facts, &staff());
             for s in staff() {
-                let sees = s.active && can_see(&caller(PRACTICE, s.role.as_str(), &s.id), &facts);
+                let sees = s.active && can_see(&caller(PRACTICE, s.role.as_str(), s.id.as_str()), &facts);
                 assert_eq!(v.contains(&s.id), sees, "{kind:?} {}", s.id);
             }
-            assert_eq!(v.contains(&"pat_1".to_string()), kind == ConversationKind::Patient);
+            assert_eq!(v.contains(&pat), kind == ConversationKind::Patient);
         }
     }
 

@@ -3,13 +3,14 @@
 //! delivered once the recipient's inbox (or the thread) reached it after the message, and
 //! otherwise sent. No write per message per recipient.
 
+use crate::domain::UserId;
 use crate::records::{ConversationItem, MessageItem};
 use crate::views::ReceiptView;
 use std::collections::HashMap;
 
 /// Who a conversation's messages are addressed to: its participants, assignees and patient.
-pub fn audience(c: &ConversationItem) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+pub fn audience(c: &ConversationItem) -> Vec<UserId> {
+    let mut out: Vec<UserId> = Vec::new();
     let patient = c.summary.patient.as_ref().map(|p| p.id.clone());
     for id in c.participants.iter().chain(c.assignee_ids.iter()).cloned().chain(patient) {
         if !out.contains(&id) {
@@ -22,20 +23,20 @@ pub fn audience(c: &ConversationItem) -> Vec<String> {
 /// Each recipient's status for one message (not its sender; not the patient for a note).
 pub fn for_message(
     m: &MessageItem,
-    audience: &[String],
-    patient_id: Option<&str>,
-    marks: &HashMap<String, (Option<String>, Option<String>)>,
+    audience: &[UserId],
+    patient_id: Option<&UserId>,
+    marks: &HashMap<UserId, (Option<String>, Option<String>)>,
 ) -> Vec<ReceiptView> {
     audience
         .iter()
-        .filter(|r| r.as_str() != m.sender.id && !(m.internal && Some(r.as_str()) == patient_id))
+        .filter(|r| **r != m.sender.id && !(m.internal && Some(*r) == patient_id))
         .map(|r| {
             let (read, seen) = marks.get(r).cloned().unwrap_or_default();
             let after = |t: &Option<String>| t.as_deref().filter(|t| *t >= m.created_at.as_str()).map(str::to_string);
             match (after(&read), after(&seen)) {
-                (Some(at), _) => ReceiptView { recipient_id: r.clone(), status: "read", at: Some(at) },
-                (None, Some(at)) => ReceiptView { recipient_id: r.clone(), status: "delivered", at: Some(at) },
-                (None, None) => ReceiptView { recipient_id: r.clone(), status: "sent", at: None },
+                (Some(at), _) => ReceiptView { recipient_id: r.to_string(), status: "read", at: Some(at) },
+                (None, Some(at)) => ReceiptView { recipient_id: r.to_string(), status: "delivered", at: Some(at) },
+                (None, None) => ReceiptView { recipient_id: r.to_string(), status: "sent", at: None },
             }
         })
         .collect()
@@ -61,6 +62,10 @@ mod tests {
     use crate::domain::Priority;
     use crate::records::{Sealed, SenderRef};
 
+    fn u(id: &str) -> UserId {
+        UserId::from_stored(id)
+    }
+
     fn message(sender: &str, at: &str, internal: bool) -> MessageItem {
         MessageItem {
             key: crate::store::place::message(
@@ -71,7 +76,7 @@ mod tests {
             ),
             id: crate::domain::MessageId::from_stored("msg_1"),
             conversation_id: crate::domain::ConversationId::from_stored("cnv_1"),
-            sender: SenderRef { kind: "staff".into(), id: sender.into(), name: None, masked: false },
+            sender: SenderRef { kind: "staff".into(), id: u(sender), name: None, masked: false },
             body: Sealed::default(),
             priority: Priority::Normal,
             internal,
@@ -86,29 +91,29 @@ mod tests {
 
     #[test]
     fn conv_2_status_moves_sent_delivered_read_per_recipient() {
-        let audience = vec!["usr_doc".to_string(), "pat_1".to_string(), "usr_nurse".to_string()];
+        let audience = vec![u("usr_doc"), u("pat_1"), u("usr_nurse")];
         let m = message("usr_doc", "2026-01-01T10:00:00.000000Z", false);
         let mut marks = HashMap::new();
-        let r = for_message(&m, &audience, Some("pat_1"), &marks);
+        let r = for_message(&m, &audience, Some(&u("pat_1")), &marks);
         assert_eq!(r.iter().map(|x| x.status).collect::<Vec<_>>(), vec!["sent", "sent"], "the sender is no recipient");
         assert_eq!(overall(&r), "sent");
-        marks.insert("pat_1".to_string(), (None, Some("2026-01-01T10:05:00.000000Z".to_string())));
+        marks.insert(u("pat_1"), (None, Some("2026-01-01T10:05:00.000000Z".to_string())));
         marks.insert(
-            "usr_nurse".to_string(),
+            u("usr_nurse"),
             (Some("2026-01-01T09:00:00.000000Z".to_string()), Some("2026-01-01T11:00:00.000000Z".to_string())),
         );
-        let r = for_message(&m, &audience, Some("pat_1"), &marks);
+        let r = for_message(&m, &audience, Some(&u("pat_1")), &marks);
         assert_eq!(
             r.iter().map(|x| x.status).collect::<Vec<_>>(),
             vec!["delivered", "delivered"],
             "a read before the message is no read"
         );
         assert_eq!(overall(&r), "delivered");
-        marks.insert("pat_1".to_string(), (Some("2026-01-01T10:06:00.000000Z".to_string()), None));
-        marks.insert("usr_nurse".to_string(), (Some("2026-01-01T10:07:00.000000Z".to_string()), None));
-        assert_eq!(overall(&for_message(&m, &audience, Some("pat_1"), &marks)), "read");
+        marks.insert(u("pat_1"), (Some("2026-01-01T10:06:00.000000Z".to_string()), None));
+        marks.insert(u("usr_nurse"), (Some("2026-01-01T10:07:00.000000Z".to_string()), None));
+        assert_eq!(overall(&for_message(&m, &audience, Some(&u("pat_1")), &marks)), "read");
         // A note is never addressed to the patient.
         let note = message("usr_doc", "2026-01-01T10:00:00.000000Z", true);
-        assert_eq!(for_message(&note, &audience, Some("pat_1"), &marks).len(), 1);
+        assert_eq!(for_message(&note, &audience, Some(&u("pat_1")), &marks).len(), 1);
     }
 }

@@ -2,7 +2,7 @@
 //! (`AttributeValue` never leaves it). Reads are GetItem/Query/BatchGetItem on keys; there is
 //! no Scan. Writes that belong together go through one `Tx` (TransactWriteItems).
 
-use crate::domain::{ConversationId, PracticeId};
+use crate::domain::{ConversationId, PracticeId, UserId};
 use crate::error::{Error, Result};
 mod keys;
 pub mod place;
@@ -220,9 +220,9 @@ impl Store {
     }
 
     /// The user whose partition an item is in.
-    fn user_of(practice_id: &PracticeId, item: &Item) -> Option<String> {
+    fn user_of(practice_id: &PracticeId, item: &Item) -> Option<UserId> {
         match item.get(keys::PK) {
-            Some(AttributeValue::S(pk)) => pk.strip_prefix(&keys::user(practice_id, "")).map(str::to_string),
+            Some(AttributeValue::S(pk)) => pk.strip_prefix(&keys::user(practice_id, "")).map(UserId::from_stored),
             _ => None,
         }
     }

@@ -123,7 +123,7 @@ impl<'a> Renderer<'a> {
 
     pub async fn patient(&self, p: &PatientRef) -> Result<PatientView> {
         Ok(PatientView {
-            id: p.id.clone(),
+            id: p.id.to_string(),
             first_name: self.open(&p.id, "firstName", &p.first_name).await?,
             last_name: self.open(&p.id, "lastName", &p.last_name).await?,
         })
@@ -146,7 +146,7 @@ impl<'a> Renderer<'a> {
         } else {
             sender.name.clone().unwrap_or_else(|| MASKED_NAME.to_string())
         };
-        let id = if sender.masked && !self.caller.is_staff() { String::new() } else { sender.id.clone() };
+        let id = if sender.masked && !self.caller.is_staff() { String::new() } else { sender.id.to_string() };
         PersonView { kind: sender.kind.clone(), id, display_name }
     }
 
@@ -197,7 +197,7 @@ impl<'a> Renderer<'a> {
             .iter()
             .map(|id| PersonView {
                 kind: "staff".into(),
-                id: id.clone(),
+                id: id.to_string(),
                 display_name: staff_names(id).unwrap_or_default(),
             })
             .collect();

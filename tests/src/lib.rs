@@ -767,6 +767,13 @@ pub struct User {
     pub role: String,
 }
 
+impl User {
+    /// The id as the core types it, for calls straight into the store.
+    pub fn user_id(&self) -> carethread_core::domain::UserId {
+        carethread_core::domain::UserId::from_stored(&self.id)
+    }
+}
+
 pub struct DemoPractice {
     pub id: PracticeId,
     pub admin: User,

@@ -30,17 +30,23 @@ pub const ATTACHMENT_ID: &str = "att_";
 /// conversation cannot be given them the wrong way round.
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:expr) => {
+        typed_id!($(#[$doc])* $name, $prefix, [$prefix]);
+    };
+    ($(#[$doc:meta])* $name:ident, $prefix:expr, [$($accepted:expr),+]) => {
         $(#[$doc])*
         #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {
+            /// The prefix of a new id.
             pub const PREFIX: &'static str = $prefix;
 
-            /// An id from a request: refused by name of the field unless well formed.
+            /// An id from a request: refused by name of the field unless well formed, with
+            /// one of the kind's prefixes.
             pub fn parse(field: &str, raw: &str) -> Result<Self> {
-                parse_id(field, $prefix, raw).map(Self)
+                let prefix = [$($accepted),+].into_iter().find(|p| raw.starts_with(*p)).unwrap_or($prefix);
+                parse_id(field, prefix, raw).map(Self)
             }
 
             /// A new id, sortable by time.
@@ -118,3 +124,28 @@ typed_id!(
     MessageId,
     MESSAGE_ID
 );
+typed_id!(
+    /// A user: a staff user (`usr_`) or a patient (`pat_`). Both take part in conversations
+    /// (viewers, senders, readers), so one type carries either; `is_patient` tells them apart.
+    UserId,
+    STAFF_ID,
+    [STAFF_ID, PATIENT_ID]
+);
+
+impl UserId {
+    pub fn is_patient(&self) -> bool {
+        self.0.starts_with(PATIENT_ID)
+    }
+    /// A staff user's id from a request (`usr_` only).
+    pub fn parse_staff(field: &str, raw: &str) -> Result<Self> {
+        parse_id(field, STAFF_ID, raw).map(Self)
+    }
+    /// A patient's id from a request (`pat_` only).
+    pub fn parse_patient(field: &str, raw: &str) -> Result<Self> {
+        parse_id(field, PATIENT_ID, raw).map(Self)
+    }
+    /// A new patient's id (`new` makes a staff user's).
+    pub fn new_patient() -> Self {
+        Self(crate::ids::new_id(PATIENT_ID))
+    }
+}

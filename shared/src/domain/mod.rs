@@ -2,9 +2,9 @@
 //! handles an unchecked string. Nothing here knows AWS or HTTP.
 //!
 //! - `people`: roles, the caller, names, phone numbers, email, notification channels.
-//! - `id`: opaque ids and their prefixes; practices, conversations and messages have types of
-//!   their own (`PracticeId`, `ConversationId`, `MessageId`), so one cannot be passed for
-//!   another:
+//! - `id`: opaque ids and their prefixes; practices, conversations, messages and users (staff
+//!   or patient) have types of their own (`PracticeId`, `ConversationId`, `MessageId`,
+//!   `UserId`), so one cannot be passed for another:
 //!
 //! ```
 //! use carethread_core::domain::{ConversationId, PracticeId};
@@ -18,6 +18,13 @@
 //! fn open(_practice: &PracticeId, _conversation: &ConversationId) {}
 //! let (practice, conversation) = (PracticeId::new(), ConversationId::new());
 //! open(&conversation, &practice); // the wrong way round does not compile
+//! ```
+//!
+//! ```compile_fail,E0308
+//! use carethread_core::domain::{PracticeId, UserId};
+//! fn inbox_of(_practice: &PracticeId, _user: &UserId) {}
+//! let practice = PracticeId::new();
+//! inbox_of(&practice, &practice); // a practice is not a user
 //! ```
 //! - `message`: conversation kind and status, priority, subject, body, recipients, context.
 

@@ -94,7 +94,7 @@ impl fmt::Display for Role {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     pub practice_id: PracticeId,
-    pub user_id: String,
+    pub user_id: super::UserId,
     pub role: Role,
 }
 

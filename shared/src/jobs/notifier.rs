@@ -36,7 +36,7 @@ pub async fn deliver(app: &App, outbox_key: &Key, now: ids::Timestamp) -> Result
     let Some(dir) = app.store.directory(&outbox.practice_id).await? else { return Ok(report) };
     let settings = &dir.practice.settings;
     let text = notification_text(&dir.practice.name, &settings.portal_url, outbox.notice, outbox.urgent);
-    for recipient in outbox.recipient_ids.iter().filter(|r| !outbox.sent.contains(r)) {
+    for recipient in outbox.recipient_ids.iter().filter(|r| !outbox.sent.iter().any(|s| s == r.as_str())) {
         match destination_of(app, &dir, recipient).await? {
             Some(to) => {
                 let id = format!("{}:{}:{recipient}", outbox.message_id, notice_name(outbox.notice));
@@ -88,7 +88,7 @@ async fn send_sms_reply(app: &App, dir: &Directory, outbox: &OutboxItem, at: &st
     let to = Destination { channel: NotifyChannel::Sms, address: number };
     publish(app, &dir.practice.settings, &to, NOTIFICATION_SUBJECT, &body, &format!("{}:sms", outbox.message_id))
         .await?;
-    let patient_id = conversation.summary.patient.as_ref().map(|pat| pat.id.as_str());
+    let patient_id = conversation.summary.patient.as_ref().map(|pat| &pat.id);
     remember_sms_peer(app, dir, &to.address, patient_id, &conversation.id, at).await
 }
 

@@ -27,7 +27,11 @@ pub async fn purge_expired(app: &App, now: ids::Timestamp, batch: usize) -> Resu
         report.practices += 1;
         let cutoff = ids::format_time(now - ids::SignedDuration::from_hours(24 * i64::from(days)));
         let ctx = RequestCtx {
-            caller: Caller { practice_id: practice_id.clone(), user_id: "retention".into(), role: Role::Admin },
+            caller: Caller {
+                practice_id: practice_id.clone(),
+                user_id: crate::domain::UserId::from_stored("retention"),
+                role: Role::Admin,
+            },
             request_id: ids::new_id("purge_"),
             idempotency: None,
             signed_in_at: None,

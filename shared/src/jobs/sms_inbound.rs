@@ -9,7 +9,7 @@
 
 use crate::app::{App, RequestCtx};
 use crate::crypto::sha256_hex;
-use crate::domain::{parse_phone, Caller, ConversationId, Role};
+use crate::domain::{parse_phone, Caller, ConversationId, Role, UserId};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::notify;
@@ -58,7 +58,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
     let dir = app.store.directory(&p).await?.ok_or(Error::NotFound("practice"))?;
     let token = notify::sms_peer_token(app, &dir, &number).await?;
     let peer = app.store.sms_peer(&p, &token).await?;
-    let patient = match peer.as_ref().and_then(|peer| peer.patient_id.as_deref()) {
+    let patient = match peer.as_ref().and_then(|peer| peer.patient_id.as_ref()) {
         Some(id) => app.store.patient(&p, id).await?,
         None => None,
     };
@@ -79,7 +79,12 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
     };
     let sender = match &patient {
         Some(pat) => SenderRef { kind: "patient".into(), id: pat.id.clone(), name: None, masked: false },
-        None => SenderRef { kind: "sms".into(), id: "sms".into(), name: Some("Unknown number".into()), masked: false },
+        None => SenderRef {
+            kind: "sms".into(),
+            id: UserId::from_stored("sms"),
+            name: Some("Unknown number".into()),
+            masked: false,
+        },
     };
     let ctx = RequestCtx {
         caller: Caller { practice_id: p.clone(), user_id: sender.id.clone(), role: Role::Patient },
@@ -109,7 +114,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
         }
     }
     let conversation_id = start_sms_thread(app, &ctx, &dir, patient.as_ref(), &number, text, sender).await?;
-    let patient_id = patient.as_ref().map(|pat| pat.id.as_str());
+    let patient_id = patient.as_ref().map(|pat| &pat.id);
     notify::remember_sms_peer(app, &dir, &number, patient_id, &conversation_id, &ctx.at()).await?;
     Ok(Received::Started { conversation_id, patient_matched: patient.is_some() })
 }

@@ -77,7 +77,7 @@ pub async fn sync_staff(app: &App, practice_id: &PracticeId, staff: &StaffItem) 
 
 /// The operator's `user sync`, and the end of `practice create`: a staff user's sign-in made
 /// (or brought in line) from its directory record.
-pub async fn sync_staff_by_id(app: &App, practice_id: &PracticeId, staff_id: &str) -> Result<()> {
+pub async fn sync_staff_by_id(app: &App, practice_id: &PracticeId, staff_id: &UserId) -> Result<()> {
     let staff = app.store.staff(practice_id, staff_id).await?.ok_or(Error::NotFound("staff user"))?;
     sync_staff(app, practice_id, &staff).await
 }
@@ -196,7 +196,7 @@ pub async fn reset_totp(app: &App, ctx: &RequestCtx, raw_id: &str, staff: bool) 
 }
 
 async fn patient_in(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<PatientItem> {
-    let id = parse_id("id", PATIENT_ID, raw_id).map_err(|_| Error::NotFound("patient"))?;
+    let id = UserId::parse_patient("id", raw_id).map_err(|_| Error::NotFound("patient"))?;
     app.store.patient(&ctx.caller.practice_id, &id).await?.ok_or(Error::NotFound("patient"))
 }
 
@@ -315,7 +315,7 @@ pub async fn sync_patient_record(app: &App, practice_id: &PracticeId, patient: &
 pub async fn sync_patient(
     app: &App,
     practice_id: &PracticeId,
-    patient_id: &str,
+    patient_id: &UserId,
     portal_access: bool,
     email: Option<&str>,
     phone: Option<&str>,

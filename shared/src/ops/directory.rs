@@ -68,7 +68,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
     if role == Role::Patient {
         return Err(Error::invalid("role", "patients are added through POST /patients"));
     }
-    let id = ids::new_id(STAFF_ID);
+    let id = UserId::new();
     let staff = StaffItem {
         key: place::staff(p, &id),
         id: id.clone(),
@@ -109,7 +109,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
     // account exists without its record (ACCT-1).
     let current = match fresh {
         true => Some(staff),
-        false => app.store.staff(p, body["staff"]["id"].as_str().unwrap_or_default()).await?,
+        false => app.store.staff(p, &UserId::from_stored(body["staff"]["id"].as_str().unwrap_or_default())).await?,
     };
     if let Some(current) = current {
         super::accounts::sync_staff(app, p, &current).await?;
@@ -168,7 +168,7 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
     active_staff(&dir, caller)?;
     let primary = req.primary_provider_id.as_deref().map(|raw| provider_in(&dir, raw)).transpose()?;
     let assigned = staff_ids_in(&dir, "assignedStaffIds", &req.assigned_staff_ids)?;
-    let id = ids::new_id(PATIENT_ID);
+    let id = UserId::new_patient();
     let env = &app.envelope;
     let seal = |field: &'static str, text: String| {
         let id = id.clone();
@@ -239,7 +239,9 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
     if fresh && patient.portal_access {
         super::accounts::sync_patient(app, p, &id, true, email.as_deref(), phone.as_deref()).await?;
     } else if !fresh {
-        if let Some(now) = app.store.patient(p, body["patient"]["id"].as_str().unwrap_or_default()).await? {
+        if let Some(now) =
+            app.store.patient(p, &UserId::from_stored(body["patient"]["id"].as_str().unwrap_or_default())).await?
+        {
             super::accounts::sync_patient_record(app, p, &now).await?;
         }
     }
@@ -255,8 +257,8 @@ pub(super) fn finder_tokens(index: &crate::crypto::BlindIndex, first: &str, last
 }
 
 /// A patient's primary provider: a staff user of the practice with a provider role.
-pub(super) fn provider_in(dir: &crate::store::Directory, raw: &str) -> Result<String> {
-    let id = parse_id("primaryProviderId", STAFF_ID, raw)?;
+pub(super) fn provider_in(dir: &crate::store::Directory, raw: &str) -> Result<UserId> {
+    let id = UserId::parse_staff("primaryProviderId", raw)?;
     let s = dir
         .staff_member(&id)
         .ok_or_else(|| Error::invalid("primaryProviderId", "no staff user with this id in the practice"))?;
@@ -267,10 +269,10 @@ pub(super) fn provider_in(dir: &crate::store::Directory, raw: &str) -> Result<St
 }
 
 /// Staff ids of the practice, each once, in the order given.
-pub(super) fn staff_ids_in(dir: &crate::store::Directory, field: &str, raw_ids: &[String]) -> Result<Vec<String>> {
-    let mut ids: Vec<String> = Vec::new();
+pub(super) fn staff_ids_in(dir: &crate::store::Directory, field: &str, raw_ids: &[String]) -> Result<Vec<UserId>> {
+    let mut ids: Vec<UserId> = Vec::new();
     for raw in raw_ids {
-        let id = parse_id(field, STAFF_ID, raw)?;
+        let id = UserId::parse_staff(field, raw)?;
         if dir.staff_member(&id).is_none() {
             return Err(Error::invalid(field, "no staff user with this id in the practice"));
         }

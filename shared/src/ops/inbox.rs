@@ -4,7 +4,7 @@
 
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
-use crate::domain::{ConversationKind, Priority};
+use crate::domain::{ConversationKind, Priority, UserId};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::ops::{cursor, search};
@@ -173,7 +173,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
         "success",
     );
     let mut shown: Vec<String> =
-        entries.iter().filter_map(|e| e.summary.patient.as_ref().map(|p| p.id.clone())).collect();
+        entries.iter().filter_map(|e| e.summary.patient.as_ref().map(|p| p.id.to_string())).collect();
     shown.sort();
     shown.dedup();
     event.patients_shown = shown;
@@ -250,7 +250,7 @@ async fn search_page(
 
 /// Whether an entry belongs to a tab and passes its filters (for search results, which do
 /// not come from a tab's index).
-fn in_view(e: &EntryItem, view: &InboxView, user_id: &str) -> bool {
+fn in_view(e: &EntryItem, view: &InboxView, user_id: &UserId) -> bool {
     let tab = match view.tab {
         InboxTab::Active => !e.archived,
         InboxTab::Archived => e.archived,

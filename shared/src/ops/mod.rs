@@ -36,7 +36,7 @@ pub fn facts(c: &ConversationItem) -> ConversationFacts<'_> {
     ConversationFacts {
         practice_id: &c.practice_id,
         kind: c.summary.kind,
-        patient_id: c.summary.patient.as_ref().map(|p| p.id.as_str()),
+        patient_id: c.summary.patient.as_ref().map(|p| &p.id),
         participants: &c.participants,
         assignees: &c.assignee_ids,
         care_team: &c.care_team,

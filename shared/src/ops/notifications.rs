@@ -11,7 +11,7 @@ use super::budgets::{self, Expensive};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
-use crate::domain::{parse_email, parse_phone, Caller, NotifyChannel, PracticeId};
+use crate::domain::{parse_email, parse_phone, Caller, NotifyChannel, PracticeId, UserId};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::notify::{self, Destination, Published};
@@ -121,7 +121,7 @@ async fn pending_view(app: &App, ctx: &RequestCtx, pending: Option<&PendingDesti
     })))
 }
 
-async fn open_destination(app: &App, p: &PracticeId, user_id: &str, sealed: &Sealed) -> Result<String> {
+async fn open_destination(app: &App, p: &PracticeId, user_id: &UserId, sealed: &Sealed) -> Result<String> {
     app.envelope.open_string(Binding { practice_id: p, record: user_id, field: "notifyDestination" }, &sealed.0).await
 }
 
@@ -164,7 +164,7 @@ pub async fn put_notifications(app: &App, ctx: &RequestCtx, req: NotificationsRe
 async fn proven_already(
     app: &App,
     p: &PracticeId,
-    user_id: &str,
+    user_id: &UserId,
     own: &Own,
     channel: NotifyChannel,
     address: &str,
@@ -237,7 +237,13 @@ fn new_code() -> Result<String> {
 
 /// Keyed with the practice's blind-index key: a copy of the table alone cannot try the
 /// million codes against it.
-async fn code_hash(app: &App, practice: &PracticeItem, user_id: &str, expires_at: i64, code: &str) -> Result<String> {
+async fn code_hash(
+    app: &App,
+    practice: &PracticeItem,
+    user_id: &UserId,
+    expires_at: i64,
+    code: &str,
+) -> Result<String> {
     let index = app.envelope.blind_index(&practice.id, &practice.search_key.0).await?;
     Ok(index.token("notify-code", &format!("{user_id}\u{1f}{expires_at}\u{1f}{code}")))
 }

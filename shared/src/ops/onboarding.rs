@@ -20,10 +20,10 @@ pub async fn create_practice(
     admin_last: &str,
     admin_email: &str,
     staff_totp_required: bool,
-) -> Result<(PracticeId, String)> {
+) -> Result<(PracticeId, UserId)> {
     let name = parse_name("name", Some(name))?;
     let practice_id = PracticeId::new();
-    let admin_id = ids::new_id(STAFF_ID);
+    let admin_id = UserId::new();
     let at = ids::now();
     let search_key = Sealed(app.envelope.new_search_key(&practice_id).await?);
     let practice = PracticeItem {

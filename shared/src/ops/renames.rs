@@ -8,7 +8,7 @@
 
 use crate::app::App;
 use crate::crypto::Binding;
-use crate::domain::PracticeId;
+use crate::domain::{PracticeId, UserId};
 use crate::error::Result;
 use crate::records::{PatientItem, PatientRef, PatientTokenItem, RenameItem};
 use crate::store::{place, Key};
@@ -67,7 +67,7 @@ pub async fn carry_rename(
         last_name: patient.last_name.clone(),
     };
     for mut conversation in app.store.conversations_about(p, &patient.id).await? {
-        let mut users: Vec<String> = conversation.viewers.clone();
+        let mut users: Vec<UserId> = conversation.viewers.clone();
         users.extend(conversation.participants.iter().cloned());
         users.push(patient.id.clone());
         users.sort();

@@ -116,7 +116,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Resu
     };
     let id = ids::new_id(SAVED_REPLY_ID);
     let item = SavedReplyItem {
-        key: place::saved_reply(p, (!practice_wide).then_some(caller.user_id.as_str()), &id),
+        key: place::saved_reply(p, (!practice_wide).then_some(&caller.user_id), &id),
         id: id.clone(),
         title: title.to_string(),
         body: Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "template" }, body).await?),

@@ -5,7 +5,7 @@ use super::{active_staff, claim_idempotency, commit_created, facts};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
-use crate::domain::{parse_id, Caller, ConversationId, MessageId, RoleClass, STAFF_ID};
+use crate::domain::{parse_id, Caller, ConversationId, MessageId, RoleClass, UserId};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::policy;
@@ -79,7 +79,7 @@ pub async fn create(
         return Err(Error::invalid("title", "title must have 1 to 200 characters"));
     }
     let due_date = parse_due(req.due_date.as_deref())?;
-    let assignee_id = parse_id("assigneeId", STAFF_ID, req.assignee_id.as_deref().unwrap_or(""))?;
+    let assignee_id = UserId::parse_staff("assigneeId", req.assignee_id.as_deref().unwrap_or(""))?;
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     active_staff(&dir, caller)?;
     let assignee = dir
@@ -129,7 +129,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, assignee: Option<&str>) -> Result
     let assignee = match assignee.unwrap_or("me") {
         "me" => caller.user_id.clone(),
         other => {
-            let id = parse_id("assignee", STAFF_ID, other)?;
+            let id = UserId::parse_staff("assignee", other)?;
             if id != caller.user_id && !matches!(caller.class(), RoleClass::Admin | RoleClass::Provider) {
                 return Err(Error::Forbidden("only admin and provider roles may list another user's tasks".into()));
             }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PatientRef {
-    pub id: String,
+    pub id: crate::domain::UserId,
     pub first_name: Sealed,
     pub last_name: Sealed,
 }
@@ -30,7 +30,7 @@ pub struct ContextRef {
 pub struct SenderRef {
     #[serde(rename = "type")]
     pub kind: String,
-    pub id: String,
+    pub id: crate::domain::UserId,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -50,7 +50,7 @@ pub struct Summary {
     pub assignees: Vec<Recipient>,
     /// The assignees expanded to staff ids, for the "assigned to me / to others" filters.
     #[serde(default)]
-    pub assignee_ids: Vec<String>,
+    pub assignee_ids: Vec<crate::domain::UserId>,
     #[serde(default)]
     pub context: Option<ContextRef>,
     pub status: ConversationStatus,
@@ -68,27 +68,27 @@ pub struct ConversationItem {
     pub id: crate::domain::ConversationId,
     pub practice_id: crate::domain::PracticeId,
     pub summary: Summary,
-    pub created_by: String,
+    pub created_by: crate::domain::UserId,
     /// Staff taking part: senders, recipients, members of recipient workgroups.
-    pub participants: Vec<String>,
+    pub participants: Vec<crate::domain::UserId>,
     /// Recipient refs as addressed (staff and workgroups), for display.
     #[serde(default)]
     pub recipients: Vec<Recipient>,
     /// Assignees expanded to staff ids.
     #[serde(default)]
-    pub assignee_ids: Vec<String>,
+    pub assignee_ids: Vec<crate::domain::UserId>,
     /// The patient's assigned staff when the conversation began (ROLE-2 staff visibility).
     #[serde(default)]
-    pub care_team: Vec<String>,
+    pub care_team: Vec<crate::domain::UserId>,
     /// The patient's primary provider when the conversation began: told of urgent messages
     /// with the care team (NOTIFY-2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary_provider_id: Option<String>,
+    pub primary_provider_id: Option<crate::domain::UserId>,
     /// NOTIFY-4: an SMS conversation's phone number, sealed (field `smsPeer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms_peer: Option<Sealed>,
     /// Everyone holding an inbox entry for it (see `policy::viewers`).
-    pub viewers: Vec<String>,
+    pub viewers: Vec<crate::domain::UserId>,
     pub last_message_at: String,
     pub message_count: u64,
     /// Messages a patient can see (internal notes excluded).
@@ -111,7 +111,7 @@ pub struct ConversationItem {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignmentRecord {
-    pub by: String,
+    pub by: crate::domain::UserId,
     pub assignees: Vec<Recipient>,
     #[serde(default)]
     pub comment: Option<Sealed>,
@@ -165,8 +165,8 @@ pub struct BillingItem {
     pub key: Key,
     pub message_id: crate::domain::MessageId,
     pub conversation_id: crate::domain::ConversationId,
-    pub patient_id: String,
-    pub staff_id: String,
+    pub patient_id: crate::domain::UserId,
+    pub staff_id: crate::domain::UserId,
     pub fee_code: String,
     pub at: String,
 }
@@ -218,7 +218,7 @@ pub struct AttachmentItem {
     pub practice_id: crate::domain::PracticeId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation_id: Option<crate::domain::ConversationId>,
-    pub uploader_id: String,
+    pub uploader_id: crate::domain::UserId,
     pub file_name: Sealed,
     pub content_type: String,
     pub size: u64,

@@ -13,8 +13,8 @@ pub struct ReminderItem {
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,
     pub message_at: String,
-    pub sender_id: String,
-    pub patient_id: String,
+    pub sender_id: crate::domain::UserId,
+    pub patient_id: crate::domain::UserId,
     pub due_at: String,
 }
 
@@ -35,7 +35,7 @@ pub struct SmsPeerItem {
     #[serde(flatten)]
     pub key: Key,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub patient_id: Option<String>,
+    pub patient_id: Option<crate::domain::UserId>,
     pub conversation_id: crate::domain::ConversationId,
     pub at: String,
 }
@@ -49,7 +49,7 @@ pub struct OutboxItem {
     pub practice_id: crate::domain::PracticeId,
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,
-    pub recipient_ids: Vec<String>,
+    pub recipient_ids: Vec<crate::domain::UserId>,
     pub urgent: bool,
     pub created_at: String,
     pub expires_at: i64,

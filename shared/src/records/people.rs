@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct StaffItem {
     #[serde(flatten)]
     pub key: Key,
-    pub id: String,
+    pub id: crate::domain::UserId,
     pub first_name: String,
     pub last_name: String,
     pub role: Role,
@@ -85,7 +85,7 @@ pub struct WorkgroupItem {
     pub key: Key,
     pub id: String,
     pub name: String,
-    pub member_ids: Vec<String>,
+    pub member_ids: Vec<crate::domain::UserId>,
     pub created_at: String,
 }
 
@@ -95,7 +95,7 @@ pub struct WorkgroupItem {
 pub struct PatientItem {
     #[serde(flatten)]
     pub key: Key,
-    pub id: String,
+    pub id: crate::domain::UserId,
     pub first_name: Sealed,
     pub last_name: Sealed,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,9 +113,9 @@ pub struct PatientItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_enrolled_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary_provider_id: Option<String>,
+    pub primary_provider_id: Option<crate::domain::UserId>,
     #[serde(default)]
-    pub assigned_staff_ids: Vec<String>,
+    pub assigned_staff_ids: Vec<crate::domain::UserId>,
     pub portal_access: bool,
     pub active: bool,
     pub created_at: String,
@@ -141,7 +141,7 @@ pub struct RenameItem {
 pub struct PatientTokenItem {
     #[serde(flatten)]
     pub key: Key,
-    pub patient_id: String,
+    pub patient_id: crate::domain::UserId,
     pub first_name: Sealed,
     pub last_name: Sealed,
     pub active: bool,

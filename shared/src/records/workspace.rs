@@ -26,10 +26,10 @@ pub struct TaskItem {
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,
     pub title: Sealed,
-    pub assignee_id: String,
+    pub assignee_id: crate::domain::UserId,
     pub due_date: String,
     pub done: bool,
-    pub created_by: String,
+    pub created_by: crate::domain::UserId,
     pub created_at: String,
 }
 
@@ -54,7 +54,7 @@ pub struct SavedReplyItem {
     pub title: String,
     pub body: Sealed,
     pub scope: String,
-    pub created_by: String,
+    pub created_by: crate::domain::UserId,
     pub created_at: String,
 }
 

@@ -2,7 +2,7 @@
 //! expires (TTL) soon after its minute.
 
 use super::keys;
-use super::{n, s, sdk_error, PracticeId, Store};
+use super::{n, s, sdk_error, PracticeId, Store, UserId};
 use crate::error::Result;
 
 impl Store {
@@ -11,7 +11,7 @@ impl Store {
     pub async fn spend_budget(
         &self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         budget: &str,
         minute: i64,
         limit: u64,

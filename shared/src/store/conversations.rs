@@ -54,10 +54,10 @@ impl Store {
     pub async fn patient_markers(
         &self,
         practice_id: &PracticeId,
-        users: &[String],
-        patient_id: &str,
-    ) -> Result<HashMap<String, u64>> {
-        let mut out: HashMap<String, u64> = users.iter().map(|u| (u.clone(), 0)).collect();
+        users: &[UserId],
+        patient_id: &UserId,
+    ) -> Result<HashMap<UserId, u64>> {
+        let mut out: HashMap<UserId, u64> = users.iter().map(|u| (u.clone(), 0)).collect();
         let wanted = users.iter().map(|u| (keys::user(practice_id, u), keys::patient_marker_sk(patient_id))).collect();
         // Strongly consistent: the marker write is conditional on this count, and an eventually
         // consistent read can miss a marker written a moment ago (two conversations about one
@@ -77,9 +77,9 @@ impl Store {
     pub async fn receipt_marks(
         &self,
         practice_id: &PracticeId,
-        users: &[String],
+        users: &[UserId],
         conversation_id: &ConversationId,
-    ) -> Result<HashMap<String, (Option<String>, Option<String>)>> {
+    ) -> Result<HashMap<UserId, (Option<String>, Option<String>)>> {
         let wanted = users
             .iter()
             .flat_map(|u| {
@@ -89,7 +89,7 @@ impl Store {
                 ]
             })
             .collect();
-        let mut marks: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
+        let mut marks: HashMap<UserId, (Option<String>, Option<String>)> = HashMap::new();
         for item in self.get_many(wanted).await? {
             let Some(user) = Self::user_of(practice_id, &item) else { continue };
             let text = |k: &str| match item.get(k) {
@@ -114,8 +114,8 @@ impl Tx<'_> {
     pub fn patient_marker(
         &mut self,
         practice_id: &PracticeId,
-        user_id: &str,
-        patient_id: &str,
+        user_id: &UserId,
+        patient_id: &UserId,
         known: u64,
         delta: i64,
     ) -> Result<()> {

@@ -46,12 +46,12 @@ impl Store {
     }
 
     /// Read consistently: a deactivation or a role change must hold from the next request on.
-    pub async fn staff(&self, practice_id: &PracticeId, user_id: &str) -> Result<Option<StaffItem>> {
+    pub async fn staff(&self, practice_id: &PracticeId, user_id: &UserId) -> Result<Option<StaffItem>> {
         self.get_consistent(&keys::practice(practice_id), &keys::staff_sk(user_id)).await
     }
 
     /// Read consistently, as `staff`.
-    pub async fn patient(&self, practice_id: &PracticeId, patient_id: &str) -> Result<Option<PatientItem>> {
+    pub async fn patient(&self, practice_id: &PracticeId, patient_id: &UserId) -> Result<Option<PatientItem>> {
         self.get_consistent(&keys::patient(practice_id, patient_id), keys::PATIENT_SK).await
     }
 
@@ -129,7 +129,7 @@ impl Tx<'_> {
     pub fn staff_out_of_office(
         &mut self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         ooo: Option<&OutOfOffice>,
     ) -> Result<()> {
         let mut update = Update::builder()
@@ -168,7 +168,7 @@ impl Tx<'_> {
     }
 
     /// ACCT-3: an administrator takes a user's second factor away (a lost phone).
-    pub fn totp_forget(&mut self, practice_id: &PracticeId, user_id: &str, staff: bool) -> Result<()> {
+    pub fn totp_forget(&mut self, practice_id: &PracticeId, user_id: &UserId, staff: bool) -> Result<()> {
         let update = user_update(self.store, practice_id, user_id, staff)
             .condition_expression("attribute_exists(pk)")
             .update_expression("REMOVE totpEnrolledAt");
@@ -246,7 +246,7 @@ impl Tx<'_> {
     pub fn patient_daily_count(
         &mut self,
         practice_id: &PracticeId,
-        patient_id: &str,
+        patient_id: &UserId,
         day: &str,
         limit: u32,
         expires_at: i64,
@@ -268,7 +268,7 @@ impl Tx<'_> {
 fn user_update(
     store: &Store,
     practice_id: &PracticeId,
-    user_id: &str,
+    user_id: &UserId,
     staff: bool,
 ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
     let update = Update::builder().table_name(&store.table);

@@ -11,7 +11,7 @@ impl Tx<'_> {
     pub fn entry_set_state(
         &mut self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         entry: &EntryItem,
         change: &StateChange,
     ) -> Result<()> {
@@ -67,7 +67,7 @@ impl Tx<'_> {
     pub fn entry_remove_message(
         &mut self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         conversation_id: &ConversationId,
         expected_unread: u64,
         was_unread: bool,
@@ -96,7 +96,7 @@ impl Tx<'_> {
     pub fn entry_delete(
         &mut self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         conversation_id: &ConversationId,
         expected_unread: u64,
     ) -> Result<()> {
@@ -120,7 +120,7 @@ impl Tx<'_> {
     pub fn entry_add_message(
         &mut self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         conversation_id: &ConversationId,
         summary: &Summary,
         at: &str,
@@ -166,7 +166,7 @@ impl Tx<'_> {
     pub fn entry_mark_read(
         &mut self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         conversation_id: &ConversationId,
         at: &str,
         expected_unread: u64,
@@ -185,7 +185,7 @@ impl Tx<'_> {
 
     /// Records that a user's inbox (or a thread) reached it now: messages before are
     /// delivered to it.
-    pub fn presence_seen(&mut self, practice_id: &PracticeId, user_id: &str, at: &str) -> Result<()> {
+    pub fn presence_seen(&mut self, practice_id: &PracticeId, user_id: &UserId, at: &str) -> Result<()> {
         let update = Update::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
@@ -201,7 +201,7 @@ impl Tx<'_> {
     pub fn entry_set_summary(
         &mut self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         conversation: &ConversationItem,
         preview: &Sealed,
         last_sender: &SenderRef,

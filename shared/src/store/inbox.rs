@@ -59,7 +59,7 @@ impl Store {
     pub async fn entry(
         &self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         conversation_id: &ConversationId,
     ) -> Result<Option<EntryItem>> {
         self.get(keys::user(practice_id, user_id), &keys::entry_sk(conversation_id)).await
@@ -72,7 +72,7 @@ impl Store {
     pub async fn inbox_page(
         &self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         view: &InboxView,
         limit: usize,
         after: Option<&InboxPosition>,
@@ -208,7 +208,7 @@ impl Store {
     pub async fn entries(
         &self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         conversation_ids: &[ConversationId],
     ) -> Result<Vec<EntryItem>> {
         let wanted = conversation_ids.iter().map(|c| (keys::user(practice_id, user_id), keys::entry_sk(c))).collect();
@@ -219,9 +219,9 @@ impl Store {
     pub async fn entries_of(
         &self,
         practice_id: &PracticeId,
-        users: &[String],
+        users: &[UserId],
         conversation_id: &ConversationId,
-    ) -> Result<Vec<(String, EntryItem)>> {
+    ) -> Result<Vec<(UserId, EntryItem)>> {
         let wanted = users.iter().map(|u| (keys::user(practice_id, u), keys::entry_sk(conversation_id))).collect();
         let mut out = Vec::new();
         for item in self.get_many(wanted).await? {

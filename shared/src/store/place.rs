@@ -5,7 +5,7 @@
 //! (`#[serde(flatten)]`).
 
 use super::keys;
-use crate::domain::{ConversationId, ConversationKind, MessageId, PracticeId};
+use crate::domain::{ConversationId, ConversationKind, MessageId, PracticeId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// The table and index key attributes of one item.
@@ -59,22 +59,22 @@ pub fn registry_entry(p: &PracticeId) -> Key {
     Key::new(keys::PRACTICES.into(), p.to_string())
 }
 /// A staff user, in the directory partition (one Query loads the directory).
-pub fn staff(p: &PracticeId, user: &str) -> Key {
+pub fn staff(p: &PracticeId, user: &UserId) -> Key {
     Key::new(keys::practice(p), keys::staff_sk(user))
 }
 pub fn workgroup(p: &PracticeId, workgroup: &str) -> Key {
     Key::new(keys::practice(p), keys::workgroup_sk(workgroup))
 }
 /// A patient, in a partition of its own, listed in the practice's patient index.
-pub fn patient(p: &PracticeId, patient: &str) -> Key {
+pub fn patient(p: &PracticeId, patient: &UserId) -> Key {
     Key::new(keys::patient(p, patient), keys::PATIENT_SK).gsi2(keys::patients_index(p), patient.to_string())
 }
 /// A patient's rename not yet carried everywhere (ACCT-2), beside the patient.
-pub fn rename(p: &PracticeId, patient: &str) -> Key {
+pub fn rename(p: &PracticeId, patient: &UserId) -> Key {
     Key::new(keys::patient(p, patient), keys::RENAME_SK)
 }
 /// One blind-index token of the patient finder.
-pub fn patient_token(p: &PracticeId, token: &str, patient: &str) -> Key {
+pub fn patient_token(p: &PracticeId, token: &str, patient: &UserId) -> Key {
     Key::new(keys::patient_token(p, token), keys::patient_token_sk(patient))
 }
 
@@ -95,7 +95,7 @@ pub fn message(p: &PracticeId, c: &ConversationId, at: &str, m: &MessageId) -> K
 /// that kind, and its starred list while starred; newest first in each.
 pub fn entry(
     p: &PracticeId,
-    user: &str,
+    user: &UserId,
     c: &ConversationId,
     kind: ConversationKind,
     last_message_at: &str,
@@ -144,12 +144,12 @@ pub fn attachment(p: &PracticeId, id: &str, pending_since: Option<&str>) -> Key 
 }
 
 /// A draft, in its author's partition: private to them by key (COMPOSE-5).
-pub fn draft(p: &PracticeId, author: &str, id: &str) -> Key {
+pub fn draft(p: &PracticeId, author: &UserId, id: &str) -> Key {
     Key::new(keys::user(p, author), keys::draft_sk(id))
 }
 /// A saved reply: practice-wide ones in the practice's partition, personal ones in their
 /// owner's (REPLY-6).
-pub fn saved_reply(p: &PracticeId, owner: Option<&str>, id: &str) -> Key {
+pub fn saved_reply(p: &PracticeId, owner: Option<&UserId>, id: &str) -> Key {
     let pk = match owner {
         Some(user) => keys::user(p, user),
         None => keys::saved_replies(p),
@@ -157,7 +157,7 @@ pub fn saved_reply(p: &PracticeId, owner: Option<&str>, id: &str) -> Key {
     Key::new(pk, keys::saved_reply_sk(id))
 }
 /// A task, listed in its assignee's tasks, open ones first, by due date (CONV-7).
-pub fn task(p: &PracticeId, id: &str, assignee: &str, done: bool, due: &str) -> Key {
+pub fn task(p: &PracticeId, id: &str, assignee: &UserId, done: bool, due: &str) -> Key {
     Key::new(keys::task(p, id), keys::TASK_SK).gsi1(keys::tasks_of(p, assignee), keys::task_sort(done, due, id))
 }
 /// A task's table key, for deleting it with its conversation.
@@ -178,12 +178,12 @@ pub fn sms_peer(p: &PracticeId, token: &str) -> Key {
 }
 
 /// The first answer to an `Idempotency-Key`, in the caller's own key space.
-pub fn idempotency(p: &PracticeId, caller: &str, key_hash: &str) -> Key {
+pub fn idempotency(p: &PracticeId, caller: &UserId, key_hash: &str) -> Key {
     Key::new(keys::idempotency(p, caller, key_hash), keys::IDEMPOTENCY_SK)
 }
 /// How a message refers to the answer that holds its body (`MessageItem::answer_pk`), so
 /// deleting the message takes it along.
-pub fn answer_reference(p: &PracticeId, caller: &str, key_hash: &str) -> String {
+pub fn answer_reference(p: &PracticeId, caller: &UserId, key_hash: &str) -> String {
     keys::idempotency(p, caller, key_hash)
 }
 
@@ -233,15 +233,15 @@ mod tests {
     fn task_item(done: bool) -> TaskItem {
         let p = PracticeId::from_stored("prc_1");
         TaskItem {
-            key: task(&p, "tsk_1", "usr_a", done, "2026-12-02"),
+            key: task(&p, "tsk_1", &UserId::from_stored("usr_a"), done, "2026-12-02"),
             id: "tsk_1".into(),
             conversation_id: ConversationId::from_stored("cnv_1"),
             message_id: MessageId::from_stored("msg_1"),
             title: Sealed(vec![0, 159, 146, 150]),
-            assignee_id: "usr_a".into(),
+            assignee_id: UserId::from_stored("usr_a"),
             due_date: "2026-12-02".into(),
             done,
-            created_by: "usr_b".into(),
+            created_by: UserId::from_stored("usr_b"),
             created_at: "2026-12-01T10:00:00.000000Z".into(),
         }
     }

@@ -3,14 +3,14 @@
 //! pending record, which says a rename is not yet carried everywhere.
 
 use super::keys;
-use super::{from_item, s, sdk_error, to_value, PracticeId, Store};
+use super::{from_item, s, sdk_error, to_value, PracticeId, Store, UserId};
 use crate::error::Result;
 use crate::records::{ConversationItem, PatientRef, RenameItem};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 impl Store {
     /// The rename of this patient still being carried to its copies, if any.
-    pub async fn pending_rename(&self, practice_id: &PracticeId, patient_id: &str) -> Result<Option<RenameItem>> {
+    pub async fn pending_rename(&self, practice_id: &PracticeId, patient_id: &UserId) -> Result<Option<RenameItem>> {
         self.get_consistent(&keys::patient(practice_id, patient_id), keys::RENAME_SK).await
     }
 
@@ -32,7 +32,7 @@ impl Store {
     pub async fn conversations_about(
         &self,
         practice_id: &PracticeId,
-        patient_id: &str,
+        patient_id: &UserId,
     ) -> Result<Vec<ConversationItem>> {
         let query = self
             .query()
@@ -52,7 +52,7 @@ impl Store {
     pub async fn rename_in_conversation(
         &self,
         conversation: &ConversationItem,
-        users: &[String],
+        users: &[UserId],
         patient: &PatientRef,
     ) -> Result<()> {
         let p = &conversation.practice_id;

@@ -22,7 +22,7 @@ pub struct StatsDelta {
 
 impl Store {
     /// A user's inbox counters (INBOX-4): one GetItem, whatever the size of its inbox.
-    pub async fn stats(&self, practice_id: &PracticeId, user_id: &str) -> Result<InboxStats> {
+    pub async fn stats(&self, practice_id: &PracticeId, user_id: &UserId) -> Result<InboxStats> {
         let out = self
             .client
             .get_item()
@@ -47,7 +47,7 @@ impl Store {
 
     /// The counters recomputed from a user's entries (a full read of its inbox): what the
     /// counters must equal. For verification and repair, never for a request.
-    pub async fn recount_stats(&self, practice_id: &PracticeId, user_id: &str) -> Result<InboxStats> {
+    pub async fn recount_stats(&self, practice_id: &PracticeId, user_id: &UserId) -> Result<InboxStats> {
         let mut stats = InboxStats::default();
         let mut patients = std::collections::HashSet::new();
         let query = self
@@ -83,7 +83,7 @@ impl Store {
 
 impl Tx<'_> {
     /// Adds to a user's inbox counters (INBOX-4); negative numbers subtract.
-    pub fn stats_add(&mut self, practice_id: &PracticeId, user_id: &str, d: StatsDelta) -> Result<()> {
+    pub fn stats_add(&mut self, practice_id: &PracticeId, user_id: &UserId, d: StatsDelta) -> Result<()> {
         if d == StatsDelta::default() {
             return Ok(());
         }

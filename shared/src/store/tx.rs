@@ -200,7 +200,7 @@ impl<'s> Tx<'s> {
 
     /// The acting staff user still exists and is active (and, when it writes to a patient,
     /// still has portal messaging on: ROLE-5), checked atomically with the write.
-    pub fn check_staff_active(&mut self, practice_id: &PracticeId, user_id: &str, to_patient: bool) -> Result<()> {
+    pub fn check_staff_active(&mut self, practice_id: &PracticeId, user_id: &UserId, to_patient: bool) -> Result<()> {
         let expr = if to_patient { "active = :t AND portalMessaging = :t" } else { "active = :t" };
         self.push_check(
             Guard::Actor,
@@ -223,7 +223,7 @@ impl<'s> Tx<'s> {
     }
 
     /// The acting patient still exists in this practice.
-    pub fn check_patient_exists(&mut self, practice_id: &PracticeId, patient_id: &str) -> Result<()> {
+    pub fn check_patient_exists(&mut self, practice_id: &PracticeId, patient_id: &UserId) -> Result<()> {
         self.push_check(
             Guard::Actor,
             ConditionCheck::builder()
@@ -236,7 +236,7 @@ impl<'s> Tx<'s> {
 
     /// The acting patient exists and is active (ROLE-5: an inactive patient writes only to
     /// Billing and the Front Office); a failure is `Guard::Inactive`.
-    pub fn check_patient_active(&mut self, practice_id: &PracticeId, patient_id: &str) -> Result<()> {
+    pub fn check_patient_active(&mut self, practice_id: &PracticeId, patient_id: &UserId) -> Result<()> {
         self.push_check(
             Guard::Inactive,
             ConditionCheck::builder()

@@ -3,7 +3,7 @@
 use super::*;
 
 impl Store {
-    pub async fn draft(&self, practice_id: &PracticeId, user_id: &str, draft_id: &str) -> Result<Option<DraftItem>> {
+    pub async fn draft(&self, practice_id: &PracticeId, user_id: &UserId, draft_id: &str) -> Result<Option<DraftItem>> {
         self.get(keys::user(practice_id, user_id), &keys::draft_sk(draft_id)).await
     }
 
@@ -11,7 +11,7 @@ impl Store {
     pub async fn drafts(
         &self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         limit: usize,
         after: Option<&str>,
     ) -> Result<(Vec<DraftItem>, Option<String>)> {
@@ -44,7 +44,7 @@ impl Store {
     }
 
     /// An assignee's tasks, open ones first by due date (one Query on GSI1).
-    pub async fn tasks_of(&self, practice_id: &PracticeId, assignee: &str, limit: usize) -> Result<Vec<TaskItem>> {
+    pub async fn tasks_of(&self, practice_id: &PracticeId, assignee: &UserId, limit: usize) -> Result<Vec<TaskItem>> {
         let out = self
             .client
             .query()
@@ -60,7 +60,7 @@ impl Store {
     }
 
     /// The practice's saved replies and the user's own (two Queries).
-    pub async fn saved_replies(&self, practice_id: &PracticeId, user_id: &str) -> Result<Vec<SavedReplyItem>> {
+    pub async fn saved_replies(&self, practice_id: &PracticeId, user_id: &UserId) -> Result<Vec<SavedReplyItem>> {
         let mut out = Vec::new();
         for pk in [keys::saved_replies(practice_id), keys::user(practice_id, user_id)] {
             for item in self.query_partition(pk, Some("REPLY#")).await? {
@@ -74,7 +74,7 @@ impl Store {
     pub async fn saved_reply(
         &self,
         practice_id: &PracticeId,
-        user_id: &str,
+        user_id: &UserId,
         reply_id: &str,
     ) -> Result<Option<SavedReplyItem>> {
         let wanted = vec![

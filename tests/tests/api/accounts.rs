@@ -367,7 +367,7 @@ async fn acct_2_the_last_active_administrator_stays() {
 async fn acct_2_edits_made_from_one_read_keep_each_other() {
     let (app, p) = setup().await;
     let store = &app.app().store;
-    let read = store.staff(&p.id, &p.nurse.id).await.unwrap().expect("the nurse");
+    let read = store.staff(&p.id, &p.nurse.user_id()).await.unwrap().expect("the nurse");
     let mut phone = read.clone();
     phone.phone = "+15550001111".into();
     let mut tx = store.tx();
@@ -379,7 +379,7 @@ async fn acct_2_edits_made_from_one_read_keep_each_other() {
     let mut tx = store.tx();
     tx.update_changed(carethread_core::store::Guard::Staff, &read, &off).unwrap();
     assert!(tx.commit().await.unwrap().is_ok());
-    let now = store.staff(&p.id, &p.nurse.id).await.unwrap().unwrap();
+    let now = store.staff(&p.id, &p.nurse.user_id()).await.unwrap().unwrap();
     assert_eq!((now.phone.as_str(), now.active), ("+15550001111", false), "both edits kept");
     // A third edit of the phone from the first read is refused: it changed since.
     let mut other = read.clone();
@@ -387,7 +387,7 @@ async fn acct_2_edits_made_from_one_read_keep_each_other() {
     let mut tx = store.tx();
     tx.update_changed(carethread_core::store::Guard::Staff, &read, &other).unwrap();
     assert!(tx.commit().await.unwrap().is_err(), "a stale edit of a changed field is refused");
-    assert_eq!(store.staff(&p.id, &p.nurse.id).await.unwrap().unwrap().phone, "+15550001111");
+    assert_eq!(store.staff(&p.id, &p.nurse.user_id()).await.unwrap().unwrap().phone, "+15550001111");
 }
 
 /// The names of conversations' patients as one user's inbox shows them.

@@ -5,6 +5,7 @@
 
 use carethread_core::crypto::Binding;
 use carethread_core::domain::ConversationKind as Kind;
+use carethread_core::domain::UserId;
 use carethread_core::records::{EntryItem, PatientRef, Sealed, SearchTokenItem, SenderRef, Summary};
 use carethread_core::store::place;
 use carethread_tests::*;
@@ -16,7 +17,7 @@ const DEPTH: usize = 40;
 
 /// Seeds `n` inbox entries for one user straight into the table (in batches), as the write
 /// path would have left them, with sealed fields.
-async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::PracticeId, user: &str, n: usize) {
+async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::PracticeId, user: &UserId, n: usize) {
     let env = &app.app().envelope;
     let patient_id = "pat_seeded";
     let first = Sealed(
@@ -45,7 +46,7 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
                     .unwrap(),
             ),
             patient: (kind != Kind::Team).then(|| PatientRef {
-                id: patient_id.into(),
+                id: UserId::from_stored(patient_id),
                 first_name: first.clone(),
                 last_name: last.clone(),
             }),
@@ -69,7 +70,7 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
             ),
             last_sender: SenderRef {
                 kind: "staff".into(),
-                id: "usr_x".into(),
+                id: UserId::from_stored("usr_x"),
                 name: Some("Seeder".into()),
                 masked: false,
             },
@@ -102,7 +103,7 @@ fn by_service(calls: &BTreeMap<String, u64>, prefix: &str) -> u64 {
 async fn inbox_5_a_page_costs_the_same_at_the_top_and_forty_pages_deep_for_every_tab() {
     let app = TestApp::spawn().await;
     let (pid, admin) = app.new_practice("Big Practice").await;
-    seed_entries(&app, &pid, &admin.id, 2_000).await;
+    seed_entries(&app, &pid, &admin.user_id(), 2_000).await;
     // Warm the function: the first request of a cold start may unwrap a data key.
     assert_eq!(app.get(&admin.token, "/inbox?limit=1").await.status, StatusCode::OK);
 

@@ -134,8 +134,8 @@ async fn assert_consistent(app: &TestApp, p: &DemoPractice, touched: &[String], 
         }
     }
     for u in [&p.doctor, &p.jane, &p.nurse, &p.admin] {
-        let kept = store.stats(&p.id, &u.id).await.unwrap();
-        assert_eq!(kept, store.recount_stats(&p.id, &u.id).await.unwrap(), "{context}: {}'s counters", u.id);
+        let kept = store.stats(&p.id, &u.user_id()).await.unwrap();
+        assert_eq!(kept, store.recount_stats(&p.id, &u.user_id()).await.unwrap(), "{context}: {}'s counters", u.id);
     }
 }
 

@@ -372,7 +372,7 @@ async fn inbox_4_stats_are_counters_that_match_a_full_recount_for_every_user() {
     for user in [&p.admin, &p.manager, &p.doctor, &p.doctor2, &p.nurse, &p.front_desk, &p.biller, &p.jane, &p.john] {
         let res = app.get(&user.token, "/inbox/stats").await;
         assert_eq!(res.status, StatusCode::OK);
-        let truth = app.app().store.recount_stats(&p.id, &user.id).await.unwrap();
+        let truth = app.app().store.recount_stats(&p.id, &user.user_id()).await.unwrap();
         assert_eq!(res.body["totalConversations"], json!(truth.conversations), "{}: {}", user.role, res.body);
         assert_eq!(res.body["totalMessages"], json!(truth.messages), "{}: {}", user.role, res.body);
         assert_eq!(res.body["unreadMessages"], json!(truth.unread_messages), "{}: {}", user.role, res.body);

@@ -300,8 +300,8 @@ async fn concurrency_fifty_replies_from_five_users_leave_exact_counts() {
     assert_eq!(thread.body["conversation"]["messageCount"], 51, "{}", thread.body["conversation"]);
     let everyone = [&p.doctor, &p.jane, &p.nurse, &p.admin, &p.doctor2, &p.manager];
     for u in everyone {
-        let kept = app.app().store.stats(&p.id, &u.id).await.unwrap();
-        let recounted = app.app().store.recount_stats(&p.id, &u.id).await.unwrap();
+        let kept = app.app().store.stats(&p.id, &u.user_id()).await.unwrap();
+        let recounted = app.app().store.recount_stats(&p.id, &u.user_id()).await.unwrap();
         assert_eq!(kept, recounted, "{}'s counters", u.id);
     }
     println!(
@@ -329,8 +329,8 @@ async fn concurrency_six_composes_about_one_patient_all_succeed_with_exact_count
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
     }
     for u in [&p.doctor, &p.nurse, &p.admin, &p.jane] {
-        let kept = app.app().store.stats(&p.id, &u.id).await.unwrap();
-        let recounted = app.app().store.recount_stats(&p.id, &u.id).await.unwrap();
+        let kept = app.app().store.stats(&p.id, &u.user_id()).await.unwrap();
+        let recounted = app.app().store.recount_stats(&p.id, &u.user_id()).await.unwrap();
         assert_eq!(kept, recounted, "{}'s counters", u.id);
     }
 }

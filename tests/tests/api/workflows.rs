@@ -639,7 +639,7 @@ async fn conv_6_authors_delete_messages_and_starters_delete_threads_for_good_and
     // Counters stay exact.
     for user in [&p.doctor, &p.nurse, &p.jane, &p.admin] {
         let stats = app.get(&user.token, "/inbox/stats").await.body;
-        let truth = app.app().store.recount_stats(&p.id, &user.id).await.unwrap();
+        let truth = app.app().store.recount_stats(&p.id, &user.user_id()).await.unwrap();
         assert_eq!(stats["unreadMessages"], json!(truth.unread_messages), "{}", user.role);
         assert_eq!(stats["totalMessages"], json!(truth.messages), "{}", user.role);
     }

@@ -24,7 +24,7 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
     let settings = &dir.practice.settings;
     let now = ctx.at();
     let mut replies: Vec<(String, String, SenderRef, i64)> = Vec::new();
-    let mut staff: Vec<&String> = conversation.participants.iter().collect();
+    let mut staff: Vec<&UserId> = conversation.participants.iter().collect();
     staff.extend(conversation.assignee_ids.iter().filter(|a| !conversation.participants.contains(a)));
     for id in staff {
         let Some(member) = dir.staff_member(id) else { continue };
@@ -33,7 +33,7 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
             let expires = ids::parse_time("to", &ooo.to)?.as_second() + 86_400;
             let sender = SenderRef {
                 kind: "system".into(),
-                id: "auto-reply".into(),
+                id: UserId::from_stored("auto-reply"),
                 name: Some(format!("{} (auto-reply)", member.display_name())),
                 masked: false,
             };
@@ -46,7 +46,7 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
         if after {
             let sender = SenderRef {
                 kind: "system".into(),
-                id: "auto-reply".into(),
+                id: UserId::from_stored("auto-reply"),
                 name: Some(dir.practice.name.clone()),
                 masked: false,
             };
@@ -77,7 +77,7 @@ pub(crate) async fn start_sms_thread(
     text: &str,
     sender: SenderRef,
 ) -> Result<ConversationId> {
-    let primary = patient.and_then(|pat| pat.primary_provider_id.as_deref());
+    let primary = patient.and_then(|pat| pat.primary_provider_id.as_ref());
     let subject = if patient.is_some() { "Text message" } else { "Text message from an unknown number" };
     let thread = NewThread {
         patient,

@@ -95,17 +95,17 @@ pub(crate) async fn rewrite_membership(
     tx: &mut Tx<'_>,
     conversation: &ConversationItem,
     expected_version: u64,
-    old_viewers: &[String],
+    old_viewers: &[UserId],
 ) -> Result<()> {
     let p = &conversation.practice_id;
     let conversation_id = &conversation.id;
     tx.conversation_replace_membership(conversation, expected_version)?;
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
     let (latest_preview, latest_sender, visible) = latest_for_new_viewers(app, conversation).await?;
-    let gone: Vec<String> = old_viewers.iter().filter(|v| !conversation.viewers.contains(v)).cloned().collect();
-    let joined: Vec<String> = conversation.viewers.iter().filter(|v| !old_viewers.contains(v)).cloned().collect();
+    let gone: Vec<UserId> = old_viewers.iter().filter(|v| !conversation.viewers.contains(v)).cloned().collect();
+    let joined: Vec<UserId> = conversation.viewers.iter().filter(|v| !old_viewers.contains(v)).cloned().collect();
     let gone_entries = app.store.entries_of(p, &gone, conversation_id).await?;
-    let changed: Vec<String> = joined.iter().chain(gone.iter()).cloned().collect();
+    let changed: Vec<UserId> = joined.iter().chain(gone.iter()).cloned().collect();
     let markers = match &patient_id {
         Some(pat) => app.store.patient_markers(p, &changed, pat).await?,
         None => Default::default(),

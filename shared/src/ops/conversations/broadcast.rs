@@ -32,9 +32,9 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
     let settings = &dir.practice.settings;
     let subject = Subject::parse(req.subject.as_deref())?;
     let body = Body::parse(req.body.as_deref(), settings.body_limits())?;
-    let mut patient_ids: Vec<String> = Vec::new();
+    let mut patient_ids: Vec<UserId> = Vec::new();
     for raw in &req.patient_ids {
-        let id = parse_id("patientIds", PATIENT_ID, raw)?;
+        let id = UserId::parse_patient("patientIds", raw)?;
         if !patient_ids.contains(&id) {
             patient_ids.push(id);
         }

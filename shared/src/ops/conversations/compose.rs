@@ -118,7 +118,7 @@ pub async fn compose_from_draft(
                 .patient_id
                 .as_deref()
                 .ok_or_else(|| Error::invalid("patientId", "patientId is required for a patient message"))?;
-            let patient_id = parse_id("patientId", PATIENT_ID, raw)?;
+            let patient_id = UserId::parse_patient("patientId", raw)?;
             let patient =
                 app.store.patient(&caller.practice_id, &patient_id).await?.ok_or(Error::NotFound("patient"))?;
             let thread = NewThread {

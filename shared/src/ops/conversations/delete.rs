@@ -123,7 +123,7 @@ pub(crate) async fn erase_conversation(
     let conversation_id = conversation.id.clone();
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
     let entries = app.store.entries_of(p, &conversation.viewers, &conversation_id).await?;
-    let users: Vec<String> = entries.iter().map(|(u, _)| u.clone()).collect();
+    let users: Vec<UserId> = entries.iter().map(|(u, _)| u.clone()).collect();
     let markers = match &patient_id {
         Some(pat) => app.store.patient_markers(p, &users, pat).await?,
         None => Default::default(),

@@ -97,11 +97,11 @@ pub(super) fn parse_recipients(field: &str, inputs: &[RecipientInput]) -> Result
 
 /// Staff ids behind recipients (workgroups expanded to their active members). Unknown or
 /// inactive recipients are refused by name of the field.
-pub(super) fn expand_recipients(field: &str, dir: &Directory, recipients: &[Recipient]) -> Result<Vec<String>> {
-    let mut ids: Vec<String> = Vec::new();
-    let mut push = |id: &str| {
-        if !ids.iter().any(|x| x == id) {
-            ids.push(id.to_string());
+pub(super) fn expand_recipients(field: &str, dir: &Directory, recipients: &[Recipient]) -> Result<Vec<UserId>> {
+    let mut ids: Vec<UserId> = Vec::new();
+    let mut push = |id: &UserId| {
+        if !ids.contains(id) {
+            ids.push(id.clone());
         }
     };
     for r in recipients {
@@ -129,8 +129,8 @@ pub(super) fn expand_recipients(field: &str, dir: &Directory, recipients: &[Reci
 }
 
 /// The staff taking part in a conversation `me` begins with these recipients: `me` first.
-pub(super) fn participants_with(me: &str, dir: &Directory, recipients: &[Recipient]) -> Result<Vec<String>> {
-    let mut participants = vec![me.to_string()];
+pub(super) fn participants_with(me: &UserId, dir: &Directory, recipients: &[Recipient]) -> Result<Vec<UserId>> {
+    let mut participants = vec![me.clone()];
     for id in expand_recipients("recipients", dir, recipients)? {
         if !participants.contains(&id) {
             participants.push(id);
@@ -185,7 +185,7 @@ pub(super) async fn inactive_patient_may_reply(
 
 /// COMPOSE-3 with ROLE-5: who a portal message goes to. A patient may name one workgroup or
 /// one provider; an inactive patient may write only to Billing or Front Office.
-pub(super) fn route_portal(dir: &Directory, patient: &PatientItem, recipients: &[Recipient]) -> Result<Vec<String>> {
+pub(super) fn route_portal(dir: &Directory, patient: &PatientItem, recipients: &[Recipient]) -> Result<Vec<UserId>> {
     if recipients.len() > 1 {
         return Err(Error::invalid("recipients", "a patient may name one workgroup or one provider"));
     }
@@ -217,7 +217,7 @@ pub(super) fn route_portal(dir: &Directory, patient: &PatientItem, recipients: &
     if !patient.active {
         return Err(Error::Forbidden(INACTIVE_PATIENT.into()));
     }
-    Ok(policy::route_portal_message(patient.primary_provider_id.as_deref(), &staff_members(dir)))
+    Ok(policy::route_portal_message(patient.primary_provider_id.as_ref(), &staff_members(dir)))
 }
 
 pub(super) fn patient_ref(p: &PatientItem) -> PatientRef {

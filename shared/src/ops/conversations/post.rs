@@ -106,7 +106,7 @@ pub(super) async fn post_message(
     let store = &app.store;
     let p = &c.practice_id;
     let m = &posted.message;
-    let patient_id = c.summary.patient.as_ref().map(|pat| pat.id.as_str());
+    let patient_id = c.summary.patient.as_ref().map(|pat| &pat.id);
     let begins = arrival == Arrival::Begins;
     match arrival {
         Arrival::Begins => tx.put_new(Guard::Conversation, c)?,
@@ -160,7 +160,7 @@ pub(super) async fn post_message(
 /// What a message does to one viewer's inbox.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct ViewerWrite<'a> {
-    pub(super) viewer: &'a str,
+    pub(super) viewer: &'a UserId,
     /// The sender's own entry: its unread count does not grow.
     pub(super) is_sender: bool,
     pub(super) delta: StatsDelta,
@@ -175,15 +175,14 @@ pub(super) struct ViewerWrite<'a> {
 /// viewer who had no conversation about that patient (`markers`: how many each had).
 pub(super) fn fan_out<'a>(
     c: &'a ConversationItem,
-    sender_id: &str,
+    sender_id: &UserId,
     internal: bool,
     begins: bool,
-    markers: &HashMap<String, u64>,
+    markers: &HashMap<UserId, u64>,
 ) -> Vec<ViewerWrite<'a>> {
-    let patient_id = c.summary.patient.as_ref().map(|pat| pat.id.as_str());
+    let patient_id = c.summary.patient.as_ref().map(|pat| &pat.id);
     c.viewers
         .iter()
-        .map(String::as_str)
         .filter(|v| !(internal && Some(*v) == patient_id))
         .map(|viewer| {
             let is_sender = viewer == sender_id;
@@ -210,9 +209,9 @@ pub(super) fn fan_out<'a>(
 /// patient's phone as an SMS (NOTIFY-4). Kept a week, from the message's moment.
 pub(super) fn outbox(c: &ConversationItem, m: &MessageItem) -> Result<OutboxItem> {
     let urgent = m.priority == Priority::Urgent;
-    let patient_id = c.summary.patient.as_ref().map(|p| p.id.as_str());
-    let is_patient = |v: &str| Some(v) == patient_id;
-    let care_team = |v: &String| {
+    let patient_id = c.summary.patient.as_ref().map(|p| &p.id);
+    let is_patient = |v: &UserId| Some(v) == patient_id;
+    let care_team = |v: &UserId| {
         urgent && (c.care_team.contains(v) || c.primary_provider_id.as_ref() == Some(v) || c.assignee_ids.contains(v))
     };
     let recipient_ids = c

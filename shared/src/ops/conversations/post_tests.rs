@@ -9,21 +9,25 @@ const PROVIDER: &str = "usr_provider";
 const NURSE: &str = "usr_nurse";
 const ADMIN: &str = "usr_admin";
 
+fn u(id: &str) -> UserId {
+    UserId::from_stored(id)
+}
+
 fn sender(kind: &str, id: &str) -> SenderRef {
-    SenderRef { kind: kind.into(), id: id.into(), name: None, masked: false }
+    SenderRef { kind: kind.into(), id: u(id), name: None, masked: false }
 }
 
 /// A conversation of `kind` whose viewers are the three staff users and, for a
 /// patient-facing kind, the patient; the provider and the nurse take part.
 fn conversation(kind: ConversationKind) -> ConversationItem {
     let patient = kind.is_patient_facing().then(|| PatientRef {
-        id: PATIENT.into(),
+        id: u(PATIENT),
         first_name: Sealed(Vec::new()),
         last_name: Sealed(Vec::new()),
     });
-    let mut viewers = vec![PROVIDER.to_string(), NURSE.to_string(), ADMIN.to_string()];
+    let mut viewers = vec![u(PROVIDER), u(NURSE), u(ADMIN)];
     if patient.is_some() {
-        viewers.push(PATIENT.into());
+        viewers.push(u(PATIENT));
     }
     let (practice, id) = (PracticeId::from_stored("prc_1"), ConversationId::from_stored("cnv_1"));
     ConversationItem {
@@ -42,8 +46,8 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
             allow_response: true,
             allow_attachments: true,
         },
-        created_by: PROVIDER.into(),
-        participants: vec![PROVIDER.into(), NURSE.into()],
+        created_by: u(PROVIDER),
+        participants: vec![u(PROVIDER), u(NURSE)],
         recipients: Vec::new(),
         assignee_ids: Vec::new(),
         care_team: Vec::new(),
@@ -79,7 +83,7 @@ fn message(c: &ConversationItem, from: SenderRef, internal: bool) -> MessageItem
 }
 
 fn viewers<'a>(writes: &[ViewerWrite<'a>]) -> Vec<&'a str> {
-    writes.iter().map(|w| w.viewer).collect()
+    writes.iter().map(|w| w.viewer.as_str()).collect()
 }
 
 fn write<'a, 'b>(writes: &'b [ViewerWrite<'a>], viewer: &str) -> &'b ViewerWrite<'a> {
@@ -90,9 +94,9 @@ fn write<'a, 'b>(writes: &'b [ViewerWrite<'a>], viewer: &str) -> &'b ViewerWrite
 fn inbox_4_a_patient_message_begins_a_conversation_and_a_patient_for_those_who_had_none() {
     let c = conversation(ConversationKind::Patient);
     // The provider already has a conversation about this patient; the others have none.
-    let markers = HashMap::from([(PROVIDER.to_string(), 2), (NURSE.to_string(), 0)]);
+    let markers = HashMap::from([(u(PROVIDER), 2), (u(NURSE), 0)]);
 
-    let writes = fan_out(&c, PATIENT, false, true, &markers);
+    let writes = fan_out(&c, &u(PATIENT), false, true, &markers);
 
     assert_eq!(viewers(&writes), [PROVIDER, NURSE, ADMIN, PATIENT]);
     let provider = write(&writes, PROVIDER);
@@ -110,7 +114,7 @@ fn inbox_4_a_patient_message_begins_a_conversation_and_a_patient_for_those_who_h
 fn compose_2_a_team_conversation_counts_no_patient() {
     let c = conversation(ConversationKind::Team);
 
-    let writes = fan_out(&c, PROVIDER, false, true, &HashMap::new());
+    let writes = fan_out(&c, &u(PROVIDER), false, true, &HashMap::new());
 
     assert_eq!(viewers(&writes), [PROVIDER, NURSE, ADMIN]);
     assert!(writes.iter().all(|w| w.patient_marker.is_none() && w.delta.patients == 0));
@@ -123,7 +127,7 @@ fn conv_5_an_internal_note_reaches_every_viewer_but_the_patient() {
     let c = conversation(ConversationKind::Patient);
     let note = message(&c, sender("staff", NURSE), true);
 
-    let writes = fan_out(&c, NURSE, true, false, &HashMap::new());
+    let writes = fan_out(&c, &u(NURSE), true, false, &HashMap::new());
     let notified = outbox(&c, &note).unwrap().recipient_ids;
 
     assert_eq!(viewers(&writes), [PROVIDER, NURSE, ADMIN]);
@@ -136,7 +140,7 @@ fn reply_1_a_staff_reply_notifies_the_patient_and_the_other_participants() {
     let c = conversation(ConversationKind::Patient);
     let reply = message(&c, sender("staff", NURSE), false);
 
-    let writes = fan_out(&c, NURSE, false, false, &HashMap::new());
+    let writes = fan_out(&c, &u(NURSE), false, false, &HashMap::new());
     let out = outbox(&c, &reply).unwrap();
 
     assert_eq!(viewers(&writes), [PROVIDER, NURSE, ADMIN, PATIENT]);
@@ -149,10 +153,10 @@ fn reply_1_a_staff_reply_notifies_the_patient_and_the_other_participants() {
 #[test]
 fn compose_6_a_broadcast_copy_is_one_patients_conversation() {
     let mut c = conversation(ConversationKind::Broadcast);
-    c.participants = vec![PROVIDER.into()];
+    c.participants = vec![u(PROVIDER)];
     let copy = message(&c, sender("staff", PROVIDER), false);
 
-    let writes = fan_out(&c, PROVIDER, false, true, &HashMap::new());
+    let writes = fan_out(&c, &u(PROVIDER), false, true, &HashMap::new());
     let out = outbox(&c, &copy).unwrap();
 
     assert_eq!(write(&writes, PATIENT).delta, StatsDelta { conversations: 1, messages: 1, unread: 1, patients: 1 });
@@ -167,7 +171,7 @@ fn notify_4_a_text_from_an_unknown_number_is_unread_for_every_viewer() {
     c.viewers.retain(|v| v != PATIENT);
     let text = message(&c, sender("sms", "sms"), false);
 
-    let writes = fan_out(&c, "sms", false, true, &HashMap::new());
+    let writes = fan_out(&c, &u("sms"), false, true, &HashMap::new());
     let out = outbox(&c, &text).unwrap();
 
     assert!(writes.iter().all(|w| !w.is_sender && w.delta.unread == 1 && w.patient_marker.is_none()));
@@ -190,7 +194,7 @@ fn notify_4_a_staff_reply_to_a_text_goes_out_as_a_text_but_a_note_does_not() {
 fn reply_5_an_auto_reply_is_unread_for_everyone_and_begins_nothing() {
     let c = conversation(ConversationKind::Patient);
 
-    let writes = fan_out(&c, "auto-reply", false, false, &HashMap::new());
+    let writes = fan_out(&c, &u("auto-reply"), false, false, &HashMap::new());
 
     assert_eq!(writes.len(), c.viewers.len());
     assert!(writes.iter().all(|w| w.delta == StatsDelta { messages: 1, unread: 1, ..Default::default() }));
@@ -199,8 +203,8 @@ fn reply_5_an_auto_reply_is_unread_for_everyone_and_begins_nothing() {
 #[test]
 fn notify_2_an_urgent_message_also_reaches_the_care_team_and_role_5_not_a_patient_without_portal() {
     let mut c = conversation(ConversationKind::Patient);
-    c.participants = vec![PROVIDER.into()];
-    c.care_team = vec![NURSE.into()];
+    c.participants = vec![u(PROVIDER)];
+    c.care_team = vec![u(NURSE)];
     c.patient_portal_access = false;
     let mut urgent = message(&c, sender("staff", PROVIDER), false);
     urgent.priority = Priority::Urgent;

@@ -10,7 +10,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
-    let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.as_str());
+    let patient_id = conversation.summary.patient.as_ref().map(|p| &p.id);
     // Marking read is guarded by the unread count it clears (so the counters stay exact);
     // a message arriving in between makes it read the entry again.
     let mut attempt = 0;

@@ -13,7 +13,7 @@ pub(super) struct NewThread<'a> {
     pub(super) body: Body,
     pub(super) sender: SenderRef,
     /// Staff taking part: the sender (if staff) and the recipients, workgroups expanded.
-    pub(super) participants: Vec<String>,
+    pub(super) participants: Vec<UserId>,
     pub(super) priority: Priority,
     pub(super) patient: Option<&'a PatientItem>,
     pub(super) recipients: Vec<Recipient>,
@@ -38,7 +38,7 @@ impl<'a> NewThread<'a> {
         subject: Subject,
         body: Body,
         sender: SenderRef,
-        participants: Vec<String>,
+        participants: Vec<UserId>,
     ) -> Self {
         NewThread {
             kind,
