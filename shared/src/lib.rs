@@ -11,7 +11,8 @@
 //! - `error`: the one error type, mapped to problem+json once.
 //!
 //! The table and the AWS adapters:
-//! - `records`: the item shapes of the single table (PHI fields sealed).
+//! - `records`: the item shapes of the single table (PHI fields sealed). The attribute names
+//!   the store's expressions use are checked against them (`store::attribute_names`, a test).
 //! - `store`: its DynamoDB adapter, one file per aggregate under `store/`; a transaction
 //!   (`Tx`) names each conditioned write with a `Guard`, and a refusal comes back as one.
 //!   Key formats and attribute names (`store::keys`) are private to it: a record carries an

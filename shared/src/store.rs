@@ -15,6 +15,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 mod attachments;
+#[cfg(test)]
+mod attribute_names;
 mod audit;
 mod budgets;
 mod conversations;
