@@ -271,27 +271,25 @@ pub enum Answer {
     Document { content_type: &'static str, body: String },
 }
 
-impl From<(u16, serde_json::Value)> for Answer {
-    fn from((status, body): (u16, serde_json::Value)) -> Self {
-        Answer::Json(status, body)
-    }
+/// A JSON answer with its status: the operation's typed view, serialized here, once.
+pub fn answer(status: u16, body: impl serde::Serialize) -> Result<Answer> {
+    serde_json::to_value(body).map(|json| Answer::Json(status, json)).map_err(Error::internal)
 }
 
 /// Serves one HTTP request the same way on every route: the caller authorized (SEC-4), with
 /// its `Idempotency-Key` where the route honors one (`routes`), then the operation, then the
 /// answer, a refused attempt on a named record audited (SEC-2). Every HTTP function's
 /// handler is one call of this, so no route can skip a step.
-pub async fn serve<R, Operation, Answered>(app: &crate::App, req: &Request, operation: Operation) -> Response<Body>
+pub async fn serve<Operation, Answered>(app: &crate::App, req: &Request, operation: Operation) -> Response<Body>
 where
-    R: Into<Answer>,
     // A closure returning a future rather than an async closure: the future stays `Send`, as
     // the local gateway's router requires.
     Operation: FnOnce(RequestCtx) -> Answered,
-    Answered: std::future::Future<Output = Result<R>>,
+    Answered: std::future::Future<Output = Result<Answer>>,
 {
     let idempotent = crate::routes::honors_idempotency(&route_key(req));
     let outcome = match authorized(app, req, idempotent).await {
-        Ok(ctx) => operation(ctx).await.map(Into::into),
+        Ok(ctx) => operation(ctx).await,
         Err(e) => Err(e),
     };
     let request_id = request_id(req);

@@ -28,7 +28,9 @@
 //!   its verification (SEC-2).
 //! - `notify`: where a user is told, the text, SNS publishing and SMS peers (NOTIFY-1..4).
 //! - `receipts`: read receipts (CONV-2).
-//! - `views`: the response shapes of API.md, rendered from records.
+//! - `views`: every response shape of the API as a type, rendered from records; an operation
+//!   returns one (a creating one, `ops::Created`: what it made, or the stored first answer of
+//!   a replayed `Idempotency-Key`), and `api::answer` serializes it, once, at the edge.
 //! - `ops`: the operations, one file per route family; `ops::cursor` and `ops::idempotency`
 //!   hold the one cursor scheme and the one `Idempotency-Key` scheme every route uses, and
 //!   `ops::conversations::post` the one path by which every message enters a conversation.

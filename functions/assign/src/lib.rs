@@ -14,11 +14,11 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         match api::route_key(req).as_str() {
             "POST /conversations/{id}/forward" => {
                 let body: ForwardRequest = api::json_body(req)?;
-                conversations::forward(app, &ctx, &id, body).await.map(|b| (201, b))
+                conversations::forward(app, &ctx, &id, body).await.and_then(|b| api::answer(201, b))
             }
             _ => {
                 let body: AssignRequest = api::json_body(req)?;
-                conversations::assign(app, &ctx, &id, body).await.map(|b| (200, b))
+                conversations::assign(app, &ctx, &id, body).await.and_then(|b| api::answer(200, b))
             }
         }
     })

@@ -10,9 +10,11 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     Ok(api::serve(app, &req, async |ctx| match api::route_key(&req).as_str() {
         "POST /attachments" => {
             let body: PresignRequest = api::json_body(&req)?;
-            attachments::create(app, &ctx, body).await.map(|b| (201, b))
+            attachments::create(app, &ctx, body).await.and_then(|b| api::answer(201, b))
         }
-        "GET /attachments/{id}" => attachments::get(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (200, b)),
+        "GET /attachments/{id}" => {
+            attachments::get(app, &ctx, &api::path_param(&req, "id")).await.and_then(|b| api::answer(200, b))
+        }
         _ => Err(api::not_found_route()),
     })
     .await)

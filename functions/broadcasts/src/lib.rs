@@ -10,7 +10,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let req = &req;
     Ok(api::serve(app, req, |ctx| async move {
         let body: BroadcastRequest = api::json_body(req)?;
-        conversations::broadcast(app, &ctx, body).await.map(|b| (201, b))
+        conversations::broadcast(app, &ctx, body).await.and_then(|b| api::answer(201, b))
     })
     .await)
 }

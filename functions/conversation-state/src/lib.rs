@@ -15,13 +15,13 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         match api::route_key(req).as_str() {
             "PUT /conversations/{id}/state" => {
                 let body: StateRequest = api::json_body(req)?;
-                conversations::set_state(app, &ctx, &id, body).await.map(|b| (200, b))
+                conversations::set_state(app, &ctx, &id, body).await.and_then(|b| api::answer(200, b))
             }
             "POST /conversations/{id}/close" => {
-                conversations::set_status(app, &ctx, &id, false).await.map(|b| (200, b))
+                conversations::set_status(app, &ctx, &id, false).await.and_then(|b| api::answer(200, b))
             }
             "POST /conversations/{id}/reopen" => {
-                conversations::set_status(app, &ctx, &id, true).await.map(|b| (200, b))
+                conversations::set_status(app, &ctx, &id, true).await.and_then(|b| api::answer(200, b))
             }
             _ => Err(api::not_found_route()),
         }

@@ -18,7 +18,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
             }
             _ => Err(api::not_found_route()),
         }
-        .map(|()| (204, serde_json::Value::Null))
+        .and_then(|()| api::answer(204, serde_json::Value::Null))
     })
     .await)
 }

@@ -11,36 +11,42 @@ use lambda_http::{Body, Error, Request, Response};
 #[tracing::instrument(skip_all, fields(request_id = %api::request_id(&req)))]
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     Ok(api::serve(app, &req, async |ctx| match api::route_key(&req).as_str() {
-        "POST /staff" => directory::add_staff(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b)),
-        "POST /patients" => directory::add_patient(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b)),
-        "POST /workgroups" => directory::add_workgroup(app, &ctx, api::json_body(&req)?).await.map(|b| (201, b)),
+        "POST /staff" => directory::add_staff(app, &ctx, api::json_body(&req)?).await.and_then(|b| api::answer(201, b)),
+        "POST /patients" => {
+            directory::add_patient(app, &ctx, api::json_body(&req)?).await.and_then(|b| api::answer(201, b))
+        }
+        "POST /workgroups" => {
+            directory::add_workgroup(app, &ctx, api::json_body(&req)?).await.and_then(|b| api::answer(201, b))
+        }
         "GET /patients" => {
             let limit = api::limit_param(&req)?;
-            directory::find_patients(app, &ctx, api::query_param(&req, "q").as_deref(), limit).await.map(|b| (200, b))
+            directory::find_patients(app, &ctx, api::query_param(&req, "q").as_deref(), limit)
+                .await
+                .and_then(|b| api::answer(200, b))
         }
-        "GET /staff" => directory::list_staff(app, &ctx).await.map(|b| (200, b)),
-        "GET /workgroups" => directory::list_workgroups(app, &ctx).await.map(|b| (200, b)),
+        "GET /staff" => directory::list_staff(app, &ctx).await.and_then(|b| api::answer(200, b)),
+        "GET /workgroups" => directory::list_workgroups(app, &ctx).await.and_then(|b| api::answer(200, b)),
         "PATCH /staff/{id}" => {
             let id = api::path_param(&req, "id");
-            accounts::update_staff(app, &ctx, &id, api::json_body(&req)?).await.map(|b| (200, b))
+            accounts::update_staff(app, &ctx, &id, api::json_body(&req)?).await.and_then(|b| api::answer(200, b))
         }
         "POST /staff/{id}/invitation" => {
-            accounts::invite_staff(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (202, b))
+            accounts::invite_staff(app, &ctx, &api::path_param(&req, "id")).await.and_then(|b| api::answer(202, b))
         }
         "PATCH /patients/{id}" => {
             let id = api::path_param(&req, "id");
-            accounts::update_patient(app, &ctx, &id, api::json_body(&req)?).await.map(|b| (200, b))
+            accounts::update_patient(app, &ctx, &id, api::json_body(&req)?).await.and_then(|b| api::answer(200, b))
         }
         "POST /patients/{id}/invitation" => {
-            accounts::invite_patient(app, &ctx, &api::path_param(&req, "id")).await.map(|b| (202, b))
+            accounts::invite_patient(app, &ctx, &api::path_param(&req, "id")).await.and_then(|b| api::answer(202, b))
         }
         "DELETE /staff/{id}/totp" => {
             let id = api::path_param(&req, "id");
-            accounts::reset_totp(app, &ctx, &id, true).await.map(|()| (204, serde_json::Value::Null))
+            accounts::reset_totp(app, &ctx, &id, true).await.and_then(|()| api::answer(204, serde_json::Value::Null))
         }
         "DELETE /patients/{id}/totp" => {
             let id = api::path_param(&req, "id");
-            accounts::reset_totp(app, &ctx, &id, false).await.map(|()| (204, serde_json::Value::Null))
+            accounts::reset_totp(app, &ctx, &id, false).await.and_then(|()| api::answer(204, serde_json::Value::Null))
         }
         _ => Err(api::not_found_route()),
     })

@@ -17,7 +17,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
             let body = export::export(app, &ctx, &id, format).await?;
             return Ok(Answer::Document { content_type: format.content_type(), body });
         }
-        conversations::get_conversation(app, &ctx, &id).await.map(|b| Answer::Json(200, b))
+        conversations::get_conversation(app, &ctx, &id).await.and_then(|b| api::answer(200, b))
     })
     .await)
 }

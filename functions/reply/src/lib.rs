@@ -10,7 +10,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let req = &req;
     Ok(api::serve(app, req, |ctx| async move {
         let body: ReplyRequest = api::json_body(req)?;
-        conversations::reply(app, &ctx, &api::path_param(req, "id"), body).await.map(|b| (201, b))
+        conversations::reply(app, &ctx, &api::path_param(req, "id"), body).await.and_then(|b| api::answer(201, b))
     })
     .await)
 }

@@ -12,11 +12,11 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
             let q = |name: &str| api::query_param(&req, name);
             let scope = AuditScope::parse(q("conversationId").as_deref(), q("patientId").as_deref())?;
             let limit = api::limit_param(&req)?;
-            reports::audit_log(app, &ctx, scope, limit, q("cursor").as_deref()).await.map(|b| (200, b))
+            reports::audit_log(app, &ctx, scope, limit, q("cursor").as_deref()).await.and_then(|b| api::answer(200, b))
         }
         _ => {
             let (from, to) = (api::query_param(&req, "from"), api::query_param(&req, "to"));
-            reports::billing(app, &ctx, from.as_deref(), to.as_deref()).await.map(|b| (200, b))
+            reports::billing(app, &ctx, from.as_deref(), to.as_deref()).await.and_then(|b| api::answer(200, b))
         }
     })
     .await)

@@ -11,12 +11,14 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         "POST /conversations/{id}/messages/{messageId}/tasks" => {
             let body: TaskRequest = api::json_body(&req)?;
             let (id, message) = (api::path_param(&req, "id"), api::path_param(&req, "messageId"));
-            tasks::create(app, &ctx, &id, &message, body).await.map(|b| (201, b))
+            tasks::create(app, &ctx, &id, &message, body).await.and_then(|b| api::answer(201, b))
         }
-        "GET /tasks" => tasks::list(app, &ctx, api::query_param(&req, "assignee").as_deref()).await.map(|b| (200, b)),
+        "GET /tasks" => tasks::list(app, &ctx, api::query_param(&req, "assignee").as_deref())
+            .await
+            .and_then(|b| api::answer(200, b)),
         "PATCH /tasks/{id}" => {
             let body: TaskPatch = api::json_body(&req)?;
-            tasks::patch(app, &ctx, &api::path_param(&req, "id"), body).await.map(|b| (200, b))
+            tasks::patch(app, &ctx, &api::path_param(&req, "id"), body).await.and_then(|b| api::answer(200, b))
         }
         _ => Err(api::not_found_route()),
     })

@@ -16,8 +16,8 @@ use crate::records::{PatientItem, RenameItem, Sealed, StaffItem};
 use crate::store::place;
 use crate::store::Directory;
 use crate::store::Guard;
+use crate::views::{Invited, PatientAnswer, StaffAnswer};
 use serde::Deserialize;
-use serde_json::json;
 
 /// PATCH /patients/{id}: every field optional; an absent field keeps its value.
 #[derive(Debug, Deserialize)]
@@ -32,14 +32,6 @@ pub struct PatientPatch {
     pub email: Option<String>,
     pub portal_access: Option<bool>,
     pub active: Option<bool>,
-}
-
-/// A staff user as POST /staff and PATCH /staff/{id} answer it.
-pub fn staff_json(s: &StaffItem) -> serde_json::Value {
-    json!({ "staff": {
-        "id": s.id, "firstName": s.first_name, "lastName": s.last_name, "role": s.role,
-        "email": s.email, "phone": s.phone, "active": s.active, "portalMessaging": s.portal_messaging,
-    }})
 }
 
 /// The directory of an active administrator (admin class; others 403).
@@ -83,7 +75,7 @@ pub async fn sync_staff_by_id(app: &App, practice_id: &PracticeId, staff_id: &Us
 }
 
 /// PATCH /staff/{id} (admin class): names, role, contact, active, portal messaging.
-pub async fn update_staff(app: &App, ctx: &RequestCtx, raw_id: &str, req: StaffRequest) -> Result<serde_json::Value> {
+pub async fn update_staff(app: &App, ctx: &RequestCtx, raw_id: &str, req: StaffRequest) -> Result<StaffAnswer> {
     let dir = admin_directory(app, ctx).await?;
     let before = staff_in(&dir, raw_id)?;
     let mut after = before.clone();
@@ -133,7 +125,7 @@ pub async fn update_staff(app: &App, ctx: &RequestCtx, raw_id: &str, req: StaffR
         }
     }
     sync_staff(app, p, &after).await?;
-    Ok(staff_json(&after))
+    Ok(StaffAnswer::of(&after))
 }
 
 /// The audit action names what changed, never the values.
@@ -159,7 +151,7 @@ fn staff_change(before: &StaffItem, after: &StaffItem) -> String {
 }
 
 /// POST /staff/{id}/invitation (admin class): Cognito's invitation again.
-pub async fn invite_staff(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<serde_json::Value> {
+pub async fn invite_staff(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Invited> {
     let dir = admin_directory(app, ctx).await?;
     let staff = staff_in(&dir, raw_id)?;
     if !staff.active {
@@ -168,7 +160,7 @@ pub async fn invite_staff(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<s
     app.users.reinvite(&staff_account(staff, &ctx.caller.practice_id)?).await?;
     let record = AuditRecord { record_type: "staff", record_id: &staff.id, patient_id: None };
     super::audit_read(app, ctx, "staff.invite", record).await?;
-    Ok(json!({ "invited": staff.id }))
+    Ok(Invited { invited: staff.id.clone() })
 }
 
 /// DELETE /staff/{id}/totp and DELETE /patients/{id}/totp (admin class, ACCT-3): a user who
@@ -218,7 +210,7 @@ async fn open(
 
 /// PATCH /patients/{id} (admin class): names, provider, care team, contact, portal access,
 /// active. A rename left half carried by a failure is finished first.
-pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: PatientPatch) -> Result<serde_json::Value> {
+pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: PatientPatch) -> Result<PatientAnswer> {
     let dir = admin_directory(app, ctx).await?;
     let before = patient_in(app, ctx, raw_id).await?;
     let p = &ctx.caller.practice_id;
@@ -294,11 +286,7 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
         super::renames::carry_rename(app, p, &after, &rename).await?;
     }
     super::care_team::carry_care_team(app, ctx, &dir, &after).await?;
-    Ok(json!({ "patient": {
-        "id": after.id, "firstName": first, "lastName": last, "phone": phone, "email": email,
-        "primaryProviderId": after.primary_provider_id, "assignedStaffIds": after.assigned_staff_ids,
-        "portalAccess": after.portal_access, "active": after.active,
-    }}))
+    Ok(PatientAnswer::of(&after, first, last, phone, email))
 }
 
 /// `sync_patient` from a stored record (its contact details decrypted).
@@ -331,7 +319,7 @@ pub async fn sync_patient(
 }
 
 /// POST /patients/{id}/invitation (admin class): invite, or invite again, to the portal.
-pub async fn invite_patient(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<serde_json::Value> {
+pub async fn invite_patient(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Invited> {
     admin_directory(app, ctx).await?;
     let patient = patient_in(app, ctx, raw_id).await?;
     if !patient.portal_access {
@@ -353,5 +341,5 @@ pub async fn invite_patient(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result
     app.users.reinvite(&account).await?;
     let record = AuditRecord { record_type: "patient", record_id: &patient.id, patient_id: Some(&patient.id) };
     super::audit_read(app, ctx, "patient.invite", record).await?;
-    Ok(json!({ "invited": patient.id }))
+    Ok(Invited { invited: patient.id.clone() })
 }

@@ -2,7 +2,7 @@
 //! straight to S3 through a presigned PUT bound to the declared type and size; the object is
 //! checked before it may be attached; a download URL is issued only to who may see it.
 
-use super::{claim_idempotency, commit_created, visible_conversation};
+use super::{claim_idempotency, commit_created, visible_conversation, Created};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::blobs;
@@ -14,9 +14,9 @@ use crate::policy;
 use crate::records::{AttachmentItem, Sealed};
 use crate::store::place;
 use crate::store::Guard;
-use crate::views::Renderer;
+use crate::views::{AttachmentDownload, AttachmentUpload, Download, Renderer, Upload};
 use serde::Deserialize;
-use serde_json::json;
+use std::collections::BTreeMap;
 
 /// ATT-1: the content types a practice may receive.
 pub const ALLOWED_CONTENT_TYPES: &[&str] = &[
@@ -56,7 +56,7 @@ pub fn parse_file_name(raw: Option<&str>) -> Result<String> {
 }
 
 /// POST /attachments.
-pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<serde_json::Value> {
+pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<Created<AttachmentUpload>> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let file_name = parse_file_name(req.file_name.as_deref())?;
@@ -129,10 +129,9 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         ),
     )?;
     let view = Renderer::new(&app.envelope, caller).attachment(&item).await?;
-    let response = json!({
-        "attachment": view,
-        "upload": { "method": upload.method, "url": upload.url, "headers": upload.headers, "fields": {}, "expiresAt": expires_at },
-    });
+    let upload =
+        Upload { method: upload.method, url: upload.url, headers: upload.headers, fields: BTreeMap::new(), expires_at };
+    let response = AttachmentUpload { attachment: view, upload };
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     commit_created(app, ctx, tx, response, |_| Error::Conflict("the attachment could not be created, retry".into()))
         .await
@@ -169,7 +168,7 @@ pub async fn ensure_checked(app: &App, mut a: AttachmentItem) -> Result<Attachme
 }
 
 /// GET /attachments/{id}: metadata and a download URL of at most five minutes, audited.
-pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<serde_json::Value> {
+pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<AttachmentDownload> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let id = parse_id("id", ATTACHMENT_ID, attachment_id).map_err(|_| Error::NotFound("attachment"))?;
@@ -233,5 +232,5 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<ser
         AuditRecord { record_type: "attachment", record_id: &id, patient_id: patient_id.as_deref() },
     )
     .await?;
-    Ok(json!({ "attachment": view, "download": { "url": download.url, "expiresAt": expires_at } }))
+    Ok(AttachmentDownload { attachment: view, download: Download { url: download.url, expires_at } })
 }

@@ -1,7 +1,7 @@
 //! The practice directory: practices, staff (ROLE-1, ROLE-5), workgroups (ROLE-6) and
 //! patients, and the staff-side patient finder over blind indexes of patient names.
 
-use super::{active_staff, claim_idempotency, commit_created, commit_created_fresh};
+use super::{active_staff, claim_idempotency, commit_created, Created};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::{normalize_words, Binding};
@@ -11,9 +11,11 @@ use crate::ids;
 use crate::records::*;
 use crate::store::place;
 use crate::store::Guard;
-use crate::views::{PatientView, Renderer};
+use crate::views::{
+    PatientAnswer, PatientList, PatientView, Renderer, StaffAnswer, StaffEntry, StaffList, WorkgroupAnswer,
+    WorkgroupList, WorkgroupView,
+};
 use serde::Deserialize;
-use serde_json::json;
 
 const NAME_SCOPE: &str = "patient-name";
 
@@ -60,7 +62,7 @@ pub(super) fn require_admin(caller: &Caller) -> Result<()> {
 }
 
 /// POST /staff (admin class).
-pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result<serde_json::Value> {
+pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result<Created<StaffAnswer>> {
     let caller = &ctx.caller;
     require_admin(caller)?;
     let p = &caller.practice_id;
@@ -100,25 +102,27 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
             "success",
         ),
     )?;
-    let response = super::accounts::staff_json(&staff);
+    let response = StaffAnswer::of(&staff);
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    let (body, fresh) =
-        commit_created_fresh(app, ctx, tx, response, |_| Error::Conflict("staff id collision, retry".into())).await?;
+    let created =
+        commit_created(app, ctx, tx, response, |_| Error::Conflict("staff id collision, retry".into())).await?;
     // After the directory record, and on a replay too, from the record as it is now (it may
     // have changed since): a retry completes a sign-in account whose creation failed, and no
     // account exists without its record (ACCT-1).
-    let current = match fresh {
-        true => Some(staff),
-        false => app.store.staff(p, &UserId::from_stored(body["staff"]["id"].as_str().unwrap_or_default())).await?,
+    let current = match &created {
+        Created::Made(_) => Some(staff),
+        Created::Replayed(first) => {
+            app.store.staff(p, &UserId::from_stored(first["staff"]["id"].as_str().unwrap_or_default())).await?
+        }
     };
     if let Some(current) = current {
         super::accounts::sync_staff(app, p, &current).await?;
     }
-    Ok(body)
+    Ok(created)
 }
 
 /// POST /workgroups (admin class, ROLE-6).
-pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -> Result<serde_json::Value> {
+pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -> Result<Created<WorkgroupAnswer>> {
     let caller = &ctx.caller;
     require_admin(caller)?;
     let p = &caller.practice_id;
@@ -149,14 +153,14 @@ pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -
             "success",
         ),
     )?;
-    let response = json!({ "workgroup": { "id": wg.id, "name": wg.name, "memberIds": wg.member_ids } });
+    let response = WorkgroupAnswer { workgroup: WorkgroupView::of(&wg) };
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     commit_created(app, ctx, tx, response, |_| Error::Conflict("workgroup id collision, retry".into())).await
 }
 
 /// POST /patients (admin class). Names and phone are sealed to the patient record; the
 /// finder gets one blind-index item per name prefix.
-pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Result<serde_json::Value> {
+pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Result<Created<PatientAnswer>> {
     let caller = &ctx.caller;
     require_admin(caller)?;
     let p = &caller.practice_id;
@@ -226,26 +230,25 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
             "success",
         ),
     )?;
-    let response = json!({ "patient": {
-        "id": id, "firstName": first, "lastName": last, "phone": phone, "email": email,
-        "primaryProviderId": patient.primary_provider_id, "assignedStaffIds": patient.assigned_staff_ids,
-        "portalAccess": patient.portal_access, "active": patient.active,
-    }});
+    let response = PatientAnswer::of(&patient, first.clone(), last.clone(), phone.clone(), email.clone());
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
-    let (body, fresh) =
-        commit_created_fresh(app, ctx, tx, response, |_| Error::Conflict("patient id collision, retry".into())).await?;
+    let created =
+        commit_created(app, ctx, tx, response, |_| Error::Conflict("patient id collision, retry".into())).await?;
     // A portal user for a patient with portal access, as for staff (ACCT-1); a replay
     // completes it from the record as it is now.
-    if fresh && patient.portal_access {
-        super::accounts::sync_patient(app, p, &id, true, email.as_deref(), phone.as_deref()).await?;
-    } else if !fresh {
-        if let Some(now) =
-            app.store.patient(p, &UserId::from_stored(body["patient"]["id"].as_str().unwrap_or_default())).await?
-        {
-            super::accounts::sync_patient_record(app, p, &now).await?;
+    match &created {
+        Created::Made(_) if patient.portal_access => {
+            super::accounts::sync_patient(app, p, &id, true, email.as_deref(), phone.as_deref()).await?;
+        }
+        Created::Made(_) => {}
+        Created::Replayed(first) => {
+            let first_id = UserId::from_stored(first["patient"]["id"].as_str().unwrap_or_default());
+            if let Some(now) = app.store.patient(p, &first_id).await? {
+                super::accounts::sync_patient_record(app, p, &now).await?;
+            }
         }
     }
-    Ok(body)
+    Ok(created)
 }
 
 /// The patient finder's tokens for these names: one per name prefix, as many as fit in the
@@ -285,7 +288,7 @@ pub(super) fn staff_ids_in(dir: &crate::store::Directory, field: &str, raw_ids: 
 
 /// GET /patients?q= (staff): patients whose first or last name begins with what was typed.
 /// A token hit is confirmed against the decrypted names (a truncated token can collide).
-pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: usize) -> Result<serde_json::Value> {
+pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: usize) -> Result<PatientList> {
     let caller = &ctx.caller;
     if !caller.is_staff() {
         return Err(Error::Forbidden("the patient finder is for staff".into()));
@@ -320,7 +323,7 @@ pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: 
     let record = AuditRecord { record_type: "directory", record_id: "patients", patient_id: None };
     let shown = items.iter().map(|v| v.id.clone()).collect();
     super::audit_list(app, ctx, "patient.search", record, shown).await?;
-    Ok(json!({ "items": items }))
+    Ok(PatientList { items })
 }
 
 /// The caller's practice directory, for an active staff caller (patients: 403).
@@ -336,23 +339,26 @@ async fn directory_for_staff(app: &App, ctx: &RequestCtx, refusal: &str) -> Resu
 
 /// GET /staff (staff): the practice's active staff, to address team messages and choose
 /// assignees. Staff names and roles are not PHI; emails and phones stay out of the list.
-pub async fn list_staff(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
+pub async fn list_staff(app: &App, ctx: &RequestCtx) -> Result<StaffList> {
     let dir = directory_for_staff(app, ctx, "the staff directory is for staff").await?;
     let mut staff: Vec<&crate::records::StaffItem> = dir.staff.iter().filter(|s| s.active).collect();
     staff.sort_by(|a, b| (&a.last_name, &a.first_name).cmp(&(&b.last_name, &b.first_name)));
-    let items: Vec<serde_json::Value> = staff
+    let items = staff
         .iter()
-        .map(|s| json!({ "id": s.id, "firstName": s.first_name, "lastName": s.last_name, "role": s.role }))
+        .map(|s| StaffEntry {
+            id: s.id.clone(),
+            first_name: s.first_name.clone(),
+            last_name: s.last_name.clone(),
+            role: s.role.clone(),
+        })
         .collect();
-    Ok(json!({ "items": items }))
+    Ok(StaffList { items })
 }
 
 /// GET /workgroups (staff, ROLE-6): the practice's workgroups with their members.
-pub async fn list_workgroups(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
+pub async fn list_workgroups(app: &App, ctx: &RequestCtx) -> Result<WorkgroupList> {
     let dir = directory_for_staff(app, ctx, "the workgroup list is for staff").await?;
     let mut groups: Vec<&WorkgroupItem> = dir.workgroups.iter().collect();
     groups.sort_by(|a, b| a.name.cmp(&b.name));
-    let items: Vec<serde_json::Value> =
-        groups.iter().map(|w| json!({ "id": w.id, "name": w.name, "memberIds": w.member_ids })).collect();
-    Ok(json!({ "items": items }))
+    Ok(WorkgroupList { items: groups.into_iter().map(WorkgroupView::of).collect() })
 }

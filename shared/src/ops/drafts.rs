@@ -12,7 +12,8 @@ use crate::ids;
 use crate::records::{DraftItem, Sealed};
 use crate::store::place;
 use crate::store::Guard;
-use serde_json::{json, Value};
+use crate::views::{DraftAnswer, DraftPage, DraftView};
+use serde_json::Value;
 
 pub const DRAFT_ID: &str = "drf_";
 
@@ -49,14 +50,16 @@ async fn open(app: &App, ctx: &RequestCtx, d: &DraftItem) -> Result<Value> {
     serde_json::from_slice(&bytes).map_err(Error::internal)
 }
 
-fn view(d: &DraftItem, content: Value) -> Value {
-    let mut v = content;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("id".into(), json!(d.id));
-        o.insert("createdAt".into(), json!(d.created_at));
-        o.insert("updatedAt".into(), json!(d.updated_at));
+fn view(d: &DraftItem, content: Value) -> DraftView {
+    let mut content = match content {
+        Value::Object(fields) => fields,
+        _ => serde_json::Map::new(),
+    };
+    // The draft's own fields are its, whatever the stored body holds.
+    for own in ["id", "createdAt", "updatedAt"] {
+        content.remove(own);
     }
-    v
+    DraftView { id: d.id.clone(), created_at: d.created_at.clone(), updated_at: d.updated_at.clone(), content }
 }
 
 fn event(ctx: &RequestCtx, action: &str, id: &str) -> crate::records::AuditItem {
@@ -64,7 +67,7 @@ fn event(ctx: &RequestCtx, action: &str, id: &str) -> crate::records::AuditItem 
 }
 
 /// POST /drafts.
-pub async fn save(app: &App, ctx: &RequestCtx, body: &Value) -> Result<Value> {
+pub async fn save(app: &App, ctx: &RequestCtx, body: &Value) -> Result<super::Created<DraftAnswer>> {
     let content = draft_content(body)?;
     let id = ids::new_id(DRAFT_ID);
     let now = ctx.at();
@@ -80,13 +83,13 @@ pub async fn save(app: &App, ctx: &RequestCtx, body: &Value) -> Result<Value> {
     tx.check_caller(&ctx.caller)?;
     tx.put_new(Guard::Draft, &item)?;
     tx.put(Guard::Audit, &event(ctx, "draft.create", &id))?;
-    let response = json!({ "draft": view(&item, content) });
+    let response = DraftAnswer { draft: view(&item, content) };
     super::claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     super::commit_created(app, ctx, tx, response, |_| Error::Conflict("draft id collision, retry".into())).await
 }
 
 /// PUT /drafts/{id}: replaces the draft's content.
-pub async fn update(app: &App, ctx: &RequestCtx, raw_id: &str, body: &Value) -> Result<Value> {
+pub async fn update(app: &App, ctx: &RequestCtx, raw_id: &str, body: &Value) -> Result<DraftAnswer> {
     let id = parse_draft_id(raw_id)?;
     let content = draft_content(body)?;
     let p = &ctx.caller.practice_id;
@@ -98,24 +101,24 @@ pub async fn update(app: &App, ctx: &RequestCtx, raw_id: &str, body: &Value) -> 
     tx.put(Guard::Draft, &item)?;
     tx.put(Guard::Audit, &event(ctx, "draft.update", &id))?;
     match tx.commit().await? {
-        Ok(()) => Ok(json!({ "draft": view(&item, content) })),
+        Ok(()) => Ok(DraftAnswer { draft: view(&item, content) }),
         Err(_) => Err(Error::Unauthenticated),
     }
 }
 
 /// GET /drafts/{id}.
-pub async fn get(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Value> {
+pub async fn get(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<DraftAnswer> {
     let id = parse_draft_id(raw_id)?;
     let item =
         app.store.draft(&ctx.caller.practice_id, &ctx.caller.user_id, &id).await?.ok_or(Error::NotFound("draft"))?;
     super::audit_read(app, ctx, "draft.read", AuditRecord { record_type: "draft", record_id: &id, patient_id: None })
         .await?;
     let content = open(app, ctx, &item).await?;
-    Ok(json!({ "draft": view(&item, content) }))
+    Ok(DraftAnswer { draft: view(&item, content) })
 }
 
 /// GET /drafts: the caller's drafts, newest first, paged.
-pub async fn list(app: &App, ctx: &RequestCtx, limit: usize, cursor: Option<&str>) -> Result<Value> {
+pub async fn list(app: &App, ctx: &RequestCtx, limit: usize, cursor: Option<&str>) -> Result<DraftPage> {
     let after: Option<String> = match cursor {
         Some(c) => Some(super::cursor::open(app, ctx, "drafts", c).await?),
         None => None,
@@ -130,11 +133,11 @@ pub async fn list(app: &App, ctx: &RequestCtx, limit: usize, cursor: Option<&str
     for d in &drafts {
         items.push(view(d, open(app, ctx, d).await?));
     }
-    let mut body = json!({ "items": items });
-    if let Some(n) = next {
-        body["nextCursor"] = json!(super::cursor::seal(app, ctx, "drafts", &n).await?);
-    }
-    Ok(body)
+    let next_cursor = match next {
+        Some(n) => Some(super::cursor::seal(app, ctx, "drafts", &n).await?),
+        None => None,
+    };
+    Ok(DraftPage { items, next_cursor })
 }
 
 /// DELETE /drafts/{id}.
@@ -153,14 +156,14 @@ pub async fn delete(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<()> {
 }
 
 /// POST /drafts/{id}/send: composes from the draft and deletes it in the same transaction.
-pub async fn send(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Value> {
+pub async fn send(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<super::Created<crate::views::ThreadStarted>> {
     let id = parse_draft_id(raw_id)?;
     let item = app.store.draft(&ctx.caller.practice_id, &ctx.caller.user_id, &id).await?;
     let item = match item {
         Some(i) => i,
         // Already sent: a retry with the same Idempotency-Key gets the first answer.
         None if ctx.idempotency.is_some() => {
-            return super::replay(app, ctx).await.map_err(|_| Error::NotFound("draft"))
+            return super::replay(app, ctx).await.map(super::Created::Replayed).map_err(|_| Error::NotFound("draft"))
         }
         None => return Err(Error::NotFound("draft")),
     };

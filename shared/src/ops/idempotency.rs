@@ -11,6 +11,31 @@ use crate::error::{Error, Result};
 use crate::records::{IdempotencyItem, Sealed};
 use crate::store::place;
 use crate::store::{Guard, Tx};
+use serde::{Serialize, Serializer};
+
+/// What a creating operation answers: what it made, or, for a replayed `Idempotency-Key`, the
+/// first answer exactly as it was stored (sent again as it was, not rebuilt from today's
+/// records).
+#[derive(Debug)]
+pub enum Created<T> {
+    Made(T),
+    Replayed(serde_json::Value),
+}
+
+impl<T> Created<T> {
+    pub fn is_made(&self) -> bool {
+        matches!(self, Created::Made(_))
+    }
+}
+
+impl<T: Serialize> Serialize for Created<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Created::Made(made) => made.serialize(serializer),
+            Created::Replayed(first) => first.serialize(serializer),
+        }
+    }
+}
 
 /// How long an `Idempotency-Key` is remembered (API.md: 24 hours).
 const TTL_SECONDS: i64 = 24 * 3600;
@@ -43,7 +68,7 @@ pub async fn claim_idempotency(
     app: &App,
     ctx: &RequestCtx,
     tx: &mut Tx<'_>,
-    response: &serde_json::Value,
+    response: &impl Serialize,
     resource_id: &str,
 ) -> Result<()> {
     let Some(key) = &ctx.idempotency else {
@@ -90,29 +115,17 @@ pub async fn replay(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
     serde_json::from_slice(&body).map_err(Error::internal)
 }
 
-/// Commits a creating write; a replayed key answers with the first response.
-pub async fn commit_created(
+/// Commits a creating write: what it made, or, for a replayed key, the first response.
+pub async fn commit_created<T>(
     app: &App,
     ctx: &RequestCtx,
     tx: Tx<'_>,
-    response: serde_json::Value,
+    response: T,
     on_condition: impl Fn(Guard) -> Error,
-) -> Result<serde_json::Value> {
-    commit_created_fresh(app, ctx, tx, response, on_condition).await.map(|(body, _)| body)
-}
-
-/// As `commit_created`, also telling whether this request created the thing (`true`) or
-/// replayed an earlier answer (`false`), for work that must follow only a real creation.
-pub async fn commit_created_fresh(
-    app: &App,
-    ctx: &RequestCtx,
-    tx: Tx<'_>,
-    response: serde_json::Value,
-    on_condition: impl Fn(Guard) -> Error,
-) -> Result<(serde_json::Value, bool)> {
+) -> Result<Created<T>> {
     match tx.commit().await? {
-        Ok(()) => Ok((response, true)),
-        Err(Guard::Idempotency) => replay(app, ctx).await.map(|body| (body, false)),
+        Ok(()) => Ok(Created::Made(response)),
+        Err(Guard::Idempotency) => replay(app, ctx).await.map(Created::Replayed),
         Err(Guard::Actor) => Err(Error::Unauthenticated),
         Err(guard) => Err(on_condition(guard)),
     }

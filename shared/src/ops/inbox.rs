@@ -11,9 +11,8 @@ use crate::ops::{cursor, search};
 use crate::records::EntryItem;
 use crate::store::Guard;
 use crate::store::{AssignedFilter, InboxPosition, InboxTab, InboxView};
-use crate::views::Renderer;
+use crate::views::{InboxPage, InboxStatsView, Renderer};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 pub const DEFAULT_LIMIT: usize = 25;
 pub const MAX_LIMIT: usize = 100;
@@ -149,7 +148,7 @@ async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, raw: &str) -> Result
 }
 
 /// GET /inbox.
-pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_json::Value> {
+pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<InboxPage> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let after = match &q.cursor {
@@ -189,11 +188,11 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<serde_js
     for e in &entries {
         items.push(renderer.inbox_item(e).await?);
     }
-    let mut body = json!({ "items": items });
-    if let Some(pos) = next {
-        body["nextCursor"] = json!(seal_cursor(app, ctx, q.tab, &pos).await?);
-    }
-    Ok(body)
+    let next_cursor = match next {
+        Some(pos) => Some(seal_cursor(app, ctx, q.tab, &pos).await?),
+        None => None,
+    };
+    Ok(InboxPage { items, next_cursor })
 }
 
 /// How much of a token's partition one search page may read, in reads of up to 200 hits,
@@ -272,13 +271,13 @@ fn in_view(e: &EntryItem, view: &InboxView, user_id: &UserId) -> bool {
 }
 
 /// GET /inbox/stats (INBOX-4).
-pub async fn stats(app: &App, ctx: &RequestCtx) -> Result<serde_json::Value> {
+pub async fn stats(app: &App, ctx: &RequestCtx) -> Result<InboxStatsView> {
     let caller = &ctx.caller;
     let s = app.store.stats(&caller.practice_id, &caller.user_id).await?;
-    Ok(json!({
-        "totalConversations": s.conversations,
-        "unreadMessages": s.unread_messages,
-        "uniquePatients": s.unique_patients,
-        "totalMessages": s.messages,
-    }))
+    Ok(InboxStatsView {
+        total_conversations: s.conversations,
+        unread_messages: s.unread_messages,
+        unique_patients: s.unique_patients,
+        total_messages: s.messages,
+    })
 }

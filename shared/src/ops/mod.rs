@@ -23,7 +23,7 @@ pub mod second_factor;
 pub mod settings;
 pub mod tasks;
 
-pub use idempotency::{answer_pk, claim_idempotency, commit_created, commit_created_fresh, replay};
+pub use idempotency::{answer_pk, claim_idempotency, commit_created, replay, Created};
 
 use crate::app::{App, RequestCtx};
 use crate::domain::{Caller, ConversationId};

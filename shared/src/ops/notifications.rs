@@ -17,8 +17,8 @@ use crate::ids;
 use crate::notify::{self, Destination, Published};
 use crate::records::{NotifyPrefs, PendingDestination, PracticeItem, Sealed};
 use crate::store::Guard;
+use crate::views::{NotificationSetting, NotificationsView, PendingView};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 const CODE_SECONDS: i64 = 10 * 60;
 const CODE_ATTEMPTS: u32 = 5;
@@ -87,7 +87,7 @@ async fn own(app: &App, caller: &Caller) -> Result<Own> {
 
 /// GET /me/notifications: the caller's preference as the notifier will apply it, and the
 /// destination waiting for its code, if any.
-pub async fn get_notifications(app: &App, ctx: &RequestCtx) -> Result<Value> {
+pub async fn get_notifications(app: &App, ctx: &RequestCtx) -> Result<NotificationsView> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let (current, pending) = if caller.is_staff() {
@@ -99,26 +99,27 @@ pub async fn get_notifications(app: &App, ctx: &RequestCtx) -> Result<Value> {
         let pending = pending_view(app, ctx, patient.notify_pending.as_ref()).await?;
         (notify::patient_destination(app, p, &patient).await?, pending)
     };
-    let mut view = match current {
-        Some(d) => json!({ "channel": d.channel, "destination": d.address }),
-        None => json!({ "channel": NotifyChannel::None, "destination": null }),
+    let (channel, destination) = match current {
+        Some(d) => (d.channel, Some(d.address)),
+        None => (NotifyChannel::None, None),
     };
-    if let Some(pending) = pending {
-        view["pending"] = pending;
-    }
-    Ok(json!({ "notifications": view }))
+    Ok(NotificationsView { notifications: NotificationSetting { channel, destination, pending } })
 }
 
-async fn pending_view(app: &App, ctx: &RequestCtx, pending: Option<&PendingDestination>) -> Result<Option<Value>> {
+async fn pending_view(
+    app: &App,
+    ctx: &RequestCtx,
+    pending: Option<&PendingDestination>,
+) -> Result<Option<PendingView>> {
     let Some(pending) = pending.filter(|pd| pd.expires_at > ctx.epoch_seconds()) else { return Ok(None) };
     let (p, user_id) = (&ctx.caller.practice_id, &ctx.caller.user_id);
     let address = open_destination(app, p, user_id, &pending.destination).await?;
-    Ok(Some(json!({
-        "channel": pending.channel,
-        "destination": address,
-        "expiresAt": ids::format_time(ids::Timestamp::from_second(pending.expires_at).map_err(Error::internal)?),
-        "attemptsLeft": pending.attempts_left,
-    })))
+    Ok(Some(PendingView {
+        channel: pending.channel,
+        destination: address,
+        expires_at: ids::format_time(ids::Timestamp::from_second(pending.expires_at).map_err(Error::internal)?),
+        attempts_left: pending.attempts_left,
+    }))
 }
 
 async fn open_destination(app: &App, p: &PracticeId, user_id: &UserId, sealed: &Sealed) -> Result<String> {
@@ -128,7 +129,11 @@ async fn open_destination(app: &App, p: &PracticeId, user_id: &UserId, sealed: &
 /// PUT /me/notifications (NOTIFY-1, ACCT-4): `200` when the choice takes effect now (`none`,
 /// an address on file, or the destination already proven); `202` when the destination waits
 /// for the code just sent to it, and until then the previous choice stays in force.
-pub async fn put_notifications(app: &App, ctx: &RequestCtx, req: NotificationsRequest) -> Result<(u16, Value)> {
+pub async fn put_notifications(
+    app: &App,
+    ctx: &RequestCtx,
+    req: NotificationsRequest,
+) -> Result<(u16, NotificationsView)> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let channel = NotifyChannel::parse(req.channel.as_deref().unwrap_or(""))?;
@@ -187,7 +192,7 @@ fn own_record(caller: &Caller) -> AuditRecord<'_> {
 
 /// Sends a fresh code to `address` and records it as pending (replacing an earlier one).
 /// The code goes out before anything is stored: if SNS fails, nothing changed.
-async fn send_code(app: &App, ctx: &RequestCtx, channel: NotifyChannel, address: &str) -> Result<Value> {
+async fn send_code(app: &App, ctx: &RequestCtx, channel: NotifyChannel, address: &str) -> Result<NotificationsView> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     // Each code is a text or an e-mail to someone who may not want it: a small budget.
@@ -251,7 +256,7 @@ async fn code_hash(
 /// POST /me/notifications/verification (ACCT-4): the right code puts the pending destination
 /// in use; a wrong one spends an attempt (422 while some are left, 429 at the last, which
 /// drops the destination); an expired code answers 410; nothing pending answers 409.
-pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRequest) -> Result<Value> {
+pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRequest) -> Result<NotificationsView> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let code = req.code.trim();

@@ -6,8 +6,8 @@ use crate::audit::AuditRecord;
 use crate::domain::{parse_id, RoleClass, CONVERSATION_ID, PATIENT_ID};
 use crate::error::{Error, Result};
 use crate::store::AuditTrail;
+use crate::views::{AuditEventView, AuditPage, BillingLine, BillingReport, ChainLink};
 use jiff::civil::Date;
-use serde_json::{json, Value};
 
 fn parse_date(field: &str, raw: Option<&str>) -> Result<Date> {
     crate::ids::parse_date(field, raw.unwrap_or(""))
@@ -30,7 +30,7 @@ fn months(from: Date, to: Date) -> Vec<String> {
 }
 
 /// GET /reports/billing?from=YYYY-MM-DD&to=YYYY-MM-DD.
-pub async fn billing(app: &App, ctx: &RequestCtx, from: Option<&str>, to: Option<&str>) -> Result<Value> {
+pub async fn billing(app: &App, ctx: &RequestCtx, from: Option<&str>, to: Option<&str>) -> Result<BillingReport> {
     let caller = &ctx.caller;
     if caller.class() != RoleClass::Admin {
         return Err(Error::Forbidden("the billing report is for admin roles".into()));
@@ -46,10 +46,14 @@ pub async fn billing(app: &App, ctx: &RequestCtx, from: Option<&str>, to: Option
     let mut items = Vec::new();
     for month in months(from, to) {
         for b in app.store.billing_month(p, &month, &from.to_string(), &to.to_string()).await? {
-            items.push(json!({
-                "messageId": b.message_id, "conversationId": b.conversation_id, "patientId": b.patient_id,
-                "staffId": b.staff_id, "feeCode": b.fee_code, "at": b.at,
-            }));
+            items.push(BillingLine {
+                message_id: b.message_id,
+                conversation_id: b.conversation_id.to_string(),
+                patient_id: b.patient_id,
+                staff_id: b.staff_id,
+                fee_code: b.fee_code,
+                at: b.at,
+            });
         }
     }
     crate::ops::audit_read(
@@ -59,7 +63,7 @@ pub async fn billing(app: &App, ctx: &RequestCtx, from: Option<&str>, to: Option
         AuditRecord { record_type: "report", record_id: "billing", patient_id: None },
     )
     .await?;
-    Ok(json!({ "from": from.to_string(), "to": to.to_string(), "items": items }))
+    Ok(BillingReport { from: from.to_string(), to: to.to_string(), items })
 }
 
 /// Which audit events: those of a conversation (its chain), or those naming a patient.
@@ -89,7 +93,7 @@ pub async fn audit_log(
     scope: AuditScope,
     limit: usize,
     cursor: Option<&str>,
-) -> Result<Value> {
+) -> Result<AuditPage> {
     let caller = &ctx.caller;
     if caller.class() != RoleClass::Admin {
         return Err(Error::Forbidden("the audit log is for admin roles".into()));
@@ -117,22 +121,27 @@ pub async fn audit_log(
         AuditScope::Patient(pat) => ("patient", pat.as_str(), Some(pat.as_str())),
     };
     crate::ops::audit_read(app, ctx, "audit.read", AuditRecord { record_type, record_id, patient_id }).await?;
-    let items: Vec<Value> = events
-        .iter()
-        .map(|e| {
-            json!({
-                "id": e.id, "at": e.at, "actorId": e.actor_id, "actorRole": e.actor_role, "action": e.action,
-                "recordType": e.record_type, "recordId": e.record_id, "patientId": e.patient_id,
-                "outcome": e.outcome, "requestId": e.request_id,
-                "chain": { "seq": e.seq, "prevHash": e.prev_hash, "hash": e.hash },
-            })
+    let items = events
+        .into_iter()
+        .map(|e| AuditEventView {
+            chain: ChainLink { seq: e.seq, prev_hash: e.prev_hash, hash: e.hash },
+            id: e.id,
+            at: e.at,
+            actor_id: e.actor_id,
+            actor_role: e.actor_role,
+            action: e.action,
+            record_type: e.record_type,
+            record_id: e.record_id,
+            patient_id: e.patient_id,
+            outcome: e.outcome,
+            request_id: e.request_id,
         })
         .collect();
-    let mut body = json!({ "items": items });
-    if let Some(n) = next {
-        body["nextCursor"] = json!(crate::ops::cursor::seal(app, ctx, &list, &n).await?);
-    }
-    Ok(body)
+    let next_cursor = match next {
+        Some(n) => Some(crate::ops::cursor::seal(app, ctx, &list, &n).await?),
+        None => None,
+    };
+    Ok(AuditPage { items, next_cursor })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! staff user), with `{{patient.firstName}}`, `{{patient.lastName}}`, `{{practice.name}}` and
 //! `{{staff.name}}` filled in when used.
 
-use super::{active_staff, claim_idempotency, commit_created, visible_conversation};
+use super::{active_staff, claim_idempotency, commit_created, visible_conversation, Created};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
@@ -13,8 +13,8 @@ use crate::records::{SavedReplyItem, Sealed};
 use crate::store::place;
 use crate::store::Guard;
 use crate::views::Renderer;
+use crate::views::{RenderedReply, SavedReplyAnswer, SavedReplyList, SavedReplyView};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 pub const SAVED_REPLY_ID: &str = "rpl_";
 pub const VARIABLES: &[&str] = &["patient.firstName", "patient.lastName", "practice.name", "staff.name"];
@@ -84,18 +84,23 @@ fn require_staff(caller: &Caller) -> Result<()> {
     }
 }
 
-async fn view(app: &App, caller: &Caller, r: &SavedReplyItem) -> Result<Value> {
+async fn view(app: &App, caller: &Caller, r: &SavedReplyItem) -> Result<SavedReplyView> {
     let body = app
         .envelope
         .open_string(Binding { practice_id: &caller.practice_id, record: &r.id, field: "template" }, &r.body.0)
         .await?;
-    Ok(
-        json!({ "id": r.id, "title": r.title, "body": body, "scope": r.scope, "createdBy": r.created_by, "createdAt": r.created_at }),
-    )
+    Ok(SavedReplyView {
+        id: r.id.clone(),
+        title: r.title.clone(),
+        body,
+        scope: r.scope.clone(),
+        created_by: r.created_by.clone(),
+        created_at: r.created_at.clone(),
+    })
 }
 
 /// POST /saved-replies.
-pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Result<Value> {
+pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Result<Created<SavedReplyAnswer>> {
     let caller = &ctx.caller;
     require_staff(caller)?;
     let p = &caller.practice_id;
@@ -136,13 +141,13 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Resu
             "success",
         ),
     )?;
-    let response = json!({ "savedReply": view(app, caller, &item).await? });
+    let response = SavedReplyAnswer { saved_reply: view(app, caller, &item).await? };
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     commit_created(app, ctx, tx, response, |_| Error::Conflict("saved reply id collision, retry".into())).await
 }
 
 /// GET /saved-replies: the practice's and the caller's own.
-pub async fn list(app: &App, ctx: &RequestCtx) -> Result<Value> {
+pub async fn list(app: &App, ctx: &RequestCtx) -> Result<SavedReplyList> {
     let caller = &ctx.caller;
     require_staff(caller)?;
     let replies = app.store.saved_replies(&caller.practice_id, &caller.user_id).await?;
@@ -150,11 +155,11 @@ pub async fn list(app: &App, ctx: &RequestCtx) -> Result<Value> {
     for r in &replies {
         items.push(view(app, caller, r).await?);
     }
-    Ok(json!({ "items": items }))
+    Ok(SavedReplyList { items })
 }
 
 /// POST /saved-replies/{id}/render: the template filled in for one conversation.
-pub async fn render(app: &App, ctx: &RequestCtx, reply_id: &str, req: RenderRequest) -> Result<Value> {
+pub async fn render(app: &App, ctx: &RequestCtx, reply_id: &str, req: RenderRequest) -> Result<RenderedReply> {
     let caller = &ctx.caller;
     require_staff(caller)?;
     let p = &caller.practice_id;
@@ -183,7 +188,7 @@ pub async fn render(app: &App, ctx: &RequestCtx, reply_id: &str, req: RenderRequ
         let record = AuditRecord::conversation(&conversation);
         super::audit_read(app, ctx, "saved_reply.render", record).await?;
     }
-    Ok(json!({ "body": body }))
+    Ok(RenderedReply { body })
 }
 
 #[cfg(test)]

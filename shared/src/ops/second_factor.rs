@@ -9,11 +9,11 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
 use crate::store::Guard;
-use serde_json::{json, Value};
+use crate::views::{TotpState, TotpView};
 
 /// GET /me/totp: whether the practice requires a second factor of the caller, and when the
 /// caller set one up.
-pub async fn status(app: &App, ctx: &RequestCtx) -> Result<Value> {
+pub async fn status(app: &App, ctx: &RequestCtx) -> Result<TotpView> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let settings = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?.settings;
@@ -24,13 +24,13 @@ pub async fn status(app: &App, ctx: &RequestCtx) -> Result<Value> {
         let patient = app.store.patient(p, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
         (settings.totp_required_for_patients, patient.totp_enrolled_at)
     };
-    Ok(json!({ "totp": { "required": required, "enrolledAt": enrolled_at } }))
+    Ok(TotpView { totp: TotpState { required, enrolled_at }, sign_in_again: None })
 }
 
 /// POST /me/totp: the caller has set up an authenticator app with Cognito; the directory
 /// checks that with Cognito and records it. The token used here came from a sign-in without
 /// the code, so the answer asks the client to sign in again (with the code).
-pub async fn confirm(app: &App, ctx: &RequestCtx) -> Result<Value> {
+pub async fn confirm(app: &App, ctx: &RequestCtx) -> Result<TotpView> {
     let caller = &ctx.caller;
     if !app.users.totp_in_use(&caller.user_id).await? {
         return Err(Error::Conflict(
@@ -51,7 +51,6 @@ pub async fn confirm(app: &App, ctx: &RequestCtx) -> Result<Value> {
     if tx.commit().await?.is_err() {
         return Err(Error::Unauthenticated);
     }
-    let mut view = status(app, ctx).await?;
-    view["signInAgain"] = json!(true);
-    Ok(view)
+    let view = status(app, ctx).await?;
+    Ok(TotpView { sign_in_again: Some(true), ..view })
 }

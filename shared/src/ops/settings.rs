@@ -11,8 +11,8 @@ use crate::ids;
 use crate::records::{OutOfOffice, Settings};
 use crate::store::place;
 use crate::store::Guard;
+use crate::views::{BannerView, OutOfOfficeView, SettingsView};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 /// PUT /settings: any subset of the settings.
 #[derive(Debug, Default, Deserialize)]
@@ -175,16 +175,16 @@ impl SettingsPatch {
 }
 
 /// GET /settings (staff).
-pub async fn get(app: &App, ctx: &RequestCtx) -> Result<Value> {
+pub async fn get(app: &App, ctx: &RequestCtx) -> Result<SettingsView> {
     if !ctx.caller.is_staff() {
         return Err(Error::Forbidden("practice settings are for staff".into()));
     }
     let practice = app.store.practice(&ctx.caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
-    Ok(json!({ "settings": practice.settings }))
+    Ok(SettingsView { settings: practice.settings })
 }
 
 /// PUT /settings (admin class).
-pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Value> {
+pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<SettingsView> {
     let caller = &ctx.caller;
     if caller.class() != RoleClass::Admin {
         return Err(Error::Forbidden("only admin roles may change practice settings".into()));
@@ -206,7 +206,7 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Va
         ),
     )?;
     match tx.commit().await? {
-        Ok(()) => Ok(json!({ "settings": settings })),
+        Ok(()) => Ok(SettingsView { settings }),
         Err(Guard::Practice) => Err(Error::Conflict("the settings changed meanwhile; read them and try again".into())),
         Err(_) => Err(Error::Unauthenticated),
     }
@@ -248,7 +248,11 @@ pub async fn assign_sms_number(app: &App, practice_id: &PracticeId, number: Opti
 }
 
 /// PUT /me/out-of-office: the caller's own period and text, or `null` to clear it.
-pub async fn put_out_of_office(app: &App, ctx: &RequestCtx, req: Option<OutOfOfficeRequest>) -> Result<Value> {
+pub async fn put_out_of_office(
+    app: &App,
+    ctx: &RequestCtx,
+    req: Option<OutOfOfficeRequest>,
+) -> Result<OutOfOfficeView> {
     let caller = &ctx.caller;
     if !caller.is_staff() {
         return Err(Error::Forbidden("out-of-office is for staff".into()));
@@ -283,17 +287,17 @@ pub async fn put_out_of_office(app: &App, ctx: &RequestCtx, req: Option<OutOfOff
         ),
     )?;
     match tx.commit().await? {
-        Ok(()) => Ok(json!({ "outOfOffice": ooo })),
+        Ok(()) => Ok(OutOfOfficeView { out_of_office: ooo }),
         Err(_) => Err(Error::Unauthenticated),
     }
 }
 
 /// GET /portal/banner: the text a patient sees before writing (COMPOSE-3).
-pub async fn banner(app: &App, ctx: &RequestCtx) -> Result<Value> {
+pub async fn banner(app: &App, ctx: &RequestCtx) -> Result<BannerView> {
     let practice = app.store.practice(&ctx.caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
-    Ok(json!({
-        "banner": practice.settings.patient_banner,
-        "practiceName": practice.name,
-        "urgentPhone": practice.settings.urgent_phone,
-    }))
+    Ok(BannerView {
+        banner: practice.settings.patient_banner,
+        practice_name: practice.name,
+        urgent_phone: practice.settings.urgent_phone,
+    })
 }

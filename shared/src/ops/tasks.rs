@@ -1,7 +1,7 @@
 //! Tasks linked to a message (CONV-7): title, assignee, due date, done; listed per assignee.
 //! Staff only. A task is visible to its assignee, its creator and the admin class.
 
-use super::{active_staff, claim_idempotency, commit_created, facts};
+use super::{active_staff, claim_idempotency, commit_created, facts, Created};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
@@ -12,8 +12,8 @@ use crate::policy;
 use crate::records::{Sealed, TaskItem, TaskRefItem};
 use crate::store::place;
 use crate::store::Guard;
+use crate::views::{TaskAnswer, TaskList, TaskView};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 pub const TASK_ID: &str = "tsk_";
 
@@ -46,15 +46,22 @@ fn parse_due(raw: Option<&str>) -> Result<String> {
     Ok(s.to_string())
 }
 
-async fn view(app: &App, caller: &Caller, t: &TaskItem) -> Result<Value> {
+async fn view(app: &App, caller: &Caller, t: &TaskItem) -> Result<TaskView> {
     let title = app
         .envelope
         .open_string(Binding { practice_id: &caller.practice_id, record: &t.id, field: "title" }, &t.title.0)
         .await?;
-    Ok(json!({
-        "id": t.id, "conversationId": t.conversation_id, "messageId": t.message_id, "title": title,
-        "assigneeId": t.assignee_id, "dueDate": t.due_date, "done": t.done, "createdBy": t.created_by, "createdAt": t.created_at,
-    }))
+    Ok(TaskView {
+        id: t.id.clone(),
+        conversation_id: t.conversation_id.clone(),
+        message_id: t.message_id.clone(),
+        title,
+        assignee_id: t.assignee_id.clone(),
+        due_date: t.due_date.clone(),
+        done: t.done,
+        created_by: t.created_by.clone(),
+        created_at: t.created_at.clone(),
+    })
 }
 
 /// POST /conversations/{id}/messages/{messageId}/tasks.
@@ -64,7 +71,7 @@ pub async fn create(
     conversation_id: &str,
     message_id: &str,
     req: TaskRequest,
-) -> Result<Value> {
+) -> Result<Created<TaskAnswer>> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
@@ -117,13 +124,13 @@ pub async fn create(
     };
     tx.put(Guard::Task, &mark)?;
     tx.put(Guard::Audit, &audit::event(ctx, "task.create", AuditRecord::conversation(&conversation), "success"))?;
-    let response = json!({ "task": view(app, caller, &task).await? });
+    let response = TaskAnswer { task: view(app, caller, &task).await? };
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     commit_created(app, ctx, tx, response, |_| Error::Conflict("task id collision, retry".into())).await
 }
 
 /// GET /tasks?assignee=me (or a staff id, for admin and provider roles).
-pub async fn list(app: &App, ctx: &RequestCtx, assignee: Option<&str>) -> Result<Value> {
+pub async fn list(app: &App, ctx: &RequestCtx, assignee: Option<&str>) -> Result<TaskList> {
     let caller = &ctx.caller;
     require_staff(caller)?;
     let assignee = match assignee.unwrap_or("me") {
@@ -167,11 +174,11 @@ pub async fn list(app: &App, ctx: &RequestCtx, assignee: Option<&str>) -> Result
     for t in &tasks {
         items.push(view(app, caller, t).await?);
     }
-    Ok(json!({ "items": items }))
+    Ok(TaskList { items })
 }
 
 /// PATCH /tasks/{id}: `{done}`; by its assignee, its creator or the admin class.
-pub async fn patch(app: &App, ctx: &RequestCtx, task_id: &str, req: TaskPatch) -> Result<Value> {
+pub async fn patch(app: &App, ctx: &RequestCtx, task_id: &str, req: TaskPatch) -> Result<TaskAnswer> {
     let caller = &ctx.caller;
     require_staff(caller)?;
     let p = &caller.practice_id;
@@ -199,5 +206,5 @@ pub async fn patch(app: &App, ctx: &RequestCtx, task_id: &str, req: TaskPatch) -
     if tx.commit().await?.is_err() {
         return Err(Error::Unauthenticated);
     }
-    Ok(json!({ "task": view(app, caller, &task).await? }))
+    Ok(TaskAnswer { task: view(app, caller, &task).await? })
 }

@@ -20,7 +20,7 @@ pub async fn assign(
     ctx: &RequestCtx,
     conversation_id: &str,
     req: AssignRequest,
-) -> Result<serde_json::Value> {
+) -> Result<Created<ConversationChanged>> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
@@ -76,7 +76,7 @@ pub async fn assign(
     let renderer = Renderer::new(&app.envelope, caller);
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
     let (view, _) = renderer.conversation(&conversation, &names).await?;
-    let response = json!({ "conversation": view });
+    let response = ConversationChanged { conversation: view };
     claim_idempotency(app, ctx, &mut tx, &response, &conversation_id).await?;
     commit_created(app, ctx, tx, response, |_| {
         Error::Conflict("the conversation was changed by someone else; reload and retry".into())

@@ -17,7 +17,7 @@ pub struct BroadcastRequest {
 /// getting a private copy: a conversation of its own, of kind `broadcast` (the Broadcasts
 /// tab), where its replies land. Each copy is its own transaction, keyed for idempotency by
 /// the broadcast's key and the patient, so a retried broadcast completes without doubles.
-pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Result<serde_json::Value> {
+pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Result<BroadcastSent> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     if !caller.is_staff() {
@@ -75,5 +75,5 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
         start_thread(app, &copy_ctx, &dir, thread, None).await?;
         sent += 1;
     }
-    Ok(json!({ "broadcast": { "id": broadcast_id, "recipientCount": sent } }))
+    Ok(BroadcastSent { broadcast: BroadcastView { id: broadcast_id, recipient_count: sent } })
 }

@@ -24,7 +24,7 @@ pub struct ComposeRequest {
 }
 
 /// POST /conversations (COMPOSE-1, COMPOSE-2, COMPOSE-3, COMPOSE-4).
-pub async fn compose(app: &App, ctx: &RequestCtx, req: ComposeRequest) -> Result<serde_json::Value> {
+pub async fn compose(app: &App, ctx: &RequestCtx, req: ComposeRequest) -> Result<Created<ThreadStarted>> {
     compose_from_draft(app, ctx, req, None).await
 }
 
@@ -35,7 +35,7 @@ pub async fn compose_from_draft(
     ctx: &RequestCtx,
     req: ComposeRequest,
     draft: Option<&str>,
-) -> Result<serde_json::Value> {
+) -> Result<Created<ThreadStarted>> {
     let caller = &ctx.caller;
     let dir = app.store.directory(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
     let limits = dir.practice.settings.body_limits();

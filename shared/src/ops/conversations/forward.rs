@@ -20,7 +20,7 @@ pub async fn forward(
     ctx: &RequestCtx,
     conversation_id: &str,
     req: ForwardRequest,
-) -> Result<serde_json::Value> {
+) -> Result<Created<ThreadStarted>> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
@@ -106,6 +106,5 @@ pub async fn forward(
         attachments,
         ..NewThread::new(ConversationKind::Team, subject, body, sender, participants)
     };
-    let created = start_thread(app, ctx, &dir, thread, None).await?;
-    Ok(json!({ "conversation": created["conversation"], "message": created["message"] }))
+    start_thread(app, ctx, &dir, thread, None).await
 }

@@ -5,8 +5,7 @@
 //! retention, auto-replies and texts.
 
 use super::{
-    active_staff, claim_idempotency, commit_created, commit_created_fresh, facts, search, staff_members,
-    visible_conversation,
+    active_staff, claim_idempotency, commit_created, facts, search, staff_members, visible_conversation, Created,
 };
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
@@ -19,9 +18,11 @@ use crate::policy;
 use crate::receipts;
 use crate::records::*;
 use crate::store::{place, Directory, Key, StatsDelta, Tx};
-use crate::views::Renderer;
+use crate::views::{
+    AssignmentView, BroadcastSent, BroadcastView, ConversationChanged, InboxItemView, MessagePosted, Renderer,
+    ThreadStarted, ThreadView,
+};
 use serde::Deserialize;
-use serde_json::json;
 
 mod appended;
 mod assign;

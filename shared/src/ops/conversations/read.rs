@@ -5,7 +5,7 @@ use crate::store::Guard;
 
 /// GET /conversations/{id} (CONV-1, CONV-2): the thread, oldest first; marks it read for the
 /// caller alone. Patients never receive internal notes.
-pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<serde_json::Value> {
+pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<ThreadView> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
@@ -64,7 +64,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
             out.push(renderer.message(m, patient.as_ref(), status).await?);
         }
     }
-    let mut body = json!({ "conversation": view, "messages": out });
+    let mut thread = ThreadView { conversation: view, messages: out, assignments: None };
     if caller.is_staff() {
         let mut assignments = Vec::new();
         for (i, a) in conversation.assignments.iter().enumerate() {
@@ -72,9 +72,10 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
                 Some(c) => Some(renderer.open(&conversation_id, &format!("assignment/{i}"), c).await?),
                 None => None,
             };
-            assignments.push(json!({ "by": a.by, "assignees": a.assignees, "comment": comment, "at": a.at }));
+            let (by, assignees, at) = (a.by.to_string(), a.assignees.clone(), a.at.clone());
+            assignments.push(AssignmentView { by, assignees, comment, at });
         }
-        body["assignments"] = json!(assignments);
+        thread.assignments = Some(assignments);
     }
-    Ok(body)
+    Ok(thread)
 }

@@ -21,7 +21,12 @@ pub struct ReplyRequest {
 }
 
 /// POST /conversations/{id}/messages (REPLY-1, CONV-5).
-pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: ReplyRequest) -> Result<serde_json::Value> {
+pub async fn reply(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation_id: &str,
+    req: ReplyRequest,
+) -> Result<Created<MessagePosted>> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
@@ -115,13 +120,13 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         Some(pr) => Some(renderer.patient(pr).await?),
         None => None,
     };
-    let response = json!({ "message": renderer.message(&posted.message, patient_view.as_ref(), "sent").await? });
+    let response = MessagePosted { message: renderer.message(&posted.message, patient_view.as_ref(), "sent").await? };
     // Internal notes are never indexed (see ops::search).
     if !req.internal {
         search::index_conversation(app, p, &conversation_id, &[&body.preview()], None).await?;
     }
     claim_idempotency(app, ctx, &mut tx, &response, &posted.message.id).await?;
-    let (body_json, fresh) = commit_created_fresh(app, ctx, tx, response, |guard| match guard {
+    let answer = commit_created(app, ctx, tx, response, |guard| match guard {
         Guard::Conversation => Error::Conflict("this conversation does not accept replies".into()),
         Guard::Attachment => Error::Conflict("an attachment is already attached or not yet checked".into()),
         Guard::Limit => crate::ops::daily_limit_reached(ctx, &practice.settings),
@@ -129,6 +134,7 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
         _ => Error::Conflict("the message could not be stored, retry".into()),
     })
     .await?;
+    let fresh = answer.is_made();
     if fresh {
         forget_objects(app, &moved).await;
     }
@@ -145,5 +151,5 @@ pub async fn reply(app: &App, ctx: &RequestCtx, conversation_id: &str, req: Repl
     if fresh && (controls.open.is_some() || controls.allow_response.is_some() || controls.allow_attachments.is_some()) {
         set_controls(app, ctx, &conversation_id, controls).await?;
     }
-    Ok(body_json)
+    Ok(answer)
 }

@@ -14,12 +14,7 @@ pub struct StateRequest {
 
 /// PUT /conversations/{id}/state (CONV-3, CONV-4): the caller's own flags, any subset;
 /// nobody else's view changes. Answers the caller's InboxItem.
-pub async fn set_state(
-    app: &App,
-    ctx: &RequestCtx,
-    conversation_id: &str,
-    req: StateRequest,
-) -> Result<serde_json::Value> {
+pub async fn set_state(app: &App, ctx: &RequestCtx, conversation_id: &str, req: StateRequest) -> Result<InboxItemView> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
@@ -70,8 +65,7 @@ pub async fn set_state(
             Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
         }
     };
-    let item = Renderer::new(&app.envelope, caller).inbox_item(&updated).await?;
-    serde_json::to_value(item).map_err(Error::internal)
+    Renderer::new(&app.envelope, caller).inbox_item(&updated).await
 }
 
 /// Thread controls a staff member may change (REPLY-2, REPLY-3).
@@ -84,7 +78,7 @@ pub struct Controls {
 
 /// POST /conversations/{id}/close and /reopen (REPLY-3): staff only. A closed conversation
 /// takes no patient replies; staff can reopen it. Every viewer's row shows the new status.
-pub async fn set_status(app: &App, ctx: &RequestCtx, conversation_id: &str, open: bool) -> Result<serde_json::Value> {
+pub async fn set_status(app: &App, ctx: &RequestCtx, conversation_id: &str, open: bool) -> Result<ConversationChanged> {
     set_controls(app, ctx, conversation_id, Controls { open: Some(open), ..Default::default() }).await
 }
 
@@ -94,7 +88,7 @@ pub async fn set_controls(
     ctx: &RequestCtx,
     conversation_id: &str,
     change: Controls,
-) -> Result<serde_json::Value> {
+) -> Result<ConversationChanged> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
@@ -139,5 +133,5 @@ pub async fn set_controls(
         }
     }
     let (view, _) = renderer.conversation(&conversation, &names).await?;
-    Ok(json!({ "conversation": view }))
+    Ok(ConversationChanged { conversation: view })
 }

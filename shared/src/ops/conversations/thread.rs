@@ -70,7 +70,7 @@ pub(super) async fn start_thread(
     dir: &Directory,
     t: NewThread<'_>,
     draft: Option<&str>,
-) -> Result<serde_json::Value> {
+) -> Result<Created<ThreadStarted>> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation = new_conversation(app, ctx, dir, &t).await?;
@@ -95,13 +95,13 @@ pub(super) async fn start_thread(
     if let Some(pv) = &patient {
         searchable.extend([pv.first_name.clone(), pv.last_name.clone()]);
     }
-    let response = json!({ "conversation": view, "message": message_view });
+    let response = ThreadStarted { conversation: view, message: message_view };
     let texts: Vec<&str> = searchable.iter().map(String::as_str).collect();
     search::index_conversation(app, p, &cid, &texts, patient.as_ref().map(|pv| pv.id.as_str())).await?;
 
     let settings = &dir.practice.settings;
     let mut attempt = 1;
-    let (body, fresh) = loop {
+    let created = loop {
         let mut tx = app.store.tx();
         if caller.is_staff() {
             tx.check_staff_active(p, &caller.user_id, t.kind.is_patient_facing())?;
@@ -115,7 +115,7 @@ pub(super) async fn start_thread(
         }
         claim_idempotency(app, ctx, &mut tx, &response, &cid).await?;
         let marker_moved = AtomicBool::new(false);
-        let outcome = commit_created_fresh(app, ctx, tx, response.clone(), |guard| match guard {
+        let outcome = commit_created(app, ctx, tx, response.clone(), |guard| match guard {
             Guard::Attachment => Error::Conflict("an attachment is already attached or not yet checked".into()),
             Guard::Draft => Error::NotFound("draft"),
             Guard::Marker => {
@@ -135,10 +135,10 @@ pub(super) async fn start_thread(
         }
         break outcome?;
     };
-    if fresh {
+    if created.is_made() {
         forget_objects(app, &moved).await;
     }
-    Ok(body)
+    Ok(created)
 }
 
 /// How often a new conversation about a patient is written before a concurrent one that
@@ -146,11 +146,12 @@ pub(super) async fn start_thread(
 const MARKER_ATTEMPTS: u32 = 8;
 
 /// The id of the conversation a `start_thread` answer created.
-pub(super) fn created_id(created: &serde_json::Value) -> Result<ConversationId> {
-    created["conversation"]["id"]
-        .as_str()
-        .map(ConversationId::from_stored)
-        .ok_or_else(|| Error::internal_msg("a new conversation without an id"))
+pub(super) fn created_id(created: &Created<ThreadStarted>) -> Result<ConversationId> {
+    let id = match created {
+        Created::Made(started) => Some(started.conversation.id.as_str()),
+        Created::Replayed(first) => first["conversation"]["id"].as_str(),
+    };
+    id.map(ConversationId::from_stored).ok_or_else(|| Error::internal_msg("a new conversation without an id"))
 }
 
 /// The conversation item, its subject, context and number sealed to it, counting its first

@@ -7,6 +7,18 @@ use crate::error::Result;
 use crate::records::*;
 use serde::Serialize;
 
+mod attachments;
+mod people;
+mod reports;
+mod settings;
+mod workspace;
+
+pub use attachments::*;
+pub use people::*;
+pub use reports::*;
+pub use settings::*;
+pub use workspace::*;
+
 pub const MASKED_NAME: &str = "Clinic Staff";
 
 #[derive(Clone, Debug, Serialize)]
@@ -102,6 +114,75 @@ pub struct InboxItemView {
     pub starred: bool,
     pub archived: bool,
     pub urgent: bool,
+}
+
+/// POST /conversations (and a forward, a sent draft): the conversation and its first message.
+#[derive(Clone, Debug, Serialize)]
+pub struct ThreadStarted {
+    pub conversation: ConversationView,
+    pub message: MessageView,
+}
+
+/// POST /conversations/{id}/messages.
+#[derive(Clone, Debug, Serialize)]
+pub struct MessagePosted {
+    pub message: MessageView,
+}
+
+/// A conversation after a change to it (assignment, status, controls).
+#[derive(Clone, Debug, Serialize)]
+pub struct ConversationChanged {
+    pub conversation: ConversationView,
+}
+
+/// GET /conversations/{id}: the thread; for staff, its assignment history too (ASSIGN-1).
+#[derive(Clone, Debug, Serialize)]
+pub struct ThreadView {
+    pub conversation: ConversationView,
+    pub messages: Vec<MessageView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignments: Option<Vec<AssignmentView>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AssignmentView {
+    pub by: String,
+    pub assignees: Vec<Recipient>,
+    /// Staff-only; `null` where none was given.
+    pub comment: Option<String>,
+    pub at: String,
+}
+
+/// GET /inbox: a page, and the cursor of the next one if there is one.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxPage {
+    pub items: Vec<InboxItemView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// GET /inbox/stats (INBOX-4).
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxStatsView {
+    pub total_conversations: u64,
+    pub unread_messages: u64,
+    pub unique_patients: u64,
+    pub total_messages: u64,
+}
+
+/// POST /broadcasts (COMPOSE-6): how many patients it reached.
+#[derive(Clone, Debug, Serialize)]
+pub struct BroadcastSent {
+    pub broadcast: BroadcastView,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BroadcastView {
+    pub id: String,
+    pub recipient_count: usize,
 }
 
 /// Decrypts what a caller may see. Holds the practice the caller belongs to: every binding
