@@ -12,7 +12,7 @@ use crate::ids;
 use crate::records::{DraftItem, Sealed};
 use crate::store::place;
 use crate::store::Guard;
-use crate::views::{DraftAnswer, DraftPage, DraftView};
+use crate::views::{DraftAnswer, DraftView, Page};
 use serde_json::Value;
 
 pub const DRAFT_ID: &str = "drf_";
@@ -118,7 +118,7 @@ pub async fn get(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<DraftAnswe
 }
 
 /// GET /drafts: the caller's drafts, newest first, paged.
-pub async fn list(app: &App, ctx: &RequestCtx, limit: usize, cursor: Option<&str>) -> Result<DraftPage> {
+pub async fn list(app: &App, ctx: &RequestCtx, limit: usize, cursor: Option<&str>) -> Result<Page<DraftView>> {
     let after: Option<String> = match cursor {
         Some(c) => Some(super::cursor::open(app, ctx, "drafts", c).await?),
         None => None,
@@ -137,7 +137,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, limit: usize, cursor: Option<&str
         Some(n) => Some(super::cursor::seal(app, ctx, "drafts", &n).await?),
         None => None,
     };
-    Ok(DraftPage { items, next_cursor })
+    Ok(Page { items, next_cursor })
 }
 
 /// DELETE /drafts/{id}.

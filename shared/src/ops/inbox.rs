@@ -11,7 +11,7 @@ use crate::ops::{cursor, search};
 use crate::records::EntryItem;
 use crate::store::Guard;
 use crate::store::{AssignedFilter, InboxPosition, InboxTab, InboxView};
-use crate::views::{InboxPage, InboxStatsView, Renderer};
+use crate::views::{InboxItemView, InboxStatsView, Page, Renderer};
 use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_LIMIT: usize = 25;
@@ -148,7 +148,7 @@ async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, raw: &str) -> Result
 }
 
 /// GET /inbox.
-pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<InboxPage> {
+pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<InboxItemView>> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let after = match &q.cursor {
@@ -192,7 +192,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<InboxPag
         Some(pos) => Some(seal_cursor(app, ctx, q.tab, &pos).await?),
         None => None,
     };
-    Ok(InboxPage { items, next_cursor })
+    Ok(Page { items, next_cursor })
 }
 
 /// How much of a token's partition one search page may read, in reads of up to 200 hits,

@@ -6,7 +6,7 @@ use crate::audit::AuditRecord;
 use crate::domain::{parse_id, RoleClass, CONVERSATION_ID, PATIENT_ID};
 use crate::error::{Error, Result};
 use crate::store::AuditTrail;
-use crate::views::{AuditEventView, AuditPage, BillingLine, BillingReport, ChainLink};
+use crate::views::{AuditEventView, BillingLine, BillingReport, ChainLink, Page};
 use jiff::civil::Date;
 
 fn parse_date(field: &str, raw: Option<&str>) -> Result<Date> {
@@ -93,7 +93,7 @@ pub async fn audit_log(
     scope: AuditScope,
     limit: usize,
     cursor: Option<&str>,
-) -> Result<AuditPage> {
+) -> Result<Page<AuditEventView>> {
     let caller = &ctx.caller;
     if caller.class() != RoleClass::Admin {
         return Err(Error::Forbidden("the audit log is for admin roles".into()));
@@ -141,7 +141,7 @@ pub async fn audit_log(
         Some(n) => Some(crate::ops::cursor::seal(app, ctx, &list, &n).await?),
         None => None,
     };
-    Ok(AuditPage { items, next_cursor })
+    Ok(Page { items, next_cursor })
 }
 
 #[cfg(test)]

@@ -153,11 +153,12 @@ pub struct AssignmentView {
     pub at: String,
 }
 
-/// GET /inbox: a page, and the cursor of the next one if there is one.
+/// A page of a list (GET /inbox, /drafts, /audit), and the sealed cursor of the next page
+/// if there is one (API.md's paging).
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct InboxPage {
-    pub items: Vec<InboxItemView>,
+pub struct Page<T> {
+    pub items: Vec<T>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }

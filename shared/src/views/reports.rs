@@ -22,15 +22,7 @@ pub struct BillingLine {
     pub at: String,
 }
 
-/// GET /audit (SEC-2): a page of events, newest first.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditPage {
-    pub items: Vec<AuditEventView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
+/// One event of GET /audit (SEC-2), listed newest first.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEventView {

@@ -78,12 +78,3 @@ pub struct DraftView {
 pub struct DraftAnswer {
     pub draft: DraftView,
 }
-
-/// GET /drafts.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DraftPage {
-    pub items: Vec<DraftView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
