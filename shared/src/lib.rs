@@ -15,7 +15,7 @@
 //!   the store's expressions use are checked against them (`store::attribute_names`, a test).
 //! - `store`: its DynamoDB adapter, one file per aggregate under `store/`; a transaction
 //!   (`Tx`) names each conditioned write with a `Guard`, and a refusal comes back as one.
-//!   Key formats and attribute names (`store::keys`) are private to it: a record carries an
+//!   Key formats and key attribute names (`store::keys`) are private to it: a record carries an
 //!   opaque `store::Key` that only `store::place` makes ("a draft of this user").
 //! - `crypto`: envelope encryption under KMS data keys, blind indexes and sealed list cursors
 //!   (SEC-1), and the one request/event hash (`sha256_hex`).
