@@ -59,7 +59,7 @@ pub fn overall(receipts: &[ReceiptView]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Priority;
+    use crate::domain::{Priority, SenderKind};
     use crate::records::{Sealed, SenderRef};
 
     fn u(id: &str) -> UserId {
@@ -76,7 +76,7 @@ mod tests {
             ),
             id: crate::domain::MessageId::from_stored("msg_1"),
             conversation_id: crate::domain::ConversationId::from_stored("cnv_1"),
-            sender: SenderRef { kind: "staff".into(), id: u(sender), name: None, masked: false },
+            sender: SenderRef { kind: SenderKind::Staff, id: u(sender), name: None, masked: false },
             body: Sealed::default(),
             priority: Priority::Normal,
             internal,

@@ -41,6 +41,28 @@ pub enum ConversationStatus {
     Closed,
 }
 
+/// Who wrote a message: a staff user, the patient, the practice's own automatic replies, or an
+/// unknown phone number (NOTIFY-4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SenderKind {
+    Staff,
+    Patient,
+    System,
+    Sms,
+}
+
+impl SenderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SenderKind::Staff => "staff",
+            SenderKind::Patient => "patient",
+            SenderKind::System => "system",
+            SenderKind::Sms => "sms",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ConversationKind {

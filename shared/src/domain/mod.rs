@@ -73,6 +73,23 @@ mod tests {
     }
 
     #[test]
+    fn a_user_id_is_a_staff_or_a_patient_id() {
+        assert!(UserId::parse("u", "usr_1").is_ok() && UserId::parse("u", "pat_1").is_ok());
+        assert!(UserId::parse("u", "prc_1").is_err(), "a practice is not a user");
+        assert!(UserId::parse_staff("u", "pat_1").is_err() && UserId::parse_patient("u", "usr_1").is_err());
+        assert!(UserId::new_patient().is_patient() && !UserId::new().is_patient());
+    }
+
+    /// Stored and answered as the words they always were: the type changed, the wire did not.
+    #[test]
+    fn sender_kinds_keep_their_stored_names() {
+        for kind in [SenderKind::Staff, SenderKind::Patient, SenderKind::System, SenderKind::Sms] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+            assert_eq!(serde_json::from_value::<SenderKind>(kind.as_str().into()).unwrap(), kind);
+        }
+    }
+
+    #[test]
     fn ids_cannot_carry_key_separators_or_paths() {
         assert!(parse_id("id", CONVERSATION_ID, "cnv_01ABC").is_ok());
         for bad in ["cnv_", "cnv_a#b", "cnv_../x", "msg_1", "cnv_a/b", "cnv_ a"] {

@@ -9,7 +9,7 @@
 
 use crate::app::{App, RequestCtx};
 use crate::crypto::sha256_hex;
-use crate::domain::{parse_phone, Caller, ConversationId, Role, UserId};
+use crate::domain::{parse_phone, Caller, ConversationId, Role, SenderKind, UserId};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::notify;
@@ -78,9 +78,9 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
         id => id.to_string(),
     };
     let sender = match &patient {
-        Some(pat) => SenderRef { kind: "patient".into(), id: pat.id.clone(), name: None, masked: false },
+        Some(pat) => SenderRef { kind: SenderKind::Patient, id: pat.id.clone(), name: None, masked: false },
         None => SenderRef {
-            kind: "sms".into(),
+            kind: SenderKind::Sms,
             id: UserId::from_stored("sms"),
             name: Some("Unknown number".into()),
             masked: false,

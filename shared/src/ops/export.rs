@@ -85,7 +85,10 @@ fn text(
         let urgent = if m.priority == Priority::Urgent { " [URGENT]" } else { "" };
         out.push_str(&format!(
             "[{}] {} ({}){urgent}:\n{}\n",
-            m.created_at, m.sender.display_name, m.sender.kind, m.body
+            m.created_at,
+            m.sender.display_name,
+            m.sender.kind.as_str(),
+            m.body
         ));
         for a in &m.attachments {
             out.push_str(&format!("  attachment: {} ({}, {} bytes)\n", a.file_name, a.content_type, a.size));
@@ -133,7 +136,7 @@ pub fn fhir_bundle(
             }] }],
             "priority": if m.priority == Priority::Urgent { "urgent" } else { "routine" },
             "sent": m.created_at,
-            "sender": { "reference": reference(&m.sender.kind, &m.sender.id), "display": m.sender.display_name },
+            "sender": { "reference": reference(m.sender.kind.as_str(), &m.sender.id), "display": m.sender.display_name },
             "recipient": recipients.iter().map(|r| json!({ "reference": reference("", r) })).collect::<Vec<_>>(),
             "payload": payload,
         });

@@ -29,7 +29,7 @@ pub struct ContextRef {
 #[serde(rename_all = "camelCase")]
 pub struct SenderRef {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: crate::domain::SenderKind,
     pub id: crate::domain::UserId,
     #[serde(default)]
     pub name: Option<String>,

@@ -2,7 +2,7 @@
 //! sealed fields the caller may see). Patients never receive staff-only fields.
 
 use crate::crypto::{Binding, Envelope};
-use crate::domain::{Caller, ConversationKind, ConversationStatus, Priority, Recipient};
+use crate::domain::{Caller, ConversationKind, ConversationStatus, Priority, Recipient, SenderKind};
 use crate::error::Result;
 use crate::records::*;
 use serde::Serialize;
@@ -41,7 +41,7 @@ pub struct ContextView {
 #[serde(rename_all = "camelCase")]
 pub struct PersonView {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: SenderKind,
     pub id: String,
     pub display_name: String,
 }
@@ -221,7 +221,7 @@ impl<'a> Renderer<'a> {
 
     /// The sender as this caller may know it: "Clinic Staff" to a patient where masked.
     pub fn sender(&self, sender: &SenderRef, patient: Option<&PatientView>) -> PersonView {
-        let display_name = if sender.kind == "patient" {
+        let display_name = if sender.kind == SenderKind::Patient {
             patient.map(|p| format!("{} {}", p.first_name, p.last_name)).unwrap_or_default()
         } else if sender.masked && !self.caller.is_staff() {
             MASKED_NAME.to_string()
@@ -229,7 +229,7 @@ impl<'a> Renderer<'a> {
             sender.name.clone().unwrap_or_else(|| MASKED_NAME.to_string())
         };
         let id = if sender.masked && !self.caller.is_staff() { String::new() } else { sender.id.to_string() };
-        PersonView { kind: sender.kind.clone(), id, display_name }
+        PersonView { kind: sender.kind, id, display_name }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -278,7 +278,7 @@ impl<'a> Renderer<'a> {
             .participants
             .iter()
             .map(|id| PersonView {
-                kind: "staff".into(),
+                kind: SenderKind::Staff,
                 id: id.to_string(),
                 display_name: staff_names(id).unwrap_or_default(),
             })

@@ -69,7 +69,7 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
                     .unwrap(),
             ),
             last_sender: SenderRef {
-                kind: "staff".into(),
+                kind: carethread_core::domain::SenderKind::Staff,
                 id: UserId::from_stored("usr_x"),
                 name: Some("Seeder".into()),
                 masked: false,

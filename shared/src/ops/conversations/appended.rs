@@ -32,7 +32,7 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
         if ooo.from.as_str() <= now.as_str() && now.as_str() < ooo.to.as_str() {
             let expires = ids::parse_time("to", &ooo.to)?.as_second() + 86_400;
             let sender = SenderRef {
-                kind: "system".into(),
+                kind: SenderKind::System,
                 id: UserId::from_stored("auto-reply"),
                 name: Some(format!("{} (auto-reply)", member.display_name())),
                 masked: false,
@@ -45,7 +45,7 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
         let (after, day) = crate::hours::after_hours(hours, &tz, ctx.now)?;
         if after {
             let sender = SenderRef {
-                kind: "system".into(),
+                kind: SenderKind::System,
                 id: UserId::from_stored("auto-reply"),
                 name: Some(dir.practice.name.clone()),
                 masked: false,

@@ -65,7 +65,7 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
             ..ctx.clone()
         };
         let sender =
-            SenderRef { kind: "staff".into(), id: me.id.clone(), name: Some(me.display_name()), masked: false };
+            SenderRef { kind: SenderKind::Staff, id: me.id.clone(), name: Some(me.display_name()), masked: false };
         let thread = NewThread {
             patient: Some(patient),
             allow_response: req.allow_response.unwrap_or(true),

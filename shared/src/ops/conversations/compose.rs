@@ -70,7 +70,7 @@ pub async fn compose_from_draft(
         let patient = app.store.patient(&caller.practice_id, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
         let recipients = parse_recipients("recipients", &req.recipients)?;
         let participants = route_portal(&dir, &patient, &recipients)?;
-        let sender = SenderRef { kind: "patient".into(), id: patient.id.clone(), name: None, masked: false };
+        let sender = SenderRef { kind: SenderKind::Patient, id: patient.id.clone(), name: None, masked: false };
         let thread = NewThread {
             priority,
             patient: Some(&patient),
@@ -86,7 +86,7 @@ pub async fn compose_from_draft(
 
     let me = active_staff(&dir, caller)?;
     let sender = SenderRef {
-        kind: "staff".into(),
+        kind: SenderKind::Staff,
         id: me.id.clone(),
         name: Some(me.display_name()),
         masked: options.mask_name.unwrap_or(false),

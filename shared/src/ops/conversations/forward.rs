@@ -100,7 +100,7 @@ pub async fn forward(
     }
     app.store.put_batch(&attachments).await?;
 
-    let sender = SenderRef { kind: "staff".into(), id: me.id.clone(), name: Some(me.display_name()), masked: false };
+    let sender = SenderRef { kind: SenderKind::Staff, id: me.id.clone(), name: Some(me.display_name()), masked: false };
     let thread = NewThread {
         recipients,
         attachments,

@@ -115,7 +115,7 @@ pub(super) async fn post_message(
             &c.id,
             &m.created_at,
             !m.internal && c.summary.kind.is_patient_facing(),
-            m.sender.kind == "patient",
+            m.sender.kind == SenderKind::Patient,
             patient_needs_open,
         )?,
     }
@@ -223,7 +223,7 @@ pub(super) fn outbox(c: &ConversationItem, m: &MessageItem) -> Result<OutboxItem
         .filter(|v| c.patient_portal_access || !is_patient(v))
         .cloned()
         .collect();
-    let sms_reply = c.summary.kind == ConversationKind::Sms && m.sender.kind == "staff" && !m.internal;
+    let sms_reply = c.summary.kind == ConversationKind::Sms && m.sender.kind == SenderKind::Staff && !m.internal;
     let sent_at = ids::parse_time("createdAt", &m.created_at)?;
     Ok(OutboxItem {
         key: place::outbox(&m.id),
@@ -258,7 +258,7 @@ pub(super) fn billing(c: &ConversationItem, m: &MessageItem) -> Option<BillingIt
 pub(super) fn reminder(c: &ConversationItem, m: &MessageItem) -> Option<ReminderItem> {
     let hours = m.notify_if_unread_hours?;
     let patient = c.summary.patient.as_ref()?;
-    if m.internal || m.sender.kind != "staff" {
+    if m.internal || m.sender.kind != SenderKind::Staff {
         return None;
     }
     let p = &c.practice_id;

@@ -13,8 +13,8 @@ fn u(id: &str) -> UserId {
     UserId::from_stored(id)
 }
 
-fn sender(kind: &str, id: &str) -> SenderRef {
-    SenderRef { kind: kind.into(), id: u(id), name: None, masked: false }
+fn sender(kind: SenderKind, id: &str) -> SenderRef {
+    SenderRef { kind, id: u(id), name: None, masked: false }
 }
 
 /// A conversation of `kind` whose viewers are the three staff users and, for a
@@ -125,7 +125,7 @@ fn compose_2_a_team_conversation_counts_no_patient() {
 #[test]
 fn conv_5_an_internal_note_reaches_every_viewer_but_the_patient() {
     let c = conversation(ConversationKind::Patient);
-    let note = message(&c, sender("staff", NURSE), true);
+    let note = message(&c, sender(SenderKind::Staff, NURSE), true);
 
     let writes = fan_out(&c, &u(NURSE), true, false, &HashMap::new());
     let notified = outbox(&c, &note).unwrap().recipient_ids;
@@ -138,7 +138,7 @@ fn conv_5_an_internal_note_reaches_every_viewer_but_the_patient() {
 #[test]
 fn reply_1_a_staff_reply_notifies_the_patient_and_the_other_participants() {
     let c = conversation(ConversationKind::Patient);
-    let reply = message(&c, sender("staff", NURSE), false);
+    let reply = message(&c, sender(SenderKind::Staff, NURSE), false);
 
     let writes = fan_out(&c, &u(NURSE), false, false, &HashMap::new());
     let out = outbox(&c, &reply).unwrap();
@@ -154,7 +154,7 @@ fn reply_1_a_staff_reply_notifies_the_patient_and_the_other_participants() {
 fn compose_6_a_broadcast_copy_is_one_patients_conversation() {
     let mut c = conversation(ConversationKind::Broadcast);
     c.participants = vec![u(PROVIDER)];
-    let copy = message(&c, sender("staff", PROVIDER), false);
+    let copy = message(&c, sender(SenderKind::Staff, PROVIDER), false);
 
     let writes = fan_out(&c, &u(PROVIDER), false, true, &HashMap::new());
     let out = outbox(&c, &copy).unwrap();
@@ -169,7 +169,7 @@ fn notify_4_a_text_from_an_unknown_number_is_unread_for_every_viewer() {
     let mut c = conversation(ConversationKind::Sms);
     c.summary.patient = None;
     c.viewers.retain(|v| v != PATIENT);
-    let text = message(&c, sender("sms", "sms"), false);
+    let text = message(&c, sender(SenderKind::Sms, "sms"), false);
 
     let writes = fan_out(&c, &u("sms"), false, true, &HashMap::new());
     let out = outbox(&c, &text).unwrap();
@@ -183,8 +183,8 @@ fn notify_4_a_text_from_an_unknown_number_is_unread_for_every_viewer() {
 fn notify_4_a_staff_reply_to_a_text_goes_out_as_a_text_but_a_note_does_not() {
     let c = conversation(ConversationKind::Sms);
 
-    let reply = outbox(&c, &message(&c, sender("staff", PROVIDER), false)).unwrap();
-    let note = outbox(&c, &message(&c, sender("staff", PROVIDER), true)).unwrap();
+    let reply = outbox(&c, &message(&c, sender(SenderKind::Staff, PROVIDER), false)).unwrap();
+    let note = outbox(&c, &message(&c, sender(SenderKind::Staff, PROVIDER), true)).unwrap();
 
     assert!(reply.sms_reply);
     assert!(!note.sms_reply);
@@ -206,9 +206,9 @@ fn notify_2_an_urgent_message_also_reaches_the_care_team_and_role_5_not_a_patien
     c.participants = vec![u(PROVIDER)];
     c.care_team = vec![u(NURSE)];
     c.patient_portal_access = false;
-    let mut urgent = message(&c, sender("staff", PROVIDER), false);
+    let mut urgent = message(&c, sender(SenderKind::Staff, PROVIDER), false);
     urgent.priority = Priority::Urgent;
-    let normal = message(&c, sender("staff", PROVIDER), false);
+    let normal = message(&c, sender(SenderKind::Staff, PROVIDER), false);
 
     assert_eq!(outbox(&c, &urgent).unwrap().recipient_ids, [NURSE]);
     assert!(outbox(&c, &normal).unwrap().recipient_ids.is_empty());
@@ -217,7 +217,7 @@ fn notify_2_an_urgent_message_also_reaches_the_care_team_and_role_5_not_a_patien
 #[test]
 fn reply_2_billing_and_reminders_follow_staff_messages_to_a_patient_only() {
     let c = conversation(ConversationKind::Patient);
-    let mut billed = message(&c, sender("staff", PROVIDER), false);
+    let mut billed = message(&c, sender(SenderKind::Staff, PROVIDER), false);
     billed.fee_code = Some("99421".into());
     billed.notify_if_unread_hours = Some(24);
     let mut note = billed.clone();
@@ -229,5 +229,5 @@ fn reply_2_billing_and_reminders_follow_staff_messages_to_a_patient_only() {
     assert_eq!((bill.fee_code.as_str(), bill.patient_id.as_str()), ("99421", PATIENT));
     assert_eq!(due, "2026-12-02T10:00:00.000000Z");
     assert!(reminder(&c, &note).is_none(), "a patient is not reminded of a note it cannot see");
-    assert!(billing(&c, &message(&c, sender("staff", PROVIDER), false)).is_none());
+    assert!(billing(&c, &message(&c, sender(SenderKind::Staff, PROVIDER), false)).is_none());
 }

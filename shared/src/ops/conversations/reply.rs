@@ -72,14 +72,14 @@ pub async fn reply(
     let documents = parse_documents(caller, &req.documents)?;
 
     let sender = if by_patient {
-        SenderRef { kind: "patient".into(), id: caller.user_id.clone(), name: None, masked: false }
+        SenderRef { kind: SenderKind::Patient, id: caller.user_id.clone(), name: None, masked: false }
     } else {
         let me = app.store.staff(p, &caller.user_id).await?.filter(|s| s.active).ok_or(Error::Unauthenticated)?;
         if kind.is_patient_facing() && !req.internal && !me.portal_messaging {
             return Err(Error::Forbidden("portal messaging is switched off for this user".into()));
         }
         SenderRef {
-            kind: "staff".into(),
+            kind: SenderKind::Staff,
             id: me.id.clone(),
             name: Some(me.display_name()),
             masked: options.mask_name.unwrap_or(false),

@@ -203,7 +203,7 @@ async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewT
         last_message_at: at,
         message_count: 1,
         patient_message_count: u64::from(t.kind.is_patient_facing()),
-        from_patient_count: u64::from(t.sender.kind == "patient"),
+        from_patient_count: u64::from(t.sender.kind == SenderKind::Patient),
         version: 0,
         id,
     };
