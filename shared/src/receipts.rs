@@ -3,7 +3,7 @@
 //! delivered once the recipient's inbox (or the thread) reached it after the message, and
 //! otherwise sent. No write per message per recipient.
 
-use crate::domain::UserId;
+use crate::domain::{DeliveryStatus, UserId};
 use crate::records::{ConversationItem, MessageItem};
 use crate::views::ReceiptView;
 use std::collections::HashMap;
@@ -34,26 +34,22 @@ pub fn for_message(
             let (read, seen) = marks.get(r).cloned().unwrap_or_default();
             let after = |t: &Option<String>| t.as_deref().filter(|t| *t >= m.created_at.as_str()).map(str::to_string);
             match (after(&read), after(&seen)) {
-                (Some(at), _) => ReceiptView { recipient_id: r.to_string(), status: "read", at: Some(at) },
-                (None, Some(at)) => ReceiptView { recipient_id: r.to_string(), status: "delivered", at: Some(at) },
-                (None, None) => ReceiptView { recipient_id: r.to_string(), status: "sent", at: None },
+                (Some(at), _) => {
+                    ReceiptView { recipient_id: r.to_string(), status: DeliveryStatus::Read, at: Some(at) }
+                }
+                (None, Some(at)) => {
+                    ReceiptView { recipient_id: r.to_string(), status: DeliveryStatus::Delivered, at: Some(at) }
+                }
+                (None, None) => ReceiptView { recipient_id: r.to_string(), status: DeliveryStatus::Sent, at: None },
             }
         })
         .collect()
 }
 
 /// A message's overall status: read once every recipient read it, delivered once it reached
-/// every recipient, else sent.
-pub fn overall(receipts: &[ReceiptView]) -> &'static str {
-    if receipts.is_empty() {
-        "sent"
-    } else if receipts.iter().all(|r| r.status == "read") {
-        "read"
-    } else if receipts.iter().all(|r| r.status != "sent") {
-        "delivered"
-    } else {
-        "sent"
-    }
+/// every recipient, else sent (also when it has no recipient).
+pub fn overall(receipts: &[ReceiptView]) -> DeliveryStatus {
+    receipts.iter().map(|r| r.status).min().unwrap_or(DeliveryStatus::Sent)
 }
 
 #[cfg(test)]
@@ -95,8 +91,12 @@ mod tests {
         let m = message("usr_doc", "2026-01-01T10:00:00.000000Z", false);
         let mut marks = HashMap::new();
         let r = for_message(&m, &audience, Some(&u("pat_1")), &marks);
-        assert_eq!(r.iter().map(|x| x.status).collect::<Vec<_>>(), vec!["sent", "sent"], "the sender is no recipient");
-        assert_eq!(overall(&r), "sent");
+        assert_eq!(
+            r.iter().map(|x| x.status).collect::<Vec<_>>(),
+            vec![DeliveryStatus::Sent; 2],
+            "the sender is no recipient"
+        );
+        assert_eq!(overall(&r), DeliveryStatus::Sent);
         marks.insert(u("pat_1"), (None, Some("2026-01-01T10:05:00.000000Z".to_string())));
         marks.insert(
             u("usr_nurse"),
@@ -105,13 +105,13 @@ mod tests {
         let r = for_message(&m, &audience, Some(&u("pat_1")), &marks);
         assert_eq!(
             r.iter().map(|x| x.status).collect::<Vec<_>>(),
-            vec!["delivered", "delivered"],
+            vec![DeliveryStatus::Delivered; 2],
             "a read before the message is no read"
         );
-        assert_eq!(overall(&r), "delivered");
+        assert_eq!(overall(&r), DeliveryStatus::Delivered);
         marks.insert(u("pat_1"), (Some("2026-01-01T10:06:00.000000Z".to_string()), None));
         marks.insert(u("usr_nurse"), (Some("2026-01-01T10:07:00.000000Z".to_string()), None));
-        assert_eq!(overall(&for_message(&m, &audience, Some(&u("pat_1")), &marks)), "read");
+        assert_eq!(overall(&for_message(&m, &audience, Some(&u("pat_1")), &marks)), DeliveryStatus::Read);
         // A note is never addressed to the patient.
         let note = message("usr_doc", "2026-01-01T10:00:00.000000Z", true);
         assert_eq!(for_message(&note, &audience, Some(&u("pat_1")), &marks).len(), 1);

@@ -23,6 +23,9 @@ pub const WORKGROUP_ID: &str = "wg_";
 pub const CONVERSATION_ID: &str = "cnv_";
 pub const MESSAGE_ID: &str = "msg_";
 pub const ATTACHMENT_ID: &str = "att_";
+pub const DRAFT_ID: &str = "drf_";
+pub const TASK_ID: &str = "tsk_";
+pub const SAVED_REPLY_ID: &str = "rpl_";
 
 /// A typed id: its prefix, parsing (`parse_id`), a fresh one (`new`), and the stored string.
 /// It reads as a `&str` where text is wanted (keys, formats, logs of ids), but one kind of id
@@ -123,6 +126,31 @@ typed_id!(
     /// A message of a conversation.
     MessageId,
     MESSAGE_ID
+);
+typed_id!(
+    /// An uploaded file (ATT-1), attached to at most one message.
+    AttachmentId,
+    ATTACHMENT_ID
+);
+typed_id!(
+    /// A workgroup of staff (GROUP-1), addressed like a user.
+    WorkgroupId,
+    WORKGROUP_ID
+);
+typed_id!(
+    /// An unsent message of one author (COMPOSE-5).
+    DraftId,
+    DRAFT_ID
+);
+typed_id!(
+    /// A task on a conversation (CONV-7).
+    TaskId,
+    TASK_ID
+);
+typed_id!(
+    /// A saved reply template (REPLY-6).
+    SavedReplyId,
+    SAVED_REPLY_ID
 );
 typed_id!(
     /// A user: a staff user (`usr_`) or a patient (`pat_`). Both take part in conversations

@@ -1,7 +1,7 @@
 //! What a message is made of: kind, status and priority of its conversation, subject and body
 //! within their limits, recipients, and the record it is about.
 
-use super::id::{parse_id, STAFF_ID, WORKGROUP_ID};
+use super::id::{parse_id, WorkgroupId, STAFF_ID};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -39,6 +39,56 @@ impl Priority {
 pub enum ConversationStatus {
     Open,
     Closed,
+}
+
+/// CONV-2: how far a message got, per recipient and overall; ordered, so a message is as far
+/// as its least advanced recipient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Sent,
+    Delivered,
+    Read,
+}
+
+/// ATT-2: an upload is `pending` until its object is checked, then `ready` or `rejected`;
+/// `expired` once retention deleted its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttachmentStatus {
+    Pending,
+    Ready,
+    Rejected,
+    Expired,
+}
+
+impl AttachmentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Ready => "ready",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+/// REPLY-6: a saved reply is the author's own or the whole practice's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SavedReplyScope {
+    Personal,
+    Practice,
+}
+
+impl SavedReplyScope {
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "personal" => Ok(Self::Personal),
+            "practice" => Ok(Self::Practice),
+            _ => Err(Error::invalid("scope", "scope must be `practice` or `personal`")),
+        }
+    }
 }
 
 /// Who wrote a message: a staff user, the patient, the practice's own automatic replies, or an
@@ -211,8 +261,35 @@ impl Recipient {
     pub fn parse(field: &str, kind: &str, id: &str) -> Result<Recipient> {
         match kind {
             "staff" => Ok(Recipient { kind: RecipientKind::Staff, id: parse_id(field, STAFF_ID, id)? }),
-            "workgroup" => Ok(Recipient { kind: RecipientKind::Workgroup, id: parse_id(field, WORKGROUP_ID, id)? }),
+            "workgroup" => Ok(Recipient { kind: RecipientKind::Workgroup, id: WorkgroupId::parse(field, id)?.into() }),
             _ => Err(Error::invalid(field, "recipient type must be `staff` or `workgroup`")),
+        }
+    }
+}
+
+/// What kind of record a conversation is about (COMPOSE-4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContextKind {
+    Visit,
+    Invoice,
+    Document,
+}
+
+impl ContextKind {
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "visit" => Ok(Self::Visit),
+            "invoice" => Ok(Self::Invoice),
+            "document" => Ok(Self::Document),
+            _ => Err(Error::invalid("context.kind", "context kind must be visit, invoice or document")),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Visit => "visit",
+            Self::Invoice => "invoice",
+            Self::Document => "document",
         }
     }
 }
@@ -220,22 +297,20 @@ impl Recipient {
 /// A link to the record a conversation is about (COMPOSE-4). The label is PHI.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContextLink {
-    pub kind: String,
+    pub kind: ContextKind,
     pub id: String,
     pub label: String,
 }
 
 impl fmt::Debug for ContextLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ContextLink({}, {})", self.kind, self.id)
+        write!(f, "ContextLink({}, {})", self.kind.as_str(), self.id)
     }
 }
 
 impl ContextLink {
     pub fn parse(kind: &str, id: &str, label: &str) -> Result<ContextLink> {
-        if !matches!(kind, "visit" | "invoice" | "document") {
-            return Err(Error::invalid("context.kind", "context kind must be visit, invoice or document"));
-        }
+        let kind = ContextKind::parse(kind)?;
         let id_ok =
             !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !id_ok {
@@ -245,6 +320,6 @@ impl ContextLink {
         if label.is_empty() || label.chars().count() > 200 {
             return Err(Error::invalid("context.label", "context label must have 1 to 200 characters"));
         }
-        Ok(ContextLink { kind: kind.into(), id: id.into(), label: label.into() })
+        Ok(ContextLink { kind, id: id.into(), label: label.into() })
     }
 }

@@ -2,9 +2,10 @@
 //! handles an unchecked string. Nothing here knows AWS or HTTP.
 //!
 //! - `people`: roles, the caller, names, phone numbers, email, notification channels.
-//! - `id`: opaque ids and their prefixes; practices, conversations, messages and users (staff
-//!   or patient) have types of their own (`PracticeId`, `ConversationId`, `MessageId`,
-//!   `UserId`), so one cannot be passed for another:
+//! - `id`: opaque ids and their prefixes. Every stored thing's id has a type of its own
+//!   (`PracticeId`, `ConversationId`, `MessageId`, `UserId` for staff or patient,
+//!   `AttachmentId`, `WorkgroupId`, `DraftId`, `TaskId`, `SavedReplyId`), so one cannot be
+//!   passed for another:
 //!
 //! ```
 //! use carethread_core::domain::{ConversationId, PracticeId};
@@ -26,7 +27,9 @@
 //! let practice = PracticeId::new();
 //! inbox_of(&practice, &practice); // a practice is not a user
 //! ```
-//! - `message`: conversation kind and status, priority, subject, body, recipients, context.
+//! - `message`: conversation kind and status, priority, subject, body, recipients, context, delivery
+//!   status, attachment status,
+//!   saved-reply scope.
 
 mod id;
 mod message;
@@ -87,6 +90,41 @@ mod tests {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
             assert_eq!(serde_json::from_value::<SenderKind>(kind.as_str().into()).unwrap(), kind);
         }
+    }
+
+    #[test]
+    fn every_kind_of_id_has_its_own_prefix() {
+        assert!(AttachmentId::parse("a", "att_1").is_ok() && AttachmentId::parse("a", "drf_1").is_err());
+        assert!(DraftId::parse("d", "drf_1").is_ok() && DraftId::parse("d", "tsk_1").is_err());
+        assert!(TaskId::parse("t", "tsk_1").is_ok() && TaskId::parse("t", "rpl_1").is_err());
+        assert!(SavedReplyId::parse("r", "rpl_1").is_ok() && SavedReplyId::parse("r", "wg_1").is_err());
+        assert!(WorkgroupId::parse("w", "wg_1").is_ok() && WorkgroupId::parse("w", "usr_1").is_err());
+        assert!(TaskId::new().starts_with("tsk_") && DraftId::new().starts_with("drf_"));
+    }
+
+    /// The enums are stored and answered as the words the strings were.
+    #[test]
+    fn stored_enums_keep_their_words() {
+        let words = |v: serde_json::Value| v.as_str().unwrap().to_string();
+        for s in
+            [AttachmentStatus::Pending, AttachmentStatus::Ready, AttachmentStatus::Rejected, AttachmentStatus::Expired]
+        {
+            assert_eq!(words(serde_json::to_value(s).unwrap()), s.as_str());
+        }
+        for k in [ContextKind::Visit, ContextKind::Invoice, ContextKind::Document] {
+            assert_eq!(ContextKind::parse(&words(serde_json::to_value(k).unwrap())).unwrap(), k);
+        }
+        assert!(ContextKind::parse("lab").is_err());
+        for scope in [SavedReplyScope::Personal, SavedReplyScope::Practice] {
+            assert_eq!(SavedReplyScope::parse(&words(serde_json::to_value(scope).unwrap())).unwrap(), scope);
+        }
+        assert_eq!(serde_json::to_value(DeliveryStatus::Delivered).unwrap(), "delivered");
+    }
+
+    /// CONV-2: a message is as far along as its least advanced recipient.
+    #[test]
+    fn conv_2_delivery_statuses_are_ordered() {
+        assert!(DeliveryStatus::Sent < DeliveryStatus::Delivered && DeliveryStatus::Delivered < DeliveryStatus::Read);
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         }
         None => None,
     };
-    let id = ids::new_id(ATTACHMENT_ID);
+    let id = AttachmentId::new();
     let created_at = ctx.at();
     let object_key = match &conversation_id {
         Some(c) => format!("{p}/{c}/{id}"),
@@ -107,7 +107,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         file_name: sealed_name,
         content_type: content_type.clone(),
         size,
-        status: "pending".into(),
+        status: AttachmentStatus::Pending,
         internal: false,
         object_key: object_key.clone(),
         created_at: created_at.clone(),
@@ -140,10 +140,12 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
 /// ATT-2: a pending upload becomes `ready` once the stored object is there with the declared
 /// size; one of another size is rejected and deleted.
 pub async fn ensure_checked(app: &App, mut a: AttachmentItem) -> Result<AttachmentItem> {
-    match a.status.as_str() {
-        "ready" => return Ok(a),
-        "rejected" => return Err(Error::invalid("attachmentIds", "this attachment was rejected by its check")),
-        _ => {}
+    match a.status {
+        AttachmentStatus::Ready => return Ok(a),
+        AttachmentStatus::Rejected => {
+            return Err(Error::invalid("attachmentIds", "this attachment was rejected by its check"))
+        }
+        AttachmentStatus::Pending | AttachmentStatus::Expired => {}
     }
     match app.blobs.stored_size(&a.object_key).await? {
         None => Err(Error::Conflict("the file has not been uploaded yet".into())),
@@ -151,16 +153,27 @@ pub async fn ensure_checked(app: &App, mut a: AttachmentItem) -> Result<Attachme
             // The real type, from the first bytes (a ranged GET), must be the declared one.
             let head = app.blobs.head_bytes(&a.object_key, size.min(512)).await?;
             if !blobs::content_matches(&a.content_type, &head) {
-                app.store.update_attachment_status(&a.practice_id, &a.id, "pending", "rejected").await?;
+                app.store
+                    .update_attachment_status(
+                        &a.practice_id,
+                        &a.id,
+                        AttachmentStatus::Pending,
+                        AttachmentStatus::Rejected,
+                    )
+                    .await?;
                 app.blobs.delete(&a.object_key).await?;
                 return Err(Error::invalid("attachmentIds", "the uploaded file is not of its declared type"));
             }
-            app.store.update_attachment_status(&a.practice_id, &a.id, "pending", "ready").await?;
-            a.status = "ready".into();
+            app.store
+                .update_attachment_status(&a.practice_id, &a.id, AttachmentStatus::Pending, AttachmentStatus::Ready)
+                .await?;
+            a.status = AttachmentStatus::Ready;
             Ok(a)
         }
         Some(_) => {
-            app.store.update_attachment_status(&a.practice_id, &a.id, "pending", "rejected").await?;
+            app.store
+                .update_attachment_status(&a.practice_id, &a.id, AttachmentStatus::Pending, AttachmentStatus::Rejected)
+                .await?;
             app.blobs.delete(&a.object_key).await?;
             Err(Error::invalid("attachmentIds", "the uploaded file does not match its declared size"))
         }
@@ -171,7 +184,7 @@ pub async fn ensure_checked(app: &App, mut a: AttachmentItem) -> Result<Attachme
 pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<AttachmentDownload> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
-    let id = parse_id("id", ATTACHMENT_ID, attachment_id).map_err(|_| Error::NotFound("attachment"))?;
+    let id = AttachmentId::parse("id", attachment_id).map_err(|_| Error::NotFound("attachment"))?;
     let a = app.store.attachment(p, &id).await?.ok_or(Error::NotFound("attachment"))?;
     // Visible to its uploader, and to whoever may see the conversation it belongs to
     // (attachments of internal notes: staff only). The conversation's patient is named in the
@@ -191,7 +204,7 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<Att
     if !visible {
         return Err(Error::NotFound("attachment"));
     }
-    if a.status == "expired" {
+    if a.status == AttachmentStatus::Expired {
         return Err(Error::Gone("this file was deleted under the practice's attachment retention policy".into()));
     }
     let a = ensure_checked(app, a).await.map_err(|e| match e {
@@ -205,7 +218,9 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<Att
         match app.blobs.scan_status(&a.object_key).await?.as_deref() {
             Some("NO_THREATS_FOUND") => {}
             Some("THREATS_FOUND") => {
-                app.store.update_attachment_status(p, &a.id, "ready", "rejected").await?;
+                app.store
+                    .update_attachment_status(p, &a.id, AttachmentStatus::Ready, AttachmentStatus::Rejected)
+                    .await?;
                 app.blobs.delete(&a.object_key).await?;
                 return Err(Error::Conflict("the file did not pass the malware scan and was removed".into()));
             }

@@ -7,7 +7,6 @@ use crate::audit::{self, AuditRecord};
 use crate::crypto::{normalize_words, Binding};
 use crate::domain::*;
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::records::*;
 use crate::store::place;
 use crate::store::Guard;
@@ -133,7 +132,7 @@ pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -
         return Err(Error::Conflict("a workgroup with this name exists".into()));
     }
     let members = staff_ids_in(&dir, "memberIds", &req.member_ids)?;
-    let id = ids::new_id(WORKGROUP_ID);
+    let id = WorkgroupId::new();
     let wg = WorkgroupItem {
         key: place::workgroup(p, &id),
         id: id.clone(),

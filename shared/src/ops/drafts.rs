@@ -6,19 +6,16 @@ use super::conversations::{compose_from_draft, ComposeRequest};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
-use crate::domain::parse_id;
+use crate::domain::DraftId;
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::records::{DraftItem, Sealed};
 use crate::store::place;
 use crate::store::Guard;
 use crate::views::{DraftAnswer, DraftView, Page};
 use serde_json::Value;
 
-pub const DRAFT_ID: &str = "drf_";
-
-fn parse_draft_id(raw: &str) -> Result<String> {
-    parse_id("id", DRAFT_ID, raw).map_err(|_| Error::NotFound("draft"))
+fn parse_draft_id(raw: &str) -> Result<DraftId> {
+    DraftId::parse("id", raw).map_err(|_| Error::NotFound("draft"))
 }
 
 /// Checks a draft's shape (the compose body, fields optional) and returns it as stored.
@@ -69,7 +66,7 @@ fn event(ctx: &RequestCtx, action: &str, id: &str) -> crate::records::AuditItem 
 /// POST /drafts.
 pub async fn save(app: &App, ctx: &RequestCtx, body: &Value) -> Result<super::Created<DraftAnswer>> {
     let content = draft_content(body)?;
-    let id = ids::new_id(DRAFT_ID);
+    let id = DraftId::new();
     let now = ctx.at();
     let p = &ctx.caller.practice_id;
     let item = DraftItem {

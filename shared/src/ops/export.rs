@@ -53,7 +53,11 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
     let mut rendered = Vec::new();
     for m in messages.iter().filter(|m| !m.internal) {
         let per_recipient = receipts::for_message(m, &audience, patient_id.as_ref(), &marks);
-        let received = per_recipient.iter().filter(|r| r.status == "read").filter_map(|r| r.at.clone()).min();
+        let received = per_recipient
+            .iter()
+            .filter(|r| r.status == crate::domain::DeliveryStatus::Read)
+            .filter_map(|r| r.at.clone())
+            .min();
         let recipients: Vec<String> = per_recipient.iter().map(|r| r.recipient_id.clone()).collect();
         rendered.push((
             renderer.message(m, patient.as_ref(), receipts::overall(&per_recipient)).await?,

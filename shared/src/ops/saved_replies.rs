@@ -6,9 +6,8 @@ use super::{active_staff, claim_idempotency, commit_created, visible_conversatio
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
-use crate::domain::{parse_id, Caller, ConversationId, RoleClass};
+use crate::domain::{Caller, ConversationId, RoleClass, SavedReplyId, SavedReplyScope};
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::records::{SavedReplyItem, Sealed};
 use crate::store::place;
 use crate::store::Guard;
@@ -16,7 +15,6 @@ use crate::views::Renderer;
 use crate::views::{RenderedReply, SavedReplyAnswer, SavedReplyList, SavedReplyView};
 use serde::Deserialize;
 
-pub const SAVED_REPLY_ID: &str = "rpl_";
 pub const VARIABLES: &[&str] = &["patient.firstName", "patient.lastName", "practice.name", "staff.name"];
 
 #[derive(Debug, Deserialize)]
@@ -93,7 +91,7 @@ async fn view(app: &App, caller: &Caller, r: &SavedReplyItem) -> Result<SavedRep
         id: r.id.clone(),
         title: r.title.clone(),
         body,
-        scope: r.scope.clone(),
+        scope: r.scope,
         created_by: r.created_by.clone(),
         created_at: r.created_at.clone(),
     })
@@ -113,19 +111,18 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Resu
         return Err(Error::invalid("body", "body must have 1 to 5000 characters"));
     }
     variables(body)?;
-    let practice_wide = match req.scope.as_deref().unwrap_or("personal") {
-        "personal" => false,
-        "practice" if caller.class() == RoleClass::Admin => true,
-        "practice" => return Err(Error::Forbidden("only admin roles may save practice-wide replies".into())),
-        _ => return Err(Error::invalid("scope", "scope must be `practice` or `personal`")),
-    };
-    let id = ids::new_id(SAVED_REPLY_ID);
+    let scope = SavedReplyScope::parse(req.scope.as_deref().unwrap_or("personal"))?;
+    if scope == SavedReplyScope::Practice && caller.class() != RoleClass::Admin {
+        return Err(Error::Forbidden("only admin roles may save practice-wide replies".into()));
+    }
+    let practice_wide = scope == SavedReplyScope::Practice;
+    let id = SavedReplyId::new();
     let item = SavedReplyItem {
         key: place::saved_reply(p, (!practice_wide).then_some(&caller.user_id), &id),
         id: id.clone(),
         title: title.to_string(),
         body: Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "template" }, body).await?),
-        scope: if practice_wide { "practice" } else { "personal" }.into(),
+        scope,
         created_by: caller.user_id.clone(),
         created_at: ctx.at(),
     };
@@ -163,7 +160,7 @@ pub async fn render(app: &App, ctx: &RequestCtx, reply_id: &str, req: RenderRequ
     let caller = &ctx.caller;
     require_staff(caller)?;
     let p = &caller.practice_id;
-    let id = parse_id("id", SAVED_REPLY_ID, reply_id).map_err(|_| Error::NotFound("saved reply"))?;
+    let id = SavedReplyId::parse("id", reply_id).map_err(|_| Error::NotFound("saved reply"))?;
     let conversation_id =
         ConversationId::parse("conversationId", &req.conversation_id).map_err(|_| Error::NotFound("conversation"))?;
     let reply = app.store.saved_reply(p, &caller.user_id, &id).await?.ok_or(Error::NotFound("saved reply"))?;

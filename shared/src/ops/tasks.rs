@@ -5,7 +5,7 @@ use super::{active_staff, claim_idempotency, commit_created, facts, Created};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
-use crate::domain::{parse_id, Caller, ConversationId, MessageId, RoleClass, UserId};
+use crate::domain::{Caller, ConversationId, MessageId, RoleClass, TaskId, UserId};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::policy;
@@ -14,8 +14,6 @@ use crate::store::place;
 use crate::store::Guard;
 use crate::views::{TaskAnswer, TaskList, TaskView};
 use serde::Deserialize;
-
-pub const TASK_ID: &str = "tsk_";
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -100,7 +98,7 @@ pub async fn create(
             "the assignee cannot see this conversation; assign the conversation first",
         ));
     }
-    let id = ids::new_id(TASK_ID);
+    let id = TaskId::new();
     let sealed = Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "title" }, title).await?);
     let task = TaskItem {
         key: place::task(p, &id, &assignee_id, false, &due_date),
@@ -182,7 +180,7 @@ pub async fn patch(app: &App, ctx: &RequestCtx, task_id: &str, req: TaskPatch) -
     let caller = &ctx.caller;
     require_staff(caller)?;
     let p = &caller.practice_id;
-    let id = parse_id("id", TASK_ID, task_id).map_err(|_| Error::NotFound("task"))?;
+    let id = TaskId::parse("id", task_id).map_err(|_| Error::NotFound("task"))?;
     let mut task = app.store.task(p, &id).await?.ok_or(Error::NotFound("task"))?;
     let mine =
         task.assignee_id == caller.user_id || task.created_by == caller.user_id || caller.class() == RoleClass::Admin;

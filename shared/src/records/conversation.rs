@@ -18,7 +18,7 @@ pub struct PatientRef {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContextRef {
-    pub kind: String,
+    pub kind: crate::domain::ContextKind,
     pub id: String,
     pub label: Sealed,
 }
@@ -121,7 +121,7 @@ pub struct AssignmentRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachmentRef {
-    pub id: String,
+    pub id: crate::domain::AttachmentId,
     pub file_name: Sealed,
     pub content_type: String,
     pub size: u64,
@@ -214,7 +214,7 @@ pub struct SearchTokenItem {
 pub struct AttachmentItem {
     #[serde(flatten)]
     pub key: Key,
-    pub id: String,
+    pub id: crate::domain::AttachmentId,
     pub practice_id: crate::domain::PracticeId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation_id: Option<crate::domain::ConversationId>,
@@ -222,7 +222,7 @@ pub struct AttachmentItem {
     pub file_name: Sealed,
     pub content_type: String,
     pub size: u64,
-    pub status: String,
+    pub status: crate::domain::AttachmentStatus,
     /// Set when attached to a message: an attachment of an internal note is staff-only.
     #[serde(default)]
     pub internal: bool,

@@ -83,7 +83,7 @@ impl StaffItem {
 pub struct WorkgroupItem {
     #[serde(flatten)]
     pub key: Key,
-    pub id: String,
+    pub id: crate::domain::WorkgroupId,
     pub name: String,
     pub member_ids: Vec<crate::domain::UserId>,
     pub created_at: String,

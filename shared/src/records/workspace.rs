@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct DraftItem {
     #[serde(flatten)]
     pub key: Key,
-    pub id: String,
+    pub id: crate::domain::DraftId,
     pub content: Sealed,
     pub created_at: String,
     pub updated_at: String,
@@ -22,7 +22,7 @@ pub struct DraftItem {
 pub struct TaskItem {
     #[serde(flatten)]
     pub key: Key,
-    pub id: String,
+    pub id: crate::domain::TaskId,
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,
     pub title: Sealed,
@@ -40,7 +40,7 @@ pub struct TaskItem {
 pub struct TaskRefItem {
     #[serde(flatten)]
     pub key: Key,
-    pub task_id: String,
+    pub task_id: crate::domain::TaskId,
     pub message_id: crate::domain::MessageId,
 }
 
@@ -50,10 +50,10 @@ pub struct TaskRefItem {
 pub struct SavedReplyItem {
     #[serde(flatten)]
     pub key: Key,
-    pub id: String,
+    pub id: crate::domain::SavedReplyId,
     pub title: String,
     pub body: Sealed,
-    pub scope: String,
+    pub scope: crate::domain::SavedReplyScope,
     pub created_by: crate::domain::UserId,
     pub created_at: String,
 }

@@ -1,6 +1,7 @@
 //! Attachment records: lookups, the sweeper's queues, scan status.
 
 use super::*;
+use crate::domain::{AttachmentId, AttachmentStatus};
 
 /// The attachment sweeper's queues.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,7 +17,7 @@ impl Store {
     pub async fn attachment_first_patient_download(
         &self,
         practice_id: &PracticeId,
-        attachment_id: &str,
+        attachment_id: &AttachmentId,
         at: &str,
         due: &str,
     ) -> Result<()> {
@@ -57,7 +58,7 @@ impl Store {
     }
 
     /// Marks an attachment expired (its file is deleted) and takes it off the queues.
-    pub async fn attachment_expired(&self, practice_id: &PracticeId, attachment_id: &str) -> Result<()> {
+    pub async fn attachment_expired(&self, practice_id: &PracticeId, attachment_id: &AttachmentId) -> Result<()> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -65,18 +66,22 @@ impl Store {
             .key(keys::SK, s(keys::ATTACHMENT_SK))
             .update_expression("SET #status = :expired REMOVE gsi3pk, gsi3sk")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":expired", s("expired"))
+            .expression_attribute_values(":expired", s(AttachmentStatus::Expired.as_str()))
             .send()
             .await
             .map(|_| ())
             .map_err(sdk_error)
     }
 
-    pub async fn attachment(&self, practice_id: &PracticeId, attachment_id: &str) -> Result<Option<AttachmentItem>> {
+    pub async fn attachment(
+        &self,
+        practice_id: &PracticeId,
+        attachment_id: &AttachmentId,
+    ) -> Result<Option<AttachmentItem>> {
         self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
     }
 
-    pub async fn attachments(&self, practice_id: &PracticeId, ids: &[String]) -> Result<Vec<AttachmentItem>> {
+    pub async fn attachments(&self, practice_id: &PracticeId, ids: &[AttachmentId]) -> Result<Vec<AttachmentItem>> {
         let wanted =
             ids.iter().map(|id| (keys::attachment(practice_id, id), keys::ATTACHMENT_SK.to_string())).collect();
         self.get_many(wanted).await?.into_iter().map(from_item).collect()
@@ -86,9 +91,9 @@ impl Store {
     pub async fn update_attachment_status(
         &self,
         practice_id: &PracticeId,
-        attachment_id: &str,
-        from: &str,
-        to: &str,
+        attachment_id: &AttachmentId,
+        from: AttachmentStatus,
+        to: AttachmentStatus,
     ) -> Result<bool> {
         let result = self
             .client
@@ -99,8 +104,8 @@ impl Store {
             .update_expression("SET #status = :to")
             .condition_expression("#status = :from")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":to", s(to))
-            .expression_attribute_values(":from", s(from))
+            .expression_attribute_values(":to", s(to.as_str()))
+            .expression_attribute_values(":from", s(from.as_str()))
             .send()
             .await;
         match result {
@@ -132,7 +137,7 @@ impl Tx<'_> {
             .expression_attribute_values(":key", s(&a.object_key))
             .expression_attribute_values(":internal", AttributeValue::Bool(internal))
             .expression_attribute_values(":t", AttributeValue::Bool(true))
-            .expression_attribute_values(":ready", s("ready"));
+            .expression_attribute_values(":ready", s(AttachmentStatus::Ready.as_str()));
         self.push_update(Guard::Attachment, update)
     }
 }

@@ -5,7 +5,10 @@
 //! (`#[serde(flatten)]`).
 
 use super::keys;
-use crate::domain::{ConversationId, ConversationKind, MessageId, PracticeId, UserId};
+use crate::domain::{
+    AttachmentId, ConversationId, ConversationKind, DraftId, MessageId, PracticeId, SavedReplyId, TaskId, UserId,
+    WorkgroupId,
+};
 use serde::{Deserialize, Serialize};
 
 /// The table and index key attributes of one item.
@@ -62,7 +65,7 @@ pub fn registry_entry(p: &PracticeId) -> Key {
 pub fn staff(p: &PracticeId, user: &UserId) -> Key {
     Key::new(keys::practice(p), keys::staff_sk(user))
 }
-pub fn workgroup(p: &PracticeId, workgroup: &str) -> Key {
+pub fn workgroup(p: &PracticeId, workgroup: &WorkgroupId) -> Key {
     Key::new(keys::practice(p), keys::workgroup_sk(workgroup))
 }
 /// A patient, in a partition of its own, listed in the practice's patient index.
@@ -135,7 +138,7 @@ pub fn reminder_outbox(m: &MessageId) -> Key {
 
 /// An upload. `pending_since`: queued for the sweeper until attached (orphans go after 24
 /// hours); a copy made for a forward is ready at once.
-pub fn attachment(p: &PracticeId, id: &str, pending_since: Option<&str>) -> Key {
+pub fn attachment(p: &PracticeId, id: &AttachmentId, pending_since: Option<&str>) -> Key {
     let key = Key::new(keys::attachment(p, id), keys::ATTACHMENT_SK);
     match pending_since {
         Some(at) => key.gsi3(keys::attachments_pending(p), format!("{at}#{id}")),
@@ -144,12 +147,12 @@ pub fn attachment(p: &PracticeId, id: &str, pending_since: Option<&str>) -> Key 
 }
 
 /// A draft, in its author's partition: private to them by key (COMPOSE-5).
-pub fn draft(p: &PracticeId, author: &UserId, id: &str) -> Key {
+pub fn draft(p: &PracticeId, author: &UserId, id: &DraftId) -> Key {
     Key::new(keys::user(p, author), keys::draft_sk(id))
 }
 /// A saved reply: practice-wide ones in the practice's partition, personal ones in their
 /// owner's (REPLY-6).
-pub fn saved_reply(p: &PracticeId, owner: Option<&UserId>, id: &str) -> Key {
+pub fn saved_reply(p: &PracticeId, owner: Option<&UserId>, id: &SavedReplyId) -> Key {
     let pk = match owner {
         Some(user) => keys::user(p, user),
         None => keys::saved_replies(p),
@@ -157,15 +160,15 @@ pub fn saved_reply(p: &PracticeId, owner: Option<&UserId>, id: &str) -> Key {
     Key::new(pk, keys::saved_reply_sk(id))
 }
 /// A task, listed in its assignee's tasks, open ones first, by due date (CONV-7).
-pub fn task(p: &PracticeId, id: &str, assignee: &UserId, done: bool, due: &str) -> Key {
+pub fn task(p: &PracticeId, id: &TaskId, assignee: &UserId, done: bool, due: &str) -> Key {
     Key::new(keys::task(p, id), keys::TASK_SK).gsi1(keys::tasks_of(p, assignee), keys::task_sort(done, due, id))
 }
 /// A task's table key, for deleting it with its conversation.
-pub fn task_by_id(p: &PracticeId, id: &str) -> Key {
+pub fn task_by_id(p: &PracticeId, id: &TaskId) -> Key {
     Key::new(keys::task(p, id), keys::TASK_SK)
 }
 /// A task's mark in its conversation's partition.
-pub fn task_ref(p: &PracticeId, c: &ConversationId, task: &str) -> Key {
+pub fn task_ref(p: &PracticeId, c: &ConversationId, task: &TaskId) -> Key {
     Key::new(keys::conversation(p, c), keys::task_ref_sk(task))
 }
 /// A practice's claim on a two-way SMS number (NOTIFY-4).
@@ -233,8 +236,14 @@ mod tests {
     fn task_item(done: bool) -> TaskItem {
         let p = PracticeId::from_stored("prc_1");
         TaskItem {
-            key: task(&p, "tsk_1", &UserId::from_stored("usr_a"), done, "2026-12-02"),
-            id: "tsk_1".into(),
+            key: task(
+                &p,
+                &crate::domain::TaskId::from_stored("tsk_1"),
+                &UserId::from_stored("usr_a"),
+                done,
+                "2026-12-02",
+            ),
+            id: crate::domain::TaskId::from_stored("tsk_1"),
             conversation_id: ConversationId::from_stored("cnv_1"),
             message_id: MessageId::from_stored("msg_1"),
             title: Sealed(vec![0, 159, 146, 150]),

@@ -1,9 +1,15 @@
 //! A user's own things: drafts, tasks, saved replies; and the billing month.
 
 use super::*;
+use crate::domain::{DraftId, SavedReplyId, TaskId};
 
 impl Store {
-    pub async fn draft(&self, practice_id: &PracticeId, user_id: &UserId, draft_id: &str) -> Result<Option<DraftItem>> {
+    pub async fn draft(
+        &self,
+        practice_id: &PracticeId,
+        user_id: &UserId,
+        draft_id: &DraftId,
+    ) -> Result<Option<DraftItem>> {
         self.get(keys::user(practice_id, user_id), &keys::draft_sk(draft_id)).await
     }
 
@@ -33,13 +39,13 @@ impl Store {
             .map_err(sdk_error)?;
         let drafts: Vec<DraftItem> = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_>>()?;
         let next = match out.last_evaluated_key {
-            Some(k) if !k.is_empty() => drafts.last().map(|d| d.id.clone()),
+            Some(k) if !k.is_empty() => drafts.last().map(|d| d.id.to_string()),
             _ => None,
         };
         Ok((drafts, next))
     }
 
-    pub async fn task(&self, practice_id: &PracticeId, task_id: &str) -> Result<Option<TaskItem>> {
+    pub async fn task(&self, practice_id: &PracticeId, task_id: &TaskId) -> Result<Option<TaskItem>> {
         self.get(keys::task(practice_id, task_id), keys::TASK_SK).await
     }
 
@@ -75,7 +81,7 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         user_id: &UserId,
-        reply_id: &str,
+        reply_id: &SavedReplyId,
     ) -> Result<Option<SavedReplyItem>> {
         let wanted = vec![
             (keys::saved_replies(practice_id), keys::saved_reply_sk(reply_id)),

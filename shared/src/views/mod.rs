@@ -2,7 +2,9 @@
 //! sealed fields the caller may see). Patients never receive staff-only fields.
 
 use crate::crypto::{Binding, Envelope};
-use crate::domain::{Caller, ConversationKind, ConversationStatus, Priority, Recipient, SenderKind};
+use crate::domain::{
+    AttachmentStatus, Caller, ConversationKind, ConversationStatus, DeliveryStatus, Priority, Recipient, SenderKind,
+};
 use crate::error::Result;
 use crate::records::*;
 use serde::Serialize;
@@ -32,7 +34,7 @@ pub struct PatientView {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContextView {
-    pub kind: String,
+    pub kind: crate::domain::ContextKind,
     pub id: String,
     pub label: String,
 }
@@ -68,11 +70,11 @@ pub struct ConversationView {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachmentView {
-    pub id: String,
+    pub id: crate::domain::AttachmentId,
     pub file_name: String,
     pub content_type: String,
     pub size: u64,
-    pub status: String,
+    pub status: AttachmentStatus,
     pub created_at: String,
 }
 
@@ -89,7 +91,7 @@ pub struct MessageView {
     /// ATT-4: documents of the patient's record, by reference.
     pub documents: Vec<ContextView>,
     pub created_at: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     /// Per-recipient status (staff only, CONV-2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receipts: Option<Vec<ReceiptView>>,
@@ -99,7 +101,7 @@ pub struct MessageView {
 #[serde(rename_all = "camelCase")]
 pub struct ReceiptView {
     pub recipient_id: String,
-    pub status: &'static str,
+    pub status: DeliveryStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
 }
@@ -213,7 +215,7 @@ impl<'a> Renderer<'a> {
 
     async fn context(&self, conversation_id: &str, c: &ContextRef) -> Result<ContextView> {
         Ok(ContextView {
-            kind: c.kind.clone(),
+            kind: c.kind,
             id: c.id.clone(),
             label: self.open(conversation_id, "context", &c.label).await?,
         })
@@ -292,7 +294,7 @@ impl<'a> Renderer<'a> {
             file_name: self.open(&a.id, "fileName", &a.file_name).await?,
             content_type: a.content_type.clone(),
             size: a.size,
-            status: "ready".into(),
+            status: AttachmentStatus::Ready,
             created_at: a.attached_at.clone(),
         })
     }
@@ -303,12 +305,17 @@ impl<'a> Renderer<'a> {
             file_name: self.open(&a.id, "fileName", &a.file_name).await?,
             content_type: a.content_type.clone(),
             size: a.size,
-            status: a.status.clone(),
+            status: a.status,
             created_at: a.created_at.clone(),
         })
     }
 
-    pub async fn message(&self, m: &MessageItem, patient: Option<&PatientView>, status: &str) -> Result<MessageView> {
+    pub async fn message(
+        &self,
+        m: &MessageItem,
+        patient: Option<&PatientView>,
+        status: DeliveryStatus,
+    ) -> Result<MessageView> {
         let record = format!("{}/{}", m.conversation_id, m.id);
         let mut attachments = Vec::with_capacity(m.attachments.len());
         for a in &m.attachments {
@@ -317,7 +324,7 @@ impl<'a> Renderer<'a> {
         let mut documents = Vec::with_capacity(m.documents.len());
         for (i, d) in m.documents.iter().enumerate() {
             let label = self.open(&record, &format!("document/{i}"), &d.label).await?;
-            documents.push(ContextView { kind: d.kind.clone(), id: d.id.clone(), label });
+            documents.push(ContextView { kind: d.kind, id: d.id.clone(), label });
         }
         Ok(MessageView {
             documents,
@@ -329,7 +336,7 @@ impl<'a> Renderer<'a> {
             internal: m.internal,
             attachments,
             created_at: m.created_at.clone(),
-            status: status.to_string(),
+            status,
             receipts: None,
         })
     }

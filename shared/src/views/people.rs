@@ -97,7 +97,7 @@ pub struct WorkgroupAnswer {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkgroupView {
-    pub id: String,
+    pub id: crate::domain::WorkgroupId,
     pub name: String,
     pub member_ids: Vec<UserId>,
 }

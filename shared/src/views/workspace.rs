@@ -8,7 +8,7 @@ use serde_json::Value;
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskView {
-    pub id: String,
+    pub id: crate::domain::TaskId,
     pub conversation_id: ConversationId,
     pub message_id: MessageId,
     pub title: String,
@@ -35,10 +35,10 @@ pub struct TaskList {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SavedReplyView {
-    pub id: String,
+    pub id: crate::domain::SavedReplyId,
     pub title: String,
     pub body: String,
-    pub scope: String,
+    pub scope: crate::domain::SavedReplyScope,
     pub created_by: UserId,
     pub created_at: String,
 }
@@ -66,7 +66,7 @@ pub struct RenderedReply {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DraftView {
-    pub id: String,
+    pub id: crate::domain::DraftId,
     pub created_at: String,
     pub updated_at: String,
     #[serde(flatten)]

@@ -34,7 +34,7 @@ pub async fn compose_from_draft(
     app: &App,
     ctx: &RequestCtx,
     req: ComposeRequest,
-    draft: Option<&str>,
+    draft: Option<&DraftId>,
 ) -> Result<Created<ThreadStarted>> {
     let caller = &ctx.caller;
     let dir = app.store.directory(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;

@@ -57,7 +57,7 @@ pub async fn forward(
     let mut text = req.comment.as_deref().map(str::trim).unwrap_or("").to_string();
     let mut copies = Vec::new();
     for m in &chosen {
-        let view = renderer.message(m, patient.as_ref(), "sent").await?;
+        let view = renderer.message(m, patient.as_ref(), crate::domain::DeliveryStatus::Sent).await?;
         text.push_str(&format!(
             "\n\n---------- Forwarded message ----------\nFrom: {}\nDate: {}\nConversation: {}\n\n{}",
             view.sender.display_name, view.created_at, original_view.subject, view.body
@@ -75,7 +75,7 @@ pub async fn forward(
     // to attach to the new message (an abandoned copy is swept like any unattached upload).
     let mut attachments = Vec::new();
     for a in &copies {
-        let id = ids::new_id(ATTACHMENT_ID);
+        let id = AttachmentId::new();
         let name = renderer.open(&a.id, "fileName", &a.file_name).await?;
         let Some(source) = app.store.attachment(p, &a.id).await? else { continue };
         let object_key = format!("unattached/{p}/{id}");
@@ -91,7 +91,7 @@ pub async fn forward(
             ),
             content_type: a.content_type.clone(),
             size: a.size,
-            status: "ready".into(),
+            status: crate::domain::AttachmentStatus::Ready,
             internal: false,
             object_key,
             created_at: ctx.at(),

@@ -141,9 +141,9 @@ pub(super) fn participants_with(me: &UserId, dir: &Directory, recipients: &[Reci
 
 /// Attachments named in a message: uploaded by this caller, checked, not yet attached.
 pub(super) async fn attachments_for(app: &App, caller: &Caller, ids_in: &[String]) -> Result<Vec<AttachmentItem>> {
-    let mut wanted: Vec<String> = Vec::new();
+    let mut wanted: Vec<AttachmentId> = Vec::new();
     for raw in ids_in {
-        let id = parse_id("attachmentIds", ATTACHMENT_ID, raw)?;
+        let id = AttachmentId::parse("attachmentIds", raw)?;
         if !wanted.contains(&id) {
             wanted.push(id);
         }

@@ -300,7 +300,7 @@ async fn sealed_documents(
         let field = format!("document/{i}");
         let label =
             Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &record, field: &field }, &d.label).await?);
-        out.push(ContextRef { kind: d.kind.clone(), id: d.id.clone(), label });
+        out.push(ContextRef { kind: d.kind, id: d.id.clone(), label });
     }
     Ok(out)
 }

@@ -60,7 +60,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
         }
     } else {
         for m in visible {
-            let status = if m.sender.id == caller.user_id { "sent" } else { "read" };
+            let status = if m.sender.id == caller.user_id { DeliveryStatus::Sent } else { DeliveryStatus::Read };
             out.push(renderer.message(m, patient.as_ref(), status).await?);
         }
     }

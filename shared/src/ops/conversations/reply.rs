@@ -120,7 +120,9 @@ pub async fn reply(
         Some(pr) => Some(renderer.patient(pr).await?),
         None => None,
     };
-    let response = MessagePosted { message: renderer.message(&posted.message, patient_view.as_ref(), "sent").await? };
+    let response = MessagePosted {
+        message: renderer.message(&posted.message, patient_view.as_ref(), crate::domain::DeliveryStatus::Sent).await?,
+    };
     // Internal notes are never indexed (see ops::search).
     if !req.internal {
         search::index_conversation(app, p, &conversation_id, &[&body.preview()], None).await?;

@@ -69,7 +69,7 @@ pub(super) async fn start_thread(
     ctx: &RequestCtx,
     dir: &Directory,
     t: NewThread<'_>,
-    draft: Option<&str>,
+    draft: Option<&DraftId>,
 ) -> Result<Created<ThreadStarted>> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
@@ -90,7 +90,7 @@ pub(super) async fn start_thread(
     let renderer = Renderer::new(&app.envelope, caller);
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
     let (view, patient) = renderer.conversation(&conversation, &names).await?;
-    let message_view = renderer.message(&posted.message, patient.as_ref(), "sent").await?;
+    let message_view = renderer.message(&posted.message, patient.as_ref(), crate::domain::DeliveryStatus::Sent).await?;
     let mut searchable: Vec<String> = vec![t.subject.as_str().to_string(), t.body.preview()];
     if let Some(pv) = &patient {
         searchable.extend([pv.first_name.clone(), pv.last_name.clone()]);
@@ -167,7 +167,7 @@ async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewT
         async move { env.seal_str(binding, &text).await.map(Sealed) }
     };
     let context = match &t.context {
-        Some(c) => Some(ContextRef { kind: c.kind.clone(), id: c.id.clone(), label: seal("context", &c.label).await? }),
+        Some(c) => Some(ContextRef { kind: c.kind, id: c.id.clone(), label: seal("context", &c.label).await? }),
         None => None,
     };
     let sms_peer = match &t.sms_peer {
