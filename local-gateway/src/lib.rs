@@ -61,7 +61,7 @@ pub async fn serve(listener: tokio::net::TcpListener, gateway: Shared) -> std::i
 }
 
 fn problem(err: Error) -> Response {
-    to_axum(api::problem(&err, &carethread_core::ids::new_id("req_")))
+    to_axum(api::problem(&err, &carethread_core::domain::new_id("req_")))
 }
 
 fn to_axum(res: lambda_http::Response<lambda_http::Body>) -> Response {
@@ -169,7 +169,7 @@ pub fn api_gateway_event(
     let path_params: serde_json::Map<String, serde_json::Value> =
         params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let route_key = format!("{} {}", route.method, route.path);
-    let now = carethread_core::ids::Timestamp::now();
+    let now = carethread_core::domain::Timestamp::now();
     let (body_text, is_base64) = match std::str::from_utf8(body) {
         Ok(t) => (t.to_string(), false),
         Err(_) => {
@@ -189,11 +189,11 @@ pub fn api_gateway_event(
             "domainName": "127.0.0.1",
             "domainPrefix": "127",
             "http": { "method": method.as_str(), "path": uri.path(), "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": header_map_get(headers, "user-agent") },
-            "requestId": carethread_core::ids::new_id("req_"),
+            "requestId": carethread_core::domain::new_id("req_"),
             "routeKey": route_key,
             "stage": "$default",
-            "time": carethread_core::ids::format_time(now),
-            "timeEpoch": now.as_millisecond(),
+            "time": now.to_string(),
+            "timeEpoch": now.as_jiff().as_millisecond(),
             "authorizer": { "jwt": { "claims": jwt_claims, "scopes": null } },
         },
         "isBase64Encoded": is_base64,

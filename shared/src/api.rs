@@ -200,7 +200,7 @@ fn context(req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
         request_id: request_id(req),
         idempotency: if with_idempotency { idempotency(req)? } else { None },
         signed_in_at: claims(req).and_then(|c| c.get("auth_time")).and_then(|t| t.parse().ok()),
-        now: crate::ids::Timestamp::now(),
+        now: crate::domain::Timestamp::now(),
     })
 }
 

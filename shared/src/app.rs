@@ -144,15 +144,7 @@ impl App {
         if !current {
             return Err(Error::SignInAgain);
         }
-        // Written by `ids::now` only: one that does not parse is ours to fix, not the caller's.
-        let enrolled_at = match enrolled_at {
-            Some(at) => Some(
-                crate::ids::parse_time("totpEnrolledAt", &at)
-                    .map_err(|_| Error::internal_msg("a stored totpEnrolledAt is not a timestamp"))?
-                    .as_second(),
-            ),
-            None => None,
-        };
+        let enrolled_at = enrolled_at.map(|at| at.as_second());
         let required = match enrolled_at {
             Some(_) => true,
             None => {
@@ -198,15 +190,11 @@ pub struct RequestCtx {
     pub signed_in_at: Option<i64>,
     /// The request's one reading of the clock: everything it writes (created, sent, read,
     /// audited) carries this time, and rules about time (budgets, expiries) use it too.
-    pub now: crate::ids::Timestamp,
+    pub now: crate::domain::Timestamp,
 }
 
 impl RequestCtx {
     /// `now` as stored: RFC 3339 UTC with microseconds, fixed width.
-    pub fn at(&self) -> String {
-        crate::ids::format_time(self.now)
-    }
-
     /// `now` in epoch seconds (budget minutes, TTL attributes, code expiries).
     pub fn epoch_seconds(&self) -> i64 {
         self.now.as_second()
@@ -226,10 +214,10 @@ impl RequestCtx {
                 user_id: crate::domain::UserId::from_stored("operator"),
                 role: crate::domain::Role::Admin,
             },
-            request_id: crate::ids::new_id("op_"),
+            request_id: crate::domain::new_id("op_"),
             idempotency: None,
             signed_in_at: None,
-            now: crate::ids::Timestamp::now(),
+            now: crate::domain::Timestamp::now(),
         }
     }
 }

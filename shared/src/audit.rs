@@ -3,7 +3,6 @@
 
 use crate::app::RequestCtx;
 use crate::domain::PracticeId;
-use crate::ids;
 use crate::records::{AuditHeadItem, AuditItem};
 use crate::store::place;
 
@@ -23,8 +22,8 @@ impl<'a> AuditRecord<'a> {
 }
 
 pub fn event(ctx: &RequestCtx, action: &str, record: AuditRecord<'_>, outcome: &str) -> AuditItem {
-    let id = ids::new_id("aud_");
-    let at = ctx.at();
+    let id = crate::domain::new_id("aud_");
+    let at = ctx.now;
     let p = &ctx.caller.practice_id;
     AuditItem {
         key: place::audit_event(p, record.record_type, record.record_id, record.patient_id, &format!("{at}#{id}")),
@@ -57,6 +56,7 @@ pub fn link_digest(prev_hash: &str, seq: u64, e: &AuditItem) -> Vec<u8> {
     // The patients a list showed are hashed only where there are any, so the events written
     // before the field existed keep their digests (parts are length-prefixed: no ambiguity).
     let shown = e.patients_shown.join(",");
+    let at = e.at.to_string();
     let mut parts: Vec<&[u8]> = vec![
         prev_hash.as_bytes(),
         seq.as_bytes(),
@@ -71,7 +71,7 @@ pub fn link_digest(prev_hash: &str, seq: u64, e: &AuditItem) -> Vec<u8> {
         e.record_id.as_bytes(),
         e.patient_id.as_deref().unwrap_or("").as_bytes(),
         e.outcome.as_bytes(),
-        e.at.as_bytes(),
+        at.as_bytes(),
         e.request_id.as_bytes(),
     ];
     if !shown.is_empty() {

@@ -4,8 +4,9 @@
 //! other functions call one entry point in `jobs`.
 //!
 //! Pure values and rules (no I/O):
-//! - `domain`: parsed values (roles, the caller, typed ids, subject, body, priority...).
-//! - `ids`: ids that sort by time, and time itself (jiff's `Timestamp`; the only time crate).
+//! - `domain`: parsed values (roles, the caller, typed ids that sort by time, subject, body,
+//!   priority...) and time: one `Timestamp` on jiff (the only time crate), read from the clock
+//!   once per request (`RequestCtx::now`) or job run, and passed in.
 //! - `hours`: business hours and time zones (REPLY-5).
 //! - `policy`: who may see and do what (ROLE-2..6, COMPOSE-3, ACCT-3).
 //! - `error`: the one error type, mapped to problem+json once.
@@ -62,7 +63,6 @@ pub mod domain;
 pub mod error;
 pub mod hours;
 pub mod identity;
-pub mod ids;
 pub mod jobs;
 
 pub mod logging;

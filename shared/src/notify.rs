@@ -8,7 +8,7 @@
 
 use crate::app::App;
 use crate::crypto::Binding;
-use crate::domain::{ConversationId, NotifyChannel, PracticeId, UserId, PATIENT_ID, STAFF_ID};
+use crate::domain::{ConversationId, NotifyChannel, PracticeId, Timestamp, UserId, PATIENT_ID, STAFF_ID};
 use crate::error::{Error, Result};
 use crate::records::{Notice, NotifyPrefs, PatientItem, Sealed, Settings, SmsPeerItem, StaffItem};
 use crate::store::place;
@@ -208,14 +208,14 @@ pub async fn remember_sms_peer(
     number: &str,
     patient_id: Option<&UserId>,
     conversation_id: &ConversationId,
-    at: &str,
+    at: Timestamp,
 ) -> Result<()> {
     let token = sms_peer_token(app, dir, number).await?;
     let peer = SmsPeerItem {
         key: place::sms_peer(&dir.practice.id, &token),
         patient_id: patient_id.cloned(),
         conversation_id: conversation_id.clone(),
-        at: at.to_string(),
+        at,
     };
     app.store.put_sms_peer(&peer).await
 }

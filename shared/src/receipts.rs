@@ -3,7 +3,7 @@
 //! delivered once the recipient's inbox (or the thread) reached it after the message, and
 //! otherwise sent. No write per message per recipient.
 
-use crate::domain::{DeliveryStatus, UserId};
+use crate::domain::{DeliveryStatus, Timestamp, UserId};
 use crate::records::{ConversationItem, MessageItem};
 use crate::views::ReceiptView;
 use std::collections::HashMap;
@@ -25,14 +25,14 @@ pub fn for_message(
     m: &MessageItem,
     audience: &[UserId],
     patient_id: Option<&UserId>,
-    marks: &HashMap<UserId, (Option<String>, Option<String>)>,
+    marks: &HashMap<UserId, (Option<Timestamp>, Option<Timestamp>)>,
 ) -> Vec<ReceiptView> {
     audience
         .iter()
         .filter(|r| **r != m.sender.id && !(m.internal && Some(*r) == patient_id))
         .map(|r| {
             let (read, seen) = marks.get(r).cloned().unwrap_or_default();
-            let after = |t: &Option<String>| t.as_deref().filter(|t| *t >= m.created_at.as_str()).map(str::to_string);
+            let after = |t: &Option<Timestamp>| t.filter(|t| *t >= m.created_at);
             match (after(&read), after(&seen)) {
                 (Some(at), _) => {
                     ReceiptView { recipient_id: r.to_string(), status: DeliveryStatus::Read, at: Some(at) }
@@ -67,7 +67,7 @@ mod tests {
             key: crate::store::place::message(
                 &crate::domain::PracticeId::from_stored("prc_1"),
                 &crate::domain::ConversationId::from_stored("cnv_1"),
-                at,
+                at.parse().unwrap(),
                 &crate::domain::MessageId::from_stored("msg_1"),
             ),
             id: crate::domain::MessageId::from_stored("msg_1"),
@@ -77,7 +77,7 @@ mod tests {
             priority: Priority::Normal,
             internal,
             attachments: vec![],
-            created_at: at.into(),
+            created_at: at.parse().unwrap(),
             fee_code: None,
             notify_if_unread_hours: None,
             answer_pk: None,
@@ -97,10 +97,13 @@ mod tests {
             "the sender is no recipient"
         );
         assert_eq!(overall(&r), DeliveryStatus::Sent);
-        marks.insert(u("pat_1"), (None, Some("2026-01-01T10:05:00.000000Z".to_string())));
+        marks.insert(u("pat_1"), (None, Some("2026-01-01T10:05:00.000000Z".parse().unwrap())));
         marks.insert(
             u("usr_nurse"),
-            (Some("2026-01-01T09:00:00.000000Z".to_string()), Some("2026-01-01T11:00:00.000000Z".to_string())),
+            (
+                Some("2026-01-01T09:00:00.000000Z".parse().unwrap()),
+                Some("2026-01-01T11:00:00.000000Z".parse().unwrap()),
+            ),
         );
         let r = for_message(&m, &audience, Some(&u("pat_1")), &marks);
         assert_eq!(
@@ -109,8 +112,8 @@ mod tests {
             "a read before the message is no read"
         );
         assert_eq!(overall(&r), DeliveryStatus::Delivered);
-        marks.insert(u("pat_1"), (Some("2026-01-01T10:06:00.000000Z".to_string()), None));
-        marks.insert(u("usr_nurse"), (Some("2026-01-01T10:07:00.000000Z".to_string()), None));
+        marks.insert(u("pat_1"), (Some("2026-01-01T10:06:00.000000Z".parse().unwrap()), None));
+        marks.insert(u("usr_nurse"), (Some("2026-01-01T10:07:00.000000Z".parse().unwrap()), None));
         assert_eq!(overall(&for_message(&m, &audience, Some(&u("pat_1")), &marks)), DeliveryStatus::Read);
         // A note is never addressed to the patient.
         let note = message("usr_doc", "2026-01-01T10:00:00.000000Z", true);

@@ -2,7 +2,7 @@
 //! (`AttributeValue` never leaves it). Reads are GetItem/Query/BatchGetItem on keys; there is
 //! no Scan. Writes that belong together go through one `Tx` (TransactWriteItems).
 
-use crate::domain::{ConversationId, PracticeId, UserId};
+use crate::domain::{ConversationId, PracticeId, Timestamp, UserId};
 use crate::error::{Error, Result};
 mod keys;
 pub mod place;

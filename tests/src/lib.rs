@@ -60,7 +60,7 @@ pub async fn totp_now(base32_secret: &str) -> String {
 /// A phone number no other test uses, so the SMS log can be read per test.
 pub fn unique_phone() -> String {
     let digits: String =
-        carethread_core::ids::new_id("").chars().filter(|c| c.is_ascii_digit()).rev().take(7).collect();
+        carethread_core::domain::new_id("").chars().filter(|c| c.is_ascii_digit()).rev().take(7).collect();
     format!("+1555{digits:0>7}")
 }
 
@@ -496,7 +496,7 @@ async fn clone_table(client: &aws_sdk_dynamodb::Client, template_table: &str, wi
     use aws_sdk_dynamodb::types::{GlobalSecondaryIndex, KeySchemaElement, Projection};
     let desc = client.describe_table().table_name(template_table).send().await.expect("describe the template table");
     let t = desc.table.expect("table description");
-    let name = format!("{template_table}-{}", carethread_core::ids::new_id(""));
+    let name = format!("{template_table}-{}", carethread_core::domain::new_id(""));
     let gsis: Vec<GlobalSecondaryIndex> = t
         .global_secondary_indexes()
         .iter()

@@ -16,6 +16,27 @@ pub fn parse_id(field: &str, prefix: &str, raw: &str) -> Result<String> {
     }
 }
 
+/// A new id: the prefix, then 48 bits of milliseconds and 80 random bits in Crockford
+/// base32, like a ULID. Ids sort by creation time, so keys that embed them stay in creation
+/// order.
+const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
+pub fn new_id(prefix: &str) -> String {
+    let millis = jiff::Timestamp::now().as_millisecond() as u128;
+    let mut random = [0u8; 10];
+    aws_lc_rs::rand::fill(&mut random).expect("system random source");
+    let mut value: u128 = millis << 80;
+    for (i, b) in random.iter().enumerate() {
+        value |= u128::from(*b) << (8 * (9 - i));
+    }
+    let mut out = String::with_capacity(prefix.len() + 26);
+    out.push_str(prefix);
+    for i in (0..26).rev() {
+        out.push(ALPHABET[((value >> (5 * i)) & 31) as usize] as char);
+    }
+    out
+}
+
 pub const PRACTICE_ID: &str = "prc_";
 pub const STAFF_ID: &str = "usr_";
 pub const PATIENT_ID: &str = "pat_";
@@ -54,7 +75,7 @@ macro_rules! typed_id {
 
             /// A new id, sortable by time.
             pub fn new() -> Self {
-                Self(crate::ids::new_id($prefix))
+                Self(new_id($prefix))
             }
 
             /// An id read back from the table or a token, where it was written well formed.
@@ -174,6 +195,6 @@ impl UserId {
     }
     /// A new patient's id (`new` makes a staff user's).
     pub fn new_patient() -> Self {
-        Self(crate::ids::new_id(PATIENT_ID))
+        Self(new_id(PATIENT_ID))
     }
 }

@@ -27,6 +27,7 @@
 //! let practice = PracticeId::new();
 //! inbox_of(&practice, &practice); // a practice is not a user
 //! ```
+//! - `time`: `Timestamp`, stored and answered as fixed-width RFC 3339 UTC, and calendar dates.
 //! - `message`: conversation kind and status, priority, subject, body, recipients, context, delivery
 //!   status, attachment status,
 //!   saved-reply scope.
@@ -34,10 +35,12 @@
 mod id;
 mod message;
 mod people;
+mod time;
 
 pub use id::*;
 pub use message::*;
 pub use people::*;
+pub use time::*;
 
 #[cfg(test)]
 mod tests {

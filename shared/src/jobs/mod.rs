@@ -25,11 +25,11 @@ pub type ScheduleEvent = aws_lambda_events::event::eventbridge::EventBridgeEvent
 /// The moment a scheduled run is for: the event's `time` (the schedule's slot, so a delayed
 /// or retried run acts as of its slot, and a test or a sample event can choose it); the
 /// clock only for an event without one.
-pub fn scheduled_at(event: &ScheduleEvent) -> crate::ids::Timestamp {
+pub fn scheduled_at(event: &ScheduleEvent) -> crate::domain::Timestamp {
     event
         .time
-        .and_then(|t| crate::ids::Timestamp::from_second(t.timestamp()).ok())
-        .unwrap_or_else(crate::ids::Timestamp::now)
+        .and_then(|t| crate::domain::Timestamp::from_second(t.timestamp()).ok())
+        .unwrap_or_else(crate::domain::Timestamp::now)
 }
 
 #[cfg(test)]
@@ -39,6 +39,6 @@ mod tests {
     #[test]
     fn a_scheduled_run_is_for_its_slot() {
         let event: ScheduleEvent = serde_json::from_str(include_str!("../../../events/retention-purge.json")).unwrap();
-        assert_eq!(crate::ids::format_time(scheduled_at(&event)), "2026-11-23T03:00:00.000000Z");
+        assert_eq!(scheduled_at(&event).to_string(), "2026-11-23T03:00:00.000000Z");
     }
 }

@@ -5,9 +5,8 @@
 use super::stream::{self, BatchResponse, StreamEvent};
 use crate::app::App;
 use crate::crypto::Binding;
-use crate::domain::{NotifyChannel, PATIENT_ID};
+use crate::domain::{NotifyChannel, Timestamp, PATIENT_ID};
 use crate::error::Result;
-use crate::ids;
 use crate::notify::{
     destination_of, notification_text, publish, remember_sms_peer, Destination, Published, NOTIFICATION_SUBJECT,
 };
@@ -28,8 +27,8 @@ pub struct DeliveryReport {
 
 /// Sends what an outbox item still owes. Stops at the first SNS failure with a retryable
 /// error; whatever was published before is marked and is not sent again.
-pub async fn deliver(app: &App, outbox_key: &Key, now: ids::Timestamp) -> Result<DeliveryReport> {
-    let at = ids::format_time(now);
+pub async fn deliver(app: &App, outbox_key: &Key, now: crate::domain::Timestamp) -> Result<DeliveryReport> {
+    let at = now;
     let mut report = DeliveryReport::default();
     // Consistent: the marks of a previous attempt must be seen.
     let Some(outbox) = app.store.outbox(outbox_key).await? else { return Ok(report) };
@@ -46,7 +45,7 @@ pub async fn deliver(app: &App, outbox_key: &Key, now: ids::Timestamp) -> Result
                 }
                 // A patient's answer to this SMS belongs to this conversation (NOTIFY-4).
                 if to.channel == NotifyChannel::Sms && recipient.starts_with(PATIENT_ID) {
-                    remember_sms_peer(app, &dir, &to.address, Some(recipient), &outbox.conversation_id, &at).await?;
+                    remember_sms_peer(app, &dir, &to.address, Some(recipient), &outbox.conversation_id, at).await?;
                 }
             }
             None => report.not_notified += 1,
@@ -54,7 +53,7 @@ pub async fn deliver(app: &App, outbox_key: &Key, now: ids::Timestamp) -> Result
         app.store.outbox_mark_sent(outbox_key, recipient).await?;
     }
     if outbox.sms_reply && !outbox.sent.iter().any(|s| s == SMS_REPLY_SENT) {
-        send_sms_reply(app, &dir, &outbox, &at).await?;
+        send_sms_reply(app, &dir, &outbox, at).await?;
         app.store.outbox_mark_sent(outbox_key, SMS_REPLY_SENT).await?;
         report.published += 1;
     }
@@ -70,7 +69,7 @@ fn notice_name(n: Notice) -> &'static str {
 
 /// NOTIFY-4: a staff reply in an SMS conversation goes to the conversation's number as an SMS,
 /// from the practice's number. The text is the message itself: the patient chose SMS.
-async fn send_sms_reply(app: &App, dir: &Directory, outbox: &OutboxItem, at: &str) -> Result<()> {
+async fn send_sms_reply(app: &App, dir: &Directory, outbox: &OutboxItem, at: Timestamp) -> Result<()> {
     let p = &dir.practice.id;
     let Some((conversation, messages)) = app.store.thread(p, &outbox.conversation_id).await? else { return Ok(()) };
     let (Some(peer), Some(message)) =
@@ -99,7 +98,7 @@ async fn send_sms_reply(app: &App, dir: &Directory, outbox: &OutboxItem, at: &st
 /// their marks make that harmless.
 pub async fn handle_stream(app: &App, event: &StreamEvent) -> BatchResponse {
     // One clock reading per batch, as one per request.
-    let now = ids::Timestamp::now();
+    let now = crate::domain::Timestamp::now();
     for item in stream::inserted(event) {
         let Streamed::Outbox(key) = &item.item else { continue };
         match deliver(app, key, now).await {

@@ -7,7 +7,6 @@
 
 use crate::app::App;
 use crate::error::Result;
-use crate::ids;
 use crate::records::{Notice, OutboxItem, ReminderItem};
 use crate::store::place;
 use crate::store::Guard;
@@ -21,12 +20,12 @@ pub struct ReminderReport {
 }
 
 /// Takes every reminder due before `now`, in every practice.
-pub async fn send_due(app: &App, now: ids::Timestamp, batch: usize) -> Result<ReminderReport> {
+pub async fn send_due(app: &App, now: crate::domain::Timestamp, batch: usize) -> Result<ReminderReport> {
     let mut report = ReminderReport::default();
-    let cutoff = ids::format_time(now);
+    let cutoff = now;
     for p in app.store.practice_ids().await? {
         loop {
-            let due = app.store.reminders_due(&p, &cutoff, batch).await?;
+            let due = app.store.reminders_due(&p, cutoff, batch).await?;
             if due.is_empty() {
                 break;
             }
@@ -56,7 +55,7 @@ pub async fn send_due(app: &App, now: ids::Timestamp, batch: usize) -> Result<Re
     Ok(report)
 }
 
-fn reminder_outbox(r: &ReminderItem, now: ids::Timestamp) -> OutboxItem {
+fn reminder_outbox(r: &ReminderItem, now: crate::domain::Timestamp) -> OutboxItem {
     OutboxItem {
         key: place::reminder_outbox(&r.message_id),
         practice_id: r.practice_id.clone(),
@@ -64,7 +63,7 @@ fn reminder_outbox(r: &ReminderItem, now: ids::Timestamp) -> OutboxItem {
         message_id: r.message_id.clone(),
         recipient_ids: vec![r.sender_id.clone()],
         urgent: false,
-        created_at: ids::format_time(now),
+        created_at: now,
         expires_at: now.as_second() + 7 * 24 * 3600,
         notice: Notice::UnreadReminder,
         sms_reply: false,

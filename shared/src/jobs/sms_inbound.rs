@@ -11,7 +11,6 @@ use crate::app::{App, RequestCtx};
 use crate::crypto::sha256_hex;
 use crate::domain::{parse_phone, Caller, ConversationId, Role, SenderKind, UserId};
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::notify;
 use crate::ops::conversations::{append_message, start_sms_thread, AppendedMessage};
 use crate::records::SenderRef;
@@ -74,7 +73,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
     };
     // SNS delivers at least once: the inbound id makes a second delivery a no-op.
     let delivery = match sms.inbound_message_id.trim() {
-        "" => ids::new_id("sms_"),
+        "" => crate::domain::new_id("sms_"),
         id => id.to_string(),
     };
     let sender = match &patient {
@@ -95,7 +94,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
             &[number.as_bytes(), text.as_bytes()],
         )),
         signed_in_at: None,
-        now: ids::Timestamp::now(),
+        now: crate::domain::Timestamp::now(),
     };
     if let Some(peer) = &peer {
         if let Some(conversation) = app.store.conversation(&p, &peer.conversation_id).await? {
@@ -115,7 +114,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
     }
     let conversation_id = start_sms_thread(app, &ctx, &dir, patient.as_ref(), &number, text, sender).await?;
     let patient_id = patient.as_ref().map(|pat| &pat.id);
-    notify::remember_sms_peer(app, &dir, &number, patient_id, &conversation_id, &ctx.at()).await?;
+    notify::remember_sms_peer(app, &dir, &number, patient_id, &conversation_id, ctx.now).await?;
     Ok(Received::Started { conversation_id, patient_matched: patient.is_some() })
 }
 

@@ -2,7 +2,6 @@
 
 use crate::app::App;
 use crate::error::Result;
-use crate::ids;
 use crate::store::SweepQueue;
 
 /// What a sweep did.
@@ -17,13 +16,13 @@ pub struct SweepReport {
 /// the clock passed in: files past their retention after the patient's first download are
 /// deleted (the record stays, `expired`); uploads never attached within 24 hours are deleted
 /// with their records.
-pub async fn sweep(app: &App, now: ids::Timestamp, batch: usize) -> Result<SweepReport> {
+pub async fn sweep(app: &App, now: crate::domain::Timestamp, batch: usize) -> Result<SweepReport> {
     let mut report = SweepReport::default();
-    let now_text = ids::format_time(now);
-    let orphan_cutoff = ids::format_time(now - ids::SignedDuration::from_hours(24));
+    let now_text = now;
+    let orphan_cutoff = now - crate::domain::SignedDuration::from_hours(24);
     for p in app.store.practice_ids().await? {
         loop {
-            let due = app.store.attachments_queued(&p, SweepQueue::Expiring, &now_text, batch).await?;
+            let due = app.store.attachments_queued(&p, SweepQueue::Expiring, now_text, batch).await?;
             if due.is_empty() {
                 break;
             }
@@ -34,7 +33,7 @@ pub async fn sweep(app: &App, now: ids::Timestamp, batch: usize) -> Result<Sweep
             }
         }
         loop {
-            let orphans = app.store.attachments_queued(&p, SweepQueue::Unattached, &orphan_cutoff, batch).await?;
+            let orphans = app.store.attachments_queued(&p, SweepQueue::Unattached, orphan_cutoff, batch).await?;
             if orphans.is_empty() {
                 break;
             }

@@ -9,7 +9,6 @@ use crate::blobs;
 use crate::crypto::Binding;
 use crate::domain::*;
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::policy;
 use crate::records::{AttachmentItem, Sealed};
 use crate::store::place;
@@ -90,7 +89,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         None => None,
     };
     let id = AttachmentId::new();
-    let created_at = ctx.at();
+    let created_at = ctx.now;
     let object_key = match &conversation_id {
         Some(c) => format!("{p}/{c}/{id}"),
         None => format!("unattached/{p}/{id}"),
@@ -99,7 +98,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "fileName" }, &file_name).await?);
     let item = AttachmentItem {
         // Queued for the sweeper until attached (orphans go after 24 hours).
-        key: place::attachment(p, &id, Some(&created_at)),
+        key: place::attachment(p, &id, Some(created_at)),
         id: id.clone(),
         practice_id: p.clone(),
         conversation_id,
@@ -110,11 +109,11 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
         status: AttachmentStatus::Pending,
         internal: false,
         object_key: object_key.clone(),
-        created_at: created_at.clone(),
+        created_at,
         first_patient_download_at: None,
     };
     let upload = app.blobs.presign_upload(&object_key, &content_type, size).await?;
-    let expires_at = ids::format_time(ctx.now + blobs::UPLOAD_TTL);
+    let expires_at = ctx.now + crate::domain::SignedDuration::try_from(blobs::UPLOAD_TTL).map_err(Error::internal)?;
 
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
@@ -232,13 +231,13 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<Att
         (caller.is_staff(), settings.attachment_retention_days, &a.first_patient_download_at)
     {
         let now = ctx.now;
-        let due = ids::format_time(now + ids::SignedDuration::from_hours(24 * i64::from(days)));
-        app.store.attachment_first_patient_download(p, &a.id, &ids::format_time(now), &due).await?;
+        let due = now + crate::domain::SignedDuration::from_hours(24 * i64::from(days));
+        app.store.attachment_first_patient_download(p, &a.id, now, due).await?;
     }
     let renderer = Renderer::new(&app.envelope, caller);
     let view = renderer.attachment(&a).await?;
     let download = app.blobs.presign_download(&a.object_key, &view.file_name, &a.content_type).await?;
-    let expires_at = ids::format_time(ctx.now + blobs::DOWNLOAD_TTL);
+    let expires_at = ctx.now + crate::domain::SignedDuration::try_from(blobs::DOWNLOAD_TTL).map_err(Error::internal)?;
 
     crate::ops::audit_read(
         app,

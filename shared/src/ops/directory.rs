@@ -83,7 +83,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
         },
         active: req.active.unwrap_or(true),
         portal_messaging: req.portal_messaging.unwrap_or(true),
-        created_at: ctx.at(),
+        created_at: ctx.now,
         out_of_office: None,
         notify: None,
         notify_pending: None,
@@ -133,13 +133,8 @@ pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -
     }
     let members = staff_ids_in(&dir, "memberIds", &req.member_ids)?;
     let id = WorkgroupId::new();
-    let wg = WorkgroupItem {
-        key: place::workgroup(p, &id),
-        id: id.clone(),
-        name,
-        member_ids: members,
-        created_at: ctx.at(),
-    };
+    let wg =
+        WorkgroupItem { key: place::workgroup(p, &id), id: id.clone(), name, member_ids: members, created_at: ctx.now };
     let mut tx = app.store.tx();
     tx.check_staff_active(p, &caller.user_id, false)?;
     tx.put_new(Guard::Workgroup, &wg)?;
@@ -202,7 +197,7 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         assigned_staff_ids: assigned,
         portal_access: req.portal_access.unwrap_or(true),
         active,
-        created_at: ctx.at(),
+        created_at: ctx.now,
     };
     let index = env.blind_index(p, &dir.practice.search_key.0).await?;
     let tokens = finder_tokens(&index, &first, &last);

@@ -56,7 +56,7 @@ fn view(d: &DraftItem, content: Value) -> DraftView {
     for own in ["id", "createdAt", "updatedAt"] {
         content.remove(own);
     }
-    DraftView { id: d.id.clone(), created_at: d.created_at.clone(), updated_at: d.updated_at.clone(), content }
+    DraftView { id: d.id.clone(), created_at: d.created_at, updated_at: d.updated_at, content }
 }
 
 fn event(ctx: &RequestCtx, action: &str, id: &str) -> crate::records::AuditItem {
@@ -67,13 +67,13 @@ fn event(ctx: &RequestCtx, action: &str, id: &str) -> crate::records::AuditItem 
 pub async fn save(app: &App, ctx: &RequestCtx, body: &Value) -> Result<super::Created<DraftAnswer>> {
     let content = draft_content(body)?;
     let id = DraftId::new();
-    let now = ctx.at();
+    let now = ctx.now;
     let p = &ctx.caller.practice_id;
     let item = DraftItem {
         key: place::draft(p, &ctx.caller.user_id, &id),
         id: id.clone(),
         content: seal(app, ctx, &id, &content).await?,
-        created_at: now.clone(),
+        created_at: now,
         updated_at: now,
     };
     let mut tx = app.store.tx();
@@ -92,7 +92,7 @@ pub async fn update(app: &App, ctx: &RequestCtx, raw_id: &str, body: &Value) -> 
     let p = &ctx.caller.practice_id;
     let mut item = app.store.draft(p, &ctx.caller.user_id, &id).await?.ok_or(Error::NotFound("draft"))?;
     item.content = seal(app, ctx, &id, &content).await?;
-    item.updated_at = ctx.at();
+    item.updated_at = ctx.now;
     let mut tx = app.store.tx();
     tx.check_caller(&ctx.caller)?;
     tx.put(Guard::Draft, &item)?;

@@ -53,11 +53,8 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
     let mut rendered = Vec::new();
     for m in messages.iter().filter(|m| !m.internal) {
         let per_recipient = receipts::for_message(m, &audience, patient_id.as_ref(), &marks);
-        let received = per_recipient
-            .iter()
-            .filter(|r| r.status == crate::domain::DeliveryStatus::Read)
-            .filter_map(|r| r.at.clone())
-            .min();
+        let received =
+            per_recipient.iter().filter(|r| r.status == crate::domain::DeliveryStatus::Read).filter_map(|r| r.at).min();
         let recipients: Vec<String> = per_recipient.iter().map(|r| r.recipient_id.clone()).collect();
         rendered.push((
             renderer.message(m, patient.as_ref(), receipts::overall(&per_recipient)).await?,
@@ -66,9 +63,9 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
         ));
     }
     Ok(match format {
-        Format::Text => text(&view.subject, patient.as_ref(), &view.created_at, &rendered),
+        Format::Text => text(&view.subject, patient.as_ref(), view.created_at, &rendered),
         Format::Fhir => {
-            serde_json::to_string_pretty(&fhir_bundle(&conversation_id, patient.as_ref(), &rendered, &ctx.at()))
+            serde_json::to_string_pretty(&fhir_bundle(&conversation_id, patient.as_ref(), &rendered, ctx.now))
                 .map_err(Error::internal)?
         }
     })
@@ -77,8 +74,8 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
 fn text(
     subject: &str,
     patient: Option<&PatientView>,
-    started: &str,
-    messages: &[(MessageView, Vec<String>, Option<String>)],
+    started: crate::domain::Timestamp,
+    messages: &[(MessageView, Vec<String>, Option<crate::domain::Timestamp>)],
 ) -> String {
     let mut out = format!("Conversation: {subject}\n");
     if let Some(p) = patient {
@@ -117,8 +114,8 @@ fn reference(kind: &str, id: &str) -> String {
 pub fn fhir_bundle(
     conversation_id: &str,
     patient: Option<&PatientView>,
-    messages: &[(MessageView, Vec<String>, Option<String>)],
-    at: &str,
+    messages: &[(MessageView, Vec<String>, Option<crate::domain::Timestamp>)],
+    at: crate::domain::Timestamp,
 ) -> Value {
     let mut entries = Vec::new();
     let mut previous: Option<&str> = None;

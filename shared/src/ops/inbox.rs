@@ -6,7 +6,6 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::domain::{ConversationKind, Priority, UserId};
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::ops::{cursor, search};
 use crate::records::EntryItem;
 use crate::store::Guard;
@@ -98,8 +97,8 @@ impl InboxQuery {
                     })
                 }
                 "priority" => view.priority = Some(Priority::parse(v)?),
-                "from" => view.from = Some(ids::format_time(ids::parse_time("from", v)?)),
-                "to" => view.to = Some(ids::format_time(ids::parse_time("to", v)?)),
+                "from" => view.from = Some(crate::domain::Timestamp::parse("from", v)?),
+                "to" => view.to = Some(crate::domain::Timestamp::parse("to", v)?),
                 "q" => search = Some(v.clone()),
                 "limit" => {
                     limit = v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
@@ -178,7 +177,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
     event.patients_shown = shown;
     tx.put(Guard::Audit, &event)?;
     // The inbox reached its user: what was sent before now is delivered (CONV-2).
-    tx.presence_seen(p, &caller.user_id, &ctx.at())?;
+    tx.presence_seen(p, &caller.user_id, ctx.now)?;
     if let Err(_label) = tx.commit().await? {
         return Err(Error::Unauthenticated);
     }
@@ -265,8 +264,8 @@ fn in_view(e: &EntryItem, view: &InboxView, user_id: &UserId) -> bool {
         }
     };
     let priority = view.priority.is_none_or(|p| e.last_priority.unwrap_or_default() == p);
-    let from = view.from.as_ref().is_none_or(|f| e.last_message_at.as_str() >= f.as_str());
-    let to = view.to.as_ref().is_none_or(|t| e.last_message_at.as_str() <= t.as_str());
+    let from = view.from.is_none_or(|f| e.last_message_at >= f);
+    let to = view.to.is_none_or(|t| e.last_message_at <= t);
     tab && unread && assigned && priority && from && to
 }
 

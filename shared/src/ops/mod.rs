@@ -109,8 +109,8 @@ pub fn daily_limit_reached(ctx: &RequestCtx, settings: &crate::records::Settings
 /// `limit`; a day's counter is kept three days.
 pub fn count_patient_message(ctx: &RequestCtx, tx: &mut crate::store::Tx<'_>, limit: u32) -> Result<()> {
     let (p, patient) = (&ctx.caller.practice_id, &ctx.caller.user_id);
-    let day = &ctx.at()[..10];
-    tx.patient_daily_count(p, patient, day, limit, ctx.epoch_seconds() + 3 * 86_400)
+    let day = ctx.now.date().to_string();
+    tx.patient_daily_count(p, patient, &day, limit, ctx.epoch_seconds() + 3 * 86_400)
 }
 
 /// A conversation id from a path; a malformed one is just a conversation that is not there.

@@ -13,7 +13,6 @@ use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
 use crate::domain::{parse_email, parse_phone, Caller, NotifyChannel, PracticeId, UserId};
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::notify::{self, Destination, Published};
 use crate::records::{NotifyPrefs, PendingDestination, PracticeItem, Sealed};
 use crate::store::Guard;
@@ -117,7 +116,7 @@ async fn pending_view(
     Ok(Some(PendingView {
         channel: pending.channel,
         destination: address,
-        expires_at: ids::format_time(ids::Timestamp::from_second(pending.expires_at).map_err(Error::internal)?),
+        expires_at: crate::domain::Timestamp::from_second(pending.expires_at).map_err(Error::internal)?,
         attempts_left: pending.attempts_left,
     }))
 }
@@ -285,7 +284,7 @@ pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRe
         let prefs = NotifyPrefs {
             channel: pending.channel,
             destination: Some(pending.destination.clone()),
-            proven_at: Some(ctx.at()),
+            proven_at: Some(ctx.now),
         };
         tx.user_notify_proven(caller, &prefs, &pending.code_hash)?;
         tx.put(Guard::Audit, &audit::event(ctx, "user.notifications.proven", own_record(caller), "success"))?;

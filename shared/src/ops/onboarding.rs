@@ -5,7 +5,6 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::domain::*;
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::records::*;
 use crate::store::place;
 use crate::store::Guard;
@@ -24,7 +23,8 @@ pub async fn create_practice(
     let name = parse_name("name", Some(name))?;
     let practice_id = PracticeId::new();
     let admin_id = UserId::new();
-    let at = ids::now();
+    let ctx = RequestCtx::operator(&practice_id);
+    let at = ctx.now;
     let search_key = Sealed(app.envelope.new_search_key(&practice_id).await?);
     let practice = PracticeItem {
         key: place::practice(&practice_id),
@@ -32,7 +32,7 @@ pub async fn create_practice(
         name,
         settings: Settings { totp_required_for_staff: staff_totp_required, ..Settings::default() },
         search_key,
-        created_at: at.clone(),
+        created_at: at,
     };
     let admin = StaffItem {
         key: place::staff(&practice_id, &admin_id),
@@ -50,7 +50,6 @@ pub async fn create_practice(
         notify_pending: None,
         totp_enrolled_at: None,
     };
-    let ctx = RequestCtx::operator(&practice_id);
     let mut tx = app.store.tx();
     tx.put_new(Guard::Practice, &practice)?;
     tx.put(Guard::Registry, &PracticeRegistryItem { key: place::registry_entry(&practice_id) })?;

@@ -10,7 +10,7 @@ use crate::views::{AuditEventView, BillingLine, BillingReport, ChainLink, Page};
 use jiff::civil::Date;
 
 fn parse_date(field: &str, raw: Option<&str>) -> Result<Date> {
-    crate::ids::parse_date(field, raw.unwrap_or(""))
+    crate::domain::parse_date(field, raw.unwrap_or(""))
 }
 
 /// The months (`YYYY-MM`) from one date to another, at most 24.
@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn months_span_the_range() {
-        let d = |s: &str| crate::ids::parse_date("d", s).unwrap();
+        let d = |s: &str| crate::domain::parse_date("d", s).unwrap();
         assert_eq!(months(d("2026-11-15"), d("2027-02-01")), vec!["2026-11", "2026-12", "2027-01", "2027-02"]);
         assert_eq!(months(d("2026-11-15"), d("2026-11-20")), vec!["2026-11"]);
     }

@@ -93,7 +93,7 @@ async fn view(app: &App, caller: &Caller, r: &SavedReplyItem) -> Result<SavedRep
         body,
         scope: r.scope,
         created_by: r.created_by.clone(),
-        created_at: r.created_at.clone(),
+        created_at: r.created_at,
     })
 }
 
@@ -124,7 +124,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Resu
         body: Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "template" }, body).await?),
         scope,
         created_by: caller.user_id.clone(),
-        created_at: ctx.at(),
+        created_at: ctx.now,
     };
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;

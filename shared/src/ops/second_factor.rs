@@ -39,14 +39,14 @@ pub async fn confirm(app: &App, ctx: &RequestCtx) -> Result<TotpView> {
                 .into(),
         ));
     }
-    let at = ctx.at();
+    let at = ctx.now;
     let record = if caller.is_staff() {
         AuditRecord { record_type: "staff", record_id: &caller.user_id, patient_id: None }
     } else {
         AuditRecord { record_type: "patient", record_id: &caller.user_id, patient_id: Some(&caller.user_id) }
     };
     let mut tx = app.store.tx();
-    tx.user_totp_enrolled(caller, &at)?;
+    tx.user_totp_enrolled(caller, at)?;
     tx.put(Guard::Audit, &audit::event(ctx, "user.totp_enrolled", record, "success"))?;
     if tx.commit().await?.is_err() {
         return Err(Error::Unauthenticated);

@@ -7,7 +7,6 @@ use crate::audit::{self, AuditRecord};
 use crate::domain::PracticeId;
 use crate::domain::{parse_phone, RoleClass};
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::records::{OutOfOffice, Settings};
 use crate::store::place;
 use crate::store::Guard;
@@ -260,8 +259,8 @@ pub async fn put_out_of_office(
     let p = &caller.practice_id;
     let ooo = match req {
         Some(r) => {
-            let from = ids::parse_time("from", &r.from)?;
-            let to = ids::parse_time("to", &r.to)?;
+            let from = crate::domain::Timestamp::parse("from", &r.from)?;
+            let to = crate::domain::Timestamp::parse("to", &r.to)?;
             if to <= from {
                 return Err(Error::invalid("to", "`to` must be after `from`"));
             }
@@ -269,7 +268,7 @@ pub async fn put_out_of_office(
             if text.is_empty() || text.chars().count() > 2_000 {
                 return Err(Error::invalid("text", "text must have 1 to 2000 characters"));
             }
-            Some(OutOfOffice { from: ids::format_time(from), to: ids::format_time(to), text: text.to_string() })
+            Some(OutOfOffice { from, to, text: text.to_string() })
         }
         None => None,
     };

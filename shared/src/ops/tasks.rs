@@ -7,7 +7,6 @@ use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
 use crate::domain::{Caller, ConversationId, MessageId, RoleClass, TaskId, UserId};
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::policy;
 use crate::records::{Sealed, TaskItem, TaskRefItem};
 use crate::store::place;
@@ -40,7 +39,7 @@ fn require_staff(caller: &Caller) -> Result<()> {
 /// A due date `YYYY-MM-DD`.
 fn parse_due(raw: Option<&str>) -> Result<String> {
     let s = raw.unwrap_or("");
-    ids::parse_date("dueDate", s)?;
+    crate::domain::parse_date("dueDate", s)?;
     Ok(s.to_string())
 }
 
@@ -58,7 +57,7 @@ async fn view(app: &App, caller: &Caller, t: &TaskItem) -> Result<TaskView> {
         due_date: t.due_date.clone(),
         done: t.done,
         created_by: t.created_by.clone(),
-        created_at: t.created_at.clone(),
+        created_at: t.created_at,
     })
 }
 
@@ -110,7 +109,7 @@ pub async fn create(
         due_date,
         done: false,
         created_by: caller.user_id.clone(),
-        created_at: ctx.at(),
+        created_at: ctx.now,
     };
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;

@@ -23,7 +23,7 @@ pub struct AuditItem {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patients_shown: Vec<String>,
     pub outcome: String,
-    pub at: String,
+    pub at: crate::domain::Timestamp,
     pub request_id: String,
     /// Marks audit events for the chainer's stream filter (template.yaml).
     #[serde(default = "audit_entity")]

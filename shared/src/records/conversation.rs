@@ -54,7 +54,7 @@ pub struct Summary {
     #[serde(default)]
     pub context: Option<ContextRef>,
     pub status: ConversationStatus,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
     pub allow_response: bool,
     #[serde(default)]
     pub allow_attachments: bool,
@@ -89,7 +89,7 @@ pub struct ConversationItem {
     pub sms_peer: Option<Sealed>,
     /// Everyone holding an inbox entry for it (see `policy::viewers`).
     pub viewers: Vec<crate::domain::UserId>,
-    pub last_message_at: String,
+    pub last_message_at: crate::domain::Timestamp,
     pub message_count: u64,
     /// Messages a patient can see (internal notes excluded).
     pub patient_message_count: u64,
@@ -115,7 +115,7 @@ pub struct AssignmentRecord {
     pub assignees: Vec<Recipient>,
     #[serde(default)]
     pub comment: Option<Sealed>,
-    pub at: String,
+    pub at: crate::domain::Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -125,7 +125,7 @@ pub struct AttachmentRef {
     pub file_name: Sealed,
     pub content_type: String,
     pub size: u64,
-    pub attached_at: String,
+    pub attached_at: crate::domain::Timestamp,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -141,7 +141,7 @@ pub struct MessageItem {
     pub internal: bool,
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
     /// ATT-4: documents of the patient's record linked by reference (labels sealed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub documents: Vec<ContextRef>,
@@ -168,7 +168,7 @@ pub struct BillingItem {
     pub patient_id: crate::domain::UserId,
     pub staff_id: crate::domain::UserId,
     pub fee_code: String,
-    pub at: String,
+    pub at: crate::domain::Timestamp,
 }
 
 /// One user's inbox row for one conversation: a copy of the summary, the latest message it
@@ -180,7 +180,7 @@ pub struct EntryItem {
     pub key: Key,
     pub conversation_id: crate::domain::ConversationId,
     pub summary: Summary,
-    pub last_message_at: String,
+    pub last_message_at: crate::domain::Timestamp,
     pub preview: Sealed,
     pub last_sender: SenderRef,
     #[serde(default)]
@@ -197,7 +197,7 @@ pub struct EntryItem {
     pub archived: bool,
     /// When the user last opened the conversation (read receipts, CONV-2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_read_at: Option<String>,
+    pub last_read_at: Option<crate::domain::Timestamp>,
 }
 
 /// A blind-index token of a conversation (INBOX-3): the HMAC of a normalized word prefix of
@@ -227,9 +227,9 @@ pub struct AttachmentItem {
     #[serde(default)]
     pub internal: bool,
     pub object_key: String,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_patient_download_at: Option<String>,
+    pub first_patient_download_at: Option<crate::domain::Timestamp>,
 }
 
 fn yes() -> bool {

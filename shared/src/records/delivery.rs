@@ -12,10 +12,10 @@ pub struct ReminderItem {
     pub practice_id: crate::domain::PracticeId,
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,
-    pub message_at: String,
+    pub message_at: crate::domain::Timestamp,
     pub sender_id: crate::domain::UserId,
     pub patient_id: crate::domain::UserId,
-    pub due_at: String,
+    pub due_at: crate::domain::Timestamp,
 }
 
 /// NOTIFY-4: which practice a two-way SMS number belongs to.
@@ -37,7 +37,7 @@ pub struct SmsPeerItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient_id: Option<crate::domain::UserId>,
     pub conversation_id: crate::domain::ConversationId,
-    pub at: String,
+    pub at: crate::domain::Timestamp,
 }
 
 /// A message's notifications, written with the message and sent by the notifier (NOTIFY-3).
@@ -51,7 +51,7 @@ pub struct OutboxItem {
     pub message_id: crate::domain::MessageId,
     pub recipient_ids: Vec<crate::domain::UserId>,
     pub urgent: bool,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
     pub expires_at: i64,
     #[serde(default)]
     pub notice: Notice,

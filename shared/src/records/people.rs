@@ -19,7 +19,7 @@ pub struct StaffItem {
     pub active: bool,
     /// ROLE-5: a switched-off user cannot send to patients.
     pub portal_messaging: bool,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
     /// REPLY-5: an out-of-office period and its auto-reply text, set by the user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_of_office: Option<OutOfOffice>,
@@ -32,7 +32,7 @@ pub struct StaffItem {
     /// ACCT-3: when the user's TOTP second factor was confirmed (tokens from sign-ins
     /// before it are refused: they were made with the password alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totp_enrolled_at: Option<String>,
+    pub totp_enrolled_at: Option<crate::domain::Timestamp>,
 }
 
 /// How a user wants to hear of new messages (NOTIFY-1).
@@ -47,7 +47,7 @@ pub struct NotifyPrefs {
     /// ACCT-4: when the owner proved `destination` with a one-time code. A destination
     /// without it (stored before ACCT-4) is not used: the one on file is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proven_at: Option<String>,
+    pub proven_at: Option<crate::domain::Timestamp>,
 }
 
 /// ACCT-4: a destination a user asked for, not in use until its one-time code comes back.
@@ -67,8 +67,8 @@ pub struct PendingDestination {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutOfOffice {
-    pub from: String,
-    pub to: String,
+    pub from: crate::domain::Timestamp,
+    pub to: crate::domain::Timestamp,
     pub text: String,
 }
 
@@ -86,7 +86,7 @@ pub struct WorkgroupItem {
     pub id: crate::domain::WorkgroupId,
     pub name: String,
     pub member_ids: Vec<crate::domain::UserId>,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
 }
 
 /// A patient; names and phone are sealed to the patient record.
@@ -111,14 +111,14 @@ pub struct PatientItem {
     /// ACCT-3: when the user's TOTP second factor was confirmed (tokens from sign-ins
     /// before it are refused: they were made with the password alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totp_enrolled_at: Option<String>,
+    pub totp_enrolled_at: Option<crate::domain::Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_provider_id: Option<crate::domain::UserId>,
     #[serde(default)]
     pub assigned_staff_ids: Vec<crate::domain::UserId>,
     pub portal_access: bool,
     pub active: bool,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
 }
 
 /// A patient's rename in progress: the names it had, so the copies of them (finder tokens,

@@ -93,7 +93,7 @@ pub struct PracticeItem {
     pub settings: Settings,
     /// The practice's blind-index key, wrapped by KMS.
     pub search_key: Sealed,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
 }
 
 /// Marks that an auto-reply was sent in a conversation for one period (REPLY-5).

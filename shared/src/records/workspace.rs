@@ -12,8 +12,8 @@ pub struct DraftItem {
     pub key: Key,
     pub id: crate::domain::DraftId,
     pub content: Sealed,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: crate::domain::Timestamp,
+    pub updated_at: crate::domain::Timestamp,
 }
 
 /// A task linked to a message (CONV-7); the title is sealed to the task.
@@ -30,7 +30,7 @@ pub struct TaskItem {
     pub due_date: String,
     pub done: bool,
     pub created_by: crate::domain::UserId,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
 }
 
 /// A task's mark in its conversation's partition, so deleting the message or the
@@ -55,7 +55,7 @@ pub struct SavedReplyItem {
     pub body: Sealed,
     pub scope: crate::domain::SavedReplyScope,
     pub created_by: crate::domain::UserId,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
 }
 
 /// The first answer to an `Idempotency-Key`: which request it was, and what it made.

@@ -18,8 +18,8 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         attachment_id: &AttachmentId,
-        at: &str,
-        due: &str,
+        at: Timestamp,
+        due: Timestamp,
     ) -> Result<()> {
         let result = self
             .client
@@ -46,14 +46,14 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         queue: SweepQueue,
-        before: &str,
+        before: Timestamp,
         limit: usize,
     ) -> Result<Vec<AttachmentItem>> {
         let queue_pk = match queue {
             SweepQueue::Expiring => keys::attachments_due(practice_id),
             SweepQueue::Unattached => keys::attachments_pending(practice_id),
         };
-        let items = self.queue_before(keys::GSI3, &queue_pk, before, limit).await?;
+        let items = self.queue_before(keys::GSI3, &queue_pk, &before.to_string(), limit).await?;
         items.into_iter().map(from_item).collect()
     }
 

@@ -37,10 +37,12 @@ impl Store {
     pub async fn conversations_idle_since(
         &self,
         practice_id: &PracticeId,
-        cutoff: &str,
+        cutoff: Timestamp,
         limit: usize,
     ) -> Result<Vec<ConversationId>> {
-        let items = self.queue_before(keys::GSI2, &keys::practice_conversations(practice_id), cutoff, limit).await?;
+        let items = self
+            .queue_before(keys::GSI2, &keys::practice_conversations(practice_id), &cutoff.to_string(), limit)
+            .await?;
         Ok(items
             .into_iter()
             .filter_map(|i| match i.get("id") {
@@ -79,7 +81,7 @@ impl Store {
         practice_id: &PracticeId,
         users: &[UserId],
         conversation_id: &ConversationId,
-    ) -> Result<HashMap<UserId, (Option<String>, Option<String>)>> {
+    ) -> Result<HashMap<UserId, (Option<Timestamp>, Option<Timestamp>)>> {
         let wanted = users
             .iter()
             .flat_map(|u| {
@@ -89,11 +91,12 @@ impl Store {
                 ]
             })
             .collect();
-        let mut marks: HashMap<UserId, (Option<String>, Option<String>)> = HashMap::new();
+        let mut marks: HashMap<UserId, (Option<Timestamp>, Option<Timestamp>)> = HashMap::new();
         for item in self.get_many(wanted).await? {
             let Some(user) = Self::user_of(practice_id, &item) else { continue };
+            // Written by the store from a `Timestamp`: one that does not parse is no mark.
             let text = |k: &str| match item.get(k) {
-                Some(AttributeValue::S(v)) => Some(v.clone()),
+                Some(AttributeValue::S(v)) => Timestamp::parse(k, v).ok(),
                 _ => None,
             };
             let slot = marks.entry(user).or_default();
@@ -179,7 +182,7 @@ impl Tx<'_> {
         &mut self,
         practice_id: &PracticeId,
         conversation_id: &ConversationId,
-        at: &str,
+        at: Timestamp,
         patient_visible: bool,
         from_patient: bool,
         only_if_open: bool,

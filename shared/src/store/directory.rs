@@ -158,7 +158,7 @@ impl Tx<'_> {
     }
 
     /// ACCT-3: the caller's TOTP second factor is set up, as of `at`.
-    pub fn user_totp_enrolled(&mut self, caller: &crate::domain::Caller, at: &str) -> Result<()> {
+    pub fn user_totp_enrolled(&mut self, caller: &crate::domain::Caller, at: Timestamp) -> Result<()> {
         let (update, condition) = user_record(self.store, caller);
         let update = update
             .condition_expression(condition)

@@ -123,7 +123,7 @@ impl Tx<'_> {
         user_id: &UserId,
         conversation_id: &ConversationId,
         summary: &Summary,
-        at: &str,
+        at: Timestamp,
         preview: &Sealed,
         sender: &SenderRef,
         priority: crate::domain::Priority,
@@ -168,7 +168,7 @@ impl Tx<'_> {
         practice_id: &PracticeId,
         user_id: &UserId,
         conversation_id: &ConversationId,
-        at: &str,
+        at: Timestamp,
         expected_unread: u64,
     ) -> Result<()> {
         let update = Update::builder()
@@ -185,7 +185,7 @@ impl Tx<'_> {
 
     /// Records that a user's inbox (or a thread) reached it now: messages before are
     /// delivered to it.
-    pub fn presence_seen(&mut self, practice_id: &PracticeId, user_id: &UserId, at: &str) -> Result<()> {
+    pub fn presence_seen(&mut self, practice_id: &PracticeId, user_id: &UserId, at: Timestamp) -> Result<()> {
         let update = Update::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
@@ -229,7 +229,7 @@ impl Tx<'_> {
                 ":tab",
                 s(keys::inbox_tab(practice_id, user_id, conversation.summary.kind.as_str(), false)),
             )
-            .expression_attribute_values(":sort", s(keys::inbox_sort(at, c)))
+            .expression_attribute_values(":sort", s(keys::inbox_sort(*at, c)))
             .expression_attribute_values(":preview", to_value(preview)?)
             .expression_attribute_values(":sender", to_value(last_sender)?)
             .expression_attribute_values(":count", n(visible_count));

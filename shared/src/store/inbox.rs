@@ -28,8 +28,8 @@ pub struct InboxView {
     pub unread: Option<bool>,
     pub assigned: Option<AssignedFilter>,
     pub priority: Option<crate::domain::Priority>,
-    pub from: Option<String>,
-    pub to: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
 }
 
 /// The caller's own flags to change (PUT /conversations/{id}/state).
@@ -108,12 +108,12 @@ impl Store {
             (Some(from), Some(to)) => {
                 key_condition.push_str(&format!(" AND {sk_attr} BETWEEN :from AND :to"));
                 q = q
-                    .expression_attribute_values(":from", s(from.as_str()))
+                    .expression_attribute_values(":from", s(from))
                     .expression_attribute_values(":to", s(format!("{to}~")));
             }
             (Some(from), None) => {
                 key_condition.push_str(&format!(" AND {sk_attr} >= :from"));
-                q = q.expression_attribute_values(":from", s(from.as_str()));
+                q = q.expression_attribute_values(":from", s(from));
             }
             (None, Some(to)) => {
                 key_condition.push_str(&format!(" AND {sk_attr} <= :to"));

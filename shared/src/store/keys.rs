@@ -57,7 +57,7 @@ pub fn practice_conversations(p: &str) -> String {
 /// The registry of practices (one item each), for jobs that visit every practice.
 pub const PRACTICES: &str = "PRACTICES";
 pub const MESSAGE_SK_PREFIX: &str = "MSG#";
-pub fn message_sk(created_at: &str, m: &str) -> String {
+pub fn message_sk(created_at: crate::domain::Timestamp, m: &str) -> String {
     format!("MSG#{created_at}#{m}")
 }
 
@@ -103,7 +103,7 @@ pub fn inbox_tab(p: &str, u: &str, kind: &str, archived: bool) -> String {
 pub fn inbox_starred(p: &str, u: &str) -> String {
     format!("PRAC#{p}#INBOX#{u}#STARRED")
 }
-pub fn inbox_sort(last_message_at: &str, c: &str) -> String {
+pub fn inbox_sort(last_message_at: crate::domain::Timestamp, c: &str) -> String {
     format!("{last_message_at}#{c}")
 }
 

@@ -49,10 +49,11 @@ impl Store {
     pub async fn reminders_due(
         &self,
         practice_id: &PracticeId,
-        before: &str,
+        before: Timestamp,
         limit: usize,
     ) -> Result<Vec<ReminderItem>> {
-        let items = self.queue_before(keys::GSI1, &keys::reminders_due(practice_id), before, limit).await?;
+        let items =
+            self.queue_before(keys::GSI1, &keys::reminders_due(practice_id), &before.to_string(), limit).await?;
         items.into_iter().map(from_item).collect()
     }
 }

@@ -6,8 +6,8 @@
 
 use super::keys;
 use crate::domain::{
-    AttachmentId, ConversationId, ConversationKind, DraftId, MessageId, PracticeId, SavedReplyId, TaskId, UserId,
-    WorkgroupId,
+    AttachmentId, ConversationId, ConversationKind, DraftId, MessageId, PracticeId, SavedReplyId, TaskId, Timestamp,
+    UserId, WorkgroupId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -82,7 +82,7 @@ pub fn patient_token(p: &PracticeId, token: &str, patient: &UserId) -> Key {
 }
 
 /// A conversation's summary, listed by latest activity in the practice's conversations.
-pub fn conversation(p: &PracticeId, c: &ConversationId, last_message_at: &str) -> Key {
+pub fn conversation(p: &PracticeId, c: &ConversationId, last_message_at: Timestamp) -> Key {
     Key::new(keys::conversation(p, c), keys::CONVERSATION_SK)
         .gsi2(keys::practice_conversations(p), keys::inbox_sort(last_message_at, c))
 }
@@ -91,7 +91,7 @@ pub fn auto_reply_mark(p: &PracticeId, c: &ConversationId, dedupe_key: &str) -> 
     Key::new(keys::conversation(p, c), format!("AUTO#{dedupe_key}"))
 }
 /// A message, in its conversation's partition, oldest first.
-pub fn message(p: &PracticeId, c: &ConversationId, at: &str, m: &MessageId) -> Key {
+pub fn message(p: &PracticeId, c: &ConversationId, at: Timestamp, m: &MessageId) -> Key {
     Key::new(keys::conversation(p, c), keys::message_sk(at, m))
 }
 /// A user's inbox entry for a conversation, in its inbox (active or archived), its tab of
@@ -101,7 +101,7 @@ pub fn entry(
     user: &UserId,
     c: &ConversationId,
     kind: ConversationKind,
-    last_message_at: &str,
+    last_message_at: Timestamp,
     archived: bool,
     starred: bool,
 ) -> Key {
@@ -120,11 +120,11 @@ pub fn search_token(p: &PracticeId, token: &str, c: &ConversationId) -> Key {
     Key::new(keys::search_token(p, token), c.to_string())
 }
 /// A billable message in its month's report (REPLY-2), by time.
-pub fn billing(p: &PracticeId, at: &str, m: &MessageId) -> Key {
-    Key::new(keys::billing_month(p, &at[..7.min(at.len())]), format!("{at}#{m}"))
+pub fn billing(p: &PracticeId, at: Timestamp, m: &MessageId) -> Key {
+    Key::new(keys::billing_month(p, &at.month()), format!("{at}#{m}"))
 }
 /// An unread reminder (NOTIFY-5), listed by due time.
-pub fn reminder(p: &PracticeId, m: &MessageId, due: &str) -> Key {
+pub fn reminder(p: &PracticeId, m: &MessageId, due: Timestamp) -> Key {
     Key::new(keys::reminder(p, m), keys::REMINDER_SK).gsi1(keys::reminders_due(p), format!("{due}#{m}"))
 }
 /// The notifications of a message, for the notifier.
@@ -138,7 +138,7 @@ pub fn reminder_outbox(m: &MessageId) -> Key {
 
 /// An upload. `pending_since`: queued for the sweeper until attached (orphans go after 24
 /// hours); a copy made for a forward is ready at once.
-pub fn attachment(p: &PracticeId, id: &AttachmentId, pending_since: Option<&str>) -> Key {
+pub fn attachment(p: &PracticeId, id: &AttachmentId, pending_since: Option<Timestamp>) -> Key {
     let key = Key::new(keys::attachment(p, id), keys::ATTACHMENT_SK);
     match pending_since {
         Some(at) => key.gsi3(keys::attachments_pending(p), format!("{at}#{id}")),
@@ -251,7 +251,7 @@ mod tests {
             due_date: "2026-12-02".into(),
             done,
             created_by: UserId::from_stored("usr_b"),
-            created_at: "2026-12-01T10:00:00.000000Z".into(),
+            created_at: "2026-12-01T10:00:00.000000Z".parse().unwrap(),
         }
     }
 

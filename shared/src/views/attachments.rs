@@ -20,7 +20,7 @@ pub struct Upload {
     pub headers: BTreeMap<String, String>,
     /// Form fields of a POST upload; a PUT upload has none.
     pub fields: BTreeMap<String, String>,
-    pub expires_at: String,
+    pub expires_at: crate::domain::Timestamp,
 }
 
 /// GET /attachments/{id}: the record and an expiring download link (ATT-3).
@@ -34,5 +34,5 @@ pub struct AttachmentDownload {
 #[serde(rename_all = "camelCase")]
 pub struct Download {
     pub url: String,
-    pub expires_at: String,
+    pub expires_at: crate::domain::Timestamp,
 }

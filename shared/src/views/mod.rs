@@ -4,6 +4,7 @@
 use crate::crypto::{Binding, Envelope};
 use crate::domain::{
     AttachmentStatus, Caller, ConversationKind, ConversationStatus, DeliveryStatus, Priority, Recipient, SenderKind,
+    Timestamp,
 };
 use crate::error::Result;
 use crate::records::*;
@@ -60,8 +61,8 @@ pub struct ConversationView {
     pub assignees: Vec<Recipient>,
     pub context: Option<ContextView>,
     pub status: ConversationStatus,
-    pub created_at: String,
-    pub last_message_at: String,
+    pub created_at: crate::domain::Timestamp,
+    pub last_message_at: crate::domain::Timestamp,
     pub message_count: u64,
     pub allow_response: bool,
     pub allow_attachments: bool,
@@ -75,7 +76,7 @@ pub struct AttachmentView {
     pub content_type: String,
     pub size: u64,
     pub status: AttachmentStatus,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -90,7 +91,7 @@ pub struct MessageView {
     pub attachments: Vec<AttachmentView>,
     /// ATT-4: documents of the patient's record, by reference.
     pub documents: Vec<ContextView>,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
     pub status: DeliveryStatus,
     /// Per-recipient status (staff only, CONV-2).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,7 +104,7 @@ pub struct ReceiptView {
     pub recipient_id: String,
     pub status: DeliveryStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub at: Option<String>,
+    pub at: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -152,7 +153,7 @@ pub struct AssignmentView {
     pub assignees: Vec<Recipient>,
     /// Staff-only; `null` where none was given.
     pub comment: Option<String>,
-    pub at: String,
+    pub at: crate::domain::Timestamp,
 }
 
 /// A page of a list (GET /inbox, /drafts, /audit), and the sealed cursor of the next page
@@ -239,7 +240,7 @@ impl<'a> Renderer<'a> {
         &self,
         id: &str,
         s: &Summary,
-        last_message_at: &str,
+        last_message_at: Timestamp,
         message_count: u64,
         participants: Option<Vec<PersonView>>,
     ) -> Result<(ConversationView, Option<PatientView>)> {
@@ -261,8 +262,8 @@ impl<'a> Renderer<'a> {
             assignees: if staff { s.assignees.clone() } else { Vec::new() },
             context,
             status: s.status,
-            created_at: s.created_at.clone(),
-            last_message_at: last_message_at.to_string(),
+            created_at: s.created_at,
+            last_message_at,
             message_count,
             allow_response: s.allow_response,
             allow_attachments: s.allow_attachments,
@@ -285,7 +286,7 @@ impl<'a> Renderer<'a> {
                 display_name: staff_names(id).unwrap_or_default(),
             })
             .collect();
-        self.summary(&c.id, &c.summary, &c.last_message_at, count, Some(participants)).await
+        self.summary(&c.id, &c.summary, c.last_message_at, count, Some(participants)).await
     }
 
     pub async fn attachment_ref(&self, a: &AttachmentRef) -> Result<AttachmentView> {
@@ -295,7 +296,7 @@ impl<'a> Renderer<'a> {
             content_type: a.content_type.clone(),
             size: a.size,
             status: AttachmentStatus::Ready,
-            created_at: a.attached_at.clone(),
+            created_at: a.attached_at,
         })
     }
 
@@ -306,7 +307,7 @@ impl<'a> Renderer<'a> {
             content_type: a.content_type.clone(),
             size: a.size,
             status: a.status,
-            created_at: a.created_at.clone(),
+            created_at: a.created_at,
         })
     }
 
@@ -335,7 +336,7 @@ impl<'a> Renderer<'a> {
             priority: m.priority,
             internal: m.internal,
             attachments,
-            created_at: m.created_at.clone(),
+            created_at: m.created_at,
             status,
             receipts: None,
         })
@@ -343,7 +344,7 @@ impl<'a> Renderer<'a> {
 
     pub async fn inbox_item(&self, e: &EntryItem) -> Result<InboxItemView> {
         let (conversation, patient) =
-            self.summary(&e.conversation_id, &e.summary, &e.last_message_at, e.message_count, None).await?;
+            self.summary(&e.conversation_id, &e.summary, e.last_message_at, e.message_count, None).await?;
         Ok(InboxItemView {
             preview: self.open(&e.conversation_id, "preview", &e.preview).await?,
             last_sender: self.sender(&e.last_sender, patient.as_ref()),

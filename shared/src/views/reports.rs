@@ -19,7 +19,7 @@ pub struct BillingLine {
     pub patient_id: UserId,
     pub staff_id: UserId,
     pub fee_code: String,
-    pub at: String,
+    pub at: crate::domain::Timestamp,
 }
 
 /// One event of GET /audit (SEC-2), listed newest first.
@@ -27,7 +27,7 @@ pub struct BillingLine {
 #[serde(rename_all = "camelCase")]
 pub struct AuditEventView {
     pub id: String,
-    pub at: String,
+    pub at: crate::domain::Timestamp,
     pub actor_id: String,
     pub actor_role: String,
     pub action: String,

@@ -41,7 +41,7 @@ pub struct TotpView {
 #[serde(rename_all = "camelCase")]
 pub struct TotpState {
     pub required: bool,
-    pub enrolled_at: Option<String>,
+    pub enrolled_at: Option<crate::domain::Timestamp>,
 }
 
 /// GET and PUT /me/notifications, and a proven code: the caller's choice as the notifier
@@ -67,6 +67,6 @@ pub struct NotificationSetting {
 pub struct PendingView {
     pub channel: NotifyChannel,
     pub destination: String,
-    pub expires_at: String,
+    pub expires_at: crate::domain::Timestamp,
     pub attempts_left: u32,
 }

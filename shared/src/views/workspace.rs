@@ -16,7 +16,7 @@ pub struct TaskView {
     pub due_date: String,
     pub done: bool,
     pub created_by: UserId,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
 }
 
 /// POST /conversations/{id}/messages/{messageId}/tasks and PATCH /tasks/{id}.
@@ -40,7 +40,7 @@ pub struct SavedReplyView {
     pub body: String,
     pub scope: crate::domain::SavedReplyScope,
     pub created_by: UserId,
-    pub created_at: String,
+    pub created_at: crate::domain::Timestamp,
 }
 
 /// POST /saved-replies.
@@ -67,8 +67,8 @@ pub struct RenderedReply {
 #[serde(rename_all = "camelCase")]
 pub struct DraftView {
     pub id: crate::domain::DraftId,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: crate::domain::Timestamp,
+    pub updated_at: crate::domain::Timestamp,
     #[serde(flatten)]
     pub content: serde_json::Map<String, Value>,
 }

@@ -1,7 +1,8 @@
 //! Attachments (issue 5, in part): real bytes through presigned URLs against the local S3.
 
+use carethread_core::domain::{SignedDuration, Timestamp};
 use carethread_tests::*;
-use jiff::{tz::TimeZone, SignedDuration, Timestamp};
+use jiff::tz::TimeZone;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -248,7 +249,7 @@ async fn att_3_download_urls_expire_within_five_minutes_and_each_is_audited() {
             .unwrap()
             .to_zoned(TimeZone::UTC)
             .unwrap();
-        let expires_at: Timestamp = res.body["download"]["expiresAt"].as_str().unwrap().parse().unwrap();
+        let expires_at: jiff::Timestamp = res.body["download"]["expiresAt"].as_str().unwrap().parse().unwrap();
         let drift = expires_at.duration_since(signed_at.timestamp() + SignedDuration::from_secs(expires));
         assert!(drift.abs() <= SignedDuration::from_secs(2), "{drift:?}");
         assert!(url.contains("response-content-disposition="), "{url}");

@@ -469,7 +469,7 @@ fn request(r: &Route, who: Who, target: Target, w: &World) -> (String, Option<Va
     let p = &w.p;
     let patient = if who == Who::OtherPracticeAdmin { w.other_patient.clone() } else { p.jane.id.clone() };
     let conversation = &w.ids[&Target::PatientConversation].conversation;
-    let unique = carethread_core::ids::new_id("").to_lowercase();
+    let unique = carethread_core::domain::new_id("").to_lowercase();
     let body = match (r.method, r.path) {
         ("POST", "/conversations") if matches!(who, Who::Jane | Who::John) => {
             Some(json!({ "subject": "From me", "body": "A question" }))

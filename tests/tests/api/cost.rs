@@ -37,7 +37,7 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
         let kind = [Kind::Patient, Kind::Team, Kind::Patient, Kind::Broadcast, Kind::Team][i % 5];
         let archived = i % 5 == 4; // 400 archived team conversations
         let starred = i % 4 == 0;
-        let at = format!("2026-01-01T00:00:00.{:06}Z", i);
+        let at: carethread_core::domain::Timestamp = format!("2026-01-01T00:00:00.{:06}Z", i).parse().unwrap();
         let summary = Summary {
             kind,
             subject: Sealed(
@@ -54,15 +54,15 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
             assignee_ids: vec![],
             context: None,
             status: carethread_core::domain::ConversationStatus::Open,
-            created_at: at.clone(),
+            created_at: at,
             allow_response: true,
             allow_attachments: false,
         };
         entries.push(EntryItem {
-            key: place::entry(practice, user, &cid, kind, &at, archived, starred),
+            key: place::entry(practice, user, &cid, kind, at, archived, starred),
             conversation_id: cid,
             summary,
-            last_message_at: at.clone(),
+            last_message_at: at,
             preview: Sealed(
                 env.seal_str(Binding { practice_id: practice, record: &c, field: "preview" }, "preview text")
                     .await

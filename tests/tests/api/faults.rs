@@ -164,7 +164,7 @@ async fn run_flow(flow: Flow) {
     // How many AWS calls the request makes when nothing fails (with a key, as under test).
     let req = (flow.prepare)(&app, &p, &cid, 0).await;
     faults.arm(None);
-    let key = format!("{}-0-{}", flow.name, carethread_core::ids::new_id(""));
+    let key = format!("{}-0-{}", flow.name, carethread_core::domain::new_id(""));
     let ok =
         app.send(req.method, &req.path, Some(&p.doctor.token), Some(&req.body), &[("Idempotency-Key", &key)]).await;
     assert!(ok.status.is_success(), "{}: {} {}", flow.name, ok.status, ok.body);
@@ -173,7 +173,7 @@ async fn run_flow(flow: Flow) {
         faults.arm(None);
         let req = (flow.prepare)(&app, &p, &cid, k).await;
         let before = app.inbox_ids(&p.doctor).await;
-        let key = format!("{}-{k}-{}", flow.name, carethread_core::ids::new_id(""));
+        let key = format!("{}-{k}-{}", flow.name, carethread_core::domain::new_id(""));
         let header = [("Idempotency-Key", key.as_str())];
         faults.arm(Some(k));
         let first = app.send(req.method, &req.path, Some(&p.doctor.token), Some(&req.body), &header).await;

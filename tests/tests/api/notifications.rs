@@ -2,15 +2,15 @@
 //! table's stream (the gateway's stream trigger, as Lambda would), SNS on the local stack.
 //! What SNS was asked to send is read back from moto: its SMS log and the test's own topic.
 
+use carethread_core::domain::{SignedDuration, Timestamp};
 use carethread_tests::*;
-use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::json;
 
 const PORTAL: &str = "https://portal.test-practice.example";
 
 fn unique_email(who: &str) -> String {
-    format!("{who}.{}@mail.example", carethread_core::ids::new_id("").to_lowercase())
+    format!("{who}.{}@mail.example", carethread_core::domain::new_id("").to_lowercase())
 }
 
 async fn prefer(app: &TestApp, user: &User, channel: &str, destination: &str) {

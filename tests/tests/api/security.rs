@@ -229,7 +229,7 @@ async fn idempotency_twenty_concurrent_requests_with_one_key_create_one_conversa
     let app = TestApp::spawn().await;
     let p = app.demo_practice().await;
     let body = json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Once", "body": "Only once, please." });
-    let key = format!("key-{}", carethread_core::ids::new_id(""));
+    let key = format!("key-{}", carethread_core::domain::new_id(""));
     let header = [("Idempotency-Key", key.as_str())];
     let sends = (0..20).map(|_| app.send("POST", "/conversations", Some(&p.doctor.token), Some(&body), &header));
     let answers = futures::future::join_all(sends).await;

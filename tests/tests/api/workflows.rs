@@ -1,8 +1,8 @@
 //! Care-team workflows (issue 4, in part): settings (SET-1), patient limits (REPLY-4), thread
 //! controls (REPLY-2, REPLY-3), out-of-office (REPLY-5 settings), through the local gateway.
 
+use carethread_core::domain::{SignedDuration, Timestamp};
 use carethread_tests::*;
-use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

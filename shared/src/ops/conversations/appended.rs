@@ -22,15 +22,15 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
     let (conversation, dir) = tokio::try_join!(app.store.conversation(p, conversation_id), app.store.directory(p))?;
     let (Some(conversation), Some(dir)) = (conversation, dir) else { return Ok(()) };
     let settings = &dir.practice.settings;
-    let now = ctx.at();
+    let now = ctx.now;
     let mut replies: Vec<(String, String, SenderRef, i64)> = Vec::new();
     let mut staff: Vec<&UserId> = conversation.participants.iter().collect();
     staff.extend(conversation.assignee_ids.iter().filter(|a| !conversation.participants.contains(a)));
     for id in staff {
         let Some(member) = dir.staff_member(id) else { continue };
         let Some(ooo) = &member.out_of_office else { continue };
-        if ooo.from.as_str() <= now.as_str() && now.as_str() < ooo.to.as_str() {
-            let expires = ids::parse_time("to", &ooo.to)?.as_second() + 86_400;
+        if ooo.from <= now && now < ooo.to {
+            let expires = ooo.to.as_second() + 86_400;
             let sender = SenderRef {
                 kind: SenderKind::System,
                 id: UserId::from_stored("auto-reply"),
@@ -42,7 +42,7 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
     }
     if let (Some(hours), false) = (&settings.business_hours, settings.after_hours_text.trim().is_empty()) {
         let tz = crate::hours::time_zone(&settings.time_zone)?;
-        let (after, day) = crate::hours::after_hours(hours, &tz, ctx.now)?;
+        let (after, day) = crate::hours::after_hours(hours, &tz, ctx.now.as_jiff())?;
         if after {
             let sender = SenderRef {
                 kind: SenderKind::System,
@@ -118,7 +118,7 @@ pub(crate) async fn append_message(
     let body = Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?;
     // Its own moment, not the request's: an auto-reply follows the message that triggered it
     // in the same request, and must sort, and count as unread, after it.
-    let posted = seal(app, conversation, Posting::plain(sender, &body, ids::now())).await?;
+    let posted = seal(app, conversation, Posting::plain(sender, &body, ctx.now)).await?;
     let mut tx = app.store.tx();
     let once = AutoReplyItem {
         key: place::auto_reply_mark(&conversation.practice_id, &conversation.id, dedupe_key),

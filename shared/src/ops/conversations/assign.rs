@@ -59,7 +59,7 @@ pub async fn assign(
     conversation.summary.assignee_ids = assignee_ids.clone();
     conversation.assignee_ids = assignee_ids;
     conversation.summary.assignees = assignees.clone();
-    conversation.assignments.push(AssignmentRecord { by: caller.user_id.clone(), assignees, comment, at: ctx.at() });
+    conversation.assignments.push(AssignmentRecord { by: caller.user_id.clone(), assignees, comment, at: ctx.now });
     conversation.viewers = policy::viewers(&facts(&conversation), &staff_members(&dir));
     conversation.version += 1;
 

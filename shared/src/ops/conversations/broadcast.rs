@@ -55,7 +55,7 @@ pub async fn broadcast(app: &App, ctx: &RequestCtx, req: BroadcastRequest) -> Re
             patient.ok_or_else(|| Error::invalid("patientIds", "a patient id is not a patient of this practice"))?,
         );
     }
-    let broadcast_id = ids::new_id("bc_");
+    let broadcast_id = crate::domain::new_id("bc_");
     let mut sent = 0usize;
     for patient in &patients {
         // Each copy under its own idempotency key (the broadcast's key and the patient).

@@ -70,9 +70,8 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
             continue;
         }
         // It was unread for everyone but its author who had not opened the thread since.
-        let was_unread = user != &message.sender.id
-            && entry.unread > 0
-            && entry.last_read_at.as_deref().is_none_or(|r| r < message.created_at.as_str());
+        let was_unread =
+            user != &message.sender.id && entry.unread > 0 && entry.last_read_at.is_none_or(|r| r < message.created_at);
         let latest = entry.last_message_at == message.created_at;
         let replacement = if !latest {
             None

@@ -94,7 +94,7 @@ pub async fn forward(
             status: crate::domain::AttachmentStatus::Ready,
             internal: false,
             object_key,
-            created_at: ctx.at(),
+            created_at: ctx.now,
             first_patient_download_at: None,
         });
     }

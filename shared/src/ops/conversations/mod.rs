@@ -12,7 +12,6 @@ use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
 use crate::domain::*;
 use crate::error::{Error, Result};
-use crate::ids;
 
 use crate::policy;
 use crate::receipts;

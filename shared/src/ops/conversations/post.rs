@@ -15,7 +15,7 @@ pub(super) struct Posting<'a> {
     pub(super) body: &'a Body,
     /// Its moment: the request's, or its own for a message that follows another in the same
     /// request (an auto-reply must sort, and count as unread, after what triggered it).
-    pub(super) at: String,
+    pub(super) at: crate::domain::Timestamp,
     pub(super) priority: Priority,
     /// CONV-5: an internal note, never the patient's.
     pub(super) internal: bool,
@@ -30,7 +30,7 @@ pub(super) struct Posting<'a> {
 
 impl<'a> Posting<'a> {
     /// A plain message: normal priority, nothing attached or linked, no billing.
-    pub(super) fn plain(sender: SenderRef, body: &'a Body, at: String) -> Self {
+    pub(super) fn plain(sender: SenderRef, body: &'a Body, at: crate::domain::Timestamp) -> Self {
         Posting {
             sender,
             body,
@@ -74,14 +74,14 @@ pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>) -> Res
         Sealed(env.seal_str(Binding { practice_id: p, record: &c.id, field: "preview" }, &m.body.preview()).await?);
     let documents = sealed_documents(app, p, &c.id, &id, m.documents).await?;
     let message = MessageItem {
-        key: place::message(p, &c.id, &m.at, &id),
+        key: place::message(p, &c.id, m.at, &id),
         id,
         conversation_id: c.id.clone(),
         sender: m.sender,
         body,
         priority: m.priority,
         internal: m.internal,
-        attachments: m.attachments.iter().map(|a| attachment_ref(a, &m.at)).collect(),
+        attachments: m.attachments.iter().map(|a| attachment_ref(a, m.at)).collect(),
         created_at: m.at,
         fee_code: m.fee_code,
         notify_if_unread_hours: m.notify_if_unread_hours,
@@ -113,7 +113,7 @@ pub(super) async fn post_message(
         Arrival::Joins { patient_needs_open } => tx.conversation_add_message(
             p,
             &c.id,
-            &m.created_at,
+            m.created_at,
             !m.internal && c.summary.kind.is_patient_facing(),
             m.sender.kind == SenderKind::Patient,
             patient_needs_open,
@@ -131,7 +131,7 @@ pub(super) async fn post_message(
             w.viewer,
             &c.id,
             &c.summary,
-            &m.created_at,
+            m.created_at,
             &posted.preview,
             &m.sender,
             m.priority,
@@ -224,7 +224,7 @@ pub(super) fn outbox(c: &ConversationItem, m: &MessageItem) -> Result<OutboxItem
         .cloned()
         .collect();
     let sms_reply = c.summary.kind == ConversationKind::Sms && m.sender.kind == SenderKind::Staff && !m.internal;
-    let sent_at = ids::parse_time("createdAt", &m.created_at)?;
+    let sent_at = m.created_at;
     Ok(OutboxItem {
         key: place::outbox(&m.id),
         practice_id: c.practice_id.clone(),
@@ -232,7 +232,7 @@ pub(super) fn outbox(c: &ConversationItem, m: &MessageItem) -> Result<OutboxItem
         message_id: m.id.clone(),
         recipient_ids,
         urgent,
-        created_at: m.created_at.clone(),
+        created_at: m.created_at,
         expires_at: sent_at.as_second() + 7 * 24 * 3600,
         notice: Notice::NewMessage,
         sms_reply,
@@ -244,13 +244,13 @@ pub(super) fn outbox(c: &ConversationItem, m: &MessageItem) -> Result<OutboxItem
 pub(super) fn billing(c: &ConversationItem, m: &MessageItem) -> Option<BillingItem> {
     let fee_code = m.fee_code.clone()?;
     Some(BillingItem {
-        key: place::billing(&c.practice_id, &m.created_at, &m.id),
+        key: place::billing(&c.practice_id, m.created_at, &m.id),
         message_id: m.id.clone(),
         conversation_id: c.id.clone(),
         patient_id: c.summary.patient.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
         staff_id: m.sender.id.clone(),
         fee_code,
-        at: m.created_at.clone(),
+        at: m.created_at,
     })
 }
 
@@ -262,27 +262,26 @@ pub(super) fn reminder(c: &ConversationItem, m: &MessageItem) -> Option<Reminder
         return None;
     }
     let p = &c.practice_id;
-    let sent = ids::parse_time("createdAt", &m.created_at).ok()?;
-    let due = ids::format_time(sent + ids::SignedDuration::from_hours(i64::from(hours)));
+    let due = m.created_at + crate::domain::SignedDuration::from_hours(i64::from(hours));
     Some(ReminderItem {
-        key: place::reminder(p, &m.id, &due),
+        key: place::reminder(p, &m.id, due),
         practice_id: p.clone(),
         conversation_id: c.id.clone(),
         message_id: m.id.clone(),
-        message_at: m.created_at.clone(),
+        message_at: m.created_at,
         sender_id: m.sender.id.clone(),
         patient_id: patient.id.clone(),
         due_at: due,
     })
 }
 
-fn attachment_ref(a: &AttachmentItem, at: &str) -> AttachmentRef {
+fn attachment_ref(a: &AttachmentItem, at: Timestamp) -> AttachmentRef {
     AttachmentRef {
         id: a.id.clone(),
         file_name: a.file_name.clone(),
         content_type: a.content_type.clone(),
         size: a.size,
-        attached_at: at.to_string(),
+        attached_at: at,
     }
 }
 

@@ -2,7 +2,9 @@
 
 use super::*;
 
-const AT: &str = "2026-12-01T10:00:00.000000Z";
+fn at() -> Timestamp {
+    "2026-12-01T10:00:00.000000Z".parse().unwrap()
+}
 
 const PATIENT: &str = "pat_1";
 const PROVIDER: &str = "usr_provider";
@@ -31,7 +33,7 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
     }
     let (practice, id) = (PracticeId::from_stored("prc_1"), ConversationId::from_stored("cnv_1"));
     ConversationItem {
-        key: place::conversation(&practice, &id, AT),
+        key: place::conversation(&practice, &id, at()),
         id,
         practice_id: practice,
         summary: Summary {
@@ -42,7 +44,7 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
             assignee_ids: Vec::new(),
             context: None,
             status: ConversationStatus::Open,
-            created_at: "2026-12-01T09:00:00.000000Z".into(),
+            created_at: "2026-12-01T09:00:00.000000Z".parse().unwrap(),
             allow_response: true,
             allow_attachments: true,
         },
@@ -56,7 +58,7 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
         viewers,
         patient_portal_access: true,
         assignments: Vec::new(),
-        last_message_at: "2026-12-01T09:00:00.000000Z".into(),
+        last_message_at: "2026-12-01T09:00:00.000000Z".parse().unwrap(),
         message_count: 1,
         patient_message_count: 1,
         from_patient_count: 0,
@@ -66,7 +68,7 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
 
 fn message(c: &ConversationItem, from: SenderRef, internal: bool) -> MessageItem {
     MessageItem {
-        key: place::message(&c.practice_id, &c.id, AT, &MessageId::from_stored("msg_1")),
+        key: place::message(&c.practice_id, &c.id, at(), &MessageId::from_stored("msg_1")),
         id: MessageId::from_stored("msg_1"),
         conversation_id: c.id.clone(),
         sender: from,
@@ -74,7 +76,7 @@ fn message(c: &ConversationItem, from: SenderRef, internal: bool) -> MessageItem
         priority: Priority::Normal,
         internal,
         attachments: Vec::new(),
-        created_at: "2026-12-01T10:00:00.000000Z".into(),
+        created_at: "2026-12-01T10:00:00.000000Z".parse().unwrap(),
         documents: Vec::new(),
         fee_code: None,
         notify_if_unread_hours: None,
@@ -147,7 +149,7 @@ fn reply_1_a_staff_reply_notifies_the_patient_and_the_other_participants() {
     assert_eq!(write(&writes, PATIENT).delta, StatsDelta { messages: 1, unread: 1, ..Default::default() });
     assert_eq!(out.recipient_ids, [PROVIDER, PATIENT], "the admin only views; it is not told");
     assert!(!out.sms_reply);
-    assert_eq!(out.expires_at - ids::parse_time("t", &reply.created_at).unwrap().as_second(), 7 * 86_400);
+    assert_eq!(out.expires_at - reply.created_at.as_second(), 7 * 86_400);
 }
 
 #[test]
@@ -227,7 +229,7 @@ fn reply_2_billing_and_reminders_follow_staff_messages_to_a_patient_only() {
     let due = reminder(&c, &billed).expect("a reminder is due").due_at;
 
     assert_eq!((bill.fee_code.as_str(), bill.patient_id.as_str()), ("99421", PATIENT));
-    assert_eq!(due, "2026-12-02T10:00:00.000000Z");
+    assert_eq!(due.to_string(), "2026-12-02T10:00:00.000000Z");
     assert!(reminder(&c, &note).is_none(), "a patient is not reminded of a note it cannot see");
     assert!(billing(&c, &message(&c, sender(SenderKind::Staff, PROVIDER), false)).is_none());
 }

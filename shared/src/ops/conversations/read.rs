@@ -23,12 +23,12 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
         };
         let mut tx = app.store.tx();
         tx.check_caller(caller)?;
-        let now = ctx.at();
+        let now = ctx.now;
         if let Some(e) = &entry {
-            tx.entry_mark_read(p, &caller.user_id, &conversation_id, &now, e.unread)?;
+            tx.entry_mark_read(p, &caller.user_id, &conversation_id, now, e.unread)?;
             tx.stats_add(p, &caller.user_id, StatsDelta { unread: -(e.unread as i64), ..Default::default() })?;
         }
-        tx.presence_seen(p, &caller.user_id, &now)?;
+        tx.presence_seen(p, &caller.user_id, now)?;
         tx.put(
             Guard::Audit,
             &audit::event(ctx, "conversation.read", AuditRecord::conversation(&conversation), "success"),
@@ -72,7 +72,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
                 Some(c) => Some(renderer.open(&conversation_id, &format!("assignment/{i}"), c).await?),
                 None => None,
             };
-            let (by, assignees, at) = (a.by.to_string(), a.assignees.clone(), a.at.clone());
+            let (by, assignees, at) = (a.by.to_string(), a.assignees.clone(), a.at);
             assignments.push(AssignmentView { by, assignees, comment, at });
         }
         thread.assignments = Some(assignments);

@@ -95,7 +95,7 @@ pub async fn reply(
         fee_code: extras.0,
         notify_if_unread_hours: extras.1,
         answer_pk: crate::ops::answer_pk(ctx),
-        ..Posting::plain(sender, &body, ctx.at())
+        ..Posting::plain(sender, &body, ctx.now)
     };
     let posted = seal(app, &conversation, posting).await?;
     let mut tx = app.store.tx();

@@ -83,7 +83,7 @@ pub(super) async fn start_thread(
         fee_code: t.fee_code,
         notify_if_unread_hours: t.notify_if_unread_hours,
         answer_pk: crate::ops::answer_pk(ctx),
-        ..Posting::plain(t.sender, &t.body, ctx.at())
+        ..Posting::plain(t.sender, &t.body, ctx.now)
     };
     let posted = seal(app, &conversation, posting).await?;
 
@@ -159,7 +159,7 @@ pub(super) fn created_id(created: &Created<ThreadStarted>) -> Result<Conversatio
 async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewThread<'_>) -> Result<ConversationItem> {
     let p = &ctx.caller.practice_id;
     let id = ConversationId::new();
-    let at = ctx.at();
+    let at = ctx.now;
     let env = &app.envelope;
     let seal = |field: &'static str, text: &str| {
         let binding = Binding { practice_id: p, record: &id, field };
@@ -182,12 +182,12 @@ async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewT
         assignee_ids: Vec::new(),
         context,
         status: ConversationStatus::Open,
-        created_at: at.clone(),
+        created_at: at,
         allow_response: t.allow_response,
         allow_attachments: t.allow_attachments,
     };
     let mut conversation = ConversationItem {
-        key: place::conversation(p, &id, &at),
+        key: place::conversation(p, &id, at),
         practice_id: p.clone(),
         summary,
         created_by: ctx.caller.user_id.clone(),
