@@ -1,6 +1,8 @@
-//! `notifier`: the table stream's inserted outbox items, published through SNS (NOTIFY-1 to
-//! NOTIFY-4). The outbox item records who has been notified, so a retried stream batch (SNS
-//! failing, a timeout, a redeploy) sends nobody a second notification.
+//! `notifier`: the table stream's inserted outbox items: the inbox entries a message's own
+//! transaction had no room for (`ops::conversations::write_late_entries`), then its
+//! notifications, published through SNS (NOTIFY-1 to NOTIFY-4). The outbox item records who
+//! has been notified and each late entry leaves a mark, so a retried stream batch (SNS
+//! failing, a timeout, a redeploy) writes and sends nothing twice.
 
 use super::stream::{self, BatchResponse, StreamEvent};
 use crate::app::App;
@@ -20,6 +22,8 @@ const SMS_REPLY_SENT: &str = "sms-reply";
 /// What one delivery did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DeliveryReport {
+    /// Inbox entries written after the message's transaction (a large audience).
+    pub late_entries: usize,
     pub published: usize,
     pub undeliverable: usize,
     pub not_notified: usize,
@@ -32,6 +36,8 @@ pub async fn deliver(app: &App, outbox_key: &Key, now: crate::domain::Timestamp)
     let mut report = DeliveryReport::default();
     // Consistent: the marks of a previous attempt must be seen.
     let Some(outbox) = app.store.outbox(outbox_key).await? else { return Ok(report) };
+    // First the inboxes, so whoever is notified finds the message there.
+    report.late_entries = crate::ops::conversations::write_late_entries(app, &outbox).await?;
     let Some(dir) = app.store.directory(&outbox.practice_id).await? else { return Ok(report) };
     let settings = &dir.practice.settings;
     let text = notification_text(&dir.practice.name, &settings.portal_url, outbox.notice, outbox.urgent);
@@ -103,6 +109,7 @@ pub async fn handle_stream(app: &App, event: &StreamEvent) -> BatchResponse {
         let Streamed::Outbox(key) = &item.item else { continue };
         match deliver(app, key, now).await {
             Ok(report) => tracing::info!(
+                late_entries = report.late_entries,
                 published = report.published,
                 undeliverable = report.undeliverable,
                 not_notified = report.not_notified,

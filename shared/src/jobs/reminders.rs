@@ -68,5 +68,6 @@ fn reminder_outbox(r: &ReminderItem, now: crate::domain::Timestamp) -> OutboxIte
         notice: Notice::UnreadReminder,
         sms_reply: false,
         sent: Vec::new(),
+        late_entries: None,
     }
 }

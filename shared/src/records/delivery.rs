@@ -62,6 +62,26 @@ pub struct OutboxItem {
     /// Recipients already notified: a retry skips them (the dedup of NOTIFY-3).
     #[serde(default)]
     pub sent: Vec<String>,
+    /// The inbox entries that did not fit in the message's own transaction (a large
+    /// audience): the notifier writes them, before it notifies anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_entries: Option<LateEntries>,
+}
+
+/// What a message writes into the inboxes of the viewers its transaction had no room for.
+/// Their counts are decided when they are written (the viewer's entry, read position and
+/// patient count as they are then), once per viewer (a mark beside the entry).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LateEntries {
+    pub viewers: Vec<crate::domain::UserId>,
+    pub summary: super::Summary,
+    pub preview: super::Sealed,
+    pub sender: super::SenderRef,
+    pub priority: crate::domain::Priority,
+    pub at: crate::domain::Timestamp,
+    /// The message began its conversation: one more conversation in each viewer's counts.
+    pub begins: bool,
 }
 
 /// What a notification says; never anything about the message itself (SEC-3).

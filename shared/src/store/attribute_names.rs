@@ -53,6 +53,7 @@ const RECORDS: &[&str] = &[
 const STORE: &[(&str, &str)] = &[
     ("store.rs", include_str!("../store.rs")),
     ("attachments.rs", include_str!("attachments.rs")),
+    ("late_entries.rs", include_str!("late_entries.rs")),
     ("audit.rs", include_str!("audit.rs")),
     ("budgets.rs", include_str!("budgets.rs")),
     ("conversations.rs", include_str!("conversations.rs")),

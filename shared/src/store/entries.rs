@@ -130,13 +130,41 @@ impl Tx<'_> {
         is_sender: bool,
     ) -> Result<()> {
         // A sender's own message adds nothing unread; what it had not read stays unread.
-        let unread = if is_sender {
-            "unread = if_not_exists(unread, :zero)"
-        } else {
+        let update = self.message_update(
+            practice_id,
+            user_id,
+            conversation_id,
+            summary,
+            at,
+            preview,
+            sender,
+            priority,
+            !is_sender,
+        )?;
+        self.push_update(Guard::Entry, update)
+    }
+
+    /// The update that brings an entry up to a new message (`entry_add_message`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn message_update(
+        &self,
+        practice_id: &PracticeId,
+        user_id: &UserId,
+        conversation_id: &ConversationId,
+        summary: &Summary,
+        at: Timestamp,
+        preview: &Sealed,
+        sender: &SenderRef,
+        priority: crate::domain::Priority,
+        adds_unread: bool,
+    ) -> Result<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
+        let unread = if adds_unread {
             "unread = if_not_exists(unread, :zero) + :one"
+        } else {
+            "unread = if_not_exists(unread, :zero)"
         };
         let urgent = priority == crate::domain::Priority::Urgent;
-        let update = Update::builder()
+        Ok(Update::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
@@ -158,8 +186,7 @@ impl Tx<'_> {
             .expression_attribute_values(":priority", s(priority.as_str()))
             .expression_attribute_values(":f", AttributeValue::Bool(false))
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1));
-        self.push_update(Guard::Entry, update)
+            .expression_attribute_values(":one", n(1)))
     }
 
     /// CONV-2: opening a conversation clears the caller's own unread count, nobody else's.

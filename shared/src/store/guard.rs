@@ -65,4 +65,6 @@ pub enum Guard {
     Presence,
     /// A patient's finder tokens (blind-index entries of a name).
     Token,
+    /// A message's late inbox entry, written to a viewer once (`LateEntries`).
+    LateEntry,
 }

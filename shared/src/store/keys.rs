@@ -78,8 +78,15 @@ pub const DRAFT_SK_PREFIX: &str = "DRAFT#";
 /// about that patient (so the count of unique patients moves exactly).
 pub const STATS_SK: &str = "STATS";
 pub fn patient_marker_sk(pat: &str) -> String {
-    format!("PATIENT#{pat}")
+    format!("{PATIENT_MARKER_SK_PREFIX}{pat}")
 }
+pub const PATIENT_MARKER_SK_PREFIX: &str = "PATIENT#";
+
+/// The mark that a message's late inbox entry was written to this user (`LateEntries`).
+pub fn late_entry_sk(m: &str) -> String {
+    format!("{LATE_ENTRY_SK_PREFIX}{m}")
+}
+pub const LATE_ENTRY_SK_PREFIX: &str = "LATE#";
 
 /// A user's presence: when its inbox last reached it (delivery receipts, CONV-2).
 pub const PRESENCE_SK: &str = "PRESENCE";

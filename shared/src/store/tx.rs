@@ -12,7 +12,7 @@ impl Store {
         if tx.items.is_empty() {
             return Ok(Ok(()));
         }
-        if tx.items.len() > 100 {
+        if tx.items.len() > Tx::MAX_ITEMS {
             return Err(Error::Conflict("this change touches more than 100 records at once".into()));
         }
         let mut attempt: u32 = 0;
@@ -65,6 +65,18 @@ impl Store {
 }
 
 impl<'s> Tx<'s> {
+    /// What one TransactWriteItems may hold.
+    pub const MAX_ITEMS: usize = 100;
+
+    /// How many writes it holds so far.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
     /// Commits it. A failed condition comes back as `Ok(Err(guard))` (see `Store::commit`).
     pub async fn commit(self) -> Result<std::result::Result<(), Guard>> {
         self.store.commit(self).await

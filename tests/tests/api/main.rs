@@ -19,5 +19,6 @@ mod logs;
 mod no_scan;
 mod notifications;
 mod routes;
+mod scale;
 mod security;
 mod workflows;

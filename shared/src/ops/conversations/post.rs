@@ -120,12 +120,19 @@ pub(super) async fn post_message(
         )?,
     }
     tx.put_new(Guard::Message, m)?;
+    // The entries that fit in this transaction are written in it; the rest, by the notifier
+    // before it notifies anyone (`LateEntries`), so no audience is too large to write to.
+    let audience = entry_order(c, &m.sender.id, m.internal);
+    let room = entries_with_room(tx.len() + posted.attachments.len(), begins && patient_id.is_some());
+    let (now, late) = audience.split_at(room.min(audience.len()));
     // The patient-marker counts are read only where they can change: a new conversation.
     let markers = match (begins, patient_id) {
-        (true, Some(pat)) => store.patient_markers(p, &c.viewers, pat).await?,
+        (true, Some(pat)) => {
+            store.patient_markers(p, &now.iter().map(|v| (*v).clone()).collect::<Vec<_>>(), pat).await?
+        }
         _ => HashMap::new(),
     };
-    for w in fan_out(c, &m.sender.id, m.internal, begins, &markers) {
+    for w in now.iter().map(|v| viewer_write(&c.summary, v, &m.sender.id, begins, markers.get(*v).copied())) {
         tx.entry_add_message(
             p,
             w.viewer,
@@ -147,7 +154,19 @@ pub(super) async fn post_message(
     }
     let record = AuditRecord::conversation(c);
     tx.put(Guard::Audit, &audit::event(ctx, action, record, "success"))?;
-    tx.put(Guard::Outbox, &outbox(c, m)?)?;
+    let mut outbox = outbox(c, m)?;
+    if !late.is_empty() {
+        outbox.late_entries = Some(LateEntries {
+            viewers: late.iter().map(|v| (*v).clone()).collect(),
+            summary: c.summary.clone(),
+            preview: posted.preview.clone(),
+            sender: m.sender.clone(),
+            priority: m.priority,
+            at: m.created_at,
+            begins,
+        });
+    }
+    tx.put(Guard::Outbox, &outbox)?;
     if let Some(b) = billing(c, m) {
         tx.put(Guard::Billing, &b)?;
     }
@@ -169,37 +188,71 @@ pub(super) struct ViewerWrite<'a> {
     pub(super) patient_marker: Option<u64>,
 }
 
+/// Items a route may still add to a message's transaction after its entries: the audit
+/// event, the outbox, billing, a reminder, the consumed draft and the Idempotency-Key's answer.
+const ITEMS_AFTER_ENTRIES: usize = 8;
+
+/// How many viewers' entries fit in a message's transaction that already holds `items`
+/// (and its attachments): each takes its entry and its counts, and for a new conversation
+/// about a patient its count of conversations about that patient.
+pub(super) fn entries_with_room(items: usize, counts_patient: bool) -> usize {
+    let per_viewer = 2 + usize::from(counts_patient);
+    Tx::MAX_ITEMS.saturating_sub(items + ITEMS_AFTER_ENTRIES) / per_viewer
+}
+
 /// The fan-out rule (INBOX-4, CONV-5): every viewer of the conversation gets the message in
-/// its inbox, but the patient never gets an internal note; it is unread for all but its
-/// sender. A new conversation counts as one more conversation, and as one more patient for a
-/// viewer who had no conversation about that patient (`markers`: how many each had).
-pub(super) fn fan_out<'a>(
-    c: &'a ConversationItem,
-    sender_id: &UserId,
-    internal: bool,
-    begins: bool,
-    markers: &HashMap<UserId, u64>,
-) -> Vec<ViewerWrite<'a>> {
+/// its inbox, but the patient never gets an internal note (`entry_order`); it is unread for all
+/// but its sender, and a new conversation counts as one more conversation, and as one more
+/// patient for a viewer who had none about that patient (`viewer_write`).
+///
+/// Who gets an inbox entry for a message, in the order the entries are written: the sender,
+/// the patient, the staff taking part (participants, assignees, the care team), then everyone
+/// else who may see it. When an audience is larger than a transaction holds, the last are the
+/// ones written moments later (`LateEntries`): bystanders, not the people in the thread.
+pub(super) fn entry_order<'a>(c: &'a ConversationItem, sender_id: &UserId, internal: bool) -> Vec<&'a UserId> {
     let patient_id = c.summary.patient.as_ref().map(|pat| &pat.id);
-    c.viewers
-        .iter()
-        .filter(|v| !(internal && Some(*v) == patient_id))
-        .map(|viewer| {
-            let is_sender = viewer == sender_id;
-            let known = patient_id.filter(|_| begins).map(|_| markers.get(viewer).copied().unwrap_or(0));
-            ViewerWrite {
-                viewer,
-                is_sender,
-                delta: StatsDelta {
-                    conversations: i64::from(begins),
-                    messages: 1,
-                    unread: i64::from(!is_sender),
-                    patients: i64::from(known == Some(0)),
-                },
-                patient_marker: known,
-            }
-        })
-        .collect()
+    let rank = |v: &UserId| {
+        if v == sender_id {
+            0
+        } else if Some(v) == patient_id {
+            1
+        } else if c.participants.contains(v)
+            || c.assignee_ids.contains(v)
+            || c.care_team.contains(v)
+            || c.primary_provider_id.as_ref() == Some(v)
+        {
+            2
+        } else {
+            3
+        }
+    };
+    let mut order: Vec<&UserId> = c.viewers.iter().filter(|v| !(internal && Some(*v) == patient_id)).collect();
+    order.sort_by_key(|v| rank(v));
+    order
+}
+
+/// What a message does to one viewer's inbox. `known`: for a new conversation about a
+/// patient, how many conversations about that patient the viewer had (none read: none).
+pub(super) fn viewer_write<'a>(
+    summary: &Summary,
+    viewer: &'a UserId,
+    sender_id: &UserId,
+    begins: bool,
+    known: Option<u64>,
+) -> ViewerWrite<'a> {
+    let is_sender = viewer == sender_id;
+    let known = summary.patient.as_ref().filter(|_| begins).map(|_| known.unwrap_or(0));
+    ViewerWrite {
+        viewer,
+        is_sender,
+        delta: StatsDelta {
+            conversations: i64::from(begins),
+            messages: 1,
+            unread: i64::from(!is_sender),
+            patients: i64::from(known == Some(0)),
+        },
+        patient_marker: known,
+    }
 }
 
 /// The notifications of a message (NOTIFY-1): everyone who takes part in it but its sender;
@@ -237,6 +290,7 @@ pub(super) fn outbox(c: &ConversationItem, m: &MessageItem) -> Result<OutboxItem
         notice: Notice::NewMessage,
         sms_reply,
         sent: Vec::new(),
+        late_entries: None,
     })
 }
 

@@ -84,6 +84,20 @@ fn message(c: &ConversationItem, from: SenderRef, internal: bool) -> MessageItem
     }
 }
 
+/// Every viewer's write of a message, in the order they are written (all of them fit here).
+fn fan_out<'a>(
+    c: &'a ConversationItem,
+    sender_id: &UserId,
+    internal: bool,
+    begins: bool,
+    markers: &HashMap<UserId, u64>,
+) -> Vec<ViewerWrite<'a>> {
+    entry_order(c, sender_id, internal)
+        .into_iter()
+        .map(|viewer| viewer_write(&c.summary, viewer, sender_id, begins, markers.get(viewer).copied()))
+        .collect()
+}
+
 fn viewers<'a>(writes: &[ViewerWrite<'a>]) -> Vec<&'a str> {
     writes.iter().map(|w| w.viewer.as_str()).collect()
 }
@@ -100,7 +114,7 @@ fn inbox_4_a_patient_message_begins_a_conversation_and_a_patient_for_those_who_h
 
     let writes = fan_out(&c, &u(PATIENT), false, true, &markers);
 
-    assert_eq!(viewers(&writes), [PROVIDER, NURSE, ADMIN, PATIENT]);
+    assert_eq!(viewers(&writes), [PATIENT, PROVIDER, NURSE, ADMIN]);
     let provider = write(&writes, PROVIDER);
     assert_eq!(provider.delta, StatsDelta { conversations: 1, messages: 1, unread: 1, patients: 0 });
     assert_eq!(provider.patient_marker, Some(2));
@@ -132,7 +146,7 @@ fn conv_5_an_internal_note_reaches_every_viewer_but_the_patient() {
     let writes = fan_out(&c, &u(NURSE), true, false, &HashMap::new());
     let notified = outbox(&c, &note).unwrap().recipient_ids;
 
-    assert_eq!(viewers(&writes), [PROVIDER, NURSE, ADMIN]);
+    assert_eq!(viewers(&writes), [NURSE, PROVIDER, ADMIN]);
     assert!(writes.iter().all(|w| w.delta.conversations == 0 && w.patient_marker.is_none()));
     assert_eq!(notified, [PROVIDER], "participants but the sender; never the patient");
 }
@@ -145,7 +159,7 @@ fn reply_1_a_staff_reply_notifies_the_patient_and_the_other_participants() {
     let writes = fan_out(&c, &u(NURSE), false, false, &HashMap::new());
     let out = outbox(&c, &reply).unwrap();
 
-    assert_eq!(viewers(&writes), [PROVIDER, NURSE, ADMIN, PATIENT]);
+    assert_eq!(viewers(&writes), [NURSE, PATIENT, PROVIDER, ADMIN]);
     assert_eq!(write(&writes, PATIENT).delta, StatsDelta { messages: 1, unread: 1, ..Default::default() });
     assert_eq!(out.recipient_ids, [PROVIDER, PATIENT], "the admin only views; it is not told");
     assert!(!out.sms_reply);
@@ -232,4 +246,34 @@ fn reply_2_billing_and_reminders_follow_staff_messages_to_a_patient_only() {
     assert_eq!(due.to_string(), "2026-12-02T10:00:00.000000Z");
     assert!(reminder(&c, &note).is_none(), "a patient is not reminded of a note it cannot see");
     assert!(billing(&c, &message(&c, sender(SenderKind::Staff, PROVIDER), false)).is_none());
+}
+
+/// A large audience: the sender, the patient and the staff taking part are written with the
+/// message; bystanders (here, 150 providers who only may see it) are the ones written late.
+#[test]
+fn inbox_4_entries_are_written_sender_patient_participants_first() {
+    let mut c = conversation(ConversationKind::Patient);
+    let bystanders: Vec<UserId> = (0..150).map(|i| u(&format!("usr_p{i:03}"))).collect();
+    c.viewers = bystanders.iter().cloned().chain(c.viewers.clone()).collect();
+
+    let order = entry_order(&c, &u(NURSE), false);
+
+    assert_eq!(order.len(), 154);
+    assert_eq!(order[..2].iter().map(|v| v.as_str()).collect::<Vec<_>>(), [NURSE, PATIENT]);
+    assert_eq!(order[2].as_str(), PROVIDER, "a participant before those who only may see it");
+    assert!(order[3..].iter().all(|v| v.as_str() == ADMIN || v.as_str().starts_with("usr_p")));
+    assert!(!entry_order(&c, &u(NURSE), true).iter().any(|v| v.as_str() == PATIENT), "a note is not the patient's");
+}
+
+/// A transaction holds 100 writes: whatever the audience, a message's own stays within it.
+#[test]
+fn inbox_4_a_message_transaction_never_passes_its_limit() {
+    for (items, counts_patient) in [(3, true), (3, false), (25, true), (40, false)] {
+        let room = entries_with_room(items, counts_patient);
+        let per_viewer = if counts_patient { 3 } else { 2 };
+        assert!(items + room * per_viewer + 8 <= 100, "{items} {counts_patient}");
+        assert!(items + (room + 1) * per_viewer + 8 > 100, "as many as fit");
+    }
+    assert_eq!(entries_with_room(3, false), 44, "a reply: 44 viewers in its own transaction");
+    assert_eq!(entries_with_room(200, true), 0, "nothing fits: everyone is written late");
 }

@@ -1,0 +1,87 @@
+//! No practice is too large to write to (issue 17). A message's own transaction holds at most
+//! 100 writes; the inbox entries of a larger audience are written moments later by the
+//! notifier, from the table's stream, once each, before anyone is notified.
+
+use carethread_core::domain::{MessageId, PracticeId};
+use carethread_core::store::place;
+use carethread_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// Provider-class users added through the API (not signed in: only their inboxes matter).
+async fn add_providers(app: &TestApp, admin: &User, n: usize) {
+    for i in 0..n {
+        let unique = carethread_core::domain::new_id("").to_lowercase();
+        let body = json!({
+            "firstName": format!("Provider{i}"),
+            "lastName": "Group",
+            "role": if i % 3 == 0 { "nurse_practitioner" } else { "physician" },
+            "email": format!("provider.{unique}@group.example"),
+        });
+        let res = app.post(&admin.token, "/staff", body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+}
+
+fn item_of<'a>(page: &'a Value, conversation: &str) -> Option<&'a Value> {
+    page["items"].as_array().unwrap().iter().find(|i| i["conversation"]["id"] == conversation)
+}
+
+async fn assert_stats_exact(app: &TestApp, practice: &PracticeId, user: &User) {
+    let res = app.get(&user.token, "/inbox/stats").await;
+    let truth = app.app().store.recount_stats(practice, &user.user_id()).await.unwrap();
+    assert_eq!(res.body["totalMessages"], json!(truth.messages), "{}", res.body);
+    assert_eq!(res.body["unreadMessages"], json!(truth.unread_messages), "{}", res.body);
+    assert_eq!(res.body["totalConversations"], json!(truth.conversations), "{}", res.body);
+    assert_eq!(res.body["uniquePatients"], json!(truth.unique_patients), "{}", res.body);
+}
+
+/// ROLE-2, INBOX-4: 150 provider-class users and an admin may see a patient's messages; far
+/// more than one transaction holds. The patient writes, a physician answers, everyone who may
+/// see it finds it in the inbox with the right unread count, and every count stays exact.
+#[tokio::test]
+async fn role_2_inbox_4_a_practice_of_150_providers_composes_replies_and_lists() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let (pid, admin) = app.new_practice("Valley Medical Group").await;
+    let lead = app.add_staff(&pid, &admin, "Lead", "physician", json!({})).await;
+    add_providers(&app, &admin, 148).await;
+    let newest = app.add_staff(&pid, &admin, "Newest", "nurse_practitioner", json!({})).await;
+    let patient = app.add_patient(&pid, &admin, "Ada", "Large", json!({ "primaryProviderId": lead.id })).await;
+
+    let res =
+        app.post(&patient.token, "/conversations", json!({ "subject": "Refill", "body": "Could I get one?" })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
+    // The sender and the people in the thread have it with the message; bystanders after.
+    assert!(app.inbox_ids(&patient).await.contains(&cid));
+    assert!(app.inbox_ids(&lead).await.contains(&cid), "the primary provider takes part");
+    app.pump().await;
+    for user in [&newest, &admin] {
+        let page = app.get(&user.token, "/inbox?limit=10").await.body;
+        let item = item_of(&page, &cid).unwrap_or_else(|| panic!("{} has it: {page}", user.role));
+        assert_eq!(item["unreadCount"], 1, "{item}");
+    }
+
+    let res = app.post(&lead.token, &format!("/conversations/{cid}/messages"), json!({ "body": "Sent it." })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let reply = res.body["message"]["id"].as_str().unwrap().to_string();
+    app.pump().await;
+
+    let page = app.get(&newest.token, "/inbox?limit=10").await.body;
+    let item = item_of(&page, &cid).expect("the reply's late entry");
+    assert_eq!(item["unreadCount"], 2, "{item}");
+    assert_eq!(item["conversation"]["lastMessageAt"], res.body["message"]["createdAt"], "{item}");
+    assert_eq!(item_of(&app.get(&patient.token, "/inbox").await.body, &cid).unwrap()["unreadCount"], 1);
+    for user in [&newest, &lead, &admin, &patient] {
+        assert_stats_exact(&app, &pid, user).await;
+    }
+
+    // A stream record delivered twice (Lambda retries a batch) writes nobody's entry twice.
+    let notifier = app.function("notifier");
+    let outbox = notifier.store.outbox(&place::outbox(&MessageId::from_stored(reply))).await.unwrap().unwrap();
+    assert!(outbox.late_entries.as_ref().is_some_and(|late| late.viewers.len() > 100), "most are late");
+    let again = carethread_core::ops::conversations::write_late_entries(notifier, &outbox).await.unwrap();
+    assert_eq!(again, 0);
+    assert_eq!(item_of(&app.get(&newest.token, "/inbox").await.body, &cid).unwrap()["unreadCount"], 2);
+    assert_stats_exact(&app, &pid, &newest).await;
+}
