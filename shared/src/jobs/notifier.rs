@@ -106,19 +106,24 @@ pub async fn handle_stream(app: &App, event: &StreamEvent) -> BatchResponse {
     // One clock reading per batch, as one per request.
     let now = crate::domain::Timestamp::now();
     for item in stream::inserted(event) {
-        let Streamed::Outbox(key) = &item.item else { continue };
-        match deliver(app, key, now).await {
-            Ok(report) => tracing::info!(
-                late_entries = report.late_entries,
-                published = report.published,
-                undeliverable = report.undeliverable,
-                not_notified = report.not_notified,
-                "outbox delivered"
-            ),
-            Err(e) => {
-                tracing::warn!(error = %e, "outbox delivery failed; the batch is retried from this record");
-                return stream::batch_response(Some(&item.sequence_number));
-            }
+        let done = match &item.item {
+            Streamed::Outbox(key) => deliver(app, key, now).await.map(|report| {
+                tracing::info!(
+                    late_entries = report.late_entries,
+                    published = report.published,
+                    undeliverable = report.undeliverable,
+                    not_notified = report.not_notified,
+                    "outbox delivered"
+                )
+            }),
+            Streamed::SummaryRefresh(key) => crate::ops::conversations::refresh_summaries(app, key)
+                .await
+                .map(|written| tracing::info!(written, "summaries refreshed")),
+            _ => continue,
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "outbox delivery failed; the batch is retried from this record");
+            return stream::batch_response(Some(&item.sequence_number));
         }
     }
     stream::batch_response(None)

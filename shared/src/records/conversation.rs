@@ -180,6 +180,10 @@ pub struct EntryItem {
     pub key: Key,
     pub conversation_id: crate::domain::ConversationId,
     pub summary: Summary,
+    /// The conversation version `summary` is a copy of (0: as its first message left it), so
+    /// a late copy never replaces a newer one.
+    #[serde(default)]
+    pub summary_version: u64,
     pub last_message_at: crate::domain::Timestamp,
     pub preview: Sealed,
     pub last_sender: SenderRef,

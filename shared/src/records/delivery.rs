@@ -69,19 +69,33 @@ pub struct OutboxItem {
 }
 
 /// What a message writes into the inboxes of the viewers its transaction had no room for.
-/// Their counts are decided when they are written (the viewer's entry, read position and
-/// patient count as they are then), once per viewer (a mark beside the entry).
+/// Their summary and counts are decided when they are written (the conversation, the
+/// viewer's entry, read position and patient count as they are then), once per viewer (a
+/// mark beside the entry).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LateEntries {
     pub viewers: Vec<crate::domain::UserId>,
-    pub summary: super::Summary,
     pub preview: super::Sealed,
     pub sender: super::SenderRef,
     pub priority: crate::domain::Priority,
     pub at: crate::domain::Timestamp,
     /// The message began its conversation: one more conversation in each viewer's counts.
     pub begins: bool,
+}
+
+/// A conversation's changed summary (status, controls, assignment) still to be copied into
+/// the entries its own transaction had no room for (a large audience): the notifier copies
+/// the conversation's current summary into each, unless the entry holds a newer one already.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryRefreshItem {
+    #[serde(flatten)]
+    pub key: Key,
+    pub practice_id: crate::domain::PracticeId,
+    pub conversation_id: crate::domain::ConversationId,
+    pub viewers: Vec<crate::domain::UserId>,
+    pub expires_at: i64,
 }
 
 /// What a notification says; never anything about the message itself (SEC-3).

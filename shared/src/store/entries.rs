@@ -122,7 +122,7 @@ impl Tx<'_> {
         practice_id: &PracticeId,
         user_id: &UserId,
         conversation_id: &ConversationId,
-        summary: &Summary,
+        (summary, summary_version): (&Summary, u64),
         at: Timestamp,
         preview: &Sealed,
         sender: &SenderRef,
@@ -134,7 +134,7 @@ impl Tx<'_> {
             practice_id,
             user_id,
             conversation_id,
-            summary,
+            (summary, summary_version),
             at,
             preview,
             sender,
@@ -151,7 +151,7 @@ impl Tx<'_> {
         practice_id: &PracticeId,
         user_id: &UserId,
         conversation_id: &ConversationId,
-        summary: &Summary,
+        (summary, summary_version): (&Summary, u64),
         at: Timestamp,
         preview: &Sealed,
         sender: &SenderRef,
@@ -169,12 +169,14 @@ impl Tx<'_> {
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
             .update_expression(format!(
-                "SET summary = if_not_exists(summary, :summary), conversationId = :c, lastMessageAt = :at, \
+                "SET summary = if_not_exists(summary, :summary), \
+                 summaryVersion = if_not_exists(summaryVersion, :version), conversationId = :c, lastMessageAt = :at, \
                  gsi1pk = :inbox, gsi1sk = :sort, gsi2pk = :tab, gsi2sk = :sort, gsi3sk = :sort, \
                  preview = :preview, lastSender = :sender, urgent = :urgent, lastPriority = :priority, \
                  archived = :f, {unread} ADD messageCount :one"
             ))
             .expression_attribute_values(":summary", to_value(summary)?)
+            .expression_attribute_values(":version", n(summary_version))
             .expression_attribute_values(":c", s(conversation_id))
             .expression_attribute_values(":at", s(at))
             .expression_attribute_values(":inbox", s(keys::inbox(practice_id, user_id, false)))
@@ -241,7 +243,8 @@ impl Tx<'_> {
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(c)))
             .update_expression(
-                "SET summary = :summary, conversationId = :c, lastMessageAt = if_not_exists(lastMessageAt, :at), \
+                "SET summary = :summary, summaryVersion = :version, conversationId = :c, \
+                 lastMessageAt = if_not_exists(lastMessageAt, :at), \
                  gsi1pk = if_not_exists(gsi1pk, :inbox), gsi1sk = if_not_exists(gsi1sk, :sort), \
                  gsi2pk = if_not_exists(gsi2pk, :tab), gsi2sk = if_not_exists(gsi2sk, :sort), \
                  gsi3sk = if_not_exists(gsi3sk, :sort), \
@@ -249,6 +252,7 @@ impl Tx<'_> {
                  messageCount = if_not_exists(messageCount, :count), unread = if_not_exists(unread, :count)",
             )
             .expression_attribute_values(":summary", to_value(&conversation.summary)?)
+            .expression_attribute_values(":version", n(conversation.version))
             .expression_attribute_values(":c", s(c))
             .expression_attribute_values(":at", s(at))
             .expression_attribute_values(":inbox", s(keys::inbox(practice_id, user_id, false)))

@@ -211,6 +211,8 @@ pub fn outbox(m: &str) -> String {
     format!("{OUTBOX_PREFIX}{m}")
 }
 pub const OUTBOX_SK: &str = "OUTBOX";
+/// A summary refresh (`SummaryRefreshItem`), beside the outbox items in the stream.
+pub const REFRESH_SK: &str = "REFRESH";
 
 pub fn idempotency(p: &str, caller: &str, key_hash: &str) -> String {
     format!("PRAC#{p}#IDEM#{caller}#{key_hash}")

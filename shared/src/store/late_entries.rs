@@ -1,6 +1,7 @@
-//! The inbox entries a message writes after its own transaction (`records::LateEntries`):
-//! what each late viewer's inbox holds when they are written, and the writes that bring it
-//! up to the message exactly once, whatever happened to it meanwhile.
+//! What a change writes after its own transaction when its audience is larger than one
+//! transaction holds: a message's inbox entries (`records::LateEntries`), brought up to the
+//! message exactly once whatever happened to them meanwhile; and a conversation's changed
+//! summary (`records::SummaryRefreshItem`), copied where no newer copy is.
 
 use super::*;
 use crate::domain::MessageId;
@@ -63,6 +64,46 @@ impl Store {
     }
 }
 
+impl Store {
+    pub async fn summary_refresh(&self, key: &Key) -> Result<Option<SummaryRefreshItem>> {
+        self.get_consistent(&key.pk, &key.sk).await
+    }
+
+    /// A conversation as it is now (a strongly consistent read): a refresh copies no summary
+    /// older than the change that asked for it.
+    pub async fn conversation_now(
+        &self,
+        practice_id: &PracticeId,
+        conversation_id: &ConversationId,
+    ) -> Result<Option<ConversationItem>> {
+        self.get_consistent(&keys::conversation(practice_id, conversation_id), keys::CONVERSATION_SK).await
+    }
+
+    /// Copies a conversation's summary into a user's existing entry, unless the entry is gone
+    /// or holds this version or a newer one already. Answers whether it wrote.
+    pub async fn entry_refresh_summary(&self, user_id: &UserId, conversation: &ConversationItem) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::user(&conversation.practice_id, user_id)))
+            .key(keys::SK, s(keys::entry_sk(&conversation.id)))
+            .update_expression("SET summary = :summary, summaryVersion = :version")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(summaryVersion) OR summaryVersion < :version)",
+            )
+            .expression_attribute_values(":summary", to_value(&conversation.summary)?)
+            .expression_attribute_values(":version", n(conversation.version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+}
+
 impl Tx<'_> {
     /// Brings a late viewer's entry up to a message, on the condition that it is still as
     /// `seen`. Its latest activity (preview, sender, place in the inbox) moves only if the
@@ -71,11 +112,12 @@ impl Tx<'_> {
         &mut self,
         practice_id: &PracticeId,
         user_id: &UserId,
-        conversation_id: &ConversationId,
+        conversation: &ConversationItem,
         late: &LateEntries,
         seen: &LateViewer,
         adds_unread: bool,
     ) -> Result<()> {
+        let conversation_id = &conversation.id;
         let update = match seen.last_message_at {
             // An older message arriving late: counted, but the entry keeps showing the newer.
             Some(latest) if latest >= late.at => {
@@ -96,7 +138,7 @@ impl Tx<'_> {
                 practice_id,
                 user_id,
                 conversation_id,
-                &late.summary,
+                (&conversation.summary, conversation.version),
                 late.at,
                 &late.preview,
                 &late.sender,
@@ -134,19 +176,17 @@ impl Tx<'_> {
         self.push_put(Guard::LateEntry, item, Some(("attribute_not_exists(pk)", vec![])))
     }
 
-    /// The conversation is still there (not deleted since the message was posted).
-    pub fn check_conversation_exists(
-        &mut self,
-        practice_id: &PracticeId,
-        conversation_id: &ConversationId,
-    ) -> Result<()> {
+    /// The conversation is still as it was read (not deleted, its summary not changed), so the
+    /// summary copied beside it is current.
+    pub fn check_conversation_version(&mut self, conversation: &ConversationItem) -> Result<()> {
         self.push_check(
             Guard::Conversation,
             ConditionCheck::builder()
                 .table_name(&self.store.table)
-                .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
+                .key(keys::PK, s(keys::conversation(&conversation.practice_id, &conversation.id)))
                 .key(keys::SK, s(keys::CONVERSATION_SK))
-                .condition_expression("attribute_exists(pk)"),
+                .condition_expression("version = :version")
+                .expression_attribute_values(":version", n(conversation.version)),
         )
     }
 }

@@ -131,6 +131,10 @@ pub fn reminder(p: &PracticeId, m: &MessageId, due: Timestamp) -> Key {
 pub fn outbox(m: &MessageId) -> Key {
     Key::new(keys::outbox(m), keys::OUTBOX_SK)
 }
+/// The entries a conversation's change at `version` still owes its summary.
+pub fn summary_refresh(c: &ConversationId, version: u64) -> Key {
+    Key::new(keys::outbox(&format!("{c}#v{version}")), keys::REFRESH_SK)
+}
 /// The notification that a message is still unread (NOTIFY-5).
 pub fn reminder_outbox(m: &MessageId) -> Key {
     Key::new(keys::outbox(&format!("{m}#reminder")), keys::OUTBOX_SK)
@@ -210,6 +214,8 @@ pub fn audit_event(p: &PracticeId, record_type: &str, record_id: &str, patient: 
 pub enum Streamed {
     /// A message's (or a reminder's) notifications, for the notifier.
     Outbox(Key),
+    /// A conversation's summary for the entries its change had no room for, for the notifier.
+    SummaryRefresh(Key),
     /// An audit event, for the audit chain: its chain and its place in the chain.
     AuditEvent {
         chain: String,
@@ -219,7 +225,9 @@ pub enum Streamed {
 }
 
 pub fn streamed(pk: String, sk: String) -> Streamed {
-    if pk.starts_with(keys::OUTBOX_PREFIX) {
+    if pk.starts_with(keys::OUTBOX_PREFIX) && sk == keys::REFRESH_SK {
+        Streamed::SummaryRefresh(Key::new(pk, sk))
+    } else if pk.starts_with(keys::OUTBOX_PREFIX) {
         Streamed::Outbox(Key::new(pk, sk))
     } else if pk.contains(keys::AUDIT_INFIX) {
         Streamed::AuditEvent { chain: pk, sort: sk }
@@ -285,6 +293,8 @@ mod tests {
     fn stream_records_are_told_apart_by_their_keys() {
         let outbox = outbox(&MessageId::from_stored("msg_1"));
         assert_eq!(streamed(outbox.pk.clone(), outbox.sk.clone()), Streamed::Outbox(outbox));
+        let refresh = summary_refresh(&ConversationId::from_stored("cnv_1"), 7);
+        assert_eq!(streamed(refresh.pk.clone(), refresh.sk.clone()), Streamed::SummaryRefresh(refresh));
         let event = audit_event(&PracticeId::from_stored("prc_1"), "conversation", "cnv_1", None, "t#aud_1");
         assert!(matches!(streamed(event.pk, event.sk), Streamed::AuditEvent { .. }));
         assert_eq!(streamed("PRAC#prc_1#CONV#cnv_1".into(), "META".into()), Streamed::Other);

@@ -62,6 +62,7 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
             key: place::entry(practice, user, &cid, kind, at, archived, starred),
             conversation_id: cid,
             summary,
+            summary_version: 0,
             last_message_at: at,
             preview: Sealed(
                 env.seal_str(Binding { practice_id: practice, record: &c, field: "preview" }, "preview text")

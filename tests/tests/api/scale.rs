@@ -2,7 +2,8 @@
 //! 100 writes; the inbox entries of a larger audience are written moments later by the
 //! notifier, from the table's stream, once each, before anyone is notified.
 
-use carethread_core::domain::{MessageId, PracticeId};
+use carethread_core::domain::{ConversationStatus, MessageId, PracticeId};
+use carethread_core::records::EntryItem;
 use carethread_core::store::place;
 use carethread_tests::*;
 use reqwest::StatusCode;
@@ -20,6 +21,33 @@ async fn add_providers(app: &TestApp, admin: &User, n: usize) {
         });
         let res = app.post(&admin.token, "/staff", body).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+}
+
+/// Every inbox entry of a conversation, straight from the test's own table: its viewers'
+/// copies of the summary.
+async fn entries_of(app: &TestApp, conversation: &str) -> Vec<EntryItem> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut found = Vec::new();
+    let mut start = None;
+    loop {
+        let out = app
+            .dynamodb
+            .scan()
+            .table_name(&app.table)
+            .filter_expression("sk = :entry")
+            .expression_attribute_values(":entry", AttributeValue::S(format!("CONV#{conversation}")))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        for item in out.items.unwrap_or_default() {
+            found.push(serde_dynamo::from_item(item).unwrap());
+        }
+        match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return found,
+        }
     }
 }
 
@@ -75,6 +103,26 @@ async fn role_2_inbox_4_a_practice_of_150_providers_composes_replies_and_lists()
     for user in [&newest, &lead, &admin, &patient] {
         assert_stats_exact(&app, &pid, user).await;
     }
+
+    // Closing it and assigning it reach every entry too: the people in the thread with the
+    // change, the rest by the notifier.
+    let res = app.post(&lead.token, &format!("/conversations/{cid}/close"), json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let assignees = json!({ "assignees": [{ "type": "staff", "id": newest.id }], "comment": "Yours" });
+    let res = app.post(&lead.token, &format!("/conversations/{cid}/assign"), assignees).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    app.pump().await;
+    let entries = entries_of(&app, &cid).await;
+    assert_eq!(entries.len(), 152, "150 providers, the admin and the patient");
+    let current =
+        |e: &EntryItem| e.summary.status == ConversationStatus::Closed && e.summary.assignee_ids == [newest.user_id()];
+    assert!(entries.iter().all(current), "every copy of the summary is the latest");
+    let row = |page: Value| item_of(&page, &cid).cloned().expect("still listed");
+    let seen_by_admin = row(app.get(&admin.token, "/inbox?limit=10").await.body);
+    assert_eq!(seen_by_admin["conversation"]["status"], "closed", "{seen_by_admin}");
+    assert_eq!(seen_by_admin["conversation"]["assignees"][0]["id"], json!(newest.id), "{seen_by_admin}");
+    assert_eq!(app.inbox_query_ids(&newest, "assigned=me").await, vec![cid.clone()]);
+    assert_eq!(row(app.get(&patient.token, "/inbox").await.body)["conversation"]["status"], "closed");
 
     // A stream record delivered twice (Lambda retries a batch) writes nobody's entry twice.
     let notifier = app.function("notifier");

@@ -65,7 +65,7 @@ pub async fn assign(
 
     let mut tx = app.store.tx();
     tx.check_staff_active(p, &caller.user_id, false)?;
-    rewrite_membership(app, &mut tx, &conversation, expected_version, &old_viewers).await?;
+    rewrite_membership(app, &mut tx, &conversation, expected_version, &old_viewers, ctx.now).await?;
     tx.put(
         Guard::Audit,
         &audit::event(ctx, "conversation.assign", AuditRecord::conversation(&conversation), "success"),
@@ -96,6 +96,7 @@ pub(crate) async fn rewrite_membership(
     conversation: &ConversationItem,
     expected_version: u64,
     old_viewers: &[UserId],
+    now: Timestamp,
 ) -> Result<()> {
     let p = &conversation.practice_id;
     let conversation_id = &conversation.id;
@@ -110,18 +111,18 @@ pub(crate) async fn rewrite_membership(
         Some(pat) => app.store.patient_markers(p, &changed, pat).await?,
         None => Default::default(),
     };
-    for v in &conversation.viewers {
-        let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
+    let count_of =
+        |v: &UserId| if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
+    for v in &joined {
+        let count = count_of(v);
         tx.entry_set_summary(p, v, conversation, &latest_preview, &latest_sender, count)?;
-        if joined.contains(v) {
-            let known = markers.get(v).copied().unwrap_or(0);
-            let new_patient = i64::from(patient_id.is_some() && known == 0);
-            let delta =
-                StatsDelta { conversations: 1, messages: count as i64, unread: count as i64, patients: new_patient };
-            tx.stats_add(p, v, delta)?;
-            if let Some(pat) = &patient_id {
-                tx.patient_marker(p, v, pat, known, 1)?;
-            }
+        let known = markers.get(v).copied().unwrap_or(0);
+        let new_patient = i64::from(patient_id.is_some() && known == 0);
+        let delta =
+            StatsDelta { conversations: 1, messages: count as i64, unread: count as i64, patients: new_patient };
+        tx.stats_add(p, v, delta)?;
+        if let Some(pat) = &patient_id {
+            tx.patient_marker(p, v, pat, known, 1)?;
         }
     }
     for (user, entry) in &gone_entries {
@@ -139,6 +140,15 @@ pub(crate) async fn rewrite_membership(
             tx.patient_marker(p, user, pat, known, -1)?;
         }
     }
+    // Those who stay keep their entries and take the new summary; in a large audience the
+    // people in the thread first, bystanders by the notifier.
+    let staying: Vec<&UserId> = super::post::entry_order(conversation, &conversation.created_by, false)
+        .into_iter()
+        .filter(|v| !joined.contains(v))
+        .collect();
+    super::late::write_summaries(tx, conversation, &staying, now, |tx, v| {
+        tx.entry_set_summary(p, v, conversation, &latest_preview, &latest_sender, count_of(v))
+    })?;
     Ok(())
 }
 

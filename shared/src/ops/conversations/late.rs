@@ -1,11 +1,14 @@
-//! The inbox entries of a message whose audience did not fit in its own transaction
-//! (`LateEntries`): written from the table's stream by the notifier, before it notifies
-//! anyone, with the fan-out rule of `post`. Each viewer's entry, counts and mark go in one
-//! transaction, so a retried stream batch writes nobody twice and a failed one is resumed.
+//! What a change owes the inboxes its own transaction had no room for (an audience larger
+//! than one transaction holds), carried out by the notifier from the table's stream:
+//! - a message's entries (`LateEntries`), before anyone is notified, with the fan-out rule of
+//!   `post`: each viewer's entry, counts and mark go in one transaction, so a retried stream
+//!   batch writes nobody twice and a failed one is resumed;
+//! - a conversation's changed summary (`SummaryRefreshItem`: closed, reopened, assigned),
+//!   copied into each remaining entry unless it holds a newer one.
 
 use super::post::viewer_write;
 use super::*;
-use crate::store::Guard;
+use crate::store::{Guard, Tx};
 
 /// Viewers per transaction: each takes its entry, its counts, its count of conversations
 /// about the patient and its mark (four writes), beside the check that the conversation is
@@ -15,31 +18,28 @@ const VIEWERS_PER_TX: usize = 24;
 const ATTEMPTS: u32 = 5;
 
 /// Writes what an outbox item's message still owes to inboxes; answers how many entries it
-/// wrote. A conversation deleted meanwhile gets none.
+/// wrote. Each carries the conversation's summary as it is when written.
 pub async fn write_late_entries(app: &App, outbox: &OutboxItem) -> Result<usize> {
     let Some(late) = &outbox.late_entries else { return Ok(0) };
     let (p, c, m) = (&outbox.practice_id, &outbox.conversation_id, &outbox.message_id);
-    let patient = late.summary.patient.as_ref().map(|pr| &pr.id).filter(|_| late.begins);
     let mut written = 0;
     for group in late.viewers.chunks(VIEWERS_PER_TX) {
         let mut attempt = 1;
         loop {
+            // A conversation deleted meanwhile gets no entries.
+            let Some(conversation) = app.store.conversation_now(p, c).await? else { return Ok(written) };
+            let patient = conversation.summary.patient.as_ref().map(|pr| &pr.id).filter(|_| late.begins);
             let seen = app.store.late_viewers(p, group, c, m, patient).await?;
             let mut tx = app.store.tx();
-            tx.check_conversation_exists(p, c)?;
+            tx.check_conversation_version(&conversation)?;
             let mut count = 0;
             for (viewer, state) in group.iter().filter_map(|v| seen.get(v).filter(|s| !s.written).map(|s| (v, s))) {
-                let mut w = viewer_write(
-                    &late.summary,
-                    viewer,
-                    &late.sender.id,
-                    late.begins,
-                    Some(state.patient_conversations),
-                );
+                let known = Some(state.patient_conversations);
+                let mut w = viewer_write(&conversation.summary, viewer, &late.sender.id, late.begins, known);
                 // It opened the thread meanwhile: the message is not unread for it.
                 let read_past = state.last_read_at.is_some_and(|read| read >= late.at);
                 w.delta.unread = i64::from(!read_past);
-                tx.entry_add_late_message(p, viewer, c, late, state, !read_past)?;
+                tx.entry_add_late_message(p, viewer, &conversation, late, state, !read_past)?;
                 tx.stats_add(p, viewer, w.delta)?;
                 if let (Some(known), Some(pat)) = (w.patient_marker, patient) {
                     tx.patient_marker(p, viewer, pat, known, 1)?;
@@ -55,14 +55,57 @@ pub async fn write_late_entries(app: &App, outbox: &OutboxItem) -> Result<usize>
                     written += count;
                     break;
                 }
-                Err(Guard::Conversation) => return Ok(written),
-                // An inbox changed between the read and the write: read it again.
+                // The conversation or an inbox changed between the read and the write: read again.
                 Err(_) if attempt < ATTEMPTS => attempt += 1,
                 Err(guard) => {
                     return Err(Error::Unavailable(format!("late inbox entries kept conflicting ({guard:?})").into()));
                 }
             }
         }
+    }
+    Ok(written)
+}
+
+/// Items a route may still add after the summaries: the refresh item and the audit event.
+const ITEMS_AFTER_SUMMARIES: usize = 4;
+
+/// Writes `conversation`'s summary into the entries of `viewers` with `write` (each takes one
+/// item), as many as `tx` has room for; the rest are left to the notifier (a refresh item).
+pub(super) fn write_summaries(
+    tx: &mut Tx<'_>,
+    conversation: &ConversationItem,
+    viewers: &[&UserId],
+    now: Timestamp,
+    mut write: impl FnMut(&mut Tx<'_>, &UserId) -> Result<()>,
+) -> Result<()> {
+    let room = Tx::MAX_ITEMS.saturating_sub(tx.len() + ITEMS_AFTER_SUMMARIES);
+    let (in_tx, late) = viewers.split_at(room.min(viewers.len()));
+    for v in in_tx {
+        write(tx, v)?;
+    }
+    if !late.is_empty() {
+        let refresh = SummaryRefreshItem {
+            key: place::summary_refresh(&conversation.id, conversation.version),
+            practice_id: conversation.practice_id.clone(),
+            conversation_id: conversation.id.clone(),
+            viewers: late.iter().map(|v| (*v).clone()).collect(),
+            expires_at: now.as_second() + 7 * 86_400,
+        };
+        tx.put(Guard::Outbox, &refresh)?;
+    }
+    Ok(())
+}
+
+/// Copies a conversation's current summary into the entries a change left to the notifier;
+/// answers how many it wrote (an entry gone or holding a newer copy is left as it is).
+pub async fn refresh_summaries(app: &App, key: &Key) -> Result<usize> {
+    let Some(refresh) = app.store.summary_refresh(key).await? else { return Ok(0) };
+    let Some(conversation) = app.store.conversation_now(&refresh.practice_id, &refresh.conversation_id).await? else {
+        return Ok(0);
+    };
+    let mut written = 0;
+    for viewer in &refresh.viewers {
+        written += usize::from(app.store.entry_refresh_summary(viewer, &conversation).await?);
     }
     Ok(written)
 }

@@ -137,7 +137,7 @@ pub(super) async fn post_message(
             p,
             w.viewer,
             &c.id,
-            &c.summary,
+            (&c.summary, c.version),
             m.created_at,
             &posted.preview,
             &m.sender,
@@ -158,7 +158,6 @@ pub(super) async fn post_message(
     if !late.is_empty() {
         outbox.late_entries = Some(LateEntries {
             viewers: late.iter().map(|v| (*v).clone()).collect(),
-            summary: c.summary.clone(),
             preview: posted.preview.clone(),
             sender: m.sender.clone(),
             priority: m.priority,

@@ -114,10 +114,11 @@ pub async fn set_controls(
         let mut tx = app.store.tx();
         tx.check_caller(caller)?;
         tx.conversation_replace_membership(&conversation, expected_version)?;
-        for v in &conversation.viewers {
+        let viewers: Vec<&UserId> = conversation.viewers.iter().collect();
+        super::late::write_summaries(&mut tx, &conversation, &viewers, ctx.now, |tx, v| {
             let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
-            tx.entry_set_summary(p, v, &conversation, &preview, &sender, count)?;
-        }
+            tx.entry_set_summary(p, v, &conversation, &preview, &sender, count)
+        })?;
         let action = match change.open {
             Some(true) => "conversation.reopen",
             Some(false) => "conversation.close",
