@@ -119,6 +119,9 @@ pub async fn handle_stream(app: &App, event: &StreamEvent) -> BatchResponse {
             Streamed::SummaryRefresh(key) => crate::ops::conversations::refresh_summaries(app, key)
                 .await
                 .map(|written| tracing::info!(written, "summaries refreshed")),
+            Streamed::EntryRemoval(key) => crate::ops::conversations::remove_entries(app, key)
+                .await
+                .map(|removed| tracing::info!(removed, "entries removed")),
             _ => continue,
         };
         if let Err(e) = done {

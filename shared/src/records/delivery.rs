@@ -98,6 +98,21 @@ pub struct SummaryRefreshItem {
     pub expires_at: i64,
 }
 
+/// The entries of a deleted conversation its own transaction had no room for (a large
+/// audience): the notifier deletes each with its counts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryRemovalItem {
+    #[serde(flatten)]
+    pub key: Key,
+    pub practice_id: crate::domain::PracticeId,
+    pub conversation_id: crate::domain::ConversationId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<crate::domain::UserId>,
+    pub viewers: Vec<crate::domain::UserId>,
+    pub expires_at: i64,
+}
+
 /// What a notification says; never anything about the message itself (SEC-3).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

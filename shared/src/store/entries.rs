@@ -104,7 +104,7 @@ impl Tx<'_> {
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
-            .condition_expression("attribute_not_exists(unread) OR unread = :old")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(unread) OR unread = :old)")
             .expression_attribute_values(":old", n(expected_unread))
             .build()
             .map_err(Error::internal)?;

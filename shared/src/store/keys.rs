@@ -211,8 +211,10 @@ pub fn outbox(m: &str) -> String {
     format!("{OUTBOX_PREFIX}{m}")
 }
 pub const OUTBOX_SK: &str = "OUTBOX";
-/// A summary refresh (`SummaryRefreshItem`), beside the outbox items in the stream.
+/// A summary refresh (`SummaryRefreshItem`) and an entry removal (`EntryRemovalItem`),
+/// beside the outbox items in the stream.
 pub const REFRESH_SK: &str = "REFRESH";
+pub const REMOVAL_SK: &str = "REMOVE";
 
 pub fn idempotency(p: &str, caller: &str, key_hash: &str) -> String {
     format!("PRAC#{p}#IDEM#{caller}#{key_hash}")

@@ -135,6 +135,10 @@ pub fn outbox(m: &MessageId) -> Key {
 pub fn summary_refresh(c: &ConversationId, version: u64) -> Key {
     Key::new(keys::outbox(&format!("{c}#v{version}")), keys::REFRESH_SK)
 }
+/// The entries a deleted conversation still has.
+pub fn entry_removal(c: &ConversationId) -> Key {
+    Key::new(keys::outbox(&format!("{c}#removal")), keys::REMOVAL_SK)
+}
 /// The notification that a message is still unread (NOTIFY-5).
 pub fn reminder_outbox(m: &MessageId) -> Key {
     Key::new(keys::outbox(&format!("{m}#reminder")), keys::OUTBOX_SK)
@@ -216,6 +220,8 @@ pub enum Streamed {
     Outbox(Key),
     /// A conversation's summary for the entries its change had no room for, for the notifier.
     SummaryRefresh(Key),
+    /// A deleted conversation's entries its transaction had no room for, for the notifier.
+    EntryRemoval(Key),
     /// An audit event, for the audit chain: its chain and its place in the chain.
     AuditEvent {
         chain: String,
@@ -227,6 +233,8 @@ pub enum Streamed {
 pub fn streamed(pk: String, sk: String) -> Streamed {
     if pk.starts_with(keys::OUTBOX_PREFIX) && sk == keys::REFRESH_SK {
         Streamed::SummaryRefresh(Key::new(pk, sk))
+    } else if pk.starts_with(keys::OUTBOX_PREFIX) && sk == keys::REMOVAL_SK {
+        Streamed::EntryRemoval(Key::new(pk, sk))
     } else if pk.starts_with(keys::OUTBOX_PREFIX) {
         Streamed::Outbox(Key::new(pk, sk))
     } else if pk.contains(keys::AUDIT_INFIX) {
@@ -295,6 +303,8 @@ mod tests {
         assert_eq!(streamed(outbox.pk.clone(), outbox.sk.clone()), Streamed::Outbox(outbox));
         let refresh = summary_refresh(&ConversationId::from_stored("cnv_1"), 7);
         assert_eq!(streamed(refresh.pk.clone(), refresh.sk.clone()), Streamed::SummaryRefresh(refresh));
+        let removal = entry_removal(&ConversationId::from_stored("cnv_1"));
+        assert_eq!(streamed(removal.pk.clone(), removal.sk.clone()), Streamed::EntryRemoval(removal));
         let event = audit_event(&PracticeId::from_stored("prc_1"), "conversation", "cnv_1", None, "t#aud_1");
         assert!(matches!(streamed(event.pk, event.sk), Streamed::AuditEvent { .. }));
         assert_eq!(streamed("PRAC#prc_1#CONV#cnv_1".into(), "META".into()), Streamed::Other);

@@ -51,6 +51,25 @@ async fn entries_of(app: &TestApp, conversation: &str) -> Vec<EntryItem> {
     }
 }
 
+/// A group of 150 provider-class users (a lead physician, 148 more, the newest nurse
+/// practitioner), its admin and a patient of the lead.
+struct Group {
+    pid: PracticeId,
+    admin: User,
+    lead: User,
+    newest: User,
+    patient: User,
+}
+
+async fn large_group(app: &TestApp) -> Group {
+    let (pid, admin) = app.new_practice("Valley Medical Group").await;
+    let lead = app.add_staff(&pid, &admin, "Lead", "physician", json!({})).await;
+    add_providers(app, &admin, 148).await;
+    let newest = app.add_staff(&pid, &admin, "Newest", "nurse_practitioner", json!({})).await;
+    let patient = app.add_patient(&pid, &admin, "Ada", "Large", json!({ "primaryProviderId": lead.id })).await;
+    Group { pid, admin, lead, newest, patient }
+}
+
 fn item_of<'a>(page: &'a Value, conversation: &str) -> Option<&'a Value> {
     page["items"].as_array().unwrap().iter().find(|i| i["conversation"]["id"] == conversation)
 }
@@ -70,11 +89,7 @@ async fn assert_stats_exact(app: &TestApp, practice: &PracticeId, user: &User) {
 #[tokio::test]
 async fn role_2_inbox_4_a_practice_of_150_providers_composes_replies_and_lists() {
     let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
-    let (pid, admin) = app.new_practice("Valley Medical Group").await;
-    let lead = app.add_staff(&pid, &admin, "Lead", "physician", json!({})).await;
-    add_providers(&app, &admin, 148).await;
-    let newest = app.add_staff(&pid, &admin, "Newest", "nurse_practitioner", json!({})).await;
-    let patient = app.add_patient(&pid, &admin, "Ada", "Large", json!({ "primaryProviderId": lead.id })).await;
+    let Group { pid, admin, lead, newest, patient } = large_group(&app).await;
 
     let res =
         app.post(&patient.token, "/conversations", json!({ "subject": "Refill", "body": "Could I get one?" })).await;
@@ -132,4 +147,28 @@ async fn role_2_inbox_4_a_practice_of_150_providers_composes_replies_and_lists()
     assert_eq!(again, 0);
     assert_eq!(item_of(&app.get(&newest.token, "/inbox").await.body, &cid).unwrap()["unreadCount"], 2);
     assert_stats_exact(&app, &pid, &newest).await;
+}
+
+/// CONV-6, INBOX-4: a conversation 150 providers may see is deleted from every inbox, and
+/// every count it was part of moves back.
+#[tokio::test]
+async fn conv_6_a_conversation_of_150_providers_leaves_every_inbox() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let Group { pid, admin, lead, newest, patient } = large_group(&app).await;
+    let about = json!({ "kind": "patient", "patientId": patient.id, "subject": "Results", "body": "All normal." });
+    let res = app.post(&lead.token, "/conversations", about).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
+    app.pump().await;
+    assert_eq!(entries_of(&app, &cid).await.len(), 152);
+
+    let res = app.send("DELETE", &format!("/conversations/{cid}"), Some(&lead.token), None, &[]).await;
+    assert!(res.status.is_success(), "{}", res.body);
+    app.pump().await;
+
+    assert!(entries_of(&app, &cid).await.is_empty(), "no inbox keeps it");
+    for user in [&newest, &lead, &admin, &patient] {
+        assert!(!app.inbox_ids(user).await.contains(&cid));
+        assert_stats_exact(&app, &pid, user).await;
+    }
 }

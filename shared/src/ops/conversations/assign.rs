@@ -126,19 +126,8 @@ pub(crate) async fn rewrite_membership(
         }
     }
     for (user, entry) in &gone_entries {
-        tx.entry_delete(p, user, conversation_id, entry.unread)?;
         let known = markers.get(user).copied().unwrap_or(0);
-        let last_for_patient = i64::from(patient_id.is_some() && known == 1);
-        let delta = StatsDelta {
-            conversations: -1,
-            messages: -(entry.message_count as i64),
-            unread: -(entry.unread as i64),
-            patients: -last_for_patient,
-        };
-        tx.stats_add(p, user, delta)?;
-        if let Some(pat) = &patient_id {
-            tx.patient_marker(p, user, pat, known, -1)?;
-        }
+        super::delete::remove_entry(tx, (p, conversation_id, patient_id.as_ref()), user, entry, known)?;
     }
     // Those who stay keep their entries and take the new summary; in a large audience the
     // people in the thread first, bystanders by the notifier.

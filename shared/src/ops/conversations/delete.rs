@@ -107,6 +107,36 @@ pub async fn delete_conversation(app: &App, ctx: &RequestCtx, conversation_id: &
     erase_conversation(app, ctx, &conversation, &messages, "conversation.delete", true).await
 }
 
+/// Writes a removed entry's and an entry removal's items: the audit event, the removal item.
+const ITEMS_AFTER_REMOVALS: usize = 4;
+/// A removed entry, its counters and its count of conversations about the patient.
+pub(super) const ITEMS_PER_REMOVAL: usize = 3;
+
+/// Removes a user's entry of a conversation (about `patient_id`) with its counts (INBOX-4):
+/// one conversation, its messages and unread, and the patient where it was the user's last
+/// conversation about them (`known`: how many the user had). The deletion is conditional on
+/// the unread count read.
+pub(super) fn remove_entry(
+    tx: &mut Tx<'_>,
+    (p, c, patient_id): (&PracticeId, &ConversationId, Option<&UserId>),
+    user: &UserId,
+    entry: &EntryItem,
+    known: u64,
+) -> Result<()> {
+    tx.entry_delete(p, user, c, entry.unread)?;
+    let delta = StatsDelta {
+        conversations: -1,
+        messages: -(entry.message_count as i64),
+        unread: -(entry.unread as i64),
+        patients: -i64::from(patient_id.is_some() && known == 1),
+    };
+    tx.stats_add(p, user, delta)?;
+    if let Some(pat) = patient_id {
+        tx.patient_marker(p, user, pat, known, -1)?;
+    }
+    Ok(())
+}
+
 /// Deletes a conversation and all of it (summary, every viewer's entry and counts, messages,
 /// files), recording `action` in the audit log, which keeps that it happened (CONV-6, SEC-5).
 pub(crate) async fn erase_conversation(
@@ -121,30 +151,34 @@ pub(crate) async fn erase_conversation(
     let p = &caller.practice_id;
     let conversation_id = conversation.id.clone();
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
-    let entries = app.store.entries_of(p, &conversation.viewers, &conversation_id).await?;
-    let users: Vec<UserId> = entries.iter().map(|(u, _)| u.clone()).collect();
-    let markers = match &patient_id {
-        Some(pat) => app.store.patient_markers(p, &users, pat).await?,
-        None => Default::default(),
-    };
     let mut tx = app.store.tx();
     if check_actor {
         tx.check_caller(caller)?;
     }
     tx.delete_existing(Guard::Conversation, &conversation.key)?;
+    // The entries that fit go with the conversation; the rest, moments later, by the notifier.
+    let room = Tx::MAX_ITEMS.saturating_sub(tx.len() + ITEMS_AFTER_REMOVALS) / ITEMS_PER_REMOVAL;
+    let (now, late) = conversation.viewers.split_at(room.min(conversation.viewers.len()));
+    let entries = app.store.entries_of(p, now, &conversation_id).await?;
+    let users: Vec<UserId> = entries.iter().map(|(u, _)| u.clone()).collect();
+    let markers = match &patient_id {
+        Some(pat) => app.store.patient_markers(p, &users, pat).await?,
+        None => Default::default(),
+    };
     for (user, entry) in &entries {
-        tx.entry_delete(p, user, &conversation_id, entry.unread)?;
         let known = markers.get(user).copied().unwrap_or(0);
-        let delta = StatsDelta {
-            conversations: -1,
-            messages: -(entry.message_count as i64),
-            unread: -(entry.unread as i64),
-            patients: -i64::from(patient_id.is_some() && known == 1),
+        remove_entry(&mut tx, (p, &conversation_id, patient_id.as_ref()), user, entry, known)?;
+    }
+    if !late.is_empty() {
+        let removal = EntryRemovalItem {
+            key: place::entry_removal(&conversation_id),
+            practice_id: p.clone(),
+            conversation_id: conversation_id.clone(),
+            patient_id: patient_id.clone(),
+            viewers: late.to_vec(),
+            expires_at: ctx.now.as_second() + 7 * 86_400,
         };
-        tx.stats_add(p, user, delta)?;
-        if let Some(pat) = &patient_id {
-            tx.patient_marker(p, user, pat, known, -1)?;
-        }
+        tx.put(Guard::Outbox, &removal)?;
     }
     tx.put(Guard::Audit, &audit::event(ctx, action, AuditRecord::conversation(conversation), "success"))?;
     match tx.commit().await? {

@@ -109,3 +109,42 @@ pub async fn refresh_summaries(app: &App, key: &Key) -> Result<usize> {
     }
     Ok(written)
 }
+
+/// Deletes the entries a deleted conversation's transaction had no room for, each with its
+/// counts; answers how many it deleted. An entry already gone (a retried stream batch) is
+/// left alone.
+pub async fn remove_entries(app: &App, key: &Key) -> Result<usize> {
+    let Some(removal) = app.store.entry_removal(key).await? else { return Ok(0) };
+    let (p, c) = (&removal.practice_id, &removal.conversation_id);
+    let mut removed = 0;
+    for group in removal.viewers.chunks(Tx::MAX_ITEMS / super::delete::ITEMS_PER_REMOVAL) {
+        let mut attempt = 1;
+        loop {
+            let entries = app.store.entries_of(p, group, c).await?;
+            if entries.is_empty() {
+                break;
+            }
+            let users: Vec<UserId> = entries.iter().map(|(u, _)| u.clone()).collect();
+            let markers = match &removal.patient_id {
+                Some(pat) => app.store.patient_markers(p, &users, pat).await?,
+                None => Default::default(),
+            };
+            let mut tx = app.store.tx();
+            for (user, entry) in &entries {
+                let known = markers.get(user).copied().unwrap_or(0);
+                super::delete::remove_entry(&mut tx, (p, c, removal.patient_id.as_ref()), user, entry, known)?;
+            }
+            match tx.commit().await? {
+                Ok(()) => {
+                    removed += entries.len();
+                    break;
+                }
+                Err(_) if attempt < ATTEMPTS => attempt += 1,
+                Err(guard) => {
+                    return Err(Error::Unavailable(format!("entry removals kept conflicting ({guard:?})").into()));
+                }
+            }
+        }
+    }
+    Ok(removed)
+}
