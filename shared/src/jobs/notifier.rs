@@ -122,6 +122,9 @@ pub async fn handle_stream(app: &App, event: &StreamEvent) -> BatchResponse {
             Streamed::EntryRemoval(key) => crate::ops::conversations::remove_entries(app, key)
                 .await
                 .map(|removed| tracing::info!(removed, "entries removed")),
+            Streamed::MessageRemoval(key) => crate::ops::conversations::remove_message(app, key)
+                .await
+                .map(|changed| tracing::info!(changed, "message removed from entries")),
             _ => continue,
         };
         if let Err(e) = done {

@@ -202,6 +202,10 @@ pub struct EntryItem {
     /// When the user last opened the conversation (read receipts, CONV-2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_read_at: Option<crate::domain::Timestamp>,
+    /// Deleted messages the notifier took out of this entry (a large audience), so a retried
+    /// stream batch takes each out once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unposted: Vec<crate::domain::MessageId>,
 }
 
 /// A blind-index token of a conversation (INBOX-3): the HMAC of a normalized word prefix of

@@ -113,6 +113,32 @@ pub struct EntryRemovalItem {
     pub expires_at: i64,
 }
 
+/// A deleted message, for the entries its transaction had no room for (a large audience):
+/// the notifier takes it out of each (counts, and the preview where it was the latest) as
+/// `ops::conversations::delete` does with the others.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageRemovalItem {
+    #[serde(flatten)]
+    pub key: Key,
+    pub practice_id: crate::domain::PracticeId,
+    pub conversation_id: crate::domain::ConversationId,
+    pub message_id: crate::domain::MessageId,
+    pub message_at: crate::domain::Timestamp,
+    pub sender_id: crate::domain::UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<crate::domain::UserId>,
+    /// Not an internal note: the patient's entry counted it too.
+    pub patient_visible: bool,
+    /// The preview that replaces it where it was the latest: staff's and the patient's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_replacement: Option<(super::Sealed, super::SenderRef)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_replacement: Option<(super::Sealed, super::SenderRef)>,
+    pub viewers: Vec<crate::domain::UserId>,
+    pub expires_at: i64,
+}
+
 /// What a notification says; never anything about the message itself (SEC-3).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

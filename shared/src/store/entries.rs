@@ -72,13 +72,14 @@ impl Tx<'_> {
         expected_unread: u64,
         was_unread: bool,
         replacement: Option<&(Sealed, SenderRef)>,
+        once: Option<&crate::domain::MessageId>,
     ) -> Result<()> {
         let mut expr = String::from("SET messageCount = messageCount - :one, unread = :unread");
+        let mut condition = String::from("attribute_exists(pk) AND (attribute_not_exists(unread) OR unread = :old)");
         let mut update = Update::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::user(practice_id, user_id)))
             .key(keys::SK, s(keys::entry_sk(conversation_id)))
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(unread) OR unread = :old)")
             .expression_attribute_values(":old", n(expected_unread))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":unread", n(expected_unread.saturating_sub(u64::from(was_unread))));
@@ -88,7 +89,15 @@ impl Tx<'_> {
                 .expression_attribute_values(":preview", to_value(preview)?)
                 .expression_attribute_values(":sender", to_value(sender)?);
         }
-        self.push_update(Guard::Entry, update.update_expression(expr))
+        // Taken out by the notifier: recorded on the entry, so a retry takes it out once.
+        if let Some(message_id) = once {
+            expr.push_str(" ADD unposted :message");
+            condition.push_str(" AND NOT contains(unposted, :id)");
+            update = update
+                .expression_attribute_values(":message", AttributeValue::Ss(vec![message_id.to_string()]))
+                .expression_attribute_values(":id", s(message_id));
+        }
+        self.push_update(Guard::Entry, update.update_expression(expr).condition_expression(condition))
     }
 
     /// Removes a former viewer's inbox entry (reassignment took its visibility away),

@@ -215,6 +215,8 @@ pub const OUTBOX_SK: &str = "OUTBOX";
 /// beside the outbox items in the stream.
 pub const REFRESH_SK: &str = "REFRESH";
 pub const REMOVAL_SK: &str = "REMOVE";
+/// A deleted message's removal (`MessageRemovalItem`).
+pub const UNPOST_SK: &str = "UNPOST";
 
 pub fn idempotency(p: &str, caller: &str, key_hash: &str) -> String {
     format!("PRAC#{p}#IDEM#{caller}#{key_hash}")

@@ -73,6 +73,10 @@ impl Store {
         self.get_consistent(&key.pk, &key.sk).await
     }
 
+    pub async fn message_removal(&self, key: &Key) -> Result<Option<MessageRemovalItem>> {
+        self.get_consistent(&key.pk, &key.sk).await
+    }
+
     /// A conversation as it is now (a strongly consistent read): a refresh copies no summary
     /// older than the change that asked for it.
     pub async fn conversation_now(

@@ -139,6 +139,10 @@ pub fn summary_refresh(c: &ConversationId, version: u64) -> Key {
 pub fn entry_removal(c: &ConversationId) -> Key {
     Key::new(keys::outbox(&format!("{c}#removal")), keys::REMOVAL_SK)
 }
+/// The entries a deleted message still counts in.
+pub fn message_removal(m: &MessageId) -> Key {
+    Key::new(keys::outbox(&format!("{m}#removal")), keys::UNPOST_SK)
+}
 /// The notification that a message is still unread (NOTIFY-5).
 pub fn reminder_outbox(m: &MessageId) -> Key {
     Key::new(keys::outbox(&format!("{m}#reminder")), keys::OUTBOX_SK)
@@ -222,6 +226,8 @@ pub enum Streamed {
     SummaryRefresh(Key),
     /// A deleted conversation's entries its transaction had no room for, for the notifier.
     EntryRemoval(Key),
+    /// A deleted message, for the entries its transaction had no room for, for the notifier.
+    MessageRemoval(Key),
     /// An audit event, for the audit chain: its chain and its place in the chain.
     AuditEvent {
         chain: String,
@@ -235,6 +241,8 @@ pub fn streamed(pk: String, sk: String) -> Streamed {
         Streamed::SummaryRefresh(Key::new(pk, sk))
     } else if pk.starts_with(keys::OUTBOX_PREFIX) && sk == keys::REMOVAL_SK {
         Streamed::EntryRemoval(Key::new(pk, sk))
+    } else if pk.starts_with(keys::OUTBOX_PREFIX) && sk == keys::UNPOST_SK {
+        Streamed::MessageRemoval(Key::new(pk, sk))
     } else if pk.starts_with(keys::OUTBOX_PREFIX) {
         Streamed::Outbox(Key::new(pk, sk))
     } else if pk.contains(keys::AUDIT_INFIX) {
@@ -305,6 +313,8 @@ mod tests {
         assert_eq!(streamed(refresh.pk.clone(), refresh.sk.clone()), Streamed::SummaryRefresh(refresh));
         let removal = entry_removal(&ConversationId::from_stored("cnv_1"));
         assert_eq!(streamed(removal.pk.clone(), removal.sk.clone()), Streamed::EntryRemoval(removal));
+        let unpost = message_removal(&MessageId::from_stored("msg_1"));
+        assert_eq!(streamed(unpost.pk.clone(), unpost.sk.clone()), Streamed::MessageRemoval(unpost));
         let event = audit_event(&PracticeId::from_stored("prc_1"), "conversation", "cnv_1", None, "t#aud_1");
         assert!(matches!(streamed(event.pk, event.sk), Streamed::AuditEvent { .. }));
         assert_eq!(streamed("PRAC#prc_1#CONV#cnv_1".into(), "META".into()), Streamed::Other);

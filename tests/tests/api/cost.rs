@@ -82,6 +82,7 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
             starred,
             archived,
             last_read_at: None,
+            unposted: Vec::new(),
         });
     }
     app.app().store.put_batch(&entries).await.unwrap();

@@ -149,8 +149,8 @@ async fn role_2_inbox_4_a_practice_of_150_providers_composes_replies_and_lists()
     assert_stats_exact(&app, &pid, &newest).await;
 }
 
-/// CONV-6, INBOX-4: a conversation 150 providers may see is deleted from every inbox, and
-/// every count it was part of moves back.
+/// CONV-6, INBOX-4: a message and then a conversation 150 providers may see are deleted from
+/// every inbox, and every count they were part of moves back.
 #[tokio::test]
 async fn conv_6_a_conversation_of_150_providers_leaves_every_inbox() {
     let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
@@ -161,6 +161,33 @@ async fn conv_6_a_conversation_of_150_providers_leaves_every_inbox() {
     let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
     app.pump().await;
     assert_eq!(entries_of(&app, &cid).await.len(), 152);
+
+    // A reply sent by mistake is deleted (CONV-6): every entry counts one message again and
+    // shows the first one's preview.
+    let res =
+        app.post(&lead.token, &format!("/conversations/{cid}/messages"), json!({ "body": "Wrong patient" })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let reply = res.body["message"]["id"].as_str().unwrap().to_string();
+    app.pump().await;
+    let res = app.send("DELETE", &format!("/conversations/{cid}/messages/{reply}"), Some(&lead.token), None, &[]).await;
+    assert!(res.status.is_success(), "{}", res.body);
+    app.pump().await;
+    let entries = entries_of(&app, &cid).await;
+    assert!(entries.iter().all(|e| e.message_count == 1), "the deleted reply counts nowhere");
+    let row = item_of(&app.get(&newest.token, "/inbox").await.body, &cid).cloned().unwrap();
+    assert_eq!(row["unreadCount"], 1, "{row}");
+    assert_eq!(row["preview"], "All normal.", "{row}");
+    assert_stats_exact(&app, &pid, &newest).await;
+    // Carried out twice (a retried stream batch), it takes the reply out once.
+    let notifier = app.function("notifier");
+    let again = carethread_core::ops::conversations::remove_message(
+        notifier,
+        &place::message_removal(&MessageId::from_stored(reply)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again, 0);
+    assert_stats_exact(&app, &pid, &newest).await;
 
     let res = app.send("DELETE", &format!("/conversations/{cid}"), Some(&lead.token), None, &[]).await;
     assert!(res.status.is_success(), "{}", res.body);

@@ -59,29 +59,33 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
         None => None,
     };
 
-    let entries = app.store.entries_of(p, &conversation.viewers, &conversation_id).await?;
+    let mut removal = MessageRemovalItem {
+        key: place::message_removal(&message.id),
+        practice_id: p.clone(),
+        conversation_id: conversation_id.clone(),
+        message_id: message.id.clone(),
+        message_at: message.created_at,
+        sender_id: message.sender.id.clone(),
+        patient_id,
+        patient_visible,
+        staff_replacement: staff_preview,
+        patient_replacement: patient_preview,
+        viewers: Vec::new(),
+        expires_at: ctx.now.as_second() + 7 * 86_400,
+    };
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
     tx.delete_existing(Guard::Message, &message.key)?;
     tx.conversation_remove_message(p, &conversation_id, patient_visible)?;
-    for (user, entry) in &entries {
-        let is_patient = Some(user) == patient_id.as_ref();
-        if is_patient && !patient_visible {
-            continue;
-        }
-        // It was unread for everyone but its author who had not opened the thread since.
-        let was_unread =
-            user != &message.sender.id && entry.unread > 0 && entry.last_read_at.is_none_or(|r| r < message.created_at);
-        let latest = entry.last_message_at == message.created_at;
-        let replacement = if !latest {
-            None
-        } else if is_patient {
-            patient_preview.as_ref()
-        } else {
-            staff_preview.as_ref()
-        };
-        tx.entry_remove_message(p, user, &conversation_id, entry.unread, was_unread, replacement)?;
-        tx.stats_add(p, user, StatsDelta { messages: -1, unread: -i64::from(was_unread), ..Default::default() })?;
+    // The entries that fit are written with it; the rest, moments later, by the notifier.
+    let room = Tx::MAX_ITEMS.saturating_sub(tx.len() + ITEMS_AFTER_REMOVALS) / 2;
+    let (now, late) = conversation.viewers.split_at(room.min(conversation.viewers.len()));
+    for (user, entry) in &app.store.entries_of(p, now, &conversation_id).await? {
+        unpost_from_entry(&mut tx, &removal, user, entry, false)?;
+    }
+    if !late.is_empty() {
+        removal.viewers = late.to_vec();
+        tx.put(Guard::Outbox, &removal)?;
     }
     tx.put(Guard::Audit, &audit::event(ctx, "message.delete", AuditRecord::conversation(&conversation), "success"))?;
     match tx.commit().await? {
@@ -105,6 +109,35 @@ pub async fn delete_conversation(app: &App, ctx: &RequestCtx, conversation_id: &
         return Err(Error::Forbidden("only the staff member who started a conversation may delete it".into()));
     }
     erase_conversation(app, ctx, &conversation, &messages, "conversation.delete", true).await
+}
+
+/// Takes a deleted message out of a user's entry: one message fewer, one unread fewer if it
+/// was unread for the user (not its author, and not opened since), and the preview before it
+/// where it was the latest. `once`: recorded on the entry, so the notifier's retry of a
+/// removal takes it out once. An internal note was never in the patient's entry.
+pub(super) fn unpost_from_entry(
+    tx: &mut Tx<'_>,
+    removal: &MessageRemovalItem,
+    user: &UserId,
+    entry: &EntryItem,
+    once: bool,
+) -> Result<bool> {
+    let is_patient = Some(user) == removal.patient_id.as_ref();
+    if (is_patient && !removal.patient_visible) || entry.unposted.contains(&removal.message_id) {
+        return Ok(false);
+    }
+    let was_unread =
+        user != &removal.sender_id && entry.unread > 0 && entry.last_read_at.is_none_or(|r| r < removal.message_at);
+    let replacement = match (entry.last_message_at == removal.message_at, is_patient) {
+        (false, _) => None,
+        (true, true) => removal.patient_replacement.as_ref(),
+        (true, false) => removal.staff_replacement.as_ref(),
+    };
+    let (p, c) = (&removal.practice_id, &removal.conversation_id);
+    let once = once.then_some(&removal.message_id);
+    tx.entry_remove_message(p, user, c, entry.unread, was_unread, replacement, once)?;
+    tx.stats_add(p, user, StatsDelta { messages: -1, unread: -i64::from(was_unread), ..Default::default() })?;
+    Ok(true)
 }
 
 /// Writes a removed entry's and an entry removal's items: the audit event, the removal item.

@@ -148,3 +148,33 @@ pub async fn remove_entries(app: &App, key: &Key) -> Result<usize> {
     }
     Ok(removed)
 }
+
+/// Takes a deleted message out of the entries its transaction had no room for; answers how
+/// many it changed.
+pub async fn remove_message(app: &App, key: &Key) -> Result<usize> {
+    let Some(removal) = app.store.message_removal(key).await? else { return Ok(0) };
+    let (p, c) = (&removal.practice_id, &removal.conversation_id);
+    let mut changed = 0;
+    // Each takes its entry and its counters.
+    for group in removal.viewers.chunks(Tx::MAX_ITEMS / 2) {
+        let mut attempt = 1;
+        loop {
+            let mut tx = app.store.tx();
+            let mut count = 0;
+            for (user, entry) in &app.store.entries_of(p, group, c).await? {
+                count += usize::from(super::delete::unpost_from_entry(&mut tx, &removal, user, entry, true)?);
+            }
+            match tx.commit().await? {
+                Ok(()) => {
+                    changed += count;
+                    break;
+                }
+                Err(_) if attempt < ATTEMPTS => attempt += 1,
+                Err(guard) => {
+                    return Err(Error::Unavailable(format!("message removals kept conflicting ({guard:?})").into()));
+                }
+            }
+        }
+    }
+    Ok(changed)
+}

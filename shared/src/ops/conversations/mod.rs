@@ -43,7 +43,7 @@ pub use broadcast::*;
 pub use compose::*;
 pub use delete::*;
 pub use forward::*;
-pub use late::{refresh_summaries, remove_entries, write_late_entries};
+pub use late::{refresh_summaries, remove_entries, remove_message, write_late_entries};
 pub use message::*;
 pub use read::*;
 pub use reply::*;
