@@ -26,6 +26,7 @@ mod guard;
 mod inbox;
 mod late_entries;
 mod notifications;
+mod practice_view;
 mod renames;
 mod retry;
 mod stats;
@@ -47,6 +48,7 @@ pub use guard::Guard;
 pub use inbox::{AssignedFilter, InboxPosition, InboxTab, InboxView, StateChange};
 pub use late_entries::LateViewer;
 pub use place::Key;
+pub use practice_view::OwnStates;
 pub use stats::{InboxStats, StatsDelta};
 pub use tx::Tx;
 

@@ -26,6 +26,8 @@ pub enum Tab {
     Broadcasts,
     Starred,
     Archived,
+    /// ROLE-2 at scale: every conversation the caller may open (admin and provider class).
+    Practice,
 }
 
 impl Tab {
@@ -37,10 +39,11 @@ impl Tab {
             "broadcasts" => Tab::Broadcasts,
             "starred" => Tab::Starred,
             "archived" => Tab::Archived,
+            "practice" => Tab::Practice,
             _ => {
                 return Err(Error::invalid(
                     "tab",
-                    "tab must be one of all, patient, team, broadcasts, starred, archived",
+                    "tab must be one of all, patient, team, broadcasts, starred, archived, practice",
                 ))
             }
         })
@@ -48,7 +51,7 @@ impl Tab {
 
     fn index(self) -> InboxTab {
         match self {
-            Tab::All => InboxTab::Active,
+            Tab::All | Tab::Practice => InboxTab::Active,
             Tab::Patient => InboxTab::Kind(ConversationKind::Patient),
             Tab::Team => InboxTab::Kind(ConversationKind::Team),
             Tab::Broadcasts => InboxTab::Kind(ConversationKind::Broadcast),
@@ -136,18 +139,21 @@ fn cursor_list(tab: Tab) -> String {
     format!("inbox/{tab:?}")
 }
 
-async fn seal_cursor(app: &App, ctx: &RequestCtx, tab: Tab, pos: &InboxPosition) -> Result<String> {
+pub(super) async fn seal_cursor(app: &App, ctx: &RequestCtx, tab: Tab, pos: &InboxPosition) -> Result<String> {
     let payload = CursorPayload { sort: pos.sort.clone(), conversation: pos.conversation_id.clone() };
     cursor::seal(app, ctx, &cursor_list(tab), &payload).await
 }
 
-async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, raw: &str) -> Result<InboxPosition> {
+pub(super) async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, raw: &str) -> Result<InboxPosition> {
     let payload: CursorPayload = cursor::open(app, ctx, &cursor_list(tab), raw).await?;
     Ok(InboxPosition { sort: payload.sort, conversation_id: payload.conversation })
 }
 
 /// GET /inbox.
 pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<InboxItemView>> {
+    if q.tab == Tab::Practice {
+        return super::practice_view::list(app, ctx, q).await;
+    }
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let after = match &q.cursor {
@@ -162,26 +168,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
         None => app.store.inbox_page(p, &caller.user_id, &q.view, q.limit, after.as_ref()).await?,
     };
 
-    let mut tx = app.store.tx();
-    tx.check_caller(caller)?;
-    let mut event = audit::event(
-        ctx,
-        "inbox.list",
-        AuditRecord { record_type: "inbox", record_id: &caller.user_id, patient_id: None },
-        "success",
-    );
-    let mut shown: Vec<String> =
-        entries.iter().filter_map(|e| e.summary.patient.as_ref().map(|p| p.id.to_string())).collect();
-    shown.sort();
-    shown.dedup();
-    event.patients_shown = shown;
-    tx.put(Guard::Audit, &event)?;
-    // The inbox reached its user: what was sent before now is delivered (CONV-2).
-    tx.presence_seen(p, &caller.user_id, ctx.now)?;
-    if let Err(_label) = tx.commit().await? {
-        return Err(Error::Unauthenticated);
-    }
-
+    audit_page(app, ctx, &entries).await?;
     let renderer = Renderer::new(&app.envelope, caller);
     let mut items = Vec::with_capacity(entries.len());
     for e in &entries {
@@ -192,6 +179,32 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
         None => None,
     };
     Ok(Page { items, next_cursor })
+}
+
+/// The audit event of an inbox page (the patients it showed), with the check that the
+/// caller still acts and the mark that its inbox reached it: what was sent before now is
+/// delivered (CONV-2).
+pub(super) async fn audit_page(app: &App, ctx: &RequestCtx, rows: &[EntryItem]) -> Result<()> {
+    let caller = &ctx.caller;
+    let mut tx = app.store.tx();
+    tx.check_caller(caller)?;
+    let mut event = audit::event(
+        ctx,
+        "inbox.list",
+        AuditRecord { record_type: "inbox", record_id: &caller.user_id, patient_id: None },
+        "success",
+    );
+    let mut shown: Vec<String> =
+        rows.iter().filter_map(|e| e.summary.patient.as_ref().map(|p| p.id.to_string())).collect();
+    shown.sort();
+    shown.dedup();
+    event.patients_shown = shown;
+    tx.put(Guard::Audit, &event)?;
+    tx.presence_seen(&caller.practice_id, &caller.user_id, ctx.now)?;
+    match tx.commit().await? {
+        Ok(()) => Ok(()),
+        Err(_) => Err(Error::Unauthenticated),
+    }
 }
 
 /// How much of a token's partition one search page may read, in reads of up to 200 hits,

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod inbox;
 pub mod notifications;
 pub mod onboarding;
+pub mod practice_view;
 pub mod renames;
 pub mod reports;
 pub mod saved_replies;

@@ -106,6 +106,30 @@ pub struct ConversationItem {
     pub assignments: Vec<AssignmentRecord>,
     /// Bumped by writes that rewrite the summary (assign, close), for optimistic locking.
     pub version: u64,
+    /// The latest message as staff see it, for the practice-wide view's rows (ROLE-2 at
+    /// scale), which come from the conversation, not from the caller's entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest: Option<LatestMessage>,
+}
+
+/// A conversation's latest message as an inbox row shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LatestMessage {
+    pub preview: Sealed,
+    pub sender: SenderRef,
+    pub priority: Priority,
+}
+
+/// A staff user's read position in a conversation it has no inbox entry for (it opened it
+/// from the practice-wide view): how many messages there were when it last read it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadMarkItem {
+    #[serde(flatten)]
+    pub key: Key,
+    pub read_count: u64,
+    pub at: crate::domain::Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -54,6 +54,7 @@ const STORE: &[(&str, &str)] = &[
     ("store.rs", include_str!("../store.rs")),
     ("attachments.rs", include_str!("attachments.rs")),
     ("late_entries.rs", include_str!("late_entries.rs")),
+    ("practice_view.rs", include_str!("practice_view.rs")),
     ("audit.rs", include_str!("audit.rs")),
     ("budgets.rs", include_str!("budgets.rs")),
     ("conversations.rs", include_str!("conversations.rs")),

@@ -183,6 +183,7 @@ impl Tx<'_> {
         practice_id: &PracticeId,
         conversation_id: &ConversationId,
         at: Timestamp,
+        latest: &LatestMessage,
         patient_visible: bool,
         from_patient: bool,
         only_if_open: bool,
@@ -196,10 +197,12 @@ impl Tx<'_> {
             .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
             .key(keys::SK, s(keys::CONVERSATION_SK))
             .update_expression(
-                "SET lastMessageAt = :at, gsi2sk = :sort ADD messageCount :one, patientMessageCount :pv, fromPatientCount :fp",
+                "SET lastMessageAt = :at, gsi2sk = :sort, latest = :latest \
+                 ADD messageCount :one, patientMessageCount :pv, fromPatientCount :fp",
             )
             .condition_expression(condition)
             .expression_attribute_values(":at", s(at))
+            .expression_attribute_values(":latest", to_value(latest)?)
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":pv", n(u64::from(patient_visible)))
             .expression_attribute_values(":fp", n(u64::from(from_patient)))

@@ -115,6 +115,10 @@ pub fn entry(
         Key { gsi3sk: Some(sort), ..key }
     }
 }
+/// A user's read position in a conversation it has no entry for, beside its entries.
+pub fn read_mark(p: &PracticeId, user: &UserId, c: &ConversationId) -> Key {
+    Key::new(keys::user(p, user), keys::read_mark_sk(c))
+}
 /// One blind-index token of inbox search (INBOX-3).
 pub fn search_token(p: &PracticeId, token: &str, c: &ConversationId) -> Key {
     Key::new(keys::search_token(p, token), c.to_string())

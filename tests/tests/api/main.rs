@@ -18,6 +18,7 @@ mod inbox;
 mod logs;
 mod no_scan;
 mod notifications;
+mod practice_view;
 mod routes;
 mod scale;
 mod security;

@@ -108,12 +108,14 @@ pub(super) async fn post_message(
     let m = &posted.message;
     let patient_id = c.summary.patient.as_ref().map(|pat| &pat.id);
     let begins = arrival == Arrival::Begins;
+    let latest = LatestMessage { preview: posted.preview.clone(), sender: m.sender.clone(), priority: m.priority };
     match arrival {
-        Arrival::Begins => tx.put_new(Guard::Conversation, c)?,
+        Arrival::Begins => tx.put_new(Guard::Conversation, &ConversationItem { latest: Some(latest), ..c.clone() })?,
         Arrival::Joins { patient_needs_open } => tx.conversation_add_message(
             p,
             &c.id,
             m.created_at,
+            &latest,
             !m.internal && c.summary.kind.is_patient_facing(),
             m.sender.kind == SenderKind::Patient,
             patient_needs_open,

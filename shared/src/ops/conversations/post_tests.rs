@@ -58,6 +58,7 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
         viewers,
         patient_portal_access: true,
         assignments: Vec::new(),
+        latest: None,
         last_message_at: "2026-12-01T09:00:00.000000Z".parse().unwrap(),
         message_count: 1,
         patient_message_count: 1,

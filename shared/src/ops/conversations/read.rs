@@ -18,7 +18,8 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
         let entry = if conversation.viewers.contains(&caller.user_id) {
             app.store.entry(p, &caller.user_id, &conversation_id).await?
         } else {
-            // Anyone else who may see the thread (a role granted later) has nothing to mark.
+            // Anyone else who may see the thread (the practice-wide view) has no entry: its
+            // read position is kept beside its entries instead.
             None
         };
         let mut tx = app.store.tx();
@@ -27,6 +28,13 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
         if let Some(e) = &entry {
             tx.entry_mark_read(p, &caller.user_id, &conversation_id, now, e.unread)?;
             tx.stats_add(p, &caller.user_id, StatsDelta { unread: -(e.unread as i64), ..Default::default() })?;
+        } else if caller.is_staff() {
+            let mark = ReadMarkItem {
+                key: place::read_mark(p, &caller.user_id, &conversation_id),
+                read_count: conversation.message_count,
+                at: now,
+            };
+            tx.put(Guard::Presence, &mark)?;
         }
         tx.presence_seen(p, &caller.user_id, now)?;
         tx.put(

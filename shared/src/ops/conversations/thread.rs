@@ -205,6 +205,7 @@ async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewT
         patient_message_count: u64::from(t.kind.is_patient_facing()),
         from_patient_count: u64::from(t.sender.kind == SenderKind::Patient),
         version: 0,
+        latest: None,
         id,
     };
     conversation.viewers = policy::viewers(&facts(&conversation), &staff_members(dir));

@@ -1,0 +1,98 @@
+//! GET /inbox?tab=practice (ROLE-2 at scale): every conversation the caller may open, for the
+//! admin and provider classes, from the practice's index of conversations. A page is one
+//! Query of that index and one BatchGetItem of the caller's own state in its conversations
+//! (its entry where it has one, else its read position), whatever the size of the practice;
+//! a user who joined the class today finds everything at once.
+
+use super::inbox::{audit_page, open_cursor, seal_cursor, InboxQuery};
+use crate::app::{App, RequestCtx};
+use crate::domain::{ConversationId, RoleClass};
+use crate::error::{Error, Result};
+use crate::records::{ConversationItem, EntryItem, LatestMessage, ReadMarkItem};
+use crate::store::place;
+use crate::views::{InboxItemView, Page, Renderer};
+
+/// Two keys of own state per row must fit in one BatchGetItem (100 keys).
+pub const MAX_LIMIT: usize = 50;
+
+pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<InboxItemView>> {
+    let caller = &ctx.caller;
+    let p = &caller.practice_id;
+    let provider = match caller.class() {
+        RoleClass::Admin => false,
+        RoleClass::Provider => true,
+        _ => return Err(Error::Forbidden("the practice-wide view is for the admin and provider classes".into())),
+    };
+    if q.search.is_some() {
+        return Err(Error::invalid("q", "search the inbox without `tab=practice`: it finds everything you may open"));
+    }
+    if q.limit > MAX_LIMIT {
+        return Err(Error::invalid("limit", format!("limit must be a number from 1 to {MAX_LIMIT} with tab=practice")));
+    }
+    let after = match &q.cursor {
+        Some(c) => Some(open_cursor(app, ctx, q.tab, c).await?),
+        None => None,
+    };
+    let (conversations, next) =
+        app.store.practice_page(p, &caller.user_id, provider, &q.view, q.limit, after.as_ref()).await?;
+    let ids: Vec<ConversationId> = conversations.iter().map(|c| c.id.clone()).collect();
+    let mut own = app.store.own_states(p, &caller.user_id, &ids).await?;
+    let rows: Vec<EntryItem> = conversations
+        .iter()
+        .map(|c| match own.entries.remove(&c.id) {
+            Some(entry) => entry,
+            None => row_without_entry(c, &caller.user_id, own.read_marks.get(&c.id)),
+        })
+        .filter(|row| q.view.unread.is_none_or(|unread| unread == (row.unread > 0)))
+        .collect();
+    audit_page(app, ctx, &rows).await?;
+    let renderer = Renderer::new(&app.envelope, caller);
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        items.push(renderer.inbox_item(row).await?);
+    }
+    let next_cursor = match next {
+        Some(pos) => Some(seal_cursor(app, ctx, q.tab, &pos).await?),
+        None => None,
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// The row of a conversation the caller has no entry for: the conversation's own summary and
+/// latest message, and as unread every message since the caller last opened it (all of
+/// them, if never).
+fn row_without_entry(c: &ConversationItem, user: &crate::domain::UserId, read: Option<&ReadMarkItem>) -> EntryItem {
+    let read_count = read.map_or(0, |r| r.read_count);
+    let latest = c.latest.clone();
+    EntryItem {
+        key: place::entry(&c.practice_id, user, &c.id, c.summary.kind, c.last_message_at, false, false),
+        conversation_id: c.id.clone(),
+        summary: c.summary.clone(),
+        summary_version: c.version,
+        last_message_at: c.last_message_at,
+        preview: latest.as_ref().map(|l| l.preview.clone()).unwrap_or_default(),
+        last_sender: latest.as_ref().map(|l| l.sender.clone()).unwrap_or_else(|| system_sender(c)),
+        urgent: latest.as_ref().is_some_and(|l| l.priority == crate::domain::Priority::Urgent),
+        last_priority: latest.as_ref().map(|l: &LatestMessage| l.priority),
+        message_count: c.message_count,
+        unread: c.message_count.saturating_sub(read_count),
+        starred: false,
+        archived: false,
+        last_read_at: read.map(|r| r.at),
+        unposted: Vec::new(),
+    }
+}
+
+/// A conversation written before conversations kept their latest message: its creator.
+fn system_sender(c: &ConversationItem) -> crate::records::SenderRef {
+    crate::records::SenderRef {
+        kind: if c.created_by.is_patient() {
+            crate::domain::SenderKind::Patient
+        } else {
+            crate::domain::SenderKind::Staff
+        },
+        id: c.created_by.clone(),
+        name: None,
+        masked: false,
+    }
+}

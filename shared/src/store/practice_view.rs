@@ -1,0 +1,145 @@
+//! The practice-wide view (ROLE-2 at scale): the admin and provider classes reach every
+//! conversation they may open from the practice's own index of conversations (newest
+//! activity first), not from entries of their own, and their own state in each (an entry
+//! where they have one, else a read position) in one read beside it.
+
+use super::*;
+use crate::domain::ConversationKind;
+use crate::store::inbox::{AssignedFilter, InboxPosition, InboxView};
+
+/// The caller's own state in the conversations of a practice-wide page.
+#[derive(Clone, Debug, Default)]
+pub struct OwnStates {
+    pub entries: HashMap<ConversationId, EntryItem>,
+    pub read_marks: HashMap<ConversationId, ReadMarkItem>,
+}
+
+impl Store {
+    /// A page of a practice's conversations, newest activity first. `provider`: the caller
+    /// is of the provider class, which sees every patient-facing conversation and the team
+    /// conversations it takes part in or is assigned to (ROLE-2); the admin class sees all.
+    /// The assigned, priority and date filters apply here; unread is the caller's own.
+    pub async fn practice_page(
+        &self,
+        practice_id: &PracticeId,
+        caller: &UserId,
+        provider: bool,
+        view: &InboxView,
+        limit: usize,
+        after: Option<&InboxPosition>,
+    ) -> Result<(Vec<ConversationItem>, Option<InboxPosition>)> {
+        let partition = keys::practice_conversations(practice_id);
+        let start = after.map(|a| {
+            HashMap::from([
+                (keys::PK.to_string(), s(keys::conversation(practice_id, &a.conversation_id))),
+                (keys::SK.to_string(), s(keys::CONVERSATION_SK)),
+                (keys::GSI2PK.to_string(), s(&partition)),
+                (keys::GSI2SK.to_string(), s(&a.sort)),
+            ])
+        });
+        let mut key_condition = String::from("gsi2pk = :pk");
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI2)
+            .expression_attribute_values(":pk", s(&partition))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(start);
+        match (&view.from, &view.to) {
+            (Some(from), Some(to)) => {
+                key_condition.push_str(" AND gsi2sk BETWEEN :from AND :to");
+                q = q
+                    .expression_attribute_values(":from", s(from))
+                    .expression_attribute_values(":to", s(format!("{to}~")));
+            }
+            (Some(from), None) => {
+                key_condition.push_str(" AND gsi2sk >= :from");
+                q = q.expression_attribute_values(":from", s(from));
+            }
+            (None, Some(to)) => {
+                key_condition.push_str(" AND gsi2sk <= :to");
+                q = q.expression_attribute_values(":to", s(format!("{to}~")));
+            }
+            (None, None) => {}
+        }
+        let mut filters: Vec<&str> = Vec::new();
+        let mut needs_me = false;
+        if provider {
+            filters.push("(summary.#kind <> :team OR contains(participants, :me) OR contains(assigneeIds, :me))");
+            q = q
+                .expression_attribute_names("#kind", "kind")
+                .expression_attribute_values(":team", s(ConversationKind::Team.as_str()));
+            needs_me = true;
+        }
+        match view.assigned {
+            Some(AssignedFilter::Me) => {
+                filters.push("contains(assigneeIds, :me)");
+                needs_me = true;
+            }
+            Some(AssignedFilter::Others) => {
+                filters.push("size(assigneeIds) > :zero AND NOT contains(assigneeIds, :me)");
+                q = q.expression_attribute_values(":zero", n(0));
+                needs_me = true;
+            }
+            None => {}
+        }
+        if let Some(priority) = view.priority {
+            filters.push("latest.#priority = :priority");
+            q = q
+                .expression_attribute_names("#priority", "priority")
+                .expression_attribute_values(":priority", s(priority.as_str()));
+        }
+        if needs_me {
+            q = q.expression_attribute_values(":me", s(caller));
+        }
+        if !filters.is_empty() {
+            q = q.filter_expression(filters.join(" AND "));
+        }
+        let out = q.key_condition_expression(key_condition).send().await.map_err(sdk_error)?;
+        let conversations: Vec<ConversationItem> =
+            out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_>>()?;
+        let next = match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => match (k.get(keys::GSI2SK), k.get(keys::PK)) {
+                (Some(AttributeValue::S(sort)), Some(AttributeValue::S(pk))) => Some(InboxPosition {
+                    sort: sort.clone(),
+                    conversation_id: pk.rsplit('#').next().unwrap_or_default().to_string(),
+                }),
+                _ => None,
+            },
+            _ => None,
+        };
+        Ok((conversations, next))
+    }
+
+    /// The caller's entries and read positions for some conversations, in one BatchGetItem
+    /// (two keys each: a page holds at most 50).
+    pub async fn own_states(
+        &self,
+        practice_id: &PracticeId,
+        user_id: &UserId,
+        conversations: &[ConversationId],
+    ) -> Result<OwnStates> {
+        let pk = keys::user(practice_id, user_id);
+        let wanted = conversations
+            .iter()
+            .flat_map(|c| [(pk.clone(), keys::entry_sk(c)), (pk.clone(), keys::read_mark_sk(c))])
+            .collect();
+        let mut states = OwnStates::default();
+        for item in self.get_many(wanted).await? {
+            match item.get(keys::SK) {
+                Some(AttributeValue::S(sk)) if sk.starts_with(keys::READ_MARK_SK_PREFIX) => {
+                    let c = ConversationId::from_stored(&sk[keys::READ_MARK_SK_PREFIX.len()..]);
+                    states.read_marks.insert(c, from_item(item)?);
+                }
+                Some(AttributeValue::S(_)) => {
+                    let entry: EntryItem = from_item(item)?;
+                    states.entries.insert(entry.conversation_id.clone(), entry);
+                }
+                _ => {}
+            }
+        }
+        Ok(states)
+    }
+}
