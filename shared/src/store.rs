@@ -69,6 +69,17 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<T> {
     serde_dynamo::from_item(item).map_err(Error::internal)
 }
 
+/// A conditional UpdateItem: whether its condition held (and it wrote).
+async fn update_if(
+    update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+) -> Result<bool> {
+    match update.send().await {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+        Err(e) => Err(sdk_error(e)),
+    }
+}
+
 /// Maps an SDK error by meaning: throttling, timeouts and server faults may pass with a
 /// retry (503); anything else is our bug (500). The cause goes to the log, not the body.
 pub(crate) fn sdk_error<E, R>(e: SdkError<E, R>) -> Error

@@ -21,24 +21,20 @@ impl Store {
         at: Timestamp,
         due: Timestamp,
     ) -> Result<()> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
-            .key(keys::SK, s(keys::ATTACHMENT_SK))
-            .update_expression("SET firstPatientDownloadAt = :at, gsi3pk = :due_pk, gsi3sk = :due_sk")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(firstPatientDownloadAt)")
-            .expression_attribute_values(":at", s(at))
-            .expression_attribute_values(":due_pk", s(keys::attachments_due(practice_id)))
-            .expression_attribute_values(":due_sk", s(format!("{due}#{attachment_id}")))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
-            Err(e) => Err(sdk_error(e)),
-        }
+        update_if(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
+                .key(keys::SK, s(keys::ATTACHMENT_SK))
+                .update_expression("SET firstPatientDownloadAt = :at, gsi3pk = :due_pk, gsi3sk = :due_sk")
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(firstPatientDownloadAt)")
+                .expression_attribute_values(":at", s(at))
+                .expression_attribute_values(":due_pk", s(keys::attachments_due(practice_id)))
+                .expression_attribute_values(":due_sk", s(format!("{due}#{attachment_id}"))),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Attachments in one of the sweeper's queues whose time is before `before`.
@@ -95,24 +91,19 @@ impl Store {
         from: AttachmentStatus,
         to: AttachmentStatus,
     ) -> Result<bool> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
-            .key(keys::SK, s(keys::ATTACHMENT_SK))
-            .update_expression("SET #status = :to")
-            .condition_expression("#status = :from")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":to", s(to.as_str()))
-            .expression_attribute_values(":from", s(from.as_str()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(sdk_error(e)),
-        }
+        update_if(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
+                .key(keys::SK, s(keys::ATTACHMENT_SK))
+                .update_expression("SET #status = :to")
+                .condition_expression("#status = :from")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":to", s(to.as_str()))
+                .expression_attribute_values(":from", s(from.as_str())),
+        )
+        .await
     }
 }
 

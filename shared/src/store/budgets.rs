@@ -2,7 +2,7 @@
 //! expires (TTL) soon after its minute.
 
 use super::keys;
-use super::{n, s, sdk_error, PracticeId, Store, UserId};
+use super::{n, s, update_if, PracticeId, Store, UserId};
 use crate::error::Result;
 
 impl Store {
@@ -16,23 +16,18 @@ impl Store {
         minute: i64,
         limit: u64,
     ) -> Result<bool> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::user(practice_id, user_id)))
-            .key(keys::SK, s(keys::budget_sk(budget, minute)))
-            .update_expression("ADD used :one SET expiresAt = :expires")
-            .condition_expression("attribute_not_exists(used) OR used < :limit")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":limit", n(limit))
-            .expression_attribute_values(":expires", n((minute as u64 + 2) * 60))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(sdk_error(e)),
-        }
+        update_if(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::user(practice_id, user_id)))
+                .key(keys::SK, s(keys::budget_sk(budget, minute)))
+                .update_expression("ADD used :one SET expiresAt = :expires")
+                .condition_expression("attribute_not_exists(used) OR used < :limit")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":limit", n(limit))
+                .expression_attribute_values(":expires", n((minute as u64 + 2) * 60)),
+        )
+        .await
     }
 }

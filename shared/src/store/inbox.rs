@@ -55,6 +55,31 @@ pub struct InboxPosition {
     pub conversation_id: String,
 }
 
+/// Sort keys are `<lastMessageAt>#<conversation>`: a view's date range is a key range.
+pub(super) fn with_date_range(
+    mut q: QueryFluentBuilder,
+    key_condition: &mut String,
+    sk_attr: &str,
+    view: &InboxView,
+) -> QueryFluentBuilder {
+    match (&view.from, &view.to) {
+        (Some(from), Some(to)) => {
+            key_condition.push_str(&format!(" AND {sk_attr} BETWEEN :from AND :to"));
+            q = q.expression_attribute_values(":from", s(from)).expression_attribute_values(":to", s(format!("{to}~")));
+        }
+        (Some(from), None) => {
+            key_condition.push_str(&format!(" AND {sk_attr} >= :from"));
+            q = q.expression_attribute_values(":from", s(from));
+        }
+        (None, Some(to)) => {
+            key_condition.push_str(&format!(" AND {sk_attr} <= :to"));
+            q = q.expression_attribute_values(":to", s(format!("{to}~")));
+        }
+        (None, None) => {}
+    }
+    q
+}
+
 impl Store {
     pub async fn entry(
         &self,
@@ -94,7 +119,7 @@ impl Store {
             ])
         });
         let mut key_condition = format!("{pk_attr} = :pk");
-        let mut q = self
+        let q = self
             .client
             .query()
             .table_name(&self.table)
@@ -103,24 +128,7 @@ impl Store {
             .scan_index_forward(false)
             .limit(limit as i32)
             .set_exclusive_start_key(start);
-        // Sort keys are `<lastMessageAt>#<conversation>`: a date range is a key range.
-        match (&view.from, &view.to) {
-            (Some(from), Some(to)) => {
-                key_condition.push_str(&format!(" AND {sk_attr} BETWEEN :from AND :to"));
-                q = q
-                    .expression_attribute_values(":from", s(from))
-                    .expression_attribute_values(":to", s(format!("{to}~")));
-            }
-            (Some(from), None) => {
-                key_condition.push_str(&format!(" AND {sk_attr} >= :from"));
-                q = q.expression_attribute_values(":from", s(from));
-            }
-            (None, Some(to)) => {
-                key_condition.push_str(&format!(" AND {sk_attr} <= :to"));
-                q = q.expression_attribute_values(":to", s(format!("{to}~")));
-            }
-            (None, None) => {}
-        }
+        let mut q = with_date_range(q, &mut key_condition, sk_attr, view);
         let mut filters: Vec<&str> = Vec::new();
         match view.unread {
             Some(true) => filters.push("unread > :zero"),

@@ -90,25 +90,20 @@ impl Store {
     /// Copies a conversation's summary into a user's existing entry, unless the entry is gone
     /// or holds this version or a newer one already. Answers whether it wrote.
     pub async fn entry_refresh_summary(&self, user_id: &UserId, conversation: &ConversationItem) -> Result<bool> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::user(&conversation.practice_id, user_id)))
-            .key(keys::SK, s(keys::entry_sk(&conversation.id)))
-            .update_expression("SET summary = :summary, summaryVersion = :version")
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(summaryVersion) OR summaryVersion < :version)",
-            )
-            .expression_attribute_values(":summary", to_value(&conversation.summary)?)
-            .expression_attribute_values(":version", n(conversation.version))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(sdk_error(e)),
-        }
+        update_if(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::user(&conversation.practice_id, user_id)))
+                .key(keys::SK, s(keys::entry_sk(&conversation.id)))
+                .update_expression("SET summary = :summary, summaryVersion = :version")
+                .condition_expression(
+                    "attribute_exists(pk) AND (attribute_not_exists(summaryVersion) OR summaryVersion < :version)",
+                )
+                .expression_attribute_values(":summary", to_value(&conversation.summary)?)
+                .expression_attribute_values(":version", n(conversation.version)),
+        )
+        .await
     }
 }
 

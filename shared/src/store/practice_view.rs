@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::domain::ConversationKind;
-use crate::store::inbox::{AssignedFilter, InboxPosition, InboxView};
+use crate::store::inbox::{with_date_range, AssignedFilter, InboxPosition, InboxView};
 
 /// The caller's own state in the conversations of a practice-wide page.
 #[derive(Clone, Debug, Default)]
@@ -38,7 +38,7 @@ impl Store {
             ])
         });
         let mut key_condition = String::from("gsi2pk = :pk");
-        let mut q = self
+        let q = self
             .client
             .query()
             .table_name(&self.table)
@@ -47,23 +47,7 @@ impl Store {
             .scan_index_forward(false)
             .limit(limit as i32)
             .set_exclusive_start_key(start);
-        match (&view.from, &view.to) {
-            (Some(from), Some(to)) => {
-                key_condition.push_str(" AND gsi2sk BETWEEN :from AND :to");
-                q = q
-                    .expression_attribute_values(":from", s(from))
-                    .expression_attribute_values(":to", s(format!("{to}~")));
-            }
-            (Some(from), None) => {
-                key_condition.push_str(" AND gsi2sk >= :from");
-                q = q.expression_attribute_values(":from", s(from));
-            }
-            (None, Some(to)) => {
-                key_condition.push_str(" AND gsi2sk <= :to");
-                q = q.expression_attribute_values(":to", s(format!("{to}~")));
-            }
-            (None, None) => {}
-        }
+        let mut q = with_date_range(q, &mut key_condition, keys::GSI2SK, view);
         let mut filters: Vec<&str> = Vec::new();
         let mut needs_me = false;
         if provider {

@@ -3,7 +3,7 @@
 //! pending record, which says a rename is not yet carried everywhere.
 
 use super::keys;
-use super::{from_item, s, sdk_error, to_value, PracticeId, Store, UserId};
+use super::{from_item, s, sdk_error, to_value, update_if, PracticeId, Store, UserId};
 use crate::error::Result;
 use crate::records::{ConversationItem, PatientRef, RenameItem};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -75,12 +75,8 @@ impl Store {
                     .update_expression("SET summary.patient = :p ADD version :one")
                     .expression_attribute_values(":one", AttributeValue::N("1".into()));
             }
-            let result = update.send().await;
-            match result {
-                Ok(_) => {}
-                Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {}
-                Err(e) => return Err(sdk_error(e)),
-            }
+            // Where the condition fails the record moved on: nothing to carry.
+            update_if(update).await?;
         }
         Ok(())
     }
