@@ -17,6 +17,26 @@ const VIEWERS_PER_TX: usize = 24;
 /// Reads and writes of one group of viewers whose inboxes keep changing meanwhile.
 const ATTEMPTS: u32 = 5;
 
+/// One group's transaction and how many it changes, built from a fresh read; nothing when
+/// nothing is left to change.
+type Group<'s> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<(Tx<'s>, usize)>>> + Send + 's>>;
+
+/// Reads, builds and commits one group's transaction until it holds: where the conversation
+/// or an inbox changed between the read and the write, it reads again (at most `ATTEMPTS`
+/// times; then the stream retries the record). `build` answers the transaction and how many
+/// it changes, or nothing when nothing is left to change. Answers how many it changed.
+async fn until_committed<'s>(what: &str, mut build: impl FnMut() -> Group<'s>) -> Result<usize> {
+    let mut attempt = 1;
+    loop {
+        let Some((tx, count)) = build().await? else { return Ok(0) };
+        match tx.commit().await? {
+            Ok(()) => return Ok(count),
+            Err(_) if attempt < ATTEMPTS => attempt += 1,
+            Err(guard) => return Err(Error::Unavailable(format!("{what} kept conflicting ({guard:?})").into())),
+        }
+    }
+}
+
 /// Writes what an outbox item's message still owes to inboxes; answers how many entries it
 /// wrote. Each carries the conversation's summary as it is when written.
 pub async fn write_late_entries(app: &App, outbox: &OutboxItem) -> Result<usize> {
@@ -24,44 +44,33 @@ pub async fn write_late_entries(app: &App, outbox: &OutboxItem) -> Result<usize>
     let (p, c, m) = (&outbox.practice_id, &outbox.conversation_id, &outbox.message_id);
     let mut written = 0;
     for group in late.viewers.chunks(VIEWERS_PER_TX) {
-        let mut attempt = 1;
-        loop {
-            // A conversation deleted meanwhile gets no entries.
-            let Some(conversation) = app.store.conversation_now(p, c).await? else { return Ok(written) };
-            let patient = conversation.summary.patient.as_ref().map(|pr| &pr.id).filter(|_| late.begins);
-            let seen = app.store.late_viewers(p, group, c, m, patient).await?;
-            let mut tx = app.store.tx();
-            tx.check_conversation_version(&conversation)?;
-            let mut count = 0;
-            for (viewer, state) in group.iter().filter_map(|v| seen.get(v).filter(|s| !s.written).map(|s| (v, s))) {
-                let known = Some(state.patient_conversations);
-                let mut w = viewer_write(&conversation.summary, viewer, &late.sender.id, late.begins, known);
-                // It opened the thread meanwhile: the message is not unread for it.
-                let read_past = state.last_read_at.is_some_and(|read| read >= late.at);
-                w.delta.unread = i64::from(!read_past);
-                tx.entry_add_late_message(p, viewer, &conversation, late, state, !read_past)?;
-                tx.stats_add(p, viewer, w.delta)?;
-                if let (Some(known), Some(pat)) = (w.patient_marker, patient) {
-                    tx.patient_marker(p, viewer, pat, known, 1)?;
+        written += until_committed("late inbox entries", || {
+            Box::pin(async move {
+                // A conversation deleted meanwhile gets no entries.
+                let Some(conversation) = app.store.conversation_now(p, c).await? else { return Ok(None) };
+                let patient = conversation.summary.patient.as_ref().map(|pr| &pr.id).filter(|_| late.begins);
+                let seen = app.store.late_viewers(p, group, c, m, patient).await?;
+                let mut tx = app.store.tx();
+                tx.check_conversation_version(&conversation)?;
+                let mut count = 0;
+                for (viewer, state) in group.iter().filter_map(|v| seen.get(v).filter(|s| !s.written).map(|s| (v, s))) {
+                    let known = Some(state.patient_conversations);
+                    let mut w = viewer_write(&conversation.summary, viewer, &late.sender.id, late.begins, known);
+                    // It opened the thread meanwhile: the message is not unread for it.
+                    let read_past = state.last_read_at.is_some_and(|read| read >= late.at);
+                    w.delta.unread = i64::from(!read_past);
+                    tx.entry_add_late_message(p, viewer, &conversation, late, state, !read_past)?;
+                    tx.stats_add(p, viewer, w.delta)?;
+                    if let (Some(known), Some(pat)) = (w.patient_marker, patient) {
+                        tx.patient_marker(p, viewer, pat, known, 1)?;
+                    }
+                    tx.late_entry_mark(p, viewer, m, outbox.expires_at)?;
+                    count += 1;
                 }
-                tx.late_entry_mark(p, viewer, m, outbox.expires_at)?;
-                count += 1;
-            }
-            if count == 0 {
-                break;
-            }
-            match tx.commit().await? {
-                Ok(()) => {
-                    written += count;
-                    break;
-                }
-                // The conversation or an inbox changed between the read and the write: read again.
-                Err(_) if attempt < ATTEMPTS => attempt += 1,
-                Err(guard) => {
-                    return Err(Error::Unavailable(format!("late inbox entries kept conflicting ({guard:?})").into()));
-                }
-            }
-        }
+                Ok((count > 0).then_some((tx, count)))
+            })
+        })
+        .await?;
     }
     Ok(written)
 }
@@ -114,37 +123,30 @@ pub async fn refresh_summaries(app: &App, key: &Key) -> Result<usize> {
 /// counts; answers how many it deleted. An entry already gone (a retried stream batch) is
 /// left alone.
 pub async fn remove_entries(app: &App, key: &Key) -> Result<usize> {
-    let Some(removal) = app.store.entry_removal(key).await? else { return Ok(0) };
+    let Some(removal) = &app.store.entry_removal(key).await? else { return Ok(0) };
     let (p, c) = (&removal.practice_id, &removal.conversation_id);
     let mut removed = 0;
     for group in removal.viewers.chunks(Tx::MAX_ITEMS / super::delete::ITEMS_PER_REMOVAL) {
-        let mut attempt = 1;
-        loop {
-            let entries = app.store.entries_of(p, group, c).await?;
-            if entries.is_empty() {
-                break;
-            }
-            let users: Vec<UserId> = entries.iter().map(|(u, _)| u.clone()).collect();
-            let markers = match &removal.patient_id {
-                Some(pat) => app.store.patient_markers(p, &users, pat).await?,
-                None => Default::default(),
-            };
-            let mut tx = app.store.tx();
-            for (user, entry) in &entries {
-                let known = markers.get(user).copied().unwrap_or(0);
-                super::delete::remove_entry(&mut tx, (p, c, removal.patient_id.as_ref()), user, entry, known)?;
-            }
-            match tx.commit().await? {
-                Ok(()) => {
-                    removed += entries.len();
-                    break;
+        removed += until_committed("entry removals", || {
+            Box::pin(async move {
+                let entries = app.store.entries_of(p, group, c).await?;
+                if entries.is_empty() {
+                    return Ok(None);
                 }
-                Err(_) if attempt < ATTEMPTS => attempt += 1,
-                Err(guard) => {
-                    return Err(Error::Unavailable(format!("entry removals kept conflicting ({guard:?})").into()));
+                let users: Vec<UserId> = entries.iter().map(|(u, _)| u.clone()).collect();
+                let markers = match &removal.patient_id {
+                    Some(pat) => app.store.patient_markers(p, &users, pat).await?,
+                    None => Default::default(),
+                };
+                let mut tx = app.store.tx();
+                for (user, entry) in &entries {
+                    let known = markers.get(user).copied().unwrap_or(0);
+                    super::delete::remove_entry(&mut tx, (p, c, removal.patient_id.as_ref()), user, entry, known)?;
                 }
-            }
-        }
+                Ok(Some((tx, entries.len())))
+            })
+        })
+        .await?;
     }
     Ok(removed)
 }
@@ -152,29 +154,22 @@ pub async fn remove_entries(app: &App, key: &Key) -> Result<usize> {
 /// Takes a deleted message out of the entries its transaction had no room for; answers how
 /// many it changed.
 pub async fn remove_message(app: &App, key: &Key) -> Result<usize> {
-    let Some(removal) = app.store.message_removal(key).await? else { return Ok(0) };
+    let Some(removal) = &app.store.message_removal(key).await? else { return Ok(0) };
     let (p, c) = (&removal.practice_id, &removal.conversation_id);
     let mut changed = 0;
     // Each takes its entry and its counters.
     for group in removal.viewers.chunks(Tx::MAX_ITEMS / 2) {
-        let mut attempt = 1;
-        loop {
-            let mut tx = app.store.tx();
-            let mut count = 0;
-            for (user, entry) in &app.store.entries_of(p, group, c).await? {
-                count += usize::from(super::delete::unpost_from_entry(&mut tx, &removal, user, entry, true)?);
-            }
-            match tx.commit().await? {
-                Ok(()) => {
-                    changed += count;
-                    break;
+        changed += until_committed("message removals", || {
+            Box::pin(async move {
+                let mut tx = app.store.tx();
+                let mut count = 0;
+                for (user, entry) in &app.store.entries_of(p, group, c).await? {
+                    count += usize::from(super::delete::unpost_from_entry(&mut tx, removal, user, entry, true)?);
                 }
-                Err(_) if attempt < ATTEMPTS => attempt += 1,
-                Err(guard) => {
-                    return Err(Error::Unavailable(format!("message removals kept conflicting ({guard:?})").into()));
-                }
-            }
-        }
+                Ok((count > 0).then_some((tx, count)))
+            })
+        })
+        .await?;
     }
     Ok(changed)
 }
