@@ -165,24 +165,35 @@ impl TestApp {
     pub async fn audit_events(
         &self,
     ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        self.scan_where("entity", "audit").await
+    }
+
+    /// Every item of this test's table whose attribute `name` is the string `value` (a
+    /// test-side Scan: the table is the test's own).
+    pub async fn scan_where(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
         use aws_sdk_dynamodb::types::AttributeValue;
-        let mut events = Vec::new();
+        let mut items = Vec::new();
         let mut start = None;
         loop {
             let out = self
                 .dynamodb
                 .scan()
                 .table_name(&self.table)
-                .filter_expression("entity = :audit")
-                .expression_attribute_values(":audit", AttributeValue::S("audit".into()))
+                .filter_expression("#name = :value")
+                .expression_attribute_names("#name", name)
+                .expression_attribute_values(":value", AttributeValue::S(value.into()))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .expect("scan the test table");
-            events.extend(out.items.unwrap_or_default());
+            items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
-                _ => return events,
+                _ => return items,
             }
         }
     }

@@ -139,7 +139,7 @@ fn cursor_list(tab: Tab) -> String {
     format!("inbox/{tab:?}")
 }
 
-pub(super) async fn seal_cursor(app: &App, ctx: &RequestCtx, tab: Tab, pos: &InboxPosition) -> Result<String> {
+async fn seal_cursor(app: &App, ctx: &RequestCtx, tab: Tab, pos: &InboxPosition) -> Result<String> {
     let payload = CursorPayload { sort: pos.sort.clone(), conversation: pos.conversation_id.clone() };
     cursor::seal(app, ctx, &cursor_list(tab), &payload).await
 }
@@ -168,23 +168,19 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
         None => app.store.inbox_page(p, &caller.user_id, &q.view, q.limit, after.as_ref()).await?,
     };
 
-    audit_page(app, ctx, &entries).await?;
-    let renderer = Renderer::new(&app.envelope, caller);
-    let mut items = Vec::with_capacity(entries.len());
-    for e in &entries {
-        items.push(renderer.inbox_item(e).await?);
-    }
-    let next_cursor = match next {
-        Some(pos) => Some(seal_cursor(app, ctx, q.tab, &pos).await?),
-        None => None,
-    };
-    Ok(Page { items, next_cursor })
+    answer_page(app, ctx, q.tab, &entries, next).await
 }
 
-/// The audit event of an inbox page (the patients it showed), with the check that the
-/// caller still acts and the mark that its inbox reached it: what was sent before now is
-/// delivered (CONV-2).
-pub(super) async fn audit_page(app: &App, ctx: &RequestCtx, rows: &[EntryItem]) -> Result<()> {
+/// Answers a page of inbox rows of `tab`, after its audit event (the patients it showed),
+/// the check that the caller still acts and the mark that its inbox reached it: what was
+/// sent before now is delivered (CONV-2).
+pub(super) async fn answer_page(
+    app: &App,
+    ctx: &RequestCtx,
+    tab: Tab,
+    rows: &[EntryItem],
+    next: Option<InboxPosition>,
+) -> Result<Page<InboxItemView>> {
     let caller = &ctx.caller;
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
@@ -201,10 +197,19 @@ pub(super) async fn audit_page(app: &App, ctx: &RequestCtx, rows: &[EntryItem]) 
     event.patients_shown = shown;
     tx.put(Guard::Audit, &event)?;
     tx.presence_seen(&caller.practice_id, &caller.user_id, ctx.now)?;
-    match tx.commit().await? {
-        Ok(()) => Ok(()),
-        Err(_) => Err(Error::Unauthenticated),
+    if tx.commit().await?.is_err() {
+        return Err(Error::Unauthenticated);
     }
+    let renderer = Renderer::new(&app.envelope, caller);
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(renderer.inbox_item(row).await?);
+    }
+    let next_cursor = match next {
+        Some(pos) => Some(seal_cursor(app, ctx, tab, &pos).await?),
+        None => None,
+    };
+    Ok(Page { items, next_cursor })
 }
 
 /// How much of a token's partition one search page may read, in reads of up to 200 hits,

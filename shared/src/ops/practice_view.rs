@@ -4,13 +4,13 @@
 //! (its entry where it has one, else its read position), whatever the size of the practice;
 //! a user who joined the class today finds everything at once.
 
-use super::inbox::{audit_page, open_cursor, seal_cursor, InboxQuery};
+use super::inbox::{answer_page, open_cursor, InboxQuery};
 use crate::app::{App, RequestCtx};
 use crate::domain::{ConversationId, RoleClass};
 use crate::error::{Error, Result};
 use crate::records::{ConversationItem, EntryItem, LatestMessage, ReadMarkItem};
 use crate::store::place;
-use crate::views::{InboxItemView, Page, Renderer};
+use crate::views::{InboxItemView, Page};
 
 /// Two keys of own state per row must fit in one BatchGetItem (100 keys).
 pub const MAX_LIMIT: usize = 50;
@@ -45,17 +45,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
         })
         .filter(|row| q.view.unread.is_none_or(|unread| unread == (row.unread > 0)))
         .collect();
-    audit_page(app, ctx, &rows).await?;
-    let renderer = Renderer::new(&app.envelope, caller);
-    let mut items = Vec::with_capacity(rows.len());
-    for row in &rows {
-        items.push(renderer.inbox_item(row).await?);
-    }
-    let next_cursor = match next {
-        Some(pos) => Some(seal_cursor(app, ctx, q.tab, &pos).await?),
-        None => None,
-    };
-    Ok(Page { items, next_cursor })
+    answer_page(app, ctx, q.tab, &rows, next).await
 }
 
 /// The row of a conversation the caller has no entry for: the conversation's own summary and

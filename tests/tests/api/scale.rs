@@ -27,28 +27,8 @@ async fn add_providers(app: &TestApp, admin: &User, n: usize) {
 /// Every inbox entry of a conversation, straight from the test's own table: its viewers'
 /// copies of the summary.
 async fn entries_of(app: &TestApp, conversation: &str) -> Vec<EntryItem> {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    let mut found = Vec::new();
-    let mut start = None;
-    loop {
-        let out = app
-            .dynamodb
-            .scan()
-            .table_name(&app.table)
-            .filter_expression("sk = :entry")
-            .expression_attribute_values(":entry", AttributeValue::S(format!("CONV#{conversation}")))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        for item in out.items.unwrap_or_default() {
-            found.push(serde_dynamo::from_item(item).unwrap());
-        }
-        match out.last_evaluated_key {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => return found,
-        }
-    }
+    let items = app.scan_where("sk", &format!("CONV#{conversation}")).await;
+    items.into_iter().map(|item| serde_dynamo::from_item(item).unwrap()).collect()
 }
 
 /// A group of 150 provider-class users (a lead physician, 148 more, the newest nurse
