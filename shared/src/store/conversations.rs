@@ -163,15 +163,22 @@ impl Tx<'_> {
         practice_id: &PracticeId,
         conversation_id: &ConversationId,
         patient_visible: bool,
+        latest: Option<&LatestMessage>,
     ) -> Result<()> {
-        let update = Update::builder()
+        let mut update = Update::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
             .key(keys::SK, s(keys::CONVERSATION_SK))
-            .update_expression("ADD messageCount :minus, patientMessageCount :pv")
+            .update_expression(match latest {
+                Some(_) => "SET latest = :latest ADD messageCount :minus, patientMessageCount :pv",
+                None => "ADD messageCount :minus, patientMessageCount :pv",
+            })
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":minus", AttributeValue::N("-1".into()))
             .expression_attribute_values(":pv", AttributeValue::N(if patient_visible { "-1" } else { "0" }.into()));
+        if let Some(latest) = latest {
+            update = update.expression_attribute_values(":latest", to_value(latest)?);
+        }
         self.push_update(Guard::Conversation, update)
     }
 

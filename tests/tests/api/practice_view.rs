@@ -77,6 +77,16 @@ async fn role_2_a_physician_hired_later_finds_every_patient_conversation_at_once
     let page = app.get(&hired.token, "/inbox?tab=practice&limit=50&unread=true").await.body;
     assert_eq!(ids(&page)[0], *opened, "newest activity first");
     assert_eq!(unread_of(&page, opened), 1, "the new message is unread");
+
+    // CONV-6: a message deleted leaves no trace in the row: it shows the one before again.
+    let path = format!("/conversations/{opened}/messages");
+    let oops = app.post(&clinic.doctor.token, &path, json!({ "body": "Wrong chart" })).await;
+    let oops = oops.body["message"]["id"].as_str().unwrap().to_string();
+    let gone = app.send("DELETE", &format!("{path}/{oops}"), Some(&clinic.doctor.token), None, &[]).await;
+    assert!(gone.status.is_success(), "{}", gone.body);
+    let page = app.get(&hired.token, "/inbox?tab=practice&limit=5").await.body;
+    let row = &page["items"][0];
+    assert_eq!((row["preview"].as_str(), row["unreadCount"].as_u64()), (Some("Thanks"), Some(1)), "{row}");
 }
 
 /// ROLE-2, ACCT-2: a nurse may not use the practice-wide view (403: it exists, but not for

@@ -59,6 +59,14 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
         None => None,
     };
 
+    // The practice-wide view's row shows the conversation's own latest message: the one
+    // before, where this one was it.
+    let latest = match (staff_latest, &staff_preview) {
+        (Some(before), Some((preview, sender))) if conversation.last_message_at == message.created_at => {
+            Some(LatestMessage { preview: preview.clone(), sender: sender.clone(), priority: before.priority })
+        }
+        _ => None,
+    };
     let mut removal = MessageRemovalItem {
         key: place::message_removal(&message.id),
         practice_id: p.clone(),
@@ -76,7 +84,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
     tx.delete_existing(Guard::Message, &message.key)?;
-    tx.conversation_remove_message(p, &conversation_id, patient_visible)?;
+    tx.conversation_remove_message(p, &conversation_id, patient_visible, latest.as_ref())?;
     // The entries that fit are written with it; the rest, moments later, by the notifier.
     let room = Tx::MAX_ITEMS.saturating_sub(tx.len() + ITEMS_AFTER_REMOVALS) / 2;
     let (now, late) = conversation.viewers.split_at(room.min(conversation.viewers.len()));
