@@ -66,18 +66,16 @@ async fn assert_stats_exact(app: &TestApp, practice: &PracticeId, user: &User) {
 /// ROLE-2, INBOX-4: 150 provider-class users and an admin may see a patient's messages; far
 /// more than one transaction holds. The patient writes, a physician answers, everyone who may
 /// see it finds it in the inbox with the right unread count, and every count stays exact.
-#[tokio::test]
-async fn role_2_inbox_4_a_practice_of_150_providers_composes_replies_and_lists() {
-    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
-    let Group { pid, admin, lead, newest, patient } = large_group(&app).await;
+async fn composes_replies_and_lists(app: &TestApp, group: &Group) {
+    let Group { pid, admin, lead, newest, patient } = group;
 
     let res =
         app.post(&patient.token, "/conversations", json!({ "subject": "Refill", "body": "Could I get one?" })).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
     // The sender and the people in the thread have it with the message; bystanders after.
-    assert!(app.inbox_ids(&patient).await.contains(&cid));
-    assert!(app.inbox_ids(&lead).await.contains(&cid), "the primary provider takes part");
+    assert!(app.inbox_ids(patient).await.contains(&cid));
+    assert!(app.inbox_ids(lead).await.contains(&cid), "the primary provider takes part");
     app.pump().await;
     for user in [&newest, &admin] {
         let page = app.get(&user.token, "/inbox?limit=10").await.body;
@@ -96,7 +94,7 @@ async fn role_2_inbox_4_a_practice_of_150_providers_composes_replies_and_lists()
     assert_eq!(item["conversation"]["lastMessageAt"], res.body["message"]["createdAt"], "{item}");
     assert_eq!(item_of(&app.get(&patient.token, "/inbox").await.body, &cid).unwrap()["unreadCount"], 1);
     for user in [&newest, &lead, &admin, &patient] {
-        assert_stats_exact(&app, &pid, user).await;
+        assert_stats_exact(app, pid, user).await;
     }
 
     // Closing it and assigning it reach every entry too: the people in the thread with the
@@ -107,7 +105,7 @@ async fn role_2_inbox_4_a_practice_of_150_providers_composes_replies_and_lists()
     let res = app.post(&lead.token, &format!("/conversations/{cid}/assign"), assignees).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     app.pump().await;
-    let entries = entries_of(&app, &cid).await;
+    let entries = entries_of(app, &cid).await;
     assert_eq!(entries.len(), 152, "150 providers, the admin and the patient");
     let current =
         |e: &EntryItem| e.summary.status == ConversationStatus::Closed && e.summary.assignee_ids == [newest.user_id()];
@@ -116,7 +114,7 @@ async fn role_2_inbox_4_a_practice_of_150_providers_composes_replies_and_lists()
     let seen_by_admin = row(app.get(&admin.token, "/inbox?limit=10").await.body);
     assert_eq!(seen_by_admin["conversation"]["status"], "closed", "{seen_by_admin}");
     assert_eq!(seen_by_admin["conversation"]["assignees"][0]["id"], json!(newest.id), "{seen_by_admin}");
-    assert_eq!(app.inbox_query_ids(&newest, "assigned=me").await, vec![cid.clone()]);
+    assert_eq!(app.inbox_query_ids(newest, "assigned=me").await, vec![cid.clone()]);
     assert_eq!(row(app.get(&patient.token, "/inbox").await.body)["conversation"]["status"], "closed");
 
     // A stream record delivered twice (Lambda retries a batch) writes nobody's entry twice.
@@ -126,21 +124,19 @@ async fn role_2_inbox_4_a_practice_of_150_providers_composes_replies_and_lists()
     let again = carethread_core::ops::conversations::write_late_entries(notifier, &outbox).await.unwrap();
     assert_eq!(again, 0);
     assert_eq!(item_of(&app.get(&newest.token, "/inbox").await.body, &cid).unwrap()["unreadCount"], 2);
-    assert_stats_exact(&app, &pid, &newest).await;
+    assert_stats_exact(app, pid, newest).await;
 }
 
 /// CONV-6, INBOX-4: a message and then a conversation 150 providers may see are deleted from
 /// every inbox, and every count they were part of moves back.
-#[tokio::test]
-async fn conv_6_a_conversation_of_150_providers_leaves_every_inbox() {
-    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
-    let Group { pid, admin, lead, newest, patient } = large_group(&app).await;
+async fn deletes_from_every_inbox(app: &TestApp, group: &Group) {
+    let Group { pid, admin, lead, newest, patient } = group;
     let about = json!({ "kind": "patient", "patientId": patient.id, "subject": "Results", "body": "All normal." });
     let res = app.post(&lead.token, "/conversations", about).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
     app.pump().await;
-    assert_eq!(entries_of(&app, &cid).await.len(), 152);
+    assert_eq!(entries_of(app, &cid).await.len(), 152);
 
     // A reply sent by mistake is deleted (CONV-6): every entry counts one message again and
     // shows the first one's preview.
@@ -152,12 +148,12 @@ async fn conv_6_a_conversation_of_150_providers_leaves_every_inbox() {
     let res = app.send("DELETE", &format!("/conversations/{cid}/messages/{reply}"), Some(&lead.token), None, &[]).await;
     assert!(res.status.is_success(), "{}", res.body);
     app.pump().await;
-    let entries = entries_of(&app, &cid).await;
+    let entries = entries_of(app, &cid).await;
     assert!(entries.iter().all(|e| e.message_count == 1), "the deleted reply counts nowhere");
     let row = item_of(&app.get(&newest.token, "/inbox").await.body, &cid).cloned().unwrap();
     assert_eq!(row["unreadCount"], 1, "{row}");
     assert_eq!(row["preview"], "All normal.", "{row}");
-    assert_stats_exact(&app, &pid, &newest).await;
+    assert_stats_exact(app, pid, newest).await;
     // Carried out twice (a retried stream batch), it takes the reply out once.
     let notifier = app.function("notifier");
     let again = carethread_core::ops::conversations::remove_message(
@@ -167,15 +163,25 @@ async fn conv_6_a_conversation_of_150_providers_leaves_every_inbox() {
     .await
     .unwrap();
     assert_eq!(again, 0);
-    assert_stats_exact(&app, &pid, &newest).await;
+    assert_stats_exact(app, pid, newest).await;
 
     let res = app.send("DELETE", &format!("/conversations/{cid}"), Some(&lead.token), None, &[]).await;
     assert!(res.status.is_success(), "{}", res.body);
     app.pump().await;
 
-    assert!(entries_of(&app, &cid).await.is_empty(), "no inbox keeps it");
+    assert!(entries_of(app, &cid).await.is_empty(), "no inbox keeps it");
     for user in [&newest, &lead, &admin, &patient] {
         assert!(!app.inbox_ids(user).await.contains(&cid));
-        assert_stats_exact(&app, &pid, user).await;
+        assert_stats_exact(app, pid, user).await;
     }
+}
+
+/// Issue 17: both of the above in one group of 150 providers (made through the API, the
+/// expensive part of the test, so it is made once).
+#[tokio::test]
+async fn role_2_inbox_4_conv_6_a_practice_of_150_providers_writes_changes_and_deletes_everywhere() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let group = large_group(&app).await;
+    composes_replies_and_lists(&app, &group).await;
+    deletes_from_every_inbox(&app, &group).await;
 }
