@@ -33,8 +33,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
         Some(c) => Some(open_cursor(app, ctx, q.tab, c).await?),
         None => None,
     };
-    let (found, next) =
-        app.store.practice_page(p, &caller.user_id, provider, &q.view, q.limit, after.as_ref()).await?;
+    let (found, next) = app.store.practice_page(p, &caller.user_id, provider, &q.view, q.limit, after.as_ref()).await?;
     // The index's filter narrows what is read; ROLE-2's own rule decides what is shown.
     let conversations: Vec<ConversationItem> =
         found.into_iter().filter(|c| crate::policy::can_see(caller, &super::facts(c))).collect();

@@ -744,6 +744,8 @@ async fn reply_5_out_of_office_and_after_hours_auto_replies_once_per_conversatio
     assert_eq!(messages[1]["body"], "Dr. Tester is away until tomorrow.");
     assert_eq!(messages[1]["sender"]["type"], "system");
     assert_eq!(messages[1]["sender"]["displayName"], "Maria Tester (auto-reply)");
+    let moment = |m: &Value| m["createdAt"].as_str().unwrap().to_string();
+    assert!(moment(&messages[1]) > moment(&messages[0]), "an auto-reply comes after what it answers");
     assert_eq!(
         app.post(&p.jane.token, &format!("/conversations/{cid}/messages"), json!({ "body": "Thanks" })).await.status,
         StatusCode::CREATED

@@ -116,9 +116,10 @@ pub(crate) async fn append_message(
 ) -> Result<()> {
     let AppendedMessage { dedupe_key, text, sender, expires, action } = m;
     let body = Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?;
-    // Its own moment, not the request's: an auto-reply follows the message that triggered it
-    // in the same request, and must sort, and count as unread, after it.
-    let posted = seal(app, conversation, Posting::plain(sender, &body, ctx.now)).await?;
+    // Its own moment, a microsecond after the request's: an auto-reply follows the message
+    // that triggered it in the same request, and must sort, and count as unread, after it.
+    let at = ctx.now + crate::domain::SignedDuration::from_micros(1);
+    let posted = seal(app, conversation, Posting::plain(sender, &body, at)).await?;
     let mut tx = app.store.tx();
     let once = AutoReplyItem {
         key: place::auto_reply_mark(&conversation.practice_id, &conversation.id, dedupe_key),
