@@ -345,8 +345,14 @@ impl<'a> Renderer<'a> {
     pub async fn inbox_item(&self, e: &EntryItem) -> Result<InboxItemView> {
         let (conversation, patient) =
             self.summary(&e.conversation_id, &e.summary, e.last_message_at, e.message_count, None).await?;
+        // A practice-wide row of a conversation written before conversations kept their
+        // latest message has no preview (nothing sealed), not a broken one.
+        let preview = match e.preview.0.is_empty() {
+            true => String::new(),
+            false => self.open(&e.conversation_id, "preview", &e.preview).await?,
+        };
         Ok(InboxItemView {
-            preview: self.open(&e.conversation_id, "preview", &e.preview).await?,
+            preview,
             last_sender: self.sender(&e.last_sender, patient.as_ref()),
             unread_count: e.unread,
             starred: e.starred,

@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 struct Clinic {
+    pid: carethread_core::domain::PracticeId,
     admin: User,
     doctor: User,
     nurse: User,
@@ -37,7 +38,7 @@ async fn clinic_with_history(app: &TestApp, patient_threads: usize) -> Clinic {
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     }
     threads.reverse();
-    Clinic { admin, doctor, nurse, patient, threads }
+    Clinic { pid, admin, doctor, nurse, patient, threads }
 }
 
 fn ids(page: &Value) -> Vec<String> {
@@ -147,4 +148,32 @@ async fn inbox_5_a_practice_wide_page_is_one_query_and_one_batch_read() {
         &app.get(&clinic.doctor.token, "/inbox?tab=practice&limit=51").await,
         StatusCode::UNPROCESSABLE_ENTITY,
     );
+}
+
+/// ROLE-2 at scale, after an upgrade: a conversation written before conversations kept their
+/// latest message is still listed in the practice-wide view (with no preview), not a 500.
+#[tokio::test]
+async fn role_2_a_conversation_from_before_the_practice_wide_view_is_listed_without_a_preview() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let app = TestApp::spawn().await;
+    let clinic = clinic_with_history(&app, 2).await;
+    let old = &clinic.threads[1];
+    app.dynamodb
+        .update_item()
+        .table_name(&app.table)
+        .key("pk", AttributeValue::S(format!("PRAC#{}#CONV#{old}", clinic.pid)))
+        .key("sk", AttributeValue::S("META".into()))
+        .update_expression("REMOVE latest")
+        .send()
+        .await
+        .unwrap();
+    let hired = app.add_staff("", &clinic.admin, "Hired", "physician", json!({})).await;
+
+    let page = app.get(&hired.token, "/inbox?tab=practice").await;
+
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(ids(&page.body), clinic.threads);
+    let row = &page.body["items"][1];
+    assert_eq!((row["preview"].as_str(), row["unreadCount"].as_u64()), (Some(""), Some(1)), "{row}");
+    assert_eq!(page.body["items"][0]["preview"], "Notes");
 }
