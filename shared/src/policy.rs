@@ -72,9 +72,22 @@ pub struct StaffMember {
     pub active: bool,
 }
 
-/// Everyone (staff ids, and the patient id) who can see a conversation: the set whose inbox
-/// holds an entry for it. Inactive staff keep no entries; visibility is re-checked on read.
-pub fn viewers(c: &ConversationFacts<'_>, staff: &[StaffMember]) -> Vec<UserId> {
+/// Whether the practice's admin and provider classes follow every conversation they may open
+/// (an inbox entry each), or only those that concern them: while the practice has at most
+/// `limit` active users in those classes (seed 000's small practice, where providers see every
+/// patient message). Beyond it, a message would be written into the inbox of every clinician
+/// of a group who never opens it; they reach those through the practice-wide view instead.
+pub fn class_follows_all(staff: &[StaffMember], limit: u32) -> bool {
+    let followers =
+        staff.iter().filter(|s| s.active && matches!(s.role.class(), RoleClass::Admin | RoleClass::Provider)).count();
+    followers <= limit as usize
+}
+
+/// Everyone (staff ids, and the patient id) whose inbox holds an entry for a conversation:
+/// every active staff user who may see it while `class_follows_all`, otherwise those it
+/// concerns (participants, assignees, the patient's care team). Always a subset of what
+/// `can_see` admits; inactive staff keep no entries; visibility is re-checked on read.
+pub fn viewers(c: &ConversationFacts<'_>, staff: &[StaffMember], class_follows_all: bool) -> Vec<UserId> {
     let mut out: Vec<UserId> = Vec::new();
     for s in staff.iter().filter(|s| s.active) {
         let caller = Caller {
@@ -82,7 +95,8 @@ pub fn viewers(c: &ConversationFacts<'_>, staff: &[StaffMember]) -> Vec<UserId> 
             user_id: s.id.clone(),
             role: s.role.clone(),
         };
-        if can_see(&caller, c) {
+        let concerned = class_follows_all || relation(&s.id, c) != Relation::None;
+        if concerned && can_see(&caller, c) {
             out.push(s.id.clone());
         }
     }
@@ -300,30 +314,67 @@ mod tests {
         assert_eq!(route_portal_message(Some(&u("usr_nurse")), &staff()), expected, "primary must be a provider");
     }
 
-    /// The fan-out set is exactly the set `can_see` admits, so inbox entries and the
-    /// authorization check never disagree.
+    fn facts_of<'a>(
+        kind: ConversationKind,
+        pat: &'a UserId,
+        participants: &'a [UserId],
+        care: &'a [UserId],
+    ) -> ConversationFacts<'a> {
+        ConversationFacts {
+            practice_id: PRACTICE,
+            kind,
+            patient_id: if kind == ConversationKind::Team { None } else { Some(pat) },
+            participants,
+            assignees: &[],
+            care_team: care,
+        }
+    }
+
+    /// Below the threshold the fan-out set is exactly the set `can_see` admits, so inbox
+    /// entries and the authorization check never disagree (seed 000).
     #[test]
-    fn role_2_viewers_match_can_see() {
-        let pat = u("pat_1");
-        let participants = vec![u("usr_desk")];
-        let care = vec![u("usr_nurse")];
-        let none: Vec<UserId> = vec![];
+    fn role_2_viewers_match_can_see_while_the_classes_follow_all() {
+        let (pat, participants, care) = (u("pat_1"), vec![u("usr_desk")], vec![u("usr_nurse")]);
         for kind in [ConversationKind::Patient, ConversationKind::Team] {
-            let facts = ConversationFacts {
-                practice_id: PRACTICE,
-                kind,
-                patient_id: if kind == ConversationKind::Team { None } else { Some(&pat) },
-                participants: &participants,
-                assignees: &none,
-                care_team: &care,
-            };
-            let v = viewers(&facts, &staff());
+            let facts = facts_of(kind, &pat, &participants, &care);
+            let v = viewers(&facts, &staff(), true);
             for s in staff() {
                 let sees = s.active && can_see(&caller(PRACTICE, s.role.as_str(), s.id.as_str()), &facts);
                 assert_eq!(v.contains(&s.id), sees, "{kind:?} {}", s.id);
             }
             assert_eq!(v.contains(&pat), kind == ConversationKind::Patient);
         }
+    }
+
+    /// Beyond it, admins and providers hold entries only for what concerns them, and never
+    /// for anything they may not open.
+    #[test]
+    fn role_2_beyond_the_threshold_inboxes_hold_what_concerns_the_user() {
+        let (pat, participants, care) = (u("pat_1"), vec![u("usr_desk"), u("usr_doc2")], vec![u("usr_nurse")]);
+        let facts = facts_of(ConversationKind::Patient, &pat, &participants, &care);
+        assert_eq!(viewers(&facts, &staff(), false), ["usr_doc2", "usr_nurse", "usr_desk", "pat_1"].map(u).to_vec());
+        let team = facts_of(ConversationKind::Team, &pat, &participants, &care);
+        assert_eq!(
+            viewers(&team, &staff(), false),
+            ["usr_doc2", "usr_desk"].map(u).to_vec(),
+            "no care team in a team thread"
+        );
+        for s in staff() {
+            let c = caller(PRACTICE, s.role.as_str(), s.id.as_str());
+            if viewers(&facts, &staff(), false).contains(&s.id) {
+                assert!(can_see(&c, &facts), "{}", s.id);
+            }
+        }
+    }
+
+    /// The classes follow everything up to the limit of active admin- and provider-class
+    /// users, counted without the inactive ones and without other staff.
+    #[test]
+    fn role_2_the_classes_follow_all_up_to_the_practice_limit() {
+        // Four active followers: the admin, the practice manager and two physicians.
+        assert!(class_follows_all(&staff(), 4));
+        assert!(!class_follows_all(&staff(), 3));
+        assert!(!class_follows_all(&staff(), 0));
     }
 
     #[test]

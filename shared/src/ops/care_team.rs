@@ -8,11 +8,10 @@
 //! line is left alone).
 
 use super::conversations::rewrite_membership;
-use super::{facts, staff_members};
+use super::inbox_holders;
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
-use crate::policy;
 use crate::records::PatientItem;
 use crate::store::Directory;
 use crate::store::Guard;
@@ -30,7 +29,7 @@ pub async fn carry_care_team(app: &App, ctx: &RequestCtx, dir: &Directory, patie
             let (expected, old_viewers) = (conversation.version, conversation.viewers.clone());
             conversation.care_team = patient.assigned_staff_ids.clone();
             conversation.primary_provider_id = patient.primary_provider_id.clone();
-            conversation.viewers = policy::viewers(&facts(&conversation), &staff_members(dir));
+            conversation.viewers = inbox_holders(&conversation, dir);
             conversation.version += 1;
             let mut tx = app.store.tx();
             rewrite_membership(app, &mut tx, &conversation, expected, &old_viewers, ctx.now).await?;

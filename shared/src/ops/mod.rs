@@ -48,6 +48,13 @@ pub fn staff_members(dir: &Directory) -> Vec<StaffMember> {
     dir.staff.iter().map(|s| StaffMember { id: s.id.clone(), role: s.role.clone(), active: s.active }).collect()
 }
 
+/// Whose inboxes hold an entry for `c` in this practice as it is now (ROLE-2, INBOX-1).
+pub fn inbox_holders(c: &ConversationItem, dir: &Directory) -> Vec<crate::domain::UserId> {
+    let staff = staff_members(dir);
+    let follows_all = crate::policy::class_follows_all(&staff, dir.practice.settings.follow_all_conversations_up_to);
+    crate::policy::viewers(&facts(c), &staff, follows_all)
+}
+
 /// The active staff user behind a staff caller, or 401: a valid token of a user who has
 /// since been deactivated (or removed) no longer acts.
 pub fn active_staff<'a>(dir: &'a Directory, caller: &Caller) -> Result<&'a crate::records::StaffItem> {

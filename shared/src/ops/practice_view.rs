@@ -8,7 +8,7 @@ use super::inbox::{answer_page, open_cursor, InboxQuery};
 use crate::app::{App, RequestCtx};
 use crate::domain::{ConversationId, RoleClass};
 use crate::error::{Error, Result};
-use crate::records::{ConversationItem, EntryItem, LatestMessage, ReadMarkItem};
+use crate::records::{ConversationItem, EntryItem, LatestMessage, OwnStateItem};
 use crate::store::place;
 use crate::views::{InboxItemView, Page};
 
@@ -43,7 +43,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
         .iter()
         .map(|c| match own.entries.remove(&c.id) {
             Some(entry) => entry,
-            None => row_without_entry(c, &caller.user_id, own.read_marks.get(&c.id)),
+            None => row_without_entry(c, &caller.user_id, own.marks.get(&c.id)),
         })
         .filter(|row| q.view.unread.is_none_or(|unread| unread == (row.unread > 0)))
         .collect();
@@ -51,10 +51,14 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
 }
 
 /// The row of a conversation the caller has no entry for: the conversation's own summary and
-/// latest message, and as unread every message since the caller last opened it (all of
-/// them, if never).
-fn row_without_entry(c: &ConversationItem, user: &crate::domain::UserId, read: Option<&ReadMarkItem>) -> EntryItem {
-    let read_count = read.map_or(0, |r| r.read_count);
+/// latest message, its own flags, and as unread every message since the caller last opened
+/// it (all of them, if never).
+pub(crate) fn row_without_entry(
+    c: &ConversationItem,
+    user: &crate::domain::UserId,
+    own: Option<&OwnStateItem>,
+) -> EntryItem {
+    let read_count = own.map_or(0, |r| r.read_count);
     let latest = c.latest.clone();
     EntryItem {
         key: place::entry(&c.practice_id, user, &c.id, c.summary.kind, c.last_message_at, false, false),
@@ -68,9 +72,9 @@ fn row_without_entry(c: &ConversationItem, user: &crate::domain::UserId, read: O
         last_priority: latest.as_ref().map(|l: &LatestMessage| l.priority),
         message_count: c.message_count,
         unread: c.message_count.saturating_sub(read_count),
-        starred: false,
-        archived: false,
-        last_read_at: read.map(|r| r.at),
+        starred: own.is_some_and(|o| o.starred),
+        archived: own.is_some_and(|o| o.archived),
+        last_read_at: own.and_then(|o| o.at),
         unposted: Vec::new(),
     }
 }

@@ -39,6 +39,7 @@ pub struct SettingsPatch {
     pub sms_number: Option<String>,
     pub totp_required_for_staff: Option<bool>,
     pub totp_required_for_patients: Option<bool>,
+    pub follow_all_conversations_up_to: Option<u32>,
 }
 
 /// PUT /me/out-of-office.
@@ -168,6 +169,16 @@ impl SettingsPatch {
                 return Err(Error::invalid("broadcastMaxRecipients", "broadcastMaxRecipients must be from 1 to 5000"));
             }
             s.broadcast_max_recipients = v;
+        }
+        if let Some(v) = self.follow_all_conversations_up_to {
+            // Past a few hundred followers every message becomes hundreds of late writes.
+            if v > 500 {
+                return Err(Error::invalid(
+                    "followAllConversationsUpTo",
+                    "followAllConversationsUpTo must be from 0 to 500",
+                ));
+            }
+            s.follow_all_conversations_up_to = v;
         }
         Ok(s)
     }

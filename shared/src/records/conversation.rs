@@ -121,15 +121,23 @@ pub struct LatestMessage {
     pub priority: Priority,
 }
 
-/// A staff user's read position in a conversation it has no inbox entry for (it opened it
-/// from the practice-wide view): how many messages there were when it last read it.
+/// A staff user's own state in a conversation it has no inbox entry for (it reached it from
+/// the practice-wide view), written only when it acts: how many messages there were when it
+/// last read it, and its star and archive flags (CONV-4).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ReadMarkItem {
+pub struct OwnStateItem {
     #[serde(flatten)]
     pub key: Key,
+    #[serde(default)]
     pub read_count: u64,
-    pub at: crate::domain::Timestamp,
+    /// When it last read the conversation (`None`: flagged, never read).
+    #[serde(default)]
+    pub at: Option<crate::domain::Timestamp>,
+    #[serde(default)]
+    pub starred: bool,
+    #[serde(default)]
+    pub archived: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

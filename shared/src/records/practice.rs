@@ -47,7 +47,18 @@ pub struct Settings {
     pub totp_required_for_staff: bool,
     /// ACCT-3: patients too (off unless the practice turns it on; a patient may enrol anyway).
     pub totp_required_for_patients: bool,
+    /// ROLE-2: while the practice has at most this many active admin- and provider-class
+    /// users, each of them follows (holds an inbox entry for) every conversation it may open;
+    /// beyond it, their inboxes hold what concerns them and the practice-wide view the rest
+    /// (`policy::class_follows_all`).
+    pub follow_all_conversations_up_to: u32,
 }
+
+/// Fifteen: a small practice's clinicians all read every patient message (seed 000), and a
+/// message to fifteen followers, the patient and a few others is written in its own
+/// transaction; past it, most of a group's clinicians never open most threads, and each extra
+/// follower costs every message a write (README, "Large practices").
+pub const DEFAULT_FOLLOW_ALL_UP_TO: u32 = 15;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -73,6 +84,7 @@ impl Default for Settings {
             sms_number: String::new(),
             totp_required_for_staff: true,
             totp_required_for_patients: false,
+            follow_all_conversations_up_to: DEFAULT_FOLLOW_ALL_UP_TO,
         }
     }
 }

@@ -221,6 +221,26 @@ impl Tx<'_> {
         self.push_update(Guard::Entry, update)
     }
 
+    /// A user's read position in a conversation it has no entry for, keeping its flags.
+    pub fn own_state_mark_read(
+        &mut self,
+        practice_id: &PracticeId,
+        user_id: &UserId,
+        conversation_id: &ConversationId,
+        read_count: u64,
+        at: Timestamp,
+    ) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, s(keys::own_state_sk(conversation_id)))
+            .update_expression("SET readCount = :count, #at = :at")
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_values(":count", n(read_count))
+            .expression_attribute_values(":at", s(at));
+        self.push_update(Guard::Presence, update)
+    }
+
     /// Records that a user's inbox (or a thread) reached it now: messages before are
     /// delivered to it.
     pub fn presence_seen(&mut self, practice_id: &PracticeId, user_id: &UserId, at: Timestamp) -> Result<()> {

@@ -90,6 +90,16 @@ impl Store {
         self.get(keys::user(practice_id, user_id), &keys::entry_sk(conversation_id)).await
     }
 
+    /// A user's own state in a conversation it has no entry for (the practice-wide view).
+    pub async fn own_state(
+        &self,
+        practice_id: &PracticeId,
+        user_id: &UserId,
+        conversation_id: &ConversationId,
+    ) -> Result<Option<OwnStateItem>> {
+        self.get(keys::user(practice_id, user_id), &keys::own_state_sk(conversation_id)).await
+    }
+
     /// One page of a user's inbox, newest activity first: a single Query on the index of the
     /// view (tab), bounded by the date range in the key condition. Filters narrow the page
     /// after the read (DynamoDB applies `Limit` first), so a filtered page may be short and

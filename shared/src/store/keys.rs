@@ -82,11 +82,12 @@ pub fn patient_marker_sk(pat: &str) -> String {
 }
 pub const PATIENT_MARKER_SK_PREFIX: &str = "PATIENT#";
 
-/// A user's read position in a conversation it has no entry for (`ReadMarkItem`).
-pub fn read_mark_sk(c: &str) -> String {
-    format!("{READ_MARK_SK_PREFIX}{c}")
+/// A user's own state in a conversation it has no entry for (`OwnStateItem`); "READ#" since
+/// it first held only the read position.
+pub fn own_state_sk(c: &str) -> String {
+    format!("{OWN_STATE_SK_PREFIX}{c}")
 }
-pub const READ_MARK_SK_PREFIX: &str = "READ#";
+pub const OWN_STATE_SK_PREFIX: &str = "READ#";
 
 /// The mark that a message's late inbox entry was written to this user (`LateEntries`).
 pub fn late_entry_sk(m: &str) -> String {

@@ -116,8 +116,8 @@ pub fn entry(
     }
 }
 /// A user's read position in a conversation it has no entry for, beside its entries.
-pub fn read_mark(p: &PracticeId, user: &UserId, c: &ConversationId) -> Key {
-    Key::new(keys::user(p, user), keys::read_mark_sk(c))
+pub fn own_state(p: &PracticeId, user: &UserId, c: &ConversationId) -> Key {
+    Key::new(keys::user(p, user), keys::own_state_sk(c))
 }
 /// One blind-index token of inbox search (INBOX-3).
 pub fn search_token(p: &PracticeId, token: &str, c: &ConversationId) -> Key {

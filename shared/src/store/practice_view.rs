@@ -11,7 +11,7 @@ use crate::store::inbox::{with_date_range, AssignedFilter, InboxPosition, InboxV
 #[derive(Clone, Debug, Default)]
 pub struct OwnStates {
     pub entries: HashMap<ConversationId, EntryItem>,
-    pub read_marks: HashMap<ConversationId, ReadMarkItem>,
+    pub marks: HashMap<ConversationId, OwnStateItem>,
 }
 
 impl Store {
@@ -108,14 +108,14 @@ impl Store {
         let pk = keys::user(practice_id, user_id);
         let wanted = conversations
             .iter()
-            .flat_map(|c| [(pk.clone(), keys::entry_sk(c)), (pk.clone(), keys::read_mark_sk(c))])
+            .flat_map(|c| [(pk.clone(), keys::entry_sk(c)), (pk.clone(), keys::own_state_sk(c))])
             .collect();
         let mut states = OwnStates::default();
         for item in self.get_many(wanted).await? {
             match item.get(keys::SK) {
-                Some(AttributeValue::S(sk)) if sk.starts_with(keys::READ_MARK_SK_PREFIX) => {
-                    let c = ConversationId::from_stored(&sk[keys::READ_MARK_SK_PREFIX.len()..]);
-                    states.read_marks.insert(c, from_item(item)?);
+                Some(AttributeValue::S(sk)) if sk.starts_with(keys::OWN_STATE_SK_PREFIX) => {
+                    let c = ConversationId::from_stored(&sk[keys::OWN_STATE_SK_PREFIX.len()..]);
+                    states.marks.insert(c, from_item(item)?);
                 }
                 Some(AttributeValue::S(_)) => {
                     let entry: EntryItem = from_item(item)?;

@@ -13,6 +13,7 @@ mod authz;
 mod cost;
 mod faults;
 mod findings;
+mod followers;
 mod fuzz;
 mod inbox;
 mod logs;

@@ -1,6 +1,8 @@
 //! No practice is too large to write to (issue 17). A message's own transaction holds at most
 //! 100 writes; the inbox entries of a larger audience are written moments later by the
-//! notifier, from the table's stream, once each, before anyone is notified.
+//! notifier, from the table's stream, once each, before anyone is notified. A group this size
+//! is past the default followers' limit (15): its clinicians' inboxes hold what concerns them;
+//! the first tests set the limit to 500 so that every one of them follows everything.
 
 use carethread_core::domain::{ConversationStatus, MessageId, PracticeId};
 use carethread_core::records::EntryItem;
@@ -47,7 +49,14 @@ async fn large_group(app: &TestApp) -> Group {
     add_providers(app, &admin, 148).await;
     let newest = app.add_staff(&pid, &admin, "Newest", "nurse_practitioner", json!({})).await;
     let patient = app.add_patient(&pid, &admin, "Ada", "Large", json!({ "primaryProviderId": lead.id })).await;
+    set_followers_limit(app, &admin, 500).await;
     Group { pid, admin, lead, newest, patient }
+}
+
+async fn set_followers_limit(app: &TestApp, admin: &User, limit: u32) {
+    let body = json!({ "followAllConversationsUpTo": limit });
+    let res = app.send("PUT", "/settings", Some(&admin.token), Some(&body), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }
 
 fn item_of<'a>(page: &'a Value, conversation: &str) -> Option<&'a Value> {
@@ -176,6 +185,30 @@ async fn deletes_from_every_inbox(app: &TestApp, group: &Group) {
     }
 }
 
+/// ROLE-2 past the followers' limit: a patient's message to its physician is written to the
+/// people it concerns only (sender, physician, patient), in the message's own transaction;
+/// the newest nurse practitioner finds it in the practice-wide view, unread, at once.
+async fn beyond_the_limit_writes_only_to_those_concerned(app: &TestApp, group: &Group) {
+    let Group { pid, admin, lead, newest, patient } = group;
+    set_followers_limit(app, admin, 15).await;
+
+    let res = app.post(&patient.token, "/conversations", json!({ "subject": "Dose", "body": "Half or whole?" })).await;
+
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
+    let items = app.scan_where("sk", &format!("CONV#{cid}")).await;
+    let mut holders: Vec<String> =
+        items.iter().map(|i| i["pk"].as_s().unwrap().rsplit('#').next().unwrap().into()).collect();
+    holders.sort();
+    let mut expected = [lead, patient].map(|u| u.id.clone()).to_vec();
+    expected.sort();
+    assert_eq!(holders, expected, "no entry for the 149 others, none left for later");
+    let page = app.get(&newest.token, "/inbox?tab=practice&limit=5").await.body;
+    assert_eq!(item_of(&page, &cid).expect("reached from the practice view")["unreadCount"], 1, "{page}");
+    assert!(!app.inbox_ids(newest).await.contains(&cid));
+    assert_stats_exact(app, pid, lead).await;
+}
+
 /// Issue 17: both of the above in one group of 150 providers (made through the API, the
 /// expensive part of the test, so it is made once).
 #[tokio::test]
@@ -184,4 +217,5 @@ async fn role_2_inbox_4_conv_6_a_practice_of_150_providers_writes_changes_and_de
     let group = large_group(&app).await;
     composes_replies_and_lists(&app, &group).await;
     deletes_from_every_inbox(&app, &group).await;
+    beyond_the_limit_writes_only_to_those_concerned(&app, &group).await;
 }

@@ -60,7 +60,7 @@ pub async fn assign(
     conversation.assignee_ids = assignee_ids;
     conversation.summary.assignees = assignees.clone();
     conversation.assignments.push(AssignmentRecord { by: caller.user_id.clone(), assignees, comment, at: ctx.now });
-    conversation.viewers = policy::viewers(&facts(&conversation), &staff_members(&dir));
+    conversation.viewers = inbox_holders(&conversation, &dir);
     conversation.version += 1;
 
     let mut tx = app.store.tx();

@@ -5,7 +5,8 @@
 //! retention, auto-replies and texts.
 
 use super::{
-    active_staff, claim_idempotency, commit_created, facts, search, staff_members, visible_conversation, Created,
+    active_staff, claim_idempotency, commit_created, inbox_holders, search, staff_members, visible_conversation,
+    Created,
 };
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};

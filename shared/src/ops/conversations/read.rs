@@ -29,12 +29,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
             tx.entry_mark_read(p, &caller.user_id, &conversation_id, now, e.unread)?;
             tx.stats_add(p, &caller.user_id, StatsDelta { unread: -(e.unread as i64), ..Default::default() })?;
         } else if caller.is_staff() {
-            let mark = ReadMarkItem {
-                key: place::read_mark(p, &caller.user_id, &conversation_id),
-                read_count: conversation.message_count,
-                at: now,
-            };
-            tx.put(Guard::Presence, &mark)?;
+            tx.own_state_mark_read(p, &caller.user_id, &conversation_id, conversation.message_count, now)?;
         }
         tx.presence_seen(p, &caller.user_id, now)?;
         tx.put(

@@ -36,6 +36,9 @@ pub async fn set_state(app: &App, ctx: &RequestCtx, conversation_id: &str, req: 
         }
     }
     let change = crate::store::StateChange { starred: req.starred, archived: req.archived, unread: req.unread };
+    if caller.is_staff() && !conversation.viewers.contains(&caller.user_id) {
+        return set_own_state(app, ctx, &conversation, &change).await;
+    }
     // Guarded by the unread count it read, so the counters move exactly; a message arriving
     // in between makes it read the entry again.
     let mut attempt = 0;
@@ -66,6 +69,43 @@ pub async fn set_state(app: &App, ctx: &RequestCtx, conversation_id: &str, req: 
         }
     };
     Renderer::new(&app.envelope, caller).inbox_item(&updated).await
+}
+
+/// The flags of a staff user on a conversation outside its inbox (one it reaches from the
+/// practice-wide view): kept in its own small item, written only now that it acts.
+async fn set_own_state(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation: &ConversationItem,
+    change: &crate::store::StateChange,
+) -> Result<InboxItemView> {
+    let caller = &ctx.caller;
+    let p = &caller.practice_id;
+    let before = app.store.own_state(p, &caller.user_id, &conversation.id).await?;
+    let mut own = before.unwrap_or_else(|| OwnStateItem {
+        key: place::own_state(p, &caller.user_id, &conversation.id),
+        read_count: 0,
+        at: None,
+        starred: false,
+        archived: false,
+    });
+    own.starred = change.starred.unwrap_or(own.starred);
+    own.archived = change.archived.unwrap_or(own.archived);
+    let unread = conversation.message_count.saturating_sub(own.read_count);
+    if let Some(wanted) = change.unread_count(unread) {
+        own.read_count = conversation.message_count - wanted.min(conversation.message_count);
+    }
+    let mut tx = app.store.tx();
+    tx.check_caller(caller)?;
+    tx.put(Guard::Presence, &own)?;
+    tx.put(Guard::Audit, &audit::event(ctx, "conversation.state", AuditRecord::conversation(conversation), "success"))?;
+    match tx.commit().await? {
+        Ok(()) => {}
+        Err(Guard::Actor) => return Err(Error::Unauthenticated),
+        Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
+    }
+    let row = crate::ops::practice_view::row_without_entry(conversation, &caller.user_id, Some(&own));
+    Renderer::new(&app.envelope, caller).inbox_item(&row).await
 }
 
 /// Thread controls a staff member may change (REPLY-2, REPLY-3).

@@ -208,6 +208,6 @@ async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewT
         latest: None,
         id,
     };
-    conversation.viewers = policy::viewers(&facts(&conversation), &staff_members(dir));
+    conversation.viewers = inbox_holders(&conversation, dir);
     Ok(conversation)
 }
