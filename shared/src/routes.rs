@@ -26,6 +26,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/patients", function: "directory", idempotent: false },
     Route { method: "GET", path: "/staff", function: "directory", idempotent: false },
     Route { method: "GET", path: "/workgroups", function: "directory", idempotent: false },
+    Route { method: "PATCH", path: "/workgroups/{id}", function: "directory", idempotent: false },
     Route { method: "PATCH", path: "/staff/{id}", function: "directory", idempotent: false },
     Route { method: "POST", path: "/staff/{id}/invitation", function: "directory", idempotent: false },
     Route { method: "PATCH", path: "/patients/{id}", function: "directory", idempotent: false },

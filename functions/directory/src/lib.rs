@@ -1,10 +1,11 @@
 //! `directory`: POST /staff, POST /patients, POST /workgroups (admin class) and
-//! GET /patients?q=, GET /staff and GET /workgroups (staff) (ROLE-1, ROLE-5, ROLE-6); the
+//! GET /patients?q=, GET /staff and GET /workgroups (staff), PATCH /workgroups/{id} (admin
+//! class) (ROLE-1, ROLE-5, ROLE-6); the
 //! user lifecycle: PATCH /staff/{id}, PATCH /patients/{id} and their invitations (ACCT-2), and
 //! the reset of a lost second factor (ACCT-3).
 
 use carethread_core::api;
-use carethread_core::ops::{accounts, directory};
+use carethread_core::ops::{accounts, directory, workgroups};
 use carethread_core::App;
 use lambda_http::{Body, Error, Request, Response};
 
@@ -26,6 +27,10 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         }
         "GET /staff" => directory::list_staff(app, &ctx).await.and_then(|b| api::answer(200, b)),
         "GET /workgroups" => directory::list_workgroups(app, &ctx).await.and_then(|b| api::answer(200, b)),
+        "PATCH /workgroups/{id}" => {
+            let id = api::path_param(&req, "id");
+            workgroups::update_workgroup(app, &ctx, &id, api::json_body(&req)?).await.and_then(|b| api::answer(200, b))
+        }
         "PATCH /staff/{id}" => {
             let id = api::path_param(&req, "id");
             accounts::update_staff(app, &ctx, &id, api::json_body(&req)?).await.and_then(|b| api::answer(200, b))

@@ -125,6 +125,9 @@ pub async fn handle_stream(app: &App, event: &StreamEvent) -> BatchResponse {
             Streamed::MessageRemoval(key) => crate::ops::conversations::remove_message(app, key)
                 .await
                 .map(|changed| tracing::info!(changed, "message removed from entries")),
+            Streamed::MembershipBackfill(key) => crate::ops::workgroups::backfill_workgroup(app, key, now)
+                .await
+                .map(|changed| tracing::info!(changed, "workgroup members back-filled")),
             _ => continue,
         };
         if let Err(e) = done {

@@ -23,6 +23,7 @@ pub mod search;
 pub mod second_factor;
 pub mod settings;
 pub mod tasks;
+pub mod workgroups;
 
 pub use idempotency::{answer_pk, claim_idempotency, commit_created, replay, Created};
 

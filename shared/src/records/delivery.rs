@@ -148,3 +148,25 @@ pub enum Notice {
     /// NOTIFY-5: to the sender, the patient has not read it yet.
     UnreadReminder,
 }
+
+/// A page of the back-fill that gives a workgroup's current members the workgroup's existing
+/// conversations (ROLE-6, issue 17: "gaining access takes effect"). The notifier does one page
+/// of the practice's conversations and leaves the next page as a new item of this kind, so
+/// the job resumes where a failure or a timeout stopped it; a page done twice changes nothing.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MembershipBackfillItem {
+    #[serde(flatten)]
+    pub key: Key,
+    pub practice_id: crate::domain::PracticeId,
+    pub workgroup_id: crate::domain::WorkgroupId,
+    /// When the members changed: every page of one change shares it.
+    pub started_at: crate::domain::Timestamp,
+    pub page: u32,
+    /// Where this page starts in the practice's index of conversations (none: the newest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_sort: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_conversation: Option<String>,
+    pub expires_at: i64,
+}

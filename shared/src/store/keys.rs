@@ -224,6 +224,11 @@ pub const REFRESH_SK: &str = "REFRESH";
 pub const REMOVAL_SK: &str = "REMOVE";
 /// A deleted message's removal (`MessageRemovalItem`).
 pub const UNPOST_SK: &str = "UNPOST";
+/// One page of a workgroup's membership back-fill (`MembershipBackfillItem`).
+pub const BACKFILL_SK_PREFIX: &str = "BACKFILL#";
+pub fn backfill_sk(page: u32) -> String {
+    format!("{BACKFILL_SK_PREFIX}{page:06}")
+}
 
 pub fn idempotency(p: &str, caller: &str, key_hash: &str) -> String {
     format!("PRAC#{p}#IDEM#{caller}#{key_hash}")

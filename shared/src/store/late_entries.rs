@@ -69,6 +69,10 @@ impl Store {
         self.get_consistent(&key.pk, &key.sk).await
     }
 
+    pub async fn membership_backfill(&self, key: &Key) -> Result<Option<MembershipBackfillItem>> {
+        self.get_consistent(&key.pk, &key.sk).await
+    }
+
     pub async fn entry_removal(&self, key: &Key) -> Result<Option<EntryRemovalItem>> {
         self.get_consistent(&key.pk, &key.sk).await
     }

@@ -119,6 +119,10 @@ pub fn entry(
 pub fn own_state(p: &PracticeId, user: &UserId, c: &ConversationId) -> Key {
     Key::new(keys::user(p, user), keys::own_state_sk(c))
 }
+/// Page `page` of the back-fill a change of `workgroup`'s members at `at` started.
+pub fn membership_backfill(workgroup: &WorkgroupId, at: Timestamp, page: u32) -> Key {
+    Key::new(keys::outbox(&format!("{workgroup}#{at}")), keys::backfill_sk(page))
+}
 /// One blind-index token of inbox search (INBOX-3).
 pub fn search_token(p: &PracticeId, token: &str, c: &ConversationId) -> Key {
     Key::new(keys::search_token(p, token), c.to_string())
@@ -232,6 +236,8 @@ pub enum Streamed {
     EntryRemoval(Key),
     /// A deleted message, for the entries its transaction had no room for, for the notifier.
     MessageRemoval(Key),
+    /// A page of a workgroup's membership back-fill, for the notifier.
+    MembershipBackfill(Key),
     /// An audit event, for the audit chain: its chain and its place in the chain.
     AuditEvent {
         chain: String,
@@ -247,6 +253,8 @@ pub fn streamed(pk: String, sk: String) -> Streamed {
         Streamed::EntryRemoval(Key::new(pk, sk))
     } else if pk.starts_with(keys::OUTBOX_PREFIX) && sk == keys::UNPOST_SK {
         Streamed::MessageRemoval(Key::new(pk, sk))
+    } else if pk.starts_with(keys::OUTBOX_PREFIX) && sk.starts_with(keys::BACKFILL_SK_PREFIX) {
+        Streamed::MembershipBackfill(Key::new(pk, sk))
     } else if pk.starts_with(keys::OUTBOX_PREFIX) {
         Streamed::Outbox(Key::new(pk, sk))
     } else if pk.contains(keys::AUDIT_INFIX) {

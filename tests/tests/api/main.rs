@@ -24,3 +24,4 @@ mod routes;
 mod scale;
 mod security;
 mod workflows;
+mod workgroups;

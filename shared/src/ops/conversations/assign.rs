@@ -142,8 +142,12 @@ pub(crate) async fn rewrite_membership(
 }
 
 /// The preview and sender a brand-new viewer's entry starts with: the latest message any
-/// staff member may see. Costs one Query of the thread, only on assignment.
-pub(super) async fn latest_for_new_viewers(app: &App, c: &ConversationItem) -> Result<(Sealed, SenderRef, u64)> {
+/// staff member may see, as the conversation keeps it. A conversation written before it kept
+/// its latest message costs one Query of the thread and a KMS round trip instead.
+pub(crate) async fn latest_for_new_viewers(app: &App, c: &ConversationItem) -> Result<(Sealed, SenderRef, u64)> {
+    if let Some(latest) = &c.latest {
+        return Ok((latest.preview.clone(), latest.sender.clone(), c.message_count));
+    }
     let (_, messages) = app.store.thread(&c.practice_id, &c.id).await?.ok_or(Error::NotFound("conversation"))?;
     let last = messages.last().ok_or_else(|| Error::internal_msg("conversation without messages"))?;
     let body = app
