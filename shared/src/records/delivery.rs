@@ -95,6 +95,10 @@ pub struct SummaryRefreshItem {
     pub practice_id: crate::domain::PracticeId,
     pub conversation_id: crate::domain::ConversationId,
     pub viewers: Vec<crate::domain::UserId>,
+    /// New viewers of a membership change (an assignment, a care team, a workgroup) whose
+    /// entries did not fit: each gets its entry and counts, once, if it is still a viewer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joined: Vec<crate::domain::UserId>,
     pub expires_at: i64,
 }
 

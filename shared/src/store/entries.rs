@@ -256,15 +256,15 @@ impl Tx<'_> {
     /// Writes the current summary into a viewer's entry; a new viewer's entry is created
     /// with the conversation's latest activity so it sorts where it belongs.
     #[allow(clippy::too_many_arguments)]
-    pub fn entry_set_summary(
-        &mut self,
+    fn summary_update(
+        &self,
         practice_id: &PracticeId,
         user_id: &UserId,
         conversation: &ConversationItem,
         preview: &Sealed,
         last_sender: &SenderRef,
         visible_count: u64,
-    ) -> Result<()> {
+    ) -> Result<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
         let c = &conversation.id;
         let at = &conversation.last_message_at;
         let update = Update::builder()
@@ -293,6 +293,35 @@ impl Tx<'_> {
             .expression_attribute_values(":preview", to_value(preview)?)
             .expression_attribute_values(":sender", to_value(last_sender)?)
             .expression_attribute_values(":count", n(visible_count));
+        Ok(update)
+    }
+
+    pub fn entry_set_summary(
+        &mut self,
+        practice_id: &PracticeId,
+        user_id: &UserId,
+        conversation: &ConversationItem,
+        preview: &Sealed,
+        last_sender: &SenderRef,
+        visible_count: u64,
+    ) -> Result<()> {
+        let update = self.summary_update(practice_id, user_id, conversation, preview, last_sender, visible_count)?;
         self.push_update(Guard::Entry, update)
+    }
+
+    /// A late joiner's new entry (a membership change's audience larger than its transaction):
+    /// as `entry_set_summary`, on the condition that the user has no entry yet, so the counts
+    /// written beside it are counted once.
+    pub fn entry_join(
+        &mut self,
+        practice_id: &PracticeId,
+        user_id: &UserId,
+        conversation: &ConversationItem,
+        preview: &Sealed,
+        last_sender: &SenderRef,
+        visible_count: u64,
+    ) -> Result<()> {
+        let update = self.summary_update(practice_id, user_id, conversation, preview, last_sender, visible_count)?;
+        self.push_update(Guard::Entry, update.condition_expression("attribute_not_exists(pk)"))
     }
 }

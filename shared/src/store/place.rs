@@ -147,6 +147,10 @@ pub fn summary_refresh(c: &ConversationId, version: u64) -> Key {
 pub fn entry_removal(c: &ConversationId) -> Key {
     Key::new(keys::outbox(&format!("{c}#removal")), keys::REMOVAL_SK)
 }
+/// The entries of viewers a membership change at `version` took out and had no room for.
+pub fn membership_removal(c: &ConversationId, version: u64) -> Key {
+    Key::new(keys::outbox(&format!("{c}#v{version}#removal")), keys::REMOVAL_SK)
+}
 /// The entries a deleted message still counts in.
 pub fn message_removal(m: &MessageId) -> Key {
     Key::new(keys::outbox(&format!("{m}#removal")), keys::UNPOST_SK)

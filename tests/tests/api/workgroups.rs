@@ -103,3 +103,71 @@ async fn role_6_only_the_admin_class_changes_a_workgroup() {
     let groups = app.get(&o.admin.token, "/workgroups").await.body;
     assert_eq!(groups["items"][0]["memberIds"], json!([o.first.id]), "{groups}");
 }
+
+/// ASSIGN-1, ACCT-2, INBOX-4 (issue 17: no limit from the transaction size): assigning a
+/// thread to a workgroup of 40 gives every member its entry (those that fit at once, the rest
+/// moments later); 40 care-team members join a patient's thread and leave it again the same
+/// way; every count stays exact.
+#[tokio::test]
+async fn assign_1_acct_2_forty_join_and_leave_a_thread_at_once() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let o = office(&app).await;
+    let mut members = Vec::new();
+    for i in 0..40 {
+        members.push(app.add_staff("", &o.admin, &format!("Member{i}"), "nurse", json!({})).await);
+    }
+    let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+    let res = app.post(&o.admin.token, "/workgroups", json!({ "name": "Nursing pool", "memberIds": ids })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let pool = res.body["workgroup"]["id"].as_str().unwrap().to_string();
+    let about =
+        json!({ "kind": "patient", "patientId": o.patient.id, "subject": "Wound care", "body": "Daily dressing" });
+    let cid = id_of(&app.post(&o.doctor.token, "/conversations", about).await);
+
+    let to_pool = json!({ "assignees": [{ "type": "workgroup", "id": pool }] });
+    let res = app.post(&o.doctor.token, &format!("/conversations/{cid}/assign"), to_pool).await;
+    app.pump().await;
+
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    for m in &members {
+        assert_eq!(app.inbox_query_ids(m, "assigned=me").await, vec![cid.clone()], "{}", m.id);
+    }
+    assert_stats_exact(&app, &members[39]).await;
+
+    // Taken off the care team of a patient whose thread they were given through it, all 40
+    // leave that thread (the assigned one they took part in stays theirs).
+    let patient = app.add_patient("", &o.admin, "Cara", "Team", json!({ "primaryProviderId": o.doctor.id })).await;
+    let about = json!({ "kind": "patient", "patientId": patient.id, "subject": "Follow-up", "body": "How is it?" });
+    let followed = id_of(&app.post(&o.doctor.token, "/conversations", about).await);
+    let care = |ids: Vec<&str>| json!({ "assignedStaffIds": ids });
+    let path = format!("/patients/{}", patient.id);
+    let res = app.send("PATCH", &path, Some(&o.admin.token), Some(&care(ids.clone())), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    app.pump().await;
+    assert!(app.inbox_ids(&members[39]).await.contains(&followed), "the care team joined");
+
+    let res = app.send("PATCH", &path, Some(&o.admin.token), Some(&care(vec![])), &[]).await;
+    app.pump().await;
+
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    for m in [&members[0], &members[20], &members[39]] {
+        assert_eq!(app.inbox_ids(m).await, vec![cid.clone()], "{} left the care team's thread", m.id);
+        assert_stats_exact(&app, m).await;
+    }
+}
+
+fn id_of(res: &Answer) -> String {
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    res.body["conversation"]["id"].as_str().unwrap().to_string()
+}
+
+async fn assert_stats_exact(app: &TestApp, user: &User) {
+    let res = app.get(&user.token, "/inbox/stats").await;
+    let practice = carethread_core::domain::PracticeId::from_stored(
+        claims_of(&user.token)["custom:practice_id"].as_str().unwrap(),
+    );
+    let truth = app.app().store.recount_stats(&practice, &user.user_id()).await.unwrap();
+    assert_eq!(res.body["totalMessages"], json!(truth.messages), "{}", res.body);
+    assert_eq!(res.body["unreadMessages"], json!(truth.unread_messages), "{}", res.body);
+    assert_eq!(res.body["totalConversations"], json!(truth.conversations), "{}", res.body);
+}

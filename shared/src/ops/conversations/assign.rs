@@ -104,30 +104,46 @@ pub(crate) async fn rewrite_membership(
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
     let (latest_preview, latest_sender, visible) = latest_for_new_viewers(app, conversation).await?;
     let gone: Vec<UserId> = old_viewers.iter().filter(|v| !conversation.viewers.contains(v)).cloned().collect();
-    let joined: Vec<UserId> = conversation.viewers.iter().filter(|v| !old_viewers.contains(v)).cloned().collect();
-    let gone_entries = app.store.entries_of(p, &gone, conversation_id).await?;
-    let changed: Vec<UserId> = joined.iter().chain(gone.iter()).cloned().collect();
+    // The people the change is about first (new assignees, new participants), then the rest.
+    let mut joined: Vec<UserId> = conversation.viewers.iter().filter(|v| !old_viewers.contains(v)).cloned().collect();
+    joined.sort_by_key(|v| !(conversation.assignee_ids.contains(v) || conversation.participants.contains(v)));
+    // A bounded transaction whatever the audience: the joiners and leavers that fit, the
+    // rest left to the notifier (a refresh item for joiners, a removal item for leavers).
+    let per_joiner = if patient_id.is_some() { 3 } else { 2 };
+    let reserve = ITEMS_AFTER_MEMBERSHIP;
+    let joiners_room = Tx::MAX_ITEMS.saturating_sub(tx.len() + reserve) / 2 / per_joiner;
+    let (join_now, join_late) = joined.split_at(joiners_room.min(joined.len()));
+    let leavers_room = Tx::MAX_ITEMS.saturating_sub(tx.len() + reserve + join_now.len() * per_joiner)
+        / 2
+        / super::delete::ITEMS_PER_REMOVAL;
+    let (gone_now, gone_late) = gone.split_at(leavers_room.min(gone.len()));
+    let gone_entries = app.store.entries_of(p, gone_now, conversation_id).await?;
+    let changed: Vec<UserId> = join_now.iter().chain(gone_now.iter()).cloned().collect();
     let markers = match &patient_id {
         Some(pat) => app.store.patient_markers(p, &changed, pat).await?,
         None => Default::default(),
     };
     let count_of =
         |v: &UserId| if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
-    for v in &joined {
+    for v in join_now {
         let count = count_of(v);
         tx.entry_set_summary(p, v, conversation, &latest_preview, &latest_sender, count)?;
-        let known = markers.get(v).copied().unwrap_or(0);
-        let new_patient = i64::from(patient_id.is_some() && known == 0);
-        let delta =
-            StatsDelta { conversations: 1, messages: count as i64, unread: count as i64, patients: new_patient };
-        tx.stats_add(p, v, delta)?;
-        if let Some(pat) = &patient_id {
-            tx.patient_marker(p, v, pat, known, 1)?;
-        }
+        count_joiner(tx, conversation, v, count, markers.get(v).copied().unwrap_or(0))?;
     }
     for (user, entry) in &gone_entries {
         let known = markers.get(user).copied().unwrap_or(0);
         super::delete::remove_entry(tx, (p, conversation_id, patient_id.as_ref()), user, entry, known)?;
+    }
+    if !gone_late.is_empty() {
+        let removal = EntryRemovalItem {
+            key: place::membership_removal(conversation_id, conversation.version),
+            practice_id: p.clone(),
+            conversation_id: conversation_id.clone(),
+            patient_id: patient_id.clone(),
+            viewers: gone_late.to_vec(),
+            expires_at: now.as_second() + 7 * 86_400,
+        };
+        tx.put(Guard::Outbox, &removal)?;
     }
     // Those who stay keep their entries and take the new summary; in a large audience the
     // people in the thread first, bystanders by the notifier.
@@ -135,9 +151,27 @@ pub(crate) async fn rewrite_membership(
         .into_iter()
         .filter(|v| !joined.contains(v))
         .collect();
-    super::late::write_summaries(tx, conversation, &staying, now, |tx, v| {
+    super::late::write_summaries(tx, conversation, &staying, join_late, now, |tx, v| {
         tx.entry_set_summary(p, v, conversation, &latest_preview, &latest_sender, count_of(v))
     })?;
+    Ok(())
+}
+
+/// Items a membership change may still add after its entries: the refresh and removal items,
+/// the audit event, and the caller's check.
+const ITEMS_AFTER_MEMBERSHIP: usize = 6;
+
+/// A new viewer's counts: one more conversation, its `count` messages all unread, and one
+/// more conversation about the patient (a new patient where it had none).
+pub(super) fn count_joiner(tx: &mut Tx<'_>, c: &ConversationItem, v: &UserId, count: u64, known: u64) -> Result<()> {
+    let p = &c.practice_id;
+    let patient_id = c.summary.patient.as_ref().map(|p| &p.id);
+    let new_patient = i64::from(patient_id.is_some() && known == 0);
+    let delta = StatsDelta { conversations: 1, messages: count as i64, unread: count as i64, patients: new_patient };
+    tx.stats_add(p, v, delta)?;
+    if let Some(pat) = patient_id {
+        tx.patient_marker(p, v, pat, known, 1)?;
+    }
     Ok(())
 }
 

@@ -79,11 +79,13 @@ pub async fn write_late_entries(app: &App, outbox: &OutboxItem) -> Result<usize>
 const ITEMS_AFTER_SUMMARIES: usize = 4;
 
 /// Writes `conversation`'s summary into the entries of `viewers` with `write` (each takes one
-/// item), as many as `tx` has room for; the rest are left to the notifier (a refresh item).
+/// item), as many as `tx` has room for; the rest, and the new viewers `joined_late` whose
+/// entries did not fit either, are left to the notifier (a refresh item).
 pub(super) fn write_summaries(
     tx: &mut Tx<'_>,
     conversation: &ConversationItem,
     viewers: &[&UserId],
+    joined_late: &[UserId],
     now: Timestamp,
     mut write: impl FnMut(&mut Tx<'_>, &UserId) -> Result<()>,
 ) -> Result<()> {
@@ -92,12 +94,13 @@ pub(super) fn write_summaries(
     for v in in_tx {
         write(tx, v)?;
     }
-    if !late.is_empty() {
+    if !late.is_empty() || !joined_late.is_empty() {
         let refresh = SummaryRefreshItem {
             key: place::summary_refresh(&conversation.id, conversation.version),
             practice_id: conversation.practice_id.clone(),
             conversation_id: conversation.id.clone(),
             viewers: late.iter().map(|v| (*v).clone()).collect(),
+            joined: joined_late.to_vec(),
             expires_at: now.as_second() + 7 * 86_400,
         };
         tx.put(Guard::Outbox, &refresh)?;
@@ -105,8 +108,9 @@ pub(super) fn write_summaries(
     Ok(())
 }
 
-/// Copies a conversation's current summary into the entries a change left to the notifier;
-/// answers how many it wrote (an entry gone or holding a newer copy is left as it is).
+/// Copies a conversation's current summary into the entries a change left to the notifier,
+/// then gives the new viewers it left their entries; answers how many it wrote (an entry gone
+/// or holding a newer copy is left as it is).
 pub async fn refresh_summaries(app: &App, key: &Key) -> Result<usize> {
     let Some(refresh) = app.store.summary_refresh(key).await? else { return Ok(0) };
     let Some(conversation) = app.store.conversation_now(&refresh.practice_id, &refresh.conversation_id).await? else {
@@ -116,12 +120,48 @@ pub async fn refresh_summaries(app: &App, key: &Key) -> Result<usize> {
     for viewer in &refresh.viewers {
         written += usize::from(app.store.entry_refresh_summary(viewer, &conversation).await?);
     }
+    for group in refresh.joined.chunks(VIEWERS_PER_TX) {
+        written += until_committed("late joiners", || Box::pin(join_late(app, &refresh, group))).await?;
+    }
     Ok(written)
 }
 
-/// Deletes the entries a deleted conversation's transaction had no room for, each with its
-/// counts; answers how many it deleted. An entry already gone (a retried stream batch) is
-/// left alone.
+/// One group of late joiners' transaction, from a fresh read: each that is still a viewer and
+/// has no entry yet gets one with every message it may see unread, and its counts, on the
+/// condition that the conversation has not changed since.
+async fn join_late<'s>(
+    app: &'s App,
+    refresh: &'s SummaryRefreshItem,
+    group: &'s [UserId],
+) -> Result<Option<(Tx<'s>, usize)>> {
+    let (p, c) = (&refresh.practice_id, &refresh.conversation_id);
+    let Some(conversation) = app.store.conversation_now(p, c).await? else { return Ok(None) };
+    let have: Vec<UserId> = app.store.entries_of(p, group, c).await?.into_iter().map(|(u, _)| u).collect();
+    let joining: Vec<UserId> =
+        group.iter().filter(|v| conversation.viewers.contains(v) && !have.contains(v)).cloned().collect();
+    if joining.is_empty() {
+        return Ok(None);
+    }
+    let patient_id = conversation.summary.patient.as_ref().map(|pr| pr.id.clone());
+    let markers = match &patient_id {
+        Some(pat) => app.store.patient_markers(p, &joining, pat).await?,
+        None => Default::default(),
+    };
+    let (preview, sender, visible) = super::assign::latest_for_new_viewers(app, &conversation).await?;
+    let mut tx = app.store.tx();
+    tx.check_conversation_version(&conversation)?;
+    for v in &joining {
+        let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
+        tx.entry_join(p, v, &conversation, &preview, &sender, count)?;
+        super::assign::count_joiner(&mut tx, &conversation, v, count, markers.get(v).copied().unwrap_or(0))?;
+    }
+    Ok(Some((tx, joining.len())))
+}
+
+/// Deletes the entries a change's transaction had no room for (a deleted conversation's, or
+/// those of viewers a membership change took out), each with its counts; answers how many it
+/// deleted. An entry already gone (a retried stream batch), or of a user who is a viewer again
+/// by now, is left alone.
 pub async fn remove_entries(app: &App, key: &Key) -> Result<usize> {
     let Some(removal) = &app.store.entry_removal(key).await? else { return Ok(0) };
     let (p, c) = (&removal.practice_id, &removal.conversation_id);
@@ -129,7 +169,9 @@ pub async fn remove_entries(app: &App, key: &Key) -> Result<usize> {
     for group in removal.viewers.chunks(Tx::MAX_ITEMS / super::delete::ITEMS_PER_REMOVAL) {
         removed += until_committed("entry removals", || {
             Box::pin(async move {
-                let entries = app.store.entries_of(p, group, c).await?;
+                let current = app.store.conversation_now(p, c).await?.map(|c| c.viewers).unwrap_or_default();
+                let gone: Vec<UserId> = group.iter().filter(|v| !current.contains(v)).cloned().collect();
+                let entries = app.store.entries_of(p, &gone, c).await?;
                 if entries.is_empty() {
                     return Ok(None);
                 }

@@ -155,7 +155,7 @@ pub async fn set_controls(
         tx.check_caller(caller)?;
         tx.conversation_replace_membership(&conversation, expected_version)?;
         let viewers: Vec<&UserId> = conversation.viewers.iter().collect();
-        super::late::write_summaries(&mut tx, &conversation, &viewers, ctx.now, |tx, v| {
+        super::late::write_summaries(&mut tx, &conversation, &viewers, &[], ctx.now, |tx, v| {
             let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
             tx.entry_set_summary(p, v, &conversation, &preview, &sender, count)
         })?;
