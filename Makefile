@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: dev test token lint clean audit-verify security-report bench package
+.PHONY: dev test token lint clean audit-verify security-report bench scale-model package
 
 $(VENV)/.installed: infra/requirements.txt
 	python3 -m venv $(VENV)
@@ -24,6 +24,11 @@ security-report: $(VENV)/.installed
 # prints one report, writes bench/results.json (bench/run.sh; README "Performance and cost").
 bench: $(VENV)/.installed
 	bash bench/run.sh
+
+# The scale model alone (issue 17): records each operation's DynamoDB partitions on a local
+# stack of its own and prints the busiest partition per pattern for bench/workloads.json.
+scale-model: $(VENV)/.installed
+	bash bench/scale.sh
 
 # The deployable build (docs/deploying.md): `sam build` of every function of template.yaml
 # (BuildMethod rust-cargolambda: `cargo lambda build --release --arm64` in each function's

@@ -194,7 +194,7 @@ impl Intercept for CapacityProbe {
 }
 
 /// A read of items totalling `bytes`: 4 KB units, at `factor` (0.5 eventually consistent).
-fn read_units(bytes: usize, factor: f64) -> f64 {
+pub(crate) fn read_units(bytes: usize, factor: f64) -> f64 {
     (bytes.div_ceil(4096).max(1)) as f64 * factor
 }
 

@@ -19,7 +19,9 @@
 
 mod capacity;
 mod coldstart;
+mod key_access;
 mod load;
+mod scale;
 
 use carethread_core::app::Config;
 use carethread_core::App;
@@ -124,6 +126,8 @@ async fn measure(bench: &Bench, op: &Op, n: usize, baseline: i64) -> OpResult {
 struct Bench {
     app: Arc<TestApp>,
     probe: capacity::CapacityProbe,
+    /// The partitions each operation touches (the scale model).
+    accesses: key_access::KeyAccessLog,
     /// S3 requests actually sent (not presigned).
     s3_sent: capacity::SentCounter,
     config: Config,
@@ -140,15 +144,17 @@ async fn spawn_bench() -> Bench {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let config = Config::from_env().expect("config from env");
     let probe = capacity::CapacityProbe::default();
+    let accesses = key_access::KeyAccessLog::default();
     let s3_sent = capacity::SentCounter::default();
     // Every function's app, each with the capacity probe on its DynamoDB client and the
     // sent-request counter on its S3 client.
-    let (probed, sent) = (probe.clone(), s3_sent.clone());
+    let (probed, sent, recorded) = (probe.clone(), s3_sent.clone(), accesses.clone());
     let customize = move |app: &mut App, sdk: &aws_config::SdkConfig, config: &Config| {
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(sdk)
                 .interceptor(app.calls.clone())
                 .interceptor(probed.clone())
+                .interceptor(recorded.clone())
                 .build(),
         );
         app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());
@@ -166,8 +172,9 @@ async fn spawn_bench() -> Bench {
     tokio::spawn(async move {
         let _ = local_gateway::serve(listener, served).await;
     });
+    let pump = local_gateway::stream::StreamPump::for_table(&sdk, &config.table_name).await.expect("stream pump");
     let app = TestApp {
-        pump: None,
+        pump: Some(pump),
         cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
         pool_id: std::env::var("USER_POOL_ID").expect("USER_POOL_ID"),
         client_id: std::env::var("USER_POOL_CLIENT_ID").expect("USER_POOL_CLIENT_ID"),
@@ -181,7 +188,7 @@ async fn spawn_bench() -> Bench {
         table: config.table_name.clone(),
         bucket: config.bucket_name.clone(),
     };
-    Bench { app: Arc::new(app), probe, s3_sent, config }
+    Bench { app: Arc::new(app), probe, accesses, s3_sent, config }
 }
 
 // Single-threaded, as the functions' own runtime is (see functions/*/src/main.rs).
@@ -189,6 +196,11 @@ async fn spawn_bench() -> Bench {
 async fn main() {
     let n = env_usize("BENCH_REQUESTS", 100);
     let bench = spawn_bench().await;
+    // `make scale-model`: the key accesses alone.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("scale") {
+        scale::record_all(&bench).await;
+        return;
+    }
     let app = bench.app.clone();
     let p = app.demo_practice().await;
     let doc = p.doctor.clone();
@@ -374,6 +386,7 @@ async fn main() {
     });
     std::fs::write("bench/results.json", serde_json::to_string_pretty(&out).unwrap() + "\n").unwrap();
     println!("\nwrote bench/results.json");
+    scale::record_all(&bench).await;
 }
 
 fn machine() -> String {
