@@ -16,6 +16,9 @@ pub struct ConversationFacts<'a> {
     pub assignees: &'a [UserId],
     /// Staff assigned to the patient (the patient's care team) when the conversation began.
     pub care_team: &'a [UserId],
+    /// The patient's primary provider (COMPOSE-3), who is concerned by every conversation
+    /// about its patient.
+    pub primary_provider: Option<&'a UserId>,
 }
 
 /// How a staff caller relates to a conversation, in the order that decides visibility.
@@ -33,7 +36,7 @@ pub fn relation(user_id: &UserId, c: &ConversationFacts<'_>) -> Relation {
         Relation::Participant
     } else if has(c.assignees) {
         Relation::Assignee
-    } else if c.kind.is_patient_facing() && has(c.care_team) {
+    } else if c.kind.is_patient_facing() && (has(c.care_team) || c.primary_provider == Some(user_id)) {
         Relation::PatientAssignedToMe
     } else {
         Relation::None
@@ -228,6 +231,7 @@ mod tests {
                         participants,
                         assignees,
                         care_team,
+                        primary_provider: None,
                     };
                     let same = can_see(&caller(PRACTICE, role, me.as_str()), &facts);
                     assert_eq!(same, expected(class, kind, rel), "{role} {kind:?} {rel}");
@@ -248,6 +252,7 @@ mod tests {
                 participants: &none,
                 assignees: &none,
                 care_team: &none,
+                primary_provider: None,
             };
             assert_eq!(can_see(&caller(PRACTICE, "patient", "pat_1"), &facts), kind != ConversationKind::Team);
             assert!(!can_see(&caller(PRACTICE, "patient", "pat_2"), &facts));
@@ -327,6 +332,7 @@ mod tests {
             participants,
             assignees: &[],
             care_team: care,
+            primary_provider: None,
         }
     }
 
@@ -353,6 +359,9 @@ mod tests {
         let (pat, participants, care) = (u("pat_1"), vec![u("usr_desk"), u("usr_doc2")], vec![u("usr_nurse")]);
         let facts = facts_of(ConversationKind::Patient, &pat, &participants, &care);
         assert_eq!(viewers(&facts, &staff(), false), ["usr_doc2", "usr_nurse", "usr_desk", "pat_1"].map(u).to_vec());
+        let doc1 = u("usr_doc1");
+        let of_doc1 = ConversationFacts { primary_provider: Some(&doc1), ..facts.clone() };
+        assert!(viewers(&of_doc1, &staff(), false).contains(&doc1), "the primary provider is concerned (NOTIFY-2)");
         let team = facts_of(ConversationKind::Team, &pat, &participants, &care);
         assert_eq!(
             viewers(&team, &staff(), false),

@@ -32,7 +32,7 @@ pub async fn carry_care_team(app: &App, ctx: &RequestCtx, dir: &Directory, patie
             conversation.viewers = inbox_holders(&conversation, dir);
             conversation.version += 1;
             let mut tx = app.store.tx();
-            rewrite_membership(app, &mut tx, &conversation, expected, &old_viewers, ctx.now).await?;
+            rewrite_membership(app, &mut tx, &mut conversation, expected, &old_viewers, ctx.now).await?;
             let record = AuditRecord::conversation(&conversation);
             tx.put(Guard::Audit, &audit::event(ctx, "conversation.care-team", record, "success"))?;
             match tx.commit().await? {

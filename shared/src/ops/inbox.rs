@@ -4,7 +4,7 @@
 
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
-use crate::domain::{ConversationKind, Priority, UserId};
+use crate::domain::{ConversationId, ConversationKind, Priority, UserId};
 use crate::error::{Error, Result};
 use crate::ops::{cursor, search};
 use crate::records::EntryItem;
@@ -12,6 +12,8 @@ use crate::store::Guard;
 use crate::store::{AssignedFilter, InboxPosition, InboxTab, InboxView};
 use crate::views::{InboxItemView, InboxStatsView, Page, Renderer};
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
 
 pub const DEFAULT_LIMIT: usize = 25;
 pub const MAX_LIMIT: usize = 100;
@@ -163,7 +165,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
     let (entries, next) = match &q.search {
         Some(typed) => {
             super::budgets::spend(app, ctx, super::budgets::Expensive::Search).await?;
-            search_page(app, ctx, typed, &q, after.as_ref()).await?
+            search_page(app, ctx, typed, q.limit, after.as_ref(), own_entry_rows(app, caller, &q.view)).await?
         }
         None => app.store.inbox_page(p, &caller.user_id, &q.view, q.limit, after.as_ref()).await?,
     };
@@ -218,22 +220,29 @@ pub(super) async fn answer_page(
 const SEARCH_SCAN_MOST: usize = 2_000;
 const SEARCH_SCAN_HITS: usize = 200;
 
+/// The rows a batch of search hits gives the caller, in the hits' order: only what it may see
+/// and what passes the page's filters.
+pub(super) type HitRows<'a> = Box<
+    dyn FnMut(Vec<ConversationId>) -> Pin<Box<dyn Future<Output = Result<Vec<EntryItem>>> + Send + 'a>> + Send + 'a,
+>;
+
 /// A page of search results. The token's partition is practice-wide, so its hits are read
-/// page by page and kept only where the caller has an entry (an entry exists exactly where
-/// `policy::can_see` admits the caller) that passes the tab and filters, until the page is
-/// full and one more such entry shows that a next page exists (security finding 3: neither
-/// a page nor its cursor may depend on what the caller cannot see). The cursor is the last
-/// conversation returned. Only when 2,000 hits were read without filling the page does the
-/// cursor point where the reading stopped: that says no more than "the word is common".
-async fn search_page(
+/// page by page and kept only where `rows` gives the caller a row (its own entry in an inbox
+/// tab, which exists exactly where `policy::can_see` admits it; in the practice-wide view the
+/// conversation itself, checked with `can_see`) that passes the tab and filters, until the
+/// page is full and one more such row shows that a next page exists (security finding 3:
+/// neither a page nor its cursor may depend on what the caller cannot see). The cursor is the
+/// last conversation returned. Only when 2,000 hits were read without filling the page does
+/// the cursor point where the reading stopped: that says no more than "the word is common".
+pub(super) async fn search_page(
     app: &App,
     ctx: &RequestCtx,
     typed: &str,
-    q: &InboxQuery,
+    limit: usize,
     after: Option<&InboxPosition>,
+    mut rows: HitRows<'_>,
 ) -> Result<(Vec<EntryItem>, Option<InboxPosition>)> {
-    let caller = &ctx.caller;
-    let p = &caller.practice_id;
+    let p = &ctx.caller.practice_id;
     let index = search::practice_index(app, p).await?;
     let token = search::query_token(&index, typed)?;
     let position = |c: &str| InboxPosition { sort: "search".into(), conversation_id: c.to_string() };
@@ -241,22 +250,18 @@ async fn search_page(
     let mut read_to = after.map(|a| a.conversation_id.clone());
     let mut read = 0;
     while read < SEARCH_SCAN_MOST {
-        let want = if read == 0 { q.limit + 1 } else { SEARCH_SCAN_HITS };
+        let want = if read == 0 { limit + 1 } else { SEARCH_SCAN_HITS };
         let (hits, more) = app.store.search_hits(p, &token, want, read_to.as_deref()).await?;
         read += hits.len().max(1);
-        let found = app.store.entries(p, &caller.user_id, &hits).await?;
-        let visible = hits
-            .iter()
-            .filter_map(|c| found.iter().find(|e| &e.conversation_id == c))
-            .filter(|e| in_view(e, &q.view, &caller.user_id));
-        for e in visible {
-            if entries.len() == q.limit {
+        let last_hit = hits.last().cloned();
+        for e in rows(hits).await? {
+            if entries.len() == limit {
                 let last = entries.last().map(|l| position(&l.conversation_id));
                 return Ok((entries, last));
             }
-            entries.push(e.clone());
+            entries.push(e);
         }
-        match (more, hits.last()) {
+        match (more, last_hit) {
             (Some(_), Some(last)) => read_to = Some(last.to_string()),
             _ => return Ok((entries, None)),
         }
@@ -264,15 +269,34 @@ async fn search_page(
     Ok((entries, read_to.as_deref().map(position)))
 }
 
-/// Whether an entry belongs to a tab and passes its filters (for search results, which do
-/// not come from a tab's index).
-fn in_view(e: &EntryItem, view: &InboxView, user_id: &UserId) -> bool {
-    let tab = match view.tab {
+/// The caller's own entries for a batch of hits, in the tab and its filters.
+fn own_entry_rows<'a>(app: &'a App, caller: &'a crate::domain::Caller, view: &'a InboxView) -> HitRows<'a> {
+    Box::new(move |hits: Vec<ConversationId>| {
+        Box::pin(async move {
+            let found = app.store.entries(&caller.practice_id, &caller.user_id, &hits).await?;
+            Ok(hits
+                .iter()
+                .filter_map(|c| found.iter().find(|e| &e.conversation_id == c))
+                .filter(|e| in_tab(e, view) && passes_filters(e, view, &caller.user_id))
+                .cloned()
+                .collect())
+        })
+    })
+}
+
+/// Whether an entry belongs to a tab (for search results, which do not come from a tab's
+/// index).
+fn in_tab(e: &EntryItem, view: &InboxView) -> bool {
+    match view.tab {
         InboxTab::Active => !e.archived,
         InboxTab::Archived => e.archived,
         InboxTab::Kind(kind) => e.summary.kind == kind && !e.archived,
         InboxTab::Starred => e.starred,
-    };
+    }
+}
+
+/// Whether a row passes the filters of a page: unread, assigned, priority, dates.
+pub(super) fn passes_filters(e: &EntryItem, view: &InboxView, user_id: &UserId) -> bool {
     let unread = view.unread.is_none_or(|u| u == (e.unread > 0));
     let assigned = match view.assigned {
         None => true,
@@ -284,7 +308,7 @@ fn in_view(e: &EntryItem, view: &InboxView, user_id: &UserId) -> bool {
     let priority = view.priority.is_none_or(|p| e.last_priority.unwrap_or_default() == p);
     let from = view.from.is_none_or(|f| e.last_message_at >= f);
     let to = view.to.is_none_or(|t| e.last_message_at <= t);
-    tab && unread && assigned && priority && from && to
+    unread && assigned && priority && from && to
 }
 
 /// GET /inbox/stats (INBOX-4).

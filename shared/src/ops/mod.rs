@@ -42,6 +42,7 @@ pub fn facts(c: &ConversationItem) -> ConversationFacts<'_> {
         participants: &c.participants,
         assignees: &c.assignee_ids,
         care_team: &c.care_team,
+        primary_provider: c.primary_provider_id.as_ref(),
     }
 }
 

@@ -2,14 +2,17 @@
 //! admin and provider classes, from the practice's index of conversations. A page is one
 //! Query of that index and one BatchGetItem of the caller's own state in its conversations
 //! (its entry where it has one, else its read position), whatever the size of the practice;
-//! a user who joined the class today finds everything at once.
+//! a user who joined the class today finds everything at once. Search (`q`) reads the
+//! practice's token partition as the inbox's search does and keeps every hit the caller may
+//! open, with its own state.
 
-use super::inbox::{answer_page, open_cursor, InboxQuery};
+use super::inbox::{answer_page, open_cursor, passes_filters, HitRows, InboxQuery};
 use crate::app::{App, RequestCtx};
-use crate::domain::{ConversationId, RoleClass};
+use crate::domain::{Caller, ConversationId, RoleClass};
 use crate::error::{Error, Result};
 use crate::records::{ConversationItem, EntryItem, LatestMessage, OwnStateItem};
 use crate::store::place;
+use crate::store::InboxView;
 use crate::views::{InboxItemView, Page};
 
 /// Two keys of own state per row must fit in one BatchGetItem (100 keys).
@@ -23,9 +26,6 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
         RoleClass::Provider => true,
         _ => return Err(Error::Forbidden("the practice-wide view is for the admin and provider classes".into())),
     };
-    if q.search.is_some() {
-        return Err(Error::invalid("q", "search the inbox without `tab=practice`: it finds everything you may open"));
-    }
     if q.limit > MAX_LIMIT {
         return Err(Error::invalid("limit", format!("limit must be a number from 1 to {MAX_LIMIT} with tab=practice")));
     }
@@ -33,6 +33,12 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
         Some(c) => Some(open_cursor(app, ctx, q.tab, c).await?),
         None => None,
     };
+    if let Some(typed) = &q.search {
+        super::budgets::spend(app, ctx, super::budgets::Expensive::Search).await?;
+        let rows = practice_rows(app, caller, &q.view);
+        let (rows, next) = super::inbox::search_page(app, ctx, typed, q.limit, after.as_ref(), rows).await?;
+        return answer_page(app, ctx, q.tab, &rows, next).await;
+    }
     let (found, next) = app.store.practice_page(p, &caller.user_id, provider, &q.view, q.limit, after.as_ref()).await?;
     // The index's filter narrows what is read; ROLE-2's own rule decides what is shown.
     let conversations: Vec<ConversationItem> =
@@ -48,6 +54,27 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
         .filter(|row| q.view.unread.is_none_or(|unread| unread == (row.unread > 0)))
         .collect();
     answer_page(app, ctx, q.tab, &rows, next).await
+}
+
+/// Search hits in the practice-wide view (INBOX-3 over ROLE-2): every hit the caller may open,
+/// its own entry where it has one, else the conversation's row with its own state.
+fn practice_rows<'a>(app: &'a App, caller: &'a Caller, view: &'a InboxView) -> HitRows<'a> {
+    Box::new(move |hits: Vec<ConversationId>| {
+        Box::pin(async move {
+            let p = &caller.practice_id;
+            let (records, mut own) = app.store.conversations_and_own_states(p, &caller.user_id, &hits, true).await?;
+            Ok(hits
+                .iter()
+                .filter_map(|c| records.get(c))
+                .filter(|c| crate::policy::can_see(caller, &super::facts(c)))
+                .map(|c| match own.entries.remove(&c.id) {
+                    Some(entry) => entry,
+                    None => row_without_entry(c, &caller.user_id, own.marks.get(&c.id)),
+                })
+                .filter(|row| passes_filters(row, view, &caller.user_id))
+                .collect())
+        })
+    })
 }
 
 /// The row of a conversation the caller has no entry for: the conversation's own summary and

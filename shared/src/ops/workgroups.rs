@@ -67,7 +67,7 @@ pub async fn update_workgroup(
     let record = AuditRecord { record_type: "workgroup", record_id: &id, patient_id: None };
     tx.put(Guard::Audit, &audit::event(ctx, "workgroup.update", record, "success"))?;
     if joined {
-        tx.put(Guard::Outbox, &backfill_page(p, &id, ctx.now, 0, None))?;
+        tx.put(Guard::Outbox, &backfill_page(p, &id, ctx.now, 0, None, false))?;
     }
     match tx.commit().await? {
         Ok(()) => Ok(WorkgroupAnswer { workgroup: WorkgroupView::of(&after) }),
@@ -82,6 +82,7 @@ fn backfill_page(
     started_at: crate::domain::Timestamp,
     page: u32,
     after: Option<InboxPosition>,
+    final_pass: bool,
 ) -> MembershipBackfillItem {
     MembershipBackfillItem {
         key: place::membership_backfill(workgroup, started_at, page),
@@ -91,6 +92,7 @@ fn backfill_page(
         page,
         after_sort: after.as_ref().map(|a| a.sort.clone()),
         after_conversation: after.map(|a| a.conversation_id),
+        final_pass,
         expires_at: started_at.as_second() + 7 * 86_400,
     }
 }
@@ -116,7 +118,7 @@ pub async fn backfill_workgroup(app: &App, key: &Key, now: crate::domain::Timest
         unread: None,
         assigned: None,
         priority: None,
-        from: None,
+        from: item.final_pass.then_some(item.started_at),
         to: None,
     };
     let (page, next) = app.store.practice_page(p, &nobody, as_admin, &every, BACKFILL_PAGE, after.as_ref()).await?;
@@ -124,9 +126,16 @@ pub async fn backfill_workgroup(app: &App, key: &Key, now: crate::domain::Timest
     for conversation in page {
         changed += usize::from(take_members(app, &dir, conversation, workgroup, now).await?);
     }
-    if let Some(next) = next {
+    // The next page; after the last, one pass over what moved meanwhile.
+    let following = match (next, item.final_pass) {
+        (Some(next), final_pass) => Some((Some(next), final_pass)),
+        (None, false) => Some((None, true)),
+        (None, true) => None,
+    };
+    if let Some((after, final_pass)) = following {
+        let next_page = backfill_page(p, &item.workgroup_id, item.started_at, item.page + 1, after, final_pass);
         let mut tx = app.store.tx();
-        tx.put(Guard::Outbox, &backfill_page(p, &item.workgroup_id, item.started_at, item.page + 1, Some(next)))?;
+        tx.put(Guard::Outbox, &next_page)?;
         tx.commit().await?.map_err(|_| Error::internal_msg("the next back-fill page was not written"))?;
     }
     Ok(changed)
@@ -143,19 +152,20 @@ async fn take_members(
 ) -> Result<bool> {
     let id: ConversationId = conversation.id.clone();
     for _ in 0..5 {
-        if !with_members(&mut conversation, workgroup) {
+        if !with_members(&mut conversation, workgroup, dir) {
             return Ok(false);
         }
         let (expected, old_viewers) = (conversation.version, conversation.viewers.clone());
         conversation.viewers = inbox_holders(&conversation, dir);
         conversation.version += 1;
         let mut tx = app.store.tx();
-        crate::ops::conversations::rewrite_membership(app, &mut tx, &conversation, expected, &old_viewers, now).await?;
+        crate::ops::conversations::rewrite_membership(app, &mut tx, &mut conversation, expected, &old_viewers, now)
+            .await?;
         if tx.commit().await?.is_ok() {
             return Ok(true);
         }
         // Changed meanwhile (a reply, an assignment): read it again and redo.
-        match app.store.conversation(&dir.practice.id, &id).await? {
+        match app.store.conversation_now(&dir.practice.id, &id).await? {
             Some(c) => conversation = c,
             None => return Ok(false),
         }
@@ -165,13 +175,14 @@ async fn take_members(
 
 /// Adds the workgroup's active members to a conversation that names it: as participants
 /// where it is a recipient, as assignees where it is assigned. False when nothing changes.
-fn with_members(c: &mut ConversationItem, workgroup: &WorkgroupItem) -> bool {
+fn with_members(c: &mut ConversationItem, workgroup: &WorkgroupItem, dir: &crate::store::Directory) -> bool {
     let names = |list: &[crate::domain::Recipient]| {
         list.iter().any(|r| r.kind == RecipientKind::Workgroup && r.id == workgroup.id.as_str())
     };
     let (recipient, assignee) = (names(&c.recipients), names(&c.summary.assignees));
     let mut changed = false;
-    for member in &workgroup.member_ids {
+    let active = |m: &&UserId| dir.staff_member(m).is_some_and(|s| s.active);
+    for member in workgroup.member_ids.iter().filter(active) {
         if (recipient || assignee) && !c.participants.contains(member) {
             c.participants.push(member.clone());
             changed = true;

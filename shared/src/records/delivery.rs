@@ -172,5 +172,9 @@ pub struct MembershipBackfillItem {
     pub after_sort: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_conversation: Option<String>,
+    /// The pass over what changed since `started_at`: the index is by latest activity, so a
+    /// conversation that had a message during the first pass may have moved above its cursor.
+    #[serde(default)]
+    pub final_pass: bool,
     pub expires_at: i64,
 }

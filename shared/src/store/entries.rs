@@ -241,6 +241,37 @@ impl Tx<'_> {
         self.push_update(Guard::Presence, update)
     }
 
+    /// A user's flags (and, marked unread, read position) in a conversation it has no entry
+    /// for: only what changes, so a concurrent read mark or another flag is not overwritten.
+    pub fn own_state_set(
+        &mut self,
+        practice_id: &PracticeId,
+        user_id: &UserId,
+        conversation_id: &ConversationId,
+        starred: Option<bool>,
+        archived: Option<bool>,
+        read_count: Option<u64>,
+    ) -> Result<()> {
+        let mut sets = Vec::new();
+        let mut update = Update::builder()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, s(keys::own_state_sk(conversation_id)));
+        if let Some(v) = starred {
+            sets.push("starred = :starred");
+            update = update.expression_attribute_values(":starred", AttributeValue::Bool(v));
+        }
+        if let Some(v) = archived {
+            sets.push("archived = :archived");
+            update = update.expression_attribute_values(":archived", AttributeValue::Bool(v));
+        }
+        if let Some(v) = read_count {
+            sets.push("readCount = :count");
+            update = update.expression_attribute_values(":count", n(v));
+        }
+        self.push_update(Guard::Presence, update.update_expression(format!("SET {}", sets.join(", "))))
+    }
+
     /// Records that a user's inbox (or a thread) reached it now: messages before are
     /// delivered to it.
     pub fn presence_seen(&mut self, practice_id: &PracticeId, user_id: &UserId, at: Timestamp) -> Result<()> {

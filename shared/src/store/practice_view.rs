@@ -105,13 +105,35 @@ impl Store {
         user_id: &UserId,
         conversations: &[ConversationId],
     ) -> Result<OwnStates> {
+        Ok(self.conversations_and_own_states(practice_id, user_id, conversations, false).await?.1)
+    }
+
+    /// Search hits in the practice-wide view: the conversations themselves (when `with_records`)
+    /// and the caller's own state in each, read together (three keys each, 100 keys a call).
+    pub async fn conversations_and_own_states(
+        &self,
+        practice_id: &PracticeId,
+        user_id: &UserId,
+        conversations: &[ConversationId],
+        with_records: bool,
+    ) -> Result<(HashMap<ConversationId, ConversationItem>, OwnStates)> {
         let pk = keys::user(practice_id, user_id);
-        let wanted = conversations
-            .iter()
-            .flat_map(|c| [(pk.clone(), keys::entry_sk(c)), (pk.clone(), keys::own_state_sk(c))])
-            .collect();
+        let mut wanted: Vec<(String, String)> = Vec::new();
+        for c in conversations {
+            wanted.push((pk.clone(), keys::entry_sk(c)));
+            wanted.push((pk.clone(), keys::own_state_sk(c)));
+            if with_records {
+                wanted.push((keys::conversation(practice_id, c), keys::CONVERSATION_SK.to_string()));
+            }
+        }
+        let mut records = HashMap::new();
         let mut states = OwnStates::default();
         for item in self.get_many(wanted).await? {
+            if matches!(item.get(keys::PK), Some(AttributeValue::S(p)) if *p != pk) {
+                let c: ConversationItem = from_item(item)?;
+                records.insert(c.id.clone(), c);
+                continue;
+            }
             match item.get(keys::SK) {
                 Some(AttributeValue::S(sk)) if sk.starts_with(keys::OWN_STATE_SK_PREFIX) => {
                     let c = ConversationId::from_stored(&sk[keys::OWN_STATE_SK_PREFIX.len()..]);
@@ -124,6 +146,6 @@ impl Store {
                 _ => {}
             }
         }
-        Ok(states)
+        Ok((records, states))
     }
 }

@@ -67,6 +67,20 @@ async fn role_2_beyond_the_followers_limit_an_inbox_holds_what_concerns_its_user
         assert_eq!(row(&page.body, &cid)["unreadCount"], 1, "{} reaches it", other.role);
     }
 
+    // A physician writes about the patient: the patient's primary provider is concerned too
+    // (NOTIFY-2 reaches it), the admin is not.
+    let about = json!({ "kind": "patient", "patientId": g.patient.id, "subject": "Labs", "body": "Normal" });
+    let res = app.post(&g.bystander.token, "/conversations", about).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let labs = res.body["conversation"]["id"].as_str().unwrap().to_string();
+    assert!(app.inbox_ids(&g.doctor).await.contains(&labs), "the primary provider holds it");
+    assert!(!app.inbox_ids(&g.admin).await.contains(&labs));
+
+    // Replying from the practice-wide view, the admin takes part: the thread joins its inbox.
+    let res = app.post(&g.admin.token, &format!("/conversations/{cid}/messages"), json!({ "body": "On it" })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert!(app.inbox_ids(&g.admin).await.contains(&cid), "it takes part now");
+
     set_limit(&app, &g.admin, 3).await;
     let within = patient_writes(&app, &g.patient, "Cough").await;
     for user in [&g.doctor, &g.nurse, &g.bystander, &g.admin] {
@@ -125,4 +139,33 @@ async fn set_1_the_followers_limit_is_fifteen_and_bounded() {
     assert_eq!(res.body["settings"]["followAllConversationsUpTo"], 15, "{}", res.body);
     assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.to_string().contains("followAllConversationsUpTo"), "{}", refused.body);
+}
+
+/// INBOX-3, ROLE-2: beyond the limit, searching the All practice tab finds a patient
+/// conversation outside the physician's inbox (its own search of the inbox does not), and
+/// never a team conversation it may not open.
+#[tokio::test]
+async fn inbox_3_search_in_the_practice_tab_finds_what_the_user_may_open() {
+    let app = TestApp::spawn().await;
+    let g = group(&app, 0).await;
+    let cid = patient_writes(&app, &g.patient, "Rash on arm").await;
+    let team = json!({ "kind": "team", "recipients": [{ "type": "staff", "id": g.nurse.id }], "subject": "Rash rota", "body": "Swap?" });
+    let res = app.post(&g.admin.token, "/conversations", team).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let hidden = res.body["conversation"]["id"].as_str().unwrap().to_string();
+
+    let practice = app.get(&g.bystander.token, "/inbox?tab=practice&q=rash").await;
+    let inbox = app.get(&g.bystander.token, "/inbox?q=rash").await;
+    let admin = app.get(&g.admin.token, "/inbox?tab=practice&q=rash&limit=1").await;
+
+    assert_eq!(practice.status, StatusCode::OK, "{}", practice.body);
+    let found: Vec<&str> =
+        practice.body["items"].as_array().unwrap().iter().map(|i| i["conversation"]["id"].as_str().unwrap()).collect();
+    assert_eq!(found, [cid.as_str()], "the patient's, not the admins' team thread");
+    assert_eq!(row(&practice.body, &cid)["unreadCount"], 1);
+    assert!(inbox.body["items"].as_array().unwrap().is_empty(), "not in its inbox: {}", inbox.body);
+    assert_eq!(admin.body["items"][0]["conversation"]["id"], json!(hidden), "newest first: {}", admin.body);
+    let next = admin.body["nextCursor"].as_str().expect("a second page");
+    let page2 = app.get(&g.admin.token, &format!("/inbox?tab=practice&q=rash&limit=1&cursor={next}")).await;
+    assert_eq!(page2.body["items"][0]["conversation"]["id"], json!(cid), "{}", page2.body);
 }

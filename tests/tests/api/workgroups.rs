@@ -70,6 +70,8 @@ async fn role_6_a_member_added_to_a_workgroup_joins_its_conversations() {
     let notifier = app.function("notifier");
     let items = app.scan_where("sk", "BACKFILL#000000").await;
     assert_eq!(items.len(), 1, "one back-fill, one page");
+    let last = app.scan_where("sk", "BACKFILL#000001").await;
+    assert_eq!(last.len(), 1, "then one pass over what moved meanwhile");
     let key = serde_dynamo::from_item::<_, carethread_core::records::MembershipBackfillItem>(items[0].clone()).unwrap();
     let again = carethread_core::ops::workgroups::backfill_workgroup(
         notifier,
@@ -126,13 +128,24 @@ async fn assign_1_acct_2_forty_join_and_leave_a_thread_at_once() {
 
     let to_pool = json!({ "assignees": [{ "type": "workgroup", "id": pool }] });
     let res = app.post(&o.doctor.token, &format!("/conversations/{cid}/assign"), to_pool).await;
+    // A reply before the notifier has written the late joiners' entries: they count it once.
+    let reply = app.post(&o.doctor.token, &format!("/conversations/{cid}/messages"), json!({ "body": "Thanks" })).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     app.pump().await;
 
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     for m in &members {
         assert_eq!(app.inbox_query_ids(m, "assigned=me").await, vec![cid.clone()], "{}", m.id);
     }
-    assert_stats_exact(&app, &members[39]).await;
+    for m in [&members[0], &members[39]] {
+        let stats = app.get(&m.token, "/inbox/stats").await.body;
+        assert_eq!(
+            (stats["totalMessages"].clone(), stats["totalConversations"].clone()),
+            (json!(2), json!(1)),
+            "{stats}"
+        );
+        assert_stats_exact(&app, m).await;
+    }
 
     // Taken off the care team of a patient whose thread they were given through it, all 40
     // leave that thread (the assigned one they took part in stays theirs).

@@ -65,7 +65,7 @@ pub async fn assign(
 
     let mut tx = app.store.tx();
     tx.check_staff_active(p, &caller.user_id, false)?;
-    rewrite_membership(app, &mut tx, &conversation, expected_version, &old_viewers, ctx.now).await?;
+    rewrite_membership(app, &mut tx, &mut conversation, expected_version, &old_viewers, ctx.now).await?;
     tx.put(
         Guard::Audit,
         &audit::event(ctx, "conversation.assign", AuditRecord::conversation(&conversation), "success"),
@@ -93,14 +93,13 @@ pub async fn assign(
 pub(crate) async fn rewrite_membership(
     app: &App,
     tx: &mut Tx<'_>,
-    conversation: &ConversationItem,
+    conversation: &mut ConversationItem,
     expected_version: u64,
     old_viewers: &[UserId],
     now: Timestamp,
 ) -> Result<()> {
-    let p = &conversation.practice_id;
-    let conversation_id = &conversation.id;
-    tx.conversation_replace_membership(conversation, expected_version)?;
+    let p = &conversation.practice_id.clone();
+    let conversation_id = &conversation.id.clone();
     let patient_id = conversation.summary.patient.as_ref().map(|p| p.id.clone());
     let (latest_preview, latest_sender, visible) = latest_for_new_viewers(app, conversation).await?;
     let gone: Vec<UserId> = old_viewers.iter().filter(|v| !conversation.viewers.contains(v)).cloned().collect();
@@ -108,17 +107,22 @@ pub(crate) async fn rewrite_membership(
     let mut joined: Vec<UserId> = conversation.viewers.iter().filter(|v| !old_viewers.contains(v)).cloned().collect();
     joined.sort_by_key(|v| !(conversation.assignee_ids.contains(v) || conversation.participants.contains(v)));
     // A bounded transaction whatever the audience: the joiners and leavers that fit, the
-    // rest left to the notifier (a refresh item for joiners, a removal item for leavers).
+    // rest left to the notifier. Late joiners become viewers only when the notifier writes
+    // their entries (so no reply meanwhile finds a viewer without its counts); late leavers
+    // lose theirs unless they are viewers again by then.
     let per_joiner = if patient_id.is_some() { 3 } else { 2 };
-    let reserve = ITEMS_AFTER_MEMBERSHIP;
-    let joiners_room = Tx::MAX_ITEMS.saturating_sub(tx.len() + reserve) / 2 / per_joiner;
+    let joiners_room = Tx::MAX_ITEMS.saturating_sub(tx.len() + ITEMS_AFTER_MEMBERSHIP) / 2 / per_joiner;
     let (join_now, join_late) = joined.split_at(joiners_room.min(joined.len()));
-    let leavers_room = Tx::MAX_ITEMS.saturating_sub(tx.len() + reserve + join_now.len() * per_joiner)
+    let leavers_room = Tx::MAX_ITEMS.saturating_sub(tx.len() + ITEMS_AFTER_MEMBERSHIP + join_now.len() * per_joiner)
         / 2
         / super::delete::ITEMS_PER_REMOVAL;
     let (gone_now, gone_late) = gone.split_at(leavers_room.min(gone.len()));
-    let gone_entries = app.store.entries_of(p, gone_now, conversation_id).await?;
+    conversation.viewers.retain(|v| !join_late.contains(v));
+    tx.conversation_replace_membership(conversation, expected_version)?;
+    let conversation = &*conversation;
     let changed: Vec<UserId> = join_now.iter().chain(gone_now.iter()).cloned().collect();
+    // A joiner may still hold an entry a late removal has not taken yet: it is counted already.
+    let entries = app.store.entries_of(p, &changed, conversation_id).await?;
     let markers = match &patient_id {
         Some(pat) => app.store.patient_markers(p, &changed, pat).await?,
         None => Default::default(),
@@ -128,9 +132,11 @@ pub(crate) async fn rewrite_membership(
     for v in join_now {
         let count = count_of(v);
         tx.entry_set_summary(p, v, conversation, &latest_preview, &latest_sender, count)?;
-        count_joiner(tx, conversation, v, count, markers.get(v).copied().unwrap_or(0))?;
+        if !entries.iter().any(|(u, _)| u == v) {
+            count_joiner(tx, conversation, v, count, markers.get(v).copied().unwrap_or(0))?;
+        }
     }
-    for (user, entry) in &gone_entries {
+    for (user, entry) in entries.iter().filter(|(u, _)| gone_now.contains(u)) {
         let known = markers.get(user).copied().unwrap_or(0);
         super::delete::remove_entry(tx, (p, conversation_id, patient_id.as_ref()), user, entry, known)?;
     }
@@ -155,6 +161,46 @@ pub(crate) async fn rewrite_membership(
         tx.entry_set_summary(p, v, conversation, &latest_preview, &latest_sender, count_of(v))
     })?;
     Ok(())
+}
+
+/// A staff user who writes in a conversation it does not take part in yet (one it reached
+/// through the practice-wide view, or as the patient's care team) takes part from then on:
+/// the thread joins its inbox before its message is posted (ROLE-2: "conversations it takes
+/// part in"). Its own transaction, so the message's stays as it is; a retried reply finds
+/// it taking part already.
+pub(super) async fn join_sender(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation: ConversationItem,
+) -> Result<ConversationItem> {
+    let caller = &ctx.caller;
+    let p = &caller.practice_id;
+    let mut conversation = conversation;
+    for _ in 0..3 {
+        if conversation.participants.contains(&caller.user_id) {
+            return Ok(conversation);
+        }
+        let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
+        let (expected, old_viewers) = (conversation.version, conversation.viewers.clone());
+        conversation.participants.push(caller.user_id.clone());
+        conversation.viewers = inbox_holders(&conversation, &dir);
+        conversation.version += 1;
+        let mut tx = app.store.tx();
+        tx.check_caller(caller)?;
+        rewrite_membership(app, &mut tx, &mut conversation, expected, &old_viewers, ctx.now).await?;
+        let record = AuditRecord::conversation(&conversation);
+        tx.put(Guard::Audit, &audit::event(ctx, "conversation.join", record, "success"))?;
+        match tx.commit().await? {
+            Ok(()) => return Ok(conversation),
+            Err(Guard::Actor) => return Err(Error::Unauthenticated),
+            // Changed meanwhile: read it again.
+            Err(_) => {
+                conversation =
+                    app.store.conversation_now(p, &conversation.id).await?.ok_or(Error::NotFound("conversation"))?
+            }
+        }
+    }
+    Err(Error::Conflict("the conversation kept changing; retry".into()))
 }
 
 /// Items a membership change may still add after its entries: the refresh and removal items,

@@ -126,34 +126,45 @@ pub async fn refresh_summaries(app: &App, key: &Key) -> Result<usize> {
     Ok(written)
 }
 
-/// One group of late joiners' transaction, from a fresh read: each that is still a viewer and
-/// has no entry yet gets one with every message it may see unread, and its counts, on the
-/// condition that the conversation has not changed since.
+/// One group of late joiners' transaction, from a fresh read: each that the practice's rule
+/// still puts in the conversation's inbox audience and that is not a viewer yet becomes one,
+/// with its entry (every message it may see unread) and its counts, on the condition that
+/// the conversation has not changed since. One still holding an entry a late removal has not
+/// taken yet is counted already: it takes the summary only.
 async fn join_late<'s>(
     app: &'s App,
     refresh: &'s SummaryRefreshItem,
     group: &'s [UserId],
 ) -> Result<Option<(Tx<'s>, usize)>> {
     let (p, c) = (&refresh.practice_id, &refresh.conversation_id);
-    let Some(conversation) = app.store.conversation_now(p, c).await? else { return Ok(None) };
-    let have: Vec<UserId> = app.store.entries_of(p, group, c).await?.into_iter().map(|(u, _)| u).collect();
+    let Some(mut conversation) = app.store.conversation_now(p, c).await? else { return Ok(None) };
+    let Some(dir) = app.store.directory(p).await? else { return Ok(None) };
+    let holders = crate::ops::inbox_holders(&conversation, &dir);
     let joining: Vec<UserId> =
-        group.iter().filter(|v| conversation.viewers.contains(v) && !have.contains(v)).cloned().collect();
+        group.iter().filter(|v| holders.contains(v) && !conversation.viewers.contains(v)).cloned().collect();
     if joining.is_empty() {
         return Ok(None);
     }
+    let have: Vec<UserId> = app.store.entries_of(p, &joining, c).await?.into_iter().map(|(u, _)| u).collect();
     let patient_id = conversation.summary.patient.as_ref().map(|pr| pr.id.clone());
     let markers = match &patient_id {
         Some(pat) => app.store.patient_markers(p, &joining, pat).await?,
         None => Default::default(),
     };
     let (preview, sender, visible) = super::assign::latest_for_new_viewers(app, &conversation).await?;
+    let expected = conversation.version;
+    conversation.viewers.extend(joining.iter().cloned());
+    conversation.version += 1;
     let mut tx = app.store.tx();
-    tx.check_conversation_version(&conversation)?;
+    tx.conversation_replace_membership(&conversation, expected)?;
     for v in &joining {
         let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
-        tx.entry_join(p, v, &conversation, &preview, &sender, count)?;
-        super::assign::count_joiner(&mut tx, &conversation, v, count, markers.get(v).copied().unwrap_or(0))?;
+        if have.contains(v) {
+            tx.entry_set_summary(p, v, &conversation, &preview, &sender, count)?;
+        } else {
+            tx.entry_join(p, v, &conversation, &preview, &sender, count)?;
+            super::assign::count_joiner(&mut tx, &conversation, v, count, markers.get(v).copied().unwrap_or(0))?;
+        }
     }
     Ok(Some((tx, joining.len())))
 }

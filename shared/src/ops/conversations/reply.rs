@@ -86,6 +86,8 @@ pub async fn reply(
         }
     };
 
+    let conversation =
+        if by_patient { conversation } else { super::assign::join_sender(app, ctx, conversation).await? };
     let (attachments, moved) = relocate(app, p, &conversation_id, attachments).await?;
     let posting = Posting {
         priority,

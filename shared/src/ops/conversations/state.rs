@@ -92,12 +92,12 @@ async fn set_own_state(
     own.starred = change.starred.unwrap_or(own.starred);
     own.archived = change.archived.unwrap_or(own.archived);
     let unread = conversation.message_count.saturating_sub(own.read_count);
-    if let Some(wanted) = change.unread_count(unread) {
-        own.read_count = conversation.message_count - wanted.min(conversation.message_count);
-    }
+    let read_count =
+        change.unread_count(unread).map(|wanted| conversation.message_count - wanted.min(conversation.message_count));
+    own.read_count = read_count.unwrap_or(own.read_count);
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
-    tx.put(Guard::Presence, &own)?;
+    tx.own_state_set(p, &caller.user_id, &conversation.id, change.starred, change.archived, read_count)?;
     tx.put(Guard::Audit, &audit::event(ctx, "conversation.state", AuditRecord::conversation(conversation), "success"))?;
     match tx.commit().await? {
         Ok(()) => {}
