@@ -57,8 +57,16 @@ async fn operations(
     let portal = json!({ "subject": "Refill", "body": "Could I get one?" });
     let (_, a) = record(bench, patient, "POST", "/conversations", Some(portal)).await;
     ops.insert("compose (patient, portal)", a);
-    let (_, a) = record(bench, staff, "GET", "/inbox", None).await;
-    ops.insert("list-inbox: all", a);
+    for (name, path) in [
+        ("list-inbox: all", "/inbox"),
+        ("list-inbox: patient", "/inbox?tab=patient"),
+        ("list-inbox: team", "/inbox?tab=team"),
+        ("list-inbox: starred", "/inbox?tab=starred"),
+        ("list-inbox: archived", "/inbox?tab=archived"),
+    ] {
+        let (_, a) = record(bench, staff, "GET", path, None).await;
+        ops.insert(name, a);
+    }
     let (_, a) = record(bench, staff, "GET", "/inbox?tab=practice", None).await;
     ops.insert("list-inbox: all practice", a);
     let (_, a) = record(bench, staff, "GET", "/inbox?q=results", None).await;
@@ -90,7 +98,18 @@ pub async fn record_all(bench: &Bench) {
     let app = &bench.app;
     eprintln!("scale model: recording the reference practice");
     let p = app.demo_practice().await;
-    let reference = operations(bench, &p.doctor, &p.nurse, &p.jane).await;
+    let mut reference = operations(bench, &p.doctor, &p.nurse, &p.jane).await;
+    // A reply in a team thread of 20 (the doctor and 19 nurses).
+    let mut team = Vec::new();
+    for i in 0..19 {
+        let s = app.add_staff(&p.id, &p.admin, &format!("Member{i}"), "nurse", json!({})).await;
+        team.push(json!({ "type": "staff", "id": s.id }));
+    }
+    let twenty = json!({ "kind": "team", "recipients": team, "subject": "Team of 20", "body": "Hello all" });
+    let res = app.post(&p.doctor.token, "/conversations", twenty).await;
+    let path = format!("/conversations/{}/messages", id_of(&res));
+    let (_, a) = record(bench, &p.doctor, "POST", &path, Some(json!({ "body": "To all of you" }))).await;
+    reference.insert("reply (20 participants)", a);
     let reference_staff = staff_count(app, &p.admin).await;
 
     eprintln!("scale model: a group of 150 provider-class users (made through the API)");

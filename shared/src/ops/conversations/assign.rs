@@ -187,9 +187,9 @@ pub(super) async fn join_sender(
         conversation.version += 1;
         let mut tx = app.store.tx();
         tx.check_caller(caller)?;
+        // No audit event of its own: the message's event records the writer (SEC-2, one
+        // event a request).
         rewrite_membership(app, &mut tx, &mut conversation, expected, &old_viewers, ctx.now).await?;
-        let record = AuditRecord::conversation(&conversation);
-        tx.put(Guard::Audit, &audit::event(ctx, "conversation.join", record, "success"))?;
         match tx.commit().await? {
             Ok(()) => return Ok(conversation),
             Err(Guard::Actor) => return Err(Error::Unauthenticated),

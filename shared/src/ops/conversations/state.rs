@@ -43,8 +43,13 @@ pub async fn set_state(app: &App, ctx: &RequestCtx, conversation_id: &str, req: 
     // in between makes it read the entry again.
     let mut attempt = 0;
     let updated = loop {
-        let mut entry =
-            app.store.entry(p, &caller.user_id, &conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
+        let mut entry = match app.store.entry(p, &caller.user_id, &conversation_id).await? {
+            Some(entry) => entry,
+            // A viewer whose entry the notifier has not written yet (a large audience): its
+            // flags are kept as for a conversation outside its inbox meanwhile.
+            None if caller.is_staff() => return set_own_state(app, ctx, &conversation, &change).await,
+            None => return Err(Error::NotFound("conversation")),
+        };
         let mut tx = app.store.tx();
         tx.check_caller(caller)?;
         tx.entry_set_state(p, &caller.user_id, &entry, &change)?;
