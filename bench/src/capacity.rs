@@ -88,7 +88,7 @@ impl CapacityProbe {
         t.write_units += write;
     }
 
-    fn on_input(&self, input: &aws_smithy_runtime_api::client::interceptors::context::Input, cfg: &mut ConfigBag) {
+    fn record_input(&self, input: &aws_smithy_runtime_api::client::interceptors::context::Input, cfg: &mut ConfigBag) {
         use aws_sdk_dynamodb::operation as op;
         let ec = |consistent: Option<bool>| if consistent == Some(true) { 1.0 } else { 0.5 };
         if let Some(i) = input.downcast_ref::<op::put_item::PutItemInput>() {
@@ -139,7 +139,7 @@ impl CapacityProbe {
         self.tally.lock().unwrap().pending_updates.push((table, key, factor));
     }
 
-    fn on_output(&self, output: &aws_smithy_runtime_api::client::interceptors::context::Output, cfg: &ConfigBag) {
+    fn record_output(&self, output: &aws_smithy_runtime_api::client::interceptors::context::Output, cfg: &ConfigBag) {
         use aws_sdk_dynamodb::operation as op;
         let Some(stash) = cfg.load::<Stash>() else { return };
         let f = stash.factor;
@@ -161,9 +161,21 @@ impl CapacityProbe {
     }
 }
 
-impl Intercept for CapacityProbe {
+/// What a probe of requests and answers does (the capacity units, the partitions touched),
+/// behind one interceptor that calls it only while it is on ([`Gated`]).
+pub trait Probe: std::fmt::Debug + Send + Sync + 'static {
+    fn is_on(&self) -> bool;
+    fn on_input(&self, input: &aws_smithy_runtime_api::client::interceptors::context::Input, cfg: &mut ConfigBag);
+    fn on_output(&self, output: &aws_smithy_runtime_api::client::interceptors::context::Output, cfg: &ConfigBag);
+}
+
+/// A probe as an SDK interceptor.
+#[derive(Clone, Debug)]
+pub struct Gated<P>(pub P);
+
+impl<P: Probe> Intercept for Gated<P> {
     fn name(&self) -> &'static str {
-        "CapacityProbe"
+        "Probe"
     }
 
     fn read_before_serialization(
@@ -172,8 +184,8 @@ impl Intercept for CapacityProbe {
         _rc: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if self.enabled.load(Ordering::Relaxed) {
-            self.on_input(context.input(), cfg);
+        if self.0.is_on() {
+            self.0.on_input(context.input(), cfg);
         }
         Ok(())
     }
@@ -184,12 +196,24 @@ impl Intercept for CapacityProbe {
         _rc: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if self.enabled.load(Ordering::Relaxed) {
+        if self.0.is_on() {
             if let Ok(output) = context.output_or_error() {
-                self.on_output(output, cfg);
+                self.0.on_output(output, cfg);
             }
         }
         Ok(())
+    }
+}
+
+impl Probe for CapacityProbe {
+    fn is_on(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+    fn on_input(&self, input: &aws_smithy_runtime_api::client::interceptors::context::Input, cfg: &mut ConfigBag) {
+        self.record_input(input, cfg)
+    }
+    fn on_output(&self, output: &aws_smithy_runtime_api::client::interceptors::context::Output, cfg: &ConfigBag) {
+        self.record_output(output, cfg)
     }
 }
 

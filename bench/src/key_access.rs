@@ -9,12 +9,6 @@
 
 use crate::capacity::{item_size, read_units};
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::{
-    AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
-};
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,7 +33,8 @@ pub struct Touch {
     keys: std::collections::BTreeSet<String>,
 }
 
-/// The recorder (clone it into a client's config) and the bench's handle on what it saw.
+/// The recorder (put it in a client's config as `capacity::Gated`) and the bench's handle on
+/// what it saw.
 #[derive(Clone, Default, Debug)]
 pub struct KeyAccessLog {
     enabled: Arc<AtomicBool>,
@@ -124,7 +119,7 @@ impl KeyAccessLog {
         }
     }
 
-    fn on_input(&self, input: &aws_smithy_runtime_api::client::interceptors::context::Input, cfg: &mut ConfigBag) {
+    fn record_input(&self, input: &aws_smithy_runtime_api::client::interceptors::context::Input, cfg: &mut ConfigBag) {
         use aws_sdk_dynamodb::operation as op;
         let ec = |consistent: Option<bool>| if consistent == Some(true) { 1.0 } else { 0.5 };
         if let Some(i) = input.downcast_ref::<op::put_item::PutItemInput>() {
@@ -173,7 +168,7 @@ impl KeyAccessLog {
         }
     }
 
-    fn on_output(&self, output: &aws_smithy_runtime_api::client::interceptors::context::Output, cfg: &ConfigBag) {
+    fn record_output(&self, output: &aws_smithy_runtime_api::client::interceptors::context::Output, cfg: &ConfigBag) {
         let Some(stash) = cfg.load::<ReadStash>() else { return };
         if let Some(o) = output.downcast_ref::<aws_sdk_dynamodb::operation::query::QueryOutput>() {
             let bytes: usize = o.items.as_deref().unwrap_or(&[]).iter().map(item_size).sum();
@@ -184,35 +179,15 @@ impl KeyAccessLog {
     }
 }
 
-impl Intercept for KeyAccessLog {
-    fn name(&self) -> &'static str {
-        "KeyAccessLog"
+impl crate::capacity::Probe for KeyAccessLog {
+    fn is_on(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
     }
-
-    fn read_before_serialization(
-        &self,
-        context: &BeforeSerializationInterceptorContextRef<'_>,
-        _rc: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if self.enabled.load(Ordering::Relaxed) {
-            self.on_input(context.input(), cfg);
-        }
-        Ok(())
+    fn on_input(&self, input: &aws_smithy_runtime_api::client::interceptors::context::Input, cfg: &mut ConfigBag) {
+        self.record_input(input, cfg)
     }
-
-    fn read_after_deserialization(
-        &self,
-        context: &AfterDeserializationInterceptorContextRef<'_>,
-        _rc: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if self.enabled.load(Ordering::Relaxed) {
-            if let Ok(output) = context.output_or_error() {
-                self.on_output(output, cfg);
-            }
-        }
-        Ok(())
+    fn on_output(&self, output: &aws_smithy_runtime_api::client::interceptors::context::Output, cfg: &ConfigBag) {
+        self.record_output(output, cfg)
     }
 }
 

@@ -153,8 +153,8 @@ async fn spawn_bench() -> Bench {
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(sdk)
                 .interceptor(app.calls.clone())
-                .interceptor(probed.clone())
-                .interceptor(recorded.clone())
+                .interceptor(capacity::Gated(probed.clone()))
+                .interceptor(capacity::Gated(recorded.clone()))
                 .build(),
         );
         app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());

@@ -5,6 +5,19 @@
 use super::*;
 
 impl Tx<'_> {
+    /// An update of one item in a user's own partition (its entries, marks and presence).
+    fn user_item(
+        &self,
+        practice_id: &PracticeId,
+        user_id: &UserId,
+        sk: impl Into<String>,
+    ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+        Update::builder()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::user(practice_id, user_id)))
+            .key(keys::SK, AttributeValue::S(sk.into()))
+    }
+
     /// A user's own flags on one entry (CONV-3, CONV-4), moving it between the index
     /// partitions of its views; guarded by the unread count it was read with, so the stats
     /// delta written beside it stays exact.
@@ -17,10 +30,8 @@ impl Tx<'_> {
     ) -> Result<()> {
         let mut sets: Vec<&str> = Vec::new();
         let mut removes: Vec<&str> = Vec::new();
-        let mut u = Update::builder()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::user(practice_id, user_id)))
-            .key(keys::SK, s(keys::entry_sk(&entry.conversation_id)))
+        let mut u = self
+            .user_item(practice_id, user_id, keys::entry_sk(&entry.conversation_id))
             .condition_expression("attribute_exists(pk) AND (attribute_not_exists(unread) OR unread = :old)")
             .expression_attribute_values(":old", n(entry.unread));
         if let Some(starred) = change.starred {
@@ -76,10 +87,8 @@ impl Tx<'_> {
     ) -> Result<()> {
         let mut expr = String::from("SET messageCount = messageCount - :one, unread = :unread");
         let mut condition = String::from("attribute_exists(pk) AND (attribute_not_exists(unread) OR unread = :old)");
-        let mut update = Update::builder()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::user(practice_id, user_id)))
-            .key(keys::SK, s(keys::entry_sk(conversation_id)))
+        let mut update = self
+            .user_item(practice_id, user_id, keys::entry_sk(conversation_id))
             .expression_attribute_values(":old", n(expected_unread))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":unread", n(expected_unread.saturating_sub(u64::from(was_unread))));
@@ -173,10 +182,8 @@ impl Tx<'_> {
             "unread = if_not_exists(unread, :zero)"
         };
         let urgent = priority == crate::domain::Priority::Urgent;
-        Ok(Update::builder()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::user(practice_id, user_id)))
-            .key(keys::SK, s(keys::entry_sk(conversation_id)))
+        Ok(self
+            .user_item(practice_id, user_id, keys::entry_sk(conversation_id))
             .update_expression(format!(
                 "SET summary = if_not_exists(summary, :summary), \
                  summaryVersion = if_not_exists(summaryVersion, :version), conversationId = :c, lastMessageAt = :at, \
@@ -209,10 +216,8 @@ impl Tx<'_> {
         at: Timestamp,
         expected_unread: u64,
     ) -> Result<()> {
-        let update = Update::builder()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::user(practice_id, user_id)))
-            .key(keys::SK, s(keys::entry_sk(conversation_id)))
+        let update = self
+            .user_item(practice_id, user_id, keys::entry_sk(conversation_id))
             .update_expression("SET unread = :zero, lastReadAt = :at")
             .condition_expression("attribute_exists(pk) AND (attribute_not_exists(unread) OR unread = :old)")
             .expression_attribute_values(":old", n(expected_unread))
@@ -230,10 +235,8 @@ impl Tx<'_> {
         read_count: u64,
         at: Timestamp,
     ) -> Result<()> {
-        let update = Update::builder()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::user(practice_id, user_id)))
-            .key(keys::SK, s(keys::own_state_sk(conversation_id)))
+        let update = self
+            .user_item(practice_id, user_id, keys::own_state_sk(conversation_id))
             .update_expression("SET readCount = :count, #at = :at")
             .expression_attribute_names("#at", "at")
             .expression_attribute_values(":count", n(read_count))
@@ -253,10 +256,7 @@ impl Tx<'_> {
         read_count: Option<u64>,
     ) -> Result<()> {
         let mut sets = Vec::new();
-        let mut update = Update::builder()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::user(practice_id, user_id)))
-            .key(keys::SK, s(keys::own_state_sk(conversation_id)));
+        let mut update = self.user_item(practice_id, user_id, keys::own_state_sk(conversation_id));
         if let Some(v) = starred {
             sets.push("starred = :starred");
             update = update.expression_attribute_values(":starred", AttributeValue::Bool(v));
@@ -275,10 +275,8 @@ impl Tx<'_> {
     /// Records that a user's inbox (or a thread) reached it now: messages before are
     /// delivered to it.
     pub fn presence_seen(&mut self, practice_id: &PracticeId, user_id: &UserId, at: Timestamp) -> Result<()> {
-        let update = Update::builder()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::user(practice_id, user_id)))
-            .key(keys::SK, s(keys::PRESENCE_SK))
+        let update = self
+            .user_item(practice_id, user_id, keys::PRESENCE_SK)
             .update_expression("SET inboxSeenAt = :at")
             .expression_attribute_values(":at", s(at));
         self.push_update(Guard::Presence, update)
@@ -298,10 +296,8 @@ impl Tx<'_> {
     ) -> Result<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
         let c = &conversation.id;
         let at = &conversation.last_message_at;
-        let update = Update::builder()
-            .table_name(&self.store.table)
-            .key(keys::PK, s(keys::user(practice_id, user_id)))
-            .key(keys::SK, s(keys::entry_sk(c)))
+        let update = self
+            .user_item(practice_id, user_id, keys::entry_sk(c))
             .update_expression(
                 "SET summary = :summary, summaryVersion = :version, conversationId = :c, \
                  lastMessageAt = if_not_exists(lastMessageAt, :at), \
