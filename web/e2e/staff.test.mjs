@@ -56,6 +56,9 @@ test("physician reads, replies and assigns to the nurse; the nurse finds it", as
   await page.getByRole("button", { name: "★ Starred" }).waitFor();
   await page.locator('[data-tab="starred"]').click();
   await page.locator("a.row", { hasText: subject }).waitFor();
+  // ROLE-2: the All practice tab lists every conversation the physician may open.
+  await page.locator('[data-tab="practice"]').click();
+  await page.locator("a.row", { hasText: subject }).waitFor();
   await page.locator('[data-tab="all"]').click();
 
   // Assign to the nurse.
@@ -71,6 +74,8 @@ test("physician reads, replies and assigns to the nurse; the nurse finds it", as
   // The nurse signs in and finds it under "Assigned to me".
   const nurse = await newPage(browser);
   await signIn(nurse, "maple:nurse");
+  await nurse.locator('[data-tab="all"]').waitFor();
+  assert.equal(await nurse.locator('[data-tab="practice"]').count(), 0, "the practice-wide view is for the admin and provider classes");
   await nurse.getByLabel("Assignment").selectOption("me");
   const assigned = nurse.locator("a.row", { hasText: subject });
   await assigned.waitFor();

@@ -5,6 +5,7 @@
 import { type AppContext, errorText, type View } from "./app";
 import { debounce, formatTime, h, replace, uid } from "./dom";
 import type { Conversation, InboxItem, Page, Stats, Tab } from "./types";
+import { canAssign } from "./session";
 import { kindLabel, ThreadView } from "./thread";
 
 const TABS: [Tab, string][] = [
@@ -15,6 +16,8 @@ const TABS: [Tab, string][] = [
   ["starred", "Starred"],
   ["archived", "Archived"],
 ];
+// ROLE-2: everything the admin and provider classes may open, beyond their own inbox.
+const PRACTICE_TAB: [Tab, string] = ["practice", "All practice"];
 
 export class StaffInbox implements View {
   private tab: Tab = "all";
@@ -49,7 +52,8 @@ export class StaffInbox implements View {
     });
 
     const tabs = h("div", { class: "tabs", role: "group", "aria-label": "Inbox tabs" });
-    for (const [tab, label] of TABS) {
+    const shown = canAssign(ctx.session.user) ? [...TABS, PRACTICE_TAB] : TABS;
+    for (const [tab, label] of shown) {
       const b = h("button", { type: "button", class: "tab", "aria-pressed": String(tab === this.tab), "data-tab": tab }, label);
       b.addEventListener("click", () => {
         this.tab = tab;
@@ -247,7 +251,7 @@ export class StaffInbox implements View {
     const leavesTab =
       (this.tab === "starred" && !changed.starred) ||
       (this.tab === "archived" && !changed.archived) ||
-      (this.tab !== "archived" && changed.archived);
+      (this.tab !== "archived" && this.tab !== "practice" && changed.archived);
     if (i >= 0 && leavesTab) this.items.splice(i, 1);
     else if (i >= 0) this.items[i] = { ...this.items[i], ...changed, conversation: { ...this.items[i].conversation, ...changed.conversation } };
     this.renderList();

@@ -105,4 +105,4 @@ export interface Upload {
   expiresAt: string;
 }
 
-export type Tab = "all" | "patient" | "team" | "broadcasts" | "starred" | "archived";
+export type Tab = "all" | "patient" | "team" | "broadcasts" | "starred" | "archived" | "practice";
