@@ -7,46 +7,27 @@
 //! finished by the next edit (each conversation is its own transaction, and one already in
 //! line is left alone).
 
-use super::conversations::rewrite_membership;
-use super::inbox_holders;
+use super::conversations::change_membership;
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
-use crate::error::{Error, Result};
-use crate::records::PatientItem;
-use crate::store::Directory;
-use crate::store::Guard;
+use crate::error::Result;
+use crate::records::{ConversationItem, PatientItem};
+use crate::store::{Directory, Guard, Tx};
 
 pub async fn carry_care_team(app: &App, ctx: &RequestCtx, dir: &Directory, patient: &PatientItem) -> Result<()> {
     let p = &ctx.caller.practice_id;
     for found in app.store.conversations_about(p, &patient.id).await? {
-        let mut conversation = found;
-        for attempt in 0.. {
-            if conversation.care_team == patient.assigned_staff_ids
-                && conversation.primary_provider_id == patient.primary_provider_id
-            {
-                break;
-            }
-            let (expected, old_viewers) = (conversation.version, conversation.viewers.clone());
-            conversation.care_team = patient.assigned_staff_ids.clone();
-            conversation.primary_provider_id = patient.primary_provider_id.clone();
-            conversation.viewers = inbox_holders(&conversation, dir);
-            conversation.version += 1;
-            let mut tx = app.store.tx();
-            rewrite_membership(app, &mut tx, &mut conversation, expected, &old_viewers, ctx.now).await?;
-            let record = AuditRecord::conversation(&conversation);
-            tx.put(Guard::Audit, &audit::event(ctx, "conversation.care-team", record, "success"))?;
-            match tx.commit().await? {
-                Ok(()) => break,
-                // Changed meanwhile (a reply, an assignment): read it again and redo.
-                Err(_) if attempt < 3 => {
-                    conversation = match app.store.conversation(p, &conversation.id).await? {
-                        Some(c) => c,
-                        None => break,
-                    }
-                }
-                Err(_) => return Err(Error::Conflict("a conversation of the patient kept changing; retry".into())),
-            }
-        }
+        let carry = |c: &mut ConversationItem| {
+            let stale =
+                c.care_team != patient.assigned_staff_ids || c.primary_provider_id != patient.primary_provider_id;
+            c.care_team = patient.assigned_staff_ids.clone();
+            c.primary_provider_id = patient.primary_provider_id.clone();
+            stale
+        };
+        let audited = |tx: &mut Tx<'_>, c: &ConversationItem| {
+            tx.put(Guard::Audit, &audit::event(ctx, "conversation.care-team", AuditRecord::conversation(c), "success"))
+        };
+        change_membership(app, dir, found, ctx.now, carry, audited).await?;
     }
     Ok(())
 }

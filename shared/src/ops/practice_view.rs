@@ -12,7 +12,7 @@ use crate::domain::{Caller, ConversationId, RoleClass};
 use crate::error::{Error, Result};
 use crate::records::{ConversationItem, EntryItem, LatestMessage, OwnStateItem};
 use crate::store::place;
-use crate::store::InboxView;
+use crate::store::{InboxView, OwnStates};
 use crate::views::{InboxItemView, Page};
 
 /// Two keys of own state per row must fit in one BatchGetItem (100 keys).
@@ -40,17 +40,10 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
         return answer_page(app, ctx, q.tab, &rows, next).await;
     }
     let (found, next) = app.store.practice_page(p, &caller.user_id, provider, &q.view, q.limit, after.as_ref()).await?;
-    // The index's filter narrows what is read; ROLE-2's own rule decides what is shown.
-    let conversations: Vec<ConversationItem> =
-        found.into_iter().filter(|c| crate::policy::can_see(caller, &super::facts(c))).collect();
-    let ids: Vec<ConversationId> = conversations.iter().map(|c| c.id.clone()).collect();
+    let ids: Vec<ConversationId> = found.iter().map(|c| c.id.clone()).collect();
     let mut own = app.store.own_states(p, &caller.user_id, &ids).await?;
-    let rows: Vec<EntryItem> = conversations
-        .iter()
-        .map(|c| match own.entries.remove(&c.id) {
-            Some(entry) => entry,
-            None => row_without_entry(c, &caller.user_id, own.marks.get(&c.id)),
-        })
+    let rows: Vec<EntryItem> = own_rows(caller, found.iter(), &mut own)
+        .into_iter()
         .filter(|row| q.view.unread.is_none_or(|unread| unread == (row.unread > 0)))
         .collect();
     answer_page(app, ctx, q.tab, &rows, next).await
@@ -63,18 +56,27 @@ fn practice_rows<'a>(app: &'a App, caller: &'a Caller, view: &'a InboxView) -> H
         Box::pin(async move {
             let p = &caller.practice_id;
             let (records, mut own) = app.store.conversations_and_own_states(p, &caller.user_id, &hits, true).await?;
-            Ok(hits
-                .iter()
-                .filter_map(|c| records.get(c))
-                .filter(|c| crate::policy::can_see(caller, &super::facts(c)))
-                .map(|c| match own.entries.remove(&c.id) {
-                    Some(entry) => entry,
-                    None => row_without_entry(c, &caller.user_id, own.marks.get(&c.id)),
-                })
-                .filter(|row| passes_filters(row, view, &caller.user_id))
-                .collect())
+            let rows = own_rows(caller, hits.iter().filter_map(|c| records.get(c)), &mut own);
+            Ok(rows.into_iter().filter(|row| passes_filters(row, view, &caller.user_id)).collect())
         })
     })
+}
+
+/// The caller's row of each conversation it may open (ROLE-2's own rule decides, whatever
+/// an index's filter narrowed): its own entry where it has one, else the conversation's row
+/// with its own state.
+fn own_rows<'c>(
+    caller: &Caller,
+    conversations: impl Iterator<Item = &'c ConversationItem>,
+    own: &mut OwnStates,
+) -> Vec<EntryItem> {
+    conversations
+        .filter(|c| crate::policy::can_see(caller, &super::facts(c)))
+        .map(|c| match own.entries.remove(&c.id) {
+            Some(entry) => entry,
+            None => row_without_entry(c, &caller.user_id, own.marks.get(&c.id)),
+        })
+        .collect()
 }
 
 /// The row of a conversation the caller has no entry for: the conversation's own summary and

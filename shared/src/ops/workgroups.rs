@@ -5,11 +5,12 @@
 //! conversations at a time from the table's stream, resumable and idempotent. A member taken
 //! out keeps the conversations it already took part in: it may have written in them.
 
+use super::active_staff;
+use super::conversations::{change_membership, Membership};
 use super::directory::{require_admin, staff_ids_in};
-use super::{active_staff, inbox_holders};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
-use crate::domain::{parse_name, ConversationId, RecipientKind, UserId, WorkgroupId};
+use crate::domain::{parse_name, RecipientKind, UserId, WorkgroupId};
 use crate::error::{Error, Result};
 use crate::records::{ConversationItem, MembershipBackfillItem, WorkgroupItem};
 use crate::store::{place, Guard, InboxPosition, InboxView, Key};
@@ -124,7 +125,9 @@ pub async fn backfill_workgroup(app: &App, key: &Key, now: crate::domain::Timest
     let (page, next) = app.store.practice_page(p, &nobody, as_admin, &every, BACKFILL_PAGE, after.as_ref()).await?;
     let mut changed = 0;
     for conversation in page {
-        changed += usize::from(take_members(app, &dir, conversation, workgroup, now).await?);
+        let take = |c: &mut ConversationItem| with_members(c, workgroup, &dir);
+        let done = change_membership(app, &dir, conversation, now, take, |_, _| Ok(())).await?;
+        changed += usize::from(matches!(done, Membership::Changed(_)));
     }
     // The next page; after the last, one pass over what moved meanwhile.
     let following = match (next, item.final_pass) {
@@ -139,38 +142,6 @@ pub async fn backfill_workgroup(app: &App, key: &Key, now: crate::domain::Timest
         tx.commit().await?.map_err(|_| Error::internal_msg("the next back-fill page was not written"))?;
     }
     Ok(changed)
-}
-
-/// Gives one conversation the workgroup's current members where it names the workgroup, read
-/// again and redone when it changed meanwhile. False when there was nothing to add.
-async fn take_members(
-    app: &App,
-    dir: &crate::store::Directory,
-    mut conversation: ConversationItem,
-    workgroup: &WorkgroupItem,
-    now: crate::domain::Timestamp,
-) -> Result<bool> {
-    let id: ConversationId = conversation.id.clone();
-    for _ in 0..5 {
-        if !with_members(&mut conversation, workgroup, dir) {
-            return Ok(false);
-        }
-        let (expected, old_viewers) = (conversation.version, conversation.viewers.clone());
-        conversation.viewers = inbox_holders(&conversation, dir);
-        conversation.version += 1;
-        let mut tx = app.store.tx();
-        crate::ops::conversations::rewrite_membership(app, &mut tx, &mut conversation, expected, &old_viewers, now)
-            .await?;
-        if tx.commit().await?.is_ok() {
-            return Ok(true);
-        }
-        // Changed meanwhile (a reply, an assignment): read it again and redo.
-        match app.store.conversation_now(&dir.practice.id, &id).await? {
-            Some(c) => conversation = c,
-            None => return Ok(false),
-        }
-    }
-    Err(Error::Unavailable("a conversation kept changing during the workgroup back-fill".into()))
 }
 
 /// Adds the workgroup's active members to a conversation that names it: as participants

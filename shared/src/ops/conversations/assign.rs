@@ -163,44 +163,78 @@ pub(crate) async fn rewrite_membership(
     Ok(())
 }
 
+/// How a membership change ended.
+pub(crate) enum Membership {
+    Changed(ConversationItem),
+    /// Nothing to change: the conversation as it is.
+    Unchanged(ConversationItem),
+    /// Deleted meanwhile.
+    Gone,
+}
+
+/// Applies `change` to a conversation's membership (it answers false when there is nothing
+/// to change), recomputes whose inboxes hold it from `dir`, and commits the rewrite with what
+/// `also` adds (an audit event, the caller's check). Where the conversation changed between
+/// the read and the write, it is read again and the change redone. The one loop of every
+/// membership change that is not an assignment: a care team, a workgroup's back-fill, a
+/// writer joining its thread.
+pub(crate) async fn change_membership(
+    app: &App,
+    dir: &Directory,
+    mut conversation: ConversationItem,
+    now: Timestamp,
+    mut change: impl FnMut(&mut ConversationItem) -> bool,
+    mut also: impl FnMut(&mut Tx<'_>, &ConversationItem) -> Result<()>,
+) -> Result<Membership> {
+    for _ in 0..4 {
+        if !change(&mut conversation) {
+            return Ok(Membership::Unchanged(conversation));
+        }
+        let (expected, old_viewers) = (conversation.version, conversation.viewers.clone());
+        conversation.viewers = inbox_holders(&conversation, dir);
+        conversation.version += 1;
+        let mut tx = app.store.tx();
+        rewrite_membership(app, &mut tx, &mut conversation, expected, &old_viewers, now).await?;
+        also(&mut tx, &conversation)?;
+        match tx.commit().await? {
+            Ok(()) => return Ok(Membership::Changed(conversation)),
+            Err(Guard::Actor) => return Err(Error::Unauthenticated),
+            Err(_) => match app.store.conversation_now(&conversation.practice_id, &conversation.id).await? {
+                Some(again) => conversation = again,
+                None => return Ok(Membership::Gone),
+            },
+        }
+    }
+    Err(Error::Conflict("the conversation kept changing; retry".into()))
+}
+
 /// A staff user who writes in a conversation it does not take part in yet (one it reached
 /// through the practice-wide view, or as the patient's care team) takes part from then on:
 /// the thread joins its inbox before its message is posted (ROLE-2: "conversations it takes
 /// part in"). Its own transaction, so the message's stays as it is; a retried reply finds
-/// it taking part already.
+/// it taking part already. No audit event of its own: the message's event records the writer
+/// (SEC-2, one event a request).
 pub(super) async fn join_sender(
     app: &App,
     ctx: &RequestCtx,
     conversation: ConversationItem,
 ) -> Result<ConversationItem> {
     let caller = &ctx.caller;
-    let p = &caller.practice_id;
-    let mut conversation = conversation;
-    for _ in 0..3 {
-        if conversation.participants.contains(&caller.user_id) {
-            return Ok(conversation);
-        }
-        let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
-        let (expected, old_viewers) = (conversation.version, conversation.viewers.clone());
-        conversation.participants.push(caller.user_id.clone());
-        conversation.viewers = inbox_holders(&conversation, &dir);
-        conversation.version += 1;
-        let mut tx = app.store.tx();
-        tx.check_caller(caller)?;
-        // No audit event of its own: the message's event records the writer (SEC-2, one
-        // event a request).
-        rewrite_membership(app, &mut tx, &mut conversation, expected, &old_viewers, ctx.now).await?;
-        match tx.commit().await? {
-            Ok(()) => return Ok(conversation),
-            Err(Guard::Actor) => return Err(Error::Unauthenticated),
-            // Changed meanwhile: read it again.
-            Err(_) => {
-                conversation =
-                    app.store.conversation_now(p, &conversation.id).await?.ok_or(Error::NotFound("conversation"))?
-            }
-        }
+    if conversation.participants.contains(&caller.user_id) {
+        return Ok(conversation);
     }
-    Err(Error::Conflict("the conversation kept changing; retry".into()))
+    let dir = app.store.directory(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
+    let join = |c: &mut ConversationItem| {
+        let joins = !c.participants.contains(&caller.user_id);
+        if joins {
+            c.participants.push(caller.user_id.clone());
+        }
+        joins
+    };
+    match change_membership(app, &dir, conversation, ctx.now, join, |tx, _| tx.check_caller(caller)).await? {
+        Membership::Changed(c) | Membership::Unchanged(c) => Ok(c),
+        Membership::Gone => Err(Error::NotFound("conversation")),
+    }
 }
 
 /// Items a membership change may still add after its entries: the refresh and removal items,

@@ -36,17 +36,14 @@ pub async fn set_state(app: &App, ctx: &RequestCtx, conversation_id: &str, req: 
         }
     }
     let change = crate::store::StateChange { starred: req.starred, archived: req.archived, unread: req.unread };
-    if caller.is_staff() && !conversation.viewers.contains(&caller.user_id) {
-        return set_own_state(app, ctx, &conversation, &change).await;
-    }
     // Guarded by the unread count it read, so the counters move exactly; a message arriving
     // in between makes it read the entry again.
     let mut attempt = 0;
     let updated = loop {
         let mut entry = match app.store.entry(p, &caller.user_id, &conversation_id).await? {
             Some(entry) => entry,
-            // A viewer whose entry the notifier has not written yet (a large audience): its
-            // flags are kept as for a conversation outside its inbox meanwhile.
+            // Staff without an entry: a conversation outside its inbox (the practice-wide
+            // view), or one whose entry the notifier has not written yet (a large audience).
             None if caller.is_staff() => return set_own_state(app, ctx, &conversation, &change).await,
             None => return Err(Error::NotFound("conversation")),
         };
