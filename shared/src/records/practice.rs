@@ -57,7 +57,7 @@ pub struct Settings {
 /// Fifteen: a small practice's clinicians all read every patient message (seed 000), and a
 /// message to fifteen followers, the patient and a few others is written in its own
 /// transaction; past it, most of a group's clinicians never open most threads, and each extra
-/// follower costs every message a write (README, "Large practices").
+/// follower costs every message a write (README, "Who has a conversation in the inbox").
 pub const DEFAULT_FOLLOW_ALL_UP_TO: u32 = 15;
 
 impl Default for Settings {

@@ -22,11 +22,7 @@ impl Store {
         due: Timestamp,
     ) -> Result<()> {
         update_if(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
-                .key(keys::SK, s(keys::ATTACHMENT_SK))
+            self.attachment_update(practice_id, attachment_id)
                 .update_expression("SET firstPatientDownloadAt = :at, gsi3pk = :due_pk, gsi3sk = :due_sk")
                 .condition_expression("attribute_exists(pk) AND attribute_not_exists(firstPatientDownloadAt)")
                 .expression_attribute_values(":at", s(at))
@@ -55,11 +51,7 @@ impl Store {
 
     /// Marks an attachment expired (its file is deleted) and takes it off the queues.
     pub async fn attachment_expired(&self, practice_id: &PracticeId, attachment_id: &AttachmentId) -> Result<()> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
-            .key(keys::SK, s(keys::ATTACHMENT_SK))
+        self.attachment_update(practice_id, attachment_id)
             .update_expression("SET #status = :expired REMOVE gsi3pk, gsi3sk")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":expired", s(AttachmentStatus::Expired.as_str()))
@@ -92,11 +84,7 @@ impl Store {
         to: AttachmentStatus,
     ) -> Result<bool> {
         update_if(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
-                .key(keys::SK, s(keys::ATTACHMENT_SK))
+            self.attachment_update(practice_id, attachment_id)
                 .update_expression("SET #status = :to")
                 .condition_expression("#status = :from")
                 .expression_attribute_names("#status", "status")
@@ -104,6 +92,19 @@ impl Store {
                 .expression_attribute_values(":from", s(from.as_str())),
         )
         .await
+    }
+
+    /// An update of one attachment's record.
+    fn attachment_update(
+        &self,
+        practice_id: &PracticeId,
+        attachment_id: &AttachmentId,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::attachment(practice_id, attachment_id)))
+            .key(keys::SK, s(keys::ATTACHMENT_SK))
     }
 }
 
