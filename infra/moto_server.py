@@ -16,6 +16,7 @@ from template.yaml names itself in moto.log.
    fast as its data grows.
 """
 
+import os
 import sys
 import threading
 
@@ -501,6 +502,56 @@ def _items_as_they_are(self, context):
 
 DynamoResult.__init__ = _keep_items
 DynamoResult.execute_result = _items_as_they_are
+
+# 9. Connections kept alive, as AWS endpoints keep them (only where MOTO_KEEP_ALIVE=1: the
+#    benchmark, issue 18, so the SDK's pool reuses connections and a request's CPU is not a
+#    loopback TCP handshake). werkzeug answers every request with `Connection: close` because
+#    it cannot tell where an unread body ends; here the whole body is read before moto sees it
+#    (so nothing of it is left on the socket), the header is not sent, and werkzeug's drain of
+#    the socket after each answer (which would swallow the next request) finds nothing to wait
+#    for.
+if os.environ.get("MOTO_KEEP_ALIVE") == "1":
+    import io  # noqa: E402
+
+    from werkzeug import serving  # noqa: E402
+
+    _dispatch_one = werkzeug_app.DomainDispatcherApplication.__call__
+
+    def _body_read_first(self, environ, start_response):
+        length = environ.get("CONTENT_LENGTH")
+        if length:
+            body = environ["wsgi.input"].read(int(length))
+        elif environ.get("wsgi.input_terminated"):  # chunked: werkzeug's reader stops at its end
+            body = environ["wsgi.input"].read()
+        else:
+            body = b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        return _dispatch_one(self, environ, start_response)
+
+    werkzeug_app.DomainDispatcherApplication.__call__ = _body_read_first
+    _send_header = werkzeug_app.MotoRequestHandler.send_header
+
+    def _keep_alive(self, keyword, value):
+        if not (keyword.lower() == "connection" and value.lower() == "close"):
+            _send_header(self, keyword, value)
+
+    werkzeug_app.MotoRequestHandler.send_header = _keep_alive
+    # werkzeug writes the status line, headers and body in separate sends: on a connection
+    # that stays open, Nagle's algorithm holds each answer's last send for the client's
+    # delayed ACK (40 ms on Linux).
+    werkzeug_app.MotoRequestHandler.disable_nagle_algorithm = True
+
+    class _NothingLeftToDrain:
+        def register(self, *args):
+            pass
+
+        def select(self, timeout=None):
+            return []
+
+        def close(self):
+            pass
+
+    serving.selectors = types.SimpleNamespace(DefaultSelector=_NothingLeftToDrain)
 
 from moto.server import main  # noqa: E402  (after the patches, so every model class sees them)
 

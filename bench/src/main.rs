@@ -21,6 +21,7 @@ mod capacity;
 mod coldstart;
 mod key_access;
 mod load;
+mod on_aws;
 mod scale;
 
 use carethread_core::app::Config;
@@ -367,6 +368,7 @@ async fn main() {
         load: load.as_ref(),
     };
     report.print();
+    let on_aws = on_aws::report(&bench, &results, n, cold.as_ref()).await;
     let out = json!({
         "measuredAt": jiff::Timestamp::now().to_string(),
         "machine": machine(),
@@ -383,6 +385,7 @@ async fn main() {
         "coldStarts": cold,
         "load": load,
         "costModel": cost,
+        "onAws": on_aws,
     });
     std::fs::write("bench/results.json", serde_json::to_string_pretty(&out).unwrap() + "\n").unwrap();
     println!("\nwrote bench/results.json");
@@ -530,8 +533,6 @@ struct ColdStarts {
     /// The same functions and hello world built with `AWS_LC_SYS_NO_JITTER_ENTROPY=1`
     /// (BENCH_NOJITTER_BIN_DIR), when run.sh built them.
     no_jitter: Vec<coldstart::ColdStart>,
-    /// compose with its root certificates loaded differently (SSL_CERT_FILE).
-    cert_variants: Vec<coldstart::ColdStart>,
     failures: Vec<String>,
 }
 
@@ -571,7 +572,6 @@ async fn cold_starts(bench: &Bench, events: &FunctionEvents<'_>) -> ColdStarts {
         hello_python: None,
         functions: Vec::new(),
         no_jitter: Vec::new(),
-        cert_variants: Vec::new(),
         failures: Vec::new(),
     };
     let hello_event = || json!({ "hello": "world" });
@@ -600,31 +600,6 @@ async fn cold_starts(bench: &Bench, events: &FunctionEvents<'_>) -> ColdStarts {
         match coldstart::measure(&prog, starts, || events.event(&f), rss_events).await {
             Ok(r) => out.functions.push(r),
             Err(e) => out.failures.push(e),
-        }
-    }
-    // The native root certificates: the SDK's HTTPS client loads them when the clients are
-    // made. By default rustls-native-certs probes the platform (here the bundle file and every
-    // file of /etc/ssl/certs); SSL_CERT_FILE alone reads just the bundle; an empty file is
-    // what not loading them at all would cost.
-    let empty = log_dir.join("no-certs.pem");
-    let _ = std::fs::write(&empty, "");
-    let bundle = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
-        .into_iter()
-        .find(|p| Path::new(p).exists());
-    let mut variants = vec![("no native-certs scan", empty.display().to_string())];
-    if let Some(b) = bundle {
-        variants.insert(0, ("certs: bundle file only", b.to_string()));
-    }
-    if bin_dir.join("compose").exists() {
-        for (label, file) in variants {
-            eprintln!("cold starts: compose ({label})");
-            let mut prog = program(&format!("compose ({label})"), bin_dir.join("compose"), vec![]);
-            prog.env.push(("SSL_CERT_FILE".into(), file));
-            match coldstart::measure(&prog, starts, || events.event("compose"), vec![events.event("compose"); 5]).await
-            {
-                Ok(r) => out.cert_variants.push(r),
-                Err(e) => out.failures.push(e),
-            }
         }
     }
     if let Ok(dir) = std::env::var("BENCH_NOJITTER_BIN_DIR") {
@@ -824,12 +799,6 @@ impl Report<'_> {
         }
         for f in &c.functions {
             row(f, true);
-        }
-        if !c.cert_variants.is_empty() {
-            println!("  root certificates (the SDK's HTTPS client loads them at init):");
-            for f in &c.cert_variants {
-                row(f, false);
-            }
         }
         if !c.no_jitter.is_empty() {
             println!("  built with AWS_LC_SYS_NO_JITTER_ENTROPY=1:");

@@ -72,11 +72,12 @@ impl Config {
 }
 
 impl App {
-    /// One `SdkConfig` (credentials, region, endpoint: `AWS_ENDPOINT_URL` points it at the
-    /// local stack), then the four clients made from it, each with the call counter.
+    /// One `SdkConfig` from Lambda's environment (credentials, region, endpoint:
+    /// `AWS_ENDPOINT_URL` points it at the local stack), then the clients made from it, each
+    /// with the call counter.
     pub async fn from_env() -> Result<App> {
         let config = Config::from_env()?;
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = crate::sdk::from_lambda_environment().await;
         Ok(App::new(&sdk, config))
     }
 

@@ -23,6 +23,8 @@
 //! - `blobs`: S3 presigned uploads and downloads.
 //! - `identity`: the Cognito user pool, driven by the directory (ACCT-1..3).
 //! - `calls`: the AWS call counter every client carries (tests, bench, the role check).
+//! - `sdk`: a deployed function's SDK configuration: from Lambda's environment only, with the
+//!   roots of Amazon Trust Services compiled in (cold start).
 //!
 //! What the operations are made of:
 //! - `audit`: the audit events written with every PHI read and write, their chain's links and
@@ -74,6 +76,7 @@ pub mod policy;
 pub mod receipts;
 pub mod records;
 pub mod routes;
+pub mod sdk;
 pub mod store;
 pub mod views;
 
