@@ -9,7 +9,7 @@ import time
 import boto3
 
 calls = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-client = boto3.client("dynamodb")
+client = boto3.client("dynamodb", region_name=os.environ.get("AWS_REGION", "us-east-1"))
 table = os.environ["TABLE_NAME"]
 key = {"pk": {"S": "BENCH#python"}, "sk": {"S": "none"}}
 for _ in range(10):

@@ -8,13 +8,14 @@ use crate::domain::Caller;
 use crate::domain::PracticeId;
 use crate::error::{Error, Result};
 use crate::identity::UserPool;
+use crate::sdk::OnFirstUse;
 use crate::store::Store;
 
 pub struct App {
     pub store: Store,
     pub envelope: Envelope,
     pub blobs: Blobs,
-    pub sns: aws_sdk_sns::Client,
+    pub sns: OnFirstUse<aws_sdk_sns::Client>,
     pub topic_arn: String,
     /// The stack's Cognito user pool: only the directory's role may call it.
     pub users: UserPool,
@@ -91,23 +92,45 @@ impl App {
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(calls.clone()).build(),
         );
-        let s3 =
-            aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).interceptor(calls.clone()).build());
-        let kms =
-            aws_sdk_kms::Client::from_conf(aws_sdk_kms::config::Builder::from(sdk).interceptor(calls.clone()).build());
-        let sns =
-            aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(sdk).interceptor(calls.clone()).build());
-        let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
-            aws_sdk_cognitoidentityprovider::config::Builder::from(sdk).interceptor(calls.clone()).build(),
-        );
-        let audit_key = config.audit_chain_key_id.map(|key_id| crate::audit::ChainKey { kms: kms.clone(), key_id });
-        let audit_heads = config.audit_heads_bucket.map(|bucket| crate::audit::HeadCopies { s3: s3.clone(), bucket });
+        // Every request reads the table; the other services' clients are made when first used.
+        let s3 = || {
+            let (sdk, calls) = (sdk.clone(), calls.clone());
+            OnFirstUse::new(move || {
+                aws_sdk_s3::Client::from_conf(
+                    aws_sdk_s3::config::Builder::from(&sdk).interceptor(calls.clone()).build(),
+                )
+            })
+        };
+        let kms = || {
+            let (sdk, calls) = (sdk.clone(), calls.clone());
+            OnFirstUse::new(move || {
+                aws_sdk_kms::Client::from_conf(
+                    aws_sdk_kms::config::Builder::from(&sdk).interceptor(calls.clone()).build(),
+                )
+            })
+        };
+        let (sns_sdk, sns_calls) = (sdk.clone(), calls.clone());
+        let sns = OnFirstUse::new(move || {
+            aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::config::Builder::from(&sns_sdk).interceptor(sns_calls.clone()).build(),
+            )
+        });
+        let (cognito_sdk, cognito_calls) = (sdk.clone(), calls.clone());
+        let cognito = OnFirstUse::new(move || {
+            aws_sdk_cognitoidentityprovider::Client::from_conf(
+                aws_sdk_cognitoidentityprovider::config::Builder::from(&cognito_sdk)
+                    .interceptor(cognito_calls.clone())
+                    .build(),
+            )
+        });
+        let audit_key = config.audit_chain_key_id.map(|key_id| crate::audit::ChainKey { kms: kms(), key_id });
+        let audit_heads = config.audit_heads_bucket.map(|bucket| crate::audit::HeadCopies { s3: s3(), bucket });
         App {
             audit_key,
             audit_heads,
             store: Store::new(dynamodb, config.table_name),
-            envelope: Envelope::new(kms, config.kms_key_id, KeyCachePolicy::default()),
-            blobs: Blobs::new(s3, config.bucket_name),
+            envelope: Envelope::new(kms(), config.kms_key_id, KeyCachePolicy::default()),
+            blobs: Blobs::new(s3(), config.bucket_name),
             sns,
             topic_arn: config.topic_arn,
             users: UserPool::new(cognito, config.user_pool_id),

@@ -87,7 +87,7 @@ const KEYED: &str = "mac:";
 /// function's role may use to make links, so whoever can write the table still cannot make
 /// a rewritten chain agree again. Verification asks KMS to check each link.
 pub struct ChainKey {
-    pub kms: aws_sdk_kms::Client,
+    pub kms: crate::sdk::OnFirstUse<aws_sdk_kms::Client>,
     pub key_id: String,
 }
 
@@ -95,6 +95,7 @@ impl ChainKey {
     pub async fn link(&self, digest: &[u8]) -> crate::Result<String> {
         let out = self
             .kms
+            .get()
             .generate_mac()
             .key_id(&self.key_id)
             .mac_algorithm(aws_sdk_kms::types::MacAlgorithmSpec::HmacSha256)
@@ -111,6 +112,7 @@ impl ChainKey {
         let Some(mac) = hash.strip_prefix(KEYED).and_then(from_hex) else { return Ok(false) };
         let out = self
             .kms
+            .get()
             .verify_mac()
             .key_id(&self.key_id)
             .mac_algorithm(aws_sdk_kms::types::MacAlgorithmSpec::HmacSha256)
@@ -130,7 +132,7 @@ impl ChainKey {
 /// per linking (the head it left), named by its chain and seq, which no function may
 /// overwrite or delete before its retention ends. The verifier compares each chain with its furthest copy.
 pub struct HeadCopies {
-    pub s3: aws_sdk_s3::Client,
+    pub s3: crate::sdk::OnFirstUse<aws_sdk_s3::Client>,
     pub bucket: String,
 }
 
@@ -142,6 +144,7 @@ impl HeadCopies {
     pub async fn put(&self, chain: &str, seq: u64, hash: &str) -> crate::Result<()> {
         let body = serde_json::json!({ "chain": chain, "seq": seq, "hash": hash }).to_string();
         self.s3
+            .get()
             .put_object()
             .bucket(&self.bucket)
             .key(format!("{}{seq:020}", Self::prefix(chain)))
@@ -160,6 +163,7 @@ impl HeadCopies {
         loop {
             let page = self
                 .s3
+                .get()
                 .list_objects_v2()
                 .bucket(&self.bucket)
                 .prefix(Self::prefix(chain))

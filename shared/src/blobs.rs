@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub struct Blobs {
-    client: aws_sdk_s3::Client,
+    client: crate::sdk::OnFirstUse<aws_sdk_s3::Client>,
     bucket: String,
 }
 
@@ -52,8 +52,8 @@ fn presign_config(ttl: Duration) -> Result<PresigningConfig> {
 }
 
 impl Blobs {
-    pub fn new(client: aws_sdk_s3::Client, bucket: String) -> Self {
-        Blobs { client, bucket }
+    pub fn new(client: impl Into<crate::sdk::OnFirstUse<aws_sdk_s3::Client>>, bucket: String) -> Self {
+        Blobs { client: client.into(), bucket }
     }
 
     /// A PUT whose signature covers the content type and length, so the client cannot
@@ -61,6 +61,7 @@ impl Blobs {
     pub async fn presign_upload(&self, key: &str, content_type: &str, size: u64) -> Result<PresignedRequest> {
         let req = self
             .client
+            .get()
             .put_object()
             .bucket(&self.bucket)
             .key(key)
@@ -83,6 +84,7 @@ impl Blobs {
             shown.chars().map(|c| if c == '"' || c == '\\' || c.is_control() { '_' } else { c }).collect();
         let req = self
             .client
+            .get()
             .get_object()
             .bucket(&self.bucket)
             .key(key)
@@ -96,7 +98,7 @@ impl Blobs {
 
     /// The stored object's size, or None when nothing was uploaded.
     pub async fn stored_size(&self, key: &str) -> Result<Option<u64>> {
-        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+        match self.client.get().head_object().bucket(&self.bucket).key(key).send().await {
             Ok(out) => Ok(Some(out.content_length.unwrap_or(0).max(0) as u64)),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(None),
             Err(e) => Err(Error::Unavailable(Box::new(e))),
@@ -106,6 +108,7 @@ impl Blobs {
     /// A server-side copy (forwarding copies attachments: ASSIGN-3).
     pub async fn copy(&self, from: &str, to: &str) -> Result<()> {
         self.client
+            .get()
             .copy_object()
             .bucket(&self.bucket)
             .copy_source(format!("{}/{}", self.bucket, from))
@@ -122,6 +125,7 @@ impl Blobs {
     pub async fn head_bytes(&self, key: &str, n: u64) -> Result<Vec<u8>> {
         let out = self
             .client
+            .get()
             .get_object()
             .bucket(&self.bucket)
             .key(key)
@@ -137,6 +141,7 @@ impl Blobs {
     pub async fn scan_status(&self, key: &str) -> Result<Option<String>> {
         let out = self
             .client
+            .get()
             .get_object_tagging()
             .bucket(&self.bucket)
             .key(key)
@@ -148,6 +153,7 @@ impl Blobs {
 
     pub async fn delete(&self, key: &str) -> Result<()> {
         self.client
+            .get()
             .delete_object()
             .bucket(&self.bucket)
             .key(key)

@@ -70,7 +70,7 @@ struct Cache {
 }
 
 pub struct Envelope {
-    kms: aws_sdk_kms::Client,
+    kms: crate::sdk::OnFirstUse<aws_sdk_kms::Client>,
     key_id: String,
     policy: KeyCachePolicy,
     // A std Mutex: it is never held across an await, and the critical sections are lookups.
@@ -78,8 +78,12 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    pub fn new(kms: aws_sdk_kms::Client, key_id: String, policy: KeyCachePolicy) -> Self {
-        Envelope { kms, key_id, policy, cache: Mutex::new(Cache::default()) }
+    pub fn new(
+        kms: impl Into<crate::sdk::OnFirstUse<aws_sdk_kms::Client>>,
+        key_id: String,
+        policy: KeyCachePolicy,
+    ) -> Self {
+        Envelope { kms: kms.into(), key_id, policy, cache: Mutex::new(Cache::default()) }
     }
 
     /// Encrypts `plaintext` bound to `binding`.
@@ -161,6 +165,7 @@ impl Envelope {
     async fn generate(&self, practice_id: &str, purpose: &str) -> Result<([u8; 32], Vec<u8>)> {
         let out = self
             .kms
+            .get()
             .generate_data_key()
             .key_id(&self.key_id)
             .key_spec(DataKeySpec::Aes256)
@@ -187,6 +192,7 @@ impl Envelope {
         }
         let out = self
             .kms
+            .get()
             .decrypt()
             .ciphertext_blob(Blob::new(wrapped.to_vec()))
             .encryption_context(CONTEXT_PRACTICE, practice_id)

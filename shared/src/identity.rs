@@ -80,13 +80,16 @@ where
 }
 
 pub struct UserPool {
-    client: aws_sdk_cognitoidentityprovider::Client,
+    client: crate::sdk::OnFirstUse<aws_sdk_cognitoidentityprovider::Client>,
     pool_id: String,
 }
 
 impl UserPool {
-    pub fn new(client: aws_sdk_cognitoidentityprovider::Client, pool_id: String) -> Self {
-        UserPool { client, pool_id }
+    pub fn new(
+        client: impl Into<crate::sdk::OnFirstUse<aws_sdk_cognitoidentityprovider::Client>>,
+        pool_id: String,
+    ) -> Self {
+        UserPool { client: client.into(), pool_id }
     }
 
     fn configured(&self) -> Result<&str> {
@@ -104,6 +107,7 @@ impl UserPool {
         let pool = self.configured()?;
         let created = self
             .client
+            .get()
             .admin_create_user()
             .user_pool_id(pool)
             .username(account.username)
@@ -121,7 +125,7 @@ impl UserPool {
     /// Writes the directory's values (email, phone, practice, role) where the user's differ.
     async fn update(&self, account: &Account<'_>) -> Result<()> {
         let pool = self.configured()?;
-        let user = self.client.admin_get_user().user_pool_id(pool).username(account.username).send().await;
+        let user = self.client.get().admin_get_user().user_pool_id(pool).username(account.username).send().await;
         let user = user.map_err(sdk_error)?;
         let current: Vec<(&str, &str)> =
             user.user_attributes().iter().map(|a| (a.name(), a.value().unwrap_or_default())).collect();
@@ -134,6 +138,7 @@ impl UserPool {
             return Ok(());
         }
         self.client
+            .get()
             .admin_update_user_attributes()
             .user_pool_id(pool)
             .username(account.username)
@@ -148,7 +153,7 @@ impl UserPool {
     /// Its ID tokens stay valid until they expire; the directory check refuses them.
     pub async fn disable(&self, username: &str) -> Result<()> {
         let pool = self.configured()?;
-        let disabled = self.client.admin_disable_user().user_pool_id(pool).username(username).send().await;
+        let disabled = self.client.get().admin_disable_user().user_pool_id(pool).username(username).send().await;
         match disabled {
             Ok(_) => {}
             Err(e) if e.code() == Some("UserNotFoundException") => return Ok(()),
@@ -162,7 +167,7 @@ impl UserPool {
     pub async fn totp_in_use(&self, username: &str) -> Result<bool> {
         let pool = self.configured()?;
         let user =
-            self.client.admin_get_user().user_pool_id(pool).username(username).send().await.map_err(sdk_error)?;
+            self.client.get().admin_get_user().user_pool_id(pool).username(username).send().await.map_err(sdk_error)?;
         let enabled = user.user_mfa_setting_list().iter().any(|m| m == "SOFTWARE_TOKEN_MFA");
         Ok(enabled && user.preferred_mfa_setting() == Some("SOFTWARE_TOKEN_MFA"))
     }
@@ -175,6 +180,7 @@ impl UserPool {
         let off = SoftwareTokenMfaSettingsType::builder().enabled(false).preferred_mfa(false).build();
         let forgot = self
             .client
+            .get()
             .admin_set_user_mfa_preference()
             .user_pool_id(pool)
             .username(username)
@@ -193,6 +199,7 @@ impl UserPool {
     /// per-request directory check refuses them before that).
     async fn sign_out_everywhere(&self, pool: &str, username: &str) -> Result<()> {
         self.client
+            .get()
             .admin_user_global_sign_out()
             .user_pool_id(pool)
             .username(username)
@@ -204,7 +211,7 @@ impl UserPool {
 
     pub async fn enable(&self, username: &str) -> Result<()> {
         let pool = self.configured()?;
-        self.client.admin_enable_user().user_pool_id(pool).username(username).send().await.map_err(sdk_error)?;
+        self.client.get().admin_enable_user().user_pool_id(pool).username(username).send().await.map_err(sdk_error)?;
         Ok(())
     }
 
@@ -212,7 +219,7 @@ impl UserPool {
     /// One who has set a password is refused: that user resets it from the sign-in page.
     pub async fn reinvite(&self, account: &Account<'_>) -> Result<()> {
         let pool = self.configured()?;
-        let user = self.client.admin_get_user().user_pool_id(pool).username(account.username).send().await;
+        let user = self.client.get().admin_get_user().user_pool_id(pool).username(account.username).send().await;
         match user {
             Err(e) if e.code() == Some("UserNotFoundException") => return self.ensure_user(account).await.map(|_| ()),
             Err(e) => return Err(sdk_error(e)),
@@ -224,6 +231,7 @@ impl UserPool {
             Ok(_) => {}
         }
         self.client
+            .get()
             .admin_create_user()
             .user_pool_id(pool)
             .username(account.username)

@@ -154,6 +154,7 @@ pub async fn publish(
         NotifyChannel::Sms => {
             let mut request = app
                 .sns
+                .get()
                 .publish()
                 .phone_number(&to.address)
                 .message(text)
@@ -166,6 +167,7 @@ pub async fn publish(
         }
         NotifyChannel::Email => {
             app.sns
+                .get()
                 .publish()
                 .topic_arn(&app.topic_arn)
                 .subject(subject)

@@ -126,7 +126,8 @@ impl TestApp {
                         .interceptor(app.calls.clone())
                         .interceptor(faults.clone())
                         .build(),
-                );
+                )
+                .into();
             }
         };
         let functions = local_gateway::Functions::new(&sdk, &config, &customize).await;
