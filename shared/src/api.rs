@@ -187,10 +187,10 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 /// Builds the request context a core operation receives.
 /// The request's context, once its caller is known to be an existing, active user (SEC-4).
 async fn authorized(app: &crate::App, req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
-    let ctx = context(req, with_idempotency)?;
+    let mut ctx = context(req, with_idempotency)?;
     // ACCT-3: the routes that set up the second factor are open to a caller who has none yet.
     let enrolling = matches!(route_key(req).as_str(), "GET /me/totp" | "POST /me/totp");
-    app.ensure_active(&ctx, enrolling).await?;
+    ctx.staff = app.ensure_active(&ctx, enrolling).await?.map(std::sync::Arc::new);
     Ok(ctx)
 }
 
@@ -201,6 +201,7 @@ fn context(req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
         idempotency: if with_idempotency { idempotency(req)? } else { None },
         signed_in_at: claims(req).and_then(|c| c.get("auth_time")).and_then(|t| t.parse().ok()),
         now: crate::domain::Timestamp::now(),
+        staff: None,
     })
 }
 

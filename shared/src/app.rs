@@ -149,12 +149,19 @@ impl App {
     /// ACCT-3: the same record says whether the user set up a second factor; one who did must
     /// have used it for this token, one who did not may go on only where the practice does
     /// not require it (or to set it up).
-    pub async fn ensure_active(&self, ctx: &RequestCtx, enrolling: bool) -> Result<()> {
+    ///
+    /// A staff caller's record comes back, so that an operation needs not read it again.
+    pub async fn ensure_active(&self, ctx: &RequestCtx, enrolling: bool) -> Result<Option<crate::records::StaffItem>> {
         let caller = &ctx.caller;
         let p = &caller.practice_id;
+        let mut staff = None;
         let (current, enrolled_at) = if caller.is_staff() {
             match self.store.staff(p, &caller.user_id).await? {
-                Some(s) => (s.active && s.role == caller.role, s.totp_enrolled_at),
+                Some(s) => {
+                    let checked = (s.active && s.role == caller.role, s.totp_enrolled_at);
+                    staff = Some(s);
+                    checked
+                }
                 None => return Err(Error::Unauthenticated),
             }
         } else {
@@ -181,7 +188,7 @@ impl App {
             }
         };
         match crate::policy::second_factor(required, enrolled_at, ctx.signed_in_at, enrolling) {
-            crate::policy::SecondFactor::Satisfied => Ok(()),
+            crate::policy::SecondFactor::Satisfied => Ok(staff),
             crate::policy::SecondFactor::SignInAgain => Err(Error::SignInAgain),
             crate::policy::SecondFactor::SetUpFirst => Err(Error::SecondFactorRequired),
         }
@@ -215,6 +222,9 @@ pub struct RequestCtx {
     /// The request's one reading of the clock: everything it writes (created, sent, read,
     /// audited) carries this time, and rules about time (budgets, expiries) use it too.
     pub now: crate::domain::Timestamp,
+    /// A staff caller's record as the per-request check read it (SEC-4): active, with the
+    /// token's role. `None` for patients and for work no request started.
+    pub staff: Option<std::sync::Arc<crate::records::StaffItem>>,
 }
 
 impl RequestCtx {
@@ -242,6 +252,7 @@ impl RequestCtx {
             idempotency: None,
             signed_in_at: None,
             now: crate::domain::Timestamp::now(),
+            staff: None,
         }
     }
 }

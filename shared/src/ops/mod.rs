@@ -57,6 +57,17 @@ pub fn inbox_holders(c: &ConversationItem, dir: &Directory) -> Vec<crate::domain
     crate::policy::viewers(&facts(c), &staff, follows_all)
 }
 
+/// The calling staff user's record: the one the per-request check read (SEC-4), so a reply
+/// does not read it twice; read here only where no request came first.
+pub async fn caller_staff(app: &App, ctx: &RequestCtx) -> Result<std::sync::Arc<crate::records::StaffItem>> {
+    if let Some(me) = &ctx.staff {
+        return Ok(me.clone());
+    }
+    let p = &ctx.caller.practice_id;
+    let me = app.store.staff(p, &ctx.caller.user_id).await?.filter(|s| s.active).ok_or(Error::Unauthenticated)?;
+    Ok(std::sync::Arc::new(me))
+}
+
 /// The active staff user behind a staff caller, or 401: a valid token of a user who has
 /// since been deactivated (or removed) no longer acts.
 pub fn active_staff<'a>(dir: &'a Directory, caller: &Caller) -> Result<&'a crate::records::StaffItem> {

@@ -74,7 +74,7 @@ pub async fn reply(
     let sender = if by_patient {
         SenderRef { kind: SenderKind::Patient, id: caller.user_id.clone(), name: None, masked: false }
     } else {
-        let me = app.store.staff(p, &caller.user_id).await?.filter(|s| s.active).ok_or(Error::Unauthenticated)?;
+        let me = crate::ops::caller_staff(app, ctx).await?;
         if kind.is_patient_facing() && !req.internal && !me.portal_messaging {
             return Err(Error::Forbidden("portal messaging is switched off for this user".into()));
         }
