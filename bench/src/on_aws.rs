@@ -253,14 +253,14 @@ pub fn print(per: &PerCall, split: &[CpuSplit], sizing: &Value, e2e: &Value) {
         let holder = if s.total_us <= s.target_us {
             "ok".to_string()
         } else if s.sdk_us + s.http_us >= s.ours_us {
-            format!("MISSED (the AWS calls: {} × {} µs)", trim(s.calls), per.sdk_call_us)
+            format!("MISSED (the AWS calls: {} × {} µs)", crate::trim_num(s.calls), per.sdk_call_us)
         } else {
             "MISSED (our code)".to_string()
         };
         println!(
             "  {:<31} {:>6} {:>8} {:>8} {:>8} {:>8} {:>7}  {holder}",
             s.operation,
-            trim(s.calls),
+            crate::trim_num(s.calls),
             s.total_us,
             s.ours_us,
             s.sdk_us,
@@ -304,14 +304,6 @@ pub fn print(per: &PerCall, split: &[CpuSplit], sizing: &Value, e2e: &Value) {
             ms(&o["pythonPeerWarmMs"]),
             ms(&o["pythonPeerColdMs"])
         );
-    }
-}
-
-fn trim(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{}", v.round() as i64)
-    } else {
-        format!("{v:.2}")
     }
 }
 

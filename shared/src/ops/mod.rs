@@ -80,12 +80,15 @@ pub async fn visible_conversation(
     caller: &Caller,
     conversation_id: &ConversationId,
 ) -> Result<ConversationItem> {
-    let conversation =
-        app.store.conversation(&caller.practice_id, conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
-    if !crate::policy::can_see(caller, &facts(&conversation)) {
-        return Err(Error::NotFound("conversation"));
+    visible_to(caller, app.store.conversation(&caller.practice_id, conversation_id).await?)
+}
+
+/// The conversation read, if the caller may see it (ROLE-2); 404 for both absent and hidden.
+pub fn visible_to(caller: &Caller, conversation: Option<ConversationItem>) -> Result<ConversationItem> {
+    match conversation {
+        Some(c) if crate::policy::can_see(caller, &facts(&c)) => Ok(c),
+        _ => Err(Error::NotFound("conversation")),
     }
-    Ok(conversation)
 }
 
 /// REPLY-4: where a patient should turn when a message cannot be taken.

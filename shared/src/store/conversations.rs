@@ -11,6 +11,28 @@ impl Store {
         self.get(keys::conversation(practice_id, conversation_id), keys::CONVERSATION_SK).await
     }
 
+    /// A conversation and its practice's record in one BatchGetItem: what a reply reads
+    /// before anything else (the thread's version and audience, the practice's limits).
+    pub async fn conversation_with_practice(
+        &self,
+        practice_id: &PracticeId,
+        conversation_id: &ConversationId,
+    ) -> Result<(Option<ConversationItem>, Option<PracticeItem>)> {
+        let conversation_pk = keys::conversation(practice_id, conversation_id);
+        let wanted = vec![
+            (conversation_pk.clone(), keys::CONVERSATION_SK.to_string()),
+            (keys::practice(practice_id), keys::PRACTICE_SK.to_string()),
+        ];
+        let (mut conversation, mut practice) = (None, None);
+        for item in self.get_many(wanted).await? {
+            match item.get(keys::PK) {
+                Some(AttributeValue::S(pk)) if *pk == conversation_pk => conversation = Some(from_item(item)?),
+                _ => practice = Some(from_item(item)?),
+            }
+        }
+        Ok((conversation, practice))
+    }
+
     /// A conversation and its messages, oldest first, in one Query of its partition.
     pub async fn thread(
         &self,

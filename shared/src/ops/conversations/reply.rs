@@ -30,8 +30,8 @@ pub async fn reply(
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
-    let (conversation, practice) =
-        tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.practice(p))?;
+    let (conversation, practice) = app.store.conversation_with_practice(p, &conversation_id).await?;
+    let conversation = crate::ops::visible_to(caller, conversation)?;
     let practice = practice.ok_or(Error::Unauthenticated)?;
     let by_patient = !caller.is_staff();
     let body = if by_patient {
