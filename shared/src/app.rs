@@ -211,7 +211,7 @@ impl App {
 
 /// One request as the core sees it: who is calling (from the verified token), the gateway's
 /// request id (for audit and errors), and the idempotency key of a creating POST.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RequestCtx {
     pub caller: Caller,
     pub request_id: String,
@@ -225,6 +225,21 @@ pub struct RequestCtx {
     /// A staff caller's record as the per-request check read it (SEC-4): active, with the
     /// token's role. `None` for patients and for work no request started.
     pub staff: Option<std::sync::Arc<crate::records::StaffItem>>,
+}
+
+/// By hand, so that the caller's staff record (name, e-mail, phone) never reaches a log line
+/// through `{:?}`: only its id is shown (SEC-3).
+impl std::fmt::Debug for RequestCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestCtx")
+            .field("caller", &self.caller)
+            .field("request_id", &self.request_id)
+            .field("idempotency", &self.idempotency)
+            .field("signed_in_at", &self.signed_in_at)
+            .field("now", &self.now)
+            .field("staff", &self.staff.as_ref().map(|s| &s.id))
+            .finish()
+    }
 }
 
 impl RequestCtx {
@@ -267,6 +282,36 @@ pub struct IdempotencyKey {
 #[cfg(test)]
 mod tests {
     use super::RequestCtx;
+
+    #[test]
+    fn sec_3_a_context_s_debug_shows_the_staff_record_s_id_and_nothing_of_the_person() {
+        let p = crate::domain::PracticeId::from_stored("prc_x");
+        let user = crate::domain::UserId::from_stored("usr_renee");
+        let mut ctx = RequestCtx::operator(&p);
+        ctx.staff = Some(std::sync::Arc::new(crate::records::StaffItem {
+            key: crate::store::place::staff(&p, &user),
+            id: user,
+            first_name: "Renée".into(),
+            last_name: "Okafor".into(),
+            role: crate::domain::Role::Physician,
+            email: "renee@example.org".into(),
+            phone: "+15550100".into(),
+            active: true,
+            portal_messaging: true,
+            created_at: ctx.now,
+            out_of_office: None,
+            notify: None,
+            notify_pending: None,
+            totp_enrolled_at: None,
+        }));
+
+        let shown = format!("{ctx:?}");
+
+        assert!(shown.contains("usr_renee"), "{shown}");
+        for phi in ["Renée", "Okafor", "renee@example.org", "+15550100"] {
+            assert!(!shown.contains(phi), "{phi} in {shown}");
+        }
+    }
 
     #[test]
     fn reply_4_finding_12_retry_after_is_the_rest_of_the_period() {
