@@ -24,6 +24,11 @@ fn minutes(field: &str, hhmm: &str) -> Result<u16> {
 }
 
 impl BusinessHours {
+    /// Opening and closing time, in minutes after local midnight.
+    pub fn open_close_minutes(&self) -> Result<(u16, u16)> {
+        Ok((minutes("businessHours.open", &self.open)?, minutes("businessHours.close", &self.close)?))
+    }
+
     pub fn validate(&self) -> Result<()> {
         if self.days.iter().any(|d| !(1..=7).contains(d)) {
             return Err(Error::invalid("businessHours.days", "days are 1 (Monday) to 7 (Sunday)"));

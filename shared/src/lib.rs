@@ -8,6 +8,7 @@
 //!   priority...) and time: one `Timestamp` on jiff (the only time crate), read from the clock
 //!   once per request (`RequestCtx::now`) or job run, and passed in.
 //! - `hours`: business hours and time zones (REPLY-5).
+//! - `reply_clock`: business time with holidays, and the reply-time promise's clock (SLA-1, SLA-2).
 //! - `policy`: who may see and do what (ROLE-2..6, COMPOSE-3, ACCT-3).
 //! - `error`: the one error type, mapped to problem+json once.
 //!
@@ -75,6 +76,7 @@ pub mod ops;
 pub mod policy;
 pub mod receipts;
 pub mod records;
+pub mod reply_clock;
 pub mod routes;
 pub mod sdk;
 pub mod store;

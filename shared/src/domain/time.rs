@@ -43,6 +43,11 @@ impl Timestamp {
         self.0.as_second()
     }
 
+    /// An instant from calendar arithmetic (business time), at this type's precision.
+    pub fn from_jiff(t: jiff::Timestamp) -> Timestamp {
+        Timestamp::truncated(t)
+    }
+
     /// For calendar arithmetic in a time zone (business hours).
     pub fn as_jiff(self) -> jiff::Timestamp {
         self.0

@@ -1,0 +1,292 @@
+//! The reply-time promise (SLA-1, SLA-2): business time in the practice's time zone, hours
+//! and holidays; what starts and stops the clock on a patient's question, and when the reply
+//! is due. Pure functions, the clock passed in.
+//!
+//! A target is business time: minutes and hours of open time, or business days, a day being
+//! the length of the practice's opening hours (9:00–17:00: eight hours). So "2 business days"
+//! from Tuesday 10:00 is Thursday 10:00, and from Saturday it is Tuesday at closing time. A
+//! practice without business hours counts every hour of every day except its holidays.
+
+use crate::domain::{Priority, SignedDuration, Timestamp};
+use crate::error::{Error, Result};
+use crate::hours::BusinessHours;
+use jiff::civil::Date;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// How far ahead a due time is searched for: a calendar with no open day in two years
+/// (every day a holiday) makes no promise rather than loop.
+const SEARCH_DAYS: usize = 731;
+
+/// An amount of business time as a practice writes it: `90m`, `4h`, `2d`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BusinessSpan {
+    amount: u32,
+    unit: SpanUnit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SpanUnit {
+    Minutes,
+    Hours,
+    Days,
+}
+
+impl BusinessSpan {
+    pub fn parse(field: &str, text: &str) -> Result<BusinessSpan> {
+        let bad = || Error::invalid(field, format!("`{field}` must be business time such as 90m, 4h or 2d"));
+        let (number, unit) = text.split_at(text.len().saturating_sub(1));
+        let unit = match unit {
+            "m" => SpanUnit::Minutes,
+            "h" => SpanUnit::Hours,
+            "d" => SpanUnit::Days,
+            _ => return Err(bad()),
+        };
+        let amount: u32 = number.parse().map_err(|_| bad())?;
+        let most = match unit {
+            SpanUnit::Minutes => 60 * 24 * 60,
+            SpanUnit::Hours => 24 * 60,
+            SpanUnit::Days => 60,
+        };
+        if amount == 0 || amount > most || number.starts_with('+') {
+            return Err(Error::invalid(field, format!("`{field}` must be more than nothing and at most 60 days")));
+        }
+        Ok(BusinessSpan { amount, unit })
+    }
+
+    /// Its length in open time, a business day being `day` long.
+    pub fn duration(self, day: SignedDuration) -> SignedDuration {
+        let n = i64::from(self.amount);
+        match self.unit {
+            SpanUnit::Minutes => SignedDuration::from_mins(n),
+            SpanUnit::Hours => SignedDuration::from_hours(n),
+            SpanUnit::Days => SignedDuration::from_secs(day.as_secs() * n),
+        }
+    }
+}
+
+impl fmt::Display for BusinessSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = match self.unit {
+            SpanUnit::Minutes => "m",
+            SpanUnit::Hours => "h",
+            SpanUnit::Days => "d",
+        };
+        write!(f, "{}{unit}", self.amount)
+    }
+}
+
+impl Serialize for BusinessSpan {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for BusinessSpan {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<BusinessSpan, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        BusinessSpan::parse("replyTargets", &text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// SLA-1: the reply a practice promises, per priority of the patient's message. A priority
+/// without a target gets no promise.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplyTargets {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgent: Option<BusinessSpan>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normal: Option<BusinessSpan>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<BusinessSpan>,
+}
+
+impl ReplyTargets {
+    pub fn for_priority(&self, p: Priority) -> Option<BusinessSpan> {
+        match p {
+            Priority::Urgent => self.urgent,
+            Priority::Normal => self.normal,
+            Priority::Low => self.low,
+        }
+    }
+}
+
+/// The practice's business time: its zone, its open hours (none: all day, every day) and its
+/// holidays, which are closed whatever the weekday.
+#[derive(Clone, Debug)]
+pub struct Calendar {
+    tz: jiff::tz::TimeZone,
+    hours: Option<(Vec<u8>, (i8, i8), (i8, i8))>,
+    holidays: Vec<Date>,
+}
+
+impl Calendar {
+    /// `holidays`: `YYYY-MM-DD` dates in the practice's zone (checked when they were set).
+    pub fn new(time_zone: &str, hours: Option<&BusinessHours>, holidays: &[String]) -> Result<Calendar> {
+        let tz = crate::hours::time_zone(time_zone)?;
+        let hours = match hours {
+            Some(h) => {
+                let (open, close) = h.open_close_minutes()?;
+                let hm = |m: u16| ((m / 60) as i8, (m % 60) as i8);
+                Some((h.days.clone(), hm(open), hm(close)))
+            }
+            None => None,
+        };
+        let holidays = holidays.iter().map(|d| crate::domain::parse_date("holidays", d)).collect::<Result<Vec<_>>>()?;
+        Ok(Calendar { tz, hours, holidays })
+    }
+
+    /// The length of a business day: the open hours' length, or 24 hours.
+    pub fn day_length(&self) -> SignedDuration {
+        match &self.hours {
+            Some((_, (oh, om), (ch, cm))) => {
+                SignedDuration::from_mins(i64::from(*ch) * 60 + i64::from(*cm) - i64::from(*oh) * 60 - i64::from(*om))
+            }
+            None => SignedDuration::from_hours(24),
+        }
+    }
+
+    /// The open interval of a local date, as instants (a DST change inside the hours makes
+    /// the day an hour shorter or longer).
+    fn open_on(&self, date: Date) -> Option<(jiff::Timestamp, jiff::Timestamp)> {
+        if self.holidays.contains(&date) {
+            return None;
+        }
+        let at = |h: i8, m: i8| date.at(h, m, 0, 0).to_zoned(self.tz.clone()).ok().map(|z| z.timestamp());
+        match &self.hours {
+            None => Some((at(0, 0)?, date.tomorrow().ok()?.at(0, 0, 0, 0).to_zoned(self.tz.clone()).ok()?.timestamp())),
+            Some((days, (oh, om), (ch, cm))) => {
+                let weekday = date.weekday().to_monday_one_offset() as u8;
+                days.contains(&weekday).then_some(())?;
+                Some((at(*oh, *om)?, at(*ch, *cm)?))
+            }
+        }
+    }
+
+    fn local_date(&self, t: jiff::Timestamp) -> Date {
+        t.to_zoned(self.tz.clone()).date()
+    }
+
+    /// The instant at which `span` of business time has passed since `start`; `None` when
+    /// the calendar has no open time within two years.
+    pub fn add(&self, start: Timestamp, span: SignedDuration) -> Option<Timestamp> {
+        let start = start.as_jiff();
+        let mut left = span;
+        let mut date = self.local_date(start);
+        for _ in 0..SEARCH_DAYS {
+            if let Some((open, close)) = self.open_on(date) {
+                let from = open.max(start);
+                if from < close {
+                    let available = close.duration_since(from);
+                    if left <= available {
+                        return Some(Timestamp::from_jiff(from + left));
+                    }
+                    left -= available;
+                }
+            }
+            date = date.tomorrow().ok()?;
+        }
+        None
+    }
+
+    /// The business time between two instants (zero when `to` is not after `from`).
+    pub fn elapsed(&self, from: Timestamp, to: Timestamp) -> SignedDuration {
+        let (from, to) = (from.as_jiff(), to.as_jiff());
+        let mut total = SignedDuration::ZERO;
+        let mut date = self.local_date(from);
+        let last = self.local_date(to);
+        while date <= last && from < to {
+            if let Some((open, close)) = self.open_on(date) {
+                let (a, b) = (open.max(from), close.min(to));
+                if a < b {
+                    total += b.duration_since(a);
+                }
+            }
+            match date.tomorrow() {
+                Ok(next) => date = next,
+                Err(_) => break,
+            }
+        }
+        total
+    }
+
+    /// An instant as the practice's wall clock shows it, with its offset
+    /// (`2026-12-03T17:00:00-06:00`): what "expected reply by" is written in.
+    pub fn local(&self, t: Timestamp) -> String {
+        let z = t.as_jiff().to_zoned(self.tz.clone());
+        z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    }
+}
+
+/// A running reply clock: since when the patient has waited, at which priority, and when
+/// the reply is due, as an instant and on the practice's wall clock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyClock {
+    pub since: Timestamp,
+    pub priority: Priority,
+    pub due: ReplyDue,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyDue {
+    pub at: Timestamp,
+    pub local: String,
+}
+
+/// A message as the clock sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct ClockEvent {
+    pub at: Timestamp,
+    pub priority: Priority,
+    pub from_patient: bool,
+    /// CONV-5: an internal note, which the patient never sees.
+    pub internal: bool,
+}
+
+/// What a message does to a conversation's clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClockChange {
+    Keep,
+    /// Started, or brought forward by a more urgent question.
+    Run(ReplyClock),
+    Stop,
+}
+
+/// SLA-2: a patient message starts the clock, or brings it forward when its priority's
+/// target falls due sooner; a staff message the patient sees stops it; an internal note
+/// changes nothing. Only conversations with a patient have a clock (`patient_facing`).
+pub fn after_message(
+    running: Option<&ReplyClock>,
+    event: ClockEvent,
+    patient_facing: bool,
+    targets: Option<&ReplyTargets>,
+    calendar: &Calendar,
+) -> ClockChange {
+    if !patient_facing || event.internal {
+        return ClockChange::Keep;
+    }
+    if !event.from_patient {
+        return if running.is_some() { ClockChange::Stop } else { ClockChange::Keep };
+    }
+    let Some(span) = targets.and_then(|t| t.for_priority(event.priority)) else {
+        return ClockChange::Keep;
+    };
+    let Some(due) = calendar.add(event.at, span.duration(calendar.day_length())) else {
+        return ClockChange::Keep;
+    };
+    match running {
+        Some(r) if r.due.at <= due => ClockChange::Keep,
+        _ => ClockChange::Run(ReplyClock {
+            since: running.map_or(event.at, |r| r.since),
+            priority: event.priority,
+            due: ReplyDue { at: due, local: calendar.local(due) },
+        }),
+    }
+}
+
+#[cfg(test)]
+#[path = "reply_clock_tests.rs"]
+mod tests;
