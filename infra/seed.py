@@ -176,9 +176,14 @@ def seed(api: Api, cognito: Cognito | None = None) -> dict:
                                    **(cognito.enroll(patient["id"]) if portal else {}),
                                    "portalAccess": portal, "active": active}
     out["practices"]["maple"] = {"id": pid, "name": "Maple Family Medicine", "users": users}
-    # Notifications link to the portal.
+    # Notifications link to the portal; the banner's promise is kept by the reply clock (SLA-1).
     api.call("PUT", "/settings", {"portalUrl": "https://portal.maple.test",
-                                  "patientBanner": "For emergencies call 911. We answer messages within 2 business days."},
+                                  "patientBanner": "For emergencies call 911. We answer messages within 2 business days.",
+                                  "timeZone": "America/Chicago",
+                                  "businessHours": {"days": [1, 2, 3, 4, 5], "open": "08:00", "close": "17:00"},
+                                  "replyTargets": {"urgent": {"businessHours": 4}, "normal": {"businessDays": 2},
+                                                   "low": {"businessDays": 3}},
+                                  "holidays": ["2026-12-25", "2027-01-01", "2027-05-31", "2027-07-05"]},
              admin, 200)
 
     # A little history so the inboxes are not empty.

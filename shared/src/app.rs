@@ -27,20 +27,23 @@ pub struct App {
     /// Each practice's wrapped search key, which never changes: kept for the life of the
     /// function so a search costs no read of the practice record.
     pub search_keys: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
-    /// Each practice's second-factor rule (ACCT-3), read at most once a minute: only users
-    /// without a second factor need it, and a change of the setting takes hold within a
-    /// minute instead of costing every request a read of the practice record.
-    second_factor_rules: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, TotpRule)>>,
+    /// Each practice's settings as a request's rules need them, read at most once a minute:
+    /// the second-factor rule (ACCT-3; only users without a second factor need it) and the
+    /// time zone (SLA-3's `due=today`). A change of either takes hold within a minute instead
+    /// of costing every request a read of the practice record.
+    practice_rules: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, PracticeRules)>>,
 }
 
-/// Whom a practice requires to sign in with TOTP (ACCT-3).
-#[derive(Clone, Copy, Debug)]
-struct TotpRule {
-    staff: bool,
-    patients: bool,
+/// The settings a request's rules read from the practice record.
+#[derive(Clone, Debug)]
+struct PracticeRules {
+    /// Whom the practice requires to sign in with TOTP (ACCT-3).
+    staff_totp: bool,
+    patient_totp: bool,
+    time_zone: String,
 }
 
-/// How long a function trusts its copy of a practice's second-factor rule.
+/// How long a function trusts its copy of a practice's rules.
 const RULE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The configuration a function reads from its environment (declared in template.yaml).
@@ -136,7 +139,7 @@ impl App {
             users: UserPool::new(cognito, config.user_pool_id),
             calls,
             search_keys: Default::default(),
-            second_factor_rules: Default::default(),
+            practice_rules: Default::default(),
         }
     }
 }
@@ -179,11 +182,11 @@ impl App {
         let required = match enrolled_at {
             Some(_) => true,
             None => {
-                let rule = self.totp_rule(p).await?;
+                let rules = self.practice_rules(p).await?;
                 if caller.is_staff() {
-                    rule.staff
+                    rules.staff_totp
                 } else {
-                    rule.patients
+                    rules.patient_totp
                 }
             }
         };
@@ -194,18 +197,27 @@ impl App {
         }
     }
 
-    async fn totp_rule(&self, practice_id: &PracticeId) -> Result<TotpRule> {
-        let cached = self.second_factor_rules.lock().expect("rule cache lock").get(practice_id.as_str()).copied();
-        if let Some((_, rule)) = cached.filter(|(read_at, _)| read_at.elapsed() < RULE_TTL) {
-            return Ok(rule);
+    async fn practice_rules(&self, practice_id: &PracticeId) -> Result<PracticeRules> {
+        let cached = self.practice_rules.lock().expect("rule cache lock").get(practice_id.as_str()).cloned();
+        if let Some((_, rules)) = cached.filter(|(read_at, _)| read_at.elapsed() < RULE_TTL) {
+            return Ok(rules);
         }
         let settings = self.store.practice(practice_id).await?.ok_or(Error::Unauthenticated)?.settings;
-        let rule = TotpRule { staff: settings.totp_required_for_staff, patients: settings.totp_required_for_patients };
-        self.second_factor_rules
+        let rules = PracticeRules {
+            staff_totp: settings.totp_required_for_staff,
+            patient_totp: settings.totp_required_for_patients,
+            time_zone: settings.time_zone,
+        };
+        self.practice_rules
             .lock()
             .expect("rule cache lock")
-            .insert(practice_id.to_string(), (std::time::Instant::now(), rule));
-        Ok(rule)
+            .insert(practice_id.to_string(), (std::time::Instant::now(), rules.clone()));
+        Ok(rules)
+    }
+
+    /// The practice's time zone, as read within the last minute.
+    pub async fn practice_time_zone(&self, practice_id: &PracticeId) -> Result<jiff::tz::TimeZone> {
+        crate::hours::time_zone(&self.practice_rules(practice_id).await?.time_zone)
     }
 }
 

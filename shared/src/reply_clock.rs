@@ -7,19 +7,20 @@
 //! from Tuesday 10:00 is Thursday 10:00, and from Saturday it is Tuesday at closing time. A
 //! practice without business hours counts every hour of every day except its holidays.
 
-use crate::domain::{Priority, SignedDuration, Timestamp};
-use crate::error::{Error, Result};
+use crate::domain::{Priority, SenderKind, SignedDuration, Timestamp};
+use crate::error::Result;
 use crate::hours::BusinessHours;
 use jiff::civil::Date;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
+use serde::{Deserialize, Serialize};
 
 /// How far ahead a due time is searched for: a calendar with no open day in two years
 /// (every day a holiday) makes no promise rather than loop.
 const SEARCH_DAYS: usize = 731;
 
-/// An amount of business time as a practice writes it: `90m`, `4h`, `2d`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An amount of business time as a practice writes it (API.md): `{"businessMinutes": 90}`,
+/// `{"businessHours": 4}` or `{"businessDays": 2}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "SpanFields", into = "SpanFields")]
 pub struct BusinessSpan {
     amount: u32,
     unit: SpanUnit,
@@ -32,26 +33,64 @@ enum SpanUnit {
     Days,
 }
 
-impl BusinessSpan {
-    pub fn parse(field: &str, text: &str) -> Result<BusinessSpan> {
-        let bad = || Error::invalid(field, format!("`{field}` must be business time such as 90m, 4h or 2d"));
-        let (number, unit) = text.split_at(text.len().saturating_sub(1));
-        let unit = match unit {
-            "m" => SpanUnit::Minutes,
-            "h" => SpanUnit::Hours,
-            "d" => SpanUnit::Days,
-            _ => return Err(bad()),
+/// The wire form: exactly one of the three.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SpanFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    business_minutes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    business_hours: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    business_days: Option<u32>,
+}
+
+impl TryFrom<SpanFields> for BusinessSpan {
+    type Error = String;
+    fn try_from(f: SpanFields) -> std::result::Result<BusinessSpan, String> {
+        let (amount, unit) = match (f.business_minutes, f.business_hours, f.business_days) {
+            (Some(m), None, None) => (m, SpanUnit::Minutes),
+            (None, Some(h), None) => (h, SpanUnit::Hours),
+            (None, None, Some(d)) => (d, SpanUnit::Days),
+            _ => return Err("a reply target is one of businessMinutes, businessHours or businessDays".into()),
         };
-        let amount: u32 = number.parse().map_err(|_| bad())?;
+        BusinessSpan::new(amount, unit)
+    }
+}
+
+impl From<BusinessSpan> for SpanFields {
+    fn from(s: BusinessSpan) -> SpanFields {
+        match s.unit {
+            SpanUnit::Minutes => SpanFields { business_minutes: Some(s.amount), ..Default::default() },
+            SpanUnit::Hours => SpanFields { business_hours: Some(s.amount), ..Default::default() },
+            SpanUnit::Days => SpanFields { business_days: Some(s.amount), ..Default::default() },
+        }
+    }
+}
+
+impl BusinessSpan {
+    fn new(amount: u32, unit: SpanUnit) -> std::result::Result<BusinessSpan, String> {
         let most = match unit {
             SpanUnit::Minutes => 60 * 24 * 60,
             SpanUnit::Hours => 24 * 60,
             SpanUnit::Days => 60,
         };
-        if amount == 0 || amount > most || number.starts_with('+') {
-            return Err(Error::invalid(field, format!("`{field}` must be more than nothing and at most 60 days")));
+        if amount == 0 || amount > most {
+            return Err("a reply target must be more than nothing and at most 60 business days".into());
         }
         Ok(BusinessSpan { amount, unit })
+    }
+
+    pub fn minutes(n: u32) -> std::result::Result<BusinessSpan, String> {
+        BusinessSpan::new(n, SpanUnit::Minutes)
+    }
+
+    pub fn hours(n: u32) -> std::result::Result<BusinessSpan, String> {
+        BusinessSpan::new(n, SpanUnit::Hours)
+    }
+
+    pub fn days(n: u32) -> std::result::Result<BusinessSpan, String> {
+        BusinessSpan::new(n, SpanUnit::Days)
     }
 
     /// Its length in open time, a business day being `day` long.
@@ -62,30 +101,6 @@ impl BusinessSpan {
             SpanUnit::Hours => SignedDuration::from_hours(n),
             SpanUnit::Days => SignedDuration::from_secs(day.as_secs() * n),
         }
-    }
-}
-
-impl fmt::Display for BusinessSpan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let unit = match self.unit {
-            SpanUnit::Minutes => "m",
-            SpanUnit::Hours => "h",
-            SpanUnit::Days => "d",
-        };
-        write!(f, "{}{unit}", self.amount)
-    }
-}
-
-impl Serialize for BusinessSpan {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for BusinessSpan {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<BusinessSpan, D::Error> {
-        let text = std::borrow::Cow::<str>::deserialize(d)?;
-        BusinessSpan::parse("replyTargets", &text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -241,7 +256,7 @@ pub struct ReplyDue {
 pub struct ClockEvent {
     pub at: Timestamp,
     pub priority: Priority,
-    pub from_patient: bool,
+    pub sender: SenderKind,
     /// CONV-5: an internal note, which the patient never sees.
     pub internal: bool,
 }
@@ -255,9 +270,10 @@ pub enum ClockChange {
     Stop,
 }
 
-/// SLA-2: a patient message starts the clock, or brings it forward when its priority's
-/// target falls due sooner; a staff message the patient sees stops it; an internal note
-/// changes nothing. Only conversations with a patient have a clock (`patient_facing`).
+/// SLA-2: a patient message (from the portal or a text) starts the clock, or brings it
+/// forward when its priority's target falls due sooner; a staff message the patient sees
+/// stops it; an internal note or an automatic answer (out of office, after hours) changes
+/// nothing. Only conversations with a patient have a clock (`patient_facing`).
 pub fn after_message(
     running: Option<&ReplyClock>,
     event: ClockEvent,
@@ -268,8 +284,10 @@ pub fn after_message(
     if !patient_facing || event.internal {
         return ClockChange::Keep;
     }
-    if !event.from_patient {
-        return if running.is_some() { ClockChange::Stop } else { ClockChange::Keep };
+    match event.sender {
+        SenderKind::Patient | SenderKind::Sms => {}
+        SenderKind::Staff if running.is_some() => return ClockChange::Stop,
+        SenderKind::Staff | SenderKind::System => return ClockChange::Keep,
     }
     let Some(span) = targets.and_then(|t| t.for_priority(event.priority)) else {
         return ClockChange::Keep;

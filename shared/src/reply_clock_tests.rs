@@ -37,7 +37,7 @@ fn sla_2_a_message_after_hours_starts_the_clock_at_the_next_opening() {
     // Monday 20:00: the clock starts Tuesday 09:00.
     assert_eq!(cal.add(t("2026-11-23T20:00:00-06:00"), hours(4)).unwrap(), t("2026-11-24T13:00:00-06:00"));
     // Saturday: two business days (sixteen open hours) end Tuesday at closing time.
-    let two_days = BusinessSpan::parse("t", "2d").unwrap().duration(cal.day_length());
+    let two_days = BusinessSpan::days(2).unwrap().duration(cal.day_length());
     assert_eq!(cal.add(t("2026-11-28T11:00:00-06:00"), two_days).unwrap(), t("2026-12-01T17:00:00-06:00"));
 }
 
@@ -113,34 +113,47 @@ fn sla_1_without_hours_every_hour_counts_and_a_closed_calendar_promises_nothing(
 
 #[test]
 fn sla_1_targets_are_written_as_business_minutes_hours_or_days() {
-    for (text, mins) in [("90m", 90), ("4h", 240), ("2d", 960)] {
-        let span = BusinessSpan::parse("replyTargets.normal", text).unwrap();
+    for (json, mins) in
+        [(r#"{"businessMinutes":90}"#, 90), (r#"{"businessHours":4}"#, 240), (r#"{"businessDays":2}"#, 960)]
+    {
+        let span: BusinessSpan = serde_json::from_str(json).unwrap();
         assert_eq!(span.duration(hours(8)), SignedDuration::from_mins(mins));
-        assert_eq!(span.to_string(), text);
+        assert_eq!(serde_json::to_string(&span).unwrap(), json);
     }
-    for bad in ["", "4", "h", "0h", "-1h", "+4h", "4 h", "61d", "4w", "1.5h"] {
-        assert!(BusinessSpan::parse("replyTargets.normal", bad).is_err(), "{bad:?} accepted");
+    for bad in [
+        r#"{}"#,
+        r#"{"businessHours":0}"#,
+        r#"{"businessDays":61}"#,
+        r#"{"businessHours":4,"businessDays":1}"#,
+        r#"{"weeks":1}"#,
+        r#"{"businessHours":-1}"#,
+        r#""4h""#,
+    ] {
+        assert!(serde_json::from_str::<BusinessSpan>(bad).is_err(), "{bad} accepted");
     }
-    let targets: ReplyTargets = serde_json::from_str(r#"{"urgent": "4h", "normal": "2d"}"#).unwrap();
+    let targets: ReplyTargets =
+        serde_json::from_str(r#"{"urgent": {"businessHours": 4}, "normal": {"businessDays": 2}}"#).unwrap();
     assert_eq!(targets.for_priority(Priority::Low), None);
-    assert_eq!(serde_json::to_string(&targets).unwrap(), r#"{"urgent":"4h","normal":"2d"}"#);
-    assert!(serde_json::from_str::<ReplyTargets>(r#"{"normal": "soon"}"#).is_err());
+    assert_eq!(
+        serde_json::to_string(&targets).unwrap(),
+        r#"{"urgent":{"businessHours":4},"normal":{"businessDays":2}}"#
+    );
 }
 
 fn targets() -> ReplyTargets {
     ReplyTargets {
-        urgent: Some(BusinessSpan::parse("t", "4h").unwrap()),
-        normal: Some(BusinessSpan::parse("t", "2d").unwrap()),
+        urgent: Some(BusinessSpan::hours(4).unwrap()),
+        normal: Some(BusinessSpan::days(2).unwrap()),
         low: None,
     }
 }
 
 fn patient(at: &str, priority: Priority) -> ClockEvent {
-    ClockEvent { at: t(at), priority, from_patient: true, internal: false }
+    ClockEvent { at: t(at), priority, sender: SenderKind::Patient, internal: false }
 }
 
 fn staff(at: &str, internal: bool) -> ClockEvent {
-    ClockEvent { at: t(at), priority: Priority::Normal, from_patient: false, internal }
+    ClockEvent { at: t(at), priority: Priority::Normal, sender: SenderKind::Staff, internal }
 }
 
 fn run(change: ClockChange) -> ReplyClock {
@@ -167,6 +180,12 @@ fn sla_2_a_patient_message_starts_the_clock_and_a_staff_reply_stops_it() {
     assert_eq!(after_message(Some(&clock), note, true, tg.as_ref(), &cal), ClockChange::Keep);
     let reply = staff("2026-11-23T12:00:00-06:00", false);
     assert_eq!(after_message(Some(&clock), reply, true, tg.as_ref(), &cal), ClockChange::Stop);
+    // Nor does an auto-reply (out of office, after hours).
+    let auto = ClockEvent { sender: SenderKind::System, ..reply };
+    assert_eq!(after_message(Some(&clock), auto, true, tg.as_ref(), &cal), ClockChange::Keep);
+    // A text from the patient's phone starts it like a portal message.
+    let text = ClockEvent { sender: SenderKind::Sms, ..patient("2026-11-23T10:00:00-06:00", Priority::Normal) };
+    assert!(matches!(after_message(None, text, true, tg.as_ref(), &cal), ClockChange::Run(_)));
     // A staff message with no clock running changes nothing.
     assert_eq!(after_message(None, reply, true, tg.as_ref(), &cal), ClockChange::Keep);
 }

@@ -45,7 +45,7 @@ pub use attachments::SweepQueue;
 pub use audit::{AuditLink, AuditTrail};
 pub use directory::Directory;
 pub use guard::Guard;
-pub use inbox::{AssignedFilter, InboxPosition, InboxTab, InboxView, StateChange};
+pub use inbox::{AssignedFilter, DueWindow, InboxPosition, InboxTab, InboxView, StateChange};
 pub use late_entries::LateViewer;
 pub use place::Key;
 pub use practice_view::OwnStates;

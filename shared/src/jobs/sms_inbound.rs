@@ -108,6 +108,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
                 sender,
                 expires: ctx.epoch_seconds() + 7 * 86_400,
                 action: "message.sms_inbound",
+                settings: &dir.practice.settings,
             };
             append_message(app, &ctx, &conversation, appended).await?;
             return Ok(Received::Appended { conversation_id: conversation.id });

@@ -127,7 +127,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
             "success",
         ),
     )?;
-    let view = Renderer::new(&app.envelope, caller).attachment(&item).await?;
+    let view = Renderer::new(&app.envelope, caller, ctx.now).attachment(&item).await?;
     let upload =
         Upload { method: upload.method, url: upload.url, headers: upload.headers, fields: BTreeMap::new(), expires_at };
     let response = AttachmentUpload { attachment: view, upload };
@@ -234,7 +234,7 @@ pub async fn get(app: &App, ctx: &RequestCtx, attachment_id: &str) -> Result<Att
         let due = now + crate::domain::SignedDuration::from_hours(24 * i64::from(days));
         app.store.attachment_first_patient_download(p, &a.id, now, due).await?;
     }
-    let renderer = Renderer::new(&app.envelope, caller);
+    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let view = renderer.attachment(&a).await?;
     let download = app.blobs.presign_download(&a.object_key, &view.file_name, &a.content_type).await?;
     let expires_at = ctx.now + crate::domain::SignedDuration::try_from(blobs::DOWNLOAD_TTL).map_err(Error::internal)?;

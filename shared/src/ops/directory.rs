@@ -302,7 +302,7 @@ pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: 
         .ok_or_else(|| Error::invalid("q", "type at least 2 letters of a name"))?;
     let hits = app.store.patients_by_token(p, &token, (limit * 2) as i32).await?;
 
-    let renderer = Renderer::new(&app.envelope, caller);
+    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let mut items: Vec<PatientView> = Vec::new();
     for h in hits {
         let view = renderer

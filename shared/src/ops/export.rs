@@ -46,7 +46,7 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
     crate::ops::audit_read(app, ctx, "conversation.export", AuditRecord::conversation(&conversation)).await?;
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
-    let renderer = Renderer::new(&app.envelope, caller);
+    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let (view, patient) = renderer.conversation(&conversation, &names).await?;
     let audience = receipts::audience(&conversation);
     let marks = app.store.receipt_marks(p, &audience, &conversation_id).await?;

@@ -4,12 +4,13 @@
 
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
+use crate::domain::Timestamp;
 use crate::domain::{ConversationId, ConversationKind, Priority, UserId};
 use crate::error::{Error, Result};
 use crate::ops::{cursor, search};
 use crate::records::EntryItem;
 use crate::store::Guard;
-use crate::store::{AssignedFilter, InboxPosition, InboxTab, InboxView};
+use crate::store::{AssignedFilter, DueWindow, InboxPosition, InboxTab, InboxView};
 use crate::views::{InboxItemView, InboxStatsView, Page, Renderer};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -71,6 +72,44 @@ pub struct InboxQuery {
     pub search: Option<String>,
     pub limit: usize,
     pub cursor: Option<String>,
+    /// SLA-3: only conversations whose reply is due in this window (made a `DueWindow` when
+    /// the request's clock and the practice's zone are known).
+    pub due: Option<DueFilter>,
+}
+
+/// SLA-3: `due=overdue` (the due time has passed), `today` (due later today, in the
+/// practice's time zone) or `soon` (due within the next four hours).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DueFilter {
+    Overdue,
+    Today,
+    Soon,
+}
+
+impl DueFilter {
+    fn parse(v: &str) -> Result<DueFilter> {
+        match v {
+            "overdue" => Ok(DueFilter::Overdue),
+            "today" => Ok(DueFilter::Today),
+            "soon" => Ok(DueFilter::Soon),
+            _ => Err(Error::invalid("due", "due must be one of overdue, today, soon")),
+        }
+    }
+
+    /// The window of due times it means at `now` for a practice in `tz`.
+    pub fn window(self, now: Timestamp, tz: &jiff::tz::TimeZone) -> Result<DueWindow> {
+        Ok(match self {
+            DueFilter::Overdue => DueWindow { after: None, until: now },
+            DueFilter::Soon => {
+                DueWindow { after: Some(now), until: now + crate::domain::SignedDuration::from_hours(4) }
+            }
+            DueFilter::Today => {
+                let tomorrow = now.as_jiff().to_zoned(tz.clone()).date().tomorrow().map_err(Error::internal)?;
+                let midnight = tomorrow.at(0, 0, 0, 0).to_zoned(tz.clone()).map_err(Error::internal)?.timestamp();
+                DueWindow { after: Some(now), until: Timestamp::from_jiff(midnight) }
+            }
+        })
+    }
 }
 
 fn parse_bool(field: &str, v: &str) -> Result<bool> {
@@ -85,8 +124,16 @@ impl InboxQuery {
     /// Parses the query string of GET /inbox (API.md).
     pub fn parse(params: &[(String, String)]) -> Result<InboxQuery> {
         let mut tab = Tab::All;
-        let mut view =
-            InboxView { tab: InboxTab::Active, unread: None, assigned: None, priority: None, from: None, to: None };
+        let mut view = InboxView {
+            tab: InboxTab::Active,
+            unread: None,
+            assigned: None,
+            priority: None,
+            from: None,
+            to: None,
+            due: None,
+        };
+        let mut due = None;
         let mut limit = DEFAULT_LIMIT;
         let mut cursor = None;
         let mut search = None;
@@ -102,6 +149,7 @@ impl InboxQuery {
                     })
                 }
                 "priority" => view.priority = Some(Priority::parse(v)?),
+                "due" => due = Some(DueFilter::parse(v)?),
                 "from" => view.from = Some(crate::domain::Timestamp::parse("from", v)?),
                 "to" => view.to = Some(crate::domain::Timestamp::parse("to", v)?),
                 "q" => search = Some(v.clone()),
@@ -125,7 +173,7 @@ impl InboxQuery {
             }
         }
         view.tab = tab.index();
-        Ok(InboxQuery { tab, view, search, limit, cursor })
+        Ok(InboxQuery { tab, view, search, limit, cursor, due })
     }
 }
 
@@ -152,12 +200,19 @@ pub(super) async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, raw: &str
 }
 
 /// GET /inbox.
-pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<InboxItemView>> {
+pub async fn list(app: &App, ctx: &RequestCtx, mut q: InboxQuery) -> Result<Page<InboxItemView>> {
     if q.tab == Tab::Practice {
+        if q.due.is_some() {
+            return Err(Error::invalid("due", "due filters apply to your own inbox, not the practice view"));
+        }
         return super::practice_view::list(app, ctx, q).await;
     }
     let caller = &ctx.caller;
     let p = &caller.practice_id;
+    if let Some(due) = q.due {
+        let tz = app.practice_time_zone(p).await?;
+        q.view.due = Some(due.window(ctx.now, &tz)?);
+    }
     let after = match &q.cursor {
         Some(c) => Some(open_cursor(app, ctx, q.tab, c).await?),
         None => None,
@@ -202,7 +257,7 @@ pub(super) async fn answer_page(
     if tx.commit().await?.is_err() {
         return Err(Error::Unauthenticated);
     }
-    let renderer = Renderer::new(&app.envelope, caller);
+    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         items.push(renderer.inbox_item(row).await?);

@@ -105,6 +105,7 @@ pub(crate) fn row_without_entry(
         archived: own.is_some_and(|o| o.archived),
         last_read_at: own.and_then(|o| o.at),
         unposted: Vec::new(),
+        reply_due: c.reply_clock.as_ref().map(|clock| clock.due.clone()),
     }
 }
 

@@ -167,7 +167,7 @@ pub async fn render(app: &App, ctx: &RequestCtx, reply_id: &str, req: RenderRequ
     let conversation = visible_conversation(app, caller, &conversation_id).await?;
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     let me = active_staff(&dir, caller)?;
-    let renderer = Renderer::new(&app.envelope, caller);
+    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let patient = match &conversation.summary.patient {
         Some(pr) => Some(renderer.patient(pr).await?),
         None => None,

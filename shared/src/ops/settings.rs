@@ -40,7 +40,14 @@ pub struct SettingsPatch {
     pub totp_required_for_staff: Option<bool>,
     pub totp_required_for_patients: Option<bool>,
     pub follow_all_conversations_up_to: Option<u32>,
+    /// `{}` (no target for any priority) takes the promise away.
+    pub reply_targets: Option<crate::reply_clock::ReplyTargets>,
+    /// The whole list, replacing the one before.
+    pub holidays: Option<Vec<String>>,
 }
+
+/// Holidays a practice may list: a few years of them.
+const MOST_HOLIDAYS: usize = 200;
 
 /// PUT /me/out-of-office.
 #[derive(Debug, Deserialize)]
@@ -179,6 +186,19 @@ impl SettingsPatch {
                 ));
             }
             s.follow_all_conversations_up_to = v;
+        }
+        if let Some(v) = self.reply_targets {
+            s.reply_targets = (v != Default::default()).then_some(v);
+        }
+        if let Some(v) = self.holidays {
+            if v.len() > MOST_HOLIDAYS {
+                return Err(Error::invalid("holidays", format!("holidays may list at most {MOST_HOLIDAYS} dates")));
+            }
+            let mut dates =
+                v.iter().map(|d| crate::domain::parse_date("holidays", d.trim())).collect::<Result<Vec<_>>>()?;
+            dates.sort();
+            dates.dedup();
+            s.holidays = dates.iter().map(|d| d.to_string()).collect();
         }
         Ok(s)
     }

@@ -121,6 +121,7 @@ pub async fn backfill_workgroup(app: &App, key: &Key, now: crate::domain::Timest
         priority: None,
         from: item.final_pass.then_some(item.started_at),
         to: None,
+        due: None,
     };
     let (page, next) = app.store.practice_page(p, &nobody, as_admin, &every, BACKFILL_PAGE, after.as_ref()).await?;
     let mut changed = 0;

@@ -106,6 +106,9 @@ pub struct ConversationItem {
     pub assignments: Vec<AssignmentRecord>,
     /// Bumped by writes that rewrite the summary (assign, close), for optimistic locking.
     pub version: u64,
+    /// SLA-2: while a patient's question waits for an answer, since when and until when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_clock: Option<crate::reply_clock::ReplyClock>,
     /// The latest message as staff see it, for the practice-wide view's rows (ROLE-2 at
     /// scale), which come from the conversation, not from the caller's entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,6 +241,10 @@ pub struct EntryItem {
     /// stream batch takes each out once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unposted: Vec<crate::domain::MessageId>,
+    /// SLA-3: the conversation's reply due time, copied with every message (the inbox rows,
+    /// the `due` filters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_due: Option<crate::reply_clock::ReplyDue>,
 }
 
 /// A blind-index token of a conversation (INBOX-3): the HMAC of a normalized word prefix of

@@ -52,6 +52,13 @@ pub struct Settings {
     /// beyond it, their inboxes hold what concerns them and the practice-wide view the rest
     /// (`policy::class_follows_all`).
     pub follow_all_conversations_up_to: u32,
+    /// SLA-1: the reply promised to a patient's question, per priority, in business time
+    /// (`business_hours`, `time_zone`, `holidays`). None: no promise is made or shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_targets: Option<crate::reply_clock::ReplyTargets>,
+    /// SLA-1: closed days (`YYYY-MM-DD` in `time_zone`), whatever their weekday.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub holidays: Vec<String>,
 }
 
 /// Fifteen: a small practice's clinicians all read every patient message (seed 000), and a
@@ -85,6 +92,8 @@ impl Default for Settings {
             totp_required_for_staff: true,
             totp_required_for_patients: false,
             follow_all_conversations_up_to: DEFAULT_FOLLOW_ALL_UP_TO,
+            reply_targets: None,
+            holidays: Vec::new(),
         }
     }
 }
@@ -92,6 +101,11 @@ impl Default for Settings {
 impl Settings {
     pub fn body_limits(&self) -> crate::domain::BodyLimits {
         crate::domain::BodyLimits { min_chars: self.body_min_chars, max_chars: self.body_max_chars }
+    }
+
+    /// The practice's business time (SLA-1).
+    pub fn calendar(&self) -> crate::error::Result<crate::reply_clock::Calendar> {
+        crate::reply_clock::Calendar::new(&self.time_zone, self.business_hours.as_ref(), &self.holidays)
     }
 }
 

@@ -211,12 +211,18 @@ impl Tx<'_> {
         &mut self,
         practice_id: &PracticeId,
         conversation_id: &ConversationId,
-        at: Timestamp,
-        latest: &LatestMessage,
+        (at, latest): (Timestamp, &LatestMessage),
         patient_visible: bool,
         from_patient: bool,
         only_if_open: bool,
+        clock: &crate::reply_clock::ClockChange,
     ) -> Result<()> {
+        use crate::reply_clock::ClockChange;
+        let clock_write = match clock {
+            ClockChange::Keep => "",
+            ClockChange::Run(_) => ", replyClock = :clock",
+            ClockChange::Stop => " REMOVE replyClock",
+        };
         let mut condition = String::from("attribute_exists(pk)");
         if only_if_open {
             condition.push_str(" AND summary.#status = :open AND summary.allowResponse = :t");
@@ -225,10 +231,10 @@ impl Tx<'_> {
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
             .key(keys::SK, s(keys::CONVERSATION_SK))
-            .update_expression(
-                "SET lastMessageAt = :at, gsi2sk = :sort, latest = :latest \
-                 ADD messageCount :one, patientMessageCount :pv, fromPatientCount :fp",
-            )
+            .update_expression(format!(
+                "SET lastMessageAt = :at, gsi2sk = :sort, latest = :latest{clock_write} \
+                 ADD messageCount :one, patientMessageCount :pv, fromPatientCount :fp"
+            ))
             .condition_expression(condition)
             .expression_attribute_values(":at", s(at))
             .expression_attribute_values(":latest", to_value(latest)?)
@@ -236,6 +242,9 @@ impl Tx<'_> {
             .expression_attribute_values(":pv", n(u64::from(patient_visible)))
             .expression_attribute_values(":fp", n(u64::from(from_patient)))
             .expression_attribute_values(":sort", s(keys::inbox_sort(at, conversation_id)));
+        if let ClockChange::Run(running) = clock {
+            update = update.expression_attribute_values(":clock", to_value(running)?);
+        }
         if only_if_open {
             update = update
                 .expression_attribute_names("#status", "status")
@@ -253,9 +262,13 @@ impl Tx<'_> {
         expected_version: u64,
     ) -> Result<()> {
         // The care team and primary provider too: a care-team change (ACCT-2) rewrites them.
-        let provider = match &conversation.primary_provider_id {
-            Some(_) => ", primaryProviderId = :provider",
-            None => " REMOVE primaryProviderId",
+        // Closing stops the reply clock (SLA-2); any other change leaves it as messages set it.
+        let closed = conversation.summary.status == crate::domain::ConversationStatus::Closed;
+        let provider = match (&conversation.primary_provider_id, closed) {
+            (Some(_), false) => ", primaryProviderId = :provider",
+            (Some(_), true) => ", primaryProviderId = :provider REMOVE replyClock",
+            (None, false) => " REMOVE primaryProviderId",
+            (None, true) => " REMOVE primaryProviderId, replyClock",
         };
         let mut update = Update::builder()
             .table_name(&self.store.table)

@@ -3,6 +3,7 @@
 //! read receipts use (CONV-2).
 
 use super::*;
+use crate::reply_clock::ReplyDue;
 
 impl Tx<'_> {
     /// An update of one item in a user's own partition (its entries, marks and presence).
@@ -146,6 +147,7 @@ impl Tx<'_> {
         sender: &SenderRef,
         priority: crate::domain::Priority,
         is_sender: bool,
+        reply_due: Option<&ReplyDue>,
     ) -> Result<()> {
         // A sender's own message adds nothing unread; what it had not read stays unread.
         let update = self.message_update(
@@ -153,11 +155,9 @@ impl Tx<'_> {
             user_id,
             conversation_id,
             (summary, summary_version),
-            at,
-            preview,
-            sender,
-            priority,
+            (at, preview, sender, priority),
             !is_sender,
+            reply_due,
         )?;
         self.push_update(Guard::Entry, update)
     }
@@ -170,11 +170,9 @@ impl Tx<'_> {
         user_id: &UserId,
         conversation_id: &ConversationId,
         (summary, summary_version): (&Summary, u64),
-        at: Timestamp,
-        preview: &Sealed,
-        sender: &SenderRef,
-        priority: crate::domain::Priority,
+        (at, preview, sender, priority): (Timestamp, &Sealed, &SenderRef, crate::domain::Priority),
         adds_unread: bool,
+        reply_due: Option<&ReplyDue>,
     ) -> Result<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
         let unread = if adds_unread {
             "unread = if_not_exists(unread, :zero) + :one"
@@ -182,14 +180,16 @@ impl Tx<'_> {
             "unread = if_not_exists(unread, :zero)"
         };
         let urgent = priority == crate::domain::Priority::Urgent;
-        Ok(self
+        // SLA-3: the entry shows the conversation's clock as this message leaves it.
+        let due = if reply_due.is_some() { ", replyDue = :due" } else { " REMOVE replyDue" };
+        let update = self
             .user_item(practice_id, user_id, keys::entry_sk(conversation_id))
             .update_expression(format!(
                 "SET summary = if_not_exists(summary, :summary), \
                  summaryVersion = if_not_exists(summaryVersion, :version), conversationId = :c, lastMessageAt = :at, \
                  gsi1pk = :inbox, gsi1sk = :sort, gsi2pk = :tab, gsi2sk = :sort, gsi3sk = :sort, \
                  preview = :preview, lastSender = :sender, urgent = :urgent, lastPriority = :priority, \
-                 archived = :f, {unread} ADD messageCount :one"
+                 archived = :f, {unread}{due} ADD messageCount :one"
             ))
             .expression_attribute_values(":summary", to_value(summary)?)
             .expression_attribute_values(":version", n(summary_version))
@@ -204,7 +204,11 @@ impl Tx<'_> {
             .expression_attribute_values(":priority", s(priority.as_str()))
             .expression_attribute_values(":f", AttributeValue::Bool(false))
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1)))
+            .expression_attribute_values(":one", n(1));
+        Ok(match reply_due {
+            Some(due) => update.expression_attribute_values(":due", to_value(due)?),
+            None => update,
+        })
     }
 
     /// CONV-2: opening a conversation clears the caller's own unread count, nobody else's.
@@ -296,17 +300,26 @@ impl Tx<'_> {
     ) -> Result<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
         let c = &conversation.id;
         let at = &conversation.last_message_at;
+        // SLA-2: closing stops the clock. Otherwise a joining viewer's entry takes the running
+        // clock, and an existing one keeps what its last message wrote (this summary may have
+        // been read before that message).
+        let closed = conversation.summary.status == crate::domain::ConversationStatus::Closed;
+        let due = match (&conversation.reply_clock, closed) {
+            (_, true) => " REMOVE replyDue",
+            (Some(_), false) => ", replyDue = if_not_exists(replyDue, :due)",
+            (None, false) => "",
+        };
         let update = self
             .user_item(practice_id, user_id, keys::entry_sk(c))
-            .update_expression(
+            .update_expression(format!(
                 "SET summary = :summary, summaryVersion = :version, conversationId = :c, \
                  lastMessageAt = if_not_exists(lastMessageAt, :at), \
                  gsi1pk = if_not_exists(gsi1pk, :inbox), gsi1sk = if_not_exists(gsi1sk, :sort), \
                  gsi2pk = if_not_exists(gsi2pk, :tab), gsi2sk = if_not_exists(gsi2sk, :sort), \
                  gsi3sk = if_not_exists(gsi3sk, :sort), \
                  preview = if_not_exists(preview, :preview), lastSender = if_not_exists(lastSender, :sender), \
-                 messageCount = if_not_exists(messageCount, :count), unread = if_not_exists(unread, :count)",
-            )
+                 messageCount = if_not_exists(messageCount, :count), unread = if_not_exists(unread, :count){due}"
+            ))
             .expression_attribute_values(":summary", to_value(&conversation.summary)?)
             .expression_attribute_values(":version", n(conversation.version))
             .expression_attribute_values(":c", s(c))
@@ -320,7 +333,10 @@ impl Tx<'_> {
             .expression_attribute_values(":preview", to_value(preview)?)
             .expression_attribute_values(":sender", to_value(last_sender)?)
             .expression_attribute_values(":count", n(visible_count));
-        Ok(update)
+        Ok(match (&conversation.reply_clock, closed) {
+            (Some(clock), false) => update.expression_attribute_values(":due", to_value(&clock.due)?),
+            _ => update,
+        })
     }
 
     pub fn entry_set_summary(

@@ -30,6 +30,15 @@ pub struct InboxView {
     pub priority: Option<crate::domain::Priority>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
+    /// SLA-3: conversations whose reply falls due in this window.
+    pub due: Option<DueWindow>,
+}
+
+/// A window of reply due times: after `after` (when set), up to and including `until`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DueWindow {
+    pub after: Option<Timestamp>,
+    pub until: Timestamp,
 }
 
 /// The caller's own flags to change (PUT /conversations/{id}/state).
@@ -164,6 +173,14 @@ impl Store {
         if let Some(p) = view.priority {
             filters.push("lastPriority = :priority");
             q = q.expression_attribute_values(":priority", s(p.as_str()));
+        }
+        if let Some(w) = view.due {
+            filters.push("replyDue.#dueAt <= :dueUntil");
+            q = q.expression_attribute_names("#dueAt", "at").expression_attribute_values(":dueUntil", s(w.until));
+            if let Some(after) = w.after {
+                filters.push("replyDue.#dueAt > :dueAfter");
+                q = q.expression_attribute_values(":dueAfter", s(after));
+            }
         }
         if !filters.is_empty() {
             q = q.filter_expression(filters.join(" AND "));

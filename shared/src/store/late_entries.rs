@@ -146,11 +146,9 @@ impl Tx<'_> {
                 user_id,
                 conversation_id,
                 (&conversation.summary, conversation.version),
-                late.at,
-                &late.preview,
-                &late.sender,
-                late.priority,
+                (late.at, &late.preview, &late.sender, late.priority),
                 adds_unread,
+                conversation.reply_clock.as_ref().map(|c| &c.due),
             )?,
         };
         let update = match (seen.last_message_at, seen.last_read_at) {

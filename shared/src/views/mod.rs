@@ -66,6 +66,16 @@ pub struct ConversationView {
     pub message_count: u64,
     pub allow_response: bool,
     pub allow_attachments: bool,
+    /// SLA-2: while a patient's question waits for a reply, when it is due; null when no
+    /// reply is owed.
+    pub reply_due_at: Option<Timestamp>,
+    /// The same instant on the practice's wall clock (`2026-12-03T17:00:00-06:00`): what
+    /// "expected reply by" is written in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_due_local: Option<String>,
+    /// SLA-3, staff only: whether the due time has passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_overdue: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -130,6 +140,9 @@ pub struct ThreadStarted {
 #[derive(Clone, Debug, Serialize)]
 pub struct MessagePosted {
     pub message: MessageView,
+    /// SLA-2: when a reply is due, while a patient's question waits for one (else null).
+    #[serde(rename = "replyDueAt")]
+    pub reply_due_at: Option<Timestamp>,
 }
 
 /// A conversation after a change to it (assignment, status, controls).
@@ -194,11 +207,19 @@ pub struct BroadcastView {
 pub struct Renderer<'a> {
     envelope: &'a Envelope,
     pub caller: &'a Caller,
+    /// The request's clock reading: what is overdue is judged at it.
+    now: Timestamp,
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(envelope: &'a Envelope, caller: &'a Caller) -> Self {
-        Renderer { envelope, caller }
+    pub fn new(envelope: &'a Envelope, caller: &'a Caller, now: Timestamp) -> Self {
+        Renderer { envelope, caller, now }
+    }
+
+    fn show_reply_due(&self, view: &mut ConversationView, due: Option<&crate::reply_clock::ReplyDue>) {
+        view.reply_due_at = due.map(|d| d.at);
+        view.reply_due_local = due.map(|d| d.local.clone());
+        view.reply_overdue = due.filter(|_| self.caller.is_staff()).map(|d| d.at <= self.now);
     }
 
     pub async fn open(&self, record: &str, field: &str, sealed: &Sealed) -> Result<String> {
@@ -267,6 +288,9 @@ impl<'a> Renderer<'a> {
             message_count,
             allow_response: s.allow_response,
             allow_attachments: s.allow_attachments,
+            reply_due_at: None,
+            reply_due_local: None,
+            reply_overdue: None,
         };
         Ok((view, patient))
     }
@@ -286,7 +310,9 @@ impl<'a> Renderer<'a> {
                 display_name: staff_names(id).unwrap_or_default(),
             })
             .collect();
-        self.summary(&c.id, &c.summary, c.last_message_at, count, Some(participants)).await
+        let (mut view, patient) = self.summary(&c.id, &c.summary, c.last_message_at, count, Some(participants)).await?;
+        self.show_reply_due(&mut view, c.reply_clock.as_ref().map(|clock| &clock.due));
+        Ok((view, patient))
     }
 
     pub async fn attachment_ref(&self, a: &AttachmentRef) -> Result<AttachmentView> {
@@ -343,8 +369,9 @@ impl<'a> Renderer<'a> {
     }
 
     pub async fn inbox_item(&self, e: &EntryItem) -> Result<InboxItemView> {
-        let (conversation, patient) =
+        let (mut conversation, patient) =
             self.summary(&e.conversation_id, &e.summary, e.last_message_at, e.message_count, None).await?;
+        self.show_reply_due(&mut conversation, e.reply_due.as_ref());
         // A practice-wide row of a conversation written before conversations kept their
         // latest message has no preview (nothing sealed), not a broken one.
         let preview = match e.preview.0.is_empty() {

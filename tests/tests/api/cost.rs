@@ -83,6 +83,7 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
             archived,
             last_read_at: None,
             unposted: Vec::new(),
+            reply_due: None,
         });
     }
     app.app().store.put_batch(&entries).await.unwrap();

@@ -20,6 +20,7 @@ mod logs;
 mod no_scan;
 mod notifications;
 mod practice_view;
+mod reply_times;
 mod routes;
 mod scale;
 mod security;

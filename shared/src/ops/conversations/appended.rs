@@ -59,7 +59,8 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
         }
     }
     for (key, text, sender, expires) in replies {
-        let message = AppendedMessage { dedupe_key: &key, text: &text, sender, expires, action: "message.auto_reply" };
+        let message =
+            AppendedMessage { dedupe_key: &key, text: &text, sender, expires, action: "message.auto_reply", settings };
         append_message(app, ctx, &conversation, message).await?;
     }
     Ok(())
@@ -104,6 +105,8 @@ pub(crate) struct AppendedMessage<'a> {
     /// When the dedupe key may be forgotten (epoch seconds).
     pub expires: i64,
     pub action: &'static str,
+    /// The practice's, for the reply clock (SLA-2).
+    pub settings: &'a Settings,
 }
 
 /// Appends a message to a conversation, once per dedupe key, with its inbox entries,
@@ -114,12 +117,12 @@ pub(crate) async fn append_message(
     conversation: &ConversationItem,
     m: AppendedMessage<'_>,
 ) -> Result<()> {
-    let AppendedMessage { dedupe_key, text, sender, expires, action } = m;
+    let AppendedMessage { dedupe_key, text, sender, expires, action, settings } = m;
     let body = Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?;
     // Its own moment, a microsecond after the request's: an auto-reply follows the message
     // that triggered it in the same request, and must sort, and count as unread, after it.
     let at = ctx.now + crate::domain::SignedDuration::from_micros(1);
-    let posted = seal(app, conversation, Posting::plain(sender, &body, at)).await?;
+    let posted = seal(app, conversation, Posting::plain(sender, &body, at), settings).await?;
     let mut tx = app.store.tx();
     let once = AutoReplyItem {
         key: place::auto_reply_mark(&conversation.practice_id, &conversation.id, dedupe_key),

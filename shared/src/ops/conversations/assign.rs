@@ -73,7 +73,7 @@ pub async fn assign(
     // The answer is made before the commit, and kept with the Idempotency-Key in the same
     // transaction: nothing can fail after the assignment is stored, and a retry replays it
     // instead of assigning twice.
-    let renderer = Renderer::new(&app.envelope, caller);
+    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
     let (view, _) = renderer.conversation(&conversation, &names).await?;
     let response = ConversationChanged { conversation: view };

@@ -51,7 +51,7 @@ pub async fn forward(
     let me = active_staff(&dir, caller)?;
     let participants = participants_with(&me.id, &dir, &recipients)?;
 
-    let renderer = Renderer::new(&app.envelope, caller);
+    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
     let (original_view, patient) = renderer.conversation(&original, &names).await?;
     let mut text = req.comment.as_deref().map(str::trim).unwrap_or("").to_string();

@@ -6,6 +6,7 @@
 //! which knows who the sender is.
 
 use super::*;
+use crate::reply_clock::{ClockChange, ClockEvent, ReplyClock};
 use crate::store::Guard;
 use std::collections::HashMap;
 
@@ -46,11 +47,24 @@ impl<'a> Posting<'a> {
     }
 }
 
-/// A sealed message, the preview its viewers' inbox rows show, and the uploads it attaches.
+/// A sealed message, the preview its viewers' inbox rows show, the uploads it attaches and
+/// what it does to the reply clock.
 pub(super) struct Posted {
     pub(super) message: MessageItem,
     pub(super) preview: Sealed,
     attachments: Vec<AttachmentItem>,
+    clock: ClockChange,
+}
+
+impl Posted {
+    /// SLA-2: the conversation's reply clock once this message is in it.
+    pub(super) fn reply_clock_after(&self, c: &ConversationItem) -> Option<ReplyClock> {
+        match &self.clock {
+            ClockChange::Keep => c.reply_clock.clone(),
+            ClockChange::Run(clock) => Some(clock.clone()),
+            ClockChange::Stop => None,
+        }
+    }
 }
 
 /// How a message reaches its conversation.
@@ -63,8 +77,9 @@ pub(super) enum Arrival {
     Joins { patient_needs_open: bool },
 }
 
-/// Seals a message's body, preview and document labels to the conversation (SEC-1).
-pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>) -> Result<Posted> {
+/// Seals a message's body, preview and document labels to the conversation (SEC-1), and
+/// works out what it does to the reply clock under the practice's `settings` (SLA-2).
+pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>, settings: &Settings) -> Result<Posted> {
     let p = &c.practice_id;
     let id = MessageId::new();
     let env = &app.envelope;
@@ -88,7 +103,20 @@ pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>) -> Res
         documents,
         answer_pk: m.answer_pk,
     };
-    Ok(Posted { message, preview, attachments: m.attachments.to_vec() })
+    let clock = clock_change(c, &message, settings)?;
+    Ok(Posted { message, preview, attachments: m.attachments.to_vec(), clock })
+}
+
+/// SLA-2: what a message does to its conversation's reply clock.
+pub(super) fn clock_change(c: &ConversationItem, m: &MessageItem, settings: &Settings) -> Result<ClockChange> {
+    let event = ClockEvent { at: m.created_at, priority: m.priority, sender: m.sender.kind, internal: m.internal };
+    Ok(crate::reply_clock::after_message(
+        c.reply_clock.as_ref(),
+        event,
+        c.summary.kind.is_patient_facing(),
+        settings.reply_targets.as_ref(),
+        &settings.calendar()?,
+    ))
 }
 
 /// Adds everything a posted message writes to `tx`: the conversation (new, or counting one
@@ -109,16 +137,20 @@ pub(super) async fn post_message(
     let patient_id = c.summary.patient.as_ref().map(|pat| &pat.id);
     let begins = arrival == Arrival::Begins;
     let latest = LatestMessage { preview: posted.preview.clone(), sender: m.sender.clone(), priority: m.priority };
+    let clock = posted.reply_clock_after(c);
     match arrival {
-        Arrival::Begins => tx.put_new(Guard::Conversation, &ConversationItem { latest: Some(latest), ..c.clone() })?,
+        Arrival::Begins => tx.put_new(
+            Guard::Conversation,
+            &ConversationItem { latest: Some(latest), reply_clock: clock.clone(), ..c.clone() },
+        )?,
         Arrival::Joins { patient_needs_open } => tx.conversation_add_message(
             p,
             &c.id,
-            m.created_at,
-            &latest,
+            (m.created_at, &latest),
             !m.internal && c.summary.kind.is_patient_facing(),
             m.sender.kind == SenderKind::Patient,
             patient_needs_open,
+            &posted.clock,
         )?,
     }
     tx.put_new(Guard::Message, m)?;
@@ -145,6 +177,7 @@ pub(super) async fn post_message(
             &m.sender,
             m.priority,
             w.is_sender,
+            clock.as_ref().map(|c| &c.due),
         )?;
         tx.stats_add(p, w.viewer, w.delta)?;
         if let (Some(known), Some(pat)) = (w.patient_marker, patient_id) {

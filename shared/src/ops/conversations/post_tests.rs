@@ -64,6 +64,7 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
         patient_message_count: 1,
         from_patient_count: 0,
         version: 0,
+        reply_clock: None,
     }
 }
 

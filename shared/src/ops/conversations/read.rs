@@ -44,7 +44,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
         }
     }
 
-    let renderer = Renderer::new(&app.envelope, caller);
+    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let staff_names = if caller.is_staff() { app.store.directory(p).await?.map(|d| d.staff) } else { None };
     let names = |id: &str| staff_names.as_ref().and_then(|s| s.iter().find(|x| x.id == id).map(|x| x.display_name()));
     let (view, patient) = renderer.conversation(&conversation, &names).await?;

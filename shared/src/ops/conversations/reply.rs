@@ -99,7 +99,7 @@ pub async fn reply(
         answer_pk: crate::ops::answer_pk(ctx),
         ..Posting::plain(sender, &body, ctx.now)
     };
-    let posted = seal(app, &conversation, posting).await?;
+    let posted = seal(app, &conversation, posting, &practice.settings).await?;
     let mut tx = app.store.tx();
     if by_patient {
         // ROLE-5 on replies too (security finding 8): an inactive patient answers only a
@@ -117,13 +117,14 @@ pub async fn reply(
     let arrival = Arrival::Joins { patient_needs_open: by_patient };
     post_message(app, ctx, &mut tx, &conversation, arrival, &posted, action).await?;
 
-    let renderer = Renderer::new(&app.envelope, caller);
+    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let patient_view = match &conversation.summary.patient {
         Some(pr) => Some(renderer.patient(pr).await?),
         None => None,
     };
     let response = MessagePosted {
         message: renderer.message(&posted.message, patient_view.as_ref(), crate::domain::DeliveryStatus::Sent).await?,
+        reply_due_at: posted.reply_clock_after(&conversation).map(|c| c.due.at),
     };
     // Internal notes are never indexed (see ops::search).
     if !req.internal {

@@ -70,7 +70,7 @@ pub async fn set_state(app: &App, ctx: &RequestCtx, conversation_id: &str, req: 
             Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
         }
     };
-    Renderer::new(&app.envelope, caller).inbox_item(&updated).await
+    Renderer::new(&app.envelope, caller, ctx.now).inbox_item(&updated).await
 }
 
 /// The flags of a staff user on a conversation outside its inbox (one it reaches from the
@@ -107,7 +107,7 @@ async fn set_own_state(
         Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
     }
     let row = crate::ops::practice_view::row_without_entry(conversation, &caller.user_id, Some(&own));
-    Renderer::new(&app.envelope, caller).inbox_item(&row).await
+    Renderer::new(&app.envelope, caller, ctx.now).inbox_item(&row).await
 }
 
 /// Thread controls a staff member may change (REPLY-2, REPLY-3).
@@ -141,10 +141,15 @@ pub async fn set_controls(
         return Err(Error::Forbidden("only staff may close or reopen a conversation".into()));
     }
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
-    let renderer = Renderer::new(&app.envelope, caller);
+    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let before = conversation.summary.clone();
     if let Some(open) = change.open {
         conversation.summary.status = if open { ConversationStatus::Open } else { ConversationStatus::Closed };
+        if !open {
+            // SLA-2: closing stops the clock; reopening does not restart it, the next
+            // patient message does.
+            conversation.reply_clock = None;
+        }
     }
     conversation.summary.allow_response = change.allow_response.unwrap_or(before.allow_response);
     conversation.summary.allow_attachments = change.allow_attachments.unwrap_or(before.allow_attachments);

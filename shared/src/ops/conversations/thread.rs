@@ -73,7 +73,7 @@ pub(super) async fn start_thread(
 ) -> Result<Created<ThreadStarted>> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
-    let conversation = new_conversation(app, ctx, dir, &t).await?;
+    let mut conversation = new_conversation(app, ctx, dir, &t).await?;
     let cid = conversation.id.clone();
     let (attachments, moved) = relocate(app, p, &cid, t.attachments).await?;
     let posting = Posting {
@@ -85,9 +85,10 @@ pub(super) async fn start_thread(
         answer_pk: crate::ops::answer_pk(ctx),
         ..Posting::plain(t.sender, &t.body, ctx.now)
     };
-    let posted = seal(app, &conversation, posting).await?;
+    let posted = seal(app, &conversation, posting, &dir.practice.settings).await?;
+    conversation.reply_clock = posted.reply_clock_after(&conversation);
 
-    let renderer = Renderer::new(&app.envelope, caller);
+    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
     let (view, patient) = renderer.conversation(&conversation, &names).await?;
     let message_view = renderer.message(&posted.message, patient.as_ref(), crate::domain::DeliveryStatus::Sent).await?;
@@ -206,6 +207,7 @@ async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewT
         from_patient_count: u64::from(t.sender.kind == SenderKind::Patient),
         version: 0,
         latest: None,
+        reply_clock: None,
         id,
     };
     conversation.viewers = inbox_holders(&conversation, dir);

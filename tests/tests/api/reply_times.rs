@@ -1,0 +1,168 @@
+//! Reply-time promises (SLA-1..3): the practice's targets and holidays, the clock a patient's
+//! question starts and what stops it, and the inbox's due filters. The business-time
+//! arithmetic itself (weekends, holidays, DST) is unit-tested in `reply_clock`.
+
+use carethread_core::domain::{SignedDuration, Timestamp};
+use carethread_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn put_settings(app: &TestApp, user: &User, body: Value) -> Answer {
+    app.send("PUT", "/settings", Some(&user.token), Some(&body), &[]).await
+}
+
+/// A practice that promises every question a reply within `normal` (every hour counts: no
+/// business hours are set), and a question from Jane. Answers the conversation's id and the
+/// compose answer.
+async fn question_under(app: &TestApp, p: &DemoPractice, normal: Value) -> (String, Answer) {
+    let targets = json!({ "normal": normal, "urgent": { "businessHours": 4 } });
+    let res = put_settings(app, &p.admin, json!({ "replyTargets": targets })).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let res = app.post(&p.jane.token, "/conversations", json!({ "subject": "Refill", "body": "Is it ready?" })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    (res.body["conversation"]["id"].as_str().unwrap().to_string(), res)
+}
+
+fn due_at(v: &Value) -> Timestamp {
+    Timestamp::parse("at", v["replyDueAt"].as_str().unwrap_or_else(|| panic!("no replyDueAt in {v}"))).unwrap()
+}
+
+async fn inbox_row(app: &TestApp, user: &User, cid: &str, query: &str) -> Option<Value> {
+    let res = app.get(&user.token, &format!("/inbox?{query}")).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    res.body["items"].as_array().unwrap().iter().find(|i| i["conversation"]["id"] == cid).cloned()
+}
+
+#[tokio::test]
+async fn sla_1_targets_and_holidays_are_practice_settings_validated_on_the_way_in() {
+    let (app, p) = setup().await;
+    let targets = json!({ "urgent": { "businessHours": 4 }, "normal": { "businessDays": 2 } });
+    let body = json!({ "replyTargets": targets, "holidays": ["2026-12-25", "2026-01-01", "2026-12-25"] });
+    let res = put_settings(&app, &p.admin, body).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["settings"]["replyTargets"], targets);
+    assert_eq!(res.body["settings"]["holidays"], json!(["2026-01-01", "2026-12-25"]), "sorted, once each");
+
+    let res = put_settings(&app, &p.admin, json!({ "holidays": ["25/12/2026"] })).await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "holidays");
+    let res = put_settings(&app, &p.admin, json!({ "replyTargets": { "normal": { "weeks": 1 } } })).await;
+    assert!(res.status.is_client_error(), "{}", res.body);
+    let res = put_settings(&app, &p.admin, json!({ "replyTargets": { "normal": { "businessDays": 0 } } })).await;
+    assert!(res.status.is_client_error(), "{}", res.body);
+    assert!(res.body["detail"].as_str().unwrap().contains("more than nothing"), "{}", res.body);
+    assert_eq!(put_settings(&app, &p.nurse, json!({ "replyTargets": {} })).await.status, StatusCode::FORBIDDEN);
+    // The refused changes left the settings as they were.
+    let res = app.get(&p.nurse.token, "/settings").await;
+    assert_eq!(res.body["settings"]["replyTargets"]["normal"]["businessDays"], 2);
+}
+
+#[tokio::test]
+async fn sla_2_a_patient_question_is_answered_with_the_reply_it_may_expect() {
+    let (app, p) = setup().await;
+    let before = Timestamp::now();
+    let (cid, composed) = question_under(&app, &p, json!({ "businessDays": 2 })).await;
+    // Without business hours a business day is 24 hours.
+    let due = due_at(&composed.body["conversation"]);
+    let (low, high) = (before + SignedDuration::from_hours(48), Timestamp::now() + SignedDuration::from_hours(48));
+    assert!(low <= due && due <= high, "due {due} outside {low}..{high}");
+    assert!(composed.body["conversation"]["replyDueLocal"].as_str().unwrap().ends_with("+00:00"));
+    assert!(composed.body["conversation"].get("replyOverdue").is_none(), "patients are not told 'overdue'");
+    // The thread shows it to the patient; staff see it with its overdue state, in the inbox too.
+    let thread = app.get(&p.jane.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(due_at(&thread.body["conversation"]), due);
+    let row = inbox_row(&app, &p.doctor, &cid, "").await.expect("the doctor's inbox holds the question");
+    assert_eq!(due_at(&row["conversation"]), due);
+    assert_eq!(row["conversation"]["replyOverdue"], false);
+}
+
+#[tokio::test]
+async fn sla_2_a_follow_up_from_the_patient_keeps_the_promise_and_an_internal_note_does_not_stop_it() {
+    let (app, p) = setup().await;
+    let (cid, composed) = question_under(&app, &p, json!({ "businessDays": 2 })).await;
+    let due = due_at(&composed.body["conversation"]);
+    let path = format!("/conversations/{cid}/messages");
+    let res = app.post(&p.jane.token, &path, json!({ "body": "Any news?" })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(due_at(&res.body), due, "a second message does not move the promise");
+    let res = app.post(&p.doctor.token, &path, json!({ "body": "Check the chart", "internal": true })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let row = inbox_row(&app, &p.nurse, &cid, "").await.unwrap();
+    assert_eq!(due_at(&row["conversation"]), due, "an internal note is not a reply");
+}
+
+#[tokio::test]
+async fn sla_2_an_urgent_follow_up_brings_the_due_time_forward() {
+    let (app, p) = setup().await;
+    let (cid, composed) = question_under(&app, &p, json!({ "businessDays": 2 })).await;
+    let due = due_at(&composed.body["conversation"]);
+    let path = format!("/conversations/{cid}/messages");
+    let res = app.post(&p.jane.token, &path, json!({ "body": "It got worse", "priority": "urgent" })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let sooner = due_at(&res.body);
+    assert!(sooner < due && sooner <= Timestamp::now() + SignedDuration::from_hours(4), "{sooner} vs {due}");
+}
+
+#[tokio::test]
+async fn sla_2_a_staff_reply_to_the_patient_stops_the_clock_everywhere() {
+    let (app, p) = setup().await;
+    let (cid, _) = question_under(&app, &p, json!({ "businessDays": 2 })).await;
+    let res = app.post(&p.doctor.token, &format!("/conversations/{cid}/messages"), json!({ "body": "Ready." })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(res.body["replyDueAt"], Value::Null, "{}", res.body);
+    let thread = app.get(&p.jane.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(thread.body["conversation"]["replyDueAt"], Value::Null);
+    for staff in [&p.doctor, &p.nurse] {
+        let row = inbox_row(&app, staff, &cid, "").await.unwrap();
+        assert_eq!(row["conversation"]["replyDueAt"], Value::Null, "{row}");
+        assert!(row["conversation"].get("replyOverdue").is_none(), "{row}");
+    }
+}
+
+#[tokio::test]
+async fn sla_2_closing_the_conversation_stops_the_clock() {
+    let (app, p) = setup().await;
+    let (cid, _) = question_under(&app, &p, json!({ "businessDays": 2 })).await;
+    let res = app.post(&p.doctor.token, &format!("/conversations/{cid}/close"), json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["conversation"]["replyDueAt"], Value::Null, "{}", res.body);
+    let row = inbox_row(&app, &p.nurse, &cid, "").await.unwrap();
+    assert_eq!(row["conversation"]["replyDueAt"], Value::Null, "{row}");
+}
+
+#[tokio::test]
+async fn sla_2_no_promise_is_made_where_the_practice_sets_no_target() {
+    let (app, p) = setup().await;
+    let res = app.post(&p.jane.token, "/conversations", json!({ "subject": "Refill", "body": "Is it ready?" })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(res.body["conversation"]["replyDueAt"], Value::Null, "{}", res.body);
+}
+
+#[tokio::test]
+async fn sla_3_the_inbox_filters_conversations_due_soon_and_overdue() {
+    let (app, p) = setup().await;
+    let (cid, _) = question_under(&app, &p, json!({ "businessMinutes": 1 })).await;
+    let (answered, _) = question_under(&app, &p, json!({ "businessMinutes": 1 })).await;
+    let res =
+        app.post(&p.doctor.token, &format!("/conversations/{answered}/messages"), json!({ "body": "Done" })).await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    assert!(inbox_row(&app, &p.doctor, &cid, "due=soon").await.is_some(), "due in a minute is soon");
+    assert!(inbox_row(&app, &p.doctor, &cid, "due=overdue").await.is_none());
+    // The only way to be overdue is to wait: a minute of (round-the-clock) business time.
+    tokio::time::sleep(std::time::Duration::from_secs(61)).await;
+    let row = inbox_row(&app, &p.doctor, &cid, "due=overdue").await.expect("overdue now");
+    assert_eq!(row["conversation"]["replyOverdue"], true);
+    assert!(inbox_row(&app, &p.doctor, &cid, "due=soon").await.is_none());
+    assert!(inbox_row(&app, &p.doctor, &answered, "due=overdue").await.is_none(), "answered: no clock");
+}
+
+#[tokio::test]
+async fn sla_3_a_due_filter_is_refused_where_it_means_nothing() {
+    let (app, p) = setup().await;
+    let res = app.get(&p.doctor.token, "/inbox?due=yesterday").await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "due");
+    let res = app.get(&p.admin.token, "/inbox?tab=practice&due=overdue").await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "due");
+}
