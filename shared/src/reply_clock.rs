@@ -132,8 +132,16 @@ impl ReplyTargets {
 #[derive(Clone, Debug)]
 pub struct Calendar {
     tz: jiff::tz::TimeZone,
-    hours: Option<(Vec<u8>, (i8, i8), (i8, i8))>,
+    hours: Option<OpenHours>,
     holidays: Vec<Date>,
+}
+
+/// Opening hours as wall-clock (hour, minute) pairs.
+#[derive(Clone, Debug)]
+struct OpenHours {
+    days: Vec<u8>,
+    open: (i8, i8),
+    close: (i8, i8),
 }
 
 impl Calendar {
@@ -144,7 +152,7 @@ impl Calendar {
             Some(h) => {
                 let (open, close) = h.open_close_minutes()?;
                 let hm = |m: u16| ((m / 60) as i8, (m % 60) as i8);
-                Some((h.days.clone(), hm(open), hm(close)))
+                Some(OpenHours { days: h.days.clone(), open: hm(open), close: hm(close) })
             }
             None => None,
         };
@@ -155,7 +163,7 @@ impl Calendar {
     /// The length of a business day: the open hours' length, or 24 hours.
     pub fn day_length(&self) -> SignedDuration {
         match &self.hours {
-            Some((_, (oh, om), (ch, cm))) => {
+            Some(OpenHours { open: (oh, om), close: (ch, cm), .. }) => {
                 SignedDuration::from_mins(i64::from(*ch) * 60 + i64::from(*cm) - i64::from(*oh) * 60 - i64::from(*om))
             }
             None => SignedDuration::from_hours(24),
@@ -171,7 +179,7 @@ impl Calendar {
         let at = |h: i8, m: i8| date.at(h, m, 0, 0).to_zoned(self.tz.clone()).ok().map(|z| z.timestamp());
         match &self.hours {
             None => Some((at(0, 0)?, date.tomorrow().ok()?.at(0, 0, 0, 0).to_zoned(self.tz.clone()).ok()?.timestamp())),
-            Some((days, (oh, om), (ch, cm))) => {
+            Some(OpenHours { days, open: (oh, om), close: (ch, cm) }) => {
                 let weekday = date.weekday().to_monday_one_offset() as u8;
                 days.contains(&weekday).then_some(())?;
                 Some((at(*oh, *om)?, at(*ch, *cm)?))
