@@ -180,6 +180,16 @@ pub fn limit_param(req: &Request) -> Result<usize> {
     }
 }
 
+/// Whether the request's `Accept` header names `media` (a report asked for as CSV).
+pub fn accepts(req: &Request, media: &str) -> bool {
+    req.headers()
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|m| m.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(media)))
+}
+
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref().and_then(|q| q.first(name).map(str::to_string))
 }

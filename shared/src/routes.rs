@@ -65,6 +65,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/conversations/{id}/forward", function: "assign", idempotent: true },
     Route { method: "POST", path: "/broadcasts", function: "broadcasts", idempotent: true },
     Route { method: "GET", path: "/reports/billing", function: "reports", idempotent: false },
+    Route { method: "GET", path: "/reports/response-times", function: "reports", idempotent: false },
     Route { method: "GET", path: "/audit", function: "reports", idempotent: false },
     Route { method: "DELETE", path: "/conversations/{id}", function: "delete", idempotent: false },
     Route { method: "DELETE", path: "/conversations/{id}/messages/{messageId}", function: "delete", idempotent: false },

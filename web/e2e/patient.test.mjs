@@ -35,6 +35,8 @@ test("a patient writes to the practice and the provider receives it", async () =
   await patient.getByRole("button", { name: "Send" }).click();
   await patient.locator(".thread h2", { hasText: subject }).waitFor();
   await patient.locator("a.row", { hasText: subject }).waitFor();
+  // SLA-2: the demo practice promises two business days, and the thread says by when.
+  await patient.locator(".thread .pill.due", { hasText: "Expected reply by" }).waitFor();
 
   // Jane's primary provider is the physician: it is in her inbox, found by searching.
   const doctor = await newPage(browser);
@@ -44,12 +46,16 @@ test("a patient writes to the practice and the provider receives it", async () =
   await row.waitFor();
   await eventually(async () => (await doctor.locator("a.row").count()) === 1, "the search to narrow the list to one row");
   assert.match(await row.textContent(), /Jane Smith/);
+  // SLA-3: staff see the due time on the row.
+  assert.match(await row.locator(".pill.due").textContent(), /^Reply due /);
   await row.click();
   const first = doctor.locator(".message", { hasText: "Should I take the new pill with food?" });
   await first.locator("button.attachment", { hasText: "pill.png" }).waitFor();
   await doctor.getByLabel("Reply", { exact: true }).fill("Yes, with breakfast.");
   await doctor.getByRole("button", { name: "Send" }).click();
   await doctor.locator(".message", { hasText: "Yes, with breakfast." }).waitFor();
+  // The reply to the patient stops the clock (SLA-2).
+  await eventually(async () => (await doctor.locator(".thread .pill.due").count()) === 0, "the due time to go once answered");
 
   // The patient sees the reply (the badge counts it until she opens the thread).
   await patient.goto(`${BASE_URL}/#/portal`);

@@ -48,6 +48,25 @@ export function formatTime(iso: string): string {
     : d.toLocaleDateString(undefined, { month: "short", day: "numeric", year: "numeric" });
 }
 
+/**
+ * A time on the practice's wall clock ("2026-12-03T17:00:00-06:00" → "Thu, Dec 3, 5:00 PM"),
+ * whatever the reader's own zone: the practice's promise is in its hours (SLA-2).
+ */
+export function formatPracticeTime(local: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(local);
+  if (!m) return local;
+  const wall = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]));
+  return wall.toLocaleString(undefined, { timeZone: "UTC", weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+}
+
+/** SLA-2, SLA-3: a conversation's reply promise as a short label, or null when none is owed. */
+export function replyDueLabel(c: { replyDueAt?: string | null; replyDueLocal?: string; replyOverdue?: boolean }, staff: boolean): string | null {
+  if (!c.replyDueAt) return null;
+  const when = c.replyDueLocal ? formatPracticeTime(c.replyDueLocal) : formatFullTime(c.replyDueAt);
+  if (!staff) return `Expected reply by ${when}`;
+  return c.replyOverdue ? `Reply overdue since ${when}` : `Reply due ${when}`;
+}
+
 export function formatFullTime(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }

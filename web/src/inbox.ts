@@ -3,7 +3,7 @@
 // row shows the thread in its place.
 
 import { type AppContext, errorText, type View } from "./app";
-import { debounce, formatTime, h, replace, uid } from "./dom";
+import { debounce, formatTime, h, replace, replyDueLabel, uid } from "./dom";
 import type { Conversation, InboxItem, Page, Stats, Tab } from "./types";
 import { canAssign } from "./session";
 import { kindLabel, ThreadView } from "./thread";
@@ -234,6 +234,7 @@ export class StaffInbox implements View {
         ),
         h("span", { class: "row-preview" }, h("span", { class: "last-sender" }, `${item.lastSender.displayName}: `), item.preview),
         c.status === "closed" ? h("span", { class: "pill closed" }, "Closed") : null,
+        c.replyDueAt ? h("span", { class: `pill due${c.replyOverdue ? " overdue" : ""}` }, replyDueLabel(c, true)) : null,
       ),
     );
   }

@@ -4,7 +4,7 @@
 
 import { type AppContext, errorText, type View } from "./app";
 import { AttachmentPicker } from "./attachments";
-import { formatTime, h, replace, uid } from "./dom";
+import { formatTime, h, replace, replyDueLabel, uid } from "./dom";
 import type { Conversation, InboxItem, Message, Page } from "./types";
 import { ThreadView } from "./thread";
 
@@ -163,7 +163,9 @@ export class Portal implements View {
           body: body.value,
           attachmentIds: picker.ids,
         });
-        this.ctx.announce("Message sent");
+        // SLA-2: the confirmation says when to expect the answer.
+        const due = replyDueLabel(created.conversation, false);
+        this.ctx.announce(due ? `Message sent. ${due}.` : "Message sent");
         await this.load();
         this.ctx.navigate(`#/portal/${created.conversation.id}`);
       } catch (e) {

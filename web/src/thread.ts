@@ -3,7 +3,7 @@
 
 import { type AppContext, errorText } from "./app";
 import { AttachmentPicker, attachmentLink } from "./attachments";
-import { type Child, formatFullTime, h, replace, uid } from "./dom";
+import { type Child, formatFullTime, h, replace, replyDueLabel, uid } from "./dom";
 import { canAssign, isStaff } from "./session";
 import type { Conversation, InboxItem, Message, Priority, Recipient, StaffMember, Workgroup } from "./types";
 
@@ -95,6 +95,8 @@ export class ThreadView {
     if (this.staff) parts.push(h("span", { class: "pill" }, kindLabel(c.kind)));
     if (c.status === "closed") parts.push(h("span", { class: "pill closed" }, "Closed"));
     if (c.context) parts.push(h("span", null, `About: ${c.context.label}`));
+    const due = replyDueLabel(c, this.staff);
+    if (due) parts.push(h("span", { class: `pill due${c.replyOverdue ? " overdue" : ""}` }, due));
     const assigned = h("span", { class: "meta-assignees" });
     if (c.assignees.length) {
       void this.names(c.assignees).then((names) => (assigned.textContent = `Assigned to ${names.join(", ")}`));
@@ -247,7 +249,7 @@ export class ThreadView {
       }
       send.disabled = true;
       try {
-        const { message } = await this.ctx.api.create<{ message: Message }>(`/conversations/${c.id}/messages`, {
+        const { message, replyDueAt } = await this.ctx.api.create<{ message: Message; replyDueAt?: string | null }>(`/conversations/${c.id}/messages`, {
           body: body.value,
           attachmentIds: picker?.ids ?? [],
           ...options(),
@@ -260,6 +262,8 @@ export class ThreadView {
           messageCount: c.messageCount + 1,
           allowResponse: extra.allowResponse ?? c.allowResponse,
           allowAttachments: extra.allowAttachments ?? c.allowAttachments,
+          // SLA-2: a reply the patient sees keeps no promise open; a patient's may start one.
+          ...(replyDueAt === undefined ? {} : { replyDueAt, ...(replyDueAt ? {} : { replyDueLocal: undefined, replyOverdue: undefined }) }),
         };
         this.host.conversationChanged(this.conversation);
         this.ctx.announce("Reply sent");

@@ -39,6 +39,12 @@ export interface Conversation {
   messageCount: number;
   allowResponse: boolean;
   allowAttachments: boolean;
+  /** SLA-2: when the practice promised a reply; null when none is owed. */
+  replyDueAt?: string | null;
+  /** The same instant on the practice's wall clock, with its offset. */
+  replyDueLocal?: string;
+  /** SLA-3, staff only. */
+  replyOverdue?: boolean;
 }
 
 export interface Attachment {

@@ -18,6 +18,7 @@ pub mod onboarding;
 pub mod practice_view;
 pub mod renames;
 pub mod reports;
+pub mod response_times;
 pub mod saved_replies;
 pub mod search;
 pub mod second_factor;

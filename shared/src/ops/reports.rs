@@ -13,8 +13,20 @@ fn parse_date(field: &str, raw: Option<&str>) -> Result<Date> {
     crate::domain::parse_date(field, raw.unwrap_or(""))
 }
 
+/// A report's period: `from` and `to` dates, in order, at most two years apart.
+pub(super) fn period(from: Option<&str>, to: Option<&str>) -> Result<(Date, Date)> {
+    let (from, to) = (parse_date("from", from)?, parse_date("to", to)?);
+    if from > to {
+        return Err(Error::invalid("from", "`from` is after `to`"));
+    }
+    if (to - from).get_days() > 731 {
+        return Err(Error::invalid("to", "a report covers at most two years"));
+    }
+    Ok((from, to))
+}
+
 /// The months (`YYYY-MM`) from one date to another, at most 24.
-fn months(from: Date, to: Date) -> Vec<String> {
+pub(super) fn months(from: Date, to: Date) -> Vec<String> {
     let mut out = Vec::new();
     let (mut y, mut m) = (from.year(), from.month());
     while (y, m) <= (to.year(), to.month()) && out.len() < 24 {
@@ -35,13 +47,7 @@ pub async fn billing(app: &App, ctx: &RequestCtx, from: Option<&str>, to: Option
     if caller.class() != RoleClass::Admin {
         return Err(Error::Forbidden("the billing report is for admin roles".into()));
     }
-    let (from, to) = (parse_date("from", from)?, parse_date("to", to)?);
-    if from > to {
-        return Err(Error::invalid("from", "`from` is after `to`"));
-    }
-    if (to - from).get_days() > 731 {
-        return Err(Error::invalid("to", "a report covers at most two years"));
-    }
+    let (from, to) = period(from, to)?;
     let p = &caller.practice_id;
     let mut items = Vec::new();
     for month in months(from, to) {

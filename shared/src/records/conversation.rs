@@ -206,6 +206,28 @@ pub struct BillingItem {
     pub at: crate::domain::Timestamp,
 }
 
+/// SLA-5: a staff reply that stopped a reply clock: how long the patient waited, in the
+/// practice's business time, against the target of the question's priority.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyTimeItem {
+    #[serde(flatten)]
+    pub key: Key,
+    pub conversation_id: crate::domain::ConversationId,
+    pub message_id: crate::domain::MessageId,
+    pub staff_id: crate::domain::UserId,
+    /// The conversation's assigned workgroups when it was answered.
+    #[serde(default)]
+    pub workgroup_ids: Vec<String>,
+    pub priority: Priority,
+    pub asked_at: crate::domain::Timestamp,
+    pub replied_at: crate::domain::Timestamp,
+    pub business_seconds: i64,
+    /// The target in business seconds, if the priority had one.
+    #[serde(default)]
+    pub target_seconds: Option<i64>,
+}
+
 /// One user's inbox row for one conversation: a copy of the summary, the latest message it
 /// may see, and its own state (unread, starred, archived).
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -55,6 +55,8 @@ pub enum Guard {
     Attachment,
     /// A message's billing record (a patient message a clinician answers).
     Billing,
+    /// A reply's wait, for the response-time report (SLA-5).
+    ReplyTime,
     /// A rename carried to the records that copy a name (ACCT-2).
     Rename,
     /// The list of every practice (the operator's jobs walk it).

@@ -179,6 +179,10 @@ pub fn saved_reply_sk(r: &str) -> String {
 pub fn billing_month(p: &str, month: &str) -> String {
     format!("PRAC#{p}#BILLING#{month}")
 }
+/// SLA-5: the replies that stopped a reply clock, by the month of the reply.
+pub fn reply_times_month(p: &str, month: &str) -> String {
+    format!("PRAC#{p}#REPLYTIMES#{month}")
+}
 
 pub fn attachment(p: &str, a: &str) -> String {
     format!("PRAC#{p}#ATT#{a}")

@@ -131,6 +131,10 @@ pub fn search_token(p: &PracticeId, token: &str, c: &ConversationId) -> Key {
 pub fn billing(p: &PracticeId, at: Timestamp, m: &MessageId) -> Key {
     Key::new(keys::billing_month(p, &at.month()), format!("{at}#{m}"))
 }
+/// A reply that stopped a reply clock (SLA-5), listed by time within its month.
+pub fn reply_time(p: &PracticeId, at: Timestamp, m: &MessageId) -> Key {
+    Key::new(keys::reply_times_month(p, &at.month()), format!("{at}#{m}"))
+}
 /// An unread reminder (NOTIFY-5), listed by due time.
 pub fn reminder(p: &PracticeId, m: &MessageId, due: Timestamp) -> Key {
     Key::new(keys::reminder(p, m), keys::REMINDER_SK).gsi1(keys::reminders_due(p), format!("{due}#{m}"))

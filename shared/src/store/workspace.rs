@@ -90,7 +90,7 @@ impl Store {
         self.get_many(wanted).await?.into_iter().next().map(from_item).transpose()
     }
 
-    /// Billable messages of one month between two times (REPLY-2 report).
+    /// Billable messages of one month between two dates (REPLY-2 report).
     pub async fn billing_month(
         &self,
         practice_id: &PracticeId,
@@ -98,10 +98,26 @@ impl Store {
         from: &str,
         to: &str,
     ) -> Result<Vec<BillingItem>> {
+        self.month_between(keys::billing_month(practice_id, month), from, to).await
+    }
+
+    /// Replies that stopped a reply clock in one month between two dates (SLA-5 report).
+    pub async fn reply_times_month(
+        &self,
+        practice_id: &PracticeId,
+        month: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<ReplyTimeItem>> {
+        self.month_between(keys::reply_times_month(practice_id, month), from, to).await
+    }
+
+    /// The items of a month partition sorted by time, from one date to another inclusive.
+    async fn month_between<T: serde::de::DeserializeOwned>(&self, pk: String, from: &str, to: &str) -> Result<Vec<T>> {
         let query = self
             .query()
             .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-            .expression_attribute_values(":pk", s(keys::billing_month(practice_id, month)))
+            .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":from", s(from))
             .expression_attribute_values(":to", s(format!("{to}~")));
         self.query_all(query).await?.into_iter().map(from_item).collect()

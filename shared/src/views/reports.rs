@@ -22,6 +22,41 @@ pub struct BillingLine {
     pub at: crate::domain::Timestamp,
 }
 
+/// GET /reports/response-times (SLA-5): reply times in business minutes, by group.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseTimesReport {
+    pub from: String,
+    pub to: String,
+    pub group_by: &'static str,
+    pub groups: Vec<ResponseTimeGroup>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseTimeGroup {
+    /// A staff id, a workgroup id (or `unassigned`), or a priority.
+    pub key: String,
+    pub replies: usize,
+    pub median_minutes: f64,
+    pub p90_minutes: f64,
+    /// The share (0 to 1) of replies within their priority's target; null when none had one.
+    pub within_target: Option<f64>,
+}
+
+impl ResponseTimesReport {
+    /// The same rows as CSV (`Accept: text/csv`), a header line first.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("key,replies,medianMinutes,p90Minutes,withinTarget\n");
+        for g in &self.groups {
+            let within = g.within_target.map(|w| w.to_string()).unwrap_or_default();
+            // Keys are ids and priority names: no comma or quote to escape.
+            out.push_str(&format!("{},{},{},{},{}\n", g.key, g.replies, g.median_minutes, g.p90_minutes, within));
+        }
+        out
+    }
+}
+
 /// One event of GET /audit (SEC-2), listed newest first.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -166,3 +166,90 @@ async fn sla_3_a_due_filter_is_refused_where_it_means_nothing() {
     assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.body["field"], "due");
 }
+
+/// A question from Jane answered by `staff` under a practice promising two days; the
+/// conversation's id.
+async fn answered_question(app: &TestApp, p: &DemoPractice, staff: &User, priority: &str) -> String {
+    let body = json!({ "subject": "Question", "body": "A question", "priority": priority });
+    let res = app.post(&p.jane.token, "/conversations", body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let cid = res.body["conversation"]["id"].as_str().unwrap().to_string();
+    let res = app.post(&staff.token, &format!("/conversations/{cid}/messages"), json!({ "body": "An answer" })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    cid
+}
+
+fn report_path(group_by: &str) -> String {
+    let day = |t: Timestamp| t.date().to_string();
+    let now = Timestamp::now();
+    let (from, to) = (day(now - SignedDuration::from_hours(24)), day(now + SignedDuration::from_hours(24)));
+    format!("/reports/response-times?from={from}&to={to}&groupBy={group_by}")
+}
+
+fn group<'a>(report: &'a Value, key: &str) -> &'a Value {
+    let groups = report["groups"].as_array().unwrap();
+    groups.iter().find(|g| g["key"] == key).unwrap_or_else(|| panic!("no group {key} in {report}"))
+}
+
+#[tokio::test]
+async fn sla_5_reply_times_are_reported_per_staff_member_and_priority() {
+    let (app, p) = setup().await;
+    question_under(&app, &p, json!({ "businessDays": 2 })).await;
+    answered_question(&app, &p, &p.doctor, "normal").await;
+    answered_question(&app, &p, &p.doctor, "normal").await;
+    answered_question(&app, &p, &p.nurse, "urgent").await;
+    let res = app.get(&p.admin.token, &report_path("staff")).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(group(&res.body, p.doctor.id.as_str())["replies"], 2);
+    assert_eq!(group(&res.body, p.nurse.id.as_str())["replies"], 1);
+    assert_eq!(group(&res.body, p.nurse.id.as_str())["withinTarget"], 1.0, "answered within four hours");
+    let res = app.get(&p.admin.token, &report_path("priority")).await;
+    assert_eq!(group(&res.body, "normal")["replies"], 2);
+    assert_eq!(group(&res.body, "urgent")["replies"], 1);
+    // The question still waiting is no reply; an internal note would not have been one either.
+    assert_eq!(res.body["groups"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn sla_5_a_reply_time_is_recomputed_from_the_audit_log() {
+    let (app, p) = setup().await;
+    question_under(&app, &p, json!({ "businessDays": 2 })).await;
+    let cid = answered_question(&app, &p, &p.nurse, "normal").await;
+    // Without business hours, business time is the time between the two audited events.
+    let log = app.get(&p.admin.token, &format!("/audit?conversationId={cid}")).await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.body);
+    let at = |action: &str| {
+        let events = log.body["items"].as_array().unwrap();
+        let e = events.iter().find(|e| e["action"] == action).unwrap_or_else(|| panic!("no {action} in {}", log.body));
+        Timestamp::parse("at", e["at"].as_str().unwrap()).unwrap()
+    };
+    let waited = at("message.create").as_jiff().duration_since(at("conversation.create").as_jiff());
+    let recomputed = (waited.as_secs() as f64 / 6.0).round() / 10.0;
+    let report = app.get(&p.admin.token, &report_path("staff")).await;
+    assert_eq!(group(&report.body, p.nurse.id.as_str())["medianMinutes"], recomputed);
+}
+
+#[tokio::test]
+async fn sla_5_the_report_comes_as_csv_for_admins_only() {
+    let (app, p) = setup().await;
+    question_under(&app, &p, json!({ "businessDays": 2 })).await;
+    answered_question(&app, &p, &p.doctor, "normal").await;
+    let res = app
+        .http
+        .get(format!("{}{}", app.base, report_path("priority")))
+        .bearer_auth(&p.admin.token)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "key,replies,medianMinutes,p90Minutes,withinTarget");
+    assert!(lines[1].starts_with("normal,1,"), "{csv}");
+    assert_eq!(app.get(&p.doctor.token, &report_path("staff")).await.status, StatusCode::FORBIDDEN);
+    let res = app.get(&p.admin.token, &report_path("patient")).await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "groupBy");
+}

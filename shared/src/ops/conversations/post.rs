@@ -54,6 +54,8 @@ pub(super) struct Posted {
     pub(super) preview: Sealed,
     attachments: Vec<AttachmentItem>,
     clock: ClockChange,
+    /// SLA-5: the wait this message ends, when it is the reply that stops the clock.
+    reply_time: Option<ReplyTimeItem>,
 }
 
 impl Posted {
@@ -103,20 +105,60 @@ pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>, settin
         documents,
         answer_pk: m.answer_pk,
     };
-    let clock = clock_change(c, &message, settings)?;
-    Ok(Posted { message, preview, attachments: m.attachments.to_vec(), clock })
+    let calendar = settings.calendar()?;
+    let clock = clock_change(c, &message, settings.reply_targets.as_ref(), &calendar);
+    let reply_time = match (&clock, &c.reply_clock) {
+        (ClockChange::Stop, Some(running)) => Some(reply_time(c, &message, running, settings, &calendar)),
+        _ => None,
+    };
+    Ok(Posted { message, preview, attachments: m.attachments.to_vec(), clock, reply_time })
 }
 
 /// SLA-2: what a message does to its conversation's reply clock.
-pub(super) fn clock_change(c: &ConversationItem, m: &MessageItem, settings: &Settings) -> Result<ClockChange> {
+fn clock_change(
+    c: &ConversationItem,
+    m: &MessageItem,
+    targets: Option<&crate::reply_clock::ReplyTargets>,
+    calendar: &crate::reply_clock::Calendar,
+) -> ClockChange {
     let event = ClockEvent { at: m.created_at, priority: m.priority, sender: m.sender.kind, internal: m.internal };
-    Ok(crate::reply_clock::after_message(
+    crate::reply_clock::after_message(
         c.reply_clock.as_ref(),
         event,
         c.summary.kind.is_patient_facing(),
-        settings.reply_targets.as_ref(),
-        &settings.calendar()?,
-    ))
+        targets,
+        calendar,
+    )
+}
+
+/// SLA-5: the record of a reply that stopped the clock: the wait in business time and the
+/// target of the question's priority, for the response-time report.
+fn reply_time(
+    c: &ConversationItem,
+    m: &MessageItem,
+    running: &ReplyClock,
+    settings: &Settings,
+    calendar: &crate::reply_clock::Calendar,
+) -> ReplyTimeItem {
+    let target = settings.reply_targets.as_ref().and_then(|t| t.for_priority(running.priority));
+    ReplyTimeItem {
+        key: place::reply_time(&c.practice_id, m.created_at, &m.id),
+        conversation_id: c.id.clone(),
+        message_id: m.id.clone(),
+        staff_id: m.sender.id.clone(),
+        workgroup_ids: c
+            .summary
+            .assignees
+            .iter()
+            .filter(|a| a.kind == RecipientKind::Workgroup)
+            .map(|a| a.id.clone())
+            .collect(),
+        priority: running.priority,
+        asked_at: running.since,
+        replied_at: m.created_at,
+        business_seconds: calendar.elapsed(running.since, m.created_at).as_secs(),
+        target_seconds: target.map(|t| t.duration(calendar.day_length()).as_secs()),
+    }
 }
 
 /// Adds everything a posted message writes to `tx`: the conversation (new, or counting one
@@ -207,6 +249,9 @@ pub(super) async fn post_message(
     if let Some(r) = reminder(c, m) {
         tx.put(Guard::Reminder, &r)?;
     }
+    if let Some(r) = &posted.reply_time {
+        tx.put(Guard::ReplyTime, r)?;
+    }
     Ok(())
 }
 
@@ -223,7 +268,8 @@ pub(super) struct ViewerWrite<'a> {
 }
 
 /// Items a route may still add to a message's transaction after its entries: the audit
-/// event, the outbox, billing, a reminder, the consumed draft and the Idempotency-Key's answer.
+/// event, the outbox, billing, a reminder, a reply time, the consumed draft and the
+/// Idempotency-Key's answer.
 const ITEMS_AFTER_ENTRIES: usize = 8;
 
 /// How many viewers' entries fit in a message's transaction that already holds `items`
