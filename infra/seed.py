@@ -183,7 +183,11 @@ def seed(api: Api, cognito: Cognito | None = None) -> dict:
                                   "businessHours": {"days": [1, 2, 3, 4, 5], "open": "08:00", "close": "17:00"},
                                   "replyTargets": {"urgent": {"businessHours": 4}, "normal": {"businessDays": 2},
                                                    "low": {"businessDays": 3}},
-                                  "holidays": ["2026-12-25", "2027-01-01", "2027-05-31", "2027-07-05"]},
+                                  "holidays": ["2026-12-25", "2027-01-01", "2027-05-31", "2027-07-05"],
+                                  # SLA-4: questions waiting past three quarters of the promise
+                                  # go to the Front Office as well.
+                                  "escalation": {"atShare": 0.75,
+                                                 "to": {"type": "workgroup", "id": out["workgroups"]["Front Office"]}}},
              admin, 200)
 
     # A little history so the inboxes are not empty.

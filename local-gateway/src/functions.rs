@@ -12,7 +12,7 @@ use carethread_core::App;
 use std::collections::HashMap;
 
 /// Every function of template.yaml: the HTTP ones, the stream and SNS consumers, the schedules.
-pub const FUNCTIONS: [&str; 21] = [
+pub const FUNCTIONS: [&str; 22] = [
     "compose",
     "reply",
     "list-inbox",
@@ -34,6 +34,7 @@ pub const FUNCTIONS: [&str; 21] = [
     "retention-purge",
     "attachment-sweeper",
     "unread-reminders",
+    "reply-escalations",
 ];
 
 pub struct Functions {

@@ -127,6 +127,42 @@ impl ReplyTargets {
     }
 }
 
+/// SLA-4: a question still unanswered after this share of its target's business time goes
+/// to `to` as well (co-assigned), once. The share is kept in thousandths.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Escalation {
+    #[serde(with = "share")]
+    pub at_share: u16,
+    pub to: crate::domain::Recipient,
+}
+
+/// A share between 0 and 1 on the wire (`0.75`), thousandths inside.
+mod share {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(per_mille: &u16, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(f64::from(*per_mille) / 1000.0)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+        let share = f64::deserialize(d)?;
+        if !(share > 0.0 && share <= 1.0) {
+            return Err(serde::de::Error::custom("escalation.atShare must be more than 0 and at most 1"));
+        }
+        Ok((share * 1000.0).round().max(1.0) as u16)
+    }
+}
+
+impl Escalation {
+    /// When a question asked at `since` under a target of `span` escalates.
+    pub fn time(&self, since: Timestamp, span: BusinessSpan, calendar: &Calendar) -> Option<Timestamp> {
+        let target = span.duration(calendar.day_length());
+        let part = SignedDuration::from_secs(target.as_secs() * i64::from(self.at_share) / 1000);
+        calendar.add(since, part)
+    }
+}
+
 /// The practice's business time: its zone, its open hours (none: all day, every day) and its
 /// holidays, which are closed whatever the weekday.
 #[derive(Clone, Debug)]

@@ -216,3 +216,18 @@ fn sla_2_no_promise_without_a_target_or_outside_patient_conversations() {
     assert_eq!(after_message(None, normal, true, None, &cal), ClockChange::Keep);
     assert_eq!(after_message(None, normal, false, tg.as_ref(), &cal), ClockChange::Keep);
 }
+
+#[test]
+fn sla_4_a_question_escalates_at_a_share_of_its_target_in_business_time() {
+    let e: Escalation =
+        serde_json::from_str(r#"{"atShare": 0.75, "to": {"type": "workgroup", "id": "wg_1"}}"#).unwrap();
+    assert_eq!(e.at_share, 750);
+    // Friday 16:00 with a 4-hour target: three business hours later is Monday 11:00.
+    let at = e.time(t("2026-11-20T16:00:00-06:00"), BusinessSpan::hours(4).unwrap(), &chicago(&[])).unwrap();
+    assert_eq!(at, t("2026-11-23T11:00:00-06:00"));
+    assert_eq!(serde_json::to_value(&e).unwrap()["atShare"], 0.75);
+    for bad in ["0", "1.5", "-0.2"] {
+        let json = format!(r#"{{"atShare": {bad}, "to": {{"type": "staff", "id": "usr_1"}}}}"#);
+        assert!(serde_json::from_str::<Escalation>(&json).is_err(), "{bad} accepted");
+    }
+}

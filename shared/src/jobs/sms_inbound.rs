@@ -109,6 +109,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
                 expires: ctx.epoch_seconds() + 7 * 86_400,
                 action: "message.sms_inbound",
                 settings: &dir.practice.settings,
+                internal: false,
             };
             append_message(app, &ctx, &conversation, appended).await?;
             return Ok(Received::Appended { conversation_id: conversation.id });

@@ -44,6 +44,14 @@ pub struct SettingsPatch {
     pub reply_targets: Option<crate::reply_clock::ReplyTargets>,
     /// The whole list, replacing the one before.
     pub holidays: Option<Vec<String>>,
+    /// `null` turns escalation off.
+    #[serde(default, deserialize_with = "present")]
+    pub escalation: Option<Option<crate::reply_clock::Escalation>>,
+}
+
+/// A field that may be `null` (to clear it) as well as absent (to leave it).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// Holidays a practice may list: a few years of them.
@@ -187,6 +195,9 @@ impl SettingsPatch {
             }
             s.follow_all_conversations_up_to = v;
         }
+        if let Some(v) = self.escalation {
+            s.escalation = v;
+        }
         if let Some(v) = self.reply_targets {
             s.reply_targets = (v != Default::default()).then_some(v);
         }
@@ -222,6 +233,11 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Se
     let p = &caller.practice_id;
     let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
     let sms_number_read = practice.settings.sms_number.clone();
+    if let Some(Some(e)) = &patch.escalation {
+        // SLA-4: escalation goes to an active staff user or a workgroup of this practice.
+        let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
+        crate::ops::conversations::expand_recipients("escalation.to", &dir, std::slice::from_ref(&e.to))?;
+    }
     let settings = patch.apply(practice.settings)?;
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;

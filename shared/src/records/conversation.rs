@@ -228,6 +228,21 @@ pub struct ReplyTimeItem {
     pub target_seconds: Option<i64>,
 }
 
+/// SLA-4: a waiting question due to escalate at the key's time (GSI1): written when its
+/// clock starts, deleted when the clock stops or its note is posted, `taken` once the
+/// co-assignment is made.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EscalationItem {
+    #[serde(flatten)]
+    pub key: Key,
+    pub conversation_id: crate::domain::ConversationId,
+    /// The clock it belongs to: a later clock of the same conversation is another question.
+    pub since: crate::domain::Timestamp,
+    pub escalate_at: crate::domain::Timestamp,
+    pub taken: bool,
+}
+
 /// One user's inbox row for one conversation: a copy of the summary, the latest message it
 /// may see, and its own state (unread, starred, archived).
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -59,6 +59,8 @@ pub struct Settings {
     /// SLA-1: closed days (`YYYY-MM-DD` in `time_zone`), whatever their weekday.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub holidays: Vec<String>,
+    /// SLA-4: who else takes a question still unanswered at a share of its target.
+    pub escalation: Option<crate::reply_clock::Escalation>,
 }
 
 /// Fifteen: a small practice's clinicians all read every patient message (seed 000), and a
@@ -94,6 +96,7 @@ impl Default for Settings {
             follow_all_conversations_up_to: DEFAULT_FOLLOW_ALL_UP_TO,
             reply_targets: None,
             holidays: Vec::new(),
+            escalation: None,
         }
     }
 }

@@ -57,6 +57,8 @@ pub enum Guard {
     Billing,
     /// A reply's wait, for the response-time report (SLA-5).
     ReplyTime,
+    /// A waiting question's escalation (SLA-4): taken once.
+    Escalation,
     /// A rename carried to the records that copy a name (ACCT-2).
     Rename,
     /// The list of every practice (the operator's jobs walk it).

@@ -217,6 +217,15 @@ pub fn reminders_due(p: &str) -> String {
     format!("PRAC#{p}#REMINDERS")
 }
 
+/// SLA-4: a waiting question's escalation; GSI1 lists a practice's by escalation time.
+pub fn escalation(p: &str, c: &str) -> String {
+    format!("PRAC#{p}#ESCALATE#{c}")
+}
+pub const ESCALATION_SK: &str = "ESCALATE";
+pub fn escalations_due(p: &str) -> String {
+    format!("PRAC#{p}#ESCALATIONS")
+}
+
 pub const OUTBOX_PREFIX: &str = "OUTBOX#";
 pub fn outbox(m: &str) -> String {
     format!("{OUTBOX_PREFIX}{m}")

@@ -56,4 +56,33 @@ impl Store {
             self.queue_before(keys::GSI1, &keys::reminders_due(practice_id), &before.to_string(), limit).await?;
         items.into_iter().map(from_item).collect()
     }
+
+    /// SLA-4: a practice's escalations due before `before` (GSI1), oldest first.
+    pub async fn escalations_due(
+        &self,
+        practice_id: &PracticeId,
+        before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<EscalationItem>> {
+        let items =
+            self.queue_before(keys::GSI1, &keys::escalations_due(practice_id), &before.to_string(), limit).await?;
+        items.into_iter().map(from_item).collect()
+    }
+}
+
+impl Tx<'_> {
+    /// SLA-4: takes a pending escalation (its co-assignment is in the same transaction), on
+    /// the condition that nobody has: a second run's transaction is refused
+    /// (`Guard::Escalation`). It stays listed until its note is posted (`delete`).
+    pub fn escalation_taken(&mut self, key: &Key) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(&key.pk))
+            .key(keys::SK, s(&key.sk))
+            .update_expression("SET taken = :t")
+            .condition_expression("attribute_exists(pk) AND taken = :f")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":f", AttributeValue::Bool(false));
+        self.push_update(Guard::Escalation, update)
+    }
 }

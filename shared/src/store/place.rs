@@ -135,6 +135,14 @@ pub fn billing(p: &PracticeId, at: Timestamp, m: &MessageId) -> Key {
 pub fn reply_time(p: &PracticeId, at: Timestamp, m: &MessageId) -> Key {
     Key::new(keys::reply_times_month(p, &at.month()), format!("{at}#{m}"))
 }
+/// A waiting question's escalation (SLA-4), listed by the time it is due.
+pub fn escalation(p: &PracticeId, c: &ConversationId, at: Timestamp) -> Key {
+    Key::new(keys::escalation(p, c), keys::ESCALATION_SK).gsi1(keys::escalations_due(p), format!("{at}#{c}"))
+}
+/// The same, to delete it whatever its time.
+pub fn escalation_of(p: &PracticeId, c: &ConversationId) -> Key {
+    Key::new(keys::escalation(p, c), keys::ESCALATION_SK)
+}
 /// An unread reminder (NOTIFY-5), listed by due time.
 pub fn reminder(p: &PracticeId, m: &MessageId, due: Timestamp) -> Key {
     Key::new(keys::reminder(p, m), keys::REMINDER_SK).gsi1(keys::reminders_due(p), format!("{due}#{m}"))

@@ -178,11 +178,20 @@ impl<'s> Tx<'s> {
 
     /// Deletes a record that must exist (a draft being sent or deleted).
     pub fn delete_existing(&mut self, guard: Guard, key: &Key) -> Result<()> {
+        self.push_delete(guard, key, true)
+    }
+
+    /// Deletes a record if there is one (an escalation the clock's stop makes moot).
+    pub fn delete_if_any(&mut self, guard: Guard, key: &Key) -> Result<()> {
+        self.push_delete(guard, key, false)
+    }
+
+    fn push_delete(&mut self, guard: Guard, key: &Key, must_exist: bool) -> Result<()> {
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(&key.pk))
             .key(keys::SK, s(&key.sk))
-            .condition_expression("attribute_exists(pk)")
+            .set_condition_expression(must_exist.then(|| "attribute_exists(pk)".to_string()))
             .build()
             .map_err(Error::internal)?;
         self.items.push(TransactWriteItem::builder().delete(delete).build());

@@ -346,3 +346,58 @@ async fn acct_2_a_fault_anywhere_in_a_rename_is_carried_by_the_next_edit() {
     }
     println!("faults (rename): {calls} fault points, each carried by the next edit");
 }
+
+/// SLA-4: an escalation run with each of its AWS calls failing in turn, then run again:
+/// every question escalates exactly once (one co-assignment, one note), whatever failed.
+#[tokio::test]
+async fn sla_4_faults_at_every_aws_call_of_an_escalation_run_escalate_once() {
+    use carethread_core::domain::{SignedDuration, Timestamp};
+    use carethread_core::jobs::escalations::escalate_due;
+    let faults = AwsFaults::default();
+    let app = TestApp::spawn_with(Options { aws_faults: Some(faults.clone()), ..Default::default() }).await;
+    let p = app.demo_practice().await;
+    let settings = json!({
+        "replyTargets": { "normal": { "businessHours": 4 } },
+        "escalation": { "atShare": 0.75, "to": { "type": "workgroup", "id": p.front_office_id } },
+        // A question for every fault point, from one patient.
+        "patientMessagesPerDay": 1000,
+    });
+    assert_eq!(app.send("PUT", "/settings", Some(&p.admin.token), Some(&settings), &[]).await.status, StatusCode::OK);
+    let job = app.function("reply-escalations");
+    let ask = |n: usize| {
+        let (app, jane) = (&app, &p.jane);
+        async move {
+            let res = app.post(&jane.token, "/conversations", json!({ "subject": format!("Q{n}"), "body": "?" })).await;
+            assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+            res.body["conversation"]["id"].as_str().unwrap().to_string()
+        }
+    };
+    let later = || Timestamp::now() + SignedDuration::from_hours(5);
+    faults.arm(None);
+    let first = ask(0).await;
+    escalate_due(job, later(), 10).await.unwrap();
+    let calls = faults.calls();
+    let mut cids = vec![first];
+    for k in 1..=calls {
+        faults.arm(None);
+        let cid = ask(k).await;
+        faults.arm(Some(k));
+        let failed = escalate_due(job, later(), 10).await;
+        faults.arm(None);
+        escalate_due(job, later(), 10).await.unwrap_or_else(|e| panic!("call {k}: the retry failed: {e}"));
+        let _ = failed;
+        cids.push(cid);
+    }
+    for cid in &cids {
+        let thread = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
+        let notes = thread.body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["body"].as_str().unwrap_or_default().starts_with("No reply to the patient yet"))
+            .count();
+        let escalations = thread.body["assignments"].as_array().map_or(0, |a| a.len());
+        assert_eq!((notes, escalations), (1, 1), "{cid} after {calls} fault points: {}", thread.body);
+    }
+    println!("escalation faults: {calls} fault points ({} injected), every question escalated once", faults.injected());
+}

@@ -253,3 +253,88 @@ async fn sla_5_the_report_comes_as_csv_for_admins_only() {
     assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.body["field"], "groupBy");
 }
+
+/// A practice that promises four hours (round the clock) and escalates at three quarters of
+/// it to the Front Office; a question from Jane. Answers its id and the moment it was asked.
+async fn escalating_question(app: &TestApp, p: &DemoPractice) -> (String, Timestamp) {
+    let settings = json!({
+        "replyTargets": { "normal": { "businessHours": 4 } },
+        "escalation": { "atShare": 0.75, "to": { "type": "workgroup", "id": p.front_office_id } },
+    });
+    let res = put_settings(app, &p.admin, settings).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["settings"]["escalation"]["atShare"], 0.75);
+    let res = app.post(&p.jane.token, "/conversations", json!({ "subject": "Rash", "body": "It spreads." })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let asked = Timestamp::parse("at", res.body["conversation"]["createdAt"].as_str().unwrap()).unwrap();
+    (res.body["conversation"]["id"].as_str().unwrap().to_string(), asked)
+}
+
+async fn escalate_at(app: &TestApp, now: Timestamp) -> carethread_core::jobs::escalations::EscalationReport {
+    carethread_core::jobs::escalations::escalate_due(app.function("reply-escalations"), now, 10).await.unwrap()
+}
+
+/// The escalation notes in a thread as `reader` sees it, and whether the workgroup is assigned.
+async fn escalation_state(app: &TestApp, p: &DemoPractice, reader: &User, cid: &str) -> (usize, bool) {
+    let thread = app.get(&reader.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(thread.status, StatusCode::OK, "{}", thread.body);
+    let notes = thread.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["body"].as_str().unwrap_or_default().starts_with("No reply to the patient yet"))
+        .count();
+    let assigned = thread.body["conversation"]["assignees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["type"] == "workgroup" && a["id"] == p.front_office_id);
+    (notes, assigned)
+}
+
+#[tokio::test]
+async fn sla_4_a_question_left_waiting_escalates_to_the_chosen_workgroup_once() {
+    let (app, p) = setup().await;
+    let (cid, asked) = escalating_question(&app, &p).await;
+    // Two hours in: under three quarters of the target.
+    assert_eq!(escalate_at(&app, asked + SignedDuration::from_hours(2)).await.escalated, 0);
+    assert_eq!(escalation_state(&app, &p, &p.doctor, &cid).await, (0, false));
+    // Past three hours, two overlapping runs: one escalation between them.
+    let due = asked + SignedDuration::from_mins(181);
+    let (a, b) = tokio::join!(escalate_at(&app, due), escalate_at(&app, due));
+    assert_eq!(a.escalated + b.escalated, 1, "{a:?} {b:?}");
+    assert_eq!(escalate_at(&app, due + SignedDuration::from_hours(1)).await.escalated, 0, "and never again");
+    assert_eq!(escalation_state(&app, &p, &p.doctor, &cid).await, (1, true));
+    // The Front Office has it in its inbox now; the note is staff-only.
+    assert!(inbox_row(&app, &p.front_desk, &cid, "").await.is_some(), "the workgroup's member holds it");
+    let thread = app.get(&p.jane.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(thread.body["messages"].as_array().unwrap().len(), 1, "{}", thread.body);
+}
+
+#[tokio::test]
+async fn sla_4_an_answered_or_closed_question_does_not_escalate() {
+    let (app, p) = setup().await;
+    let (answered, asked) = escalating_question(&app, &p).await;
+    let res = app
+        .post(&p.doctor.token, &format!("/conversations/{answered}/messages"), json!({ "body": "Send a photo" }))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let (closed, _) = escalating_question(&app, &p).await;
+    let res = app.post(&p.doctor.token, &format!("/conversations/{closed}/close"), json!({})).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(escalate_at(&app, asked + SignedDuration::from_hours(5)).await.escalated, 0);
+    assert_eq!(escalation_state(&app, &p, &p.doctor, &answered).await, (0, false));
+    assert_eq!(escalation_state(&app, &p, &p.doctor, &closed).await, (0, false));
+}
+
+#[tokio::test]
+async fn sla_4_an_escalation_target_must_be_of_the_practice() {
+    let (app, p) = setup().await;
+    let to = json!({ "type": "workgroup", "id": "wg_nosuchgroup" });
+    let res = put_settings(&app, &p.admin, json!({ "escalation": { "atShare": 0.75, "to": to } })).await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "escalation.to");
+    let res = put_settings(&app, &p.admin, json!({ "escalation": null })).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["settings"]["escalation"], Value::Null);
+}

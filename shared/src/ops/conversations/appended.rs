@@ -59,8 +59,15 @@ pub(super) async fn try_auto_replies(app: &App, ctx: &RequestCtx, conversation_i
         }
     }
     for (key, text, sender, expires) in replies {
-        let message =
-            AppendedMessage { dedupe_key: &key, text: &text, sender, expires, action: "message.auto_reply", settings };
+        let message = AppendedMessage {
+            dedupe_key: &key,
+            text: &text,
+            sender,
+            expires,
+            action: "message.auto_reply",
+            settings,
+            internal: false,
+        };
         append_message(app, ctx, &conversation, message).await?;
     }
     Ok(())
@@ -107,6 +114,8 @@ pub(crate) struct AppendedMessage<'a> {
     pub action: &'static str,
     /// The practice's, for the reply clock (SLA-2).
     pub settings: &'a Settings,
+    /// CONV-5: staff-only (an escalation's note).
+    pub internal: bool,
 }
 
 /// Appends a message to a conversation, once per dedupe key, with its inbox entries,
@@ -117,12 +126,12 @@ pub(crate) async fn append_message(
     conversation: &ConversationItem,
     m: AppendedMessage<'_>,
 ) -> Result<()> {
-    let AppendedMessage { dedupe_key, text, sender, expires, action, settings } = m;
+    let AppendedMessage { dedupe_key, text, sender, expires, action, settings, internal } = m;
     let body = Body::parse(Some(text), BodyLimits { min_chars: 1, max_chars: 20_000 })?;
     // Its own moment, a microsecond after the request's: an auto-reply follows the message
     // that triggered it in the same request, and must sort, and count as unread, after it.
     let at = ctx.now + crate::domain::SignedDuration::from_micros(1);
-    let posted = seal(app, conversation, Posting::plain(sender, &body, at), settings).await?;
+    let posted = seal(app, conversation, Posting { internal, ..Posting::plain(sender, &body, at) }, settings).await?;
     let mut tx = app.store.tx();
     let once = AutoReplyItem {
         key: place::auto_reply_mark(&conversation.practice_id, &conversation.id, dedupe_key),

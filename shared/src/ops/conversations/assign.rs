@@ -170,6 +170,8 @@ pub(crate) enum Membership {
     Unchanged(ConversationItem),
     /// Deleted meanwhile.
     Gone,
+    /// An escalation `also` took was taken by another run (SLA-4): nothing written.
+    TakenMeanwhile,
 }
 
 /// Applies `change` to a conversation's membership (it answers false when there is nothing
@@ -199,6 +201,7 @@ pub(crate) async fn change_membership(
         match tx.commit().await? {
             Ok(()) => return Ok(Membership::Changed(conversation)),
             Err(Guard::Actor) => return Err(Error::Unauthenticated),
+            Err(Guard::Escalation) => return Ok(Membership::TakenMeanwhile),
             Err(_) => match app.store.conversation_now(&conversation.practice_id, &conversation.id).await? {
                 Some(again) => conversation = again,
                 None => return Ok(Membership::Gone),
@@ -233,7 +236,7 @@ pub(super) async fn join_sender(
     };
     match change_membership(app, &dir, conversation, ctx.now, join, |tx, _| tx.check_caller(caller)).await? {
         Membership::Changed(c) | Membership::Unchanged(c) => Ok(c),
-        Membership::Gone => Err(Error::NotFound("conversation")),
+        Membership::Gone | Membership::TakenMeanwhile => Err(Error::NotFound("conversation")),
     }
 }
 

@@ -97,7 +97,7 @@ pub(super) fn parse_recipients(field: &str, inputs: &[RecipientInput]) -> Result
 
 /// Staff ids behind recipients (workgroups expanded to their active members). Unknown or
 /// inactive recipients are refused by name of the field.
-pub(super) fn expand_recipients(field: &str, dir: &Directory, recipients: &[Recipient]) -> Result<Vec<UserId>> {
+pub(crate) fn expand_recipients(field: &str, dir: &Directory, recipients: &[Recipient]) -> Result<Vec<UserId>> {
     let mut ids: Vec<UserId> = Vec::new();
     let mut push = |id: &UserId| {
         if !ids.contains(id) {

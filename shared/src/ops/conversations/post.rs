@@ -56,6 +56,8 @@ pub(super) struct Posted {
     clock: ClockChange,
     /// SLA-5: the wait this message ends, when it is the reply that stops the clock.
     reply_time: Option<ReplyTimeItem>,
+    /// SLA-4: the escalation of the question this message starts to wait.
+    escalation: Option<EscalationItem>,
 }
 
 impl Posted {
@@ -111,7 +113,30 @@ pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>, settin
         (ClockChange::Stop, Some(running)) => Some(reply_time(c, &message, running, settings, &calendar)),
         _ => None,
     };
-    Ok(Posted { message, preview, attachments: m.attachments.to_vec(), clock, reply_time })
+    let escalation = match (&clock, &c.reply_clock) {
+        (ClockChange::Run(started), None) => escalation(c, started, settings, &calendar),
+        _ => None,
+    };
+    Ok(Posted { message, preview, attachments: m.attachments.to_vec(), clock, reply_time, escalation })
+}
+
+/// SLA-4: when a question whose clock just started escalates, if the practice escalates. A
+/// question brought forward by a more urgent message keeps the escalation it started with.
+fn escalation(
+    c: &ConversationItem,
+    started: &ReplyClock,
+    settings: &Settings,
+    calendar: &crate::reply_clock::Calendar,
+) -> Option<EscalationItem> {
+    let span = settings.reply_targets.as_ref()?.for_priority(started.priority)?;
+    let at = settings.escalation.as_ref()?.time(started.since, span, calendar)?;
+    Some(EscalationItem {
+        key: place::escalation(&c.practice_id, &c.id, at),
+        conversation_id: c.id.clone(),
+        since: started.since,
+        escalate_at: at,
+        taken: false,
+    })
 }
 
 /// SLA-2: what a message does to its conversation's reply clock.
@@ -252,6 +277,11 @@ pub(super) async fn post_message(
     if let Some(r) = &posted.reply_time {
         tx.put(Guard::ReplyTime, r)?;
     }
+    match (&posted.escalation, &posted.clock) {
+        (Some(e), _) => tx.put(Guard::Escalation, e)?,
+        (None, ClockChange::Stop) => tx.delete_if_any(Guard::Escalation, &place::escalation_of(p, &c.id))?,
+        _ => {}
+    }
     Ok(())
 }
 
@@ -268,8 +298,8 @@ pub(super) struct ViewerWrite<'a> {
 }
 
 /// Items a route may still add to a message's transaction after its entries: the audit
-/// event, the outbox, billing, a reminder, a reply time, the consumed draft and the
-/// Idempotency-Key's answer.
+/// event, the outbox, billing, a reminder, a reply time, an escalation (or its removal), the
+/// consumed draft and the Idempotency-Key's answer.
 const ITEMS_AFTER_ENTRIES: usize = 8;
 
 /// How many viewers' entries fit in a message's transaction that already holds `items`

@@ -143,6 +143,7 @@ pub async fn set_controls(
     let names = |id: &str| dir.staff_member(id).map(|s| s.display_name());
     let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let before = conversation.summary.clone();
+    let stops_clock = change.open == Some(false) && conversation.reply_clock.is_some();
     if let Some(open) = change.open {
         conversation.summary.status = if open { ConversationStatus::Open } else { ConversationStatus::Closed };
         if !open {
@@ -161,6 +162,9 @@ pub async fn set_controls(
         let mut tx = app.store.tx();
         tx.check_caller(caller)?;
         tx.conversation_replace_membership(&conversation, expected_version)?;
+        if stops_clock {
+            tx.delete_if_any(Guard::Escalation, &place::escalation_of(p, &conversation.id))?;
+        }
         let viewers: Vec<&UserId> = conversation.viewers.iter().collect();
         super::late::write_summaries(&mut tx, &conversation, &viewers, &[], ctx.now, |tx, v| {
             let count = if Some(v) == patient_id.as_ref() { conversation.patient_message_count } else { visible };
