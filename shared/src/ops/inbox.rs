@@ -132,6 +132,7 @@ impl InboxQuery {
             from: None,
             to: None,
             due: None,
+            by_due: false,
         };
         let mut due = None;
         let mut limit = DEFAULT_LIMIT;
@@ -150,6 +151,13 @@ impl InboxQuery {
                 }
                 "priority" => view.priority = Some(Priority::parse(v)?),
                 "due" => due = Some(DueFilter::parse(v)?),
+                "sort" => {
+                    view.by_due = match v.as_str() {
+                        "latest" => false,
+                        "due" => true,
+                        _ => return Err(Error::invalid("sort", "sort must be `latest` or `due`")),
+                    }
+                }
                 "from" => view.from = Some(crate::domain::Timestamp::parse("from", v)?),
                 "to" => view.to = Some(crate::domain::Timestamp::parse("to", v)?),
                 "q" => search = Some(v.clone()),
@@ -172,6 +180,10 @@ impl InboxQuery {
                 return Err(Error::invalid("from", "`from` is after `to`"));
             }
         }
+        // SLA-3: the due order is of the conversations owed a reply, across the caller's tabs.
+        if view.by_due && (tab != Tab::All || view.from.is_some() || view.to.is_some() || search.is_some()) {
+            return Err(Error::invalid("sort", "sort=due lists the All tab, without from, to or q"));
+        }
         view.tab = tab.index();
         Ok(InboxQuery { tab, view, search, limit, cursor, due })
     }
@@ -185,17 +197,21 @@ struct CursorPayload {
     conversation: String,
 }
 
-fn cursor_list(tab: Tab) -> String {
-    format!("inbox/{tab:?}")
+impl InboxQuery {
+    /// The list a cursor of this query pages: its tab and its order, so that a cursor of one
+    /// does not open another.
+    fn cursor_list(&self) -> String {
+        format!("inbox/{:?}{}", self.tab, if self.view.by_due { "/due" } else { "" })
+    }
 }
 
-async fn seal_cursor(app: &App, ctx: &RequestCtx, tab: Tab, pos: &InboxPosition) -> Result<String> {
+async fn seal_cursor(app: &App, ctx: &RequestCtx, q: &InboxQuery, pos: &InboxPosition) -> Result<String> {
     let payload = CursorPayload { sort: pos.sort.clone(), conversation: pos.conversation_id.clone() };
-    cursor::seal(app, ctx, &cursor_list(tab), &payload).await
+    cursor::seal(app, ctx, &q.cursor_list(), &payload).await
 }
 
-pub(super) async fn open_cursor(app: &App, ctx: &RequestCtx, tab: Tab, raw: &str) -> Result<InboxPosition> {
-    let payload: CursorPayload = cursor::open(app, ctx, &cursor_list(tab), raw).await?;
+pub(super) async fn open_cursor(app: &App, ctx: &RequestCtx, q: &InboxQuery, raw: &str) -> Result<InboxPosition> {
+    let payload: CursorPayload = cursor::open(app, ctx, &q.cursor_list(), raw).await?;
     Ok(InboxPosition { sort: payload.sort, conversation_id: payload.conversation })
 }
 
@@ -214,7 +230,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, mut q: InboxQuery) -> Result<Page
         q.view.due = Some(due.window(ctx.now, &tz)?);
     }
     let after = match &q.cursor {
-        Some(c) => Some(open_cursor(app, ctx, q.tab, c).await?),
+        Some(c) => Some(open_cursor(app, ctx, &q, c).await?),
         None => None,
     };
     let (entries, next) = match &q.search {
@@ -225,7 +241,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, mut q: InboxQuery) -> Result<Page
         None => app.store.inbox_page(p, &caller.user_id, &q.view, q.limit, after.as_ref()).await?,
     };
 
-    answer_page(app, ctx, q.tab, &entries, next).await
+    answer_page(app, ctx, &q, &entries, next).await
 }
 
 /// Answers a page of inbox rows of `tab`, after its audit event (the patients it showed),
@@ -234,7 +250,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, mut q: InboxQuery) -> Result<Page
 pub(super) async fn answer_page(
     app: &App,
     ctx: &RequestCtx,
-    tab: Tab,
+    q: &InboxQuery,
     rows: &[EntryItem],
     next: Option<InboxPosition>,
 ) -> Result<Page<InboxItemView>> {
@@ -263,7 +279,7 @@ pub(super) async fn answer_page(
         items.push(renderer.inbox_item(row).await?);
     }
     let next_cursor = match next {
-        Some(pos) => Some(seal_cursor(app, ctx, tab, &pos).await?),
+        Some(pos) => Some(seal_cursor(app, ctx, q, &pos).await?),
         None => None,
     };
     Ok(Page { items, next_cursor })

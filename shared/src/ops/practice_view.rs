@@ -30,14 +30,14 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
         return Err(Error::invalid("limit", format!("limit must be a number from 1 to {MAX_LIMIT} with tab=practice")));
     }
     let after = match &q.cursor {
-        Some(c) => Some(open_cursor(app, ctx, q.tab, c).await?),
+        Some(c) => Some(open_cursor(app, ctx, &q, c).await?),
         None => None,
     };
     if let Some(typed) = &q.search {
         super::budgets::spend(app, ctx, super::budgets::Expensive::Search).await?;
         let rows = practice_rows(app, caller, &q.view);
         let (rows, next) = super::inbox::search_page(app, ctx, typed, q.limit, after.as_ref(), rows).await?;
-        return answer_page(app, ctx, q.tab, &rows, next).await;
+        return answer_page(app, ctx, &q, &rows, next).await;
     }
     let (found, next) = app.store.practice_page(p, &caller.user_id, provider, &q.view, q.limit, after.as_ref()).await?;
     let ids: Vec<ConversationId> = found.iter().map(|c| c.id.clone()).collect();
@@ -46,7 +46,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
         .into_iter()
         .filter(|row| q.view.unread.is_none_or(|unread| unread == (row.unread > 0)))
         .collect();
-    answer_page(app, ctx, q.tab, &rows, next).await
+    answer_page(app, ctx, &q, &rows, next).await
 }
 
 /// Search hits in the practice-wide view (INBOX-3 over ROLE-2): every hit the caller may open,

@@ -122,6 +122,7 @@ pub async fn backfill_workgroup(app: &App, key: &Key, now: crate::domain::Timest
         from: item.final_pass.then_some(item.started_at),
         to: None,
         due: None,
+        by_due: false,
     };
     let (page, next) = app.store.practice_page(p, &nobody, as_admin, &every, BACKFILL_PAGE, after.as_ref()).await?;
     let mut changed = 0;

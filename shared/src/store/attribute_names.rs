@@ -22,7 +22,7 @@ const STORE_ONLY: &[&str] = &[
     "attached",
 ];
 
-const KEYS: &[&str] = &["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"];
+const KEYS: &[&str] = &["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk"];
 
 const FUNCTIONS: &[&str] = &[
     "SET",

@@ -181,7 +181,11 @@ impl Tx<'_> {
         };
         let urgent = priority == crate::domain::Priority::Urgent;
         // SLA-3: the entry shows the conversation's clock as this message leaves it.
-        let due = if reply_due.is_some() { ", replyDue = :due" } else { " REMOVE replyDue" };
+        let due = if reply_due.is_some() {
+            ", replyDue = :due, gsi4pk = :duePk, gsi4sk = :dueSort"
+        } else {
+            " REMOVE replyDue, gsi4pk, gsi4sk"
+        };
         let update = self
             .user_item(practice_id, user_id, keys::entry_sk(conversation_id))
             .update_expression(format!(
@@ -206,7 +210,10 @@ impl Tx<'_> {
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1));
         Ok(match reply_due {
-            Some(due) => update.expression_attribute_values(":due", to_value(due)?),
+            Some(due) => update
+                .expression_attribute_values(":due", to_value(due)?)
+                .expression_attribute_values(":duePk", s(keys::inbox_due(practice_id, user_id)))
+                .expression_attribute_values(":dueSort", s(keys::inbox_sort(due.at, conversation_id))),
             None => update,
         })
     }
@@ -305,8 +312,11 @@ impl Tx<'_> {
         // been read before that message).
         let closed = conversation.summary.status == crate::domain::ConversationStatus::Closed;
         let due = match (&conversation.reply_clock, closed) {
-            (_, true) => " REMOVE replyDue",
-            (Some(_), false) => ", replyDue = if_not_exists(replyDue, :due)",
+            (_, true) => " REMOVE replyDue, gsi4pk, gsi4sk",
+            (Some(_), false) => {
+                ", replyDue = if_not_exists(replyDue, :due), gsi4pk = if_not_exists(gsi4pk, :duePk), \
+                 gsi4sk = if_not_exists(gsi4sk, :dueSort)"
+            }
             (None, false) => "",
         };
         let update = self
@@ -334,7 +344,10 @@ impl Tx<'_> {
             .expression_attribute_values(":sender", to_value(last_sender)?)
             .expression_attribute_values(":count", n(visible_count));
         Ok(match (&conversation.reply_clock, closed) {
-            (Some(clock), false) => update.expression_attribute_values(":due", to_value(&clock.due)?),
+            (Some(clock), false) => update
+                .expression_attribute_values(":due", to_value(&clock.due)?)
+                .expression_attribute_values(":duePk", s(keys::inbox_due(practice_id, user_id)))
+                .expression_attribute_values(":dueSort", s(keys::inbox_sort(clock.due.at, c))),
             _ => update,
         })
     }

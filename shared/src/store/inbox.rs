@@ -32,6 +32,9 @@ pub struct InboxView {
     pub to: Option<Timestamp>,
     /// SLA-3: conversations whose reply falls due in this window.
     pub due: Option<DueWindow>,
+    /// SLA-3: the soonest due first (only conversations owed a reply), instead of the newest
+    /// activity first.
+    pub by_due: bool,
 }
 
 /// A window of reply due times: after `after` (when set), up to and including `until`.
@@ -122,6 +125,7 @@ impl Store {
         after: Option<&InboxPosition>,
     ) -> Result<(Vec<EntryItem>, Option<InboxPosition>)> {
         let (index, pk_attr, sk_attr, partition) = match view.tab {
+            _ if view.by_due => (keys::GSI4, keys::GSI4PK, keys::GSI4SK, keys::inbox_due(practice_id, user_id)),
             InboxTab::Active => (keys::GSI1, keys::GSI1PK, keys::GSI1SK, keys::inbox(practice_id, user_id, false)),
             InboxTab::Archived => (keys::GSI1, keys::GSI1PK, keys::GSI1SK, keys::inbox(practice_id, user_id, true)),
             InboxTab::Kind(kind) => {
@@ -144,10 +148,11 @@ impl Store {
             .table_name(&self.table)
             .index_name(index)
             .expression_attribute_values(":pk", s(&partition))
-            .scan_index_forward(false)
+            .scan_index_forward(view.by_due)
             .limit(limit as i32)
             .set_exclusive_start_key(start);
-        let mut q = with_date_range(q, &mut key_condition, sk_attr, view);
+        // The date range bounds the newest-first sort key; due order is refused one (ops).
+        let mut q = if view.by_due { q } else { with_date_range(q, &mut key_condition, sk_attr, view) };
         let mut filters: Vec<&str> = Vec::new();
         match view.unread {
             Some(true) => filters.push("unread > :zero"),

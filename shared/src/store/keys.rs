@@ -13,6 +13,9 @@ pub const GSI2SK: &str = "gsi2sk";
 pub const GSI3: &str = "gsi3";
 pub const GSI3PK: &str = "gsi3pk";
 pub const GSI3SK: &str = "gsi3sk";
+pub const GSI4: &str = "gsi4";
+pub const GSI4PK: &str = "gsi4pk";
+pub const GSI4SK: &str = "gsi4sk";
 
 /// Practice profile, staff and workgroups share one partition: one Query loads the directory.
 pub fn practice(p: &str) -> String {
@@ -116,6 +119,10 @@ pub fn inbox_tab(p: &str, u: &str, kind: &str, archived: bool) -> String {
 /// GSI3 for inbox entries: sparse, present only while the user has starred the entry.
 pub fn inbox_starred(p: &str, u: &str) -> String {
     format!("PRAC#{p}#INBOX#{u}#STARRED")
+}
+/// GSI4 for inbox entries (SLA-3): sparse, present while a reply is owed, soonest due first.
+pub fn inbox_due(p: &str, u: &str) -> String {
+    format!("PRAC#{p}#INBOX#{u}#DUE")
 }
 pub fn inbox_sort(last_message_at: crate::domain::Timestamp, c: &str) -> String {
     format!("{last_message_at}#{c}")

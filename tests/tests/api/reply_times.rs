@@ -338,3 +338,44 @@ async fn sla_4_an_escalation_target_must_be_of_the_practice() {
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.body["settings"]["escalation"], Value::Null);
 }
+
+#[tokio::test]
+async fn sla_3_the_inbox_sorts_questions_owed_a_reply_soonest_due_first() {
+    let (app, p) = setup().await;
+    let targets =
+        json!({ "urgent": { "businessHours": 1 }, "normal": { "businessDays": 2 }, "low": { "businessDays": 3 } });
+    assert_eq!(put_settings(&app, &p.admin, json!({ "replyTargets": targets })).await.status, StatusCode::OK);
+    let ask = |priority: &'static str| {
+        let (app, jane) = (&app, &p.jane);
+        async move {
+            let body = json!({ "subject": format!("A {priority} question"), "body": "?", "priority": priority });
+            let res = app.post(&jane.token, "/conversations", body).await;
+            assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+            res.body["conversation"]["id"].as_str().unwrap().to_string()
+        }
+    };
+    let (low, normal, urgent, answered) =
+        (ask("low").await, ask("normal").await, ask("urgent").await, ask("normal").await);
+    let res =
+        app.post(&p.doctor.token, &format!("/conversations/{answered}/messages"), json!({ "body": "Done" })).await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["conversation"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = app.get(&p.doctor.token, "/inbox?sort=due&limit=2").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(ids(&first.body), vec![urgent.clone(), normal.clone()]);
+    let cursor = first.body["nextCursor"].as_str().expect("a second page").to_string();
+    let second = app.get(&p.doctor.token, &format!("/inbox?sort=due&limit=2&cursor={cursor}")).await;
+    assert_eq!(ids(&second.body), vec![low.clone()], "the answered question is owed nothing");
+    // A cursor pages the order it came from, and the due order is the All tab's.
+    assert!(app.get(&p.doctor.token, &format!("/inbox?limit=2&cursor={cursor}")).await.status.is_client_error());
+    let res = app.get(&p.doctor.token, "/inbox?sort=due&tab=team").await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "sort");
+}
