@@ -9,6 +9,7 @@
 //!   once per request (`RequestCtx::now`) or job run, and passed in.
 //! - `hours`: business hours and time zones (REPLY-5).
 //! - `reply_clock`: business time with holidays, and the reply-time promise's clock (SLA-1, SLA-2).
+//! - `evisit`: the CPT code and the exclusions an e-visit's measured time supports (EVISIT-2, EVISIT-3).
 //! - `policy`: who may see and do what (ROLE-2..6, COMPOSE-3, ACCT-3).
 //! - `error`: the one error type, mapped to problem+json once.
 //!
@@ -66,6 +67,7 @@ pub mod calls;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod evisit;
 pub mod hours;
 pub mod identity;
 pub mod jobs;
