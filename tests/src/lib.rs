@@ -803,6 +803,15 @@ pub struct DemoPractice {
     pub john: User,
 }
 
+/// SLA-4: how many escalation notes a thread (GET /conversations/{id}) holds.
+pub fn escalation_notes(thread: &Value) -> usize {
+    let messages = thread["messages"].as_array().map(Vec::as_slice).unwrap_or_default();
+    messages
+        .iter()
+        .filter(|m| m["body"].as_str().unwrap_or_default().starts_with("No reply to the patient yet"))
+        .count()
+}
+
 /// Every text (S, and B read as UTF-8 lossily) anywhere in an item, nested included.
 pub fn item_texts(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> Vec<String> {
     use aws_sdk_dynamodb::types::AttributeValue as A;

@@ -390,12 +390,7 @@ async fn sla_4_faults_at_every_aws_call_of_an_escalation_run_escalate_once() {
     }
     for cid in &cids {
         let thread = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
-        let notes = thread.body["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["body"].as_str().unwrap_or_default().starts_with("No reply to the patient yet"))
-            .count();
+        let notes = escalation_notes(&thread.body);
         let escalations = thread.body["assignments"].as_array().map_or(0, |a| a.len());
         assert_eq!((notes, escalations), (1, 1), "{cid} after {calls} fault points: {}", thread.body);
     }

@@ -278,12 +278,7 @@ async fn escalate_at(app: &TestApp, now: Timestamp) -> carethread_core::jobs::es
 async fn escalation_state(app: &TestApp, p: &DemoPractice, reader: &User, cid: &str) -> (usize, bool) {
     let thread = app.get(&reader.token, &format!("/conversations/{cid}")).await;
     assert_eq!(thread.status, StatusCode::OK, "{}", thread.body);
-    let notes = thread.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["body"].as_str().unwrap_or_default().starts_with("No reply to the patient yet"))
-        .count();
+    let notes = escalation_notes(&thread.body);
     let assigned = thread.body["conversation"]["assignees"]
         .as_array()
         .unwrap()
