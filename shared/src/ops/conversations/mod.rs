@@ -33,6 +33,7 @@ mod forward;
 mod late;
 mod message;
 mod post;
+mod promise;
 mod read;
 mod reply;
 mod state;

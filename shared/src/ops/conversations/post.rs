@@ -6,7 +6,6 @@
 //! which knows who the sender is.
 
 use super::*;
-use crate::reply_clock::{ClockChange, ClockEvent, ReplyClock};
 use crate::store::Guard;
 use std::collections::HashMap;
 
@@ -53,21 +52,13 @@ pub(super) struct Posted {
     pub(super) message: MessageItem,
     pub(super) preview: Sealed,
     attachments: Vec<AttachmentItem>,
-    clock: ClockChange,
-    /// SLA-5: the wait this message ends, when it is the reply that stops the clock.
-    reply_time: Option<ReplyTimeItem>,
-    /// SLA-4: the escalation of the question this message starts to wait.
-    escalation: Option<EscalationItem>,
+    promise: super::promise::PromiseChange,
 }
 
 impl Posted {
     /// SLA-2: the conversation's reply clock once this message is in it.
-    pub(super) fn reply_clock_after(&self, c: &ConversationItem) -> Option<ReplyClock> {
-        match &self.clock {
-            ClockChange::Keep => c.reply_clock.clone(),
-            ClockChange::Run(clock) => Some(clock.clone()),
-            ClockChange::Stop => None,
-        }
+    pub(super) fn reply_clock_after(&self, c: &ConversationItem) -> Option<crate::reply_clock::ReplyClock> {
+        self.promise.clock_after(c)
     }
 }
 
@@ -107,83 +98,8 @@ pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>, settin
         documents,
         answer_pk: m.answer_pk,
     };
-    let calendar = settings.calendar()?;
-    let clock = clock_change(c, &message, settings.reply_targets.as_ref(), &calendar);
-    let reply_time = match (&clock, &c.reply_clock) {
-        (ClockChange::Stop, Some(running)) => Some(reply_time(c, &message, running, settings, &calendar)),
-        _ => None,
-    };
-    let escalation = match (&clock, &c.reply_clock) {
-        (ClockChange::Run(started), None) => escalation(c, started, settings, &calendar),
-        _ => None,
-    };
-    Ok(Posted { message, preview, attachments: m.attachments.to_vec(), clock, reply_time, escalation })
-}
-
-/// SLA-4: when a question whose clock just started escalates, if the practice escalates. A
-/// question brought forward by a more urgent message keeps the escalation it started with.
-fn escalation(
-    c: &ConversationItem,
-    started: &ReplyClock,
-    settings: &Settings,
-    calendar: &crate::reply_clock::Calendar,
-) -> Option<EscalationItem> {
-    let span = settings.reply_targets.as_ref()?.for_priority(started.priority)?;
-    let at = settings.escalation.as_ref()?.time(started.since, span, calendar)?;
-    Some(EscalationItem {
-        key: place::escalation(&c.practice_id, &c.id, at),
-        conversation_id: c.id.clone(),
-        since: started.since,
-        escalate_at: at,
-        taken: false,
-    })
-}
-
-/// SLA-2: what a message does to its conversation's reply clock.
-fn clock_change(
-    c: &ConversationItem,
-    m: &MessageItem,
-    targets: Option<&crate::reply_clock::ReplyTargets>,
-    calendar: &crate::reply_clock::Calendar,
-) -> ClockChange {
-    let event = ClockEvent { at: m.created_at, priority: m.priority, sender: m.sender.kind, internal: m.internal };
-    crate::reply_clock::after_message(
-        c.reply_clock.as_ref(),
-        event,
-        c.summary.kind.is_patient_facing(),
-        targets,
-        calendar,
-    )
-}
-
-/// SLA-5: the record of a reply that stopped the clock: the wait in business time and the
-/// target of the question's priority, for the response-time report.
-fn reply_time(
-    c: &ConversationItem,
-    m: &MessageItem,
-    running: &ReplyClock,
-    settings: &Settings,
-    calendar: &crate::reply_clock::Calendar,
-) -> ReplyTimeItem {
-    let target = settings.reply_targets.as_ref().and_then(|t| t.for_priority(running.priority));
-    ReplyTimeItem {
-        key: place::reply_time(&c.practice_id, m.created_at, &m.id),
-        conversation_id: c.id.clone(),
-        message_id: m.id.clone(),
-        staff_id: m.sender.id.clone(),
-        workgroup_ids: c
-            .summary
-            .assignees
-            .iter()
-            .filter(|a| a.kind == RecipientKind::Workgroup)
-            .map(|a| a.id.clone())
-            .collect(),
-        priority: running.priority,
-        asked_at: running.since,
-        replied_at: m.created_at,
-        business_seconds: calendar.elapsed(running.since, m.created_at).as_secs(),
-        target_seconds: target.map(|t| t.duration(calendar.day_length()).as_secs()),
-    }
+    let promise = super::promise::after(c, &message, settings)?;
+    Ok(Posted { message, preview, attachments: m.attachments.to_vec(), promise })
 }
 
 /// Adds everything a posted message writes to `tx`: the conversation (new, or counting one
@@ -217,7 +133,7 @@ pub(super) async fn post_message(
             !m.internal && c.summary.kind.is_patient_facing(),
             m.sender.kind == SenderKind::Patient,
             patient_needs_open,
-            &posted.clock,
+            &posted.promise.clock,
         )?,
     }
     tx.put_new(Guard::Message, m)?;
@@ -274,14 +190,7 @@ pub(super) async fn post_message(
     if let Some(r) = reminder(c, m) {
         tx.put(Guard::Reminder, &r)?;
     }
-    if let Some(r) = &posted.reply_time {
-        tx.put(Guard::ReplyTime, r)?;
-    }
-    match (&posted.escalation, &posted.clock) {
-        (Some(e), _) => tx.put(Guard::Escalation, e)?,
-        (None, ClockChange::Stop) => tx.delete_if_any(Guard::Escalation, &place::escalation_of(p, &c.id))?,
-        _ => {}
-    }
+    posted.promise.write(tx, c)?;
     Ok(())
 }
 
