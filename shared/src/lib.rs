@@ -38,11 +38,12 @@
 //!   a replayed `Idempotency-Key`), and `api::answer` serializes it, once, at the edge.
 //! - `ops`: the operations, one file per route family; `ops::cursor` and `ops::idempotency`
 //!   hold the one cursor scheme and the one `Idempotency-Key` scheme every route uses,
-//!   `ops::conversations::post` the one path by which every message enters a conversation,
+//!   `ops::conversations::post` the one path by which every message enters a conversation
+//!   (`promise`: what it does to the reply-time promise),
 //!   `ops::conversations::late` what a change leaves to the notifier when its audience is
 //!   larger than one transaction holds, and `ops::practice_view` the practice-wide view.
 //! - `jobs`: the work no request starts: the stream consumers (notifier, audit chain), inbound
-//!   texts and the scheduled jobs (reminders, retention, the attachment sweep), each taking
+//!   texts and the scheduled jobs (reminders, escalations, retention, the attachment sweep), each taking
 //!   its clock as a parameter.
 //!
 //! The edge:

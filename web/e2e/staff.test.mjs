@@ -201,3 +201,22 @@ test("team message: the practice manager writes to the nurse, who finds it in th
   assert.deepEqual(nurse.errors, []);
   await nurse.context().close();
 });
+
+test("reply times: the physician lists the questions owed a reply, soonest due first (SLA-3)", async () => {
+  const subject = unique("Waiting question");
+  const jane = await apiAs("maple:patient_jane");
+  await jane.call("POST", "/conversations", { subject, body: "When should I come in?" });
+
+  const page = await newPage(browser);
+  await signIn(page, "maple:physician");
+  await page.locator("a.row").first().waitFor();
+  await page.getByLabel("Reply due").selectOption("sort");
+  const row = page.locator("a.row", { hasText: subject });
+  await row.waitFor();
+  assert.match(await row.locator(".pill.due").textContent(), /^Reply due /);
+  // Every row listed is owed a reply.
+  const rows = page.locator("a.row");
+  await eventually(async () => (await rows.count()) === (await page.locator("a.row .pill.due").count()), "only rows owed a reply");
+  await page.getByLabel("Reply due").selectOption("overdue");
+  await eventually(async () => (await page.locator("a.row", { hasText: subject }).count()) === 0, "a new question not to be overdue");
+});

@@ -23,6 +23,7 @@ export class StaffInbox implements View {
   private tab: Tab = "all";
   private unread = "";
   private assigned = "";
+  private due = "";
   private q = "";
   private items: InboxItem[] = [];
   private nextCursor?: string;
@@ -101,6 +102,20 @@ export class StaffInbox implements View {
       this.assigned = assigned.value;
       void this.load();
     });
+    // SLA-3: questions owed a reply, soonest due first, or by how due they are.
+    const due = h(
+      "select",
+      { "aria-label": "Reply due" },
+      h("option", { value: "" }, "Newest first"),
+      h("option", { value: "sort" }, "Reply due, soonest first"),
+      h("option", { value: "overdue" }, "Reply overdue"),
+      h("option", { value: "today" }, "Reply due today"),
+      h("option", { value: "soon" }, "Reply due soon"),
+    );
+    due.addEventListener("change", () => {
+      this.due = due.value;
+      void this.load();
+    });
 
     this.list = h("ul", { class: "conversation-list", "aria-label": "Conversations" });
     this.listStatus = h("p", { class: "muted list-status", role: "status" });
@@ -127,6 +142,7 @@ export class StaffInbox implements View {
             search,
             unread,
             assigned,
+            due,
           ),
           this.listStatus,
           this.list,
@@ -178,6 +194,9 @@ export class StaffInbox implements View {
     if (this.q) params.set("q", this.q);
     if (this.unread) params.set("unread", this.unread);
     if (this.assigned) params.set("assigned", this.assigned);
+    // The due order is the All tab's, without a search; the due filters, any own tab's.
+    if (this.due === "sort" && this.tab === "all" && !this.q) params.set("sort", "due");
+    else if (this.due && this.due !== "sort" && this.tab !== "practice") params.set("due", this.due);
     if (append && this.nextCursor) params.set("cursor", this.nextCursor);
     this.list.setAttribute("aria-busy", "true");
     try {
