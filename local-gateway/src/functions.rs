@@ -12,7 +12,7 @@ use carethread_core::App;
 use std::collections::HashMap;
 
 /// Every function of template.yaml: the HTTP ones, the stream and SNS consumers, the schedules.
-pub const FUNCTIONS: [&str; 22] = [
+pub const FUNCTIONS: [&str; 23] = [
     "compose",
     "reply",
     "list-inbox",
@@ -35,6 +35,7 @@ pub const FUNCTIONS: [&str; 22] = [
     "attachment-sweeper",
     "unread-reminders",
     "reply-escalations",
+    "evisits",
 ];
 
 pub struct Functions {

@@ -117,6 +117,7 @@ async fn dispatch(State(gw): State<Shared>, method: Method, uri: Uri, headers: H
         "saved-replies" => saved_replies::handle(app, request).await,
         "broadcasts" => broadcasts::handle(app, request).await,
         "reports" => reports::handle(app, request).await,
+        "evisits" => evisits::handle(app, request).await,
         "delete" => delete::handle(app, request).await,
         other => return problem(Error::internal_msg(&format!("no handler for function {other}"))),
     };

@@ -10,14 +10,14 @@
 //! an E/M visit for the same problem in the 7 days before, or one within the window, takes the
 //! time (the e-visit is not reported separately).
 
-use crate::domain::{SignedDuration, Timestamp, UserId};
-use serde::Serialize;
+use crate::domain::{Role, RoleClass, SignedDuration, Timestamp, UserId};
+use serde::{Deserialize, Serialize};
 
 /// The window: seven days from the first clinician review.
 pub const WINDOW: SignedDuration = SignedDuration::from_hours(7 * 24);
 
 /// Who spent the time, as CPT counts it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Professional {
     /// A physician or other qualified health care professional who reports E/M services.
@@ -26,6 +26,39 @@ pub enum Professional {
     NonPhysician,
     /// Clinical staff (a nurse, a medical assistant): not counted.
     ClinicalStaff,
+}
+
+/// Staff roles of qualified non-physician health care professionals (98970–98972).
+const NON_PHYSICIAN_ROLES: &[&str] = &[
+    "physical_therapist",
+    "occupational_therapist",
+    "speech_language_pathologist",
+    "dietitian",
+    "clinical_psychologist",
+    "clinical_social_worker",
+    "pharmacist",
+];
+
+/// Staff roles of clinical staff: their time is recorded and left out.
+const CLINICAL_STAFF_ROLES: &[&str] = &["nurse", "registered_nurse", "licensed_practical_nurse", "medical_assistant"];
+
+impl Professional {
+    /// How CPT counts a role's time; `None` for roles that do not care for patients
+    /// (administration, front desk, billing).
+    pub fn of(role: &Role) -> Option<Professional> {
+        match (role.class(), role) {
+            (RoleClass::Provider, _) => Some(Professional::EvaluationAndManagement),
+            (_, Role::Staff(s)) if NON_PHYSICIAN_ROLES.contains(&s.as_str()) => Some(Professional::NonPhysician),
+            (_, Role::Staff(s)) if CLINICAL_STAFF_ROLES.contains(&s.as_str()) => Some(Professional::ClinicalStaff),
+            _ => None,
+        }
+    }
+
+    /// EVISIT-1: who may turn a conversation into an e-visit: the professionals whose time
+    /// is billed.
+    pub fn may_open(self) -> bool {
+        self != Professional::ClinicalStaff
+    }
 }
 
 /// Time a clinician spent on the conversation.

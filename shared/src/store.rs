@@ -22,6 +22,7 @@ mod budgets;
 mod conversations;
 mod directory;
 mod entries;
+mod evisits;
 mod guard;
 mod inbox;
 mod late_entries;

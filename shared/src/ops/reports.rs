@@ -50,7 +50,16 @@ pub async fn billing(app: &App, ctx: &RequestCtx, from: Option<&str>, to: Option
     let (from, to) = period(from, to)?;
     let p = &caller.practice_id;
     let mut items = Vec::new();
+    let mut evisits = Vec::new();
     for month in months(from, to) {
+        // EVISIT-4: the e-visits opened in the period, with their codes, time and flags.
+        for listed in app.store.evisits_month(p, &month, &from.to_string(), &to.to_string()).await? {
+            let c = app.store.conversation(p, &listed.conversation_id).await?;
+            let v = app.store.evisit(p, &listed.conversation_id).await?;
+            if let (Some(c), Some((v, entries))) = (c, v) {
+                evisits.push(crate::ops::evisits::view(app, ctx, &c, &v, &entries).await?);
+            }
+        }
         for b in app.store.billing_month(p, &month, &from.to_string(), &to.to_string()).await? {
             items.push(BillingLine {
                 message_id: b.message_id,
@@ -69,7 +78,7 @@ pub async fn billing(app: &App, ctx: &RequestCtx, from: Option<&str>, to: Option
         AuditRecord { record_type: "report", record_id: "billing", patient_id: None },
     )
     .await?;
-    Ok(BillingReport { from: from.to_string(), to: to.to_string(), items })
+    Ok(BillingReport { from: from.to_string(), to: to.to_string(), items, evisits })
 }
 
 /// Which audit events: those of a conversation (its chain), or those naming a patient.

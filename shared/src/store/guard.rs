@@ -59,6 +59,8 @@ pub enum Guard {
     ReplyTime,
     /// A waiting question's escalation (SLA-4): taken once.
     Escalation,
+    /// An e-visit or one of its records (EVISIT).
+    EVisit,
     /// A rename carried to the records that copy a name (ACCT-2).
     Rename,
     /// The list of every practice (the operator's jobs walk it).

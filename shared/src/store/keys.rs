@@ -224,6 +224,19 @@ pub fn reminders_due(p: &str) -> String {
     format!("PRAC#{p}#REMINDERS")
 }
 
+/// EVISIT: an e-visit's partition: its `META` and its clinicians' `TIME#<at>#<id>` entries.
+pub fn evisit(p: &str, c: &str) -> String {
+    format!("PRAC#{p}#EVISIT#{c}")
+}
+pub const EVISIT_SK: &str = "META";
+pub const EVISIT_TIME_PREFIX: &str = "TIME#";
+/// EVISIT-3: a patient's consent, beside its record.
+pub const EVISIT_CONSENT_SK: &str = "EVCONSENT";
+/// EVISIT-4: the e-visits opened in a month.
+pub fn evisits_month(p: &str, month: &str) -> String {
+    format!("PRAC#{p}#EVISITS#{month}")
+}
+
 /// SLA-4: a waiting question's escalation; GSI1 lists a practice's by escalation time.
 pub fn escalation(p: &str, c: &str) -> String {
     format!("PRAC#{p}#ESCALATE#{c}")

@@ -135,6 +135,22 @@ pub fn billing(p: &PracticeId, at: Timestamp, m: &MessageId) -> Key {
 pub fn reply_time(p: &PracticeId, at: Timestamp, m: &MessageId) -> Key {
     Key::new(keys::reply_times_month(p, &at.month()), format!("{at}#{m}"))
 }
+/// An e-visit (EVISIT-1), in its own partition.
+pub fn evisit(p: &PracticeId, c: &ConversationId) -> Key {
+    Key::new(keys::evisit(p, c), keys::EVISIT_SK)
+}
+/// One time entry of an e-visit, in its partition by time.
+pub fn evisit_time(p: &PracticeId, c: &ConversationId, at: Timestamp) -> Key {
+    Key::new(keys::evisit(p, c), format!("{}{at}#{}", keys::EVISIT_TIME_PREFIX, crate::domain::new_id("t")))
+}
+/// A patient's e-visit consent (EVISIT-3).
+pub fn evisit_consent(p: &PracticeId, patient: &UserId) -> Key {
+    Key::new(keys::patient(p, patient), keys::EVISIT_CONSENT_SK)
+}
+/// An e-visit in the list of its opening month (EVISIT-4).
+pub fn evisit_in_month(p: &PracticeId, c: &ConversationId, opened: Timestamp) -> Key {
+    Key::new(keys::evisits_month(p, &opened.month()), format!("{opened}#{c}"))
+}
 /// A waiting question's escalation (SLA-4), listed by the time it is due.
 pub fn escalation(p: &PracticeId, c: &ConversationId, at: Timestamp) -> Key {
     Key::new(keys::escalation(p, c), keys::ESCALATION_SK).gsi1(keys::escalations_due(p), format!("{at}#{c}"))

@@ -113,7 +113,12 @@ impl Store {
     }
 
     /// The items of a month partition sorted by time, from one date to another inclusive.
-    async fn month_between<T: serde::de::DeserializeOwned>(&self, pk: String, from: &str, to: &str) -> Result<Vec<T>> {
+    pub(super) async fn month_between<T: serde::de::DeserializeOwned>(
+        &self,
+        pk: String,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<T>> {
         let query = self
             .query()
             .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")

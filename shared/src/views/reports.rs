@@ -9,6 +9,8 @@ pub struct BillingReport {
     pub from: String,
     pub to: String,
     pub items: Vec<BillingLine>,
+    /// EVISIT-4: the e-visits opened in the period.
+    pub evisits: Vec<EVisitView>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -55,6 +57,42 @@ impl ResponseTimesReport {
         }
         out
     }
+}
+
+/// An e-visit (EVISIT-1..3), as the rules make it at the time of reading.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EVisitView {
+    pub conversation_id: crate::domain::ConversationId,
+    pub patient_id: UserId,
+    /// `open` during its seven days, `closed` after them or once the conversation is closed.
+    pub status: &'static str,
+    pub opened_by: UserId,
+    pub opened_at: crate::domain::Timestamp,
+    pub window_ends_at: crate::domain::Timestamp,
+    pub minutes_by_clinician: Vec<ClinicianMinutes>,
+    pub total_minutes: u32,
+    pub suggested_code: Option<&'static str>,
+    pub flags: Vec<crate::evisit::Flag>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClinicianMinutes {
+    pub id: UserId,
+    pub minutes: u32,
+}
+
+/// POST and GET /conversations/{id}/evisit (`null` from GET where there is none).
+#[derive(Clone, Debug, Serialize)]
+pub struct EVisitAnswer {
+    pub evisit: Option<EVisitView>,
+}
+
+/// PUT /patients/{id}/evisit-consent.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConsentView {
+    pub given: bool,
+    pub at: crate::domain::Timestamp,
 }
 
 /// One event of GET /audit (SEC-2), listed newest first.

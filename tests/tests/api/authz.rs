@@ -99,6 +99,10 @@ enum Need {
     Assigner,
     /// Only the staff member who wrote it (the doctor).
     Author,
+    /// Physicians and other E/M professionals (EVISIT-1).
+    Provider,
+    /// Staff who care for patients: providers and nurses (EVISIT-1 time).
+    Clinician,
 }
 
 impl Need {
@@ -108,6 +112,8 @@ impl Need {
             Need::Staff => who.staff(),
             Need::AdminClass => who.admin_class(),
             Need::Assigner => who.assigns(),
+            Need::Provider => matches!(who, Who::Doctor | Who::Doctor2),
+            Need::Clinician => matches!(who, Who::Doctor | Who::Doctor2 | Who::Nurse),
             // The doctor wrote this practice's targets; the other admin wrote its own.
             Need::Author => match target {
                 Target::OtherPractice => who == Who::OtherPracticeAdmin,
@@ -198,9 +204,13 @@ fn matrix() -> Vec<Route> {
         route("POST", "/conversations/{id}/forward", Staff, CONVERSATIONS),
         route("POST", "/broadcasts", Staff, NONE),
         route("GET", "/reports/billing", AdminClass, NONE),
+        route("GET", "/reports/response-times", AdminClass, NONE),
         route("GET", "/audit", AdminClass, NONE),
     ];
     r.push(Route { role_first: true, ..route("PATCH", "/tasks/{id}", Staff, OWN) });
+    r.push(Route { role_first: true, ..route("POST", "/conversations/{id}/evisit", Provider, CONVERSATIONS) });
+    r.push(Route { role_first: true, ..route("POST", "/conversations/{id}/evisit/time", Clinician, CONVERSATIONS) });
+    r.push(Route { role_first: true, ..route("GET", "/conversations/{id}/evisit", Staff, CONVERSATIONS) });
     r.push(Route { role_first: true, ..route("POST", "/saved-replies/{id}/render", Staff, OWN) });
     r.push(Route { destructive: true, ..route("POST", "/drafts/{id}/send", Anyone, OWN) });
     r.push(Route { destructive: true, ..route("DELETE", "/drafts/{id}", Anyone, OWN) });
@@ -491,7 +501,9 @@ fn request(r: &Route, who: Who, target: Target, w: &World) -> (String, Option<Va
         ("POST", "/drafts") | ("PUT", "/drafts/{id}") => {
             Some(json!({ "kind": "patient", "patientId": patient, "subject": "Draft", "body": "Draft" }))
         }
+        ("POST", "/conversations/{id}/evisit/time") => Some(json!({ "seconds": 60, "source": "active" })),
         ("POST", "/drafts/{id}/send")
+        | ("POST", "/conversations/{id}/evisit")
         | ("POST", "/conversations/{id}/close")
         | ("POST", "/conversations/{id}/reopen") => Some(json!({})),
         ("PUT", "/settings") => Some(json!({ "patientBanner": "Welcome." })),
@@ -517,6 +529,7 @@ fn request(r: &Route, who: Who, target: Target, w: &World) -> (String, Option<Va
     let path = match (r.method, r.path) {
         ("GET", "/patients") => "/patients?q=ja".to_string(),
         ("GET", "/reports/billing") => "/reports/billing?from=2026-11-01&to=2026-11-30".to_string(),
+        ("GET", "/reports/response-times") => "/reports/response-times?from=2026-11-01&to=2026-11-30".to_string(),
         ("GET", "/audit") => format!("/audit?conversationId={}", ids.conversation),
         _ => path,
     };
@@ -532,8 +545,10 @@ async fn role_2_role_3_sec_4_every_route_every_identity_every_target() {
     // lifecycle routes name users, not the targets this matrix builds; their refusals (another
     // practice's admin 404, staff outside the admin class 403, patients 403) are proven in
     // tests/tests/api/accounts.rs (the second-factor reset in findings.rs, finding 5); a
-    // workgroup's change in tests/tests/api/workgroups.rs.
+    // workgroup's change in tests/tests/api/workgroups.rs; a patient's e-visit consent in
+    // tests/tests/api/evisits.rs.
     let lifecycle = [
+        "/patients/{id}/evisit-consent",
         "/workgroups/{id}",
         "/staff/{id}",
         "/staff/{id}/invitation",

@@ -1,0 +1,47 @@
+//! E-visits (EVISIT-1..4): an e-visit with its time entries in one Query, a patient's
+//! consent, and the e-visits of a month for the billing report.
+
+use super::*;
+
+impl Store {
+    /// An e-visit and its time entries, oldest first.
+    pub async fn evisit(
+        &self,
+        practice_id: &PracticeId,
+        conversation_id: &ConversationId,
+    ) -> Result<Option<(EVisitItem, Vec<EVisitTimeItem>)>> {
+        let query = self
+            .query()
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(keys::evisit(practice_id, conversation_id)));
+        let mut visit = None;
+        let mut time = Vec::new();
+        for item in self.query_all(query).await? {
+            match item.get(keys::SK) {
+                Some(AttributeValue::S(sk)) if sk == keys::EVISIT_SK => visit = Some(from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk.starts_with(keys::EVISIT_TIME_PREFIX) => time.push(from_item(item)?),
+                _ => {}
+            }
+        }
+        Ok(visit.map(|v| (v, time)))
+    }
+
+    pub async fn evisit_consent(
+        &self,
+        practice_id: &PracticeId,
+        patient: &UserId,
+    ) -> Result<Option<EVisitConsentItem>> {
+        self.get(keys::patient(practice_id, patient), keys::EVISIT_CONSENT_SK).await
+    }
+
+    /// The e-visits opened in one month between two dates.
+    pub async fn evisits_month(
+        &self,
+        practice_id: &PracticeId,
+        month: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<EVisitRefItem>> {
+        self.month_between(keys::evisits_month(practice_id, month), from, to).await
+    }
+}
