@@ -220,3 +220,26 @@ test("reply times: the physician lists the questions owed a reply, soonest due f
   await page.getByLabel("Reply due").selectOption("overdue");
   await eventually(async () => (await page.locator("a.row", { hasText: subject }).count()) === 0, "a new question not to be overdue");
 });
+
+test("e-visit: the physician starts one on a patient's question and active time is recorded (EVISIT-1)", async () => {
+  const subject = unique("E-visit question");
+  const jane = await apiAs("maple:patient_jane");
+  const asked = await jane.call("POST", "/conversations", { subject, body: "My ankle is swollen since Sunday." });
+  const cid = asked.conversation.id;
+
+  const page = await newPage(browser);
+  await signIn(page, "maple:physician");
+  await page.locator("a.row", { hasText: subject }).click();
+  await page.locator(".thread h2", { hasText: subject }).waitFor();
+  await page.getByRole("button", { name: "Start e-visit" }).click();
+  await page.locator(".evisit", { hasText: "E-visit open" }).waitFor();
+  // Typing in the reply box is activity; leaving the thread sends the active seconds.
+  await page.getByLabel("Reply", { exact: true }).pressSequentially("Keep it raised", { delay: 150 });
+  await page.waitForTimeout(2500);
+  await page.evaluate(() => (location.hash = "#/inbox"));
+  const physician = await apiAs("maple:physician");
+  await eventually(async () => {
+    const { evisit } = await physician.call("GET", `/conversations/${cid}/evisit`);
+    return evisit.minutesByClinician.length === 1;
+  }, "the physician's active time to be recorded");
+});

@@ -4,6 +4,7 @@
 import { type AppContext, errorText } from "./app";
 import { AttachmentPicker, attachmentLink } from "./attachments";
 import { type Child, formatFullTime, h, replace, replyDueLabel, uid } from "./dom";
+import { EVisitPanel } from "./evisit";
 import { canAssign, isStaff } from "./session";
 import type { Conversation, InboxItem, Message, Priority, Recipient, StaffMember, Workgroup } from "./types";
 
@@ -21,6 +22,8 @@ export class ThreadView {
   private messages: Message[] = [];
   private item?: InboxItem;
   private readonly staff: boolean;
+  /** EVISIT-1: for clinicians, made once the thread is read. */
+  private evisit?: EVisitPanel;
   /** Why the last action was refused: visible, and read out (role=alert). */
   private readonly problem = h("p", { class: "error", role: "alert" });
 
@@ -59,6 +62,9 @@ export class ThreadView {
   private render(): void {
     const c = this.conversation!;
     const heading = h("h2", { id: uid("thread-title"), tabindex: "-1" }, c.subject);
+    if (this.staff && c.kind === "patient" && !this.evisit) {
+      this.evisit = new EVisitPanel(this.ctx, c.id, this.messages[0]?.sender.type === "patient");
+    }
     replace(
       this.element,
       h(
@@ -68,6 +74,7 @@ export class ThreadView {
         heading,
         this.meta(c),
         this.staff ? this.actions(c) : null,
+        this.evisit?.element ?? null,
         this.problem,
       ),
       h("ol", { class: "messages", "aria-label": "Messages" }, this.messages.map((m) => this.messageView(m))),

@@ -17,6 +17,10 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
                 evisits::add_time(app, &ctx, &id, body).await.and_then(|b| api::answer(201, b))
             }
             "GET /conversations/{id}/evisit" => evisits::get(app, &ctx, &id).await.and_then(|b| api::answer(200, b)),
+            "POST /patients/{id}/visits" => {
+                let body: evisits::VisitRequest = api::json_body(&req)?;
+                evisits::record_visit(app, &ctx, &id, body).await.and_then(|b| api::answer(201, b))
+            }
             "PUT /patients/{id}/evisit-consent" => {
                 let body: ConsentRequest = api::json_body(&req)?;
                 evisits::consent(app, &ctx, &id, body).await.and_then(|b| api::answer(200, b))

@@ -29,9 +29,13 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
                 }
                 api::answer(200, report)
             }
-            _ => reports::billing(app, &ctx, q("from").as_deref(), q("to").as_deref())
-                .await
-                .and_then(|b| api::answer(200, b)),
+            _ => {
+                let report = reports::billing(app, &ctx, q("from").as_deref(), q("to").as_deref()).await?;
+                if api::accepts(req, "text/csv") {
+                    return Ok(Answer::Document { content_type: "text/csv; charset=utf-8", body: report.to_csv() });
+                }
+                api::answer(200, report)
+            }
         }
     })
     .await)

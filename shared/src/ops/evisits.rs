@@ -11,10 +11,10 @@ use crate::domain::{ConversationKind, ConversationStatus, Timestamp, UserId};
 use crate::error::{Error, Result};
 use crate::evisit::{self, Professional};
 use crate::records::{
-    ConversationItem, EVisitConsentItem, EVisitItem, EVisitRefItem, EVisitTimeItem, Sealed, TimeSource,
+    ConversationItem, EVisitConsentItem, EVisitItem, EVisitRefItem, EVisitTimeItem, Sealed, TimeSource, VisitItem,
 };
 use crate::store::{place, Guard};
-use crate::views::{ClinicianMinutes, ConsentView, EVisitAnswer, EVisitView};
+use crate::views::{ClinicianMinutes, ConsentView, EVisitAnswer, EVisitView, VisitDate, VisitView};
 use serde::Deserialize;
 
 /// POST /conversations/{id}/evisit/time.
@@ -24,6 +24,13 @@ pub struct TimeRequest {
     pub seconds: u32,
     pub source: TimeSource,
     pub reason: Option<String>,
+}
+
+/// POST /patients/{id}/visits.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VisitRequest {
+    pub date: String,
 }
 
 /// PUT /patients/{id}/evisit-consent.
@@ -186,6 +193,26 @@ pub async fn consent(app: &App, ctx: &RequestCtx, patient_id: &str, req: Consent
     Ok(ConsentView { given: item.given, at: item.at })
 }
 
+/// POST /patients/{id}/visits (EVISIT-3): staff record an E/M visit's date, which takes the
+/// time of an e-visit around it (flagged on the e-visit, not billed twice).
+pub async fn record_visit(app: &App, ctx: &RequestCtx, patient_id: &str, req: VisitRequest) -> Result<VisitView> {
+    staff_only(ctx)?;
+    let caller = &ctx.caller;
+    let patient = UserId::parse_patient("id", patient_id).map_err(|_| Error::NotFound("patient"))?;
+    let date = crate::domain::parse_date("date", req.date.trim())?.to_string();
+    let p = &caller.practice_id;
+    app.store.patient(p, &patient).await?.ok_or(Error::NotFound("patient"))?;
+    let item =
+        VisitItem { key: place::visit(p, &patient, &date), date, recorded_by: caller.user_id.clone(), at: ctx.now };
+    let mut tx = app.store.tx();
+    tx.check_caller(caller)?;
+    tx.put(Guard::EVisit, &item)?;
+    let record = AuditRecord { record_type: "patient", record_id: &patient, patient_id: Some(&patient) };
+    tx.put(Guard::Audit, &audit::event(ctx, "visit.record", record, "success"))?;
+    tx.commit().await?.map_err(|_| Error::Unauthenticated)?;
+    Ok(VisitView { visit: VisitDate { date: item.date } })
+}
+
 /// The window ended, or the conversation was closed (EVISIT-2: the code is suggested then).
 fn closed(c: &ConversationItem, v: &EVisitItem, now: Timestamp) -> bool {
     c.summary.status == ConversationStatus::Closed || now >= v.opened_at + evisit::WINDOW
@@ -199,7 +226,16 @@ pub(crate) async fn view(
     v: &EVisitItem,
     entries: &[EVisitTimeItem],
 ) -> Result<EVisitView> {
-    let consent = app.store.evisit_consent(&ctx.caller.practice_id, &v.patient_id).await?;
+    let p = &ctx.caller.practice_id;
+    let (consent, visits) =
+        tokio::try_join!(app.store.evisit_consent(p, &v.patient_id), app.store.visits(p, &v.patient_id))?;
+    // A visit is placed at noon UTC of the date staff recorded.
+    let visits: Vec<Timestamp> = visits
+        .iter()
+        .filter_map(|visit| crate::domain::parse_date("date", &visit.date).ok())
+        .filter_map(|d| d.at(12, 0, 0, 0).to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| Timestamp::from_jiff(z.timestamp()))
+        .collect();
     let year = crate::domain::SignedDuration::from_hours(365 * 24);
     let consented =
         consent.is_some_and(|k| k.given && k.at > v.opened_at - year && k.at <= v.opened_at + evisit::WINDOW);
@@ -212,7 +248,7 @@ pub(crate) async fn view(
             seconds: e.seconds,
         })
         .collect();
-    let context = evisit::Context { visits: &[], consent: consented, evaluative: true };
+    let context = evisit::Context { visits: &visits, consent: consented, evaluative: true };
     let s = evisit::suggest(v.opened_at, &spent, context);
     Ok(EVisitView {
         conversation_id: c.id.clone(),

@@ -65,8 +65,15 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
     Ok(match format {
         Format::Text => text(&view.subject, patient.as_ref(), view.created_at, &rendered),
         Format::Fhir => {
-            serde_json::to_string_pretty(&fhir_bundle(&conversation_id, patient.as_ref(), &rendered, ctx.now))
-                .map_err(Error::internal)?
+            let mut bundle = fhir_bundle(&conversation_id, patient.as_ref(), &rendered, ctx.now);
+            // EVISIT-4: an e-visit's charge goes with its transcript.
+            if let Some((visit, entries)) = app.store.evisit(p, &conversation_id).await? {
+                let evisit = crate::ops::evisits::view(app, ctx, &conversation, &visit, &entries).await?;
+                if let (Some(item), Some(list)) = (charge_item(&evisit), bundle["entry"].as_array_mut()) {
+                    list.push(json!({ "resource": item }));
+                }
+            }
+            serde_json::to_string_pretty(&bundle).map_err(Error::internal)?
         }
     })
 }
@@ -108,6 +115,32 @@ fn reference(kind: &str, id: &str) -> String {
     let resource =
         if id.starts_with(crate::domain::PATIENT_ID) || kind == "patient" { "Patient" } else { "Practitioner" };
     format!("{resource}/{}", fhir_id(id))
+}
+
+/// EVISIT-4: a FHIR R4 `ChargeItem` for an e-visit whose time supports a code: `billable`
+/// without flags, `planned` (for a person to decide) with them, each flag a note.
+pub fn charge_item(v: &crate::views::EVisitView) -> Option<Value> {
+    let code = v.suggested_code?;
+    let mut item = json!({
+        "resourceType": "ChargeItem",
+        "id": fhir_id(&format!("evisit-{}", v.conversation_id)),
+        "status": if v.flags.is_empty() { "billable" } else { "planned" },
+        "code": { "coding": [{ "system": "http://www.ama-assn.org/go/cpt", "code": code }] },
+        "subject": { "reference": reference("patient", &v.patient_id) },
+        "occurrencePeriod": { "start": v.opened_at, "end": v.window_ends_at },
+        "performer": v.minutes_by_clinician.iter()
+            .map(|m| json!({ "actor": { "reference": reference("", &m.id) } }))
+            .collect::<Vec<_>>(),
+        "quantity": { "value": 1 },
+        "supportingInformation": [{ "reference": format!("Bundle/{}", fhir_id(&format!("transcript-{}", v.conversation_id))) }],
+    });
+    let mut notes = vec![json!({ "text": format!("cumulative time: {} min", v.total_minutes) })];
+    for f in &v.flags {
+        let name = serde_json::to_value(f).unwrap_or_default();
+        notes.push(json!({ "text": format!("flag: {}", name.as_str().unwrap_or_default()) }));
+    }
+    item["note"] = json!(notes);
+    Some(item)
 }
 
 /// A FHIR R4 `Bundle` (type `collection`) with one `Communication` per message.

@@ -55,6 +55,18 @@ pub struct EVisitConsentItem {
     pub recorded_by: crate::domain::UserId,
 }
 
+/// EVISIT-3: an E/M visit of the patient on a date (recorded by staff), which takes the time
+/// of an e-visit in the 7 days after it or of one whose window it falls in.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitItem {
+    #[serde(flatten)]
+    pub key: Key,
+    pub date: String,
+    pub recorded_by: crate::domain::UserId,
+    pub at: crate::domain::Timestamp,
+}
+
 /// EVISIT-4: an e-visit in the month it opened, for the billing report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -26,6 +26,16 @@ impl Store {
         Ok(visit.map(|v| (v, time)))
     }
 
+    /// A patient's recorded E/M visits, oldest first.
+    pub async fn visits(&self, practice_id: &PracticeId, patient: &UserId) -> Result<Vec<VisitItem>> {
+        let query = self
+            .query()
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::patient(practice_id, patient)))
+            .expression_attribute_values(":prefix", s(keys::VISIT_PREFIX));
+        self.query_all(query).await?.into_iter().map(from_item).collect()
+    }
+
     pub async fn evisit_consent(
         &self,
         practice_id: &PracticeId,

@@ -232,6 +232,8 @@ pub const EVISIT_SK: &str = "META";
 pub const EVISIT_TIME_PREFIX: &str = "TIME#";
 /// EVISIT-3: a patient's consent, beside its record.
 pub const EVISIT_CONSENT_SK: &str = "EVCONSENT";
+/// EVISIT-3: a patient's E/M visits by date, beside its record.
+pub const VISIT_PREFIX: &str = "VISIT#";
 /// EVISIT-4: the e-visits opened in a month.
 pub fn evisits_month(p: &str, month: &str) -> String {
     format!("PRAC#{p}#EVISITS#{month}")

@@ -147,6 +147,10 @@ pub fn evisit_time(p: &PracticeId, c: &ConversationId, at: Timestamp) -> Key {
 pub fn evisit_consent(p: &PracticeId, patient: &UserId) -> Key {
     Key::new(keys::patient(p, patient), keys::EVISIT_CONSENT_SK)
 }
+/// A patient's E/M visit on a date (EVISIT-3).
+pub fn visit(p: &PracticeId, patient: &UserId, date: &str) -> Key {
+    Key::new(keys::patient(p, patient), format!("{}{date}", keys::VISIT_PREFIX))
+}
 /// An e-visit in the list of its opening month (EVISIT-4).
 pub fn evisit_in_month(p: &PracticeId, c: &ConversationId, opened: Timestamp) -> Key {
     Key::new(keys::evisits_month(p, &opened.month()), format!("{opened}#{c}"))

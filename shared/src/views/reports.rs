@@ -46,6 +46,34 @@ pub struct ResponseTimeGroup {
     pub within_target: Option<f64>,
 }
 
+impl BillingReport {
+    /// The same as CSV (`Accept: text/csv`): a line per billable message and per e-visit.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("kind,at,conversationId,patientId,staffIds,code,minutes,flags\n");
+        // Ids, codes and flag names hold no comma or quote: nothing to escape.
+        for b in &self.items {
+            let (at, c, pat, staff) = (b.at, &b.conversation_id, &b.patient_id, &b.staff_id);
+            out.push_str(&format!("message,{at},{c},{pat},{staff},{},,\n", b.fee_code));
+        }
+        for v in &self.evisits {
+            let staff: Vec<String> = v.minutes_by_clinician.iter().map(|m| m.id.to_string()).collect();
+            let flags: Vec<String> =
+                v.flags.iter().filter_map(|f| serde_json::to_value(f).ok()?.as_str().map(str::to_string)).collect();
+            out.push_str(&format!(
+                "evisit,{},{},{},{},{},{},{}\n",
+                v.opened_at,
+                v.conversation_id,
+                v.patient_id,
+                staff.join(";"),
+                v.suggested_code.unwrap_or_default(),
+                v.total_minutes,
+                flags.join(";")
+            ));
+        }
+        out
+    }
+}
+
 impl ResponseTimesReport {
     /// The same rows as CSV (`Accept: text/csv`), a header line first.
     pub fn to_csv(&self) -> String {
@@ -86,6 +114,17 @@ pub struct ClinicianMinutes {
 #[derive(Clone, Debug, Serialize)]
 pub struct EVisitAnswer {
     pub evisit: Option<EVisitView>,
+}
+
+/// POST /patients/{id}/visits.
+#[derive(Clone, Debug, Serialize)]
+pub struct VisitView {
+    pub visit: VisitDate,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VisitDate {
+    pub date: String,
 }
 
 /// PUT /patients/{id}/evisit-consent.

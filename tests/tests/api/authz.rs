@@ -545,10 +545,11 @@ async fn role_2_role_3_sec_4_every_route_every_identity_every_target() {
     // lifecycle routes name users, not the targets this matrix builds; their refusals (another
     // practice's admin 404, staff outside the admin class 403, patients 403) are proven in
     // tests/tests/api/accounts.rs (the second-factor reset in findings.rs, finding 5); a
-    // workgroup's change in tests/tests/api/workgroups.rs; a patient's e-visit consent in
-    // tests/tests/api/evisits.rs.
+    // workgroup's change in tests/tests/api/workgroups.rs; a patient's e-visit consent and
+    // visits in tests/tests/api/evisits.rs.
     let lifecycle = [
         "/patients/{id}/evisit-consent",
+        "/patients/{id}/visits",
         "/workgroups/{id}",
         "/staff/{id}",
         "/staff/{id}/invitation",

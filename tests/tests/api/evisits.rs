@@ -156,3 +156,79 @@ async fn evisit_4_the_billing_report_lists_evisits_with_code_time_and_flags() {
     assert_eq!((visit["totalMinutes"].clone(), visit["suggestedCode"].clone()), (json!(22), json!("99423")));
     assert_eq!(visit["flags"], json!(["no-consent"]));
 }
+
+#[tokio::test]
+async fn evisit_3_a_recorded_visit_before_or_within_the_window_is_flagged() {
+    let (app, p) = setup().await;
+    let (cid, _) = evisit_on_a_question(&app, &p).await;
+    let jane_id = p.jane.id.clone();
+    let day = |hours: i64| (Timestamp::now() + SignedDuration::from_hours(hours)).date().to_string();
+    let visits = format!("/patients/{jane_id}/visits");
+    let res = app.post(&p.nurse.token, &visits, json!({ "date": day(-72) })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let flags = |v: &Value| {
+        v["evisit"]["flags"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let res = app.get(&p.doctor.token, &format!("/conversations/{cid}/evisit")).await;
+    assert!(flags(&res.body).contains(&"visit-before".to_string()), "{}", res.body);
+    assert_eq!(app.post(&p.nurse.token, &visits, json!({ "date": day(48) })).await.status, StatusCode::CREATED);
+    let res = app.get(&p.doctor.token, &format!("/conversations/{cid}/evisit")).await;
+    assert!(flags(&res.body).contains(&"visit-within".to_string()), "{}", res.body);
+    // Staff record visits; a date is a date.
+    assert_problem(&app.post(&p.jane.token, &visits, json!({ "date": day(0) })).await, StatusCode::FORBIDDEN);
+    let res = app.post(&p.nurse.token, &visits, json!({ "date": "next week" })).await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "date");
+}
+
+#[tokio::test]
+async fn evisit_4_the_fhir_export_carries_the_evisit_as_a_charge_item() {
+    let (app, p) = setup().await;
+    let (cid, _) = evisit_on_a_question(&app, &p).await;
+    assert_eq!(
+        spend(&app, &p.doctor, &cid, json!({ "seconds": 720, "source": "active" })).await.status,
+        StatusCode::CREATED
+    );
+    let res = app
+        .http
+        .get(format!("{}/conversations/{cid}/export?format=fhir", app.base))
+        .bearer_auth(&p.doctor.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let bundle: Value = res.json().await.unwrap();
+    let entries = bundle["entry"].as_array().unwrap();
+    let charge =
+        entries.iter().map(|e| &e["resource"]).find(|r| r["resourceType"] == "ChargeItem").expect("a ChargeItem");
+    assert_eq!(charge["code"]["coding"][0]["code"], "99422");
+    assert_eq!(charge["code"]["coding"][0]["system"], "http://www.ama-assn.org/go/cpt");
+    assert_eq!(charge["status"], "planned", "flagged (no consent): a person decides");
+    assert_eq!(charge["subject"]["reference"], format!("Patient/{}", p.jane.id.replace('_', "-")));
+    assert_eq!(charge["note"][0]["text"], "cumulative time: 12 min");
+    assert_eq!(charge["note"][1]["text"], "flag: no-consent");
+}
+
+#[tokio::test]
+async fn evisit_4_the_billing_report_comes_as_csv() {
+    let (app, p) = setup().await;
+    let (cid, _) = evisit_on_a_question(&app, &p).await;
+    assert_eq!(
+        spend(&app, &p.doctor, &cid, json!({ "seconds": 300, "source": "active" })).await.status,
+        StatusCode::CREATED
+    );
+    let day = |hours: i64| (Timestamp::now() + SignedDuration::from_hours(hours)).date().to_string();
+    let res = app
+        .http
+        .get(format!("{}/reports/billing?from={}&to={}", app.base, day(-24), day(24)))
+        .bearer_auth(&p.admin.token)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = res.text().await.unwrap();
+    assert_eq!(csv.lines().next(), Some("kind,at,conversationId,patientId,staffIds,code,minutes,flags"));
+    let line = csv.lines().find(|l| l.starts_with("evisit,") && l.contains(&cid)).expect("the e-visit's line");
+    assert!(line.ends_with(",99421,5,no-consent"), "{line}");
+}
