@@ -16,6 +16,10 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
                 let body: TimeRequest = api::json_body(&req)?;
                 evisits::add_time(app, &ctx, &id, body).await.and_then(|b| api::answer(201, b))
             }
+            "PATCH /conversations/{id}/evisit" => {
+                let body: evisits::EVisitPatch = api::json_body(&req)?;
+                evisits::mark(app, &ctx, &id, body).await.and_then(|b| api::answer(200, b))
+            }
             "GET /conversations/{id}/evisit" => evisits::get(app, &ctx, &id).await.and_then(|b| api::answer(200, b)),
             "POST /patients/{id}/visits" => {
                 let body: evisits::VisitRequest = api::json_body(&req)?;

@@ -26,6 +26,13 @@ pub struct TimeRequest {
     pub reason: Option<String>,
 }
 
+/// PATCH /conversations/{id}/evisit.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EVisitPatch {
+    pub evaluative: bool,
+}
+
 /// POST /patients/{id}/visits.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -89,6 +96,7 @@ pub async fn open(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<
         patient_id: patient.id.clone(),
         opened_by: ctx.caller.user_id.clone(),
         opened_at: ctx.now,
+        evaluative: true,
     };
     let mut tx = app.store.tx();
     tx.check_caller(&ctx.caller)?;
@@ -156,6 +164,25 @@ pub async fn add_time(app: &App, ctx: &RequestCtx, conversation_id: &str, req: T
         Err(_) => return Err(Error::Conflict("the time entry could not be stored; retry".into())),
     }
     entries.push(entry);
+    Ok(EVisitAnswer { evisit: Some(view(app, ctx, &conversation, &visit, &entries).await?) })
+}
+
+/// PATCH /conversations/{id}/evisit (EVISIT-3): a physician or qualified professional marks
+/// the exchange evaluative or not (scheduling, results only: flagged, not billed).
+pub async fn mark(app: &App, ctx: &RequestCtx, conversation_id: &str, req: EVisitPatch) -> Result<EVisitAnswer> {
+    if !professional(ctx)?.may_open() {
+        return Err(Error::Forbidden("an e-visit is judged by a physician or qualified professional".into()));
+    }
+    let (conversation, existing) = read(app, ctx, conversation_id).await?;
+    let Some((mut visit, entries)) = existing else {
+        return Err(Error::Conflict("this conversation is not an e-visit".into()));
+    };
+    visit.evaluative = req.evaluative;
+    let mut tx = app.store.tx();
+    tx.check_caller(&ctx.caller)?;
+    tx.put(Guard::EVisit, &visit)?;
+    tx.put(Guard::Audit, &audit::event(ctx, "evisit.mark", AuditRecord::conversation(&conversation), "success"))?;
+    tx.commit().await?.map_err(|_| Error::Unauthenticated)?;
     Ok(EVisitAnswer { evisit: Some(view(app, ctx, &conversation, &visit, &entries).await?) })
 }
 
@@ -248,7 +275,7 @@ pub(crate) async fn view(
             seconds: e.seconds,
         })
         .collect();
-    let context = evisit::Context { visits: &visits, consent: consented, evaluative: true };
+    let context = evisit::Context { visits: &visits, consent: consented, evaluative: v.evaluative };
     let s = evisit::suggest(v.opened_at, &spent, context);
     Ok(EVisitView {
         conversation_id: c.id.clone(),

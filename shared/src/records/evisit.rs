@@ -17,6 +17,14 @@ pub struct EVisitItem {
     pub patient_id: crate::domain::UserId,
     pub opened_by: crate::domain::UserId,
     pub opened_at: crate::domain::Timestamp,
+    /// EVISIT-3: false once a clinician marks the exchange as not evaluative (scheduling,
+    /// results only).
+    #[serde(default = "evaluative")]
+    pub evaluative: bool,
+}
+
+fn evaluative() -> bool {
+    true
 }
 
 /// Whether time was measured by the web app (active on the thread) or entered by hand.

@@ -211,6 +211,7 @@ fn matrix() -> Vec<Route> {
     r.push(Route { role_first: true, ..route("POST", "/conversations/{id}/evisit", Provider, CONVERSATIONS) });
     r.push(Route { role_first: true, ..route("POST", "/conversations/{id}/evisit/time", Clinician, CONVERSATIONS) });
     r.push(Route { role_first: true, ..route("GET", "/conversations/{id}/evisit", Staff, CONVERSATIONS) });
+    r.push(Route { role_first: true, ..route("PATCH", "/conversations/{id}/evisit", Provider, CONVERSATIONS) });
     r.push(Route { role_first: true, ..route("POST", "/saved-replies/{id}/render", Staff, OWN) });
     r.push(Route { destructive: true, ..route("POST", "/drafts/{id}/send", Anyone, OWN) });
     r.push(Route { destructive: true, ..route("DELETE", "/drafts/{id}", Anyone, OWN) });
@@ -502,6 +503,7 @@ fn request(r: &Route, who: Who, target: Target, w: &World) -> (String, Option<Va
             Some(json!({ "kind": "patient", "patientId": patient, "subject": "Draft", "body": "Draft" }))
         }
         ("POST", "/conversations/{id}/evisit/time") => Some(json!({ "seconds": 60, "source": "active" })),
+        ("PATCH", "/conversations/{id}/evisit") => Some(json!({ "evaluative": false })),
         ("POST", "/drafts/{id}/send")
         | ("POST", "/conversations/{id}/evisit")
         | ("POST", "/conversations/{id}/close")

@@ -232,3 +232,16 @@ async fn evisit_4_the_billing_report_comes_as_csv() {
     let line = csv.lines().find(|l| l.starts_with("evisit,") && l.contains(&cid)).expect("the e-visit's line");
     assert!(line.ends_with(",99421,5,no-consent"), "{line}");
 }
+
+#[tokio::test]
+async fn evisit_3_a_physician_marks_an_exchange_not_evaluative() {
+    let (app, p) = setup().await;
+    let (cid, _) = evisit_on_a_question(&app, &p).await;
+    let path = format!("/conversations/{cid}/evisit");
+    let res = app.send("PATCH", &path, Some(&p.doctor.token), Some(&json!({ "evaluative": false })), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["evisit"]["flags"], json!(["no-consent", "not-evaluative"]));
+    let res = app.send("PATCH", &path, Some(&p.nurse.token), Some(&json!({ "evaluative": true })), &[]).await;
+    assert_problem(&res, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&p.doctor.token, &path).await.body["evisit"]["flags"], json!(["no-consent", "not-evaluative"]));
+}
