@@ -303,6 +303,8 @@ pub struct ClockEvent {
     pub sender: SenderKind,
     /// CONV-5: an internal note, which the patient never sees.
     pub internal: bool,
+    /// SLA-2: the patient's own "never mind": the question needs no reply any more.
+    pub withdraws: bool,
 }
 
 /// What a message does to a conversation's clock.
@@ -315,8 +317,8 @@ pub enum ClockChange {
 }
 
 /// SLA-2: a patient message (from the portal or a text) starts the clock, or brings it
-/// forward when its priority's target falls due sooner; a staff message the patient sees
-/// stops it; an internal note or an automatic answer (out of office, after hours) changes
+/// forward when its priority's target falls due sooner; a staff message the patient sees,
+/// or the patient's own "never mind", stops it; an internal note or an automatic answer (out of office, after hours) changes
 /// nothing. Only conversations with a patient have a clock (`patient_facing`).
 pub fn after_message(
     running: Option<&ReplyClock>,
@@ -327,6 +329,9 @@ pub fn after_message(
 ) -> ClockChange {
     if !patient_facing || event.internal {
         return ClockChange::Keep;
+    }
+    if event.withdraws {
+        return if running.is_some() { ClockChange::Stop } else { ClockChange::Keep };
     }
     match event.sender {
         SenderKind::Patient | SenderKind::Sms => {}

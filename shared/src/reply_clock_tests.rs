@@ -149,11 +149,11 @@ fn targets() -> ReplyTargets {
 }
 
 fn patient(at: &str, priority: Priority) -> ClockEvent {
-    ClockEvent { at: t(at), priority, sender: SenderKind::Patient, internal: false }
+    ClockEvent { at: t(at), priority, sender: SenderKind::Patient, internal: false, withdraws: false }
 }
 
 fn staff(at: &str, internal: bool) -> ClockEvent {
-    ClockEvent { at: t(at), priority: Priority::Normal, sender: SenderKind::Staff, internal }
+    ClockEvent { at: t(at), priority: Priority::Normal, sender: SenderKind::Staff, internal, withdraws: false }
 }
 
 fn run(change: ClockChange) -> ReplyClock {
@@ -230,4 +230,15 @@ fn sla_4_a_question_escalates_at_a_share_of_its_target_in_business_time() {
         let json = format!(r#"{{"atShare": {bad}, "to": {{"type": "staff", "id": "usr_1"}}}}"#);
         assert!(serde_json::from_str::<Escalation>(&json).is_err(), "{bad} accepted");
     }
+}
+
+#[test]
+fn sla_2_the_patients_never_mind_stops_the_clock() {
+    let cal = chicago(&[]);
+    let tg = Some(targets());
+    let clock =
+        run(after_message(None, patient("2026-11-23T10:00:00-06:00", Priority::Normal), true, tg.as_ref(), &cal));
+    let never_mind = ClockEvent { withdraws: true, ..patient("2026-11-23T11:00:00-06:00", Priority::Normal) };
+    assert_eq!(after_message(Some(&clock), never_mind, true, tg.as_ref(), &cal), ClockChange::Stop);
+    assert_eq!(after_message(None, never_mind, true, tg.as_ref(), &cal), ClockChange::Keep, "and starts none");
 }

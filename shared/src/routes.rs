@@ -13,6 +13,7 @@ pub struct Route {
 pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/conversations", function: "compose", idempotent: true },
     Route { method: "POST", path: "/conversations/{id}/messages", function: "reply", idempotent: true },
+    Route { method: "POST", path: "/conversations/{id}/withdraw", function: "reply", idempotent: false },
     Route { method: "GET", path: "/inbox", function: "list-inbox", idempotent: false },
     Route { method: "GET", path: "/inbox/stats", function: "list-inbox", idempotent: false },
     Route { method: "GET", path: "/conversations/{id}", function: "get-conversation", idempotent: false },

@@ -103,6 +103,8 @@ enum Need {
     Provider,
     /// Staff who care for patients: providers and nurses (EVISIT-1 time).
     Clinician,
+    /// The patient (SLA-2's "never mind").
+    Patient,
 }
 
 impl Need {
@@ -114,6 +116,7 @@ impl Need {
             Need::Assigner => who.assigns(),
             Need::Provider => matches!(who, Who::Doctor | Who::Doctor2),
             Need::Clinician => matches!(who, Who::Doctor | Who::Doctor2 | Who::Nurse),
+            Need::Patient => matches!(who, Who::Jane | Who::John),
             // The doctor wrote this practice's targets; the other admin wrote its own.
             Need::Author => match target {
                 Target::OtherPractice => who == Who::OtherPracticeAdmin,
@@ -212,6 +215,7 @@ fn matrix() -> Vec<Route> {
     r.push(Route { role_first: true, ..route("POST", "/conversations/{id}/evisit/time", Clinician, CONVERSATIONS) });
     r.push(Route { role_first: true, ..route("GET", "/conversations/{id}/evisit", Staff, CONVERSATIONS) });
     r.push(Route { role_first: true, ..route("PATCH", "/conversations/{id}/evisit", Provider, CONVERSATIONS) });
+    r.push(Route { role_first: true, ..route("POST", "/conversations/{id}/withdraw", Patient, CONVERSATIONS) });
     r.push(Route { role_first: true, ..route("POST", "/saved-replies/{id}/render", Staff, OWN) });
     r.push(Route { destructive: true, ..route("POST", "/drafts/{id}/send", Anyone, OWN) });
     r.push(Route { destructive: true, ..route("DELETE", "/drafts/{id}", Anyone, OWN) });
@@ -505,6 +509,7 @@ fn request(r: &Route, who: Who, target: Target, w: &World) -> (String, Option<Va
         ("POST", "/conversations/{id}/evisit/time") => Some(json!({ "seconds": 60, "source": "active" })),
         ("PATCH", "/conversations/{id}/evisit") => Some(json!({ "evaluative": false })),
         ("POST", "/drafts/{id}/send")
+        | ("POST", "/conversations/{id}/withdraw")
         | ("POST", "/conversations/{id}/evisit")
         | ("POST", "/conversations/{id}/close")
         | ("POST", "/conversations/{id}/reopen") => Some(json!({})),

@@ -374,3 +374,24 @@ async fn sla_3_the_inbox_sorts_questions_owed_a_reply_soonest_due_first() {
     assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.body["field"], "sort");
 }
+
+#[tokio::test]
+async fn sla_2_the_patients_never_mind_stops_the_clock_and_records_no_reply_time() {
+    let (app, p) = setup().await;
+    let (cid, _) = question_under(&app, &p, json!({ "businessDays": 2 })).await;
+    let withdraw = format!("/conversations/{cid}/withdraw");
+    assert_problem(&app.post(&p.doctor.token, &withdraw, json!({})).await, StatusCode::FORBIDDEN);
+    let res = app.post(&p.jane.token, &withdraw, json!({})).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(res.body["replyDueAt"], Value::Null);
+    assert!(res.body["message"]["body"].as_str().unwrap().starts_with("Never mind"));
+    let row = inbox_row(&app, &p.doctor, &cid, "").await.unwrap();
+    assert_eq!(row["conversation"]["replyDueAt"], Value::Null, "{row}");
+    // Nothing waits now: a second one is refused, and the staff answer after it is no reply time.
+    assert_problem(&app.post(&p.jane.token, &withdraw, json!({})).await, StatusCode::CONFLICT);
+    let res =
+        app.post(&p.doctor.token, &format!("/conversations/{cid}/messages"), json!({ "body": "Glad to hear" })).await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let report = app.get(&p.admin.token, &report_path("staff")).await;
+    assert_eq!(report.body["groups"], json!([]), "{}", report.body);
+}

@@ -38,6 +38,7 @@ mod read;
 mod reply;
 mod state;
 mod thread;
+mod withdraw;
 
 pub(crate) use appended::*;
 pub use assign::*;
@@ -50,3 +51,4 @@ pub use message::*;
 pub use read::*;
 pub use reply::*;
 pub use state::*;
+pub use withdraw::*;

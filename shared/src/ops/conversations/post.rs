@@ -26,6 +26,8 @@ pub(super) struct Posting<'a> {
     pub(super) notify_if_unread_hours: Option<u32>,
     /// The stored answer of the request that posts it (deleted with the message).
     pub(super) answer_pk: Option<String>,
+    /// SLA-2: the patient's "never mind", which stops the reply clock.
+    pub(super) withdraws: bool,
 }
 
 impl<'a> Posting<'a> {
@@ -42,6 +44,7 @@ impl<'a> Posting<'a> {
             fee_code: None,
             notify_if_unread_hours: None,
             answer_pk: None,
+            withdraws: false,
         }
     }
 }
@@ -98,7 +101,7 @@ pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>, settin
         documents,
         answer_pk: m.answer_pk,
     };
-    let promise = super::promise::after(c, &message, settings)?;
+    let promise = super::promise::after(c, &message, m.withdraws, settings)?;
     Ok(Posted { message, preview, attachments: m.attachments.to_vec(), promise })
 }
 

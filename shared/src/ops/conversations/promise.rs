@@ -17,11 +17,17 @@ pub(super) struct PromiseChange {
 }
 
 /// The change message `m` makes to conversation `c`'s promise.
-pub(super) fn after(c: &ConversationItem, m: &MessageItem, settings: &Settings) -> Result<PromiseChange> {
+pub(super) fn after(
+    c: &ConversationItem,
+    m: &MessageItem,
+    withdraws: bool,
+    settings: &Settings,
+) -> Result<PromiseChange> {
     let calendar = settings.calendar()?;
-    let clock = clock_change(c, m, settings.reply_targets.as_ref(), &calendar);
+    let clock = clock_change(c, m, withdraws, settings.reply_targets.as_ref(), &calendar);
+    // A withdrawn question was not answered: it has no reply time.
     let reply_time = match (&clock, &c.reply_clock) {
-        (ClockChange::Stop, Some(running)) => Some(reply_time(c, m, running, settings, &calendar)),
+        (ClockChange::Stop, Some(running)) if !withdraws => Some(reply_time(c, m, running, settings, &calendar)),
         _ => None,
     };
     let escalation = match (&clock, &c.reply_clock) {
@@ -80,10 +86,12 @@ fn escalation(
 fn clock_change(
     c: &ConversationItem,
     m: &MessageItem,
+    withdraws: bool,
     targets: Option<&ReplyTargets>,
     calendar: &Calendar,
 ) -> ClockChange {
-    let event = ClockEvent { at: m.created_at, priority: m.priority, sender: m.sender.kind, internal: m.internal };
+    let event =
+        ClockEvent { at: m.created_at, priority: m.priority, sender: m.sender.kind, internal: m.internal, withdraws };
     crate::reply_clock::after_message(
         c.reply_clock.as_ref(),
         event,
