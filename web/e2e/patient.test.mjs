@@ -85,3 +85,17 @@ test("a patient writes to the practice and the provider receives it", async () =
   await patient.context().close();
   await doctor.context().close();
 });
+
+test("a patient withdraws a question it no longer needs answered (SLA-2)", async () => {
+  const patient = await newPage(browser);
+  await signIn(patient, "maple:patient_jane");
+  await patient.getByRole("link", { name: "New message" }).first().click();
+  const subject = unique("Question I can drop");
+  await patient.getByLabel("Subject").fill(subject);
+  await patient.getByLabel("Message", { exact: true }).fill("Do I need to fast before the test?");
+  await patient.getByRole("button", { name: "Send" }).click();
+  await patient.locator(".thread .pill.due", { hasText: "Expected reply by" }).waitFor();
+  await patient.getByRole("button", { name: "I no longer need a reply" }).click();
+  await patient.locator(".message", { hasText: "Never mind" }).waitFor();
+  await eventually(async () => (await patient.locator(".thread .pill.due").count()) === 0, "the promise to go");
+});

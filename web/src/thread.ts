@@ -104,12 +104,26 @@ export class ThreadView {
     if (c.context) parts.push(h("span", null, `About: ${c.context.label}`));
     const due = replyDueLabel(c, this.staff);
     if (due) parts.push(h("span", { class: `pill due${c.replyOverdue ? " overdue" : ""}` }, due));
+    if (due && !this.staff) parts.push(h("button", { type: "button", class: "secondary", onclick: () => void this.withdraw() }, "I no longer need a reply"));
     const assigned = h("span", { class: "meta-assignees" });
     if (c.assignees.length) {
       void this.names(c.assignees).then((names) => (assigned.textContent = `Assigned to ${names.join(", ")}`));
     }
     parts.push(assigned);
     return h("p", { class: "thread-meta" }, parts);
+  }
+
+  /** SLA-2: the patient's "never mind" stops the reply clock. */
+  private async withdraw(): Promise<void> {
+    try {
+      const { message } = await this.ctx.api.create<{ message: Message }>(`/conversations/${this.conversationId}/withdraw`, {});
+      this.messages.push(message);
+      this.conversation = { ...this.conversation!, replyDueAt: null, replyDueLocal: undefined };
+      this.ctx.announce("Your question is withdrawn: no reply is expected.");
+      this.render();
+    } catch (e) {
+      this.problem.textContent = errorText(e);
+    }
   }
 
   private async names(recipients: Recipient[]): Promise<string[]> {
