@@ -6,10 +6,10 @@
 CALLS_LOG holds one JSON line per test app (and one from the `make dev`-path gateway):
 {"compose": ["DynamoDB.Query", ...], ...}, the call counter's record of what each function
 called. The roles are template.yaml's, expanded as SAM expands them (infra/local_stack.py).
-IAM enforcement already fails a test whose call is missing from a role, except inside a
-transaction: AWS authorizes each of its items (PutItem, UpdateItem, DeleteItem,
-ConditionCheckItem), moto only the operation. The call counter records a transaction's parts,
-and this check holds each part to the role. It states the result for the whole run in one
+IAM enforcement already fails a test whose call is missing from a role, a transaction's items
+included (AWS authorizes each: PutItem, UpdateItem, DeleteItem, ConditionCheckItem; the local
+stack's moto_server.py does the same). The call counter records a transaction's parts, and
+this check holds each part to the role again for the whole run, states the result in one
 table, lists per function the actions granted but never used, so that roles can shrink, and
 fails (exit 1) on any operation or part outside its role.
 """
@@ -67,7 +67,7 @@ def main() -> None:
     for function in sorted(granted):
         calls = used.get(function, set())
         outside = sorted(calls - granted[function])
-        # Transactions are authorized per item in AWS (local_stack.py grants them locally).
+        # Transactions are authorized per item in AWS: no role names them.
         unused = sorted(granted[function] - calls - SERVICE_SIDE - TRANSACTIONS)
         print(f"{function:<20} {len(calls):>4}  {', '.join(unused) or '-'}")
         for a in outside:

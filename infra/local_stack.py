@@ -15,10 +15,9 @@ moto enforces IAM here, as AWS does (DESIGN.md, The local stack): it starts with
 the first `create` makes an operator user with every right (its keys go to D/operator.json
 and into every env file), then turns enforcement on. From then on every call is signed and
 checked: the functions run with their own roles, made from the template's statements as SAM
-expands them, with two widenings moto needs (it checks actions, not resources or conditions):
-resources become "*" and conditions are dropped; and TransactWriteItems/TransactGetItems,
-which IAM authorizes per item as Put/Update/Delete/ConditionCheck/GetItem, are granted to a
-role that has those item actions.
+expands them, with one widening moto needs (it checks actions, not resources or conditions):
+resources become "*" and conditions are dropped. A transaction is checked item by item, as
+IAM does (each Put needs PutItem, each Update UpdateItem, and so on: moto_server.py).
 """
 
 from __future__ import annotations
@@ -140,7 +139,9 @@ def start(port: int, state_dir: Path) -> None:
     log = open(state_dir / "moto.log", "ab")
     # IAM checks stay off until `create` has made the operator (reset-auth turns them on).
     # Cognito checks TOTP codes as AWS does (ACCT-3); without this moto accepts any code.
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="1000000000", MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP="true")
+    # Connections kept alive, as AWS endpoints keep them (moto_server.py, patch 9).
+    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="1000000000", MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP="true",
+               MOTO_KEEP_ALIVE="1")
     (state_dir / "operator.json").unlink(missing_ok=True)
     proc = subprocess.Popen(
         [sys.executable, str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
@@ -429,14 +430,6 @@ def function_policies(template_path: Path = TEMPLATE) -> dict[str, list[dict]]:
             for st in policy["PolicyDocument"]["Statement"]:
                 actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
                 statements.append({"Effect": st["Effect"], "Action": actions, "Resource": "*"})
-        actions = {a for st in statements if st["Effect"] == "Allow" for a in st["Action"]}
-        implied = []
-        if actions & {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}:
-            implied.append("dynamodb:TransactWriteItems")
-        if "dynamodb:GetItem" in actions:
-            implied.append("dynamodb:TransactGetItems")
-        if implied:
-            statements.append({"Effect": "Allow", "Action": implied, "Resource": "*"})
         policies[binary] = statements
     return policies
 

@@ -148,13 +148,43 @@ from moto.iam import access_control  # noqa: E402
 _check = access_control.IAMRequestBase.check_action_permitted
 
 
-def _logged_check(self, resource):
+# DynamoDB transactions are not IAM actions of their own: AWS checks each item of one against
+# its operation's action (a Put needs dynamodb:PutItem, an Update dynamodb:UpdateItem, a
+# Delete dynamodb:DeleteItem, a ConditionCheck dynamodb:ConditionCheckItem; a TransactGet's
+# items dynamodb:GetItem). moto checks the call's name instead; here each item is checked.
+_TRANSACT_ITEM_ACTIONS = {
+    "dynamodb:TransactWriteItems": ("TransactItems", {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem",
+                                                      "Delete": "dynamodb:DeleteItem",
+                                                      "ConditionCheck": "dynamodb:ConditionCheckItem"}),
+    "dynamodb:TransactGetItems": ("TransactItems", {"Get": "dynamodb:GetItem"}),
+}
+
+
+def _item_actions(request) -> list[str]:
+    import json
+
+    field, by_kind = _TRANSACT_ITEM_ACTIONS[request._action]
     try:
-        return _check(self, resource)
+        items = json.loads(request._body or "{}").get(field) or []
+    except ValueError:
+        return [request._action]
+    actions = sorted({by_kind.get(kind, request._action) for item in items for kind in item})
+    return actions or [request._action]
+
+
+def _logged_check(self, resource):
+    checked = _item_actions(self) if self._action in _TRANSACT_ITEM_ACTIONS else [self._action]
+    call = self._action
+    try:
+        for action in checked:
+            self._action = action
+            _check(self, resource)
     except Exception:
         principal = getattr(getattr(self, "_access_key", None), "arn", "?")
         print(f"IAM DENIED {self._action} to {principal}", file=sys.stderr, flush=True)
         raise
+    finally:
+        self._action = call
 
 
 access_control.IAMRequestBase.check_action_permitted = _logged_check
@@ -503,9 +533,9 @@ def _items_as_they_are(self, context):
 DynamoResult.__init__ = _keep_items
 DynamoResult.execute_result = _items_as_they_are
 
-# 9. Connections kept alive, as AWS endpoints keep them (only where MOTO_KEEP_ALIVE=1: the
-#    benchmark, issue 18, so the SDK's pool reuses connections and a request's CPU is not a
-#    loopback TCP handshake). werkzeug answers every request with `Connection: close` because
+# 9. Connections kept alive, as AWS endpoints keep them (where MOTO_KEEP_ALIVE=1: the local
+#    stacks of infra/local_stack.py and the benchmark's, issue 18), so the SDK's pool reuses
+#    connections and a request's CPU is not a loopback TCP handshake and a new thread. werkzeug answers every request with `Connection: close` because
 #    it cannot tell where an unread body ends; here the whole body is read before moto sees it
 #    (so nothing of it is left on the socket), the header is not sent, and werkzeug's drain of
 #    the socket after each answer (which would swallow the next request) finds nothing to wait
@@ -552,6 +582,51 @@ if os.environ.get("MOTO_KEEP_ALIVE") == "1":
             pass
 
     serving.selectors = types.SimpleNamespace(DefaultSelector=_NothingLeftToDrain)
+
+# 10. Per-request work that never changes its answer, done once. A profile of a test run had
+#     moto at 85% of a core for the whole run (every request waits for it), a fifth of that
+#     in three lookups: the list of moto's service folders (read from disk on every request
+#     to route it), a linear search of every role session ever assumed for the caller's
+#     access key (each test assumes the 24 functions' roles again), and the method names of
+#     the service's response class (found by inspection on every call). And werkzeug's line
+#     per request in moto.log, which nobody reads (IAM refusals are still logged, above).
+import functools  # noqa: E402
+import logging  # noqa: E402
+
+from moto import backends as moto_backends  # noqa: E402
+from moto.core import responses as core_responses  # noqa: E402
+from moto.sts.models import sts_backends  # noqa: E402
+
+_service_folders = tuple(moto_backends.list_of_moto_modules())
+moto_backends.list_of_moto_modules = lambda: _service_folders
+core_responses.method_names_from_class = functools.lru_cache(maxsize=None)(core_responses.method_names_from_class)
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+_sessions_by_key: dict = {}
+
+
+def _assumed_role_key(self, account_id, partition, access_key_id, headers):
+    """moto's AssumedRoleAccessKey.__init__, with the session found by its key in an index
+    (rebuilt when sessions were added) rather than by a scan of them all."""
+    sessions = sts_backends[account_id][partition].assumed_roles
+    index = _sessions_by_key.get((account_id, partition))
+    if index is None or index[0] != len(sessions) or access_key_id not in index[1]:
+        index = (len(sessions), {s.access_key_id: s for s in sessions})
+        _sessions_by_key[(account_id, partition)] = index
+    self.account_id, self.partition = account_id, partition
+    session = index[1].get(access_key_id)
+    if session is None:
+        raise access_control.CreateAccessKeyFailure(reason="InvalidId")
+    self._access_key_id = access_key_id
+    self._secret_access_key = session.secret_access_key
+    self._session_token = session.session_token
+    self._owner_role_name = session.role_arn.split("/")[-1]
+    self._session_name = session.session_name
+    if headers["X-Amz-Security-Token"] != self._session_token:
+        raise access_control.CreateAccessKeyFailure(reason="InvalidToken")
+
+
+access_control.AssumedRoleAccessKey.__init__ = _assumed_role_key
 
 from moto.server import main  # noqa: E402  (after the patches, so every model class sees them)
 

@@ -16,15 +16,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 state=.local/test
+# Each step says when it started (seconds into the run), so a slow CI names its slow part.
+step() { echo "== $* (at ${SECONDS}s)"; }
 mkdir -p "$state"
 
-echo "== cfn-lint template.yaml"
+step "cfn-lint template.yaml"
 .venv/bin/cfn-lint template.yaml
 echo "cfn-lint: clean"
-echo "== sam validate --lint"
+step "sam validate --lint"
 SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml --region us-east-1
 
-echo "== the local stack's Query shortcuts answer as moto's own Query"
+step "the local stack's Query shortcuts answer as moto's own Query"
 "$PY" infra/moto_patch_check.py
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -35,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== local AWS stack on 127.0.0.1:$moto_port"
+step "local AWS stack on 127.0.0.1:$moto_port"
 "$PY" infra/local_stack.py start --port "$moto_port" --state-dir "$state"
 "$PY" infra/local_stack.py create --port "$moto_port" --prefix "carethread-test-$$" --env-file "$state/env" --state-dir "$state"
 set -a
@@ -48,15 +50,15 @@ export CALLS_LOG="$PWD/$state/calls.jsonl"
 rm -f "$CALLS_LOG"
 
 if [ "${SECURITY_REPORT:-}" = 1 ]; then
-  echo "== cargo test: the security battery"
+  step "cargo test: the security battery"
   cargo test --locked -p carethread-tests --test api -- authz:: security:: findings:: faults:: logs:: notifications:: fuzz:: \
     --nocapture 2>&1 | tee "$state/cargo-test.log"
 else
-  echo "== cargo test"
+  step "cargo test"
   cargo test --workspace --locked 2>&1 | tee "$state/cargo-test.log"
 fi
 
-echo "== make dev path: web app, local gateway binary, demo seed"
+step "make dev path: web app, local gateway binary, demo seed"
 "$PY" infra/web.py
 # The gateway and the operator command in one build: built alone, the operator command's
 # smaller dependency graph would select other features and rebuild half the dependencies.
@@ -81,18 +83,18 @@ done
 "$PY" infra/events.py --seed "$state/seed.json" --out "$state/events"
 
 if [ "${SECURITY_REPORT:-}" != 1 ]; then
-  echo "== web app in a real browser (Playwright + Chromium)"
+  step "web app in a real browser (Playwright + Chromium)"
   bash infra/browser_deps.sh
   BASE_URL="http://127.0.0.1:$gateway_port" npm --prefix web run --silent e2e
 fi
 
-echo "== schemathesis against docs/openapi.yaml"
+step "schemathesis against docs/openapi.yaml"
 bash infra/schemathesis_run.sh "http://127.0.0.1:$gateway_port" "$state/seed.json" "$state/schemathesis.log"
 
-echo "== one function at a time: cargo lambda invoke of every sample event (README)"
+step "one function at a time: cargo lambda invoke of every sample event (README)"
 "$PY" infra/invoke_events.py --events "$state/events"
 
-echo "== the operator command creates a practice and its first administrator (ACCT-1)"
+step "the operator command creates a practice and its first administrator (ACCT-1)"
 cargo build -p local-gateway -p carethread-admin --locked
 admin_out=$("${CARGO_TARGET_DIR:-target}/debug/carethread-admin" practice create --name "Operator Check Clinic" --admin-email first.admin@example.test)
 echo "$admin_out"
@@ -106,7 +108,7 @@ assert attrs["custom:role"] == "admin" and attrs["custom:practice_id"].startswit
 print(f"operator command: {sys.argv[1]} is an enabled, invited administrator of {attrs['custom:practice_id']}")
 PYCHECK
 practice=$(echo "$admin_out" | sed -n 's/^practice \(prc_[^ ]*\) created$/\1/p')
-echo "== the operator command assigns the practice its SMS number, which nobody else can have (ACCT-4)"
+step "the operator command assigns the practice its SMS number, which nobody else can have (ACCT-4)"
 "${CARGO_TARGET_DIR:-target}/debug/carethread-admin" practice sms-number --practice "$practice" --number +15550177000
 if "${CARGO_TARGET_DIR:-target}/debug/carethread-admin" practice sms-number --practice "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["practices"]["maple"]["id"])' "$state/seed.json")" --number +15550177000; then
   echo "a second practice was given a number another practice has" >&2
@@ -117,12 +119,13 @@ fi
 kill -TERM "$gateway_pid" && wait "$gateway_pid" || true
 gateway_pid=
 
-echo "== SEC-3: no seeded PHI in the gateway's log (every function ran in it)"
+step "SEC-3: no seeded PHI in the gateway's log (every function ran in it)"
 "$PY" infra/log_check.py "$state/gateway.log" | tee "$state/log-check.log"
 
-echo "== IAM: every operation each function performed is in its role"
+step "IAM: every operation each function performed is in its role"
 "$PY" infra/iam_check.py "$CALLS_LOG"
 
+echo "== make test: every step passed in ${SECONDS}s"
 if [ "${SECURITY_REPORT:-}" = 1 ]; then
   "$PY" infra/security_report.py "$state/cargo-test.log" "$state/schemathesis.log" "$state/log-check.log"
 fi

@@ -12,7 +12,7 @@ use carethread_core::App;
 use std::collections::HashMap;
 
 /// Every function of template.yaml: the HTTP ones, the stream and SNS consumers, the schedules.
-pub const FUNCTIONS: [&str; 23] = [
+pub const FUNCTIONS: [&str; 24] = [
     "compose",
     "reply",
     "list-inbox",
@@ -36,6 +36,7 @@ pub const FUNCTIONS: [&str; 23] = [
     "unread-reminders",
     "reply-escalations",
     "evisits",
+    "evisit-windows",
 ];
 
 pub struct Functions {
@@ -108,7 +109,8 @@ impl Functions {
     }
 }
 
-async fn role_config(operator: &SdkConfig, role_arn: &str, session: &str) -> SdkConfig {
+/// The SDK configuration of a role assumed from the operator's (a function's own identity).
+pub async fn role_config(operator: &SdkConfig, role_arn: &str, session: &str) -> SdkConfig {
     let provider = AssumeRoleProvider::builder(role_arn).session_name(session).configure(operator).build().await;
     // Region and endpoint from the environment, as for the operator; only the identity differs.
     aws_config::defaults(aws_config::BehaviorVersion::latest()).credentials_provider(provider).load().await

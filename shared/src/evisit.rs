@@ -61,17 +61,17 @@ impl Professional {
     }
 }
 
-/// Time a clinician spent on the conversation.
+/// Time a clinician spent on the conversation; negative for a correction by hand.
 #[derive(Clone, Debug)]
 pub struct TimeSpent {
     pub clinician: UserId,
     pub professional: Professional,
     pub at: Timestamp,
-    pub seconds: u32,
+    pub seconds: i32,
 }
 
 /// What CPT's rules make of an e-visit, and why it might not be billed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Flag {
     /// An E/M visit for the same problem in the 7 days before the window.
@@ -116,30 +116,29 @@ fn band(minutes: u32, codes: [&'static str; 3]) -> Option<&'static str> {
 }
 
 /// EVISIT-2, EVISIT-3: the suggestion for a window opened at `opened`. Time outside the
-/// window is not counted. Minutes are whole minutes of the summed seconds (4:59 is 4).
+/// window is not counted. Each clinician's time is the sum of their entries, corrections
+/// included, never below zero; minutes are whole minutes of the summed seconds (4:59 is 4).
 pub fn suggest(opened: Timestamp, spent: &[TimeSpent], context: Context<'_>) -> Suggestion {
     let closes = opened + WINDOW;
     let in_window = |t: &Timestamp| *t >= opened && *t < closes;
-    let counted: Vec<&TimeSpent> =
-        spent.iter().filter(|s| in_window(&s.at) && s.professional != Professional::ClinicalStaff).collect();
-    let seconds_of =
-        |p: Professional| -> u32 { counted.iter().filter(|s| s.professional == p).map(|s| s.seconds).sum() };
+    let mut by: Vec<(UserId, Professional, i64)> = Vec::new();
+    for s in spent.iter().filter(|s| in_window(&s.at) && s.professional != Professional::ClinicalStaff) {
+        match by.iter_mut().find(|(id, ..)| *id == s.clinician) {
+            Some((.., secs)) => *secs += i64::from(s.seconds),
+            None => by.push((s.clinician.clone(), s.professional, i64::from(s.seconds))),
+        }
+    }
+    let seconds_of = |p: Professional| -> i64 { by.iter().filter(|b| b.1 == p).map(|b| b.2.max(0)).sum() };
+    let minutes = |secs: i64| u32::try_from(secs / 60).unwrap_or(u32::MAX);
     let (em, non_physician) =
-        (seconds_of(Professional::EvaluationAndManagement) / 60, seconds_of(Professional::NonPhysician) / 60);
+        (minutes(seconds_of(Professional::EvaluationAndManagement)), minutes(seconds_of(Professional::NonPhysician)));
     // Time of E/M professionals decides the family; non-physician time alone, the other.
     let (total_minutes, suggested_code) = if em > 0 {
         (em, band(em, ["99421", "99422", "99423"]))
     } else {
         (non_physician, band(non_physician, ["98970", "98971", "98972"]))
     };
-    let mut by: Vec<(UserId, u32)> = Vec::new();
-    for s in &counted {
-        match by.iter_mut().find(|(id, _)| *id == s.clinician) {
-            Some((_, secs)) => *secs += s.seconds,
-            None => by.push((s.clinician.clone(), s.seconds)),
-        }
-    }
-    let minutes_by_clinician = by.into_iter().map(|(id, secs)| (id, secs / 60)).collect();
+    let minutes_by_clinician = by.into_iter().map(|(id, _, secs)| (id, minutes(secs.max(0)))).collect();
     let mut flags = Vec::new();
     if context.visits.iter().any(|v| *v < opened && *v >= opened - WINDOW) {
         flags.push(Flag::VisitBefore);

@@ -6,7 +6,7 @@ fn t(s: &str) -> Timestamp {
 
 const OPENED: &str = "2026-12-01T09:00:00Z";
 
-fn spent(who: &str, professional: Professional, at: &str, seconds: u32) -> TimeSpent {
+fn spent(who: &str, professional: Professional, at: &str, seconds: i32) -> TimeSpent {
     TimeSpent { clinician: UserId::from_stored(who), professional, at: t(at), seconds }
 }
 
@@ -17,7 +17,7 @@ fn fine() -> Context<'static> {
 #[test]
 fn evisit_2_codes_follow_the_cpt_bands_at_their_boundaries() {
     use Professional::*;
-    let table: &[(u32, Professional, Option<&str>)] = &[
+    let table: &[(i32, Professional, Option<&str>)] = &[
         (4 * 60 + 59, EvaluationAndManagement, None),
         (5 * 60, EvaluationAndManagement, Some("99421")),
         (10 * 60 + 59, EvaluationAndManagement, Some("99421")),
@@ -84,4 +84,20 @@ fn evisit_3_missing_consent_and_non_evaluative_messages_are_flagged() {
     let time = [spent("usr_a", Professional::EvaluationAndManagement, OPENED, 6 * 60)];
     let s = suggest(t(OPENED), &time, Context { visits: &[], consent: false, evaluative: false });
     assert_eq!(s.flags, vec![Flag::NoConsent, Flag::NotEvaluative]);
+}
+
+#[test]
+fn evisit_1_a_correction_by_hand_takes_time_off_its_clinician_only() {
+    let time = [
+        spent("usr_a", Professional::EvaluationAndManagement, OPENED, 12 * 60),
+        spent("usr_b", Professional::EvaluationAndManagement, OPENED, 3 * 60),
+        // usr_a left the thread open over lunch: 8 minutes were not care.
+        spent("usr_a", Professional::EvaluationAndManagement, "2026-12-01T13:00:00Z", -8 * 60),
+    ];
+    let s = suggest(t(OPENED), &time, fine());
+    assert_eq!(s.minutes_by_clinician, vec![(UserId::from_stored("usr_a"), 4), (UserId::from_stored("usr_b"), 3)]);
+    assert_eq!((s.total_minutes, s.suggested_code), (7, Some("99421")));
+    // A correction larger than the time leaves nothing, not less than nothing.
+    let over = [spent("usr_a", Professional::EvaluationAndManagement, OPENED, -60), time[1].clone()];
+    assert_eq!(suggest(t(OPENED), &over, fine()).total_minutes, 3);
 }

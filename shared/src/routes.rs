@@ -71,6 +71,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/conversations/{id}/evisit/time", function: "evisits", idempotent: false },
     Route { method: "GET", path: "/conversations/{id}/evisit", function: "evisits", idempotent: false },
     Route { method: "PATCH", path: "/conversations/{id}/evisit", function: "evisits", idempotent: false },
+    Route { method: "GET", path: "/patients/{id}/evisit-consent", function: "evisits", idempotent: false },
     Route { method: "PUT", path: "/patients/{id}/evisit-consent", function: "evisits", idempotent: false },
     Route { method: "POST", path: "/patients/{id}/visits", function: "evisits", idempotent: false },
     Route { method: "GET", path: "/audit", function: "reports", idempotent: false },

@@ -2,7 +2,7 @@
 // message to the practice, the provider receives it, replies, and the patient sees it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, eventually, launch, newPage, shot, signIn, unique } from "./browser.mjs";
+import { apiAs, BASE_URL, eventually, launch, newPage, shot, signIn, unique } from "./browser.mjs";
 
 // A 1×1 PNG: the upload check compares the declared type with the bytes (ATT-2).
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
@@ -98,4 +98,25 @@ test("a patient withdraws a question it no longer needs answered (SLA-2)", async
   await patient.getByRole("button", { name: "I no longer need a reply" }).click();
   await patient.locator(".message", { hasText: "Never mind" }).waitFor();
   await eventually(async () => (await patient.locator(".thread .pill.due").count()) === 0, "the promise to go");
+});
+
+test("the portal asks for the consent an e-visit lacks, and the answer is recorded (EVISIT-3)", async () => {
+  const jane = await apiAs("maple:patient_jane");
+  const path = `/patients/${jane.user.id}/evisit-consent`;
+  // No current consent (a run before may have given one), then a physician opens an e-visit.
+  await jane.call("PUT", path, { given: false });
+  const asked = await jane.call("POST", "/conversations", { subject: unique("Consent question"), body: "Is this rash an allergy?" });
+  const physician = await apiAs("maple:physician");
+  await physician.call("POST", `/conversations/${asked.conversation.id}/evisit`, {});
+
+  const patient = await newPage(browser);
+  await signIn(patient, "maple:patient_jane");
+  const prompt = patient.locator(".consent", { hasText: "treating your message as an e-visit" });
+  await prompt.waitFor();
+  await shot(patient, "portal-evisit-consent");
+  await patient.getByRole("button", { name: "I agree" }).click();
+  await eventually(async () => (await prompt.count()) === 0, "the prompt to go");
+  const state = await jane.call("GET", path);
+  assert.deepEqual([state.requested, state.current, state.consent.given], [false, true, true]);
+  await patient.context().close();
 });

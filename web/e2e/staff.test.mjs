@@ -242,4 +242,21 @@ test("e-visit: the physician starts one on a patient's question and active time 
     const { evisit } = await physician.call("GET", `/conversations/${cid}/evisit`);
     return evisit.minutesByClinician.length === 1;
   }, "the physician's active time to be recorded");
+
+  // Back on the thread: five minutes by hand with their reason; a correction larger than the
+  // physician's own time is refused on screen (EVISIT-1).
+  await page.locator("a.row", { hasText: subject }).click();
+  await page.locator(".evisit", { hasText: "E-visit open" }).waitFor();
+  await page.getByText("Time by hand, visits").click();
+  await page.getByLabel("Minutes (negative to correct your time)").fill("5");
+  await page.getByLabel("Reason").fill("Reviewed the imaging report");
+  await page.getByRole("button", { name: "Record time" }).click();
+  await page.locator(".evisit-entries li", { hasText: "by hand" }).waitFor();
+  const { evisit } = await physician.call("GET", `/conversations/${cid}/evisit`);
+  assert.ok(evisit.entries.some((e) => e.source === "manual" && e.seconds === 300), JSON.stringify(evisit.entries));
+  await page.getByLabel("Minutes (negative to correct your time)").fill("-30");
+  await page.getByLabel("Reason").fill("Too much");
+  await page.getByRole("button", { name: "Record time" }).click();
+  await page.locator(".evisit .error", { hasText: "cannot take away more than" }).waitFor();
+  await shot(page, "evisit-time-by-hand");
 });

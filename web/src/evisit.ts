@@ -1,20 +1,26 @@
-// E-visits on a thread (EVISIT-1, EVISIT-2): a clinician turns a patient's question into an
-// e-visit, the clinician's active time on the thread is measured and sent in batches, and
-// the panel shows the minutes and the code they support. Active means the page is visible
-// and the clinician typed, clicked or scrolled in the last 60 seconds.
+// E-visits on a thread (EVISIT-1..3): a clinician turns a patient's question into an e-visit,
+// the clinician's active time on the thread is measured and sent in batches, and the panel
+// shows the minutes and the code they support. Active means the page is visible and the
+// clinician typed, clicked or scrolled in the last 60 seconds. The panel also takes time
+// entered or corrected by hand (with its reason), the evaluative mark and a visit's date; in
+// the portal, the patient answers the practice's request for consent.
 
 import { type AppContext, errorText } from "./app";
-import { formatFullTime, h, replace } from "./dom";
+import { formatFullTime, h, replace, uid } from "./dom";
 
 export interface EVisit {
   conversationId: string;
+  patientId: string;
   status: "open" | "closed";
   openedAt: string;
+  windowOpensAt: string;
   windowEndsAt: string;
   minutesByClinician: { id: string; minutes: number }[];
   totalMinutes: number;
   suggestedCode: string | null;
   flags: string[];
+  recordedAt: string | null;
+  entries: { clinicianId: string; seconds: number; source: "active" | "manual"; at: string }[];
 }
 
 /** Roles that may open an e-visit (physicians and qualified professionals). */
@@ -77,12 +83,81 @@ export class EVisitPanel {
     const names = visit.minutesByClinician.map((m) => `${m.minutes} min`).join(" + ");
     const code = visit.suggestedCode ? `suggests ${visit.suggestedCode}` : "no code yet (under 5 minutes)";
     const flags = visit.flags.map((f) => FLAG_LABELS[f] ?? f);
+    const recorded = visit.recordedAt ? ` · recorded ${formatFullTime(visit.recordedAt)}` : "";
     replace(
       this.element,
-      h("p", null, h("strong", null, `E-visit ${visit.status}`), ` · ${visit.totalMinutes} min${names ? ` (${names})` : ""} · ${code}`),
-      h("p", { class: "muted" }, `Window ends ${formatFullTime(visit.windowEndsAt)}${flags.length ? ` · ${flags.join(", ")}` : ""}`),
+      h("p", null, h("strong", null, `E-visit ${visit.status}`), ` · ${visit.totalMinutes} min${names ? ` (${names})` : ""} · ${code}${recorded}`),
+      h("p", { class: "muted" }, `Window ${formatFullTime(visit.windowOpensAt)} to ${formatFullTime(visit.windowEndsAt)}${flags.length ? ` · ${flags.join(", ")}` : ""}`),
+      visit.status === "open" ? this.tools(visit) : null,
     );
     if (visit.status === "open") this.measure();
+  }
+
+  /** Time by hand, the evaluative mark and a visit's date, folded away until wanted. */
+  private tools(visit: EVisit): HTMLElement {
+    const mine = visit.entries.filter((e) => e.clinicianId === this.ctx.session.user.id);
+    const entries = h(
+      "ul",
+      { class: "evisit-entries", "aria-label": "Your time entries" },
+      mine.map((e) => h("li", null, `${e.seconds < 0 ? "−" : ""}${clock(Math.abs(e.seconds))} ${e.source === "manual" ? "by hand" : "measured"} · ${formatFullTime(e.at)}`)),
+    );
+    const minutesId = uid("evisit-minutes");
+    const reasonId = uid("evisit-reason");
+    const minutes = h("input", { id: minutesId, type: "number", step: 1, min: -60, max: 60, required: true });
+    const reason = h("input", { id: reasonId, required: true, maxlength: 500, autocomplete: "off" });
+    const error = h("p", { class: "error", role: "alert" });
+    const time = h(
+      "form",
+      { class: "evisit-time" },
+      h("label", { for: minutesId }, "Minutes (negative to correct your time)"),
+      minutes,
+      h("label", { for: reasonId }, "Reason"),
+      reason,
+      h("button", { type: "submit", class: "secondary" }, "Record time"),
+      error,
+    );
+    time.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const seconds = Math.round(Number(minutes.value) * 60);
+      void this.act(error, "Time recorded", () => this.ctx.api.create<{ evisit: EVisit }>(`/conversations/${this.conversationId}/evisit/time`, { seconds, source: "manual", reason: reason.value }));
+    });
+    const evaluative = h("input", { type: "checkbox", checked: !visit.flags.includes("not-evaluative") });
+    evaluative.addEventListener("change", () => {
+      const body = { evaluative: evaluative.checked };
+      void this.act(error, "E-visit updated", () => this.ctx.api.request<{ evisit: EVisit }>("PATCH", `/conversations/${this.conversationId}/evisit`, body));
+    });
+    const dateId = uid("visit-date");
+    const date = h("input", { id: dateId, type: "date", required: true });
+    const visitForm = h("form", { class: "evisit-visit" }, h("label", { for: dateId }, "Office visit on"), date, h("button", { type: "submit", class: "secondary" }, "Record visit"));
+    visitForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void this.act(error, "Visit recorded", async () => {
+        await this.ctx.api.create(`/patients/${visit.patientId}/visits`, { date: date.value });
+        return this.ctx.api.get<{ evisit: EVisit }>(`/conversations/${this.conversationId}/evisit`);
+      });
+    });
+    return h(
+      "details",
+      { class: "evisit-tools" },
+      h("summary", null, "Time by hand, visits"),
+      mine.length ? entries : null,
+      time,
+      h("label", { class: "check" }, evaluative, " Evaluative (not scheduling or results only)"),
+      visitForm,
+    );
+  }
+
+  /** Runs one change and shows the e-visit it answers, or says what was refused. */
+  private async act(error: HTMLElement, done: string, change: () => Promise<{ evisit: EVisit | null }>): Promise<void> {
+    error.textContent = "";
+    try {
+      const { evisit } = await change();
+      this.ctx.announce(done);
+      this.show(evisit);
+      this.element.querySelector("details")?.setAttribute("open", "");
+    } catch (e) {
+      error.textContent = errorText(e);
+    }
   }
 
   private async open(button: HTMLButtonElement): Promise<void> {
@@ -136,4 +211,40 @@ export class EVisitPanel {
       this.active += seconds; // sent with the next batch
     }
   }
+}
+
+function clock(seconds: number): string {
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+/** EVISIT-3: in the portal, the practice's request for the patient's yearly consent. */
+export function consentPrompt(ctx: AppContext): HTMLElement {
+  const box = h("section", { class: "consent", "aria-label": "E-visit consent" });
+  const path = `/patients/${ctx.session.user.id}/evisit-consent`;
+  const answer = async (given: boolean): Promise<void> => {
+    try {
+      await ctx.api.request("PUT", path, { given });
+      ctx.announce(given ? "Thank you: your consent is recorded for a year" : "Your answer is recorded");
+      replace(box);
+    } catch (e) {
+      replace(box, h("p", { class: "error", role: "alert" }, errorText(e)));
+    }
+  };
+  void ctx.api
+    .get<{ requested: boolean }>(path)
+    .then(({ requested }) => {
+      if (!requested) return;
+      const yes = h("button", { type: "button" }, "I agree");
+      const no = h("button", { type: "button", class: "secondary" }, "No");
+      yes.addEventListener("click", () => void answer(true));
+      no.addEventListener("click", () => void answer(false));
+      replace(
+        box,
+        h("h2", null, "Your care team is treating your message as an e-visit"),
+        h("p", null, "An e-visit is an online evaluation by your clinician. It may be billed to your insurance like a visit, and you may owe a copay. Your answer holds for a year."),
+        h("div", { class: "actions" }, yes, no),
+      );
+    })
+    .catch(() => replace(box));
+  return box;
 }

@@ -6,6 +6,7 @@ import { type AppContext, errorText, type View } from "./app";
 import { AttachmentPicker } from "./attachments";
 import { formatTime, h, replace, replyDueLabel, uid } from "./dom";
 import type { Conversation, InboxItem, Message, Page } from "./types";
+import { consentPrompt } from "./evisit";
 import { ThreadView } from "./thread";
 
 export class Portal implements View {
@@ -34,6 +35,7 @@ export class Portal implements View {
           "section",
           { class: "list-pane", "aria-labelledby": "portal-title" },
           h("div", { class: "list-head" }, h("h1", { id: "portal-title" }, "Your messages"), h("a", { href: "#/portal/compose", class: "button" }, "New message")),
+          consentPrompt(ctx),
           this.listStatus,
           this.list,
         ),

@@ -1,4 +1,4 @@
-//! The work no HTTP request starts: each of the seven non-HTTP functions calls one entry point
+//! The work no HTTP request starts: each of the eight non-HTTP functions calls one entry point
 //! here. Stream consumers take Lambda's typed DynamoDB event and answer a partial batch
 //! response; scheduled jobs take the clock as a parameter (`now`), so a test can run them at
 //! any moment.
@@ -9,11 +9,13 @@
 //! - `sms_inbound`: texts from patients, from SNS (NOTIFY-4).
 //! - `reminders`: `unread-reminders`, every 15 minutes (NOTIFY-5).
 //! - `escalations`: `reply-escalations`, every 5 minutes (SLA-4).
+//! - `evisit_windows`: `evisit-windows`, hourly (EVISIT-2).
 //! - `retention`: `retention-purge`, daily (SEC-5).
 //! - `sweeper`: `attachment-sweeper`, hourly (ATT-6).
 
 pub mod audit_chain;
 pub mod escalations;
+pub mod evisit_windows;
 pub mod notifier;
 pub mod reminders;
 pub mod retention;

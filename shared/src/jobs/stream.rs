@@ -109,6 +109,7 @@ mod tests {
             include_str!("../../../events/retention-purge.json"),
             include_str!("../../../events/unread-reminders.json"),
             include_str!("../../../events/reply-escalations.json"),
+            include_str!("../../../events/evisit-windows.json"),
         ] {
             let event: aws_lambda_events::event::eventbridge::EventBridgeEvent =
                 serde_json::from_str(schedule).unwrap();

@@ -120,14 +120,14 @@ fn reference(kind: &str, id: &str) -> String {
 /// EVISIT-4: a FHIR R4 `ChargeItem` for an e-visit whose time supports a code: `billable`
 /// without flags, `planned` (for a person to decide) with them, each flag a note.
 pub fn charge_item(v: &crate::views::EVisitView) -> Option<Value> {
-    let code = v.suggested_code?;
+    let code = v.suggested_code.as_deref()?;
     let mut item = json!({
         "resourceType": "ChargeItem",
         "id": fhir_id(&format!("evisit-{}", v.conversation_id)),
         "status": if v.flags.is_empty() { "billable" } else { "planned" },
         "code": { "coding": [{ "system": "http://www.ama-assn.org/go/cpt", "code": code }] },
         "subject": { "reference": reference("patient", &v.patient_id) },
-        "occurrencePeriod": { "start": v.opened_at, "end": v.window_ends_at },
+        "occurrencePeriod": { "start": v.window_opens_at, "end": v.window_ends_at },
         "performer": v.minutes_by_clinician.iter()
             .map(|m| json!({ "actor": { "reference": reference("", &m.id) } }))
             .collect::<Vec<_>>(),

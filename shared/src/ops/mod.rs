@@ -10,6 +10,7 @@ pub mod cursor;
 pub mod directory;
 pub mod drafts;
 pub mod erasure;
+pub mod evisit_patients;
 pub mod evisits;
 pub mod export;
 pub mod idempotency;

@@ -109,6 +109,10 @@ pub struct ConversationItem {
     /// SLA-2: while a patient's question waits for an answer, since when and until when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_clock: Option<crate::reply_clock::ReplyClock>,
+    /// EVISIT-2: when a physician or qualified professional first read the thread since the
+    /// patient last wrote (an e-visit's window opens then); a patient message clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_at: Option<crate::domain::Timestamp>,
     /// The latest message as staff see it, for the practice-wide view's rows (ROLE-2 at
     /// scale), which come from the conversation, not from the caller's entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]

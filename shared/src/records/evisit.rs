@@ -7,7 +7,8 @@ use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 /// A patient-initiated conversation turned into an e-visit by a qualified clinician; its
-/// window opens with that first review and lasts seven days.
+/// window opens at the first clinician review of the patient's question and lasts seven
+/// days. Listed by the window's end until the `evisit-windows` job records its suggestion.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EVisitItem {
@@ -17,14 +18,30 @@ pub struct EVisitItem {
     pub patient_id: crate::domain::UserId,
     pub opened_by: crate::domain::UserId,
     pub opened_at: crate::domain::Timestamp,
+    /// EVISIT-2: the first review of the question by a physician or qualified professional
+    /// (at or before `opened_at`).
+    pub window_opens_at: crate::domain::Timestamp,
     /// EVISIT-3: false once a clinician marks the exchange as not evaluative (scheduling,
     /// results only).
     #[serde(default = "evaluative")]
     pub evaluative: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<RecordedSuggestion>,
 }
 
 fn evaluative() -> bool {
     true
+}
+
+/// EVISIT-2: the code and flags as they stood when the window ended, recorded once by the
+/// `evisit-windows` job (the billing record; later edits do not change it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedSuggestion {
+    pub at: crate::domain::Timestamp,
+    pub total_minutes: u32,
+    pub suggested_code: Option<String>,
+    pub flags: Vec<crate::evisit::Flag>,
 }
 
 /// Whether time was measured by the web app (active on the thread) or entered by hand.
@@ -35,7 +52,8 @@ pub enum TimeSource {
     Manual,
 }
 
-/// Time one clinician spent on an e-visit, as recorded (every entry is audited).
+/// Time one clinician spent on an e-visit, as recorded (every entry is audited). A hand
+/// entry may be negative: a correction of the clinician's own time.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EVisitTimeItem {
@@ -43,7 +61,7 @@ pub struct EVisitTimeItem {
     pub key: Key,
     pub clinician: crate::domain::UserId,
     pub professional: Professional,
-    pub seconds: u32,
+    pub seconds: i32,
     pub source: TimeSource,
     /// A hand entry's reason, sealed (it may describe the patient's care).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,6 +79,16 @@ pub struct EVisitConsentItem {
     pub given: bool,
     pub at: crate::domain::Timestamp,
     pub recorded_by: crate::domain::UserId,
+}
+
+/// EVISIT-3: the practice asked the patient for its consent (an e-visit was opened without
+/// a current one); the portal asks until the patient answers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EVisitConsentRequestItem {
+    #[serde(flatten)]
+    pub key: Key,
+    pub at: crate::domain::Timestamp,
 }
 
 /// EVISIT-3: an E/M visit of the patient on a date (recorded by staff), which takes the time

@@ -219,10 +219,17 @@ impl Tx<'_> {
     ) -> Result<()> {
         use crate::reply_clock::ClockChange;
         let clock_write = match clock {
-            ClockChange::Keep => "",
             ClockChange::Run(_) => ", replyClock = :clock",
-            ClockChange::Stop => " REMOVE replyClock",
+            ClockChange::Keep | ClockChange::Stop => "",
         };
+        // A stopped clock goes; so does the review mark when the patient writes (EVISIT-2: the
+        // next review is of a new question).
+        let removed: Vec<&str> =
+            [matches!(clock, ClockChange::Stop).then_some("replyClock"), from_patient.then_some("reviewedAt")]
+                .into_iter()
+                .flatten()
+                .collect();
+        let remove = if removed.is_empty() { String::new() } else { format!(" REMOVE {}", removed.join(", ")) };
         let mut condition = String::from("attribute_exists(pk)");
         if only_if_open {
             condition.push_str(" AND summary.#status = :open AND summary.allowResponse = :t");
@@ -233,7 +240,7 @@ impl Tx<'_> {
             .key(keys::SK, s(keys::CONVERSATION_SK))
             .update_expression(format!(
                 "SET lastMessageAt = :at, gsi2sk = :sort, latest = :latest{clock_write} \
-                 ADD messageCount :one, patientMessageCount :pv, fromPatientCount :fp"
+                 ADD messageCount :one, patientMessageCount :pv, fromPatientCount :fp{remove}"
             ))
             .condition_expression(condition)
             .expression_attribute_values(":at", s(at))
@@ -251,6 +258,24 @@ impl Tx<'_> {
                 .expression_attribute_values(":open", s("open"))
                 .expression_attribute_values(":t", AttributeValue::Bool(true));
         }
+        self.push_update(Guard::Conversation, update)
+    }
+
+    /// EVISIT-2: the first review of the patient's question by a professional, kept if one
+    /// is already recorded (two first readers at once: the earlier commit stands).
+    pub fn conversation_reviewed(
+        &mut self,
+        practice_id: &PracticeId,
+        conversation_id: &ConversationId,
+        at: Timestamp,
+    ) -> Result<()> {
+        let update = Update::builder()
+            .table_name(&self.store.table)
+            .key(keys::PK, s(keys::conversation(practice_id, conversation_id)))
+            .key(keys::SK, s(keys::CONVERSATION_SK))
+            .update_expression("SET reviewedAt = if_not_exists(reviewedAt, :at)")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", s(at));
         self.push_update(Guard::Conversation, update)
     }
 

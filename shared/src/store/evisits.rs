@@ -44,6 +44,43 @@ impl Store {
         self.get(keys::patient(practice_id, patient), keys::EVISIT_CONSENT_SK).await
     }
 
+    /// The patient's consent and the practice's latest request for it, in one Query.
+    pub async fn evisit_consent_state(
+        &self,
+        practice_id: &PracticeId,
+        patient: &UserId,
+    ) -> Result<(Option<EVisitConsentItem>, Option<EVisitConsentRequestItem>)> {
+        let query = self
+            .query()
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::patient(practice_id, patient)))
+            .expression_attribute_values(":prefix", s(keys::EVISIT_CONSENT_SK));
+        let (mut consent, mut request) = (None, None);
+        for item in self.query_all(query).await? {
+            match item.get(keys::SK) {
+                Some(AttributeValue::S(sk)) if sk == keys::EVISIT_CONSENT_SK => consent = Some(from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk == keys::EVISIT_CONSENT_REQUEST_SK => {
+                    request = Some(from_item(item)?)
+                }
+                _ => {}
+            }
+        }
+        Ok((consent, request))
+    }
+
+    /// EVISIT-2: e-visits whose window ended before `before` and whose suggestion is not
+    /// recorded yet, soonest first (GSI1 may lag a write: the job reads each one again).
+    pub async fn evisits_ending(
+        &self,
+        practice_id: &PracticeId,
+        before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<EVisitItem>> {
+        let items =
+            self.queue_before(keys::GSI1, &keys::evisits_ending(practice_id), &before.to_string(), limit).await?;
+        items.into_iter().map(from_item).collect()
+    }
+
     /// The e-visits opened in one month between two dates.
     pub async fn evisits_month(
         &self,

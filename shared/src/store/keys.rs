@@ -232,8 +232,13 @@ pub const EVISIT_SK: &str = "META";
 pub const EVISIT_TIME_PREFIX: &str = "TIME#";
 /// EVISIT-3: a patient's consent, beside its record.
 pub const EVISIT_CONSENT_SK: &str = "EVCONSENT";
+pub const EVISIT_CONSENT_REQUEST_SK: &str = "EVCONSENTASK";
 /// EVISIT-3: a patient's E/M visits by date, beside its record.
 pub const VISIT_PREFIX: &str = "VISIT#";
+/// EVISIT-2: the e-visits whose window has not been recorded, by its end (GSI1).
+pub fn evisits_ending(p: &str) -> String {
+    format!("PRAC#{p}#EVISITS_ENDING")
+}
 /// EVISIT-4: the e-visits opened in a month.
 pub fn evisits_month(p: &str, month: &str) -> String {
     format!("PRAC#{p}#EVISITS#{month}")

@@ -135,9 +135,13 @@ pub fn billing(p: &PracticeId, at: Timestamp, m: &MessageId) -> Key {
 pub fn reply_time(p: &PracticeId, at: Timestamp, m: &MessageId) -> Key {
     Key::new(keys::reply_times_month(p, &at.month()), format!("{at}#{m}"))
 }
-/// An e-visit (EVISIT-1), in its own partition.
+/// An e-visit (EVISIT-1), in its own partition; unlisted once its suggestion is recorded.
 pub fn evisit(p: &PracticeId, c: &ConversationId) -> Key {
     Key::new(keys::evisit(p, c), keys::EVISIT_SK)
+}
+/// An e-visit listed by the end of its window, for the `evisit-windows` job (EVISIT-2).
+pub fn evisit_ending(p: &PracticeId, c: &ConversationId, ends: Timestamp) -> Key {
+    evisit(p, c).gsi1(keys::evisits_ending(p), format!("{ends}#{c}"))
 }
 /// One time entry of an e-visit, in its partition by time.
 pub fn evisit_time(p: &PracticeId, c: &ConversationId, at: Timestamp) -> Key {
@@ -146,6 +150,10 @@ pub fn evisit_time(p: &PracticeId, c: &ConversationId, at: Timestamp) -> Key {
 /// A patient's e-visit consent (EVISIT-3).
 pub fn evisit_consent(p: &PracticeId, patient: &UserId) -> Key {
     Key::new(keys::patient(p, patient), keys::EVISIT_CONSENT_SK)
+}
+/// The practice's request for a patient's e-visit consent (EVISIT-3).
+pub fn evisit_consent_request(p: &PracticeId, patient: &UserId) -> Key {
+    Key::new(keys::patient(p, patient), keys::EVISIT_CONSENT_REQUEST_SK)
 }
 /// A patient's E/M visit on a date (EVISIT-3).
 pub fn visit(p: &PracticeId, patient: &UserId, date: &str) -> Key {

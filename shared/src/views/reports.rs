@@ -65,7 +65,7 @@ impl BillingReport {
                 v.conversation_id,
                 v.patient_id,
                 staff.join(";"),
-                v.suggested_code.unwrap_or_default(),
+                v.suggested_code.clone().unwrap_or_default(),
                 v.total_minutes,
                 flags.join(";")
             ));
@@ -87,7 +87,8 @@ impl ResponseTimesReport {
     }
 }
 
-/// An e-visit (EVISIT-1..3), as the rules make it at the time of reading.
+/// An e-visit (EVISIT-1..3): while its window is open, as the rules make it at the time of
+/// reading; once the `evisit-windows` job recorded it, as recorded (`recordedAt`).
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EVisitView {
@@ -97,17 +98,30 @@ pub struct EVisitView {
     pub status: &'static str,
     pub opened_by: UserId,
     pub opened_at: crate::domain::Timestamp,
+    pub window_opens_at: crate::domain::Timestamp,
     pub window_ends_at: crate::domain::Timestamp,
     pub minutes_by_clinician: Vec<ClinicianMinutes>,
     pub total_minutes: u32,
-    pub suggested_code: Option<&'static str>,
+    pub suggested_code: Option<String>,
     pub flags: Vec<crate::evisit::Flag>,
+    pub recorded_at: Option<crate::domain::Timestamp>,
+    /// Every time entry, oldest first (hand entries' reasons stay sealed in the record).
+    pub entries: Vec<TimeEntryView>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ClinicianMinutes {
     pub id: UserId,
     pub minutes: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeEntryView {
+    pub clinician_id: UserId,
+    pub seconds: i32,
+    pub source: crate::records::TimeSource,
+    pub at: crate::domain::Timestamp,
 }
 
 /// POST and GET /conversations/{id}/evisit (`null` from GET where there is none).
@@ -132,6 +146,15 @@ pub struct VisitDate {
 pub struct ConsentView {
     pub given: bool,
     pub at: crate::domain::Timestamp,
+}
+
+/// GET /patients/{id}/evisit-consent: the answer on record, whether it covers today, and
+/// whether the practice asked since it was given (the portal asks the patient then).
+#[derive(Clone, Debug, Serialize)]
+pub struct ConsentStateView {
+    pub consent: Option<ConsentView>,
+    pub current: bool,
+    pub requested: bool,
 }
 
 /// One event of GET /audit (SEC-2), listed newest first.

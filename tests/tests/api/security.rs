@@ -377,3 +377,40 @@ async fn bad_input_oversized_deep_invalid_utf8_wrong_type_and_path_tricks_get_cl
     }
     println!("bad input: 5 malformed bodies and 6 path tricks, all clear 4xx problem+json answers");
 }
+
+/// IAM has no permission for a transaction as such: each of its items needs its own action
+/// (a Put PutItem, a Delete DeleteItem). The local stack holds them to the function's role
+/// item by item, as AWS does: the e-visit job's role may put, not delete, in a transaction.
+#[tokio::test]
+async fn iam_each_item_of_a_transaction_is_held_to_the_functions_role() {
+    use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+    let app = TestApp::spawn().await;
+    let operator = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let role = format!("{}evisit-windows", std::env::var("FUNCTION_ROLE_PREFIX").unwrap());
+    let job =
+        aws_sdk_dynamodb::Client::new(&local_gateway::functions::role_config(&operator, &role, "iam-items").await);
+    let key = |pk: &str| {
+        [("pk".to_string(), AttributeValue::S(pk.into())), ("sk".to_string(), AttributeValue::S("IAM".into()))]
+            .into_iter()
+            .collect::<std::collections::HashMap<_, _>>()
+    };
+    let id = carethread_core::domain::new_id("iam");
+    let put = |pk: &str| {
+        TransactWriteItem::builder()
+            .put(Put::builder().table_name(&app.table).set_item(Some(key(pk))).build().unwrap())
+            .build()
+    };
+    let delete = |pk: &str| {
+        TransactWriteItem::builder()
+            .delete(Delete::builder().table_name(&app.table).set_key(Some(key(pk))).build().unwrap())
+            .build()
+    };
+    let write = |items: Vec<TransactWriteItem>| job.transact_write_items().set_transact_items(Some(items)).send();
+    write(vec![put(&format!("{id}#a"))]).await.expect("PutItem is in the job's role");
+    let refused = write(vec![put(&format!("{id}#b")), delete(&format!("{id}#a"))]).await.unwrap_err();
+    assert_eq!(refused.raw_response().map(|r| r.status().as_u16()), Some(403), "{refused:?}");
+    // Refused whole: nothing of it was written.
+    let read = |pk: String| app.dynamodb.get_item().table_name(&app.table).set_key(Some(key(&pk))).send();
+    assert!(read(format!("{id}#a")).await.unwrap().item.is_some());
+    assert!(read(format!("{id}#b")).await.unwrap().item.is_none());
+}

@@ -65,6 +65,7 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
         from_patient_count: 0,
         version: 0,
         reply_clock: None,
+        reviewed_at: None,
     }
 }
 

@@ -23,6 +23,11 @@ pub(super) fn after(
     withdraws: bool,
     settings: &Settings,
 ) -> Result<PromiseChange> {
+    // A practice that promises nothing, and no question waiting: nothing to work out (and no
+    // calendar to build for every message).
+    if settings.reply_targets.is_none() && c.reply_clock.is_none() {
+        return Ok(PromiseChange { clock: ClockChange::Keep, reply_time: None, escalation: None });
+    }
     let calendar = settings.calendar()?;
     let clock = clock_change(c, m, withdraws, settings.reply_targets.as_ref(), &calendar);
     // A withdrawn question was not answered: it has no reply time.

@@ -32,6 +32,9 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
             tx.own_state_mark_read(p, &caller.user_id, &conversation_id, conversation.message_count, now)?;
         }
         tx.presence_seen(p, &caller.user_id, now)?;
+        if conversation.reviewed_at.is_none() && crate::ops::evisits::reviews(caller, &conversation) {
+            tx.conversation_reviewed(p, &conversation_id, now)?;
+        }
         tx.put(
             Guard::Audit,
             &audit::event(ctx, "conversation.read", AuditRecord::conversation(&conversation), "success"),

@@ -208,6 +208,7 @@ async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewT
         version: 0,
         latest: None,
         reply_clock: None,
+        reviewed_at: None,
         id,
     };
     conversation.viewers = inbox_holders(&conversation, dir);
