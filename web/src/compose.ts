@@ -5,7 +5,7 @@ import { type AppContext, errorText, type View } from "./app";
 import { AttachmentPicker } from "./attachments";
 import { debounce, h, replace, uid } from "./dom";
 import type { Conversation, Message, Page, PatientRef } from "./types";
-import { checkbox } from "./thread";
+import { checkbox } from "./forms";
 
 export class ComposeView implements View {
   private patient: PatientRef | null = null;

@@ -5,6 +5,7 @@ import { type AppContext, errorText } from "./app";
 import { AttachmentPicker, attachmentLink } from "./attachments";
 import { type Child, formatFullTime, h, replace, replyDueLabel, uid } from "./dom";
 import { EVisitPanel } from "./evisit";
+import { checkbox, modalDialog, select } from "./forms";
 import { canAssign, isStaff } from "./session";
 import type { Conversation, InboxItem, Message, Priority, Recipient, StaffMember, Workgroup } from "./types";
 
@@ -314,7 +315,7 @@ export class ThreadView {
     const current = new Set(this.conversation!.assignees.filter((a) => a.type === "staff").map((a) => a.id));
     const boxes = staff.map((s) => checkbox(`${s.firstName} ${s.lastName} (${roleName(s.role)})`, current.has(s.id), s.id));
     const comment = h("textarea", { id: uid("assign-comment"), rows: 2, maxlength: 2000 });
-    await this.dialog(
+    await modalDialog(
       "Assign conversation",
       [h("fieldset", null, h("legend", null, "Assign to"), h("div", { class: "choices" }, boxes.map((b) => b.label))), h("label", { for: comment.id }, "Comment (optional)"), comment],
       "Save",
@@ -341,7 +342,7 @@ export class ThreadView {
     const messageBoxes = this.messages.map((m) => checkbox(`${m.sender.displayName}: ${m.body.slice(0, 60)}`, true, m.id));
     const staffBoxes = staff.filter((s) => s.id !== me).map((s) => checkbox(`${s.firstName} ${s.lastName} (${roleName(s.role)})`, false, s.id));
     const comment = h("textarea", { id: uid("forward-comment"), rows: 2, maxlength: 2000 });
-    await this.dialog(
+    await modalDialog(
       "Forward conversation",
       [
         h("fieldset", null, h("legend", null, "Messages to include"), h("div", { class: "choices" }, messageBoxes.map((b) => b.label))),
@@ -363,44 +364,6 @@ export class ThreadView {
       },
     );
   }
-
-  /** A modal dialog: focus moves in, Escape closes, focus returns to the opener. */
-  private dialog(title: string, content: Child[], action: string, submit: () => Promise<void>): Promise<void> {
-    const opener = document.activeElement as HTMLElement | null;
-    const titleId = uid("dialog-title");
-    const error = h("p", { class: "error", role: "alert" });
-    const ok = h("button", { type: "submit" }, action);
-    const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
-    const form = h("form", { method: "dialog" }, h("h2", { id: titleId }, title), content, error, h("div", { class: "form-actions" }, cancel, ok));
-    const dialog = h("dialog", { "aria-labelledby": titleId }, form);
-    document.body.append(dialog);
-    return new Promise((resolve) => {
-      const close = () => {
-        dialog.close();
-        dialog.remove();
-        opener?.focus();
-        resolve();
-      };
-      cancel.addEventListener("click", close);
-      dialog.addEventListener("cancel", (e) => {
-        e.preventDefault();
-        close();
-      });
-      form.addEventListener("submit", async (e) => {
-        e.preventDefault();
-        ok.disabled = true;
-        error.textContent = "";
-        try {
-          await submit();
-          close();
-        } catch (err) {
-          error.textContent = err instanceof Error && !("status" in err) ? err.message : errorText(err);
-          ok.disabled = false;
-        }
-      });
-      dialog.showModal();
-    });
-  }
 }
 
 export function kindLabel(kind: Conversation["kind"]): string {
@@ -413,14 +376,4 @@ function senderKind(type: string): string {
 
 function roleName(role: string): string {
   return role.replace(/_/g, " ");
-}
-
-export function checkbox(text: string, checked: boolean, value = "on"): { label: HTMLLabelElement; input: HTMLInputElement } {
-  const input = h("input", { type: "checkbox", checked, value });
-  return { input, label: h("label", { class: "check" }, input, " ", text) };
-}
-
-export function select(text: string, values: string[], labels: string[]): { label: HTMLLabelElement; input: HTMLSelectElement } {
-  const input = h("select", null, values.map((v, i) => h("option", { value: v }, labels[i])));
-  return { input, label: h("label", { class: "inline" }, text, " ", input) };
 }

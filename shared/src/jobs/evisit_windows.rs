@@ -1,6 +1,6 @@
 //! EVISIT-2: the end of an e-visit's window. An e-visit is listed by the end of its seven
-//! days until its suggestion is recorded; the scheduled `evisit-windows` function takes the
-//! ended ones: it posts a staff-only note in the thread with the minutes, the code the time
+//! days (or, once its conversation is closed, by the time of closing) until its suggestion is
+//! recorded; the scheduled `evisit-windows` function takes the ended ones: it posts a staff-only note in the thread with the minutes, the code the time
 //! supports and the flags (which notifies the clinicians of the conversation), then records
 //! that suggestion on the e-visit as its billing record, which unlists it.
 //!
@@ -11,7 +11,7 @@
 
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
-use crate::domain::{ConversationId, PracticeId, SenderKind, Timestamp, UserId};
+use crate::domain::{ConversationId, ConversationStatus, PracticeId, SenderKind, Timestamp, UserId};
 use crate::error::{Error, Result};
 use crate::evisit::{Flag, Suggestion, WINDOW};
 use crate::ops::conversations::{append_message, AppendedMessage};
@@ -68,12 +68,23 @@ pub async fn record_ended_in(app: &App, p: &PracticeId, now: Timestamp, batch: u
 /// Notes and records one e-visit; false when there is nothing to record any more.
 async fn record(app: &App, dir: &Directory, p: &PracticeId, c: &ConversationId, now: Timestamp) -> Result<bool> {
     let Some((visit, entries)) = app.store.evisit(p, c).await? else { return Ok(false) };
-    if visit.recorded.is_some() || visit.window_opens_at + WINDOW > now {
+    if visit.recorded.is_some() {
+        return Ok(false);
+    }
+    let conversation = app.store.conversation_now(p, c).await?;
+    let closed = conversation.as_ref().is_none_or(|c| c.summary.status == ConversationStatus::Closed);
+    let ends = visit.window_opens_at + WINDOW;
+    if ends > now && !closed {
+        // Listed as due by a close, then reopened: its window runs to its end again.
+        let relisted = EVisitItem { key: place::evisit_ending(p, c, ends), ..visit.clone() };
+        let mut tx = app.store.tx();
+        tx.update_changed(Guard::EVisit, &visit, &relisted)?;
+        tx.commit().await?.map_err(|_| Error::internal_msg("an e-visit could not be listed again"))?;
         return Ok(false);
     }
     let s = crate::ops::evisits::suggestion(app, p, &visit, &entries).await?;
     let ctx = RequestCtx { now, ..RequestCtx::operator(p) };
-    if let Some(conversation) = app.store.conversation_now(p, c).await? {
+    if let Some(conversation) = conversation {
         let sender = SenderRef {
             kind: SenderKind::System,
             id: UserId::from_stored("system"),

@@ -26,15 +26,22 @@ pub struct ConsentRequest {
     pub given: bool,
 }
 
-/// PUT /patients/{id}/evisit-consent (EVISIT-3): the patient itself, or staff recording it.
-pub async fn consent(app: &App, ctx: &RequestCtx, patient_id: &str, req: ConsentRequest) -> Result<ConsentView> {
+/// The patient of `patient_id`, for the patient itself or the practice's staff (anyone else
+/// learns nothing: 404, as for an unknown one).
+async fn own_or_staff(app: &App, ctx: &RequestCtx, patient_id: &str) -> Result<UserId> {
     let caller = &ctx.caller;
     let patient = UserId::parse_patient("id", patient_id).map_err(|_| Error::NotFound("patient"))?;
     if !caller.is_staff() && caller.user_id != patient {
         return Err(Error::NotFound("patient"));
     }
-    let p = &caller.practice_id;
-    app.store.patient(p, &patient).await?.ok_or(Error::NotFound("patient"))?;
+    app.store.patient(&caller.practice_id, &patient).await?.ok_or(Error::NotFound("patient"))?;
+    Ok(patient)
+}
+
+/// PUT /patients/{id}/evisit-consent (EVISIT-3): the patient itself, or staff recording it.
+pub async fn consent(app: &App, ctx: &RequestCtx, patient_id: &str, req: ConsentRequest) -> Result<ConsentView> {
+    let (caller, p) = (&ctx.caller, &ctx.caller.practice_id);
+    let patient = own_or_staff(app, ctx, patient_id).await?;
     let item = EVisitConsentItem {
         key: place::evisit_consent(p, &patient),
         given: req.given,
@@ -53,13 +60,8 @@ pub async fn consent(app: &App, ctx: &RequestCtx, patient_id: &str, req: Consent
 /// GET /patients/{id}/evisit-consent (EVISIT-3): the consent on record and whether the
 /// practice asked for it since (the portal then asks the patient).
 pub async fn consent_state(app: &App, ctx: &RequestCtx, patient_id: &str) -> Result<ConsentStateView> {
-    let caller = &ctx.caller;
-    let patient = UserId::parse_patient("id", patient_id).map_err(|_| Error::NotFound("patient"))?;
-    if !caller.is_staff() && caller.user_id != patient {
-        return Err(Error::NotFound("patient"));
-    }
-    let p = &caller.practice_id;
-    app.store.patient(p, &patient).await?.ok_or(Error::NotFound("patient"))?;
+    let p = &ctx.caller.practice_id;
+    let patient = own_or_staff(app, ctx, patient_id).await?;
     let (consent, request) = app.store.evisit_consent_state(p, &patient).await?;
     let answered_since = |asked: Timestamp| consent.as_ref().is_some_and(|k| k.at >= asked);
     Ok(ConsentStateView {

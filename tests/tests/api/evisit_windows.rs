@@ -182,3 +182,46 @@ async fn evisit_2_at_the_windows_end_the_code_is_recorded_once_and_noted_in_the_
     let recorded = log.body["items"].as_array().unwrap().iter().filter(|e| e["action"] == "evisit.record").count();
     assert_eq!(recorded, 1);
 }
+
+#[tokio::test]
+async fn evisit_2_closing_the_conversation_ends_the_window_and_the_next_run_records_it() {
+    let (app, p) = setup().await;
+    let cid = question(&app, &p).await;
+    open(&app, &p.doctor, &cid).await;
+    assert_eq!(
+        spend(&app, &p.doctor, &cid, json!({ "seconds": 330, "source": "active" })).await.status,
+        StatusCode::CREATED
+    );
+    let res = app.post(&p.doctor.token, &format!("/conversations/{cid}/close"), json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let visit = app.get(&p.doctor.token, &format!("/conversations/{cid}/evisit")).await.body["evisit"].clone();
+    assert_eq!((visit["status"].clone(), visit["suggestedCode"].clone()), (json!("closed"), json!("99421")));
+    let soon = Timestamp::now() + SignedDuration::from_mins(1);
+    let report = record_ended_in(app.function("evisit-windows"), &p.id, soon, 10).await.unwrap();
+    assert_eq!(report.recorded, 1, "closed six days before its window's end, recorded at the next run");
+    assert_eq!(evisit_notes(&app, &p.doctor, &cid).await.len(), 1);
+    let visit = app.get(&p.doctor.token, &format!("/conversations/{cid}/evisit")).await.body["evisit"].clone();
+    assert!(visit["recordedAt"].is_string(), "{visit}");
+}
+
+#[tokio::test]
+async fn evisit_2_a_conversation_reopened_before_the_run_keeps_its_window_to_the_end() {
+    let (app, p) = setup().await;
+    let cid = question(&app, &p).await;
+    let opened = open(&app, &p.doctor, &cid).await;
+    for action in ["close", "reopen"] {
+        let res = app.post(&p.doctor.token, &format!("/conversations/{cid}/{action}"), json!({})).await;
+        assert_eq!(res.status, StatusCode::OK, "{action}: {}", res.body);
+    }
+    let job = app.function("evisit-windows");
+    let soon = Timestamp::now() + SignedDuration::from_mins(1);
+    assert_eq!(record_ended_in(job, &p.id, soon, 10).await.unwrap().recorded, 0);
+    let visit = app.get(&p.doctor.token, &format!("/conversations/{cid}/evisit")).await.body["evisit"].clone();
+    assert_eq!((visit["status"].clone(), visit["recordedAt"].clone()), (json!("open"), Value::Null));
+    assert_eq!(
+        spend(&app, &p.doctor, &cid, json!({ "seconds": 60, "source": "active" })).await.status,
+        StatusCode::CREATED
+    );
+    let after = at(&opened, "windowEndsAt") + SignedDuration::from_mins(5);
+    assert_eq!(record_ended_in(job, &p.id, after, 10).await.unwrap().recorded, 1, "listed at its window's end again");
+}

@@ -144,6 +144,13 @@ pub async fn set_controls(
     let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let before = conversation.summary.clone();
     let stops_clock = change.open == Some(false) && conversation.reply_clock.is_some();
+    // EVISIT-2: closing ends an e-visit's window; the evisit-windows job records its code at
+    // its next run (listed as due now).
+    let closing = change.open == Some(false) && before.status != ConversationStatus::Closed;
+    let evisit = match closing && conversation.summary.kind == crate::domain::ConversationKind::Patient {
+        true => app.store.evisit(p, &conversation_id).await?.map(|(v, _)| v).filter(|v| v.recorded.is_none()),
+        false => None,
+    };
     if let Some(open) = change.open {
         conversation.summary.status = if open { ConversationStatus::Open } else { ConversationStatus::Closed };
         if !open {
@@ -164,6 +171,11 @@ pub async fn set_controls(
         tx.conversation_replace_membership(&conversation, expected_version)?;
         if stops_clock {
             tx.delete_if_any(Guard::Escalation, &place::escalation_of(p, &conversation.id))?;
+        }
+        if let Some(visit) = &evisit {
+            let due_now =
+                crate::records::EVisitItem { key: place::evisit_ending(p, &conversation.id, ctx.now), ..visit.clone() };
+            tx.update_changed(Guard::EVisit, visit, &due_now)?;
         }
         let viewers: Vec<&UserId> = conversation.viewers.iter().collect();
         super::late::write_summaries(&mut tx, &conversation, &viewers, &[], ctx.now, |tx, v| {
