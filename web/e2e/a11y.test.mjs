@@ -41,6 +41,11 @@ test("axe-core: no serious violation on any screen, desktop and phone", async ()
     await page.locator(".choices input[type=checkbox]").first().waitFor();
     await clean(page, `${size} compose`);
 
+    await signIn(page, "maple:admin");
+    await page.goto(`${BASE_URL}/#/settings`);
+    await page.getByRole("button", { name: "Save settings" }).waitFor();
+    await clean(page, `${size} settings`);
+
     await signIn(page, "maple:patient_jane");
     await page.locator("a.row").first().waitFor();
     await clean(page, `${size} portal`);

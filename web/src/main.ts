@@ -1,4 +1,4 @@
-// The web inbox: staff screens (inbox, thread, compose) and the patient portal, on the
+// The web inbox: staff screens (inbox, thread, compose, the admins' settings) and the patient portal, on the
 // API of API.md. Routes live in the URL's hash so they can never shadow an API path.
 
 import { Api } from "./api";
@@ -11,12 +11,14 @@ import {
   type AppConfig,
   clearSession,
   finishCognitoSignIn,
+  isAdmin,
   isStaff,
   loadSession,
   roleLabel,
   type Session,
   signedOutNotice,
 } from "./session";
+import { SettingsView } from "./settings";
 import { SignIn } from "./signin";
 import type { Stats } from "./types";
 
@@ -67,6 +69,7 @@ function shell(session: Session): { main: HTMLElement; context: AppContext } {
       { "aria-label": "Main" },
       inboxLink,
       h("a", { href: staff ? "#/compose" : "#/portal/compose", class: "nav-link" }, staff ? "Compose" : "New message"),
+      isAdmin(session.user) ? h("a", { href: "#/settings", class: "nav-link" }, "Settings") : null,
     ),
     h(
       "div",
@@ -108,7 +111,8 @@ function route(): void {
   }
   const staff = isStaff(session.user);
   let kind = path[0] ?? "";
-  if (staff && !["inbox", "compose"].includes(kind)) kind = "inbox";
+  const pages = isAdmin(session.user) ? ["inbox", "compose", "settings"] : ["inbox", "compose"];
+  if (staff && !pages.includes(kind)) kind = "inbox";
   if (!staff && kind !== "portal") kind = "portal";
   if (!ctx || ctx.session.token !== session.token) {
     current?.view.dispose();
@@ -126,7 +130,9 @@ function route(): void {
   const view: View =
     kind === "compose"
       ? new ComposeView(main, ctx)
-      : kind === "inbox"
+      : kind === "settings"
+        ? new SettingsView(main, ctx)
+        : kind === "inbox"
         ? new StaffInbox(main, ctx, path.slice(1))
         : new Portal(main, ctx, path.slice(1));
   current = { kind, view };

@@ -88,6 +88,11 @@ export function isStaff(user: User): boolean {
   return user.role !== "patient";
 }
 
+/** The admin class (ROLE-1): practice settings and administration. */
+export function isAdmin(user: User): boolean {
+  return user.role === "admin" || user.role === "practice_manager";
+}
+
 export function canAssign(user: User): boolean {
   return ASSIGNER_ROLES.includes(user.role);
 }

@@ -1,0 +1,57 @@
+// The administrator's screens (issue 19): the practice settings (SET-1) and the reply-time
+// promise patients are shown (SLA-1, SLA-4), saved from the browser, with a refusal naming
+// its field on screen.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { apiAs, launch, newPage, shot, signIn } from "./browser.mjs";
+
+let browser;
+before(async () => (browser = await launch()));
+after(async () => browser?.close());
+
+test("settings: the administrator sets the banner and the reply promise; a bad value is refused on screen (SET-1, SLA-1)", async () => {
+  const admin = await apiAs("maple:admin");
+  const { settings: before } = await admin.call("GET", "/settings");
+  try {
+    const page = await newPage(browser);
+    await signIn(page, "maple:admin");
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("button", { name: "Save settings" }).waitFor();
+    await page.getByLabel("Banner shown above the patient's message").fill("For emergencies call 911. We reply on weekdays.");
+    await page.getByRole("spinbutton", { name: "Urgent messages: reply within" }).fill("3");
+    await page.getByRole("combobox", { name: "Urgent messages: reply within (unit)" }).selectOption("businessHours");
+    await page.getByLabel("Escalate at (% of the target)").fill("80");
+    await shot(page, "admin-settings");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.locator("#announcer", { hasText: "Settings saved" }).waitFor();
+    const { settings } = await admin.call("GET", "/settings");
+    assert.equal(settings.patientBanner, "For emergencies call 911. We reply on weekdays.");
+    assert.deepEqual(settings.replyTargets.urgent, { businessHours: 3 });
+    assert.equal(settings.escalation.atShare, 0.8);
+    assert.deepEqual(settings.escalation.to, before.escalation.to, "the escalation target kept");
+
+    // A refusal names its field, which gets the focus; nothing of the form is stored.
+    await page.getByLabel("Longest staff message (characters)").fill("30000");
+    await page.getByLabel("Messages a patient may send a day").fill("7");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.locator(".settings .error", { hasText: "bodyMaxChars must be from 1 to 20000" }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id.startsWith("bodyMaxChars")), true);
+    const { settings: after } = await admin.call("GET", "/settings");
+    assert.equal(after.patientMessagesPerDay, settings.patientMessagesPerDay, "a refused save stores nothing");
+    await page.context().close();
+  } finally {
+    const { patientBanner, replyTargets, escalation } = before;
+    await admin.call("PUT", "/settings", { patientBanner, replyTargets, escalation });
+  }
+});
+
+test("settings: only the administrators have the screen", async () => {
+  const page = await newPage(browser);
+  await signIn(page, "maple:physician");
+  await page.locator("a.row").first().waitFor();
+  assert.equal(await page.getByRole("link", { name: "Settings" }).count(), 0);
+  await page.goto(page.url().replace(/#.*$/, "#/settings"));
+  await page.locator("a.row").first().waitFor();
+  assert.equal(await page.getByRole("button", { name: "Save settings" }).count(), 0, "the inbox, not the settings");
+  await page.context().close();
+});
