@@ -45,6 +45,9 @@ test("axe-core: no serious violation on any screen, desktop and phone", async ()
     await page.goto(`${BASE_URL}/#/settings`);
     await page.getByRole("button", { name: "Save settings" }).waitFor();
     await clean(page, `${size} settings`);
+    await page.getByRole("link", { name: "Reports" }).click();
+    await page.locator(".report-results h2").first().waitFor();
+    await clean(page, `${size} reports`);
 
     await signIn(page, "maple:patient_jane");
     await page.locator("a.row").first().waitFor();

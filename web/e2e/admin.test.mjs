@@ -1,9 +1,10 @@
 // The administrator's screens (issue 19): the practice settings (SET-1) and the reply-time
 // promise patients are shown (SLA-1, SLA-4), saved from the browser, with a refusal naming
-// its field on screen.
+// its field on screen; the reports of reply times and billing (SLA-5, EVISIT-4) with their CSV.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { apiAs, launch, newPage, shot, signIn } from "./browser.mjs";
+import { readFile } from "node:fs/promises";
+import { apiAs, launch, newPage, shot, signIn, unique } from "./browser.mjs";
 
 let browser;
 before(async () => (browser = await launch()));
@@ -53,5 +54,37 @@ test("settings: only the administrators have the screen", async () => {
   await page.goto(page.url().replace(/#.*$/, "#/settings"));
   await page.locator("a.row").first().waitFor();
   assert.equal(await page.getByRole("button", { name: "Save settings" }).count(), 0, "the inbox, not the settings");
+  await page.context().close();
+});
+
+test("reports: reply times and e-visits of a period, their CSV, and a refused range (SLA-5, EVISIT-4)", async () => {
+  const jane = await apiAs("maple:patient_jane");
+  const physician = await apiAs("maple:physician");
+  const asked = await jane.call("POST", "/conversations", { subject: unique("Opening hours"), body: "When are you open?" });
+  await physician.call("POST", `/conversations/${asked.conversation.id}/messages`, { body: "Weekdays, 8 to 5." });
+  const knee = await jane.call("POST", "/conversations", { subject: unique("Knee"), body: "My knee hurts when I climb stairs." });
+  await physician.call("POST", `/conversations/${knee.conversation.id}/evisit`, {});
+  await physician.call("POST", `/conversations/${knee.conversation.id}/evisit/time`, { seconds: 400, source: "active" });
+
+  const page = await newPage(browser);
+  await signIn(page, "maple:admin");
+  await page.getByRole("link", { name: "Reports" }).click();
+  const replies = page.locator("table.report").first();
+  await replies.locator("td", { hasText: /^normal$/ }).waitFor();
+  const evisit = page.locator("table.report tr", { hasText: "99421" });
+  await evisit.first().waitFor();
+  await shot(page, "admin-reports");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download reply times (CSV)" }).click(),
+  ]);
+  const csv = await readFile(await download.path(), "utf8");
+  assert.match(csv, /^key,replies,medianMinutes,p90Minutes,withinTarget\n/);
+  assert.match(csv, /\nnormal,\d+,/);
+
+  await page.getByLabel("From").fill("2026-12-31");
+  await page.getByLabel("To").fill("2026-01-01");
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.locator(".reports .error", { hasText: "after" }).waitFor();
   await page.context().close();
 });

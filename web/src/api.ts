@@ -17,6 +17,8 @@ export class ApiError extends Error {
 export interface ApiOptions {
   /** Sends an Idempotency-Key: a retry of the same action creates nothing twice. */
   idempotencyKey?: string;
+  /** The media type wanted (`text/csv` for a report's CSV); the answer is then its text. */
+  accept?: string;
 }
 
 export class Api {
@@ -28,7 +30,7 @@ export class Api {
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown, options: ApiOptions = {}): Promise<T> {
-    const headers: Record<string, string> = { accept: "application/json" };
+    const headers: Record<string, string> = { accept: options.accept ?? "application/json" };
     const token = this.token();
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
@@ -55,6 +57,8 @@ export class Api {
     }
     if (response.status === 204) return undefined as T;
     const text = await response.text();
+    // Another media type asked for (a CSV report) comes back as its text.
+    if (response.ok && options.accept && options.accept !== "application/json") return text as T;
     const parsed: unknown = text ? JSON.parse(text) : undefined;
     if (!response.ok) {
       const p = (parsed ?? {}) as { title?: string; detail?: string; field?: string };

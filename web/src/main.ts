@@ -1,4 +1,4 @@
-// The web inbox: staff screens (inbox, thread, compose, the admins' settings) and the patient portal, on the
+// The web inbox: staff screens (inbox, thread, compose, the admins' reports and settings) and the patient portal, on the
 // API of API.md. Routes live in the URL's hash so they can never shadow an API path.
 
 import { Api } from "./api";
@@ -18,6 +18,7 @@ import {
   type Session,
   signedOutNotice,
 } from "./session";
+import { ReportsView } from "./reports";
 import { SettingsView } from "./settings";
 import { SignIn } from "./signin";
 import type { Stats } from "./types";
@@ -69,6 +70,7 @@ function shell(session: Session): { main: HTMLElement; context: AppContext } {
       { "aria-label": "Main" },
       inboxLink,
       h("a", { href: staff ? "#/compose" : "#/portal/compose", class: "nav-link" }, staff ? "Compose" : "New message"),
+      isAdmin(session.user) ? h("a", { href: "#/reports", class: "nav-link" }, "Reports") : null,
       isAdmin(session.user) ? h("a", { href: "#/settings", class: "nav-link" }, "Settings") : null,
     ),
     h(
@@ -111,7 +113,7 @@ function route(): void {
   }
   const staff = isStaff(session.user);
   let kind = path[0] ?? "";
-  const pages = isAdmin(session.user) ? ["inbox", "compose", "settings"] : ["inbox", "compose"];
+  const pages = isAdmin(session.user) ? ["inbox", "compose", "reports", "settings"] : ["inbox", "compose"];
   if (staff && !pages.includes(kind)) kind = "inbox";
   if (!staff && kind !== "portal") kind = "portal";
   if (!ctx || ctx.session.token !== session.token) {
@@ -132,6 +134,8 @@ function route(): void {
       ? new ComposeView(main, ctx)
       : kind === "settings"
         ? new SettingsView(main, ctx)
+        : kind === "reports"
+          ? new ReportsView(main, ctx)
         : kind === "inbox"
         ? new StaffInbox(main, ctx, path.slice(1))
         : new Portal(main, ctx, path.slice(1));
