@@ -48,6 +48,9 @@ test("axe-core: no serious violation on any screen, desktop and phone", async ()
     await page.getByRole("link", { name: "Reports" }).click();
     await page.locator(".report-results h2").first().waitFor();
     await clean(page, `${size} reports`);
+    await page.getByRole("link", { name: "Staff" }).click();
+    await page.locator(".staff-admin table tbody tr").first().waitFor();
+    await clean(page, `${size} staff`);
 
     await signIn(page, "maple:patient_jane");
     await page.locator("a.row").first().waitFor();

@@ -88,3 +88,36 @@ test("reports: reply times and e-visits of a period, their CSV, and a refused ra
   await page.locator(".reports .error", { hasText: "after" }).waitFor();
   await page.context().close();
 });
+
+test("staff: the administrator adds a nurse, who is listed and invited, deactivates and reactivates her; a bad email is refused (ROLE-1, ACCT-2)", async () => {
+  const admin = await apiAs("maple:admin");
+  const page = await newPage(browser);
+  await signIn(page, "maple:admin");
+  await page.getByRole("link", { name: "Staff" }).click();
+  await page.locator("table.report tbody tr").first().waitFor();
+  const last = `Okafor${Date.now().toString(36)}`;
+
+  // Refused first: an email that is none. Nothing is added.
+  await page.getByLabel("First name").fill("Ngozi");
+  await page.getByLabel("Last name").fill(last);
+  await page.getByLabel("Role", { exact: true }).selectOption("nurse");
+  await page.getByLabel("Email").fill("not-an-email");
+  await page.getByRole("button", { name: "Add and invite" }).click();
+  await page.locator(".staff-admin .error", { hasText: /email/i }).waitFor();
+  assert.equal(await page.locator("tr", { hasText: last }).count(), 0);
+
+  await page.getByLabel("Email").fill(`ngozi.${last.toLowerCase()}@example.test`);
+  await page.getByRole("button", { name: "Add and invite" }).click();
+  const row = page.locator("tr", { hasText: last });
+  await row.waitFor();
+  assert.match(await row.textContent(), /Nurse.*active/s);
+  await shot(page, "admin-staff");
+
+  await page.getByRole("button", { name: `Deactivate Ngozi ${last}` }).click();
+  await row.locator("td", { hasText: "deactivated" }).waitFor();
+  const { items } = await admin.call("GET", "/staff?include=inactive");
+  assert.equal(items.find((s) => s.lastName === last).active, false);
+  await page.getByRole("button", { name: `Reactivate Ngozi ${last}` }).click();
+  await row.locator("td", { hasText: /^active$/ }).waitFor();
+  await page.context().close();
+});

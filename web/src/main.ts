@@ -1,4 +1,4 @@
-// The web inbox: staff screens (inbox, thread, compose, the admins' reports and settings) and the patient portal, on the
+// The web inbox: staff screens (inbox, thread, compose; the admins' staff, reports and settings) and the patient portal, on the
 // API of API.md. Routes live in the URL's hash so they can never shadow an API path.
 
 import { Api } from "./api";
@@ -20,6 +20,7 @@ import {
 } from "./session";
 import { ReportsView } from "./reports";
 import { SettingsView } from "./settings";
+import { StaffView } from "./staff";
 import { SignIn } from "./signin";
 import type { Stats } from "./types";
 
@@ -70,6 +71,7 @@ function shell(session: Session): { main: HTMLElement; context: AppContext } {
       { "aria-label": "Main" },
       inboxLink,
       h("a", { href: staff ? "#/compose" : "#/portal/compose", class: "nav-link" }, staff ? "Compose" : "New message"),
+      isAdmin(session.user) ? h("a", { href: "#/staff", class: "nav-link" }, "Staff") : null,
       isAdmin(session.user) ? h("a", { href: "#/reports", class: "nav-link" }, "Reports") : null,
       isAdmin(session.user) ? h("a", { href: "#/settings", class: "nav-link" }, "Settings") : null,
     ),
@@ -113,7 +115,7 @@ function route(): void {
   }
   const staff = isStaff(session.user);
   let kind = path[0] ?? "";
-  const pages = isAdmin(session.user) ? ["inbox", "compose", "reports", "settings"] : ["inbox", "compose"];
+  const pages = isAdmin(session.user) ? ["inbox", "compose", "staff", "reports", "settings"] : ["inbox", "compose"];
   if (staff && !pages.includes(kind)) kind = "inbox";
   if (!staff && kind !== "portal") kind = "portal";
   if (!ctx || ctx.session.token !== session.token) {
@@ -136,6 +138,8 @@ function route(): void {
         ? new SettingsView(main, ctx)
         : kind === "reports"
           ? new ReportsView(main, ctx)
+          : kind === "staff"
+            ? new StaffView(main, ctx)
         : kind === "inbox"
         ? new StaffInbox(main, ctx, path.slice(1))
         : new Portal(main, ctx, path.slice(1));

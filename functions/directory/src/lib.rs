@@ -25,7 +25,10 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
                 .await
                 .and_then(|b| api::answer(200, b))
         }
-        "GET /staff" => directory::list_staff(app, &ctx).await.and_then(|b| api::answer(200, b)),
+        "GET /staff" => {
+            let include = api::query_param(&req, "include");
+            directory::list_staff(app, &ctx, include.as_deref()).await.and_then(|b| api::answer(200, b))
+        }
         "GET /workgroups" => directory::list_workgroups(app, &ctx).await.and_then(|b| api::answer(200, b)),
         "PATCH /workgroups/{id}" => {
             let id = api::path_param(&req, "id");

@@ -11,8 +11,8 @@ use crate::records::*;
 use crate::store::place;
 use crate::store::Guard;
 use crate::views::{
-    PatientAnswer, PatientList, PatientView, Renderer, StaffAnswer, StaffEntry, StaffList, WorkgroupAnswer,
-    WorkgroupList, WorkgroupView,
+    PatientAnswer, PatientList, PatientView, Renderer, StaffAnswer, StaffContact, StaffEntry, StaffList,
+    WorkgroupAnswer, WorkgroupList, WorkgroupView,
 };
 use serde::Deserialize;
 
@@ -333,9 +333,17 @@ async fn directory_for_staff(app: &App, ctx: &RequestCtx, refusal: &str) -> Resu
 
 /// GET /staff (staff): the practice's active staff, to address team messages and choose
 /// assignees. Staff names and roles are not PHI; emails and phones stay out of the list.
-pub async fn list_staff(app: &App, ctx: &RequestCtx) -> Result<StaffList> {
+/// `?include=inactive` (admin class, for the staff screen): every staff user, deactivated
+/// ones too, each with its email, phone and status.
+pub async fn list_staff(app: &App, ctx: &RequestCtx, include: Option<&str>) -> Result<StaffList> {
     let dir = directory_for_staff(app, ctx, "the staff directory is for staff").await?;
-    let mut staff: Vec<&crate::records::StaffItem> = dir.staff.iter().filter(|s| s.active).collect();
+    let everyone = match include {
+        None => false,
+        Some("inactive") if ctx.caller.class() == RoleClass::Admin => true,
+        Some("inactive") => return Err(Error::Forbidden("deactivated staff are listed to admin roles".into())),
+        Some(_) => return Err(Error::invalid("include", "include is `inactive` or absent")),
+    };
+    let mut staff: Vec<&crate::records::StaffItem> = dir.staff.iter().filter(|s| everyone || s.active).collect();
     staff.sort_by(|a, b| (&a.last_name, &a.first_name).cmp(&(&b.last_name, &b.first_name)));
     let items = staff
         .iter()
@@ -344,6 +352,11 @@ pub async fn list_staff(app: &App, ctx: &RequestCtx) -> Result<StaffList> {
             first_name: s.first_name.clone(),
             last_name: s.last_name.clone(),
             role: s.role.clone(),
+            contact: everyone.then(|| StaffContact {
+                email: s.email.clone(),
+                phone: s.phone.clone(),
+                active: s.active,
+            }),
         })
         .collect();
     Ok(StaffList { items })

@@ -127,6 +127,16 @@ pub struct StaffEntry {
     pub first_name: String,
     pub last_name: String,
     pub role: Role,
+    /// Only in the administrators' full list (`?include=inactive`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<StaffContact>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StaffContact {
+    pub email: String,
+    pub phone: String,
+    pub active: bool,
 }
 
 /// GET /patients?q=: the patients whose names match what was typed.

@@ -513,3 +513,29 @@ async fn acct_2_a_care_team_change_moves_existing_conversations_at_once() {
     assert_eq!(app.get(&assistant.token, "/inbox/stats").await.body["totalConversations"], 1);
     assert_eq!(app.get(&assistant.token, &format!("/conversations/{cid}")).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn acct_2_administrators_list_deactivated_staff_with_their_contact_others_do_not() {
+    let (app, p) = setup().await;
+    let res = app
+        .send("PATCH", &format!("/staff/{}", p.nurse.id), Some(&p.admin.token), Some(&json!({ "active": false })), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let row = |list: &Value, id: &str| list["items"].as_array().unwrap().iter().find(|s| s["id"] == id).cloned();
+    // The everyday list: active staff, names and roles only.
+    let everyday = app.get(&p.doctor.token, "/staff").await;
+    assert_eq!(everyday.status, StatusCode::OK);
+    assert!(row(&everyday.body, &p.nurse.id).is_none(), "deactivated: not addressable");
+    assert!(row(&everyday.body, &p.doctor.id).unwrap().get("email").is_none(), "no contact in the everyday list");
+    // The administrators' full list: the deactivated nurse too, with email, phone and status.
+    let full = app.get(&p.admin.token, "/staff?include=inactive").await;
+    assert_eq!(full.status, StatusCode::OK, "{}", full.body);
+    let nurse = row(&full.body, &p.nurse.id).expect("the deactivated nurse is listed");
+    assert_eq!(nurse["active"], false);
+    assert!(nurse["email"].as_str().is_some_and(|e| e.contains('@')), "{nurse}");
+    assert_eq!(row(&full.body, &p.doctor.id).unwrap()["active"], true);
+    assert_problem(&app.get(&p.doctor.token, "/staff?include=inactive").await, StatusCode::FORBIDDEN);
+    let res = app.get(&p.admin.token, "/staff?include=everyone").await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["field"], "include");
+}
