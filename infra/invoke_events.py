@@ -50,7 +50,15 @@ def answered(raw: str) -> tuple[bool, str]:
     except json.JSONDecodeError:
         return False, raw.strip()[:200]
     if isinstance(result, dict) and "statusCode" in result:
-        return 200 <= int(result["statusCode"]) < 300, f"HTTP {result['statusCode']}"
+        status = int(result["statusCode"])
+        if 200 <= status < 300:
+            return True, f"HTTP {status}"
+        # A refusal says why: its problem's title and detail (they never carry PHI).
+        try:
+            problem = json.loads(result.get("body") or "{}")
+        except (json.JSONDecodeError, TypeError):
+            problem = {}
+        return False, f"HTTP {status}: {problem.get('title', '')} {problem.get('detail', '')}".rstrip()
     return True, "result " + json.dumps(result)[:80]
 
 

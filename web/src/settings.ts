@@ -23,8 +23,9 @@ const UNITS = ["businessMinutes", "businessHours", "businessDays"] as const;
 export class SettingsView implements View {
   private readonly form = h("form", { class: "settings", "aria-labelledby": "settings-title" });
   private readonly error = h("p", { class: "error", role: "alert" });
-  /** Each field: how to read its value for the API, and the input that gets the focus. */
-  private fields: { name: string; read: () => unknown; focus: HTMLElement }[] = [];
+  /** Each field: how to read its value for the API, the input that gets the focus, and the
+   * value that stands for "not set" (the API leaves an unset list or promise out). */
+  private fields: { name: string; read: () => unknown; focus: HTMLElement; unset?: unknown }[] = [];
   private loaded: Settings = {};
 
   constructor(
@@ -81,7 +82,7 @@ export class SettingsView implements View {
     });
     const holidaysId = uid("holidays");
     const holidays = h("textarea", { id: holidaysId, rows: 3 }, (s.holidays ?? []).join("\n"));
-    this.fields.push({ name: "holidays", read: () => holidays.value.split(/\s+/).filter(Boolean), focus: holidays });
+    this.fields.push({ name: "holidays", read: () => holidays.value.split(/\s+/).filter(Boolean), focus: holidays, unset: [] });
 
     const targets = (["urgent", "normal", "low"] as const).map((priority) => {
       const current = s.replyTargets?.[priority] ?? {};
@@ -98,6 +99,7 @@ export class SettingsView implements View {
       name: "replyTargets",
       read: () => Object.fromEntries(targets.filter((t) => t.amount.value !== "").map((t) => [t.priority, { [t.units.input.value]: Number(t.amount.value) }])),
       focus: targets[0].amount,
+      unset: {},
     });
     const shareId = uid("share");
     const share = h("input", { id: shareId, type: "number", min: 1, max: 100, step: 1, value: s.escalation ? Math.round(s.escalation.atShare * 100) : "" });
@@ -115,6 +117,7 @@ export class SettingsView implements View {
         return id && share.value ? { atShare: Number(share.value) / 100, to: { type, id } } : null;
       },
       focus: share,
+      unset: null,
     });
 
     const save = h("button", { type: "submit" }, "Save settings");
@@ -179,7 +182,7 @@ export class SettingsView implements View {
     const patch: Record<string, unknown> = {};
     for (const f of this.fields) {
       const value = f.read();
-      const before = this.loaded[f.name] ?? (f.name === "escalation" ? null : f.name === "replyTargets" ? {} : f.name === "holidays" ? [] : undefined);
+      const before = this.loaded[f.name] ?? f.unset;
       if (value !== undefined && JSON.stringify(value) !== JSON.stringify(before)) patch[f.name] = value;
     }
     return patch;
