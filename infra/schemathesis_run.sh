@@ -27,9 +27,12 @@ else:
 PY
 )
 status=0
+# One worker: with two threads, hypothesis parses lambda sources with `ast` concurrently, which
+# on CPython 3.11 can fail at random ("AST constructor recursion depth mismatch", gh-106905;
+# it failed a CI run's coverage phase).
 "$ST/bin/schemathesis" run docs/openapi.yaml --url "$base_url" -H "Authorization: Bearer $token" \
   --checks not_a_server_error,response_schema_conformance --phases examples,coverage,fuzzing \
-  --max-examples "$max_examples" --workers 2 --seed 1 --no-shrink --warnings off --request-timeout 60 >"$out" 2>&1 || status=$?
+  --max-examples "$max_examples" --workers 1 --seed 1 --no-shrink --warnings off --request-timeout 60 >"$out" 2>&1 || status=$?
 tail -25 "$out"
 .venv/bin/python - "$out" <<'PY'
 import re, sys

@@ -1,8 +1,9 @@
 //! EVISIT-2: the end of an e-visit's window. An e-visit is listed by the end of its seven
 //! days (or, once its conversation is closed, by the time of closing) until its suggestion is
-//! recorded; the scheduled `evisit-windows` function takes the ended ones: it posts a staff-only note in the thread with the minutes, the code the time
-//! supports and the flags (which notifies the clinicians of the conversation), then records
-//! that suggestion on the e-visit as its billing record, which unlists it.
+//! recorded; the scheduled `evisit-windows` function takes the ended ones: it posts a
+//! staff-only note in the thread with the minutes, the code the time supports and the flags
+//! (which notifies the clinicians of the conversation), then records that suggestion on the
+//! e-visit as its billing record, which unlists it.
 //!
 //! Once, whatever retries and overlapping runs happen: the note is posted once per e-visit
 //! (its dedupe mark); the record is written on the condition that the e-visit is as read (not
@@ -79,7 +80,8 @@ async fn record(app: &App, dir: &Directory, p: &PracticeId, c: &ConversationId, 
         let relisted = EVisitItem { key: place::evisit_ending(p, c, ends), ..visit.clone() };
         let mut tx = app.store.tx();
         tx.update_changed(Guard::EVisit, &visit, &relisted)?;
-        tx.commit().await?.map_err(|_| Error::internal_msg("an e-visit could not be listed again"))?;
+        // Changed meanwhile (closed again, recorded by another run): the next run sees it as is.
+        tx.commit().await?.ok();
         return Ok(false);
     }
     let s = crate::ops::evisits::suggestion(app, p, &visit, &entries).await?;
