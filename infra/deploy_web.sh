@@ -21,8 +21,10 @@ python3 infra/web.py
 python3 - "$api" "$domain" "$client" "$web" >web/dist/config.json <<'PY'
 import json, sys
 api, domain, client, web = sys.argv[1:]
+# The API's host names its region (…execute-api.<region>.amazonaws.com), the user pool's too.
+region = api.split("://", 1)[-1].split(".")[2]
 print(json.dumps({"auth": "cognito", "apiBaseUrl": api.rstrip("/"),
-                  "cognito": {"domain": domain, "clientId": client, "redirectUri": web}}))
+                  "cognito": {"domain": domain, "clientId": client, "redirectUri": web, "region": region}}))
 PY
 # Hashed assets may be cached for a year; index.html and config.json never.
 aws s3 sync web/dist/assets "s3://$bucket/assets" --delete --cache-control "public, max-age=31536000, immutable"

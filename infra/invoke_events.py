@@ -7,7 +7,8 @@ stream, SNS or schedule event).
     invoke_events.py --events .local/test/events
 
 Run by `make test` on the `make dev` stack it starts (its environment, the seeded practice),
-after the browser tests, since the DELETE sample deletes a conversation.
+after the browser tests, since the DELETE sample deletes a conversation, and before
+schemathesis, which may delete it first.
 """
 
 from __future__ import annotations

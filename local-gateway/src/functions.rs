@@ -45,6 +45,8 @@ pub struct Functions {
     /// test reads back to check the functions' work.
     pub operator: App,
     pub calls: CallCounter,
+    /// The invitations' temporary passwords (`POST /_local/invitations`).
+    pub mailbox: crate::invitations::Mailbox,
 }
 
 /// Changes an app after it is made (the fault tests add interceptors to its clients).
@@ -68,7 +70,8 @@ impl Functions {
         }
         let mut operator_app = App::with_calls(operator, config.clone(), calls.clone());
         customize(&mut operator_app, operator, config);
-        Functions { apps, operator: operator_app, calls }
+        let mailbox = crate::invitations::Mailbox::new(operator, config.user_pool_id.clone());
+        Functions { apps, operator: operator_app, calls, mailbox }
     }
 
     /// The AWS operations each function performed so far (leaving out calls refused for want

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod functions;
+mod invitations;
 pub mod stream;
 mod web;
 
@@ -221,6 +222,12 @@ mod base64_engine {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvitationRequest {
+    username: String,
+}
+
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct PracticeRequest {
     name: String,
@@ -275,6 +282,19 @@ async fn local_route(gw: &Gateway, method: &Method, route: &str, body: &Bytes) -
                 }
             }
             Err(e) => problem(Error::bad_request(format!("malformed practice request: {e}"))),
+        },
+        // The invitation e-mail's temporary password (invitations.rs).
+        ("POST", "invitations") => match serde_json::from_slice::<InvitationRequest>(body) {
+            Ok(r) => match gw.functions.mailbox.temporary_password(&r.username).await {
+                Ok(password) => (
+                    StatusCode::OK,
+                    [("content-type", "application/json")],
+                    json!({ "username": r.username, "temporaryPassword": password }).to_string(),
+                )
+                    .into_response(),
+                Err(e) => problem(e),
+            },
+            Err(e) => problem(Error::bad_request(format!("malformed invitation request: {e}"))),
         },
         // NOTIFY-4: an inbound text, as End User Messaging would publish it to the inbound
         // topic: `{originationNumber, destinationNumber, messageBody, inboundMessageId}`.

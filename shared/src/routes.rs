@@ -30,6 +30,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "PATCH", path: "/workgroups/{id}", function: "directory", idempotent: false },
     Route { method: "PATCH", path: "/staff/{id}", function: "directory", idempotent: false },
     Route { method: "POST", path: "/staff/{id}/invitation", function: "directory", idempotent: false },
+    Route { method: "GET", path: "/patients/{id}", function: "directory", idempotent: false },
     Route { method: "PATCH", path: "/patients/{id}", function: "directory", idempotent: false },
     Route { method: "POST", path: "/patients/{id}/invitation", function: "directory", idempotent: false },
     Route { method: "DELETE", path: "/staff/{id}/totp", function: "directory", idempotent: false },
@@ -75,6 +76,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "PUT", path: "/patients/{id}/evisit-consent", function: "evisits", idempotent: false },
     Route { method: "POST", path: "/patients/{id}/visits", function: "evisits", idempotent: false },
     Route { method: "GET", path: "/audit", function: "reports", idempotent: false },
+    Route { method: "GET", path: "/audit/verification", function: "reports", idempotent: false },
     Route { method: "DELETE", path: "/conversations/{id}", function: "delete", idempotent: false },
     Route { method: "DELETE", path: "/conversations/{id}/messages/{messageId}", function: "delete", idempotent: false },
 ];

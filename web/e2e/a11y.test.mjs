@@ -20,6 +20,12 @@ test("axe-core: no serious violation on any screen, desktop and phone", async ()
     await page.goto(`${BASE_URL}/#/signin`);
     await page.locator("[data-user]").first().waitFor();
     await clean(page, `${size} sign-in`);
+    // A wrong password's refusal, said in the form.
+    await page.getByLabel("Username").fill("usr_nobody");
+    await page.getByLabel("Password", { exact: true }).fill("Wrong-Password-1");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.locator("#signin-error", { hasText: "Wrong username or password" }).waitFor();
+    await clean(page, `${size} sign-in refused`);
 
     await signIn(page, "maple:physician");
     await page.locator("a.row").first().waitFor();
@@ -51,6 +57,18 @@ test("axe-core: no serious violation on any screen, desktop and phone", async ()
     await page.getByRole("link", { name: "Staff" }).click();
     await page.locator(".staff-admin table tbody tr").first().waitFor();
     await clean(page, `${size} staff`);
+    await page.getByRole("link", { name: "Patients" }).click();
+    await page.getByLabel("Find a patient").fill("smi");
+    await page.getByRole("button", { name: "Find" }).click();
+    await page.getByRole("link", { name: "Jane Smith" }).click();
+    await page.getByRole("heading", { name: "Jane Smith" }).waitFor();
+    await clean(page, `${size} patient record`);
+    await page.getByRole("link", { name: "Workgroups" }).click();
+    await page.locator("form[data-workgroup]").first().waitFor();
+    await clean(page, `${size} workgroups`);
+    await page.getByRole("link", { name: "Audit log" }).first().click();
+    await page.getByLabel("Find a patient").waitFor();
+    await clean(page, `${size} audit log`);
 
     await signIn(page, "maple:patient_jane");
     await page.locator("a.row").first().waitFor();

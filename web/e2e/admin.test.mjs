@@ -121,3 +121,63 @@ test("staff: the administrator adds a nurse, who is listed and invited, deactiva
   await row.locator("td", { hasText: /^active$/ }).waitFor();
   await page.context().close();
 });
+
+test("patients: the administrator finds a patient and changes the care team; a one-letter search is refused; the record's audit log verifies (ACCT-2, SEC-2)", async () => {
+  const page = await newPage(browser);
+  await signIn(page, "maple:admin");
+  await page.getByRole("link", { name: "Patients" }).click();
+  // Refused first: one letter is not a search.
+  await page.getByLabel("Find a patient").fill("s");
+  await page.getByRole("button", { name: "Find" }).click();
+  await page.locator(".patients-admin .error", { hasText: "2 letters" }).waitFor();
+  await page.getByLabel("Find a patient").fill("smi");
+  await page.getByRole("button", { name: "Find" }).click();
+  await page.getByRole("link", { name: "Jane Smith" }).click();
+  await page.getByRole("heading", { name: "Jane Smith" }).waitFor();
+  const team = page.locator("fieldset", { hasText: "Care team" });
+  const front = team.getByRole("checkbox").last();
+  const was = await front.isChecked();
+  await front.setChecked(!was);
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.locator("#announcer", { hasText: "Jane Smith: changes saved" }).waitFor();
+  await page.getByRole("heading", { name: "Jane Smith" }).waitFor();
+  assert.equal(await page.locator("fieldset", { hasText: "Care team" }).getByRole("checkbox").last().isChecked(), !was);
+  await page.locator("fieldset", { hasText: "Care team" }).getByRole("checkbox").last().setChecked(was);
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.locator("#announcer", { hasText: "Jane Smith: changes saved" }).waitFor();
+  await shot(page, "admin-patient");
+
+  await page.getByRole("link", { name: "Audit log" }).last().click();
+  await page.getByRole("heading", { name: /Events about the patient/ }).waitFor();
+  await page.locator(".audit-log tbody tr").first().waitFor();
+  assert.ok((await page.locator(".audit-log tbody tr", { hasText: "patient.update" }).count()) >= 1, "the change is in the log");
+  await page.getByRole("button", { name: "Verify the chain" }).click();
+  await page.locator(".verification .verified", { hasText: "Verified: nothing altered or taken away" }).waitFor();
+  await shot(page, "admin-audit-log");
+  await page.context().close();
+});
+
+test("workgroups: the administrator adds one, gives it members and renames it; a name taken is refused (ROLE-6)", async () => {
+  const admin = await apiAs("maple:admin");
+  const page = await newPage(browser);
+  await signIn(page, "maple:admin");
+  await page.getByRole("link", { name: "Workgroups" }).click();
+  await page.locator("form[data-workgroup]").first().waitFor();
+  await page.getByLabel("New workgroup").fill("Front Office");
+  await page.getByRole("button", { name: "Add workgroup" }).click();
+  await page.locator(".staff-admin > .error", { hasText: "a workgroup with this name exists" }).waitFor();
+
+  const name = unique("Triage");
+  await page.getByLabel("New workgroup").fill(name);
+  await page.getByRole("button", { name: "Add workgroup" }).click();
+  const group = page.locator("form[data-workgroup]", { hasText: `Members of ${name}` });
+  await group.waitFor();
+  await group.getByRole("checkbox").first().check();
+  await group.getByLabel("Name").fill(`${name} desk`);
+  await group.getByRole("button", { name: `Save ${name}` }).click();
+  await page.locator("#announcer", { hasText: `${name} desk saved` }).waitFor();
+  const { items } = await admin.call("GET", "/workgroups");
+  const saved = items.find((g) => g.name === `${name} desk`);
+  assert.equal(saved?.memberIds.length, 1, JSON.stringify(items));
+  await page.context().close();
+});

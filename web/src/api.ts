@@ -27,6 +27,8 @@ export class Api {
     private readonly token: () => string | null,
     /** Ends the session; gets the problem's `type` (…/sign-in-again: the account changed). */
     private readonly onUnauthorized: (problemType?: string) => void,
+    /** The practice requires a second factor the user has not set up (ACCT-3). */
+    private readonly onSecondFactorRequired: () => void = () => undefined,
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown, options: ApiOptions = {}): Promise<T> {
@@ -61,7 +63,8 @@ export class Api {
     if (response.ok && options.accept && options.accept !== "application/json") return text as T;
     const parsed: unknown = text ? JSON.parse(text) : undefined;
     if (!response.ok) {
-      const p = (parsed ?? {}) as { title?: string; detail?: string; field?: string };
+      const p = (parsed ?? {}) as { type?: string; title?: string; detail?: string; field?: string };
+      if (response.status === 403 && p.type?.endsWith("/second-factor-required")) this.onSecondFactorRequired();
       throw new ApiError(response.status, p.title ?? response.statusText, p.detail ?? "", p.field);
     }
     return parsed as T;

@@ -48,6 +48,12 @@ export class AppContext {
     return this.groupCache;
   }
 
+  /** After an administrator changed staff or workgroups: the next read asks the API again. */
+  forgetDirectory(): void {
+    this.staffCache = undefined;
+    this.groupCache = undefined;
+  }
+
   onStats(listener: (stats: Stats) => void): () => void {
     this.statsListeners.add(listener);
     return () => this.statsListeners.delete(listener);

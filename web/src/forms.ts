@@ -1,6 +1,6 @@
 // The form pieces the screens share: a modal dialog and labelled controls.
 
-import { errorText } from "./app";
+import { type AppContext, errorText } from "./app";
 import { type Child, h, uid } from "./dom";
 
 /** A modal dialog: focus moves in, Escape closes, focus returns to the opener. */
@@ -49,4 +49,24 @@ export function checkbox(text: string, checked: boolean, value = "on"): { label:
 export function select(text: string, values: string[], labels: string[]): { label: HTMLLabelElement; input: HTMLSelectElement } {
   const input = h("select", null, values.map((v, i) => h("option", { value: v }, labels[i])));
   return { input, label: h("label", { class: "inline" }, text, " ", input) };
+}
+
+/** One change of an administration screen: says it is done (to screen readers too) or shows
+ * the refusal, then shows the list as it now is. Cached staff and workgroups are read again. */
+export async function applyChange(
+  ctx: AppContext,
+  error: HTMLElement,
+  done: string,
+  change: () => Promise<unknown>,
+  reload: () => Promise<void>,
+): Promise<void> {
+  error.textContent = "";
+  try {
+    await change();
+    ctx.forgetDirectory();
+    ctx.announce(done);
+  } catch (e) {
+    error.textContent = errorText(e);
+  }
+  await reload();
 }

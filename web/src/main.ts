@@ -17,7 +17,13 @@ import {
   roleLabel,
   type Session,
   signedOutNotice,
+  userPool,
 } from "./session";
+import { signOutEverywhere } from "./cognito";
+import { SecondFactorView } from "./second_factor";
+import { PatientsView } from "./patients";
+import { WorkgroupsView } from "./workgroups";
+import { AuditView } from "./audit";
 import { ReportsView } from "./reports";
 import { SettingsView } from "./settings";
 import { StaffView } from "./staff";
@@ -25,6 +31,15 @@ import { SignIn } from "./signin";
 import type { Stats } from "./types";
 
 const root = document.getElementById("app")!;
+/** The administration screens (admin class), in the navigation's order. */
+const ADMIN_SCREENS = [
+  ["staff", "Staff"],
+  ["patients", "Patients"],
+  ["workgroups", "Workgroups"],
+  ["reports", "Reports"],
+  ["audit", "Audit log"],
+  ["settings", "Settings"],
+] as const;
 let config: AppConfig = { auth: "local", apiBaseUrl: "" };
 let current: { kind: string; view: View } | null = null;
 let ctx: AppContext | null = null;
@@ -42,7 +57,11 @@ async function boot(): Promise<void> {
   route();
 }
 
-function signOut(notice?: string): void {
+/** Ends the session here and, with `everywhere`, the user's refresh tokens on every device. */
+function signOut(notice?: string, everywhere = false): void {
+  const pool = userPool(config);
+  const access = loadSession()?.accessToken;
+  if (everywhere && pool && access) void signOutEverywhere(pool, access);
   clearSession();
   if (notice) sessionStorage.setItem("carethread.notice", notice);
   ctx = null;
@@ -54,9 +73,16 @@ function shell(session: Session): { main: HTMLElement; context: AppContext } {
   const announcer = h("div", { class: "sr-only", role: "status", "aria-live": "polite", id: "announcer" });
   // A 401 ends this session (once, and never a newer one a late answer arrives in), with a
   // notice on the sign-in page: "sign in again" when the account changed since sign-in.
-  const api = new Api(config.apiBaseUrl, () => session.token, (problemType) => {
-    if (ctx?.session.token === session.token) signOut(signedOutNotice(problemType));
-  });
+  const api = new Api(
+    config.apiBaseUrl,
+    () => session.token,
+    (problemType) => {
+      if (ctx?.session.token === session.token) signOut(signedOutNotice(problemType));
+    },
+    () => {
+      if (ctx?.session.token === session.token) location.hash = "#/second-factor";
+    },
+  );
   const context = new AppContext(api, session, config, announcer);
   const staff = isStaff(session.user);
   const badge = h("span", { class: "badge", hidden: true, "data-testid": "nav-unread" });
@@ -71,16 +97,14 @@ function shell(session: Session): { main: HTMLElement; context: AppContext } {
       { "aria-label": "Main" },
       inboxLink,
       h("a", { href: staff ? "#/compose" : "#/portal/compose", class: "nav-link" }, staff ? "Compose" : "New message"),
-      isAdmin(session.user) ? h("a", { href: "#/staff", class: "nav-link" }, "Staff") : null,
-      isAdmin(session.user) ? h("a", { href: "#/reports", class: "nav-link" }, "Reports") : null,
-      isAdmin(session.user) ? h("a", { href: "#/settings", class: "nav-link" }, "Settings") : null,
+      isAdmin(session.user) ? ADMIN_SCREENS.map(([page, label]) => h("a", { href: `#/${page}`, class: "nav-link" }, label)) : null,
     ),
     h(
       "div",
       { class: "who" },
       h("span", { class: "who-name" }, session.user.name),
       h("span", { class: "who-role" }, roleLabel(session.user.role)),
-      h("button", { type: "button", class: "secondary", onclick: () => signOut() }, "Sign out"),
+      h("button", { type: "button", class: "secondary", onclick: () => signOut(undefined, true) }, "Sign out"),
     ),
   );
   context.onStats((stats: Stats) => {
@@ -115,9 +139,11 @@ function route(): void {
   }
   const staff = isStaff(session.user);
   let kind = path[0] ?? "";
-  const pages = isAdmin(session.user) ? ["inbox", "compose", "staff", "reports", "settings"] : ["inbox", "compose"];
-  if (staff && !pages.includes(kind)) kind = "inbox";
-  if (!staff && kind !== "portal") kind = "portal";
+  const pages = isAdmin(session.user) ? ["inbox", "compose", ...ADMIN_SCREENS.map(([page]) => page)] : ["inbox", "compose"];
+  if (kind !== "second-factor") {
+    if (staff && !pages.includes(kind)) kind = "inbox";
+    if (!staff && kind !== "portal") kind = "portal";
+  }
   if (!ctx || ctx.session.token !== session.token) {
     current?.view.dispose();
     current = null;
@@ -131,18 +157,19 @@ function route(): void {
   if (current && current.kind === kind && current.view.update?.(path.slice(1))) return;
   current?.view.dispose();
   const main = document.getElementById("main")!;
-  const view: View =
-    kind === "compose"
-      ? new ComposeView(main, ctx)
-      : kind === "settings"
-        ? new SettingsView(main, ctx)
-        : kind === "reports"
-          ? new ReportsView(main, ctx)
-          : kind === "staff"
-            ? new StaffView(main, ctx)
-        : kind === "inbox"
-        ? new StaffInbox(main, ctx, path.slice(1))
-        : new Portal(main, ctx, path.slice(1));
+  const app = ctx;
+  const screens: Record<string, () => View> = {
+    "second-factor": () => new SecondFactorView(main, app, (notice) => signOut(notice)),
+    compose: () => new ComposeView(main, app),
+    settings: () => new SettingsView(main, app),
+    reports: () => new ReportsView(main, app),
+    staff: () => new StaffView(main, app),
+    patients: () => new PatientsView(main, app, path.slice(1)),
+    workgroups: () => new WorkgroupsView(main, app),
+    audit: () => new AuditView(main, app, path.slice(1)),
+    inbox: () => new StaffInbox(main, app, path.slice(1)),
+  };
+  const view = (screens[kind] ?? (() => new Portal(main, app, path.slice(1))))();
   current = { kind, view };
 }
 

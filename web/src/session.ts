@@ -3,11 +3,16 @@
 // password form that signs in at the local stack's user pool (InitiateAuth with
 // USER_PASSWORD_AUTH). In AWS: Cognito's hosted sign-in (authorization code with PKCE).
 
+import type { UserPool } from "./cognito";
+
 /** In AWS: the hosted UI of the stack's user pool. */
 export interface HostedCognito {
   domain: string;
   clientId: string;
   redirectUri: string;
+  /** The pool's region: the user's own calls (the authenticator app's set-up, signing out
+   * everywhere) go to its regional endpoint. */
+  region: string;
 }
 
 /** Locally: the user pool's API on the local AWS stack (moto). */
@@ -30,7 +35,10 @@ export interface User {
 }
 
 export interface Session {
+  /** The ID token: the API's bearer token. */
   token: string;
+  /** The access token: the user's own calls to the user pool (ACCT-3 set-up, sign-out). */
+  accessToken?: string;
   user: User;
 }
 
@@ -65,13 +73,14 @@ export function claims(token: string): Record<string, unknown> {
 
 /** The session of a Cognito ID token. The user's id is its Cognito username (`sub` is
  * Cognito's own UUID, which the API does not know). */
-export function sessionFromToken(token: string, name?: string): Session {
+export function sessionFromToken(token: string, name?: string, accessToken?: string): Session {
   const c = claims(token);
   const username = c["cognito:username"];
   if (typeof username !== "string" || !username) throw new Error("The ID token has no cognito:username claim.");
   const given = [c.given_name, c.family_name].filter(Boolean).join(" ");
   return {
     token,
+    accessToken,
     user: {
       id: username,
       name: name ?? (given || String(c.email ?? username)),
@@ -110,55 +119,13 @@ export function signedOutNotice(problemType?: string): string {
     : "Your session has ended or your account is not active. Please sign in again.";
 }
 
-// ---- Local sign-in: username and password at the local stack's user pool
-
-/** A refused sign-in, with the sentence to show. */
-export class SignInError extends Error {}
-
-/** Signs in with USER_PASSWORD_AUTH at the user pool's API, as the AWS SDKs do, and returns
- * the ID token. */
-export async function passwordSignIn(cognito: LocalCognito, username: string, password: string): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(cognito.endpoint.replace(/\/+$/, "") + "/", {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-amz-json-1.1",
-        "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth",
-      },
-      body: JSON.stringify({
-        AuthFlow: "USER_PASSWORD_AUTH",
-        ClientId: cognito.clientId,
-        AuthParameters: { USERNAME: username, PASSWORD: password },
-      }),
-    });
-  } catch {
-    throw new SignInError("The sign-in service could not be reached. Is `make dev` running?");
+/** The user pool's API for the user's own calls, if the config names one. */
+export function userPool(config: AppConfig): UserPool | undefined {
+  if (config.auth === "cognito") {
+    const c = config.cognito;
+    return c.region ? { endpoint: `https://cognito-idp.${c.region}.amazonaws.com`, clientId: c.clientId } : undefined;
   }
-  const body = (await response.json().catch(() => ({}))) as {
-    __type?: string;
-    message?: string;
-    ChallengeName?: string;
-    AuthenticationResult?: { IdToken?: string };
-  };
-  if (response.ok && body.AuthenticationResult?.IdToken) return body.AuthenticationResult.IdToken;
-  if (response.ok && body.ChallengeName === "NEW_PASSWORD_REQUIRED") {
-    throw new SignInError("This account still has the temporary password of its invitation: it must set a new password first.");
-  }
-  // The error's type, without the namespace some endpoints prefix ("…#NotAuthorizedException").
-  const type = (body.__type ?? "").split("#").pop() ?? "";
-  const message = body.message ?? "";
-  if (type === "NotAuthorizedException" && /disabled/i.test(message)) {
-    throw new SignInError("This account is disabled. Ask your practice's administrator.");
-  }
-  if (type === "NotAuthorizedException" || type === "UserNotFoundException") {
-    throw new SignInError("Wrong username or password.");
-  }
-  if (type === "PasswordResetRequiredException") throw new SignInError("This account's password must be reset first.");
-  if (type === "TooManyRequestsException" || type === "LimitExceededException") {
-    throw new SignInError("Too many sign-in attempts. Wait a minute and try again.");
-  }
-  throw new SignInError(`Sign-in failed${type ? ` (${type})` : ""}. Try again.`);
+  return config.cognito?.endpoint && config.cognito.clientId ? config.cognito : undefined;
 }
 
 // ---- Cognito hosted sign-in (authorization code + PKCE)
@@ -177,7 +144,9 @@ export async function startCognitoSignIn(config: AppConfig & { auth: "cognito" }
     response_type: "code",
     client_id: c.clientId,
     redirect_uri: c.redirectUri,
-    scope: "openid email profile",
+    // The last scope lets the access token set up the authenticator app (ACCT-3) and sign out
+    // everywhere at the user pool's API.
+    scope: "openid email profile aws.cognito.signin.user.admin",
     code_challenge_method: "S256",
     code_challenge: challenge,
     state,
@@ -206,8 +175,8 @@ export async function finishCognitoSignIn(config: AppConfig): Promise<Session | 
   });
   history.replaceState(null, "", location.pathname + location.hash);
   if (!response.ok) return null;
-  const tokens = (await response.json()) as { id_token: string };
-  const session = sessionFromToken(tokens.id_token);
+  const tokens = (await response.json()) as { id_token: string; access_token?: string };
+  const session = sessionFromToken(tokens.id_token, undefined, tokens.access_token);
   saveSession(session);
   return session;
 }

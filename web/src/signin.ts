@@ -5,17 +5,9 @@
 
 import type { View } from "./app";
 import { h, replace } from "./dom";
-import {
-  type AppConfig,
-  type LocalCognito,
-  passwordSignIn,
-  roleLabel,
-  saveSession,
-  type Session,
-  sessionFromToken,
-  SignInError,
-  startCognitoSignIn,
-} from "./session";
+import { signIn, type SignInStep, SignInError, type UserPool } from "./cognito";
+import { type AppConfig, roleLabel, saveSession, sessionFromToken, startCognitoSignIn } from "./session";
+import { challengeForm } from "./signin_steps";
 
 interface DemoUser {
   key: string;
@@ -93,14 +85,14 @@ export class SignIn implements View {
     // Always in the page, so that screen readers announce what is written into it.
     const error = h("p", { id: "signin-error", class: "error", role: "alert" });
     const submit = h("button", { type: "submit" }, "Sign in");
-    const form = h(
+    const form: HTMLFormElement = h(
       "form",
       {
         class: "practice-card signin-form",
         "aria-labelledby": "signin-heading",
         onsubmit: (e: Event) => {
           e.preventDefault();
-          void this.submit(cognito, username, password, error, submit);
+          void this.submit(cognito, username, password, error, submit, form);
         },
       },
       h("h2", { id: "signin-heading" }, "Your account"),
@@ -140,7 +132,7 @@ export class SignIn implements View {
         (user.username ? password : username).focus();
         return;
       }
-      void this.submit(cognito, username, password, error, submit);
+      void this.submit(cognito, username, password, error, submit, form);
     };
     for (const practice of practices) {
       const staff = practice.users.filter((u) => u.role !== "patient");
@@ -191,13 +183,14 @@ export class SignIn implements View {
   }
 
   private async submit(
-    cognito: LocalCognito | undefined,
+    pool: UserPool | undefined,
     username: HTMLInputElement,
     password: HTMLInputElement,
     error: HTMLElement,
     submit: HTMLButtonElement,
+    form: HTMLFormElement,
   ): Promise<void> {
-    if (!cognito || submit.disabled) return;
+    if (!pool || submit.disabled) return;
     const name = username.value.trim();
     if (!name || !password.value) {
       error.textContent = "Enter your username and password.";
@@ -207,10 +200,9 @@ export class SignIn implements View {
     error.textContent = "";
     submit.disabled = true;
     submit.textContent = "Signing in…";
-    let session: Session;
+    let step: SignInStep;
     try {
-      const token = await passwordSignIn(cognito, name, password.value);
-      session = sessionFromToken(token, this.names.get(name));
+      step = await signIn(pool, name, password.value);
     } catch (e) {
       if (this.disposed) return;
       error.textContent = e instanceof SignInError ? e.message : "Sign-in failed. Try again.";
@@ -220,9 +212,21 @@ export class SignIn implements View {
       submit.textContent = "Sign in";
       return;
     }
+    this.continue(pool, step, name, form);
+  }
+
+  /** The next step of a sign-in: the app, or the form of the challenge Cognito asks for,
+   * in place of the password form. */
+  private continue(pool: UserPool, step: SignInStep, name: string, form: HTMLFormElement): void {
     if (this.disposed) return;
-    saveSession(session);
-    const target = session.user.role === "patient" ? "#/portal" : "#/inbox";
+    if (step.kind !== "signed-in") {
+      const next = challengeForm(pool, step, (answered) => this.continue(pool, answered, name, next));
+      form.replaceWith(next);
+      next.querySelector<HTMLInputElement>("input")?.focus();
+      return;
+    }
+    saveSession(sessionFromToken(step.tokens.idToken, this.names.get(name), step.tokens.accessToken));
+    const target = sessionFromToken(step.tokens.idToken).user.role === "patient" ? "#/portal" : "#/inbox";
     if (location.hash === target) window.dispatchEvent(new HashChangeEvent("hashchange"));
     else location.hash = target;
   }

@@ -5,6 +5,7 @@
 
 import { type AppContext, errorText, type View } from "./app";
 import { h, replace, uid } from "./dom";
+import { applyChange } from "./forms";
 import { roleLabel } from "./session";
 
 interface Member {
@@ -75,16 +76,8 @@ export class StaffView implements View {
     return this.ctx.api.request("PATCH", `/staff/${id}`, body);
   }
 
-  /** Runs one change, says so, and shows the list as it now is; or shows the refusal. */
-  private async act(done: string, change: () => Promise<unknown>): Promise<void> {
-    this.error.textContent = "";
-    try {
-      await change();
-      this.ctx.announce(done);
-    } catch (e) {
-      this.error.textContent = errorText(e);
-    }
-    await this.load();
+  private act(done: string, change: () => Promise<unknown>): Promise<void> {
+    return applyChange(this.ctx, this.error, done, change, () => this.load());
   }
 
   private addForm(): HTMLElement {

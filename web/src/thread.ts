@@ -6,7 +6,7 @@ import { AttachmentPicker, attachmentLink } from "./attachments";
 import { type Child, formatFullTime, h, replace, replyDueLabel, uid } from "./dom";
 import { EVisitPanel } from "./evisit";
 import { checkbox, modalDialog, select } from "./forms";
-import { canAssign, isStaff } from "./session";
+import { canAssign, isAdmin, isStaff } from "./session";
 import type { Conversation, InboxItem, Message, Priority, Recipient, StaffMember, Workgroup } from "./types";
 
 export interface ThreadHost {
@@ -161,6 +161,7 @@ export class ThreadView {
         ? button("Close", () => void this.transition("close"))
         : button("Reopen", () => void this.transition("reopen")),
     );
+    if (isAdmin(this.ctx.session.user)) bar.append(h("a", { href: `#/audit/conversation/${c.id}`, class: "button secondary" }, "Audit log"));
     return bar;
   }
 

@@ -1,7 +1,7 @@
 //! `directory`: POST /staff, POST /patients, POST /workgroups (admin class) and
 //! GET /patients?q=, GET /staff and GET /workgroups (staff), PATCH /workgroups/{id} (admin
 //! class) (ROLE-1, ROLE-5, ROLE-6); the
-//! user lifecycle: PATCH /staff/{id}, PATCH /patients/{id} and their invitations (ACCT-2), and
+//! user lifecycle: PATCH /staff/{id}, GET and PATCH /patients/{id} and their invitations (ACCT-2), and
 //! the reset of a lost second factor (ACCT-3).
 
 use carethread_core::api;
@@ -40,6 +40,9 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         }
         "POST /staff/{id}/invitation" => {
             accounts::invite_staff(app, &ctx, &api::path_param(&req, "id")).await.and_then(|b| api::answer(202, b))
+        }
+        "GET /patients/{id}" => {
+            accounts::get_patient(app, &ctx, &api::path_param(&req, "id")).await.and_then(|b| api::answer(200, b))
         }
         "PATCH /patients/{id}" => {
             let id = api::path_param(&req, "id");

@@ -20,6 +20,10 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
                     .await
                     .and_then(|b| api::answer(200, b))
             }
+            "GET /audit/verification" => {
+                let scope = AuditScope::parse(q("conversationId").as_deref(), q("patientId").as_deref())?;
+                reports::audit_verification(app, &ctx, scope).await.and_then(|b| api::answer(200, b))
+            }
             "GET /reports/response-times" => {
                 let group_by = GroupBy::parse(q("groupBy").as_deref())?;
                 let report =

@@ -289,6 +289,21 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
     Ok(PatientAnswer::of(&after, first, last, phone, email))
 }
 
+/// GET /patients/{id} (admin class, ACCT-2): a patient's directory record with its names and
+/// contact details opened, for the administration screen. Audited, as every read of PHI.
+pub async fn get_patient(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<PatientAnswer> {
+    admin_directory(app, ctx).await?;
+    let patient = patient_in(app, ctx, raw_id).await?;
+    let p = &ctx.caller.practice_id;
+    let first = open(app, p, &patient, "firstName", &Some(patient.first_name.clone())).await?.unwrap_or_default();
+    let last = open(app, p, &patient, "lastName", &Some(patient.last_name.clone())).await?.unwrap_or_default();
+    let phone = open(app, p, &patient, "phone", &patient.phone).await?;
+    let email = open(app, p, &patient, "email", &patient.email).await?;
+    let record = AuditRecord { record_type: "patient", record_id: &patient.id, patient_id: Some(&patient.id) };
+    super::audit_list(app, ctx, "patient.view", record, vec![patient.id.to_string()]).await?;
+    Ok(PatientAnswer::of(&patient, first, last, phone, email))
+}
+
 /// `sync_patient` from a stored record (its contact details decrypted).
 pub async fn sync_patient_record(app: &App, practice_id: &PracticeId, patient: &PatientItem) -> Result<()> {
     let email = open(app, practice_id, patient, "email", &patient.email).await?;

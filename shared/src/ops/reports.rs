@@ -6,7 +6,9 @@ use crate::audit::AuditRecord;
 use crate::domain::{parse_id, RoleClass, CONVERSATION_ID, PATIENT_ID};
 use crate::error::{Error, Result};
 use crate::store::AuditTrail;
-use crate::views::{AuditEventView, BillingLine, BillingReport, ChainLink, Page};
+use crate::views::{
+    AuditEventView, AuditVerificationView, BillingLine, BillingReport, BrokenChainView, ChainLink, Page,
+};
 use jiff::civil::Date;
 
 fn parse_date(field: &str, raw: Option<&str>) -> Result<Date> {
@@ -157,6 +159,72 @@ pub async fn audit_log(
         None => None,
     };
     Ok(Page { items, next_cursor })
+}
+
+/// How many chains one verification on screen recomputes at most; a patient with more is
+/// verified with the operator's `audit-verify` command.
+const MAX_CHAINS_VERIFIED: usize = 100;
+
+/// GET /audit/verification (SEC-2): recomputes the hash chains behind an audit log with the
+/// chain key (kms:VerifyMac: it can check a link, never make one): a conversation's chain, or
+/// a patient's own chain and that of every record its log names. Audited.
+pub async fn audit_verification(app: &App, ctx: &RequestCtx, scope: AuditScope) -> Result<AuditVerificationView> {
+    let caller = &ctx.caller;
+    if caller.class() != RoleClass::Admin {
+        return Err(Error::Forbidden("the audit log is for admin roles".into()));
+    }
+    let p = &caller.practice_id;
+    let mut records: Vec<(String, String)> = Vec::new();
+    let (record_type, record_id, patient_id) = match &scope {
+        AuditScope::Conversation(c) => {
+            records.push(("conversation".into(), c.clone()));
+            ("conversation", c.as_str(), None)
+        }
+        AuditScope::Patient(pat) => {
+            records.push(("patient".into(), pat.clone()));
+            let mut before = "~".to_string();
+            loop {
+                let (events, next) = app.store.audit_page(p, AuditTrail::Patient(pat), &before, 500).await?;
+                for e in events {
+                    let record = (e.record_type, e.record_id);
+                    if !records.contains(&record) {
+                        records.push(record);
+                    }
+                }
+                match next {
+                    Some(n) => before = n,
+                    None => break,
+                }
+            }
+            ("patient", pat.as_str(), Some(pat.as_str()))
+        }
+    };
+    if records.len() > MAX_CHAINS_VERIFIED {
+        return Err(Error::invalid(
+            "patientId",
+            format!("this log spans {} records, more than {MAX_CHAINS_VERIFIED}: verify it with the operator's audit-verify command", records.len()),
+        ));
+    }
+    crate::ops::audit_read(app, ctx, "audit.verify", AuditRecord { record_type, record_id, patient_id }).await?;
+    let report = crate::audit::verify_records(app, p, &records).await?;
+    let record_of = |chain: &str| {
+        records.iter().find(|(t, id)| crate::store::Store::record_chain(p, t, id) == chain).cloned().unwrap_or_default()
+    };
+    let broken: Vec<BrokenChainView> = report
+        .broken
+        .iter()
+        .map(|b| {
+            let (record_type, record_id) = record_of(&b.chain);
+            BrokenChainView { record_type, record_id, seq: b.seq, event_id: b.event_id.clone(), problem: b.problem }
+        })
+        .collect();
+    Ok(AuditVerificationView {
+        verified: broken.is_empty(),
+        chains: report.chains,
+        events: report.events,
+        unchained: report.unchained,
+        broken,
+    })
 }
 
 #[cfg(test)]

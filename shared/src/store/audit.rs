@@ -155,6 +155,11 @@ impl Store {
             .collect())
     }
 
+    /// The chain of a record's audit events (the name `verify_records` checks).
+    pub fn record_chain(practice_id: &PracticeId, record_type: &str, record_id: &str) -> String {
+        keys::audit(practice_id, &keys::audit_scope(record_type, record_id))
+    }
+
     /// A chain's events and its head.
     pub async fn audit_chain(&self, pk: &str) -> Result<(Vec<AuditItem>, Option<AuditHeadItem>)> {
         let mut events = Vec::new();

@@ -182,3 +182,27 @@ pub struct ChainLink {
     pub prev_hash: Option<String>,
     pub hash: Option<String>,
 }
+
+/// GET /audit/verification (SEC-2): the hash chains of a conversation's or a patient's audit
+/// log recomputed with the chain key; `verified` when none is broken.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditVerificationView {
+    pub verified: bool,
+    pub chains: u64,
+    pub events: u64,
+    /// Written but not linked yet (the chain job runs moments after each write).
+    pub unchained: u64,
+    pub broken: Vec<BrokenChainView>,
+}
+
+/// The first broken link of a chain: whose chain, where, and what is wrong.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrokenChainView {
+    pub record_type: String,
+    pub record_id: String,
+    pub seq: u64,
+    pub event_id: String,
+    pub problem: &'static str,
+}

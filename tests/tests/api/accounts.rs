@@ -539,3 +539,34 @@ async fn acct_2_administrators_list_deactivated_staff_with_their_contact_others_
     assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.body["field"], "include");
 }
+
+#[tokio::test]
+async fn acct_2_administrators_read_a_patients_record_others_get_403_or_404() {
+    let (app, p) = setup().await;
+    let path = format!("/patients/{}", p.jane.id);
+    let res = app.get(&p.admin.token, &path).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let patient = &res.body["patient"];
+    assert_eq!(patient["id"], p.jane.id.as_str());
+    assert_eq!(patient["primaryProviderId"], p.doctor.id.as_str());
+    assert_eq!(patient["assignedStaffIds"], json!([p.nurse.id]));
+    assert_eq!(patient["active"], true);
+    assert!(patient["firstName"].as_str().is_some_and(|n| !n.is_empty()), "names opened: {patient}");
+    // A read of PHI is audited, naming the patient shown.
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let text =
+        |e: &std::collections::HashMap<String, AttributeValue>, k: &str| e.get(k).and_then(|v| v.as_s().ok()).cloned();
+    let events = app.audit_events().await;
+    let viewed = events.iter().any(|e| {
+        text(e, "action").as_deref() == Some("patient.view")
+            && text(e, "patientId").as_deref() == Some(p.jane.id.as_str())
+    });
+    assert!(viewed, "the read is audited with the patient");
+    // Staff who are not administrators may not; the patient itself may not; nobody elsewhere
+    // learns the patient exists.
+    assert_problem(&app.get(&p.doctor.token, &path).await, StatusCode::FORBIDDEN);
+    assert_problem(&app.get(&p.jane.token, &path).await, StatusCode::FORBIDDEN);
+    let (_, stranger) = app.new_practice("Elsewhere Clinic").await;
+    assert_problem(&app.get(&stranger.token, &path).await, StatusCode::NOT_FOUND);
+    assert_problem(&app.get(&p.admin.token, "/patients/pat_nobody").await, StatusCode::NOT_FOUND);
+}

@@ -209,6 +209,7 @@ fn matrix() -> Vec<Route> {
         route("GET", "/reports/billing", AdminClass, NONE),
         route("GET", "/reports/response-times", AdminClass, NONE),
         route("GET", "/audit", AdminClass, NONE),
+        route("GET", "/audit/verification", AdminClass, NONE),
     ];
     r.push(Route { role_first: true, ..route("PATCH", "/tasks/{id}", Staff, OWN) });
     r.push(Route { role_first: true, ..route("POST", "/conversations/{id}/evisit", Provider, CONVERSATIONS) });
@@ -538,6 +539,7 @@ fn request(r: &Route, who: Who, target: Target, w: &World) -> (String, Option<Va
         ("GET", "/reports/billing") => "/reports/billing?from=2026-11-01&to=2026-11-30".to_string(),
         ("GET", "/reports/response-times") => "/reports/response-times?from=2026-11-01&to=2026-11-30".to_string(),
         ("GET", "/audit") => format!("/audit?conversationId={}", ids.conversation),
+        ("GET", "/audit/verification") => format!("/audit/verification?conversationId={}", ids.conversation),
         _ => path,
     };
     (path, body)

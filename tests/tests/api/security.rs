@@ -92,6 +92,16 @@ async fn sec_2_audit_events_are_hash_chained_and_verify_names_the_first_broken_l
     let seq = |v: &Value| v["chain"]["seq"].as_u64();
     assert_eq!(seq(&page2.body["items"][0]), seq(&paged.body["items"][1]).map(|s| s - 1), "{}", page2.body);
 
+    // The administrators' screen verifies a conversation's chain through the API (the chain
+    // key's VerifyMac only); others may not.
+    let path_verify = format!("/audit/verification?conversationId={cid}");
+    let res = app.get(&p.admin.token, &path_verify).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!((res.body["verified"].as_bool(), res.body["chains"].as_u64()), (Some(true), Some(1)), "{}", res.body);
+    assert!(res.body["events"].as_u64() >= Some(5), "{}", res.body);
+    assert_problem(&app.get(&p.doctor.token, &path_verify).await, StatusCode::FORBIDDEN);
+    assert_eq!(app.pump().await.audit_pending, 0);
+
     // Someone edits an event in the table: verify names it.
     let chain = format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id);
     let events = app.raw_partition(&chain).await;
@@ -110,6 +120,18 @@ async fn sec_2_audit_events_are_hash_chained_and_verify_names_the_first_broken_l
     assert_eq!(verified.broken.len(), 1, "{verified:?}");
     assert_eq!((verified.broken[0].seq, verified.broken[0].problem), (3, "the event was altered after it was chained"));
     assert_eq!(verified.broken[0].event_id, text(third, "id"));
+    // The audit log's screen says so too, for the conversation and for its patient.
+    for scope in [format!("conversationId={cid}"), format!("patientId={}", p.jane.id)] {
+        let res = app.get(&p.admin.token, &format!("/audit/verification?{scope}")).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.body["verified"], false, "{}", res.body);
+        let broken = &res.body["broken"][0];
+        assert_eq!(
+            (broken["recordType"].as_str(), broken["recordId"].as_str()),
+            (Some("conversation"), Some(cid.as_str()))
+        );
+        assert_eq!((broken["seq"].as_u64(), broken["eventId"].as_str()), (Some(3), Some(text(third, "id").as_str())));
+    }
 
     // Or deletes one: the gap is named.
     let second = events.iter().find(|e| e.get("seq") == Some(&AttributeValue::N("2".into()))).unwrap();
