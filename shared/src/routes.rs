@@ -45,6 +45,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/conversations/{id}/reopen", function: "conversation-state", idempotent: false },
     Route { method: "GET", path: "/settings", function: "settings", idempotent: false },
     Route { method: "PUT", path: "/settings", function: "settings", idempotent: false },
+    Route { method: "GET", path: "/me/out-of-office", function: "settings", idempotent: false },
     Route { method: "PUT", path: "/me/out-of-office", function: "settings", idempotent: false },
     Route { method: "GET", path: "/me/notifications", function: "settings", idempotent: false },
     Route { method: "PUT", path: "/me/notifications", function: "settings", idempotent: false },

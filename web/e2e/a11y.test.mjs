@@ -110,3 +110,34 @@ test("keyboard: tab to a conversation, open it, reply, and Escape closes a dialo
   await page.locator(".message", { hasText: "Typed with the keyboard only." }).waitFor();
   await page.context().close();
 });
+
+/** Presses Tab until the focused element matches `selector` (and `text`, if given). */
+async function tabTo(page, selector, text) {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press("Tab");
+    const here = await page.evaluate(([s, t]) => {
+      const el = document.activeElement;
+      return !!el?.matches(s) && (!t || (el.textContent ?? "").includes(t));
+    }, [selector, text]);
+    if (here) return;
+  }
+  assert.fail(`Tab never reached ${selector} ${text ?? ""}`);
+}
+
+test("keyboard: an administrator reaches a patient's record from the navigation, finds a patient and saves the record", async () => {
+  const page = await newPage(browser);
+  await signIn(page, "maple:admin");
+  await page.locator("header .brand").focus();
+  await tabTo(page, "a.nav-link", "Patients");
+  await page.keyboard.press("Enter");
+  await tabTo(page, "input[type=search]");
+  await page.keyboard.type("smi");
+  await page.keyboard.press("Enter");
+  await tabTo(page, ".patient-results a", "Jane Smith");
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Jane Smith" }).waitFor();
+  await tabTo(page, "button[type=submit]", "Save changes");
+  await page.keyboard.press("Enter");
+  await page.locator("#announcer", { hasText: "Jane Smith: changes saved" }).waitFor();
+  await page.context().close();
+});

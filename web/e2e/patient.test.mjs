@@ -2,7 +2,7 @@
 // message to the practice, the provider receives it, replies, and the patient sees it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { apiAs, BASE_URL, eventually, launch, newPage, shot, signIn, unique } from "./browser.mjs";
+import { apiAs, BASE_URL, eventually, launch, newPage, signIn, unique } from "./browser.mjs";
 
 // A 1×1 PNG: the upload check compares the declared type with the bytes (ATT-2).
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
@@ -16,7 +16,6 @@ test("a patient writes to the practice and the provider receives it", async () =
   await signIn(patient, "maple:patient_jane");
   await patient.getByRole("heading", { name: "Your messages" }).waitFor();
   await patient.locator("a.row", { hasText: "Lab results" }).first().waitFor();
-  await shot(patient, "portal-inbox");
 
   await patient.getByRole("link", { name: "New message" }).first().click();
   // The practice banner comes before the form.
@@ -25,13 +24,14 @@ test("a patient writes to the practice and the provider receives it", async () =
   const bannerBox = await banner.boundingBox();
   const subjectBox = await patient.getByLabel("Subject").boundingBox();
   assert.ok(bannerBox.y < subjectBox.y, "the banner is above the form");
+  // REPLY-4: what the practice's limits leave today, said under the message box.
+  await patient.locator(".limits", { hasText: /\d+ of \d+ messages left today/ }).waitFor();
   const subject = unique("Question about my dose");
   await patient.getByLabel("Subject").fill(subject);
   await patient.getByLabel("Message", { exact: true }).fill("Should I take the new pill with food?");
   // Patients may attach files where the thread allows it (ATT-5): a new message does.
   await patient.getByLabel("Attach files").setInputFiles({ name: "pill.png", mimeType: "image/png", buffer: PNG });
   await patient.locator(".upload .upload-state", { hasText: "Uploaded" }).waitFor();
-  await shot(patient, "portal-compose");
   await patient.getByRole("button", { name: "Send" }).click();
   await patient.locator(".thread h2", { hasText: subject }).waitFor();
   await patient.locator("a.row", { hasText: subject }).waitFor();
@@ -69,7 +69,6 @@ test("a patient writes to the practice and the provider receives it", async () =
   await patient.getByLabel("Your reply").fill("Thank you!");
   await patient.getByRole("button", { name: "Send" }).click();
   await patient.locator(".message", { hasText: "Thank you!" }).waitFor();
-  await shot(patient, "portal-thread");
   await doctor.reload();
   await doctor.locator(".message", { hasText: "Thank you!" }).waitFor();
   await doctor.getByLabel("Reply", { exact: true }).fill("You're welcome. No need to answer this one.");
@@ -113,7 +112,6 @@ test("the portal asks for the consent an e-visit lacks, and the answer is record
   await signIn(patient, "maple:patient_jane");
   const prompt = patient.locator(".consent", { hasText: "treating your message as an e-visit" });
   await prompt.waitFor();
-  await shot(patient, "portal-evisit-consent");
   await patient.getByRole("button", { name: "I agree" }).click();
   await eventually(async () => (await prompt.count()) === 0, "the prompt to go");
   const state = await jane.call("GET", path);

@@ -2,7 +2,7 @@
 // the thread in its place, Back returns to the list.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { apiAs, launch, newPage, PHONE, shot, signIn, unique } from "./browser.mjs";
+import { apiAs, launch, newPage, PHONE, signIn, unique } from "./browser.mjs";
 
 let browser;
 before(async () => (browser = await launch()));
@@ -21,7 +21,6 @@ test("phone: the physician opens a thread from a full-width list, replies and as
   const listBox = await list.boundingBox();
   assert.ok(listBox.width > PHONE.width * 0.9, `the list is full width (${listBox.width}px)`);
   assert.ok(await page.locator(".thread-pane").isHidden(), "no thread pane beside the list");
-  await shot(page, "phone-inbox");
 
   await row.click();
   await page.locator(".thread h2", { hasText: subject }).waitFor();
@@ -34,7 +33,6 @@ test("phone: the physician opens a thread from a full-width list, replies and as
   await dialog.getByLabel(/Sam Rivera/).check();
   await dialog.getByRole("button", { name: "Save" }).click();
   await page.locator(".meta-assignees", { hasText: "Assigned to Sam Rivera" }).waitFor();
-  await shot(page, "phone-thread");
 
   await page.getByRole("button", { name: "← Back" }).click();
   await row.waitFor();
@@ -60,7 +58,6 @@ test("phone: a patient writes to the practice", async () => {
   const subject = unique("Phone question");
   await page.getByLabel("Subject").fill(subject);
   await page.getByLabel("Message", { exact: true }).fill("Written on my phone.");
-  await shot(page, "phone-portal-compose");
   await page.getByRole("button", { name: "Send" }).click();
   await page.locator(".thread h2", { hasText: subject }).waitFor();
 

@@ -126,7 +126,7 @@ test("a practice from nothing: the first administrator adds a physician and a pa
   const patientId = new URL(admin.url()).hash.split("/").pop();
   assert.match(patientId, /^pat_/);
 
-  await admin.getByRole("link", { name: "Settings" }).click();
+  await admin.getByRole("link", { name: "Settings", exact: true }).click();
   await admin.getByLabel("Banner shown above the patient's message").fill("Birch Family Practice: for emergencies call 911.");
   await admin.getByRole("button", { name: "Save settings" }).click();
   await admin.locator("#announcer", { hasText: "Settings saved" }).waitFor();

@@ -3,7 +3,7 @@
 // finds it; compose to a patient with an attachment and its upload progress (ATT-1).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { apiAs, badgeCount, eventually, launch, newPage, shot, signIn, unique } from "./browser.mjs";
+import { apiAs, badgeCount, eventually, launch, newPage, signIn, unique } from "./browser.mjs";
 
 let browser;
 before(async () => (browser = await launch()));
@@ -30,7 +30,6 @@ test("physician reads, replies and assigns to the nurse; the nurse finds it", as
     await eventually(async () => /\d/.test(await card.locator(".stat-value").textContent()), `the ${label} card`);
   }
   const before = await eventually(() => badgeCount(page), "the unread badge");
-  await shot(page, "staff-inbox");
 
   // Open the thread: the messages in order, and the badge drops without a reload.
   await row.click();
@@ -49,7 +48,6 @@ test("physician reads, replies and assigns to the nurse; the nurse finds it", as
   const note = page.locator(".message.note", { hasText: "spirometry" });
   await note.waitFor();
   assert.match(await note.textContent(), /Internal note/);
-  await shot(page, "staff-thread");
 
   // Star it: it shows in the Starred tab.
   await page.getByRole("button", { name: "☆ Star" }).click();
@@ -66,7 +64,6 @@ test("physician reads, replies and assigns to the nurse; the nurse finds it", as
   const dialog = page.locator("dialog[open]");
   await dialog.getByLabel(/Sam Rivera/).check();
   await dialog.getByLabel("Comment (optional)").fill("Can you call in the refill?");
-  await shot(page, "staff-assign");
   await dialog.getByRole("button", { name: "Save" }).click();
   await page.locator(".meta-assignees", { hasText: "Assigned to Sam Rivera" }).waitFor();
   assert.deepEqual(page.errors, []);
@@ -105,7 +102,6 @@ test("compose to a patient with an attachment: progress, send, download", async 
   const upload = page.locator(".upload", { hasText: "imaging.pdf" });
   await upload.locator(".upload-state", { hasText: "Uploaded" }).waitFor();
   assert.equal(await upload.locator("progress").evaluate((p) => p.value), 1, "the progress bar ends full");
-  await shot(page, "staff-compose");
   await page.getByRole("button", { name: "Send" }).click();
 
   await page.locator(".thread h2", { hasText: subject }).waitFor();
@@ -258,5 +254,4 @@ test("e-visit: the physician starts one on a patient's question and active time 
   await page.getByLabel("Reason").fill("Too much");
   await page.getByRole("button", { name: "Record time" }).click();
   await page.locator(".evisit .error", { hasText: "cannot take away more than" }).waitFor();
-  await shot(page, "evisit-time-by-hand");
 });

@@ -97,26 +97,25 @@ export async function signIn(pool: UserPool, username: string, password: string)
   return step(answer, username);
 }
 
-/** Answers the first sign-in's challenge with the password the user chose. */
-export async function setNewPassword(pool: UserPool, at: SignInStep & { kind: "new-password" }, password: string): Promise<SignInStep> {
-  const answer = await call(pool, "RespondToAuthChallenge", {
+/** Answers the challenge Cognito asked for, with the user's answer. */
+async function answer(pool: UserPool, at: Exclude<SignInStep, { kind: "signed-in" }>, responses: Record<string, string>): Promise<SignInStep> {
+  const answered = await call(pool, "RespondToAuthChallenge", {
     ClientId: pool.clientId,
-    ChallengeName: "NEW_PASSWORD_REQUIRED",
+    ChallengeName: at.kind === "new-password" ? "NEW_PASSWORD_REQUIRED" : "SOFTWARE_TOKEN_MFA",
     Session: at.session,
-    ChallengeResponses: { USERNAME: at.username, NEW_PASSWORD: password },
+    ChallengeResponses: { USERNAME: at.username, ...responses },
   });
-  return step(answer, at.username);
+  return step(answered, at.username);
+}
+
+/** Answers the first sign-in's challenge with the password the user chose. */
+export function setNewPassword(pool: UserPool, at: SignInStep & { kind: "new-password" }, password: string): Promise<SignInStep> {
+  return answer(pool, at, { NEW_PASSWORD: password });
 }
 
 /** Answers the second factor's challenge with the authenticator app's code. */
-export async function enterCode(pool: UserPool, at: SignInStep & { kind: "code" }, code: string): Promise<SignInStep> {
-  const answer = await call(pool, "RespondToAuthChallenge", {
-    ClientId: pool.clientId,
-    ChallengeName: "SOFTWARE_TOKEN_MFA",
-    Session: at.session,
-    ChallengeResponses: { USERNAME: at.username, SOFTWARE_TOKEN_MFA_CODE: code },
-  });
-  return step(answer, at.username);
+export function enterCode(pool: UserPool, at: SignInStep & { kind: "code" }, code: string): Promise<SignInStep> {
+  return answer(pool, at, { SOFTWARE_TOKEN_MFA_CODE: code });
 }
 
 /** Starts setting up an authenticator app: the secret (base32) the app is given. */

@@ -24,6 +24,8 @@ import { SecondFactorView } from "./second_factor";
 import { PatientsView } from "./patients";
 import { WorkgroupsView } from "./workgroups";
 import { AuditView } from "./audit";
+import { MeView } from "./me";
+import { TasksView } from "./tasks";
 import { ReportsView } from "./reports";
 import { SettingsView } from "./settings";
 import { StaffView } from "./staff";
@@ -97,12 +99,13 @@ function shell(session: Session): { main: HTMLElement; context: AppContext } {
       { "aria-label": "Main" },
       inboxLink,
       h("a", { href: staff ? "#/compose" : "#/portal/compose", class: "nav-link" }, staff ? "Compose" : "New message"),
+      staff ? h("a", { href: "#/tasks", class: "nav-link" }, "Tasks") : null,
       isAdmin(session.user) ? ADMIN_SCREENS.map(([page, label]) => h("a", { href: `#/${page}`, class: "nav-link" }, label)) : null,
     ),
     h(
       "div",
       { class: "who" },
-      h("span", { class: "who-name" }, session.user.name),
+      h("a", { class: "who-name", href: "#/me" }, session.user.name, h("span", { class: "sr-only" }, " (your settings)")),
       h("span", { class: "who-role" }, roleLabel(session.user.role)),
       h("button", { type: "button", class: "secondary", onclick: () => signOut(undefined, true) }, "Sign out"),
     ),
@@ -139,8 +142,8 @@ function route(): void {
   }
   const staff = isStaff(session.user);
   let kind = path[0] ?? "";
-  const pages = isAdmin(session.user) ? ["inbox", "compose", ...ADMIN_SCREENS.map(([page]) => page)] : ["inbox", "compose"];
-  if (kind !== "second-factor") {
+  const pages = isAdmin(session.user) ? ["inbox", "compose", "tasks", ...ADMIN_SCREENS.map(([page]) => page)] : ["inbox", "compose", "tasks"];
+  if (kind !== "second-factor" && kind !== "me") {
     if (staff && !pages.includes(kind)) kind = "inbox";
     if (!staff && kind !== "portal") kind = "portal";
   }
@@ -160,13 +163,15 @@ function route(): void {
   const app = ctx;
   const screens: Record<string, () => View> = {
     "second-factor": () => new SecondFactorView(main, app, (notice) => signOut(notice)),
-    compose: () => new ComposeView(main, app),
+    compose: () => new ComposeView(main, app, path.slice(1)),
     settings: () => new SettingsView(main, app),
     reports: () => new ReportsView(main, app),
     staff: () => new StaffView(main, app),
     patients: () => new PatientsView(main, app, path.slice(1)),
     workgroups: () => new WorkgroupsView(main, app),
     audit: () => new AuditView(main, app, path.slice(1)),
+    me: () => new MeView(main, app),
+    tasks: () => new TasksView(main, app),
     inbox: () => new StaffInbox(main, app, path.slice(1)),
   };
   const view = (screens[kind] ?? (() => new Portal(main, app, path.slice(1))))();

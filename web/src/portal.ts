@@ -123,17 +123,28 @@ export class Portal implements View {
     }
   }
 
-  /** The banner comes first (COMPOSE-3): the patient reads it before writing. */
+  /** The banner comes first (COMPOSE-3): the patient reads it before writing, with what the
+   * practice's limits leave today (REPLY-4). */
   private composeForm(): HTMLElement {
     const banner = h("div", { class: "banner", role: "note", "aria-label": "From your practice" }, h("p", { class: "muted" }, "Loading…"));
-    void this.ctx.api
-      .get<{ banner: string | null }>("/portal/banner")
-      .then((b) => replace(banner, b.banner ? h("p", null, b.banner) : h("p", { class: "muted" }, "Your care team will reply here.")))
-      .catch(() => replace(banner, h("p", { class: "muted" }, "For emergencies, call 911.")));
+    const limits = h("p", { class: "limits muted", id: uid("limits") });
     const subjectId = uid("subject");
     const subject = h("input", { id: subjectId, required: true, maxlength: 200, autocomplete: "off" });
     const bodyId = uid("body");
-    const body = h("textarea", { id: bodyId, rows: 8, required: true, maxlength: 20000 });
+    const body = h("textarea", { id: bodyId, rows: 8, required: true, maxlength: 20000, "aria-describedby": limits.id });
+    void this.ctx.api
+      .get<{ banner: string | null; limits?: { messagesPerDay: number; messagesLeftToday: number; bodyMaxChars: number } }>("/portal/banner")
+      .then((b) => {
+        replace(banner, b.banner ? h("p", null, b.banner) : h("p", { class: "muted" }, "Your care team will reply here."));
+        if (!b.limits) return;
+        const l = b.limits;
+        body.maxLength = l.bodyMaxChars;
+        limits.textContent =
+          l.messagesLeftToday > 0
+            ? `${l.messagesLeftToday} of ${l.messagesPerDay} messages left today; up to ${l.bodyMaxChars.toLocaleString()} characters each.`
+            : `You have sent the ${l.messagesPerDay} messages a day the practice accepts. For anything urgent, call the practice.`;
+      })
+      .catch(() => replace(banner, h("p", { class: "muted" }, "For emergencies, call 911.")));
     const picker = new AttachmentPicker(this.ctx);
     const send = h("button", { type: "submit" }, "Send");
     picker.onChange(() => (send.disabled = picker.busy));
@@ -145,7 +156,7 @@ export class Portal implements View {
       h("h2", { id: "portal-compose-title" }, "Write to your practice"),
       banner,
       h("div", { class: "field" }, h("label", { for: subjectId }, "Subject"), subject),
-      h("div", { class: "field" }, h("label", { for: bodyId }, "Message"), body),
+      h("div", { class: "field" }, h("label", { for: bodyId }, "Message"), body, limits),
       picker.element,
       error,
       h("div", { class: "form-actions" }, send),

@@ -1,6 +1,6 @@
 // Setting up the authenticator app (ACCT-3). Where the practice requires a second factor the
 // user has not set up, every API route answers 403 `…/second-factor-required` and the app
-// comes here: Cognito gives a secret for the app (as text and as a link an app on this device
+// comes here; a user it is not required of comes from "Your settings". Then Cognito gives a secret for the app (as text and as a link an app on this device
 // opens), the user enters a code the app shows, Cognito makes the app the user's second factor
 // and the API records it (POST /me/totp). The token of this session came from the password
 // alone, so the session ends and the user signs in again, with a code.
@@ -39,17 +39,17 @@ export class SecondFactorView implements View {
     try {
       const { totp } = await this.ctx.api.get<Totp>("/me/totp");
       if (this.disposed) return;
-      if (!totp.required || totp.enrolledAt) return this.ctx.navigate(this.ctx.session.user.role === "patient" ? "#/portal" : "#/inbox");
+      if (totp.enrolledAt) return this.ctx.navigate("#/me");
       if (!pool || !access) throw new SignInError("This sign-in cannot set up an authenticator app. Sign out and sign in again.");
       const secret = await startAuthenticator(pool, access);
-      if (!this.disposed) this.render(secret, (code) => finishAuthenticator(pool, access, code));
+      if (!this.disposed) this.render(secret, totp.required, (code) => finishAuthenticator(pool, access, code));
     } catch (e) {
       if (this.disposed) return;
       this.section.append(h("p", { class: "error", role: "alert" }, e instanceof SignInError ? e.message : errorText(e)));
     }
   }
 
-  private render(secret: string, finish: (code: string) => Promise<void>): void {
+  private render(secret: string, required: boolean, finish: (code: string) => Promise<void>): void {
     const account = this.ctx.session.user.id;
     const grouped = secret.replace(/(.{4})/g, "$1 ").trim();
     const code = h("input", {
@@ -90,7 +90,7 @@ export class SecondFactorView implements View {
     replace(
       this.section,
       h("h1", { id: "totp-title", tabindex: "-1" }, "Set up your authenticator app"),
-      h("p", null, "Your practice asks for a second step at sign-in: a 6-digit code from an authenticator app on your phone (such as Google Authenticator, Microsoft Authenticator or 1Password)."),
+      h("p", null, `${required ? "Your practice asks for" : "You are adding"} a second step at sign-in: a 6-digit code from an authenticator app on your phone (such as Google Authenticator, Microsoft Authenticator or 1Password).`),
       h(
         "ol",
         { class: "steps" },

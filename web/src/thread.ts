@@ -7,6 +7,7 @@ import { type Child, formatFullTime, h, replace, replyDueLabel, uid } from "./do
 import { EVisitPanel } from "./evisit";
 import { checkbox, modalDialog, select } from "./forms";
 import { canAssign, isAdmin, isStaff } from "./session";
+import { exportButtons, receiptLine, savedReplyPicker, staffNames, taskDialog } from "./thread_tools";
 import type { Conversation, InboxItem, Message, Priority, Recipient, StaffMember, Workgroup } from "./types";
 
 export interface ThreadHost {
@@ -82,6 +83,16 @@ export class ThreadView {
       this.replyBox(c),
     );
     this.element.setAttribute("aria-labelledby", heading.id);
+    if (this.staff && this.messages.some((m) => m.receipts?.length)) void this.showReceipts();
+  }
+
+  /** CONV-2: under each message, who has read it (names from the staff list). */
+  private async showReceipts(): Promise<void> {
+    const names = staffNames(await this.ctx.staff().catch(() => []), this.conversation?.patient ?? undefined);
+    for (const m of this.messages) {
+      const line = receiptLine(m, names);
+      if (line) this.element.querySelector(`[data-message="${m.id}"]`)?.append(line);
+    }
   }
 
   /** The caller's row arrived after the thread opened (a deep link): show its flags. */
@@ -161,6 +172,7 @@ export class ThreadView {
         ? button("Close", () => void this.transition("close"))
         : button("Reopen", () => void this.transition("reopen")),
     );
+    bar.append(...exportButtons(this.ctx, c.id, this.problem));
     if (isAdmin(this.ctx.session.user)) bar.append(h("a", { href: `#/audit/conversation/${c.id}`, class: "button secondary" }, "Audit log"));
     return bar;
   }
@@ -213,6 +225,7 @@ export class ThreadView {
         h("span", { class: `sender-label${m.internal ? " note-label" : ""}` }, label),
         m.priority !== "normal" ? h("span", { class: `pill ${m.priority}` }, m.priority === "urgent" ? "Urgent" : "Low") : null,
         h("time", { datetime: m.createdAt }, formatFullTime(m.createdAt)),
+        this.staff ? h("button", { type: "button", class: "link", "aria-label": `New task from the message of ${m.sender.displayName}`, onclick: () => void taskDialog(this.ctx, this.conversationId, m).catch((e) => (this.problem.textContent = errorText(e))) }, "Task") : null,
       ),
       h("div", { class: "message-body" }, m.body),
       m.attachments.length
@@ -236,6 +249,7 @@ export class ThreadView {
     const fields: Child[] = [h("label", { for: bodyId }, this.staff ? "Reply" : "Your reply"), body];
     let options: () => Record<string, unknown> = () => ({});
     if (this.staff) {
+      fields.push(savedReplyPicker(this.ctx, c.id, body));
       const priority = select("Priority", ["normal", "urgent", "low"], ["Normal", "Urgent", "Low"]);
       const internal = checkbox("Internal note (staff only)", false);
       fields.push(h("div", { class: "reply-options" }, priority.label, internal.label));

@@ -66,6 +66,14 @@ export interface Message {
   attachments: Attachment[];
   createdAt: string;
   status: string;
+  /** CONV-2, staff only: each recipient's delivery and read state. */
+  receipts?: Receipt[];
+}
+
+export interface Receipt {
+  recipientId: string;
+  status: "sent" | "delivered" | "read";
+  at?: string;
 }
 
 export interface InboxItem {

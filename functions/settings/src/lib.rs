@@ -17,6 +17,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
             let patch: SettingsPatch = api::json_body(&req)?;
             settings::put(app, &ctx, patch).await.and_then(|b| api::answer(200, b))
         }
+        "GET /me/out-of-office" => settings::get_out_of_office(app, &ctx).await.and_then(|b| api::answer(200, b)),
         "PUT /me/out-of-office" => {
             let body: Option<OutOfOfficeRequest> = api::json_body(&req)?;
             settings::put_out_of_office(app, &ctx, body).await.and_then(|b| api::answer(200, b))

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::records::{OutOfOffice, Settings};
 use crate::store::place;
 use crate::store::Guard;
-use crate::views::{BannerView, OutOfOfficeView, SettingsView};
+use crate::views::{BannerView, OutOfOfficeView, PatientLimits, SettingsView};
 use serde::Deserialize;
 
 /// PUT /settings: any subset of the settings.
@@ -338,12 +338,39 @@ pub async fn put_out_of_office(
     }
 }
 
+/// GET /me/out-of-office (staff, REPLY-5): the caller's out-of-office as set, or null.
+pub async fn get_out_of_office(app: &App, ctx: &RequestCtx) -> Result<OutOfOfficeView> {
+    let caller = &ctx.caller;
+    if !caller.is_staff() {
+        return Err(Error::Forbidden("out-of-office is for staff".into()));
+    }
+    let staff = app.store.staff(&caller.practice_id, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
+    Ok(OutOfOfficeView { out_of_office: staff.out_of_office })
+}
+
 /// GET /portal/banner: the text a patient sees before writing (COMPOSE-3).
+/// A patient also gets what its limits leave it today (REPLY-4): "2 of 5 messages left".
 pub async fn banner(app: &App, ctx: &RequestCtx) -> Result<BannerView> {
-    let practice = app.store.practice(&ctx.caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
+    let caller = &ctx.caller;
+    let practice = app.store.practice(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
+    let s = &practice.settings;
+    let limits = match caller.is_staff() {
+        true => None,
+        false => {
+            // The day the limit counts by (`count_patient_message`): UTC.
+            let day = ctx.now.date().to_string();
+            let sent = app.store.patient_messages_on(&caller.practice_id, &caller.user_id, &day).await?;
+            Some(PatientLimits {
+                messages_per_day: s.patient_messages_per_day,
+                messages_left_today: s.patient_messages_per_day.saturating_sub(sent),
+                body_max_chars: s.body_max_chars.min(s.patient_body_max_chars) as u32,
+            })
+        }
+    };
     Ok(BannerView {
         banner: practice.settings.patient_banner,
         practice_name: practice.name,
         urgent_phone: practice.settings.urgent_phone,
+        limits,
     })
 }

@@ -55,6 +55,18 @@ impl Store {
         self.get_consistent(&keys::patient(practice_id, patient_id), keys::PATIENT_SK).await
     }
 
+    /// REPLY-4: how many messages the patient sent on `day` (UTC), as `Tx::patient_daily_count`
+    /// counted them.
+    pub async fn patient_messages_on(&self, practice_id: &PracticeId, patient_id: &UserId, day: &str) -> Result<u32> {
+        #[derive(serde::Deserialize)]
+        struct Day {
+            #[serde(default)]
+            messages: u32,
+        }
+        let counted = self.get_consistent::<Day>(&keys::patient(practice_id, patient_id), &day_sk(day)).await?;
+        Ok(counted.map_or(0, |d| d.messages))
+    }
+
     /// The patient finder: the blind-index entries under one token (a name prefix).
     pub async fn patients_by_token(
         &self,
@@ -254,7 +266,7 @@ impl Tx<'_> {
         let update = Update::builder()
             .table_name(&self.store.table)
             .key(keys::PK, s(keys::patient(practice_id, patient_id)))
-            .key(keys::SK, s(format!("DAY#{day}")))
+            .key(keys::SK, s(day_sk(day)))
             .update_expression("ADD messages :one SET expiresAt = :expires")
             .condition_expression("attribute_not_exists(messages) OR messages < :limit")
             .expression_attribute_values(":one", n(1))
@@ -262,6 +274,11 @@ impl Tx<'_> {
             .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()));
         self.push_update(Guard::Limit, update)
     }
+}
+
+/// The sort key of a patient's counter of messages sent on a day (REPLY-4).
+fn day_sk(day: &str) -> String {
+    format!("DAY#{day}")
 }
 
 /// An update of a staff user's or a patient's record.

@@ -25,6 +25,18 @@ pub struct BannerView {
     pub banner: String,
     pub practice_name: String,
     pub urgent_phone: String,
+    /// For patients: what the practice's limits leave them (REPLY-4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<PatientLimits>,
+}
+
+/// REPLY-4, as a patient sees it before writing.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientLimits {
+    pub messages_per_day: u32,
+    pub messages_left_today: u32,
+    pub body_max_chars: u32,
 }
 
 /// GET and POST /me/totp.

@@ -192,6 +192,7 @@ fn matrix() -> Vec<Route> {
         route("POST", "/conversations/{id}/reopen", Staff, CONVERSATIONS),
         route("GET", "/settings", Staff, NONE),
         route("PUT", "/settings", AdminClass, NONE),
+        route("GET", "/me/out-of-office", Staff, NONE),
         route("PUT", "/me/out-of-office", Staff, NONE),
         route("GET", "/me/notifications", Anyone, NONE),
         route("PUT", "/me/notifications", Anyone, NONE),

@@ -64,9 +64,16 @@ async fn reply_4_patient_limits_answer_429_or_413_with_the_urgent_phone_and_stor
     )
     .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    // The portal says what is left before the patient writes: "2 of 2", then "1 of 2", then none.
+    let left = |body: &Value| (body["limits"]["messagesLeftToday"].as_u64(), body["limits"]["messagesPerDay"].as_u64());
+    assert_eq!(left(&app.get(&p.jane.token, "/portal/banner").await.body), (Some(2), Some(2)));
+    assert_eq!(app.get(&p.jane.token, "/portal/banner").await.body["limits"]["bodyMaxChars"], 20);
+    assert!(app.get(&p.doctor.token, "/portal/banner").await.body.get("limits").is_none(), "staff have no limits");
     let cid = create(&app, &p.jane, json!({ "subject": "Question", "body": "First one" })).await;
+    assert_eq!(left(&app.get(&p.jane.token, "/portal/banner").await.body), (Some(1), Some(2)));
     let path = format!("/conversations/{cid}/messages");
     assert_eq!(app.post(&p.jane.token, &path, json!({ "body": "Second one" })).await.status, StatusCode::CREATED);
+    assert_eq!(left(&app.get(&p.jane.token, "/portal/banner").await.body), (Some(0), Some(2)));
     let res = app.post(&p.jane.token, &path, json!({ "body": "Third one" })).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.body);
     assert!(res.body["detail"].as_str().unwrap().contains("+15550001111"), "{}", res.body);
@@ -167,6 +174,15 @@ async fn reply_5_out_of_office_is_set_by_each_staff_user_for_themselves() {
     let res = put(&app, &p.doctor, "/me/out-of-office", ooo.clone()).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.body["outOfOffice"]["text"], "Away until January 2.");
+    // Each reads back its own (the screen shows it), and only its own.
+    let res = app.get(&p.doctor.token, "/me/out-of-office").await;
+    assert!(
+        res.body["outOfOffice"]["from"].as_str().is_some_and(|f| f.starts_with("2026-12-20T00:00:00")),
+        "{}",
+        res.body
+    );
+    assert_eq!(app.get(&p.nurse.token, "/me/out-of-office").await.body["outOfOffice"], Value::Null);
+    assert_eq!(app.get(&p.jane.token, "/me/out-of-office").await.status, StatusCode::FORBIDDEN);
     assert_eq!(put(&app, &p.jane, "/me/out-of-office", ooo).await.status, StatusCode::FORBIDDEN);
     let res = put(
         &app,
