@@ -46,6 +46,14 @@ test("axe-core: no serious violation on any screen, desktop and phone", async ()
     await page.getByLabel("Team").check();
     await page.locator(".choices input[type=checkbox]").first().waitFor();
     await clean(page, `${size} compose`);
+    await page.getByLabel("Broadcast to patients").check();
+    await clean(page, `${size} compose broadcast`);
+    await page.getByRole("link", { name: "Tasks" }).click();
+    await page.getByRole("heading", { name: "My tasks" }).waitFor();
+    await clean(page, `${size} tasks`);
+    await page.getByRole("link", { name: "(your settings)" }).click();
+    await page.getByRole("heading", { name: "Out of office" }).waitFor();
+    await clean(page, `${size} your settings`);
 
     await signIn(page, "maple:admin");
     await page.goto(`${BASE_URL}/#/settings`);

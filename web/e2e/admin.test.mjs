@@ -87,7 +87,7 @@ test("reports: reply times and e-visits of a period, their CSV, and a refused ra
   await page.context().close();
 });
 
-test("staff: the administrator adds a nurse, who is listed and invited, deactivates and reactivates her; a bad email is refused (ROLE-1, ACCT-2)", async () => {
+test("staff: the administrator adds a nurse, who is listed and invited, deactivates, reactivates and edits her; a bad email and a bad phone are refused (ROLE-1, ACCT-2)", async () => {
   const admin = await apiAs("maple:admin");
   const page = await newPage(browser);
   await signIn(page, "maple:admin");
@@ -116,6 +116,17 @@ test("staff: the administrator adds a nurse, who is listed and invited, deactiva
   assert.equal(items.find((s) => s.lastName === last).active, false);
   await page.getByRole("button", { name: `Reactivate Ngozi ${last}` }).click();
   await row.locator("td", { hasText: /^active$/ }).waitFor();
+
+  // Edit: a bad phone is refused in the dialog; a new email is saved.
+  await page.getByRole("button", { name: `Edit Ngozi ${last}` }).click();
+  const dialog = page.getByRole("dialog", { name: `Edit Ngozi ${last}` });
+  await dialog.getByLabel("Phone").fill("12345");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await dialog.locator(".error", { hasText: "phone" }).waitFor();
+  await dialog.getByLabel("Phone").fill("");
+  await dialog.getByLabel("Email").fill(`n.${last.toLowerCase()}@example.test`);
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await row.locator("td", { hasText: `n.${last.toLowerCase()}@example.test` }).waitFor();
   await page.context().close();
 });
 

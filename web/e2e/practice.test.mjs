@@ -9,7 +9,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { BASE_URL, launch, newPage, shot, unique } from "./browser.mjs";
+import { BASE_URL, launch, newPage, seriousViolations, shot, unique } from "./browser.mjs";
 
 let browser;
 before(async () => (browser = await launch()));
@@ -66,6 +66,7 @@ async function firstSignIn(page, username, { secondFactor, shots = false }) {
   await page.getByRole("button", { name: "Set password and sign in" }).click();
   await page.locator("#signin-error", { hasText: "The two passwords differ" }).waitFor();
   if (shots) await shot(page, "signin-new-password");
+  assert.deepEqual(await seriousViolations(page), [], "axe: the new-password step");
   await page.getByLabel("New password again").fill(PASSWORD);
   await page.getByRole("button", { name: "Set password and sign in" }).click();
   await page.locator("header.topbar").waitFor();
@@ -78,6 +79,7 @@ async function firstSignIn(page, username, { secondFactor, shots = false }) {
   await page.getByRole("button", { name: "Turn on and sign in again" }).click();
   await page.locator(".second-factor .error", { hasText: "That code is not right" }).waitFor();
   if (shots) await shot(page, "totp-setup");
+  assert.deepEqual(await seriousViolations(page), [], "axe: the authenticator set-up");
   await page.getByLabel("Code from the app").fill(await code(secret));
   await page.getByRole("button", { name: "Turn on and sign in again" }).click();
   await page.locator(".notice", { hasText: "Your authenticator app is set up" }).waitFor();
@@ -87,6 +89,7 @@ async function firstSignIn(page, username, { secondFactor, shots = false }) {
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { name: "Enter your code" }).waitFor();
+  assert.deepEqual(await seriousViolations(page), [], "axe: the code step");
   await page.getByLabel("Code", { exact: true }).fill(await code(secret));
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.locator("header.topbar").waitFor();

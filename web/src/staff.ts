@@ -1,11 +1,11 @@
 // The practice's staff (admin class; ROLE-1, ACCT-2): everyone with their role, email and
 // status, deactivated users too; add one (the API creates the account and sends the
-// invitation), change a role, deactivate and reactivate, send the invitation again. A refusal
-// is shown and read out.
+// invitation), edit names and contact, change a role, deactivate and reactivate, send the
+// invitation again. A refusal is shown and read out.
 
 import { type AppContext, errorText, type View } from "./app";
 import { h, replace, uid } from "./dom";
-import { applyChange } from "./forms";
+import { applyChange, modalDialog } from "./forms";
 import { roleLabel } from "./session";
 
 interface Member {
@@ -59,6 +59,8 @@ export class StaffView implements View {
     const toggle = h("button", { type: "button", class: "secondary" }, m.active ? "Deactivate" : "Reactivate");
     toggle.setAttribute("aria-label", `${m.active ? "Deactivate" : "Reactivate"} ${name}`);
     toggle.addEventListener("click", () => void this.act(`${name} ${m.active ? "deactivated" : "reactivated"}`, () => this.patch(m.id, { active: !m.active })));
+    const edit = h("button", { type: "button", class: "secondary", "aria-label": `Edit ${name}` }, "Edit");
+    edit.addEventListener("click", () => void this.editDialog(m));
     const invite = h("button", { type: "button", class: "secondary", "aria-label": `Invite again ${name}` }, "Invite again");
     invite.addEventListener("click", () => void this.act(`Invitation sent to ${name}`, () => this.ctx.api.create(`/staff/${m.id}/invitation`, {})));
     return h(
@@ -68,8 +70,24 @@ export class StaffView implements View {
       h("td", null, role),
       h("td", null, m.email),
       h("td", null, m.active ? "active" : "deactivated"),
-      h("td", { class: "row-actions" }, toggle, m.active ? invite : null),
+      h("td", { class: "row-actions" }, edit, toggle, m.active ? invite : null),
     );
+  }
+
+  /** Names and contact (ACCT-2): only what changed is sent; a refusal stays in the dialog. */
+  private async editDialog(m: Member): Promise<void> {
+    const fields = (["firstName", "lastName", "email", "phone"] as const).map((name) => {
+      const input = h("input", { id: uid(name), value: m[name] ?? "", autocomplete: "off", type: name === "email" ? "email" : name === "phone" ? "tel" : "text" });
+      const label = { firstName: "First name", lastName: "Last name", email: "Email", phone: "Phone" }[name];
+      return { name, input, element: h("div", { class: "field" }, h("label", { for: input.id }, label), input) };
+    });
+    await modalDialog(`Edit ${m.firstName} ${m.lastName}`, fields.map((f) => f.element), "Save", async () => {
+      const changed = Object.fromEntries(fields.filter((f) => f.input.value.trim() !== (m[f.name] ?? "")).map((f) => [f.name, f.input.value.trim()]));
+      if (Object.keys(changed).length) await this.patch(m.id, changed);
+      this.ctx.forgetDirectory();
+      this.ctx.announce(`${m.firstName} ${m.lastName} saved`);
+      await this.load();
+    });
   }
 
   private patch(id: string, body: Record<string, unknown>): Promise<unknown> {

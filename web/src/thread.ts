@@ -386,7 +386,7 @@ export function kindLabel(kind: Conversation["kind"]): string {
 }
 
 function senderKind(type: string): string {
-  return type === "patient" ? "Patient" : type === "system" ? "System" : "Staff";
+  return { patient: "Patient", system: "System", sms: "Text message" }[type] ?? "Staff";
 }
 
 function roleName(role: string): string {

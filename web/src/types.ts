@@ -9,7 +9,7 @@ export interface PatientRef {
 }
 
 export interface Person {
-  type: "staff" | "patient" | "system" | "workgroup";
+  type: "staff" | "patient" | "system" | "sms" | "workgroup";
   id: string;
   displayName: string;
 }
