@@ -90,7 +90,7 @@ test("thread tools: a saved reply previewed and inserted, a task from a message 
   await page.context().close();
 });
 
-test("broadcast: the physician sends one message to two patients, each in a private copy; none chosen is refused (COMPOSE-6)", async () => {
+test("broadcast: the physician sends one message to two patients, each in a private copy, and sees a patient's answer; none chosen is refused (COMPOSE-6)", async () => {
   const page = await newPage(browser);
   await signIn(page, "maple:physician");
   await page.getByRole("link", { name: "Compose" }).click();
@@ -107,7 +107,14 @@ test("broadcast: the physician sends one message to two patients, each in a priv
   await page.locator(".chosen", { hasText: "2 patients chosen" }).waitFor();
   await page.getByRole("button", { name: "Send" }).click();
   await page.locator("#announcer", { hasText: "Broadcast sent to 2 patients" }).waitFor();
+  // Jane answers in her own copy; the physician sees the answer under Broadcasts.
+  const jane = await apiAs("maple:patient_jane");
+  const copy = (await jane.call("GET", "/inbox?limit=50")).items.find((i) => i.conversation.subject === subject);
+  assert.ok(copy, "Jane has her copy");
+  await jane.call("POST", `/conversations/${copy.conversation.id}/messages`, { body: "Can I come on Saturday?" });
   await page.getByRole("button", { name: "Broadcasts" }).click();
-  await page.locator("a.row", { hasText: subject }).first().waitFor();
+  await page.locator("a.row", { hasText: "Can I come on Saturday?" }).click();
+  await page.locator(".message", { hasText: "Can I come on Saturday?" }).waitFor();
+  assert.equal(await page.locator("a.row", { hasText: subject }).count(), 2, "one copy per patient");
   await page.context().close();
 });
