@@ -40,6 +40,8 @@ export class DraftKeeper {
     this.saving = this.saving.then(async () => {
       if (this.sent) return;
       const content = this.read();
+      // Nothing written yet (a patient searched for, a box ticked): no draft to keep.
+      if (!this.id && !String(content.subject ?? "").trim() && !String(content.body ?? "").trim()) return;
       try {
         if (this.id) {
           await this.ctx.api.request("PUT", `/drafts/${this.id}`, content);
