@@ -26,7 +26,10 @@ impl Mailbox {
         match user {
             Ok(u) if u.user_status() == Some(&UserStatusType::ForceChangePassword) => {}
             Ok(_) => return Err(Error::Conflict("this user has signed in already: no invitation is pending".into())),
-            Err(_) => return Err(Error::NotFound("invitation")),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_user_not_found_exception()) => {
+                return Err(Error::NotFound("invitation"))
+            }
+            Err(e) => return Err(Error::internal_msg(&format!("AdminGetUser: {e}"))),
         }
         // The pool's rules: 12 characters or more, upper and lower case, a number.
         let password = format!("Invited-{}-Z9", carethread_core::domain::new_id(""));

@@ -106,10 +106,7 @@ fn urgent_path(settings: &crate::records::Settings) -> String {
 /// A patient's message body under the practice's patient limit (REPLY-4): too long is 413,
 /// with the urgent path.
 pub fn patient_body(raw: Option<&str>, settings: &crate::records::Settings) -> Result<crate::domain::Body> {
-    let limits = crate::domain::BodyLimits {
-        min_chars: settings.body_min_chars,
-        max_chars: settings.body_max_chars.min(settings.patient_body_max_chars),
-    };
+    let limits = patient_body_limits(settings);
     crate::domain::Body::parse(raw, limits).map_err(|e| match e {
         Error::TooLarge { field, .. } => Error::TooLarge {
             detail: format!("Messages may have at most {} characters. {}", limits.max_chars, urgent_path(settings)),
@@ -117,6 +114,20 @@ pub fn patient_body(raw: Option<&str>, settings: &crate::records::Settings) -> R
         },
         other => other,
     })
+}
+
+/// REPLY-4: the length a patient's message may have (the practice's message limit, and its
+/// stricter one for patients).
+pub fn patient_body_limits(settings: &crate::records::Settings) -> crate::domain::BodyLimits {
+    crate::domain::BodyLimits {
+        min_chars: settings.body_min_chars,
+        max_chars: settings.body_max_chars.min(settings.patient_body_max_chars),
+    }
+}
+
+/// REPLY-4: the day a patient's messages count against: the UTC date.
+pub fn patient_day(ctx: &RequestCtx) -> String {
+    ctx.now.date().to_string()
 }
 
 /// REPLY-4: the daily limit was reached; nothing was stored.
@@ -136,8 +147,7 @@ pub fn daily_limit_reached(ctx: &RequestCtx, settings: &crate::records::Settings
 /// `limit`; a day's counter is kept three days.
 pub fn count_patient_message(ctx: &RequestCtx, tx: &mut crate::store::Tx<'_>, limit: u32) -> Result<()> {
     let (p, patient) = (&ctx.caller.practice_id, &ctx.caller.user_id);
-    let day = ctx.now.date().to_string();
-    tx.patient_daily_count(p, patient, &day, limit, ctx.epoch_seconds() + 3 * 86_400)
+    tx.patient_daily_count(p, patient, &patient_day(ctx), limit, ctx.epoch_seconds() + 3 * 86_400)
 }
 
 /// A conversation id from a path; a malformed one is just a conversation that is not there.

@@ -357,13 +357,12 @@ pub async fn banner(app: &App, ctx: &RequestCtx) -> Result<BannerView> {
     let limits = match caller.is_staff() {
         true => None,
         false => {
-            // The day the limit counts by (`count_patient_message`): UTC.
-            let day = ctx.now.date().to_string();
+            let day = crate::ops::patient_day(ctx);
             let sent = app.store.patient_messages_on(&caller.practice_id, &caller.user_id, &day).await?;
             Some(PatientLimits {
                 messages_per_day: s.patient_messages_per_day,
                 messages_left_today: s.patient_messages_per_day.saturating_sub(sent),
-                body_max_chars: s.body_max_chars.min(s.patient_body_max_chars) as u32,
+                body_max_chars: crate::ops::patient_body_limits(s).max_chars as u32,
             })
         }
     };
