@@ -24,8 +24,8 @@ mod load;
 mod on_aws;
 mod scale;
 
-use carethread_core::app::Config;
-use carethread_core::App;
+use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+use carethread_core::app::{Config, Hooks};
 use carethread_tests::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -149,22 +149,15 @@ async fn spawn_bench() -> Bench {
     let s3_sent = capacity::SentCounter::default();
     // Every function's app, each with the capacity probe on its DynamoDB client and the
     // sent-request counter on its S3 client.
-    let (probed, sent, recorded) = (probe.clone(), s3_sent.clone(), accesses.clone());
-    let customize = move |app: &mut App, sdk: &aws_config::SdkConfig, config: &Config| {
-        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(sdk)
-                .interceptor(app.calls.clone())
-                .interceptor(capacity::Gated(probed.clone()))
-                .interceptor(capacity::Gated(recorded.clone()))
-                .build(),
-        );
-        app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(sdk).interceptor(app.calls.clone()).interceptor(sent.clone()).build(),
-        );
-        app.blobs = carethread_core::blobs::Blobs::new(s3, config.bucket_name.clone());
+    let hooks = Hooks {
+        dynamodb: vec![
+            SharedInterceptor::new(capacity::Gated(probe.clone())),
+            SharedInterceptor::new(capacity::Gated(accesses.clone())),
+        ],
+        s3: vec![SharedInterceptor::new(s3_sent.clone())],
+        ..Hooks::default()
     };
-    let functions = local_gateway::Functions::new(&sdk, &config, &customize).await;
+    let functions = local_gateway::Functions::new(&sdk, &config, &hooks).await;
     let authorizer = local_gateway::Authorizer::from_env().expect("USER_POOL_ID and USER_POOL_CLIENT_ID");
     let gateway = local_gateway::Gateway::new(functions, authorizer);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

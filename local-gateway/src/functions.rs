@@ -6,7 +6,7 @@
 
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::SdkConfig;
-use carethread_core::app::Config;
+use carethread_core::app::{Config, Hooks};
 use carethread_core::calls::CallCounter;
 use carethread_core::App;
 use std::collections::HashMap;
@@ -49,13 +49,11 @@ pub struct Functions {
     pub mailbox: crate::invitations::Mailbox,
 }
 
-/// Changes an app after it is made (the fault tests add interceptors to its clients).
-pub type Customize<'a> = &'a dyn Fn(&mut App, &SdkConfig, &Config);
-
 impl Functions {
     /// `operator` holds the operator credentials of `.local/*/env`; with FUNCTION_ROLE_PREFIX
-    /// set, each function assumes its own role from them.
-    pub async fn new(operator: &SdkConfig, config: &Config, customize: Customize<'_>) -> Functions {
+    /// set, each function assumes its own role from them. `hooks` go into every client of
+    /// every function (the fault tests' switches, the bench's probes).
+    pub async fn new(operator: &SdkConfig, config: &Config, hooks: &Hooks) -> Functions {
         let calls = CallCounter::default();
         let prefix = std::env::var("FUNCTION_ROLE_PREFIX").ok().filter(|p| !p.is_empty());
         let mut apps = HashMap::new();
@@ -64,12 +62,9 @@ impl Functions {
                 Some(prefix) => role_config(operator, &format!("{prefix}{name}"), name).await,
                 None => operator.clone(),
             };
-            let mut app = App::with_calls(&sdk, config.clone(), calls.child());
-            customize(&mut app, &sdk, config);
-            apps.insert(name, app);
+            apps.insert(name, App::with_hooks(&sdk, config.clone(), calls.child(), hooks));
         }
-        let mut operator_app = App::with_calls(operator, config.clone(), calls.clone());
-        customize(&mut operator_app, operator, config);
+        let operator_app = App::with_hooks(operator, config.clone(), calls.clone(), hooks);
         let mailbox = crate::invitations::Mailbox::new(operator, config.user_pool_id.clone());
         Functions { apps, operator: operator_app, calls, mailbox }
     }

@@ -9,7 +9,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::var("GATEWAY_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let config = carethread_core::app::Config::from_env()?;
-    let functions = local_gateway::Functions::new(&sdk, &config, &|_, _, _| {}).await;
+    let functions = local_gateway::Functions::new(&sdk, &config, &Default::default()).await;
     let authorizer = local_gateway::Authorizer::from_env()?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!(%addr, "local gateway listening");

@@ -196,11 +196,15 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 
 /// Builds the request context a core operation receives.
 /// The request's context, once its caller is known to be an existing, active user (SEC-4).
-async fn authorized(app: &crate::App, req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
-    let mut ctx = context(req, with_idempotency)?;
+/// The request's context, its caller checked now (SEC-4) unless the operation reads the
+/// caller's record itself (`check_now` false).
+async fn authorized(app: &crate::App, req: &Request, with_idempotency: bool, check_now: bool) -> Result<RequestCtx> {
+    let ctx = context(req, with_idempotency)?;
     // ACCT-3: the routes that set up the second factor are open to a caller who has none yet.
     let enrolling = matches!(route_key(req).as_str(), "GET /me/totp" | "POST /me/totp");
-    ctx.staff = app.ensure_active(&ctx, enrolling).await?.map(std::sync::Arc::new);
+    if check_now {
+        app.ensure_active(&ctx, enrolling).await?;
+    }
     Ok(ctx)
 }
 
@@ -211,7 +215,7 @@ fn context(req: &Request, with_idempotency: bool) -> Result<RequestCtx> {
         idempotency: if with_idempotency { idempotency(req)? } else { None },
         signed_in_at: claims(req).and_then(|c| c.get("auth_time")).and_then(|t| t.parse().ok()),
         now: crate::domain::Timestamp::now(),
-        staff: None,
+        admitted: Default::default(),
     })
 }
 
@@ -298,9 +302,28 @@ where
     Operation: FnOnce(RequestCtx) -> Answered,
     Answered: std::future::Future<Output = Result<Answer>>,
 {
-    let idempotent = crate::routes::honors_idempotency(&route_key(req));
-    let outcome = match authorized(app, req, idempotent).await {
-        Ok(ctx) => operation(ctx).await,
+    let route = route_key(req);
+    let idempotent = crate::routes::honors_idempotency(&route);
+    let checked_by_operation = crate::routes::checks_caller_in_its_read(&route);
+    let outcome = match authorized(app, req, idempotent, !checked_by_operation).await {
+        Ok(ctx) => {
+            let admitted = ctx.admitted.clone();
+            let probe = ctx.clone();
+            let outcome = operation(ctx).await;
+            match admitted.load(std::sync::atomic::Ordering::Acquire) {
+                true => outcome,
+                // An operation that admits its caller itself answered before doing so (a 404
+                // or a 422 on the way): nothing is answered to a caller who no longer acts.
+                false => match (app.ensure_active(&probe, false).await, outcome) {
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Ok(_)) => {
+                        tracing::error!(route, "an operation answered without admitting its caller");
+                        Err(Error::internal_msg("the caller was not checked"))
+                    }
+                    (Ok(_), outcome) => outcome,
+                },
+            }
+        }
         Err(e) => Err(e),
     };
     let request_id = request_id(req);

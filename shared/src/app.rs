@@ -8,8 +8,25 @@ use crate::domain::Caller;
 use crate::domain::PracticeId;
 use crate::error::{Error, Result};
 use crate::identity::UserPool;
+use crate::records::StaffItem;
 use crate::sdk::OnFirstUse;
-use crate::store::Store;
+use crate::store::{CallerRecord, Store};
+use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+
+/// One service's client from the shared configuration: the call counter first, then the
+/// hooks' interceptors and retry policy.
+macro_rules! client {
+    ($service:ident, $sdk:expr, $calls:expr, $interceptors:expr, $retry:expr) => {{
+        let mut builder = $service::config::Builder::from($sdk).interceptor($calls.clone());
+        for interceptor in $interceptors.iter() {
+            builder.push_interceptor(interceptor.clone());
+        }
+        if let Some(retry) = $retry {
+            builder.set_retry_config(Some(retry.clone()));
+        }
+        $service::Client::from_conf(builder.build())
+    }};
+}
 
 pub struct App {
     pub store: Store,
@@ -92,48 +109,43 @@ impl App {
     /// As `new`, counting calls in a counter shared with other apps (the local gateway runs
     /// every function in one process).
     pub fn with_calls(sdk: &aws_config::SdkConfig, config: Config, calls: CallCounter) -> App {
-        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(calls.clone()).build(),
-        );
+        App::with_hooks(sdk, config, calls, &Hooks::default())
+    }
+
+    /// As `with_calls`, with what a test or the bench adds to the clients (`Hooks`).
+    pub fn with_hooks(sdk: &aws_config::SdkConfig, config: Config, calls: CallCounter, hooks: &Hooks) -> App {
+        let dynamodb = client!(aws_sdk_dynamodb, sdk, calls, &hooks.dynamodb, &hooks.retry);
         // Every request reads the table; the other services' clients are made when first used.
-        let s3 = || {
-            let (sdk, calls) = (sdk.clone(), calls.clone());
-            OnFirstUse::new(move || {
-                aws_sdk_s3::Client::from_conf(
-                    aws_sdk_s3::config::Builder::from(&sdk).interceptor(calls.clone()).build(),
-                )
-            })
+        let lazy = |interceptors: &[SharedInterceptor]| ClientParts {
+            sdk: sdk.clone(),
+            calls: calls.clone(),
+            interceptors: interceptors.to_vec(),
+            retry: hooks.retry.clone(),
         };
-        let kms = || {
-            let (sdk, calls) = (sdk.clone(), calls.clone());
-            OnFirstUse::new(move || {
-                aws_sdk_kms::Client::from_conf(
-                    aws_sdk_kms::config::Builder::from(&sdk).interceptor(calls.clone()).build(),
-                )
-            })
+        let s3 = |interceptors: &[SharedInterceptor]| {
+            let c = lazy(interceptors);
+            OnFirstUse::new(move || client!(aws_sdk_s3, &c.sdk, c.calls, &c.interceptors, &c.retry))
         };
-        let (sns_sdk, sns_calls) = (sdk.clone(), calls.clone());
-        let sns = OnFirstUse::new(move || {
-            aws_sdk_sns::Client::from_conf(
-                aws_sdk_sns::config::Builder::from(&sns_sdk).interceptor(sns_calls.clone()).build(),
-            )
-        });
-        let (cognito_sdk, cognito_calls) = (sdk.clone(), calls.clone());
+        let kms = |interceptors: &[SharedInterceptor]| {
+            let c = lazy(interceptors);
+            OnFirstUse::new(move || client!(aws_sdk_kms, &c.sdk, c.calls, &c.interceptors, &c.retry))
+        };
+        let c = lazy(&hooks.sns);
+        let sns = OnFirstUse::new(move || client!(aws_sdk_sns, &c.sdk, c.calls, &c.interceptors, &c.retry));
+        let c = lazy(&hooks.cognito);
         let cognito = OnFirstUse::new(move || {
-            aws_sdk_cognitoidentityprovider::Client::from_conf(
-                aws_sdk_cognitoidentityprovider::config::Builder::from(&cognito_sdk)
-                    .interceptor(cognito_calls.clone())
-                    .build(),
-            )
+            client!(aws_sdk_cognitoidentityprovider, &c.sdk, c.calls, &c.interceptors, &c.retry)
         });
-        let audit_key = config.audit_chain_key_id.map(|key_id| crate::audit::ChainKey { kms: kms(), key_id });
-        let audit_heads = config.audit_heads_bucket.map(|bucket| crate::audit::HeadCopies { s3: s3(), bucket });
+        // The audit chain's clients take no hooks: the fault tests aim at the request path.
+        let audit_key = config.audit_chain_key_id.map(|key_id| crate::audit::ChainKey { kms: kms(&[]), key_id });
+        let audit_heads = config.audit_heads_bucket.map(|bucket| crate::audit::HeadCopies { s3: s3(&[]), bucket });
+        let key_cache = hooks.key_cache.unwrap_or_default();
         App {
             audit_key,
             audit_heads,
             store: Store::new(dynamodb, config.table_name),
-            envelope: Envelope::new(kms(), config.kms_key_id, KeyCachePolicy::default()),
-            blobs: Blobs::new(s3(), config.bucket_name),
+            envelope: Envelope::new(kms(&hooks.kms), config.kms_key_id, key_cache),
+            blobs: Blobs::new(s3(&hooks.s3), config.bucket_name),
             sns,
             topic_arn: config.topic_arn,
             users: UserPool::new(cognito, config.user_pool_id),
@@ -142,6 +154,28 @@ impl App {
             practice_rules: Default::default(),
         }
     }
+}
+
+/// What a client made on first use is made from.
+struct ClientParts {
+    sdk: aws_config::SdkConfig,
+    calls: CallCounter,
+    interceptors: Vec<SharedInterceptor>,
+    retry: Option<aws_config::retry::RetryConfig>,
+}
+
+/// What a test or the bench adds to the clients an `App` makes, after the call counter:
+/// interceptors per service (fault switches, capacity probes), a retry policy, and the data-key
+/// cache's policy. A deployed function has none (`Hooks::default()`).
+#[derive(Clone, Default)]
+pub struct Hooks {
+    pub dynamodb: Vec<SharedInterceptor>,
+    pub s3: Vec<SharedInterceptor>,
+    pub kms: Vec<SharedInterceptor>,
+    pub sns: Vec<SharedInterceptor>,
+    pub cognito: Vec<SharedInterceptor>,
+    pub retry: Option<aws_config::retry::RetryConfig>,
+    pub key_cache: Option<KeyCachePolicy>,
 }
 
 impl App {
@@ -154,26 +188,34 @@ impl App {
     /// not require it (or to set it up).
     ///
     /// A staff caller's record comes back, so that an operation needs not read it again.
-    pub async fn ensure_active(&self, ctx: &RequestCtx, enrolling: bool) -> Result<Option<crate::records::StaffItem>> {
-        let caller = &ctx.caller;
-        let p = &caller.practice_id;
-        let mut staff = None;
-        let (current, enrolled_at) = if caller.is_staff() {
-            match self.store.staff(p, &caller.user_id).await? {
-                Some(s) => {
-                    let checked = (s.active && s.role == caller.role, s.totp_enrolled_at);
-                    staff = Some(s);
-                    checked
-                }
-                None => return Err(Error::Unauthenticated),
-            }
+    pub async fn ensure_active(&self, ctx: &RequestCtx, enrolling: bool) -> Result<Option<StaffItem>> {
+        let (p, user) = (&ctx.caller.practice_id, &ctx.caller.user_id);
+        let record = if ctx.caller.is_staff() {
+            self.store.staff(p, user).await?.map(CallerRecord::Staff)
         } else {
+            self.store.patient(p, user).await?.map(CallerRecord::Patient)
+        };
+        self.admit(ctx, record, enrolling).await
+    }
+
+    /// `ensure_active` on a caller's record the operation read itself, in the one batch of
+    /// what it needs (`store::Batch::caller`, strongly consistent). Only routes that
+    /// `routes::checks_caller_in_its_read` may rely on it; `api::serve` checks the others first.
+    pub async fn admit(
+        &self,
+        ctx: &RequestCtx,
+        record: Option<CallerRecord>,
+        enrolling: bool,
+    ) -> Result<Option<StaffItem>> {
+        let caller = &ctx.caller;
+        let (current, enrolled_at, staff) = match record {
+            Some(CallerRecord::Staff(s)) if caller.is_staff() => {
+                (s.active && s.role == caller.role, s.totp_enrolled_at, Some(s))
+            }
             // ROLE-5: an inactive patient may still write to billing and the front office;
             // one whose portal access was withdrawn may not sign in at all.
-            match self.store.patient(p, &caller.user_id).await? {
-                Some(pat) => (pat.portal_access, pat.totp_enrolled_at),
-                None => return Err(Error::Unauthenticated),
-            }
+            Some(CallerRecord::Patient(pat)) if !caller.is_staff() => (pat.portal_access, pat.totp_enrolled_at, None),
+            _ => return Err(Error::Unauthenticated),
         };
         if !current {
             return Err(Error::SignInAgain);
@@ -182,7 +224,7 @@ impl App {
         let required = match enrolled_at {
             Some(_) => true,
             None => {
-                let rules = self.practice_rules(p).await?;
+                let rules = self.practice_rules(&caller.practice_id).await?;
                 if caller.is_staff() {
                     rules.staff_totp
                 } else {
@@ -191,7 +233,10 @@ impl App {
             }
         };
         match crate::policy::second_factor(required, enrolled_at, ctx.signed_in_at, enrolling) {
-            crate::policy::SecondFactor::Satisfied => Ok(staff),
+            crate::policy::SecondFactor::Satisfied => {
+                ctx.admitted.store(true, std::sync::atomic::Ordering::Release);
+                Ok(staff)
+            }
             crate::policy::SecondFactor::SignInAgain => Err(Error::SignInAgain),
             crate::policy::SecondFactor::SetUpFirst => Err(Error::SecondFactorRequired),
         }
@@ -223,7 +268,7 @@ impl App {
 
 /// One request as the core sees it: who is calling (from the verified token), the gateway's
 /// request id (for audit and errors), and the idempotency key of a creating POST.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RequestCtx {
     pub caller: Caller,
     pub request_id: String,
@@ -234,24 +279,9 @@ pub struct RequestCtx {
     /// The request's one reading of the clock: everything it writes (created, sent, read,
     /// audited) carries this time, and rules about time (budgets, expiries) use it too.
     pub now: crate::domain::Timestamp,
-    /// A staff caller's record as the per-request check read it (SEC-4): active, with the
-    /// token's role. `None` for patients and for work no request started.
-    pub staff: Option<std::sync::Arc<crate::records::StaffItem>>,
-}
-
-/// By hand, so that the caller's staff record (name, e-mail, phone) never reaches a log line
-/// through `{:?}`: only its id is shown (SEC-3).
-impl std::fmt::Debug for RequestCtx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RequestCtx")
-            .field("caller", &self.caller)
-            .field("request_id", &self.request_id)
-            .field("idempotency", &self.idempotency)
-            .field("signed_in_at", &self.signed_in_at)
-            .field("now", &self.now)
-            .field("staff", &self.staff.as_ref().map(|s| &s.id))
-            .finish()
-    }
+    /// Set once the caller passed the SEC-4 check (`App::admit`), so `api::serve` can tell
+    /// whether an operation that reads the caller itself did.
+    pub admitted: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RequestCtx {
@@ -279,7 +309,7 @@ impl RequestCtx {
             idempotency: None,
             signed_in_at: None,
             now: crate::domain::Timestamp::now(),
-            staff: None,
+            admitted: Default::default(),
         }
     }
 }
@@ -294,36 +324,6 @@ pub struct IdempotencyKey {
 #[cfg(test)]
 mod tests {
     use super::RequestCtx;
-
-    #[test]
-    fn sec_3_a_context_s_debug_shows_the_staff_record_s_id_and_nothing_of_the_person() {
-        let p = crate::domain::PracticeId::from_stored("prc_x");
-        let user = crate::domain::UserId::from_stored("usr_renee");
-        let mut ctx = RequestCtx::operator(&p);
-        ctx.staff = Some(std::sync::Arc::new(crate::records::StaffItem {
-            key: crate::store::place::staff(&p, &user),
-            id: user,
-            first_name: "Renée".into(),
-            last_name: "Okafor".into(),
-            role: crate::domain::Role::Physician,
-            email: "renee@example.org".into(),
-            phone: "+15550100".into(),
-            active: true,
-            portal_messaging: true,
-            created_at: ctx.now,
-            out_of_office: None,
-            notify: None,
-            notify_pending: None,
-            totp_enrolled_at: None,
-        }));
-
-        let shown = format!("{ctx:?}");
-
-        assert!(shown.contains("usr_renee"), "{shown}");
-        for phi in ["Renée", "Okafor", "renee@example.org", "+15550100"] {
-            assert!(!shown.contains(phi), "{phi} in {shown}");
-        }
-    }
 
     #[test]
     fn reply_4_finding_12_retry_after_is_the_rest_of_the_period() {

@@ -87,6 +87,25 @@ pub fn honors_idempotency(route_key: &str) -> bool {
     ROUTES.iter().any(|r| r.idempotent && route_key.split_once(' ') == Some((r.method, r.path)))
 }
 
+/// The routes whose operation reads the caller's record in the one batch of what it needs and
+/// admits the caller itself (`App::admit`), instead of a GetItem of its own before the
+/// operation (issue 18: calls per request). The operation admits before it writes anything
+/// or answers; `api::serve` checks any request it did not admit before answering, so a
+/// refusal on the way (a 404, a 422) still cannot reach a caller who no longer acts.
+const CALLER_READ_BY_OPERATION: &[&str] = &[
+    "POST /conversations",
+    "GET /inbox/stats",
+    "POST /attachments",
+    "GET /conversations/{id}",
+    "POST /conversations/{id}/messages",
+    "POST /conversations/{id}/withdraw",
+    "POST /conversations/{id}/assign",
+];
+
+pub fn checks_caller_in_its_read(route_key: &str) -> bool {
+    CALLER_READ_BY_OPERATION.contains(&route_key)
+}
+
 /// Matches a concrete path against a route template, returning the path parameters.
 pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
     let t: Vec<&str> = template.trim_matches('/').split('/').collect();

@@ -18,6 +18,7 @@ mod attachments;
 #[cfg(test)]
 mod attribute_names;
 mod audit;
+mod batch;
 mod budgets;
 mod conversations;
 mod directory;
@@ -44,6 +45,7 @@ pub struct Store {
 
 pub use attachments::SweepQueue;
 pub use audit::{AuditLink, AuditTrail};
+pub use batch::{Batch, CallerRecord, CallerSlot, Fetched, MarksSlot, ReceiptMarks, Slot, StatsSlot};
 pub use directory::Directory;
 pub use guard::Guard;
 pub use inbox::{AssignedFilter, DueWindow, InboxPosition, InboxTab, InboxView, StateChange};

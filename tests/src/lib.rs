@@ -3,7 +3,8 @@
 //! from the environment), and `DemoPractice` seeds a practice through the public API. Each
 //! test makes its own practice, so tests never see each other's data.
 
-use carethread_core::app::Config;
+use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+use carethread_core::app::{Config, Hooks};
 use carethread_core::domain::PracticeId;
 use carethread_core::App;
 use local_gateway::{Gateway, Shared};
@@ -112,25 +113,16 @@ impl TestApp {
             let topic = sns.create_topic().name(format!("{}-notifications", config.table_name)).send().await;
             config.topic_arn = topic.expect("create the test topic").topic_arn.expect("topic arn");
         }
-        let faults = options.aws_faults.clone();
-        let sns_faults = options.sns_faults.clone();
         // Every function's app, each under its own role; the fault tests add their switches
         // to every client of every app.
-        let customize = move |app: &mut App, sdk: &aws_config::SdkConfig, config: &Config| {
-            if let Some(faults) = &faults {
-                with_faults(app, sdk, config, faults);
-            }
-            if let Some(faults) = &sns_faults {
-                app.sns = aws_sdk_sns::Client::from_conf(
-                    aws_sdk_sns::config::Builder::from(sdk)
-                        .interceptor(app.calls.clone())
-                        .interceptor(faults.clone())
-                        .build(),
-                )
-                .into();
-            }
-        };
-        let functions = local_gateway::Functions::new(&sdk, &config, &customize).await;
+        let mut hooks = Hooks::default();
+        if let Some(faults) = &options.aws_faults {
+            faults.hook_into(&mut hooks);
+        }
+        if let Some(faults) = &options.sns_faults {
+            hooks.sns.push(SharedInterceptor::new(faults.clone()));
+        }
+        let functions = local_gateway::Functions::new(&sdk, &config, &hooks).await;
         let pump = match options.notifications {
             true => {
                 Some(local_gateway::stream::StreamPump::for_table(&sdk, &config.table_name).await.expect("stream pump"))
@@ -483,6 +475,27 @@ impl TestApp {
     }
 
     /// Every raw item of a partition, straight from the table.
+    /// How many items this test's table holds (a test-side Scan: the table is the test's own).
+    pub async fn item_count(&self) -> usize {
+        let (mut count, mut start) = (0, None);
+        loop {
+            let out = self
+                .dynamodb
+                .scan()
+                .table_name(&self.table)
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            count += out.count() as usize;
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return count;
+            }
+        }
+    }
+
     pub async fn raw_partition(
         &self,
         pk: &str,
@@ -576,50 +589,6 @@ impl Drop for TestApp {
     }
 }
 
-/// The same clients (DynamoDB, S3, KMS, Cognito), plus the fault switch; no data key is reused, so every sealed field is a
-/// KMS call that can fail too (unwrapped keys stay cached for reading).
-fn with_faults(app: &mut App, sdk: &aws_config::SdkConfig, config: &Config, faults: &AwsFaults) {
-    let calls = app.calls.clone();
-    let retry = || aws_config::retry::RetryConfig::standard().with_max_attempts(1);
-    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(sdk)
-            .interceptor(calls.clone())
-            .interceptor(faults.clone())
-            .retry_config(retry())
-            .build(),
-    );
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk)
-            .interceptor(calls.clone())
-            .interceptor(faults.clone())
-            .retry_config(retry())
-            .build(),
-    );
-    let kms = aws_sdk_kms::Client::from_conf(
-        aws_sdk_kms::config::Builder::from(sdk)
-            .interceptor(calls.clone())
-            .interceptor(faults.clone())
-            .retry_config(retry())
-            .build(),
-    );
-    let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
-        aws_sdk_cognitoidentityprovider::config::Builder::from(sdk)
-            .interceptor(calls.clone())
-            .interceptor(faults.clone())
-            .retry_config(retry())
-            .build(),
-    );
-    app.store = carethread_core::store::Store::new(dynamodb, config.table_name.clone());
-    app.blobs = carethread_core::blobs::Blobs::new(s3, config.bucket_name.clone());
-    app.users = carethread_core::identity::UserPool::new(cognito, config.user_pool_id.clone());
-    let no_cache = carethread_core::crypto::KeyCachePolicy {
-        max_age: std::time::Duration::ZERO,
-        max_uses: 1,
-        max_cached_unwrapped: 1_000,
-    };
-    app.envelope = carethread_core::crypto::Envelope::new(kms, config.kms_key_id.clone(), no_cache);
-}
-
 async fn aws_config_for_tests() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
@@ -676,6 +645,23 @@ impl AwsFaults {
     }
     pub fn last_failed(&self) -> Option<String> {
         self.state.lock().unwrap().failed.last().cloned()
+    }
+}
+
+impl AwsFaults {
+    /// The switch on the DynamoDB, S3, KMS and Cognito clients, one attempt per call (a retry
+    /// would hide the fault), and no data key reused, so every sealed field is a KMS call that
+    /// can fail too (unwrapped keys stay cached for reading).
+    fn hook_into(&self, hooks: &mut Hooks) {
+        for service in [&mut hooks.dynamodb, &mut hooks.s3, &mut hooks.kms, &mut hooks.cognito] {
+            service.push(SharedInterceptor::new(self.clone()));
+        }
+        hooks.retry = Some(aws_config::retry::RetryConfig::standard().with_max_attempts(1));
+        hooks.key_cache = Some(carethread_core::crypto::KeyCachePolicy {
+            max_age: std::time::Duration::ZERO,
+            max_uses: 1,
+            max_cached_unwrapped: 1_000,
+        });
     }
 }
 

@@ -34,7 +34,7 @@ pub async fn purge_expired(app: &App, now: crate::domain::Timestamp, batch: usiz
             request_id: crate::domain::new_id("purge_"),
             idempotency: None,
             signed_in_at: None,
-            staff: None,
+            admitted: Default::default(),
             now,
         };
         loop {

@@ -94,7 +94,7 @@ pub async fn receive(app: &App, sms: &InboundSms) -> Result<Received> {
             &[number.as_bytes(), text.as_bytes()],
         )),
         signed_in_at: None,
-        staff: None,
+        admitted: Default::default(),
         now: crate::domain::Timestamp::now(),
     };
     if let Some(peer) = &peer {

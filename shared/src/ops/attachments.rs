@@ -61,7 +61,12 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
     let file_name = parse_file_name(req.file_name.as_deref())?;
     let content_type = req.content_type.as_deref().map(str::trim).unwrap_or("").to_ascii_lowercase();
     let size = req.size.ok_or_else(|| Error::invalid("size", "size is required"))?;
-    let practice = app.store.practice(p).await?.ok_or(Error::Unauthenticated)?;
+    // One read: the practice's settings and the caller's record (SEC-4).
+    let mut batch = app.store.batch();
+    let (me, practice) = (batch.caller(caller), batch.practice(p));
+    let read = batch.read().await?;
+    app.admit(ctx, read.caller(&me)?, false).await?;
+    let practice = read.get(&practice)?.ok_or(Error::Unauthenticated)?;
     let narrowed = &practice.settings.attachment_content_types;
     if !ALLOWED_CONTENT_TYPES.contains(&content_type.as_str())
         || !(narrowed.is_empty() || narrowed.contains(&content_type))

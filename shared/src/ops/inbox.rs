@@ -385,7 +385,12 @@ pub(super) fn passes_filters(e: &EntryItem, view: &InboxView, user_id: &UserId) 
 /// GET /inbox/stats (INBOX-4).
 pub async fn stats(app: &App, ctx: &RequestCtx) -> Result<InboxStatsView> {
     let caller = &ctx.caller;
-    let s = app.store.stats(&caller.practice_id, &caller.user_id).await?;
+    // One read: the counters and the caller's record (SEC-4).
+    let mut batch = app.store.batch();
+    let (me, stats) = (batch.caller(caller), batch.stats(&caller.practice_id, &caller.user_id));
+    let read = batch.read().await?;
+    app.admit(ctx, read.caller(&me)?, false).await?;
+    let s = read.stats(&stats);
     Ok(InboxStatsView {
         total_conversations: s.conversations,
         unread_messages: s.unread_messages,

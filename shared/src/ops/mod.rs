@@ -60,15 +60,22 @@ pub fn inbox_holders(c: &ConversationItem, dir: &Directory) -> Vec<crate::domain
     crate::policy::viewers(&facts(c), &staff, follows_all)
 }
 
-/// The calling staff user's record: the one the per-request check read (SEC-4), so a reply
-/// does not read it twice; read here only where no request came first.
-pub async fn caller_staff(app: &App, ctx: &RequestCtx) -> Result<std::sync::Arc<crate::records::StaffItem>> {
-    if let Some(me) = &ctx.staff {
-        return Ok(me.clone());
-    }
-    let p = &ctx.caller.practice_id;
-    let me = app.store.staff(p, &ctx.caller.user_id).await?.filter(|s| s.active).ok_or(Error::Unauthenticated)?;
-    Ok(std::sync::Arc::new(me))
+/// What a message into a conversation reads, in one BatchGetItem (issue 18): the caller's
+/// record, admitted here (SEC-4; a staff caller's comes back), the conversation if the caller
+/// may see it (404 otherwise, ROLE-2) and the practice's record (settings, limits).
+pub async fn admit_with_conversation(
+    app: &App,
+    ctx: &RequestCtx,
+    conversation_id: &ConversationId,
+) -> Result<(Option<crate::records::StaffItem>, ConversationItem, crate::records::PracticeItem)> {
+    let (caller, p) = (&ctx.caller, &ctx.caller.practice_id);
+    let mut batch = app.store.batch();
+    let (me, conversation, practice) =
+        (batch.caller(caller), batch.conversation(p, conversation_id), batch.practice(p));
+    let read = batch.read().await?;
+    let me = app.admit(ctx, read.caller(&me)?, false).await?;
+    let conversation = visible_to(caller, read.get(&conversation)?)?;
+    Ok((me, conversation, read.get(&practice)?.ok_or(Error::Unauthenticated)?))
 }
 
 /// The active staff user behind a staff caller, or 401: a valid token of a user who has

@@ -11,28 +11,6 @@ impl Store {
         self.get(keys::conversation(practice_id, conversation_id), keys::CONVERSATION_SK).await
     }
 
-    /// A conversation and its practice's record in one BatchGetItem: what a reply reads
-    /// before anything else (the thread's version and audience, the practice's limits).
-    pub async fn conversation_with_practice(
-        &self,
-        practice_id: &PracticeId,
-        conversation_id: &ConversationId,
-    ) -> Result<(Option<ConversationItem>, Option<PracticeItem>)> {
-        let conversation_pk = keys::conversation(practice_id, conversation_id);
-        let wanted = vec![
-            (conversation_pk.clone(), keys::CONVERSATION_SK.to_string()),
-            (keys::practice(practice_id), keys::PRACTICE_SK.to_string()),
-        ];
-        let (mut conversation, mut practice) = (None, None);
-        for item in self.get_many(wanted).await? {
-            match item.get(keys::PK) {
-                Some(AttributeValue::S(pk)) if *pk == conversation_pk => conversation = Some(from_item(item)?),
-                _ => practice = Some(from_item(item)?),
-            }
-        }
-        Ok((conversation, practice))
-    }
-
     /// A conversation and its messages, oldest first, in one Query of its partition.
     pub async fn thread(
         &self,
@@ -103,32 +81,10 @@ impl Store {
         practice_id: &PracticeId,
         users: &[UserId],
         conversation_id: &ConversationId,
-    ) -> Result<HashMap<UserId, (Option<Timestamp>, Option<Timestamp>)>> {
-        let wanted = users
-            .iter()
-            .flat_map(|u| {
-                [
-                    (keys::user(practice_id, u), keys::entry_sk(conversation_id)),
-                    (keys::user(practice_id, u), keys::PRESENCE_SK.to_string()),
-                ]
-            })
-            .collect();
-        let mut marks: HashMap<UserId, (Option<Timestamp>, Option<Timestamp>)> = HashMap::new();
-        for item in self.get_many(wanted).await? {
-            let Some(user) = Self::user_of(practice_id, &item) else { continue };
-            // Written by the store from a `Timestamp`: one that does not parse is no mark.
-            let text = |k: &str| match item.get(k) {
-                Some(AttributeValue::S(v)) => Timestamp::parse(k, v).ok(),
-                _ => None,
-            };
-            let slot = marks.entry(user).or_default();
-            if item.get(keys::SK) == Some(&s(keys::PRESENCE_SK)) {
-                slot.1 = text("inboxSeenAt");
-            } else {
-                slot.0 = text("lastReadAt");
-            }
-        }
-        Ok(marks)
+    ) -> Result<super::batch::ReceiptMarks> {
+        let mut batch = self.batch();
+        let marks = batch.receipt_marks(practice_id, users, conversation_id);
+        Ok(batch.read().await?.receipt_marks(&marks))
     }
 }
 

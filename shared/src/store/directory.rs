@@ -24,8 +24,15 @@ impl Store {
         self.get(keys::practice(practice_id), keys::PRACTICE_SK).await
     }
 
+    /// Read consistently: it holds the caller's own record, which an operation that reads the
+    /// directory anyway admits its caller by (`App::admit`, SEC-4).
     pub async fn directory(&self, practice_id: &PracticeId) -> Result<Option<Directory>> {
-        let items = self.query_partition(keys::practice(practice_id), None).await?;
+        let query = self
+            .query()
+            .consistent_read(true)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(keys::practice(practice_id)));
+        let items = self.query_all(query).await?;
         let mut practice = None;
         let mut staff = Vec::new();
         let mut workgroups = Vec::new();

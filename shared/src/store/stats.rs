@@ -20,29 +20,26 @@ pub struct StatsDelta {
     pub patients: i64,
 }
 
+/// Counters as stored; one never written reads as zero.
+pub(super) fn parse_stats(item: Option<&Item>) -> InboxStats {
+    let num = |k: &str| match item.and_then(|i| i.get(k)) {
+        Some(AttributeValue::N(v)) => v.parse::<i64>().unwrap_or(0).max(0) as u64,
+        _ => 0,
+    };
+    InboxStats {
+        conversations: num("conversations"),
+        messages: num("messages"),
+        unread_messages: num("unreadMessages"),
+        unique_patients: num("uniquePatients"),
+    }
+}
+
 impl Store {
-    /// A user's inbox counters (INBOX-4): one GetItem, whatever the size of its inbox.
+    /// A user's inbox counters (INBOX-4): one read, whatever the size of its inbox.
     pub async fn stats(&self, practice_id: &PracticeId, user_id: &UserId) -> Result<InboxStats> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::user(practice_id, user_id)))
-            .key(keys::SK, s(keys::STATS_SK))
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let item = out.item.unwrap_or_default();
-        let num = |k: &str| match item.get(k) {
-            Some(AttributeValue::N(v)) => v.parse::<i64>().unwrap_or(0).max(0) as u64,
-            _ => 0,
-        };
-        Ok(InboxStats {
-            conversations: num("conversations"),
-            messages: num("messages"),
-            unread_messages: num("unreadMessages"),
-            unique_patients: num("uniquePatients"),
-        })
+        let mut batch = self.batch();
+        let stats = batch.stats(practice_id, user_id);
+        Ok(batch.read().await?.stats(&stats))
     }
 
     /// The counters recomputed from a user's entries (a full read of its inbox): what the

@@ -570,3 +570,55 @@ async fn acct_2_administrators_read_a_patients_record_others_get_403_or_404() {
     assert_problem(&app.get(&stranger.token, &path).await, StatusCode::NOT_FOUND);
     assert_problem(&app.get(&p.admin.token, "/patients/pat_nobody").await, StatusCode::NOT_FOUND);
 }
+
+/// SEC-4, ACCT-2 where the operation reads the caller's record itself (in its one batch, or
+/// from the directory it reads anyway): a deactivated user's live token is refused on each such
+/// route, before anything is written, and a refusal on the way (a 404) does not answer first.
+#[tokio::test]
+async fn acct_2_sec_4_routes_that_read_the_caller_with_their_data_refuse_a_deactivated_user_and_write_nothing() {
+    let (app, p) = setup().await;
+    let cid = app
+        .post(
+            &p.doctor.token,
+            "/conversations",
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Knee", "body": "How is it?" }),
+        )
+        .await
+        .body["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deactivate = json!({ "active": false });
+    let res = app.send("PATCH", &format!("/staff/{}", p.doctor.id), Some(&p.admin.token), Some(&deactivate), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let before = app.item_count().await;
+
+    let requests = [
+        (
+            "POST",
+            "/conversations".to_string(),
+            Some(json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Again", "body": "Hello" })),
+        ),
+        ("POST", format!("/conversations/{cid}/messages"), Some(json!({ "body": "Still there?" }))),
+        ("GET", format!("/conversations/{cid}"), None),
+        (
+            "POST",
+            format!("/conversations/{cid}/assign"),
+            Some(json!({ "assignees": [{ "type": "staff", "id": p.nurse.id }] })),
+        ),
+        ("GET", "/inbox/stats".to_string(), None),
+        (
+            "POST",
+            "/attachments".to_string(),
+            Some(json!({ "fileName": "a.pdf", "contentType": "application/pdf", "size": 10 })),
+        ),
+        // Refused on the way (no such conversation): still the sign-in problem, not a 404.
+        ("GET", "/conversations/cnv_01JZZZZZZZZZZZZZZZZZZZZZZZ".to_string(), None),
+    ];
+    for (method, path, body) in &requests {
+        let res = app.send(method, path, Some(&p.doctor.token), body.as_ref(), &[]).await;
+        assert_problem(&res, StatusCode::UNAUTHORIZED);
+        assert!(res.body["type"].as_str().unwrap().ends_with("/sign-in-again"), "{method} {path}: {}", res.body);
+    }
+    assert_eq!(app.item_count().await, before, "nothing written for a refused caller");
+}

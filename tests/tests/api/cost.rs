@@ -10,6 +10,7 @@ use carethread_core::records::{EntryItem, PatientRef, Sealed, SearchTokenItem, S
 use carethread_core::store::place;
 use carethread_tests::*;
 use reqwest::StatusCode;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 const PAGE: usize = 10;
@@ -153,4 +154,84 @@ async fn inbox_5_a_page_costs_the_same_at_the_top_and_forty_pages_deep_for_every
         report.push(format!("{tab:<10} page 1: {top:?}  page {DEPTH}: {deep:?}"));
     }
     println!("inbox page cost with 2,000 conversations ({PAGE} per page):\n{}", report.join("\n"));
+}
+
+/// One request's AWS calls, by service and operation, and its answer.
+async fn counted(app: &TestApp, method: &str, token: &str, path: &str, body: Option<Value>) -> (Answer, Vec<String>) {
+    let before = app.app().calls.snapshot();
+    let res = app.send(method, path, Some(token), body.as_ref(), &[]).await;
+    let calls = app.app().calls.since(&before).into_iter().map(|(op, n)| format!("{op} {n}")).collect();
+    (res, calls)
+}
+
+/// Issue 18, point 3: the calls of the busiest requests on a warm function. The caller's record
+/// (SEC-4, ACCT-2) is read in the operation's own batch, or taken from the directory it reads
+/// anyway, instead of a GetItem of its own before the operation. docs/data-model.md ("The
+/// calls of the busiest requests") says why each remaining call is its own.
+#[tokio::test]
+async fn calls_per_request_of_the_busiest_operations() {
+    let (app, p) = setup().await;
+    let compose_body =
+        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Follow-up", "body": "How is the knee today?" });
+    let presign_body = json!({ "fileName": "scan.pdf", "contentType": "application/pdf", "size": 1000 });
+    let doctor = p.doctor.token.as_str();
+    // Warm every function once: a cold one reads the practice's rules and unwraps data keys.
+    let first = app.post(doctor, "/conversations", compose_body.clone()).await;
+    let cid = first.body["conversation"]["id"].as_str().unwrap().to_string();
+    let reply = json!({ "body": "Any swelling since Tuesday?" });
+    let assign = json!({ "assignees": [{ "type": "staff", "id": p.nurse.id }] });
+    let requests: Vec<(&str, &str, String, Option<Value>)> = vec![
+        ("compose", "POST", "/conversations".into(), Some(compose_body)),
+        ("reply", "POST", format!("/conversations/{cid}/messages"), Some(reply)),
+        ("get-conversation", "GET", format!("/conversations/{cid}"), None),
+        ("assign", "POST", format!("/conversations/{cid}/assign"), Some(assign)),
+        ("stats", "GET", "/inbox/stats".into(), None),
+        ("presign", "POST", "/attachments".into(), Some(presign_body)),
+    ];
+    for (_, method, path, body) in &requests {
+        let (res, _) = counted(&app, method, doctor, path, body.clone()).await;
+        assert!(res.status.is_success(), "{path}: {}", res.body);
+    }
+
+    let mut report = Vec::new();
+    for (name, method, path, body) in &requests {
+        let (res, calls) = counted(&app, method, doctor, path, body.clone()).await;
+        assert!(res.status.is_success(), "{name}: {}", res.body);
+        report.push((*name, calls));
+    }
+    println!("{report:#?}");
+
+    let expected = |calls: &[&str]| calls.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    let want = [
+        // The directory (routing, fan-out and the caller), the patient (care team), the
+        // viewers' patient markers, the search tokens (of the subject, the patient's names and
+        // the body: 25 to a BatchWriteItem), the transaction.
+        (
+            "compose",
+            expected(&[
+                "DynamoDB.BatchGetItem 1",
+                "DynamoDB.BatchWriteItem 2",
+                "DynamoDB.GetItem 1",
+                "DynamoDB.Query 1",
+                "DynamoDB.TransactWriteItems 1",
+            ]),
+        ),
+        // The caller, the conversation and the practice in one read; the tokens; the transaction.
+        ("reply", expected(&["DynamoDB.BatchGetItem 1", "DynamoDB.BatchWriteItem 1", "DynamoDB.TransactWriteItems 1"])),
+        // The thread; the caller, its entry, the read marks and the names; the audited mark.
+        (
+            "get-conversation",
+            expected(&["DynamoDB.BatchGetItem 1", "DynamoDB.Query 1", "DynamoDB.TransactWriteItems 1"]),
+        ),
+        // The conversation and the directory (side by side); the transaction.
+        ("assign", expected(&["DynamoDB.GetItem 1", "DynamoDB.Query 1", "DynamoDB.TransactWriteItems 1"])),
+        ("stats", expected(&["DynamoDB.BatchGetItem 1"])),
+        // The practice's settings and the caller; the transaction; the upload link is signed
+        // here (counted as S3.PutObject by the SDK's interceptors, never sent).
+        ("presign", expected(&["DynamoDB.BatchGetItem 1", "DynamoDB.TransactWriteItems 1", "S3.PutObject 1"])),
+    ];
+    for ((name, calls), (wanted_name, wanted)) in report.iter().zip(want.iter()) {
+        assert_eq!(name, wanted_name);
+        assert_eq!(calls, wanted, "{name}");
+    }
 }

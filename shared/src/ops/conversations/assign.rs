@@ -2,7 +2,7 @@
 //! a care-team change shares.
 
 use super::*;
-use crate::store::Guard;
+use crate::store::{CallerRecord, Guard};
 
 /// POST /conversations/{id}/assign.
 #[derive(Debug, Deserialize)]
@@ -30,7 +30,8 @@ pub async fn assign(
     if !policy::can_assign(caller) {
         return Err(Error::Forbidden("only admin and provider roles may assign conversations".into()));
     }
-    active_staff(&dir, caller)?;
+    // SEC-4 from the directory's copy of the caller's record (read consistently).
+    app.admit(ctx, dir.staff_member(&caller.user_id).cloned().map(CallerRecord::Staff), false).await?;
     let assignees = parse_recipients("assignees", &req.assignees)?;
     if assignees.is_empty() {
         return Err(Error::invalid("assignees", "name at least one staff user or workgroup"));

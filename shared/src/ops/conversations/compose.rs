@@ -2,6 +2,7 @@
 
 use super::thread::{created_id, start_thread, NewThread};
 use super::*;
+use crate::store::CallerRecord;
 
 /// POST /conversations.
 #[derive(Default, Deserialize)]
@@ -68,6 +69,8 @@ pub async fn compose_from_draft(
             ));
         }
         let patient = app.store.patient(&caller.practice_id, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
+        // SEC-4 from the record the message needs anyway (read consistently).
+        app.admit(ctx, Some(CallerRecord::Patient(patient.clone())), false).await?;
         let recipients = parse_recipients("recipients", &req.recipients)?;
         let participants = route_portal(&dir, &patient, &recipients)?;
         let sender = SenderRef { kind: SenderKind::Patient, id: patient.id.clone(), name: None, masked: false };
@@ -84,7 +87,11 @@ pub async fn compose_from_draft(
         return Ok(created);
     }
 
-    let me = active_staff(&dir, caller)?;
+    // SEC-4 from the directory's copy of the caller's record (read consistently).
+    let me = app
+        .admit(ctx, dir.staff_member(&caller.user_id).cloned().map(CallerRecord::Staff), false)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
     let sender = SenderRef {
         kind: SenderKind::Staff,
         id: me.id.clone(),

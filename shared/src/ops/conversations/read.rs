@@ -11,17 +11,28 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
     let patient_id = conversation.summary.patient.as_ref().map(|p| &p.id);
+    let is_viewer = conversation.viewers.contains(&caller.user_id);
+    // One read after the thread's (issue 18): the caller's record (SEC-4), its entry, and for
+    // staff the audience's read marks (CONV-2) and the participants' names.
+    let audience = if caller.is_staff() { receipts::audience(&conversation) } else { Vec::new() };
+    let mut batch = app.store.batch();
+    let me = batch.caller(caller);
+    let own_entry = batch.entry(p, &caller.user_id, &conversation_id);
+    let marks = batch.receipt_marks(p, &audience, &conversation_id);
+    let names: Vec<_> = match caller.is_staff() {
+        true => conversation.participants.iter().map(|id| batch.staff(p, id)).collect(),
+        false => Vec::new(),
+    };
+    let read = batch.read().await?;
+    app.admit(ctx, read.caller(&me)?, false).await?;
+    let mut stored_entry = read.get(&own_entry)?;
     // Marking read is guarded by the unread count it clears (so the counters stay exact);
     // a message arriving in between makes it read the entry again.
     let mut attempt = 0;
     loop {
-        let entry = if conversation.viewers.contains(&caller.user_id) {
-            app.store.entry(p, &caller.user_id, &conversation_id).await?
-        } else {
-            // Anyone else who may see the thread (the practice-wide view) has no entry: its
-            // read position is kept beside its entries instead.
-            None
-        };
+        // Anyone else who may see the thread (the practice-wide view) has no entry: its read
+        // position is kept beside its entries instead.
+        let entry = if is_viewer { stored_entry.take() } else { None };
         let mut tx = app.store.tx();
         tx.check_caller(caller)?;
         let now = ctx.now;
@@ -42,22 +53,31 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
         match tx.commit().await? {
             Ok(()) => break,
             Err(Guard::Actor) => return Err(Error::Unauthenticated),
-            Err(Guard::Entry) if attempt < 5 => attempt += 1,
+            Err(Guard::Entry) if attempt < 5 => {
+                attempt += 1;
+                stored_entry = app.store.entry(p, &caller.user_id, &conversation_id).await?;
+            }
             Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
         }
     }
 
     let renderer = Renderer::new(&app.envelope, caller, ctx.now);
-    let staff_names = if caller.is_staff() { app.store.directory(p).await?.map(|d| d.staff) } else { None };
-    let names = |id: &str| staff_names.as_ref().and_then(|s| s.iter().find(|x| x.id == id).map(|x| x.display_name()));
+    let mut staff_names = Vec::with_capacity(names.len());
+    for slot in &names {
+        staff_names.extend(read.get(slot)?);
+    }
+    let names = |id: &str| staff_names.iter().find(|x| x.id == id).map(|x| x.display_name());
     let (view, patient) = renderer.conversation(&conversation, &names).await?;
     let visible: Vec<&MessageItem> =
         messages.iter().filter(|m| !m.internal || policy::can_see_internal(caller)).collect();
     let mut out = Vec::with_capacity(visible.len());
     if caller.is_staff() {
         // CONV-2: read receipts per recipient, for staff.
-        let audience = receipts::audience(&conversation);
-        let marks = app.store.receipt_marks(p, &audience, &conversation_id).await?;
+        let mut marks = read.receipt_marks(&marks);
+        if is_viewer {
+            // Read before this request marked the thread read for its caller.
+            marks.entry(caller.user_id.clone()).or_default().0 = Some(ctx.now);
+        }
         for m in visible {
             let per_recipient = receipts::for_message(m, &audience, patient_id, &marks);
             let mut view = renderer.message(m, patient.as_ref(), receipts::overall(&per_recipient)).await?;

@@ -30,9 +30,7 @@ pub async fn reply(
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
-    let (conversation, practice) = app.store.conversation_with_practice(p, &conversation_id).await?;
-    let conversation = crate::ops::visible_to(caller, conversation)?;
-    let practice = practice.ok_or(Error::Unauthenticated)?;
+    let (me, conversation, practice) = crate::ops::admit_with_conversation(app, ctx, &conversation_id).await?;
     let by_patient = !caller.is_staff();
     let body = if by_patient {
         crate::ops::patient_body(req.body.as_deref(), &practice.settings)?
@@ -74,7 +72,7 @@ pub async fn reply(
     let sender = if by_patient {
         SenderRef { kind: SenderKind::Patient, id: caller.user_id.clone(), name: None, masked: false }
     } else {
-        let me = crate::ops::caller_staff(app, ctx).await?;
+        let me = me.ok_or(Error::Unauthenticated)?;
         if kind.is_patient_facing() && !req.internal && !me.portal_messaging {
             return Err(Error::Forbidden("portal messaging is switched off for this user".into()));
         }

@@ -17,9 +17,7 @@ pub async fn withdraw(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Res
     }
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
-    let (conversation, practice) = app.store.conversation_with_practice(p, &conversation_id).await?;
-    let conversation = crate::ops::visible_to(caller, conversation)?;
-    let practice = practice.ok_or(Error::Unauthenticated)?;
+    let (_, conversation, practice) = crate::ops::admit_with_conversation(app, ctx, &conversation_id).await?;
     if conversation.reply_clock.is_none() {
         return Err(Error::Conflict("no question here waits for a reply".into()));
     }
