@@ -41,11 +41,17 @@ type Item = HashMap<String, AttributeValue>;
 pub struct Store {
     client: aws_sdk_dynamodb::Client,
     table: String,
+    /// Each practice's staff and workgroups as last read, with the practice's
+    /// `directoryVersion` then (`Store::directory_as_of`).
+    directories: directory::Copies,
 }
 
 pub use attachments::SweepQueue;
 pub use audit::{AuditLink, AuditTrail};
-pub use batch::{Batch, CallerRecord, CallerSlot, Fetched, MarksSlot, ReceiptMarks, Slot, StatsSlot};
+pub use batch::{
+    Batch, CallerRecord, CallerSlot, Fetched, MarksSlot, PatientMarkers, PatientMarkersSlot, ReceiptMarks, Slot,
+    StatsSlot,
+};
 pub use directory::Directory;
 pub use guard::Guard;
 pub use inbox::{AssignedFilter, DueWindow, InboxPosition, InboxTab, InboxView, StateChange};
@@ -118,7 +124,7 @@ where
 
 impl Store {
     pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
-        Store { client, table }
+        Store { client, table, directories: Default::default() }
     }
 
     async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>> {

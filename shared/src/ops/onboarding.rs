@@ -33,6 +33,7 @@ pub async fn create_practice(
         settings: Settings { totp_required_for_staff: staff_totp_required, ..Settings::default() },
         search_key,
         created_at: at,
+        directory_version: 0,
     };
     let admin = StaffItem {
         key: place::staff(&practice_id, &admin_id),

@@ -11,7 +11,7 @@ use crate::crypto::BlindIndex;
 use crate::domain::PracticeId;
 use crate::error::{Error, Result};
 use crate::records::{ConversationItem, MessageItem, SearchTokenItem};
-use crate::store::{place, Key};
+use crate::store::{place, Guard, Key, Tx};
 
 const SCOPE: &str = "conversation";
 /// Prefixes from 2 to 8 characters are indexed; a longer typed word is looked up by its
@@ -57,27 +57,47 @@ pub fn query_token(index: &BlindIndex, typed: &str) -> Result<String> {
         .ok_or_else(|| Error::invalid("q", "type at least 2 letters or digits to search"))
 }
 
-/// Adds the tokens of these texts to a conversation's index. Written before the message's
-/// transaction, so a message never commits without its tokens: a failure here answers 503
-/// with nothing committed, and the client's retry writes them again (token items are
-/// idempotent). When the transaction itself then fails, the tokens stay: those of a new
-/// conversation name an id that never came to exist (no hit can show), those of a reply make
-/// its conversation match the words of a message that was refused (the same conversation,
-/// which search shows only to whoever may open it). The tokens of a message do not fit in
-/// its transaction: up to seven prefixes a word, against TransactWriteItems' 100 items.
-pub async fn index_conversation(
+/// The index entries a message adds to its conversation (INBOX-3): the tokens of these texts
+/// (and of the patient's id), computed once before the message's transaction.
+pub struct NewTokens(Vec<SearchTokenItem>);
+
+pub async fn tokens_of(
     app: &App,
     practice_id: &PracticeId,
     conversation_id: &crate::domain::ConversationId,
     texts: &[&str],
     patient_id: Option<&str>,
-) -> Result<()> {
-    let items: Vec<SearchTokenItem> = tokens(app, practice_id, texts, patient_id)
+) -> Result<NewTokens> {
+    let items = tokens(app, practice_id, texts, patient_id)
         .await?
         .iter()
         .map(|t| SearchTokenItem { key: place::search_token(practice_id, t, conversation_id) })
         .collect();
-    app.store.put_batch(&items).await
+    Ok(NewTokens(items))
+}
+
+impl NewTokens {
+    /// Puts the tokens in the message's own transaction, the last of its writes, where they fit
+    /// beside the rest (issue 18: a write is one read and one transaction; a short message's
+    /// tokens fit beside a small audience): they commit with the message or not at all.
+    ///
+    /// Where they do not fit (up to seven prefixes a word, against TransactWriteItems' 100
+    /// items beside a large audience), they are written now, before the transaction (25 to a
+    /// BatchWriteItem), so a message never commits without its tokens: a failure here answers
+    /// 503 with nothing committed, and the client's retry writes them again (token items are
+    /// idempotent). When the transaction itself then fails, those tokens stay: a new
+    /// conversation's name an id that never came to exist (no hit can show), a reply's make its
+    /// conversation match the words of a message that was refused (the same conversation,
+    /// which search shows only to whoever may open it).
+    pub async fn write_with(&self, app: &App, tx: &mut Tx<'_>) -> Result<()> {
+        if tx.len() + self.0.len() <= Tx::MAX_ITEMS {
+            for token in &self.0 {
+                tx.put(Guard::SearchToken, token)?;
+            }
+            return Ok(());
+        }
+        app.store.put_batch(&self.0).await
+    }
 }
 
 /// The tokens of these texts and of the patient id, each once.

@@ -123,6 +123,10 @@ pub struct PracticeItem {
     /// The practice's blind-index key, wrapped by KMS.
     pub search_key: Sealed,
     pub created_at: crate::domain::Timestamp,
+    /// Moves with every write of a staff user or a workgroup (`Tx::commit`): a function's copy
+    /// of the directory is current while this is as it was when the copy was read.
+    #[serde(default)]
+    pub directory_version: u64,
 }
 
 /// Marks that an auto-reply was sent in a conversation for one period (REPLY-5).

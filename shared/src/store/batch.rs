@@ -41,6 +41,13 @@ pub type ReceiptMarks = HashMap<UserId, (Option<Timestamp>, Option<Timestamp>)>;
 /// The slots of the users' read marks: (user, entry, presence).
 pub struct MarksSlot(Vec<(UserId, usize, usize)>);
 
+/// The slots of users' counts of conversations about one patient (their patient markers).
+pub struct PatientMarkersSlot(Vec<(UserId, usize)>);
+
+/// Per user, how many of its conversations are about the patient (0 where it has none): a
+/// new conversation about the patient counts the patient as new where this is 0 (INBOX-4).
+pub type PatientMarkers = HashMap<UserId, u64>;
+
 /// The slot of a user's inbox counters (INBOX-4).
 pub struct StatsSlot(usize);
 
@@ -111,6 +118,28 @@ impl Batch<'_> {
         StatsSlot(slot.index)
     }
 
+    pub fn patient_markers(
+        &mut self,
+        practice_id: &PracticeId,
+        users: &[UserId],
+        patient_id: &UserId,
+    ) -> PatientMarkersSlot {
+        let slots = users.iter().map(|u| {
+            let slot: Slot<()> = self.slot(keys::user(practice_id, u), keys::patient_marker_sk(patient_id));
+            (u.clone(), slot.index)
+        });
+        PatientMarkersSlot(slots.collect())
+    }
+
+    /// How many keys it asks for so far.
+    pub fn len(&self) -> usize {
+        self.wanted.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.wanted.is_empty()
+    }
+
     /// One BatchGetItem (one per hundred keys).
     pub async fn read(self) -> Result<Fetched> {
         let items = self.store.batch_get(self.wanted.clone(), true).await?;
@@ -144,6 +173,14 @@ impl Fetched {
 
     pub fn stats(&self, slot: &StatsSlot) -> super::InboxStats {
         super::stats::parse_stats(self.found[slot.0].as_ref())
+    }
+
+    pub fn patient_markers(&self, slot: &PatientMarkersSlot) -> PatientMarkers {
+        let count = |index: usize| match self.found[index].as_ref().and_then(|i| i.get("conversations")) {
+            Some(AttributeValue::N(c)) => c.parse().unwrap_or(0),
+            _ => 0,
+        };
+        slot.0.iter().map(|(user, index)| (user.clone(), count(*index))).collect()
     }
 
     pub fn receipt_marks(&self, slot: &MarksSlot) -> ReceiptMarks {

@@ -58,20 +58,13 @@ impl Store {
         practice_id: &PracticeId,
         users: &[UserId],
         patient_id: &UserId,
-    ) -> Result<HashMap<UserId, u64>> {
-        let mut out: HashMap<UserId, u64> = users.iter().map(|u| (u.clone(), 0)).collect();
-        let wanted = users.iter().map(|u| (keys::user(practice_id, u), keys::patient_marker_sk(patient_id))).collect();
-        // Strongly consistent: the marker write is conditional on this count, and an eventually
-        // consistent read can miss a marker written a moment ago (two conversations about one
-        // patient in quick succession would then refuse the second).
-        for item in self.batch_get(wanted, true).await? {
-            if let (Some(u), Some(AttributeValue::N(c))) =
-                (Self::user_of(practice_id, &item), item.get("conversations"))
-            {
-                out.insert(u, c.parse().unwrap_or(0));
-            }
-        }
-        Ok(out)
+    ) -> Result<super::PatientMarkers> {
+        // Strongly consistent (as every batch): the marker write is conditional on this count,
+        // and an eventually consistent read can miss a marker written a moment ago (two
+        // conversations about one patient in quick succession would then refuse the second).
+        let mut batch = self.batch();
+        let markers = batch.patient_markers(practice_id, users, patient_id);
+        Ok(batch.read().await?.patient_markers(&markers))
     }
 
     /// For each user: when it last read this conversation and when its inbox last reached it

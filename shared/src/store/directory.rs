@@ -19,7 +19,42 @@ impl Directory {
     }
 }
 
+/// The directories a function read, by practice: (the practice's `directoryVersion` read
+/// before the copy, its staff, its workgroups).
+pub(super) type Copies = std::sync::Mutex<HashMap<String, (u64, std::sync::Arc<(Vec<StaffItem>, Vec<WorkgroupItem>)>)>>;
+
 impl Store {
+    /// The directory, from this function's copy while the practice record (read by the caller,
+    /// strongly consistent, in its batch) says nothing in it changed since; otherwise read
+    /// again (issue 18: a warm compose or assign makes no directory Query). The copy is kept
+    /// under the version read *before* it, so a change that lands in between makes the next
+    /// request read again rather than keep a copy older than its version.
+    ///
+    /// The staff records in a copy may lag a preference (out-of-office, notification choices
+    /// and the like also move the version, so they do not lag for long); routing, fan-out and
+    /// names use it. The caller's own record is never taken from it (SEC-4 reads it fresh).
+    pub async fn directory_as_of(&self, practice: PracticeItem) -> Result<Directory> {
+        let key = practice.id.to_string();
+        let copy = self.directories.lock().expect("directory copies").get(&key).cloned();
+        if let Some((_, copy)) = copy.filter(|(v, _)| *v == practice.directory_version) {
+            let (staff, workgroups) = copy.as_ref().clone();
+            return Ok(Directory { practice, staff, workgroups });
+        }
+        let read = self.directory(&practice.id).await?.ok_or(Error::Unauthenticated)?;
+        let copy = std::sync::Arc::new((read.staff.clone(), read.workgroups.clone()));
+        self.directories.lock().expect("directory copies").insert(key, (practice.directory_version, copy));
+        Ok(Directory { practice, ..read })
+    }
+
+    /// The active staff of this function's copy of the directory, however old (none before a
+    /// first read): whom a new conversation about a patient may reach, to read their patient
+    /// markers in the request's first batch. `post_message` reads any it did not.
+    pub fn staff_hint(&self, practice_id: &PracticeId) -> Vec<UserId> {
+        let copies = self.directories.lock().expect("directory copies");
+        let staff = copies.get(practice_id.as_str()).map(|(_, copy)| &copy.0);
+        staff.into_iter().flatten().filter(|s| s.active).map(|s| s.id.clone()).collect()
+    }
+
     pub async fn practice(&self, practice_id: &PracticeId) -> Result<Option<PracticeItem>> {
         self.get(keys::practice(practice_id), keys::PRACTICE_SK).await
     }

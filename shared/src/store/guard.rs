@@ -71,6 +71,8 @@ pub enum Guard {
     Presence,
     /// A patient's finder tokens (blind-index entries of a name).
     Token,
+    /// A conversation's search tokens (INBOX-3; written unconditionally).
+    SearchToken,
     /// A message's late inbox entry, written to a viewer once (`LateEntries`).
     LateEntry,
 }

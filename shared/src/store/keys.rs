@@ -28,6 +28,11 @@ pub fn staff_sk(u: &str) -> String {
 pub fn workgroup_sk(w: &str) -> String {
     format!("WG#{w}")
 }
+/// A staff user's or a workgroup's item: what the directory Query returns beside the practice.
+pub fn is_directory_item(pk: &str, sk: &str) -> bool {
+    let practice_partition = pk.strip_prefix("PRAC#").is_some_and(|p| !p.contains('#'));
+    practice_partition && (sk.starts_with("STAFF#") || sk.starts_with("WG#"))
+}
 
 /// A patient has a partition of its own: patients grow with the practice, staff do not.
 pub fn patient(p: &str, pat: &str) -> String {

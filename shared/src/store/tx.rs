@@ -8,10 +8,11 @@ impl Store {
     /// write whose condition failed, so the caller can answer by meaning (a replayed
     /// idempotency key, a closed thread, a deactivated user). Conflicts with concurrent
     /// transactions are retried here with backoff.
-    async fn commit(&self, tx: Tx<'_>) -> Result<std::result::Result<(), Guard>> {
+    async fn commit(&self, mut tx: Tx<'_>) -> Result<std::result::Result<(), Guard>> {
         if tx.items.is_empty() {
             return Ok(Ok(()));
         }
+        tx.move_directory_version()?;
         if tx.items.len() > Tx::MAX_ITEMS {
             return Err(Error::Conflict("this change touches more than 100 records at once".into()));
         }
@@ -80,6 +81,44 @@ impl<'s> Tx<'s> {
     /// Commits it. A failed condition comes back as `Ok(Err(guard))` (see `Store::commit`).
     pub async fn commit(self) -> Result<std::result::Result<(), Guard>> {
         self.store.commit(self).await
+    }
+
+    /// Every write of a staff user or a workgroup moves its practice's `directoryVersion` in
+    /// the same transaction, so no function keeps a copy of the directory that misses it
+    /// (`Store::directory_as_of`). Here, in the one place every transaction passes, rather
+    /// than in each operation that edits the directory. A transaction that writes the practice
+    /// record itself is left as it is: only onboarding does, and a new practice has no copies.
+    fn move_directory_version(&mut self) -> Result<()> {
+        let key_of = |item: &TransactWriteItem| -> Option<(String, String)> {
+            let key = match (item.put(), item.update(), item.delete()) {
+                (Some(put), _, _) => put.item(),
+                (_, Some(update), _) => update.key(),
+                (_, _, Some(delete)) => delete.key(),
+                _ => return None,
+            };
+            match (key.get(keys::PK), key.get(keys::SK)) {
+                (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => Some((pk.clone(), sk.clone())),
+                _ => None,
+            }
+        };
+        let written: Vec<(String, String)> = self.items.iter().filter_map(key_of).collect();
+        let practices: std::collections::BTreeSet<&String> = written
+            .iter()
+            .filter(|(pk, sk)| keys::is_directory_item(pk, sk))
+            .map(|(pk, _)| pk)
+            .filter(|pk| !written.iter().any(|(p, sk)| p == *pk && sk == keys::PRACTICE_SK))
+            .collect();
+        for pk in practices {
+            let update = Update::builder()
+                .table_name(&self.store.table)
+                .key(keys::PK, s(pk.as_str()))
+                .key(keys::SK, s(keys::PRACTICE_SK))
+                .condition_expression("attribute_exists(pk)")
+                .update_expression("ADD directoryVersion :one")
+                .expression_attribute_values(":one", n(1));
+            self.push_update(Guard::Practice, update)?;
+        }
+        Ok(())
     }
 
     pub(super) fn push_put(

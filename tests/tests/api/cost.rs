@@ -203,28 +203,21 @@ async fn calls_per_request_of_the_busiest_operations() {
 
     let expected = |calls: &[&str]| calls.iter().map(|c| c.to_string()).collect::<Vec<_>>();
     let want = [
-        // The directory (routing, fan-out and the caller), the patient (care team), the
-        // viewers' patient markers, the search tokens (of the subject, the patient's names and
-        // the body: 25 to a BatchWriteItem), the transaction.
-        (
-            "compose",
-            expected(&[
-                "DynamoDB.BatchGetItem 1",
-                "DynamoDB.BatchWriteItem 2",
-                "DynamoDB.GetItem 1",
-                "DynamoDB.Query 1",
-                "DynamoDB.TransactWriteItems 1",
-            ]),
-        ),
-        // The caller, the conversation and the practice in one read; the tokens; the transaction.
-        ("reply", expected(&["DynamoDB.BatchGetItem 1", "DynamoDB.BatchWriteItem 1", "DynamoDB.TransactWriteItems 1"])),
+        // The caller, the practice (its settings, and whether the function's copy of the
+        // directory is current), the patient (care team) and the viewers' patient markers in
+        // one read; the transaction, with the search tokens.
+        ("compose", expected(&["DynamoDB.BatchGetItem 1", "DynamoDB.TransactWriteItems 1"])),
+        // The caller, the conversation and the practice in one read; the transaction, with the
+        // search tokens.
+        ("reply", expected(&["DynamoDB.BatchGetItem 1", "DynamoDB.TransactWriteItems 1"])),
         // The thread; the caller, its entry, the read marks and the names; the audited mark.
         (
             "get-conversation",
             expected(&["DynamoDB.BatchGetItem 1", "DynamoDB.Query 1", "DynamoDB.TransactWriteItems 1"]),
         ),
-        // The conversation and the directory (side by side); the transaction.
-        ("assign", expected(&["DynamoDB.GetItem 1", "DynamoDB.Query 1", "DynamoDB.TransactWriteItems 1"])),
+        // The caller, the conversation and the practice in one read (the directory from the
+        // function's copy); the transaction.
+        ("assign", expected(&["DynamoDB.BatchGetItem 1", "DynamoDB.TransactWriteItems 1"])),
         ("stats", expected(&["DynamoDB.BatchGetItem 1"])),
         // The practice's settings and the caller; the transaction; the upload link is signed
         // here (counted as S3.PutObject by the SDK's interceptors, never sent).
@@ -234,4 +227,42 @@ async fn calls_per_request_of_the_busiest_operations() {
         assert_eq!(name, wanted_name);
         assert_eq!(calls, wanted, "{name}");
     }
+}
+
+/// Issue 18: compose and assign take the directory from their function's copy while the
+/// practice's `directoryVersion` (read in their one batch) says it is current. A change made
+/// through another function (a new staff user, a deactivation, a new workgroup) moves the
+/// version in its own transaction, so the very next request routes by it.
+#[tokio::test]
+async fn role_6_directory_copies_see_a_new_staff_user_a_deactivation_and_a_new_workgroup_at_once() {
+    let (app, p) = setup().await;
+    let team_to = |recipient: serde_json::Value| json!({ "kind": "team", "subject": "Coverage", "body": "Can you cover Friday?", "recipients": [recipient] });
+    let doctor = p.doctor.token.as_str();
+    // Warm both functions' copies.
+    let first = app.post(doctor, "/conversations", team_to(json!({ "type": "staff", "id": p.nurse.id }))).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let cid = first.body["conversation"]["id"].as_str().unwrap().to_string();
+    let assign_to = |id: &str| json!({ "assignees": [{ "type": "staff", "id": id }] });
+    let res = app.post(doctor, &format!("/conversations/{cid}/assign"), assign_to(&p.nurse.id)).await;
+    assert!(res.status.is_success(), "{}", res.body);
+
+    let hired = app.add_staff(p.id.as_str(), &p.admin, "Quinn", "nurse", json!({})).await;
+    let res = app.post(doctor, "/conversations", team_to(json!({ "type": "staff", "id": hired.id }))).await;
+    assert_eq!(res.status, StatusCode::CREATED, "a new staff user is a recipient at once: {}", res.body);
+    let res = app.post(doctor, &format!("/conversations/{cid}/assign"), assign_to(&hired.id)).await;
+    assert!(res.status.is_success(), "a new staff user is an assignee at once: {}", res.body);
+
+    let res = app.post(&p.admin.token, "/workgroups", json!({ "name": "Weekend", "memberIds": [hired.id] })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let workgroup = res.body["workgroup"]["id"].as_str().unwrap().to_string();
+    let res = app.post(doctor, "/conversations", team_to(json!({ "type": "workgroup", "id": workgroup }))).await;
+    assert_eq!(res.status, StatusCode::CREATED, "a new workgroup is a recipient at once: {}", res.body);
+
+    let off = json!({ "active": false });
+    let res = app.send("PATCH", &format!("/staff/{}", hired.id), Some(&p.admin.token), Some(&off), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let res = app.post(doctor, "/conversations", team_to(json!({ "type": "staff", "id": hired.id }))).await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.post(doctor, &format!("/conversations/{cid}/assign"), assign_to(&hired.id)).await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
 }

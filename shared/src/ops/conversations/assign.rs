@@ -2,7 +2,7 @@
 //! a care-team change shares.
 
 use super::*;
-use crate::store::{CallerRecord, Guard};
+use crate::store::Guard;
 
 /// POST /conversations/{id}/assign.
 #[derive(Debug, Deserialize)]
@@ -24,14 +24,11 @@ pub async fn assign(
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
-    let (mut conversation, dir) =
-        tokio::try_join!(visible_conversation(app, caller, &conversation_id), app.store.directory(p))?;
-    let dir = dir.ok_or(Error::Unauthenticated)?;
+    let (_, mut conversation, practice) = crate::ops::admit_with_conversation(app, ctx, &conversation_id).await?;
     if !policy::can_assign(caller) {
         return Err(Error::Forbidden("only admin and provider roles may assign conversations".into()));
     }
-    // SEC-4 from the directory's copy of the caller's record (read consistently).
-    app.admit(ctx, dir.staff_member(&caller.user_id).cloned().map(CallerRecord::Staff), false).await?;
+    let dir = app.store.directory_as_of(practice).await?;
     let assignees = parse_recipients("assignees", &req.assignees)?;
     if assignees.is_empty() {
         return Err(Error::invalid("assignees", "name at least one staff user or workgroup"));

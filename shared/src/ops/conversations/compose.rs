@@ -2,7 +2,6 @@
 
 use super::thread::{created_id, start_thread, NewThread};
 use super::*;
-use crate::store::CallerRecord;
 
 /// POST /conversations.
 #[derive(Default, Deserialize)]
@@ -38,7 +37,33 @@ pub async fn compose_from_draft(
     draft: Option<&DraftId>,
 ) -> Result<Created<ThreadStarted>> {
     let caller = &ctx.caller;
-    let dir = app.store.directory(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
+    let p = &caller.practice_id;
+    // One read (issue 18): the caller (SEC-4), the practice (settings, and whether this
+    // function's copy of the directory is current) and the patient the message is about.
+    let patient_id = match (caller.is_staff(), req.kind.as_deref(), req.patient_id.as_deref()) {
+        (false, _, _) => Some(caller.user_id.clone()),
+        (true, Some("patient"), Some(raw)) => Some(UserId::parse_patient("patientId", raw)?),
+        _ => None,
+    };
+    let mut batch = app.store.batch();
+    let (me, practice) = (batch.caller(caller), batch.practice(p));
+    let patient = patient_id.as_ref().map(|id| batch.patient(p, id));
+    // A new conversation about a patient counts the patient as new for each viewer without
+    // one (INBOX-4): whom it may reach is known from this function's copy of the directory,
+    // so their markers come in this read too while it stays one call (100 keys).
+    let markers = patient_id.as_ref().and_then(|pat| {
+        let mut users = app.store.staff_hint(p);
+        users.push(pat.clone());
+        (batch.len() + users.len() <= 100).then(|| batch.patient_markers(p, &users, pat))
+    });
+    let read = batch.read().await?;
+    let me = app.admit(ctx, read.caller(&me)?, false).await?;
+    let patient = match patient {
+        Some(slot) => read.get(&slot)?,
+        None => None,
+    };
+    let known_markers = markers.map(|m| read.patient_markers(&m));
+    let dir = app.store.directory_as_of(read.get(&practice)?.ok_or(Error::Unauthenticated)?).await?;
     let limits = dir.practice.settings.body_limits();
     let context = req.context.as_ref().map(|c| ContextLink::parse(&c.kind, &c.id, &c.label)).transpose()?;
     // COMPOSE-4: a conversation started from a record defaults its subject to `Re: <label>`.
@@ -68,9 +93,7 @@ pub async fn compose_from_draft(
                 "a patient writes only its own patient messages; omit `kind` and `patientId`",
             ));
         }
-        let patient = app.store.patient(&caller.practice_id, &caller.user_id).await?.ok_or(Error::Unauthenticated)?;
-        // SEC-4 from the record the message needs anyway (read consistently).
-        app.admit(ctx, Some(CallerRecord::Patient(patient.clone())), false).await?;
+        let patient = patient.ok_or(Error::Unauthenticated)?;
         let recipients = parse_recipients("recipients", &req.recipients)?;
         let participants = route_portal(&dir, &patient, &recipients)?;
         let sender = SenderRef { kind: SenderKind::Patient, id: patient.id.clone(), name: None, masked: false };
@@ -80,6 +103,7 @@ pub async fn compose_from_draft(
             recipients,
             context,
             attachments,
+            known_markers,
             ..NewThread::new(ConversationKind::Patient, subject, body, sender, participants)
         };
         let created = start_thread(app, ctx, &dir, thread, draft).await?;
@@ -87,11 +111,7 @@ pub async fn compose_from_draft(
         return Ok(created);
     }
 
-    // SEC-4 from the directory's copy of the caller's record (read consistently).
-    let me = app
-        .admit(ctx, dir.staff_member(&caller.user_id).cloned().map(CallerRecord::Staff), false)
-        .await?
-        .ok_or(Error::Unauthenticated)?;
+    let me = me.ok_or(Error::Unauthenticated)?;
     let sender = SenderRef {
         kind: SenderKind::Staff,
         id: me.id.clone(),
@@ -114,6 +134,7 @@ pub async fn compose_from_draft(
         fee_code: extras.0,
         notify_if_unread_hours: extras.1,
         documents,
+        known_markers,
         ..NewThread::new(kind, subject, body, sender, participants)
     };
     match kind {
@@ -121,13 +142,10 @@ pub async fn compose_from_draft(
             if !me.portal_messaging {
                 return Err(Error::Forbidden("portal messaging is switched off for this user".into()));
             }
-            let raw = req
-                .patient_id
-                .as_deref()
-                .ok_or_else(|| Error::invalid("patientId", "patientId is required for a patient message"))?;
-            let patient_id = UserId::parse_patient("patientId", raw)?;
-            let patient =
-                app.store.patient(&caller.practice_id, &patient_id).await?.ok_or(Error::NotFound("patient"))?;
+            if req.patient_id.is_none() {
+                return Err(Error::invalid("patientId", "patientId is required for a patient message"));
+            }
+            let patient = patient.ok_or(Error::NotFound("patient"))?;
             let thread = NewThread {
                 allow_response: options.allow_response.unwrap_or(true),
                 allow_attachments: options.allow_attachments.unwrap_or(false),

@@ -67,9 +67,10 @@ impl Posted {
 
 /// How a message reaches its conversation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Arrival {
+pub(super) enum Arrival<'a> {
     /// It begins the conversation: the conversation item is written new, counting it.
-    Begins,
+    /// `known`: viewers' patient markers the request read already (in its first batch).
+    Begins { known: Option<&'a crate::store::PatientMarkers> },
     /// It joins one. `patient_needs_open`: a patient writing through the portal may write
     /// only into an open conversation that accepts replies (a text cannot be refused).
     Joins { patient_needs_open: bool },
@@ -113,7 +114,7 @@ pub(super) async fn post_message(
     ctx: &RequestCtx,
     tx: &mut Tx<'_>,
     c: &ConversationItem,
-    arrival: Arrival,
+    arrival: Arrival<'_>,
     posted: &Posted,
     action: &'static str,
 ) -> Result<()> {
@@ -121,11 +122,11 @@ pub(super) async fn post_message(
     let p = &c.practice_id;
     let m = &posted.message;
     let patient_id = c.summary.patient.as_ref().map(|pat| &pat.id);
-    let begins = arrival == Arrival::Begins;
+    let begins = matches!(arrival, Arrival::Begins { .. });
     let latest = LatestMessage { preview: posted.preview.clone(), sender: m.sender.clone(), priority: m.priority };
     let clock = posted.reply_clock_after(c);
     match arrival {
-        Arrival::Begins => tx.put_new(
+        Arrival::Begins { .. } => tx.put_new(
             Guard::Conversation,
             &ConversationItem { latest: Some(latest), reply_clock: clock.clone(), ..c.clone() },
         )?,
@@ -146,9 +147,14 @@ pub(super) async fn post_message(
     let room = entries_with_room(tx.len() + posted.attachments.len(), begins && patient_id.is_some());
     let (now, late) = audience.split_at(room.min(audience.len()));
     // The patient-marker counts are read only where they can change: a new conversation.
-    let markers = match (begins, patient_id) {
-        (true, Some(pat)) => {
-            store.patient_markers(p, &now.iter().map(|v| (*v).clone()).collect::<Vec<_>>(), pat).await?
+    let markers = match (arrival, patient_id) {
+        (Arrival::Begins { known }, Some(pat)) => {
+            let mut markers = known.cloned().unwrap_or_default();
+            let unread: Vec<UserId> = now.iter().filter(|v| !markers.contains_key(**v)).map(|v| (*v).clone()).collect();
+            if !unread.is_empty() {
+                markers.extend(store.patient_markers(p, &unread, pat).await?);
+            }
+            markers
         }
         _ => HashMap::new(),
     };

@@ -124,11 +124,11 @@ pub async fn reply(
         message: renderer.message(&posted.message, patient_view.as_ref(), crate::domain::DeliveryStatus::Sent).await?,
         reply_due_at: posted.reply_clock_after(&conversation).map(|c| c.due.at),
     };
+    claim_idempotency(app, ctx, &mut tx, &response, &posted.message.id).await?;
     // Internal notes are never indexed (see ops::search).
     if !req.internal {
-        search::index_conversation(app, p, &conversation_id, &[&body.preview()], None).await?;
+        search::tokens_of(app, p, &conversation_id, &[&body.preview()], None).await?.write_with(app, &mut tx).await?;
     }
-    claim_idempotency(app, ctx, &mut tx, &response, &posted.message.id).await?;
     let answer = commit_created(app, ctx, tx, response, |guard| match guard {
         Guard::Conversation => Error::Conflict("this conversation does not accept replies".into()),
         Guard::Attachment => Error::Conflict("an attachment is already attached or not yet checked".into()),

@@ -28,6 +28,8 @@ pub(super) struct NewThread<'a> {
     /// conversation when stored), and no portal checks (nobody signed in; a text cannot be
     /// refused).
     pub(super) sms_peer: Option<String>,
+    /// Viewers' patient markers read already, in the request's first batch (compose).
+    pub(super) known_markers: Option<crate::store::PatientMarkers>,
 }
 
 impl<'a> NewThread<'a> {
@@ -57,6 +59,7 @@ impl<'a> NewThread<'a> {
             notify_if_unread_hours: None,
             documents: Vec::new(),
             sms_peer: None,
+            known_markers: None,
         }
     }
 }
@@ -98,7 +101,7 @@ pub(super) async fn start_thread(
     }
     let response = ThreadStarted { conversation: view, message: message_view };
     let texts: Vec<&str> = searchable.iter().map(String::as_str).collect();
-    search::index_conversation(app, p, &cid, &texts, patient.as_ref().map(|pv| pv.id.as_str())).await?;
+    let tokens = search::tokens_of(app, p, &cid, &texts, patient.as_ref().map(|pv| pv.id.as_str())).await?;
 
     let settings = &dir.practice.settings;
     let mut attempt = 1;
@@ -110,11 +113,15 @@ pub(super) async fn start_thread(
             tx.check_patient_exists(p, &caller.user_id)?;
             crate::ops::count_patient_message(ctx, &mut tx, settings.patient_messages_per_day)?;
         }
-        post_message(app, ctx, &mut tx, &conversation, Arrival::Begins, &posted, "conversation.create").await?;
+        // A retry after a marker moved reads every marker again.
+        let known = if attempt == 1 { t.known_markers.as_ref() } else { None };
+        post_message(app, ctx, &mut tx, &conversation, Arrival::Begins { known }, &posted, "conversation.create")
+            .await?;
         if let Some(d) = draft {
             tx.delete_existing(Guard::Draft, &place::draft(p, &caller.user_id, d))?;
         }
         claim_idempotency(app, ctx, &mut tx, &response, &cid).await?;
+        tokens.write_with(app, &mut tx).await?;
         let marker_moved = AtomicBool::new(false);
         let outcome = commit_created(app, ctx, tx, response.clone(), |guard| match guard {
             Guard::Attachment => Error::Conflict("an attachment is already attached or not yet checked".into()),
