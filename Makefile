@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: dev test token lint clean audit-verify security-report bench scale-model package
+.PHONY: dev test token lint clean audit-verify security-report bench bench-compare scale-model package
 
 $(VENV)/.installed: infra/requirements.txt
 	python3 -m venv $(VENV)
@@ -24,6 +24,16 @@ security-report: $(VENV)/.installed
 # prints one report, writes bench/results.json (bench/run.sh; README "Performance and cost").
 bench: $(VENV)/.installed
 	bash bench/run.sh
+
+# Two results files side by side, every figure that differs with its ratio:
+# make bench-compare A=old/results.json B=bench/results.json (or the two paths as goals).
+COMPARED := $(filter-out bench-compare,$(MAKECMDGOALS))
+bench-compare:
+	@python3 bench/compare.py $(or $(A),$(word 1,$(COMPARED))) $(or $(B),$(word 2,$(COMPARED)))
+ifneq ($(filter bench-compare,$(MAKECMDGOALS)),)
+$(COMPARED):
+	@:
+endif
 
 # The scale model alone (issue 17): records each operation's DynamoDB partitions on a local
 # stack of its own and prints the busiest partition per pattern for bench/workloads.json.

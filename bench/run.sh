@@ -55,6 +55,8 @@ export BENCH_ARM_BUILD_SECONDS=$arm_seconds BENCH_X86_BUILD_SECONDS=$x86_seconds
 export BENCH_LAMBDA_DIR=$target/lambda BENCH_BIN_DIR=$target/release
 "$target/release/carethread-bench"
 "$PY" bench/scale_model.py
+# One line per goal, met or missed (bench/goals.py holds the goals).
+"$PY" bench/goals.py bench/results.json
 
 # make dev's stack after use (BENCH_DEV_MESSAGES messages, default 10,000; 0 skips it).
 if [ "${BENCH_DEV_MESSAGES:-10000}" != 0 ]; then
