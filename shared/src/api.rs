@@ -194,8 +194,6 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref().and_then(|q| q.first(name).map(str::to_string))
 }
 
-/// Builds the request context a core operation receives.
-/// The request's context, once its caller is known to be an existing, active user (SEC-4).
 /// The request's context, its caller checked now (SEC-4) unless the operation reads the
 /// caller's record itself (`check_now` false).
 async fn authorized(app: &crate::App, req: &Request, with_idempotency: bool, check_now: bool) -> Result<RequestCtx> {

@@ -19,7 +19,10 @@
 //! - `store`: its DynamoDB adapter, one file per aggregate under `store/`; a transaction
 //!   (`Tx`) names each conditioned write with a `Guard`, and a refusal comes back as one.
 //!   Key formats and key attribute names (`store::keys`) are private to it: a record carries an
-//!   opaque `store::Key` that only `store::place` makes ("a draft of this user").
+//!   opaque `store::Key` that only `store::place` makes ("a draft of this user"). What an
+//!   operation reads by key comes in one `store::Batch` (the caller's record among it, which
+//!   `App::admit` checks); a function keeps a copy of each practice's directory while the
+//!   practice's `directoryVersion` says it is current (`Store::directory_as_of`).
 //! - `crypto`: envelope encryption under KMS data keys, blind indexes and sealed list cursors
 //!   (SEC-1), and the one request/event hash (`sha256_hex`).
 //! - `blobs`: S3 presigned uploads and downloads.
@@ -51,7 +54,8 @@
 //!   HTTP function answers (authorize, operate, answer, audit a refusal).
 //! - `routes`: every route, the function that serves it and whether it honors an
 //!   `Idempotency-Key` (checked against template.yaml).
-//! - `app`: the clients and configuration made once per cold start.
+//! - `app`: the clients and configuration made once per cold start (`App::with_hooks` adds a
+//!   test's or the bench's interceptors to them), and the per-request caller check (SEC-4).
 //! - `logging`: the log subscriber and a panic hook that withholds panic messages.
 //!
 //! Layering: each group may use the groups above it, never one below (`ops` uses the table
