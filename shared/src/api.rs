@@ -327,7 +327,7 @@ where
     let request_id = request_id(req);
     if let Err(e @ (Error::NotFound(_) | Error::Forbidden(_))) = &outcome {
         if let Ok(ctx) = context(req, false) {
-            record_denied(app, &ctx, req, e).await;
+            crate::audit::record_refusal(app, &ctx, &route_key(req), &path_param(req, "id"), e).await;
         }
     }
     match outcome {
@@ -335,37 +335,6 @@ where
         Ok(Answer::Json(status, body)) => json_response(status, &body),
         Ok(Answer::Document { content_type, body }) => document_response(content_type, body),
         Err(e) => problem(&e, &request_id),
-    }
-}
-
-async fn record_denied(app: &crate::App, ctx: &RequestCtx, req: &Request, e: &Error) {
-    let route = route_key(req);
-    let raw_id = path_param(req, "id");
-    if raw_id.is_empty() {
-        return;
-    }
-    let record_type = match route.split('/').nth(1).unwrap_or("") {
-        "conversations" => "conversation",
-        "attachments" => "attachment",
-        "tasks" => "task",
-        "drafts" => "draft",
-        "saved-replies" => "saved_reply",
-        "staff" => "staff",
-        "patients" => "patient",
-        _ => "record",
-    };
-    // The id is the caller's: only a well-formed one names a chain; anything else is filed
-    // under one placeholder, so junk cannot mint audit partitions.
-    let well_formed = raw_id.len() <= 64
-        && raw_id.split_once('_').is_some_and(|(prefix, rest)| {
-            (2..=4).contains(&prefix.len()) && !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-        });
-    let record_id = if well_formed { raw_id.as_str() } else { "malformed-id" };
-    let outcome = if matches!(e, Error::NotFound(_)) { "denied-not-found" } else { "denied-forbidden" };
-    let record = crate::audit::AuditRecord { record_type, record_id, patient_id: None };
-    let event = crate::audit::event(ctx, &route, record, outcome);
-    if let Err(err) = app.store.put_audit(&event).await {
-        tracing::warn!(error = %err, "a denied attempt could not be audited");
     }
 }
 

@@ -53,7 +53,7 @@ pub struct App {
 
 /// The settings a request's rules read from the practice record.
 #[derive(Clone, Debug)]
-struct PracticeRules {
+pub struct PracticeRules {
     /// Whom the practice requires to sign in with TOTP (ACCT-3).
     staff_totp: bool,
     patient_totp: bool,
@@ -247,17 +247,24 @@ impl App {
         if let Some((_, rules)) = cached.filter(|(read_at, _)| read_at.elapsed() < RULE_TTL) {
             return Ok(rules);
         }
-        let settings = self.store.practice(practice_id).await?.ok_or(Error::Unauthenticated)?.settings;
+        let practice = self.store.practice(practice_id).await?.ok_or(Error::Unauthenticated)?;
+        Ok(self.renew_practice_rules(&practice))
+    }
+
+    /// A practice record a request read anyway (in its batch) renews this function's copy of
+    /// the practice's rules, so that admitting the caller makes no read of its own.
+    pub fn renew_practice_rules(&self, practice: &crate::records::PracticeItem) -> PracticeRules {
+        let settings = &practice.settings;
         let rules = PracticeRules {
             staff_totp: settings.totp_required_for_staff,
             patient_totp: settings.totp_required_for_patients,
-            time_zone: settings.time_zone,
+            time_zone: settings.time_zone.clone(),
         };
         self.practice_rules
             .lock()
             .expect("rule cache lock")
-            .insert(practice_id.to_string(), (std::time::Instant::now(), rules.clone()));
-        Ok(rules)
+            .insert(practice.id.to_string(), (std::time::Instant::now(), rules.clone()));
+        rules
     }
 
     /// The practice's time zone, as read within the last minute.

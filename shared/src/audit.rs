@@ -46,6 +46,37 @@ pub fn event(ctx: &RequestCtx, action: &str, record: AuditRecord<'_>, outcome: &
     }
 }
 
+/// SEC-2: a refused attempt on a record (404 or 403) is audited under that record, so a
+/// practice sees who probed what. `route` is the route's key, `raw_id` its `{id}` as sent.
+pub async fn record_refusal(app: &crate::App, ctx: &RequestCtx, route: &str, raw_id: &str, refusal: &crate::Error) {
+    if raw_id.is_empty() {
+        return;
+    }
+    let record_type = match route.split('/').nth(1).unwrap_or("") {
+        "conversations" => "conversation",
+        "attachments" => "attachment",
+        "tasks" => "task",
+        "drafts" => "draft",
+        "saved-replies" => "saved_reply",
+        "staff" => "staff",
+        "patients" => "patient",
+        _ => "record",
+    };
+    // The id is the caller's: only a well-formed one names a chain; anything else is filed
+    // under one placeholder, so junk cannot mint audit partitions.
+    let well_formed = raw_id.len() <= 64
+        && raw_id.split_once('_').is_some_and(|(prefix, rest)| {
+            (2..=4).contains(&prefix.len()) && !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+    let record_id = if well_formed { raw_id } else { "malformed-id" };
+    let outcome = if matches!(refusal, crate::Error::NotFound(_)) { "denied-not-found" } else { "denied-forbidden" };
+    let record = AuditRecord { record_type, record_id, patient_id: None };
+    let event = event(ctx, route, record, outcome);
+    if let Err(err) = app.store.put_audit(&event).await {
+        tracing::warn!(error = %err, "a denied attempt could not be audited");
+    }
+}
+
 /// The previous hash of a chain's first event.
 pub const GENESIS: &str = "genesis";
 

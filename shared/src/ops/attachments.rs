@@ -65,8 +65,9 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
     let mut batch = app.store.batch();
     let (me, practice) = (batch.caller(caller), batch.practice(p));
     let read = batch.read().await?;
-    app.admit(ctx, read.caller(&me)?, false).await?;
     let practice = read.get(&practice)?.ok_or(Error::Unauthenticated)?;
+    app.renew_practice_rules(&practice);
+    app.admit(ctx, read.caller(&me)?, false).await?;
     let narrowed = &practice.settings.attachment_content_types;
     if !ALLOWED_CONTENT_TYPES.contains(&content_type.as_str())
         || !(narrowed.is_empty() || narrowed.contains(&content_type))

@@ -73,9 +73,11 @@ pub async fn admit_with_conversation(
     let (me, conversation, practice) =
         (batch.caller(caller), batch.conversation(p, conversation_id), batch.practice(p));
     let read = batch.read().await?;
+    let practice = read.get(&practice)?.ok_or(Error::Unauthenticated)?;
+    app.renew_practice_rules(&practice);
     let me = app.admit(ctx, read.caller(&me)?, false).await?;
     let conversation = visible_to(caller, read.get(&conversation)?)?;
-    Ok((me, conversation, read.get(&practice)?.ok_or(Error::Unauthenticated)?))
+    Ok((me, conversation, practice))
 }
 
 /// The active staff user behind a staff caller, or 401: a valid token of a user who has

@@ -57,13 +57,15 @@ pub async fn compose_from_draft(
         (batch.len() + users.len() <= 100).then(|| batch.patient_markers(p, &users, pat))
     });
     let read = batch.read().await?;
+    let practice = read.get(&practice)?.ok_or(Error::Unauthenticated)?;
+    app.renew_practice_rules(&practice);
     let me = app.admit(ctx, read.caller(&me)?, false).await?;
     let patient = match patient {
         Some(slot) => read.get(&slot)?,
         None => None,
     };
     let known_markers = markers.map(|m| read.patient_markers(&m));
-    let dir = app.store.directory_as_of(read.get(&practice)?.ok_or(Error::Unauthenticated)?).await?;
+    let dir = app.store.directory_as_of(practice).await?;
     let limits = dir.practice.settings.body_limits();
     let context = req.context.as_ref().map(|c| ContextLink::parse(&c.kind, &c.id, &c.label)).transpose()?;
     // COMPOSE-4: a conversation started from a record defaults its subject to `Re: <label>`.
