@@ -207,39 +207,80 @@ pub struct ColdStart {
     pub peak_rss_mb: f64,
 }
 
-pub async fn measure(
-    program: &Program,
-    starts: usize,
-    first: impl Fn() -> Value,
-    rss_events: Vec<Value>,
-) -> Result<ColdStart, String> {
-    let mut init = Vec::new();
-    let mut resp = Vec::new();
-    let mut statuses = std::collections::BTreeMap::<String, usize>::new();
+/// One program to start: the event of each cold start, and the events of the long run that
+/// measures its peak resident set.
+pub struct Entry<'a> {
+    pub program: Program,
+    pub first: &'a dyn Fn() -> Value,
+    pub rss_events: Vec<Value>,
+}
+
+/// `starts` cold starts of each program, taken in rounds (every program's first start, then
+/// every program's second...), so that a slow spell of this shared machine falls on all of
+/// them alike instead of on whichever program was being started then; then each program's
+/// long run. A program that fails once is left out of the later rounds.
+pub async fn measure_interleaved(entries: &[Entry<'_>], starts: usize) -> Vec<Result<ColdStart, String>> {
+    struct Tally {
+        init: Vec<u64>,
+        resp: Vec<u64>,
+        statuses: std::collections::BTreeMap<String, usize>,
+        failed: Option<String>,
+    }
+    let mut tallies: Vec<Tally> = entries
+        .iter()
+        .map(|_| Tally { init: Vec::new(), resp: Vec::new(), statuses: Default::default(), failed: None })
+        .collect();
     for _ in 0..starts {
-        let s = run_once(program, vec![first()]).await?;
-        init.push(s.init_us);
-        resp.push(s.first_response_us);
-        for o in s.outcomes {
-            *statuses.entry(o).or_default() += 1;
+        for (entry, tally) in entries.iter().zip(tallies.iter_mut()) {
+            if tally.failed.is_some() {
+                continue;
+            }
+            match run_once(&entry.program, vec![(entry.first)()]).await {
+                Ok(s) => {
+                    tally.init.push(s.init_us);
+                    tally.resp.push(s.first_response_us);
+                    for o in s.outcomes {
+                        *tally.statuses.entry(o).or_default() += 1;
+                    }
+                }
+                Err(e) => tally.failed = Some(e),
+            }
         }
     }
-    let rss_invocations = rss_events.len();
-    let long = run_once(program, rss_events).await?;
-    let mut rss_outcomes = std::collections::BTreeMap::<String, usize>::new();
-    for o in long.outcomes {
-        *rss_outcomes.entry(o).or_default() += 1;
+    let mut out = Vec::new();
+    for (entry, tally) in entries.iter().zip(tallies) {
+        if let Some(e) = tally.failed {
+            out.push(Err(e));
+            continue;
+        }
+        let long = match run_once(&entry.program, entry.rss_events.clone()).await {
+            Ok(long) => long,
+            Err(e) => {
+                out.push(Err(e));
+                continue;
+            }
+        };
+        let mut rss_outcomes = std::collections::BTreeMap::<String, usize>::new();
+        for o in long.outcomes {
+            *rss_outcomes.entry(o).or_default() += 1;
+        }
+        out.push(Ok(ColdStart {
+            name: entry.program.name.clone(),
+            starts,
+            init_ms_median: median_ms(tally.init),
+            first_response_ms_median: median_ms(tally.resp),
+            first_response_status: tally
+                .statuses
+                .iter()
+                .map(|(k, v)| format!("{k}×{v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            rss_invocations: entry.rss_events.len(),
+            rss_outcomes,
+            peak_rss_mb: long.vm_hwm_kb as f64 / 1024.0,
+        }));
     }
-    Ok(ColdStart {
-        name: program.name.clone(),
-        starts,
-        init_ms_median: median_ms(init),
-        first_response_ms_median: median_ms(resp),
-        first_response_status: statuses.iter().map(|(k, v)| format!("{k}×{v}")).collect::<Vec<_>>().join(", "),
-        rss_invocations,
-        rss_outcomes,
-        peak_rss_mb: long.vm_hwm_kb as f64 / 1024.0,
-    })
+    out
 }
 
 fn median_ms(mut v: Vec<u64>) -> f64 {

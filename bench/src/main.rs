@@ -568,31 +568,43 @@ async fn cold_starts(bench: &Bench, events: &FunctionEvents<'_>) -> ColdStarts {
         failures: Vec::new(),
     };
     let hello_event = || json!({ "hello": "world" });
-    let hello = program("bench-hello", bin_dir.join("bench-hello"), vec![]);
-    eprintln!("cold starts: hello world (Rust)");
-    match coldstart::measure(&hello, starts, hello_event, vec![hello_event(); rss_invocations]).await {
-        Ok(r) => out.hello_rust = Some(r),
-        Err(e) => out.failures.push(e),
-    }
     let python = std::env::var("BENCH_PYTHON").unwrap_or_else(|_| ".venv/bin/python".into());
-    let py = program("python-boto3", PathBuf::from(python), vec!["bench/python_hello.py".into()]);
-    eprintln!("cold starts: hello world (Python 3.11 + boto3)");
-    match coldstart::measure(&py, starts, hello_event, vec![hello_event(); rss_invocations]).await {
-        Ok(r) => out.hello_python = Some(r),
-        Err(e) => out.failures.push(e),
-    }
-    for f in function_names() {
-        let path = bin_dir.join(&f);
+    // The hello worlds first, then every function, in rounds (`measure_interleaved`).
+    let mut entries = vec![
+        coldstart::Entry {
+            program: program("bench-hello", bin_dir.join("bench-hello"), vec![]),
+            first: &hello_event,
+            rss_events: vec![hello_event(); rss_invocations],
+        },
+        coldstart::Entry {
+            program: program("python-boto3", PathBuf::from(python), vec!["bench/python_hello.py".into()]),
+            first: &hello_event,
+            rss_events: vec![hello_event(); rss_invocations],
+        },
+    ];
+    let firsts: Vec<(String, Box<dyn Fn() -> Value + '_>)> = function_names()
+        .into_iter()
+        .map(|f| {
+            let name = f.clone();
+            (f, Box::new(move || events.event(&name)) as Box<dyn Fn() -> Value + '_>)
+        })
+        .collect();
+    for (f, first) in &firsts {
+        let path = bin_dir.join(f);
         if !path.exists() {
             out.failures.push(format!("{f}: no binary at {}", path.display()));
             continue;
         }
-        eprintln!("cold starts: {f}");
-        let prog = program(&f, path, vec![]);
-        let rss_events: Vec<Value> = (0..rss_invocations).map(|_| events.event(&f)).collect();
-        match coldstart::measure(&prog, starts, || events.event(&f), rss_events).await {
-            Ok(r) => out.functions.push(r),
-            Err(e) => out.failures.push(e),
+        let rss_events: Vec<Value> = (0..rss_invocations).map(|_| events.event(f)).collect();
+        entries.push(coldstart::Entry { program: program(f, path, vec![]), first: first.as_ref(), rss_events });
+    }
+    eprintln!("cold starts: {} programs, {starts} rounds", entries.len());
+    for (i, result) in coldstart::measure_interleaved(&entries, starts).await.into_iter().enumerate() {
+        match (i, result) {
+            (0, Ok(r)) => out.hello_rust = Some(r),
+            (1, Ok(r)) => out.hello_python = Some(r),
+            (_, Ok(r)) => out.functions.push(r),
+            (_, Err(e)) => out.failures.push(e),
         }
     }
     if let Ok(dir) = std::env::var("BENCH_NOJITTER_BIN_DIR") {
@@ -605,9 +617,11 @@ async fn cold_starts(bench: &Bench, events: &FunctionEvents<'_>) -> ColdStarts {
             eprintln!("cold starts: {f} (no jitter entropy)");
             let prog = program(&format!("{f} (no jitter entropy)"), path, vec![]);
             let first = || if f == "bench-hello" { hello_event() } else { events.event(f) };
-            match coldstart::measure(&prog, starts, first, vec![first(); 5]).await {
-                Ok(r) => out.no_jitter.push(r),
-                Err(e) => out.failures.push(e),
+            let entry = coldstart::Entry { program: prog, first: &first, rss_events: vec![first(); 5] };
+            match coldstart::measure_interleaved(&[entry], starts).await.pop() {
+                Some(Ok(r)) => out.no_jitter.push(r),
+                Some(Err(e)) => out.failures.push(e),
+                None => {}
             }
         }
     }
