@@ -305,14 +305,14 @@ where
     let checked_by_operation = crate::routes::checks_caller_in_its_read(&route);
     let outcome = match authorized(app, req, idempotent, !checked_by_operation).await {
         Ok(ctx) => {
-            let admitted = ctx.admitted.clone();
-            let probe = ctx.clone();
+            // Only an operation that admits its caller itself needs the context again after.
+            let probe = checked_by_operation.then(|| ctx.clone());
             let outcome = operation(ctx).await;
-            match admitted.load(std::sync::atomic::Ordering::Acquire) {
-                true => outcome,
-                // An operation that admits its caller itself answered before doing so (a 404
-                // or a 422 on the way): nothing is answered to a caller who no longer acts.
-                false => match (app.ensure_active(&probe, false).await, outcome) {
+            match probe.filter(|p| !p.admitted.load(std::sync::atomic::Ordering::Acquire)) {
+                None => outcome,
+                // It answered before admitting its caller (a 404 or a 422 on the way): nothing
+                // is answered to a caller who no longer acts.
+                Some(probe) => match (app.ensure_active(&probe, false).await, outcome) {
                     (Err(e), _) => Err(e),
                     (Ok(_), Ok(_)) => {
                         tracing::error!(route, "an operation answered without admitting its caller");

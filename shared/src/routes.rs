@@ -170,4 +170,15 @@ mod tests {
         assert!(!honors_idempotency("GET /conversations/{id}"));
         assert!(ROUTES.iter().filter(|r| r.idempotent).all(|r| r.method == "POST"));
     }
+
+    /// SEC-4: a misspelt entry would only cost a GetItem, but the list must name real routes
+    /// for the check it moves into the operation to be where the list says it is.
+    #[test]
+    fn sec_4_the_routes_that_admit_their_caller_in_their_read_exist() {
+        for key in CALLER_READ_BY_OPERATION {
+            assert!(ROUTES.iter().any(|r| format!("{} {}", r.method, r.path) == *key), "{key} is no route");
+            assert!(checks_caller_in_its_read(key));
+        }
+        assert!(!checks_caller_in_its_read("GET /inbox"), "the inbox page is checked before it is read");
+    }
 }

@@ -15,6 +15,8 @@ use std::marker::PhantomData;
 pub struct Batch<'s> {
     store: &'s Store,
     wanted: Vec<(String, String)>,
+    /// Where each key is in `wanted` (a batch of a large audience holds a hundred keys).
+    positions: HashMap<(String, String), usize>,
 }
 
 /// Where one value will be once the batch is read.
@@ -60,16 +62,18 @@ impl Store {
     /// A batch read strongly consistent, as the caller's record must be read (a deactivation
     /// holds from the next request on).
     pub fn batch(&self) -> Batch<'_> {
-        Batch { store: self, wanted: Vec::new() }
+        Batch { store: self, wanted: Vec::new(), positions: HashMap::new() }
     }
 }
 
 impl Batch<'_> {
     fn slot<T>(&mut self, pk: String, sk: String) -> Slot<T> {
-        let index = match self.wanted.iter().position(|(p, s)| *p == pk && *s == sk) {
-            Some(i) => i,
+        let key = (pk, sk);
+        let index = match self.positions.get(&key) {
+            Some(&i) => i,
             None => {
-                self.wanted.push((pk, sk));
+                self.wanted.push(key.clone());
+                self.positions.insert(key, self.wanted.len() - 1);
                 self.wanted.len() - 1
             }
         };
@@ -142,15 +146,14 @@ impl Batch<'_> {
 
     /// One BatchGetItem (one per hundred keys).
     pub async fn read(self) -> Result<Fetched> {
-        let items = self.store.batch_get(self.wanted.clone(), true).await?;
         let mut found = vec![None; self.wanted.len()];
-        for item in items {
-            let key = |name: &str| match item.get(name) {
-                Some(AttributeValue::S(v)) => Some(v.as_str()),
+        for item in self.store.batch_get(self.wanted, true).await? {
+            let position = match (item.get(keys::PK), item.get(keys::SK)) {
+                (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => {
+                    self.positions.get(&(pk.clone(), sk.clone())).copied()
+                }
                 _ => None,
             };
-            let position =
-                self.wanted.iter().position(|(pk, sk)| key(keys::PK) == Some(pk) && key(keys::SK) == Some(sk));
             if let Some(i) = position {
                 found[i] = Some(item);
             }
