@@ -314,6 +314,15 @@ async fn main() {
         },
         Op { user: p.front_desk.clone(), ..get("directory lookup", "directory", "/patients?q=ja", "-") },
     ];
+    // `BENCH_PROFILE_OPS=compose,list-inbox: all`: only these operations, printed, nothing
+    // written (for a profiler run over the requests alone, README "Performance and cost").
+    if let Ok(only) = std::env::var("BENCH_PROFILE_OPS") {
+        for op in ops.iter().filter(|op| only.split(',').any(|o| op.name.starts_with(o.trim()))) {
+            let r = measure(&bench, op, n, baseline).await;
+            println!("{}: median {} µs of CPU, calls {:?}", r.name, r.cpu_us_median, r.calls_per_request);
+        }
+        return;
+    }
     let mut results = Vec::new();
     for op in &ops {
         eprintln!("measuring {} ({n} requests)", op.name);

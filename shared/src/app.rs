@@ -234,12 +234,21 @@ impl App {
         };
         match crate::policy::second_factor(required, enrolled_at, ctx.signed_in_at, enrolling) {
             crate::policy::SecondFactor::Satisfied => {
-                ctx.admitted.store(true, std::sync::atomic::Ordering::Release);
+                ctx.mark_admitted();
                 Ok(staff)
             }
             crate::policy::SecondFactor::SignInAgain => Err(Error::SignInAgain),
             crate::policy::SecondFactor::SetUpFirst => Err(Error::SecondFactorRequired),
         }
+    }
+
+    /// What the caller's record must hold to pass `admit`, for a request that checks it as a
+    /// condition of its transaction (`Tx::admit_caller`) instead of reading it: the inbox page,
+    /// the most frequent request, saves a call. A request admitted so calls `ctx.mark_admitted()`.
+    pub async fn admission(&self, ctx: &RequestCtx) -> Result<crate::policy::EnrolmentCondition> {
+        let rules = self.practice_rules(&ctx.caller.practice_id).await?;
+        let required = if ctx.caller.is_staff() { rules.staff_totp } else { rules.patient_totp };
+        Ok(crate::policy::enrolment_condition(required, ctx.signed_in_at))
     }
 
     async fn practice_rules(&self, practice_id: &PracticeId) -> Result<PracticeRules> {
@@ -292,7 +301,12 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    /// `now` as stored: RFC 3339 UTC with microseconds, fixed width.
+    /// The caller passed the SEC-4 check: `App::admit`, or a committed transaction that held
+    /// `Tx::admit_caller` with the condition of `App::admission`.
+    pub fn mark_admitted(&self) {
+        self.admitted.store(true, std::sync::atomic::Ordering::Release);
+    }
+
     /// `now` in epoch seconds (budget minutes, TTL attributes, code expiries).
     pub fn epoch_seconds(&self) -> i64 {
         self.now.as_second()

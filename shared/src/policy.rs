@@ -161,6 +161,42 @@ pub fn second_factor(
     }
 }
 
+/// ACCT-3 as a condition on the caller's record, for a request that checks its caller in its
+/// transaction rather than by reading the record first: what the record's `totpEnrolledAt`
+/// must be for `second_factor(required, enrolled_at, signed_in_at, false)` to be `Satisfied`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnrolmentCondition {
+    /// Set up before the sign-in (`signed_in_at`, epoch seconds).
+    EnrolledBefore(i64),
+    /// Not set up, or set up before the sign-in.
+    NoneOrEnrolledBefore(i64),
+    /// Not set up (the token carries no sign-in time).
+    NotEnrolled,
+    /// No record passes: the practice requires a factor and the token carries no sign-in time.
+    Unsatisfiable,
+}
+
+pub fn enrolment_condition(required: bool, signed_in_at: Option<i64>) -> EnrolmentCondition {
+    match (required, signed_in_at) {
+        (true, Some(t)) => EnrolmentCondition::EnrolledBefore(t),
+        (true, None) => EnrolmentCondition::Unsatisfiable,
+        (false, Some(t)) => EnrolmentCondition::NoneOrEnrolledBefore(t),
+        (false, None) => EnrolmentCondition::NotEnrolled,
+    }
+}
+
+impl EnrolmentCondition {
+    /// Whether a record set up at `enrolled_at` (epoch seconds, as `second_factor` takes it)
+    /// meets the condition. Whole seconds: a factor set up at 200.4 is "before" 201, not 200.
+    pub fn holds(self, enrolled_at: Option<i64>) -> bool {
+        match (self, enrolled_at) {
+            (EnrolmentCondition::EnrolledBefore(t) | EnrolmentCondition::NoneOrEnrolledBefore(t), Some(at)) => at < t,
+            (EnrolmentCondition::NoneOrEnrolledBefore(_) | EnrolmentCondition::NotEnrolled, None) => true,
+            _ => false,
+        }
+    }
+}
+
 #[cfg(test)]
 #[path = "policy_tests.rs"]
 mod tests;

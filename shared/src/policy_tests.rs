@@ -236,3 +236,21 @@ fn acct_3_a_token_from_before_the_factor_must_sign_in_again() {
         assert_eq!(second_factor(required, Some(200), Some(201), true), SecondFactor::Satisfied);
     }
 }
+
+#[test]
+fn acct_3_the_enrolment_condition_admits_exactly_what_second_factor_admits() {
+    for required in [false, true] {
+        for signed_in_at in [None, Some(199), Some(200), Some(201)] {
+            let condition = enrolment_condition(required, signed_in_at);
+            for enrolled_at in [None, Some(150), Some(199), Some(200), Some(201), Some(250)] {
+                let satisfied = second_factor(required, enrolled_at, signed_in_at, false) == SecondFactor::Satisfied;
+                assert_eq!(
+                    condition.holds(enrolled_at),
+                    satisfied,
+                    "required {required}, signed in {signed_in_at:?}, enrolled {enrolled_at:?}: {condition:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(enrolment_condition(true, None), EnrolmentCondition::Unsatisfiable);
+}

@@ -1,6 +1,6 @@
 //! GET /inbox and GET /inbox/stats (INBOX-1, INBOX-4, INBOX-5). A page is one Query on the
-//! caller's own inbox index plus one transaction (the actor check and the audit event):
-//! its cost does not depend on the size of the practice.
+//! caller's own inbox index plus one transaction (the audit event, with the SEC-4 check of
+//! the caller as its condition): two calls, whatever the size of the practice.
 
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
@@ -8,6 +8,7 @@ use crate::domain::Timestamp;
 use crate::domain::{ConversationId, ConversationKind, Priority, UserId};
 use crate::error::{Error, Result};
 use crate::ops::{cursor, search};
+use crate::policy::EnrolmentCondition;
 use crate::records::EntryItem;
 use crate::store::Guard;
 use crate::store::{AssignedFilter, DueWindow, InboxPosition, InboxTab, InboxView};
@@ -217,6 +218,11 @@ pub(super) async fn open_cursor(app: &App, ctx: &RequestCtx, q: &InboxQuery, raw
 
 /// GET /inbox.
 pub async fn list(app: &App, ctx: &RequestCtx, mut q: InboxQuery) -> Result<Page<InboxItemView>> {
+    if q.search.is_some() {
+        // A search spends the caller's budget (a write) before its page: only a caller who
+        // still acts may spend it.
+        app.ensure_active(ctx, false).await?;
+    }
     if q.tab == Tab::Practice {
         if q.due.is_some() {
             return Err(Error::invalid("due", "due filters apply to your own inbox, not the practice view"));
@@ -255,8 +261,50 @@ pub(super) async fn answer_page(
     next: Option<InboxPosition>,
 ) -> Result<Page<InboxItemView>> {
     let caller = &ctx.caller;
+    // SEC-4 in the page's transaction (GET /inbox is in `routes::checks_caller_in_its_read`):
+    // the rows read so far are answered only if it commits.
+    let admission = match app.admission(ctx).await? {
+        EnrolmentCondition::Unsatisfiable => None,
+        condition => Some(condition),
+    };
+    if admission.is_none() {
+        app.ensure_active(ctx, false).await?;
+    }
+    if record_page(app, ctx, rows, admission).await?.is_err() {
+        // The record does not pass: the check that reads it says why (sign in again, set up
+        // a second factor). If it passes now, it changed in between: the plain check.
+        app.ensure_active(ctx, false).await?;
+        if record_page(app, ctx, rows, None).await?.is_err() {
+            return Err(Error::Unauthenticated);
+        }
+    }
+    ctx.mark_admitted();
+    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(renderer.inbox_item(row).await?);
+    }
+    let next_cursor = match next {
+        Some(pos) => Some(seal_cursor(app, ctx, q, &pos).await?),
+        None => None,
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// The page's audit event (the patients it showed) and the caller's presence, with the
+/// caller's check: the condition of `App::admission`, or (`None`) that the caller still acts.
+async fn record_page(
+    app: &App,
+    ctx: &RequestCtx,
+    rows: &[EntryItem],
+    admission: Option<EnrolmentCondition>,
+) -> Result<std::result::Result<(), Guard>> {
+    let caller = &ctx.caller;
     let mut tx = app.store.tx();
-    tx.check_caller(caller)?;
+    match admission {
+        Some(condition) => tx.admit_caller(caller, condition)?,
+        None => tx.check_caller(caller)?,
+    }
     let mut event = audit::event(
         ctx,
         "inbox.list",
@@ -270,19 +318,7 @@ pub(super) async fn answer_page(
     event.patients_shown = shown;
     tx.put(Guard::Audit, &event)?;
     tx.presence_seen(&caller.practice_id, &caller.user_id, ctx.now)?;
-    if tx.commit().await?.is_err() {
-        return Err(Error::Unauthenticated);
-    }
-    let renderer = Renderer::new(&app.envelope, caller, ctx.now);
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        items.push(renderer.inbox_item(row).await?);
-    }
-    let next_cursor = match next {
-        Some(pos) => Some(seal_cursor(app, ctx, q, &pos).await?),
-        None => None,
-    };
-    Ok(Page { items, next_cursor })
+    tx.commit().await
 }
 
 /// How much of a token's partition one search page may read, in reads of up to 200 hits,

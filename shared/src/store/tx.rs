@@ -2,6 +2,7 @@
 //! its condition answers to, and its commit with the retry of transaction conflicts.
 
 use super::*;
+use crate::policy::EnrolmentCondition;
 
 impl Store {
     /// Commits a transaction. A failed condition comes back as `Ok(Err(guard))`, naming the
@@ -280,6 +281,47 @@ impl<'s> Tx<'s> {
         } else {
             self.check_patient_exists(&caller.practice_id, &caller.user_id)
         }
+    }
+
+    /// The caller passes the SEC-4 check (`App::admit`) as a condition rather than a read: a
+    /// staff user active in the role of the token, or a patient with portal access, whose
+    /// second factor meets `enrolment` (ACCT-3). A failure is `Guard::Actor`, and says only
+    /// that the record does not pass: `App::ensure_active` tells why.
+    pub fn admit_caller(&mut self, caller: &crate::domain::Caller, enrolment: EnrolmentCondition) -> Result<()> {
+        let mut check = ConditionCheck::builder().table_name(&self.store.table);
+        let who = if caller.is_staff() {
+            check = check
+                .key(keys::PK, s(keys::practice(&caller.practice_id)))
+                .key(keys::SK, s(keys::staff_sk(&caller.user_id)))
+                .expression_attribute_names("#role", "role")
+                .expression_attribute_values(":role", s(caller.role.as_str()));
+            "active = :t AND #role = :role"
+        } else {
+            check = check
+                .key(keys::PK, s(keys::patient(&caller.practice_id, &caller.user_id)))
+                .key(keys::SK, s(keys::PATIENT_SK));
+            "portalAccess = :t"
+        };
+        // Stored times are fixed-width RFC 3339 in UTC, so their order is the strings' order.
+        let signed_in = |t: i64| Timestamp::from_second(t).map(|t| s(t.to_string()));
+        let factor = match enrolment {
+            EnrolmentCondition::EnrolledBefore(t) => {
+                check = check.expression_attribute_values(":signedIn", signed_in(t)?);
+                "totpEnrolledAt < :signedIn"
+            }
+            EnrolmentCondition::NoneOrEnrolledBefore(t) => {
+                check = check.expression_attribute_values(":signedIn", signed_in(t)?);
+                "(attribute_not_exists(totpEnrolledAt) OR totpEnrolledAt < :signedIn)"
+            }
+            EnrolmentCondition::NotEnrolled => "attribute_not_exists(totpEnrolledAt)",
+            EnrolmentCondition::Unsatisfiable => "attribute_not_exists(pk) AND attribute_exists(pk)",
+        };
+        self.push_check(
+            Guard::Actor,
+            check
+                .condition_expression(format!("{who} AND {factor}"))
+                .expression_attribute_values(":t", AttributeValue::Bool(true)),
+        )
     }
 
     /// The acting patient still exists in this practice.

@@ -607,6 +607,12 @@ async fn acct_2_sec_4_routes_that_read_the_caller_with_their_data_refuse_a_deact
             Some(json!({ "assignees": [{ "type": "staff", "id": p.nurse.id }] })),
         ),
         ("GET", "/inbox/stats".to_string(), None),
+        // The inbox page checks its caller in its transaction (`Tx::admit_caller`).
+        ("GET", "/inbox".to_string(), None),
+        ("GET", "/inbox?tab=team&unread=true".to_string(), None),
+        ("GET", "/inbox?tab=practice".to_string(), None),
+        ("GET", "/inbox?q=knee".to_string(), None),
+        ("GET", "/inbox?tab=nonsense".to_string(), None),
         (
             "POST",
             "/attachments".to_string(),
@@ -621,4 +627,25 @@ async fn acct_2_sec_4_routes_that_read_the_caller_with_their_data_refuse_a_deact
         assert!(res.body["type"].as_str().unwrap().ends_with("/sign-in-again"), "{method} {path}: {}", res.body);
     }
     assert_eq!(app.item_count().await, before, "nothing written for a refused caller");
+}
+
+/// The inbox page admits its caller as a condition of its audit transaction, not by a read:
+/// a role changed since sign-in fails that condition just as a deactivation does, and the
+/// page answers only once the caller signs in again.
+#[tokio::test]
+async fn acct_2_sec_4_an_inbox_page_refuses_a_token_of_a_role_the_caller_no_longer_has() {
+    let (app, p) = setup().await;
+    assert_eq!(app.get(&p.nurse.token, "/inbox").await.status, StatusCode::OK);
+    let change = json!({ "role": "medical_assistant" });
+    let res = app.send("PATCH", &format!("/staff/{}", p.nurse.id), Some(&p.admin.token), Some(&change), &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let before = app.audit_events().await.len();
+
+    let res = app.get(&p.nurse.token, "/inbox").await;
+
+    assert_problem(&res, StatusCode::UNAUTHORIZED);
+    assert!(res.body["type"].as_str().unwrap().ends_with("/sign-in-again"), "{}", res.body);
+    assert_eq!(app.audit_events().await.len(), before, "no page, no audit event of one");
+    let token = app.sign_in(&p.nurse.id).await;
+    assert_eq!(app.get(&token, "/inbox").await.status, StatusCode::OK, "the new token's role is current");
 }
