@@ -242,13 +242,48 @@ impl App {
         }
     }
 
-    /// What the caller's record must hold to pass `admit`, for a request that checks it as a
-    /// condition of its transaction (`Tx::admit_caller`) instead of reading it: the inbox page,
-    /// the most frequent request, saves a call. A request admitted so calls `ctx.mark_admitted()`.
-    pub async fn admission(&self, ctx: &RequestCtx) -> Result<crate::policy::EnrolmentCondition> {
+    /// Commits the transaction of an audited read (`writes`: its audit event, marks) with the
+    /// SEC-4 check of the caller as its condition (`Tx::admit_caller`) instead of a read of the
+    /// caller's record first: an inbox page or a patient search is two calls, not three. The
+    /// condition is `admit`'s verdict (active, the token's role, the second factor of ACCT-3
+    /// with the practice's rule from this function's copy); where it fails, `ensure_active`
+    /// reads the record and says why, and if the record passes by then, the transaction is
+    /// made again with the plain check. Not for the routes that set the factor up.
+    pub async fn commit_admitted(
+        &self,
+        ctx: &RequestCtx,
+        writes: impl Fn(&mut crate::store::Tx<'_>) -> Result<()>,
+    ) -> Result<()> {
+        use crate::policy::EnrolmentCondition;
         let rules = self.practice_rules(&ctx.caller.practice_id).await?;
         let required = if ctx.caller.is_staff() { rules.staff_totp } else { rules.patient_totp };
-        Ok(crate::policy::enrolment_condition(required, ctx.signed_in_at))
+        let admission = match crate::policy::enrolment_condition(required, ctx.signed_in_at) {
+            EnrolmentCondition::Unsatisfiable => None,
+            condition => Some(condition),
+        };
+        if admission.is_none() {
+            self.ensure_active(ctx, false).await?;
+        }
+        let commit = |admission: Option<EnrolmentCondition>| {
+            let mut tx = self.store.tx();
+            let built = match admission {
+                Some(condition) => tx.admit_caller(&ctx.caller, condition),
+                None => tx.check_caller(&ctx.caller),
+            }
+            .and_then(|()| writes(&mut tx));
+            async move {
+                built?;
+                tx.commit().await
+            }
+        };
+        if commit(admission).await?.is_err() {
+            self.ensure_active(ctx, false).await?;
+            if commit(None).await?.is_err() {
+                return Err(Error::Unauthenticated);
+            }
+        }
+        ctx.mark_admitted();
+        Ok(())
     }
 
     async fn practice_rules(&self, practice_id: &PracticeId) -> Result<PracticeRules> {
@@ -302,7 +337,7 @@ pub struct RequestCtx {
 
 impl RequestCtx {
     /// The caller passed the SEC-4 check: `App::admit`, or a committed transaction that held
-    /// `Tx::admit_caller` with the condition of `App::admission`.
+    /// `Tx::admit_caller` (`App::commit_admitted`).
     pub fn mark_admitted(&self) {
         self.admitted.store(true, std::sync::atomic::Ordering::Release);
     }

@@ -89,7 +89,7 @@ pub fn honors_idempotency(route_key: &str) -> bool {
 
 /// The routes whose operation reads the caller's record in the one batch of what it needs and
 /// admits the caller itself (`App::admit`), or checks it as a condition of its transaction
-/// (`Tx::admit_caller`: the inbox page), instead of a GetItem of its own before the
+/// (`App::commit_admitted`: the inbox page, the patient search), instead of a GetItem of its own before the
 /// operation (issue 18: calls per request). The operation admits before it writes anything
 /// or answers; `api::serve` checks any request it did not admit before answering, so a
 /// refusal on the way (a 404, a 422) still cannot reach a caller who no longer acts.
@@ -97,6 +97,7 @@ const CALLER_READ_BY_OPERATION: &[&str] = &[
     "POST /conversations",
     "GET /inbox",
     "GET /inbox/stats",
+    "GET /patients",
     "POST /attachments",
     "GET /conversations/{id}",
     "POST /conversations/{id}/messages",
@@ -181,6 +182,6 @@ mod tests {
             assert!(ROUTES.iter().any(|r| format!("{} {}", r.method, r.path) == *key), "{key} is no route");
             assert!(checks_caller_in_its_read(key));
         }
-        assert!(!checks_caller_in_its_read("GET /patients"), "a directory search is checked before it is read");
+        assert!(!checks_caller_in_its_read("GET /staff"), "the staff list is checked before it is read");
     }
 }

@@ -8,7 +8,6 @@ use crate::domain::Timestamp;
 use crate::domain::{ConversationId, ConversationKind, Priority, UserId};
 use crate::error::{Error, Result};
 use crate::ops::{cursor, search};
-use crate::policy::EnrolmentCondition;
 use crate::records::EntryItem;
 use crate::store::Guard;
 use crate::store::{AssignedFilter, DueWindow, InboxPosition, InboxTab, InboxView};
@@ -263,22 +262,22 @@ pub(super) async fn answer_page(
     let caller = &ctx.caller;
     // SEC-4 in the page's transaction (GET /inbox is in `routes::checks_caller_in_its_read`):
     // the rows read so far are answered only if it commits.
-    let admission = match app.admission(ctx).await? {
-        EnrolmentCondition::Unsatisfiable => None,
-        condition => Some(condition),
-    };
-    if admission.is_none() {
-        app.ensure_active(ctx, false).await?;
-    }
-    if record_page(app, ctx, rows, admission).await?.is_err() {
-        // The record does not pass: the check that reads it says why (sign in again, set up
-        // a second factor). If it passes now, it changed in between: the plain check.
-        app.ensure_active(ctx, false).await?;
-        if record_page(app, ctx, rows, None).await?.is_err() {
-            return Err(Error::Unauthenticated);
-        }
-    }
-    ctx.mark_admitted();
+    let mut shown: Vec<String> =
+        rows.iter().filter_map(|e| e.summary.patient.as_ref().map(|p| p.id.to_string())).collect();
+    shown.sort();
+    shown.dedup();
+    app.commit_admitted(ctx, |tx| {
+        let mut event = audit::event(
+            ctx,
+            "inbox.list",
+            AuditRecord { record_type: "inbox", record_id: &caller.user_id, patient_id: None },
+            "success",
+        );
+        event.patients_shown = shown.clone();
+        tx.put(Guard::Audit, &event)?;
+        tx.presence_seen(&caller.practice_id, &caller.user_id, ctx.now)
+    })
+    .await?;
     let renderer = Renderer::new(&app.envelope, caller, ctx.now);
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
@@ -289,36 +288,6 @@ pub(super) async fn answer_page(
         None => None,
     };
     Ok(Page { items, next_cursor })
-}
-
-/// The page's audit event (the patients it showed) and the caller's presence, with the
-/// caller's check: the condition of `App::admission`, or (`None`) that the caller still acts.
-async fn record_page(
-    app: &App,
-    ctx: &RequestCtx,
-    rows: &[EntryItem],
-    admission: Option<EnrolmentCondition>,
-) -> Result<std::result::Result<(), Guard>> {
-    let caller = &ctx.caller;
-    let mut tx = app.store.tx();
-    match admission {
-        Some(condition) => tx.admit_caller(caller, condition)?,
-        None => tx.check_caller(caller)?,
-    }
-    let mut event = audit::event(
-        ctx,
-        "inbox.list",
-        AuditRecord { record_type: "inbox", record_id: &caller.user_id, patient_id: None },
-        "success",
-    );
-    let mut shown: Vec<String> =
-        rows.iter().filter_map(|e| e.summary.patient.as_ref().map(|p| p.id.to_string())).collect();
-    shown.sort();
-    shown.dedup();
-    event.patients_shown = shown;
-    tx.put(Guard::Audit, &event)?;
-    tx.presence_seen(&caller.practice_id, &caller.user_id, ctx.now)?;
-    tx.commit().await
 }
 
 /// How much of a token's partition one search page may read, in reads of up to 200 hits,

@@ -165,7 +165,7 @@ pub fn conversation_id(raw: &str) -> Result<crate::domain::ConversationId> {
 }
 
 /// Records a read of PHI (SEC-2) in its own transaction with the check that the caller
-/// still acts; a caller who no longer does gets 401 and reads nothing.
+/// still acts (`App::commit_admitted`); a caller who no longer does gets 401 and reads nothing.
 pub async fn audit_read(
     app: &App,
     ctx: &RequestCtx,
@@ -185,13 +185,7 @@ pub async fn audit_list(
 ) -> Result<()> {
     let mut event = crate::audit::event(ctx, action, record, "success");
     event.patients_shown = patients_shown;
-    let mut tx = app.store.tx();
-    tx.check_caller(&ctx.caller)?;
-    tx.put(Guard::Audit, &event)?;
-    match tx.commit().await? {
-        Ok(()) => Ok(()),
-        Err(_) => Err(Error::Unauthenticated),
-    }
+    app.commit_admitted(ctx, |tx| tx.put(Guard::Audit, &event)).await
 }
 
 /// A thread (summary and messages) the caller may see, or 404 exactly as if it did not exist

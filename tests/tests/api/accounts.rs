@@ -607,12 +607,15 @@ async fn acct_2_sec_4_routes_that_read_the_caller_with_their_data_refuse_a_deact
             Some(json!({ "assignees": [{ "type": "staff", "id": p.nurse.id }] })),
         ),
         ("GET", "/inbox/stats".to_string(), None),
-        // The inbox page checks its caller in its transaction (`Tx::admit_caller`).
+        // The inbox page and the patient search check their caller in their transaction
+        // (`App::commit_admitted`).
         ("GET", "/inbox".to_string(), None),
         ("GET", "/inbox?tab=team&unread=true".to_string(), None),
         ("GET", "/inbox?tab=practice".to_string(), None),
         ("GET", "/inbox?q=knee".to_string(), None),
         ("GET", "/inbox?tab=nonsense".to_string(), None),
+        ("GET", "/patients?q=ja".to_string(), None),
+        ("GET", "/patients?q=j".to_string(), None),
         (
             "POST",
             "/attachments".to_string(),

@@ -187,6 +187,7 @@ async fn calls_per_request_of_the_busiest_operations() {
         ("assign", "POST", format!("/conversations/{cid}/assign"), Some(assign)),
         ("stats", "GET", "/inbox/stats".into(), None),
         ("inbox page", "GET", "/inbox".into(), None),
+        ("patient search", "GET", "/patients?q=ja".into(), None),
         ("presign", "POST", "/attachments".into(), Some(presign_body)),
     ];
     for (_, method, path, body) in &requests {
@@ -222,6 +223,8 @@ async fn calls_per_request_of_the_busiest_operations() {
         ("stats", expected(&["DynamoDB.BatchGetItem 1"])),
         // The caller's rows; the audit event with the caller's check as its condition.
         ("inbox page", expected(&["DynamoDB.Query 1", "DynamoDB.TransactWriteItems 1"])),
+        // The name tokens' hits; the audit event, its condition the caller's check.
+        ("patient search", expected(&["DynamoDB.Query 1", "DynamoDB.TransactWriteItems 1"])),
         // The practice's settings and the caller; the transaction; the upload link is signed
         // here (counted as S3.PutObject by the SDK's interceptors, never sent).
         ("presign", expected(&["DynamoDB.BatchGetItem 1", "DynamoDB.TransactWriteItems 1", "S3.PutObject 1"])),
