@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: dev test token lint clean audit-verify security-report bench bench-compare scale-model package
+.PHONY: dev test token lint clean audit-verify security-report bench bench-compare bench-profile scale-model package
 
 $(VENV)/.installed: infra/requirements.txt
 	python3 -m venv $(VENV)
@@ -24,6 +24,11 @@ security-report: $(VENV)/.installed
 # prints one report, writes bench/results.json (bench/run.sh; README "Performance and cost").
 bench: $(VENV)/.installed
 	bash bench/run.sh
+
+# Where the CPU of chosen operations goes: make bench-profile OPS="compose,list-inbox: all"
+# (perf over a release build with symbols; bench/profile.sh).
+bench-profile: $(VENV)/.installed
+	OPS="$(OPS)" bash bench/profile.sh
 
 # Two results files side by side, every figure that differs with its ratio:
 # make bench-compare A=old/results.json B=bench/results.json (or the two paths as goals).

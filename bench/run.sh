@@ -5,7 +5,8 @@
 # Python and what `make` put in .venv):
 #   - cargo-lambda and zig (PyPI wheels, bench/requirements.txt) into .venv;
 #   - the aarch64 standard library (rustup target add).
-# Knobs (environment): BENCH_REQUESTS (per operation, default 100), BENCH_COLD_STARTS (20),
+# Knobs (environment): BENCH_REQUESTS (per operation, default 100), BENCH_PROFILE_OPS (only these
+# operations, nothing written: for `make bench-profile`), BENCH_COLD_STARTS (20),
 # BENCH_RSS_INVOCATIONS (20), BENCH_LOAD_CLIENTS (50), BENCH_LOAD_SECONDS (60, 0 skips),
 # BENCH_COLDSTART=0 (skip cold starts), BENCH_DEV_MESSAGES (make dev's stack filled, 10000), BENCH_DEV_SETTLE_SECONDS (its wait for the stream consumers, 3600), BENCH_SKIP_PACKAGES=1 (reuse target/lambda),
 # BENCH_JITTER_COMPARE=1 (also build compose, list-inbox and hello world with
