@@ -23,6 +23,7 @@ mod key_access;
 mod load;
 mod on_aws;
 mod scale;
+mod sdk_cpu;
 
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use carethread_core::app::{Config, Hooks};
@@ -71,6 +72,8 @@ struct OpResult {
     s3_requests_sent_per_request: f64,
     cpu_us_median: i64,
     cpu_us_p90: i64,
+    /// Of it, inside SDK calls (`sdk_cpu`): median per request.
+    sdk_cpu_us_median: i64,
     read_units_per_request: f64,
     write_units_per_request: f64,
     target: &'static str,
@@ -89,10 +92,12 @@ async fn measure(bench: &Bench, op: &Op, n: usize, baseline: i64) -> OpResult {
     let before = app.app().calls.snapshot();
     let s3_before = bench.s3_sent.0.load(std::sync::atomic::Ordering::Relaxed);
     let mut cpu = Vec::with_capacity(n);
+    let mut in_sdk = Vec::with_capacity(n);
     for _ in 0..n {
-        let start = cpu_micros();
+        let (start, sdk_start) = (cpu_micros(), bench.sdk_cpu.total_us());
         let res = app.send(op.method, &op.path, Some(token), op.body.as_ref(), &[]).await;
         cpu.push(cpu_micros() - start - baseline);
+        in_sdk.push(bench.sdk_cpu.total_us() - sdk_start);
         assert!(res.status.is_success(), "{}: {} {}", op.name, res.status, res.body);
     }
     let calls = app.app().calls.since(&before).into_iter().map(|(k, v)| (k, v as f64 / n as f64)).collect();
@@ -116,6 +121,7 @@ async fn measure(bench: &Bench, op: &Op, n: usize, baseline: i64) -> OpResult {
         s3_requests_sent_per_request: s3_sent,
         cpu_us_median: median(cpu.clone()).max(0),
         cpu_us_p90: cpu.get(n * 9 / 10).copied().unwrap_or(0).max(0),
+        sdk_cpu_us_median: median(in_sdk),
         read_units_per_request: rru / CAPACITY_REQUESTS as f64,
         write_units_per_request: wru / CAPACITY_REQUESTS as f64,
         target: op.target,
@@ -131,6 +137,8 @@ struct Bench {
     accesses: key_access::KeyAccessLog,
     /// S3 requests actually sent (not presigned).
     s3_sent: capacity::SentCounter,
+    /// CPU spent inside SDK calls, on every client of every function.
+    sdk_cpu: sdk_cpu::SdkCpu,
     config: Config,
 }
 
@@ -147,14 +155,20 @@ async fn spawn_bench() -> Bench {
     let probe = capacity::CapacityProbe::default();
     let accesses = key_access::KeyAccessLog::default();
     let s3_sent = capacity::SentCounter::default();
+    let sdk_cpu = sdk_cpu::SdkCpu::default();
+    let timed = || SharedInterceptor::new(sdk_cpu.clone());
     // Every function's app, each with the capacity probe on its DynamoDB client and the
     // sent-request counter on its S3 client.
     let hooks = Hooks {
         dynamodb: vec![
             SharedInterceptor::new(capacity::Gated(probe.clone())),
             SharedInterceptor::new(capacity::Gated(accesses.clone())),
+            timed(),
         ],
-        s3: vec![SharedInterceptor::new(s3_sent.clone())],
+        s3: vec![SharedInterceptor::new(s3_sent.clone()), timed()],
+        kms: vec![timed()],
+        sns: vec![timed()],
+        cognito: vec![timed()],
         ..Hooks::default()
     };
     let functions = local_gateway::Functions::new(&sdk, &config, &hooks).await;
@@ -182,7 +196,7 @@ async fn spawn_bench() -> Bench {
         table: config.table_name.clone(),
         bucket: config.bucket_name.clone(),
     };
-    Bench { app: Arc::new(app), probe, accesses, s3_sent, config }
+    Bench { app: Arc::new(app), probe, accesses, s3_sent, sdk_cpu, config }
 }
 
 // Single-threaded, as the functions' own runtime is (see functions/*/src/main.rs).
@@ -319,7 +333,10 @@ async fn main() {
     if let Ok(only) = std::env::var("BENCH_PROFILE_OPS") {
         for op in ops.iter().filter(|op| only.split(',').any(|o| op.name.starts_with(o.trim()))) {
             let r = measure(&bench, op, n, baseline).await;
-            println!("{}: median {} µs of CPU, calls {:?}", r.name, r.cpu_us_median, r.calls_per_request);
+            println!(
+                "{}: median {} µs of CPU, {} µs in SDK calls, calls {:?}",
+                r.name, r.cpu_us_median, r.sdk_cpu_us_median, r.calls_per_request
+            );
         }
         return;
     }

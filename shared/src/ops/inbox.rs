@@ -218,8 +218,7 @@ pub(super) async fn open_cursor(app: &App, ctx: &RequestCtx, q: &InboxQuery, raw
 /// GET /inbox.
 pub async fn list(app: &App, ctx: &RequestCtx, mut q: InboxQuery) -> Result<Page<InboxItemView>> {
     if q.search.is_some() {
-        // A search spends the caller's budget (a write) before its page: only a caller who
-        // still acts may spend it.
+        // Only a caller who still acts spends a search budget (a write before the page).
         app.ensure_active(ctx, false).await?;
     }
     if q.tab == Tab::Practice {
@@ -260,20 +259,14 @@ pub(super) async fn answer_page(
     next: Option<InboxPosition>,
 ) -> Result<Page<InboxItemView>> {
     let caller = &ctx.caller;
-    // SEC-4 in the page's transaction (GET /inbox is in `routes::checks_caller_in_its_read`):
+    let record = AuditRecord { record_type: "inbox", record_id: &caller.user_id, patient_id: None };
+    let mut event = audit::event(ctx, "inbox.list", record, "success");
+    event.patients_shown = rows.iter().filter_map(|e| e.summary.patient.as_ref().map(|p| p.id.to_string())).collect();
+    event.patients_shown.sort();
+    event.patients_shown.dedup();
+    // SEC-4 as the transaction's condition (GET /inbox is in `routes::checks_caller_in_its_read`):
     // the rows read so far are answered only if it commits.
-    let mut shown: Vec<String> =
-        rows.iter().filter_map(|e| e.summary.patient.as_ref().map(|p| p.id.to_string())).collect();
-    shown.sort();
-    shown.dedup();
     app.commit_admitted(ctx, |tx| {
-        let mut event = audit::event(
-            ctx,
-            "inbox.list",
-            AuditRecord { record_type: "inbox", record_id: &caller.user_id, patient_id: None },
-            "success",
-        );
-        event.patients_shown = shown.clone();
         tx.put(Guard::Audit, &event)?;
         tx.presence_seen(&caller.practice_id, &caller.user_id, ctx.now)
     })
