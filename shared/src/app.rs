@@ -254,17 +254,14 @@ impl App {
         ctx: &RequestCtx,
         writes: impl Fn(&mut crate::store::Tx<'_>) -> Result<()>,
     ) -> Result<()> {
-        use crate::policy::EnrolmentCondition;
         let rules = self.practice_rules(&ctx.caller.practice_id).await?;
         let required = if ctx.caller.is_staff() { rules.staff_totp } else { rules.patient_totp };
-        let admission = match crate::policy::enrolment_condition(required, ctx.signed_in_at) {
-            EnrolmentCondition::Unsatisfiable => None,
-            condition => Some(condition),
-        };
+        let admission = crate::policy::enrolment_condition(required, ctx.signed_in_at);
         if admission.is_none() {
+            // No record can pass: the read check answers why.
             self.ensure_active(ctx, false).await?;
         }
-        let commit = |admission: Option<EnrolmentCondition>| {
+        let commit = |admission: Option<crate::policy::EnrolmentCondition>| {
             let mut tx = self.store.tx();
             let built = match admission {
                 Some(condition) => tx.admit_caller(&ctx.caller, condition),

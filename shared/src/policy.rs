@@ -172,16 +172,16 @@ pub enum EnrolmentCondition {
     NoneOrEnrolledBefore(i64),
     /// Not set up (the token carries no sign-in time).
     NotEnrolled,
-    /// No record passes: the practice requires a factor and the token carries no sign-in time.
-    Unsatisfiable,
 }
 
-pub fn enrolment_condition(required: bool, signed_in_at: Option<i64>) -> EnrolmentCondition {
+/// `None` where no record passes: the practice requires a factor and the token carries no
+/// sign-in time.
+pub fn enrolment_condition(required: bool, signed_in_at: Option<i64>) -> Option<EnrolmentCondition> {
     match (required, signed_in_at) {
-        (true, Some(t)) => EnrolmentCondition::EnrolledBefore(t),
-        (true, None) => EnrolmentCondition::Unsatisfiable,
-        (false, Some(t)) => EnrolmentCondition::NoneOrEnrolledBefore(t),
-        (false, None) => EnrolmentCondition::NotEnrolled,
+        (true, Some(t)) => Some(EnrolmentCondition::EnrolledBefore(t)),
+        (true, None) => None,
+        (false, Some(t)) => Some(EnrolmentCondition::NoneOrEnrolledBefore(t)),
+        (false, None) => Some(EnrolmentCondition::NotEnrolled),
     }
 }
 

@@ -314,7 +314,6 @@ impl<'s> Tx<'s> {
                 "(attribute_not_exists(totpEnrolledAt) OR totpEnrolledAt < :signedIn)"
             }
             EnrolmentCondition::NotEnrolled => "attribute_not_exists(totpEnrolledAt)",
-            EnrolmentCondition::Unsatisfiable => "attribute_not_exists(pk) AND attribute_exists(pk)",
         };
         self.push_check(
             Guard::Actor,
