@@ -235,6 +235,22 @@ async fn calls_per_request_of_the_busiest_operations() {
     }
 }
 
+/// SEC-4 as the inbox page's transaction condition holds for a patient too (portal access,
+/// second factor): a warm patient's page is its Query and its transaction. A condition that
+/// never held would still answer, by the read check's fallback, but with two more calls.
+#[tokio::test]
+async fn sec_4_a_patients_inbox_page_admits_her_in_its_transaction() {
+    let (app, p) = setup().await;
+    let jane = p.jane.token.as_str();
+    let (warm, _) = counted(&app, "GET", jane, "/inbox", None).await;
+    assert_eq!(warm.status, StatusCode::OK, "{}", warm.body);
+
+    let (res, calls) = counted(&app, "GET", jane, "/inbox", None).await;
+
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(calls, ["DynamoDB.Query 1", "DynamoDB.TransactWriteItems 1"]);
+}
+
 /// Issue 18: compose and assign take the directory from their function's copy while the
 /// practice's `directoryVersion` (read in their one batch) says it is current. A change made
 /// through another function (a new staff user, a deactivation, a new workgroup) moves the
