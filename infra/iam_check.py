@@ -60,7 +60,7 @@ def main() -> None:
             # The transaction itself is no IAM action in AWS; its parts are (above).
             used.setdefault(function, set()).update(a for o in operations for a in actions(o) if a not in TRANSACTIONS)
     granted = {}
-    for function, statements in function_policies().items():
+    for function, (statements, _) in function_policies().items():
         granted[function] = {a for st in statements if st["Effect"] == "Allow" for a in st["Action"]}
     missing = 0
     print(f"{'function':<20} {'used':>4}  actions granted but never used in the test run")

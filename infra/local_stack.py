@@ -37,12 +37,16 @@ import json
 
 import boto3
 import yaml
+
+import iam_conditions
 from botocore.exceptions import ClientError
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+# The role policy moto_server.py evaluates itself (iam_conditions.py), not moto.
+DYNAMODB_POLICY = "dynamodb"
 
 
 def fail(message: str) -> None:
@@ -404,9 +408,11 @@ def create_user_pool(session, endpoint: str, prefix: str, pool_props: dict, clie
     return pool["Id"], client["UserPoolClient"]["ClientId"]
 
 
-def function_policies(template_path: Path = TEMPLATE) -> dict[str, list[dict]]:
-    """Each function's IAM statements (by its binary name), as SAM expands the template,
-    widened for moto as the module's docstring says."""
+def function_policies(template_path: Path = TEMPLATE) -> dict[str, tuple[list[dict], list[dict]]]:
+    """Each function's IAM statements (by its binary name), as SAM expands the template: the
+    statements widened for moto (the module's docstring says how), and the DynamoDB
+    statements as written, resources and conditions kept, with those of the template's own
+    managed policies the role attaches (the audit log's append-only Deny)."""
     from cfnlint.decode import cfn_yaml
     from samtranslator.translator.transform import transform
 
@@ -422,32 +428,63 @@ def function_policies(template_path: Path = TEMPLATE) -> dict[str, list[dict]]:
             binaries[name] = r["Metadata"]["BuildProperties"]["Binary"]
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
     expanded = transform(json.loads(json.dumps(template)), {}, NoManagedPolicies())
+    resources = expanded["Resources"]
     policies = {}
     for name, binary in binaries.items():
-        role = expanded["Resources"].get(f"{name}Role", {}).get("Properties", {})
-        statements = []
-        for policy in role.get("Policies", []):
-            for st in policy["PolicyDocument"]["Statement"]:
+        role = resources.get(f"{name}Role", {}).get("Properties", {})
+        documents = [policy["PolicyDocument"] for policy in role.get("Policies", [])]
+        own_managed = [resources[ref["Ref"]]["Properties"]["PolicyDocument"]
+                       for ref in role.get("ManagedPolicyArns", [])
+                       if isinstance(ref, dict) and resources.get(ref.get("Ref"), {}).get("Type") == "AWS::IAM::ManagedPolicy"]
+        widened, dynamodb = [], []
+        for document in documents + own_managed:
+            for st in document["Statement"]:
                 actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
-                statements.append({"Effect": st["Effect"], "Action": actions, "Resource": "*"})
-        policies[binary] = statements
+                if any(a.startswith("dynamodb:") for a in actions):
+                    dynamodb.append(st)
+                if document in documents:
+                    widened.append({"Effect": st["Effect"], "Action": actions, "Resource": "*"})
+        unsupported = iam_conditions.unsupported_conditions(dynamodb)
+        if unsupported:
+            fail(f"{binary}: conditions the local stack cannot evaluate: {unsupported}; "
+                 "teach infra/iam_conditions.py them together with the template")
+        policies[binary] = (widened, dynamodb)
     return policies
 
 
-def create_roles(session, endpoint: str, prefix: str) -> str:
-    """A role per function with its template statements; returns the ARN prefix."""
+def resolve_table_arns(statement: dict, table_arn: str) -> dict:
+    """The statement with `!GetAtt Table.Arn` and `!Sub "${Table.Arn}/..."` made this stack's."""
+    def resolve(r):
+        if r == {"Fn::GetAtt": ["Table", "Arn"]}:
+            return table_arn
+        if isinstance(r, dict) and isinstance(r.get("Fn::Sub"), str) and "${" not in r["Fn::Sub"].replace("${Table.Arn}", ""):
+            return r["Fn::Sub"].replace("${Table.Arn}", table_arn)
+        if r == "*":
+            return r
+        fail(f"a DynamoDB statement's resource the local stack cannot resolve: {r}")
+
+    listed = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    return dict(statement, Resource=[resolve(r) for r in listed])
+
+
+def create_roles(session, endpoint: str, prefix: str, table_arn: str) -> str:
+    """A role per function with its template statements; returns the ARN prefix. Policy
+    `function` is what moto checks; policy `dynamodb` holds the DynamoDB statements as the
+    template writes them, which moto_server.py evaluates item by item (iam_conditions.py)."""
     iam = session.client("iam", endpoint_url=endpoint)
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
     arn_prefix = ""
-    for binary, statements in function_policies().items():
+    for binary, (widened, dynamodb) in function_policies().items():
         name = f"{prefix}-fn-{binary}"[:64]
         try:
             arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
         except iam.exceptions.EntityAlreadyExistsException:
             arn = iam.get_role(RoleName=name)["Role"]["Arn"]
         iam.put_role_policy(RoleName=name, PolicyName="function", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": statements}))
+            {"Version": "2012-10-17", "Statement": widened}))
+        iam.put_role_policy(RoleName=name, PolicyName=DYNAMODB_POLICY, PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [resolve_table_arns(st, table_arn) for st in dynamodb]}))
         arn_prefix = arn[: -len(binary)]
     print(f"function roles {arn_prefix}* ready")
     return arn_prefix
@@ -505,7 +542,7 @@ def create(port: int, prefix: str, env_file: Path, state_dir: Path) -> None:
     create_bucket(session, endpoint, heads_bucket, heads_props, key_arn)
     topic_arn = create_topic(session, endpoint, f"{prefix}-notifications", topic_props)
     pool_id, client_id = create_user_pool(session, endpoint, prefix, pool_props, client_props)
-    role_prefix = create_roles(session, endpoint, prefix)
+    role_prefix = create_roles(session, endpoint, prefix, table["TableArn"])
     operator = session.get_credentials()
 
     env = {

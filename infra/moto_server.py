@@ -185,6 +185,50 @@ def _logged_check(self, resource):
         raise
     finally:
         self._action = call
+    if call.startswith("dynamodb:"):
+        _check_dynamodb_items(self)
+
+
+# moto ignores a statement's resource and conditions, so a function's DynamoDB statements as
+# the template writes them (its role's policy `dynamodb`, made by local_stack.py) are evaluated
+# here, item by item, with their dynamodb:LeadingKeys conditions (iam_conditions.py).
+_DYNAMODB_POLICY = "dynamodb"
+
+
+def _role_policies_for_moto(self):
+    names = [n for n in self.backend.list_role_policies(self._owner_role_name) if n != _DYNAMODB_POLICY]
+    policies = [self.backend.get_role_policy(self._owner_role_name, n)[1] for n in names]
+    attached, _ = self.backend.list_attached_role_policies(self._owner_role_name)
+    return policies + list(attached)
+
+
+access_control.AssumedRoleAccessKey.collect_policies = _role_policies_for_moto
+
+
+def _check_dynamodb_items(request) -> None:
+    import json
+
+    import iam_conditions
+    from moto.dynamodb.models import dynamodb_backends
+
+    key = request._access_key
+    if not isinstance(key, access_control.AssumedRoleAccessKey):
+        return  # the operator: a user with every right
+    if _DYNAMODB_POLICY not in key.backend.list_role_policies(key._owner_role_name):
+        return
+    statements = json.loads(key.backend.get_role_policy(key._owner_role_name, _DYNAMODB_POLICY)[1])["Statement"]
+    backend = dynamodb_backends[request.account_id][request._region]
+
+    def hash_key_of(table: str) -> str:
+        try:
+            return backend.get_table(table).hash_key_attr
+        except Exception:
+            return "pk"  # no such table: DynamoDB answers that, after IAM
+
+    for check in iam_conditions.checks(request._action, request._body, hash_key_of):
+        if not iam_conditions.permitted(statements, check):
+            print(f"IAM DENIED {check} to {key.arn}", file=sys.stderr, flush=True)
+            request._raise_access_denied()
 
 
 access_control.IAMRequestBase.check_action_permitted = _logged_check

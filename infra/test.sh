@@ -28,8 +28,10 @@ SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml --reg
 
 step "the local stack's Query shortcuts answer as moto's own Query"
 "$PY" infra/moto_patch_check.py
-# The benchmark's report scripts (goals summary, bench-compare): plain unit tests.
+# The benchmark's report scripts (goals summary, bench-compare) and the local stack's
+# evaluation of DynamoDB statements (resources, LeadingKeys conditions): plain unit tests.
 (cd bench && "../$PY" -m unittest -q scripts_test)
+(cd infra && "../$PY" -m unittest -q iam_conditions_test)
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 moto_port=$(free_port)
