@@ -15,9 +15,12 @@ moto enforces IAM here, as AWS does (DESIGN.md, The local stack): it starts with
 the first `create` makes an operator user with every right (its keys go to D/operator.json
 and into every env file), then turns enforcement on. From then on every call is signed and
 checked: the functions run with their own roles, made from the template's statements as SAM
-expands them, with one widening moto needs (it checks actions, not resources or conditions):
-resources become "*" and conditions are dropped. A transaction is checked item by item, as
-IAM does (each Put needs PutItem, each Update UpdateItem, and so on: moto_server.py).
+expands them, plus the template's own managed policies. moto checks actions, not resources or
+conditions, so each role gets two policies: `function`, widened for moto (resources "*", no
+conditions), and `dynamodb`, the DynamoDB statements as written, which moto_server.py
+evaluates item by item as IAM does (iam_conditions.py): each item of a transaction or batch
+needs its own action, resources are told apart as table or index, `dynamodb:LeadingKeys`
+conditions hold, and a Deny (the audit log's AuditAppendOnlyPolicy) outweighs any Allow.
 """
 
 from __future__ import annotations

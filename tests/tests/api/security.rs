@@ -400,6 +400,25 @@ async fn bad_input_oversized_deep_invalid_utf8_wrong_type_and_path_tricks_get_cl
     println!("bad input: 5 malformed bodies and 6 path tricks, all clear 4xx problem+json answers");
 }
 
+/// A DynamoDB client that signs as one function's own role (the template's, as the local
+/// stack creates it), so a test can ask IAM what that function may do.
+async fn client_of_role(binary: &str) -> aws_sdk_dynamodb::Client {
+    let operator = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let role = format!("{}{binary}", std::env::var("FUNCTION_ROLE_PREFIX").unwrap());
+    aws_sdk_dynamodb::Client::new(&local_gateway::functions::role_config(&operator, &role, "iam-items").await)
+}
+
+fn item_key(pk: &str) -> std::collections::HashMap<String, AttributeValue> {
+    [("pk".to_string(), AttributeValue::S(pk.into())), ("sk".to_string(), AttributeValue::S("IAM".into()))]
+        .into_iter()
+        .collect()
+}
+
+fn refused_by_iam<E: std::fmt::Debug, R: std::fmt::Debug>(result: Result<R, aws_sdk_dynamodb::error::SdkError<E>>) {
+    let refused = result.expect_err("IAM refuses it");
+    assert_eq!(refused.raw_response().map(|r| r.status().as_u16()), Some(403), "{refused:?}");
+}
+
 /// IAM has no permission for a transaction as such: each of its items needs its own action
 /// (a Put PutItem, a Delete DeleteItem). The local stack holds them to the function's role
 /// item by item, as AWS does: the e-visit job's role may put, not delete, in a transaction.
@@ -407,32 +426,77 @@ async fn bad_input_oversized_deep_invalid_utf8_wrong_type_and_path_tricks_get_cl
 async fn iam_each_item_of_a_transaction_is_held_to_the_functions_role() {
     use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
     let app = TestApp::spawn().await;
-    let operator = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let role = format!("{}evisit-windows", std::env::var("FUNCTION_ROLE_PREFIX").unwrap());
-    let job =
-        aws_sdk_dynamodb::Client::new(&local_gateway::functions::role_config(&operator, &role, "iam-items").await);
-    let key = |pk: &str| {
-        [("pk".to_string(), AttributeValue::S(pk.into())), ("sk".to_string(), AttributeValue::S("IAM".into()))]
-            .into_iter()
-            .collect::<std::collections::HashMap<_, _>>()
-    };
+    let job = client_of_role("evisit-windows").await;
     let id = carethread_core::domain::new_id("iam");
     let put = |pk: &str| {
         TransactWriteItem::builder()
-            .put(Put::builder().table_name(&app.table).set_item(Some(key(pk))).build().unwrap())
+            .put(Put::builder().table_name(&app.table).set_item(Some(item_key(pk))).build().unwrap())
             .build()
     };
     let delete = |pk: &str| {
         TransactWriteItem::builder()
-            .delete(Delete::builder().table_name(&app.table).set_key(Some(key(pk))).build().unwrap())
+            .delete(Delete::builder().table_name(&app.table).set_key(Some(item_key(pk))).build().unwrap())
             .build()
     };
     let write = |items: Vec<TransactWriteItem>| job.transact_write_items().set_transact_items(Some(items)).send();
     write(vec![put(&format!("{id}#a"))]).await.expect("PutItem is in the job's role");
-    let refused = write(vec![put(&format!("{id}#b")), delete(&format!("{id}#a"))]).await.unwrap_err();
-    assert_eq!(refused.raw_response().map(|r| r.status().as_u16()), Some(403), "{refused:?}");
+    refused_by_iam(write(vec![put(&format!("{id}#b")), delete(&format!("{id}#a"))]).await);
     // Refused whole: nothing of it was written.
-    let read = |pk: String| app.dynamodb.get_item().table_name(&app.table).set_key(Some(key(&pk))).send();
+    let read = |pk: String| app.dynamodb.get_item().table_name(&app.table).set_key(Some(item_key(&pk))).send();
     assert!(read(format!("{id}#a")).await.unwrap().item.is_some());
     assert!(read(format!("{id}#b")).await.unwrap().item.is_none());
+}
+
+/// SEC-2: the audit log is append-only. Every function but the audit chain carries the
+/// template's `AuditAppendOnlyPolicy`, whose Deny outweighs the function's own table-wide
+/// write grant: compose may add an audit event but neither rewrite nor delete one.
+#[tokio::test]
+async fn iam_the_audit_log_is_append_only_for_every_function_but_the_chain() {
+    let app = TestApp::spawn().await;
+    let compose = client_of_role("compose").await;
+    let id = carethread_core::domain::new_id("iam");
+    let audit = item_key(&format!("PRAC#{id}#AUDIT#2026-12"));
+    let rewrite = |key: std::collections::HashMap<String, AttributeValue>| {
+        compose
+            .update_item()
+            .table_name(&app.table)
+            .set_key(Some(key))
+            .update_expression("SET rewritten = :yes")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+    };
+
+    compose.put_item().table_name(&app.table).set_item(Some(audit.clone())).send().await.expect("appending is allowed");
+    refused_by_iam(rewrite(audit.clone()).await);
+    refused_by_iam(compose.delete_item().table_name(&app.table).set_key(Some(audit.clone())).send().await);
+
+    let stored = app.dynamodb.get_item().table_name(&app.table).set_key(Some(audit)).send().await.unwrap().item;
+    assert!(stored.is_some_and(|item| !item.contains_key("rewritten")), "the event is there, untouched");
+    // The same update outside the audit partitions is the function's own grant at work.
+    rewrite(item_key(&format!("PRAC#{id}#CONV#c"))).await.expect("compose updates conversations");
+}
+
+/// A grant conditioned on `dynamodb:LeadingKeys` holds only in its partitions: the notifier
+/// may write a late inbox entry in a viewer's partition, not a conversation item.
+#[tokio::test]
+async fn iam_a_partition_conditioned_grant_holds_only_in_its_partitions() {
+    let app = TestApp::spawn().await;
+    let notifier = client_of_role("notifier").await;
+    let id = carethread_core::domain::new_id("iam");
+    let put = |pk: String| notifier.put_item().table_name(&app.table).set_item(Some(item_key(&pk))).send();
+
+    put(format!("PRAC#{id}#USER#u")).await.expect("a viewer's partition is granted");
+    refused_by_iam(put(format!("PRAC#{id}#CONV#c")).await);
+
+    let conversation = item_key(&format!("PRAC#{id}#CONV#c"));
+    assert!(app
+        .dynamodb
+        .get_item()
+        .table_name(&app.table)
+        .set_key(Some(conversation))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .is_none());
 }
