@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every AWS operation each function performed during the test run is in its role.
 
-    iam_check.py CALLS_LOG
+    iam_check.py CALLS_LOG [MOTO_LOG]
 
 CALLS_LOG holds one JSON line per test app (and one from the `make dev`-path gateway):
 {"compose": ["DynamoDB.Query", ...], ...}, the call counter's record of what each function
@@ -12,15 +12,22 @@ stack's moto_server.py does the same). The call counter records a transaction's 
 this check holds each part to the role again for the whole run, states the result in one
 table, lists per function the actions granted but never used, so that roles can shrink, and
 fails (exit 1) on any operation or part outside its role.
+
+With MOTO_LOG (the local stack's log), it also prints the partitions each function wrote
+(moto_server.py notes each role's writes by partition shape, `PRAC#*#USER#*`), marking the
+functions whose table writes are not limited to partitions by a `dynamodb:LeadingKeys`
+condition: what such a condition would have to allow.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from iam_conditions import WRITE_ACTIONS  # noqa: E402
 from local_stack import function_policies  # noqa: E402
 
 SERVICES = {"DynamoDB": "dynamodb", "S3": "s3", "KMS": "kms", "SNS": "sns", "STS": "sts",
@@ -53,6 +60,36 @@ def actions(operation: str) -> list[str]:
     return [f"{SERVICES[service]}:{name}"]
 
 
+def partitions_written(moto_log: Path) -> dict[str, set[str]]:
+    """Per function, the partition shapes its role wrote, as `moto_server.py` noted them."""
+    written: dict[str, set[str]] = {}
+    for line in moto_log.read_text(errors="replace").splitlines():
+        noted = re.fullmatch(r"IAM PARTITION (\S+)-fn-(\S+) dynamodb:(\w+) (\S+)", line)
+        if noted:
+            _, function, action, shape = noted.groups()
+            written.setdefault(function, set()).add(f"{shape} ({action})")
+    return written
+
+
+def unconditioned_writes(statements: list[dict]) -> bool:
+    def actions(st: dict) -> list[str]:
+        return st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+
+    return any(st["Effect"] == "Allow" and not st.get("Condition") and WRITE_ACTIONS.intersection(actions(st))
+               for st in statements)
+
+
+def report_partitions(moto_log: Path, policies: dict) -> None:
+    written = partitions_written(moto_log)
+    print(f"\n{'function':<20} partitions written (* = table writes not limited by dynamodb:LeadingKeys)")
+    for function in sorted(policies):
+        mark = "*" if unconditioned_writes(policies[function][1]) else " "
+        shapes = sorted(written.get(function, set()))
+        print(f"{function:<19}{mark} {shapes[0] if shapes else '-'}")
+        for shape in shapes[1:]:
+            print(f"{'':<20} {shape}")
+
+
 def main() -> None:
     used: dict[str, set[str]] = {}
     for line in Path(sys.argv[1]).read_text().splitlines():
@@ -60,7 +97,8 @@ def main() -> None:
             # The transaction itself is no IAM action in AWS; its parts are (above).
             used.setdefault(function, set()).update(a for o in operations for a in actions(o) if a not in TRANSACTIONS)
     granted = {}
-    for function, (statements, _) in function_policies().items():
+    policies = function_policies()
+    for function, (statements, _) in policies.items():
         granted[function] = {a for st in statements if st["Effect"] == "Allow" for a in st["Action"]}
     missing = 0
     print(f"{'function':<20} {'used':>4}  actions granted but never used in the test run")
@@ -78,6 +116,8 @@ def main() -> None:
         sys.exit(f"iam_check: functions not in template.yaml: {unknown}")
     if missing:
         sys.exit(f"iam_check: {missing} operation(s) outside their function's role")
+    if len(sys.argv) > 2:
+        report_partitions(Path(sys.argv[2]), policies)
     print("iam_check: every operation of every function is in its role")
 
 

@@ -168,6 +168,16 @@ def _holds(st: dict, check: Check) -> bool:
     return True
 
 
+# A ConditionCheckItem reads (as GetItem does): it is not among them.
+WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def partition_shape(pk: str) -> str:
+    """A partition key with its values starred and its tags kept, the form a LeadingKeys
+    condition names: `PRAC#p1#AUDIT#CONVERSATION#c1` is `PRAC#*#AUDIT#CONVERSATION#*`."""
+    return "#".join(part if re.fullmatch(r"[A-Z_~]+", part) else "*" for part in pk.split("#"))
+
+
 def permitted(statements: list[dict], check: Check) -> bool:
     """Whether these statements allow the check: no applicable Deny, some applicable Allow."""
     applicable = [st for st in statements if _concerns(st, check) and _holds(st, check)]

@@ -4,7 +4,7 @@ statements shaped as template.yaml writes them (`python -m unittest iam_conditio
 import json
 import unittest
 
-from iam_conditions import checks, permitted, unsupported_conditions
+from iam_conditions import checks, partition_shape, permitted, unsupported_conditions
 
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/t"
 
@@ -120,6 +120,11 @@ class Evaluation(unittest.TestCase):
         statements = [dict(WRITE, Condition={"ForAllValues:StringEquals": {"dynamodb:Attributes": ["a"]}}),
                       NO_AUDIT_REWRITE]
         self.assertEqual(unsupported_conditions(statements), ["TableWrite: ForAllValues:StringEquals dynamodb:Attributes"])
+
+    def test_a_partition_is_named_by_its_tags_with_its_values_starred(self):
+        self.assertEqual(partition_shape("PRAC#prac_1#AUDIT#CONVERSATION#conv_2"), "PRAC#*#AUDIT#CONVERSATION#*")
+        self.assertEqual(partition_shape("OUTBOX#msg_1"), "OUTBOX#*")
+        self.assertEqual(partition_shape("PRACTICES"), "PRACTICES")
 
 
 if __name__ == "__main__":

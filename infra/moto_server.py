@@ -229,6 +229,24 @@ def _check_dynamodb_items(request) -> None:
         if not iam_conditions.permitted(statements, check):
             print(f"IAM DENIED {check} to {key.arn}", file=sys.stderr, flush=True)
             request._raise_access_denied()
+        if check.action in iam_conditions.WRITE_ACTIONS:
+            _note_partitions(key._owner_role_name, check)
+
+
+# Which partitions each role wrote, once each, for iam_check.py's report (roles can then be
+# narrowed with dynamodb:LeadingKeys to the partitions a function really writes).
+_noted: set[tuple[str, str, str]] = set()
+
+
+def _note_partitions(role: str, check) -> None:
+    import iam_conditions
+
+    for pk in check.leading_keys:
+        noted = (role, check.action, iam_conditions.partition_shape(pk))
+        if noted not in _noted:
+            _noted.add(noted)
+            sys.stderr.write("IAM PARTITION {} {} {}\n".format(*noted))  # one write: threads interleave
+            sys.stderr.flush()
 
 
 access_control.IAMRequestBase.check_action_permitted = _logged_check

@@ -130,7 +130,7 @@ step "SEC-3: no seeded PHI in the gateway's log (every function ran in it)"
 "$PY" infra/log_check.py "$state/gateway.log" | tee "$state/log-check.log"
 
 step "IAM: every operation each function performed is in its role"
-"$PY" infra/iam_check.py "$CALLS_LOG"
+"$PY" infra/iam_check.py "$CALLS_LOG" "$state/moto.log"
 
 echo "== make test: every step passed in ${SECONDS}s"
 if [ "${SECURITY_REPORT:-}" = 1 ]; then

@@ -500,3 +500,28 @@ async fn iam_a_partition_conditioned_grant_holds_only_in_its_partitions() {
         .item
         .is_none());
 }
+
+/// The functions that read the record cannot change it: reports write only their audit
+/// events, and opening a thread writes only audit events, the reader's own marks and an
+/// e-visit's "reviewed" mark (template.yaml, each role's statements). A bug there could
+/// at worst misplace a read mark, never rewrite or delete a message.
+#[tokio::test]
+async fn iam_the_functions_that_read_the_record_cannot_change_it() {
+    let app = TestApp::spawn().await;
+    let (reports, reader) = (client_of_role("reports").await, client_of_role("get-conversation").await);
+    let id = carethread_core::domain::new_id("iam");
+    let message = item_key(&format!("PRAC#{id}#CONV#c"));
+
+    reader
+        .put_item()
+        .table_name(&app.table)
+        .set_item(Some(item_key(&format!("PRAC#{id}#AUDIT#r"))))
+        .send()
+        .await
+        .expect("its audit event");
+    refused_by_iam(reports.put_item().table_name(&app.table).set_item(Some(message.clone())).send().await);
+    refused_by_iam(reader.put_item().table_name(&app.table).set_item(Some(message.clone())).send().await);
+    refused_by_iam(reader.delete_item().table_name(&app.table).set_key(Some(message.clone())).send().await);
+
+    assert!(app.dynamodb.get_item().table_name(&app.table).set_key(Some(message)).send().await.unwrap().item.is_none());
+}
