@@ -62,13 +62,14 @@ def actions(operation: str) -> list[str]:
 
 def partitions_written(moto_log: Path) -> dict[str, set[str]]:
     """Per function, the partition shapes its role wrote, as `moto_server.py` noted them."""
-    written: dict[str, set[str]] = {}
+    written: dict[str, dict[str, set[str]]] = {}
     for line in moto_log.read_text(errors="replace").splitlines():
         noted = re.fullmatch(r"IAM PARTITION (\S+)-fn-(\S+) dynamodb:(\w+) (\S+)", line)
         if noted:
             _, function, action, shape = noted.groups()
-            written.setdefault(function, set()).add(f"{shape} ({action})")
-    return written
+            written.setdefault(function, {}).setdefault(shape, set()).add(action)
+    return {function: {f"{shape} ({', '.join(sorted(actions))})" for shape, actions in shapes.items()}
+            for function, shapes in written.items()}
 
 
 def unconditioned_writes(statements: list[dict]) -> bool:
