@@ -16,8 +16,9 @@ the first `create` makes an operator user with every right (its keys go to D/ope
 and into every env file), then turns enforcement on. From then on every call is signed and
 checked: the functions run with their own roles, made from the template's statements as SAM
 expands them, plus the template's own managed policies. moto checks actions, not resources or
-conditions, so each role gets two policies: `function`, widened for moto (resources "*", no
-conditions), and `dynamodb`, the DynamoDB statements as written, which moto_server.py
+conditions (but for S3, whose calls it matches against bucket and key ARNs), so each role
+gets two policies: `function`, for moto (S3 statements as written, the others' resources "*"
+and no conditions), and `dynamodb`, the DynamoDB statements as written, which moto_server.py
 evaluates item by item as IAM does (iam_conditions.py): each item of a transaction or batch
 needs its own action, resources are told apart as table or index, `dynamodb:LeadingKeys`
 conditions hold, and a Deny (the audit log's AuditAppendOnlyPolicy) outweighs any Allow.
@@ -446,7 +447,9 @@ def function_policies(template_path: Path = TEMPLATE) -> dict[str, tuple[list[di
                 if any(a.startswith("dynamodb:") for a in actions):
                     dynamodb.append(st)
                 if document in documents:
-                    widened.append({"Effect": st["Effect"], "Action": actions, "Resource": "*"})
+                    # moto matches an S3 call's resource (its bucket and key): those stay.
+                    kept = all(a.startswith("s3:") for a in actions)
+                    widened.append({"Effect": st["Effect"], "Action": actions, "Resource": st["Resource"] if kept else "*"})
         unsupported = iam_conditions.unsupported_conditions(dynamodb)
         if unsupported:
             fail(f"{binary}: conditions the local stack cannot evaluate: {unsupported}; "
@@ -470,7 +473,24 @@ def resolve_table_arns(statement: dict, table_arn: str) -> dict:
     return dict(statement, Resource=[resolve(r) for r in listed])
 
 
-def create_roles(session, endpoint: str, prefix: str, table_arn: str) -> str:
+def resolve_bucket_arns(statement: dict, buckets: dict[str, str]) -> dict:
+    """An S3 statement with `!GetAtt B.Arn` and `!Sub "${B.Arn}/*"` made this stack's
+    buckets' ARNs; any other statement as it is (its resource widened to "*")."""
+    def resolve(r):
+        for resource, name in buckets.items():
+            if r == {"Fn::GetAtt": [resource, "Arn"]}:
+                return f"arn:aws:s3:::{name}"
+            if isinstance(r, dict) and r.get("Fn::Sub") == f"${{{resource}.Arn}}/*":
+                return f"arn:aws:s3:::{name}/*"
+        fail(f"an S3 statement's resource the local stack cannot resolve: {r}")
+
+    if statement["Resource"] == "*":
+        return statement
+    listed = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    return dict(statement, Resource=[resolve(r) for r in listed])
+
+
+def create_roles(session, endpoint: str, prefix: str, table_arn: str, buckets: dict[str, str]) -> str:
     """A role per function with its template statements; returns the ARN prefix. Policy
     `function` is what moto checks; policy `dynamodb` holds the DynamoDB statements as the
     template writes them, which moto_server.py evaluates item by item (iam_conditions.py)."""
@@ -485,7 +505,7 @@ def create_roles(session, endpoint: str, prefix: str, table_arn: str) -> str:
         except iam.exceptions.EntityAlreadyExistsException:
             arn = iam.get_role(RoleName=name)["Role"]["Arn"]
         iam.put_role_policy(RoleName=name, PolicyName="function", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": widened}))
+            {"Version": "2012-10-17", "Statement": [resolve_bucket_arns(st, buckets) for st in widened]}))
         iam.put_role_policy(RoleName=name, PolicyName=DYNAMODB_POLICY, PolicyDocument=json.dumps(
             {"Version": "2012-10-17", "Statement": [resolve_table_arns(st, table_arn) for st in dynamodb]}))
         arn_prefix = arn[: -len(binary)]
@@ -545,7 +565,8 @@ def create(port: int, prefix: str, env_file: Path, state_dir: Path) -> None:
     create_bucket(session, endpoint, heads_bucket, heads_props, key_arn)
     topic_arn = create_topic(session, endpoint, f"{prefix}-notifications", topic_props)
     pool_id, client_id = create_user_pool(session, endpoint, prefix, pool_props, client_props)
-    role_prefix = create_roles(session, endpoint, prefix, table["TableArn"])
+    role_prefix = create_roles(session, endpoint, prefix, table["TableArn"],
+                               {"AttachmentBucket": bucket_name, "AuditHeadsBucket": heads_bucket})
     operator = session.get_credentials()
 
     env = {

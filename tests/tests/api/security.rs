@@ -403,9 +403,13 @@ async fn bad_input_oversized_deep_invalid_utf8_wrong_type_and_path_tricks_get_cl
 /// A DynamoDB client that signs as one function's own role (the template's, as the local
 /// stack creates it), so a test can ask IAM what that function may do.
 async fn client_of_role(binary: &str) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&config_of_role(binary).await)
+}
+
+async fn config_of_role(binary: &str) -> aws_config::SdkConfig {
     let operator = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let role = format!("{}{binary}", std::env::var("FUNCTION_ROLE_PREFIX").unwrap());
-    aws_sdk_dynamodb::Client::new(&local_gateway::functions::role_config(&operator, &role, "iam-items").await)
+    local_gateway::functions::role_config(&operator, &role, "iam-items").await
 }
 
 fn item_key(pk: &str) -> std::collections::HashMap<String, AttributeValue> {
@@ -524,4 +528,22 @@ async fn iam_the_functions_that_read_the_record_cannot_change_it() {
     refused_by_iam(reader.delete_item().table_name(&app.table).set_key(Some(message.clone())).send().await);
 
     assert!(app.dynamodb.get_item().table_name(&app.table).set_key(Some(message)).send().await.unwrap().item.is_none());
+}
+
+/// An S3 grant holds for its own bucket: compose may store attachment files, not the audit
+/// chain's head copies (SEC-2: only the audit-chain function writes those).
+#[tokio::test]
+async fn iam_an_s3_grant_holds_only_for_its_bucket() {
+    let app = TestApp::spawn().await;
+    let config = config_of_role("compose").await;
+    let compose = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).build());
+    let heads = std::env::var("AUDIT_HEADS_BUCKET").unwrap();
+    let key = format!("iam/{}", carethread_core::domain::new_id("iam"));
+    let put = |bucket: String| compose.put_object().bucket(bucket).key(&key).body(b"x".to_vec().into()).send();
+
+    put(app.bucket.clone()).await.expect("the attachment bucket is compose's");
+    let refused = put(heads.clone()).await.expect_err("the heads bucket is not");
+    assert_eq!(refused.raw_response().map(|r| r.status().as_u16()), Some(403), "{refused:?}");
+
+    assert!(app.s3.head_object().bucket(heads).key(&key).send().await.is_err(), "nothing was stored");
 }
