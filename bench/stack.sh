@@ -7,7 +7,7 @@ start_bench_stack() {
   # moto as `make test` runs it (infra/moto_server.py); local_stack finds it answering, makes its
   # operator (a new moto knows none: the old keys go) and stops it by its pid file like its own.
   rm -f "$state/operator.json"
-  # Connections kept alive as AWS endpoints keep them (infra/moto_server.py, patch 9), so the
+  # Connections kept alive as AWS endpoints keep them (infra/moto_speed.py, patch 9), so the
   # SDK's pool reuses them and CPU per request is not a TCP handshake per call.
   MOTO_KEEP_ALIVE=1 setsid "$PY" infra/moto_server.py -H 127.0.0.1 -p "$port" </dev/null >>"$state/moto.log" 2>&1 &
   echo $! >"$state/moto.pid"

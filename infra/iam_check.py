@@ -8,13 +8,13 @@ CALLS_LOG holds one JSON line per test app (and one from the `make dev`-path gat
 called. The roles are template.yaml's, expanded as SAM expands them (infra/local_stack.py).
 IAM enforcement already fails a test whose call is missing from a role, a transaction's items
 included (AWS authorizes each: PutItem, UpdateItem, DeleteItem, ConditionCheckItem; the local
-stack's moto_server.py does the same). The call counter records a transaction's parts, and
+stack's moto_iam.py does the same). The call counter records a transaction's parts, and
 this check holds each part to the role again for the whole run, states the result in one
 table, lists per function the actions granted but never used, so that roles can shrink, and
 fails (exit 1) on any operation or part outside its role.
 
 With MOTO_LOG (the local stack's log), it also prints the partitions each function wrote
-(moto_server.py notes each role's writes by partition shape, `PRAC#*#USER#*`), marking the
+(moto_iam.py notes each role's writes by partition shape, `PRAC#*#USER#*`), marking the
 functions whose table writes are not limited to partitions by a `dynamodb:LeadingKeys`
 condition: what such a condition would have to allow.
 """
@@ -61,7 +61,7 @@ def actions(operation: str) -> list[str]:
 
 
 def partitions_written(moto_log: Path) -> dict[str, set[str]]:
-    """Per function, the partition shapes its role wrote, as `moto_server.py` noted them."""
+    """Per function, the partition shapes its role wrote, as `moto_iam.py` noted them."""
     written: dict[str, dict[str, set[str]]] = {}
     for line in moto_log.read_text(errors="replace").splitlines():
         noted = re.fullmatch(r"IAM PARTITION (\S+)-fn-(\S+) dynamodb:(\w+) (\S+)", line)

@@ -1,4 +1,4 @@
-"""IAM for DynamoDB items as AWS evaluates it, for the local stack (moto_server.py).
+"""IAM for DynamoDB items as AWS evaluates it, for the local stack (moto_iam.py).
 
 moto checks an action against a role's policies but ignores a statement's resource and
 conditions. The template limits some functions to partitions (`dynamodb:LeadingKeys`): the

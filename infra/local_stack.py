@@ -18,7 +18,7 @@ checked: the functions run with their own roles, made from the template's statem
 expands them, plus the template's own managed policies. moto checks actions, not resources or
 conditions (but for S3, whose calls it matches against bucket and key ARNs), so each role
 gets two policies: `function`, for moto (S3 statements as written, the others' resources "*"
-and no conditions), and `dynamodb`, the DynamoDB statements as written, which moto_server.py
+and no conditions), and `dynamodb`, the DynamoDB statements as written, which moto_iam.py
 evaluates item by item as IAM does (iam_conditions.py): each item of a transaction or batch
 needs its own action, resources are told apart as table or index, `dynamodb:LeadingKeys`
 conditions hold, and a Deny (the audit log's AuditAppendOnlyPolicy) outweighs any Allow.
@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
-# The role policy moto_server.py evaluates itself (iam_conditions.py), not moto.
+# The role policy moto_iam.py evaluates itself (iam_conditions.py), not moto.
 DYNAMODB_POLICY = "dynamodb"
 
 
@@ -147,7 +147,7 @@ def start(port: int, state_dir: Path) -> None:
     log = open(state_dir / "moto.log", "ab")
     # IAM checks stay off until `create` has made the operator (reset-auth turns them on).
     # Cognito checks TOTP codes as AWS does (ACCT-3); without this moto accepts any code.
-    # Connections kept alive, as AWS endpoints keep them (moto_server.py, patch 9).
+    # Connections kept alive, as AWS endpoints keep them (moto_speed.py, patch 9).
     env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="1000000000", MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP="true",
                MOTO_KEEP_ALIVE="1")
     (state_dir / "operator.json").unlink(missing_ok=True)
@@ -493,7 +493,7 @@ def resolve_bucket_arns(statement: dict, buckets: dict[str, str]) -> dict:
 def create_roles(session, endpoint: str, prefix: str, table_arn: str, buckets: dict[str, str]) -> str:
     """A role per function with its template statements; returns the ARN prefix. Policy
     `function` is what moto checks; policy `dynamodb` holds the DynamoDB statements as the
-    template writes them, which moto_server.py evaluates item by item (iam_conditions.py)."""
+    template writes them, which moto_iam.py evaluates item by item (iam_conditions.py)."""
     iam = session.client("iam", endpoint_url=endpoint)
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})

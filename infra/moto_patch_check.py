@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The local stack's Query shortcuts (infra/moto_server.py, patches 4, 5 and 7) answer exactly
+"""The local stack's Query shortcuts (infra/moto_speed.py, patches 4, 5 and 7) answer exactly
 as moto's own Query does: random queries on a table and an index (key ranges, both
 directions, limits, filters), paged to the end with ExclusiveStartKey, must give the same
 pages and the same LastEvaluatedKey both ways. `make test` runs it first, so a moto upgrade
@@ -12,7 +12,8 @@ from pathlib import Path
 
 sys.argv = sys.argv[:1]  # moto_server.py reads none of them on import, but keep it that way
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import moto_server as ms  # noqa: E402  (its import applies the patches)
+import moto_server  # noqa: E402,F401  (its import applies the patches)
+import moto_speed as ms  # noqa: E402
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.dynamodb.models.table import Table  # noqa: E402
