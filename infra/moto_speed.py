@@ -301,6 +301,7 @@ DynamoResult.execute_result = _items_as_they_are
 #    for.
 if os.environ.get("MOTO_KEEP_ALIVE") == "1":
     import io  # noqa: E402
+    import selectors  # noqa: E402
 
     from werkzeug import serving  # noqa: E402
 
@@ -340,7 +341,9 @@ if os.environ.get("MOTO_KEEP_ALIVE") == "1":
         def close(self):
             pass
 
-    serving.selectors = types.SimpleNamespace(DefaultSelector=_NothingLeftToDrain)
+    # (EVENT_READ too: werkzeug registers the socket for it; without it every answer ended in
+    # an AttributeError that werkzeug caught and logged with its traceback, in moto's lock.)
+    serving.selectors = types.SimpleNamespace(DefaultSelector=_NothingLeftToDrain, EVENT_READ=selectors.EVENT_READ)
 
 # 10. Per-request work that never changes its answer, done once. A profile of a test run had
 #     moto at 85% of a core for the whole run (every request waits for it), a fifth of that
