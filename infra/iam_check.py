@@ -5,7 +5,7 @@
 
 CALLS_LOG holds one JSON line per test app (and one from the `make dev`-path gateway):
 {"compose": ["DynamoDB.Query", ...], ...}, the call counter's record of what each function
-called. The roles are template.yaml's, expanded as SAM expands them (infra/local_stack.py).
+called. The roles are template.yaml's, expanded as SAM expands them (infra/function_roles.py).
 IAM enforcement already fails a test whose call is missing from a role, a transaction's items
 included (AWS authorizes each: PutItem, UpdateItem, DeleteItem, ConditionCheckItem; the local
 stack's moto_iam.py does the same). The call counter records a transaction's parts, and
@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from iam_conditions import WRITE_ACTIONS  # noqa: E402
-from local_stack import function_policies  # noqa: E402
+from function_roles import function_policies  # noqa: E402
 
 SERVICES = {"DynamoDB": "dynamodb", "S3": "s3", "KMS": "kms", "SNS": "sns", "STS": "sts",
             "Cognito Identity Provider": "cognito-idp", "DynamoDB Streams": "dynamodb"}
