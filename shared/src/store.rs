@@ -54,11 +54,9 @@ pub use batch::{
 };
 pub use directory::Directory;
 pub use guard::Guard;
-pub use inbox::{AssignedFilter, DueWindow, InboxPosition, InboxTab, InboxView, StateChange};
 pub use late_entries::LateViewer;
 pub use place::Key;
 pub use practice_view::OwnStates;
-pub use stats::{InboxStats, StatsDelta};
 pub use tx::Tx;
 
 fn s(v: impl Into<String>) -> AttributeValue {

@@ -27,17 +27,21 @@
 //! let practice = PracticeId::new();
 //! inbox_of(&practice, &practice); // a practice is not a user
 //! ```
+//! - `inbox`: what an inbox page asks for (tab, filters, position), the caller's own flags,
+//!   and the inbox counters.
 //! - `time`: `Timestamp`, stored and answered as fixed-width RFC 3339 UTC, and calendar dates.
 //! - `message`: conversation kind and status, priority, subject, body, recipients, context, delivery
 //!   status, attachment status,
 //!   saved-reply scope.
 
 mod id;
+mod inbox;
 mod message;
 mod people;
 mod time;
 
 pub use id::*;
+pub use inbox::*;
 pub use message::*;
 pub use people::*;
 pub use time::*;

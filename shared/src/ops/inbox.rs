@@ -5,12 +5,12 @@
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::domain::Timestamp;
+use crate::domain::{AssignedFilter, DueWindow, InboxPosition, InboxTab, InboxView};
 use crate::domain::{ConversationId, ConversationKind, Priority, UserId};
 use crate::error::{Error, Result};
 use crate::ops::{cursor, search};
 use crate::records::EntryItem;
 use crate::store::Guard;
-use crate::store::{AssignedFilter, DueWindow, InboxPosition, InboxTab, InboxView};
 use crate::views::{InboxItemView, InboxStatsView, Page, Renderer};
 use serde::{Deserialize, Serialize};
 use std::future::Future;

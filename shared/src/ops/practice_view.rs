@@ -8,11 +8,12 @@
 
 use super::inbox::{answer_page, open_cursor, passes_filters, HitRows, InboxQuery};
 use crate::app::{App, RequestCtx};
+use crate::domain::InboxView;
 use crate::domain::{Caller, ConversationId, RoleClass};
 use crate::error::{Error, Result};
 use crate::records::{ConversationItem, EntryItem, LatestMessage, OwnStateItem};
 use crate::store::place;
-use crate::store::{InboxView, OwnStates};
+use crate::store::OwnStates;
 use crate::views::{InboxItemView, Page};
 
 /// Two keys of own state per row must fit in one BatchGetItem (100 keys).

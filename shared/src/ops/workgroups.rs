@@ -11,9 +11,10 @@ use super::directory::{require_admin, staff_ids_in};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::domain::{parse_name, RecipientKind, UserId, WorkgroupId};
+use crate::domain::{InboxPosition, InboxTab, InboxView};
 use crate::error::{Error, Result};
 use crate::records::{ConversationItem, MembershipBackfillItem, WorkgroupItem};
-use crate::store::{place, Guard, InboxPosition, InboxView, Key};
+use crate::store::{place, Guard, Key};
 use crate::views::{WorkgroupAnswer, WorkgroupView};
 use serde::Deserialize;
 
@@ -115,7 +116,7 @@ pub async fn backfill_workgroup(app: &App, key: &Key, now: crate::domain::Timest
     // names a caller).
     let (as_admin, nobody) = (false, UserId::from_stored(""));
     let every = InboxView {
-        tab: crate::store::InboxTab::Active,
+        tab: InboxTab::Active,
         unread: None,
         assigned: None,
         priority: None,

@@ -174,7 +174,7 @@ impl Fetched {
         })
     }
 
-    pub fn stats(&self, slot: &StatsSlot) -> super::InboxStats {
+    pub fn stats(&self, slot: &StatsSlot) -> crate::domain::InboxStats {
         super::stats::parse_stats(self.found[slot.0].as_ref())
     }
 

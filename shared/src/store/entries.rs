@@ -3,6 +3,7 @@
 //! read receipts use (CONV-2).
 
 use super::*;
+use crate::domain::StateChange;
 use crate::reply_clock::ReplyDue;
 
 impl Tx<'_> {

@@ -2,70 +2,7 @@
 //! writes that move entries are in `entries`, the counters beside them in `stats`.
 
 use super::*;
-use crate::domain::ConversationKind;
-
-/// Which index partition an inbox page reads (INBOX-2 tabs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InboxTab {
-    /// Everything not archived (the All tab).
-    Active,
-    Archived,
-    /// One kind of conversation: `patient`, `team` or `broadcast`.
-    Kind(ConversationKind),
-    Starred,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AssignedFilter {
-    Me,
-    Others,
-}
-
-/// A tab with its filters (INBOX-2). Dates are RFC 3339 bounds on the latest activity.
-#[derive(Clone, Debug)]
-pub struct InboxView {
-    pub tab: InboxTab,
-    pub unread: Option<bool>,
-    pub assigned: Option<AssignedFilter>,
-    pub priority: Option<crate::domain::Priority>,
-    pub from: Option<Timestamp>,
-    pub to: Option<Timestamp>,
-    /// SLA-3: conversations whose reply falls due in this window.
-    pub due: Option<DueWindow>,
-    /// SLA-3: the soonest due first (only conversations owed a reply), instead of the newest
-    /// activity first.
-    pub by_due: bool,
-}
-
-/// A window of reply due times: after `after` (when set), up to and including `until`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DueWindow {
-    pub after: Option<Timestamp>,
-    pub until: Timestamp,
-}
-
-/// The caller's own flags to change (PUT /conversations/{id}/state).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct StateChange {
-    pub starred: Option<bool>,
-    pub archived: Option<bool>,
-    pub unread: Option<bool>,
-}
-
-impl StateChange {
-    /// The unread count this change leaves, if it changes it: marked unread shows at least
-    /// one unread message, and a higher count stays.
-    pub fn unread_count(&self, current: u64) -> Option<u64> {
-        self.unread.map(|u| if u { current.max(1) } else { 0 })
-    }
-}
-
-/// A page position in the inbox: the last entry's sort key (GSI1) and its conversation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InboxPosition {
-    pub sort: String,
-    pub conversation_id: String,
-}
+use crate::domain::{AssignedFilter, InboxPosition, InboxTab, InboxView};
 
 /// Sort keys are `<lastMessageAt>#<conversation>`: a view's date range is a key range.
 pub(super) fn with_date_range(

@@ -5,7 +5,8 @@
 
 use super::*;
 use crate::domain::ConversationKind;
-use crate::store::inbox::{with_date_range, AssignedFilter, InboxPosition, InboxView};
+use crate::domain::{AssignedFilter, InboxPosition, InboxView};
+use crate::store::inbox::with_date_range;
 
 /// The caller's own state in the conversations of a practice-wide page.
 #[derive(Clone, Debug, Default)]

@@ -2,23 +2,7 @@
 //! transactions that move its entries, and their recount from the entries (verification).
 
 use super::*;
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct InboxStats {
-    pub conversations: u64,
-    pub unread_messages: u64,
-    pub unique_patients: u64,
-    pub messages: u64,
-}
-
-/// A change to a user's inbox counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct StatsDelta {
-    pub conversations: i64,
-    pub messages: i64,
-    pub unread: i64,
-    pub patients: i64,
-}
+use crate::domain::{InboxStats, StatsDelta};
 
 /// Counters as stored; one never written reads as zero.
 pub(super) fn parse_stats(item: Option<&Item>) -> InboxStats {

@@ -35,7 +35,7 @@ pub async fn set_state(app: &App, ctx: &RequestCtx, conversation_id: &str, req: 
             ));
         }
     }
-    let change = crate::store::StateChange { starred: req.starred, archived: req.archived, unread: req.unread };
+    let change = crate::domain::StateChange { starred: req.starred, archived: req.archived, unread: req.unread };
     // Guarded by the unread count it read, so the counters move exactly; a message arriving
     // in between makes it read the entry again.
     let mut attempt = 0;
@@ -79,7 +79,7 @@ async fn set_own_state(
     app: &App,
     ctx: &RequestCtx,
     conversation: &ConversationItem,
-    change: &crate::store::StateChange,
+    change: &crate::domain::StateChange,
 ) -> Result<InboxItemView> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
