@@ -16,10 +16,6 @@ from pathlib import Path
 import iam_conditions
 from local_stack import REGION, TEMPLATE, fail
 
-# The role policy moto_iam.py evaluates itself (iam_conditions.py), not moto.
-DYNAMODB_POLICY = "dynamodb"
-
-
 def function_policies(template_path: Path = TEMPLATE) -> dict[str, tuple[list[dict], list[dict]]]:
     """Each function's IAM statements (by its binary name), as SAM expands the template: the
     statements widened for moto (the module's docstring says how), and the DynamoDB
@@ -51,7 +47,7 @@ def function_policies(template_path: Path = TEMPLATE) -> dict[str, tuple[list[di
         widened, dynamodb = [], []
         for document in documents + own_managed:
             for st in document["Statement"]:
-                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                actions = iam_conditions.listed(st["Action"])
                 if any(a.startswith("dynamodb:") for a in actions):
                     dynamodb.append(st)
                 if document in documents:
@@ -66,36 +62,21 @@ def function_policies(template_path: Path = TEMPLATE) -> dict[str, tuple[list[di
     return policies
 
 
-def resolve_table_arns(statement: dict, table_arn: str) -> dict:
-    """The statement with `!GetAtt Table.Arn` and `!Sub "${Table.Arn}/..."` made this stack's."""
+def resolve_arns(statement: dict, arns: dict[str, str]) -> dict:
+    """The statement with `!GetAtt X.Arn` and `!Sub "${X.Arn}/..."` made this stack's, from
+    `arns` (the template's resource name to the local ARN); "*" stays."""
     def resolve(r):
-        if r == {"Fn::GetAtt": ["Table", "Arn"]}:
-            return table_arn
-        if isinstance(r, dict) and isinstance(r.get("Fn::Sub"), str) and "${" not in r["Fn::Sub"].replace("${Table.Arn}", ""):
-            return r["Fn::Sub"].replace("${Table.Arn}", table_arn)
         if r == "*":
             return r
-        fail(f"a DynamoDB statement's resource the local stack cannot resolve: {r}")
-
-    listed = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-    return dict(statement, Resource=[resolve(r) for r in listed])
-
-
-def resolve_bucket_arns(statement: dict, buckets: dict[str, str]) -> dict:
-    """An S3 statement with `!GetAtt B.Arn` and `!Sub "${B.Arn}/*"` made this stack's
-    buckets' ARNs; any other statement as it is (its resource widened to "*")."""
-    def resolve(r):
-        for resource, name in buckets.items():
+        for resource, arn in arns.items():
             if r == {"Fn::GetAtt": [resource, "Arn"]}:
-                return f"arn:aws:s3:::{name}"
-            if isinstance(r, dict) and r.get("Fn::Sub") == f"${{{resource}.Arn}}/*":
-                return f"arn:aws:s3:::{name}/*"
-        fail(f"an S3 statement's resource the local stack cannot resolve: {r}")
+                return arn
+            sub = r.get("Fn::Sub") if isinstance(r, dict) else None
+            if isinstance(sub, str) and sub.startswith(f"${{{resource}.Arn}}") and "${" not in sub[1:]:
+                return sub.replace(f"${{{resource}.Arn}}", arn)
+        fail(f"a statement's resource the local stack cannot resolve: {r}")
 
-    if statement["Resource"] == "*":
-        return statement
-    listed = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-    return dict(statement, Resource=[resolve(r) for r in listed])
+    return dict(statement, Resource=[resolve(r) for r in iam_conditions.listed(statement["Resource"])])
 
 
 def create_roles(session, endpoint: str, prefix: str, table_arn: str, buckets: dict[str, str]) -> str:
@@ -105,6 +86,7 @@ def create_roles(session, endpoint: str, prefix: str, table_arn: str, buckets: d
     iam = session.client("iam", endpoint_url=endpoint)
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+    bucket_arns = {resource: f"arn:aws:s3:::{name}" for resource, name in buckets.items()}
     arn_prefix = ""
     for binary, (widened, dynamodb) in function_policies().items():
         name = f"{prefix}-fn-{binary}"[:64]
@@ -113,9 +95,9 @@ def create_roles(session, endpoint: str, prefix: str, table_arn: str, buckets: d
         except iam.exceptions.EntityAlreadyExistsException:
             arn = iam.get_role(RoleName=name)["Role"]["Arn"]
         iam.put_role_policy(RoleName=name, PolicyName="function", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [resolve_bucket_arns(st, buckets) for st in widened]}))
-        iam.put_role_policy(RoleName=name, PolicyName=DYNAMODB_POLICY, PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [resolve_table_arns(st, table_arn) for st in dynamodb]}))
+            {"Version": "2012-10-17", "Statement": [resolve_arns(st, bucket_arns) for st in widened]}))
+        iam.put_role_policy(RoleName=name, PolicyName=iam_conditions.ROLE_POLICY, PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [resolve_arns(st, {"Table": table_arn}) for st in dynamodb]}))
         arn_prefix = arn[: -len(binary)]
     print(f"function roles {arn_prefix}* ready")
     return arn_prefix

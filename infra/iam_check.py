@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from iam_conditions import WRITE_ACTIONS  # noqa: E402
+from iam_conditions import WRITE_ACTIONS, listed  # noqa: E402
 from function_roles import function_policies  # noqa: E402
 
 SERVICES = {"DynamoDB": "dynamodb", "S3": "s3", "KMS": "kms", "SNS": "sns", "STS": "sts",
@@ -73,10 +73,7 @@ def partitions_written(moto_log: Path) -> dict[str, set[str]]:
 
 
 def unconditioned_writes(statements: list[dict]) -> bool:
-    def actions(st: dict) -> list[str]:
-        return st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
-
-    return any(st["Effect"] == "Allow" and not st.get("Condition") and WRITE_ACTIONS.intersection(actions(st))
+    return any(st["Effect"] == "Allow" and not st.get("Condition") and WRITE_ACTIONS.intersection(listed(st["Action"]))
                for st in statements)
 
 

@@ -43,6 +43,11 @@ _SINGLE_ITEM = {"dynamodb:PutItem": "Item", "dynamodb:GetItem": "Key", "dynamodb
                 "dynamodb:DeleteItem": "Key"}
 
 
+# The role policy that holds a function's DynamoDB statements as written (function_roles.py
+# makes it; moto_iam.py evaluates it here instead of leaving it to moto).
+ROLE_POLICY = "dynamodb"
+
+
 class Check:
     """One authorization IAM makes: an action on a resource kind, for these partitions."""
 
@@ -50,7 +55,9 @@ class Check:
         self.action, self.table, self.kind, self.leading_keys = action, table, kind, leading_keys
 
     def __repr__(self) -> str:
-        return f"{self.action} on {self.kind} {self.table} {self.leading_keys}"
+        # Partitions by their shape: a key can hold a phone number (SMSNUMBER#...), and this
+        # goes to moto.log.
+        return f"{self.action} on {self.kind} {self.table} {[partition_shape(k) for k in self.leading_keys]}"
 
 
 def unsupported_conditions(statements: list[dict]) -> list[str]:
@@ -143,14 +150,15 @@ def _resource_kind(arn: str) -> str | None:
     return "table"
 
 
-def _listed(value) -> list:
+def listed(value) -> list:
+    """A policy element that may be one value or a list, as a list."""
     return value if isinstance(value, list) else [value]
 
 
 def _concerns(st: dict, check: Check) -> bool:
-    if not any(_like(check.action.lower(), a.lower()) for a in _listed(st.get("Action", []))):
+    if not any(_like(check.action.lower(), a.lower()) for a in listed(st.get("Action", []))):
         return False
-    kinds = [_resource_kind(r) for r in _listed(st.get("Resource", "*"))]
+    kinds = [_resource_kind(r) for r in listed(st.get("Resource", "*"))]
     return None in kinds or check.kind in kinds
 
 
@@ -158,7 +166,7 @@ def _holds(st: dict, check: Check) -> bool:
     for operator, keys in (st.get("Condition") or {}).items():
         quantifier, like = _OPERATORS[operator]
         for patterns in keys.values():
-            patterns = _listed(patterns)
+            patterns = listed(patterns)
 
             def matches(value: str) -> bool:
                 return any(_like(value, p) if like else value == p for p in patterns)

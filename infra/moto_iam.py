@@ -144,13 +144,11 @@ def _logged_check(self, resource):
 
 
 # moto ignores a statement's resource and conditions, so a function's DynamoDB statements as
-# the template writes them (its role's policy `dynamodb`, made by local_stack.py) are evaluated
-# here, item by item, with their dynamodb:LeadingKeys conditions (iam_conditions.py).
-_DYNAMODB_POLICY = "dynamodb"
-
-
+# the template writes them (its role's policy `iam_conditions.ROLE_POLICY`, made by
+# function_roles.py) are evaluated here, item by item, with their dynamodb:LeadingKeys
+# conditions (iam_conditions.py). moto checks the other policies only.
 def _role_policies_for_moto(self):
-    names = [n for n in self.backend.list_role_policies(self._owner_role_name) if n != _DYNAMODB_POLICY]
+    names = [n for n in self.backend.list_role_policies(self._owner_role_name) if n != iam_conditions.ROLE_POLICY]
     policies = [self.backend.get_role_policy(self._owner_role_name, n)[1] for n in names]
     attached, _ = self.backend.list_attached_role_policies(self._owner_role_name)
     return policies + list(attached)
@@ -165,9 +163,9 @@ def _check_dynamodb_items(request) -> None:
     key = request._access_key
     if not isinstance(key, access_control.AssumedRoleAccessKey):
         return  # the operator: a user with every right
-    if _DYNAMODB_POLICY not in key.backend.list_role_policies(key._owner_role_name):
+    if iam_conditions.ROLE_POLICY not in key.backend.list_role_policies(key._owner_role_name):
         return
-    statements = json.loads(key.backend.get_role_policy(key._owner_role_name, _DYNAMODB_POLICY)[1])["Statement"]
+    statements = json.loads(key.backend.get_role_policy(key._owner_role_name, iam_conditions.ROLE_POLICY)[1])["Statement"]
     backend = dynamodb_backends[request.account_id][request._region]
 
     def hash_key_of(table: str) -> str:
