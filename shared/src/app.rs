@@ -6,9 +6,9 @@ use crate::calls::CallCounter;
 use crate::crypto::{Envelope, KeyCachePolicy};
 use crate::domain::Caller;
 use crate::domain::PracticeId;
+use crate::domain::Staff;
 use crate::error::{Error, Result};
 use crate::identity::UserPool;
-use crate::records::StaffItem;
 use crate::sdk::OnFirstUse;
 use crate::store::{CallerRecord, Store};
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
@@ -188,7 +188,7 @@ impl App {
     /// not require it (or to set it up).
     ///
     /// A staff caller's record comes back, so that an operation needs not read it again.
-    pub async fn ensure_active(&self, ctx: &RequestCtx, enrolling: bool) -> Result<Option<StaffItem>> {
+    pub async fn ensure_active(&self, ctx: &RequestCtx, enrolling: bool) -> Result<Option<Staff>> {
         let (p, user) = (&ctx.caller.practice_id, &ctx.caller.user_id);
         let record = if ctx.caller.is_staff() {
             self.store.staff(p, user).await?.map(CallerRecord::Staff)
@@ -206,7 +206,7 @@ impl App {
         ctx: &RequestCtx,
         record: Option<CallerRecord>,
         enrolling: bool,
-    ) -> Result<Option<StaffItem>> {
+    ) -> Result<Option<Staff>> {
         let caller = &ctx.caller;
         let (current, enrolled_at, staff) = match record {
             Some(CallerRecord::Staff(s)) if caller.is_staff() => {
@@ -294,7 +294,7 @@ impl App {
 
     /// A practice record a request read anyway (in its batch) renews this function's copy of
     /// the practice's rules, so that admitting the caller makes no read of its own.
-    pub fn renew_practice_rules(&self, practice: &crate::records::PracticeItem) -> PracticeRules {
+    pub fn renew_practice_rules(&self, practice: &crate::domain::Practice) -> PracticeRules {
         let settings = &practice.settings;
         let rules = PracticeRules {
             staff_totp: settings.totp_required_for_staff,

@@ -3,7 +3,7 @@
 
 use crate::app::RequestCtx;
 use crate::domain::PracticeId;
-use crate::records::{AuditHeadItem, AuditItem};
+use crate::domain::{AuditEvent, AuditHead};
 use crate::store::place;
 
 /// The record an event is about, and the patient whose chart it belongs to (if any).
@@ -15,18 +15,17 @@ pub struct AuditRecord<'a> {
 
 impl<'a> AuditRecord<'a> {
     /// A conversation, filed also under the patient it is about (the audit log by patient).
-    pub fn conversation(c: &'a crate::records::ConversationItem) -> Self {
+    pub fn conversation(c: &'a crate::domain::Conversation) -> Self {
         let patient_id = c.summary.patient.as_ref().map(|p| p.id.as_str());
         AuditRecord { record_type: "conversation", record_id: &c.id, patient_id }
     }
 }
 
-pub fn event(ctx: &RequestCtx, action: &str, record: AuditRecord<'_>, outcome: &str) -> AuditItem {
+pub fn event(ctx: &RequestCtx, action: &str, record: AuditRecord<'_>, outcome: &str) -> AuditEvent {
     let id = crate::domain::new_id("aud_");
     let at = ctx.now;
     let p = &ctx.caller.practice_id;
-    AuditItem {
-        key: place::audit_event(p, record.record_type, record.record_id, record.patient_id, &format!("{at}#{id}")),
+    AuditEvent {
         id,
         practice_id: p.clone(),
         actor_id: ctx.caller.user_id.to_string(),
@@ -82,17 +81,20 @@ pub const GENESIS: &str = "genesis";
 
 /// What a link seals: SHA-256 over the previous link and every field that says what happened,
 /// each length-prefixed so that no two different events encode alike.
-pub fn link_digest(prev_hash: &str, seq: u64, e: &AuditItem) -> Vec<u8> {
+pub fn link_digest(prev_hash: &str, seq: u64, e: &AuditEvent) -> Vec<u8> {
     let seq = seq.to_string();
     // The patients a list showed are hashed only where there are any, so the events written
     // before the field existed keep their digests (parts are length-prefixed: no ambiguity).
     let shown = e.patients_shown.join(",");
     let at = e.at.to_string();
+    // Where the event is stored is sealed too; its key is a function of the fields below.
+    let key = place::audit_event_of(e);
+    let stored_at = key.table_key_parts();
     let mut parts: Vec<&[u8]> = vec![
         prev_hash.as_bytes(),
         seq.as_bytes(),
-        e.key.table_key_parts().0.as_bytes(),
-        e.key.table_key_parts().1.as_bytes(),
+        stored_at.0.as_bytes(),
+        stored_at.1.as_bytes(),
         e.id.as_bytes(),
         e.practice_id.as_bytes(),
         e.actor_id.as_bytes(),
@@ -249,10 +251,10 @@ pub struct ChainReport {
 pub async fn verify_events(
     key: &ChainKey,
     chain: &str,
-    events: &[AuditItem],
-    head: Option<&AuditHeadItem>,
+    events: &[AuditEvent],
+    head: Option<&AuditHead>,
 ) -> crate::Result<(u64, Option<BrokenLink>)> {
-    let mut linked: Vec<&AuditItem> = events.iter().filter(|e| e.seq.is_some()).collect();
+    let mut linked: Vec<&AuditEvent> = events.iter().filter(|e| e.seq.is_some()).collect();
     linked.sort_by_key(|e| e.seq);
     let unchained = (events.len() - linked.len()) as u64;
     let mut prev = GENESIS.to_string();

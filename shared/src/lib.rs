@@ -82,7 +82,6 @@ pub mod notify;
 pub mod ops;
 pub mod policy;
 pub mod receipts;
-pub mod records;
 pub mod reply_clock;
 pub mod routes;
 pub mod sdk;

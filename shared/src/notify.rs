@@ -9,9 +9,8 @@
 use crate::app::App;
 use crate::crypto::Binding;
 use crate::domain::{ConversationId, NotifyChannel, PracticeId, Timestamp, UserId, PATIENT_ID, STAFF_ID};
+use crate::domain::{Notice, NotifyPrefs, Patient, Sealed, Settings, SmsPeer, Staff};
 use crate::error::{Error, Result};
-use crate::records::{Notice, NotifyPrefs, PatientItem, Sealed, Settings, SmsPeerItem, StaffItem};
-use crate::store::place;
 use crate::store::Directory;
 use aws_sdk_sns::types::MessageAttributeValue;
 
@@ -46,7 +45,7 @@ pub fn notification_text(practice_name: &str, portal_url: &str, notice: Notice, 
 }
 
 /// A staff user's destination: their preference, else email to the address on file.
-pub async fn staff_destination(app: &App, practice_id: &PracticeId, s: &StaffItem) -> Result<Option<Destination>> {
+pub async fn staff_destination(app: &App, practice_id: &PracticeId, s: &Staff) -> Result<Option<Destination>> {
     if !s.active {
         return Ok(None);
     }
@@ -65,11 +64,7 @@ pub async fn staff_destination(app: &App, practice_id: &PracticeId, s: &StaffIte
 
 /// A patient's destination: their preference, else email if the practice has an address,
 /// else SMS if it has a phone number. A patient without portal access is not notified (ROLE-5).
-pub async fn patient_destination(
-    app: &App,
-    practice_id: &PracticeId,
-    pat: &PatientItem,
-) -> Result<Option<Destination>> {
+pub async fn patient_destination(app: &App, practice_id: &PracticeId, pat: &Patient) -> Result<Option<Destination>> {
     if !pat.portal_access {
         return Ok(None);
     }
@@ -99,7 +94,7 @@ fn proven(prefs: &NotifyPrefs) -> Option<&Sealed> {
 /// ACCT-4: whether a number may reach this patient's conversations: the phone the practice
 /// holds on the record, or an SMS destination the patient proved. Anything else (a number
 /// typed but never proven, a number the patient has since replaced) is a stranger's.
-pub async fn number_belongs_to(app: &App, practice_id: &PracticeId, pat: &PatientItem, number: &str) -> Result<bool> {
+pub async fn number_belongs_to(app: &App, practice_id: &PracticeId, pat: &Patient, number: &str) -> Result<bool> {
     if let Some(phone) = &pat.phone {
         let on_file =
             app.envelope.open_string(Binding { practice_id, record: &pat.id, field: "phone" }, &phone.0).await?;
@@ -213,13 +208,8 @@ pub async fn remember_sms_peer(
     at: Timestamp,
 ) -> Result<()> {
     let token = sms_peer_token(app, dir, number).await?;
-    let peer = SmsPeerItem {
-        key: place::sms_peer(&dir.practice.id, &token),
-        patient_id: patient_id.cloned(),
-        conversation_id: conversation_id.clone(),
-        at,
-    };
-    app.store.put_sms_peer(&peer).await
+    let peer = SmsPeer { patient_id: patient_id.cloned(), conversation_id: conversation_id.clone(), at };
+    app.store.put_sms_peer(&dir.practice.id, &token, &peer).await
 }
 
 #[cfg(test)]

@@ -3,13 +3,13 @@
 //! delivered once the recipient's inbox (or the thread) reached it after the message, and
 //! otherwise sent. No write per message per recipient.
 
+use crate::domain::{Conversation, Message};
 use crate::domain::{DeliveryStatus, Timestamp, UserId};
-use crate::records::{ConversationItem, MessageItem};
 use crate::views::ReceiptView;
 use std::collections::HashMap;
 
 /// Who a conversation's messages are addressed to: its participants, assignees and patient.
-pub fn audience(c: &ConversationItem) -> Vec<UserId> {
+pub fn audience(c: &Conversation) -> Vec<UserId> {
     let mut out: Vec<UserId> = Vec::new();
     let patient = c.summary.patient.as_ref().map(|p| p.id.clone());
     for id in c.participants.iter().chain(c.assignee_ids.iter()).cloned().chain(patient) {
@@ -22,7 +22,7 @@ pub fn audience(c: &ConversationItem) -> Vec<UserId> {
 
 /// Each recipient's status for one message (not its sender; not the patient for a note).
 pub fn for_message(
-    m: &MessageItem,
+    m: &Message,
     audience: &[UserId],
     patient_id: Option<&UserId>,
     marks: &HashMap<UserId, (Option<Timestamp>, Option<Timestamp>)>,
@@ -56,20 +56,14 @@ pub fn overall(receipts: &[ReceiptView]) -> DeliveryStatus {
 mod tests {
     use super::*;
     use crate::domain::{Priority, SenderKind};
-    use crate::records::{Sealed, SenderRef};
+    use crate::domain::{Sealed, SenderRef};
 
     fn u(id: &str) -> UserId {
         UserId::from_stored(id)
     }
 
-    fn message(sender: &str, at: &str, internal: bool) -> MessageItem {
-        MessageItem {
-            key: crate::store::place::message(
-                &crate::domain::PracticeId::from_stored("prc_1"),
-                &crate::domain::ConversationId::from_stored("cnv_1"),
-                at.parse().unwrap(),
-                &crate::domain::MessageId::from_stored("msg_1"),
-            ),
+    fn message(sender: &str, at: &str, internal: bool) -> Message {
+        Message {
             id: crate::domain::MessageId::from_stored("msg_1"),
             conversation_id: crate::domain::ConversationId::from_stored("cnv_1"),
             sender: SenderRef { kind: SenderKind::Staff, id: u(sender), name: None, masked: false },

@@ -6,7 +6,7 @@ use crate::domain::{ConversationId, PracticeId, Timestamp, UserId};
 use crate::error::{Error, Result};
 mod keys;
 pub mod place;
-use crate::records::*;
+use crate::domain::*;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
@@ -66,8 +66,21 @@ fn n(v: u64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn to_item<T: Serialize>(value: &T) -> Result<Item> {
-    serde_dynamo::to_item(value).map_err(Error::internal)
+/// The item a record is stored as: its attributes, and beside them the key attributes of
+/// where it lives. Records carry no key; reading one back drops the key attributes.
+fn to_item<T: Serialize>(key: &Key, record: &T) -> Result<Item> {
+    let mut item: Item = serde_dynamo::to_item(record).map_err(Error::internal)?;
+    item.extend(key_attributes(key)?);
+    Ok(item)
+}
+fn key_attributes(key: &Key) -> Result<Item> {
+    serde_dynamo::to_item(key).map_err(Error::internal)
+}
+/// A record read with the key it was found under, for a caller that will write or delete
+/// that very item again.
+fn keyed_from_item<T: DeserializeOwned>(item: Item) -> Result<(Key, T)> {
+    let key = serde_dynamo::from_item(item.clone()).map_err(Error::internal)?;
+    Ok((key, from_item(item)?))
 }
 fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue> {
     serde_dynamo::to_attribute_value(value).map_err(Error::internal)
@@ -256,19 +269,29 @@ impl Store {
         practice_id: &PracticeId,
         caller: &str,
         key_hash: &str,
-    ) -> Result<Option<IdempotencyItem>> {
+    ) -> Result<Option<StoredAnswer>> {
         self.get(keys::idempotency(practice_id, caller, key_hash), keys::IDEMPOTENCY_SK).await
     }
 
     /// Writes many independent records in batches of 25 (BatchWriteItem), resubmitting what
     /// DynamoDB leaves unprocessed. For bulk loads (seeding, migrations), never for writes
     /// that must happen together.
-    pub async fn put_batch<T: Serialize>(&self, records: &[T]) -> Result<()> {
+    pub async fn put_batch<T: Serialize>(&self, records: &[(Key, T)]) -> Result<()> {
+        let items = records.iter().map(|(key, r)| to_item(key, r)).collect::<Result<Vec<_>>>()?;
+        self.put_items(items).await
+    }
+
+    /// `put_batch` of items that are their key alone (search tokens).
+    pub async fn put_markers(&self, markers: &[Key]) -> Result<()> {
+        self.put_items(markers.iter().map(key_attributes).collect::<Result<Vec<_>>>()?).await
+    }
+
+    async fn put_items(&self, items: Vec<Item>) -> Result<()> {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-        let requests = records
-            .iter()
-            .map(|r| {
-                let put = PutRequest::builder().set_item(Some(to_item(r)?)).build().map_err(Error::internal)?;
+        let requests = items
+            .into_iter()
+            .map(|item| {
+                let put = PutRequest::builder().set_item(Some(item)).build().map_err(Error::internal)?;
                 Ok(WriteRequest::builder().put_request(put).build())
             })
             .collect::<Result<Vec<_>>>()?;

@@ -33,18 +33,52 @@
 //! - `message`: conversation kind and status, priority, subject, body, recipients, context, delivery
 //!   status, attachment status,
 //!   saved-reply scope.
+//!
+//! What the practice keeps, as the store keeps it: each a value with no key, PHI fields sealed
+//! (`Sealed`). Where one lives in the table (its key, its indexes) is the store's alone: a
+//! `store::Key` is opaque, `store::place` says where a value of each kind goes, and the store
+//! writes the key attributes beside the value's own and drops them on reading it back.
+//! - `conversation`: a conversation, its messages, every viewer's inbox entry and own state,
+//!   attachments, billable messages, reply times and pending escalations.
+//! - `directory`: staff, workgroups, patients, a patient's pending rename and finder tokens.
+//! - `practice`: the practice and its settings.
+//! - `workspace`: a user's drafts, tasks and saved replies, and the stored first answer of an
+//!   `Idempotency-Key`.
+//! - `delivery`: notifications to send (the outbox), reminders, SMS numbers and peers, and what
+//!   a change leaves to the notifier (late entries, summary refreshes, removals, back-fills).
+//! - `evisits`: e-visits, their time entries, consent and visits (EVISIT-1..4).
+//! - `audit_trail`: audit events and the head of their chain (SEC-2).
 
+mod audit_trail;
+mod conversation;
+mod delivery;
+mod directory;
+mod evisits;
 mod id;
 mod inbox;
 mod message;
 mod people;
+mod practice;
 mod time;
+mod workspace;
 
+pub use audit_trail::*;
+pub use conversation::*;
+pub use delivery::*;
+pub use directory::*;
+pub use evisits::*;
 pub use id::*;
 pub use inbox::*;
 pub use message::*;
 pub use people::*;
+pub use practice::*;
 pub use time::*;
+pub use workspace::*;
+
+/// An envelope-encrypted value (see `crypto`), stored as a DynamoDB binary attribute.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Sealed(#[serde(with = "serde_bytes")] pub Vec<u8>);
 
 #[cfg(test)]
 mod tests {

@@ -13,10 +13,10 @@
 
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
+use crate::domain::{AssignmentRecord, Conversation, PendingEscalation, SenderRef};
 use crate::domain::{PracticeId, SenderKind, Timestamp, UserId};
 use crate::error::{Error, Result};
 use crate::ops::conversations::{append_message, change_membership, expand_recipients, AppendedMessage, Membership};
-use crate::records::{AssignmentRecord, ConversationItem, EscalationItem, SenderRef};
 use crate::store::{Directory, Guard};
 
 /// What a run did.
@@ -42,13 +42,13 @@ pub async fn escalate_due(app: &App, now: Timestamp, batch: usize) -> Result<Esc
                 dir = app.store.directory(&p).await?;
             }
             let Some(dir) = &dir else { break };
-            for e in due {
-                match escalate(app, dir, &p, &e, now).await? {
+            for (key, e) in due {
+                match escalate(app, dir, &p, &key, &e, now).await? {
                     true => report.escalated += 1,
                     false => report.moot += 1,
                 }
                 let mut tx = app.store.tx();
-                tx.delete_if_any(Guard::Escalation, &e.key)?;
+                tx.delete_if_any(Guard::Escalation, &key)?;
                 tx.commit().await?.map_err(|_| Error::internal_msg("an escalation could not be deleted"))?;
             }
         }
@@ -57,7 +57,14 @@ pub async fn escalate_due(app: &App, now: Timestamp, batch: usize) -> Result<Esc
 }
 
 /// Co-assigns and notes one escalation; false when there is nothing to escalate any more.
-async fn escalate(app: &App, dir: &Directory, p: &PracticeId, e: &EscalationItem, now: Timestamp) -> Result<bool> {
+async fn escalate(
+    app: &App,
+    dir: &Directory,
+    p: &PracticeId,
+    key: &crate::store::Key,
+    e: &PendingEscalation,
+    now: Timestamp,
+) -> Result<bool> {
     let Some(conversation) = app.store.conversation_now(p, &e.conversation_id).await? else { return Ok(false) };
     let same_question = conversation.reply_clock.as_ref().is_some_and(|c| c.since == e.since);
     let Some(rule) = dir.practice.settings.escalation.clone() else { return Ok(false) };
@@ -74,7 +81,7 @@ async fn escalate(app: &App, dir: &Directory, p: &PracticeId, e: &EscalationItem
     let conversation = if e.taken {
         conversation
     } else {
-        let add = |c: &mut ConversationItem| {
+        let add = |c: &mut Conversation| {
             if !c.summary.assignees.contains(&rule.to) {
                 c.summary.assignees.push(rule.to.clone());
             }
@@ -92,9 +99,9 @@ async fn escalate(app: &App, dir: &Directory, p: &PracticeId, e: &EscalationItem
             c.assignments.push(record);
             true
         };
-        let taken = |tx: &mut crate::store::Tx<'_>, c: &ConversationItem| {
-            tx.escalation_taken(&e.key)?;
-            tx.put(Guard::Audit, &audit::event(&ctx, "conversation.escalate", AuditRecord::conversation(c), "success"))
+        let taken = |tx: &mut crate::store::Tx<'_>, c: &Conversation| {
+            tx.escalation_taken(key)?;
+            tx.put_audit(&audit::event(&ctx, "conversation.escalate", AuditRecord::conversation(c), "success"))
         };
         match change_membership(app, dir, conversation, now, add, taken).await? {
             Membership::Changed(c) | Membership::Unchanged(c) => c,

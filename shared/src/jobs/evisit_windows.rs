@@ -13,10 +13,10 @@
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::domain::{ConversationId, ConversationStatus, PracticeId, SenderKind, Timestamp, UserId};
+use crate::domain::{EVisit, RecordedSuggestion, SenderRef};
 use crate::error::{Error, Result};
 use crate::evisit::{Flag, Suggestion, WINDOW};
 use crate::ops::conversations::{append_message, AppendedMessage};
-use crate::records::{EVisitItem, RecordedSuggestion, SenderRef};
 use crate::store::{place, Directory, Guard};
 
 /// What a run did.
@@ -68,7 +68,7 @@ pub async fn record_ended_in(app: &App, p: &PracticeId, now: Timestamp, batch: u
 
 /// Notes and records one e-visit; false when there is nothing to record any more.
 async fn record(app: &App, dir: &Directory, p: &PracticeId, c: &ConversationId, now: Timestamp) -> Result<bool> {
-    let Some((visit, entries)) = app.store.evisit(p, c).await? else { return Ok(false) };
+    let Some(((listed, visit), entries)) = app.store.evisit(p, c).await? else { return Ok(false) };
     if visit.recorded.is_some() {
         return Ok(false);
     }
@@ -77,9 +77,8 @@ async fn record(app: &App, dir: &Directory, p: &PracticeId, c: &ConversationId, 
     let ends = visit.window_opens_at + WINDOW;
     if ends > now && !closed {
         // Listed as due by a close, then reopened: its window runs to its end again.
-        let relisted = EVisitItem { key: place::evisit_ending(p, c, ends), ..visit.clone() };
         let mut tx = app.store.tx();
-        tx.update_changed(Guard::EVisit, &visit, &relisted)?;
+        tx.update_relisted(Guard::EVisit, (&listed, &visit), (&place::evisit_ending(p, c, ends), &visit))?;
         // Changed meanwhile (closed again, recorded by another run): the next run sees it as is.
         tx.commit().await?.ok();
         return Ok(false);
@@ -110,11 +109,11 @@ async fn record(app: &App, dir: &Directory, p: &PracticeId, c: &ConversationId, 
         suggested_code: s.suggested_code.map(str::to_string),
         flags: s.flags,
     };
-    let after = EVisitItem { key: place::evisit(p, c), recorded: Some(recorded), ..visit.clone() };
+    let after = EVisit { recorded: Some(recorded), ..visit.clone() };
     let mut tx = app.store.tx();
-    tx.update_changed(Guard::EVisit, &visit, &after)?;
+    tx.update_relisted(Guard::EVisit, (&listed, &visit), (&place::evisit(p, c), &after))?;
     let record = AuditRecord { record_type: "conversation", record_id: c, patient_id: Some(visit.patient_id.as_str()) };
-    tx.put(Guard::Audit, &audit::event(&ctx, "evisit.record", record, "success"))?;
+    tx.put_audit(&audit::event(&ctx, "evisit.record", record, "success"))?;
     match tx.commit().await? {
         Ok(()) => Ok(true),
         Err(Guard::EVisit) => Ok(false),

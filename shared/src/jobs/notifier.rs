@@ -7,12 +7,12 @@
 use super::stream::{self, BatchResponse, StreamEvent};
 use crate::app::App;
 use crate::crypto::Binding;
+use crate::domain::{Notice, OutboxEntry};
 use crate::domain::{NotifyChannel, Timestamp, PATIENT_ID};
 use crate::error::Result;
 use crate::notify::{
     destination_of, notification_text, publish, remember_sms_peer, Destination, Published, NOTIFICATION_SUBJECT,
 };
-use crate::records::{Notice, OutboxItem};
 use crate::store::place::Streamed;
 use crate::store::{Directory, Key};
 
@@ -75,7 +75,7 @@ fn notice_name(n: Notice) -> &'static str {
 
 /// NOTIFY-4: a staff reply in an SMS conversation goes to the conversation's number as an SMS,
 /// from the practice's number. The text is the message itself: the patient chose SMS.
-async fn send_sms_reply(app: &App, dir: &Directory, outbox: &OutboxItem, at: Timestamp) -> Result<()> {
+async fn send_sms_reply(app: &App, dir: &Directory, outbox: &OutboxEntry, at: Timestamp) -> Result<()> {
     let p = &dir.practice.id;
     let Some((conversation, messages)) = app.store.thread(p, &outbox.conversation_id).await? else { return Ok(()) };
     let (Some(peer), Some(message)) =

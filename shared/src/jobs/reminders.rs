@@ -6,8 +6,8 @@
 //! message reminds at most once even when two runs overlap.
 
 use crate::app::App;
+use crate::domain::{Notice, OutboxEntry, Reminder};
 use crate::error::Result;
-use crate::records::{Notice, OutboxItem, ReminderItem};
 use crate::store::place;
 use crate::store::Guard;
 
@@ -29,7 +29,7 @@ pub async fn send_due(app: &App, now: crate::domain::Timestamp, batch: usize) ->
             if due.is_empty() {
                 break;
             }
-            for r in due {
+            for (key, r) in due {
                 let read = app
                     .store
                     .entry(&p, &r.patient_id, &r.conversation_id)
@@ -37,9 +37,9 @@ pub async fn send_due(app: &App, now: crate::domain::Timestamp, batch: usize) ->
                     .and_then(|e| e.last_read_at)
                     .is_some_and(|at| at >= r.message_at);
                 let mut tx = app.store.tx();
-                tx.delete_existing(Guard::Reminder, &r.key)?;
+                tx.delete_existing(Guard::Reminder, &key)?;
                 if !read {
-                    tx.put(Guard::Outbox, &reminder_outbox(&r, now))?;
+                    tx.put(Guard::Outbox, place::reminder_outbox(&r.message_id), &reminder_outbox(&r, now))?;
                 }
                 // Taken by an overlapping run: nothing to count.
                 if tx.commit().await?.is_ok() {
@@ -55,9 +55,8 @@ pub async fn send_due(app: &App, now: crate::domain::Timestamp, batch: usize) ->
     Ok(report)
 }
 
-fn reminder_outbox(r: &ReminderItem, now: crate::domain::Timestamp) -> OutboxItem {
-    OutboxItem {
-        key: place::reminder_outbox(&r.message_id),
+fn reminder_outbox(r: &Reminder, now: crate::domain::Timestamp) -> OutboxEntry {
+    OutboxEntry {
         practice_id: r.practice_id.clone(),
         conversation_id: r.conversation_id.clone(),
         message_id: r.message_id.clone(),

@@ -9,11 +9,11 @@
 
 use crate::app::{App, RequestCtx};
 use crate::crypto::sha256_hex;
+use crate::domain::SenderRef;
 use crate::domain::{parse_phone, Caller, ConversationId, Role, SenderKind, UserId};
 use crate::error::{Error, Result};
 use crate::notify;
 use crate::ops::conversations::{append_message, start_sms_thread, AppendedMessage};
-use crate::records::SenderRef;
 use serde::{Deserialize, Serialize};
 
 /// The inbound text as End User Messaging publishes it (the SNS message, JSON).

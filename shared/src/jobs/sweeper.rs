@@ -40,7 +40,7 @@ pub async fn sweep(app: &App, now: crate::domain::Timestamp, batch: usize) -> Re
             let mut keys_to_delete = Vec::new();
             for a in &orphans {
                 app.blobs.delete(&a.object_key).await?;
-                keys_to_delete.push(a.key.clone());
+                keys_to_delete.push(crate::store::place::attachment(&p, &a.id, None));
             }
             app.store.delete_batch(&keys_to_delete).await?;
             report.orphans += orphans.len() as u64;

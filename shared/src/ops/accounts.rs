@@ -10,9 +10,9 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
 use crate::domain::*;
+use crate::domain::{Patient, PendingRename, Sealed, Staff};
 use crate::error::{Error, Result};
 use crate::identity::Account;
-use crate::records::{PatientItem, RenameItem, Sealed, StaffItem};
 use crate::store::place;
 use crate::store::Directory;
 use crate::store::Guard;
@@ -43,12 +43,12 @@ async fn admin_directory(app: &App, ctx: &RequestCtx) -> Result<Directory> {
 }
 
 /// A staff user of the caller's practice; any other id is 404 (ROLE-3).
-fn staff_in<'a>(dir: &'a Directory, raw_id: &str) -> Result<&'a StaffItem> {
+fn staff_in<'a>(dir: &'a Directory, raw_id: &str) -> Result<&'a Staff> {
     let id = parse_id("id", STAFF_ID, raw_id).map_err(|_| Error::NotFound("staff user"))?;
     dir.staff_member(&id).ok_or(Error::NotFound("staff user"))
 }
 
-fn staff_account<'a>(s: &'a StaffItem, practice_id: &'a str) -> Result<Account<'a>> {
+fn staff_account<'a>(s: &'a Staff, practice_id: &'a str) -> Result<Account<'a>> {
     Ok(Account { username: &s.id, email: Some(&s.email), phone: None, practice_id, role: s.role.clone() })
 }
 
@@ -57,7 +57,7 @@ fn staff_account<'a>(s: &'a StaffItem, practice_id: &'a str) -> Result<Account<'
 /// in), an active one is made if missing, given the record's attributes, and enabled. Run
 /// after every write of the record and on every retry, so a retry completes what a failed
 /// Cognito call left.
-pub async fn sync_staff(app: &App, practice_id: &PracticeId, staff: &StaffItem) -> Result<()> {
+pub async fn sync_staff(app: &App, practice_id: &PracticeId, staff: &Staff) -> Result<()> {
     if !staff.active {
         return app.users.disable(&staff.id).await;
     }
@@ -108,16 +108,16 @@ pub async fn update_staff(app: &App, ctx: &RequestCtx, raw_id: &str, req: StaffR
     if after.id == ctx.caller.user_id && (!after.active || after.role != before.role) {
         return Err(Error::Forbidden("you cannot deactivate yourself or change your own role".into()));
     }
-    let is_admin = |s: &StaffItem| s.active && s.role == Role::Admin;
+    let is_admin = |s: &Staff| s.active && s.role == Role::Admin;
     if is_admin(before) && !is_admin(&after) && !dir.staff.iter().any(|s| s.id != before.id && is_admin(s)) {
         return Err(Error::Conflict("the practice needs at least one active administrator".into()));
     }
     let p = &ctx.caller.practice_id;
     let mut tx = app.store.tx();
     tx.check_staff_active(p, &ctx.caller.user_id, false)?;
-    if tx.update_changed(Guard::Staff, before, &after)? {
+    if tx.update_changed(Guard::Staff, &place::staff(p, &before.id), before, &after)? {
         let record = AuditRecord { record_type: "staff", record_id: &after.id, patient_id: None };
-        tx.put(Guard::Audit, &audit::event(ctx, &staff_change(before, &after), record, "success"))?;
+        tx.put_audit(&audit::event(ctx, &staff_change(before, &after), record, "success"))?;
         match tx.commit().await? {
             Ok(()) => {}
             Err(Guard::Actor) => return Err(Error::Unauthenticated),
@@ -129,7 +129,7 @@ pub async fn update_staff(app: &App, ctx: &RequestCtx, raw_id: &str, req: StaffR
 }
 
 /// The audit action names what changed, never the values.
-fn staff_change(before: &StaffItem, after: &StaffItem) -> String {
+fn staff_change(before: &Staff, after: &Staff) -> String {
     let changed: Vec<&str> = [
         ("firstName", before.first_name != after.first_name),
         ("lastName", before.last_name != after.last_name),
@@ -180,14 +180,14 @@ pub async fn reset_totp(app: &App, ctx: &RequestCtx, raw_id: &str, staff: bool) 
     let mut tx = app.store.tx();
     tx.totp_forget(p, &id, staff)?;
     let audited = AuditRecord { record_type: record, record_id: &id, patient_id: (!staff).then_some(id.as_str()) };
-    tx.put(Guard::Audit, &audit::event(ctx, &format!("{record}.totp_reset"), audited, "success"))?;
+    tx.put_audit(&audit::event(ctx, &format!("{record}.totp_reset"), audited, "success"))?;
     if tx.commit().await?.is_err() {
         return Err(Error::NotFound(if staff { "staff user" } else { "patient" }));
     }
     app.users.forget_totp(&id).await
 }
 
-async fn patient_in(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<PatientItem> {
+async fn patient_in(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Patient> {
     let id = UserId::parse_patient("id", raw_id).map_err(|_| Error::NotFound("patient"))?;
     app.store.patient(&ctx.caller.practice_id, &id).await?.ok_or(Error::NotFound("patient"))
 }
@@ -195,7 +195,7 @@ async fn patient_in(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Patient
 async fn open(
     app: &App,
     practice_id: &PracticeId,
-    p: &PatientItem,
+    p: &Patient,
     field: &str,
     sealed: &Option<Sealed>,
 ) -> Result<Option<String>> {
@@ -256,17 +256,13 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
     if after.portal_access && !before.portal_access && email.is_none() && phone.is_none() {
         return Err(Error::invalid("email", "portal access needs an e-mail address or a phone for the invitation"));
     }
-    let rename = RenameItem {
-        key: place::rename(p, &before.id),
-        first_name: before.first_name.clone(),
-        last_name: before.last_name.clone(),
-    };
+    let rename = PendingRename { first_name: before.first_name.clone(), last_name: before.last_name.clone() };
     let mut tx = app.store.tx();
     tx.check_staff_active(p, &ctx.caller.user_id, false)?;
     if renamed {
-        tx.put_new(Guard::Rename, &rename)?;
+        tx.put_new(Guard::Rename, place::rename(p, &before.id), &rename)?;
     }
-    if tx.update_changed(Guard::Patient, &before, &after)? {
+    if tx.update_changed(Guard::Patient, &place::patient(p, &before.id), &before, &after)? {
         let action = match (before.portal_access, after.portal_access) {
             (true, false) => "patient.portal-revoke",
             (false, true) => "patient.portal-grant",
@@ -274,7 +270,7 @@ pub async fn update_patient(app: &App, ctx: &RequestCtx, raw_id: &str, req: Pati
             _ => "patient.update",
         };
         let record = AuditRecord { record_type: "patient", record_id: &after.id, patient_id: Some(&after.id) };
-        tx.put(Guard::Audit, &audit::event(ctx, action, record, "success"))?;
+        tx.put_audit(&audit::event(ctx, action, record, "success"))?;
         match tx.commit().await? {
             Ok(()) => {}
             Err(Guard::Actor) => return Err(Error::Unauthenticated),
@@ -305,7 +301,7 @@ pub async fn get_patient(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<Pa
 }
 
 /// `sync_patient` from a stored record (its contact details decrypted).
-pub async fn sync_patient_record(app: &App, practice_id: &PracticeId, patient: &PatientItem) -> Result<()> {
+pub async fn sync_patient_record(app: &App, practice_id: &PracticeId, patient: &Patient) -> Result<()> {
     let email = open(app, practice_id, patient, "email", &patient.email).await?;
     let phone = open(app, practice_id, patient, "phone", &patient.phone).await?;
     sync_patient(app, practice_id, &patient.id, patient.portal_access, email.as_deref(), phone.as_deref()).await

@@ -8,9 +8,9 @@ use crate::audit::{self, AuditRecord};
 use crate::blobs;
 use crate::crypto::Binding;
 use crate::domain::*;
+use crate::domain::{Attachment, Sealed};
 use crate::error::{Error, Result};
 use crate::policy;
-use crate::records::{AttachmentItem, Sealed};
 use crate::store::place;
 use crate::store::Guard;
 use crate::views::{AttachmentDownload, AttachmentUpload, Download, Renderer, Upload};
@@ -102,9 +102,9 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
     };
     let sealed_name =
         Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "fileName" }, &file_name).await?);
-    let item = AttachmentItem {
-        // Queued for the sweeper until attached (orphans go after 24 hours).
-        key: place::attachment(p, &id, Some(created_at)),
+    // Queued for the sweeper until attached (orphans go after 24 hours).
+    let key = place::attachment(p, &id, Some(created_at));
+    let item = Attachment {
         id: id.clone(),
         practice_id: p.clone(),
         conversation_id,
@@ -123,16 +123,13 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
 
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
-    tx.put_new(Guard::Attachment, &item)?;
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            "attachment.create",
-            AuditRecord { record_type: "attachment", record_id: &id, patient_id: None },
-            "success",
-        ),
-    )?;
+    tx.put_new(Guard::Attachment, key, &item)?;
+    tx.put_audit(&audit::event(
+        ctx,
+        "attachment.create",
+        AuditRecord { record_type: "attachment", record_id: &id, patient_id: None },
+        "success",
+    ))?;
     let view = Renderer::new(&app.envelope, caller, ctx.now).attachment(&item).await?;
     let upload =
         Upload { method: upload.method, url: upload.url, headers: upload.headers, fields: BTreeMap::new(), expires_at };
@@ -144,7 +141,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: PresignRequest) -> Result<
 
 /// ATT-2: a pending upload becomes `ready` once the stored object is there with the declared
 /// size; one of another size is rejected and deleted.
-pub async fn ensure_checked(app: &App, mut a: AttachmentItem) -> Result<AttachmentItem> {
+pub async fn ensure_checked(app: &App, mut a: Attachment) -> Result<Attachment> {
     match a.status {
         AttachmentStatus::Ready => return Ok(a),
         AttachmentStatus::Rejected => {

@@ -10,22 +10,22 @@
 use super::conversations::change_membership;
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
+use crate::domain::{Conversation, Patient};
 use crate::error::Result;
-use crate::records::{ConversationItem, PatientItem};
-use crate::store::{Directory, Guard, Tx};
+use crate::store::{Directory, Tx};
 
-pub async fn carry_care_team(app: &App, ctx: &RequestCtx, dir: &Directory, patient: &PatientItem) -> Result<()> {
+pub async fn carry_care_team(app: &App, ctx: &RequestCtx, dir: &Directory, patient: &Patient) -> Result<()> {
     let p = &ctx.caller.practice_id;
     for found in app.store.conversations_about(p, &patient.id).await? {
-        let carry = |c: &mut ConversationItem| {
+        let carry = |c: &mut Conversation| {
             let stale =
                 c.care_team != patient.assigned_staff_ids || c.primary_provider_id != patient.primary_provider_id;
             c.care_team = patient.assigned_staff_ids.clone();
             c.primary_provider_id = patient.primary_provider_id.clone();
             stale
         };
-        let audited = |tx: &mut Tx<'_>, c: &ConversationItem| {
-            tx.put(Guard::Audit, &audit::event(ctx, "conversation.care-team", AuditRecord::conversation(c), "success"))
+        let audited = |tx: &mut Tx<'_>, c: &Conversation| {
+            tx.put_audit(&audit::event(ctx, "conversation.care-team", AuditRecord::conversation(c), "success"))
         };
         change_membership(app, dir, found, ctx.now, carry, audited).await?;
     }

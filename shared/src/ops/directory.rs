@@ -7,7 +7,6 @@ use crate::audit::{self, AuditRecord};
 use crate::crypto::{normalize_words, Binding};
 use crate::domain::*;
 use crate::error::{Error, Result};
-use crate::records::*;
 use crate::store::place;
 use crate::store::Guard;
 use crate::views::{
@@ -70,8 +69,7 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
         return Err(Error::invalid("role", "patients are added through POST /patients"));
     }
     let id = UserId::new();
-    let staff = StaffItem {
-        key: place::staff(p, &id),
+    let staff = Staff {
         id: id.clone(),
         first_name: parse_name("firstName", req.first_name.as_deref())?,
         last_name: parse_name("lastName", req.last_name.as_deref())?,
@@ -91,16 +89,13 @@ pub async fn add_staff(app: &App, ctx: &RequestCtx, req: StaffRequest) -> Result
     };
     let mut tx = app.store.tx();
     tx.check_staff_active(p, &caller.user_id, false)?;
-    tx.put_new(Guard::Staff, &staff)?;
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            "staff.create",
-            AuditRecord { record_type: "staff", record_id: &id, patient_id: None },
-            "success",
-        ),
-    )?;
+    tx.put_new(Guard::Staff, place::staff(p, &id), &staff)?;
+    tx.put_audit(&audit::event(
+        ctx,
+        "staff.create",
+        AuditRecord { record_type: "staff", record_id: &id, patient_id: None },
+        "success",
+    ))?;
     let response = StaffAnswer::of(&staff);
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     let created =
@@ -133,20 +128,16 @@ pub async fn add_workgroup(app: &App, ctx: &RequestCtx, req: WorkgroupRequest) -
     }
     let members = staff_ids_in(&dir, "memberIds", &req.member_ids)?;
     let id = WorkgroupId::new();
-    let wg =
-        WorkgroupItem { key: place::workgroup(p, &id), id: id.clone(), name, member_ids: members, created_at: ctx.now };
+    let wg = Workgroup { id: id.clone(), name, member_ids: members, created_at: ctx.now };
     let mut tx = app.store.tx();
     tx.check_staff_active(p, &caller.user_id, false)?;
-    tx.put_new(Guard::Workgroup, &wg)?;
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            "workgroup.create",
-            AuditRecord { record_type: "workgroup", record_id: &id, patient_id: None },
-            "success",
-        ),
-    )?;
+    tx.put_new(Guard::Workgroup, place::workgroup(p, &id), &wg)?;
+    tx.put_audit(&audit::event(
+        ctx,
+        "workgroup.create",
+        AuditRecord { record_type: "workgroup", record_id: &id, patient_id: None },
+        "success",
+    ))?;
     let response = WorkgroupAnswer { workgroup: WorkgroupView::of(&wg) };
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     commit_created(app, ctx, tx, response, |_| Error::Conflict("workgroup id collision, retry".into())).await
@@ -183,8 +174,7 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
         None => None,
     };
     let active = req.active.unwrap_or(true);
-    let patient = PatientItem {
-        key: place::patient(p, &id),
+    let patient = Patient {
         id: id.clone(),
         first_name: first_sealed.clone(),
         last_name: last_sealed.clone(),
@@ -204,26 +194,22 @@ pub async fn add_patient(app: &App, ctx: &RequestCtx, req: PatientRequest) -> Re
 
     let mut tx = app.store.tx();
     tx.check_staff_active(p, &caller.user_id, false)?;
-    tx.put_new(Guard::Patient, &patient)?;
+    tx.put_new(Guard::Patient, place::patient(p, &id), &patient)?;
     for t in &tokens {
-        let item = PatientTokenItem {
-            key: place::patient_token(p, t, &id),
+        let item = PatientToken {
             patient_id: id.clone(),
             first_name: first_sealed.clone(),
             last_name: last_sealed.clone(),
             active,
         };
-        tx.put(Guard::Token, &item)?;
+        tx.put(Guard::Token, place::patient_token(p, t, &id), &item)?;
     }
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            "patient.create",
-            AuditRecord { record_type: "patient", record_id: &id, patient_id: Some(&id) },
-            "success",
-        ),
-    )?;
+    tx.put_audit(&audit::event(
+        ctx,
+        "patient.create",
+        AuditRecord { record_type: "patient", record_id: &id, patient_id: Some(&id) },
+        "success",
+    ))?;
     let response = PatientAnswer::of(&patient, first.clone(), last.clone(), phone.clone(), email.clone());
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     let created =
@@ -343,7 +329,7 @@ pub async fn list_staff(app: &App, ctx: &RequestCtx, include: Option<&str>) -> R
         Some("inactive") => return Err(Error::Forbidden("deactivated staff are listed to admin roles".into())),
         Some(_) => return Err(Error::invalid("include", "include is `inactive` or absent")),
     };
-    let mut staff: Vec<&crate::records::StaffItem> = dir.staff.iter().filter(|s| everyone || s.active).collect();
+    let mut staff: Vec<&crate::domain::Staff> = dir.staff.iter().filter(|s| everyone || s.active).collect();
     staff.sort_by(|a, b| (&a.last_name, &a.first_name).cmp(&(&b.last_name, &b.first_name)));
     let items = staff
         .iter()
@@ -365,7 +351,7 @@ pub async fn list_staff(app: &App, ctx: &RequestCtx, include: Option<&str>) -> R
 /// GET /workgroups (staff, ROLE-6): the practice's workgroups with their members.
 pub async fn list_workgroups(app: &App, ctx: &RequestCtx) -> Result<WorkgroupList> {
     let dir = directory_for_staff(app, ctx, "the workgroup list is for staff").await?;
-    let mut groups: Vec<&WorkgroupItem> = dir.workgroups.iter().collect();
+    let mut groups: Vec<&Workgroup> = dir.workgroups.iter().collect();
     groups.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(WorkgroupList { items: groups.into_iter().map(WorkgroupView::of).collect() })
 }

@@ -7,8 +7,8 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
 use crate::domain::DraftId;
+use crate::domain::{Draft, Sealed};
 use crate::error::{Error, Result};
-use crate::records::{DraftItem, Sealed};
 use crate::store::place;
 use crate::store::Guard;
 use crate::views::{DraftAnswer, DraftView, Page};
@@ -38,7 +38,7 @@ async fn seal(app: &App, ctx: &RequestCtx, id: &str, content: &Value) -> Result<
     ))
 }
 
-async fn open(app: &App, ctx: &RequestCtx, d: &DraftItem) -> Result<Value> {
+async fn open(app: &App, ctx: &RequestCtx, d: &Draft) -> Result<Value> {
     let record = format!("draft/{}/{}", ctx.caller.user_id, d.id);
     let bytes = app
         .envelope
@@ -47,7 +47,7 @@ async fn open(app: &App, ctx: &RequestCtx, d: &DraftItem) -> Result<Value> {
     serde_json::from_slice(&bytes).map_err(Error::internal)
 }
 
-fn view(d: &DraftItem, content: Value) -> DraftView {
+fn view(d: &Draft, content: Value) -> DraftView {
     let mut content = match content {
         Value::Object(fields) => fields,
         _ => serde_json::Map::new(),
@@ -59,7 +59,7 @@ fn view(d: &DraftItem, content: Value) -> DraftView {
     DraftView { id: d.id.clone(), created_at: d.created_at, updated_at: d.updated_at, content }
 }
 
-fn event(ctx: &RequestCtx, action: &str, id: &str) -> crate::records::AuditItem {
+fn event(ctx: &RequestCtx, action: &str, id: &str) -> crate::domain::AuditEvent {
     audit::event(ctx, action, AuditRecord { record_type: "draft", record_id: id, patient_id: None }, "success")
 }
 
@@ -69,17 +69,12 @@ pub async fn save(app: &App, ctx: &RequestCtx, body: &Value) -> Result<super::Cr
     let id = DraftId::new();
     let now = ctx.now;
     let p = &ctx.caller.practice_id;
-    let item = DraftItem {
-        key: place::draft(p, &ctx.caller.user_id, &id),
-        id: id.clone(),
-        content: seal(app, ctx, &id, &content).await?,
-        created_at: now,
-        updated_at: now,
-    };
+    let item =
+        Draft { id: id.clone(), content: seal(app, ctx, &id, &content).await?, created_at: now, updated_at: now };
     let mut tx = app.store.tx();
     tx.check_caller(&ctx.caller)?;
-    tx.put_new(Guard::Draft, &item)?;
-    tx.put(Guard::Audit, &event(ctx, "draft.create", &id))?;
+    tx.put_new(Guard::Draft, place::draft(p, &ctx.caller.user_id, &id), &item)?;
+    tx.put_audit(&event(ctx, "draft.create", &id))?;
     let response = DraftAnswer { draft: view(&item, content) };
     super::claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     super::commit_created(app, ctx, tx, response, |_| Error::Conflict("draft id collision, retry".into())).await
@@ -95,8 +90,8 @@ pub async fn update(app: &App, ctx: &RequestCtx, raw_id: &str, body: &Value) -> 
     item.updated_at = ctx.now;
     let mut tx = app.store.tx();
     tx.check_caller(&ctx.caller)?;
-    tx.put(Guard::Draft, &item)?;
-    tx.put(Guard::Audit, &event(ctx, "draft.update", &id))?;
+    tx.put(Guard::Draft, place::draft(p, &ctx.caller.user_id, &id), &item)?;
+    tx.put_audit(&event(ctx, "draft.update", &id))?;
     match tx.commit().await? {
         Ok(()) => Ok(DraftAnswer { draft: view(&item, content) }),
         Err(_) => Err(Error::Unauthenticated),
@@ -144,7 +139,7 @@ pub async fn delete(app: &App, ctx: &RequestCtx, raw_id: &str) -> Result<()> {
     let mut tx = app.store.tx();
     tx.check_caller(&ctx.caller)?;
     tx.delete_existing(Guard::Draft, &place::draft(p, &ctx.caller.user_id, &id))?;
-    tx.put(Guard::Audit, &event(ctx, "draft.delete", &id))?;
+    tx.put_audit(&event(ctx, "draft.delete", &id))?;
     match tx.commit().await? {
         Ok(()) => Ok(()),
         Err(Guard::Draft) => Err(Error::NotFound("draft")),

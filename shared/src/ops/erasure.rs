@@ -8,17 +8,17 @@
 use crate::app::App;
 use crate::crypto::Binding;
 use crate::domain::PracticeId;
+use crate::domain::{AttachmentRef, Conversation, Message};
 use crate::error::Result;
-use crate::records::{AttachmentRef, ConversationItem, MessageItem};
 use crate::store::{place, Key};
 
 /// After some messages of a conversation were deleted. `remaining` is `None` when the whole
 /// conversation went, else the messages it still holds.
 pub async fn erase_traces(
     app: &App,
-    conversation: &ConversationItem,
-    gone: &[&MessageItem],
-    remaining: Option<&[MessageItem]>,
+    conversation: &Conversation,
+    gone: &[&Message],
+    remaining: Option<&[Message]>,
 ) -> Result<()> {
     let p = &conversation.practice_id;
     let mut keys: Vec<Key> = Vec::new();
@@ -31,7 +31,7 @@ pub async fn erase_traces(
     for task in app.store.task_refs(p, &conversation.id).await? {
         if remaining.is_none() || gone.iter().any(|m| m.id == task.message_id) {
             keys.push(place::task_by_id(p, &task.task_id));
-            keys.push(task.key);
+            keys.push(place::task_ref(p, &conversation.id, &task.task_id));
         }
     }
     app.store.delete_batch(&keys).await?;
@@ -40,7 +40,7 @@ pub async fn erase_traces(
     }
     match remaining {
         None => {
-            let all: Vec<MessageItem> = gone.iter().map(|m| (*m).clone()).collect();
+            let all: Vec<Message> = gone.iter().map(|m| (*m).clone()).collect();
             super::search::unindex_conversation(app, conversation, &all).await
         }
         Some(remaining) => {
@@ -66,7 +66,7 @@ async fn delete_attachments(app: &App, practice_id: &PracticeId, attachments: &[
     for a in attachments {
         if let Some(item) = app.store.attachment(practice_id, &a.id).await? {
             match app.blobs.delete(&item.object_key).await {
-                Ok(()) => records.push(item.key),
+                Ok(()) => records.push(place::attachment(practice_id, &item.id, None)),
                 Err(e) => tracing::warn!(error = %e, "attachment object not deleted; the sweeper will retry"),
             }
         }

@@ -4,10 +4,10 @@
 
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
+use crate::domain::{EVisitConsent, Visit};
 use crate::domain::{Timestamp, UserId};
 use crate::error::{Error, Result};
 use crate::evisit;
-use crate::records::{EVisitConsentItem, VisitItem};
 use crate::store::{place, Guard};
 use crate::views::{ConsentStateView, ConsentView, VisitDate, VisitView};
 use serde::Deserialize;
@@ -42,17 +42,12 @@ async fn own_or_staff(app: &App, ctx: &RequestCtx, patient_id: &str) -> Result<U
 pub async fn consent(app: &App, ctx: &RequestCtx, patient_id: &str, req: ConsentRequest) -> Result<ConsentView> {
     let (caller, p) = (&ctx.caller, &ctx.caller.practice_id);
     let patient = own_or_staff(app, ctx, patient_id).await?;
-    let item = EVisitConsentItem {
-        key: place::evisit_consent(p, &patient),
-        given: req.given,
-        at: ctx.now,
-        recorded_by: caller.user_id.clone(),
-    };
+    let item = EVisitConsent { given: req.given, at: ctx.now, recorded_by: caller.user_id.clone() };
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
-    tx.put(Guard::EVisit, &item)?;
+    tx.put(Guard::EVisit, place::evisit_consent(p, &patient), &item)?;
     let record = AuditRecord { record_type: "patient", record_id: &patient, patient_id: Some(&patient) };
-    tx.put(Guard::Audit, &audit::event(ctx, "evisit.consent", record, "success"))?;
+    tx.put_audit(&audit::event(ctx, "evisit.consent", record, "success"))?;
     tx.commit().await?.map_err(|_| Error::Unauthenticated)?;
     Ok(ConsentView { given: item.given, at: item.at })
 }
@@ -82,19 +77,19 @@ pub async fn record_visit(app: &App, ctx: &RequestCtx, patient_id: &str, req: Vi
     let date = crate::domain::parse_date("date", req.date.trim())?.to_string();
     let p = &caller.practice_id;
     app.store.patient(p, &patient).await?.ok_or(Error::NotFound("patient"))?;
-    let item =
-        VisitItem { key: place::visit(p, &patient, &date), date, recorded_by: caller.user_id.clone(), at: ctx.now };
+    let key = place::visit(p, &patient, &date);
+    let item = Visit { date, recorded_by: caller.user_id.clone(), at: ctx.now };
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
-    tx.put(Guard::EVisit, &item)?;
+    tx.put(Guard::EVisit, key, &item)?;
     let record = AuditRecord { record_type: "patient", record_id: &patient, patient_id: Some(&patient) };
-    tx.put(Guard::Audit, &audit::event(ctx, "visit.record", record, "success"))?;
+    tx.put_audit(&audit::event(ctx, "visit.record", record, "success"))?;
     tx.commit().await?.map_err(|_| Error::Unauthenticated)?;
     Ok(VisitView { visit: VisitDate { date: item.date } })
 }
 
 /// EVISIT-3: consent given within the year before a window opened (or during it) covers it.
-pub(crate) fn consent_holds(consent: Option<&EVisitConsentItem>, window_opens: Timestamp) -> bool {
+pub(crate) fn consent_holds(consent: Option<&EVisitConsent>, window_opens: Timestamp) -> bool {
     let year = crate::domain::SignedDuration::from_hours(365 * 24);
     consent.is_some_and(|k| k.given && k.at > window_opens - year && k.at <= window_opens + evisit::WINDOW)
 }

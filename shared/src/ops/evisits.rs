@@ -8,12 +8,11 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
 use crate::domain::{Caller, ConversationKind, ConversationStatus, PracticeId, Timestamp};
+use crate::domain::{
+    Conversation, EVisit, EVisitConsentRequest, EVisitRef, EVisitTime, PatientRef, Sealed, TimeSource,
+};
 use crate::error::{Error, Result};
 use crate::evisit::{self, Professional};
-use crate::records::{
-    ConversationItem, EVisitConsentRequestItem, EVisitItem, EVisitRefItem, EVisitTimeItem, PatientRef, Sealed,
-    TimeSource,
-};
 use crate::store::{place, Guard};
 use crate::views::{ClinicianMinutes, EVisitAnswer, EVisitView, TimeEntryView};
 use serde::Deserialize;
@@ -47,13 +46,13 @@ fn professional(ctx: &RequestCtx) -> Result<Professional> {
 
 /// EVISIT-1: the patient, when it started the conversation (only such a one can be an
 /// e-visit).
-fn patient_question(c: &ConversationItem) -> Option<&PatientRef> {
+fn patient_question(c: &Conversation) -> Option<&PatientRef> {
     c.summary.patient.as_ref().filter(|pat| c.summary.kind == ConversationKind::Patient && c.created_by == pat.id)
 }
 
 /// EVISIT-2: whether the caller's reading of the thread reviews the patient's question (a
 /// physician or qualified professional; not clinical staff, whose time is not counted).
-pub(crate) fn reviews(caller: &Caller, c: &ConversationItem) -> bool {
+pub(crate) fn reviews(caller: &Caller, c: &Conversation) -> bool {
     caller.is_staff()
         && Professional::of(&caller.role).is_some_and(Professional::may_open)
         && patient_question(c).is_some()
@@ -71,10 +70,10 @@ async fn read(
     app: &App,
     ctx: &RequestCtx,
     conversation_id: &str,
-) -> Result<(ConversationItem, Option<(EVisitItem, Vec<EVisitTimeItem>)>)> {
+) -> Result<(Conversation, Option<(EVisit, Vec<EVisitTime>)>)> {
     let id = crate::ops::conversation_id(conversation_id)?;
     let conversation = crate::ops::visible_conversation(app, &ctx.caller, &id).await?;
-    let visit = app.store.evisit(&ctx.caller.practice_id, &id).await?;
+    let visit = app.store.evisit(&ctx.caller.practice_id, &id).await?.map(|((_, v), entries)| (v, entries));
     Ok((conversation, visit))
 }
 
@@ -98,8 +97,7 @@ pub async fn open(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<
         ));
     }
     let p = &ctx.caller.practice_id;
-    let visit = EVisitItem {
-        key: place::evisit_ending(p, &conversation.id, window_opens_at + evisit::WINDOW),
+    let visit = EVisit {
         conversation_id: conversation.id.clone(),
         patient_id: patient.id.clone(),
         opened_by: ctx.caller.user_id.clone(),
@@ -111,17 +109,14 @@ pub async fn open(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<
     let consent = app.store.evisit_consent(p, &patient.id).await?;
     let mut tx = app.store.tx();
     tx.check_caller(&ctx.caller)?;
-    tx.put_new(Guard::EVisit, &visit)?;
+    tx.put_new(Guard::EVisit, place::evisit_ending(p, &conversation.id, window_opens_at + evisit::WINDOW), &visit)?;
     if !crate::ops::evisit_patients::consent_holds(consent.as_ref(), window_opens_at) {
-        let ask = EVisitConsentRequestItem { key: place::evisit_consent_request(p, &patient.id), at: ctx.now };
-        tx.put(Guard::EVisit, &ask)?;
+        let ask = EVisitConsentRequest { at: ctx.now };
+        tx.put(Guard::EVisit, place::evisit_consent_request(p, &patient.id), &ask)?;
     }
-    let listed = EVisitRefItem {
-        key: place::evisit_in_month(p, &conversation.id, ctx.now),
-        conversation_id: conversation.id.clone(),
-    };
-    tx.put(Guard::EVisit, &listed)?;
-    tx.put(Guard::Audit, &audit::event(ctx, "evisit.open", AuditRecord::conversation(&conversation), "success"))?;
+    let listed = EVisitRef { conversation_id: conversation.id.clone() };
+    tx.put(Guard::EVisit, place::evisit_in_month(p, &conversation.id, ctx.now), &listed)?;
+    tx.put_audit(&audit::event(ctx, "evisit.open", AuditRecord::conversation(&conversation), "success"))?;
     match tx.commit().await? {
         Ok(()) => Ok(EVisitAnswer { evisit: Some(view(app, ctx, &conversation, &visit, &[]).await?) }),
         Err(Guard::EVisit) => Err(Error::Conflict("this conversation is an e-visit already".into())),
@@ -170,8 +165,7 @@ pub async fn add_time(app: &App, ctx: &RequestCtx, conversation_id: &str, req: T
         }
         None => None,
     };
-    let entry = EVisitTimeItem {
-        key,
+    let entry = EVisitTime {
         clinician: ctx.caller.user_id.clone(),
         professional,
         seconds: req.seconds,
@@ -181,9 +175,9 @@ pub async fn add_time(app: &App, ctx: &RequestCtx, conversation_id: &str, req: T
     };
     let mut tx = app.store.tx();
     tx.check_caller(&ctx.caller)?;
-    tx.put_new(Guard::EVisit, &entry)?;
+    tx.put_new(Guard::EVisit, key, &entry)?;
     let action = if req.source == TimeSource::Manual { "evisit.time_manual" } else { "evisit.time" };
-    tx.put(Guard::Audit, &audit::event(ctx, action, AuditRecord::conversation(&conversation), "success"))?;
+    tx.put_audit(&audit::event(ctx, action, AuditRecord::conversation(&conversation), "success"))?;
     match tx.commit().await? {
         Ok(()) => {}
         Err(Guard::Actor) => return Err(Error::Unauthenticated),
@@ -210,8 +204,8 @@ pub async fn mark(app: &App, ctx: &RequestCtx, conversation_id: &str, req: EVisi
     visit.evaluative = req.evaluative;
     let mut tx = app.store.tx();
     tx.check_caller(&ctx.caller)?;
-    tx.update_changed(Guard::EVisit, &before, &visit)?;
-    tx.put(Guard::Audit, &audit::event(ctx, "evisit.mark", AuditRecord::conversation(&conversation), "success"))?;
+    tx.update_changed(Guard::EVisit, &place::evisit(&ctx.caller.practice_id, &conversation.id), &before, &visit)?;
+    tx.put_audit(&audit::event(ctx, "evisit.mark", AuditRecord::conversation(&conversation), "success"))?;
     match tx.commit().await? {
         Ok(()) => {}
         Err(Guard::Actor) => return Err(Error::Unauthenticated),
@@ -231,7 +225,7 @@ pub async fn get(app: &App, ctx: &RequestCtx, conversation_id: &str) -> Result<E
 }
 
 /// The window ended, or the conversation was closed (EVISIT-2: the code is suggested then).
-fn closed(c: &ConversationItem, v: &EVisitItem, now: Timestamp) -> bool {
+fn closed(c: &Conversation, v: &EVisit, now: Timestamp) -> bool {
     c.summary.status == ConversationStatus::Closed || now >= v.window_opens_at + evisit::WINDOW || v.recorded.is_some()
 }
 
@@ -239,8 +233,8 @@ fn closed(c: &ConversationItem, v: &EVisitItem, now: Timestamp) -> bool {
 pub(crate) async fn suggestion(
     app: &App,
     p: &PracticeId,
-    v: &EVisitItem,
-    entries: &[EVisitTimeItem],
+    v: &EVisit,
+    entries: &[EVisitTime],
 ) -> Result<evisit::Suggestion> {
     let (consent, visits) =
         tokio::try_join!(app.store.evisit_consent(p, &v.patient_id), app.store.visits(p, &v.patient_id))?;
@@ -256,7 +250,7 @@ pub(crate) async fn suggestion(
     Ok(evisit::suggest(v.window_opens_at, &time_spent(entries), context))
 }
 
-fn time_spent(entries: &[EVisitTimeItem]) -> Vec<evisit::TimeSpent> {
+fn time_spent(entries: &[EVisitTime]) -> Vec<evisit::TimeSpent> {
     entries
         .iter()
         .map(|e| evisit::TimeSpent {
@@ -272,9 +266,9 @@ fn time_spent(entries: &[EVisitTimeItem]) -> Vec<evisit::TimeSpent> {
 pub(crate) async fn view(
     app: &App,
     ctx: &RequestCtx,
-    c: &ConversationItem,
-    v: &EVisitItem,
-    entries: &[EVisitTimeItem],
+    c: &Conversation,
+    v: &EVisit,
+    entries: &[EVisitTime],
 ) -> Result<EVisitView> {
     // A recorded e-visit's code and flags are its record: only the minutes per clinician are
     // worked out (from the entries alone, no consent or visit to read).

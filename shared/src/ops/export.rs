@@ -67,7 +67,7 @@ pub async fn export(app: &App, ctx: &RequestCtx, conversation_id: &str, format: 
         Format::Fhir => {
             let mut bundle = fhir_bundle(&conversation_id, patient.as_ref(), &rendered, ctx.now);
             // EVISIT-4: an e-visit's charge goes with its transcript.
-            if let Some((visit, entries)) = app.store.evisit(p, &conversation_id).await? {
+            if let Some(((_, visit), entries)) = app.store.evisit(p, &conversation_id).await? {
                 let evisit = crate::ops::evisits::view(app, ctx, &conversation, &visit, &entries).await?;
                 if let (Some(item), Some(list)) = (charge_item(&evisit), bundle["entry"].as_array_mut()) {
                     list.push(json!({ "resource": item }));

@@ -7,8 +7,8 @@
 use crate::app::{App, IdempotencyKey, RequestCtx};
 use crate::crypto::sha256_hex;
 use crate::crypto::Binding;
+use crate::domain::{Sealed, StoredAnswer};
 use crate::error::{Error, Result};
-use crate::records::{IdempotencyItem, Sealed};
 use crate::store::place;
 use crate::store::{Guard, Tx};
 use serde::{Serialize, Serializer};
@@ -79,15 +79,14 @@ pub async fn claim_idempotency(
     let body = serde_json::to_vec(response).map_err(Error::internal)?;
     let sealed = app.envelope.seal(Binding { practice_id: p, record: &record, field: "response" }, &body).await?;
     let now = ctx.epoch_seconds();
-    let item = IdempotencyItem {
-        key: place::idempotency(p, &ctx.caller.user_id, &key.key_hash),
+    let item = StoredAnswer {
         request_hash: key.request_hash.clone(),
         conversation_id: resource_id.to_string(),
         message_id: None,
         response: Some(Sealed(sealed)),
         expires_at: now + TTL_SECONDS,
     };
-    tx.claim_idempotency_key(&item, now)
+    tx.claim_idempotency_key(place::idempotency(p, &ctx.caller.user_id, &key.key_hash), &item, now)
 }
 
 /// The key of the answer `claim_idempotency` stores for this request, if it has a key: a

@@ -4,13 +4,12 @@
 
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
+use crate::domain::InboxEntry;
 use crate::domain::Timestamp;
 use crate::domain::{AssignedFilter, DueWindow, InboxPosition, InboxTab, InboxView};
 use crate::domain::{ConversationId, ConversationKind, Priority, UserId};
 use crate::error::{Error, Result};
 use crate::ops::{cursor, search};
-use crate::records::EntryItem;
-use crate::store::Guard;
 use crate::views::{InboxItemView, InboxStatsView, Page, Renderer};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -255,7 +254,7 @@ pub(super) async fn answer_page(
     app: &App,
     ctx: &RequestCtx,
     q: &InboxQuery,
-    rows: &[EntryItem],
+    rows: &[InboxEntry],
     next: Option<InboxPosition>,
 ) -> Result<Page<InboxItemView>> {
     let caller = &ctx.caller;
@@ -267,7 +266,7 @@ pub(super) async fn answer_page(
     // SEC-4 as the transaction's condition (GET /inbox is in `routes::checks_caller_in_its_read`):
     // the rows read so far are answered only if it commits.
     app.commit_admitted(ctx, |tx| {
-        tx.put(Guard::Audit, &event)?;
+        tx.put_audit(&event)?;
         tx.presence_seen(&caller.practice_id, &caller.user_id, ctx.now)
     })
     .await?;
@@ -292,7 +291,7 @@ const SEARCH_SCAN_HITS: usize = 200;
 /// The rows a batch of search hits gives the caller, in the hits' order: only what it may see
 /// and what passes the page's filters.
 pub(super) type HitRows<'a> = Box<
-    dyn FnMut(Vec<ConversationId>) -> Pin<Box<dyn Future<Output = Result<Vec<EntryItem>>> + Send + 'a>> + Send + 'a,
+    dyn FnMut(Vec<ConversationId>) -> Pin<Box<dyn Future<Output = Result<Vec<InboxEntry>>> + Send + 'a>> + Send + 'a,
 >;
 
 /// A page of search results. The token's partition is practice-wide, so its hits are read
@@ -310,12 +309,12 @@ pub(super) async fn search_page(
     limit: usize,
     after: Option<&InboxPosition>,
     mut rows: HitRows<'_>,
-) -> Result<(Vec<EntryItem>, Option<InboxPosition>)> {
+) -> Result<(Vec<InboxEntry>, Option<InboxPosition>)> {
     let p = &ctx.caller.practice_id;
     let index = search::practice_index(app, p).await?;
     let token = search::query_token(&index, typed)?;
     let position = |c: &str| InboxPosition { sort: "search".into(), conversation_id: c.to_string() };
-    let mut entries: Vec<EntryItem> = Vec::new();
+    let mut entries: Vec<InboxEntry> = Vec::new();
     let mut read_to = after.map(|a| a.conversation_id.clone());
     let mut read = 0;
     while read < SEARCH_SCAN_MOST {
@@ -355,7 +354,7 @@ fn own_entry_rows<'a>(app: &'a App, caller: &'a crate::domain::Caller, view: &'a
 
 /// Whether an entry belongs to a tab (for search results, which do not come from a tab's
 /// index).
-fn in_tab(e: &EntryItem, view: &InboxView) -> bool {
+fn in_tab(e: &InboxEntry, view: &InboxView) -> bool {
     match view.tab {
         InboxTab::Active => !e.archived,
         InboxTab::Archived => e.archived,
@@ -365,7 +364,7 @@ fn in_tab(e: &EntryItem, view: &InboxView) -> bool {
 }
 
 /// Whether a row passes the filters of a page: unread, assigned, priority, dates.
-pub(super) fn passes_filters(e: &EntryItem, view: &InboxView, user_id: &UserId) -> bool {
+pub(super) fn passes_filters(e: &InboxEntry, view: &InboxView, user_id: &UserId) -> bool {
     let unread = view.unread.is_none_or(|u| u == (e.unread > 0));
     let assigned = match view.assigned {
         None => true,

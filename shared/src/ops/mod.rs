@@ -31,13 +31,13 @@ pub mod workgroups;
 pub use idempotency::{answer_pk, claim_idempotency, commit_created, replay, Created};
 
 use crate::app::{App, RequestCtx};
+use crate::domain::Conversation;
 use crate::domain::{Caller, ConversationId};
 use crate::error::{Error, Result};
 use crate::policy::{ConversationFacts, StaffMember};
-use crate::records::ConversationItem;
-use crate::store::{Directory, Guard};
+use crate::store::Directory;
 
-pub fn facts(c: &ConversationItem) -> ConversationFacts<'_> {
+pub fn facts(c: &Conversation) -> ConversationFacts<'_> {
     ConversationFacts {
         practice_id: &c.practice_id,
         kind: c.summary.kind,
@@ -54,7 +54,7 @@ pub fn staff_members(dir: &Directory) -> Vec<StaffMember> {
 }
 
 /// Whose inboxes hold an entry for `c` in this practice as it is now (ROLE-2, INBOX-1).
-pub fn inbox_holders(c: &ConversationItem, dir: &Directory) -> Vec<crate::domain::UserId> {
+pub fn inbox_holders(c: &Conversation, dir: &Directory) -> Vec<crate::domain::UserId> {
     let staff = staff_members(dir);
     let follows_all = crate::policy::class_follows_all(&staff, dir.practice.settings.follow_all_conversations_up_to);
     crate::policy::viewers(&facts(c), &staff, follows_all)
@@ -67,7 +67,7 @@ pub async fn admit_with_conversation(
     app: &App,
     ctx: &RequestCtx,
     conversation_id: &ConversationId,
-) -> Result<(Option<crate::records::StaffItem>, ConversationItem, crate::records::PracticeItem)> {
+) -> Result<(Option<crate::domain::Staff>, Conversation, crate::domain::Practice)> {
     let (caller, p) = (&ctx.caller, &ctx.caller.practice_id);
     let mut batch = app.store.batch();
     let (me, conversation, practice) =
@@ -82,7 +82,7 @@ pub async fn admit_with_conversation(
 
 /// The active staff user behind a staff caller, or 401: a valid token of a user who has
 /// since been deactivated (or removed) no longer acts.
-pub fn active_staff<'a>(dir: &'a Directory, caller: &Caller) -> Result<&'a crate::records::StaffItem> {
+pub fn active_staff<'a>(dir: &'a Directory, caller: &Caller) -> Result<&'a crate::domain::Staff> {
     dir.staff_member(&caller.user_id).filter(|s| s.active).ok_or(Error::Unauthenticated)
 }
 
@@ -91,12 +91,12 @@ pub async fn visible_conversation(
     app: &App,
     caller: &Caller,
     conversation_id: &ConversationId,
-) -> Result<ConversationItem> {
+) -> Result<Conversation> {
     visible_to(caller, app.store.conversation(&caller.practice_id, conversation_id).await?)
 }
 
 /// The conversation read, if the caller may see it (ROLE-2); 404 for both absent and hidden.
-pub fn visible_to(caller: &Caller, conversation: Option<ConversationItem>) -> Result<ConversationItem> {
+pub fn visible_to(caller: &Caller, conversation: Option<Conversation>) -> Result<Conversation> {
     match conversation {
         Some(c) if crate::policy::can_see(caller, &facts(&c)) => Ok(c),
         _ => Err(Error::NotFound("conversation")),
@@ -104,7 +104,7 @@ pub fn visible_to(caller: &Caller, conversation: Option<ConversationItem>) -> Re
 }
 
 /// REPLY-4: where a patient should turn when a message cannot be taken.
-fn urgent_path(settings: &crate::records::Settings) -> String {
+fn urgent_path(settings: &crate::domain::Settings) -> String {
     if settings.urgent_phone.is_empty() {
         "For anything urgent, call the practice.".to_string()
     } else {
@@ -114,7 +114,7 @@ fn urgent_path(settings: &crate::records::Settings) -> String {
 
 /// A patient's message body under the practice's patient limit (REPLY-4): too long is 413,
 /// with the urgent path.
-pub fn patient_body(raw: Option<&str>, settings: &crate::records::Settings) -> Result<crate::domain::Body> {
+pub fn patient_body(raw: Option<&str>, settings: &crate::domain::Settings) -> Result<crate::domain::Body> {
     let limits = patient_body_limits(settings);
     crate::domain::Body::parse(raw, limits).map_err(|e| match e {
         Error::TooLarge { field, .. } => Error::TooLarge {
@@ -127,7 +127,7 @@ pub fn patient_body(raw: Option<&str>, settings: &crate::records::Settings) -> R
 
 /// REPLY-4: the length a patient's message may have (the practice's message limit, and its
 /// stricter one for patients).
-pub fn patient_body_limits(settings: &crate::records::Settings) -> crate::domain::BodyLimits {
+pub fn patient_body_limits(settings: &crate::domain::Settings) -> crate::domain::BodyLimits {
     crate::domain::BodyLimits {
         min_chars: settings.body_min_chars,
         max_chars: settings.body_max_chars.min(settings.patient_body_max_chars),
@@ -140,7 +140,7 @@ pub fn patient_day(ctx: &RequestCtx) -> String {
 }
 
 /// REPLY-4: the daily limit was reached; nothing was stored.
-pub fn daily_limit_reached(ctx: &RequestCtx, settings: &crate::records::Settings) -> Error {
+pub fn daily_limit_reached(ctx: &RequestCtx, settings: &crate::domain::Settings) -> Error {
     Error::too_many(
         format!(
             "You have sent the {} messages a day this practice accepts. {}",
@@ -185,7 +185,7 @@ pub async fn audit_list(
 ) -> Result<()> {
     let mut event = crate::audit::event(ctx, action, record, "success");
     event.patients_shown = patients_shown;
-    app.commit_admitted(ctx, |tx| tx.put(Guard::Audit, &event)).await
+    app.commit_admitted(ctx, |tx| tx.put_audit(&event)).await
 }
 
 /// A thread (summary and messages) the caller may see, or 404 exactly as if it did not exist
@@ -194,7 +194,7 @@ pub async fn visible_thread(
     app: &App,
     caller: &Caller,
     conversation_id: &ConversationId,
-) -> Result<(ConversationItem, Vec<crate::records::MessageItem>)> {
+) -> Result<(Conversation, Vec<crate::domain::Message>)> {
     let (conversation, messages) =
         app.store.thread(&caller.practice_id, conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
     if !crate::policy::can_see(caller, &facts(&conversation)) {

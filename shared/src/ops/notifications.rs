@@ -12,10 +12,9 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
 use crate::domain::{parse_email, parse_phone, Caller, NotifyChannel, PracticeId, UserId};
+use crate::domain::{NotifyPrefs, PendingDestination, Practice, Sealed};
 use crate::error::{Error, Result};
 use crate::notify::{self, Destination, Published};
-use crate::records::{NotifyPrefs, PendingDestination, PracticeItem, Sealed};
-use crate::store::Guard;
 use crate::views::{NotificationSetting, NotificationsView, PendingView};
 use serde::Deserialize;
 
@@ -157,7 +156,7 @@ pub async fn put_notifications(
     };
     let mut tx = app.store.tx();
     tx.user_notify(caller, &prefs)?;
-    tx.put(Guard::Audit, &audit::event(ctx, "user.notifications", own_record(caller), "success"))?;
+    tx.put_audit(&audit::event(ctx, "user.notifications", own_record(caller), "success"))?;
     if tx.commit().await?.is_err() {
         return Err(Error::Unauthenticated);
     }
@@ -225,7 +224,7 @@ async fn send_code(app: &App, ctx: &RequestCtx, channel: NotifyChannel, address:
     };
     let mut tx = app.store.tx();
     tx.user_notify_pending(caller, &pending)?;
-    tx.put(Guard::Audit, &audit::event(ctx, "user.notifications.code_sent", own_record(caller), "success"))?;
+    tx.put_audit(&audit::event(ctx, "user.notifications.code_sent", own_record(caller), "success"))?;
     if tx.commit().await?.is_err() {
         return Err(Error::Unauthenticated);
     }
@@ -241,13 +240,7 @@ fn new_code() -> Result<String> {
 
 /// Keyed with the practice's blind-index key: a copy of the table alone cannot try the
 /// million codes against it.
-async fn code_hash(
-    app: &App,
-    practice: &PracticeItem,
-    user_id: &UserId,
-    expires_at: i64,
-    code: &str,
-) -> Result<String> {
+async fn code_hash(app: &App, practice: &Practice, user_id: &UserId, expires_at: i64, code: &str) -> Result<String> {
     let index = app.envelope.blind_index(&practice.id, &practice.search_key.0).await?;
     Ok(index.token("notify-code", &format!("{user_id}\u{1f}{expires_at}\u{1f}{code}")))
 }
@@ -272,7 +265,7 @@ pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRe
     let now = ctx.epoch_seconds();
     if pending.expires_at <= now {
         tx.user_notify_expired(caller, &pending.code_hash)?;
-        tx.put(Guard::Audit, &audit::event(ctx, "user.notifications.code_expired", own_record(caller), "failure"))?;
+        tx.put_audit(&audit::event(ctx, "user.notifications.code_expired", own_record(caller), "failure"))?;
         tx.commit().await?.map_err(|_| replaced())?;
         return Err(Error::Gone("the code has expired; ask for a new one".into()));
     }
@@ -287,12 +280,12 @@ pub async fn verify_destination(app: &App, ctx: &RequestCtx, req: VerificationRe
             proven_at: Some(ctx.now),
         };
         tx.user_notify_proven(caller, &prefs, &pending.code_hash)?;
-        tx.put(Guard::Audit, &audit::event(ctx, "user.notifications.proven", own_record(caller), "success"))?;
+        tx.put_audit(&audit::event(ctx, "user.notifications.proven", own_record(caller), "success"))?;
         tx.commit().await?.map_err(|_| replaced())?;
         return get_notifications(app, ctx).await;
     }
     tx.user_notify_attempt(caller, &pending.code_hash, pending.attempts_left)?;
-    tx.put(Guard::Audit, &audit::event(ctx, "user.notifications.code_wrong", own_record(caller), "failure"))?;
+    tx.put_audit(&audit::event(ctx, "user.notifications.code_wrong", own_record(caller), "failure"))?;
     tx.commit().await?.map_err(|_| replaced())?;
     match pending.attempts_left.saturating_sub(1) {
         0 => Err(Error::too_many("too many wrong codes; ask for a new one", None)),

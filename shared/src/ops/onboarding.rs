@@ -5,7 +5,6 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::domain::*;
 use crate::error::{Error, Result};
-use crate::records::*;
 use crate::store::place;
 use crate::store::Guard;
 
@@ -26,8 +25,7 @@ pub async fn create_practice(
     let ctx = RequestCtx::operator(&practice_id);
     let at = ctx.now;
     let search_key = Sealed(app.envelope.new_search_key(&practice_id).await?);
-    let practice = PracticeItem {
-        key: place::practice(&practice_id),
+    let practice = Practice {
         id: practice_id.clone(),
         name,
         settings: Settings { totp_required_for_staff: staff_totp_required, ..Settings::default() },
@@ -35,8 +33,7 @@ pub async fn create_practice(
         created_at: at,
         directory_version: 0,
     };
-    let admin = StaffItem {
-        key: place::staff(&practice_id, &admin_id),
+    let admin = Staff {
         id: admin_id.clone(),
         first_name: parse_name("firstName", Some(admin_first))?,
         last_name: parse_name("lastName", Some(admin_last))?,
@@ -52,18 +49,15 @@ pub async fn create_practice(
         totp_enrolled_at: None,
     };
     let mut tx = app.store.tx();
-    tx.put_new(Guard::Practice, &practice)?;
-    tx.put(Guard::Registry, &PracticeRegistryItem { key: place::registry_entry(&practice_id) })?;
-    tx.put_new(Guard::Staff, &admin)?;
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            &ctx,
-            "practice.create",
-            AuditRecord { record_type: "practice", record_id: &practice_id, patient_id: None },
-            "success",
-        ),
-    )?;
+    tx.put_new(Guard::Practice, place::practice(&practice_id), &practice)?;
+    tx.put_marker(Guard::Registry, place::registry_entry(&practice_id))?;
+    tx.put_new(Guard::Staff, place::staff(&practice_id, &admin_id), &admin)?;
+    tx.put_audit(&audit::event(
+        &ctx,
+        "practice.create",
+        AuditRecord { record_type: "practice", record_id: &practice_id, patient_id: None },
+        "success",
+    ))?;
     if tx.commit().await?.is_err() {
         return Err(Error::Conflict("practice id collision, retry".into()));
     }

@@ -10,9 +10,8 @@ use super::inbox::{answer_page, open_cursor, passes_filters, HitRows, InboxQuery
 use crate::app::{App, RequestCtx};
 use crate::domain::InboxView;
 use crate::domain::{Caller, ConversationId, RoleClass};
+use crate::domain::{Conversation, InboxEntry, LatestMessage, OwnState};
 use crate::error::{Error, Result};
-use crate::records::{ConversationItem, EntryItem, LatestMessage, OwnStateItem};
-use crate::store::place;
 use crate::store::OwnStates;
 use crate::views::{InboxItemView, Page};
 
@@ -43,7 +42,7 @@ pub async fn list(app: &App, ctx: &RequestCtx, q: InboxQuery) -> Result<Page<Inb
     let (found, next) = app.store.practice_page(p, &caller.user_id, provider, &q.view, q.limit, after.as_ref()).await?;
     let ids: Vec<ConversationId> = found.iter().map(|c| c.id.clone()).collect();
     let mut own = app.store.own_states(p, &caller.user_id, &ids).await?;
-    let rows: Vec<EntryItem> = own_rows(caller, found.iter(), &mut own)
+    let rows: Vec<InboxEntry> = own_rows(caller, found.iter(), &mut own)
         .into_iter()
         .filter(|row| q.view.unread.is_none_or(|unread| unread == (row.unread > 0)))
         .collect();
@@ -68,9 +67,9 @@ fn practice_rows<'a>(app: &'a App, caller: &'a Caller, view: &'a InboxView) -> H
 /// with its own state.
 fn own_rows<'c>(
     caller: &Caller,
-    conversations: impl Iterator<Item = &'c ConversationItem>,
+    conversations: impl Iterator<Item = &'c Conversation>,
     own: &mut OwnStates,
-) -> Vec<EntryItem> {
+) -> Vec<InboxEntry> {
     conversations
         .filter(|c| crate::policy::can_see(caller, &super::facts(c)))
         .map(|c| match own.entries.remove(&c.id) {
@@ -83,15 +82,10 @@ fn own_rows<'c>(
 /// The row of a conversation the caller has no entry for: the conversation's own summary and
 /// latest message, its own flags, and as unread every message since the caller last opened
 /// it (all of them, if never).
-pub(crate) fn row_without_entry(
-    c: &ConversationItem,
-    user: &crate::domain::UserId,
-    own: Option<&OwnStateItem>,
-) -> EntryItem {
+pub(crate) fn row_without_entry(c: &Conversation, _user: &crate::domain::UserId, own: Option<&OwnState>) -> InboxEntry {
     let read_count = own.map_or(0, |r| r.read_count);
     let latest = c.latest.clone();
-    EntryItem {
-        key: place::entry(&c.practice_id, user, &c.id, c.summary.kind, c.last_message_at, false, false),
+    InboxEntry {
         conversation_id: c.id.clone(),
         summary: c.summary.clone(),
         summary_version: c.version,
@@ -111,8 +105,8 @@ pub(crate) fn row_without_entry(
 }
 
 /// A conversation written before conversations kept their latest message: its creator.
-fn system_sender(c: &ConversationItem) -> crate::records::SenderRef {
-    crate::records::SenderRef {
+fn system_sender(c: &Conversation) -> crate::domain::SenderRef {
+    crate::domain::SenderRef {
         kind: if c.created_by.is_patient() {
             crate::domain::SenderKind::Patient
         } else {

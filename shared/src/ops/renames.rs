@@ -2,19 +2,19 @@
 //! names are copied, sealed, into the patient finder's tokens, into every conversation about
 //! the patient and its viewers' inbox entries, and into the conversations' search tokens, so
 //! that a page shows them without reading the patient. The rename commits the patient with a
-//! pending `RenameItem` (the old names); `carry_rename` then rewrites every copy, each write
+//! pending `PendingRename` (the old names); `carry_rename` then rewrites every copy, each write
 //! idempotent, and deletes the item last. A failure on the way leaves the item, and the next
 //! edit of the patient carries it before anything else.
 
 use crate::app::App;
 use crate::crypto::Binding;
+use crate::domain::{Patient, PatientRef, PatientToken, PendingRename};
 use crate::domain::{PracticeId, UserId};
 use crate::error::Result;
-use crate::records::{PatientItem, PatientRef, PatientTokenItem, RenameItem};
 use crate::store::{place, Key};
 
 /// The rename a patient's last edit left pending, carried now.
-pub async fn carry_pending(app: &App, practice_id: &PracticeId, patient: &PatientItem) -> Result<()> {
+pub async fn carry_pending(app: &App, practice_id: &PracticeId, patient: &Patient) -> Result<()> {
     match app.store.pending_rename(practice_id, &patient.id).await? {
         Some(rename) => carry_rename(app, practice_id, patient, &rename).await,
         None => Ok(()),
@@ -26,11 +26,11 @@ pub async fn carry_pending(app: &App, practice_id: &PracticeId, patient: &Patien
 pub async fn carry_rename(
     app: &App,
     practice_id: &PracticeId,
-    patient: &PatientItem,
-    rename: &RenameItem,
+    patient: &Patient,
+    rename: &PendingRename,
 ) -> Result<()> {
     let p = practice_id;
-    let open = |field: &'static str, sealed: &crate::records::Sealed| {
+    let open = |field: &'static str, sealed: &crate::domain::Sealed| {
         let text = sealed.0.clone();
         async move { app.envelope.open_string(Binding { practice_id: p, record: &patient.id, field }, &text).await }
     };
@@ -42,14 +42,16 @@ pub async fn carry_rename(
     // only the old names had.
     let index = super::search::practice_index(app, p).await?;
     let now = super::directory::finder_tokens(&index, &first, &last);
-    let items: Vec<PatientTokenItem> = now
+    let items: Vec<(Key, PatientToken)> = now
         .iter()
-        .map(|t| PatientTokenItem {
-            key: place::patient_token(p, t, &patient.id),
-            patient_id: patient.id.clone(),
-            first_name: patient.first_name.clone(),
-            last_name: patient.last_name.clone(),
-            active: patient.active,
+        .map(|t| {
+            let item = PatientToken {
+                patient_id: patient.id.clone(),
+                first_name: patient.first_name.clone(),
+                last_name: patient.last_name.clone(),
+                active: patient.active,
+            };
+            (place::patient_token(p, t, &patient.id), item)
         })
         .collect();
     app.store.put_batch(&items).await?;
@@ -80,5 +82,5 @@ pub async fn carry_rename(
         };
         super::search::reindex_renamed(app, &conversation, &messages, &[&old_first, &old_last]).await?;
     }
-    app.store.finish_rename(rename).await
+    app.store.finish_rename(p, &patient.id).await
 }

@@ -58,7 +58,7 @@ pub async fn billing(app: &App, ctx: &RequestCtx, from: Option<&str>, to: Option
         for listed in app.store.evisits_month(p, &month, &from.to_string(), &to.to_string()).await? {
             let c = app.store.conversation(p, &listed.conversation_id).await?;
             let v = app.store.evisit(p, &listed.conversation_id).await?;
-            if let (Some(c), Some((v, entries))) = (c, v) {
+            if let (Some(c), Some(((_, v), entries))) = (c, v) {
                 evisits.push(crate::ops::evisits::view(app, ctx, &c, &v, &entries).await?);
             }
         }

@@ -7,9 +7,9 @@
 use super::reports::{months, period};
 use crate::app::{App, RequestCtx};
 use crate::audit::AuditRecord;
+use crate::domain::ReplyTime;
 use crate::domain::RoleClass;
 use crate::error::{Error, Result};
-use crate::records::ReplyTimeItem;
 use crate::views::{ResponseTimeGroup, ResponseTimesReport};
 use std::collections::BTreeMap;
 
@@ -41,7 +41,7 @@ impl GroupBy {
 
     /// The rows a reply counts in: its author, each workgroup the conversation was assigned
     /// to (or `unassigned`), or its question's priority.
-    fn keys(self, r: &ReplyTimeItem) -> Vec<String> {
+    fn keys(self, r: &ReplyTime) -> Vec<String> {
         match self {
             GroupBy::Staff => vec![r.staff_id.to_string()],
             GroupBy::Workgroup if r.workgroup_ids.is_empty() => vec!["unassigned".to_string()],
@@ -81,8 +81,8 @@ pub async fn report(
 }
 
 /// The rows of the report, by key.
-pub fn summarize(replies: &[ReplyTimeItem], group_by: GroupBy) -> Vec<ResponseTimeGroup> {
-    let mut groups: BTreeMap<String, Vec<&ReplyTimeItem>> = BTreeMap::new();
+pub fn summarize(replies: &[ReplyTime], group_by: GroupBy) -> Vec<ResponseTimeGroup> {
+    let mut groups: BTreeMap<String, Vec<&ReplyTime>> = BTreeMap::new();
     for r in replies {
         for key in group_by.keys(r) {
             groups.entry(key).or_default().push(r);
@@ -125,14 +125,9 @@ mod tests {
     use super::*;
     use crate::domain::{ConversationId, MessageId, Priority, Timestamp, UserId};
 
-    fn reply(staff: &str, workgroups: &[&str], priority: Priority, minutes: i64, target: Option<i64>) -> ReplyTimeItem {
+    fn reply(staff: &str, workgroups: &[&str], priority: Priority, minutes: i64, target: Option<i64>) -> ReplyTime {
         let at = Timestamp::parse("t", "2026-12-01T10:00:00Z").unwrap();
-        ReplyTimeItem {
-            key: crate::store::place::reply_time(
-                &crate::domain::PracticeId::from_stored("prc_1"),
-                at,
-                &MessageId::new(),
-            ),
+        ReplyTime {
             conversation_id: ConversationId::new(),
             message_id: MessageId::new(),
             staff_id: UserId::from_stored(staff),

@@ -7,8 +7,8 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
 use crate::domain::{Caller, ConversationId, RoleClass, SavedReplyId, SavedReplyScope};
+use crate::domain::{SavedReply, Sealed};
 use crate::error::{Error, Result};
-use crate::records::{SavedReplyItem, Sealed};
 use crate::store::place;
 use crate::store::Guard;
 use crate::views::Renderer;
@@ -82,7 +82,7 @@ fn require_staff(caller: &Caller) -> Result<()> {
     }
 }
 
-async fn view(app: &App, caller: &Caller, r: &SavedReplyItem) -> Result<SavedReplyView> {
+async fn view(app: &App, caller: &Caller, r: &SavedReply) -> Result<SavedReplyView> {
     let body = app
         .envelope
         .open_string(Binding { practice_id: &caller.practice_id, record: &r.id, field: "template" }, &r.body.0)
@@ -117,8 +117,8 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Resu
     }
     let practice_wide = scope == SavedReplyScope::Practice;
     let id = SavedReplyId::new();
-    let item = SavedReplyItem {
-        key: place::saved_reply(p, (!practice_wide).then_some(&caller.user_id), &id),
+    let key = place::saved_reply(p, (!practice_wide).then_some(&caller.user_id), &id);
+    let item = SavedReply {
         id: id.clone(),
         title: title.to_string(),
         body: Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "template" }, body).await?),
@@ -128,16 +128,13 @@ pub async fn create(app: &App, ctx: &RequestCtx, req: SavedReplyRequest) -> Resu
     };
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
-    tx.put_new(Guard::Reply, &item)?;
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            "saved_reply.create",
-            AuditRecord { record_type: "saved_reply", record_id: &id, patient_id: None },
-            "success",
-        ),
-    )?;
+    tx.put_new(Guard::Reply, key, &item)?;
+    tx.put_audit(&audit::event(
+        ctx,
+        "saved_reply.create",
+        AuditRecord { record_type: "saved_reply", record_id: &id, patient_id: None },
+        "success",
+    ))?;
     let response = SavedReplyAnswer { saved_reply: view(app, caller, &item).await? };
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     commit_created(app, ctx, tx, response, |_| Error::Conflict("saved reply id collision, retry".into())).await

@@ -9,8 +9,8 @@ use crate::app::App;
 use crate::crypto::Binding;
 use crate::crypto::BlindIndex;
 use crate::domain::PracticeId;
+use crate::domain::{Conversation, Message};
 use crate::error::{Error, Result};
-use crate::records::{ConversationItem, MessageItem, SearchTokenItem};
 use crate::store::{place, Guard, Key, Tx};
 
 const SCOPE: &str = "conversation";
@@ -59,7 +59,7 @@ pub fn query_token(index: &BlindIndex, typed: &str) -> Result<String> {
 
 /// The index entries a message adds to its conversation (INBOX-3): the tokens of these texts
 /// (and of the patient's id), computed once before the message's transaction.
-pub struct NewTokens(Vec<SearchTokenItem>);
+pub struct NewTokens(Vec<Key>);
 
 pub async fn tokens_of(
     app: &App,
@@ -71,7 +71,7 @@ pub async fn tokens_of(
     let items = tokens(app, practice_id, texts, patient_id)
         .await?
         .iter()
-        .map(|t| SearchTokenItem { key: place::search_token(practice_id, t, conversation_id) })
+        .map(|t| place::search_token(practice_id, t, conversation_id))
         .collect();
     Ok(NewTokens(items))
 }
@@ -92,11 +92,11 @@ impl NewTokens {
     pub async fn write_with(&self, app: &App, tx: &mut Tx<'_>) -> Result<()> {
         if tx.len() + self.0.len() <= Tx::MAX_ITEMS {
             for token in &self.0 {
-                tx.put(Guard::SearchToken, token)?;
+                tx.put_marker(Guard::SearchToken, token.clone())?;
             }
             return Ok(());
         }
-        app.store.put_batch(&self.0).await
+        app.store.put_markers(&self.0).await
     }
 }
 
@@ -118,7 +118,7 @@ async fn tokens(app: &App, practice_id: &PracticeId, texts: &[&str], patient_id:
 /// tokens are computed again from what it holds (subject, patient, the previews of its
 /// messages that are not internal notes), so nothing needs to remember them. A message
 /// deleted earlier on its own took its own tokens along (`forget`).
-pub async fn unindex_conversation(app: &App, conversation: &ConversationItem, messages: &[MessageItem]) -> Result<()> {
+pub async fn unindex_conversation(app: &App, conversation: &Conversation, messages: &[Message]) -> Result<()> {
     let p = &conversation.practice_id;
     let keys: Vec<Key> = conversation_tokens(app, conversation, messages)
         .await?
@@ -133,15 +133,14 @@ pub async fn unindex_conversation(app: &App, conversation: &ConversationItem, me
 /// conversation still earns otherwise (a word of its subject or of a message) stays.
 pub async fn reindex_renamed(
     app: &App,
-    conversation: &ConversationItem,
-    messages: &[MessageItem],
+    conversation: &Conversation,
+    messages: &[Message],
     old_names: &[&str],
 ) -> Result<()> {
     let p = &conversation.practice_id;
     let now = forget(app, conversation, messages, old_names).await?;
-    let items: Vec<SearchTokenItem> =
-        now.iter().map(|t| SearchTokenItem { key: place::search_token(p, t, &conversation.id) }).collect();
-    app.store.put_batch(&items).await
+    let items: Vec<Key> = now.iter().map(|t| place::search_token(p, t, &conversation.id)).collect();
+    app.store.put_markers(&items).await
 }
 
 /// Takes away the tokens of texts a conversation no longer holds (a deleted message's
@@ -149,8 +148,8 @@ pub async fn reindex_renamed(
 /// the tokens it earns now.
 pub async fn forget(
     app: &App,
-    conversation: &ConversationItem,
-    messages: &[MessageItem],
+    conversation: &Conversation,
+    messages: &[Message],
     gone: &[&str],
 ) -> Result<Vec<String>> {
     let p = &conversation.practice_id;
@@ -167,11 +166,7 @@ pub async fn forget(
 
 /// Every token a conversation earns from what it holds: its subject, its patient's names and
 /// id, the previews of its messages that are not internal notes.
-async fn conversation_tokens(
-    app: &App,
-    conversation: &ConversationItem,
-    messages: &[MessageItem],
-) -> Result<Vec<String>> {
+async fn conversation_tokens(app: &App, conversation: &Conversation, messages: &[Message]) -> Result<Vec<String>> {
     let p = &conversation.practice_id;
     let env = &app.envelope;
     let mut texts: Vec<String> = Vec::new();

@@ -8,7 +8,6 @@
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
-use crate::store::Guard;
 use crate::views::{TotpState, TotpView};
 
 /// GET /me/totp: whether the practice requires a second factor of the caller, and when the
@@ -47,7 +46,7 @@ pub async fn confirm(app: &App, ctx: &RequestCtx) -> Result<TotpView> {
     };
     let mut tx = app.store.tx();
     tx.user_totp_enrolled(caller, at)?;
-    tx.put(Guard::Audit, &audit::event(ctx, "user.totp_enrolled", record, "success"))?;
+    tx.put_audit(&audit::event(ctx, "user.totp_enrolled", record, "success"))?;
     if tx.commit().await?.is_err() {
         return Err(Error::Unauthenticated);
     }

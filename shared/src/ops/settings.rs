@@ -6,8 +6,8 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::domain::PracticeId;
 use crate::domain::{parse_phone, RoleClass};
+use crate::domain::{OutOfOffice, Settings};
 use crate::error::{Error, Result};
-use crate::records::{OutOfOffice, Settings};
 use crate::store::place;
 use crate::store::Guard;
 use crate::views::{BannerView, OutOfOfficeView, PatientLimits, SettingsView};
@@ -242,15 +242,12 @@ pub async fn put(app: &App, ctx: &RequestCtx, patch: SettingsPatch) -> Result<Se
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
     tx.practice_settings(p, &settings, &sms_number_read)?;
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            "settings.update",
-            AuditRecord { record_type: "practice", record_id: p, patient_id: None },
-            "success",
-        ),
-    )?;
+    tx.put_audit(&audit::event(
+        ctx,
+        "settings.update",
+        AuditRecord { record_type: "practice", record_id: p, patient_id: None },
+        "success",
+    ))?;
     match tx.commit().await? {
         Ok(()) => Ok(SettingsView { settings }),
         Err(Guard::Practice) => Err(Error::Conflict("the settings changed meanwhile; read them and try again".into())),
@@ -277,15 +274,12 @@ pub async fn assign_sms_number(app: &App, practice_id: &PracticeId, number: Opti
             tx.delete_existing(Guard::OldSmsNumber, &place::sms_number(&old))?;
         }
     }
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            &ctx,
-            "settings.sms_number",
-            AuditRecord { record_type: "practice", record_id: practice_id, patient_id: None },
-            "success",
-        ),
-    )?;
+    tx.put_audit(&audit::event(
+        &ctx,
+        "settings.sms_number",
+        AuditRecord { record_type: "practice", record_id: practice_id, patient_id: None },
+        "success",
+    ))?;
     match tx.commit().await? {
         Ok(()) => Ok(()),
         Err(Guard::SmsNumber) => Err(Error::Conflict("this SMS number belongs to another practice".into())),
@@ -323,15 +317,12 @@ pub async fn put_out_of_office(
     active_staff(&dir, caller)?;
     let mut tx = app.store.tx();
     tx.staff_out_of_office(p, &caller.user_id, ooo.as_ref())?;
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            "staff.out_of_office",
-            AuditRecord { record_type: "staff", record_id: &caller.user_id, patient_id: None },
-            "success",
-        ),
-    )?;
+    tx.put_audit(&audit::event(
+        ctx,
+        "staff.out_of_office",
+        AuditRecord { record_type: "staff", record_id: &caller.user_id, patient_id: None },
+        "success",
+    ))?;
     match tx.commit().await? {
         Ok(()) => Ok(OutOfOfficeView { out_of_office: ooo }),
         Err(_) => Err(Error::Unauthenticated),

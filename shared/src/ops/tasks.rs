@@ -6,9 +6,9 @@ use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::crypto::Binding;
 use crate::domain::{Caller, ConversationId, MessageId, RoleClass, TaskId, UserId};
+use crate::domain::{Sealed, Task, TaskRef};
 use crate::error::{Error, Result};
 use crate::policy;
-use crate::records::{Sealed, TaskItem, TaskRefItem};
 use crate::store::place;
 use crate::store::Guard;
 use crate::views::{TaskAnswer, TaskList, TaskView};
@@ -43,7 +43,7 @@ fn parse_due(raw: Option<&str>) -> Result<String> {
     Ok(s.to_string())
 }
 
-async fn view(app: &App, caller: &Caller, t: &TaskItem) -> Result<TaskView> {
+async fn view(app: &App, caller: &Caller, t: &Task) -> Result<TaskView> {
     let title = app
         .envelope
         .open_string(Binding { practice_id: &caller.practice_id, record: &t.id, field: "title" }, &t.title.0)
@@ -99,8 +99,8 @@ pub async fn create(
     }
     let id = TaskId::new();
     let sealed = Sealed(app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "title" }, title).await?);
-    let task = TaskItem {
-        key: place::task(p, &id, &assignee_id, false, &due_date),
+    let key = place::task(p, &id, &assignee_id, false, &due_date);
+    let task = Task {
         id: id.clone(),
         conversation_id: conversation_id.clone(),
         message_id,
@@ -113,14 +113,10 @@ pub async fn create(
     };
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
-    tx.put_new(Guard::Task, &task)?;
-    let mark = TaskRefItem {
-        key: place::task_ref(p, &conversation_id, &id),
-        task_id: id.clone(),
-        message_id: task.message_id.clone(),
-    };
-    tx.put(Guard::Task, &mark)?;
-    tx.put(Guard::Audit, &audit::event(ctx, "task.create", AuditRecord::conversation(&conversation), "success"))?;
+    tx.put_new(Guard::Task, key, &task)?;
+    let mark = TaskRef { task_id: id.clone(), message_id: task.message_id.clone() };
+    tx.put(Guard::Task, place::task_ref(p, &conversation_id, &id), &mark)?;
+    tx.put_audit(&audit::event(ctx, "task.create", AuditRecord::conversation(&conversation), "success"))?;
     let response = TaskAnswer { task: view(app, caller, &task).await? };
     claim_idempotency(app, ctx, &mut tx, &response, &id).await?;
     commit_created(app, ctx, tx, response, |_| Error::Conflict("task id collision, retry".into())).await
@@ -154,12 +150,12 @@ pub async fn list(app: &App, ctx: &RequestCtx, assignee: Option<&str>) -> Result
         .into_iter()
         .map(|e| e.conversation_id)
         .collect();
-    let may_list = |t: &TaskItem| {
+    let may_list = |t: &Task| {
         let own =
             t.assignee_id == caller.user_id || t.created_by == caller.user_id || caller.class() == RoleClass::Admin;
         own && visible.contains(&t.conversation_id)
     };
-    let tasks: Vec<TaskItem> = tasks.into_iter().filter(may_list).collect();
+    let tasks: Vec<Task> = tasks.into_iter().filter(may_list).collect();
     crate::ops::audit_read(
         app,
         ctx,
@@ -187,19 +183,16 @@ pub async fn patch(app: &App, ctx: &RequestCtx, task_id: &str, req: TaskPatch) -
         return Err(Error::NotFound("task"));
     }
     task.done = req.done;
-    task.key = place::task(p, &task.id, &task.assignee_id, task.done, &task.due_date);
+    let key = place::task(p, &task.id, &task.assignee_id, task.done, &task.due_date);
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
-    tx.put(Guard::Task, &task)?;
-    tx.put(
-        Guard::Audit,
-        &audit::event(
-            ctx,
-            "task.update",
-            AuditRecord { record_type: "task", record_id: &id, patient_id: None },
-            "success",
-        ),
-    )?;
+    tx.put(Guard::Task, key, &task)?;
+    tx.put_audit(&audit::event(
+        ctx,
+        "task.update",
+        AuditRecord { record_type: "task", record_id: &id, patient_id: None },
+        "success",
+    ))?;
     if tx.commit().await?.is_err() {
         return Err(Error::Unauthenticated);
     }

@@ -11,9 +11,9 @@ use super::directory::{require_admin, staff_ids_in};
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
 use crate::domain::{parse_name, RecipientKind, UserId, WorkgroupId};
+use crate::domain::{Conversation, MembershipBackfill, Workgroup};
 use crate::domain::{InboxPosition, InboxTab, InboxView};
 use crate::error::{Error, Result};
-use crate::records::{ConversationItem, MembershipBackfillItem, WorkgroupItem};
 use crate::store::{place, Guard, Key};
 use crate::views::{WorkgroupAnswer, WorkgroupView};
 use serde::Deserialize;
@@ -48,7 +48,7 @@ pub async fn update_workgroup(
     }
     let dir = app.store.directory(p).await?.ok_or(Error::Unauthenticated)?;
     active_staff(&dir, caller)?;
-    let before: WorkgroupItem = dir.workgroup(&id).cloned().ok_or(Error::NotFound("workgroup"))?;
+    let before: Workgroup = dir.workgroup(&id).cloned().ok_or(Error::NotFound("workgroup"))?;
     let mut after = before.clone();
     if let Some(name) = &req.name {
         let name = parse_name("name", Some(name))?;
@@ -63,13 +63,14 @@ pub async fn update_workgroup(
     let joined = after.member_ids.iter().any(|m| !before.member_ids.contains(m));
     let mut tx = app.store.tx();
     tx.check_staff_active(p, &caller.user_id, false)?;
-    if !tx.update_changed(Guard::Workgroup, &before, &after)? {
+    if !tx.update_changed(Guard::Workgroup, &place::workgroup(p, &id), &before, &after)? {
         return Ok(WorkgroupAnswer { workgroup: WorkgroupView::of(&after) });
     }
     let record = AuditRecord { record_type: "workgroup", record_id: &id, patient_id: None };
-    tx.put(Guard::Audit, &audit::event(ctx, "workgroup.update", record, "success"))?;
+    tx.put_audit(&audit::event(ctx, "workgroup.update", record, "success"))?;
     if joined {
-        tx.put(Guard::Outbox, &backfill_page(p, &id, ctx.now, 0, None, false))?;
+        let (key, page) = backfill_page(p, &id, ctx.now, 0, None, false);
+        tx.put(Guard::Outbox, key, &page)?;
     }
     match tx.commit().await? {
         Ok(()) => Ok(WorkgroupAnswer { workgroup: WorkgroupView::of(&after) }),
@@ -85,9 +86,9 @@ fn backfill_page(
     page: u32,
     after: Option<InboxPosition>,
     final_pass: bool,
-) -> MembershipBackfillItem {
-    MembershipBackfillItem {
-        key: place::membership_backfill(workgroup, started_at, page),
+) -> (Key, MembershipBackfill) {
+    let key = place::membership_backfill(workgroup, started_at, page);
+    let item = MembershipBackfill {
         practice_id: p.clone(),
         workgroup_id: workgroup.clone(),
         started_at,
@@ -96,7 +97,8 @@ fn backfill_page(
         after_conversation: after.map(|a| a.conversation_id),
         final_pass,
         expires_at: started_at.as_second() + 7 * 86_400,
-    }
+    };
+    (key, item)
 }
 
 /// One page of a workgroup's back-fill (the notifier, from the stream): every conversation of
@@ -128,7 +130,7 @@ pub async fn backfill_workgroup(app: &App, key: &Key, now: crate::domain::Timest
     let (page, next) = app.store.practice_page(p, &nobody, as_admin, &every, BACKFILL_PAGE, after.as_ref()).await?;
     let mut changed = 0;
     for conversation in page {
-        let take = |c: &mut ConversationItem| with_members(c, workgroup, &dir);
+        let take = |c: &mut Conversation| with_members(c, workgroup, &dir);
         let done = change_membership(app, &dir, conversation, now, take, |_, _| Ok(())).await?;
         changed += usize::from(matches!(done, Membership::Changed(_)));
     }
@@ -139,9 +141,9 @@ pub async fn backfill_workgroup(app: &App, key: &Key, now: crate::domain::Timest
         (None, true) => None,
     };
     if let Some((after, final_pass)) = following {
-        let next_page = backfill_page(p, &item.workgroup_id, item.started_at, item.page + 1, after, final_pass);
+        let (key, next_page) = backfill_page(p, &item.workgroup_id, item.started_at, item.page + 1, after, final_pass);
         let mut tx = app.store.tx();
-        tx.put(Guard::Outbox, &next_page)?;
+        tx.put(Guard::Outbox, key, &next_page)?;
         tx.commit().await?.map_err(|_| Error::internal_msg("the next back-fill page was not written"))?;
     }
     Ok(changed)
@@ -149,7 +151,7 @@ pub async fn backfill_workgroup(app: &App, key: &Key, now: crate::domain::Timest
 
 /// Adds the workgroup's active members to a conversation that names it: as participants
 /// where it is a recipient, as assignees where it is assigned. False when nothing changes.
-fn with_members(c: &mut ConversationItem, workgroup: &WorkgroupItem, dir: &crate::store::Directory) -> bool {
+fn with_members(c: &mut Conversation, workgroup: &Workgroup, dir: &crate::store::Directory) -> bool {
     let names = |list: &[crate::domain::Recipient]| {
         list.iter().any(|r| r.kind == RecipientKind::Workgroup && r.id == workgroup.id.as_str())
     };

@@ -40,7 +40,7 @@ impl Store {
         queue: SweepQueue,
         before: Timestamp,
         limit: usize,
-    ) -> Result<Vec<AttachmentItem>> {
+    ) -> Result<Vec<Attachment>> {
         let queue_pk = match queue {
             SweepQueue::Expiring => keys::attachments_due(practice_id),
             SweepQueue::Unattached => keys::attachments_pending(practice_id),
@@ -65,11 +65,11 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         attachment_id: &AttachmentId,
-    ) -> Result<Option<AttachmentItem>> {
+    ) -> Result<Option<Attachment>> {
         self.get(keys::attachment(practice_id, attachment_id), keys::ATTACHMENT_SK).await
     }
 
-    pub async fn attachments(&self, practice_id: &PracticeId, ids: &[AttachmentId]) -> Result<Vec<AttachmentItem>> {
+    pub async fn attachments(&self, practice_id: &PracticeId, ids: &[AttachmentId]) -> Result<Vec<Attachment>> {
         let wanted =
             ids.iter().map(|id| (keys::attachment(practice_id, id), keys::ATTACHMENT_SK.to_string())).collect();
         self.get_many(wanted).await?.into_iter().map(from_item).collect()
@@ -112,14 +112,14 @@ impl Tx<'_> {
     /// Attaches a checked upload to a message, once (a concurrent second attach fails).
     pub fn attachment_attach(
         &mut self,
-        a: &AttachmentItem,
+        a: &Attachment,
         conversation_id: &ConversationId,
         internal: bool,
     ) -> Result<()> {
         let update = Update::builder()
             .table_name(&self.store.table)
-            .key(keys::PK, s(&a.key.pk))
-            .key(keys::SK, s(&a.key.sk))
+            .key(keys::PK, s(keys::attachment(&a.practice_id, &a.id)))
+            .key(keys::SK, s(keys::ATTACHMENT_SK))
             .update_expression(
                 "SET conversationId = :c, internal = :internal, attached = :t, objectKey = :key REMOVE gsi3pk, gsi3sk",
             )

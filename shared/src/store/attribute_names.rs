@@ -2,7 +2,7 @@
 //! update, key-condition, filter and projection expressions name attributes as DynamoDB's own
 //! documentation writes them (`SET unread = :zero, lastReadAt = :at`), which keeps them
 //! readable; this test reads every such expression in `store/` and checks that each attribute
-//! it names is a field of a record in `records/` (as serde names it: camelCase, or an explicit
+//! it names is a field of a stored value in `domain/` (as serde names it: camelCase, or an explicit
 //! `rename`), a key attribute, or one of the few attributes only the store writes. Renaming a
 //! record's field therefore fails `cargo test`, not a request against DynamoDB.
 
@@ -42,13 +42,13 @@ const FUNCTIONS: &[&str] = &[
 ];
 
 const RECORDS: &[&str] = &[
-    include_str!("../records/audit.rs"),
-    include_str!("../records/conversation.rs"),
-    include_str!("../records/delivery.rs"),
-    include_str!("../records/evisit.rs"),
-    include_str!("../records/people.rs"),
-    include_str!("../records/practice.rs"),
-    include_str!("../records/workspace.rs"),
+    include_str!("../domain/audit_trail.rs"),
+    include_str!("../domain/conversation.rs"),
+    include_str!("../domain/delivery.rs"),
+    include_str!("../domain/evisits.rs"),
+    include_str!("../domain/directory.rs"),
+    include_str!("../domain/practice.rs"),
+    include_str!("../domain/workspace.rs"),
 ];
 
 const STORE: &[(&str, &str)] = &[

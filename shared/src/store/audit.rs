@@ -4,7 +4,7 @@ use super::*;
 
 /// One event's link, as the chainer made it.
 pub struct AuditLink {
-    pub event: AuditItem,
+    pub event: AuditEvent,
     pub seq: u64,
     pub prev_hash: String,
     pub hash: String,
@@ -21,11 +21,11 @@ pub enum AuditTrail<'a> {
 
 impl Store {
     /// An audit event on its own (a denied attempt: no other write to join).
-    pub async fn put_audit(&self, event: &AuditItem) -> Result<()> {
+    pub async fn put_audit(&self, event: &AuditEvent) -> Result<()> {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(event)?))
+            .set_item(Some(to_item(&place::audit_event_of(event), event)?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
@@ -35,7 +35,7 @@ impl Store {
 
     /// A chain's events by sort key, in the order asked for (absent ones left out), and its
     /// head: one consistent BatchGetItem (the chainer runs right after the writes).
-    pub async fn audit_events(&self, pk: &str, sks: &[String]) -> Result<(Vec<AuditItem>, Option<AuditHeadItem>)> {
+    pub async fn audit_events(&self, pk: &str, sks: &[String]) -> Result<(Vec<AuditEvent>, Option<AuditHead>)> {
         let wanted = sks.iter().map(|sk| (pk.to_string(), sk.clone()));
         let wanted = wanted.chain([(pk.to_string(), keys::AUDIT_HEAD_SK.to_string())]).collect();
         let mut found: HashMap<String, Item> = HashMap::new();
@@ -55,10 +55,11 @@ impl Store {
         let Some(last) = links.last() else { return Ok(()) };
         let mut request = self.client.transact_write_items();
         for link in links {
+            let key = place::audit_event_of(&link.event);
             let update = Update::builder()
                 .table_name(&self.table)
-                .key(keys::PK, s(&link.event.key.pk))
-                .key(keys::SK, s(&link.event.key.sk))
+                .key(keys::PK, s(&key.pk))
+                .key(keys::SK, s(&key.sk))
                 .update_expression("SET seq = :seq, prevHash = :prev, #hash = :hash")
                 .condition_expression("attribute_exists(pk) AND attribute_not_exists(#hash)")
                 .expression_attribute_names("#hash", "hash")
@@ -69,12 +70,9 @@ impl Store {
                 .map_err(Error::internal)?;
             request = request.transact_items(TransactWriteItem::builder().update(update).build());
         }
-        let head = AuditHeadItem {
-            key: Key::new(pk.to_string(), keys::AUDIT_HEAD_SK)
-                .gsi2(keys::audit_chains(&last.event.practice_id), pk.to_string()),
-            seq: last.seq,
-            hash: last.hash.clone(),
-        };
+        let head = AuditHead { seq: last.seq, hash: last.hash.clone() };
+        let head_key = Key::new(pk.to_string(), keys::AUDIT_HEAD_SK)
+            .gsi2(keys::audit_chains(&last.event.practice_id), pk.to_string());
         let (condition, values) = if prev_seq == 0 {
             ("attribute_not_exists(pk)", None)
         } else {
@@ -82,7 +80,7 @@ impl Store {
         };
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_item(&head)?))
+            .set_item(Some(to_item(&head_key, &head)?))
             .condition_expression(condition)
             .set_expression_attribute_values(values)
             .build()
@@ -103,7 +101,7 @@ impl Store {
         trail: AuditTrail<'_>,
         before: &str,
         limit: usize,
-    ) -> Result<(Vec<AuditItem>, Option<String>)> {
+    ) -> Result<(Vec<AuditEvent>, Option<String>)> {
         let (index, partition, pk_name, sk_name) = match trail {
             AuditTrail::Record { record_type, record_id } => {
                 (None, keys::audit(practice_id, &keys::audit_scope(record_type, record_id)), keys::PK, keys::SK)
@@ -161,7 +159,7 @@ impl Store {
     }
 
     /// A chain's events and its head.
-    pub async fn audit_chain(&self, pk: &str) -> Result<(Vec<AuditItem>, Option<AuditHeadItem>)> {
+    pub async fn audit_chain(&self, pk: &str) -> Result<(Vec<AuditEvent>, Option<AuditHead>)> {
         let mut events = Vec::new();
         let mut head = None;
         for item in self.query_partition(pk.to_string(), None).await? {

@@ -4,8 +4,8 @@
 
 use super::{from_item, keys, Item, Store};
 use crate::domain::{Caller, ConversationId, PracticeId, Timestamp, UserId};
+use crate::domain::{Conversation, InboxEntry, Patient, Practice, Staff};
 use crate::error::Result;
-use crate::records::{ConversationItem, EntryItem, PatientItem, PracticeItem, StaffItem};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -27,14 +27,14 @@ pub struct Slot<T> {
 
 /// The caller's own record: a staff user's or a patient's (SEC-4, ACCT-2).
 pub enum CallerRecord {
-    Staff(StaffItem),
-    Patient(PatientItem),
+    Staff(Staff),
+    Patient(Patient),
 }
 
 /// The slot of the caller's record, of whichever kind the caller is.
 pub enum CallerSlot {
-    Staff(Slot<StaffItem>),
-    Patient(Slot<PatientItem>),
+    Staff(Slot<Staff>),
+    Patient(Slot<Patient>),
 }
 
 /// CONV-2: per user, when it last read the conversation and when it last looked at its inbox.
@@ -88,23 +88,23 @@ impl Batch<'_> {
         }
     }
 
-    pub fn staff(&mut self, practice_id: &PracticeId, user_id: &UserId) -> Slot<StaffItem> {
+    pub fn staff(&mut self, practice_id: &PracticeId, user_id: &UserId) -> Slot<Staff> {
         self.slot(keys::practice(practice_id), keys::staff_sk(user_id))
     }
 
-    pub fn patient(&mut self, practice_id: &PracticeId, patient_id: &UserId) -> Slot<PatientItem> {
+    pub fn patient(&mut self, practice_id: &PracticeId, patient_id: &UserId) -> Slot<Patient> {
         self.slot(keys::patient(practice_id, patient_id), keys::PATIENT_SK.to_string())
     }
 
-    pub fn practice(&mut self, practice_id: &PracticeId) -> Slot<PracticeItem> {
+    pub fn practice(&mut self, practice_id: &PracticeId) -> Slot<Practice> {
         self.slot(keys::practice(practice_id), keys::PRACTICE_SK.to_string())
     }
 
-    pub fn conversation(&mut self, practice_id: &PracticeId, id: &ConversationId) -> Slot<ConversationItem> {
+    pub fn conversation(&mut self, practice_id: &PracticeId, id: &ConversationId) -> Slot<Conversation> {
         self.slot(keys::conversation(practice_id, id), keys::CONVERSATION_SK.to_string())
     }
 
-    pub fn entry(&mut self, practice_id: &PracticeId, user_id: &UserId, id: &ConversationId) -> Slot<EntryItem> {
+    pub fn entry(&mut self, practice_id: &PracticeId, user_id: &UserId, id: &ConversationId) -> Slot<InboxEntry> {
         self.slot(keys::user(practice_id, user_id), keys::entry_sk(id))
     }
 

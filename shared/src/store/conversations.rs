@@ -7,7 +7,7 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         conversation_id: &ConversationId,
-    ) -> Result<Option<ConversationItem>> {
+    ) -> Result<Option<Conversation>> {
         self.get(keys::conversation(practice_id, conversation_id), keys::CONVERSATION_SK).await
     }
 
@@ -16,7 +16,7 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         conversation_id: &ConversationId,
-    ) -> Result<Option<(ConversationItem, Vec<MessageItem>)>> {
+    ) -> Result<Option<(Conversation, Vec<Message>)>> {
         let items = self.query_partition(keys::conversation(practice_id, conversation_id), None).await?;
         let mut meta = None;
         let mut messages = Vec::new();
@@ -232,7 +232,7 @@ impl Tx<'_> {
     /// so two concurrent assignments cannot interleave.
     pub fn conversation_replace_membership(
         &mut self,
-        conversation: &ConversationItem,
+        conversation: &Conversation,
         expected_version: u64,
     ) -> Result<()> {
         // The care team and primary provider too: a care-team change (ACCT-2) rewrites them.
@@ -246,8 +246,8 @@ impl Tx<'_> {
         };
         let mut update = Update::builder()
             .table_name(&self.store.table)
-            .key(keys::PK, s(&conversation.key.pk))
-            .key(keys::SK, s(&conversation.key.sk))
+            .key(keys::PK, s(keys::conversation(&conversation.practice_id, &conversation.id)))
+            .key(keys::SK, s(keys::CONVERSATION_SK))
             .update_expression(format!(
                 "SET summary = :summary, participants = :participants, assigneeIds = :assignees, viewers = :viewers, \
                  assignments = :assignments, version = :next, careTeam = :care{provider}"

@@ -5,23 +5,23 @@ use super::*;
 /// The practice, its staff and its workgroups: what routing and fan-out need.
 #[derive(Clone, Debug)]
 pub struct Directory {
-    pub practice: PracticeItem,
-    pub staff: Vec<StaffItem>,
-    pub workgroups: Vec<WorkgroupItem>,
+    pub practice: Practice,
+    pub staff: Vec<Staff>,
+    pub workgroups: Vec<Workgroup>,
 }
 
 impl Directory {
-    pub fn staff_member(&self, id: &str) -> Option<&StaffItem> {
+    pub fn staff_member(&self, id: &str) -> Option<&Staff> {
         self.staff.iter().find(|s| s.id == id)
     }
-    pub fn workgroup(&self, id: &str) -> Option<&WorkgroupItem> {
+    pub fn workgroup(&self, id: &str) -> Option<&Workgroup> {
         self.workgroups.iter().find(|w| w.id == id)
     }
 }
 
 /// The directories a function read, by practice: (the practice's `directoryVersion` read
 /// before the copy, its staff, its workgroups).
-pub(super) type Copies = std::sync::Mutex<HashMap<String, (u64, std::sync::Arc<(Vec<StaffItem>, Vec<WorkgroupItem>)>)>>;
+pub(super) type Copies = std::sync::Mutex<HashMap<String, (u64, std::sync::Arc<(Vec<Staff>, Vec<Workgroup>)>)>>;
 
 impl Store {
     /// The directory, from this function's copy while the practice record (read by the caller,
@@ -33,7 +33,7 @@ impl Store {
     /// The staff records in a copy may lag a preference (out-of-office, notification choices
     /// and the like also move the version, so they do not lag for long); routing, fan-out and
     /// names use it. The caller's own record is never taken from it (SEC-4 reads it fresh).
-    pub async fn directory_as_of(&self, practice: PracticeItem) -> Result<Directory> {
+    pub async fn directory_as_of(&self, practice: Practice) -> Result<Directory> {
         let key = practice.id.to_string();
         let copy = self.directories.lock().expect("directory copies").get(&key).cloned();
         if let Some((_, copy)) = copy.filter(|(v, _)| *v == practice.directory_version) {
@@ -55,7 +55,7 @@ impl Store {
         staff.into_iter().flatten().filter(|s| s.active).map(|s| s.id.clone()).collect()
     }
 
-    pub async fn practice(&self, practice_id: &PracticeId) -> Result<Option<PracticeItem>> {
+    pub async fn practice(&self, practice_id: &PracticeId) -> Result<Option<Practice>> {
         self.get(keys::practice(practice_id), keys::PRACTICE_SK).await
     }
 
@@ -88,12 +88,12 @@ impl Store {
     }
 
     /// Read consistently: a deactivation or a role change must hold from the next request on.
-    pub async fn staff(&self, practice_id: &PracticeId, user_id: &UserId) -> Result<Option<StaffItem>> {
+    pub async fn staff(&self, practice_id: &PracticeId, user_id: &UserId) -> Result<Option<Staff>> {
         self.get_consistent(&keys::practice(practice_id), &keys::staff_sk(user_id)).await
     }
 
     /// Read consistently, as `staff`.
-    pub async fn patient(&self, practice_id: &PracticeId, patient_id: &UserId) -> Result<Option<PatientItem>> {
+    pub async fn patient(&self, practice_id: &PracticeId, patient_id: &UserId) -> Result<Option<Patient>> {
         self.get_consistent(&keys::patient(practice_id, patient_id), keys::PATIENT_SK).await
     }
 
@@ -115,7 +115,7 @@ impl Store {
         practice_id: &PracticeId,
         token: &str,
         limit: i32,
-    ) -> Result<Vec<PatientTokenItem>> {
+    ) -> Result<Vec<PatientToken>> {
         let out = self
             .client
             .query()
@@ -146,13 +146,10 @@ impl Store {
 impl Tx<'_> {
     /// NOTIFY-4: claims a two-way SMS number for a practice; refused if another has it.
     pub fn claim_sms_number(&mut self, number: &str, practice_id: &PracticeId) -> Result<()> {
-        let item = SmsNumberItem {
-            key: Key::new(keys::sms_number(number), keys::SMS_NUMBER_SK),
-            practice_id: practice_id.clone(),
-        };
+        let item = SmsNumberOwner { practice_id: practice_id.clone() };
         self.push_put(
             Guard::SmsNumber,
-            to_item(&item)?,
+            to_item(&place::sms_number(number), &item)?,
             Some(("attribute_not_exists(pk) OR practiceId = :p", vec![(":p", s(practice_id))])),
         )
     }

@@ -27,7 +27,7 @@ impl Tx<'_> {
         &mut self,
         practice_id: &PracticeId,
         user_id: &UserId,
-        entry: &EntryItem,
+        entry: &InboxEntry,
         change: &StateChange,
     ) -> Result<()> {
         let mut sets: Vec<&str> = Vec::new();
@@ -43,7 +43,10 @@ impl Tx<'_> {
                 sets.push("gsi3pk = :star, gsi3sk = :sort");
                 u = u
                     .expression_attribute_values(":star", s(keys::inbox_starred(practice_id, user_id)))
-                    .expression_attribute_values(":sort", s(entry.key.gsi1sk.as_deref().unwrap_or_default()));
+                    .expression_attribute_values(
+                        ":sort",
+                        s(keys::inbox_sort(entry.last_message_at, &entry.conversation_id)),
+                    );
             } else {
                 removes.push("gsi3pk");
             }
@@ -301,7 +304,7 @@ impl Tx<'_> {
         &self,
         practice_id: &PracticeId,
         user_id: &UserId,
-        conversation: &ConversationItem,
+        conversation: &Conversation,
         preview: &Sealed,
         last_sender: &SenderRef,
         visible_count: u64,
@@ -357,7 +360,7 @@ impl Tx<'_> {
         &mut self,
         practice_id: &PracticeId,
         user_id: &UserId,
-        conversation: &ConversationItem,
+        conversation: &Conversation,
         preview: &Sealed,
         last_sender: &SenderRef,
         visible_count: u64,
@@ -373,7 +376,7 @@ impl Tx<'_> {
         &mut self,
         practice_id: &PracticeId,
         user_id: &UserId,
-        conversation: &ConversationItem,
+        conversation: &Conversation,
         preview: &Sealed,
         last_sender: &SenderRef,
         visible_count: u64,

@@ -9,7 +9,7 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         conversation_id: &ConversationId,
-    ) -> Result<Option<(EVisitItem, Vec<EVisitTimeItem>)>> {
+    ) -> Result<Option<((Key, EVisit), Vec<EVisitTime>)>> {
         let query = self
             .query()
             .key_condition_expression("pk = :pk")
@@ -18,7 +18,7 @@ impl Store {
         let mut time = Vec::new();
         for item in self.query_all(query).await? {
             match item.get(keys::SK) {
-                Some(AttributeValue::S(sk)) if sk == keys::EVISIT_SK => visit = Some(from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk == keys::EVISIT_SK => visit = Some(keyed_from_item(item)?),
                 Some(AttributeValue::S(sk)) if sk.starts_with(keys::EVISIT_TIME_PREFIX) => time.push(from_item(item)?),
                 _ => {}
             }
@@ -27,7 +27,7 @@ impl Store {
     }
 
     /// A patient's recorded E/M visits, oldest first.
-    pub async fn visits(&self, practice_id: &PracticeId, patient: &UserId) -> Result<Vec<VisitItem>> {
+    pub async fn visits(&self, practice_id: &PracticeId, patient: &UserId) -> Result<Vec<Visit>> {
         let query = self
             .query()
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
@@ -36,11 +36,7 @@ impl Store {
         self.query_all(query).await?.into_iter().map(from_item).collect()
     }
 
-    pub async fn evisit_consent(
-        &self,
-        practice_id: &PracticeId,
-        patient: &UserId,
-    ) -> Result<Option<EVisitConsentItem>> {
+    pub async fn evisit_consent(&self, practice_id: &PracticeId, patient: &UserId) -> Result<Option<EVisitConsent>> {
         self.get(keys::patient(practice_id, patient), keys::EVISIT_CONSENT_SK).await
     }
 
@@ -49,7 +45,7 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         patient: &UserId,
-    ) -> Result<(Option<EVisitConsentItem>, Option<EVisitConsentRequestItem>)> {
+    ) -> Result<(Option<EVisitConsent>, Option<EVisitConsentRequest>)> {
         let query = self
             .query()
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
@@ -75,7 +71,7 @@ impl Store {
         practice_id: &PracticeId,
         before: Timestamp,
         limit: usize,
-    ) -> Result<Vec<EVisitItem>> {
+    ) -> Result<Vec<EVisit>> {
         let items =
             self.queue_before(keys::GSI1, &keys::evisits_ending(practice_id), &before.to_string(), limit).await?;
         items.into_iter().map(from_item).collect()
@@ -88,7 +84,7 @@ impl Store {
         month: &str,
         from: &str,
         to: &str,
-    ) -> Result<Vec<EVisitRefItem>> {
+    ) -> Result<Vec<EVisitRef>> {
         self.month_between(keys::evisits_month(practice_id, month), from, to).await
     }
 }

@@ -35,7 +35,7 @@ impl Store {
         practice_id: &PracticeId,
         user_id: &UserId,
         conversation_id: &ConversationId,
-    ) -> Result<Option<EntryItem>> {
+    ) -> Result<Option<InboxEntry>> {
         self.get(keys::user(practice_id, user_id), &keys::entry_sk(conversation_id)).await
     }
 
@@ -45,7 +45,7 @@ impl Store {
         practice_id: &PracticeId,
         user_id: &UserId,
         conversation_id: &ConversationId,
-    ) -> Result<Option<OwnStateItem>> {
+    ) -> Result<Option<OwnState>> {
         self.get(keys::user(practice_id, user_id), &keys::own_state_sk(conversation_id)).await
     }
 
@@ -60,7 +60,7 @@ impl Store {
         view: &InboxView,
         limit: usize,
         after: Option<&InboxPosition>,
-    ) -> Result<(Vec<EntryItem>, Option<InboxPosition>)> {
+    ) -> Result<(Vec<InboxEntry>, Option<InboxPosition>)> {
         let (index, pk_attr, sk_attr, partition) = match view.tab {
             _ if view.by_due => (keys::GSI4, keys::GSI4PK, keys::GSI4SK, keys::inbox_due(practice_id, user_id)),
             InboxTab::Active => (keys::GSI1, keys::GSI1PK, keys::GSI1SK, keys::inbox(practice_id, user_id, false)),
@@ -128,7 +128,7 @@ impl Store {
             q = q.filter_expression(filters.join(" AND "));
         }
         let out = q.key_condition_expression(key_condition).send().await.map_err(sdk_error)?;
-        let entries: Vec<EntryItem> =
+        let entries: Vec<InboxEntry> =
             out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_>>()?;
         let next = match out.last_evaluated_key {
             Some(k) if !k.is_empty() => match (k.get(sk_attr), k.get(keys::SK)) {
@@ -187,7 +187,7 @@ impl Store {
         practice_id: &PracticeId,
         user_id: &UserId,
         conversation_ids: &[ConversationId],
-    ) -> Result<Vec<EntryItem>> {
+    ) -> Result<Vec<InboxEntry>> {
         let wanted = conversation_ids.iter().map(|c| (keys::user(practice_id, user_id), keys::entry_sk(c))).collect();
         self.get_many(wanted).await?.into_iter().map(from_item).collect()
     }
@@ -198,7 +198,7 @@ impl Store {
         practice_id: &PracticeId,
         users: &[UserId],
         conversation_id: &ConversationId,
-    ) -> Result<Vec<(UserId, EntryItem)>> {
+    ) -> Result<Vec<(UserId, InboxEntry)>> {
         let wanted = users.iter().map(|u| (keys::user(practice_id, u), keys::entry_sk(conversation_id))).collect();
         let mut out = Vec::new();
         for item in self.get_many(wanted).await? {

@@ -90,7 +90,7 @@ pub fn patient_marker_sk(pat: &str) -> String {
 }
 pub const PATIENT_MARKER_SK_PREFIX: &str = "PATIENT#";
 
-/// A user's own state in a conversation it has no entry for (`OwnStateItem`); "READ#" since
+/// A user's own state in a conversation it has no entry for (`OwnState`); "READ#" since
 /// it first held only the read position.
 pub fn own_state_sk(c: &str) -> String {
     format!("{OWN_STATE_SK_PREFIX}{c}")
@@ -263,13 +263,13 @@ pub fn outbox(m: &str) -> String {
     format!("{OUTBOX_PREFIX}{m}")
 }
 pub const OUTBOX_SK: &str = "OUTBOX";
-/// A summary refresh (`SummaryRefreshItem`) and an entry removal (`EntryRemovalItem`),
+/// A summary refresh (`SummaryRefresh`) and an entry removal (`EntryRemoval`),
 /// beside the outbox items in the stream.
 pub const REFRESH_SK: &str = "REFRESH";
 pub const REMOVAL_SK: &str = "REMOVE";
-/// A deleted message's removal (`MessageRemovalItem`).
+/// A deleted message's removal (`MessageRemoval`).
 pub const UNPOST_SK: &str = "UNPOST";
-/// One page of a workgroup's membership back-fill (`MembershipBackfillItem`).
+/// One page of a workgroup's membership back-fill (`MembershipBackfill`).
 pub const BACKFILL_SK_PREFIX: &str = "BACKFILL#";
 pub fn backfill_sk(page: u32) -> String {
     format!("{BACKFILL_SK_PREFIX}{page:06}")

@@ -1,7 +1,7 @@
 //! What a change writes after its own transaction when its audience is larger than one
 //! transaction holds: a message's inbox entries (`records::LateEntries`), brought up to the
 //! message exactly once whatever happened to them meanwhile; and a conversation's changed
-//! summary (`records::SummaryRefreshItem`), copied where no newer copy is.
+//! summary (`records::SummaryRefresh`), copied where no newer copy is.
 
 use super::*;
 use crate::domain::MessageId;
@@ -65,19 +65,19 @@ impl Store {
 }
 
 impl Store {
-    pub async fn summary_refresh(&self, key: &Key) -> Result<Option<SummaryRefreshItem>> {
+    pub async fn summary_refresh(&self, key: &Key) -> Result<Option<SummaryRefresh>> {
         self.get_consistent(&key.pk, &key.sk).await
     }
 
-    pub async fn membership_backfill(&self, key: &Key) -> Result<Option<MembershipBackfillItem>> {
+    pub async fn membership_backfill(&self, key: &Key) -> Result<Option<MembershipBackfill>> {
         self.get_consistent(&key.pk, &key.sk).await
     }
 
-    pub async fn entry_removal(&self, key: &Key) -> Result<Option<EntryRemovalItem>> {
+    pub async fn entry_removal(&self, key: &Key) -> Result<Option<EntryRemoval>> {
         self.get_consistent(&key.pk, &key.sk).await
     }
 
-    pub async fn message_removal(&self, key: &Key) -> Result<Option<MessageRemovalItem>> {
+    pub async fn message_removal(&self, key: &Key) -> Result<Option<MessageRemoval>> {
         self.get_consistent(&key.pk, &key.sk).await
     }
 
@@ -87,13 +87,13 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         conversation_id: &ConversationId,
-    ) -> Result<Option<ConversationItem>> {
+    ) -> Result<Option<Conversation>> {
         self.get_consistent(&keys::conversation(practice_id, conversation_id), keys::CONVERSATION_SK).await
     }
 
     /// Copies a conversation's summary into a user's existing entry, unless the entry is gone
     /// or holds this version or a newer one already. Answers whether it wrote.
-    pub async fn entry_refresh_summary(&self, user_id: &UserId, conversation: &ConversationItem) -> Result<bool> {
+    pub async fn entry_refresh_summary(&self, user_id: &UserId, conversation: &Conversation) -> Result<bool> {
         update_if(
             self.client
                 .update_item()
@@ -119,7 +119,7 @@ impl Tx<'_> {
         &mut self,
         practice_id: &PracticeId,
         user_id: &UserId,
-        conversation: &ConversationItem,
+        conversation: &Conversation,
         late: &LateEntries,
         seen: &LateViewer,
         adds_unread: bool,
@@ -183,7 +183,7 @@ impl Tx<'_> {
 
     /// The conversation is still as it was read (not deleted, its summary not changed), so the
     /// summary copied beside it is current.
-    pub fn check_conversation_version(&mut self, conversation: &ConversationItem) -> Result<()> {
+    pub fn check_conversation_version(&mut self, conversation: &Conversation) -> Result<()> {
         self.push_check(
             Guard::Conversation,
             ConditionCheck::builder()

@@ -4,7 +4,7 @@ use super::*;
 
 impl Store {
     /// An outbox item, read consistently: the notifier must see the marks of an earlier try.
-    pub async fn outbox(&self, key: &Key) -> Result<Option<OutboxItem>> {
+    pub async fn outbox(&self, key: &Key) -> Result<Option<OutboxEntry>> {
         self.get_consistent(&key.pk, &key.sk).await
     }
 
@@ -26,19 +26,19 @@ impl Store {
 
     /// NOTIFY-4: the practice a two-way SMS number belongs to.
     pub async fn sms_number_owner(&self, number: &str) -> Result<Option<PracticeId>> {
-        let item: Option<SmsNumberItem> = self.get(keys::sms_number(number), keys::SMS_NUMBER_SK).await?;
+        let item: Option<SmsNumberOwner> = self.get(keys::sms_number(number), keys::SMS_NUMBER_SK).await?;
         Ok(item.map(|i| i.practice_id))
     }
 
-    pub async fn sms_peer(&self, practice_id: &PracticeId, token: &str) -> Result<Option<SmsPeerItem>> {
+    pub async fn sms_peer(&self, practice_id: &PracticeId, token: &str) -> Result<Option<SmsPeer>> {
         self.get(keys::sms_peer(practice_id, token), keys::SMS_PEER_SK).await
     }
 
-    pub async fn put_sms_peer(&self, peer: &SmsPeerItem) -> Result<()> {
+    pub async fn put_sms_peer(&self, practice_id: &PracticeId, token: &str, peer: &SmsPeer) -> Result<()> {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(peer)?))
+            .set_item(Some(to_item(&place::sms_peer(practice_id, token), peer)?))
             .send()
             .await
             .map(|_| ())
@@ -51,10 +51,10 @@ impl Store {
         practice_id: &PracticeId,
         before: Timestamp,
         limit: usize,
-    ) -> Result<Vec<ReminderItem>> {
+    ) -> Result<Vec<(Key, Reminder)>> {
         let items =
             self.queue_before(keys::GSI1, &keys::reminders_due(practice_id), &before.to_string(), limit).await?;
-        items.into_iter().map(from_item).collect()
+        items.into_iter().map(keyed_from_item).collect()
     }
 
     /// SLA-4: a practice's escalations due before `before` (GSI1), oldest first.
@@ -63,10 +63,10 @@ impl Store {
         practice_id: &PracticeId,
         before: Timestamp,
         limit: usize,
-    ) -> Result<Vec<EscalationItem>> {
+    ) -> Result<Vec<(Key, PendingEscalation)>> {
         let items =
             self.queue_before(keys::GSI1, &keys::escalations_due(practice_id), &before.to_string(), limit).await?;
-        items.into_iter().map(from_item).collect()
+        items.into_iter().map(keyed_from_item).collect()
     }
 }
 

@@ -94,6 +94,10 @@ pub fn auto_reply_mark(p: &PracticeId, c: &ConversationId, dedupe_key: &str) -> 
 pub fn message(p: &PracticeId, c: &ConversationId, at: Timestamp, m: &MessageId) -> Key {
     Key::new(keys::conversation(p, c), keys::message_sk(at, m))
 }
+/// Where a message of practice `p` lives, from the message itself.
+pub fn message_of(p: &PracticeId, m: &crate::domain::Message) -> Key {
+    message(p, &m.conversation_id, m.created_at, &m.id)
+}
 /// A user's inbox entry for a conversation, in its inbox (active or archived), its tab of
 /// that kind, and its starred list while starred; newest first in each.
 pub fn entry(
@@ -248,7 +252,7 @@ pub fn sms_peer(p: &PracticeId, token: &str) -> Key {
 pub fn idempotency(p: &PracticeId, caller: &UserId, key_hash: &str) -> Key {
     Key::new(keys::idempotency(p, caller, key_hash), keys::IDEMPOTENCY_SK)
 }
-/// How a message refers to the answer that holds its body (`MessageItem::answer_pk`), so
+/// How a message refers to the answer that holds its body (`Message::answer_pk`), so
 /// deleting the message takes it along.
 pub fn answer_reference(p: &PracticeId, caller: &UserId, key_hash: &str) -> String {
     keys::idempotency(p, caller, key_hash)
@@ -260,6 +264,10 @@ pub fn answer(reference: &str) -> Key {
 }
 
 /// An audit event, in its record's chain; listed per patient where it concerns one.
+/// Where an audit event lives, from the event itself: its record's chain, sorted by time.
+pub fn audit_event_of(e: &crate::domain::AuditEvent) -> Key {
+    audit_event(&e.practice_id, &e.record_type, &e.record_id, e.patient_id.as_deref(), &format!("{}#{}", e.at, e.id))
+}
 pub fn audit_event(p: &PracticeId, record_type: &str, record_id: &str, patient: Option<&str>, sort: &str) -> Key {
     let key = Key::new(keys::audit(p, &keys::audit_scope(record_type, record_id)), sort.to_string());
     match patient {
@@ -311,18 +319,15 @@ pub fn streamed(pk: String, sk: String) -> Streamed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{Sealed, TaskItem};
+    use crate::domain::{Sealed, Task};
 
-    fn task_item(done: bool) -> TaskItem {
+    fn task_key(done: bool) -> Key {
         let p = PracticeId::from_stored("prc_1");
-        TaskItem {
-            key: task(
-                &p,
-                &crate::domain::TaskId::from_stored("tsk_1"),
-                &UserId::from_stored("usr_a"),
-                done,
-                "2026-12-02",
-            ),
+        task(&p, &crate::domain::TaskId::from_stored("tsk_1"), &UserId::from_stored("usr_a"), done, "2026-12-02")
+    }
+
+    fn task_item(done: bool) -> Task {
+        Task {
             id: crate::domain::TaskId::from_stored("tsk_1"),
             conversation_id: ConversationId::from_stored("cnv_1"),
             message_id: MessageId::from_stored("msg_1"),
@@ -336,27 +341,24 @@ mod tests {
     }
 
     /// The key attributes are stored beside the record's own, named as the table and its
-    /// indexes name them, and a stored item reads back whole (numbers, binary, booleans
-    /// pass through the flattening intact).
+    /// indexes name them, and a stored item reads back whole, key and record (numbers,
+    /// binary, booleans intact).
     #[test]
     fn a_keyed_record_is_stored_flat_and_reads_back_whole() {
-        let item = serde_dynamo::to_item::<_, std::collections::HashMap<String, serde_dynamo::AttributeValue>>(
-            task_item(true),
-        )
-        .unwrap();
+        let item = crate::store::to_item(&task_key(true), &task_item(true)).unwrap();
         for attribute in ["pk", "sk", "gsi1pk", "gsi1sk", "id", "title", "done", "dueDate"] {
             assert!(item.contains_key(attribute), "{attribute} missing");
         }
         assert!(!item.contains_key("key") && !item.contains_key("gsi2pk"));
-        let back: TaskItem = serde_dynamo::from_item(item).unwrap();
-        assert_eq!(back.key, task_item(true).key);
+        let (key, back): (Key, Task) = crate::store::keyed_from_item(item).unwrap();
+        assert_eq!(key, task_key(true));
         assert_eq!((back.title, back.done), (task_item(true).title, true));
     }
 
     /// A task's place in its assignee's list moves when it is done (open ones first).
     #[test]
     fn a_done_task_sorts_after_open_ones() {
-        let (open, done) = (task_item(false).key, task_item(true).key);
+        let (open, done) = (task_key(false), task_key(true));
         assert_eq!((&open.pk, &open.gsi1pk), (&done.pk, &done.gsi1pk));
         assert!(open.gsi1sk < done.gsi1sk);
     }

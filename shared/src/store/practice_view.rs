@@ -11,8 +11,8 @@ use crate::store::inbox::with_date_range;
 /// The caller's own state in the conversations of a practice-wide page.
 #[derive(Clone, Debug, Default)]
 pub struct OwnStates {
-    pub entries: HashMap<ConversationId, EntryItem>,
-    pub marks: HashMap<ConversationId, OwnStateItem>,
+    pub entries: HashMap<ConversationId, InboxEntry>,
+    pub marks: HashMap<ConversationId, OwnState>,
 }
 
 impl Store {
@@ -28,7 +28,7 @@ impl Store {
         view: &InboxView,
         limit: usize,
         after: Option<&InboxPosition>,
-    ) -> Result<(Vec<ConversationItem>, Option<InboxPosition>)> {
+    ) -> Result<(Vec<Conversation>, Option<InboxPosition>)> {
         let partition = keys::practice_conversations(practice_id);
         let start = after.map(|a| {
             HashMap::from([
@@ -83,7 +83,7 @@ impl Store {
             q = q.filter_expression(filters.join(" AND "));
         }
         let out = q.key_condition_expression(key_condition).send().await.map_err(sdk_error)?;
-        let conversations: Vec<ConversationItem> =
+        let conversations: Vec<Conversation> =
             out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_>>()?;
         let next = match out.last_evaluated_key {
             Some(k) if !k.is_empty() => match (k.get(keys::GSI2SK), k.get(keys::PK)) {
@@ -117,7 +117,7 @@ impl Store {
         user_id: &UserId,
         conversations: &[ConversationId],
         with_records: bool,
-    ) -> Result<(HashMap<ConversationId, ConversationItem>, OwnStates)> {
+    ) -> Result<(HashMap<ConversationId, Conversation>, OwnStates)> {
         let pk = keys::user(practice_id, user_id);
         let mut wanted: Vec<(String, String)> = Vec::new();
         for c in conversations {
@@ -131,7 +131,7 @@ impl Store {
         let mut states = OwnStates::default();
         for item in self.get_many(wanted).await? {
             if matches!(item.get(keys::PK), Some(AttributeValue::S(p)) if *p != pk) {
-                let c: ConversationItem = from_item(item)?;
+                let c: Conversation = from_item(item)?;
                 records.insert(c.id.clone(), c);
                 continue;
             }
@@ -141,7 +141,7 @@ impl Store {
                     states.marks.insert(c, from_item(item)?);
                 }
                 Some(AttributeValue::S(_)) => {
-                    let entry: EntryItem = from_item(item)?;
+                    let entry: InboxEntry = from_item(item)?;
                     states.entries.insert(entry.conversation_id.clone(), entry);
                 }
                 _ => {}

@@ -4,22 +4,22 @@
 
 use super::keys;
 use super::{from_item, s, sdk_error, to_value, update_if, PracticeId, Store, UserId};
+use crate::domain::{Conversation, PatientRef, PendingRename};
 use crate::error::Result;
-use crate::records::{ConversationItem, PatientRef, RenameItem};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 impl Store {
     /// The rename of this patient still being carried to its copies, if any.
-    pub async fn pending_rename(&self, practice_id: &PracticeId, patient_id: &UserId) -> Result<Option<RenameItem>> {
+    pub async fn pending_rename(&self, practice_id: &PracticeId, patient_id: &UserId) -> Result<Option<PendingRename>> {
         self.get_consistent(&keys::patient(practice_id, patient_id), keys::RENAME_SK).await
     }
 
-    pub async fn finish_rename(&self, rename: &RenameItem) -> Result<()> {
+    pub async fn finish_rename(&self, practice_id: &PracticeId, patient_id: &UserId) -> Result<()> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key(keys::PK, s(&rename.key.pk))
-            .key(keys::SK, s(&rename.key.sk))
+            .key(keys::PK, s(keys::patient(practice_id, patient_id)))
+            .key(keys::SK, s(keys::RENAME_SK))
             .send()
             .await
             .map_err(sdk_error)?;
@@ -33,7 +33,7 @@ impl Store {
         &self,
         practice_id: &PracticeId,
         patient_id: &UserId,
-    ) -> Result<Vec<ConversationItem>> {
+    ) -> Result<Vec<Conversation>> {
         let query = self
             .query()
             .index_name(keys::GSI2)
@@ -51,7 +51,7 @@ impl Store {
     /// old names back; an entry that is gone (or never was) is left alone.
     pub async fn rename_in_conversation(
         &self,
-        conversation: &ConversationItem,
+        conversation: &Conversation,
         users: &[UserId],
         patient: &PatientRef,
     ) -> Result<()> {

@@ -2,16 +2,12 @@
 
 use super::keys;
 use super::{from_item, ConversationId, PracticeId, Store};
+use crate::domain::TaskRef;
 use crate::error::Result;
-use crate::records::TaskRefItem;
 
 impl Store {
     /// The marks of the tasks made on a conversation's messages.
-    pub async fn task_refs(
-        &self,
-        practice_id: &PracticeId,
-        conversation_id: &ConversationId,
-    ) -> Result<Vec<TaskRefItem>> {
+    pub async fn task_refs(&self, practice_id: &PracticeId, conversation_id: &ConversationId) -> Result<Vec<TaskRef>> {
         self.query_partition(keys::conversation(practice_id, conversation_id), Some(keys::TASK_REF_PREFIX))
             .await?
             .into_iter()

@@ -141,16 +141,34 @@ impl<'s> Tx<'s> {
     }
 
     /// Writes a record that must not exist yet.
-    pub fn put_new<T: Serialize>(&mut self, guard: Guard, record: &T) -> Result<()> {
-        self.push_put(guard, to_item(record)?, Some(("attribute_not_exists(pk)", vec![])))
+    pub fn put_new<T: Serialize>(&mut self, guard: Guard, key: Key, record: &T) -> Result<()> {
+        self.push_put(guard, to_item(&key, record)?, Some(("attribute_not_exists(pk)", vec![])))
+    }
+
+    /// Writes (or replaces) an item that is its key alone: a marker (a search token, a
+    /// practice's line in the registry).
+    pub fn put_marker(&mut self, guard: Guard, key: Key) -> Result<()> {
+        self.push_put(guard, key_attributes(&key)?, None)
     }
 
     /// An edit of a record read as `before`: sets only the attributes that differ in `after`,
     /// on the condition that each still holds the value read. Two edits of one record cannot
     /// undo each other (a lost update), and attributes the edit did not touch (the user's own
     /// out-of-office, say) are left as they are. False when nothing differs (nothing pushed).
-    pub fn update_changed<T: Serialize>(&mut self, guard: Guard, before: &T, after: &T) -> Result<bool> {
-        let (old, new) = (to_item(before)?, to_item(after)?);
+    pub fn update_changed<T: Serialize>(&mut self, guard: Guard, key: &Key, before: &T, after: &T) -> Result<bool> {
+        self.update_relisted(guard, (key, before), (key, after))
+    }
+
+    /// `update_changed` of a record whose index keys move too (an e-visit listed by another
+    /// time): `before` is the key it was read under, `after` the key it is to have; their
+    /// table keys are the same.
+    pub fn update_relisted<T: Serialize>(
+        &mut self,
+        guard: Guard,
+        before: (&Key, &T),
+        after: (&Key, &T),
+    ) -> Result<bool> {
+        let (old, new) = (to_item(before.0, before.1)?, to_item(after.0, after.1)?);
         let mut names: Vec<&String> = old.keys().chain(new.keys()).filter(|k| old.get(*k) != new.get(*k)).collect();
         names.sort();
         names.dedup();
@@ -194,15 +212,20 @@ impl<'s> Tx<'s> {
     }
 
     /// Writes (or replaces) a record.
-    pub fn put<T: Serialize>(&mut self, guard: Guard, record: &T) -> Result<()> {
-        self.push_put(guard, to_item(record)?, None)
+    pub fn put<T: Serialize>(&mut self, guard: Guard, key: Key, record: &T) -> Result<()> {
+        self.push_put(guard, to_item(&key, record)?, None)
+    }
+
+    /// Appends an audit event (SEC-2) to its record's chain.
+    pub fn put_audit(&mut self, event: &AuditEvent) -> Result<()> {
+        self.put(Guard::Audit, place::audit_event_of(event), event)
     }
 
     /// Claims an idempotency key: absent, or expired (TTL deletion can lag by a day or two).
-    pub fn claim_idempotency_key(&mut self, record: &IdempotencyItem, now_epoch: i64) -> Result<()> {
+    pub fn claim_idempotency_key(&mut self, key: Key, record: &StoredAnswer, now_epoch: i64) -> Result<()> {
         self.push_put(
             Guard::Idempotency,
-            to_item(record)?,
+            to_item(&key, record)?,
             Some((
                 "attribute_not_exists(pk) OR expiresAt < :now",
                 vec![(":now", AttributeValue::N(now_epoch.to_string()))],

@@ -4,12 +4,7 @@ use super::*;
 use crate::domain::{DraftId, SavedReplyId, TaskId};
 
 impl Store {
-    pub async fn draft(
-        &self,
-        practice_id: &PracticeId,
-        user_id: &UserId,
-        draft_id: &DraftId,
-    ) -> Result<Option<DraftItem>> {
+    pub async fn draft(&self, practice_id: &PracticeId, user_id: &UserId, draft_id: &DraftId) -> Result<Option<Draft>> {
         self.get(keys::user(practice_id, user_id), &keys::draft_sk(draft_id)).await
     }
 
@@ -20,7 +15,7 @@ impl Store {
         user_id: &UserId,
         limit: usize,
         after: Option<&str>,
-    ) -> Result<(Vec<DraftItem>, Option<String>)> {
+    ) -> Result<(Vec<Draft>, Option<String>)> {
         let pk = keys::user(practice_id, user_id);
         let start = after
             .map(|d| HashMap::from([(keys::PK.to_string(), s(&pk)), (keys::SK.to_string(), s(keys::draft_sk(d)))]));
@@ -37,7 +32,7 @@ impl Store {
             .send()
             .await
             .map_err(sdk_error)?;
-        let drafts: Vec<DraftItem> = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_>>()?;
+        let drafts: Vec<Draft> = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_>>()?;
         let next = match out.last_evaluated_key {
             Some(k) if !k.is_empty() => drafts.last().map(|d| d.id.to_string()),
             _ => None,
@@ -45,12 +40,12 @@ impl Store {
         Ok((drafts, next))
     }
 
-    pub async fn task(&self, practice_id: &PracticeId, task_id: &TaskId) -> Result<Option<TaskItem>> {
+    pub async fn task(&self, practice_id: &PracticeId, task_id: &TaskId) -> Result<Option<Task>> {
         self.get(keys::task(practice_id, task_id), keys::TASK_SK).await
     }
 
     /// An assignee's tasks, open ones first by due date (one Query on GSI1).
-    pub async fn tasks_of(&self, practice_id: &PracticeId, assignee: &UserId, limit: usize) -> Result<Vec<TaskItem>> {
+    pub async fn tasks_of(&self, practice_id: &PracticeId, assignee: &UserId, limit: usize) -> Result<Vec<Task>> {
         let out = self
             .client
             .query()
@@ -66,7 +61,7 @@ impl Store {
     }
 
     /// The practice's saved replies and the user's own (two Queries).
-    pub async fn saved_replies(&self, practice_id: &PracticeId, user_id: &UserId) -> Result<Vec<SavedReplyItem>> {
+    pub async fn saved_replies(&self, practice_id: &PracticeId, user_id: &UserId) -> Result<Vec<SavedReply>> {
         let mut out = Vec::new();
         for pk in [keys::saved_replies(practice_id), keys::user(practice_id, user_id)] {
             for item in self.query_partition(pk, Some("REPLY#")).await? {
@@ -82,7 +77,7 @@ impl Store {
         practice_id: &PracticeId,
         user_id: &UserId,
         reply_id: &SavedReplyId,
-    ) -> Result<Option<SavedReplyItem>> {
+    ) -> Result<Option<SavedReply>> {
         let wanted = vec![
             (keys::saved_replies(practice_id), keys::saved_reply_sk(reply_id)),
             (keys::user(practice_id, user_id), keys::saved_reply_sk(reply_id)),
@@ -97,7 +92,7 @@ impl Store {
         month: &str,
         from: &str,
         to: &str,
-    ) -> Result<Vec<BillingItem>> {
+    ) -> Result<Vec<BillableMessage>> {
         self.month_between(keys::billing_month(practice_id, month), from, to).await
     }
 
@@ -108,7 +103,7 @@ impl Store {
         month: &str,
         from: &str,
         to: &str,
-    ) -> Result<Vec<ReplyTimeItem>> {
+    ) -> Result<Vec<ReplyTime>> {
         self.month_between(keys::reply_times_month(practice_id, month), from, to).await
     }
 

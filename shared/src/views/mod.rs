@@ -2,12 +2,12 @@
 //! sealed fields the caller may see). Patients never receive staff-only fields.
 
 use crate::crypto::{Binding, Envelope};
+use crate::domain::*;
 use crate::domain::{
     AttachmentStatus, Caller, ConversationKind, ConversationStatus, DeliveryStatus, Priority, Recipient, SenderKind,
     Timestamp,
 };
 use crate::error::Result;
-use crate::records::*;
 use serde::Serialize;
 
 mod attachments;
@@ -297,7 +297,7 @@ impl<'a> Renderer<'a> {
 
     pub async fn conversation(
         &self,
-        c: &ConversationItem,
+        c: &Conversation,
         staff_names: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<(ConversationView, Option<PatientView>)> {
         let count = if self.caller.is_staff() { c.message_count } else { c.patient_message_count };
@@ -326,7 +326,7 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    pub async fn attachment(&self, a: &AttachmentItem) -> Result<AttachmentView> {
+    pub async fn attachment(&self, a: &Attachment) -> Result<AttachmentView> {
         Ok(AttachmentView {
             id: a.id.clone(),
             file_name: self.open(&a.id, "fileName", &a.file_name).await?,
@@ -339,7 +339,7 @@ impl<'a> Renderer<'a> {
 
     pub async fn message(
         &self,
-        m: &MessageItem,
+        m: &Message,
         patient: Option<&PatientView>,
         status: DeliveryStatus,
     ) -> Result<MessageView> {
@@ -368,7 +368,7 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    pub async fn inbox_item(&self, e: &EntryItem) -> Result<InboxItemView> {
+    pub async fn inbox_item(&self, e: &InboxEntry) -> Result<InboxItemView> {
         let (mut conversation, patient) =
             self.summary(&e.conversation_id, &e.summary, e.last_message_at, e.message_count, None).await?;
         self.show_reply_due(&mut conversation, e.reply_due.as_ref());

@@ -1,8 +1,8 @@
 //! The directory's answers: staff users, patients' records and workgroups, as the
 //! administration routes and the staff's pickers show them.
 
+use crate::domain::{Patient, Staff, Workgroup};
 use crate::domain::{Role, UserId};
-use crate::records::{PatientItem, StaffItem, WorkgroupItem};
 use crate::views::PatientView;
 use serde::Serialize;
 
@@ -26,7 +26,7 @@ pub struct StaffAnswer {
 }
 
 impl StaffAnswer {
-    pub fn of(s: &StaffItem) -> StaffAnswer {
+    pub fn of(s: &Staff) -> StaffAnswer {
         StaffAnswer {
             staff: StaffView {
                 id: s.id.clone(),
@@ -64,7 +64,7 @@ pub struct PatientAnswer {
 }
 
 impl PatientAnswer {
-    pub fn of(p: &PatientItem, first: String, last: String, phone: Option<String>, email: Option<String>) -> Self {
+    pub fn of(p: &Patient, first: String, last: String, phone: Option<String>, email: Option<String>) -> Self {
         PatientAnswer {
             patient: PatientRecordView {
                 id: p.id.clone(),
@@ -103,7 +103,7 @@ pub struct WorkgroupView {
 }
 
 impl WorkgroupView {
-    pub fn of(w: &WorkgroupItem) -> WorkgroupView {
+    pub fn of(w: &Workgroup) -> WorkgroupView {
         WorkgroupView { id: w.id.clone(), name: w.name.clone(), member_ids: w.member_ids.clone() }
     }
 }

@@ -120,7 +120,7 @@ pub struct ClinicianMinutes {
 pub struct TimeEntryView {
     pub clinician_id: UserId,
     pub seconds: i32,
-    pub source: crate::records::TimeSource,
+    pub source: crate::domain::TimeSource,
     pub at: crate::domain::Timestamp,
 }
 

@@ -2,7 +2,7 @@
 //! banner, out-of-office, the second factor and where notifications go.
 
 use crate::domain::NotifyChannel;
-use crate::records::{OutOfOffice, Settings};
+use crate::domain::{OutOfOffice, Settings};
 use serde::Serialize;
 
 /// GET and PUT /settings.

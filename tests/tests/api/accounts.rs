@@ -368,16 +368,17 @@ async fn acct_2_edits_made_from_one_read_keep_each_other() {
     let (app, p) = setup().await;
     let store = &app.app().store;
     let read = store.staff(&p.id, &p.nurse.user_id()).await.unwrap().expect("the nurse");
+    let key = carethread_core::store::place::staff(&p.id, &p.nurse.user_id());
     let mut phone = read.clone();
     phone.phone = "+15550001111".into();
     let mut tx = store.tx();
-    assert!(tx.update_changed(carethread_core::store::Guard::Staff, &read, &phone).unwrap());
+    assert!(tx.update_changed(carethread_core::store::Guard::Staff, &key, &read, &phone).unwrap());
     assert!(tx.commit().await.unwrap().is_ok());
     // From the same (now stale) read: deactivation touches another field, and stands.
     let mut off = read.clone();
     off.active = false;
     let mut tx = store.tx();
-    tx.update_changed(carethread_core::store::Guard::Staff, &read, &off).unwrap();
+    tx.update_changed(carethread_core::store::Guard::Staff, &key, &read, &off).unwrap();
     assert!(tx.commit().await.unwrap().is_ok());
     let now = store.staff(&p.id, &p.nurse.user_id()).await.unwrap().unwrap();
     assert_eq!((now.phone.as_str(), now.active), ("+15550001111", false), "both edits kept");
@@ -385,7 +386,7 @@ async fn acct_2_edits_made_from_one_read_keep_each_other() {
     let mut other = read.clone();
     other.phone = "+15550002222".into();
     let mut tx = store.tx();
-    tx.update_changed(carethread_core::store::Guard::Staff, &read, &other).unwrap();
+    tx.update_changed(carethread_core::store::Guard::Staff, &key, &read, &other).unwrap();
     assert!(tx.commit().await.unwrap().is_err(), "a stale edit of a changed field is refused");
     assert_eq!(store.staff(&p.id, &p.nurse.user_id()).await.unwrap().unwrap().phone, "+15550001111");
 }

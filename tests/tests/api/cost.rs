@@ -6,7 +6,7 @@
 use carethread_core::crypto::Binding;
 use carethread_core::domain::ConversationKind as Kind;
 use carethread_core::domain::UserId;
-use carethread_core::records::{EntryItem, PatientRef, Sealed, SearchTokenItem, SenderRef, Summary};
+use carethread_core::domain::{InboxEntry, PatientRef, Sealed, SenderRef, Summary};
 use carethread_core::store::place;
 use carethread_tests::*;
 use reqwest::StatusCode;
@@ -59,44 +59,47 @@ async fn seed_entries(app: &TestApp, practice: &carethread_core::domain::Practic
             allow_response: true,
             allow_attachments: false,
         };
-        entries.push(EntryItem {
-            key: place::entry(practice, user, &cid, kind, at, archived, starred),
-            conversation_id: cid,
-            summary,
-            summary_version: 0,
-            last_message_at: at,
-            preview: Sealed(
-                env.seal_str(Binding { practice_id: practice, record: &c, field: "preview" }, "preview text")
-                    .await
-                    .unwrap(),
-            ),
-            last_sender: SenderRef {
-                kind: carethread_core::domain::SenderKind::Staff,
-                id: UserId::from_stored("usr_x"),
-                name: Some("Seeder".into()),
-                masked: false,
+        let key = place::entry(practice, user, &cid, kind, at, archived, starred);
+        entries.push((
+            key,
+            InboxEntry {
+                conversation_id: cid,
+                summary,
+                summary_version: 0,
+                last_message_at: at,
+                preview: Sealed(
+                    env.seal_str(Binding { practice_id: practice, record: &c, field: "preview" }, "preview text")
+                        .await
+                        .unwrap(),
+                ),
+                last_sender: SenderRef {
+                    kind: carethread_core::domain::SenderKind::Staff,
+                    id: UserId::from_stored("usr_x"),
+                    name: Some("Seeder".into()),
+                    masked: false,
+                },
+                urgent: false,
+                last_priority: None,
+                message_count: 1,
+                unread: (i % 3) as u64,
+                starred,
+                archived,
+                last_read_at: None,
+                unposted: Vec::new(),
+                reply_due: None,
             },
-            urgent: false,
-            last_priority: None,
-            message_count: 1,
-            unread: (i % 3) as u64,
-            starred,
-            archived,
-            last_read_at: None,
-            unposted: Vec::new(),
-            reply_due: None,
-        });
+        ));
     }
     app.app().store.put_batch(&entries).await.unwrap();
     // Every active conversation is findable by the word "subject".
     let index = carethread_core::ops::search::practice_index(app.app(), practice).await.unwrap();
     let token = carethread_core::ops::search::query_token(&index, "subject").unwrap();
-    let tokens: Vec<SearchTokenItem> = entries
+    let tokens: Vec<_> = entries
         .iter()
-        .filter(|e| !e.archived)
-        .map(|e| SearchTokenItem { key: place::search_token(practice, &token, &e.conversation_id) })
+        .filter(|(_, e)| !e.archived)
+        .map(|(_, e)| place::search_token(practice, &token, &e.conversation_id))
         .collect();
-    app.app().store.put_batch(&tokens).await.unwrap();
+    app.app().store.put_markers(&tokens).await.unwrap();
 }
 
 fn by_service(calls: &BTreeMap<String, u64>, prefix: &str) -> u64 {

@@ -647,7 +647,7 @@ async fn finding_04_the_audit_chain_is_keyed_and_only_its_function_may_make_link
     // every link the unkeyed way.
     let mut prev = "genesis".to_string();
     for (i, raw) in events.iter().enumerate() {
-        let mut event: carethread_core::records::AuditItem = serde_dynamo::from_item(raw.clone()).unwrap();
+        let mut event: carethread_core::domain::AuditEvent = serde_dynamo::from_item(raw.clone()).unwrap();
         if i == 0 {
             event.actor_id = p.nurse.id.clone();
         }

@@ -4,8 +4,8 @@
 //! is past the default followers' limit (15): its clinicians' inboxes hold what concerns them;
 //! the first tests set the limit to 500 so that every one of them follows everything.
 
+use carethread_core::domain::InboxEntry;
 use carethread_core::domain::{ConversationStatus, MessageId, PracticeId};
-use carethread_core::records::EntryItem;
 use carethread_core::store::place;
 use carethread_tests::*;
 use reqwest::StatusCode;
@@ -28,7 +28,7 @@ async fn add_providers(app: &TestApp, admin: &User, n: usize) {
 
 /// Every inbox entry of a conversation, straight from the test's own table: its viewers'
 /// copies of the summary.
-async fn entries_of(app: &TestApp, conversation: &str) -> Vec<EntryItem> {
+async fn entries_of(app: &TestApp, conversation: &str) -> Vec<InboxEntry> {
     let items = app.scan_where("sk", &format!("CONV#{conversation}")).await;
     items.into_iter().map(|item| serde_dynamo::from_item(item).unwrap()).collect()
 }
@@ -117,7 +117,7 @@ async fn composes_replies_and_lists(app: &TestApp, group: &Group) {
     let entries = entries_of(app, &cid).await;
     assert_eq!(entries.len(), 152, "150 providers, the admin and the patient");
     let current =
-        |e: &EntryItem| e.summary.status == ConversationStatus::Closed && e.summary.assignee_ids == [newest.user_id()];
+        |e: &InboxEntry| e.summary.status == ConversationStatus::Closed && e.summary.assignee_ids == [newest.user_id()];
     assert!(entries.iter().all(current), "every copy of the summary is the latest");
     let row = |page: Value| item_of(&page, &cid).cloned().expect("still listed");
     let seen_by_admin = row(app.get(&admin.token, "/inbox?limit=10").await.body);

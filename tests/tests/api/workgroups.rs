@@ -72,14 +72,16 @@ async fn role_6_a_member_added_to_a_workgroup_joins_its_conversations() {
     assert_eq!(items.len(), 1, "one back-fill, one page");
     let last = app.scan_where("sk", "BACKFILL#000001").await;
     assert_eq!(last.len(), 1, "then one pass over what moved meanwhile");
-    let key = serde_dynamo::from_item::<_, carethread_core::records::MembershipBackfillItem>(items[0].clone()).unwrap();
-    let again = carethread_core::ops::workgroups::backfill_workgroup(
-        notifier,
-        &key.key,
-        carethread_core::domain::Timestamp::now(),
-    )
-    .await
-    .unwrap();
+    let text = |name: &str| items[0][name].as_s().unwrap().clone();
+    let carethread_core::store::place::Streamed::MembershipBackfill(key) =
+        carethread_core::store::place::streamed(text("pk"), text("sk"))
+    else {
+        panic!("a back-fill page is streamed to the notifier as one")
+    };
+    let again =
+        carethread_core::ops::workgroups::backfill_workgroup(notifier, &key, carethread_core::domain::Timestamp::now())
+            .await
+            .unwrap();
     assert_eq!(again, 0, "nothing left to add");
 }
 

@@ -80,7 +80,7 @@ pub(crate) async fn start_sms_thread(
     app: &App,
     ctx: &RequestCtx,
     dir: &Directory,
-    patient: Option<&PatientItem>,
+    patient: Option<&Patient>,
     number: &str,
     text: &str,
     sender: SenderRef,
@@ -123,7 +123,7 @@ pub(crate) struct AppendedMessage<'a> {
 pub(crate) async fn append_message(
     app: &App,
     ctx: &RequestCtx,
-    conversation: &ConversationItem,
+    conversation: &Conversation,
     m: AppendedMessage<'_>,
 ) -> Result<()> {
     let AppendedMessage { dedupe_key, text, sender, expires, action, settings, internal } = m;
@@ -133,11 +133,8 @@ pub(crate) async fn append_message(
     let at = ctx.now + crate::domain::SignedDuration::from_micros(1);
     let posted = seal(app, conversation, Posting { internal, ..Posting::plain(sender, &body, at) }, settings).await?;
     let mut tx = app.store.tx();
-    let once = AutoReplyItem {
-        key: place::auto_reply_mark(&conversation.practice_id, &conversation.id, dedupe_key),
-        expires_at: expires,
-    };
-    tx.put_new(Guard::Auto, &once)?;
+    let once = AutoReplyMark { expires_at: expires };
+    tx.put_new(Guard::Auto, place::auto_reply_mark(&conversation.practice_id, &conversation.id, dedupe_key), &once)?;
     let arrival = Arrival::Joins { patient_needs_open: false };
     post_message(app, ctx, &mut tx, conversation, arrival, &posted, action).await?;
     match tx.commit().await? {

@@ -64,10 +64,7 @@ pub async fn assign(
     let mut tx = app.store.tx();
     tx.check_staff_active(p, &caller.user_id, false)?;
     rewrite_membership(app, &mut tx, &mut conversation, expected_version, &old_viewers, ctx.now).await?;
-    tx.put(
-        Guard::Audit,
-        &audit::event(ctx, "conversation.assign", AuditRecord::conversation(&conversation), "success"),
-    )?;
+    tx.put_audit(&audit::event(ctx, "conversation.assign", AuditRecord::conversation(&conversation), "success"))?;
     // The answer is made before the commit, and kept with the Idempotency-Key in the same
     // transaction: nothing can fail after the assignment is stored, and a retry replays it
     // instead of assigning twice.
@@ -91,7 +88,7 @@ pub async fn assign(
 pub(crate) async fn rewrite_membership(
     app: &App,
     tx: &mut Tx<'_>,
-    conversation: &mut ConversationItem,
+    conversation: &mut Conversation,
     expected_version: u64,
     old_viewers: &[UserId],
     now: Timestamp,
@@ -139,15 +136,14 @@ pub(crate) async fn rewrite_membership(
         super::delete::remove_entry(tx, (p, conversation_id, patient_id.as_ref()), user, entry, known)?;
     }
     if !gone_late.is_empty() {
-        let removal = EntryRemovalItem {
-            key: place::membership_removal(conversation_id, conversation.version),
+        let removal = EntryRemoval {
             practice_id: p.clone(),
             conversation_id: conversation_id.clone(),
             patient_id: patient_id.clone(),
             viewers: gone_late.to_vec(),
             expires_at: now.as_second() + 7 * 86_400,
         };
-        tx.put(Guard::Outbox, &removal)?;
+        tx.put(Guard::Outbox, place::membership_removal(conversation_id, conversation.version), &removal)?;
     }
     // Those who stay keep their entries and take the new summary; in a large audience the
     // people in the thread first, bystanders by the notifier.
@@ -163,9 +159,9 @@ pub(crate) async fn rewrite_membership(
 
 /// How a membership change ended.
 pub(crate) enum Membership {
-    Changed(ConversationItem),
+    Changed(Conversation),
     /// Nothing to change: the conversation as it is.
-    Unchanged(ConversationItem),
+    Unchanged(Conversation),
     /// Deleted meanwhile.
     Gone,
     /// An escalation `also` took was taken by another run (SLA-4): nothing written.
@@ -181,10 +177,10 @@ pub(crate) enum Membership {
 pub(crate) async fn change_membership(
     app: &App,
     dir: &Directory,
-    mut conversation: ConversationItem,
+    mut conversation: Conversation,
     now: Timestamp,
-    mut change: impl FnMut(&mut ConversationItem) -> bool,
-    mut also: impl FnMut(&mut Tx<'_>, &ConversationItem) -> Result<()>,
+    mut change: impl FnMut(&mut Conversation) -> bool,
+    mut also: impl FnMut(&mut Tx<'_>, &Conversation) -> Result<()>,
 ) -> Result<Membership> {
     for _ in 0..4 {
         if !change(&mut conversation) {
@@ -215,17 +211,13 @@ pub(crate) async fn change_membership(
 /// part in"). Its own transaction, so the message's stays as it is; a retried reply finds
 /// it taking part already. No audit event of its own: the message's event records the writer
 /// (SEC-2, one event a request).
-pub(super) async fn join_sender(
-    app: &App,
-    ctx: &RequestCtx,
-    conversation: ConversationItem,
-) -> Result<ConversationItem> {
+pub(super) async fn join_sender(app: &App, ctx: &RequestCtx, conversation: Conversation) -> Result<Conversation> {
     let caller = &ctx.caller;
     if conversation.participants.contains(&caller.user_id) {
         return Ok(conversation);
     }
     let dir = app.store.directory(&caller.practice_id).await?.ok_or(Error::Unauthenticated)?;
-    let join = |c: &mut ConversationItem| {
+    let join = |c: &mut Conversation| {
         let joins = !c.participants.contains(&caller.user_id);
         if joins {
             c.participants.push(caller.user_id.clone());
@@ -244,7 +236,7 @@ const ITEMS_AFTER_MEMBERSHIP: usize = 6;
 
 /// A new viewer's counts: one more conversation, its `count` messages all unread, and one
 /// more conversation about the patient (a new patient where it had none).
-pub(super) fn count_joiner(tx: &mut Tx<'_>, c: &ConversationItem, v: &UserId, count: u64, known: u64) -> Result<()> {
+pub(super) fn count_joiner(tx: &mut Tx<'_>, c: &Conversation, v: &UserId, count: u64, known: u64) -> Result<()> {
     let p = &c.practice_id;
     let patient_id = c.summary.patient.as_ref().map(|p| &p.id);
     let new_patient = i64::from(patient_id.is_some() && known == 0);
@@ -259,7 +251,7 @@ pub(super) fn count_joiner(tx: &mut Tx<'_>, c: &ConversationItem, v: &UserId, co
 /// The preview and sender a brand-new viewer's entry starts with: the latest message any
 /// staff member may see, as the conversation keeps it. A conversation written before it kept
 /// its latest message costs one Query of the thread and a KMS round trip instead.
-pub(crate) async fn latest_for_new_viewers(app: &App, c: &ConversationItem) -> Result<(Sealed, SenderRef, u64)> {
+pub(crate) async fn latest_for_new_viewers(app: &App, c: &Conversation) -> Result<(Sealed, SenderRef, u64)> {
     if let Some(latest) = &c.latest {
         return Ok((latest.preview.clone(), latest.sender.clone(), c.message_count));
     }

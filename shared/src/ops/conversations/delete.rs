@@ -14,7 +14,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
     let conversation_id = crate::ops::conversation_id(conversation_id)?;
     let message_id = MessageId::parse("messageId", message_id).map_err(|_| Error::NotFound("message"))?;
     let (conversation, messages) = crate::ops::visible_thread(app, caller, &conversation_id).await?;
-    let visible_to_caller = |m: &&MessageItem| !m.internal || policy::can_see_internal(caller);
+    let visible_to_caller = |m: &&Message| !m.internal || policy::can_see_internal(caller);
     let message =
         messages.iter().filter(visible_to_caller).find(|m| m.id == message_id).ok_or(Error::NotFound("message"))?;
     if !caller.is_staff() || message.sender.id != caller.user_id {
@@ -27,10 +27,10 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
     let patient_visible = !message.internal && conversation.summary.patient.is_some();
     // The previews that replace this one where it was the latest: the message before it that
     // each side may see.
-    let remaining: Vec<&MessageItem> = messages.iter().filter(|m| m.id != message.id).collect();
+    let remaining: Vec<&Message> = messages.iter().filter(|m| m.id != message.id).collect();
     let staff_latest = remaining.last().copied();
     let patient_latest = remaining.iter().rev().find(|m| !m.internal).copied();
-    let preview_of = |m: &MessageItem| {
+    let preview_of = |m: &Message| {
         let m = m.clone();
         async move {
             let body = app
@@ -67,8 +67,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
         }
         _ => None,
     };
-    let mut removal = MessageRemovalItem {
-        key: place::message_removal(&message.id),
+    let mut removal = MessageRemoval {
         practice_id: p.clone(),
         conversation_id: conversation_id.clone(),
         message_id: message.id.clone(),
@@ -83,7 +82,7 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
     };
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
-    tx.delete_existing(Guard::Message, &message.key)?;
+    tx.delete_existing(Guard::Message, &place::message_of(p, message))?;
     tx.conversation_remove_message(p, &conversation_id, patient_visible, latest.as_ref())?;
     // The entries that fit are written with it; the rest, moments later, by the notifier.
     let room = Tx::MAX_ITEMS.saturating_sub(tx.len() + ITEMS_AFTER_REMOVALS) / 2;
@@ -93,16 +92,16 @@ pub async fn delete_message(app: &App, ctx: &RequestCtx, conversation_id: &str, 
     }
     if !late.is_empty() {
         removal.viewers = late.to_vec();
-        tx.put(Guard::Outbox, &removal)?;
+        tx.put(Guard::Outbox, place::message_removal(&message.id), &removal)?;
     }
-    tx.put(Guard::Audit, &audit::event(ctx, "message.delete", AuditRecord::conversation(&conversation), "success"))?;
+    tx.put_audit(&audit::event(ctx, "message.delete", AuditRecord::conversation(&conversation), "success"))?;
     match tx.commit().await? {
         Ok(()) => {}
         Err(Guard::Actor) => return Err(Error::Unauthenticated),
         Err(Guard::Message) => return Err(Error::NotFound("message")),
         Err(_) => return Err(Error::Conflict("the conversation changed while deleting; retry".into())),
     }
-    let remaining: Vec<MessageItem> = messages.iter().filter(|m| m.id != message.id).cloned().collect();
+    let remaining: Vec<Message> = messages.iter().filter(|m| m.id != message.id).cloned().collect();
     crate::ops::erasure::erase_traces(app, &conversation, &[message], Some(&remaining)).await
 }
 
@@ -125,9 +124,9 @@ pub async fn delete_conversation(app: &App, ctx: &RequestCtx, conversation_id: &
 /// removal takes it out once. An internal note was never in the patient's entry.
 pub(super) fn unpost_from_entry(
     tx: &mut Tx<'_>,
-    removal: &MessageRemovalItem,
+    removal: &MessageRemoval,
     user: &UserId,
-    entry: &EntryItem,
+    entry: &InboxEntry,
     once: bool,
 ) -> Result<bool> {
     let is_patient = Some(user) == removal.patient_id.as_ref();
@@ -161,7 +160,7 @@ pub(super) fn remove_entry(
     tx: &mut Tx<'_>,
     (p, c, patient_id): (&PracticeId, &ConversationId, Option<&UserId>),
     user: &UserId,
-    entry: &EntryItem,
+    entry: &InboxEntry,
     known: u64,
 ) -> Result<()> {
     tx.entry_delete(p, user, c, entry.unread)?;
@@ -183,8 +182,8 @@ pub(super) fn remove_entry(
 pub(crate) async fn erase_conversation(
     app: &App,
     ctx: &RequestCtx,
-    conversation: &ConversationItem,
-    messages: &[MessageItem],
+    conversation: &Conversation,
+    messages: &[Message],
     action: &str,
     check_actor: bool,
 ) -> Result<()> {
@@ -196,7 +195,7 @@ pub(crate) async fn erase_conversation(
     if check_actor {
         tx.check_caller(caller)?;
     }
-    tx.delete_existing(Guard::Conversation, &conversation.key)?;
+    tx.delete_existing(Guard::Conversation, &place::conversation(p, &conversation_id, conversation.last_message_at))?;
     // The entries that fit go with the conversation; the rest, moments later, by the notifier.
     let room = Tx::MAX_ITEMS.saturating_sub(tx.len() + ITEMS_AFTER_REMOVALS) / ITEMS_PER_REMOVAL;
     let (now, late) = conversation.viewers.split_at(room.min(conversation.viewers.len()));
@@ -211,17 +210,16 @@ pub(crate) async fn erase_conversation(
         remove_entry(&mut tx, (p, &conversation_id, patient_id.as_ref()), user, entry, known)?;
     }
     if !late.is_empty() {
-        let removal = EntryRemovalItem {
-            key: place::entry_removal(&conversation_id),
+        let removal = EntryRemoval {
             practice_id: p.clone(),
             conversation_id: conversation_id.clone(),
             patient_id: patient_id.clone(),
             viewers: late.to_vec(),
             expires_at: ctx.now.as_second() + 7 * 86_400,
         };
-        tx.put(Guard::Outbox, &removal)?;
+        tx.put(Guard::Outbox, place::entry_removal(&conversation_id), &removal)?;
     }
-    tx.put(Guard::Audit, &audit::event(ctx, action, AuditRecord::conversation(conversation), "success"))?;
+    tx.put_audit(&audit::event(ctx, action, AuditRecord::conversation(conversation), "success"))?;
     match tx.commit().await? {
         Ok(()) => {}
         Err(Guard::Actor) => return Err(Error::Unauthenticated),
@@ -230,8 +228,8 @@ pub(crate) async fn erase_conversation(
     }
     // The summary is gone, so nothing reaches the messages any more; they and all they left
     // elsewhere go next (idempotent batches).
-    let keys: Vec<Key> = messages.iter().map(|m| m.key.clone()).collect();
+    let keys: Vec<Key> = messages.iter().map(|m| place::message_of(p, m)).collect();
     app.store.delete_batch(&keys).await?;
-    let gone: Vec<&MessageItem> = messages.iter().collect();
+    let gone: Vec<&Message> = messages.iter().collect();
     crate::ops::erasure::erase_traces(app, conversation, &gone, None).await
 }

@@ -38,7 +38,7 @@ pub async fn forward(
             .iter()
             .find(|m| m.id == id)
             .ok_or_else(|| Error::invalid("messageIds", "a message is not in this conversation"))?;
-        if !chosen.iter().any(|c: &&MessageItem| c.id == m.id) {
+        if !chosen.iter().any(|c: &&Message| c.id == m.id) {
             chosen.push(m);
         }
     }
@@ -80,25 +80,28 @@ pub async fn forward(
         let Some(source) = app.store.attachment(p, &a.id).await? else { continue };
         let object_key = format!("unattached/{p}/{id}");
         app.blobs.copy(&source.object_key, &object_key).await?;
-        attachments.push(AttachmentItem {
-            key: place::attachment(p, &id, None),
-            id: id.clone(),
-            practice_id: p.clone(),
-            conversation_id: None,
-            uploader_id: caller.user_id.clone(),
-            file_name: Sealed(
-                app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "fileName" }, &name).await?,
-            ),
-            content_type: a.content_type.clone(),
-            size: a.size,
-            status: crate::domain::AttachmentStatus::Ready,
-            internal: false,
-            object_key,
-            created_at: ctx.now,
-            first_patient_download_at: None,
-        });
+        attachments.push((
+            place::attachment(p, &id, None),
+            Attachment {
+                id: id.clone(),
+                practice_id: p.clone(),
+                conversation_id: None,
+                uploader_id: caller.user_id.clone(),
+                file_name: Sealed(
+                    app.envelope.seal_str(Binding { practice_id: p, record: &id, field: "fileName" }, &name).await?,
+                ),
+                content_type: a.content_type.clone(),
+                size: a.size,
+                status: crate::domain::AttachmentStatus::Ready,
+                internal: false,
+                object_key,
+                created_at: ctx.now,
+                first_patient_download_at: None,
+            },
+        ));
     }
     app.store.put_batch(&attachments).await?;
+    let attachments = attachments.into_iter().map(|(_, a)| a).collect();
 
     let sender = SenderRef { kind: SenderKind::Staff, id: me.id.clone(), name: Some(me.display_name()), masked: false };
     let thread = NewThread {

@@ -3,7 +3,7 @@
 //! - a message's entries (`LateEntries`), before anyone is notified, with the fan-out rule of
 //!   `post`: each viewer's entry, counts and mark go in one transaction, so a retried stream
 //!   batch writes nobody twice and a failed one is resumed;
-//! - a conversation's changed summary (`SummaryRefreshItem`: closed, reopened, assigned),
+//! - a conversation's changed summary (`SummaryRefresh`: closed, reopened, assigned),
 //!   copied into each remaining entry unless it holds a newer one.
 
 use super::post::viewer_write;
@@ -39,7 +39,7 @@ async fn until_committed<'s>(what: &str, mut build: impl FnMut() -> Group<'s>) -
 
 /// Writes what an outbox item's message still owes to inboxes; answers how many entries it
 /// wrote. Each carries the conversation's summary as it is when written.
-pub async fn write_late_entries(app: &App, outbox: &OutboxItem) -> Result<usize> {
+pub async fn write_late_entries(app: &App, outbox: &OutboxEntry) -> Result<usize> {
     let Some(late) = &outbox.late_entries else { return Ok(0) };
     let (p, c, m) = (&outbox.practice_id, &outbox.conversation_id, &outbox.message_id);
     let mut written = 0;
@@ -83,7 +83,7 @@ const ITEMS_AFTER_SUMMARIES: usize = 4;
 /// entries did not fit either, are left to the notifier (a refresh item).
 pub(super) fn write_summaries(
     tx: &mut Tx<'_>,
-    conversation: &ConversationItem,
+    conversation: &Conversation,
     viewers: &[&UserId],
     joined_late: &[UserId],
     now: Timestamp,
@@ -95,15 +95,14 @@ pub(super) fn write_summaries(
         write(tx, v)?;
     }
     if !late.is_empty() || !joined_late.is_empty() {
-        let refresh = SummaryRefreshItem {
-            key: place::summary_refresh(&conversation.id, conversation.version),
+        let refresh = SummaryRefresh {
             practice_id: conversation.practice_id.clone(),
             conversation_id: conversation.id.clone(),
             viewers: late.iter().map(|v| (*v).clone()).collect(),
             joined: joined_late.to_vec(),
             expires_at: now.as_second() + 7 * 86_400,
         };
-        tx.put(Guard::Outbox, &refresh)?;
+        tx.put(Guard::Outbox, place::summary_refresh(&conversation.id, conversation.version), &refresh)?;
     }
     Ok(())
 }
@@ -133,7 +132,7 @@ pub async fn refresh_summaries(app: &App, key: &Key) -> Result<usize> {
 /// taken yet is counted already: it takes the summary only.
 async fn join_late<'s>(
     app: &'s App,
-    refresh: &'s SummaryRefreshItem,
+    refresh: &'s SummaryRefresh,
     group: &'s [UserId],
 ) -> Result<Option<(Tx<'s>, usize)>> {
     let (p, c) = (&refresh.practice_id, &refresh.conversation_id);

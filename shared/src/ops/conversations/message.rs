@@ -140,7 +140,7 @@ pub(super) fn participants_with(me: &UserId, dir: &Directory, recipients: &[Reci
 }
 
 /// Attachments named in a message: uploaded by this caller, checked, not yet attached.
-pub(super) async fn attachments_for(app: &App, caller: &Caller, ids_in: &[String]) -> Result<Vec<AttachmentItem>> {
+pub(super) async fn attachments_for(app: &App, caller: &Caller, ids_in: &[String]) -> Result<Vec<Attachment>> {
     let mut wanted: Vec<AttachmentId> = Vec::new();
     for raw in ids_in {
         let id = AttachmentId::parse("attachmentIds", raw)?;
@@ -169,11 +169,7 @@ pub(super) const INACTIVE_PATIENT: &str = "inactive patients can message the Bil
 /// ROLE-5: whether this conversation is one an inactive patient may still write into: its
 /// recipients are all workgroups an inactive patient may write to (the directory is read only
 /// for a conversation with workgroup recipients).
-pub(super) async fn inactive_patient_may_reply(
-    app: &App,
-    practice_id: &PracticeId,
-    c: &ConversationItem,
-) -> Result<bool> {
+pub(super) async fn inactive_patient_may_reply(app: &App, practice_id: &PracticeId, c: &Conversation) -> Result<bool> {
     if c.recipients.is_empty() || c.recipients.iter().any(|r| r.kind != RecipientKind::Workgroup) {
         return Ok(false);
     }
@@ -185,7 +181,7 @@ pub(super) async fn inactive_patient_may_reply(
 
 /// COMPOSE-3 with ROLE-5: who a portal message goes to. A patient may name one workgroup or
 /// one provider; an inactive patient may write only to Billing or Front Office.
-pub(super) fn route_portal(dir: &Directory, patient: &PatientItem, recipients: &[Recipient]) -> Result<Vec<UserId>> {
+pub(super) fn route_portal(dir: &Directory, patient: &Patient, recipients: &[Recipient]) -> Result<Vec<UserId>> {
     if recipients.len() > 1 {
         return Err(Error::invalid("recipients", "a patient may name one workgroup or one provider"));
     }
@@ -220,7 +216,7 @@ pub(super) fn route_portal(dir: &Directory, patient: &PatientItem, recipients: &
     Ok(policy::route_portal_message(patient.primary_provider_id.as_ref(), &staff_members(dir)))
 }
 
-pub(super) fn patient_ref(p: &PatientItem) -> PatientRef {
+pub(super) fn patient_ref(p: &Patient) -> PatientRef {
     PatientRef { id: p.id.clone(), first_name: p.first_name.clone(), last_name: p.last_name.clone() }
 }
 
@@ -231,8 +227,8 @@ pub(super) async fn relocate(
     app: &App,
     p: &PracticeId,
     cid: &ConversationId,
-    attachments: Vec<AttachmentItem>,
-) -> Result<(Vec<AttachmentItem>, Vec<String>)> {
+    attachments: Vec<Attachment>,
+) -> Result<(Vec<Attachment>, Vec<String>)> {
     let mut moved = Vec::new();
     let mut out = Vec::with_capacity(attachments.len());
     for mut a in attachments {

@@ -17,7 +17,6 @@ use crate::error::{Error, Result};
 use crate::domain::StatsDelta;
 use crate::policy;
 use crate::receipts;
-use crate::records::*;
 use crate::store::{place, Directory, Key, Tx};
 use crate::views::{
     AssignmentView, BroadcastSent, BroadcastView, ConversationChanged, InboxItemView, MessagePosted, Renderer,

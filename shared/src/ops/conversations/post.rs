@@ -19,7 +19,7 @@ pub(super) struct Posting<'a> {
     pub(super) priority: Priority,
     /// CONV-5: an internal note, never the patient's.
     pub(super) internal: bool,
-    pub(super) attachments: &'a [AttachmentItem],
+    pub(super) attachments: &'a [Attachment],
     /// ATT-4: documents of the patient's record, linked by reference.
     pub(super) documents: &'a [ContextLink],
     pub(super) fee_code: Option<String>,
@@ -52,15 +52,15 @@ impl<'a> Posting<'a> {
 /// A sealed message, the preview its viewers' inbox rows show, the uploads it attaches and
 /// what it does to the reply clock.
 pub(super) struct Posted {
-    pub(super) message: MessageItem,
+    pub(super) message: Message,
     pub(super) preview: Sealed,
-    attachments: Vec<AttachmentItem>,
+    attachments: Vec<Attachment>,
     promise: super::promise::PromiseChange,
 }
 
 impl Posted {
     /// SLA-2: the conversation's reply clock once this message is in it.
-    pub(super) fn reply_clock_after(&self, c: &ConversationItem) -> Option<crate::reply_clock::ReplyClock> {
+    pub(super) fn reply_clock_after(&self, c: &Conversation) -> Option<crate::reply_clock::ReplyClock> {
         self.promise.clock_after(c)
     }
 }
@@ -78,7 +78,7 @@ pub(super) enum Arrival<'a> {
 
 /// Seals a message's body, preview and document labels to the conversation (SEC-1), and
 /// works out what it does to the reply clock under the practice's `settings` (SLA-2).
-pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>, settings: &Settings) -> Result<Posted> {
+pub(super) async fn seal(app: &App, c: &Conversation, m: Posting<'_>, settings: &Settings) -> Result<Posted> {
     let p = &c.practice_id;
     let id = MessageId::new();
     let env = &app.envelope;
@@ -87,8 +87,7 @@ pub(super) async fn seal(app: &App, c: &ConversationItem, m: Posting<'_>, settin
     let preview =
         Sealed(env.seal_str(Binding { practice_id: p, record: &c.id, field: "preview" }, &m.body.preview()).await?);
     let documents = sealed_documents(app, p, &c.id, &id, m.documents).await?;
-    let message = MessageItem {
-        key: place::message(p, &c.id, m.at, &id),
+    let message = Message {
         id,
         conversation_id: c.id.clone(),
         sender: m.sender,
@@ -113,7 +112,7 @@ pub(super) async fn post_message(
     app: &App,
     ctx: &RequestCtx,
     tx: &mut Tx<'_>,
-    c: &ConversationItem,
+    c: &Conversation,
     arrival: Arrival<'_>,
     posted: &Posted,
     action: &'static str,
@@ -128,7 +127,8 @@ pub(super) async fn post_message(
     match arrival {
         Arrival::Begins { .. } => tx.put_new(
             Guard::Conversation,
-            &ConversationItem { latest: Some(latest), reply_clock: clock.clone(), ..c.clone() },
+            place::conversation(p, &c.id, c.last_message_at),
+            &Conversation { latest: Some(latest), reply_clock: clock.clone(), ..c.clone() },
         )?,
         Arrival::Joins { patient_needs_open } => tx.conversation_add_message(
             p,
@@ -140,7 +140,7 @@ pub(super) async fn post_message(
             &posted.promise.clock,
         )?,
     }
-    tx.put_new(Guard::Message, m)?;
+    tx.put_new(Guard::Message, place::message_of(p, m), m)?;
     // The entries that fit in this transaction are written in it; the rest, by the notifier
     // before it notifies anyone (`LateEntries`), so no audience is too large to write to.
     let audience = entry_order(c, &m.sender.id, m.internal);
@@ -180,7 +180,7 @@ pub(super) async fn post_message(
         tx.attachment_attach(a, &c.id, m.internal)?;
     }
     let record = AuditRecord::conversation(c);
-    tx.put(Guard::Audit, &audit::event(ctx, action, record, "success"))?;
+    tx.put_audit(&audit::event(ctx, action, record, "success"))?;
     let mut outbox = outbox(c, m)?;
     if !late.is_empty() {
         outbox.late_entries = Some(LateEntries {
@@ -192,12 +192,12 @@ pub(super) async fn post_message(
             begins,
         });
     }
-    tx.put(Guard::Outbox, &outbox)?;
+    tx.put(Guard::Outbox, place::outbox(&m.id), &outbox)?;
     if let Some(b) = billing(c, m) {
-        tx.put(Guard::Billing, &b)?;
+        tx.put(Guard::Billing, place::billing(p, m.created_at, &m.id), &b)?;
     }
     if let Some(r) = reminder(c, m) {
-        tx.put(Guard::Reminder, &r)?;
+        tx.put(Guard::Reminder, place::reminder(p, &m.id, r.due_at), &r)?;
     }
     posted.promise.write(tx, c)?;
     Ok(())
@@ -237,7 +237,7 @@ pub(super) fn entries_with_room(items: usize, counts_patient: bool) -> usize {
 /// the patient, the staff taking part (participants, assignees, the care team), then everyone
 /// else who may see it. When an audience is larger than a transaction holds, the last are the
 /// ones written moments later (`LateEntries`): bystanders, not the people in the thread.
-pub(super) fn entry_order<'a>(c: &'a ConversationItem, sender_id: &UserId, internal: bool) -> Vec<&'a UserId> {
+pub(super) fn entry_order<'a>(c: &'a Conversation, sender_id: &UserId, internal: bool) -> Vec<&'a UserId> {
     let patient_id = c.summary.patient.as_ref().map(|pat| &pat.id);
     let rank = |v: &UserId| {
         if v == sender_id {
@@ -288,7 +288,7 @@ pub(super) fn viewer_write<'a>(
 /// provider (NOTIFY-2). Only viewers, so nobody hears of what they may not see, and never the
 /// patient of an internal note. A staff reply in an SMS conversation also goes to the
 /// patient's phone as an SMS (NOTIFY-4). Kept a week, from the message's moment.
-pub(super) fn outbox(c: &ConversationItem, m: &MessageItem) -> Result<OutboxItem> {
+pub(super) fn outbox(c: &Conversation, m: &Message) -> Result<OutboxEntry> {
     let urgent = m.priority == Priority::Urgent;
     let patient_id = c.summary.patient.as_ref().map(|p| &p.id);
     let is_patient = |v: &UserId| Some(v) == patient_id;
@@ -306,8 +306,7 @@ pub(super) fn outbox(c: &ConversationItem, m: &MessageItem) -> Result<OutboxItem
         .collect();
     let sms_reply = c.summary.kind == ConversationKind::Sms && m.sender.kind == SenderKind::Staff && !m.internal;
     let sent_at = m.created_at;
-    Ok(OutboxItem {
-        key: place::outbox(&m.id),
+    Ok(OutboxEntry {
         practice_id: c.practice_id.clone(),
         conversation_id: c.id.clone(),
         message_id: m.id.clone(),
@@ -323,10 +322,9 @@ pub(super) fn outbox(c: &ConversationItem, m: &MessageItem) -> Result<OutboxItem
 }
 
 /// REPLY-2: the billing report's record of a billable message.
-pub(super) fn billing(c: &ConversationItem, m: &MessageItem) -> Option<BillingItem> {
+pub(super) fn billing(c: &Conversation, m: &Message) -> Option<BillableMessage> {
     let fee_code = m.fee_code.clone()?;
-    Some(BillingItem {
-        key: place::billing(&c.practice_id, m.created_at, &m.id),
+    Some(BillableMessage {
         message_id: m.id.clone(),
         conversation_id: c.id.clone(),
         patient_id: c.summary.patient.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
@@ -337,7 +335,7 @@ pub(super) fn billing(c: &ConversationItem, m: &MessageItem) -> Option<BillingIt
 }
 
 /// NOTIFY-5: a staff message to a patient sent with notify-if-unread.
-pub(super) fn reminder(c: &ConversationItem, m: &MessageItem) -> Option<ReminderItem> {
+pub(super) fn reminder(c: &Conversation, m: &Message) -> Option<Reminder> {
     let hours = m.notify_if_unread_hours?;
     let patient = c.summary.patient.as_ref()?;
     if m.internal || m.sender.kind != SenderKind::Staff {
@@ -345,8 +343,7 @@ pub(super) fn reminder(c: &ConversationItem, m: &MessageItem) -> Option<Reminder
     }
     let p = &c.practice_id;
     let due = m.created_at + crate::domain::SignedDuration::from_hours(i64::from(hours));
-    Some(ReminderItem {
-        key: place::reminder(p, &m.id, due),
+    Some(Reminder {
         practice_id: p.clone(),
         conversation_id: c.id.clone(),
         message_id: m.id.clone(),
@@ -357,7 +354,7 @@ pub(super) fn reminder(c: &ConversationItem, m: &MessageItem) -> Option<Reminder
     })
 }
 
-fn attachment_ref(a: &AttachmentItem, at: Timestamp) -> AttachmentRef {
+fn attachment_ref(a: &Attachment, at: Timestamp) -> AttachmentRef {
     AttachmentRef {
         id: a.id.clone(),
         file_name: a.file_name.clone(),

@@ -2,10 +2,6 @@
 
 use super::*;
 
-fn at() -> Timestamp {
-    "2026-12-01T10:00:00.000000Z".parse().unwrap()
-}
-
 const PATIENT: &str = "pat_1";
 const PROVIDER: &str = "usr_provider";
 const NURSE: &str = "usr_nurse";
@@ -21,7 +17,7 @@ fn sender(kind: SenderKind, id: &str) -> SenderRef {
 
 /// A conversation of `kind` whose viewers are the three staff users and, for a
 /// patient-facing kind, the patient; the provider and the nurse take part.
-fn conversation(kind: ConversationKind) -> ConversationItem {
+fn conversation(kind: ConversationKind) -> Conversation {
     let patient = kind.is_patient_facing().then(|| PatientRef {
         id: u(PATIENT),
         first_name: Sealed(Vec::new()),
@@ -32,8 +28,7 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
         viewers.push(u(PATIENT));
     }
     let (practice, id) = (PracticeId::from_stored("prc_1"), ConversationId::from_stored("cnv_1"));
-    ConversationItem {
-        key: place::conversation(&practice, &id, at()),
+    Conversation {
         id,
         practice_id: practice,
         summary: Summary {
@@ -69,9 +64,8 @@ fn conversation(kind: ConversationKind) -> ConversationItem {
     }
 }
 
-fn message(c: &ConversationItem, from: SenderRef, internal: bool) -> MessageItem {
-    MessageItem {
-        key: place::message(&c.practice_id, &c.id, at(), &MessageId::from_stored("msg_1")),
+fn message(c: &Conversation, from: SenderRef, internal: bool) -> Message {
+    Message {
         id: MessageId::from_stored("msg_1"),
         conversation_id: c.id.clone(),
         sender: from,
@@ -89,7 +83,7 @@ fn message(c: &ConversationItem, from: SenderRef, internal: bool) -> MessageItem
 
 /// Every viewer's write of a message, in the order they are written (all of them fit here).
 fn fan_out<'a>(
-    c: &'a ConversationItem,
+    c: &'a Conversation,
     sender_id: &UserId,
     internal: bool,
     begins: bool,

@@ -5,24 +5,19 @@
 
 use super::*;
 use crate::reply_clock::{Calendar, ClockChange, ClockEvent, ReplyClock, ReplyTargets};
-use crate::store::Guard;
+use crate::store::{Guard, Key};
 
 /// What one message changes.
 pub(super) struct PromiseChange {
     pub(super) clock: ClockChange,
     /// SLA-5: the wait this message ends, when it is the reply that stops the clock.
-    reply_time: Option<ReplyTimeItem>,
+    reply_time: Option<(Key, ReplyTime)>,
     /// SLA-4: the escalation of the question this message starts to wait.
-    escalation: Option<EscalationItem>,
+    escalation: Option<(Key, PendingEscalation)>,
 }
 
 /// The change message `m` makes to conversation `c`'s promise.
-pub(super) fn after(
-    c: &ConversationItem,
-    m: &MessageItem,
-    withdraws: bool,
-    settings: &Settings,
-) -> Result<PromiseChange> {
+pub(super) fn after(c: &Conversation, m: &Message, withdraws: bool, settings: &Settings) -> Result<PromiseChange> {
     // A practice that promises nothing, and no question waiting: nothing to work out (and no
     // calendar to build for every message).
     if settings.reply_targets.is_none() && c.reply_clock.is_none() {
@@ -44,7 +39,7 @@ pub(super) fn after(
 
 impl PromiseChange {
     /// The conversation's clock once the message is in it.
-    pub(super) fn clock_after(&self, c: &ConversationItem) -> Option<ReplyClock> {
+    pub(super) fn clock_after(&self, c: &Conversation) -> Option<ReplyClock> {
         match &self.clock {
             ClockChange::Keep => c.reply_clock.clone(),
             ClockChange::Run(clock) => Some(clock.clone()),
@@ -54,12 +49,12 @@ impl PromiseChange {
 
     /// Adds its records to the message's transaction: the reply's wait, the new escalation,
     /// or the removal of the one a stopped clock leaves moot.
-    pub(super) fn write(&self, tx: &mut Tx<'_>, c: &ConversationItem) -> Result<()> {
-        if let Some(r) = &self.reply_time {
-            tx.put(Guard::ReplyTime, r)?;
+    pub(super) fn write(&self, tx: &mut Tx<'_>, c: &Conversation) -> Result<()> {
+        if let Some((key, r)) = &self.reply_time {
+            tx.put(Guard::ReplyTime, key.clone(), r)?;
         }
         match (&self.escalation, &self.clock) {
-            (Some(e), _) => tx.put(Guard::Escalation, e),
+            (Some((key, e)), _) => tx.put(Guard::Escalation, key.clone(), e),
             (None, ClockChange::Stop) => {
                 tx.delete_if_any(Guard::Escalation, &place::escalation_of(&c.practice_id, &c.id))
             }
@@ -71,26 +66,23 @@ impl PromiseChange {
 /// SLA-4: when a question whose clock just started escalates, if the practice escalates. A
 /// question brought forward by a more urgent message keeps the escalation it started with.
 fn escalation(
-    c: &ConversationItem,
+    c: &Conversation,
     started: &ReplyClock,
     settings: &Settings,
     calendar: &Calendar,
-) -> Option<EscalationItem> {
+) -> Option<(Key, PendingEscalation)> {
     let span = settings.reply_targets.as_ref()?.for_priority(started.priority)?;
     let at = settings.escalation.as_ref()?.time(started.since, span, calendar)?;
-    Some(EscalationItem {
-        key: place::escalation(&c.practice_id, &c.id, at),
-        conversation_id: c.id.clone(),
-        since: started.since,
-        escalate_at: at,
-        taken: false,
-    })
+    Some((
+        place::escalation(&c.practice_id, &c.id, at),
+        PendingEscalation { conversation_id: c.id.clone(), since: started.since, escalate_at: at, taken: false },
+    ))
 }
 
 /// SLA-2: what a message does to its conversation's reply clock.
 fn clock_change(
-    c: &ConversationItem,
-    m: &MessageItem,
+    c: &Conversation,
+    m: &Message,
     withdraws: bool,
     targets: Option<&ReplyTargets>,
     calendar: &Calendar,
@@ -109,15 +101,14 @@ fn clock_change(
 /// SLA-5: the record of a reply that stopped the clock: the wait in business time and the
 /// target of the question's priority, for the response-time report.
 fn reply_time(
-    c: &ConversationItem,
-    m: &MessageItem,
+    c: &Conversation,
+    m: &Message,
     running: &ReplyClock,
     settings: &Settings,
     calendar: &Calendar,
-) -> ReplyTimeItem {
+) -> (Key, ReplyTime) {
     let target = settings.reply_targets.as_ref().and_then(|t| t.for_priority(running.priority));
-    ReplyTimeItem {
-        key: place::reply_time(&c.practice_id, m.created_at, &m.id),
+    let record = ReplyTime {
         conversation_id: c.id.clone(),
         message_id: m.id.clone(),
         staff_id: m.sender.id.clone(),
@@ -133,5 +124,6 @@ fn reply_time(
         replied_at: m.created_at,
         business_seconds: calendar.elapsed(running.since, m.created_at).as_secs(),
         target_seconds: target.map(|t| t.duration(calendar.day_length()).as_secs()),
-    }
+    };
+    (place::reply_time(&c.practice_id, m.created_at, &m.id), record)
 }

@@ -46,10 +46,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
         if conversation.reviewed_at.is_none() && crate::ops::evisits::reviews(caller, &conversation) {
             tx.conversation_reviewed(p, &conversation_id, now)?;
         }
-        tx.put(
-            Guard::Audit,
-            &audit::event(ctx, "conversation.read", AuditRecord::conversation(&conversation), "success"),
-        )?;
+        tx.put_audit(&audit::event(ctx, "conversation.read", AuditRecord::conversation(&conversation), "success"))?;
         match tx.commit().await? {
             Ok(()) => break,
             Err(Guard::Actor) => return Err(Error::Unauthenticated),
@@ -68,8 +65,7 @@ pub async fn get_conversation(app: &App, ctx: &RequestCtx, conversation_id: &str
     }
     let names = |id: &str| staff_names.iter().find(|x| x.id == id).map(|x| x.display_name());
     let (view, patient) = renderer.conversation(&conversation, &names).await?;
-    let visible: Vec<&MessageItem> =
-        messages.iter().filter(|m| !m.internal || policy::can_see_internal(caller)).collect();
+    let visible: Vec<&Message> = messages.iter().filter(|m| !m.internal || policy::can_see_internal(caller)).collect();
     let mut out = Vec::with_capacity(visible.len());
     if caller.is_staff() {
         // CONV-2: read receipts per recipient, for staff.

@@ -55,10 +55,7 @@ pub async fn set_state(app: &App, ctx: &RequestCtx, conversation_id: &str, req: 
             tx.stats_add(p, &caller.user_id, delta)?;
             entry.unread = unread;
         }
-        tx.put(
-            Guard::Audit,
-            &audit::event(ctx, "conversation.state", AuditRecord::conversation(&conversation), "success"),
-        )?;
+        tx.put_audit(&audit::event(ctx, "conversation.state", AuditRecord::conversation(&conversation), "success"))?;
         match tx.commit().await? {
             Ok(()) => {
                 entry.starred = change.starred.unwrap_or(entry.starred);
@@ -78,19 +75,13 @@ pub async fn set_state(app: &App, ctx: &RequestCtx, conversation_id: &str, req: 
 async fn set_own_state(
     app: &App,
     ctx: &RequestCtx,
-    conversation: &ConversationItem,
+    conversation: &Conversation,
     change: &crate::domain::StateChange,
 ) -> Result<InboxItemView> {
     let caller = &ctx.caller;
     let p = &caller.practice_id;
     let before = app.store.own_state(p, &caller.user_id, &conversation.id).await?;
-    let mut own = before.unwrap_or_else(|| OwnStateItem {
-        key: place::own_state(p, &caller.user_id, &conversation.id),
-        read_count: 0,
-        at: None,
-        starred: false,
-        archived: false,
-    });
+    let mut own = before.unwrap_or(OwnState { read_count: 0, at: None, starred: false, archived: false });
     own.starred = change.starred.unwrap_or(own.starred);
     own.archived = change.archived.unwrap_or(own.archived);
     let unread = conversation.message_count.saturating_sub(own.read_count);
@@ -100,7 +91,7 @@ async fn set_own_state(
     let mut tx = app.store.tx();
     tx.check_caller(caller)?;
     tx.own_state_set(p, &caller.user_id, &conversation.id, change.starred, change.archived, read_count)?;
-    tx.put(Guard::Audit, &audit::event(ctx, "conversation.state", AuditRecord::conversation(conversation), "success"))?;
+    tx.put_audit(&audit::event(ctx, "conversation.state", AuditRecord::conversation(conversation), "success"))?;
     match tx.commit().await? {
         Ok(()) => {}
         Err(Guard::Actor) => return Err(Error::Unauthenticated),
@@ -148,7 +139,7 @@ pub async fn set_controls(
     // its next run (listed as due now).
     let closing = change.open == Some(false) && before.status != ConversationStatus::Closed;
     let evisit = match closing && conversation.summary.kind == crate::domain::ConversationKind::Patient {
-        true => app.store.evisit(p, &conversation_id).await?.map(|(v, _)| v).filter(|v| v.recorded.is_none()),
+        true => app.store.evisit(p, &conversation_id).await?.map(|(v, _)| v).filter(|(_, v)| v.recorded.is_none()),
         false => None,
     };
     if let Some(open) = change.open {
@@ -172,10 +163,9 @@ pub async fn set_controls(
         if stops_clock {
             tx.delete_if_any(Guard::Escalation, &place::escalation_of(p, &conversation.id))?;
         }
-        if let Some(visit) = &evisit {
-            let due_now =
-                crate::records::EVisitItem { key: place::evisit_ending(p, &conversation.id, ctx.now), ..visit.clone() };
-            tx.update_changed(Guard::EVisit, visit, &due_now)?;
+        if let Some((listed, visit)) = &evisit {
+            let due_now = place::evisit_ending(p, &conversation.id, ctx.now);
+            tx.update_relisted(Guard::EVisit, (listed, visit), (&due_now, visit))?;
         }
         let viewers: Vec<&UserId> = conversation.viewers.iter().collect();
         super::late::write_summaries(&mut tx, &conversation, &viewers, &[], ctx.now, |tx, v| {
@@ -187,7 +177,7 @@ pub async fn set_controls(
             Some(false) => "conversation.close",
             None => "conversation.controls",
         };
-        tx.put(Guard::Audit, &audit::event(ctx, action, AuditRecord::conversation(&conversation), "success"))?;
+        tx.put_audit(&audit::event(ctx, action, AuditRecord::conversation(&conversation), "success"))?;
         match tx.commit().await? {
             Ok(()) => {}
             Err(Guard::Actor) => return Err(Error::Unauthenticated),

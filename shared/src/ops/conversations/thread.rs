@@ -15,12 +15,12 @@ pub(super) struct NewThread<'a> {
     /// Staff taking part: the sender (if staff) and the recipients, workgroups expanded.
     pub(super) participants: Vec<UserId>,
     pub(super) priority: Priority,
-    pub(super) patient: Option<&'a PatientItem>,
+    pub(super) patient: Option<&'a Patient>,
     pub(super) recipients: Vec<Recipient>,
     pub(super) context: Option<ContextLink>,
     pub(super) allow_response: bool,
     pub(super) allow_attachments: bool,
-    pub(super) attachments: Vec<AttachmentItem>,
+    pub(super) attachments: Vec<Attachment>,
     pub(super) fee_code: Option<String>,
     pub(super) notify_if_unread_hours: Option<u32>,
     pub(super) documents: Vec<ContextLink>,
@@ -164,7 +164,7 @@ pub(super) fn created_id(created: &Created<ThreadStarted>) -> Result<Conversatio
 
 /// The conversation item, its subject, context and number sealed to it, counting its first
 /// message, with its viewers (ROLE-2) from the directory.
-async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewThread<'_>) -> Result<ConversationItem> {
+async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewThread<'_>) -> Result<Conversation> {
     let p = &ctx.caller.practice_id;
     let id = ConversationId::new();
     let at = ctx.now;
@@ -194,8 +194,7 @@ async fn new_conversation(app: &App, ctx: &RequestCtx, dir: &Directory, t: &NewT
         allow_response: t.allow_response,
         allow_attachments: t.allow_attachments,
     };
-    let mut conversation = ConversationItem {
-        key: place::conversation(p, &id, at),
+    let mut conversation = Conversation {
         practice_id: p.clone(),
         summary,
         created_by: ctx.caller.user_id.clone(),

@@ -3,7 +3,6 @@
 
 use super::Sealed;
 use crate::evisit::Professional;
-use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 /// A patient-initiated conversation turned into an e-visit by a qualified clinician; its
@@ -11,9 +10,7 @@ use serde::{Deserialize, Serialize};
 /// days. Listed by the window's end until the `evisit-windows` job records its suggestion.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EVisitItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct EVisit {
     pub conversation_id: crate::domain::ConversationId,
     pub patient_id: crate::domain::UserId,
     pub opened_by: crate::domain::UserId,
@@ -56,9 +53,7 @@ pub enum TimeSource {
 /// entry may be negative: a correction of the clinician's own time.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EVisitTimeItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct EVisitTime {
     pub clinician: crate::domain::UserId,
     pub professional: Professional,
     pub seconds: i32,
@@ -73,9 +68,7 @@ pub struct EVisitTimeItem {
 /// a year.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EVisitConsentItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct EVisitConsent {
     pub given: bool,
     pub at: crate::domain::Timestamp,
     pub recorded_by: crate::domain::UserId,
@@ -85,9 +78,7 @@ pub struct EVisitConsentItem {
 /// a current one); the portal asks until the patient answers.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EVisitConsentRequestItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct EVisitConsentRequest {
     pub at: crate::domain::Timestamp,
 }
 
@@ -95,9 +86,7 @@ pub struct EVisitConsentRequestItem {
 /// of an e-visit in the 7 days after it or of one whose window it falls in.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VisitItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct Visit {
     pub date: String,
     pub recorded_by: crate::domain::UserId,
     pub at: crate::domain::Timestamp,
@@ -106,8 +95,6 @@ pub struct VisitItem {
 /// EVISIT-4: an e-visit in the month it opened, for the billing report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EVisitRefItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct EVisitRef {
     pub conversation_id: crate::domain::ConversationId,
 }

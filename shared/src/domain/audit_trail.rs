@@ -1,14 +1,11 @@
 //! The audit trail (SEC-2): append-only events and each record's chain head.
 
-use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 /// An append-only audit event (SEC-2). It names records, never their content.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct AuditEvent {
     pub id: String,
     pub practice_id: crate::domain::PracticeId,
     pub actor_id: String,
@@ -46,9 +43,7 @@ fn audit_entity() -> String {
 /// chains, for the verify command.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditHeadItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct AuditHead {
     pub seq: u64,
     pub hash: String,
 }

@@ -3,7 +3,6 @@
 
 use super::Sealed;
 use crate::domain::{ConversationKind, ConversationStatus, Priority, Recipient};
-use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 /// The patient on a conversation, with names sealed to the patient record.
@@ -62,9 +61,7 @@ pub struct Summary {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConversationItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct Conversation {
     pub id: crate::domain::ConversationId,
     pub practice_id: crate::domain::PracticeId,
     pub summary: Summary,
@@ -133,9 +130,7 @@ pub struct LatestMessage {
 /// last read it, and its star and archive flags (CONV-4).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OwnStateItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct OwnState {
     #[serde(default)]
     pub read_count: u64,
     /// When it last read the conversation (`None`: flagged, never read).
@@ -169,9 +164,7 @@ pub struct AttachmentRef {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MessageItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct Message {
     pub id: crate::domain::MessageId,
     pub conversation_id: crate::domain::ConversationId,
     pub sender: SenderRef,
@@ -199,9 +192,7 @@ pub struct MessageItem {
 /// A billable reply (REPLY-2), kept per month for the billing report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BillingItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct BillableMessage {
     pub message_id: crate::domain::MessageId,
     pub conversation_id: crate::domain::ConversationId,
     pub patient_id: crate::domain::UserId,
@@ -214,9 +205,7 @@ pub struct BillingItem {
 /// practice's business time, against the target of the question's priority.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ReplyTimeItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct ReplyTime {
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,
     pub staff_id: crate::domain::UserId,
@@ -237,9 +226,7 @@ pub struct ReplyTimeItem {
 /// co-assignment is made.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EscalationItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct PendingEscalation {
     pub conversation_id: crate::domain::ConversationId,
     /// The clock it belongs to: a later clock of the same conversation is another question.
     pub since: crate::domain::Timestamp,
@@ -251,9 +238,7 @@ pub struct EscalationItem {
 /// may see, and its own state (unread, starred, archived).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EntryItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct InboxEntry {
     pub conversation_id: crate::domain::ConversationId,
     pub summary: Summary,
     /// The conversation version `summary` is a copy of (0: as its first message left it), so
@@ -288,20 +273,9 @@ pub struct EntryItem {
     pub reply_due: Option<crate::reply_clock::ReplyDue>,
 }
 
-/// A blind-index token of a conversation (INBOX-3): the HMAC of a normalized word prefix of
-/// its subject, patient names or id, or a patient-visible message preview.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SearchTokenItem {
-    #[serde(flatten)]
-    pub key: Key,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AttachmentItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct Attachment {
     pub id: crate::domain::AttachmentId,
     pub practice_id: crate::domain::PracticeId,
     #[serde(default, skip_serializing_if = "Option::is_none")]

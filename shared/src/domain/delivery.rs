@@ -1,14 +1,11 @@
 //! Notifications and SMS: reminders, the outbox, and the practice's SMS numbers and peers.
 
-use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 /// NOTIFY-5: remind the sender if the patient has not read the message by `due_at`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ReminderItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct Reminder {
     pub practice_id: crate::domain::PracticeId,
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,
@@ -21,9 +18,7 @@ pub struct ReminderItem {
 /// NOTIFY-4: which practice a two-way SMS number belongs to.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SmsNumberItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct SmsNumberOwner {
     pub practice_id: crate::domain::PracticeId,
 }
 
@@ -31,9 +26,7 @@ pub struct SmsNumberItem {
 /// whose number it is, if known, and the conversation a text from it belongs to.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SmsPeerItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct SmsPeer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient_id: Option<crate::domain::UserId>,
     pub conversation_id: crate::domain::ConversationId,
@@ -43,9 +36,7 @@ pub struct SmsPeerItem {
 /// A message's notifications, written with the message and sent by the notifier (NOTIFY-3).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OutboxItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct OutboxEntry {
     pub practice_id: crate::domain::PracticeId,
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,
@@ -89,9 +80,7 @@ pub struct LateEntries {
 /// the conversation's current summary into each, unless the entry holds a newer one already.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SummaryRefreshItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct SummaryRefresh {
     pub practice_id: crate::domain::PracticeId,
     pub conversation_id: crate::domain::ConversationId,
     pub viewers: Vec<crate::domain::UserId>,
@@ -106,9 +95,7 @@ pub struct SummaryRefreshItem {
 /// audience): the notifier deletes each with its counts.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EntryRemovalItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct EntryRemoval {
     pub practice_id: crate::domain::PracticeId,
     pub conversation_id: crate::domain::ConversationId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -122,9 +109,7 @@ pub struct EntryRemovalItem {
 /// `ops::conversations::delete` does with the others.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MessageRemovalItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct MessageRemoval {
     pub practice_id: crate::domain::PracticeId,
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,
@@ -159,9 +144,7 @@ pub enum Notice {
 /// the job resumes where a failure or a timeout stopped it; a page done twice changes nothing.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MembershipBackfillItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct MembershipBackfill {
     pub practice_id: crate::domain::PracticeId,
     pub workgroup_id: crate::domain::WorkgroupId,
     /// When the members changed: every page of one change shares it.

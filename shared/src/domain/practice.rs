@@ -1,7 +1,6 @@
 //! Practices: their settings, their registry entry, the auto-reply marks.
 
 use super::Sealed;
-use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 /// Practice settings (SET-1). Defaults are the SPEC's.
@@ -114,9 +113,7 @@ impl Settings {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PracticeItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct Practice {
     pub id: crate::domain::PracticeId,
     pub name: String,
     pub settings: Settings,
@@ -132,18 +129,10 @@ pub struct PracticeItem {
 /// Marks that an auto-reply was sent in a conversation for one period (REPLY-5).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AutoReplyItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct AutoReplyMark {
     pub expires_at: i64,
 }
 
-/// A practice's entry in the registry of practices.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PracticeRegistryItem {
-    #[serde(flatten)]
-    pub key: Key,
-}
 #[cfg(test)]
 mod tests {
     use super::Settings;

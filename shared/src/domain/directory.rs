@@ -2,14 +2,11 @@
 
 use super::Sealed;
 use crate::domain::{NotifyChannel, Role};
-use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StaffItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct Staff {
     pub id: crate::domain::UserId,
     pub first_name: String,
     pub last_name: String,
@@ -72,7 +69,7 @@ pub struct OutOfOffice {
     pub text: String,
 }
 
-impl StaffItem {
+impl Staff {
     pub fn display_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
     }
@@ -80,9 +77,7 @@ impl StaffItem {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WorkgroupItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct Workgroup {
     pub id: crate::domain::WorkgroupId,
     pub name: String,
     pub member_ids: Vec<crate::domain::UserId>,
@@ -92,9 +87,7 @@ pub struct WorkgroupItem {
 /// A patient; names and phone are sealed to the patient record.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PatientItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct Patient {
     pub id: crate::domain::UserId,
     pub first_name: Sealed,
     pub last_name: Sealed,
@@ -127,9 +120,7 @@ pub struct PatientItem {
 /// next edit of the patient finishes it first.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RenameItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct PendingRename {
     pub first_name: Sealed,
     pub last_name: Sealed,
 }
@@ -138,9 +129,7 @@ pub struct RenameItem {
 /// lookup is one Query.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PatientTokenItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct PatientToken {
     pub patient_id: crate::domain::UserId,
     pub first_name: Sealed,
     pub last_name: Sealed,

@@ -1,15 +1,12 @@
 //! A user's own things: drafts, tasks, saved replies; and the answers kept for an Idempotency-Key.
 
 use super::Sealed;
-use crate::store::Key;
 use serde::{Deserialize, Serialize};
 
 /// A draft (COMPOSE-5): the compose request as its author left it, sealed whole.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DraftItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct Draft {
     pub id: crate::domain::DraftId,
     pub content: Sealed,
     pub created_at: crate::domain::Timestamp,
@@ -19,9 +16,7 @@ pub struct DraftItem {
 /// A task linked to a message (CONV-7); the title is sealed to the task.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TaskItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct Task {
     pub id: crate::domain::TaskId,
     pub conversation_id: crate::domain::ConversationId,
     pub message_id: crate::domain::MessageId,
@@ -37,9 +32,7 @@ pub struct TaskItem {
 /// conversation finds its tasks (CONV-6, security finding 6).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TaskRefItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct TaskRef {
     pub task_id: crate::domain::TaskId,
     pub message_id: crate::domain::MessageId,
 }
@@ -47,9 +40,7 @@ pub struct TaskRefItem {
 /// A saved reply (REPLY-6); its template is sealed like a message body.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SavedReplyItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct SavedReply {
     pub id: crate::domain::SavedReplyId,
     pub title: String,
     pub body: Sealed,
@@ -61,9 +52,7 @@ pub struct SavedReplyItem {
 /// The first answer to an `Idempotency-Key`: which request it was, and what it made.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IdempotencyItem {
-    #[serde(flatten)]
-    pub key: Key,
+pub struct StoredAnswer {
     pub request_hash: String,
     /// The id of what the request created (a conversation, message, task, draft...).
     pub conversation_id: String,
