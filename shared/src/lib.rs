@@ -6,7 +6,9 @@
 //! Pure values and rules (no I/O):
 //! - `domain`: parsed values (roles, the caller, typed ids that sort by time, subject, body,
 //!   priority...) and time: one `Timestamp` on jiff (the only time crate), read from the clock
-//!   once per request (`RequestCtx::now`) or job run, and passed in.
+//!   once per request (`RequestCtx::now`) or job run, and passed in; and what the practice
+//!   keeps (conversations, messages, inbox entries, the directory, settings, drafts, the
+//!   outbox...), as values with no key, PHI fields sealed.
 //! - `hours`: business hours and time zones (REPLY-5).
 //! - `reply_clock`: business time with holidays, and the reply-time promise's clock (SLA-1, SLA-2).
 //! - `evisit`: the CPT code and the exclusions an e-visit's measured time supports (EVISIT-2, EVISIT-3).
@@ -14,12 +16,14 @@
 //! - `error`: the one error type, mapped to problem+json once.
 //!
 //! The table and the AWS adapters:
-//! - `records`: the item shapes of the single table (PHI fields sealed). The attribute names
-//!   the store's expressions use are checked against them (`store::attribute_names`, a test).
-//! - `store`: its DynamoDB adapter, one file per aggregate under `store/`; a transaction
-//!   (`Tx`) names each conditioned write with a `Guard`, and a refusal comes back as one.
-//!   Key formats and key attribute names (`store::keys`) are private to it: a record carries an
-//!   opaque `store::Key` that only `store::place` makes ("a draft of this user"). What an
+//! - `store`: the DynamoDB adapter of the single table, one file per aggregate under
+//!   `store/`; a transaction (`Tx`) names each conditioned write with a `Guard`, and a refusal
+//!   comes back as one. It stores the domain's values (`domain::Conversation`,
+//!   `domain::Staff`...), which carry no key: key formats and key attribute names
+//!   (`store::keys`) and the items on the wire are private to it, and a write names where a
+//!   value goes with an opaque `store::Key` that only `store::place` makes ("a draft of this
+//!   user"). The attribute names its expressions use are checked against the values' serde
+//!   names (`store::attribute_names`, a test). What an
 //!   operation reads by key comes in one `store::Batch` (the caller's record among it, which
 //!   `App::admit` checks); a function keeps a copy of each practice's directory while the
 //!   practice's `directoryVersion` says it is current (`Store::directory_as_of`).
@@ -36,7 +40,7 @@
 //!   its verification (SEC-2).
 //! - `notify`: where a user is told, the text, SNS publishing and SMS peers (NOTIFY-1..4).
 //! - `receipts`: read receipts (CONV-2).
-//! - `views`: every response shape of the API as a type, rendered from records; an operation
+//! - `views`: every response shape of the API as a type, rendered from stored values; an operation
 //!   returns one (a creating one, `ops::Created`: what it made, or the stored first answer of
 //!   a replayed `Idempotency-Key`), and `api::answer` serializes it, once, at the edge.
 //! - `ops`: the operations, one file per route family; `ops::cursor` and `ops::idempotency`

@@ -8,10 +8,10 @@
 
 use crate::app::App;
 use crate::crypto::Binding;
+use crate::domain::Directory;
 use crate::domain::{ConversationId, NotifyChannel, PracticeId, Timestamp, UserId, PATIENT_ID, STAFF_ID};
 use crate::domain::{Notice, NotifyPrefs, Patient, Sealed, Settings, SmsPeer, Staff};
 use crate::error::{Error, Result};
-use crate::store::Directory;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 /// Where one notification goes: a channel and an address (email or E.164 number).

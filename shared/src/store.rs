@@ -1,6 +1,19 @@
 //! The DynamoDB adapter: the only module that knows item shapes on the wire
 //! (`AttributeValue` never leaves it). Reads are GetItem/Query/BatchGetItem on keys; there is
 //! no Scan. Writes that belong together go through one `Tx` (TransactWriteItems).
+//!
+//! The values it stores carry no key (`domain::Conversation`, `domain::Message`...): a write
+//! names where the value goes with a `Key` from `place` ("a draft of this user"), and the
+//! store sets the key attributes beside the value's own. A `Key` is opaque outside the store:
+//!
+//! ```compile_fail,E0616
+//! let key = carethread_core::store::place::outbox(&carethread_core::domain::MessageId::new());
+//! let _partition = key.pk; // a key's attributes are the store's
+//! ```
+//!
+//! ```compile_fail,E0603
+//! let _ = carethread_core::store::keys::PK; // and so are the key formats
+//! ```
 
 use crate::domain::{ConversationId, PracticeId, Timestamp, UserId};
 use crate::error::{Error, Result};
@@ -52,7 +65,6 @@ pub use batch::{
     Batch, CallerRecord, CallerSlot, Fetched, MarksSlot, PatientMarkers, PatientMarkersSlot, ReceiptMarks, Slot,
     StatsSlot,
 };
-pub use directory::Directory;
 pub use guard::Guard;
 pub use late_entries::LateViewer;
 pub use place::Key;

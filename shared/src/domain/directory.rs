@@ -135,3 +135,20 @@ pub struct PatientToken {
     pub last_name: Sealed,
     pub active: bool,
 }
+
+/// The practice, its staff and its workgroups: what routing and fan-out need.
+#[derive(Clone, Debug)]
+pub struct Directory {
+    pub practice: super::Practice,
+    pub staff: Vec<Staff>,
+    pub workgroups: Vec<Workgroup>,
+}
+
+impl Directory {
+    pub fn staff_member(&self, id: &str) -> Option<&Staff> {
+        self.staff.iter().find(|s| s.id == id)
+    }
+    pub fn workgroup(&self, id: &str) -> Option<&Workgroup> {
+        self.workgroups.iter().find(|w| w.id == id)
+    }
+}

@@ -13,11 +13,12 @@
 
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
+use crate::domain::Directory;
 use crate::domain::{AssignmentRecord, Conversation, PendingEscalation, SenderRef};
 use crate::domain::{PracticeId, SenderKind, Timestamp, UserId};
 use crate::error::{Error, Result};
 use crate::ops::conversations::{append_message, change_membership, expand_recipients, AppendedMessage, Membership};
-use crate::store::{Directory, Guard};
+use crate::store::Guard;
 
 /// What a run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]

@@ -12,12 +12,13 @@
 
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
+use crate::domain::Directory;
 use crate::domain::{ConversationId, ConversationStatus, PracticeId, SenderKind, Timestamp, UserId};
 use crate::domain::{EVisit, RecordedSuggestion, SenderRef};
 use crate::error::{Error, Result};
 use crate::evisit::{Flag, Suggestion, WINDOW};
 use crate::ops::conversations::{append_message, AppendedMessage};
-use crate::store::{place, Directory, Guard};
+use crate::store::{place, Guard};
 
 /// What a run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]

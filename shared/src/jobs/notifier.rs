@@ -7,6 +7,7 @@
 use super::stream::{self, BatchResponse, StreamEvent};
 use crate::app::App;
 use crate::crypto::Binding;
+use crate::domain::Directory;
 use crate::domain::{Notice, OutboxEntry};
 use crate::domain::{NotifyChannel, Timestamp, PATIENT_ID};
 use crate::error::Result;
@@ -14,7 +15,7 @@ use crate::notify::{
     destination_of, notification_text, publish, remember_sms_peer, Destination, Published, NOTIFICATION_SUBJECT,
 };
 use crate::store::place::Streamed;
-use crate::store::{Directory, Key};
+use crate::store::Key;
 
 /// The marker kept in `sent` once a staff reply of an SMS conversation went out as an SMS.
 const SMS_REPLY_SENT: &str = "sms-reply";

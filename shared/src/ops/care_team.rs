@@ -10,9 +10,10 @@
 use super::conversations::change_membership;
 use crate::app::{App, RequestCtx};
 use crate::audit::{self, AuditRecord};
+use crate::domain::Directory;
 use crate::domain::{Conversation, Patient};
 use crate::error::Result;
-use crate::store::{Directory, Tx};
+use crate::store::Tx;
 
 pub async fn carry_care_team(app: &App, ctx: &RequestCtx, dir: &Directory, patient: &Patient) -> Result<()> {
     let p = &ctx.caller.practice_id;

@@ -240,7 +240,7 @@ pub(super) fn finder_tokens(index: &crate::crypto::BlindIndex, first: &str, last
 }
 
 /// A patient's primary provider: a staff user of the practice with a provider role.
-pub(super) fn provider_in(dir: &crate::store::Directory, raw: &str) -> Result<UserId> {
+pub(super) fn provider_in(dir: &crate::domain::Directory, raw: &str) -> Result<UserId> {
     let id = UserId::parse_staff("primaryProviderId", raw)?;
     let s = dir
         .staff_member(&id)
@@ -252,7 +252,7 @@ pub(super) fn provider_in(dir: &crate::store::Directory, raw: &str) -> Result<Us
 }
 
 /// Staff ids of the practice, each once, in the order given.
-pub(super) fn staff_ids_in(dir: &crate::store::Directory, field: &str, raw_ids: &[String]) -> Result<Vec<UserId>> {
+pub(super) fn staff_ids_in(dir: &crate::domain::Directory, field: &str, raw_ids: &[String]) -> Result<Vec<UserId>> {
     let mut ids: Vec<UserId> = Vec::new();
     for raw in raw_ids {
         let id = UserId::parse_staff(field, raw)?;
@@ -307,7 +307,7 @@ pub async fn find_patients(app: &App, ctx: &RequestCtx, q: Option<&str>, limit: 
 }
 
 /// The caller's practice directory, for an active staff caller (patients: 403).
-async fn directory_for_staff(app: &App, ctx: &RequestCtx, refusal: &str) -> Result<crate::store::Directory> {
+async fn directory_for_staff(app: &App, ctx: &RequestCtx, refusal: &str) -> Result<crate::domain::Directory> {
     let caller = &ctx.caller;
     if !caller.is_staff() {
         return Err(Error::Forbidden(refusal.into()));

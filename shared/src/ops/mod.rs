@@ -32,10 +32,10 @@ pub use idempotency::{answer_pk, claim_idempotency, commit_created, replay, Crea
 
 use crate::app::{App, RequestCtx};
 use crate::domain::Conversation;
+use crate::domain::Directory;
 use crate::domain::{Caller, ConversationId};
 use crate::error::{Error, Result};
 use crate::policy::{ConversationFacts, StaffMember};
-use crate::store::Directory;
 
 pub fn facts(c: &Conversation) -> ConversationFacts<'_> {
     ConversationFacts {

@@ -151,7 +151,7 @@ pub async fn backfill_workgroup(app: &App, key: &Key, now: crate::domain::Timest
 
 /// Adds the workgroup's active members to a conversation that names it: as participants
 /// where it is a recipient, as assignees where it is assigned. False when nothing changes.
-fn with_members(c: &mut Conversation, workgroup: &Workgroup, dir: &crate::store::Directory) -> bool {
+fn with_members(c: &mut Conversation, workgroup: &Workgroup, dir: &crate::domain::Directory) -> bool {
     let names = |list: &[crate::domain::Recipient]| {
         list.iter().any(|r| r.kind == RecipientKind::Workgroup && r.id == workgroup.id.as_str())
     };

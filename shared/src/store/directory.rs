@@ -2,23 +2,6 @@
 
 use super::*;
 
-/// The practice, its staff and its workgroups: what routing and fan-out need.
-#[derive(Clone, Debug)]
-pub struct Directory {
-    pub practice: Practice,
-    pub staff: Vec<Staff>,
-    pub workgroups: Vec<Workgroup>,
-}
-
-impl Directory {
-    pub fn staff_member(&self, id: &str) -> Option<&Staff> {
-        self.staff.iter().find(|s| s.id == id)
-    }
-    pub fn workgroup(&self, id: &str) -> Option<&Workgroup> {
-        self.workgroups.iter().find(|w| w.id == id)
-    }
-}
-
 /// The directories a function read, by practice: (the practice's `directoryVersion` read
 /// before the copy, its staff, its workgroups).
 pub(super) type Copies = std::sync::Mutex<HashMap<String, (u64, std::sync::Arc<(Vec<Staff>, Vec<Workgroup>)>)>>;

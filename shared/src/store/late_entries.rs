@@ -1,7 +1,7 @@
 //! What a change writes after its own transaction when its audience is larger than one
-//! transaction holds: a message's inbox entries (`records::LateEntries`), brought up to the
+//! transaction holds: a message's inbox entries (`domain::LateEntries`), brought up to the
 //! message exactly once whatever happened to them meanwhile; and a conversation's changed
-//! summary (`records::SummaryRefresh`), copied where no newer copy is.
+//! summary (`domain::SummaryRefresh`), copied where no newer copy is.
 
 use super::*;
 use crate::domain::MessageId;

@@ -268,7 +268,7 @@ pub fn answer(reference: &str) -> Key {
 pub fn audit_event_of(e: &crate::domain::AuditEvent) -> Key {
     audit_event(&e.practice_id, &e.record_type, &e.record_id, e.patient_id.as_deref(), &format!("{}#{}", e.at, e.id))
 }
-pub fn audit_event(p: &PracticeId, record_type: &str, record_id: &str, patient: Option<&str>, sort: &str) -> Key {
+fn audit_event(p: &PracticeId, record_type: &str, record_id: &str, patient: Option<&str>, sort: &str) -> Key {
     let key = Key::new(keys::audit(p, &keys::audit_scope(record_type, record_id)), sort.to_string());
     match patient {
         Some(pat) => key.gsi1(keys::audit_by_patient(p, pat), sort.to_string()),

@@ -14,10 +14,11 @@ use crate::crypto::Binding;
 use crate::domain::*;
 use crate::error::{Error, Result};
 
+use crate::domain::Directory;
 use crate::domain::StatsDelta;
 use crate::policy;
 use crate::receipts;
-use crate::store::{place, Directory, Key, Tx};
+use crate::store::{place, Key, Tx};
 use crate::views::{
     AssignmentView, BroadcastSent, BroadcastView, ConversationChanged, InboxItemView, MessagePosted, Renderer,
     ThreadStarted, ThreadView,
