@@ -116,6 +116,14 @@ pub struct Conversation {
     pub latest: Option<LatestMessage>,
 }
 
+impl Conversation {
+    /// SLA-2: a closed conversation keeps no reply clock: closing stops it, and an entry
+    /// given the closed summary loses its due time.
+    pub fn clock_stopped(&self) -> bool {
+        self.summary.status == ConversationStatus::Closed
+    }
+}
+
 /// A conversation's latest message as an inbox row shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -236,8 +236,9 @@ impl Tx<'_> {
         expected_version: u64,
     ) -> Result<()> {
         // The care team and primary provider too: a care-team change (ACCT-2) rewrites them.
-        // Closing stops the reply clock (SLA-2); any other change leaves it as messages set it.
-        let closed = conversation.summary.status == crate::domain::ConversationStatus::Closed;
+        // A closed conversation's clock goes (`Conversation::clock_stopped`, SLA-2); any other
+        // change leaves it as messages set it.
+        let closed = conversation.clock_stopped();
         let provider = match (&conversation.primary_provider_id, closed) {
             (Some(_), false) => ", primaryProviderId = :provider",
             (Some(_), true) => ", primaryProviderId = :provider REMOVE replyClock",

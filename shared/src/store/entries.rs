@@ -311,10 +311,11 @@ impl Tx<'_> {
     ) -> Result<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
         let c = &conversation.id;
         let at = &conversation.last_message_at;
-        // SLA-2: closing stops the clock. Otherwise a joining viewer's entry takes the running
+        // A closed conversation's entry loses its due time (`Conversation::clock_stopped`,
+        // SLA-2). Otherwise a joining viewer's entry takes the running
         // clock, and an existing one keeps what its last message wrote (this summary may have
         // been read before that message).
-        let closed = conversation.summary.status == crate::domain::ConversationStatus::Closed;
+        let closed = conversation.clock_stopped();
         let due = match (&conversation.reply_clock, closed) {
             (_, true) => " REMOVE replyDue, gsi4pk, gsi4sk",
             (Some(_), false) => {
