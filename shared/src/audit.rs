@@ -4,7 +4,6 @@
 use crate::app::RequestCtx;
 use crate::domain::PracticeId;
 use crate::domain::{AuditEvent, AuditHead};
-use crate::store::place;
 
 /// The record an event is about, and the patient whose chart it belongs to (if any).
 pub struct AuditRecord<'a> {
@@ -81,15 +80,15 @@ pub const GENESIS: &str = "genesis";
 
 /// What a link seals: SHA-256 over the previous link and every field that says what happened,
 /// each length-prefixed so that no two different events encode alike.
-pub fn link_digest(prev_hash: &str, seq: u64, e: &AuditEvent) -> Vec<u8> {
+pub fn link_digest(prev_hash: &str, seq: u64, stored_at: &crate::store::Key, e: &AuditEvent) -> Vec<u8> {
     let seq = seq.to_string();
     // The patients a list showed are hashed only where there are any, so the events written
     // before the field existed keep their digests (parts are length-prefixed: no ambiguity).
     let shown = e.patients_shown.join(",");
     let at = e.at.to_string();
-    // Where the event is stored is sealed too; its key is a function of the fields below.
-    let key = place::audit_event_of(e);
-    let stored_at = key.table_key_parts();
+    // Where the event is stored, as it was read, is sealed too: an event moved to another
+    // place (another record's chain) no longer verifies.
+    let stored_at = stored_at.table_key_parts();
     let mut parts: Vec<&[u8]> = vec![
         prev_hash.as_bytes(),
         seq.as_bytes(),
@@ -251,17 +250,18 @@ pub struct ChainReport {
 pub async fn verify_events(
     key: &ChainKey,
     chain: &str,
-    events: &[AuditEvent],
+    events: &[(crate::store::Key, AuditEvent)],
     head: Option<&AuditHead>,
 ) -> crate::Result<(u64, Option<BrokenLink>)> {
-    let mut linked: Vec<&AuditEvent> = events.iter().filter(|e| e.seq.is_some()).collect();
-    linked.sort_by_key(|e| e.seq);
+    let mut linked: Vec<(&crate::store::Key, &AuditEvent)> =
+        events.iter().filter(|(_, e)| e.seq.is_some()).map(|(k, e)| (k, e)).collect();
+    linked.sort_by_key(|(_, e)| e.seq);
     let unchained = (events.len() - linked.len()) as u64;
     let mut prev = GENESIS.to_string();
     let broken = |seq: u64, id: &str, problem: &'static str| {
         Some(BrokenLink { chain: chain.to_string(), seq, event_id: id.to_string(), problem })
     };
-    for (i, e) in linked.iter().enumerate() {
+    for (i, (stored_at, e)) in linked.iter().enumerate() {
         let seq = e.seq.unwrap_or_default();
         if seq != i as u64 + 1 {
             return Ok((unchained, broken(i as u64 + 1, &e.id, "an event is missing before this one")));
@@ -273,7 +273,7 @@ pub async fn verify_events(
         if !hash.starts_with(KEYED) {
             return Ok((unchained, broken(seq, &e.id, "the link is not keyed: the chain was recomputed")));
         }
-        if !key.verifies(&link_digest(&prev, seq, e), &hash).await? {
+        if !key.verifies(&link_digest(&prev, seq, stored_at, e), &hash).await? {
             return Ok((unchained, broken(seq, &e.id, "the event was altered after it was chained")));
         }
         prev = hash;
@@ -281,7 +281,7 @@ pub async fn verify_events(
     let last_seq = linked.len() as u64;
     match head {
         Some(h) if h.seq != last_seq || h.hash != prev => {
-            let id = linked.last().map(|e| e.id.clone()).unwrap_or_default();
+            let id = linked.last().map(|(_, e)| e.id.clone()).unwrap_or_default();
             Ok((unchained, broken(last_seq + 1, &id, "events are missing at the end of the chain")))
         }
         _ => Ok((unchained, None)),
@@ -331,7 +331,7 @@ async fn verify_chain(app: &crate::App, pk: &str, report: &mut ChainReport) -> c
     let key = app.audit_key.as_ref().ok_or_else(|| crate::Error::internal_msg("AUDIT_CHAIN_KEY_ID is not set"))?;
     let (unchained, mut broken) = verify_events(key, pk, &events, head.as_ref()).await?;
     // The table's chain may have lost its end, head included: the locked copy is further on.
-    let linked = events.iter().filter(|e| e.seq.is_some()).count() as u64;
+    let linked = events.iter().filter(|(_, e)| e.seq.is_some()).count() as u64;
     if broken.is_none() && copied.is_some_and(|copied| copied > linked) {
         let problem = "events are missing at the end of the chain: its locked head copy is further on";
         broken = Some(BrokenLink { chain: pk.to_string(), seq: linked + 1, event_id: String::new(), problem });

@@ -24,10 +24,16 @@ pub async fn chain(app: &crate::App, pk: &str, sks: &[String]) -> crate::Result<
         let head_seq = seq;
         let mut links = Vec::new();
         // An event already linked (by an earlier delivery) is left alone.
-        for event in events.into_iter().filter(|e| e.hash.is_none()) {
+        for (stored_at, event) in events.into_iter().filter(|(_, e)| e.hash.is_none()) {
             seq += 1;
-            let link = key.link(&link_digest(&hash, seq, &event)).await?;
-            links.push(AuditLink { event, seq, prev_hash: std::mem::replace(&mut hash, link.clone()), hash: link });
+            let link = key.link(&link_digest(&hash, seq, &stored_at, &event)).await?;
+            links.push(AuditLink {
+                key: stored_at,
+                event,
+                seq,
+                prev_hash: std::mem::replace(&mut hash, link.clone()),
+                hash: link,
+            });
         }
         app.store.audit_link(pk, head_seq, &links).await?;
         // Also when nothing was linked: an earlier delivery may have failed before its copy.

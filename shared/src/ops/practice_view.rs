@@ -74,7 +74,7 @@ fn own_rows<'c>(
         .filter(|c| crate::policy::can_see(caller, &super::facts(c)))
         .map(|c| match own.entries.remove(&c.id) {
             Some(entry) => entry,
-            None => row_without_entry(c, &caller.user_id, own.marks.get(&c.id)),
+            None => row_without_entry(c, own.marks.get(&c.id)),
         })
         .collect()
 }
@@ -82,7 +82,7 @@ fn own_rows<'c>(
 /// The row of a conversation the caller has no entry for: the conversation's own summary and
 /// latest message, its own flags, and as unread every message since the caller last opened
 /// it (all of them, if never).
-pub(crate) fn row_without_entry(c: &Conversation, _user: &crate::domain::UserId, own: Option<&OwnState>) -> InboxEntry {
+pub(crate) fn row_without_entry(c: &Conversation, own: Option<&OwnState>) -> InboxEntry {
     let read_count = own.map_or(0, |r| r.read_count);
     let latest = c.latest.clone();
     InboxEntry {

@@ -4,6 +4,8 @@ use super::*;
 
 /// One event's link, as the chainer made it.
 pub struct AuditLink {
+    /// Where the event is stored, as it was read.
+    pub key: Key,
     pub event: AuditEvent,
     pub seq: u64,
     pub prev_hash: String,
@@ -35,7 +37,7 @@ impl Store {
 
     /// A chain's events by sort key, in the order asked for (absent ones left out), and its
     /// head: one consistent BatchGetItem (the chainer runs right after the writes).
-    pub async fn audit_events(&self, pk: &str, sks: &[String]) -> Result<(Vec<AuditEvent>, Option<AuditHead>)> {
+    pub async fn audit_events(&self, pk: &str, sks: &[String]) -> Result<(Vec<(Key, AuditEvent)>, Option<AuditHead>)> {
         let wanted = sks.iter().map(|sk| (pk.to_string(), sk.clone()));
         let wanted = wanted.chain([(pk.to_string(), keys::AUDIT_HEAD_SK.to_string())]).collect();
         let mut found: HashMap<String, Item> = HashMap::new();
@@ -45,7 +47,7 @@ impl Store {
             }
         }
         let head = found.remove(keys::AUDIT_HEAD_SK).map(from_item).transpose()?;
-        let events = sks.iter().filter_map(|sk| found.remove(sk)).map(from_item).collect::<Result<_>>()?;
+        let events = sks.iter().filter_map(|sk| found.remove(sk)).map(keyed_from_item).collect::<Result<_>>()?;
         Ok((events, head))
     }
 
@@ -55,11 +57,10 @@ impl Store {
         let Some(last) = links.last() else { return Ok(()) };
         let mut request = self.client.transact_write_items();
         for link in links {
-            let key = place::audit_event_of(&link.event);
             let update = Update::builder()
                 .table_name(&self.table)
-                .key(keys::PK, s(&key.pk))
-                .key(keys::SK, s(&key.sk))
+                .key(keys::PK, s(&link.key.pk))
+                .key(keys::SK, s(&link.key.sk))
                 .update_expression("SET seq = :seq, prevHash = :prev, #hash = :hash")
                 .condition_expression("attribute_exists(pk) AND attribute_not_exists(#hash)")
                 .expression_attribute_names("#hash", "hash")
@@ -159,13 +160,13 @@ impl Store {
     }
 
     /// A chain's events and its head.
-    pub async fn audit_chain(&self, pk: &str) -> Result<(Vec<AuditEvent>, Option<AuditHead>)> {
+    pub async fn audit_chain(&self, pk: &str) -> Result<(Vec<(Key, AuditEvent)>, Option<AuditHead>)> {
         let mut events = Vec::new();
         let mut head = None;
         for item in self.query_partition(pk.to_string(), None).await? {
             match item.get(keys::SK) {
                 Some(AttributeValue::S(sk)) if sk == keys::AUDIT_HEAD_SK => head = Some(from_item(item)?),
-                _ => events.push(from_item(item)?),
+                _ => events.push(keyed_from_item(item)?),
             }
         }
         Ok((events, head))

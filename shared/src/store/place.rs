@@ -263,9 +263,9 @@ pub fn answer(reference: &str) -> Key {
     Key::new(reference.to_string(), keys::IDEMPOTENCY_SK)
 }
 
-/// An audit event, in its record's chain; listed per patient where it concerns one.
-/// Where an audit event lives, from the event itself: its record's chain, sorted by time.
-pub fn audit_event_of(e: &crate::domain::AuditEvent) -> Key {
+/// Where a new audit event goes, from the event itself: its record's chain, sorted by time,
+/// listed per patient where it concerns one.
+pub(super) fn audit_event_of(e: &crate::domain::AuditEvent) -> Key {
     audit_event(&e.practice_id, &e.record_type, &e.record_id, e.patient_id.as_deref(), &format!("{}#{}", e.at, e.id))
 }
 fn audit_event(p: &PracticeId, record_type: &str, record_id: &str, patient: Option<&str>, sort: &str) -> Key {

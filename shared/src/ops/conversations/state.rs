@@ -97,7 +97,7 @@ async fn set_own_state(
         Err(Guard::Actor) => return Err(Error::Unauthenticated),
         Err(_) => return Err(Error::Unavailable("the conversation kept changing; retry".into())),
     }
-    let row = crate::ops::practice_view::row_without_entry(conversation, &caller.user_id, Some(&own));
+    let row = crate::ops::practice_view::row_without_entry(conversation, Some(&own));
     Renderer::new(&app.envelope, caller, ctx.now).inbox_item(&row).await
 }
 

@@ -36,7 +36,9 @@ async fn finding_04_the_audit_chain_is_keyed_and_only_its_function_may_make_link
         if i == 0 {
             event.actor_id = p.nurse.id.clone();
         }
-        let hash = String::from_utf8(carethread_core::audit::link_digest(&prev, i as u64 + 1, &event)).unwrap();
+        let stored_at: carethread_core::store::Key = serde_dynamo::from_item(raw.clone()).unwrap();
+        let hash =
+            String::from_utf8(carethread_core::audit::link_digest(&prev, i as u64 + 1, &stored_at, &event)).unwrap();
         app.dynamodb
             .update_item()
             .table_name(&app.table)

@@ -33,6 +33,32 @@ async fn sec_2_a_chains_events_in_one_batch_are_linked_in_one_write() {
     assert_eq!(count("DynamoDB.GetItem"), 0, "{calls:?}");
 }
 
+/// Where an event is stored is part of what its link seals: an event moved to another place in
+/// the table, its fields untouched, no longer verifies.
+#[tokio::test]
+async fn sec_2_an_audit_event_moved_in_the_table_no_longer_verifies() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let p = app.demo_practice().await;
+    let cid = compose(&app, &p).await;
+    assert_eq!(app.get(&p.jane.token, &format!("/conversations/{cid}")).await.status, StatusCode::OK);
+    assert_eq!(app.pump().await.audit_pending, 0);
+    assert!(verify_practice(app.app(), &p.id).await.unwrap().broken.is_empty());
+
+    let chain = format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id);
+    let events = app.raw_partition(&chain).await;
+    let first = events.iter().find(|e| e.get("seq") == Some(&AttributeValue::N("1".into()))).unwrap();
+    let mut moved = first.clone();
+    moved.insert("sk".into(), AttributeValue::S(format!("{}0", text(first, "sk"))));
+    app.dynamodb.put_item().table_name(&app.table).set_item(Some(moved)).send().await.unwrap();
+    let original = app.dynamodb.delete_item().table_name(&app.table).key("pk", AttributeValue::S(chain.clone()));
+    original.key("sk", first["sk"].clone()).send().await.unwrap();
+
+    let verified = verify_practice(app.app(), &p.id).await.unwrap();
+    assert_eq!(verified.broken.len(), 1, "{verified:?}");
+    assert_eq!((verified.broken[0].seq, verified.broken[0].problem), (1, "the event was altered after it was chained"));
+    assert_eq!(verified.broken[0].event_id, text(first, "id"));
+}
+
 #[tokio::test]
 async fn sec_2_audit_events_are_hash_chained_and_verify_names_the_first_broken_link() {
     let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
