@@ -59,11 +59,10 @@ async fn sec_2_an_audit_event_moved_in_the_table_no_longer_verifies() {
     assert_eq!(verified.broken[0].event_id, text(first, "id"));
 }
 
-#[tokio::test]
-async fn sec_2_audit_events_are_hash_chained_and_verify_names_the_first_broken_link() {
-    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
-    let p = app.demo_practice().await;
-    let cid = compose(&app, &p).await;
+/// A conversation whose chain holds five linked events: its creation, three reads by the
+/// patient and the patient's reply.
+async fn chained_conversation(app: &TestApp, p: &DemoPractice) -> String {
+    let cid = compose(app, p).await;
     let path = format!("/conversations/{cid}");
     for _ in 0..3 {
         assert_eq!(app.get(&p.jane.token, &path).await.status, StatusCode::OK);
@@ -72,14 +71,42 @@ async fn sec_2_audit_events_are_hash_chained_and_verify_names_the_first_broken_l
     assert_eq!(res.status, StatusCode::CREATED);
     let report = app.pump().await;
     assert_eq!(report.audit_pending, 0, "{report:?}");
+    cid
+}
+
+/// The raw event of a conversation's chain with this sequence number.
+async fn chained_event(
+    app: &TestApp,
+    p: &DemoPractice,
+    cid: &str,
+    seq: u64,
+) -> std::collections::HashMap<String, AttributeValue> {
+    let chain = format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id);
+    let events = app.raw_partition(&chain).await;
+    events.into_iter().find(|e| e.get("seq") == Some(&AttributeValue::N(seq.to_string()))).unwrap()
+}
+
+#[tokio::test]
+async fn sec_2_audit_events_are_hash_chained_and_the_chain_verifies() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let p = app.demo_practice().await;
+    chained_conversation(&app, &p).await;
 
     let verified = verify_practice(app.app(), &p.id).await.unwrap();
+
     assert!(verified.broken.is_empty(), "{verified:?}");
     assert_eq!(verified.unchained, 0);
     assert!(verified.events >= 5, "{verified:?}");
+}
 
-    // The admin reads the conversation's chain, newest first; others may not.
+#[tokio::test]
+async fn sec_2_administrators_read_a_chain_newest_first_by_record_or_by_patient_in_pages() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let p = app.demo_practice().await;
+    let cid = chained_conversation(&app, &p).await;
+
     let log = app.get(&p.admin.token, &format!("/audit?conversationId={cid}")).await;
+
     assert_eq!(log.status, StatusCode::OK, "{}", log.body);
     let items = log.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 5, "create, 3 reads, reply: {}", log.body);
@@ -94,36 +121,50 @@ async fn sec_2_audit_events_are_hash_chained_and_verify_names_the_first_broken_l
     let page2 = app.get(&p.admin.token, &format!("/audit?conversationId={cid}&limit=2&cursor={next}")).await;
     let seq = |v: &Value| v["chain"]["seq"].as_u64();
     assert_eq!(seq(&page2.body["items"][0]), seq(&paged.body["items"][1]).map(|s| s - 1), "{}", page2.body);
+}
 
-    // The administrators' screen verifies a conversation's chain through the API (the chain
-    // key's VerifyMac only); others may not.
+/// The administrators' screen verifies a conversation's chain through the API (the chain
+/// key's VerifyMac only); others may not.
+#[tokio::test]
+async fn sec_2_administrators_verify_a_chain_through_the_api() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let p = app.demo_practice().await;
+    let cid = chained_conversation(&app, &p).await;
     let path_verify = format!("/audit/verification?conversationId={cid}");
+
     let res = app.get(&p.admin.token, &path_verify).await;
+
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!((res.body["verified"].as_bool(), res.body["chains"].as_u64()), (Some(true), Some(1)), "{}", res.body);
     assert!(res.body["events"].as_u64() >= Some(5), "{}", res.body);
     assert_problem(&app.get(&p.doctor.token, &path_verify).await, StatusCode::FORBIDDEN);
-    assert_eq!(app.pump().await.audit_pending, 0);
+    assert_eq!(app.pump().await.audit_pending, 0, "verifying appends no event to a chain");
+}
 
-    // Someone edits an event in the table: verify names it.
-    let chain = format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id);
-    let events = app.raw_partition(&chain).await;
-    let third = events.iter().find(|e| e.get("seq") == Some(&AttributeValue::N("3".into()))).unwrap();
+/// Someone edits an event in the table: verification names it, in the verify command and on
+/// the audit log's screen, for the conversation and for its patient.
+#[tokio::test]
+async fn sec_2_verification_names_an_event_edited_in_the_table() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let p = app.demo_practice().await;
+    let cid = chained_conversation(&app, &p).await;
+    let third = chained_event(&app, &p, &cid, 3).await;
+
     app.dynamodb
         .update_item()
         .table_name(&app.table)
-        .key("pk", AttributeValue::S(chain.clone()))
+        .key("pk", third["pk"].clone())
         .key("sk", third["sk"].clone())
         .update_expression("SET actorId = :someone")
         .expression_attribute_values(":someone", AttributeValue::S(p.nurse.id.clone()))
         .send()
         .await
         .unwrap();
+
     let verified = verify_practice(app.app(), &p.id).await.unwrap();
     assert_eq!(verified.broken.len(), 1, "{verified:?}");
     assert_eq!((verified.broken[0].seq, verified.broken[0].problem), (3, "the event was altered after it was chained"));
-    assert_eq!(verified.broken[0].event_id, text(third, "id"));
-    // The audit log's screen says so too, for the conversation and for its patient.
+    assert_eq!(verified.broken[0].event_id, text(&third, "id"));
     for scope in [format!("conversationId={cid}"), format!("patientId={}", p.jane.id)] {
         let res = app.get(&p.admin.token, &format!("/audit/verification?{scope}")).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
@@ -133,21 +174,31 @@ async fn sec_2_audit_events_are_hash_chained_and_verify_names_the_first_broken_l
             (broken["recordType"].as_str(), broken["recordId"].as_str()),
             (Some("conversation"), Some(cid.as_str()))
         );
-        assert_eq!((broken["seq"].as_u64(), broken["eventId"].as_str()), (Some(3), Some(text(third, "id").as_str())));
+        assert_eq!((broken["seq"].as_u64(), broken["eventId"].as_str()), (Some(3), Some(text(&third, "id").as_str())));
     }
+}
 
-    // Or deletes one: the gap is named.
-    let second = events.iter().find(|e| e.get("seq") == Some(&AttributeValue::N("2".into()))).unwrap();
+/// Someone deletes an event: verification names the gap.
+#[tokio::test]
+async fn sec_2_verification_names_an_event_deleted_from_the_table() {
+    let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;
+    let p = app.demo_practice().await;
+    let cid = chained_conversation(&app, &p).await;
+    let (second, third) = (chained_event(&app, &p, &cid, 2).await, chained_event(&app, &p, &cid, 3).await);
+
     app.dynamodb
         .delete_item()
         .table_name(&app.table)
-        .key("pk", AttributeValue::S(chain))
+        .key("pk", second["pk"].clone())
         .key("sk", second["sk"].clone())
         .send()
         .await
         .unwrap();
+
     let verified = verify_practice(app.app(), &p.id).await.unwrap();
+    assert_eq!(verified.broken.len(), 1, "{verified:?}");
     assert_eq!((verified.broken[0].seq, verified.broken[0].problem), (2, "an event is missing before this one"));
+    assert_eq!(verified.broken[0].event_id, text(&third, "id"), "the event after the gap");
     println!(
         "SEC-2 audit chain: {} chains, {} events verified, tampering found at the altered and at the deleted event",
         verified.chains, verified.events
