@@ -11,6 +11,7 @@ mod accounts;
 mod attachments;
 mod authz;
 mod cost;
+mod drafts;
 mod evisit_windows;
 mod evisits;
 mod faults;

@@ -12,6 +12,7 @@ mod audit_chain;
 mod destinations;
 mod files;
 mod search;
+mod second_factor;
 mod traces;
 
 fn id_of(body: &Value, what: &str) -> String {

@@ -124,12 +124,11 @@ async fn reply_2_billable_replies_feed_the_billing_report() {
         .is_empty());
 }
 
-#[tokio::test]
-async fn conv_6_authors_delete_messages_and_starters_delete_threads_for_good_and_the_audit_stays() {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    let (app, p) = setup().await;
+/// A patient conversation the doctor started ("First"), Jane's question, and a message the
+/// doctor sent by mistake: (conversation, first message, wrong message).
+async fn thread_with_a_wrong_message(app: &TestApp, p: &DemoPractice) -> (String, String, String) {
     let cid = create(
-        &app,
+        app,
         &p.doctor,
         json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "First" }),
     )
@@ -138,58 +137,79 @@ async fn conv_6_authors_delete_messages_and_starters_delete_threads_for_good_and
     assert_eq!(app.post(&p.jane.token, &path, json!({ "body": "Patient question" })).await.status, StatusCode::CREATED);
     let res = app.post(&p.doctor.token, &path, json!({ "body": "Wrong patient info, oops" })).await;
     let wrong = res.body["message"]["id"].as_str().unwrap().to_string();
-    let first = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await.body["messages"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let del = |user: &User, path: String| {
-        let app = &app;
-        let token = user.token.clone();
-        async move { app.send("DELETE", &path, Some(&token), None, &[]).await }
-    };
-    let msg_path = |m: &str| format!("/conversations/{cid}/messages/{m}");
-    // Not its author: 403; cannot see it: 404; the first message goes with the thread: 409.
-    assert_eq!(del(&p.doctor2, msg_path(&wrong)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(del(&p.jane, msg_path(&wrong)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(del(&p.front_desk, msg_path(&wrong)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(del(&p.doctor, msg_path(&first)).await.status, StatusCode::CONFLICT);
+    let thread = app.get(&p.doctor.token, &format!("/conversations/{cid}")).await;
+    let first = thread.body["messages"][0]["id"].as_str().unwrap().to_string();
+    (cid, first, wrong)
+}
 
-    assert_eq!(del(&p.doctor, msg_path(&wrong)).await.status, StatusCode::NO_CONTENT);
+async fn delete(app: &TestApp, user: &User, path: &str) -> StatusCode {
+    app.send("DELETE", path, Some(&user.token), None, &[]).await.status
+}
+
+/// The actions of a conversation's audit events.
+async fn audited_actions(app: &TestApp, p: &DemoPractice, cid: &str) -> Vec<String> {
+    let audit = app.raw_partition(&format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id)).await;
+    audit.iter().filter_map(|e| e.get("action").and_then(|a| a.as_s().ok()).cloned()).collect()
+}
+
+/// Not its author: 403; cannot see it: 404; the first message goes only with the thread: 409.
+#[tokio::test]
+async fn conv_6_only_its_author_deletes_a_message_and_the_first_goes_only_with_its_thread() {
+    let (app, p) = setup().await;
+    let (cid, first, wrong) = thread_with_a_wrong_message(&app, &p).await;
+    let msg_path = |m: &str| format!("/conversations/{cid}/messages/{m}");
+
+    assert_eq!(delete(&app, &p.doctor2, &msg_path(&wrong)).await, StatusCode::FORBIDDEN);
+    assert_eq!(delete(&app, &p.jane, &msg_path(&wrong)).await, StatusCode::FORBIDDEN);
+    assert_eq!(delete(&app, &p.front_desk, &msg_path(&wrong)).await, StatusCode::NOT_FOUND);
+    assert_eq!(delete(&app, &p.doctor, &msg_path(&first)).await, StatusCode::CONFLICT);
+    let thread = app.get(&p.nurse.token, &format!("/conversations/{cid}")).await;
+    assert_eq!(thread.body["messages"].as_array().unwrap().len(), 3, "nothing deleted");
+}
+
+/// A deleted message is gone for good: the thread, the preview it was and the counts move
+/// back, every counter stays exact, and the audit keeps that it happened.
+#[tokio::test]
+async fn conv_6_a_deleted_message_is_gone_for_good_and_every_count_moves_back() {
+    let (app, p) = setup().await;
+    let (cid, _, wrong) = thread_with_a_wrong_message(&app, &p).await;
+    let path = format!("/conversations/{cid}/messages/{wrong}");
+
+    assert_eq!(delete(&app, &p.doctor, &path).await, StatusCode::NO_CONTENT);
+
     let thread = app.get(&p.nurse.token, &format!("/conversations/{cid}")).await;
     assert_eq!(thread.body["messages"].as_array().unwrap().len(), 2);
     assert!(!thread.body.to_string().contains("oops"));
     let jane_row = &app.get(&p.jane.token, "/inbox").await.body["items"][0];
     assert_eq!(jane_row["preview"], "Patient question", "the preview moves back");
     assert_eq!(jane_row["conversation"]["messageCount"], 2);
-    assert_eq!(del(&p.doctor, msg_path(&wrong)).await.status, StatusCode::NOT_FOUND);
-    // Counters stay exact.
+    assert_eq!(delete(&app, &p.doctor, &path).await, StatusCode::NOT_FOUND, "gone");
     for user in [&p.doctor, &p.nurse, &p.jane, &p.admin] {
         let stats = app.get(&user.token, "/inbox/stats").await.body;
         let truth = app.app().store.recount_stats(&p.id, &user.user_id()).await.unwrap();
         assert_eq!(stats["unreadMessages"], json!(truth.unread_messages), "{}", user.role);
         assert_eq!(stats["totalMessages"], json!(truth.messages), "{}", user.role);
     }
+    assert!(audited_actions(&app, &p, &cid).await.contains(&"message.delete".to_string()));
+}
 
-    // The whole thread: only its starter may; afterwards nothing of it is left but the audit.
-    assert_eq!(del(&p.admin, format!("/conversations/{cid}")).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(del(&p.doctor, format!("/conversations/{cid}")).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get(&p.doctor.token, &format!("/conversations/{cid}")).await.status, StatusCode::NOT_FOUND);
+/// The whole thread: only its starter may delete it; afterwards nothing of it is left but its
+/// audit events.
+#[tokio::test]
+async fn conv_6_only_its_starter_deletes_a_thread_and_nothing_is_left_but_its_audit() {
+    let (app, p) = setup().await;
+    let (cid, _, _) = thread_with_a_wrong_message(&app, &p).await;
+    let path = format!("/conversations/{cid}");
+
+    assert_eq!(delete(&app, &p.admin, &path).await, StatusCode::FORBIDDEN);
+    assert_eq!(delete(&app, &p.doctor, &path).await, StatusCode::NO_CONTENT);
+
+    assert_eq!(app.get(&p.doctor.token, &path).await.status, StatusCode::NOT_FOUND);
     assert!(app.inbox_ids(&p.jane).await.is_empty());
     assert!(app.raw_partition(&format!("PRAC#{}#CONV#{cid}", p.id)).await.is_empty(), "no message left");
     let stats = app.get(&p.jane.token, "/inbox/stats").await.body;
     assert_eq!(stats, json!({ "totalConversations": 0, "totalMessages": 0, "unreadMessages": 0, "uniquePatients": 0 }));
-    let audit = app.raw_partition(&format!("PRAC#{}#AUDIT#CONVERSATION#{cid}", p.id)).await;
-    let actions: Vec<String> = audit
-        .iter()
-        .filter_map(|e| match e.get("action") {
-            Some(AttributeValue::S(a)) => Some(a.clone()),
-            _ => None,
-        })
-        .collect();
-    assert!(
-        actions.contains(&"message.delete".to_string()) && actions.contains(&"conversation.delete".to_string()),
-        "{actions:?}"
-    );
+    assert!(audited_actions(&app, &p, &cid).await.contains(&"conversation.delete".to_string()));
 }
 
 #[tokio::test]
