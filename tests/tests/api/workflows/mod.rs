@@ -6,6 +6,7 @@ use carethread_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+mod broadcasts;
 mod export;
 mod settings;
 mod thread_controls;
