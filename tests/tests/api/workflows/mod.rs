@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 
 mod broadcasts;
 mod export;
+mod forward;
 mod settings;
+mod tasks;
 mod thread_controls;
 mod tools;
 
