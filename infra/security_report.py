@@ -79,7 +79,7 @@ def main() -> None:
 
 
 # The security review's findings (issue 15): what each is, and how it stands. A finding is
-# "fixed" when every test named after it (`finding_NN_…`, tests/tests/findings.rs) passed in
+# "fixed" when every test named after it (`finding_NN_…`, tests/tests/api/findings/) passed in
 # this run; "open" ones have no fix yet, and say so.
 FINDINGS = {
     1: "SMS hijack through an unproven destination",

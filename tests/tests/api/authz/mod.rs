@@ -24,7 +24,7 @@ async fn role_2_role_3_sec_4_every_route_every_identity_every_target() {
     // Generated from the route table: a route without a line here is a failure. The account
     // lifecycle routes name users, not the targets this matrix builds; their refusals (another
     // practice's admin 404, staff outside the admin class 403, patients 403) are proven in
-    // tests/tests/api/accounts.rs (the second-factor reset in findings.rs, finding 5); a
+    // tests/tests/api/accounts/ (the second-factor reset in findings/second_factor.rs); a
     // workgroup's change in tests/tests/api/workgroups.rs; a patient's e-visit consent and
     // visits in tests/tests/api/evisits.rs.
     let lifecycle = [
