@@ -70,6 +70,16 @@ impl TestApp {
         self.send("GET", path, Some(token), None, &[]).await
     }
 
+    /// A GET whose answer is read as it comes (a transcript, a CSV, a FHIR bundle), with
+    /// `accept` as its Accept header where given.
+    pub async fn get_raw(&self, token: &str, path: &str, accept: Option<&str>) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}{path}", self.base)).bearer_auth(token);
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        request.send().await.expect("an answer")
+    }
+
     pub async fn post(&self, token: &str, path: &str, body: Value) -> Answer {
         self.send("POST", path, Some(token), Some(&body), &[]).await
     }

@@ -189,13 +189,7 @@ async fn evisit_4_the_fhir_export_carries_the_evisit_as_a_charge_item() {
         spend(&app, &p.doctor, &cid, json!({ "seconds": 720, "source": "active" })).await.status,
         StatusCode::CREATED
     );
-    let res = app
-        .http
-        .get(format!("{}/conversations/{cid}/export?format=fhir", app.base))
-        .bearer_auth(&p.doctor.token)
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_raw(&p.doctor.token, &format!("/conversations/{cid}/export?format=fhir"), None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let bundle: Value = res.json().await.unwrap();
     let entries = bundle["entry"].as_array().unwrap();
@@ -219,13 +213,8 @@ async fn evisit_4_the_billing_report_comes_as_csv() {
     );
     let day = |hours: i64| (Timestamp::now() + SignedDuration::from_hours(hours)).date().to_string();
     let res = app
-        .http
-        .get(format!("{}/reports/billing?from={}&to={}", app.base, day(-24), day(24)))
-        .bearer_auth(&p.admin.token)
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
+        .get_raw(&p.admin.token, &format!("/reports/billing?from={}&to={}", day(-24), day(24)), Some("text/csv"))
+        .await;
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let csv = res.text().await.unwrap();
     assert_eq!(csv.lines().next(), Some("kind,at,conversationId,patientId,staffIds,code,minutes,flags"));

@@ -234,14 +234,7 @@ async fn sla_5_the_report_comes_as_csv_for_admins_only() {
     let (app, p) = setup().await;
     question_under(&app, &p, json!({ "businessDays": 2 })).await;
     answered_question(&app, &p, &p.doctor, "normal").await;
-    let res = app
-        .http
-        .get(format!("{}{}", app.base, report_path("priority")))
-        .bearer_auth(&p.admin.token)
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_raw(&p.admin.token, &report_path("priority"), Some("text/csv")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let csv = res.text().await.unwrap();

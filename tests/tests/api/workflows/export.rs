@@ -30,13 +30,7 @@ async fn conv_8_the_text_transcript_holds_what_the_patient_saw_and_no_internal_n
     let (app, p) = setup().await;
     let cid = conversation_to_export(&app, &p).await;
 
-    let res = app
-        .http
-        .get(format!("{}/conversations/{cid}/export?format=text", app.base))
-        .bearer_auth(&p.doctor.token)
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_raw(&p.doctor.token, &format!("/conversations/{cid}/export?format=text"), None).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
     let text = res.text().await.unwrap();
@@ -50,13 +44,7 @@ async fn conv_8_the_fhir_export_is_a_bundle_of_r4_communications_in_reply_order(
     let (app, p) = setup().await;
     let cid = conversation_to_export(&app, &p).await;
 
-    let res = app
-        .http
-        .get(format!("{}/conversations/{cid}/export?format=fhir", app.base))
-        .bearer_auth(&p.doctor.token)
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_raw(&p.doctor.token, &format!("/conversations/{cid}/export?format=fhir"), None).await;
     assert_eq!(res.headers()["content-type"], "application/fhir+json");
     let bundle: Value = res.json().await.unwrap();
     assert_eq!(bundle["resourceType"], "Bundle");
