@@ -197,6 +197,18 @@ pub struct Message {
     pub answer_pk: Option<String>,
 }
 
+impl Message {
+    pub fn from_patient(&self) -> bool {
+        self.sender.kind == crate::domain::SenderKind::Patient
+    }
+
+    /// EVISIT-2: a patient's message is a new question, and the professional review that
+    /// opens an e-visit's window is a review of it: the mark of an earlier review goes.
+    pub fn clears_review(&self) -> bool {
+        self.from_patient()
+    }
+}
+
 /// A billable reply (REPLY-2), kept per month for the billing report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -160,9 +160,8 @@ impl Tx<'_> {
         &mut self,
         practice_id: &PracticeId,
         conversation_id: &ConversationId,
-        (at, latest): (Timestamp, &LatestMessage),
+        (message, latest): (&Message, &LatestMessage),
         patient_visible: bool,
-        from_patient: bool,
         only_if_open: bool,
         clock: &crate::reply_clock::ClockChange,
     ) -> Result<()> {
@@ -171,13 +170,16 @@ impl Tx<'_> {
             ClockChange::Run(_) => ", replyClock = :clock",
             ClockChange::Keep | ClockChange::Stop => "",
         };
-        // A stopped clock goes; so does the review mark when the patient writes (EVISIT-2: the
-        // next review is of a new question).
-        let removed: Vec<&str> =
-            [matches!(clock, ClockChange::Stop).then_some("replyClock"), from_patient.then_some("reviewedAt")]
-                .into_iter()
-                .flatten()
-                .collect();
+        // A stopped clock goes; so does the review mark where the message asks anew
+        // (`Message::clears_review`).
+        let (at, from_patient) = (message.created_at, message.from_patient());
+        let removed: Vec<&str> = [
+            matches!(clock, ClockChange::Stop).then_some("replyClock"),
+            message.clears_review().then_some("reviewedAt"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let remove = if removed.is_empty() { String::new() } else { format!(" REMOVE {}", removed.join(", ")) };
         let mut condition = String::from("attribute_exists(pk)");
         if only_if_open {

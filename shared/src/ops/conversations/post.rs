@@ -133,9 +133,8 @@ pub(super) async fn post_message(
         Arrival::Joins { patient_needs_open } => tx.conversation_add_message(
             p,
             &c.id,
-            (m.created_at, &latest),
+            (m, &latest),
             !m.internal && c.summary.kind.is_patient_facing(),
-            m.sender.kind == SenderKind::Patient,
             patient_needs_open,
             &posted.promise.clock,
         )?,
