@@ -91,8 +91,10 @@ fn key_attributes(key: &Key) -> Result<Item> {
 /// A record read with the key it was found under, for a caller that will write or delete
 /// that very item again.
 fn keyed_from_item<T: DeserializeOwned>(item: Item) -> Result<(Key, T)> {
-    let key = serde_dynamo::from_item(item.clone()).map_err(Error::internal)?;
-    Ok((key, from_item(item)?))
+    let key_names =
+        [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK, keys::GSI2PK, keys::GSI2SK, keys::GSI3PK, keys::GSI3SK];
+    let key: Item = key_names.iter().filter_map(|k| item.get(*k).map(|v| (k.to_string(), v.clone()))).collect();
+    Ok((from_item(key)?, from_item(item)?))
 }
 fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue> {
     serde_dynamo::to_attribute_value(value).map_err(Error::internal)

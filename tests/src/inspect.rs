@@ -154,6 +154,11 @@ pub fn escalation_notes(thread: &Value) -> usize {
         .count()
 }
 
+/// A string attribute of a raw item ("" where it has none).
+pub fn text(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, name: &str) -> String {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+}
+
 /// Every text (S, and B read as UTF-8 lossily) anywhere in an item, nested included.
 pub fn item_texts(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> Vec<String> {
     use aws_sdk_dynamodb::types::AttributeValue as A;

@@ -70,6 +70,13 @@ impl TestApp {
         self.send("GET", path, Some(token), None, &[]).await
     }
 
+    /// POST /conversations by `from`, which must succeed: the new conversation's id.
+    pub async fn start_conversation(&self, from: &User, body: Value) -> String {
+        let res = self.post(&from.token, "/conversations", body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        res.body["conversation"]["id"].as_str().unwrap().to_string()
+    }
+
     /// A GET whose answer is read as it comes (a transcript, a CSV, a FHIR bundle), with
     /// `accept` as its Accept header where given.
     pub async fn get_raw(&self, token: &str, path: &str, accept: Option<&str>) -> reqwest::Response {

@@ -5,12 +5,6 @@ use carethread_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-async fn create(app: &TestApp, from: &User, body: Value) -> String {
-    let res = app.post(&from.token, "/conversations", body).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-    res.body["conversation"]["id"].as_str().unwrap().to_string()
-}
-
 async fn set_state(app: &TestApp, user: &User, cid: &str, body: Value) -> Answer {
     app.send("PUT", &format!("/conversations/{cid}/state"), Some(&user.token), Some(&body), &[]).await
 }
@@ -18,15 +12,13 @@ async fn set_state(app: &TestApp, user: &User, cid: &str, body: Value) -> Answer
 #[tokio::test]
 async fn inbox_2_conv_4_tabs_follow_kind_archive_and_star_for_each_user_alone() {
     let (app, p) = setup().await;
-    let patient = create(
-        &app,
-        &p.doctor,
-        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "In." }),
-    )
-    .await;
-    let team = create(
-        &app,
-        &p.doctor,
+    let patient = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "In." }),
+        )
+        .await;
+    let team = app.start_conversation(&p.doctor,
         json!({ "kind": "team", "subject": "Huddle", "body": "9am", "recipients": [{"type": "staff", "id": p.nurse.id}] }),
     )
     .await;
@@ -78,9 +70,12 @@ async fn inbox_2_conv_4_tabs_follow_kind_archive_and_star_for_each_user_alone() 
 #[tokio::test]
 async fn conv_3_mark_unread_only_where_the_thread_holds_an_incoming_patient_message() {
     let (app, p) = setup().await;
-    let cid =
-        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Hi", "body": "Hello" }))
-            .await;
+    let cid = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Hi", "body": "Hello" }),
+        )
+        .await;
     let res = set_state(&app, &p.doctor, &cid, json!({ "unread": true })).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
     let res = app.post(&p.jane.token, &format!("/conversations/{cid}/messages"), json!({ "body": "A question" })).await;
@@ -103,18 +98,22 @@ async fn conv_3_mark_unread_only_where_the_thread_holds_an_incoming_patient_mess
 #[tokio::test]
 async fn inbox_2_assign_2_filters_unread_read_assigned_priority_and_dates() {
     let (app, p) = setup().await;
-    let a = create(
-        &app,
-        &p.doctor,
+    let a = app.start_conversation(&p.doctor,
         json!({ "kind": "patient", "patientId": p.jane.id, "subject": "A", "body": "urgent one", "priority": "urgent" }),
     )
     .await;
-    let b =
-        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "B", "body": "two" }))
-            .await;
-    let c =
-        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.john.id, "subject": "C", "body": "three" }))
-            .await;
+    let b = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "B", "body": "two" }),
+        )
+        .await;
+    let c = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.john.id, "subject": "C", "body": "three" }),
+        )
+        .await;
 
     assert_eq!(app.inbox_query_ids(&p.jane, "unread=true").await, vec![b.clone(), a.clone()]);
     app.get(&p.jane.token, &format!("/conversations/{a}")).await;
@@ -164,15 +163,11 @@ async fn inbox_2_assign_2_filters_unread_read_assigned_priority_and_dates() {
 async fn inbox_3_search_by_subject_names_id_and_preview_over_what_the_caller_may_see() {
     let (app, p) = setup().await;
     let jose = app.add_patient(&p.id, &p.admin, "José", "Álvarez", json!({ "primaryProviderId": p.doctor.id })).await;
-    let for_jose = create(
-        &app,
-        &p.doctor,
+    let for_jose = app.start_conversation(&p.doctor,
         json!({ "kind": "patient", "patientId": jose.id, "subject": "Thyroid panel", "body": "Levels look stable" }),
     )
     .await;
-    let for_jane = create(
-        &app,
-        &p.doctor,
+    let for_jane = app.start_conversation(&p.doctor,
         json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Thyroid follow-up", "body": "Please book a visit" }),
     )
     .await;
@@ -229,9 +224,12 @@ async fn inbox_3_search_by_subject_names_id_and_preview_over_what_the_caller_may
 #[tokio::test]
 async fn conv_2_read_receipts_show_sent_delivered_read_to_staff_only() {
     let (app, p) = setup().await;
-    let cid =
-        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Hi", "body": "Hello" }))
-            .await;
+    let cid = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Hi", "body": "Hello" }),
+        )
+        .await;
     let receipts = |user: &User| {
         let app = &app;
         let token = user.token.clone();
@@ -262,16 +260,25 @@ async fn conv_2_read_receipts_show_sent_delivered_read_to_staff_only() {
 #[tokio::test]
 async fn inbox_4_stats_are_counters_that_match_a_full_recount_for_every_user() {
     let (app, p) = setup().await;
-    let a =
-        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "A", "body": "one" }))
-            .await;
-    let b =
-        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "B", "body": "two" }))
-            .await;
-    let c =
-        create(&app, &p.doctor2, json!({ "kind": "patient", "patientId": p.john.id, "subject": "C", "body": "three" }))
-            .await;
-    create(&app, &p.nurse, json!({ "kind": "team", "subject": "T", "body": "team", "recipients": [{"type": "workgroup", "id": p.billing_id}] }))
+    let a = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "A", "body": "one" }),
+        )
+        .await;
+    let b = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "B", "body": "two" }),
+        )
+        .await;
+    let c = app
+        .start_conversation(
+            &p.doctor2,
+            json!({ "kind": "patient", "patientId": p.john.id, "subject": "C", "body": "three" }),
+        )
+        .await;
+    app.start_conversation(&p.nurse, json!({ "kind": "team", "subject": "T", "body": "team", "recipients": [{"type": "workgroup", "id": p.billing_id}] }))
         .await;
     assert_eq!(
         app.post(&p.jane.token, &format!("/conversations/{a}/messages"), json!({ "body": "reply" })).await.status,

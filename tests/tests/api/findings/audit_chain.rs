@@ -31,10 +31,6 @@ async fn chain_events(app: &TestApp, chain: &str) -> Vec<RawItem> {
     events
 }
 
-fn text(e: &RawItem, k: &str) -> String {
-    e.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
-}
-
 #[tokio::test]
 async fn finding_04_a_chain_recomputed_without_the_key_is_named() {
     let app = TestApp::spawn_with(Options { notifications: true, ..Default::default() }).await;

@@ -94,9 +94,6 @@ async fn last_event(
     actor: &str,
     action: &str,
 ) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
-    let text = |e: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, k: &str| {
-        e.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
-    };
     let mut events: Vec<_> = app
         .audit_events()
         .await

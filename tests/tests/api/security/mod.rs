@@ -10,13 +10,6 @@ mod audit;
 mod concurrency;
 mod iam;
 
-fn text(item: &std::collections::HashMap<String, AttributeValue>, name: &str) -> String {
-    match item.get(name) {
-        Some(AttributeValue::S(s)) => s.clone(),
-        _ => String::new(),
-    }
-}
-
 async fn compose(app: &TestApp, p: &DemoPractice) -> String {
     let res = app
         .post(

@@ -5,12 +5,12 @@ use super::*;
 /// A patient conversation with a patient reply, an internal note and an urgent staff message,
 /// which the patient has read.
 async fn conversation_to_export(app: &TestApp, p: &DemoPractice) -> String {
-    let cid = create(
-        app,
-        &p.doctor,
-        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Knee", "body": "How is the knee?" }),
-    )
-    .await;
+    let cid = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Knee", "body": "How is the knee?" }),
+        )
+        .await;
     let path = format!("/conversations/{cid}/messages");
     assert_eq!(app.post(&p.jane.token, &path, json!({ "body": "Better." })).await.status, StatusCode::CREATED);
     assert_eq!(

@@ -8,9 +8,7 @@ const SCAN: &[u8] = b"%PDF-1.4 invoice scan bytes";
 /// Jane's message with an uploaded invoice in a billing conversation: (conversation,
 /// attachment, message).
 async fn message_with_invoice(app: &TestApp, p: &DemoPractice) -> (String, String, String) {
-    let cid = create(
-        app,
-        &p.doctor,
+    let cid = app.start_conversation(&p.doctor,
         json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Billing", "body": "About your invoice", "options": { "allowAttachments": true } }),
     )
     .await;

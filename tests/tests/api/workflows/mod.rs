@@ -17,9 +17,3 @@ mod tools;
 async fn put(app: &TestApp, user: &User, path: &str, body: Value) -> Answer {
     app.send("PUT", path, Some(&user.token), Some(&body), &[]).await
 }
-
-async fn create(app: &TestApp, from: &User, body: Value) -> String {
-    let res = app.post(&from.token, "/conversations", body).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-    res.body["conversation"]["id"].as_str().unwrap().to_string()
-}

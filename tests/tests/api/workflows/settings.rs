@@ -56,7 +56,7 @@ async fn reply_4_patient_limits_answer_429_or_413_with_the_urgent_phone_and_stor
     assert_eq!(left(&app.get(&p.jane.token, "/portal/banner").await.body), (Some(2), Some(2)));
     assert_eq!(app.get(&p.jane.token, "/portal/banner").await.body["limits"]["bodyMaxChars"], 20);
     assert!(app.get(&p.doctor.token, "/portal/banner").await.body.get("limits").is_none(), "staff have no limits");
-    let cid = create(&app, &p.jane, json!({ "subject": "Question", "body": "First one" })).await;
+    let cid = app.start_conversation(&p.jane, json!({ "subject": "Question", "body": "First one" })).await;
     assert_eq!(left(&app.get(&p.jane.token, "/portal/banner").await.body), (Some(1), Some(2)));
     let path = format!("/conversations/{cid}/messages");
     assert_eq!(app.post(&p.jane.token, &path, json!({ "body": "Second one" })).await.status, StatusCode::CREATED);
@@ -122,7 +122,7 @@ async fn reply_5_out_of_office_and_after_hours_auto_replies_once_per_conversatio
     let ooo = json!({ "from": fmt(now - SignedDuration::from_hours(1)), "to": fmt(now + SignedDuration::from_hours(24)), "text": "Dr. Tester is away until tomorrow." });
     assert_eq!(put(&app, &p.doctor, "/me/out-of-office", ooo).await.status, StatusCode::OK);
     // Jane writes to her primary provider, who is away: one auto-reply, once.
-    let cid = create(&app, &p.jane, json!({ "subject": "Question", "body": "Is my refill ready?" })).await;
+    let cid = app.start_conversation(&p.jane, json!({ "subject": "Question", "body": "Is my refill ready?" })).await;
     let thread = app.get(&p.jane.token, &format!("/conversations/{cid}")).await;
     let messages = thread.body["messages"].as_array().unwrap().clone();
     assert_eq!(messages.len(), 2, "{}", thread.body);
@@ -155,7 +155,7 @@ async fn reply_5_out_of_office_and_after_hours_auto_replies_once_per_conversatio
     let res = put(&app, &p.admin, "/settings", hours).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(put(&app, &p.admin, "/settings", json!({ "timeZone": "Mars/Olympus" })).await.body["field"], "timeZone");
-    let first = create(&app, &p.john, json!({ "subject": "Late", "body": "Writing late" })).await;
+    let first = app.start_conversation(&p.john, json!({ "subject": "Late", "body": "Writing late" })).await;
     let path = format!("/conversations/{first}/messages");
     assert_eq!(app.post(&p.john.token, &path, json!({ "body": "Again" })).await.status, StatusCode::CREATED);
     let bodies: Vec<String> = app.get(&p.john.token, &format!("/conversations/{first}")).await.body["messages"]
@@ -165,7 +165,7 @@ async fn reply_5_out_of_office_and_after_hours_auto_replies_once_per_conversatio
         .map(|m| m["body"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(bodies, vec!["Writing late", "We are closed; we answer tomorrow.", "Again"]);
-    let second = create(&app, &p.john, json!({ "subject": "Other", "body": "Another topic" })).await;
+    let second = app.start_conversation(&p.john, json!({ "subject": "Other", "body": "Another topic" })).await;
     assert_eq!(
         app.get(&p.john.token, &format!("/conversations/{second}")).await.body["messages"].as_array().unwrap().len(),
         2

@@ -5,12 +5,12 @@ use super::*;
 #[tokio::test]
 async fn reply_3_send_and_close_then_reopen() {
     let (app, p) = setup().await;
-    let cid = create(
-        &app,
-        &p.doctor,
-        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "In." }),
-    )
-    .await;
+    let cid = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "In." }),
+        )
+        .await;
     let path = format!("/conversations/{cid}/messages");
     let res = app
         .post(&p.doctor.token, &path, json!({ "body": "All done, closing.", "options": { "sendAndClose": true } }))
@@ -39,9 +39,12 @@ async fn reply_3_send_and_close_then_reopen() {
 #[tokio::test]
 async fn reply_2_allow_response_attachments_and_mask_name() {
     let (app, p) = setup().await;
-    let cid =
-        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "FYI", "body": "Note" }))
-            .await;
+    let cid = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "FYI", "body": "Note" }),
+        )
+        .await;
     let path = format!("/conversations/{cid}/messages");
     // Mask name: the patient sees "Clinic Staff"; staff still see who.
     let res =
@@ -76,12 +79,12 @@ async fn reply_2_allow_response_attachments_and_mask_name() {
 #[tokio::test]
 async fn reply_2_billable_replies_feed_the_billing_report() {
     let (app, p) = setup().await;
-    let cid = create(
-        &app,
-        &p.doctor,
-        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Consult", "body": "Let's talk." }),
-    )
-    .await;
+    let cid = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Consult", "body": "Let's talk." }),
+        )
+        .await;
     let path = format!("/conversations/{cid}/messages");
     let billable = json!({ "body": "Here is my advice.", "options": { "billable": { "feeCode": "99421" }, "notifyIfUnreadHours": 24 } });
     let res = app.post(&p.doctor.token, &path, billable).await;
@@ -127,12 +130,12 @@ async fn reply_2_billable_replies_feed_the_billing_report() {
 /// A patient conversation the doctor started ("First"), Jane's question, and a message the
 /// doctor sent by mistake: (conversation, first message, wrong message).
 async fn thread_with_a_wrong_message(app: &TestApp, p: &DemoPractice) -> (String, String, String) {
-    let cid = create(
-        app,
-        &p.doctor,
-        json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "First" }),
-    )
-    .await;
+    let cid = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Results", "body": "First" }),
+        )
+        .await;
     let path = format!("/conversations/{cid}/messages");
     assert_eq!(app.post(&p.jane.token, &path, json!({ "body": "Patient question" })).await.status, StatusCode::CREATED);
     let res = app.post(&p.doctor.token, &path, json!({ "body": "Wrong patient info, oops" })).await;
@@ -221,9 +224,7 @@ async fn sec_5_retention_purges_idle_conversations_with_their_files_and_audits_i
     let other_patient = app.add_patient(&other_pid, &other_admin, "Kim", "Keep", json!({})).await;
     assert_eq!(put(&app, &p.admin, "/settings", json!({ "retentionDays": 30 })).await.status, StatusCode::OK);
 
-    let cid = create(
-        &app,
-        &p.doctor,
+    let cid = app.start_conversation(&p.doctor,
         json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Old", "body": "Old news", "options": { "allowAttachments": true } }),
     )
     .await;
@@ -247,12 +248,12 @@ async fn sec_5_retention_purges_idle_conversations_with_their_files_and_audits_i
         .status,
         StatusCode::CREATED
     );
-    let kept = create(
-        &app,
-        &other_admin,
-        json!({ "kind": "patient", "patientId": other_patient.id, "subject": "Kept", "body": "Stays" }),
-    )
-    .await;
+    let kept = app
+        .start_conversation(
+            &other_admin,
+            json!({ "kind": "patient", "patientId": other_patient.id, "subject": "Kept", "body": "Stays" }),
+        )
+        .await;
 
     let now = Timestamp::now();
     let early =

@@ -5,9 +5,12 @@ use super::*;
 #[tokio::test]
 async fn reply_6_saved_replies_practice_wide_and_personal_with_variables() {
     let (app, p) = setup().await;
-    let cid =
-        create(&app, &p.doctor, json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Hi", "body": "Hello" }))
-            .await;
+    let cid = app
+        .start_conversation(
+            &p.doctor,
+            json!({ "kind": "patient", "patientId": p.jane.id, "subject": "Hi", "body": "Hello" }),
+        )
+        .await;
     let practice_wide = json!({ "title": "Welcome", "body": "Hi {{patient.firstName}}, this is {{staff.name}} at {{practice.name}}.", "scope": "practice" });
     assert_eq!(app.post(&p.nurse.token, "/saved-replies", practice_wide.clone()).await.status, StatusCode::FORBIDDEN);
     let res = app.post(&p.admin.token, "/saved-replies", practice_wide).await;
